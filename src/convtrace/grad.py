@@ -1,0 +1,255 @@
+"""Gradients of the 1-D convolutions, as ``torch.nn.grad`` names them.
+
+``conv1d_input`` / ``conv1d_weight`` mirror ``torch.nn.grad``; the ``conv_transpose1d_*``
+functions follow the same pattern for ConvTranspose1d, and ``*_bias`` sum the output
+gradient. For complex dtypes they follow PyTorch autograd's convention (the gradient of a
+real loss: the other operand enters conjugated); ``torch.nn.grad`` itself rejects complex.
+
+>>> import numpy as np
+>>> w = np.ones((1, 1, 3))
+>>> conv1d_input((1, 1, 4), w, np.ones((1, 1, 2))).tolist()
+[[[1.0, 2.0, 2.0, 1.0]]]
+>>> conv1d_weight(np.arange(4.0).reshape(1, 1, 4), (1, 1, 3), np.ones((1, 1, 2))).tolist()
+[[[1.0, 3.0, 5.0]]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine import fast
+from .errors import ConvtraceError, ConvtraceTypeError
+from .params import (
+    ConvSpec,
+    as_array,
+    check_conv1d,
+    check_conv_transpose1d,
+    describe_call,
+)
+
+__all__ = [
+    "conv1d_input",
+    "conv1d_weight",
+    "conv1d_bias",
+    "conv_transpose1d_input",
+    "conv_transpose1d_weight",
+    "conv_transpose1d_bias",
+]
+
+
+def _size(name: str, value: Any, call: str) -> tuple[int, ...]:
+    try:
+        size = tuple(int(v) for v in value)
+        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ConvtraceTypeError(name, value, f"{name} must be a sequence of ints", call=call)
+    if len(size) != 3:
+        raise ConvtraceError(
+            name,
+            value,
+            f"Expected 3-dimensional {name} (N, C, L), but got {len(size)} dimensions",
+            call=call,
+        )
+    if any(v < 0 for v in size):
+        raise ConvtraceError(name, value, f"{name} must not have negative sizes", call=call)
+    return size
+
+
+def _no_string_padding(padding: Any, call: str) -> None:
+    if isinstance(padding, str):
+        raise ConvtraceTypeError(
+            "padding", padding, "padding must be an int or a tuple of 1 int, not str", call=call
+        )
+
+
+def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: str) -> np.ndarray:
+    if gy.shape != spec.output_shape:
+        raise ConvtraceError(
+            "grad_output",
+            gy,
+            f"Expected grad_output of size {list(spec.output_shape)} (the output of this "
+            f"convolution), but got {list(gy.shape)}",
+            call=call,
+        )
+    if gy.dtype != dtype:
+        raise ConvtraceError(
+            "grad_output",
+            gy,
+            f"expected grad_output of dtype {dtype}, but got {gy.dtype}",
+            call=call,
+        )
+    return gy
+
+
+def _conj(a: np.ndarray) -> np.ndarray:
+    return a.conj() if a.dtype.kind == "c" else a
+
+
+def conv1d_input(
+    input_size: Any,
+    weight: Any,
+    grad_output: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: Any = 1,
+) -> np.ndarray:
+    """Gradient of conv1d with respect to its input (``torch.nn.grad.conv1d_input``).
+
+    >>> import numpy as np
+    >>> conv1d_input((1, 1, 5), np.ones((1, 1, 3)), np.ones((1, 1, 2)), stride=2).tolist()
+    [[[1.0, 1.0, 2.0, 1.0, 1.0]]]
+    """
+    call = describe_call(
+        "conv1d_input",
+        [("input_size", input_size), ("weight", weight), ("grad_output", grad_output),
+         ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
+    )
+    _no_string_padding(padding, call)
+    size = _size("input_size", input_size, call)
+    w = as_array("weight", weight, call)
+    gy = as_array("grad_output", grad_output, call)
+    dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
+    _, w, _, spec = check_conv1d(dummy, w, None, stride, padding, dilation, groups, op="conv1d_input")
+    gy = _check_grad_output(gy, spec, w.dtype, call)
+    return fast.conv1d_input_grad(
+        gy, _conj(w), spec.length, spec.stride, spec.pad_left, spec.dilation, spec.groups
+    )
+
+
+def conv1d_weight(
+    input: Any,
+    weight_size: Any,
+    grad_output: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: Any = 1,
+) -> np.ndarray:
+    """Gradient of conv1d with respect to its weight (``torch.nn.grad.conv1d_weight``).
+
+    >>> import numpy as np
+    >>> conv1d_weight(np.ones((1, 1, 4)), (1, 1, 3), np.ones((1, 1, 4)), padding=1).tolist()
+    [[[3.0, 4.0, 3.0]]]
+    """
+    call = describe_call(
+        "conv1d_weight",
+        [("input", input), ("weight_size", weight_size), ("grad_output", grad_output),
+         ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
+    )
+    _no_string_padding(padding, call)
+    size = _size("weight_size", weight_size, call)
+    x = as_array("input", input, call)
+    gy = as_array("grad_output", grad_output, call)
+    if x.ndim != 3:
+        raise ConvtraceError(
+            "input", x, f"Expected 3-dimensional input (N, C, L), but got input of size {list(x.shape)}",
+            call=call,
+        )
+    dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
+    x3, _, _, spec = check_conv1d(x, dummy, None, stride, padding, dilation, groups, op="conv1d_weight")
+    gy = _check_grad_output(gy, spec, x.dtype, call)
+    return fast.conv1d_weight_grad(
+        _conj(x3), gy, spec.kernel_size, spec.stride, spec.pad_left, spec.dilation, spec.groups
+    )
+
+
+def conv1d_bias(grad_output: Any) -> np.ndarray:
+    """Gradient of conv1d (or conv_transpose1d) with respect to its bias: Σ over N and L.
+
+    >>> import numpy as np
+    >>> conv1d_bias(np.ones((2, 3, 4))).tolist()
+    [8.0, 8.0, 8.0]
+    """
+    call = describe_call("conv1d_bias", [("grad_output", grad_output)])
+    gy = as_array("grad_output", grad_output, call)
+    if gy.ndim not in (2, 3):
+        raise ConvtraceError(
+            "grad_output", gy, "Expected 2D (unbatched) or 3D (batched) grad_output", call=call
+        )
+    axes = (0, 2) if gy.ndim == 3 else (1,)
+    return gy.sum(axis=axes, dtype=np.float32 if gy.dtype == np.float16 else None).astype(gy.dtype)
+
+
+conv_transpose1d_bias = conv1d_bias
+
+
+def conv_transpose1d_input(
+    input_size: Any,
+    weight: Any,
+    grad_output: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: Any = 1,
+    dilation: Any = 1,
+) -> np.ndarray:
+    """Gradient of conv_transpose1d with respect to its input: a conv1d of ``grad_output``.
+
+    >>> import numpy as np
+    >>> conv_transpose1d_input((1, 1, 2), np.ones((1, 1, 3)), np.ones((1, 1, 5)), stride=2).tolist()
+    [[[3.0, 3.0]]]
+    """
+    call = describe_call(
+        "conv_transpose1d_input",
+        [("input_size", input_size), ("weight", weight), ("grad_output", grad_output),
+         ("stride", stride), ("padding", padding), ("output_padding", output_padding),
+         ("groups", groups), ("dilation", dilation)],
+    )
+    size = _size("input_size", input_size, call)
+    w = as_array("weight", weight, call)
+    gy = as_array("grad_output", grad_output, call)
+    dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
+    _, w, _, spec = check_conv_transpose1d(
+        dummy, w, None, stride, padding, output_padding, groups, dilation, op="conv_transpose1d_input"
+    )
+    gy = _check_grad_output(gy, spec, w.dtype, call)
+    return fast.conv1d_forward(
+        gy, _conj(w), spec.stride, spec.padding_int, spec.length, spec.dilation, spec.groups
+    )
+
+
+def conv_transpose1d_weight(
+    input: Any,
+    weight_size: Any,
+    grad_output: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: Any = 1,
+    dilation: Any = 1,
+) -> np.ndarray:
+    """Gradient of conv_transpose1d with respect to its (C_in, C_out/groups, K) weight.
+
+    >>> import numpy as np
+    >>> conv_transpose1d_weight(np.ones((1, 1, 2)), (1, 1, 3), np.ones((1, 1, 5)), stride=2).tolist()
+    [[[2.0, 2.0, 2.0]]]
+    """
+    call = describe_call(
+        "conv_transpose1d_weight",
+        [("input", input), ("weight_size", weight_size), ("grad_output", grad_output),
+         ("stride", stride), ("padding", padding), ("output_padding", output_padding),
+         ("groups", groups), ("dilation", dilation)],
+    )
+    size = _size("weight_size", weight_size, call)
+    x = as_array("input", input, call)
+    gy = as_array("grad_output", grad_output, call)
+    if x.ndim != 3:
+        raise ConvtraceError(
+            "input", x, f"Expected 3-dimensional input (N, C, L), but got input of size {list(x.shape)}",
+            call=call,
+        )
+    dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
+    x3, _, _, spec = check_conv_transpose1d(
+        x, dummy, None, stride, padding, output_padding, groups, dilation, op="conv_transpose1d_weight"
+    )
+    gy = _check_grad_output(gy, spec, x.dtype, call)
+    # gw[ci, co, k] = Σ x[n, ci, i] · gy[n, g*og + co, i*s - p + k*d]: conv1d's weight gradient
+    # with the roles of input and output gradient swapped.
+    return fast.conv1d_weight_grad(
+        gy, _conj(x3), spec.kernel_size, spec.stride, spec.padding_int, spec.dilation, spec.groups
+    )

@@ -1,0 +1,1 @@
+"""Bridges to PyTorch: the only package that imports torch (lazily, on first use)."""
