@@ -195,6 +195,16 @@ def parse_int_param(name: str, value: Any, call: str | None = None) -> int:
     )
 
 
+def _check_int_types(call: str | None, *params: tuple[str, Any]) -> None:
+    """The type half of :func:`parse_int_param` (strings are left to :func:`parse_padding`)."""
+    for name, value in params:
+        if isinstance(value, str) or _is_int(value):
+            continue
+        if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+            continue
+        parse_int_param(name, value, call)  # raises the ConvtraceTypeError
+
+
 def parse_padding(value: Any, call: str | None = None, *, allow_string: bool = True) -> int | str:
     """``padding``: an int, a 1-tuple, or (for Conv1d) 'same' / 'valid'.
 
@@ -378,14 +388,16 @@ def check_conv1d(
     x = as_array("input", input, call)
     w = as_array("weight", weight, call)
     b = None if bias is None else as_array("bias", bias, call)
-    _check_dims(op, x, w, call)
-    pad = parse_padding(padding, call)
-    s = parse_int_param("stride", stride, call)
-    d = parse_int_param("dilation", dilation, call)
+    # PyTorch's argument parser rejects wrong types before any other check.
+    _check_int_types(call, ("padding", padding), ("stride", stride), ("dilation", dilation))
     if not _is_int(groups):
         raise ConvtraceTypeError(
             "groups", groups, f"groups must be an int, not {type(groups).__name__}", call=call
         )
+    _check_dims(op, x, w, call)
+    pad = parse_padding(padding, call)
+    s = parse_int_param("stride", stride, call)
+    d = parse_int_param("dilation", dilation, call)
     g = int(groups)
     _check_dtype_pair(x, w, call)
     if b is not None and b.dtype != x.dtype:
@@ -526,16 +538,26 @@ def check_conv_transpose1d(
     x = as_array("input", input, call)
     w = as_array("weight", weight, call)
     b = None if bias is None else as_array("bias", bias, call)
+    # PyTorch's argument parser rejects wrong types before any other check.
+    if isinstance(padding, str):
+        parse_padding(padding, call, allow_string=False)
+    _check_int_types(
+        call,
+        ("stride", stride),
+        ("padding", padding),
+        ("output_padding", output_padding),
+        ("dilation", dilation),
+    )
+    if not _is_int(groups):
+        raise ConvtraceTypeError(
+            "groups", groups, f"groups must be an int, not {type(groups).__name__}", call=call
+        )
     _check_dims(op, x, w, call)
     pad = parse_padding(padding, call, allow_string=False)
     assert isinstance(pad, int)
     s = parse_int_param("stride", stride, call)
     op_ = parse_int_param("output_padding", output_padding, call)
     d = parse_int_param("dilation", dilation, call)
-    if not _is_int(groups):
-        raise ConvtraceTypeError(
-            "groups", groups, f"groups must be an int, not {type(groups).__name__}", call=call
-        )
     g = int(groups)
     _check_dtype_pair(x, w, call)
     if b is not None and b.dtype != x.dtype:
@@ -639,7 +661,7 @@ def is_number(v: Any) -> bool:
 
 def check_pad(
     input: Any, pad: Any, mode: Any, value: Any
-) -> tuple[np.ndarray, int, int, PadMode, float | complex]:
+) -> tuple[np.ndarray, int, int, PadMode, float]:
     """Validate a ``pad`` call (the last dimension) as PyTorch's ``F.pad`` does."""
     call = describe_call(
         "pad", [("input", input), ("pad", pad), ("mode", mode), ("value", value)]
