@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import functional, grad, nn, shapes
 from .errors import ConvtraceError, ConvtraceTypeError
 from .params import ConvSpec, PaddingMode, PadMode
+from .trace import Trace, explain, explain_transposed
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,9 @@ __all__ = [
     "ConvtraceTypeError",
     "PadMode",
     "PaddingMode",
+    "Trace",
+    "explain",
+    "explain_transposed",
     "functional",
     "grad",
     "nn",

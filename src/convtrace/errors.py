@@ -72,6 +72,6 @@ def _show(value: Any) -> str:
         return repr(value)
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    if shape is not None and dtype is not None:
+    if shape is not None and dtype is not None and not isinstance(value, type):  # not np.int32 itself
         return f"<array shape={list(shape)} dtype={dtype}>"
     return repr(value)

@@ -40,8 +40,11 @@ def conv1d_with_spec(
 ) -> tuple[np.ndarray, ConvSpec]:
     """:func:`conv1d`, also returning the validated :class:`~convtrace.params.ConvSpec`."""
     x, w, b, spec = check_conv1d(input, weight, bias, stride, padding, dilation, groups)
+    if b is not None and spec.dtype == np.float16:
+        # PyTorch adds the bias in float32, before the one rounding to float16 (not after it).
+        x, w = x.astype(np.float32), w.astype(np.float32)
     y = fast.conv1d_forward(x, w, spec.stride, spec.pad_left, spec.out_length, spec.dilation, spec.groups)
-    return _finish(y, b, spec), spec
+    return _finish(y, b, spec).astype(spec.dtype, copy=False), spec
 
 
 def conv1d(

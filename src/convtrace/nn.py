@@ -204,7 +204,7 @@ class _ConvNd:
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # PyTorch shows a padding string unquoted
         if self.dilation != (1,):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,):

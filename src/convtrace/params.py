@@ -196,9 +196,9 @@ def parse_int_param(name: str, value: Any, call: str | None = None) -> int:
 
 
 def _check_int_types(call: str | None, *params: tuple[str, Any]) -> None:
-    """The type half of :func:`parse_int_param` (strings are left to :func:`parse_padding`)."""
+    """The type half of :func:`parse_int_param` (a padding string is left to :func:`parse_padding`)."""
     for name, value in params:
-        if isinstance(value, str) or _is_int(value):
+        if (name == "padding" and isinstance(value, str)) or _is_int(value):
             continue
         if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
             continue
@@ -569,7 +569,14 @@ def check_conv_transpose1d(
                 f"output type {_TORCH_TYPE_NAME[x.dtype.name]}",
                 call=call,
             )
-        b = b.astype(x.dtype)  # PyTorch adds a bias of another dtype, cast to the output's
+        if x.dtype.kind == "c":
+            raise ConvtraceError(
+                "bias",
+                b,
+                f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same",
+                call=call,
+            )
+        b = b.astype(x.dtype)  # PyTorch adds a real bias of another dtype, cast to the output's
     _positive_checks(call, s, pad, d, g, op_)
     _check_groups(w, g, call)
     x3 = x if x.ndim == 3 else x[None]
@@ -682,7 +689,7 @@ def check_pad(
             )
     if len(pad) % 2:
         raise ConvtraceError("pad", pad, "Padding length must be divisible by 2", call=call)
-    if len(pad) > 2:
+    if len(pad) != 2:
         raise ConvtraceError(
             "pad",
             pad,
@@ -714,12 +721,14 @@ def check_pad(
     if m is PadMode.CONSTANT:
         if x.ndim < 1:
             raise ConvtraceError("input", x, "input must have at least one dimension", call=call)
-        if out_len < 0:
+        # PyTorch crops (narrows) by each negative pad before padding by the positive one.
+        cropped = length - max(-left, 0) - max(-right, 0)
+        if cropped < 0:
             raise ConvtraceError(
                 "pad",
                 pad,
                 f"narrow(): length must be non-negative (input length {length} cropped by "
-                f"{pad} would leave {out_len} samples)",
+                f"{pad} would leave {cropped} samples)",
                 call=call,
             )
         return x, left, right, m, fill

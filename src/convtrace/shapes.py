@@ -193,7 +193,7 @@ def dropped_tail(
     k, s, d = int(kernel_size), int(stride), int(dilation)
     pl, _ = padding_pair(padding, k, d, s)
     last = (out - 1) * s - pl + d * (k - 1)
-    return max(0, int(length) - 1 - last)
+    return min(int(length), max(0, int(length) - 1 - last))  # all of it if every window ends left of it
 
 
 def receptive_field(kernel_size: int, dilation: int = 1) -> int:

@@ -59,6 +59,8 @@ def to_torch_module(m: Any) -> Any:
     torch = require_torch()
     from ..nn import Conv1d, ConvTranspose1d
 
+    if not isinstance(m, (Conv1d, ConvTranspose1d)):
+        raise ConvtraceTypeError("module", m, f"expected a convtrace Conv1d or ConvTranspose1d, got {type(m).__name__}")
     padding = m.padding if isinstance(m.padding, str) else m.padding[0]
     common = dict(
         in_channels=m.in_channels,
@@ -74,10 +76,8 @@ def to_torch_module(m: Any) -> Any:
     )
     if isinstance(m, ConvTranspose1d):
         t = torch.nn.ConvTranspose1d(output_padding=m.output_padding[0], **common)
-    elif isinstance(m, Conv1d):
-        t = torch.nn.Conv1d(**common)
     else:
-        raise ConvtraceTypeError("module", m, f"expected a convtrace Conv1d or ConvTranspose1d, got {type(m).__name__}")
+        t = torch.nn.Conv1d(**common)
     with torch.no_grad():
         t.weight.copy_(torch.from_numpy(np.ascontiguousarray(m.weight)))
         if m.bias is not None:

@@ -46,7 +46,7 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-Number = Union[Fraction, int, float, complex]
+Number = Union[Fraction, int, float, complex]  # noqa: UP007 (a runtime alias)
 
 #: Version of the JSON document produced by :meth:`Trace.to_json` (see docs/trace-schema.md).
 SCHEMA_VERSION = "1.0"
@@ -112,6 +112,7 @@ class Step:
     total: Number  # sum of the products
     bias: Number | None
     value: Number  # total + bias
+    engine_value: Number | None = None  # the engine's output for this element (float)
 
     def terms_by_channel(self) -> dict[int, tuple[Term, ...]]:
         """The products grouped by input channel, in channel order."""
@@ -228,6 +229,7 @@ class TorchCheck:
     max_abs_diff: float | None = None
     agree: bool | None = None
     note: str = ""  # e.g. how to enable the check when torch is missing
+    extra: dict[str, Any] = field(default_factory=dict)  # "code": runnable snippet; "scope": full|element
 
 
 # ----------------------------------------------------------------- the trace
@@ -262,9 +264,87 @@ class Trace:
     output_size: int | None = None  # ConvTranspose1d's requested output_size, if any
     notes: tuple[str, ...] = field(default_factory=tuple)  # warnings (dropped tail, ...)
     extra: dict[str, Any] = field(default_factory=dict)
+    pad_row_complete: bool = True  # pad_cells covers the whole padded row (else: the cells read)
+    exact_output: np.ndarray | None = None  # exact outputs (object array of Fractions) if exact
+    note_data: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # notes as {"code": ..}
+    exact_data: dict[str, np.ndarray] = field(default_factory=dict)  # "input"/"weight"/"bias" as Fractions
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
 
+    def __repr__(self) -> str:
+        op = "ConvTranspose1d" if self.spec.transposed else "Conv1d"
+        return (
+            f"<Trace {op} input={list(self.spec.input_shape)} output={list(self.spec.output_shape)} "
+            f"steps={len(self.steps)} complete={self.complete} exact={self.exact}>"
+        )
+
     def __len__(self) -> int:
         return len(self.steps)
+
+    # -- queries ----------------------------------------------------------------------
+
+    @property
+    def transposed(self) -> bool:
+        return self.spec.transposed
+
+    def step_at(self, n: int, c: int, t: int) -> Step:
+        """The step of output element ``y[n, c, t]`` (n = 0 for unbatched input).
+
+        Raises ``KeyError`` when that element has no step (summaries hold a few).
+
+        >>> from convtrace import explain
+        >>> explain([1, 2, 3], [1, 1], verify=False).step_at(0, 0, 1).value
+        Fraction(5, 1)
+        """
+        for s in self.steps:
+            if (s.batch, s.out_channel, s.out_index) == (n, c, t):
+                return s
+        raise KeyError((n, c, t))
+
+    # -- checks and exports -----------------------------------------------------------
+
+    def verify(self, torch: bool | None = None) -> bool:
+        """Re-derive every explained output element from its own terms and assert that it
+        equals the engine's output (exactly for Fractions vs a float64 engine to 1e-12
+        relative) and, where available, PyTorch's; also that each transposed view equals the
+        engine. ``torch``: None uses the check made at build time (or runs one if torch is
+        importable and none was made), False skips PyTorch, True requires it.
+
+        Returns True, or raises ``AssertionError`` naming the first disagreement.
+
+        >>> from convtrace import explain
+        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).verify(torch=False)
+        True
+        """
+        from .verify import verify_trace
+
+        return verify_trace(self, torch)
+
+    def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
+        """The trace as a JSON document (a dict; ``as_text=True`` gives the text), versioned
+        by :data:`SCHEMA_VERSION` and documented in docs/trace-schema.md.
+
+        >>> from convtrace import explain
+        >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
+        >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
+        ('1.0', [[0.5, 1]], '1/2')
+        """
+        from .jsonio import trace_to_json
+
+        doc = trace_to_json(self)
+        if as_text:
+            import json
+
+            return json.dumps(doc, indent=indent, ensure_ascii=False)
+        return doc
+
+    def __str__(self) -> str:
+        from ..render.text import render_text
+
+        return render_text(self, lang="en")
+
+    def _repr_html_(self) -> str:
+        from ..render.html import render_html
+
+        return render_html(self)

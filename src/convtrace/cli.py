@@ -1,0 +1,319 @@
+"""The ``convtrace`` command: ``demo`` (the teaching post's examples) and ``explain`` (any
+1-D convolution), each checked against PyTorch unless ``--no-verify``.
+
+Only argparse is imported up front; each subcommand imports what it needs (NumPy and the
+explainer; PyTorch only inside the check), so ``--no-verify`` answers without torch.
+
+>>> main(["explain", "--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1",
+...       "--no-verify", "--symbolic"])  # doctest: +ELLIPSIS
+Conv1d, step by step
+...
+  y1 = 0·w1 + x1·w2 + x2·w3
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trace.model import Trace
+
+__all__ = ["main", "build_parser", "EXIT_INVALID"]
+
+#: exit code of an invalid configuration or command line (as argparse uses)
+EXIT_INVALID = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected failure inside convtrace
+
+_EXAMPLES = """\
+examples:
+  convtrace demo                      the teaching post's three examples, then ConvTranspose1d
+  convtrace demo --lang zh            the same, in Chinese
+  convtrace explain --input 1,2,3,4 --kernel-size 3 --padding 1
+  convtrace explain --input 1,2,3,4,5 --weight 1,0,-1 --padding-mode reflect --padding 2
+  convtrace explain --input-shape 2,4,10 --fill randint --out-channels 4 --groups 2 --bias 1,2,3,4
+  convtrace explain --input 1,2,3 --kernel-size 3 --stride 2 --transposed --output-padding 1
+  convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 --at 0,3,1000
+  convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --symbolic
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the usage error in our format and exit code 2 (never a traceback)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"convtrace: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the explanation")
+    p.add_argument("--no-verify", action="store_true", help="skip the PyTorch check")
+    p.add_argument("--json", action="store_true", help="print the trace as JSON instead of text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (``convtrace --help``)."""
+    from . import __version__
+
+    root = _Parser(
+        prog="convtrace",
+        description="PyTorch's 1-D convolutions, computed and explained step by step, "
+        "checked against PyTorch.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    root.add_argument("--version", action="version", version=f"convtrace {__version__}")
+    sub = root.add_subparsers(dest="command", metavar="{demo,explain}", parser_class=_Parser)
+    demo = sub.add_parser(
+        "demo",
+        help="the teaching post's worked examples, then ConvTranspose1d (the default)",
+        description="The three worked examples of the teaching post (input 1,1,1,1, kernel of "
+        "ones: stride 1 / padding 0, padding 1, stride 2 / padding 1), each by hand and then "
+        "checked by PyTorch; then the same input through ConvTranspose1d, explained from Conv1d.",
+        epilog="examples:\n  convtrace demo\n  convtrace demo --lang zh --no-verify\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(demo)
+    ex = sub.add_parser(
+        "explain",
+        help="explain any Conv1d / ConvTranspose1d configuration",
+        description="Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. "
+        "Flags mirror PyTorch's argument names; weights default to ones, as in the post.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cfg = ex.add_argument_group("configuration (PyTorch's names)")
+    cfg.add_argument("--in-channels", type=int, help="default: from the input data (else 1)")
+    cfg.add_argument("--out-channels", type=int, help="default: from --weight (else groups)")
+    cfg.add_argument("--kernel-size", type=int, help="default: from --weight (else 3)")
+    cfg.add_argument("--stride", type=int, default=1)
+    cfg.add_argument("--padding", default="0", help="an int, 'same' or 'valid' (default 0)")
+    cfg.add_argument("--dilation", type=int, default=1)
+    cfg.add_argument("--groups", type=int, default=1)
+    cfg.add_argument(
+        "--bias",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="VALUES",
+        help="add a bias: alone, a bias of ones; with values (e.g. 0.5 or 1,2), those values",
+    )
+    cfg.add_argument("--no-bias", dest="bias", action="store_const", const=None, help="no bias (the default)")
+    cfg.add_argument(
+        "--padding-mode", choices=("zeros", "reflect", "replicate", "circular"), default="zeros"
+    )
+    cfg.add_argument("--output-padding", type=int, default=0, help="ConvTranspose1d only")
+    cfg.add_argument("--output-size", type=int, help="ConvTranspose1d only: the output length wanted")
+    cfg.add_argument("--transposed", action="store_true", help="explain ConvTranspose1d")
+    data = ex.add_argument_group("data")
+    data.add_argument(
+        "--input",
+        metavar="VALUES",
+        help="1,1,1,1 (one channel); channels separated by ';', batch items by '|'; a JSON "
+        "array; or @file.npy (memory-mapped)",
+    )
+    data.add_argument("--weight", metavar="VALUES", help="the kernel, same forms (default: ones)")
+    data.add_argument("--input-shape", metavar="N,C,L", help="generate the input: (L), (C,L) or (N,C,L)")
+    data.add_argument("--fill", choices=("ones", "arange", "randint", "randn"), default="ones")
+    data.add_argument("--seed", type=int, default=0, help="seed of randint/randn (default 0)")
+    out = ex.add_argument_group("output")
+    out.add_argument("--at", metavar="N,C,T", help="explain only output element y[N, C, T] (0-based)")
+    out.add_argument("--symbolic", action="store_true", help="names (x1, w1, b) instead of numbers")
+    out.add_argument("--max-steps", type=_positive_int, default=None, help="write out at most this many steps")
+    _common(ex)
+    return root
+
+
+def _positive_int(text: str) -> int:
+    """argparse type of ``--max-steps``: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, or 2 for an invalid configuration)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "demo")  # `convtrace` alone runs the demo
+    args = build_parser().parse_args(args_list)
+    _utf8_stdout()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: a bug must still not greet the user with a traceback
+        import os
+
+        if os.environ.get("CONVTRACE_DEBUG"):
+            raise
+        print(
+            f"convtrace: internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug in convtrace; rerun with CONVTRACE_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The subcommand itself: 0, or :data:`EXIT_INVALID` for an invalid configuration."""
+    from .errors import ConvtraceError
+
+    config: dict[str, Any] = {}
+    try:
+        if args.command == "demo":
+            from .demo import demo_sections
+
+            sections = demo_sections(verify=not args.no_verify)
+        else:
+            config = _config(args)
+            from .trace.build import explain
+
+            sections = [("", {}, explain(**config))]
+    except ConvtraceError as err:
+        _report(err, config, args.lang)
+        return EXIT_INVALID
+    try:
+        _emit(sections, args)
+    except BrokenPipeError:  # `convtrace ... | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _utf8_stdout() -> None:
+    """Print ×, ✓ and Chinese even on a console whose encoding cannot (replacing, not failing)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.Namespace) -> None:
+    """Print each (title key, title values, trace) as text, or all as one JSON document."""
+    from .render.i18n import translator
+
+    t = translator(args.lang)
+    if args.json:
+        if len(sections) == 1 and not sections[0][0]:
+            doc: Any = sections[0][2].to_json()
+        else:
+            doc = {"traces": [{"title": t(key, **kw), "trace": tr.to_json()} for key, kw, tr in sections]}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    from .render.text import render_text
+
+    symbolic = bool(getattr(args, "symbolic", False))
+    parts = []
+    for key, kw, trace in sections:
+        head = f"{'=' * 72}\n{t(key, **kw)}\n{'=' * 72}\n" if key else ""
+        parts.append(head + render_text(trace, args.lang, symbolic=symbolic))
+    print("\n\n".join(parts))
+
+
+def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
+    """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
+    valid settings (from :mod:`convtrace.trace.advice`)."""
+    from .render.i18n import translator
+    from .trace.advice import advise
+
+    t = translator(lang)
+    param = getattr(err, "param", None)
+    rule = getattr(err, "rule", str(err))
+    lines = [f"{param}={_show(getattr(err, 'value', None))}: {rule}" if param else rule]
+    advice = advise(err, config)  # type: ignore[arg-type]
+    if advice.rule and advice.rule != rule:
+        lines.append(t("error_rule", rule=advice.rule))
+    if advice.numbers:
+        lines.append(t("error_numbers", numbers=advice.numbers))
+    lines += [t("error_nearest", hint=hint) for hint in advice.suggestions]
+    hint = getattr(err, "hint", None)
+    if hint and not advice.suggestions:
+        lines.append(t("error_nearest", hint=hint))
+    print(t("error_heading"), file=sys.stderr)
+    for line in lines:
+        print("  " + line, file=sys.stderr)
+
+
+def _show(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    return f"<array of shape {tuple(shape)}>" if shape is not None else repr(value)
+
+
+def _ints(text: str, name: str) -> tuple[int, ...]:
+    from .errors import ConvtraceError
+
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ConvtraceError(name, text, f"--{name} must be integers separated by commas, e.g. 0,0,3") from None
+
+
+def _padding(text: str) -> int | str:
+    """``--padding``: an int, or a string that :func:`convtrace.explain` validates
+    ('same', 'valid'; anything else is PyTorch's "Invalid padding string")."""
+    try:
+        return int(text)
+    except ValueError:
+        return text.strip()
+
+
+def _weight(text: str) -> Any:
+    """``--weight``: one kernel (k) for every channel pair; rows ``a;b`` become the first
+    weight axis (output channels of Conv1d, input channels of ConvTranspose1d); a JSON array
+    of three levels is the full weight."""
+    from .trace.data import parse_values
+
+    w = parse_values(text, "weight")
+    return w.reshape((w.shape[0], 1, w.shape[1])) if w.ndim == 2 else w
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`convtrace.explain` that the command line asks for."""
+    from .trace.data import generate, parse_shape, parse_values
+
+    x: Any = None
+    if args.input is not None:
+        x = parse_values(args.input, "input")
+    elif args.input_shape is not None or args.fill != "ones":
+        shape = parse_shape(args.input_shape) if args.input_shape else (1, args.in_channels or 1, 8)
+        x = generate(shape, args.fill, args.seed)
+    bias: Any = None
+    if args.bias == "":
+        bias = True
+    elif args.bias is not None:
+        bias = parse_values(args.bias, "bias")
+    padding: Any = _padding(args.padding)
+    kwargs: dict[str, Any] = {}
+    if args.max_steps is not None:
+        kwargs["max_steps"] = args.max_steps
+    return dict(
+        input=x,
+        weight=None if args.weight is None else _weight(args.weight),
+        bias=bias,
+        in_channels=args.in_channels,
+        out_channels=args.out_channels,
+        kernel_size=args.kernel_size,
+        stride=args.stride,
+        padding=padding,
+        dilation=args.dilation,
+        groups=args.groups,
+        padding_mode=args.padding_mode,
+        output_padding=args.output_padding,
+        output_size=args.output_size,
+        transposed=args.transposed,
+        at=None if args.at is None else _ints(args.at, "at"),
+        verify=not args.no_verify,
+        **kwargs,
+    )

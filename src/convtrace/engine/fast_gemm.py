@@ -1,0 +1,273 @@
+"""GEMM-based algorithms for the three primitives (dense and grouped convolutions).
+
+Each function takes the primitive's arguments plus the compute dtype ``cdt`` and returns a
+freshly allocated array in ``cdt``; :mod:`convtrace.engine.fast` picks one per shape.
+
+* ``*_taps``: one batched GEMM per kernel tap, accumulated (tap ``k`` reads a unit-stride
+  slice of the phase-split input, see :func:`~.fast_layout.phase_split`). Depthwise taps
+  (one input and one output channel per group) are elementwise products instead.
+* ``*_im2col``: copy the receptive fields once, then one GEMM per batch (chunk);
+  ``input_grad_col2im`` is its adjoint (one GEMM for all taps, then scatter-adds).
+* ``interleave_phases`` / ``phase_kernel``: the strided input gradient as a stride-1
+  forward convolution over ``stride`` output phases, then interleaved.
+
+>>> import numpy as np
+>>> x, w = np.arange(8.0).reshape(1, 2, 4), np.ones((1, 2, 2))
+>>> f64 = np.dtype(np.float64)
+>>> forward_taps(x, w, 1, 0, 3, 1, 1, f64).tolist()
+[[[10.0, 14.0, 18.0]]]
+>>> forward_im2col(x, w, 1, 0, 3, 1, 1, f64).tolist()
+[[[10.0, 14.0, 18.0]]]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .fast_layout import padded, phase_split, span_of, tap_range, windows
+
+__all__ = [
+    "forward_taps",
+    "forward_im2col",
+    "input_grad_taps",
+    "input_grad_col2im",
+    "weight_grad_taps",
+    "weight_grad_im2col",
+    "flip_kernel",
+    "phase_kernel",
+    "interleave_phases",
+]
+
+
+def _tap_major(w: np.ndarray, groups: int, cdt: np.dtype) -> np.ndarray:
+    """(C_out, Cg, K) weight as (K, G, C_out/G, Cg), contiguous, in ``cdt``."""
+    c_out, cg, k_size = w.shape
+    w4 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg, k_size)
+    return np.ascontiguousarray(w4.transpose(3, 0, 1, 2))
+
+
+def _tap_product(wk: np.ndarray, xk: np.ndarray, out: np.ndarray) -> None:
+    """``out[n, g] = wk[g] @ xk[n, g]``; a broadcast product when each group is 1 x 1."""
+    if wk.shape[-2:] == (1, 1):
+        np.multiply(wk, xk, out=out)
+    else:
+        np.matmul(wk, xk, out=out)
+
+
+def _tiles(n: int, length: int, per_position: int, budget: int) -> tuple[int, int]:
+    """(batch items, positions) per tile so that ``items*positions*per_position <= budget``.
+
+    Whole batch items when one fits, else a run of positions of one item (at least one).
+    """
+    per_item = per_position * length
+    if per_item <= budget:
+        return max(1, min(n, budget // max(per_item, 1))), length
+    return 1, max(1, budget // per_position)
+
+
+def _scratch(shape: tuple[int, ...], capacity: np.ndarray) -> np.ndarray:
+    """A C-contiguous array of ``shape`` over the start of the flat buffer ``capacity``."""
+    return capacity[: math.prod(shape)].reshape(shape)
+
+
+def forward_taps(
+    x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """Forward as ``y = Σ_k W_k @ x_k``: one batched GEMM per tap, accumulated in place."""
+    n = x.shape[0]
+    c_out, cg, k_size = w.shape
+    og = c_out // groups
+    ph = phase_split(x, pad_left, span_of(out_len, k_size, stride, dilation), stride, cdt)
+    ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
+    wk = _tap_major(w, groups, cdt)
+    y = np.empty((n, groups, og, out_len), dtype=cdt)
+    tmp = np.empty_like(y) if k_size > 1 else y
+    for k in range(k_size):
+        q, r = divmod(k * dilation, stride)
+        _tap_product(wk[k], ph[:, :, :, r, q : q + out_len], y if k == 0 else tmp)
+        if k:
+            y += tmp
+    return y.reshape(n, c_out, out_len)
+
+
+def forward_im2col(
+    x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """Forward as one GEMM per tile on the copied receptive fields (im2col).
+
+    Tiles (batch items, or runs of output positions) keep the column buffer within 1.5x
+    the output's size.
+    """
+    n, c_in, _ = x.shape
+    c_out, cg, k_size = w.shape
+    og = c_out // groups
+    xp = padded(x, pad_left, span_of(out_len, k_size, stride, dilation), cdt)
+    win = windows(xp, out_len, k_size, stride, dilation)
+    w2 = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size)
+    y = np.empty((n, groups, og, out_len), dtype=cdt)
+    step_n, step_l = _tiles(n, out_len, c_in * k_size, 3 * c_out * out_len * n // 2)
+    capacity = np.empty(step_n * c_in * k_size * step_l, dtype=cdt)
+    for n0 in range(0, n, step_n):
+        m = min(step_n, n - n0)
+        for l0 in range(0, out_len, step_l):
+            lc = min(step_l, out_len - l0)
+            cols = _scratch((m, c_in, k_size, lc), capacity)
+            np.copyto(cols, win[n0 : n0 + m, :, :, l0 : l0 + lc])
+            np.matmul(w2, cols.reshape(m, groups, cg * k_size, lc), out=y[n0 : n0 + m, :, :, l0 : l0 + lc])
+    return y.reshape(n, c_out, out_len)
+
+
+def input_grad_taps(
+    gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """Scatter as ``gx[taps of k] += W_kᵀ @ gy``: one GEMM per tap, clipped to ``[0, length)``."""
+    n, c_out, out_len = gy.shape
+    _, cg, k_size = w.shape
+    og = c_out // groups
+    gx = np.zeros((n, groups, cg, length), dtype=cdt)
+    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
+    wk = np.ascontiguousarray(_tap_major(w, groups, cdt).swapaxes(-1, -2))
+    buf = np.empty((n, groups, cg, out_len), dtype=cdt)
+    for k in range(k_size):
+        i0, i1 = tap_range(k * dilation, stride, pad_left, out_len, length)
+        if i1 == i0:
+            continue
+        part = buf[..., : i1 - i0]
+        _tap_product(wk[k], gyg[..., i0:i1], part)
+        t0 = i0 * stride - pad_left + k * dilation
+        gx[..., t0 : t0 + (i1 - i0 - 1) * stride + 1 : stride] += part
+    return gx.reshape(n, groups * cg, length)
+
+
+def input_grad_col2im(
+    gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """Scatter as one GEMM per batch item for all taps, ``cols = Wᵀ @ gy[n]``, then K strided adds.
+
+    The weight is used in place (a transposed view), so no weight-sized copy is made: the
+    choice when the weight outweighs the activations (e.g. a ConvTranspose1d upsampler).
+    """
+    n, c_out, out_len = gy.shape
+    _, cg, k_size = w.shape
+    og = c_out // groups
+    w2t = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size).swapaxes(-1, -2)
+    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
+    gx = np.zeros((n, groups, cg, length), dtype=cdt)
+    cols = np.empty((groups, cg, k_size, out_len), dtype=cdt)
+    taps = [(k, *tap_range(k * dilation, stride, pad_left, out_len, length)) for k in range(k_size)]
+    for i in range(n):
+        np.matmul(w2t, gyg[i], out=cols.reshape(groups, cg * k_size, out_len))
+        for k, i0, i1 in taps:
+            if i1 > i0:
+                t0 = i0 * stride - pad_left + k * dilation
+                gx[i, ..., t0 : t0 + (i1 - i0 - 1) * stride + 1 : stride] += cols[:, :, k, i0:i1]
+    return gx.reshape(n, groups * cg, length)
+
+
+def weight_grad_taps(
+    x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """``gw[:, :, k] = Σ_n gy[n] @ x_k[n]ᵀ`` per tap (an einsum for depthwise taps)."""
+    n, c_in, _ = x.shape
+    _, c_out, out_len = gy.shape
+    cg, og = c_in // groups, c_out // groups
+    ph = phase_split(x, pad_left, span_of(out_len, kernel_size, stride, dilation), stride, cdt)
+    ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
+    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
+    gw = np.zeros((kernel_size, groups, og, cg), dtype=cdt)
+    tmp = np.empty((groups, og, cg), dtype=cdt)
+    for k in range(kernel_size):
+        q, r = divmod(k * dilation, stride)
+        xk = ph[:, :, :, r, q : q + out_len]
+        if og == cg == 1:
+            gw[k, :, 0, 0] = np.einsum("ngi,ngi->g", gyg[:, :, 0], xk[:, :, 0])
+            continue
+        for i in range(n):
+            np.matmul(gyg[i], xk[i].swapaxes(-1, -2), out=tmp)
+            gw[k] += tmp
+    return np.ascontiguousarray(gw.transpose(1, 2, 3, 0)).reshape(c_out, cg, kernel_size)
+
+
+def weight_grad_im2col(
+    x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """``gw = Σ gy[n, :, tile] @ cols[tile]ᵀ``: one GEMM per tile of copied receptive fields.
+
+    A tile is one batch item, or a run of its output positions when the item's column
+    buffer would exceed half the larger input.
+    """
+    n, c_in, _ = x.shape
+    _, c_out, out_len = gy.shape
+    cg, og = c_in // groups, c_out // groups
+    xp = padded(x, pad_left, span_of(out_len, kernel_size, stride, dilation), cdt)
+    win = windows(xp, out_len, kernel_size, stride, dilation)
+    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
+    gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
+    tmp = np.empty_like(gw)
+    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 2)
+    capacity = np.empty(c_in * kernel_size * step, dtype=cdt)
+    for i in range(n):
+        for l0 in range(0, out_len, step):
+            lc = min(step, out_len - l0)
+            cols = _scratch((c_in, kernel_size, lc), capacity)
+            np.copyto(cols, win[i, :, :, l0 : l0 + lc])
+            cols_t = cols.reshape(groups, cg * kernel_size, lc).swapaxes(-1, -2)
+            np.matmul(gyg[i, :, :, l0 : l0 + lc], cols_t, out=tmp)
+            gw += tmp
+    return gw.reshape(c_out, cg, kernel_size)
+
+
+def flip_kernel(w: np.ndarray, groups: int, cdt: np.dtype) -> np.ndarray:
+    """The stride-1 input gradient's forward kernel: per group transposed and reversed.
+
+    ``gx = forward(gy, flip_kernel(w), 1, (K-1)*d - pad_left, length, d, groups)``.
+    """
+    c_out, cg, k_size = w.shape
+    w4 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg, k_size)
+    return np.ascontiguousarray(w4.transpose(0, 2, 1, 3)[..., ::-1]).reshape(groups * cg, -1, k_size)
+
+
+def phase_kernel(w: np.ndarray, stride: int, dilation: int, groups: int, cdt: np.dtype) -> np.ndarray:
+    """The strided input gradient as a stride-1 forward kernel with ``stride`` output phases.
+
+    Input-gradient position ``t`` with ``u = t + pad_left = j*s + ρ`` gathers, from tap ``k``
+    with ``k*d = q*s + ρ``, the output gradient at ``j - q``. Phase ``ρ`` of group ``g`` is
+    output channel block ``(g, ρ)`` of a forward convolution with ``m = (K-1)*d//s + 1`` taps
+    (tap ``m-1-q``); combinations no tap reaches stay zero. Shape (G*s*Cg, C_out/G, m).
+    """
+    c_out, cg, k_size = w.shape
+    og = c_out // groups
+    m = (k_size - 1) * dilation // stride + 1
+    w4 = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size)
+    wp = np.zeros((groups, stride, cg, og, m), dtype=cdt)
+    for k in range(k_size):
+        q, rho = divmod(k * dilation, stride)
+        wp[:, rho, :, :, m - 1 - q] = w4[:, :, :, k].transpose(0, 2, 1)
+    return wp.reshape(groups * stride * cg, og, m)
+
+
+def interleave_phases(z: np.ndarray, length: int, stride: int, pad_left: int, groups: int) -> np.ndarray:
+    """Gather ``gx[n, g*Cg+c, t] = z[n, (g, ρ, c), j - j0]`` with ``t + pad_left = j*s + ρ``.
+
+    ``z`` is the forward output over phase channels (see :func:`phase_kernel`) for
+    ``j`` from ``j0 = pad_left // stride``.
+    """
+    n, channels, lz = z.shape
+    cg = channels // (groups * stride)
+    z5 = z.reshape(n, groups, stride, cg, lz)
+    gx = np.empty((n, groups, cg, length), dtype=z.dtype)
+    j0 = pad_left // stride
+    for rho in range(stride):
+        t0 = (rho - pad_left) % stride
+        if t0 < length:
+            jz = (t0 + pad_left) // stride - j0
+            gx[..., t0::stride] = z5[:, :, rho, :, jz : jz + (length - 1 - t0) // stride + 1]
+    return gx.reshape(n, groups * cg, length)

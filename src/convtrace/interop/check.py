@@ -1,0 +1,346 @@
+"""The PyTorch check: run the same configuration and data through PyTorch and compare.
+
+Besides :mod:`convtrace.interop.torch` this is the only module that imports torch, and it
+does so lazily: building the call text (:func:`module_call`) never needs torch.
+
+>>> module_call(False, in_channels=1, out_channels=1, kernel_size=3, stride=2, padding=1,
+...             bias=False)
+'torch.nn.Conv1d(in_channels=1, out_channels=1, kernel_size=3, stride=2, padding=1, bias=False)'
+>>> module_call(True, in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=0,
+...             output_padding=1, groups=2, bias=True)
+'torch.nn.ConvTranspose1d(in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=0, output_padding=1, groups=2)'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..trace.model import TorchCheck
+
+__all__ = [
+    "torch_available",
+    "module_call",
+    "check_full",
+    "check_conv1d_element",
+    "check_transposed_element",
+    "MISSING_NOTE",
+    "tolerance",
+]
+
+MISSING_NOTE = "install torch to check against PyTorch: pip install 'convtrace[torch]'"
+
+
+def torch_available() -> bool:
+    """Whether ``import torch`` would succeed (without importing it)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # pragma: no cover
+        return False
+
+
+def tolerance(dtype: np.dtype) -> float:
+    """Relative tolerance (to Σ|x·w| + |b|) for comparing results computed in ``dtype``.
+
+    >>> tolerance(np.dtype(np.float32)) > tolerance(np.dtype(np.float64))
+    True
+    """
+    kind = np.dtype(dtype)
+    if kind in (np.float16,):
+        return 2e-3
+    if kind in (np.float32, np.complex64):
+        return 2e-6
+    return 1e-12
+
+
+def module_call(
+    transposed: bool,
+    *,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    bias: bool = True,
+    padding_mode: str = "zeros",
+    output_padding: int = 0,
+) -> str:
+    """The ``torch.nn.Conv1d(...)`` / ``ConvTranspose1d(...)`` constructor, as the post writes it:
+    stride and padding always, other arguments where they differ from PyTorch's defaults."""
+    name = "ConvTranspose1d" if transposed else "Conv1d"
+    args = [
+        f"in_channels={in_channels}",
+        f"out_channels={out_channels}",
+        f"kernel_size={kernel_size}",
+        f"stride={stride}",
+        f"padding={padding!r}",
+    ]
+    if transposed and output_padding:
+        args.append(f"output_padding={output_padding}")
+    if dilation != 1:
+        args.append(f"dilation={dilation}")
+    if groups != 1:
+        args.append(f"groups={groups}")
+    if not bias:
+        args.append("bias=False")
+    if padding_mode != "zeros":
+        args.append(f"padding_mode={padding_mode!r}")
+    return f"torch.nn.{name}({', '.join(args)})"
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def _t(a: np.ndarray, torch: Any) -> Any:
+    """A float64 (complex128) tensor of ``a`` (a copy)."""
+    dt = np.complex128 if np.asarray(a).dtype.kind == "c" else np.float64
+    return torch.from_numpy(np.array(a, dtype=dt, copy=True))
+
+
+def _compare(
+    ours: np.ndarray, theirs: np.ndarray, bound: np.ndarray, dtype: np.dtype
+) -> tuple[float, bool]:
+    """Max abs difference and agreement within ``tolerance(dtype) * bound`` elementwise."""
+    ours = np.asarray(ours)
+    theirs = np.asarray(theirs)
+    if ours.shape != theirs.shape:
+        return float("inf"), False
+    if ours.size == 0:
+        return 0.0, True
+    diff = np.abs(ours.astype(theirs.dtype) - theirs)
+    both_nan = np.isnan(np.abs(ours)) & np.isnan(np.abs(theirs))
+    diff = np.where(both_nan, 0.0, diff)
+    tol = tolerance(dtype) * (bound + 1.0) + 1e-300
+    same_inf = np.isinf(np.abs(ours)) & (ours == theirs)
+    ok = bool(np.all((diff <= tol) | both_nan | same_inf))
+    finite = diff[np.isfinite(diff)]
+    mad = float(finite.max()) if finite.size else (float("inf") if diff.size else 0.0)
+    if diff.size and not np.all(np.isfinite(diff) | both_nan | same_inf):
+        mad = float("inf")
+    return mad, ok
+
+
+def _module(torch: Any, transposed: bool, cfg: dict[str, Any], w: np.ndarray, b: np.ndarray | None) -> Any:
+    dt = torch.complex128 if (w.dtype.kind == "c" or (b is not None and b.dtype.kind == "c")) else torch.float64
+    cls = torch.nn.ConvTranspose1d if transposed else torch.nn.Conv1d
+    kwargs = dict(cfg)
+    kwargs["bias"] = b is not None
+    m = cls(dtype=dt, **kwargs)
+    with torch.no_grad():
+        m.weight.copy_(_t(w, torch).to(dt))
+        if b is not None:
+            m.bias.copy_(_t(b, torch).to(dt))
+    return m
+
+
+def check_full(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    *,
+    transposed: bool,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int,
+    padding: int | str,
+    dilation: int,
+    groups: int,
+    padding_mode: str,
+    output_padding: int,
+    output_size: int | None,
+    engine_output: np.ndarray,
+) -> TorchCheck:
+    """Run ``torch.nn.Conv1d`` / ``ConvTranspose1d`` (float64) on the whole input and compare
+    with ``engine_output``. Returns ``TorchCheck(available=False, ...)`` without torch."""
+    cfg: dict[str, Any] = dict(
+        in_channels=in_channels,
+        out_channels=out_channels,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        padding_mode=padding_mode,
+    )
+    if transposed:
+        cfg["output_padding"] = output_padding if output_size is None else 0
+    call = module_call(transposed, bias=b is not None, **cfg)
+    run = f"y = m(x, output_size=[{output_size}])" if output_size is not None else "y = m(x)"
+    code = (
+        f"m = {call[:-1]}, dtype=torch.{'complex128' if _is_complex(x, w, b) else 'float64'})\n"
+        "with torch.no_grad():\n"
+        "    m.weight.copy_(weight)" + ("\n    m.bias.copy_(bias)" if b is not None else "") + f"\n{run}"
+    )
+    if not torch_available():
+        return TorchCheck(available=False, call=call, note=MISSING_NOTE, extra={"code": code})
+    torch = _torch()
+    m = _module(torch, transposed, cfg, w, b)
+    xt = _t(x, torch)
+    if _is_complex(x, w, b):
+        xt = xt.to(torch.complex128)
+    with torch.no_grad(), warnings.catch_warnings():
+        # PyTorch warns that 'same' with an even kernel pads a copy of the input: harmless here
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+        m_abs = _module(torch, transposed, cfg, np.abs(w), None if b is None else np.abs(b))
+        xa = _t(np.abs(x), torch)
+        if transposed and output_size is not None:
+            yt = m(xt, output_size=[output_size])
+            bound = m_abs(xa, output_size=[output_size])
+        else:
+            yt = m(xt)
+            bound = m_abs(xa)
+    y = yt.detach().resolve_conj().numpy()
+    bnd = bound.detach().numpy()
+    mad, ok = _compare(engine_output, y, bnd, np.result_type(x, w))
+    return TorchCheck(
+        available=True,
+        call=call,
+        output=y,
+        max_abs_diff=mad,
+        agree=ok,
+        note=f"PyTorch {torch.__version__}, computed in float64",
+        extra={"code": code, "scope": "full"},
+    )
+
+
+def _is_complex(*arrays: np.ndarray | None) -> bool:
+    return any(a is not None and np.asarray(a).dtype.kind == "c" for a in arrays)
+
+
+def check_conv1d_element(
+    window: np.ndarray,
+    input_slice: np.ndarray,
+    slice_range: tuple[int, int],
+    pad: tuple[int, int],
+    pad_mode: str | None,
+    w_row: np.ndarray,
+    b_val: np.ndarray | None,
+    *,
+    dilation: int,
+    element: tuple[int, int, int],
+    channels: tuple[int, int],
+    engine_value: Any,
+    dtype: np.dtype,
+) -> TorchCheck:
+    """Check one Conv1d output element on the minimal input slice.
+
+    ``input_slice`` is ``x[n, c0:c1, lo:hi]`` (``slice_range = (lo, hi)``); torch pads it with
+    ``pad`` in ``pad_mode`` (the same padding as the whole row gives the window, or ``None``
+    when that is impossible: then ``window``, the already-gathered padded window, is used) and
+    runs ``conv1d(..., dilation)`` on it: a single output.
+    """
+    n, o, t = element
+    c0, c1 = channels
+    lo, hi = slice_range
+    if pad_mode is not None:
+        src = f"x[{n}:{n + 1}, {c0}:{c1}, {lo}:{hi}]"
+        if pad != (0, 0):
+            src = f"torch.nn.functional.pad({src}, {pad}, mode={pad_mode!r})"
+    else:
+        src = f"the padded window of y[{n}, {o}, {t}] gathered from x[{n}, {c0}:{c1}]"
+    call = (
+        f"torch.nn.functional.conv1d({src}, weight[{o}:{o + 1}]"
+        + (f", bias[{o}:{o + 1}]" if b_val is not None else "")
+        + (f", dilation={dilation}" if pad_mode is not None and dilation != 1 else "")
+        + f")  # only y[{n}, {o}, {t}]: the minimal input slice, with the equivalent padding"
+    )
+    if not torch_available():
+        return TorchCheck(available=False, call=call, note=MISSING_NOTE)
+    torch = _torch()
+    cplx = _is_complex(input_slice, w_row, b_val)
+    wt = _t(w_row, torch)
+    bt = None if b_val is None else _t(b_val, torch)
+    with torch.no_grad():
+        if pad_mode is not None:
+            xt = _t(input_slice[None], torch)
+            xa = _t(np.abs(input_slice[None]), torch)
+            if pad != (0, 0):
+                xt = torch.nn.functional.pad(xt, pad, mode=pad_mode)
+                xa = torch.nn.functional.pad(xa, pad, mode=pad_mode)
+            d = dilation
+        else:
+            xt = _t(window[None], torch)
+            xa = _t(np.abs(window[None]), torch)
+            d = 1
+        if cplx:
+            xt, wt = xt.to(torch.complex128), wt.to(torch.complex128)
+            bt = None if bt is None else bt.to(torch.complex128)
+        yt = torch.nn.functional.conv1d(xt, wt, bt, dilation=d)
+        ba = None if b_val is None else _t(np.abs(b_val), torch)
+        bound = torch.nn.functional.conv1d(xa, _t(np.abs(w_row), torch), ba, dilation=d)
+    y = yt.detach().resolve_conj().numpy().reshape(-1)
+    mad, ok = _compare(np.array([engine_value]), y, bound.numpy().reshape(-1), dtype)
+    return TorchCheck(
+        available=True,
+        call=call,
+        output=y,
+        max_abs_diff=mad,
+        agree=ok,
+        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
+        extra={"scope": "element"},
+    )
+
+
+def check_transposed_element(
+    input_slice: np.ndarray,
+    slice_range: tuple[int, int],
+    w_block: np.ndarray,
+    b_val: np.ndarray | None,
+    *,
+    stride: int,
+    dilation: int,
+    local_index: int,
+    out_local: int,
+    element: tuple[int, int, int],
+    channels: tuple[int, int],
+    engine_value: Any,
+    dtype: np.dtype,
+) -> TorchCheck:
+    """Check one ConvTranspose1d output element: ``conv_transpose1d`` (padding 0) of the minimal
+    input slice ``x[n, c0:c1, lo:hi]``; the element is the slice output at ``local_index``."""
+    n, o, t = element
+    c0, c1 = channels
+    lo, hi = slice_range
+    call = (
+        f"torch.nn.functional.conv_transpose1d(x[{n}:{n + 1}, {c0}:{c1}, {lo}:{hi}], "
+        f"weight[{c0}:{c1}, {out_local}:{out_local + 1}]"
+        + (f", bias[{o}:{o + 1}]" if b_val is not None else "")
+        + f", stride={stride}, dilation={dilation})[..., {local_index}]"
+        + f"  # only y[{n}, {o}, {t}]: the minimal input slice, output index shifted"
+    )
+    if not torch_available():
+        return TorchCheck(available=False, call=call, note=MISSING_NOTE)
+    torch = _torch()
+    cplx = _is_complex(input_slice, w_block, b_val)
+    xt, wt = _t(input_slice[None], torch), _t(w_block, torch)
+    bt = None if b_val is None else _t(b_val, torch)
+    if cplx:
+        xt, wt = xt.to(torch.complex128), wt.to(torch.complex128)
+        bt = None if bt is None else bt.to(torch.complex128)
+    with torch.no_grad():
+        yt = torch.nn.functional.conv_transpose1d(xt, wt, bt, stride=stride, dilation=dilation)
+        ba = None if b_val is None else _t(np.abs(b_val), torch)
+        bound = torch.nn.functional.conv_transpose1d(
+            _t(np.abs(input_slice[None]), torch), _t(np.abs(w_block), torch), ba, stride=stride, dilation=dilation
+        )
+    y = yt.detach().resolve_conj().numpy()[0, 0, local_index : local_index + 1]
+    bnd = bound.numpy()[0, 0, local_index : local_index + 1]
+    mad, ok = _compare(np.array([engine_value]), y, bnd, dtype)
+    return TorchCheck(
+        available=True,
+        call=call,
+        output=y,
+        max_abs_diff=mad,
+        agree=ok,
+        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
+        extra={"scope": "element"},
+    )

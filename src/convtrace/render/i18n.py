@@ -1,0 +1,281 @@
+"""Every sentence convtrace prints, in English and Chinese.
+
+A :class:`Translator` fills ``str.format`` placeholders from keyword arguments. Keys are
+the same in both languages (a test checks it); parameter names (``kernel_size``), formulas
+and names (``x1``, ``w2``) stay as PyTorch and the post write them.
+
+>>> t = translator("zh")
+>>> t("sum_line", terms="0 + 1 + 1", total="2")
+'求和 = 0 + 1 + 1 = 2'
+>>> translator("en")("sum_line", terms="0 + 1 + 1", total="2")
+'sum = 0 + 1 + 1 = 2'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LANGUAGES", "CATALOG", "Translator", "translator"]
+
+LANGUAGES = ("en", "zh")
+
+#: key -> (English, Chinese)
+CATALOG: dict[str, tuple[str, str]] = {
+    # -- header and data
+    "title_conv": ("Conv1d, step by step", "Conv1d 逐步计算"),
+    "title_transposed": ("ConvTranspose1d, step by step", "ConvTranspose1d 逐步计算"),
+    "parameters": ("Parameters: {params}", "参数：{params}"),
+    "input_shape": ("Input x: shape {shape} {layout}", "输入 x：形状 {shape}{layout}"),
+    "layout_batched": ("(batch, channels, length)", "（批量, 通道, 长度）"),
+    "layout_unbatched": ("(channels, length), unbatched", "（通道, 长度），无批量维"),
+    "weight_shape_conv": (
+        "Kernel w: shape {shape} (out_channels, in_channels/groups, kernel_size)",
+        "卷积核 w：形状 {shape}（out_channels, in_channels/groups, kernel_size）",
+    ),
+    "weight_shape_transposed": (
+        "Kernel w: shape {shape} (in_channels, out_channels/groups, kernel_size)",
+        "卷积核 w：形状 {shape}（in_channels, out_channels/groups, kernel_size）",
+    ),
+    "bias_heading": ("Bias:", "偏置："),
+    "no_bias": ("No bias (bias=False).", "没有偏置（bias=False）。"),
+    "more_rows": ("… and {n} more rows", "……还有 {n} 行"),
+    # -- output length
+    "length_heading": ("Output length:", "输出长度："),
+    "output_size_line": (
+        "output_size={size} asks for more than the minimum {lmin}: PyTorch sets output_padding = {size} − {lmin} = {op}",
+        "output_size={size} 比最小长度 {lmin} 长：PyTorch 取 output_padding = {size} − {lmin} = {op}",
+    ),
+    "dilation_line": (
+        "dilation={d}: the kernel's {k} taps are {d} apart, so one window spans dilation·(k−1)+1 = {span} positions and skips {gap} between taps",
+        "dilation={d}：卷积核的 {k} 个抽头相隔 {d}，一个窗口覆盖 dilation·(k−1)+1 = {span} 个位置，抽头之间跳过 {gap} 个",
+    ),
+    # -- the padded row
+    "row_no_padding": (
+        "Input row (no padding: the windows slide over the input itself):",
+        "输入行（不填充：窗口直接在输入上滑动）：",
+    ),
+    "row_padded": (
+        "Padded input row ({left} cell(s) on the left, {right} on the right, padding_mode='{mode}'):",
+        "填充后的输入行（左边 {left} 格，右边 {right} 格，padding_mode='{mode}'）：",
+    ),
+    "same_split_even": (
+        "padding='same' needs dilation·(k−1) = {d}·({k}−1) = {total} padding cells: {left} on the left, {right} on the right",
+        "padding='same' 需要 dilation·(k−1) = {d}·({k}−1) = {total} 个填充格：左边 {left} 个，右边 {right} 个",
+    ),
+    "same_split_odd": (
+        "padding='same' needs dilation·(k−1) = {d}·({k}−1) = {total} padding cells, an odd number: {left} on the left, {right} on the right (PyTorch puts the extra one on the right)",
+        "padding='same' 需要 dilation·(k−1) = {d}·({k}−1) = {total} 个填充格，是奇数：左边 {left} 个，右边 {right} 个（PyTorch 把多出的一个放在右边）",
+    ),
+    "row_position": ("position", "位置"),
+    "row_sample": ("sample", "样本"),
+    "row_value": ("value", "数值"),
+    "row_window": ("window", "窗口"),
+    "pad_legend": ("padding cells: {cells}", "填充格：{cells}"),
+    "pad_legend_item": ("position {p} = {src}", "位置 {p} = {src}"),
+    "pad_zero_cell": ("0 (padding)", "0（填充）"),
+    "pad_reflect_cell": ("{x} mirrored", "{x} 镜像"),
+    "pad_replicate_cell": ("{x} repeated", "{x} 重复"),
+    "pad_circular_cell": ("{x} wrapped", "{x} 循环"),
+    "pad_zero_term": ("(padding)", "（填充）"),
+    "pad_reflect_term": ("(mirrored)", "（镜像填充）"),
+    "pad_replicate_term": ("(repeated)", "（重复填充）"),
+    "pad_circular_term": ("(wrapped)", "（循环填充）"),
+    # -- steps
+    "summary": (
+        "The output has {n} elements {shape}: too many to write out, so here are the steps of {shown} only.",
+        "输出共有 {n} 个元素 {shape}，太多无法逐一写出，这里只写 {shown} 这几步。",
+    ),
+    "summary_at": (
+        "Explain any one element with --at N,C,T (PyTorch's 0-based indices).",
+        "用 --at N,C,T（PyTorch 的 0 起始下标）解释任意一个元素。",
+    ),
+    "gather_rule": (
+        "Each output position j collects x_i·w_k for every i, k with i·stride − padding + k·dilation = j (0-based i, k, j):",
+        "每个输出位置 j 收集所有满足 i·stride − padding + k·dilation = j 的 x_i·w_k（i、k、j 从 0 开始）：",
+    ),
+    "step_title": ("Step {n}: {y}", "第 {n} 步：{y}"),
+    "step_title_indexed": ("Step {n}: {y} (PyTorch index {index})", "第 {n} 步：{y}（PyTorch 下标 {index}）"),
+    "group_line": (
+        "output channel {o} is in group {g} = ⌊({o}−1) / (out_channels/groups = {per})⌋ + 1, so it reads input channels {first}..{last} (in_channels/groups = {cin} per group)",
+        "输出通道 {o} 属于第 {g} 组 = ⌊({o}−1) / (out_channels/groups = {per})⌋ + 1，所以它读取输入通道 {first}..{last}（每组 in_channels/groups = {cin} 个）",
+    ),
+    "in_channel": ("input channel {c}:", "输入通道 {c}："),
+    "more_channels": (
+        "input channels {first}..{last}: {n} more products, together {total}",
+        "输入通道 {first}..{last}：另外 {n} 个乘积，合计 {total}",
+    ),
+    "more_channels_symbolic": (
+        "input channels {first}..{last}: {n} more products of the same form",
+        "输入通道 {first}..{last}：另外 {n} 个同样形式的乘积",
+    ),
+    "sum_line": ("sum = {terms} = {total}", "求和 = {terms} = {total}"),
+    "sum_short": ("sum of the {n} products = {total}", "{n} 个乘积之和 = {total}"),
+    "sum_word": ("sum", "和"),
+    "formula_more": ("… ({n} more products)", "……（另外 {n} 个乘积）"),
+    "sum_single": ("sum = {total}", "求和 = {total}"),
+    # -- warnings and output
+    "dropped_tail": (
+        "⚠ {n} input sample(s) at the end ({names}) are read by no window: the last window ends at {last}, and PyTorch drops this tail.",
+        "⚠ 末尾 {n} 个输入样本（{names}）没有被任何窗口读到：最后一个窗口止于 {last}，PyTorch 丢弃了这段尾巴。",
+    ),
+    "gaps": (
+        "⚠ {n} input sample(s) ({names}) fall between windows (stride={stride} is larger than a window): no output depends on them.",
+        "⚠ {n} 个输入样本（{names}）落在窗口之间（stride={stride} 大于窗口）：没有任何输出依赖它们。",
+    ),
+    "unreached_transposed": (
+        "⚠ {n} input sample(s) ({names}) affect no output: every product they scatter lands on a cropped position.",
+        "⚠ {n} 个输入样本（{names}）不影响任何输出：它们散射出的乘积全都落在被裁掉的位置上。",
+    ),
+    "output_heading": ("Output y: shape {shape}", "输出 y：形状 {shape}"),
+    "output_not_computed": (
+        "(only the requested element was computed)",
+        "（只计算了所请求的那个元素）",
+    ),
+    # -- ConvTranspose1d's views
+    "mark_equal": ("✓ equal to the step-by-step output", "✓ 与逐步计算的输出相等"),
+    "mark_differ": ("✗ NOT equal to the step-by-step output", "✗ 与逐步计算的输出不相等"),
+    "mark_unknown": ("(not compared)", "（未比较）"),
+    "view_scatter": (
+        "View 1, scatter-add: each input sample times the whole kernel, added into the output starting at i·stride − padding = i·{s} − {p}",
+        "视角一，散射相加：每个输入样本乘以整个卷积核，从 i·stride − padding = i·{s} − {p} 处起加到输出上",
+    ),
+    "scatter_full_pos": ("position", "位置"),
+    "scatter_out_pos": ("output", "输出"),
+    "scatter_place": (
+        "{x} = {v} times the kernel lands on positions {lo}..{hi}",
+        "{x} = {v} 乘以卷积核，落在位置 {lo}..{hi}",
+    ),
+    "crop_left": (
+        "✂ {n} position(s) cropped on the left (padding)",
+        "✂ 左边裁掉 {n} 个位置（padding）",
+    ),
+    "crop_right": (
+        "✂ {n} position(s) cropped on the right (padding − output_padding = {p} − {op})",
+        "✂ 右边裁掉 {n} 个位置（padding − output_padding = {p} − {op}）",
+    ),
+    "extend_right": (
+        "output_padding={op} adds {n} position(s) on the right beyond the last tap (output_padding − padding = {op} − {p}); only the bias reaches them",
+        "output_padding={op} 在右边最后一个抽头之外多加 {n} 个位置（output_padding − padding = {op} − {p}）；只有偏置落到那里",
+    ),
+    "overlap_line": (
+        "overlap (kernel taps landing on each output position): {counts}",
+        "重叠数（落在每个输出位置上的抽头个数）：{counts}",
+    ),
+    "overlap_uneven": (
+        "⚠ uneven overlap: stride={s} does not divide the kernel evenly (kernel_size={k}), so some positions get more taps than others — the source of checkerboard artefacts",
+        "⚠ 重叠不均匀：stride={s} 不能均匀划分卷积核（kernel_size={k}），有的位置抽头多、有的少——这就是棋盘格伪影的来源",
+    ),
+    "overlap_even": (
+        "overlap is even across the interior: no checkerboard pattern from the kernel layout",
+        "内部重叠均匀：卷积核的排布不会产生棋盘格",
+    ),
+    "view_zero_insertion": (
+        "View 2, the equivalent Conv1d (stride 1) on the zero-inserted input with the flipped kernel:",
+        "视角二，等价的 Conv1d（stride 1）：在插零后的输入上，用翻转的卷积核：",
+    ),
+    "zi_inserted": (
+        "insert stride − 1 = {s} − 1 = {n} zero(s) between neighbouring samples",
+        "在相邻样本之间插入 stride − 1 = {s} − 1 = {n} 个 0",
+    ),
+    "zi_pad": (
+        "pad dilation·(k−1) − padding = {d}·({k}−1) − {p} = {n} zero(s) on each side",
+        "两边各补 dilation·(k−1) − padding = {d}·({k}−1) − {p} = {n} 个 0",
+    ),
+    "zi_crop": (
+        "dilation·(k−1) − padding = {d}·({k}−1) − {p} = −{n} is negative: crop {n} sample(s) from each side",
+        "dilation·(k−1) − padding = {d}·({k}−1) − {p} = −{n} 为负：两边各裁掉 {n} 个样本",
+    ),
+    "zi_extra": (
+        "plus output_padding = {n} more zero(s) on the right",
+        "右边再补 output_padding = {n} 个 0",
+    ),
+    "zi_upsampled": ("the Conv1d sees:", "Conv1d 看到的输入："),
+    "zi_weight": (
+        "kernel, flipped and with in/out channels swapped {shape}:",
+        "翻转并交换输入/输出通道后的卷积核 {shape}：",
+    ),
+    "zi_torch": ("as a runnable PyTorch configuration:", "可直接运行的 PyTorch 配置："),
+    "view_matrix": (
+        "View 3, the matrix: C ({rows}×{cols}) is the matrix of the matching Conv1d (y_conv = C x); ConvTranspose1d computes y = Cᵀ x",
+        "视角三，矩阵：C（{rows}×{cols}）是对应 Conv1d 的矩阵（y_conv = C x）；ConvTranspose1d 计算 y = Cᵀ x",
+    ),
+    "matrix_too_large": ("C is not built: {reason}", "未构造 C：{reason}"),
+    "matrix_not_printed": ("(C is too large to print)", "（C 太大，不打印）"),
+    "view_gradient": (
+        "View 4, the gradient: ConvTranspose1d is the gradient of Conv1d with respect to its input:",
+        "视角四，梯度：ConvTranspose1d 就是 Conv1d 对其输入的梯度：",
+    ),
+    # -- the PyTorch check
+    "check_heading": ("PyTorch check:", "PyTorch 校验："),
+    "check_skipped": ("not run (verification switched off).", "未运行（已关闭校验）。"),
+    "check_no_torch": (
+        "PyTorch is not installed: pip install 'convtrace[torch]' to check this explanation against it.",
+        "未安装 PyTorch：运行 pip install 'convtrace[torch]' 即可用它校验本解释。",
+    ),
+    "check_output": ("PyTorch's output: {output}", "PyTorch 的输出：{output}"),
+    "check_agree": (
+        "✓ PyTorch agrees with the hand computation (largest absolute difference {diff})",
+        "✓ PyTorch 与手算结果一致（最大绝对误差 {diff}）",
+    ),
+    "check_disagree": (
+        "✗ PyTorch DISAGREES with the hand computation (largest absolute difference {diff})",
+        "✗ PyTorch 与手算结果不一致（最大绝对误差 {diff}）",
+    ),
+    "check_data": (
+        "(x, weight and bias: the tensors above, in float64)",
+        "（x、weight 和 bias 即上面的张量，float64）",
+    ),
+    # -- notes the trace builder attaches (by code)
+    "note_output_not_computed": (
+        "The whole output ({multiply_adds} multiply-adds) was not computed: each explained element was computed on its own.",
+        "没有计算整个输出（{multiply_adds} 次乘加）：每个被解释的元素单独计算。",
+    ),
+    "note_views_skipped": (
+        "The four ConvTranspose1d views need the whole output: explain a smaller input (or drop --at) to see them.",
+        "ConvTranspose1d 的四个视角需要整个输出：换一个较小的输入（或去掉 --at）即可看到。",
+    ),
+    "note_placements_skipped": (
+        "The scatter-add placements are not listed: more than {limit} taps.",
+        "散射相加的摆放未列出：超过 {limit} 个抽头。",
+    ),
+    # -- the demo
+    "demo_case": (
+        "Example {n} of the post: input 1,1,1,1, kernel 1,1,1, stride={stride}, padding={padding}, no bias → {output}",
+        "原文第 {n} 个例子：输入 1,1,1,1，卷积核 1,1,1，stride={stride}，padding={padding}，无偏置 → {output}",
+    ),
+    "demo_transposed": (
+        "The post's aim: the same input through ConvTranspose1d (stride={stride}, padding={padding}, output_padding={output_padding}), explained from Conv1d",
+        "原文的目标：同一输入经过 ConvTranspose1d（stride={stride}，padding={padding}，output_padding={output_padding}），用 Conv1d 来解释",
+    ),
+    "demo_equivalent": (
+        "The same output, as the plain Conv1d of view 2 (stride 1 on the zero-inserted input, flipped kernel), step by step",
+        "同一个输出，作为视角二中的普通 Conv1d（在插零后的输入上 stride 1，翻转的卷积核）逐步计算",
+    ),
+    # -- the command line
+    "error_heading": ("convtrace: invalid configuration", "convtrace：配置无效"),
+    "error_rule": ("rule: {rule}", "规则：{rule}"),
+    "error_numbers": ("numbers: {numbers}", "数值：{numbers}"),
+    "error_nearest": ("nearest valid: {hint}", "最接近的有效设置：{hint}"),
+}
+
+
+class Translator:
+    """``t(key, **values)``: the sentence ``key`` in one language, placeholders filled.
+
+    >>> Translator("en")("step_title", n=1, y="y1")
+    'Step 1: y1'
+    """
+
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        self.lang = lang
+        self._i = LANGUAGES.index(lang)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return CATALOG[key][self._i].format(**values)
+
+
+def translator(lang: str) -> Translator:
+    """The :class:`Translator` for ``lang`` (``'en'`` or ``'zh'``)."""
+    return Translator(lang)

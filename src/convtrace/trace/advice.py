@@ -1,0 +1,259 @@
+"""Why a configuration is invalid, and the nearest valid settings.
+
+:func:`advise` turns a :class:`~convtrace.errors.ConvtraceError` (and the settings the user
+gave) into the rule that failed, the numbers that broke it, and the nearest settings that
+work — each suggestion checked with :mod:`convtrace.shapes` before it is offered.
+
+>>> from convtrace import explain, ConvtraceError
+>>> cfg = dict(input=[1, 1, 1, 1], kernel_size=6)
+>>> try:
+...     explain(**cfg, verify=False)
+... except ConvtraceError as e:
+...     for line in nearest_valid(e, cfg):
+...         print(line)
+rule: the kernel (with dilation) must fit in the padded input: dilation*(kernel_size-1) + 1 <= L + pad_left + pad_right
+numbers: 1*(6-1) + 1 = 6 > 4 + 0 + 0 = 4
+nearest valid: input length >= 6
+nearest valid: padding >= 1
+nearest valid: kernel_size <= 4
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import shapes
+from ..errors import ConvtraceError
+
+__all__ = ["Advice", "advise", "nearest_valid"]
+
+
+@dataclass
+class Advice:
+    """The rule, the numbers and the nearest valid settings for one error."""
+
+    param: str
+    rule: str
+    numbers: str = ""
+    suggestions: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"rule: {self.rule}"]
+        if self.numbers:
+            out.append(f"numbers: {self.numbers}")
+        out += [f"nearest valid: {s}" for s in self.suggestions]
+        return out
+
+
+def _int(v: Any, default: int | None = None) -> int | None:
+    if v is None:
+        return default
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)
+    return default
+
+
+def _shape_of(v: Any) -> tuple[int, ...] | None:
+    if v is None:
+        return None
+    if hasattr(v, "shape"):
+        return tuple(int(s) for s in v.shape)
+    try:
+        return tuple(int(s) for s in np.shape(np.array(v, dtype=object)))
+    except (ValueError, TypeError):
+        return None
+
+
+class _Cfg:
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        c = dict(config)
+        self.transposed = bool(c.get("transposed", False))
+        xs = _shape_of(c.get("input"))
+        if xs is None and c.get("input_shape") is not None:
+            xs = tuple(int(v) for v in c["input_shape"])
+        ws = _shape_of(c.get("weight"))
+        self.length: int = _int(c.get("input_length"), xs[-1] if xs else 4) or 1
+        self.k: int = _int(c.get("kernel_size"), ws[-1] if ws else 3) or 3
+        self.s: int = _int(c.get("stride"), 1) or 1
+        self.d: int = _int(c.get("dilation"), 1) or 1
+        self.padding: Any = c.get("padding", 0)
+        self.op: int = _int(c.get("output_padding"), 0) or 0
+        self.groups: int = _int(c.get("groups"), 1) or 1
+        cin = _int(c.get("in_channels"))
+        if cin is None and xs and len(xs) >= 2:
+            cin = xs[-2]
+        self.cin = cin if cin is not None else 1
+        cout = _int(c.get("out_channels"))
+        if cout is None and ws and len(ws) == 3:
+            cout = ws[1] * self.groups if self.transposed else ws[0]
+        self.cout = cout if cout is not None else 1
+        self.mode = c.get("padding_mode", "zeros")
+
+    def pads(self) -> tuple[int, int]:
+        p = self.padding
+        if p == "same":
+            return shapes.same_padding(self.k, self.d)
+        if p == "valid":
+            return (0, 0)
+        v = _int(p, 0) or 0
+        return (v, v)
+
+
+def _valid_conv(L: int, k: int, s: int, p: Any, d: int) -> bool:
+    try:
+        shapes.conv1d_output_length(L, k, s, p, d)
+    except ConvtraceError:
+        return False
+    return True
+
+
+def _valid_tconv(L: int, k: int, s: int, p: int, op: int, d: int) -> bool:
+    try:
+        shapes.conv_transpose1d_output_length(L, k, s, p, op, d)
+    except ConvtraceError:
+        return False
+    return True
+
+
+def _divisors(n: int) -> list[int]:
+    return [g for g in range(1, n + 1) if n % g == 0]
+
+
+def advise(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> Advice:
+    """The rule, numbers and nearest valid settings for ``error`` raised by ``config``
+    (the keyword arguments given to :func:`convtrace.explain`, or the CLI's settings).
+
+    >>> from convtrace import explain, ConvtraceError
+    >>> try:
+    ...     explain([1, 2], [1, 1, 1], transposed=True, stride=2, output_padding=2, verify=False)
+    ... except ConvtraceError as e:
+    ...     advise(e, dict(transposed=True, stride=2, output_padding=2)).suggestions
+    ['output_padding <= 1', 'stride >= 3 (output_padding < stride)']
+    """
+    cfg = _Cfg(config or {})
+    rule = error.rule
+    adv = Advice(param=error.param, rule=rule)
+    L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
+    if "Kernel size can't be greater than actual input size" in rule:
+        pl, pr = cfg.pads()
+        dk = d * (k - 1) + 1
+        adv.rule = ("the kernel (with dilation) must fit in the padded input: "
+                    "dilation*(kernel_size-1) + 1 <= L + pad_left + pad_right")
+        adv.numbers = f"{d}*({k}-1) + 1 = {dk} > {L} + {pl} + {pr} = {L + pl + pr}"
+        need_len = max(1, dk - pl - pr)
+        if _valid_conv(need_len, k, s, cfg.padding, d):
+            adv.suggestions.append(f"input length >= {need_len}")
+        if not isinstance(cfg.padding, str) and cfg.mode in ("zeros", "replicate"):
+            need_p = math.ceil((dk - L) / 2)
+            if _valid_conv(L, k, s, need_p, d):
+                adv.suggestions.append(f"padding >= {need_p}")
+        elif isinstance(cfg.padding, str) and cfg.padding == "valid":
+            adv.suggestions.append("padding='same' (keeps the length)")
+        max_k = (L + pl + pr - 1) // d + 1
+        if max_k >= 1 and max_k < k and _valid_conv(L, max_k, s, cfg.padding, d):
+            adv.suggestions.append(f"kernel_size <= {max_k}")
+        if k > 1 and d > 1:
+            max_d = (L + pl + pr - 1) // (k - 1)
+            if max_d >= 1 and _valid_conv(L, k, s, cfg.padding, max_d):
+                adv.suggestions.append(f"dilation <= {max_d}")
+        return adv
+    if "Output size is too small" in rule:
+        full = (L - 1) * s + d * (k - 1) + cfg.op + 1
+        p: int = _int(cfg.padding, 0) or 0
+        adv.rule = ("the transposed output must keep at least one sample: "
+                    "(L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1 >= 1")
+        adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + {cfg.op} + 1 = {full - 2 * p}"
+        max_p = (full - 1) // 2
+        if _valid_tconv(L, k, s, max_p, cfg.op, d):
+            adv.suggestions.append(f"padding <= {max_p}")
+        longer = next((n for n in range(L + 1, L + 2 * p + 2) if _valid_tconv(n, k, s, p, cfg.op, d)), None)
+        if longer is not None:
+            adv.suggestions.append(f"input length >= {longer}")
+        return adv
+    if error.param == "output_padding" and "smaller than either stride or dilation" in rule:
+        adv.rule = "output_padding must be smaller than stride or dilation (it only picks among the lengths a stride can reach)"
+        adv.numbers = f"output_padding={cfg.op}, stride={s}, dilation={d}"
+        adv.suggestions.append(f"output_padding <= {max(s, d) - 1}")
+        adv.suggestions.append(f"stride >= {cfg.op + 1} (output_padding < stride)")
+        return adv
+    if error.param == "output_size" and "valid sizes range" in rule:
+        p = _int(cfg.padding, 0) or 0
+        lo = (L - 1) * s - 2 * p + d * (k - 1) + 1
+        adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + 1 = {lo}, up to {lo} + stride - 1 = {lo + s - 1}"
+        adv.suggestions.append(f"output_size between {lo} and {lo + s - 1}")
+        return adv
+    if error.param in ("in_channels", "out_channels", "groups") and "divisible" in rule:
+        g = cfg.groups
+        common = math.gcd(cfg.cin, cfg.cout)
+        adv.rule = "in_channels and out_channels must both be divisible by groups"
+        adv.numbers = f"in_channels={cfg.cin}, out_channels={cfg.cout}, groups={g}"
+        divs = _divisors(common)
+        below = [v for v in divs if v <= g]
+        above = [v for v in divs if v > g]
+        near = sorted({v for v in (below[-1:] + above[:1])})
+        if near:
+            adv.suggestions.append("groups in {" + ", ".join(str(v) for v in near) + "} (divisors of "
+                                   f"gcd({cfg.cin}, {cfg.cout}) = {common})")
+        for name, v in (("in_channels", cfg.cin), ("out_channels", cfg.cout)):
+            if v % g:
+                lo_, hi_ = v - v % g, v - v % g + g
+                opts = [str(x) for x in (lo_, hi_) if x > 0]
+                adv.suggestions.append(f"{name} = {' or '.join(opts)} (multiples of groups={g})")
+        return adv
+    if "Padding size should be less than the corresponding input dimension" in rule:
+        pl, pr = cfg.pads()
+        adv.rule = "reflect padding mirrors the input without its edge sample: each pad must be < the input length"
+        adv.numbers = f"pads ({pl}, {pr}), input length {L}"
+        if isinstance(cfg.padding, str):
+            adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
+        else:
+            adv.suggestions.append(f"padding <= {L - 1}")
+            adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
+        adv.suggestions.append("padding_mode='replicate' or 'zeros'")
+        return adv
+    if "wrapping around more than once" in rule:
+        pl, pr = cfg.pads()
+        adv.numbers = f"pads ({pl}, {pr}), input length {L}"
+        adv.suggestions.append(f"padding <= {L}")
+        adv.suggestions.append(f"input length >= {max(pl, pr)}")
+        return adv
+    if "not supported for strided convolutions" in rule:
+        pl, pr = shapes.same_padding(k, d)
+        adv.suggestions.append("stride=1")
+        adv.suggestions.append(f"padding={pl}" + (f" (and one more on the right is what 'same' would add: {pl}, {pr})"
+                                                  if pl != pr else " (what 'same' would pad)"))
+        return adv
+    if error.param == "padding_mode":
+        adv.suggestions.append("padding_mode='zeros'" + (" (the only mode of ConvTranspose1d)" if cfg.transposed
+                                                          else ", 'reflect', 'replicate' or 'circular'"))
+        return adv
+    if error.param in ("stride", "dilation", "kernel_size") and ("non-positive" in rule or "greater than zero" in rule
+                                                                   or ">=" in rule):
+        adv.suggestions.append(f"{error.param} >= 1")
+        return adv
+    if error.param == "padding" and "negative" in rule:
+        adv.suggestions.append("padding >= 0")
+        return adv
+    if error.hint:
+        adv.suggestions.append(error.hint)
+    return adv
+
+
+def nearest_valid(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> list[str]:
+    """:func:`advise` as printable lines: ``rule: ...``, ``numbers: ...``, ``nearest valid: ...``.
+
+    >>> from convtrace import explain, ConvtraceError
+    >>> try:
+    ...     explain(in_channels=3, out_channels=4, groups=2, verify=False)
+    ... except ConvtraceError as e:
+    ...     nearest_valid(e, dict(in_channels=3, out_channels=4, groups=2))[-2:]
+    ['nearest valid: groups in {1} (divisors of gcd(3, 4) = 1)', 'nearest valid: in_channels = 2 or 4 (multiples of groups=2)']
+    """
+    return advise(error, config).lines()

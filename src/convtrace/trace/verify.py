@@ -1,0 +1,162 @@
+"""``Trace.verify()``: every explained element re-derived from its own terms, held to the
+engine's output and PyTorch's.
+
+>>> from convtrace.trace.build import explain
+>>> verify_trace(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False), torch=False)
+True
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .exact import fmt_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Step, Trace
+
+__all__ = ["verify_trace", "rederive"]
+
+
+def rederive(step: Step) -> Any:
+    """The step's value recomputed from its terms: each product, the sum, plus the bias.
+
+    Raises AssertionError if a product or the stored sum disagrees with its parts.
+    """
+    products = []
+    for t in step.terms:
+        p = t.x * t.w
+        if p != t.product and not _both_nan(p, t.product):
+            raise AssertionError(f"term {t}: x*w = {p!r}, but product = {t.product!r}")
+        products.append(p)
+    exact = isinstance(step.total, Fraction)
+    total: Any = sum(products, Fraction(0)) if exact else sum(products, 0.0)
+    if not _near(total, step.total, step):
+        raise AssertionError(f"step y[{step.batch}, {step.out_channel}, {step.out_index}]: the products sum to "
+                             f"{fmt_number(total)}, but total = {fmt_number(step.total)}")
+    value = total + step.bias if step.bias is not None else total
+    if not _near(value, step.value, step):
+        raise AssertionError(f"step y[{step.batch}, {step.out_channel}, {step.out_index}]: sum + bias = "
+                             f"{fmt_number(value)}, but value = {fmt_number(step.value)}")
+    return value
+
+
+def _both_nan(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.isnan(complex(a)).any() if isinstance(a, complex) else np.isnan(float(a))) and bool(
+            np.isnan(complex(b)) if isinstance(b, complex) else np.isnan(float(b))
+        )
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _scale(step: Step) -> float:
+    s = 0.0
+    for t in step.terms:
+        try:
+            s += float(abs(t.product))
+        except OverflowError:
+            return float("inf")
+    if step.bias is not None:
+        s += float(abs(step.bias))
+    return s
+
+
+def _tol(step: Step, dtype: np.dtype) -> float:
+    from ..interop.check import tolerance
+
+    n = len(step.terms) + 1
+    eps = float(np.finfo(np.dtype(dtype).type(0).real.dtype).eps) if np.dtype(dtype).kind in "fc" else 0.0
+    return (tolerance(dtype) + 2 * n * eps) * (_scale(step) + 1.0)
+
+
+def _near(a: Any, b: Any, step: Step) -> bool:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    if _both_nan(a, b):
+        return True
+    try:
+        diff = abs(complex(a) - complex(b))
+    except OverflowError:
+        return a == b
+    if a == b:
+        return True
+    return bool(diff <= 1e-12 * (_scale(step) + 1.0))
+
+
+def _against(step: Step, value: Any, engine: Any, dtype: np.dtype, what: str) -> None:
+    if engine is None:
+        return
+    if _both_nan(value, engine):
+        return
+    try:
+        diff = abs(complex(value) - complex(engine))
+    except OverflowError:
+        diff = float("inf")
+    if value == engine:
+        return
+    if not diff <= _tol(step, dtype):
+        raise AssertionError(
+            f"y[{step.batch}, {step.out_channel}, {step.out_index}]: the terms give {fmt_number(value)}, "
+            f"but {what} gives {fmt_number(engine)} (difference {diff:.3g})"
+        )
+
+
+def verify_trace(trace: Trace, torch: bool | None = None) -> bool:
+    """See :meth:`convtrace.trace.model.Trace.verify`."""
+    dtype = np.result_type(trace.input, trace.weight)
+    y3 = None
+    if trace.output is not None:
+        y3 = trace.output if trace.output.ndim == 3 else trace.output[None]
+    for step in trace.steps:
+        value = rederive(step)
+        _against(step, value, step.engine_value, dtype, "the engine")
+        if y3 is not None:
+            _against(step, value, y3[step.batch, step.out_channel, step.out_index], dtype, "the engine's output")
+    if trace.exact and trace.exact_output is not None and trace.output is not None:
+        eo = np.asarray(trace.exact_output, dtype=object)
+        for s in trace.steps:
+            e = (eo if eo.ndim == 3 else eo[None])[s.batch, s.out_channel, s.out_index]
+            if e != s.value:
+                raise AssertionError(f"exact_output differs from the step at {(s.batch, s.out_channel, s.out_index)}")
+    if trace.views is not None:
+        v = trace.views
+        for name, ok in (("scatter-add", v.scatter.equal), ("zero-insertion Conv1d", v.zero_insertion.equal),
+                         ("matrix", v.matrix.equal), ("gradient", v.gradient.equal)):
+            if ok is False:
+                raise AssertionError(f"the {name} view of ConvTranspose1d differs from the engine's output")
+    if torch is False:
+        return True
+    check = trace.check
+    if check is None or (torch is True and not check.available):
+        from ..interop.check import torch_available
+
+        if torch is True or torch_available():
+            check = _run_check(trace)
+            trace.check = check
+    if torch is True and (check is None or not check.available):
+        raise AssertionError("PyTorch is not installed: pip install 'convtrace[torch]'")
+    if check is not None and check.available and check.agree is False:
+        raise AssertionError(
+            f"PyTorch disagrees: {check.call} gives a largest absolute difference of {check.max_abs_diff}"
+        )
+    return True
+
+
+def _run_check(trace: Trace) -> Any:
+    """Rebuild the trace with the PyTorch check (same data and settings)."""
+    from .build import explain
+
+    spec = trace.spec
+    at = trace.at
+    t2 = explain(
+        trace.input, trace.weight, trace.bias, stride=spec.stride, padding=spec.padding,
+        dilation=spec.dilation, groups=spec.groups, padding_mode=trace.padding_mode.value,
+        output_padding=spec.output_padding if trace.output_size is None else 0,
+        output_size=trace.output_size, transposed=spec.transposed, at=at, verify=True,
+        exact=False, max_steps=0,
+    )
+    return t2.check

@@ -1,0 +1,40 @@
+"""Test configuration: seeded Hypothesis profiles and the ``torch`` marker.
+
+Profiles (select with ``HYPOTHESIS_PROFILE=<name>``): ``default`` runs a few hundred
+derandomized examples per sweep (the numbers are set per test with ``examples(n)``),
+``quick`` a tenth of that, ``thorough`` ten times as many. These are derandomized, so a
+run is reproducible and CI is not flaky. ``explore`` is ``thorough`` with fresh random
+draws on every run, for hunting new failures locally.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).parent))  # `import strategies` from any test module
+
+_COMMON = dict(
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+settings.register_profile("default", **_COMMON)
+settings.register_profile("quick", **_COMMON)
+settings.register_profile("thorough", **_COMMON)
+settings.register_profile("explore", **{**_COMMON, "derandomize": False})
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Every test in a module that needs the oracle carries the `torch` marker, so
+    # `-m "not torch"` selects the NumPy-only part of the suite.
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and getattr(module, "NEEDS_TORCH", False):
+            item.add_marker(pytest.mark.torch)
