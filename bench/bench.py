@@ -45,6 +45,7 @@ TARGET_FWD_MAX = 1.5
 TARGET_BWD_GEOMEAN = 1.25
 BLOCK_SECONDS = 0.05
 PAUSE_SECONDS = 0.15
+MEMORY_SLACK = 64 << 10  # bytes: fixed per-call allocations (array headers, small temporaries)
 SEED = 0
 
 
@@ -229,10 +230,12 @@ def budgets(case: Case, a: dict[str, Any]) -> tuple[int, int]:
     """Memory budgets: 3x the outputs plus one input-sized buffer (forward, backward).
 
     Forward: ``3*|y| + |x|``. Backward (both gradients, held together):
-    ``3*(|gx| + |gw|) + max(|x|, |gy|)``.
+    ``3*(|gx| + |gw|) + max(|x|, |gy|)``. Both plus ``MEMORY_SLACK`` for fixed overheads.
     """
     x, w, gy = a["x"], a["w"], a["gy"]
-    return 3 * gy.nbytes + x.nbytes, 3 * (x.nbytes + w.nbytes) + max(x.nbytes, gy.nbytes)
+    fwd = 3 * gy.nbytes + x.nbytes
+    bwd = 3 * (x.nbytes + w.nbytes) + max(x.nbytes, gy.nbytes)
+    return fwd + MEMORY_SLACK, bwd + MEMORY_SLACK
 
 
 def max_rel_error(ours: Any, theirs: Any) -> float:
@@ -268,7 +271,12 @@ def onnx_forward(case: Case) -> Callable[[], Any]:
     )
     evaluator = ReferenceEvaluator(helper.make_model(graph))
     feeds = {"x": a["x"], "w": a["w"]}
-    return lambda: evaluator.run(None, feeds)[0]
+
+    def forward() -> Any:
+        outputs: Any = evaluator.run(None, feeds)
+        return outputs[0]
+
+    return forward
 
 
 def onnx_child(name: str) -> None:

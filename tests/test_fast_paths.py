@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from convtrace.engine import fast, fast_toeplitz, reference
+from convtrace.engine import fast, fast_gemm, fast_toeplitz, reference
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ EDGE_CASES = [
 
 def _random_cases(count: int) -> list[Geo]:
     rng = np.random.default_rng(20240601)
-    cases = []
+    cases: list[Geo] = []
     while len(cases) < count:
         depthwise = rng.random() < 0.3
         geo = Geo(
@@ -154,6 +154,20 @@ def test_weight_grad_matches_reference(algo: str, dtype: type) -> None:
         bound = reference.conv1d_weight_grad(np.abs(x), np.abs(gy), *args)
         got = fast.conv1d_weight_grad(x, gy, *args, _algo=algo)
         _assert_close(got, want, bound, 1e-13)
+
+
+def test_im2col_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no minimum scratch, im2col cuts batches and lengths into tiles: same results."""
+    monkeypatch.setattr(fast_gemm, "MIN_SCRATCH", 1)
+    for i, geo in enumerate(CASES):
+        x, w, gy = _arrays(geo, np.float64, i)
+        fwd = fast.conv1d_forward(x, w, *_forward_args(geo), _algo="im2col")
+        bound = reference.conv1d_forward(np.abs(x), np.abs(w), *_forward_args(geo))
+        _assert_close(fwd, reference.conv1d_forward(x, w, *_forward_args(geo)), bound, 1e-13)
+        args = (geo.k, geo.stride, geo.pad, geo.dilation, geo.g)
+        gw = fast.conv1d_weight_grad(x, gy, *args, _algo="im2col")
+        bound = reference.conv1d_weight_grad(np.abs(x), np.abs(gy), *args)
+        _assert_close(gw, reference.conv1d_weight_grad(x, gy, *args), bound, 1e-13)
 
 
 def _all_paths(geo: Geo, x: np.ndarray, w: np.ndarray, gy: np.ndarray) -> list[tuple[str, np.ndarray]]:

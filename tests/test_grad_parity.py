@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
+import convtrace  # noqa: E402
+import convtrace.grad as G  # noqa: E402
 from strategies import (  # noqa: E402
     COMPLEX_DTYPES,
     REAL_DTYPES,
@@ -24,9 +26,6 @@ from strategies import (  # noqa: E402
     torch_grads,
     tt,
 )
-
-import convtrace  # noqa: E402
-import convtrace.grad as G  # noqa: E402
 
 NEEDS_TORCH = True
 
@@ -61,19 +60,19 @@ def check_grads(case: ConvCase, dtype) -> None:
         assert_close(a, e, m)
 
 
-@examples(250)
+@examples(300)
 @given(case=grad_cases)
 def test_grads_float64_match_autograd(case: ConvCase) -> None:
     check_grads(case, np.float64)
 
 
-@examples(150)
+@examples(250)
 @given(case=grad_cases)
 def test_grads_float32_match_autograd(case: ConvCase) -> None:
     check_grads(case, np.float32)
 
 
-@examples(60)
+@examples(120)
 @given(case=any_conv_cases(unbatched=False, string_padding=False, max_channels=2), dtype=st.sampled_from(COMPLEX_DTYPES))
 def test_complex_grads_follow_autograd_conjugate_convention(case: ConvCase, dtype) -> None:
     # torch.nn.grad rejects complex; convtrace's grads return what autograd returns for a
@@ -107,10 +106,10 @@ def test_signatures_match_torch_nn_grad(case: ConvCase, dtype) -> None:
 
 def test_bias_grad_sums_batch_and_length() -> None:
     gy = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
-    # gy[n, c, l] = 12n + 4c + l; the bias gradient of channel c sums it over n and l
-    expected = [sum(12 * n + 4 * c + l for n in range(2) for l in range(4)) for c in range(3)]
+    # gy[n, c, t] = 12n + 4c + t; the bias gradient of channel c sums it over n and t
+    expected = [sum(12 * n + 4 * c + t for n in range(2) for t in range(4)) for c in range(3)]
     assert G.conv1d_bias(gy).tolist() == expected
-    assert G.conv1d_bias(gy[0]).tolist() == [sum(4 * c + l for l in range(4)) for c in range(3)]
+    assert G.conv1d_bias(gy[0]).tolist() == [sum(4 * c + t for t in range(4)) for c in range(3)]
     assert G.conv_transpose1d_bias(gy).tolist() == expected
     assert G.conv1d_bias(gy.astype(np.float16)).dtype == np.float16
 

@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from strategies import assert_close, examples, rand, tn, torch_module_magnitude, tt  # noqa: E402
-
 import convtrace  # noqa: E402
 import convtrace.nn as cnn  # noqa: E402
 from convtrace.interop.torch import (  # noqa: E402
@@ -20,9 +18,13 @@ from convtrace.interop.torch import (  # noqa: E402
     to_tensor,
     to_torch_module,
 )
+from strategies import assert_close, examples, rand, tn, torch_module_magnitude, tt  # noqa: E402
 
 NEEDS_TORCH = True
-pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Using padding='same'"),
+    pytest.mark.filterwarnings("ignore:Complex modules are a new feature"),
+]
 
 
 @st.composite

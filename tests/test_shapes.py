@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from strategies import examples, run, tt  # noqa: E402
-
 import convtrace  # noqa: E402
 from convtrace import shapes  # noqa: E402
+from strategies import examples, run, tt  # noqa: E402
 
 NEEDS_TORCH = True
 TF = torch.nn.functional

@@ -14,7 +14,8 @@ Known deliberate divergences (each is tested below for convtrace's own behaviour
   rejects it, with a RuntimeError); see test_grad_parity.py.
 * ConvTranspose1d(padding=<str>) raises at construction (PyTorch silently stores the
   string and fails at the first call); see test_nn_modules.py.
-Divergences found while writing these tests (torch clearly buggy or lax):
+
+Divergences found while writing these tests (torch clearly buggy, lax or backend-dependent):
 * Zero-element inputs (zero batch or zero channels): PyTorch takes an empty-tensor fast
   path that skips argument checks, so it accepts e.g. dilation=0, a dtype mismatch or an
   output_padding >= max(stride, dilation) when the batch is empty. convtrace checks the
@@ -46,6 +47,8 @@ from hypothesis import event, given
 
 torch = pytest.importorskip("torch")
 
+import convtrace  # noqa: E402
+import convtrace.functional as F  # noqa: E402
 from strategies import (  # noqa: E402
     RawCall,
     assert_convtrace_error,
@@ -55,9 +58,6 @@ from strategies import (  # noqa: E402
     torch_onednn_skips_checks,
     tt,
 )
-
-import convtrace  # noqa: E402
-import convtrace.functional as F  # noqa: E402
 
 NEEDS_TORCH = True
 TF = torch.nn.functional
@@ -121,7 +121,7 @@ def _zero_in_channels(call: RawCall) -> bool:
     return not call.transposed and call.w.ndim == 3 and call.w.shape[1] == 0
 
 
-@examples(600)
+@examples(800)
 @given(call=raw_calls())
 def test_accept_reject_parity_with_torch(call: RawCall) -> None:
     theirs = _torch_call(call)
@@ -145,7 +145,11 @@ def test_accept_reject_parity_with_torch(call: RawCall) -> None:
             event("divergence: zero input channels")
             assert expected.shape[-2] == 0
             assert ours.value.shape[-2] == call.w.shape[0]
-            assert not ours.value.any() or call.b is not None
+            assert ours.value.shape[-1] == expected.shape[-1]
+            want = np.zeros(ours.value.shape, ours.value.dtype)
+            if call.b is not None:
+                want += call.b.astype(want.dtype)[:, None]
+            np.testing.assert_array_equal(ours.value, want)
             return
         assert ours.value.dtype == expected.dtype
         assert ours.value.shape == expected.shape
@@ -400,8 +404,9 @@ def test_bias_dtype_is_checked_for_string_padding_too(padding, bias_dtype) -> No
     ],
 )
 def test_checks_onednn_skips_are_made(kwargs, param, fragment) -> None:
+    # (PyTorch's float32 call goes to oneDNN where available, which accepts it; that is
+    # backend-dependent, so only its reference path's answer is pinned here.)
     x, w = np.ones((2, 1, 4), np.float32), np.ones((1, 1, 1), np.float32)
-    assert TF.conv_transpose1d(tt(x), tt(w), **kwargs).ndim == 3  # oneDNN accepts
     with pytest.raises(RuntimeError, match="should be greater than zero|Output size is too small"):
         TF.conv_transpose1d(tt(x.astype(np.float64)), tt(w.astype(np.float64)), **kwargs)
     for dtype in (np.float32, np.float64):

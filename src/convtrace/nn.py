@@ -329,7 +329,16 @@ class ConvTranspose1d(_ConvNd):
         if output_size is None:
             return self.output_padding[0]
         call = f"{self!r}(input=<{list(x.shape)} {x.dtype}>, output_size={output_size!r})"
-        size = [int(v) for v in output_size]
+        if isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__iter__"):
+            raise ConvtraceTypeError(
+                "output_size", output_size, "output_size must be a sequence of ints", call=call
+            )
+        size = list(output_size)
+        if not all(isinstance(v, (int, np.integer)) for v in size):  # PyTorch takes no floats here
+            raise ConvtraceTypeError(
+                "output_size", output_size, "output_size must be a sequence of ints", call=call
+            )
+        size = [int(v) for v in size]
         non_spatial = 2 if x.ndim == 3 else 1
         if len(size) == non_spatial + 1:
             size = size[non_spatial:]

@@ -687,6 +687,18 @@ def check_pad(
                 f"{type(p).__name__} at pos {i}",
                 call=call,
             )
+    # the remaining type checks, which PyTorch's argument parser makes before any other
+    if not isinstance(mode, str):
+        raise ConvtraceTypeError(
+            "mode", mode, f"pad(): argument 'mode' must be str, not {type(mode).__name__}", call=call
+        )
+    if value is not None and not (isinstance(value, (numbers.Real, np.floating, np.integer))):
+        raise ConvtraceTypeError(
+            "value",
+            value,
+            f"pad(): argument 'value' must be float, not {type(value).__name__}",
+            call=call,
+        )
     if len(pad) % 2:
         raise ConvtraceError("pad", pad, "Padding length must be divisible by 2", call=call)
     if len(pad) != 2:
@@ -708,13 +720,6 @@ def check_pad(
             call=call,
         ) from None
     left, right = (int(pad[0]), int(pad[1])) if pad else (0, 0)
-    if value is not None and not (isinstance(value, (numbers.Real, np.floating, np.integer))):
-        raise ConvtraceTypeError(
-            "value",
-            value,
-            f"pad(): argument 'value' must be float, not {type(value).__name__}",
-            call=call,
-        )
     fill = 0.0 if value is None else float(value)
     length = x.shape[-1] if x.ndim else 0
     out_len = length + left + right

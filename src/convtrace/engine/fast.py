@@ -19,7 +19,7 @@ accumulate in float32. Every result is a new array (never a view of an input).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -53,6 +53,11 @@ def _is_small(n: int, c_out: int, out_len: int, field: int) -> bool:
     return n * c_out * out_len * field <= SMALL_WORK
 
 
+def _phases_grouped(k_size: int, stride: int, dilation: int) -> bool:
+    """Whether every tap lies in a full phase group (always so for stride 1)."""
+    return all(len(taps) == stride for _, _, taps in fast_gemm.tap_groups(k_size, stride, dilation))
+
+
 def forward_algorithm(
     n: int, c_in: int, c_out: int, k_size: int, out_len: int, stride: int, dilation: int, groups: int
 ) -> str:
@@ -63,24 +68,26 @@ def forward_algorithm(
        ``K >= TOEPLITZ_MIN_TAPS``: banded GEMMs beat K memory-bound elementwise passes.
     3. ``"taps"``: other depthwise shapes (elementwise per-tap products).
     4. ``"im2col"``: narrow receptive fields (``Cg*K <= NARROW_FIELD``), where K passes over
-       a comparatively large output would dominate, and strided convolutions, whose taps
-       would need a phase-split copy of the input anyway: one GEMM with a Cg*K-deep
-       contraction on the copied receptive fields.
-    5. ``"taps"``: everything else (dense and grouped, stride 1): K batched GEMMs, no copy.
+       a comparatively large output would dominate: one GEMM with a Cg*K-deep contraction.
+    5. ``"taps"`` when every tap lies in a full phase group (always for stride 1; e.g. K a
+       multiple of the stride): one GEMM per group on views, no column copy.
+    6. ``"im2col"`` otherwise (strided, partial phase groups).
 
     >>> forward_algorithm(4, 256, 256, 31, 2048, 1, 1, 256)
     'toeplitz'
     >>> forward_algorithm(32, 300, 100, 3, 254, 1, 1, 1)
     'taps'
+    >>> forward_algorithm(4, 512, 512, 3, 1599, 2, 1, 1)
+    'im2col'
     """
     cg, og = c_in // groups, c_out // groups
     if _is_small(n, c_out, out_len, cg * k_size):
         return "im2col"
     if cg == og == 1:
         return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
-    if cg * k_size <= NARROW_FIELD or stride > 1:
+    if cg * k_size <= NARROW_FIELD:
         return "im2col"
-    return "taps"
+    return "taps" if _phases_grouped(k_size, stride, dilation) else "im2col"
 
 
 def input_grad_algorithm(
@@ -112,16 +119,21 @@ def weight_grad_algorithm(
     """The weight-gradient algorithm for a shape.
 
     1. ``"toeplitz"``: depthwise, stride 1, ``K >= TOEPLITZ_MIN_TAPS`` (band diagonals).
-    2. ``"taps"``: other depthwise shapes (one einsum per tap).
-    3. ``"im2col"``: everything else: per batch item (or run of positions) one GEMM with a
-       deep contraction over the output positions, on copied receptive fields.
+    2. ``"taps"`` for other stride-1 shapes with wide receptive fields (``Cg*K >
+       NARROW_FIELD``): per-tap GEMMs on views of the input, no copy.
+    3. ``"im2col"`` otherwise: narrow fields (one pass over the output gradient for all
+       taps, not K thin ones) and strided shapes (the taps would need a phase-split copy
+       anyway): one GEMM per batch item, or per run of positions within the scratch budget.
 
     >>> weight_grad_algorithm(4, 1, 512, 10, 3199, 5, 1, 1)
     'im2col'
+    >>> weight_grad_algorithm(32, 300, 100, 3, 254, 1, 1, 1)
+    'taps'
     """
-    if c_in == c_out == groups:
-        return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
-    return "im2col"
+    cg = c_in // groups
+    if c_in == c_out == groups and stride == 1 and k_size >= TOEPLITZ_MIN_TAPS:
+        return "toeplitz"
+    return "taps" if stride == 1 and cg * k_size > NARROW_FIELD else "im2col"
 
 
 def _phase_geometry(

@@ -29,6 +29,7 @@ import numpy as np
 from .fast_layout import padded, phase_split, span_of, tap_range, windows
 
 __all__ = [
+    "tap_groups",
     "forward_taps",
     "forward_im2col",
     "input_grad_taps",
@@ -41,11 +42,36 @@ __all__ = [
 ]
 
 
-def _tap_major(w: np.ndarray, groups: int, cdt: np.dtype) -> np.ndarray:
-    """(C_out, Cg, K) weight as (K, G, C_out/G, Cg), contiguous, in ``cdt``."""
-    c_out, cg, k_size = w.shape
-    w4 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg, k_size)
-    return np.ascontiguousarray(w4.transpose(3, 0, 1, 2))
+def tap_groups(k_size: int, stride: int, dilation: int) -> list[tuple[int, int, list[int]]]:
+    """Taps as GEMM operands on the phase-split input: ``(q, r0, taps)`` entries.
+
+    Tap ``k`` reads phase row ``r`` at offset ``q`` with ``k*d = q*s + r``. The taps sharing
+    an offset ``q`` and covering all ``s`` phases form one entry (``r0 = 0``, taps in phase
+    order) whose operand is a single (channel, phase)-deep view; any other tap is an entry
+    of its own. With stride 1 every tap is its own full group.
+
+    >>> tap_groups(16, 8, 1)[1]  # a HiFi-GAN upsampler's second half: one 8-phase group
+    (1, 0, [8, 9, 10, 11, 12, 13, 14, 15])
+    >>> tap_groups(3, 2, 1)
+    [(0, 0, [0, 1]), (1, 0, [2])]
+    """
+    by_offset: dict[int, dict[int, int]] = {}
+    for k in range(k_size):
+        q, r = divmod(k * dilation, stride)
+        by_offset.setdefault(q, {})[r] = k
+    entries: list[tuple[int, int, list[int]]] = []
+    for q, phases in by_offset.items():
+        if len(phases) == stride:
+            entries.append((q, 0, [phases[r] for r in range(stride)]))
+        else:
+            entries.extend((q, r, [k]) for r, k in phases.items())
+    return entries
+
+
+def _group_operand(ph: np.ndarray, q: int, r0: int, width: int, out_len: int) -> np.ndarray:
+    """``ph[n, g, c, r0 + j, q + i]`` as (N, G, Cg*width, L'): a view (see :func:`tap_groups`)."""
+    n, groups, cg = ph.shape[:3]
+    return ph[:, :, :, r0 : r0 + width, q : q + out_len].reshape(n, groups, cg * width, out_len)
 
 
 def _tap_product(wk: np.ndarray, xk: np.ndarray, out: np.ndarray) -> None:
@@ -56,11 +82,17 @@ def _tap_product(wk: np.ndarray, xk: np.ndarray, out: np.ndarray) -> None:
         np.matmul(wk, xk, out=out)
 
 
+#: Scratch (elements) always allowed to a tile, however small the problem: fewer calls.
+MIN_SCRATCH = 1 << 14
+
+
 def _tiles(n: int, length: int, per_position: int, budget: int) -> tuple[int, int]:
     """(batch items, positions) per tile so that ``items*positions*per_position <= budget``.
 
-    Whole batch items when one fits, else a run of positions of one item (at least one).
+    The budget is at least ``MIN_SCRATCH``. Whole batch items when one fits, else a run of
+    positions of one item (at least one).
     """
+    budget = max(budget, MIN_SCRATCH)
     per_item = per_position * length
     if per_item <= budget:
         return max(1, min(n, budget // max(per_item, 1))), length
@@ -76,19 +108,24 @@ def forward_taps(
     x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Forward as ``y = Σ_k W_k @ x_k``: one batched GEMM per tap, accumulated in place."""
+    """Forward as ``y = Σ W_group @ x_group``: one batched GEMM per tap group, accumulated.
+
+    Stride 1: one GEMM per tap. Strided: taps sharing an offset are contracted together
+    over (channel, phase) of the phase-split input (:func:`tap_groups`), a space-to-depth
+    view that needs no column copy.
+    """
     n = x.shape[0]
     c_out, cg, k_size = w.shape
     og = c_out // groups
     ph = phase_split(x, pad_left, span_of(out_len, k_size, stride, dilation), stride, cdt)
     ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
-    wk = _tap_major(w, groups, cdt)
+    w4 = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size)
     y = np.empty((n, groups, og, out_len), dtype=cdt)
     tmp = np.empty_like(y) if k_size > 1 else y
-    for k in range(k_size):
-        q, r = divmod(k * dilation, stride)
-        _tap_product(wk[k], ph[:, :, :, r, q : q + out_len], y if k == 0 else tmp)
-        if k:
+    for idx, (q, r0, taps) in enumerate(tap_groups(k_size, stride, dilation)):
+        wq = np.take(w4, taps, axis=-1).reshape(groups, og, cg * len(taps))
+        _tap_product(wq, _group_operand(ph, q, r0, len(taps), out_len), tmp if idx else y)
+        if idx:
             y += tmp
     return y.reshape(n, c_out, out_len)
 
@@ -131,7 +168,8 @@ def input_grad_taps(
     og = c_out // groups
     gx = np.zeros((n, groups, cg, length), dtype=cdt)
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
-    wk = np.ascontiguousarray(_tap_major(w, groups, cdt).swapaxes(-1, -2))
+    w4 = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size)
+    wk = np.ascontiguousarray(w4.transpose(3, 0, 2, 1))  # (K, G, Cg, C_out/G)
     buf = np.empty((n, groups, cg, out_len), dtype=cdt)
     for k in range(k_size):
         i0, i1 = tap_range(k * dilation, stride, pad_left, out_len, length)
@@ -174,25 +212,30 @@ def weight_grad_taps(
     x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """``gw[:, :, k] = Σ_n gy[n] @ x_k[n]ᵀ`` per tap (an einsum for depthwise taps)."""
+    """``gw[..., group] = Σ_n gy[n] @ x_group[n]ᵀ`` per tap group (:func:`tap_groups`).
+
+    Each GEMM contracts over a whole batch item's positions, on views of the phase-split
+    input; depthwise single taps are one einsum each.
+    """
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
     cg, og = c_in // groups, c_out // groups
     ph = phase_split(x, pad_left, span_of(out_len, kernel_size, stride, dilation), stride, cdt)
     ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
-    gw = np.zeros((kernel_size, groups, og, cg), dtype=cdt)
-    tmp = np.empty((groups, og, cg), dtype=cdt)
-    for k in range(kernel_size):
-        q, r = divmod(k * dilation, stride)
-        xk = ph[:, :, :, r, q : q + out_len]
-        if og == cg == 1:
-            gw[k, :, 0, 0] = np.einsum("ngi,ngi->g", gyg[:, :, 0], xk[:, :, 0])
+    gw = np.zeros((groups, og, cg, kernel_size), dtype=cdt)
+    for q, r0, taps in tap_groups(kernel_size, stride, dilation):
+        xq = _group_operand(ph, q, r0, len(taps), out_len)
+        if og == cg * len(taps) == 1:
+            gw[:, 0, 0, taps[0]] = np.einsum("ngi,ngi->g", gyg[:, :, 0], xq[:, :, 0])
             continue
+        acc = np.zeros((groups, og, cg * len(taps)), dtype=cdt)
+        tmp = np.empty_like(acc)
         for i in range(n):
-            np.matmul(gyg[i], xk[i].swapaxes(-1, -2), out=tmp)
-            gw[k] += tmp
-    return np.ascontiguousarray(gw.transpose(1, 2, 3, 0)).reshape(c_out, cg, kernel_size)
+            np.matmul(gyg[i], xq[i].swapaxes(-1, -2), out=tmp)
+            acc += tmp
+        gw[..., taps] = acc.reshape(groups, og, cg, len(taps))
+    return gw.reshape(c_out, cg, kernel_size)
 
 
 def weight_grad_im2col(
@@ -202,7 +245,7 @@ def weight_grad_im2col(
     """``gw = Σ gy[n, :, tile] @ cols[tile]ᵀ``: one GEMM per tile of copied receptive fields.
 
     A tile is one batch item, or a run of its output positions when the item's column
-    buffer would exceed half the larger input.
+    buffer would exceed half the larger input plus the weight's size.
     """
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
@@ -212,7 +255,7 @@ def weight_grad_im2col(
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
     tmp = np.empty_like(gw)
-    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 2)
+    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 2 + gw.size)
     capacity = np.empty(c_in * kernel_size * step, dtype=cdt)
     for i in range(n):
         for l0 in range(0, out_len, step):

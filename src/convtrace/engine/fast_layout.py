@@ -2,7 +2,9 @@
 
 Every fast algorithm reads the zero-padded input ``xpad[t] = x[t - pad_left]`` (zero
 outside ``x``) at ``t = i*stride + k*dilation``. These helpers build that signal once, in
-the compute dtype, without copying when ``x`` can be used as it is.
+the compute dtype, without copying when ``x`` can be used as it is; they view it as
+receptive-field windows (for im2col) or split it into stride phases (so that every tap
+of a per-tap GEMM reads unit-stride rows).
 
 >>> import numpy as np
 >>> x = np.arange(5.0).reshape(1, 1, 5)
