@@ -15,6 +15,7 @@ real loss: the other operand enters conjugated); ``torch.nn.grad`` itself reject
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,36 @@ def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: st
     return gy
 
 
+def _given_input_size(
+    check: Callable[..., Any], call: str, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple
+) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
+    """Validate a ``*_input`` gradient call as the forward call it differentiates: a
+    zero-strided stand-in of ``input_size`` goes through the forward op's checks."""
+    size = _size("input_size", input_size, call)
+    w = as_array("weight", weight, call)
+    gy = as_array("grad_output", grad_output, call)
+    dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
+    _, w, _, spec = check(dummy, w, None, *conv_args, op=call.split("(", 1)[0])
+    return w, _check_grad_output(gy, spec, w.dtype, call), spec
+
+
+def _given_weight_size(
+    check: Callable[..., Any], call: str, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple
+) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
+    """Validate a ``*_weight`` gradient call (batched input only, as ``torch.nn.grad``)."""
+    size = _size("weight_size", weight_size, call)
+    x = as_array("input", input, call)
+    gy = as_array("grad_output", grad_output, call)
+    if x.ndim != 3:
+        raise ConvtraceError(
+            "input", x, f"Expected 3-dimensional input (N, C, L), but got input of size {list(x.shape)}",
+            call=call,
+        )
+    dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
+    x3, _, _, spec = check(x, dummy, None, *conv_args, op=call.split("(", 1)[0])
+    return x3, _check_grad_output(gy, spec, x.dtype, call), spec
+
+
 def _conj(a: np.ndarray) -> np.ndarray:
     return a.conj() if a.dtype.kind == "c" else a
 
@@ -110,12 +141,9 @@ def conv1d_input(
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
     )
     _no_string_padding(padding, call)
-    size = _size("input_size", input_size, call)
-    w = as_array("weight", weight, call)
-    gy = as_array("grad_output", grad_output, call)
-    dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
-    _, w, _, spec = check_conv1d(dummy, w, None, stride, padding, dilation, groups, op="conv1d_input")
-    gy = _check_grad_output(gy, spec, w.dtype, call)
+    w, gy, spec = _given_input_size(
+        check_conv1d, call, input_size, weight, grad_output, (stride, padding, dilation, groups)
+    )
     return fast.conv1d_input_grad(
         gy, _conj(w), spec.length, spec.stride, spec.pad_left, spec.dilation, spec.groups
     )
@@ -142,17 +170,9 @@ def conv1d_weight(
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
     )
     _no_string_padding(padding, call)
-    size = _size("weight_size", weight_size, call)
-    x = as_array("input", input, call)
-    gy = as_array("grad_output", grad_output, call)
-    if x.ndim != 3:
-        raise ConvtraceError(
-            "input", x, f"Expected 3-dimensional input (N, C, L), but got input of size {list(x.shape)}",
-            call=call,
-        )
-    dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
-    x3, _, _, spec = check_conv1d(x, dummy, None, stride, padding, dilation, groups, op="conv1d_weight")
-    gy = _check_grad_output(gy, spec, x.dtype, call)
+    x3, gy, spec = _given_weight_size(
+        check_conv1d, call, input, weight_size, grad_output, (stride, padding, dilation, groups)
+    )
     return fast.conv1d_weight_grad(
         _conj(x3), gy, spec.kernel_size, spec.stride, spec.pad_left, spec.dilation, spec.groups
     )
@@ -200,14 +220,10 @@ def conv_transpose1d_input(
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),
          ("groups", groups), ("dilation", dilation)],
     )
-    size = _size("input_size", input_size, call)
-    w = as_array("weight", weight, call)
-    gy = as_array("grad_output", grad_output, call)
-    dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
-    _, w, _, spec = check_conv_transpose1d(
-        dummy, w, None, stride, padding, output_padding, groups, dilation, op="conv_transpose1d_input"
+    w, gy, spec = _given_input_size(
+        check_conv_transpose1d, call, input_size, weight, grad_output,
+        (stride, padding, output_padding, groups, dilation),
     )
-    gy = _check_grad_output(gy, spec, w.dtype, call)
     return fast.conv1d_forward(
         gy, _conj(w), spec.stride, spec.padding_int, spec.length, spec.dilation, spec.groups
     )
@@ -235,19 +251,10 @@ def conv_transpose1d_weight(
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),
          ("groups", groups), ("dilation", dilation)],
     )
-    size = _size("weight_size", weight_size, call)
-    x = as_array("input", input, call)
-    gy = as_array("grad_output", grad_output, call)
-    if x.ndim != 3:
-        raise ConvtraceError(
-            "input", x, f"Expected 3-dimensional input (N, C, L), but got input of size {list(x.shape)}",
-            call=call,
-        )
-    dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
-    x3, _, _, spec = check_conv_transpose1d(
-        x, dummy, None, stride, padding, output_padding, groups, dilation, op="conv_transpose1d_weight"
+    x3, gy, spec = _given_weight_size(
+        check_conv_transpose1d, call, input, weight_size, grad_output,
+        (stride, padding, output_padding, groups, dilation),
     )
-    gy = _check_grad_output(gy, spec, x.dtype, call)
     # gw[ci, co, k] = Σ x[n, ci, i] · gy[n, g*og + co, i*s - p + k*d]: conv1d's weight gradient
     # with the roles of input and output gradient swapped.
     return fast.conv1d_weight_grad(
