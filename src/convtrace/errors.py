@@ -34,13 +34,14 @@ class ConvtraceError(ValueError):
         value: Any,
         rule: str,
         *,
-        call: str | None = None,
+        call: object | None = None,
         hint: str | None = None,
     ) -> None:
         self.param = param
         self.value = value
         self.rule = rule
-        self.call = call
+        # ``call`` may be a lazy description (rendered only now, when something failed).
+        self.call = None if call is None else str(call)
         self.hint = hint
         super().__init__(self._message())
 

@@ -23,11 +23,11 @@ import numpy as np
 from .engine import fast
 from .errors import ConvtraceError, ConvtraceTypeError
 from .params import (
+    CallText,
     ConvSpec,
     as_array,
     check_conv1d,
     check_conv_transpose1d,
-    describe_call,
 )
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-def _size(name: str, value: Any, call: str) -> tuple[int, ...]:
+def _size(name: str, value: Any, call: object) -> tuple[int, ...]:
     try:
         size = tuple(int(v) for v in value)
         ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
@@ -60,14 +60,14 @@ def _size(name: str, value: Any, call: str) -> tuple[int, ...]:
     return size
 
 
-def _no_string_padding(padding: Any, call: str) -> None:
+def _no_string_padding(padding: Any, call: object) -> None:
     if isinstance(padding, str):
         raise ConvtraceTypeError(
             "padding", padding, "padding must be an int or a tuple of 1 int, not str", call=call
         )
 
 
-def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: str) -> np.ndarray:
+def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: object) -> np.ndarray:
     if gy.shape != spec.output_shape:
         raise ConvtraceError(
             "grad_output",
@@ -87,7 +87,7 @@ def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: st
 
 
 def _given_input_size(
-    check: Callable[..., Any], call: str, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple
+    check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_input`` gradient call as the forward call it differentiates: a
     zero-strided stand-in of ``input_size`` goes through the forward op's checks."""
@@ -95,12 +95,12 @@ def _given_input_size(
     w = as_array("weight", weight, call)
     gy = as_array("grad_output", grad_output, call)
     dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
-    _, w, _, spec = check(dummy, w, None, *conv_args, op=call.split("(", 1)[0])
+    _, w, _, spec = check(dummy, w, None, *conv_args, op=call.op)
     return w, _check_grad_output(gy, spec, w.dtype, call), spec
 
 
 def _given_weight_size(
-    check: Callable[..., Any], call: str, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple
+    check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_weight`` gradient call (batched input only, as ``torch.nn.grad``)."""
     size = _size("weight_size", weight_size, call)
@@ -112,7 +112,7 @@ def _given_weight_size(
             call=call,
         )
     dummy = np.broadcast_to(np.zeros((), dtype=x.dtype), size)
-    x3, _, _, spec = check(x, dummy, None, *conv_args, op=call.split("(", 1)[0])
+    x3, _, _, spec = check(x, dummy, None, *conv_args, op=call.op)
     return x3, _check_grad_output(gy, spec, x.dtype, call), spec
 
 
@@ -135,7 +135,7 @@ def conv1d_input(
     >>> conv1d_input((1, 1, 5), np.ones((1, 1, 3)), np.ones((1, 1, 2)), stride=2).tolist()
     [[[1.0, 1.0, 2.0, 1.0, 1.0]]]
     """
-    call = describe_call(
+    call = CallText(
         "conv1d_input",
         [("input_size", input_size), ("weight", weight), ("grad_output", grad_output),
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
@@ -164,7 +164,7 @@ def conv1d_weight(
     >>> conv1d_weight(np.ones((1, 1, 4)), (1, 1, 3), np.ones((1, 1, 4)), padding=1).tolist()
     [[[3.0, 4.0, 3.0]]]
     """
-    call = describe_call(
+    call = CallText(
         "conv1d_weight",
         [("input", input), ("weight_size", weight_size), ("grad_output", grad_output),
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
@@ -185,7 +185,7 @@ def conv1d_bias(grad_output: Any) -> np.ndarray:
     >>> conv1d_bias(np.ones((2, 3, 4))).tolist()
     [8.0, 8.0, 8.0]
     """
-    call = describe_call("conv1d_bias", [("grad_output", grad_output)])
+    call = CallText("conv1d_bias", [("grad_output", grad_output)])
     gy = as_array("grad_output", grad_output, call)
     if gy.ndim not in (2, 3):
         raise ConvtraceError(
@@ -214,7 +214,7 @@ def conv_transpose1d_input(
     >>> conv_transpose1d_input((1, 1, 2), np.ones((1, 1, 3)), np.ones((1, 1, 5)), stride=2).tolist()
     [[[3.0, 3.0]]]
     """
-    call = describe_call(
+    call = CallText(
         "conv_transpose1d_input",
         [("input_size", input_size), ("weight", weight), ("grad_output", grad_output),
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),
@@ -245,7 +245,7 @@ def conv_transpose1d_weight(
     >>> conv_transpose1d_weight(np.ones((1, 1, 2)), (1, 1, 3), np.ones((1, 1, 5)), stride=2).tolist()
     [[[2.0, 2.0, 2.0]]]
     """
-    call = describe_call(
+    call = CallText(
         "conv_transpose1d_weight",
         [("input", input), ("weight_size", weight_size), ("grad_output", grad_output),
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),

@@ -31,6 +31,7 @@ __all__ = [
     "parse_padding",
     "same_padding",
     "describe_call",
+    "CallText",
 ]
 
 
@@ -164,11 +165,29 @@ def describe_call(op: str, args: list[tuple[str, Any]]) -> str:
     return f"{op}({', '.join(parts)})"
 
 
+class CallText:
+    """The user's call, described only when an error needs it (validation stays cheap).
+
+    >>> import numpy as np
+    >>> str(CallText("pad", [("input", np.ones(3)), ("pad", (1, 1))]))
+    'pad(input=<[3] float64>, pad=(1, 1))'
+    """
+
+    __slots__ = ("op", "args")
+
+    def __init__(self, op: str, args: list[tuple[str, Any]]) -> None:
+        self.op = op
+        self.args = args
+
+    def __str__(self) -> str:
+        return describe_call(self.op, self.args)
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def parse_int_param(name: str, value: Any, call: str | None = None) -> int:
+def parse_int_param(name: str, value: Any, call: object = None) -> int:
     """An int-or-1-tuple parameter (stride, padding, dilation, output_padding, kernel_size).
 
     >>> parse_int_param("stride", (2,))
@@ -195,7 +214,7 @@ def parse_int_param(name: str, value: Any, call: str | None = None) -> int:
     )
 
 
-def _check_int_types(call: str | None, *params: tuple[str, Any]) -> None:
+def _check_int_types(call: object, *params: tuple[str, Any]) -> None:
     """The type half of :func:`parse_int_param` (a padding string is left to :func:`parse_padding`)."""
     for name, value in params:
         if (name == "padding" and isinstance(value, str)) or _is_int(value):
@@ -205,7 +224,7 @@ def _check_int_types(call: str | None, *params: tuple[str, Any]) -> None:
         parse_int_param(name, value, call)  # raises the ConvtraceTypeError
 
 
-def parse_padding(value: Any, call: str | None = None, *, allow_string: bool = True) -> int | str:
+def parse_padding(value: Any, call: object = None, *, allow_string: bool = True) -> int | str:
     """``padding``: an int, a 1-tuple, or (for Conv1d) 'same' / 'valid'.
 
     >>> parse_padding("same"), parse_padding((3,))
@@ -244,7 +263,7 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     return left, total - left
 
 
-def as_array(name: str, value: Any, call: str | None = None) -> np.ndarray:
+def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
     """Convert an array argument, rejecting dtypes outside :data:`SUPPORTED_DTYPES`."""
     if isinstance(value, np.ndarray):
         arr = value
@@ -275,7 +294,7 @@ def as_array(name: str, value: Any, call: str | None = None) -> np.ndarray:
 
 
 def _positive_checks(
-    call: str, stride: int, padding: int | str, dilation: int, groups: int, output_padding: int = 0
+    call: object, stride: int, padding: int | str, dilation: int, groups: int, output_padding: int = 0
 ) -> None:
     if isinstance(padding, int) and padding < 0:
         raise ConvtraceError("padding", padding, "negative padding is not supported", call=call)
@@ -296,7 +315,7 @@ def _positive_checks(
         raise ConvtraceError("groups", groups, "non-positive groups is not supported", call=call)
 
 
-def _check_dims(op: str, x: np.ndarray, w: np.ndarray, call: str) -> None:
+def _check_dims(op: str, x: np.ndarray, w: np.ndarray, call: object) -> None:
     if x.ndim not in (2, 3):
         raise ConvtraceError(
             "input",
@@ -322,7 +341,7 @@ def _check_dims(op: str, x: np.ndarray, w: np.ndarray, call: str) -> None:
         )
 
 
-def _check_groups(w: np.ndarray, groups: int, call: str) -> None:
+def _check_groups(w: np.ndarray, groups: int, call: object) -> None:
     if w.shape[0] < groups:
         raise ConvtraceError(
             "groups",
@@ -341,7 +360,7 @@ def _check_groups(w: np.ndarray, groups: int, call: str) -> None:
         )
 
 
-def _check_dtype_pair(x: np.ndarray, w: np.ndarray, call: str) -> None:
+def _check_dtype_pair(x: np.ndarray, w: np.ndarray, call: object) -> None:
     if x.dtype != w.dtype:
         tx = _TORCH_TYPE_NAME[x.dtype.name]
         tw = _TORCH_TYPE_NAME[w.dtype.name]
@@ -355,6 +374,34 @@ def _check_dtype_pair(x: np.ndarray, w: np.ndarray, call: str) -> None:
 
 
 # --------------------------------------------------------------------------- conv1d
+
+
+#: Validated specs by call signature (shapes, dtypes, parameters — never values): a repeated
+#: call of the same configuration skips straight to the engine.
+_SPEC_CACHE: dict[tuple[Any, ...], ConvSpec] = {}
+_SPEC_CACHE_SIZE = 512
+
+
+def _cache_key(kind: str, op: str, input: Any, weight: Any, bias: Any, *params: Any) -> tuple[Any, ...] | None:
+    """A key for :data:`_SPEC_CACHE`, or None when the call is not plain enough to cache
+    (only NumPy arrays and plain ints/strings; a bias of another dtype is cast, so not cached)."""
+    if type(input) is not np.ndarray or type(weight) is not np.ndarray:
+        return None
+    if bias is not None and (type(bias) is not np.ndarray or bias.dtype != input.dtype):
+        return None
+    for p in params:
+        if type(p) is not int and type(p) is not str:
+            return None
+    bkey = None if bias is None else bias.shape
+    return (kind, op, input.shape, input.dtype, weight.shape, weight.dtype, bkey, *params)
+
+
+def _remember(key: tuple[Any, ...] | None, spec: ConvSpec) -> None:
+    if key is None:
+        return
+    if len(_SPEC_CACHE) >= _SPEC_CACHE_SIZE:
+        _SPEC_CACHE.clear()
+    _SPEC_CACHE[key] = spec
 
 
 def check_conv1d(
@@ -373,7 +420,11 @@ def check_conv1d(
     Returns the input as a 3-D array (a view; unbatched input gains a batch axis of 1), the
     weight, the bias (or None) and the spec.
     """
-    call = describe_call(
+    key = _cache_key("conv1d", op, input, weight, bias, stride, padding, dilation, groups)
+    cached = _SPEC_CACHE.get(key) if key is not None else None
+    if cached is not None:
+        return (input if input.ndim == 3 else input[None]), weight, bias, cached
+    call = CallText(
         op,
         [
             ("input", input),
@@ -490,6 +541,7 @@ def check_conv1d(
         dtype=x.dtype,
         out_length=out_len,
     )
+    _remember(key, spec)
     return x3, w, b, spec
 
 
@@ -522,7 +574,11 @@ def check_conv_transpose1d(
     op: str = "conv_transpose1d",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
     """Validate a ``conv_transpose1d`` call as PyTorch does (note: dilation comes last)."""
-    call = describe_call(
+    key = _cache_key("conv_transpose1d", op, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    cached = _SPEC_CACHE.get(key) if key is not None else None
+    if cached is not None:
+        return (input if input.ndim == 3 else input[None]), weight, bias, cached
+    call = CallText(
         op,
         [
             ("input", input),
@@ -656,6 +712,7 @@ def check_conv_transpose1d(
         dtype=x.dtype,
         out_length=out_len,
     )
+    _remember(key, spec)
     return x3, w, b, spec
 
 
@@ -670,7 +727,7 @@ def check_pad(
     input: Any, pad: Any, mode: Any, value: Any
 ) -> tuple[np.ndarray, int, int, PadMode, float]:
     """Validate a ``pad`` call (the last dimension) as PyTorch's ``F.pad`` does."""
-    call = describe_call(
+    call = CallText(
         "pad", [("input", input), ("pad", pad), ("mode", mode), ("value", value)]
     )
     x = as_array("input", input, call)
