@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench.py [--quick] [--threads N] [--openblas-env {unset,keep}]
+    python bench/bench.py [--quick] [--threads N] [--openblas-env {auto,unset,keep}]
                           [--rounds R] [--onnx-cap SECONDS] [--no-onnx]
 
 For each shape of a fixed float32 suite it times the forward (``convtrace.functional``
@@ -12,16 +12,22 @@ in one run, and prints the median time ratio convtrace / torch, their geometric 
 PASS/FAIL against the targets, the algorithm the engine chose, the peak extra memory
 (tracemalloc) against its budget, and the ONNX reference evaluator's forward time.
 
-Timing: alternating blocks (torch, convtrace, torch, ... order swapped every round), each
+Timing: rounds of two adjacent blocks, one per library (order swapped every round), each
 a warm-up call then enough calls for ~50 ms, separated by a pause so that one library's
 idle spinning worker threads (OpenBLAS spins ~0.1 s after a call) do not steal the cores
-from the other. The median over rounds of the per-call time is reported.
+from the other. Reported: the median per-call time of each, and the median (and range)
+over rounds of the per-round ratio, which cancels slow drifts of a shared machine.
+
+Memory: tracemalloc's peak during one call (NumPy reports its buffers to it) minus the
+traced memory before, against 3x the output(s) plus one input-sized buffer (see
+:func:`budgets`).
 
 The work runs in a child process whose environment fixes the thread counts (NumPy's
-OpenBLAS through ``OPENBLAS_NUM_THREADS``, checked with threadpoolctl; torch through
-``torch.set_num_threads``) and, with ``--openblas-env unset`` (the default), drops
-``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` together so that OpenBLAS picks its kernel
-for the actual CPU. The exit code is 0 whatever the results: this is a benchmark.
+OpenBLAS through ``OPENBLAS_NUM_THREADS``, also limited and reported with threadpoolctl
+when installed; torch through ``torch.set_num_threads``). ``OPENBLAS_CORETYPE`` and
+``OPENBLAS_L2_SIZE`` are dropped together in the child only if a GEMM probe shows NumPy
+faster without them (``--openblas-env auto``, the default; ``keep`` / ``unset`` force it);
+the probe's numbers and the kernel in use are printed. Exit code 0 whatever the results.
 """
 
 from __future__ import annotations
@@ -171,12 +177,12 @@ def algorithms(case: Case) -> tuple[str, str]:
     lo = case.out_length()
     if case.transposed:
         # ConvTranspose1d(x) is conv1d's input gradient with the roles of C_in and C_out swapped.
-        fwd = fast.describe_input_grad(n, co, ci, k, lo, case.length, s, case.padding, d, g)
+        fwd = fast.describe_input_grad(n, co, ci, k, lo, s, d, g)
         bwd_in = fast.forward_algorithm(n, ci, co, k, case.length, s, d, g)
         bwd_w = fast.weight_grad_algorithm(n, co, ci, k, case.length, s, d, g)
     else:
         fwd = fast.forward_algorithm(n, ci, co, k, lo, s, d, g)
-        bwd_in = fast.describe_input_grad(n, ci, co, k, case.length, lo, s, case.padding, d, g)
+        bwd_in = fast.describe_input_grad(n, ci, co, k, case.length, s, d, g)
         bwd_w = fast.weight_grad_algorithm(n, ci, co, k, lo, s, d, g)
     return fwd, f"{bwd_in} + {bwd_w}"
 
@@ -184,8 +190,19 @@ def algorithms(case: Case) -> tuple[str, str]:
 # --------------------------------------------------------------------------- measurements
 
 
-def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> tuple[float, float]:
-    """Median seconds per call of two callables, timed in alternating paused blocks."""
+@dataclass(frozen=True)
+class Timing:
+    """Side-by-side timing: median seconds per call of each, and the per-round ratios."""
+
+    ours: float
+    theirs: float
+    ratio: float  # median over rounds of (our block / their adjacent block)
+    ratio_lo: float
+    ratio_hi: float
+
+
+def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> Timing:
+    """Time two callables in alternating paused blocks (order swapped every round)."""
     reps = []
     for f in (ours, theirs):
         f()
@@ -194,8 +211,7 @@ def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -
         reps.append(max(1, min(1000, int(BLOCK_SECONDS / max(time.perf_counter() - t0, 1e-7)))))
     samples: list[list[float]] = [[], []]
     for r in range(rounds):
-        order = (0, 1) if r % 2 == 0 else (1, 0)
-        for i in order:
+        for i in ((0, 1) if r % 2 == 0 else (1, 0)):
             f = (ours, theirs)[i]
             time.sleep(PAUSE_SECONDS)
             f()
@@ -203,7 +219,8 @@ def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -
             for _ in range(reps[i]):
                 f()
             samples[i].append((time.perf_counter() - t0) / reps[i])
-    return _median(samples[0]), _median(samples[1])
+    ratios = [a / b for a, b in zip(*samples)]
+    return Timing(_median(samples[0]), _median(samples[1]), _median(ratios), min(ratios), max(ratios))
 
 
 def _median(values: list[float]) -> float:
@@ -315,17 +332,30 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def blas_pools(limit: int | None = None) -> list[dict[str, Any]]:
+    """NumPy's BLAS thread pools as threadpoolctl reports them (limited to ``limit`` threads).
+
+    threadpoolctl is optional: without it the thread count rests on ``OPENBLAS_NUM_THREADS``
+    (set before NumPy loads, see :func:`child_env`) and the kernel is reported as unknown.
+    """
+    try:
+        import threadpoolctl
+    except ImportError:
+        return []
+    if limit is not None:
+        threadpoolctl.threadpool_limits(limit, user_api="blas")
+    return [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+
+
 def machine_notes(threads: int) -> list[str]:
     """Thread settings, OpenBLAS kernel and versions, as seen by this process."""
     import numpy as np
-    import threadpoolctl
     import torch
 
     blas = [
         f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} threads={i.get('num_threads')}"
-        for i in threadpoolctl.threadpool_info()
-        if i.get("user_api") == "blas"
-    ]
+        for i in blas_pools()
+    ] or [f"threadpoolctl not installed; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}"]
     env = ", ".join(f"{k}={os.environ.get(k, '<unset>')}" for k in BLAS_OVERRIDES)
     return [
         f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}",
@@ -334,67 +364,83 @@ def machine_notes(threads: int) -> list[str]:
     ]
 
 
+@dataclass
+class Row:
+    """Everything measured for one case."""
+
+    case: Case
+    algorithms: tuple[str, str]
+    error: float
+    fwd: Timing
+    bwd: Timing
+    memory: tuple[int, int, int, int]  # forward peak, budget, backward peak, budget (bytes)
+    onnx: float | None
+    onnx_note: str
+
+
+def measure(case: Case, args: argparse.Namespace, rounds: int) -> Row:
+    """Time, check and size one case."""
+    a = make_arrays(case)
+    ct_fwd, ct_bwd = convtrace_calls(case, a)
+    th_fwd, th_bwd = torch_calls(case, a)
+    error = max(max_rel_error(ct_fwd(), th_fwd()), max_rel_error(ct_bwd(), th_bwd()))
+    fwd = time_pair(ct_fwd, th_fwd, rounds)
+    bwd = time_pair(ct_bwd, th_bwd, rounds)
+    budget_fwd, budget_bwd = budgets(case, a)
+    memory = (peak_extra_bytes(ct_fwd), budget_fwd, peak_extra_bytes(ct_bwd), budget_bwd)
+    if args.no_onnx:
+        onnx, note = None, "not run"
+    else:
+        onnx, note = onnx_time(case, min(args.onnx_cap, 2.0) if args.quick else args.onnx_cap)
+    return Row(case, algorithms(case), error, fwd, bwd, memory, onnx, note)
+
+
 def run(args: argparse.Namespace) -> None:
     """Child mode: the benchmark proper."""
-    import threadpoolctl
     import torch
 
     torch.set_num_threads(args.threads)
-    threadpoolctl.threadpool_limits(args.threads)
-    rounds = args.rounds or (2 if args.quick else 7)
-    print("convtrace benchmark (float32; ratio = convtrace / torch; median of "
-          f"{rounds} alternating rounds)")
+    blas_pools(limit=args.threads)
+    rounds = args.rounds or (2 if args.quick else 9)
+    print(f"convtrace benchmark: float32, ratio = convtrace / torch (median over {rounds} rounds of "
+          "alternating blocks; range in brackets)")
     for line in machine_notes(args.threads):
         print("  " + line)
     print()
     rows = []
     for case in SUITE:
-        a = make_arrays(case)
-        ct_fwd, ct_bwd = convtrace_calls(case, a)
-        th_fwd, th_bwd = torch_calls(case, a)
-        err = max(max_rel_error(ct_fwd(), th_fwd()), max_rel_error(ct_bwd(), th_bwd()))
-        f_ours, f_theirs = time_pair(ct_fwd, th_fwd, rounds)
-        b_ours, b_theirs = time_pair(ct_bwd, th_bwd, rounds)
-        mem_f, mem_b = peak_extra_bytes(ct_fwd), peak_extra_bytes(ct_bwd)
-        bud_f, bud_b = budgets(case, a)
-        onnx_s, onnx_note = (None, "not run") if args.no_onnx else onnx_time(
-            case, args.onnx_cap if not args.quick else min(args.onnx_cap, 2.0)
-        )
-        rows.append({
-            "case": case, "algo": algorithms(case), "err": err,
-            "fwd": (f_ours, f_theirs), "bwd": (b_ours, b_theirs),
-            "mem": (mem_f, bud_f, mem_b, bud_b), "onnx": (onnx_s, onnx_note),
-        })
-        print(f"  done {case.name}", file=sys.stderr, flush=True)
+        rows.append(measure(case, args, rounds))
+        print(f"  measured {case.name}", file=sys.stderr, flush=True)
     print_report(rows)
 
 
-def print_report(rows: list[dict[str, Any]]) -> None:
+def _ratio(t: Timing) -> str:
+    return f"{t.ratio:.2f} ({t.ratio_lo:.2f}-{t.ratio_hi:.2f})"
+
+
+def print_report(rows: list[Row]) -> None:
     """The results table, the algorithm choices, the geometric means and PASS/FAIL lines."""
-    mb = 1 << 20
+    mb = float(1 << 20)
     print("| shape | fwd ct ms | fwd torch ms | fwd ratio | bwd ct ms | bwd torch ms | bwd ratio "
-          "| onnx fwd ms | ct/onnx | fwd peak MB / budget | bwd peak MB / budget |")
+          "| onnx fwd ms | ct/onnx | fwd peak / budget MB | bwd peak / budget MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    mem_ok = True
     for r in rows:
-        (fo, ft), (bo, bt) = r["fwd"], r["bwd"]
-        mf, bf, mbk, bb = r["mem"]
-        mem_ok &= mf <= bf and mbk <= bb
-        onnx_s, _ = r["onnx"]
-        onnx_cols = (f"{onnx_s * 1e3:.1f} | {fo / onnx_s:.4f}" if onnx_s else "- | -")
-        print(f"| {r['case'].name} | {fo * 1e3:.3f} | {ft * 1e3:.3f} | {fo / ft:.2f} "
-              f"| {bo * 1e3:.3f} | {bt * 1e3:.3f} | {bo / bt:.2f} | {onnx_cols} "
-              f"| {mf / mb:.1f} / {bf / mb:.1f} | {mbk / mb:.1f} / {bb / mb:.1f} |")
+        mf, bf, mbk, bb = r.memory
+        onnx_cols = f"{r.onnx * 1e3:.1f} | {r.fwd.ours / r.onnx:.4f}" if r.onnx else "- | -"
+        print(f"| {r.case.name} | {r.fwd.ours * 1e3:.3f} | {r.fwd.theirs * 1e3:.3f} | {_ratio(r.fwd)} "
+              f"| {r.bwd.ours * 1e3:.3f} | {r.bwd.theirs * 1e3:.3f} | {_ratio(r.bwd)} | {onnx_cols} "
+              f"| {mf / mb:.2f} / {bf / mb:.2f} | {mbk / mb:.2f} / {bb / mb:.2f} |")
     print()
-    print("| shape | configuration | fwd algorithm | bwd algorithms (input + weight) | max rel err vs torch "
-          "| onnx |")
+    print("| shape | configuration | fwd algorithm | bwd algorithms (input + weight) "
+          "| max rel err vs torch | onnx |")
     print("|---|---|---|---|---:|---|")
     for r in rows:
-        print(f"| {r['case'].name} | {r['case'].describe()} | {r['algo'][0]} | {r['algo'][1]} "
-              f"| {r['err']:.1e} | {r['onnx'][1]} |")
-    fwd = [r["fwd"][0] / r["fwd"][1] for r in rows]
-    bwd = [r["bwd"][0] / r["bwd"][1] for r in rows]
-    onnx = [r["fwd"][0] / r["onnx"][0] for r in rows if r["onnx"][0]]
+        print(f"| {r.case.name} | {r.case.describe()} | {r.algorithms[0]} | {r.algorithms[1]} "
+              f"| {r.error:.1e} | {r.onnx_note} |")
+    fwd = [r.fwd.ratio for r in rows]
+    bwd = [r.bwd.ratio for r in rows]
+    onnx = [r.fwd.ours / r.onnx for r in rows if r.onnx]  # convtrace / onnx, per shape
+    mem_ok = all(r.memory[0] <= r.memory[1] and r.memory[2] <= r.memory[3] for r in rows)
     checks = [
         (f"forward geometric-mean ratio {geomean(fwd):.3f} <= {TARGET_FWD_GEOMEAN}",
          geomean(fwd) <= TARGET_FWD_GEOMEAN),
@@ -416,28 +462,68 @@ def print_report(rows: list[dict[str, Any]]) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Command-line options."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short smoke run (2 rounds, ONNX capped at 2 s)")
     p.add_argument("--threads", type=int, default=2, help="threads for torch and NumPy's BLAS (default 2)")
-    p.add_argument("--rounds", type=int, default=0, help="timing rounds (default 7, or 2 with --quick)")
-    p.add_argument("--openblas-env", choices=("unset", "keep"), default="unset",
-                   help="drop OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the child (default) or keep them")
+    p.add_argument("--rounds", type=int, default=0, help="timing rounds (default 9, or 2 with --quick)")
+    p.add_argument("--openblas-env", choices=("auto", "unset", "keep"), default="auto",
+                   help="drop OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the child, keep them, or (auto, "
+                        "the default) drop them only if a GEMM probe shows NumPy faster without them")
     p.add_argument("--onnx-cap", type=float, default=20.0, help="skip an ONNX shape slower than this (s)")
     p.add_argument("--no-onnx", action="store_true", help="do not time the ONNX reference evaluator")
     p.add_argument("--onnx-case", help=argparse.SUPPRESS)
+    p.add_argument("--blas-probe", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def child_env(args: argparse.Namespace) -> dict[str, str]:
-    """The child's environment: thread counts fixed before NumPy loads, BLAS overrides per flag."""
+def child_env(threads: int, openblas_env: str) -> dict[str, str]:
+    """The child's environment: thread counts fixed before NumPy loads; BLAS overrides kept or dropped."""
     env = dict(os.environ)
     for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[key] = str(args.threads)
-    if args.openblas_env == "unset":
+        env[key] = str(threads)
+    if openblas_env == "unset":
         for key in BLAS_OVERRIDES:
             env.pop(key, None)
     env[CHILD_FLAG] = "1"
     return env
+
+
+def blas_probe() -> None:
+    """Probe mode: print OpenBLAS's kernel and NumPy's float32 GEMM rate (GFLOP/s) as JSON."""
+    import numpy as np
+
+    size = 768
+    a = np.random.default_rng(SEED).standard_normal((size, size), dtype=np.float32)
+    a @ a
+    rates = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        a @ a
+        rates.append(2 * size**3 / (time.perf_counter() - t0) / 1e9)
+    arch = [i.get("architecture", "?") for i in blas_pools()]
+    print(json.dumps({"architecture": arch[0] if arch else "?", "gflops": max(rates)}))
+
+
+def choose_openblas_env(threads: int) -> str:
+    """Probe NumPy's GEMM with the OpenBLAS overrides kept and dropped, alternately; pick the faster.
+
+    Dropping them must win by at least 5% (best of two probes each); prints the evidence.
+    """
+    best: dict[str, float] = {"keep": 0.0, "unset": 0.0}
+    arch: dict[str, str] = {}
+    for _ in range(2):
+        for mode in best:
+            out = subprocess.run(
+                [sys.executable, __file__, "--blas-probe"], env=child_env(threads, mode),
+                capture_output=True, text=True, check=True,
+            )
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            best[mode], arch[mode] = max(best[mode], res["gflops"]), res["architecture"]
+    choice = "unset" if best["unset"] > 1.05 * best["keep"] else "keep"
+    print(f"OpenBLAS probe (768^3 float32 GEMM, {threads} threads): overrides kept -> {arch['keep']} "
+          f"{best['keep']:.0f} GFLOP/s; dropped -> {arch['unset']} {best['unset']:.0f} GFLOP/s; "
+          f"using: {choice}", flush=True)
+    return choice
 
 
 def main(argv: list[str]) -> int:
@@ -445,11 +531,13 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.onnx_case:
         onnx_child(args.onnx_case)
-        return 0
-    if os.environ.get(CHILD_FLAG):
+    elif args.blas_probe:
+        blas_probe()
+    elif os.environ.get(CHILD_FLAG):
         run(args)
-        return 0
-    subprocess.run([sys.executable, __file__, *argv], env=child_env(args), check=False)
+    else:
+        mode = choose_openblas_env(args.threads) if args.openblas_env == "auto" else args.openblas_env
+        subprocess.run([sys.executable, __file__, *argv], env=child_env(args.threads, mode), check=False)
     return 0
 
 

@@ -103,8 +103,14 @@ def _arrays(geo: Geo, dtype: type, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return x, w, gy
 
 
-def _applicable(algo: str, geo: Geo) -> bool:
-    return algo != "toeplitz" or (geo.depthwise and geo.stride == 1)
+def _applicable(algo: str, geo: Geo, primitive: str = "") -> bool:
+    """Toeplitz serves depthwise stride 1; the flipped-kernel input gradient and the per-tap
+    weight gradient serve stride 1."""
+    if algo == "toeplitz":
+        return geo.depthwise and geo.stride == 1
+    if algo == "flip" or (primitive == "weight" and algo == "taps"):
+        return geo.stride == 1
+    return True
 
 
 def _assert_close(got: np.ndarray, want: np.ndarray, bound: np.ndarray, rel: float) -> None:
@@ -134,6 +140,8 @@ def test_forward_matches_reference(algo: str, dtype: type) -> None:
 @pytest.mark.parametrize("dtype", REAL_AND_COMPLEX)
 def test_input_grad_matches_reference(algo: str, dtype: type) -> None:
     for i, geo in enumerate(CASES):
+        if not _applicable(algo, geo):
+            continue
         _, w, gy = _arrays(geo, dtype, i)
         args = (geo.length, geo.stride, geo.pad, geo.dilation, geo.g)
         want = reference.conv1d_input_grad(gy, w, *args)
@@ -146,7 +154,7 @@ def test_input_grad_matches_reference(algo: str, dtype: type) -> None:
 @pytest.mark.parametrize("dtype", REAL_AND_COMPLEX)
 def test_weight_grad_matches_reference(algo: str, dtype: type) -> None:
     for i, geo in enumerate(CASES):
-        if not _applicable(algo, geo):
+        if not _applicable(algo, geo, "weight"):
             continue
         x, _, gy = _arrays(geo, dtype, i)
         args = (geo.k, geo.stride, geo.pad, geo.dilation, geo.g)
@@ -156,8 +164,8 @@ def test_weight_grad_matches_reference(algo: str, dtype: type) -> None:
         _assert_close(got, want, bound, 1e-13)
 
 
-def test_im2col_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no minimum scratch, im2col cuts batches and lengths into tiles: same results."""
+def test_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no minimum scratch, im2col / col2im cut batches and lengths into tiles: same results."""
     monkeypatch.setattr(fast_gemm, "MIN_SCRATCH", 1)
     for i, geo in enumerate(CASES):
         x, w, gy = _arrays(geo, np.float64, i)
@@ -168,6 +176,10 @@ def test_im2col_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
         gw = fast.conv1d_weight_grad(x, gy, *args, _algo="im2col")
         bound = reference.conv1d_weight_grad(np.abs(x), np.abs(gy), *args)
         _assert_close(gw, reference.conv1d_weight_grad(x, gy, *args), bound, 1e-13)
+        args = (geo.length, geo.stride, geo.pad, geo.dilation, geo.g)
+        gx = fast.conv1d_input_grad(gy, w, *args, _algo="col2im")
+        bound = reference.conv1d_input_grad(np.abs(gy), np.abs(w), *args)
+        _assert_close(gx, reference.conv1d_input_grad(gy, w, *args), bound, 1e-13)
 
 
 def _all_paths(geo: Geo, x: np.ndarray, w: np.ndarray, gy: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -177,10 +189,11 @@ def _all_paths(geo: Geo, x: np.ndarray, w: np.ndarray, gy: np.ndarray) -> list[t
         if _applicable(algo, geo):
             out.append((f"forward/{algo}", fast.conv1d_forward(x, w, *_forward_args(geo), _algo=algo)))
     for algo in fast.INPUT_GRAD_ALGORITHMS:
-        args = (geo.length, geo.stride, geo.pad, geo.dilation, geo.g)
-        out.append((f"input/{algo}", fast.conv1d_input_grad(gy, w, *args, _algo=algo)))
-    for algo in fast.WEIGHT_GRAD_ALGORITHMS:
         if _applicable(algo, geo):
+            args = (geo.length, geo.stride, geo.pad, geo.dilation, geo.g)
+            out.append((f"input/{algo}", fast.conv1d_input_grad(gy, w, *args, _algo=algo)))
+    for algo in fast.WEIGHT_GRAD_ALGORITHMS:
+        if _applicable(algo, geo, "weight"):
             args = (geo.k, geo.stride, geo.pad, geo.dilation, geo.g)
             out.append((f"weight/{algo}", fast.conv1d_weight_grad(x, gy, *args, _algo=algo)))
     return out
@@ -240,19 +253,24 @@ def _forward_choice(n: int, c_in: int, c_out: int, k: int, lout: int, s: int, d:
 
 def test_dispatcher_boundaries() -> None:
     """Each rule of the dispatchers, on both sides of its threshold."""
-    t = fast.TOEPLITZ_MIN_TAPS
+    t, narrow = fast.TOEPLITZ_MIN_TAPS, fast.NARROW_FIELD
+    assert _forward_choice(1, 1, 1, 3, 4, 1, 1, 1) == "im2col"  # tiny: fewest calls
     assert _forward_choice(2, 64, 64, t, 500, 1, 1, 64) == "toeplitz"
     assert _forward_choice(2, 64, 64, t - 1, 500, 1, 1, 64) == "taps"
     assert _forward_choice(2, 64, 64, t, 500, 2, 1, 64) == "taps"
-    narrow = fast.NARROW_FIELD
-    assert _forward_choice(8, 1, 64, narrow, 5000, 1, 1, 1) == "im2col"
-    assert _forward_choice(8, 64, 64, 3, 5000, 1, 1, 1) == "taps"
-    assert _forward_choice(8, narrow // 2 + 1, 64, 2, 5000, 1, 1, 1) == "taps"
-    assert _forward_choice(1, 1, 1, 3, 4, 1, 1, 1) == "im2col"  # tiny: fewest calls
+    assert _forward_choice(1, 256, 512, 16, 200, 8, 1, 1) == "taps"  # full phase groups
+    assert _forward_choice(1, narrow // 16, 512, 16, 200, 8, 1, 1) == "im2col"  # narrow
+    assert _forward_choice(4, 512, 512, 3, 1599, 2, 1, 1) == "im2col"  # partial phase group
+    assert _forward_choice(32, 300, 100, 3, 254, 1, 1, 1) == "im2col"
     assert fast.input_grad_algorithm(4, 256, 512, 16, 1600, 8, 1, 1) == "col2im"
-    assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 1, 8, 1) == "phases"
+    assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 1, 8, 1) == "flip"
+    assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 2, 1, 64) == "taps"  # strided depthwise
     assert fast.weight_grad_algorithm(4, 256, 256, t, 2048, 1, 1, 256) == "toeplitz"
+    assert fast.weight_grad_algorithm(4, 256, 256, t, 2048, 2, 1, 256) == "im2col"
     assert fast.weight_grad_algorithm(4, 1, 512, 10, 3199, 5, 1, 1) == "im2col"
+    assert fast.weight_grad_algorithm(4, narrow, 64, 1, 999, 1, 1, 1) == "im2col"
+    assert fast.weight_grad_algorithm(4, narrow + 1, 64, 1, 999, 1, 1, 1) == "taps"
+    assert fast.weight_grad_algorithm(4, narrow + 1, 64, 1, 999, 2, 1, 1) == "im2col"
 
 
 def test_toeplitz_block_covers_band() -> None:
@@ -264,14 +282,16 @@ def test_toeplitz_block_covers_band() -> None:
 
 
 TORCH_CASES = [
-    # (N, C_in, C_out, L, K, stride, padding, dilation, groups): one per dispatcher branch
-    (2, 3, 4, 9, 3, 1, 1, 1, 1),  # tiny -> im2col
-    (3, 40, 24, 70, 3, 1, 1, 1, 1),  # dense -> taps
-    (3, 1, 40, 300, 10, 5, 0, 1, 1),  # narrow field -> im2col
-    (2, 8, 8, 200, 3, 1, 8, 4, 8),  # depthwise, short kernel -> taps
-    (2, 8, 8, 200, 9, 1, 4, 1, 8),  # depthwise, long kernel -> toeplitz
-    (2, 32, 48, 90, 4, 2, 1, 1, 2),  # grouped, strided
-    (2, 40, 32, 64, 3, 2, 0, 1, 1),  # strided, K*d not a multiple of stride
+    # (N, C_in, C_out, L, K, stride, padding, dilation, groups); all paths run on each, and
+    # the dispatcher's own choice differs from case to case (forward / input / weight):
+    (2, 3, 4, 9, 3, 1, 1, 1, 1),  # tiny: im2col / flip(im2col) / im2col
+    (3, 40, 24, 70, 3, 1, 1, 1, 1),  # dense: im2col / flip(im2col) / taps
+    (3, 1, 40, 300, 10, 5, 0, 1, 1),  # narrow field, strided: im2col / col2im / im2col
+    (2, 16, 16, 1200, 3, 1, 8, 4, 16),  # depthwise, short kernel: taps / flip(taps) / im2col
+    (2, 16, 16, 1200, 9, 1, 4, 1, 16),  # depthwise, long kernel: toeplitz / flip(toeplitz) / toeplitz
+    (2, 16, 16, 2400, 3, 2, 1, 1, 16),  # depthwise, strided: taps / taps / im2col
+    (2, 48, 48, 90, 4, 2, 1, 1, 2),  # grouped, full phase groups: taps / col2im / im2col
+    (2, 40, 32, 64, 3, 2, 0, 1, 1),  # strided, a partial phase group: im2col / col2im / im2col
 ]
 
 
@@ -306,6 +326,6 @@ def test_transposed_upsampler_against_torch() -> None:
     x = rng.standard_normal((2, 24, 30), dtype=np.float32)
     w = rng.standard_normal((24, 12, 16), dtype=np.float32)
     want = torch.nn.functional.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=8, padding=4)
-    for algo in fast.INPUT_GRAD_ALGORITHMS:
+    for algo in ("taps", "col2im"):  # "flip" serves stride 1 only
         got = fast.conv1d_input_grad(x, w, want.shape[-1], 8, 4, 1, 1, _algo=algo)
         np.testing.assert_allclose(got, want.numpy(), rtol=2e-5, atol=2e-5 * float(want.abs().max()))

@@ -3,9 +3,13 @@
 Each primitive picks an algorithm with a dispatcher: a pure function of the shape numbers
 (no timing at run time), documented rule by rule in :func:`forward_algorithm`,
 :func:`input_grad_algorithm` and :func:`weight_grad_algorithm`. The algorithms live in
-:mod:`.fast_gemm` (per-tap GEMMs, im2col, the phase decomposition of the strided input
-gradient) and :mod:`.fast_toeplitz` (banded GEMMs for depthwise convolutions). The private
-``_algo=`` argument forces one, for tests and benchmarks.
+:mod:`.fast_gemm` (per-tap-group GEMMs, im2col, col2im, and the stride-1 input gradient
+as a forward convolution with the flipped kernel) and :mod:`.fast_toeplitz` (banded GEMMs
+for depthwise convolutions). Every one sums the same products as the loop reference, in
+the working precision, so float64 agrees with it to rounding; there is deliberately no FFT
+path (its error scales with the whole signal, and the banded GEMMs are faster on the
+depthwise kernels it would serve). The private ``_algo=`` argument forces an algorithm,
+for tests and benchmarks.
 
 float16 is computed in float32 and rounded once at the end, as PyTorch's CPU kernels
 accumulate in float32. Every result is a new array (never a view of an input).
@@ -41,8 +45,8 @@ __all__ = [
 
 #: Below this many multiply-adds a call is dominated by per-call overhead: fewest NumPy calls.
 SMALL_WORK = 1 << 16
-#: im2col when one output's receptive field (Cg*K) is at most this: the per-tap loop would
-#: sweep the (large) output K times for little arithmetic each (e.g. a first audio layer).
+#: Receptive fields (Cg*K) up to this are "narrow": per-tap GEMMs would be thin (little
+#: arithmetic per pass over a comparatively large output), so im2col is used.
 NARROW_FIELD = 64
 #: Depthwise kernels at least this long use banded GEMMs (shorter: elementwise taps).
 TOEPLITZ_MIN_TAPS = 5
@@ -67,27 +71,27 @@ def forward_algorithm(
     2. ``"toeplitz"``: depthwise (one input and one output channel per group), stride 1 and
        ``K >= TOEPLITZ_MIN_TAPS``: banded GEMMs beat K memory-bound elementwise passes.
     3. ``"taps"``: other depthwise shapes (elementwise per-tap products).
-    4. ``"im2col"``: narrow receptive fields (``Cg*K <= NARROW_FIELD``), where K passes over
-       a comparatively large output would dominate: one GEMM with a Cg*K-deep contraction.
-    5. ``"taps"`` when every tap lies in a full phase group (always for stride 1; e.g. K a
-       multiple of the stride): one GEMM per group on views, no column copy.
-    6. ``"im2col"`` otherwise (strided, partial phase groups).
+    4. ``"taps"``: strided, wide receptive fields (``Cg*K > NARROW_FIELD``) whose taps all
+       lie in full phase groups (e.g. K a multiple of the stride): one GEMM per group,
+       (channel, phase)-deep, on views of the phase-split input, no column copy.
+    5. ``"im2col"`` otherwise: one GEMM per tile with a ``Cg*K``-deep contraction and no
+       accumulation passes over the output, the column buffer bounded by 1.5x the output.
 
     >>> forward_algorithm(4, 256, 256, 31, 2048, 1, 1, 256)
     'toeplitz'
     >>> forward_algorithm(32, 300, 100, 3, 254, 1, 1, 1)
-    'taps'
-    >>> forward_algorithm(4, 512, 512, 3, 1599, 2, 1, 1)
     'im2col'
+    >>> forward_algorithm(1, 256, 512, 16, 200, 8, 1, 1)  # a ConvTranspose1d upsampler's input grad
+    'taps'
     """
     cg, og = c_in // groups, c_out // groups
     if _is_small(n, c_out, out_len, cg * k_size):
         return "im2col"
     if cg == og == 1:
         return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
-    if cg * k_size <= NARROW_FIELD:
-        return "im2col"
-    return "taps" if _phases_grouped(k_size, stride, dilation) else "im2col"
+    if stride > 1 and cg * k_size > NARROW_FIELD and _phases_grouped(k_size, stride, dilation):
+        return "taps"
+    return "im2col"
 
 
 def input_grad_algorithm(
@@ -95,19 +99,20 @@ def input_grad_algorithm(
 ) -> str:
     """The input-gradient algorithm for a shape (``length`` is the gradient's length).
 
-    1. ``"phases"`` for stride 1: the adjoint is a forward convolution with the flipped
-       kernel, so the rules of :func:`forward_algorithm` apply (Toeplitz included).
+    1. ``"flip"`` for stride 1: the adjoint is a forward convolution of the output gradient
+       with the flipped, per-group transposed kernel, so the rules of
+       :func:`forward_algorithm` apply (Toeplitz included).
     2. ``"taps"`` for strided depthwise shapes (elementwise scatter per tap).
-    3. ``"col2im"`` otherwise: one GEMM for all taps with the weight used in place, then
-       strided scatter-adds.
+    3. ``"col2im"`` otherwise: one GEMM for all taps with the weight used in place (no
+       weight-sized copy, which matters for ConvTranspose1d upsamplers), then strided adds.
 
     >>> input_grad_algorithm(1, 256, 512, 16, 1600, 8, 1, 1)
     'col2im'
     >>> input_grad_algorithm(8, 64, 64, 3, 4096, 1, 8, 1)
-    'phases'
+    'flip'
     """
     if stride == 1:
-        return "phases"
+        return "flip"
     if c_in == c_out == groups:
         return "taps"
     return "col2im"
@@ -136,49 +141,30 @@ def weight_grad_algorithm(
     return "taps" if stride == 1 and cg * k_size > NARROW_FIELD else "im2col"
 
 
-def _phase_geometry(
-    k_size: int, length: int, stride: int, pad_left: int, dilation: int
-) -> tuple[int, int, int, int]:
-    """The "phases" input gradient's forward problem: (K', pad_left', out_len', dilation').
-
-    Stride 1: the flipped kernel (:func:`~.fast_gemm.flip_kernel`), same dilation. Otherwise
-    the phase kernel's ``m`` taps (:func:`~.fast_gemm.phase_kernel`) over the needed phase
-    indices ``j0 = pad_left // stride ..``, dilation 1.
-    """
-    if stride == 1:
-        return k_size, (k_size - 1) * dilation - pad_left, length, dilation
-    m = (k_size - 1) * dilation // stride + 1
-    j0 = pad_left // stride
-    return m, m - 1 - j0, (length - 1 + pad_left) // stride - j0 + 1, 1
-
-
-def _input_grad_phases(
+def _input_grad_flip(
     gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """The input gradient as a stride-1 forward convolution of ``gy`` (see :mod:`.fast_gemm`)."""
-    _, pl, lz, d = _phase_geometry(w.shape[2], length, stride, pad_left, dilation)
-    if stride == 1:
-        return _forward(gy, fast_gemm.flip_kernel(w, groups, cdt), 1, pl, lz, d, groups, cdt)
-    z = _forward(gy, fast_gemm.phase_kernel(w, stride, dilation, groups, cdt), 1, pl, lz, d, groups, cdt)
-    return fast_gemm.interleave_phases(z, length, stride, pad_left, groups)
+    """Stride-1 input gradient: ``gx[t] = Σ_k gy[t + pad_left - k*d] · w[k]``, a forward
+    convolution of ``gy`` with the flipped kernel and left padding ``(K-1)*d - pad_left``.
+    """
+    assert stride == 1
+    pad = (w.shape[2] - 1) * dilation - pad_left
+    return _forward(gy, fast_gemm.flip_kernel(w, groups, cdt), 1, pad, length, dilation, groups, cdt)
 
 
 def describe_input_grad(
-    n: int, c_in: int, c_out: int, k_size: int, length: int, out_len: int, stride: int, pad_left: int,
-    dilation: int, groups: int,
+    n: int, c_in: int, c_out: int, k_size: int, length: int, stride: int, dilation: int, groups: int
 ) -> str:
-    """The input-gradient algorithm, with the forward one that ``"phases"`` runs, e.g. ``phases(taps)``.
+    """The input-gradient algorithm, with the forward one that ``"flip"`` runs, e.g. ``flip(im2col)``.
 
-    >>> describe_input_grad(4, 256, 256, 31, 2048, 2048, 1, 15, 1, 256)
-    'phases(toeplitz)'
+    >>> describe_input_grad(4, 256, 256, 31, 2048, 1, 1, 256)
+    'flip(toeplitz)'
     """
     algo = input_grad_algorithm(n, c_in, c_out, k_size, length, stride, dilation, groups)
-    if algo != "phases":
+    if algo != "flip":
         return algo
-    kp, _, lz, d = _phase_geometry(k_size, length, stride, pad_left, dilation)
-    channels = c_in if stride == 1 else stride * c_in
-    return f"phases({forward_algorithm(n, c_out, channels, kp, lz, 1, d, groups)})"
+    return f"flip({forward_algorithm(n, c_out, c_in, k_size, length, 1, dilation, groups)})"
 
 
 Algorithm = Callable[[np.ndarray, np.ndarray, int, int, int, int, int, np.dtype], np.ndarray]
@@ -191,7 +177,7 @@ FORWARD_ALGORITHMS: dict[str, Algorithm] = {
 INPUT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
     "taps": fast_gemm.input_grad_taps,
     "col2im": fast_gemm.input_grad_col2im,
-    "phases": _input_grad_phases,
+    "flip": _input_grad_flip,
 }
 WEIGHT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
     "taps": fast_gemm.weight_grad_taps,

@@ -3,13 +3,14 @@
 Each function takes the primitive's arguments plus the compute dtype ``cdt`` and returns a
 freshly allocated array in ``cdt``; :mod:`convtrace.engine.fast` picks one per shape.
 
-* ``*_taps``: one batched GEMM per kernel tap, accumulated (tap ``k`` reads a unit-stride
-  slice of the phase-split input, see :func:`~.fast_layout.phase_split`). Depthwise taps
-  (one input and one output channel per group) are elementwise products instead.
-* ``*_im2col``: copy the receptive fields once, then one GEMM per batch (chunk);
-  ``input_grad_col2im`` is its adjoint (one GEMM for all taps, then scatter-adds).
-* ``interleave_phases`` / ``phase_kernel``: the strided input gradient as a stride-1
-  forward convolution over ``stride`` output phases, then interleaved.
+* ``*_taps``: one batched GEMM per kernel tap (or per full group of taps sharing a phase
+  offset, see :func:`tap_groups`), accumulated, on unit-stride views of the phase-split
+  input (:func:`~.fast_layout.phase_split`); depthwise taps (one input and one output
+  channel per group) are elementwise products instead.
+* ``*_im2col``: copy the receptive fields, then one GEMM per tile (batch items or a run
+  of positions, so that the column buffer stays bounded); ``input_grad_col2im`` is its
+  adjoint (one GEMM for all taps, then strided scatter-adds).
+* ``flip_kernel``: the stride-1 input gradient is a forward convolution with this kernel.
 
 >>> import numpy as np
 >>> x, w = np.arange(8.0).reshape(1, 2, 4), np.ones((1, 2, 2))
@@ -37,8 +38,6 @@ __all__ = [
     "weight_grad_taps",
     "weight_grad_im2col",
     "flip_kernel",
-    "phase_kernel",
-    "interleave_phases",
 ]
 
 
@@ -145,8 +144,10 @@ def forward_im2col(
     xp = padded(x, pad_left, span_of(out_len, k_size, stride, dilation), cdt)
     win = windows(xp, out_len, k_size, stride, dilation)
     w2 = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size)
-    y = np.empty((n, groups, og, out_len), dtype=cdt)
     step_n, step_l = _tiles(n, out_len, c_in * k_size, 3 * c_out * out_len * n // 2)
+    if step_n == n:  # a single tile: the reshape makes the column copy
+        return np.matmul(w2, win.reshape(n, groups, cg * k_size, out_len)).reshape(n, c_out, out_len)
+    y = np.empty((n, groups, og, out_len), dtype=cdt)
     capacity = np.empty(step_n * c_in * k_size * step_l, dtype=cdt)
     for n0 in range(0, n, step_n):
         m = min(step_n, n - n0)
@@ -186,10 +187,11 @@ def input_grad_col2im(
     gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Scatter as one GEMM per batch item for all taps, ``cols = Wᵀ @ gy[n]``, then K strided adds.
+    """Scatter as one GEMM per tile for all taps, ``cols = Wᵀ @ gy[n, :, tile]``, then K strided adds.
 
     The weight is used in place (a transposed view), so no weight-sized copy is made: the
     choice when the weight outweighs the activations (e.g. a ConvTranspose1d upsampler).
+    Tiles (runs of positions of one item) keep the column buffer within twice the output.
     """
     n, c_out, out_len = gy.shape
     _, cg, k_size = w.shape
@@ -197,14 +199,19 @@ def input_grad_col2im(
     w2t = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size).swapaxes(-1, -2)
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gx = np.zeros((n, groups, cg, length), dtype=cdt)
-    cols = np.empty((groups, cg, k_size, out_len), dtype=cdt)
+    _, step = _tiles(1, out_len, cg * groups * k_size, 2 * gx.size)
+    capacity = np.empty(groups * cg * k_size * step, dtype=cdt)
     taps = [(k, *tap_range(k * dilation, stride, pad_left, out_len, length)) for k in range(k_size)]
     for i in range(n):
-        np.matmul(w2t, gyg[i], out=cols.reshape(groups, cg * k_size, out_len))
-        for k, i0, i1 in taps:
-            if i1 > i0:
-                t0 = i0 * stride - pad_left + k * dilation
-                gx[i, ..., t0 : t0 + (i1 - i0 - 1) * stride + 1 : stride] += cols[:, :, k, i0:i1]
+        for l0 in range(0, out_len, step):
+            lc = min(step, out_len - l0)
+            cols = _scratch((groups, cg, k_size, lc), capacity)
+            np.matmul(w2t, gyg[i, :, :, l0 : l0 + lc], out=cols.reshape(groups, cg * k_size, lc))
+            for k, i0, i1 in taps:
+                a0, a1 = max(i0, l0), min(i1, l0 + lc)
+                if a1 > a0:
+                    t0 = a0 * stride - pad_left + k * dilation
+                    gx[i, ..., t0 : t0 + (a1 - a0 - 1) * stride + 1 : stride] += cols[:, :, k, a0 - l0 : a1 - l0]
     return gx.reshape(n, groups * cg, length)
 
 
@@ -212,29 +219,33 @@ def weight_grad_taps(
     x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """``gw[..., group] = Σ_n gy[n] @ x_group[n]ᵀ`` per tap group (:func:`tap_groups`).
+    """Stride 1: ``gw[:, :, k] = Σ_n gy[n, :, taps] @ x[n, :, shifted]ᵀ``, one GEMM per tap and item.
 
-    Each GEMM contracts over a whole batch item's positions, on views of the phase-split
-    input; depthwise single taps are one einsum each.
+    Each tap's positions are clipped to those reading inside ``x`` (:func:`tap_range`), so
+    the operands are views of the input, with no padded copy; depthwise taps are one einsum.
     """
-    n, c_in, _ = x.shape
+    assert stride == 1
+    n, c_in, length = x.shape
     _, c_out, out_len = gy.shape
     cg, og = c_in // groups, c_out // groups
-    ph = phase_split(x, pad_left, span_of(out_len, kernel_size, stride, dilation), stride, cdt)
-    ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
+    xg = x.astype(cdt, copy=False).reshape(n, groups, cg, length)
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gw = np.zeros((groups, og, cg, kernel_size), dtype=cdt)
-    for q, r0, taps in tap_groups(kernel_size, stride, dilation):
-        xq = _group_operand(ph, q, r0, len(taps), out_len)
-        if og == cg * len(taps) == 1:
-            gw[:, 0, 0, taps[0]] = np.einsum("ngi,ngi->g", gyg[:, :, 0], xq[:, :, 0])
+    acc, tmp = np.empty((groups, og, cg), dtype=cdt), np.empty((groups, og, cg), dtype=cdt)
+    for k in range(kernel_size):
+        i0, i1 = tap_range(k * dilation, 1, pad_left, out_len, length)
+        if i1 == i0 or n == 0:
             continue
-        acc = np.zeros((groups, og, cg * len(taps)), dtype=cdt)
-        tmp = np.empty_like(acc)
+        t0 = i0 - pad_left + k * dilation
+        xk, gyk = xg[..., t0 : t0 + i1 - i0], gyg[..., i0:i1]
+        if og == cg == 1:
+            gw[:, 0, 0, k] = np.einsum("ngi,ngi->g", gyk[:, :, 0], xk[:, :, 0])
+            continue
         for i in range(n):
-            np.matmul(gyg[i], xq[i].swapaxes(-1, -2), out=tmp)
-            acc += tmp
-        gw[..., taps] = acc.reshape(groups, og, cg, len(taps))
+            np.matmul(gyk[i], xk[i].swapaxes(-1, -2), out=tmp if i else acc)
+            if i:
+                acc += tmp
+        gw[..., k] = acc
     return gw.reshape(c_out, cg, kernel_size)
 
 
@@ -245,7 +256,7 @@ def weight_grad_im2col(
     """``gw = Σ gy[n, :, tile] @ cols[tile]ᵀ``: one GEMM per tile of copied receptive fields.
 
     A tile is one batch item, or a run of its output positions when the item's column
-    buffer would exceed half the larger input plus the weight's size.
+    buffer would exceed a quarter of the larger input plus half the weight's size.
     """
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
@@ -255,7 +266,7 @@ def weight_grad_im2col(
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
     tmp = np.empty_like(gw)
-    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 2 + gw.size)
+    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 4 + gw.size // 2)
     capacity = np.empty(c_in * kernel_size * step, dtype=cdt)
     for i in range(n):
         for l0 in range(0, out_len, step):
@@ -276,41 +287,3 @@ def flip_kernel(w: np.ndarray, groups: int, cdt: np.dtype) -> np.ndarray:
     c_out, cg, k_size = w.shape
     w4 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg, k_size)
     return np.ascontiguousarray(w4.transpose(0, 2, 1, 3)[..., ::-1]).reshape(groups * cg, -1, k_size)
-
-
-def phase_kernel(w: np.ndarray, stride: int, dilation: int, groups: int, cdt: np.dtype) -> np.ndarray:
-    """The strided input gradient as a stride-1 forward kernel with ``stride`` output phases.
-
-    Input-gradient position ``t`` with ``u = t + pad_left = j*s + ρ`` gathers, from tap ``k``
-    with ``k*d = q*s + ρ``, the output gradient at ``j - q``. Phase ``ρ`` of group ``g`` is
-    output channel block ``(g, ρ)`` of a forward convolution with ``m = (K-1)*d//s + 1`` taps
-    (tap ``m-1-q``); combinations no tap reaches stay zero. Shape (G*s*Cg, C_out/G, m).
-    """
-    c_out, cg, k_size = w.shape
-    og = c_out // groups
-    m = (k_size - 1) * dilation // stride + 1
-    w4 = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size)
-    wp = np.zeros((groups, stride, cg, og, m), dtype=cdt)
-    for k in range(k_size):
-        q, rho = divmod(k * dilation, stride)
-        wp[:, rho, :, :, m - 1 - q] = w4[:, :, :, k].transpose(0, 2, 1)
-    return wp.reshape(groups * stride * cg, og, m)
-
-
-def interleave_phases(z: np.ndarray, length: int, stride: int, pad_left: int, groups: int) -> np.ndarray:
-    """Gather ``gx[n, g*Cg+c, t] = z[n, (g, ρ, c), j - j0]`` with ``t + pad_left = j*s + ρ``.
-
-    ``z`` is the forward output over phase channels (see :func:`phase_kernel`) for
-    ``j`` from ``j0 = pad_left // stride``.
-    """
-    n, channels, lz = z.shape
-    cg = channels // (groups * stride)
-    z5 = z.reshape(n, groups, stride, cg, lz)
-    gx = np.empty((n, groups, cg, length), dtype=z.dtype)
-    j0 = pad_left // stride
-    for rho in range(stride):
-        t0 = (rho - pad_left) % stride
-        if t0 < length:
-            jz = (t0 + pad_left) // stride - j0
-            gx[..., t0::stride] = z5[:, :, rho, :, jz : jz + (length - 1 - t0) // stride + 1]
-    return gx.reshape(n, groups * cg, length)

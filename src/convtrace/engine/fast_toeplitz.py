@@ -7,9 +7,12 @@ into blocks of ``B >= e = (K-1)*d`` samples; block ``b`` reads input blocks ``b`
 
     y_blk[b] = xpad_blk[b] @ A_c[:B] + xpad_blk[b+1][:e] @ A_c[B:]
 
-with the banded (Toeplitz) matrix ``A_c[u + k*d, u] = w[c, k]``. Two batched GEMMs per
-call, summed in the order of a direct convolution (exact as the loop reference up to
-float rounding). The weight gradient sums the same products along the band's diagonals.
+with the banded (Toeplitz) matrix ``A_c[u + k*d, u] = w[c, k]``: two batched GEMMs per
+call. They form exactly the products of a direct convolution (plus exact zeros), so the
+result agrees with the loop reference to rounding, unlike an FFT, whose error scales with
+the whole signal. The weight gradient sums the same products along the band's diagonals.
+The input gradient needs no code here: for stride 1 it is a forward convolution with the
+flipped kernel (see :func:`convtrace.engine.fast.input_grad_algorithm`).
 
 >>> import numpy as np
 >>> x = np.arange(6.0).reshape(1, 1, 6); w = np.array([[[1.0, 10.0]]])
