@@ -281,16 +281,21 @@ def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
         if arr.dtype.kind in "iub" and not isinstance(value, np.ndarray):
             # Python ints in a list: treat as float64, as a learner means them.
             arr = arr.astype(np.float64)
-    if arr.dtype not in SUPPORTED_DTYPES:
+    check_dtype(name, value, arr.dtype, call)
+    return arr
+
+
+def check_dtype(name: str, value: Any, dtype: np.dtype, call: object = None) -> None:
+    """Reject a dtype outside :data:`SUPPORTED_DTYPES`, naming the ones accepted."""
+    if dtype not in SUPPORTED_DTYPES:
         raise ConvtraceTypeError(
             name,
             value,
-            f"dtype {arr.dtype} is not supported: use one of "
+            f"dtype {dtype} is not supported: use one of "
             + ", ".join(str(d) for d in SUPPORTED_DTYPES)
             + " (the dtypes NumPy and PyTorch's CPU convolution share)",
             call=call,
         )
-    return arr
 
 
 def _positive_checks(

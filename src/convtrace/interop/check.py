@@ -105,6 +105,27 @@ def _t(a: np.ndarray, torch: Any) -> Any:
     return torch.from_numpy(np.array(a, dtype=dt, copy=True))
 
 
+def _as_complex(torch: Any, xt: Any, wt: Any, bt: Any) -> tuple[Any, Any, Any]:
+    """Input, weight and bias promoted to complex128 (one of them is complex)."""
+    return xt.to(torch.complex128), wt.to(torch.complex128), None if bt is None else bt.to(torch.complex128)
+
+
+def _element_verdict(
+    torch: Any, call: str, engine_value: Any, y: np.ndarray, bound: np.ndarray, dtype: np.dtype
+) -> TorchCheck:
+    """PyTorch's value of one element against the engine's, within the error bound."""
+    mad, ok = _compare(np.array([engine_value]), y, bound, dtype)
+    return TorchCheck(
+        available=True,
+        call=call,
+        output=y,
+        max_abs_diff=mad,
+        agree=ok,
+        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
+        extra={"scope": "element"},
+    )
+
+
 def _compare(
     ours: np.ndarray, theirs: np.ndarray, bound: np.ndarray, dtype: np.dtype
 ) -> tuple[float, bool]:
@@ -272,22 +293,12 @@ def check_conv1d_element(
             xa = _t(np.abs(window[None]), torch)
             d = 1
         if cplx:
-            xt, wt = xt.to(torch.complex128), wt.to(torch.complex128)
-            bt = None if bt is None else bt.to(torch.complex128)
+            xt, wt, bt = _as_complex(torch, xt, wt, bt)
         yt = torch.nn.functional.conv1d(xt, wt, bt, dilation=d)
         ba = None if b_val is None else _t(np.abs(b_val), torch)
         bound = torch.nn.functional.conv1d(xa, _t(np.abs(w_row), torch), ba, dilation=d)
     y = yt.detach().resolve_conj().numpy().reshape(-1)
-    mad, ok = _compare(np.array([engine_value]), y, bound.numpy().reshape(-1), dtype)
-    return TorchCheck(
-        available=True,
-        call=call,
-        output=y,
-        max_abs_diff=mad,
-        agree=ok,
-        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
-        extra={"scope": "element"},
-    )
+    return _element_verdict(torch, call, engine_value, y, bound.numpy().reshape(-1), dtype)
 
 
 def check_transposed_element(
@@ -324,8 +335,7 @@ def check_transposed_element(
     xt, wt = _t(input_slice[None], torch), _t(w_block, torch)
     bt = None if b_val is None else _t(b_val, torch)
     if cplx:
-        xt, wt = xt.to(torch.complex128), wt.to(torch.complex128)
-        bt = None if bt is None else bt.to(torch.complex128)
+        xt, wt, bt = _as_complex(torch, xt, wt, bt)
     with torch.no_grad():
         yt = torch.nn.functional.conv_transpose1d(xt, wt, bt, stride=stride, dilation=dilation)
         ba = None if b_val is None else _t(np.abs(b_val), torch)
@@ -334,13 +344,4 @@ def check_transposed_element(
         )
     y = yt.detach().resolve_conj().numpy()[0, 0, local_index : local_index + 1]
     bnd = bound.numpy()[0, 0, local_index : local_index + 1]
-    mad, ok = _compare(np.array([engine_value]), y, bnd, dtype)
-    return TorchCheck(
-        available=True,
-        call=call,
-        output=y,
-        max_abs_diff=mad,
-        agree=ok,
-        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
-        extra={"scope": "element"},
-    )
+    return _element_verdict(torch, call, engine_value, y, bnd, dtype)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvtraceError, ConvtraceTypeError
-from ..params import SUPPORTED_DTYPES
+from ..params import check_dtype
 from .exact import is_integral_array, parse_scalar, to_exact
 
 __all__ = ["Values", "as_values", "parse_values", "parse_shape", "generate", "FILLS"]
@@ -125,13 +125,7 @@ def as_values(name: str, value: Any, *, exact: bool | None = None) -> Values:
         arr = value
         if arr.dtype.kind in "iub":
             arr = arr.astype(np.float64)
-        if arr.dtype not in SUPPORTED_DTYPES:
-            raise ConvtraceTypeError(
-                name,
-                value,
-                f"dtype {arr.dtype} is not supported: use one of "
-                + ", ".join(str(d) for d in SUPPORTED_DTYPES),
-            )
+        check_dtype(name, value, arr.dtype)
         src = "memory-mapped" if isinstance(value, np.memmap) else ""
         return Values(arr, None, True, src)
     if isinstance(value, (dict, set, bytes)):
