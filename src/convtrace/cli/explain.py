@@ -1,16 +1,5 @@
-"""The ``convtrace`` command: ``demo`` (the teaching post's examples) and ``explain`` (any
-1-D convolution), each checked against PyTorch unless ``--no-verify``.
-
-Only argparse is imported up front; each subcommand imports what it needs (NumPy and the
-explainer; PyTorch only inside the check), so ``--no-verify`` answers without torch.
-
->>> main(["explain", "--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1",
-...       "--no-verify", "--symbolic"])  # doctest: +ELLIPSIS
-Conv1d, step by step
-...
-  y1 = 0·w1 + x1·w2 + x2·w3
-...
-0
+"""``convtrace demo`` (the teaching post's examples) and ``convtrace explain`` (any 1-D
+convolution), each checked against PyTorch unless ``--no-verify``.
 """
 
 from __future__ import annotations
@@ -19,18 +8,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .trace.model import Trace
+    from ..trace.model import Trace
 
-__all__ = ["main", "build_parser", "EXIT_INVALID"]
+from . import EXIT_INVALID, Parser
 
-#: exit code of an invalid configuration or command line (as argparse uses)
-EXIT_INVALID = 2
-EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected failure inside convtrace
+__all__ = ["register", "EXAMPLES"]
 
-_EXAMPLES = """\
+EXAMPLES = """\
 examples:
   convtrace demo                      the teaching post's three examples, then ConvTranspose1d
   convtrace demo --lang zh            the same, in Chinese
@@ -43,33 +30,14 @@ examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with the usage error in our format and exit code 2 (never a traceback)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"convtrace: error: {message}\n")
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the explanation")
     p.add_argument("--no-verify", action="store_true", help="skip the PyTorch check")
     p.add_argument("--json", action="store_true", help="print the trace as JSON instead of text")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line (``convtrace --help``)."""
-    from . import __version__
-
-    root = _Parser(
-        prog="convtrace",
-        description="PyTorch's 1-D convolutions, computed and explained step by step, "
-        "checked against PyTorch.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    root.add_argument("--version", action="version", version=f"convtrace {__version__}")
-    sub = root.add_subparsers(dest="command", metavar="{demo,explain}", parser_class=_Parser)
+def register(sub: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``demo`` and ``explain`` to the command line."""
     demo = sub.add_parser(
         "demo",
         help="the teaching post's worked examples, then ConvTranspose1d (the default)",
@@ -80,12 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(demo)
+    demo.set_defaults(run=_run)
     ex = sub.add_parser(
         "explain",
         help="explain any Conv1d / ConvTranspose1d configuration",
         description="Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. "
         "Flags mirror PyTorch's argument names; weights default to ones, as in the post.",
-        epilog=_EXAMPLES,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cfg = ex.add_argument_group("configuration (PyTorch's names)")
@@ -127,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--symbolic", action="store_true", help="names (x1, w1, b) instead of numbers")
     out.add_argument("--max-steps", type=_positive_int, default=None, help="write out at most this many steps")
     _common(ex)
-    return root
+    ex.set_defaults(run=_run)
 
 
 def _positive_int(text: str) -> int:
@@ -141,68 +110,31 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0, or 2 for an invalid configuration)."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
-        args_list.insert(0, "demo")  # `convtrace` alone runs the demo
-    args = build_parser().parse_args(args_list)
-    _utf8_stdout()
-    try:
-        return _run(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # last resort: a bug must still not greet the user with a traceback
-        import os
-
-        if os.environ.get("CONVTRACE_DEBUG"):
-            raise
-        print(
-            f"convtrace: internal error: {type(exc).__name__}: {exc}\n"
-            "  this is a bug in convtrace; rerun with CONVTRACE_DEBUG=1 for the traceback and report it",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
-
-
 def _run(args: argparse.Namespace) -> int:
     """The subcommand itself: 0, or :data:`EXIT_INVALID` for an invalid configuration."""
-    from .errors import ConvtraceError
+    from ..errors import ConvtraceError
 
     config: dict[str, Any] = {}
     try:
         if args.command == "demo":
-            from .demo import demo_sections
+            from ..demo import demo_sections
 
             sections = demo_sections(verify=not args.no_verify)
         else:
             config = _config(args)
-            from .trace.build import explain
+            from ..trace.build import explain
 
             sections = [("", {}, explain(**config))]
     except ConvtraceError as err:
         _report(err, config, args.lang)
         return EXIT_INVALID
-    try:
-        _emit(sections, args)
-    except BrokenPipeError:  # `convtrace ... | head`: the reader left; not an error
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    _emit(sections, args)
     return 0
-
-
-def _utf8_stdout() -> None:
-    """Print ×, ✓ and Chinese even on a console whose encoding cannot (replacing, not failing)."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="replace")
 
 
 def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.Namespace) -> None:
     """Print each (title key, title values, trace) as text, or all as one JSON document."""
-    from .render.i18n import translator
+    from ..render.i18n import translator
 
     t = translator(args.lang)
     if args.json:
@@ -212,7 +144,7 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
             doc = {"traces": [{"title": t(key, **kw), "trace": tr.to_json()} for key, kw, tr in sections]}
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    from .render.text import render_text
+    from ..render.text import render_text
 
     symbolic = bool(getattr(args, "symbolic", False))
     parts = []
@@ -225,8 +157,8 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
 def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
     """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
     valid settings (from :mod:`convtrace.trace.advice`)."""
-    from .render.i18n import translator
-    from .trace.advice import advise
+    from ..render.i18n import translator
+    from ..trace.advice import advise
 
     t = translator(lang)
     param = getattr(err, "param", None)
@@ -252,7 +184,7 @@ def _show(value: Any) -> str:
 
 
 def _ints(text: str, name: str) -> tuple[int, ...]:
-    from .errors import ConvtraceError
+    from ..errors import ConvtraceError
 
     try:
         return tuple(int(v) for v in text.replace(" ", "").split(","))
@@ -273,7 +205,7 @@ def _weight(text: str) -> Any:
     """``--weight``: one kernel (k) for every channel pair; rows ``a;b`` become the first
     weight axis (output channels of Conv1d, input channels of ConvTranspose1d); a JSON array
     of three levels is the full weight."""
-    from .trace.data import parse_values
+    from ..trace.data import parse_values
 
     w = parse_values(text, "weight")
     return w.reshape((w.shape[0], 1, w.shape[1])) if w.ndim == 2 else w
@@ -281,7 +213,7 @@ def _weight(text: str) -> Any:
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`convtrace.explain` that the command line asks for."""
-    from .trace.data import generate, parse_shape, parse_values
+    from ..trace.data import generate, parse_shape, parse_values
 
     x: Any = None
     if args.input is not None:
