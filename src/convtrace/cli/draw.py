@@ -1,0 +1,100 @@
+"""``convtrace draw``: a figure (SVG, PNG) or an animation (GIF) of any configuration that
+``convtrace explain`` takes, with the same flags.
+
+>>> import os, tempfile
+>>> from convtrace.cli import main
+>>> path = os.path.join(tempfile.mkdtemp(), "demo.svg")
+>>> main(["draw", "--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1", "--no-verify",
+...       "--step", "0", "-o", path])  # doctest: +ELLIPSIS
+/.../demo.svg
+0
+>>> open(path, encoding="utf-8").read().startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from . import EXIT_INVALID, Parser
+
+__all__ = ["register"]
+
+EXAMPLES = """\
+examples:
+  convtrace draw --input 1,1,1,1 --kernel-size 3 --padding 1 -o demo.svg
+  convtrace draw --input 1,1,1,1 --kernel-size 3 --padding 1 -o demo.gif
+  convtrace draw --input 1,1,1,1 --kernel-size 3 --stride 2 --padding 1 --output-padding 1 --transposed -o t.png
+  convtrace draw --input 1,2,3,4,5 --kernel-size 3 --padding 2 --padding-mode reflect --step 0 -o r.svg --lang zh
+"""
+
+
+def register(sub: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``draw`` to the command line: the explain flags plus -o, --step, --lang."""
+    from .explain import register as register_explain
+
+    scratch: argparse.ArgumentParser = Parser(add_help=False)
+    scratch_sub = scratch.add_subparsers(dest="command", parser_class=Parser)
+    register_explain(scratch_sub)
+    explain_parser = scratch_sub.choices["explain"]
+    p = sub.add_parser(
+        "draw",
+        help="draw a configuration: SVG, PNG or an animated GIF",
+        description="Draw one Conv1d (or, with --transposed, ConvTranspose1d) configuration: the "
+        "window moving along the padded input, the kernel with its dilation gaps, the products and "
+        "the output filling in; for ConvTranspose1d the scatter view, the overlap bar, the "
+        "zero-insertion view and the matrix. The format comes from the suffix of -o. PNG and GIF "
+        "need the viz extra (pip install 'convtrace[viz]').",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[],
+    )
+    _copy_explain_flags(explain_parser, p)
+    out = p.add_argument_group("picture")
+    out.add_argument("-o", "--output", required=True, metavar="FILE", help="out.svg, out.png or out.gif")
+    out.add_argument("--step", type=int, default=None, metavar="N",
+                     help="draw frame N (0-based; a step, or a scatter placement when transposed); "
+                     "default: the overview (SVG, PNG) or every frame (GIF)")
+    p.set_defaults(run=_run)
+
+
+_SKIP = {"help", "json", "symbolic", "at"}
+
+
+def _copy_explain_flags(source: argparse.ArgumentParser, target: argparse.ArgumentParser) -> None:
+    """Give ``target`` every flag of ``explain`` except those that only concern text
+    (--json, --symbolic) and --at (a figure shows a whole configuration)."""
+    for group in source._action_groups:
+        actions = [a for a in group._group_actions if a.dest not in _SKIP]
+        if not actions:
+            continue
+        dest = target.add_argument_group(group.title) if group.title not in ("options", "optional arguments") else target
+        for action in actions:
+            dest._add_action(action)  # the same Action objects: same names, defaults and help
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..errors import ConvtraceError
+    from .explain import _config, _report
+
+    args.at = None
+    args.json = False
+    args.symbolic = False
+    config: dict[str, Any] = {}
+    try:
+        config = _config(args)
+        from ..draw import save
+        from ..trace.build import explain
+
+        trace = explain(**config)
+        save(trace, args.output, step=args.step, lang=args.lang)
+    except ConvtraceError as err:
+        _report(err, config, args.lang)
+        return EXIT_INVALID
+    except OSError as err:
+        print(f"convtrace: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_INVALID
+    print(args.output)
+    return 0

@@ -1,0 +1,87 @@
+"""Trace -> drawing model: one :class:`~convtrace.draw.model.Figure` per step, an overview,
+and the animation that every format shares.
+
+Frames: a Conv1d trace has one frame per explained step (the window moving along the padded
+input); a ConvTranspose1d trace has one per scatter placement (each input sample stamping
+the scaled kernel into the output). ``step=None`` gives the overview: every window of a
+Conv1d as a staircase; for ConvTranspose1d the finished scatter, the overlap bar, the
+zero-insertion view and the matrix as a heat map.
+
+>>> from convtrace import explain
+>>> t = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
+>>> frame_count(t), build_figure(t, step=3).title
+(4, 'Conv1d — step 4 of 4: y4')
+>>> anim = build_animation(t)
+>>> len(anim.frames), len({(f.width, f.height) for f in anim.frames})
+(4, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..errors import ConvtraceError
+from ..trace.model import Trace
+from .common import Context
+from .conv_figure import conv_frame, conv_overview
+from .labels import check_lang
+from .model import Animation, Figure
+from .transposed_figure import placements, scatter_frame, transposed_overview
+
+__all__ = ["build_figure", "build_animation", "frame_count", "MAX_FRAMES"]
+
+#: most frames of one animation (a trace holds at most ``max_steps`` steps anyway)
+MAX_FRAMES = 64
+
+
+def frame_count(trace: Trace) -> int:
+    """How many frames the animation of ``trace`` has."""
+    if trace.spec.transposed:
+        return min(len(placements(trace)), MAX_FRAMES)
+    return min(len(trace.steps), MAX_FRAMES)
+
+
+def _check_step(trace: Trace, step: int | None) -> None:
+    if step is None:
+        return
+    count = frame_count(trace)
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < count:
+        raise ConvtraceError("step", step, f"step must be an integer in [0, {count - 1}] (this figure has {count} frames)"
+                             if count else "this trace has no steps to draw")
+
+
+def build_figure(trace: Trace, step: int | None = None, lang: str = "en") -> Figure:
+    """The figure of frame ``step`` (0-based), or the overview when ``step`` is None."""
+    check_lang(lang)
+    _check_step(trace, step)
+    ctx = Context.of(trace, lang)
+    if trace.spec.transposed:
+        return transposed_overview(ctx) if step is None else scatter_frame(ctx, step)
+    if step is None:
+        return conv_overview(ctx)
+    return conv_frame(ctx, step)
+
+
+def _same_size(frames: list[Figure]) -> tuple[Figure, ...]:
+    """Frames padded to one canvas (the largest), as an animation needs."""
+    width = max(f.width for f in frames)
+    height = max(f.height for f in frames)
+    out = []
+    for f in frames:
+        if (f.width, f.height) != (width, height):
+            f = replace(f, width=width, height=height)
+        out.append(f)
+    return tuple(out)
+
+
+def build_animation(trace: Trace, lang: str = "en") -> Animation:
+    """Every frame of ``trace`` on one canvas size (the overview alone if there are none)."""
+    check_lang(lang)
+    count = frame_count(trace)
+    if count == 0:
+        overview = build_figure(trace, None, lang)
+        return Animation((overview,))
+    frames = [build_figure(trace, i, lang) for i in range(count)]
+    return Animation(_same_size(frames))
+
+

@@ -1,0 +1,322 @@
+"""Conv1d pictures: the padded input row(s), the window with its kernel and products, the
+sum and the output cell filling in (one frame per step); and an overview with every
+window as a staircase.
+
+>>> from convtrace import explain
+>>> t = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
+>>> fig = conv_frame(Context.of(t, "en"), 0)
+>>> [s.text for s in fig.walk() if getattr(s, "role", "") == "sum"]
+['sum = 0 + 1 + 1 = 2']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..trace.model import Source, Step
+from .common import Context, header
+from .labels import fmt
+from .layout import (
+    ACCENT,
+    CELL,
+    CELL_H,
+    INK,
+    LABEL_W,
+    MARGIN,
+    MAX_CHANNELS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MUTED,
+    Axis,
+    cell,
+    ellipsis_marks,
+    legend,
+    text_width,
+)  # fmt: skip
+from .model import Arrow, Figure, Group, Line, Rect, Shape, Text
+
+__all__ = ["conv_frame", "conv_overview", "frame_steps"]
+
+_SIGN = {Source.REFLECT: "↔", Source.REPLICATE: "=", Source.CIRCULAR: "↻"}
+ROW = CELL_H + 8.0
+
+
+def frame_steps(ctx: Context) -> list[Step]:
+    """The steps that get a frame: all of them (a trace holds at most ``max_steps``)."""
+    return list(ctx.trace.steps)
+
+
+def _padded_positions(ctx: Context) -> range:
+    s = ctx.trace.spec
+    return range(0, s.pad_left + s.length + s.pad_right)
+
+
+def _source(ctx: Context, p: int) -> tuple[Source, int | None] | None:
+    """Where padded position ``p`` comes from (None: not known, the row was cut)."""
+    cells = ctx.trace.pad_cells
+    if ctx.trace.pad_row_complete and p < len(cells) and cells[p].position == p:
+        return cells[p].source, cells[p].input_index
+    for c in cells:
+        if c.position == p:
+            return c.source, c.input_index
+    i = p - ctx.trace.spec.pad_left
+    return (Source.INPUT, i) if 0 <= i < ctx.trace.spec.length else None
+
+
+def _span(ctx: Context) -> int:
+    s = ctx.trace.spec
+    return s.dilation * (s.kernel_size - 1) + 1
+
+
+def _axis(ctx: Context, step: Step | None) -> Axis:
+    lo = step.window_start if step is not None else 0
+    hi = lo + _span(ctx) - 1
+    budget = MAX_COLUMNS if hi - lo < 2 * MAX_COLUMNS else 2 * MAX_COLUMNS
+    return Axis.build(_padded_positions(ctx), (lo, min(hi, lo + budget - 1)), budget)
+
+
+def _sample_labels(ctx: Context, axis: Axis, y: float) -> list[Shape]:
+    """Above each column: the sample's name, or the padding's source."""
+    out: list[Shape] = []
+    for p in axis.columns:
+        x = axis.x(p) if p is not None else None
+        src = _source(ctx, p) if p is not None else None
+        if x is None or src is None:
+            continue
+        source, i = src
+        if source is Source.ZERO:
+            text, ink = "0", MUTED
+        elif source is Source.INPUT:
+            text, ink = ctx.names.sample(int(i or 0)), INK
+        else:
+            text, ink = _SIGN[source] + ctx.names.sample(int(i or 0)), "#d9822b"
+        out.append(Text(x + CELL / 2, y, text, size=12, fill=ink, role=f"sample-{source.value}"))
+    return out
+
+
+def _input_row(ctx: Context, axis: Axis, y: float, n: int, c: int, taps: set[int]) -> list[Shape]:
+    items: list[Shape] = []
+    for p in axis.columns:
+        x = axis.x(p) if p is not None else None
+        src = _source(ctx, p) if p is not None else None
+        if x is None or p is None or src is None:
+            continue
+        source, i = src
+        text = "0" if source is Source.ZERO else ctx.x_text(n, c, int(i or 0))
+        dash = "" if source is Source.INPUT else "5 3"
+        items.append(cell(x, y, text, source.value, highlight=p in taps, dash=dash))
+    return items + ellipsis_marks(axis, y)
+
+
+def _row_label(text: str, y: float, ink: str = INK) -> Text:
+    return Text(MARGIN + LABEL_W - 14, y + CELL_H / 2 + 5, text, size=14, fill=ink, anchor="end", role="row-label")
+
+
+def _window(axis: Axis, start: int, span: int, y: float, height: float) -> list[Shape]:
+    xs = [x for x in (axis.x(p) for p in range(start, start + span)) if x is not None]
+    if not xs:
+        return []
+    left, right = min(xs) - 4, max(xs) + CELL + 4
+    return [Rect(left, y - 4, right - left, height + 8, stroke=ACCENT, stroke_width=2.5, radius=7, role="window")]
+
+
+def _channel_block(ctx: Context, axis: Axis, step: Step, c: int, y: float) -> tuple[list[Shape], float]:
+    """One input channel of a step: x row with the window, kernel row, products row."""
+    spec = ctx.trace.spec
+    terms = step.terms_by_channel().get(c, ())
+    taps = {step.window_start + t.kernel_index * spec.dilation for t in terms}
+    xname = f"x[{c + 1}]" if spec.in_channels > 1 else ctx.t("padded_input" if spec.pad_left or spec.pad_right else "input")
+    items: list[Shape] = [_row_label(xname, y)]
+    items += _input_row(ctx, axis, y, step.batch, c, taps)
+    items += _window(axis, step.window_start, _span(ctx), y, 3 * ROW - 8)
+    wy, py = y + ROW, y + 2 * ROW
+    c_rel = c - step.group * spec.in_per_group
+    wname = ctx.t("kernel") if spec.in_channels == 1 and spec.out_channels == 1 else f"w[{step.out_channel + 1}][{c_rel + 1}]"
+    items += [_row_label(wname, wy, ACCENT), _row_label(ctx.t("products"), py, "#8a6d00")]
+    for k in range(1, spec.kernel_size):  # dilation gaps between taps
+        for g in range(1, spec.dilation):
+            gx = axis.x(step.window_start + (k - 1) * spec.dilation + g)
+            if gx is not None:
+                items.append(Rect(gx + 6, wy + CELL_H / 2 - 1, CELL - 12, 2, fill="#e9a5bd", role="dilation-gap"))
+    for t in terms:
+        x = axis.x(step.window_start + t.kernel_index * spec.dilation)
+        if x is None:
+            continue
+        items.append(cell(x, wy, fmt(t.w), "kernel"))
+        items.append(cell(x, py, fmt(t.product), "product"))
+    return items, y + 3 * ROW + 6
+
+
+def _sum_text(ctx: Context, step: Step) -> list[str]:
+    products = [fmt(t.product) for t in step.terms]
+    if len(products) <= 12:
+        lines = [ctx.t("sum", terms=" + ".join(products), total=fmt(step.total))]
+    else:
+        lines = [ctx.t("sum_many", n=len(products), total=fmt(step.total))]
+    if step.bias is not None:
+        lines.append(ctx.t("sum_bias", total=fmt(step.total), b=fmt(step.bias), value=fmt(step.value)))
+    return lines
+
+
+def _out_x(ctx: Context, axis: Axis, t: int) -> float | None:
+    s = ctx.trace.spec
+    return axis.x(t * s.stride + (_span(ctx) - 1) / 2)
+
+
+def _output_rows(ctx: Context, axis: Axis, y: float, n: int, channels: Sequence[int],
+                 done: set[tuple[int, int]], current: Step | None) -> tuple[list[Shape], float]:
+    spec = ctx.trace.spec
+    items: list[Shape] = []
+    for o in channels:
+        name = ctx.t("output") if spec.out_channels == 1 else f"y[{o + 1}]"
+        items.append(_row_label(name, y, "#2b8a3e"))
+        for t in range(spec.out_length):
+            x = _out_x(ctx, axis, t)
+            if x is None:
+                continue
+            is_current = current is not None and (current.out_channel, current.out_index) == (o, t)
+            if is_current or (o, t) in done:
+                value = ctx.y_value(n, o, t)
+                text = "" if value is None else fmt(value)
+                items.append(cell(x, y, text, "current" if is_current else "output", highlight=is_current))
+                if not is_current:
+                    items.append(Text(x + CELL / 2, y + CELL_H + 13, ctx.names.y(n, o, t), size=11, fill=MUTED, role="y-name"))
+            else:
+                items.append(cell(x, y, "", "empty", dash="4 3"))
+        y += ROW + 10
+    return items, y
+
+
+def _out_channels(ctx: Context, focus: int) -> list[int]:
+    count = ctx.trace.spec.out_channels
+    if count <= MAX_CHANNELS:
+        return list(range(count))
+    lo = max(0, min(focus - MAX_CHANNELS // 2, count - MAX_CHANNELS))
+    return list(range(lo, lo + MAX_CHANNELS))
+
+
+def _done(ctx: Context, index: int | None) -> set[tuple[int, int]]:
+    """(channel, position) of outputs already computed before step ``index``."""
+    steps = ctx.trace.steps
+    batch = steps[index].batch if index is not None and steps else 0
+    explained = {(s.out_channel, s.out_index) for s in steps if s.batch == batch}
+    spec = ctx.trace.spec
+    every = {(o, t) for o in range(spec.out_channels) for t in range(min(spec.out_length, 4096))}
+    if index is None:
+        return every
+    before = {(s.out_channel, s.out_index) for s in steps[:index] if s.batch == batch}
+    return (every - explained) | before
+
+
+def _legend(ctx: Context) -> list[tuple[str, str]]:
+    sources = {c.source for c in ctx.trace.pad_cells} | {Source.INPUT}
+    entries = [("input", ctx.t("legend_input"))]
+    entries += [(s.value, ctx.t(f"legend_{s.value}")) for s in (Source.ZERO, Source.REFLECT, Source.REPLICATE, Source.CIRCULAR) if s in sources]
+    entries += [("window", ctx.t("legend_window")), ("kernel", ctx.t("kernel")), ("output", ctx.t("output"))]
+    return entries
+
+
+def _finish(ctx: Context, items: list[Shape], y: float, width: float, title: str) -> Figure:
+    group, lw = legend(_legend(ctx), MARGIN, y + 16)
+    items.append(group)
+    return Figure(width=round(max(width, MARGIN * 2 + lw)), height=round(y + 36), items=tuple(items), title=title)
+
+
+def _group_channels(ctx: Context, step: Step) -> tuple[list[int], list[int]]:
+    """(drawn, summarised) input channels of a step's group."""
+    chans = list(step.in_channels)
+    if len(chans) <= MAX_CHANNELS:
+        return chans, []
+    return chans[: MAX_CHANNELS - 1], chans[MAX_CHANNELS - 1:]
+
+
+def conv_frame(ctx: Context, index: int) -> Figure:
+    """The picture of step ``index`` of a Conv1d trace."""
+    step = ctx.trace.steps[index]
+    title = ctx.t("step_title", op=ctx.op, n=index + 1, total=len(ctx.trace.steps), y=ctx.names.y(step.batch, step.out_channel, step.out_index))
+    items, y, width = header(ctx, title)
+    axis = _axis(ctx, step)
+    if ctx.trace.spec.batch > 1:
+        items.append(Text(MARGIN, y - 4, ctx.t("batch", n=step.batch + 1), size=13, fill=MUTED, anchor="start"))
+        y += 14
+    items += _sample_labels(ctx, axis, y + 4)
+    y += 14
+    drawn, rest = _group_channels(ctx, step)
+    for c in drawn:
+        block, y = _channel_block(ctx, axis, step, c, y)
+        items.append(Group(tuple(block), label=f"channel {c}", role="channel"))
+    if rest:
+        part = [t.product for t in step.terms if t.in_channel in rest]
+        total = sum(part[1:], part[0]) if part else 0
+        items.append(Text(axis.left, y + 12, ctx.t("channels_summary", first=rest[0] + 1, last=rest[-1] + 1, n=len(part), total=fmt(total)), size=13, fill=MUTED, anchor="start", role="channels-summary"))
+        y += 22
+    lines = _sum_text(ctx, step)
+    for i, line in enumerate(lines):
+        items.append(Text(axis.left, y + 16 + 20 * i, line, size=16, fill=INK, anchor="start", weight="bold", role="sum" if i == 0 else "bias"))
+    sum_y = y + 22 + 20 * (len(lines) - 1)
+    width = max(width, axis.left + max(text_width(s, 16) for s in lines) + MARGIN)
+    y = sum_y + 30
+    ox = _out_x(ctx, axis, step.out_index)
+    if ox is not None:
+        items.append(Arrow(axis.left + 40, sum_y + 2, ox + CELL / 2, y - 3, stroke=ACCENT, role="to-output"))
+    rows, y = _output_rows(ctx, axis, y, step.batch, _out_channels(ctx, step.out_channel), _done(ctx, index), step)
+    items += rows
+    width = max(width, axis.left + axis.width + MARGIN)
+    return _finish(ctx, items, y, width, title)
+
+
+def _stair_row(ctx: Context, axis: Axis, step: Step, y: float) -> list[Shape]:
+    """One window of the overview: the kernel under the cells it reads, then ``y = v``."""
+    spec = ctx.trace.spec
+    first = min(step.in_channels) if step.in_channels else 0
+    terms = step.terms_by_channel().get(first, ())
+    items: list[Shape] = []
+    xs: list[float] = []
+    for t in terms:
+        x = axis.x(step.window_start + t.kernel_index * spec.dilation)
+        if x is None:
+            continue
+        xs.append(x)
+        text = fmt(t.w) if spec.in_channels == 1 else ""
+        items.append(cell(x, y, text, "kernel", size=14))
+    if xs:
+        left, right = min(xs), max(xs) + CELL
+        items.insert(0, Line(left, y + CELL_H / 2, right, y + CELL_H / 2, stroke="#e9a5bd", stroke_width=3, role="window-bar"))
+        name = ctx.names.y(step.batch, step.out_channel, step.out_index)
+        items.append(Text(right + 10, y + CELL_H / 2 + 5, ctx.t("window_label", y=name, value=fmt(step.value)), size=14, fill="#2b8a3e", anchor="start", weight="bold", role="window-label"))
+    return items
+
+
+def conv_overview(ctx: Context) -> Figure:
+    """Every window of channel 0 as a staircase under the input, and the whole output."""
+    title = ctx.t("overview_conv", op=ctx.op)
+    items, y, width = header(ctx, title)
+    spec = ctx.trace.spec
+    axis = _axis(ctx, None)
+    items += _sample_labels(ctx, axis, y + 4)
+    y += 14
+    chans = list(range(min(spec.in_channels, MAX_CHANNELS)))
+    for c in chans:
+        name = f"x[{c + 1}]" if spec.in_channels > 1 else ctx.t("padded_input" if spec.pad_left or spec.pad_right else "input")
+        items += [_row_label(name, y), *_input_row(ctx, axis, y, 0, c, set())]
+        y += ROW
+    if spec.in_channels > len(chans):
+        items.append(Text(axis.left, y + 10, ctx.t("more_channels", n=spec.in_channels - len(chans)), size=13, fill=MUTED, anchor="start"))
+        y += 20
+    steps = ctx.trace.steps
+    first = [s for s in steps if (s.batch, s.out_channel) == (steps[0].batch, steps[0].out_channel)
+             and axis.visible(s.window_start)] if steps else []
+    hidden = len(steps) - len(first) if spec.out_channels == 1 and spec.batch == 1 else 0
+    y += 6
+    for step in first[:MAX_ROWS]:
+        items += _stair_row(ctx, axis, step, y)
+        y += ROW - 4
+    hidden += max(0, len(first) - MAX_ROWS)
+    if hidden:
+        items.append(Text(axis.left, y + 12, ctx.t("more_steps", n=hidden), size=13, fill=MUTED, anchor="start", role="steps-note"))
+        y += 22
+    y += 14
+    rows, y = _output_rows(ctx, axis, y, 0, _out_channels(ctx, 0), _done(ctx, None), None)
+    items += rows
+    width = max(width, axis.left + axis.width + 110 + MARGIN)
+    return _finish(ctx, items, y, width, title)

@@ -1,0 +1,100 @@
+"""The words on the pictures, in English and Chinese, and how numbers and names are written.
+
+Numbers and names come from the text renderer's helpers (:mod:`convtrace.render.numfmt`,
+:mod:`convtrace.render.names`), so a figure says what ``convtrace explain`` says.
+
+>>> label("en", "output"), label("zh", "output")
+('output y', '输出 y')
+>>> label("en", "step_title", op="Conv1d", n=2, total=4, y="y2")
+'Conv1d — step 2 of 4: y2'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..render.names import Names
+from ..render.numfmt import fmt
+
+__all__ = ["LANGUAGES", "CATALOG", "label", "fmt", "Names", "check_lang"]
+
+LANGUAGES = ("en", "zh")
+
+#: key -> (English, Chinese)
+CATALOG: dict[str, tuple[str, str]] = {
+    "step_title": ("{op} — step {n} of {total}: {y}", "{op} — 第 {n} 步（共 {total} 步）：{y}"),
+    "overview_conv": ("{op}: every window, every output", "{op}：每个窗口，每个输出"),
+    "overview_transposed": ("{op}: four views of one result", "{op}：同一结果的四种视角"),
+    "scatter_title": (
+        "{op} — scatter {n} of {total}: {x} stamps {x}·w",
+        "{op} — 散射第 {n} 步（共 {total} 步）：{x} 把 {x}·w 印到输出上",
+    ),
+    "params": ("{params}", "{params}"),
+    "input": ("input x", "输入 x"),
+    "padded_input": ("padded input x", "填充后的输入 x"),
+    "kernel": ("kernel w", "卷积核 w"),
+    "products": ("x · w", "x · w"),
+    "output": ("output y", "输出 y"),
+    "partial_output": ("y so far", "目前的 y"),
+    "channel": ("channel {c}", "通道 {c}"),
+    "batch": ("batch item {n}", "批次第 {n} 个"),
+    "sum": ("sum = {terms} = {total}", "求和 = {terms} = {total}"),
+    "sum_many": ("sum of {n} products = {total}", "{n} 个乘积之和 = {total}"),
+    "sum_bias": ("{total} + bias {b} = {value}", "{total} + 偏置 {b} = {value}"),
+    "channels_summary": (
+        "channels {first}–{last}: {n} products, Σ = {total}",
+        "通道 {first}–{last}：{n} 个乘积，Σ = {total}",
+    ),
+    "more_channels": ("… {n} more channels not drawn", "……另有 {n} 个通道未画出"),
+    "more_steps": ("… {n} more steps not drawn", "……另有 {n} 步未画出"),
+    "more_rows": ("… {n} earlier rows not drawn", "……前面 {n} 行未画出"),
+    "length": ("L_out = {formula}", "L_out = {formula}"),
+    "length_values": ("= {substituted} = {result}", "= {substituted} = {result}"),
+    "legend_input": ("input sample", "输入样本"),
+    "legend_zero": ("zero padding", "零填充"),
+    "legend_reflect": ("reflect padding", "反射填充"),
+    "legend_replicate": ("replicate padding", "复制填充"),
+    "legend_circular": ("circular padding", "循环填充"),
+    "legend_window": ("window", "窗口"),
+    "legend_cropped": ("cropped (padding)", "被裁掉（padding）"),
+    "legend_output_padding": ("output_padding", "output_padding"),
+    "window_label": ("{y} = {value}", "{y} = {value}"),
+    "dilation_gap": ("dilation {d}: taps {d} apart", "dilation {d}：抽头相隔 {d}"),
+    "stamp": ("{x}·w", "{x}·w"),
+    "cropped": ("cropped", "裁掉"),
+    "overlap": ("taps per output", "每个输出的抽头数"),
+    "overlap_uneven": (
+        "uneven overlap (stride {s}, kernel {k}): checkerboard",
+        "重叠不均匀（stride {s}，卷积核 {k}）：棋盘格伪影",
+    ),
+    "overlap_even": ("even overlap", "重叠均匀"),
+    "zero_insertion": (
+        "zero insertion: {z} zero(s) between samples, then a stride-1 Conv1d with the flipped kernel",
+        "插零：样本之间插入 {z} 个零，再用翻转的卷积核做 stride 1 的 Conv1d",
+    ),
+    "matrix": ("matrix view: y = Cᵀ x, C is the matching Conv1d's {r}×{c} matrix", "矩阵视角：y = C^T x，C 是对应 Conv1d 的 {r}×{c} 矩阵"),
+    "matrix_missing": ("matrix view: {reason}", "矩阵视角：{reason}"),
+    "scatter": ("scatter-add: each input sample stamps x·w into the output", "散射相加：每个输入样本把 x·w 印到输出上"),
+    "output_padding_note": ("output_padding {op}: {op} extra cell(s) on the right", "output_padding {op}：右边多 {op} 格"),
+    "crop_note": ("padding {p}: {p} cell(s) cropped at each end", "padding {p}：两端各裁掉 {p} 格"),
+    "not_drawn": ("{n} output elements: too many to draw; showing step {s}", "{n} 个输出元素，太多无法全部画出；显示第 {s} 步"),
+    "no_steps": ("no steps to draw", "没有可画的步骤"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is a known language, else a clear error.
+
+    >>> check_lang("zh")
+    'zh'
+    """
+    if lang not in LANGUAGES:
+        from ..errors import ConvtraceError
+
+        raise ConvtraceError("lang", lang, f"lang must be one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def label(lang: str, key: str, **values: Any) -> str:
+    """The words ``key`` in ``lang``, placeholders filled."""
+    return CATALOG[key][LANGUAGES.index(check_lang(lang))].format(**values)
