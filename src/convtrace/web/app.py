@@ -1,0 +1,122 @@
+"""The FastAPI app of the explorer (the ``web`` extra). :func:`create_app` builds it; the
+OpenAPI schema is FastAPI's own, at ``/openapi.json`` (docs at ``/docs``).
+
+Endpoints: ``GET /`` the page (static files in this package: no build step, nothing from a
+CDN); ``POST /api/explain`` the trace JSON (the document of ``convtrace explain --json``);
+``POST /api/draw`` the SVG (and, if asked, the drawing model) of one step; ``POST
+/api/snippet`` runnable PyTorch code; ``GET /api/torch`` whether PyTorch runs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any, Literal, Union
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from .service import ApiError, draw_response, explain_request, torch_snippet, torch_status
+
+__all__ = ["create_app", "ExplainRequest", "DrawRequest"]
+
+Scalar = Union[int, float, Annotated[str, Field(max_length=40)]]  # noqa: UP007
+Row = Annotated[list[Scalar], Field(max_length=4096)]
+Rows = Annotated[list[Row], Field(max_length=512)]
+Cube = Annotated[list[Rows], Field(max_length=64)]
+Values = Union[Scalar, Row, Rows, Cube]  # noqa: UP007
+Int = Annotated[int, Field(ge=-(10**6), le=10**6)]
+
+
+class ExplainRequest(BaseModel):
+    """The keyword arguments of :func:`convtrace.explain`, plus ``transposed``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Values | None = Field(None, description="(N, C, L), (C, L) or (L); numbers, or strings such as '1/3'")
+    weight: Values | None = Field(None, description="PyTorch's layout, or one kernel (k); default ones")
+    bias: bool | Values | None = Field(None, description="(out,), a number, true (ones) or null")
+    in_channels: Int | None = None
+    out_channels: Int | None = None
+    kernel_size: Int | None = None
+    stride: Int = 1
+    padding: Int | Annotated[str, Field(max_length=16)] = 0
+    dilation: Int = 1
+    groups: Int = 1
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    output_padding: Int = 0
+    output_size: Int | None = None
+    transposed: bool = False
+    input_shape: Annotated[list[Int], Field(max_length=3)] | None = None
+    at: Annotated[list[Int], Field(min_length=3, max_length=3)] | None = None
+    verify: bool = True
+    exact: bool | None = None
+    max_steps: Annotated[int, Field(ge=1, le=256)] = 64
+
+
+class DrawRequest(ExplainRequest):
+    """A configuration, the frame to draw (null: the overview) and the language."""
+
+    step: Int | None = None
+    lang: Literal["en", "zh"] = "en"
+    include_model: bool = False
+
+
+def _config(body: ExplainRequest) -> dict[str, Any]:
+    data = body.model_dump(exclude={"step", "lang", "include_model"})
+    return {k: v for k, v in data.items() if v is not None or k == "bias"}
+
+
+def _static(name: str) -> str:
+    return resources.files(__package__).joinpath("static").joinpath(name).read_text(encoding="utf-8")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "invalid configuration, or too large"}}
+
+
+@asynccontextmanager
+async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
+    """Import PyTorch and run the check once at start, so the first page answers quickly."""
+    if torch_status()["available"]:
+        explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
+    yield
+
+
+def create_app() -> FastAPI:
+    """The explorer's app (mount it anywhere; ``convtrace serve`` runs it with uvicorn)."""
+    app = FastAPI(title="convtrace explorer", version=__version__, lifespan=_warm_up,
+                  description="PyTorch's 1-D convolutions, explained step by step and drawn.")
+    static_dir = resources.files(__package__).joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Any, exc: ApiError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return _static("index.html")
+
+    @app.post("/api/explain", responses=ERRORS, summary="Explain a Conv1d / ConvTranspose1d configuration")
+    def explain(body: ExplainRequest) -> Response:
+        trace = explain_request(_config(body))
+        return Response(trace.to_json(as_text=True), media_type="application/json")
+
+    @app.post("/api/draw", responses=ERRORS, summary="The figure of one step (SVG and drawing model)")
+    def draw(body: DrawRequest) -> dict[str, Any]:
+        trace = explain_request(_config(body))
+        return draw_response(trace, body.step, body.lang, model=body.include_model)
+
+    @app.post("/api/snippet", responses=ERRORS, summary="Runnable PyTorch code for the configuration")
+    def snippet(body: ExplainRequest) -> dict[str, str]:
+        return {"code": torch_snippet(explain_request(_config(body)))}
+
+    @app.get("/api/torch", summary="Whether PyTorch runs on this server")
+    def torch() -> dict[str, Any]:
+        return torch_status()
+
+    return app

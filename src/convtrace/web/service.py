@@ -1,0 +1,287 @@
+"""What the explorer's API does, without the web framework: size limits, explaining a
+configuration, the figure of a step, the PyTorch snippet and the server's PyTorch.
+
+>>> trace = explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": False})
+>>> trace.output.tolist()
+[[2.0, 3.0, 3.0, 2.0]]
+>>> try:
+...     explain_request({"input": [1] * 100000})
+... except ApiError as e:
+...     print(e.status, e.detail["error"])
+422 too_large
+>>> try:
+...     explain_request({"input": [1, 2], "kernel_size": 5, "verify": False})
+... except ApiError as e:
+...     print(e.detail["param"], e.detail["suggestions"][0])
+input input length >= 5
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvtraceError
+from ..trace.model import Trace
+
+__all__ = ["LIMITS", "ApiError", "explain_request", "draw_response", "torch_snippet", "torch_status", "advise"]
+
+# The one import of the advice module (it is moving to convtrace.render.advice).
+from ..render.advice import advise  # noqa: E402
+
+#: largest configuration the server explains (beyond: 422 with a message, never a hang)
+LIMITS: dict[str, int] = {
+    "input_elements": 4096,
+    "weight_elements": 4096,
+    "length": 1024,
+    "channels": 64,
+    "batch": 8,
+    "kernel_size": 64,
+    "stride": 64,
+    "dilation": 64,
+    "padding": 256,
+    "output_padding": 64,
+    "output_elements": 16384,
+    "macs": 2_000_000,
+    "max_steps": 256,
+}
+
+KEYS = (
+    "input", "weight", "bias", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+    "groups", "padding_mode", "output_padding", "output_size", "transposed", "input_shape", "at", "verify",
+    "exact", "max_steps",
+)  # fmt: skip
+
+
+class ApiError(Exception):
+    """An answer other than 200: ``status`` and a JSON ``detail``."""
+
+    def __init__(self, status: int, detail: dict[str, Any]) -> None:
+        super().__init__(detail.get("message", ""))
+        self.status = status
+        self.detail = detail
+
+
+def _too_large(what: str, value: Any, limit: int) -> ApiError:
+    return ApiError(422, {"error": "too_large", "param": what, "value": value, "limit": limit,
+                          "message": f"{what}={value} is larger than this server explains (at most {limit}); "
+                                     "use convtrace from Python or the command line for large inputs"})
+
+
+def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
+    """(number of scalars, shape of the first path) of nested lists, bounded."""
+    if isinstance(value, (list, tuple)):
+        if depth > 4:
+            raise ApiError(422, {"error": "invalid", "param": "input", "message": "arrays nest at most 3 levels"})
+        count = 0
+        inner: tuple[int, ...] = ()
+        for i, v in enumerate(value):
+            c, shape = _leaves(v, depth + 1)
+            count += c
+            if i == 0:
+                inner = shape
+        return count, (len(value), *inner)
+    return 1, ()
+
+
+def _int(config: Mapping[str, Any], key: str, default: int) -> int:
+    v = config.get(key)
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        v = v[0]
+    return int(v) if isinstance(v, int) and not isinstance(v, bool) else default
+
+
+def _check_ranges(config: Mapping[str, Any]) -> None:
+    for key in ("kernel_size", "stride", "dilation", "padding", "output_padding", "max_steps"):
+        v = _int(config, key, 0)
+        if abs(v) > LIMITS[key]:
+            raise _too_large(key, v, LIMITS[key])
+    for key in ("in_channels", "out_channels", "groups"):
+        v = _int(config, key, 0)
+        if abs(v) > LIMITS["channels"]:
+            raise _too_large(key, v, LIMITS["channels"])
+    size = _int(config, "output_size", 0)
+    if abs(size) > LIMITS["length"] * LIMITS["stride"]:
+        raise _too_large("output_size", size, LIMITS["length"] * LIMITS["stride"])
+
+
+def _input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(batch, channels, length) as far as it can be read (explain validates it properly)."""
+    if config.get("input") is not None:
+        count, shape = _leaves(config["input"])
+        if count > LIMITS["input_elements"]:
+            raise _too_large("input elements", count, LIMITS["input_elements"])
+    else:
+        shape = tuple(int(v) for v in (config.get("input_shape") or ()) if isinstance(v, int))
+        count = math.prod(abs(v) for v in shape) if shape else 0
+        if count > LIMITS["input_elements"]:
+            raise _too_large("input_shape elements", count, LIMITS["input_elements"])
+    shape3 = (1, 1, *shape) if len(shape) == 1 else (1, *shape) if len(shape) == 2 else shape
+    if len(shape3) != 3:
+        return 1, max(1, _int(config, "in_channels", 1)), 4
+    return shape3[0], shape3[1], shape3[2]
+
+
+def _check_sizes(config: Mapping[str, Any]) -> None:
+    """Refuse work beyond :data:`LIMITS` before any of it is done."""
+    _check_ranges(config)
+    batch, channels, length = _input_shape(config)
+    for key, v, limit in (("batch", batch, "batch"), ("in_channels", channels, "channels"), ("length", length, "length")):
+        if v > LIMITS[limit]:
+            raise _too_large(key, v, LIMITS[limit])
+    if config.get("weight") is not None:
+        count, _ = _leaves(config["weight"])
+        if count > LIMITS["weight_elements"]:
+            raise _too_large("weight elements", count, LIMITS["weight_elements"])
+    k = max(1, _int(config, "kernel_size", 3))
+    s, d = max(1, _int(config, "stride", 1)), max(1, _int(config, "dilation", 1))
+    p = _int(config, "padding", 0) if not isinstance(config.get("padding"), str) else d * (k - 1)
+    out_c = max(1, _int(config, "out_channels", channels))
+    if config.get("transposed"):
+        out_len = max(_int(config, "output_size", 0), (length - 1) * s + d * (k - 1) + _int(config, "output_padding", 0) + 1)
+    else:
+        out_len = (length + 2 * max(p, 0)) // s + 1
+    elements = batch * out_c * max(out_len, 0)
+    if elements > LIMITS["output_elements"]:
+        raise _too_large("output elements", elements, LIMITS["output_elements"])
+    macs = elements * k * max(1, channels // max(1, _int(config, "groups", 1)))
+    if macs > LIMITS["macs"]:
+        raise _too_large("multiply-adds", macs, LIMITS["macs"])
+
+
+def _invalid(err: ConvtraceError, config: Mapping[str, Any]) -> ApiError:
+    advice = advise(err, dict(config))
+    value: Any = getattr(err, "value", None)
+    shape = getattr(value, "shape", None)
+    shown = f"<array of shape {tuple(shape)}>" if shape is not None else repr(value)
+    return ApiError(422, {
+        "error": "invalid_configuration",
+        "param": getattr(err, "param", ""),
+        "value": shown,
+        "message": str(err),
+        "pytorch": getattr(err, "rule", ""),
+        "rule": advice.rule or getattr(err, "rule", str(err)),
+        "numbers": advice.numbers,
+        "suggestions": list(advice.suggestions) or ([err.hint] if getattr(err, "hint", None) else []),
+    })
+
+
+_CACHE: OrderedDict[str, Trace] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def explain_request(config: Mapping[str, Any]) -> Trace:
+    """:func:`convtrace.explain` of a JSON request (its keyword arguments, plus
+    ``"transposed": true``), within :data:`LIMITS`; the last few answers are cached."""
+    unknown = sorted(set(config) - set(KEYS))
+    if unknown:
+        raise ApiError(422, {"error": "invalid", "param": unknown[0], "message": f"unknown argument {unknown[0]!r}"})
+    kwargs = {k: v for k, v in config.items() if v is not None or k == "bias"}
+    key = json.dumps(kwargs, sort_keys=True, default=str)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    _check_sizes(kwargs)
+    from ..explainer import explain
+
+    try:
+        trace = explain(**kwargs)
+    except ConvtraceError as err:
+        raise _invalid(err, kwargs) from None
+    with _LOCK:
+        _CACHE[key] = trace
+        while len(_CACHE) > 32:
+            _CACHE.popitem(last=False)
+    return trace
+
+
+def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = False) -> dict[str, Any]:
+    """The SVG of frame ``step`` (None: the overview), the frame count and, if asked, the
+    drawing model itself."""
+    from ..draw import build_figure, frame_count
+    from ..draw.svg import figure_to_svg
+
+    try:
+        figure = build_figure(trace, step, lang)
+    except ConvtraceError as err:
+        raise ApiError(422, {"error": "invalid", "param": err.param, "message": str(err), "rule": err.rule}) from None
+    out: dict[str, Any] = {"svg": figure_to_svg(figure), "frames": frame_count(trace), "step": step,
+                           "title": figure.title, "width": figure.width, "height": figure.height}
+    if model:
+        out["model"] = figure.to_dict()
+    return out
+
+
+def _literal(a: np.ndarray | None) -> str:
+    if a is None:
+        return "None"
+    return json.dumps(np.asarray(a).tolist()).replace("NaN", "float('nan')").replace("Infinity", "float('inf')")
+
+
+def torch_snippet(trace: Trace) -> str:
+    """Runnable PyTorch code that reproduces the configuration and data of ``trace``.
+
+    >>> from convtrace import explain
+    >>> print(torch_snippet(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)))
+    import torch
+    <BLANKLINE>
+    x = torch.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=torch.float64)
+    m = torch.nn.Conv1d(in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=1, bias=False).double()
+    with torch.no_grad():
+        m.weight.copy_(torch.tensor([[[1.0, 1.0, 1.0]]], dtype=torch.float64))
+    y = m(x)
+    print(y)  # tensor([[2., 3., 3., 2.]], dtype=torch.float64)
+    """
+    from ..render.jsondoc import trace_to_json
+
+    doc = trace_to_json(trace)
+    complex_data = np.iscomplexobj(trace.input) or np.iscomplexobj(trace.weight)
+    dtype = "torch.complex128" if complex_data else "torch.float64"
+    conv = ".to(torch.complex128)" if complex_data else ".double()"
+    lines = ["import torch", "", f"x = torch.tensor({_literal(trace.input)}, dtype={dtype})",
+             f"m = {doc['module_call']}{conv}", "with torch.no_grad():",
+             f"    m.weight.copy_(torch.tensor({_literal(trace.weight)}, dtype={dtype}))"]
+    if trace.bias is not None:
+        lines.append(f"    m.bias.copy_(torch.tensor({_literal(trace.bias)}, dtype={dtype}))")
+    call = f"m(x, output_size={[trace.output_size]})" if trace.output_size is not None else "m(x)"
+    lines.append(f"y = {call}")
+    out = trace.output
+    if out is not None and out.size <= 16 and not complex_data:
+        out = np.asarray(out)
+        shown = ", ".join(_torch_row(r) for r in (out if out.ndim == 2 else out.reshape(-1, out.shape[-1])))
+        lines.append(f"print(y)  # tensor([{shown}], dtype=torch.float64)")
+    else:
+        lines.append("print(y)")
+    return "\n".join(lines)
+
+
+def _torch_row(row: np.ndarray) -> str:
+    return "[" + ", ".join(_torch_num(float(v)) for v in row) + "]"
+
+
+def _torch_num(v: float) -> str:
+    return f"{int(v)}." if v == int(v) else f"{v:.4f}"
+
+
+_TORCH: dict[str, Any] = {}
+
+
+def torch_status() -> dict[str, Any]:
+    """Whether this server can run PyTorch (the badge's source), and its version."""
+    if not _TORCH:
+        try:
+            import torch
+        except ImportError:
+            _TORCH.update(available=False, version=None,
+                          message="PyTorch is not installed on this server: the numbers are convtrace's own "
+                                  "(pip install 'convtrace[torch]' to have PyTorch confirm them)")
+        else:
+            _TORCH.update(available=True, version=str(torch.__version__), message=f"PyTorch {torch.__version__}")
+    return dict(_TORCH)
