@@ -81,8 +81,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "invalid configu
 @asynccontextmanager
 async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
     """Import PyTorch and run the check once at start, so the first page answers quickly."""
-    if torch_status()["available"]:
-        explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
+    try:
+        if torch_status()["available"]:
+            explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
+    except Exception:  # noqa: BLE001 (a warm-up only: the first request will report any problem itself)
+        pass
     yield
 
 

@@ -1,0 +1,140 @@
+"""The explorer's JSON API: the same trace document as ``convtrace explain --json``, the
+same picture as ``convtrace draw``, PyTorch's numbers, advice on invalid configurations,
+and limits that answer 422 instead of working for ever."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+import convtrace
+from convtrace.draw import render_svg
+
+DEMO: dict[str, Any] = {"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1}
+
+
+def test_explain_is_the_cli_json_document(client: Any, run_cli_json: Any) -> None:
+    for body, flags in (
+        (DEMO, ["--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1"]),
+        ({"input": [1, 2, 3], "kernel_size": 3, "stride": 2, "transposed": True, "output_padding": 1},
+         ["--input", "1,2,3", "--kernel-size", "3", "--stride", "2", "--transposed", "--output-padding", "1"]),
+    ):
+        r = client.post("/api/explain", json=body)
+        assert r.status_code == 200
+        doc = r.json()
+        cli = run_cli_json(flags)
+        for d in (doc, cli):
+            d["check"].pop("note", None)
+        assert doc == cli
+        assert doc["check"]["agree"] is True or doc["check"]["available"] is False
+
+
+def test_explain_numbers_are_pytorchs(client: Any) -> None:
+    torch = pytest.importorskip("torch")
+    body = {"input": [[1, 2, 3, 4, 5, 6]], "weight": [[[1, -1, 2]]], "stride": 2, "padding": 2,
+            "padding_mode": "circular"}
+    doc = client.post("/api/explain", json=body).json()
+    m = torch.nn.Conv1d(1, 1, 3, stride=2, padding=2, padding_mode="circular", bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        m.weight.copy_(torch.tensor([[[1.0, -1.0, 2.0]]], dtype=torch.float64))
+        want = m(torch.tensor([[1.0, 2, 3, 4, 5, 6]], dtype=torch.float64)).numpy()
+    assert np.array_equal(np.array(doc["output"], dtype=float), want)
+    assert doc["check"]["available"] and doc["check"]["agree"]
+
+
+def test_invalid_configuration_gets_rule_and_nearest_settings(client: Any) -> None:
+    r = client.post("/api/explain", json={"input": [1, 2], "kernel_size": 5})
+    assert r.status_code == 422
+    d = r.json()["detail"]
+    assert d["error"] == "invalid_configuration" and d["param"] == "input"
+    assert "Kernel size can't be greater than actual input size" in d["pytorch"]
+    assert d["rule"].startswith("the kernel (with dilation) must fit")
+    assert "kernel_size <= 2" in d["suggestions"]
+    for body in ({"input": [1, 2, 3], "stride": 0}, {"input": [1, 2, 3, 4], "groups": 3, "out_channels": 3},
+                 {"input": [1, 2, 3], "padding": "sometimes"}, {"input": [[1, 2], [3]]},
+                 {"input": [1, 2, 3], "kernel_size": 2, "padding_mode": "reflect", "padding": 5}):
+        r = client.post("/api/explain", json=body)
+        assert r.status_code == 422, body
+        assert r.json()["detail"]["error"] == "invalid_configuration", r.json()
+
+
+@pytest.mark.parametrize("body", [
+    {"input": [1] * 5000},
+    {"input": [1] * 1000, "stride": 64, "kernel_size": 64, "dilation": 64, "transposed": True},
+    {"input_shape": [8, 64, 1024]},
+    {"input": [1, 2, 3], "kernel_size": 100000},
+    {"input": [1, 2, 3], "output_size": 999999, "transposed": True},
+    {"input": [[1] * 64] * 64, "out_channels": 64, "kernel_size": 64, "padding": 64},
+])
+def test_too_large_is_a_clear_422(client: Any, body: dict[str, Any]) -> None:
+    r = client.post("/api/explain", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    if isinstance(detail, list):  # the schema's own bound (FastAPI's validation message)
+        assert any("at most" in d["msg"] for d in detail), detail
+        return
+    assert detail["error"] in ("too_large", "invalid_configuration")
+    if detail["error"] == "too_large":
+        assert "larger than this server explains" in detail["message"]
+
+
+def test_draw_is_the_same_picture(client: Any) -> None:
+    trace = convtrace.explain(**DEMO, verify=False)
+    for step in (None, 0, 3):
+        r = client.post("/api/draw", json={**DEMO, "step": step, "include_model": True})
+        assert r.status_code == 200
+        data = r.json()
+        assert data["svg"] == render_svg(trace, step=step) and data["frames"] == 4
+        assert data["model"]["width"] == data["width"]
+    zh = client.post("/api/draw", json={**DEMO, "step": 0, "lang": "zh"}).json()
+    assert "求和 = 0 + 1 + 1 = 2" in zh["svg"]
+    bad = client.post("/api/draw", json={**DEMO, "step": 7})
+    assert bad.status_code == 422 and "step" in bad.json()["detail"]["message"]
+
+
+def test_snippet_runs_in_pytorch_and_reproduces_the_output(client: Any) -> None:
+    torch = pytest.importorskip("torch")
+    for body in (DEMO, {"input": [[1, "1/2", 3], [0, 1, 0]], "out_channels": 2, "kernel_size": 2, "stride": 2,
+                        "transposed": True, "bias": [1, -1], "output_padding": 1}):
+        code = client.post("/api/snippet", json=body).json()["code"]
+        scope: dict[str, Any] = {}
+        exec(compile(code.replace("print(y)", "pass"), "<snippet>", "exec"), scope)  # noqa: S102
+        doc = client.post("/api/explain", json=body).json()
+        assert np.allclose(scope["y"].detach().numpy(), np.array(doc["check"]["output"], dtype=float))
+        assert scope["torch"] is torch
+
+
+def test_torch_status_and_page(client: Any) -> None:
+    status = client.get("/api/torch").json()
+    assert isinstance(status["available"], bool) and status["message"]
+    page = client.get("/")
+    assert page.status_code == 200 and "convtrace explorer" in page.text
+    for name in ("app.js", "style.css", "favicon.svg"):
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and len(asset.content) > 100
+        text = asset.text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert "http://" not in text and "https://" not in text  # works offline: nothing from elsewhere
+    schema = client.get("/openapi.json").json()
+    assert {"/api/explain", "/api/draw", "/api/snippet", "/api/torch"} <= set(schema["paths"])
+
+
+def test_serve_binds_loopback_by_default() -> None:
+    from convtrace.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1"
+    assert build_parser().parse_args(["serve", "--host", "0.0.0.0"]).host == "0.0.0.0"
+
+
+@pytest.fixture
+def run_cli_json(capsys: pytest.CaptureFixture[str]) -> Any:
+    from convtrace.cli import main
+
+    def run(flags: list[str]) -> Any:
+        assert main(["explain", *flags, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    return run
