@@ -329,8 +329,12 @@ def test_weight_and_bias_assignment_checks() -> None:
     with pytest.raises(convtrace.ConvtraceError, match=r"must have shape \[3, 2, 3\]") as info:
         m.weight = np.ones((3, 2, 2), np.float32)
     assert info.value.param == "weight"
-    with pytest.raises(convtrace.ConvtraceError, match="module's dtype float32") as info:
-        m.weight = np.ones((3, 2, 3), np.float64)
+    # another dtype is accepted, as PyTorch accepts a Parameter of another dtype (issue 6);
+    # the next forward follows the usual dtype rules
+    m.weight = np.ones((3, 2, 3), np.float64)
+    assert m.weight.dtype == np.float64
+    with pytest.raises(convtrace.ConvtraceError, match="expected scalar type Float but found Double") as info:
+        m(np.ones((2, 5), np.float32))
     assert info.value.param == "weight"
     with pytest.raises(convtrace.ConvtraceError) as info:
         m.bias = np.ones(2, np.float32)

@@ -10,7 +10,7 @@ import pytest
 
 import convtrace
 from convtrace import ConvtraceError
-from convtrace.trace.advice import advise, nearest_valid
+from convtrace.render.advice import advise, nearest_valid
 
 # (config, param of the error, {suggestion: override that applies it})
 CASES = [

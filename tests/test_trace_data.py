@@ -14,8 +14,9 @@ import convtrace
 from convtrace import ConvtraceError
 from convtrace.engine.padding import pad_source
 from convtrace.params import PaddingMode
-from convtrace.trace.build import _sources
-from convtrace.trace.data import as_values, generate, parse_shape, parse_values
+from convtrace.engine.padding import pad_source_at as _sources
+from convtrace.cli.values import parse_shape, parse_values
+from convtrace.trace.data import as_values, generate
 
 
 def test_text_forms() -> None:
@@ -50,7 +51,7 @@ def test_npy_is_memory_mapped(tmp_path: Path) -> None:
 
 def test_generate() -> None:
     assert generate((2, 3, 10), "ones").shape == (2, 3, 10)
-    assert generate("1,1,4", "arange").tolist() == [[[0, 1, 2, 3]]]
+    assert generate(parse_shape("1,1,4"), "arange").tolist() == [[[0, 1, 2, 3]]]
     a, b = generate((3, 5), "randint", seed=3), generate((3, 5), "randint", seed=3)
     assert np.array_equal(a, b) and a.min() >= -4 and a.max() <= 4 and np.all(a == np.round(a))
     r = generate((3, 5), "randn", seed=1)

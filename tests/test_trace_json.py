@@ -11,7 +11,7 @@ import pytest
 
 import convtrace
 from convtrace.trace import exact as ex
-from convtrace.trace.jsonio import load_schema
+from convtrace.render.jsondoc import load_schema
 from convtrace.trace.model import SCHEMA_VERSION
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())

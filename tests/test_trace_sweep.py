@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convtrace
-from convtrace.trace.jsonio import load_schema
+from convtrace.render.jsondoc import load_schema
 
 try:  # the sweep runs without torch too (then only the engine is the reference)
     import torch  # noqa: F401

@@ -10,10 +10,12 @@ by :mod:`convtrace.interop`, only where it is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import functional, grad, nn, shapes
 from .errors import ConvtraceError, ConvtraceTypeError
 from .params import ConvSpec, PaddingMode, PadMode
-from .trace import Trace, explain, explain_transposed
+from .explainer import Trace, explain, explain_transposed
 
 __version__ = "0.1.0"
 
@@ -30,5 +32,20 @@ __all__ = [
     "grad",
     "nn",
     "shapes",
+    "from_torch",
+    "to_torch",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Lazily loaded names (they import torch): ``from_torch``, ``to_torch``."""
+    if name == "from_torch":
+        from .interop.torch import from_torch_module
+
+        return from_torch_module
+    if name == "to_torch":
+        from .interop.torch import to_torch_module
+
+        return to_torch_module
+    raise AttributeError(f"module 'convtrace' has no attribute {name!r}")

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .trace.build import explain, explain_transposed
-from .trace.model import Trace
+from .explainer import Trace, explain, explain_transposed
 
 __all__ = ["POST_CASES", "TRANSPOSED_CASE", "demo_sections"]
 

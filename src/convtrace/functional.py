@@ -18,15 +18,44 @@ import numpy as np
 
 from .engine import fast
 from .engine.padding import apply_pad
-from .params import ConvSpec, check_conv1d, check_conv_transpose1d, check_pad
+from .params import ConvSpec, PaddingMode, check_conv1d, check_conv_transpose1d, check_pad
 
-__all__ = ["conv1d", "conv_transpose1d", "pad"]
+__all__ = ["conv1d", "conv_transpose1d", "pad", "run_spec"]
 
 
 def _finish(y: np.ndarray, b: np.ndarray | None, spec: ConvSpec) -> np.ndarray:
     if b is not None:
         y += b[None, :, None].astype(y.dtype, copy=False)
     return y if spec.batched else y[0]
+
+
+def run_spec(x3: np.ndarray, w: np.ndarray, b: np.ndarray | None, spec: ConvSpec) -> np.ndarray:
+    """The engine on resolved arguments (as :func:`~convtrace.params.check_conv1d` or
+    :func:`~convtrace.params.check_conv_transpose1d` return them): the output, in the spec's
+    dtype and batchedness. A ``padding_mode`` other than 'zeros' pads first, as
+    ``torch.nn.Conv1d`` does.
+
+    >>> import numpy as np
+    >>> from convtrace.params import check_conv1d
+    >>> args = check_conv1d(np.arange(4.0)[None], np.ones((1, 1, 3)), None, 1, 1, 1, 1,
+    ...                     padding_mode="reflect")
+    >>> run_spec(*args).tolist()
+    [[2.0, 3.0, 6.0, 7.0]]
+    """
+    if spec.transposed:
+        y = fast.conv1d_input_grad(
+            x3, w, spec.out_length, spec.stride, spec.padding_int, spec.dilation, spec.groups
+        )
+        return _finish(y, b, spec)
+    pad_left = spec.pad_left
+    if spec.padding_mode is not PaddingMode.ZEROS:
+        x3 = apply_pad(x3, spec.pad_left, spec.pad_right, spec.padding_mode.value)
+        pad_left = 0
+    if b is not None and spec.dtype == np.float16:
+        # PyTorch adds the bias in float32, before the one rounding to float16 (not after it).
+        x3, w = x3.astype(np.float32), w.astype(np.float32)
+    y = fast.conv1d_forward(x3, w, spec.stride, pad_left, spec.out_length, spec.dilation, spec.groups)
+    return _finish(y, b, spec).astype(spec.dtype, copy=False)
 
 
 def conv1d_with_spec(
@@ -40,11 +69,7 @@ def conv1d_with_spec(
 ) -> tuple[np.ndarray, ConvSpec]:
     """:func:`conv1d`, also returning the validated :class:`~convtrace.params.ConvSpec`."""
     x, w, b, spec = check_conv1d(input, weight, bias, stride, padding, dilation, groups)
-    if b is not None and spec.dtype == np.float16:
-        # PyTorch adds the bias in float32, before the one rounding to float16 (not after it).
-        x, w = x.astype(np.float32), w.astype(np.float32)
-    y = fast.conv1d_forward(x, w, spec.stride, spec.pad_left, spec.out_length, spec.dilation, spec.groups)
-    return _finish(y, b, spec).astype(spec.dtype, copy=False), spec
+    return run_spec(x, w, b, spec), spec
 
 
 def conv1d(
@@ -82,10 +107,7 @@ def conv_transpose1d_with_spec(
     x, w, b, spec = check_conv_transpose1d(
         input, weight, bias, stride, padding, output_padding, groups, dilation
     )
-    y = fast.conv1d_input_grad(
-        x, w, spec.out_length, spec.stride, spec.padding_int, spec.dilation, spec.groups
-    )
-    return _finish(y, b, spec), spec
+    return run_spec(x, w, b, spec), spec
 
 
 def conv_transpose1d(

@@ -21,99 +21,33 @@ from typing import Any
 
 import numpy as np
 
-from . import functional as F
-from .errors import ConvtraceError, ConvtraceTypeError
-from .params import SUPPORTED_DTYPES, PaddingMode, parse_int_param, parse_padding, same_padding
+from .errors import ConvtraceError
+from .functional import run_spec
+from .params import LayerSpec, check_conv1d, check_conv_transpose1d, resolve_dtype, resolve_layer
 
 __all__ = ["Conv1d", "ConvTranspose1d"]
-
-
-def _single(name: str, value: Any, call: str) -> tuple[int]:
-    return (parse_int_param(name, value, call),)
 
 
 class _ConvNd:
     transposed: bool = False
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any,
-        padding: Any,
-        dilation: Any,
-        output_padding: Any,
-        groups: int,
-        bias: bool,
-        padding_mode: str,
-        dtype: Any,
-        rng: Any,
-        call: str,
-    ) -> None:
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-                raise ConvtraceTypeError(name, v, f"{name} must be an int", call=call)
-        if groups <= 0:
-            raise ConvtraceError("groups", groups, "groups must be a positive integer", call=call)
-        if in_channels % groups != 0:
-            raise ConvtraceError(
-                "in_channels", in_channels, f"in_channels must be divisible by groups ({groups})", call=call
-            )
-        if out_channels % groups != 0:
-            raise ConvtraceError(
-                "out_channels", out_channels, f"out_channels must be divisible by groups ({groups})", call=call
-            )
-        if in_channels < 0 or out_channels < 0:
-            raise ConvtraceError("in_channels", (in_channels, out_channels), "channel counts must be >= 0", call=call)
-        self.kernel_size = _single("kernel_size", kernel_size, call)
-        self.stride = _single("stride", stride, call)
-        self.dilation = _single("dilation", dilation, call)
-        self.output_padding = _single("output_padding", output_padding, call)
-        if self.kernel_size[0] < 0:
-            raise ConvtraceError("kernel_size", kernel_size, "kernel_size must be >= 0", call=call)
-        pad = parse_padding(padding, call, allow_string=not self.transposed)
-        if pad == "same" and self.stride[0] != 1:
-            raise ConvtraceError(
-                "padding", pad, "padding='same' is not supported for strided convolutions", call=call
-            )
-        try:
-            mode = PaddingMode(padding_mode)
-        except ValueError:
-            raise ConvtraceError(
-                "padding_mode",
-                padding_mode,
-                "padding_mode must be one of {'zeros', 'reflect', 'replicate', 'circular'}, "
-                f"but got padding_mode={padding_mode!r}",
-                call=call,
-            ) from None
-        if self.transposed and mode is not PaddingMode.ZEROS:
-            raise ConvtraceError(
-                "padding_mode",
-                padding_mode,
-                f'Only "zeros" padding mode is supported for {type(self).__name__}',
-                call=call,
-            )
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
-        self.groups = int(groups)
-        self.padding: tuple[int] | str = pad if isinstance(pad, str) else (int(pad),)
-        self.padding_mode = mode.value
-        k = self.kernel_size[0]
-        if pad == "same":
-            self._reversed_padding_repeated_twice = same_padding(k, self.dilation[0]) if k else (0, 0)
-        elif pad == "valid":
-            self._reversed_padding_repeated_twice = (0, 0)
-        else:
-            self._reversed_padding_repeated_twice = (int(pad), int(pad))
-        self._dtype = _dtype(dtype, call)
-        self._weight_shape = (
-            (self.in_channels, self.out_channels // self.groups, k)
-            if self.transposed
-            else (self.out_channels, self.in_channels // self.groups, k)
-        )
+    def __init__(self, layer: LayerSpec, rng: Any) -> None:
+        self.in_channels = layer.in_channels
+        self.out_channels = layer.out_channels
+        self.kernel_size = (layer.kernel_size,)
+        self.stride = (layer.stride,)
+        self.dilation = (layer.dilation,)
+        self.output_padding = (layer.output_padding,)
+        self.groups = layer.groups
+        self.padding: tuple[int] | str = layer.padding if isinstance(layer.padding, str) else (layer.padding,)
+        self.padding_mode = layer.padding_mode.value
+        self._reversed_padding_repeated_twice = layer.pad_pair
+        self._dtype = layer.dtype
+        self._weight_shape = layer.weight_shape
         self._weight = np.empty(self._weight_shape, dtype=self._dtype)
-        self._bias: np.ndarray | None = np.empty((self.out_channels,), dtype=self._dtype) if bias else None
+        self._bias: np.ndarray | None = (
+            np.empty((self.out_channels,), dtype=self._dtype) if layer.has_bias else None
+        )
         self.reset_parameters(rng)
 
     # -- parameters ---------------------------------------------------------------------
@@ -152,25 +86,23 @@ class _ConvNd:
         return self._dtype
 
     def _checked(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """A parameter assigned by the user: a copy (the module owns it) of the right shape.
+        Any supported dtype is accepted, as PyTorch accepts a Parameter of another dtype: the
+        next forward then follows the usual dtype rules."""
         call = f"{type(self).__name__}.{name} = ..."
-        arr = np.array(value, copy=True)  # the module owns its parameters
+        arr = np.array(value, copy=True)
+        if arr.dtype.kind in "iubf" and not isinstance(value, np.ndarray):
+            arr = arr.astype(self._dtype)  # Python numbers: the module's dtype (as torch.tensor)
+        resolve_dtype(arr.dtype, call)
         if arr.shape != shape:
             raise ConvtraceError(
                 name, arr, f"{name} of {self!r} must have shape {list(shape)}, got {list(arr.shape)}", call=call
-            )
-        if arr.dtype != self._dtype:
-            raise ConvtraceError(
-                name,
-                arr,
-                f"{name} must have the module's dtype {self._dtype}, got {arr.dtype} "
-                f"(convert the module with .to({arr.dtype.name}) first)",
-                call=call,
             )
         return arr
 
     def to(self, dtype: Any) -> _ConvNd:
         """Cast weight and bias to ``dtype`` in place and return the module (as ``Module.to``)."""
-        self._dtype = _dtype(dtype, f"{type(self).__name__}.to({dtype!r})")
+        self._dtype = resolve_dtype(dtype, f"{type(self).__name__}.to({dtype!r})")
         self._weight = self._weight.astype(self._dtype)
         if self._bias is not None:
             self._bias = self._bias.astype(self._dtype)
@@ -178,26 +110,6 @@ class _ConvNd:
 
     def parameters(self) -> list[np.ndarray]:
         return [self._weight] + ([] if self._bias is None else [self._bias])
-
-    # -- interop ------------------------------------------------------------------------
-
-    @classmethod
-    def from_torch(cls, module: Any) -> Any:
-        """Build a convtrace module from a ``torch.nn`` one, weights copied."""
-        from .interop.torch import from_torch_module
-
-        m = from_torch_module(module)
-        if not isinstance(m, cls):
-            raise ConvtraceTypeError(
-                "module", module, f"expected a torch.nn.{cls.__name__}, got {type(module).__name__}"
-            )
-        return m
-
-    def to_torch(self) -> Any:
-        """The equivalent ``torch.nn`` module, weights copied (imports torch)."""
-        from .interop.torch import to_torch_module
-
-        return to_torch_module(self)
 
     # -- repr ---------------------------------------------------------------------------
 
@@ -219,15 +131,6 @@ class _ConvNd:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
-
-
-def _dtype(dtype: Any, call: str) -> np.dtype:
-    dt = np.dtype(np.float32 if dtype is None else dtype)
-    if dt not in SUPPORTED_DTYPES:
-        raise ConvtraceTypeError(
-            "dtype", dtype, "dtype must be one of " + ", ".join(str(d) for d in SUPPORTED_DTYPES), call=call
-        )
-    return dt
 
 
 def _uniform(gen: np.random.Generator, bound: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -273,15 +176,21 @@ class Conv1d(_ConvNd):
         )
         _device(device, call)
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-            padding_mode, dtype, rng, call,
+            resolve_layer(
+                transposed=False, in_channels=in_channels, out_channels=out_channels,
+                kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                groups=groups, bias=bias, padding_mode=padding_mode, dtype=dtype, call=call,
+            ),
+            rng,
         )
 
     def forward(self, input: Any) -> np.ndarray:
-        if self.padding_mode != "zeros":
-            x = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return F.conv1d(x, self._weight, self._bias, self.stride, 0, self.dilation, self.groups)
-        return F.conv1d(input, self._weight, self._bias, self.stride, self.padding, self.dilation, self.groups)
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        args = check_conv1d(
+            input, self._weight, self._bias, self.stride[0], padding, self.dilation[0], self.groups,
+            padding_mode=self.padding_mode,
+        )
+        return run_spec(*args)
 
     __call__ = forward
 
@@ -321,56 +230,26 @@ class ConvTranspose1d(_ConvNd):
         )
         _device(device, call)
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-            bias, padding_mode, dtype, rng, call,
+            resolve_layer(
+                transposed=True, in_channels=in_channels, out_channels=out_channels,
+                kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                groups=groups, bias=bias, padding_mode=padding_mode, output_padding=output_padding,
+                dtype=dtype, call=call,
+            ),
+            rng,
         )
-
-    def _output_padding(self, x: np.ndarray, output_size: Any) -> int:
-        if output_size is None:
-            return self.output_padding[0]
-        call = f"{self!r}(input=<{list(x.shape)} {x.dtype}>, output_size={output_size!r})"
-        if isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__iter__"):
-            raise ConvtraceTypeError(
-                "output_size", output_size, "output_size must be a sequence of ints", call=call
-            )
-        size = list(output_size)
-        if not all(isinstance(v, (int, np.integer)) for v in size):  # PyTorch takes no floats here
-            raise ConvtraceTypeError(
-                "output_size", output_size, "output_size must be a sequence of ints", call=call
-            )
-        size = [int(v) for v in size]
-        non_spatial = 2 if x.ndim == 3 else 1
-        if len(size) == non_spatial + 1:
-            size = size[non_spatial:]
-        if len(size) != 1:
-            raise ConvtraceError(
-                "output_size",
-                output_size,
-                f"ConvTranspose1D: for {x.ndim}D input, output_size must have 1 or {non_spatial + 1} "
-                f"elements (got {len(size)})",
-                call=call,
-            )
-        length = x.shape[-1]
-        pad = self.padding[0] if isinstance(self.padding, tuple) else 0
-        lo = (length - 1) * self.stride[0] - 2 * pad + self.dilation[0] * (self.kernel_size[0] - 1) + 1
-        hi = lo + self.stride[0] - 1
-        if not lo <= size[0] <= hi:
-            raise ConvtraceError(
-                "output_size",
-                output_size,
-                f"requested an output size of {size}, but valid sizes range from [{lo}] to [{hi}] "
-                f"(for an input of [{length}])",
-                call=call,
-            )
-        return size[0] - lo
 
     def forward(self, input: Any, output_size: Any = None) -> np.ndarray:
-        x = np.asarray(input)
-        op = self._output_padding(x, output_size) if x.ndim in (2, 3) else self.output_padding[0]
-        pad = self.padding if isinstance(self.padding, tuple) else self.padding
-        return F.conv_transpose1d(
-            input, self._weight, self._bias, self.stride, pad, op, self.groups, self.dilation
+        if output_size is not None and (isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__iter__")):
+            # nn.ConvTranspose1d takes a sequence here (the functional explainer also takes an int)
+            from .shapes import output_padding_for_size
+
+            output_padding_for_size(output_size, 3, 1, 1, 1, 0, 1, call=f"{self!r}(input, output_size={output_size!r})")
+        args = check_conv_transpose1d(
+            input, self._weight, self._bias, self.stride[0], self.padding[0], self.output_padding[0],
+            self.groups, self.dilation[0], output_size=output_size,
         )
+        return run_spec(*args)
 
     __call__ = forward
 

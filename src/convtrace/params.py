@@ -1,17 +1,23 @@
-"""Validation at the public boundary: user arguments in, a frozen :class:`ConvSpec` out.
+"""The resolver: user arguments in, one complete frozen :class:`ConvSpec` out.
 
 Everything PyTorch checks is checked here, once, in PyTorch's order and (adapted to 1-D)
-PyTorch's wording; the engine trusts the spec it is handed.
+PyTorch's wording, by the named rules of :mod:`convtrace.rules` and the length rules of
+:mod:`convtrace.shapes`. ``functional``, ``grad``, ``nn``, the explainer, planning and the
+web API all consume the spec; the engine trusts it.
 
 >>> import numpy as np
 >>> x, w, b, spec = check_conv1d(np.ones((1, 1, 4)), np.ones((1, 1, 3)), None, 1, 1, 1, 1)
->>> (spec.out_length, spec.pad_left, spec.pad_right)
-(4, 1, 1)
+>>> (spec.out_length, spec.pad_left, spec.pad_right, spec.padding_mode.value)
+(4, 1, 1, 'zeros')
+>>> layer = resolve_layer(transposed=False, in_channels=2, out_channels=4, kernel_size=4,
+...                       padding="same", groups=2)
+>>> layer.pad_pair, layer.weight_shape
+((1, 2), (4, 1, 4))
 """
 
 from __future__ import annotations
 
-import enum
+import functools
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -19,58 +25,56 @@ from typing import Any
 import numpy as np
 
 from .errors import ConvtraceError, ConvtraceTypeError
+from .rules import (
+    MAX_ELEMENTS,
+    SUPPORTED_DTYPES,
+    TORCH_TYPE_NAME,
+    CallText,
+    PaddingMode,
+    PadMode,
+    check_channels,
+    check_dtype,
+    check_element_count,
+    check_groups_type,
+    check_int_types,
+    check_output_padding,
+    check_padding_mode,
+    check_positive,
+    describe_call,
+    is_int,
+    parse_int_param,
+    parse_padding,
+)
+from .shapes import (
+    check_kernel_fits,
+    check_transposed_length,
+    conv1d_length_of,
+    output_padding_for_size,
+    same_padding,
+)
 
 __all__ = [
     "PaddingMode",
     "PadMode",
     "ConvSpec",
+    "LayerSpec",
     "SUPPORTED_DTYPES",
+    "MAX_ELEMENTS",
     "check_conv1d",
     "check_conv_transpose1d",
+    "check_pad",
+    "resolve_layer",
+    "resolve_dtype",
+    "as_array",
+    "check_dtype",
+    "check_element_count",
     "parse_int_param",
     "parse_padding",
     "same_padding",
     "describe_call",
     "CallText",
+    "output_padding_for_size",
 ]
-
-
-class PaddingMode(str, enum.Enum):
-    """``padding_mode`` of :class:`convtrace.nn.Conv1d` (PyTorch's names)."""
-
-    ZEROS = "zeros"
-    REFLECT = "reflect"
-    REPLICATE = "replicate"
-    CIRCULAR = "circular"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class PadMode(str, enum.Enum):
-    """``mode`` of :func:`convtrace.functional.pad` (PyTorch's names)."""
-
-    CONSTANT = "constant"
-    REFLECT = "reflect"
-    REPLICATE = "replicate"
-    CIRCULAR = "circular"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-#: dtypes that NumPy and PyTorch's CPU convolution share.
-SUPPORTED_DTYPES = tuple(
-    np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128)
-)
-
-_TORCH_TYPE_NAME = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,10 @@ class ConvSpec:
     """A validated 1-D convolution: every number the engine and the explainer need.
 
     ``transposed`` selects ConvTranspose1d. Lengths are per channel. ``pad_left`` and
-    ``pad_right`` are the zero padding actually applied (they differ only for 'same' with an
-    odd total). For the transposed op ``pad_left == pad_right == padding``.
+    ``pad_right`` are the padding actually applied (they differ only for 'same' with an odd
+    total), in ``padding_mode``; for the transposed op ``pad_left == pad_right == padding``.
+    ``output_size`` is ConvTranspose1d's requested output length, when one was given (its
+    ``output_padding`` is then derived from it).
     """
 
     transposed: bool
@@ -97,8 +103,10 @@ class ConvSpec:
     groups: int
     output_padding: int
     has_bias: bool
-    dtype: np.dtype
+    dtype: np.dtype[Any]
     out_length: int
+    padding_mode: PaddingMode = PaddingMode.ZEROS
+    output_size: int | None = None
 
     @property
     def padding_int(self) -> int:
@@ -135,132 +143,117 @@ class ConvSpec:
             return (self.in_channels, self.out_per_group, self.kernel_size)
         return (self.out_channels, self.in_per_group, self.kernel_size)
 
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _shape(a: Any) -> str:
-    return "[" + ", ".join(str(int(s)) for s in np.shape(a)) + "]"
-
-
-def describe_call(op: str, args: list[tuple[str, Any]]) -> str:
-    """Render the user's call as text, arrays shown by shape and dtype.
-
-    >>> import numpy as np
-    >>> describe_call("conv1d", [("input", np.ones((1, 1, 5))), ("stride", 2)])
-    'conv1d(input=<[1, 1, 5] float64>, stride=2)'
-    """
-    parts = []
-    for name, value in args:
-        if isinstance(value, np.ndarray):
-            parts.append(f"{name}=<{_shape(value)} {value.dtype}>")
-        elif value is not None and hasattr(value, "shape") and hasattr(value, "dtype"):
-            parts.append(f"{name}=<{list(value.shape)} {value.dtype}>")
-        elif isinstance(value, str):
-            parts.append(f"{name}={value!r}")
-        elif isinstance(value, (list, tuple)) and len(value) > 8:
-            parts.append(f"{name}=<{type(value).__name__} of {len(value)}>")
-        else:
-            parts.append(f"{name}={value!r}")
-    return f"{op}({', '.join(parts)})"
+    @property
+    def multiply_adds(self) -> int:
+        """Multiply-adds of the whole output: every output element reads Cin/groups·K values."""
+        if self.transposed:
+            return self.batch * self.in_channels * self.length * self.out_per_group * self.kernel_size
+        return self.batch * self.out_channels * self.out_length * self.in_per_group * self.kernel_size
 
 
-class CallText:
-    """The user's call, described only when an error needs it (validation stays cheap).
-
-    >>> import numpy as np
-    >>> str(CallText("pad", [("input", np.ones(3)), ("pad", (1, 1))]))
-    'pad(input=<[3] float64>, pad=(1, 1))'
-    """
-
-    __slots__ = ("op", "args")
-
-    def __init__(self, op: str, args: list[tuple[str, Any]]) -> None:
-        self.op = op
-        self.args = args
-
-    def __str__(self) -> str:
-        return describe_call(self.op, self.args)
+# --------------------------------------------------------------------------- layers
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+@dataclass(frozen=True)
+class LayerSpec:
+    """A validated Conv1d / ConvTranspose1d *layer* (its constructor arguments): what
+    :class:`convtrace.nn.Conv1d` stores and what the explainer resolves before it has data."""
+
+    transposed: bool
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+    stride: int
+    padding: int | str
+    dilation: int
+    groups: int
+    output_padding: int
+    padding_mode: PaddingMode
+    has_bias: bool
+    dtype: np.dtype[Any]
+
+    @property
+    def pad_pair(self) -> tuple[int, int]:
+        """(left, right) padding the layer applies (the 'same' split; 0 for 'valid')."""
+        if self.padding == "same":
+            return same_padding(self.kernel_size, self.dilation)
+        if self.padding == "valid":
+            return (0, 0)
+        assert isinstance(self.padding, int)
+        return (self.padding, self.padding)
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int]:
+        if self.transposed:
+            return (self.in_channels, self.out_channels // self.groups, self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, self.kernel_size)
 
 
-def parse_int_param(name: str, value: Any, call: object = None) -> int:
-    """An int-or-1-tuple parameter (stride, padding, dilation, output_padding, kernel_size).
+def resolve_dtype(dtype: Any, call: object = None, *, default: Any = np.float32) -> np.dtype[Any]:
+    """A module's or explanation's dtype (``None``: ``default``), one of the supported ones."""
+    try:
+        dt = np.dtype(default if dtype is None else dtype)
+    except TypeError:
+        raise ConvtraceTypeError("dtype", dtype, f"dtype {dtype!r} is not a NumPy dtype", call=call) from None
+    check_dtype("dtype", dtype, dt, call)
+    return dt
 
-    >>> parse_int_param("stride", (2,))
-    2
-    """
-    if _is_int(value):
-        return int(value)
-    if isinstance(value, (tuple, list)):
-        if all(_is_int(v) for v in value):
-            if len(value) != 1:
-                raise ConvtraceError(
-                    name,
-                    value,
-                    f"expected {name} to be a single integer value or a list of 1 values to match "
-                    f"the convolution dimensions, but got {name}={list(int(v) for v in value)}",
-                    call=call,
-                )
-            return int(value[0])
-    raise ConvtraceTypeError(
-        name,
-        value,
-        f"{name} must be an int or a tuple of 1 int, not {type(value).__name__}",
-        call=call,
+
+def _module_channels(call: object, groups: Any, **channels: Any) -> int:
+    """Types and divisibility of ``in_channels``/``out_channels`` and ``groups`` (nn's rules)."""
+    for name, value in (*channels.items(), ("groups", groups)):
+        if not is_int(value):
+            raise ConvtraceTypeError(name, value, f"{name} must be an int", call=call)
+    if groups <= 0:
+        raise ConvtraceError("groups", groups, "groups must be a positive integer", call=call)
+    for name, value in channels.items():
+        check_channels(name, int(value), int(groups), call)
+    for name, value in channels.items():
+        if value < 0:
+            raise ConvtraceError(name, value, "channel counts must be >= 0", call=call)
+    return int(groups)
+
+
+def resolve_layer(
+    *,
+    transposed: bool,
+    in_channels: Any,
+    out_channels: Any,
+    kernel_size: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: Any = 1,
+    bias: bool = True,
+    padding_mode: Any = "zeros",
+    output_padding: Any = 0,
+    dtype: Any = None,
+    call: object = None,
+) -> LayerSpec:
+    """Validate a layer's constructor arguments as ``torch.nn.Conv1d`` / ``ConvTranspose1d``
+    do (which check less than the functional call: the rest waits for the data)."""
+    g = _module_channels(call, groups, in_channels=in_channels, out_channels=out_channels)
+    k = parse_int_param("kernel_size", kernel_size, call)
+    s = parse_int_param("stride", stride, call)
+    d = parse_int_param("dilation", dilation, call)
+    op = parse_int_param("output_padding", output_padding, call)
+    if k < 0:
+        raise ConvtraceError("kernel_size", kernel_size, "kernel_size must be >= 0", call=call)
+    pad = parse_padding(padding, call, allow_string=not transposed)
+    if pad == "same" and s != 1:
+        raise ConvtraceError(
+            "padding", pad, "padding='same' is not supported for strided convolutions", call=call,
+            hint="use stride=1, or an explicit int padding",
+        )
+    mode = check_padding_mode(padding_mode, transposed=transposed, call=call)
+    return LayerSpec(
+        transposed=transposed, in_channels=int(in_channels), out_channels=int(out_channels),
+        kernel_size=k, stride=s, padding=pad, dilation=d, groups=g, output_padding=op,
+        padding_mode=mode, has_bias=bool(bias), dtype=resolve_dtype(dtype, call),
     )
 
 
-def _check_int_types(call: object, *params: tuple[str, Any]) -> None:
-    """The type half of :func:`parse_int_param` (a padding string is left to :func:`parse_padding`)."""
-    for name, value in params:
-        if (name == "padding" and isinstance(value, str)) or _is_int(value):
-            continue
-        if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
-            continue
-        parse_int_param(name, value, call)  # raises the ConvtraceTypeError
-
-
-def parse_padding(value: Any, call: object = None, *, allow_string: bool = True) -> int | str:
-    """``padding``: an int, a 1-tuple, or (for Conv1d) 'same' / 'valid'.
-
-    >>> parse_padding("same"), parse_padding((3,))
-    ('same', 3)
-    """
-    if isinstance(value, str):
-        if not allow_string:
-            raise ConvtraceTypeError(
-                "padding",
-                value,
-                "conv_transpose1d(): argument 'padding' must be tuple of ints, not str "
-                "(string padding is not supported for transposed convolutions)",
-                call=call,
-            )
-        if value not in ("same", "valid"):
-            raise ConvtraceError(
-                "padding",
-                value,
-                f"Invalid padding string: {value!r} (use 'same', 'valid' or an int)",
-                call=call,
-            )
-        return value
-    return parse_int_param("padding", value, call)
-
-
-def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
-    """The (left, right) split PyTorch uses for ``padding='same'``: odd extra on the right.
-
-    >>> same_padding(4)
-    (1, 2)
-    >>> same_padding(3, dilation=2)
-    (2, 2)
-    """
-    total = dilation * (kernel_size - 1)
-    left = total // 2
-    return left, total - left
+# --------------------------------------------------------------------------- arrays
 
 
 def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
@@ -269,456 +262,328 @@ def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
         arr = value
     else:
         if value is None or isinstance(value, (str, bytes, dict, set)):
-            raise ConvtraceTypeError(
-                name, value, f"{name} must be an array, not {type(value).__name__}", call=call
-            )
+            raise ConvtraceTypeError(name, value, f"{name} must be an array, not {type(value).__name__}", call=call)
         try:
             arr = np.asarray(value)
         except (ValueError, TypeError) as exc:
-            raise ConvtraceTypeError(
-                name, value, f"{name} could not be read as an array ({exc})", call=call
-            ) from None
-        if arr.dtype.kind in "iub" and not isinstance(value, np.ndarray):
+            raise ConvtraceTypeError(name, value, f"{name} could not be read as an array ({exc})", call=call) from None
+        if arr.dtype.kind in "iub":
             # Python ints in a list: treat as float64, as a learner means them.
             arr = arr.astype(np.float64)
     check_dtype(name, value, arr.dtype, call)
     return arr
 
 
-def check_dtype(name: str, value: Any, dtype: np.dtype, call: object = None) -> None:
-    """Reject a dtype outside :data:`SUPPORTED_DTYPES`, naming the ones accepted."""
-    if dtype not in SUPPORTED_DTYPES:
-        raise ConvtraceTypeError(
-            name,
-            value,
-            f"dtype {dtype} is not supported: use one of "
-            + ", ".join(str(d) for d in SUPPORTED_DTYPES)
-            + " (the dtypes NumPy and PyTorch's CPU convolution share)",
-            call=call,
-        )
-
-
-def _positive_checks(
-    call: object, stride: int, padding: int | str, dilation: int, groups: int, output_padding: int = 0
-) -> None:
-    if isinstance(padding, int) and padding < 0:
-        raise ConvtraceError("padding", padding, "negative padding is not supported", call=call)
-    if output_padding < 0:
-        raise ConvtraceError(
-            "output_padding", output_padding, "negative output_padding is not supported", call=call
-        )
-    if stride <= 0:
-        raise ConvtraceError("stride", stride, "non-positive stride is not supported", call=call)
-    if dilation <= 0:
-        raise ConvtraceError(
-            "dilation",
-            dilation,
-            f"dilation should be greater than zero, but got dilation={dilation}",
-            call=call,
-        )
-    if groups <= 0:
-        raise ConvtraceError("groups", groups, "non-positive groups is not supported", call=call)
+def _shape(a: Any) -> str:
+    return "[" + ", ".join(str(int(s)) for s in np.shape(a)) + "]"
 
 
 def _check_dims(op: str, x: np.ndarray, w: np.ndarray, call: object) -> None:
     if x.ndim not in (2, 3):
         raise ConvtraceError(
-            "input",
-            x,
-            f"Expected 2D (unbatched) or 3D (batched) input to {op}, but got input of size: "
-            f"{_shape(x)}",
+            "input", x,
+            f"Expected 2D (unbatched) or 3D (batched) input to {op}, but got input of size: {_shape(x)}",
             call=call,
         )
     if w.ndim < 3:
         raise ConvtraceError(
-            "weight",
-            w,
-            f"weight should have at least three dimensions, but got weight of size {_shape(w)}",
+            "weight", w, f"weight should have at least three dimensions, but got weight of size {_shape(w)}",
             call=call,
         )
     if w.ndim > 3:
         raise ConvtraceError(
-            "weight",
-            w,
+            "weight", w,
             f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight {_shape(w)}, "
             f"but got 3-dimensional input of size {_shape(x if x.ndim == 3 else x[None])} instead",
             call=call,
         )
 
 
-def _check_groups(w: np.ndarray, groups: int, call: object) -> None:
-    if w.shape[0] < groups:
-        raise ConvtraceError(
-            "groups",
-            groups,
-            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
-            f"but got weight of size {_shape(w)} instead",
-            call=call,
-        )
-    if w.shape[0] % groups != 0:
-        raise ConvtraceError(
-            "groups",
-            groups,
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size {_shape(w)} instead",
-            call=call,
-        )
+def _check_weight_groups(w: np.ndarray, groups: int, call: object) -> None:
+    for rule, broken in (("at least", w.shape[0] < groups), ("divisible by", w.shape[0] % groups != 0)):
+        if broken:
+            raise ConvtraceError(
+                "groups", groups,
+                f"Given groups={groups}, expected weight to be {rule} {groups} at dimension 0, "
+                f"but got weight of size {_shape(w)} instead",
+                call=call,
+            )
 
 
-def _check_dtype_pair(x: np.ndarray, w: np.ndarray, call: object) -> None:
+def _check_dtypes(transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, call: object) -> None:
+    """Input and weight share a dtype; so does a bias of Conv1d. ConvTranspose1d (as PyTorch)
+    adds a real bias of another dtype, cast to the output's, but no complex one to a real output."""
     if x.dtype != w.dtype:
-        tx = _TORCH_TYPE_NAME[x.dtype.name]
-        tw = _TORCH_TYPE_NAME[w.dtype.name]
+        tx, tw = TORCH_TYPE_NAME[x.dtype.name], TORCH_TYPE_NAME[w.dtype.name]
         raise ConvtraceError(
-            "weight",
-            w,
-            f"expected scalar type {tx} but found {tw} "
-            f"(input is {x.dtype}, weight is {w.dtype}; they must be the same)",
+            "weight", w,
+            f"expected scalar type {tx} but found {tw} (input is {x.dtype}, weight is {w.dtype}; "
+            "they must be the same)",
+            call=call,
+            hint=f"convert one of them: input.astype(np.{w.dtype}) or weight.astype(np.{x.dtype})",
+        )
+    if b is None or b.dtype == x.dtype:
+        return
+    if transposed and b.dtype.kind == "c" and x.dtype.kind != "c":
+        raise ConvtraceError(
+            "bias", b,
+            f"result type {TORCH_TYPE_NAME[b.dtype.name]} can't be cast to the desired output type "
+            f"{TORCH_TYPE_NAME[x.dtype.name]}",
             call=call,
         )
+    if not transposed or x.dtype.kind == "c":
+        raise ConvtraceError(
+            "bias", b, f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same", call=call
+        )
+
+
+def _check_bias_shape(transposed: bool, w: np.ndarray, b: np.ndarray | None, out_channels: int, call: object) -> None:
+    if b is not None and (b.ndim != 1 or b.shape[0] != out_channels):
+        given = "Given transposed=1, weight" if transposed else "Given weight"
+        raise ConvtraceError(
+            "bias", b,
+            f"{given} of size {_shape(w)}, expected bias to be 1-dimensional with {out_channels} "
+            f"elements, but got bias of size {_shape(b)} instead",
+            call=call,
+        )
+
+
+def _check_transposed_weight(w: np.ndarray, call: object) -> None:
+    if w.shape[1] == 0:
+        raise ConvtraceError("weight", w, f"non-empty 3D weight tensor expected, but got: {_shape(w)}", call=call)
+    if w.shape[2] == 0:
+        raise ConvtraceError("weight", w, "kernel size should be greater than zero, but got kernel_size: 0", call=call)
+
+
+def _check_nonempty(x3: np.ndarray, call: object) -> None:
+    n, c, length = x3.shape
+    if length == 0 and n * c != 0:
+        raise ConvtraceError(
+            "input", x3,
+            f"Only zero batch or zero channel inputs are supported, but got input shape: {_shape(x3)}",
+            call=call, hint="the input length must be at least 1",
+        )
+
+
+# --------------------------------------------------------------------------- the spec cache
+
+
+def _cache_key(kind: str, op: str, input: Any, weight: Any, bias: Any, *params: Any) -> tuple[Any, ...] | None:
+    """A key for :func:`_cached_spec`, or None when the call is not plain enough to cache
+    (only NumPy arrays and plain ints/strings/enums; never values, only shapes and dtypes)."""
+    if type(input) is not np.ndarray or type(weight) is not np.ndarray:
+        return None
+    if bias is not None and (type(bias) is not np.ndarray or bias.dtype != input.dtype):
+        return None  # a bias of another dtype is cast (ConvTranspose1d): not cached
+    for p in params:
+        if type(p) not in (int, str, PaddingMode) and p is not None:
+            return None
+    bias_key = None if bias is None else (bias.shape, bias.dtype)
+    return (kind, op, input.shape, input.dtype, weight.shape, weight.dtype, bias_key, *params)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_spec(key: tuple[Any, ...]) -> ConvSpec:
+    """The spec of a plain call, validated once per signature on zero-strided stand-ins of its
+    arrays (validation reads shapes and dtypes only). Errors are not cached: a failing call is
+    validated again with the user's own arrays, so the message shows them."""
+    kind, op, xs, xd, ws, wd, bias_key, *params = key
+    x = np.broadcast_to(np.zeros((), xd), xs)
+    w = np.broadcast_to(np.zeros((), wd), ws)
+    b = None if bias_key is None else np.broadcast_to(np.zeros((), bias_key[1]), bias_key[0])
+    resolve = _resolve_conv1d if kind == "conv1d" else _resolve_conv_transpose1d
+    return resolve(x, w, b, *params, op=op)[3]
+
+
+def _lookup(kind: str, op: str, input: Any, weight: Any, bias: Any, *params: Any) -> ConvSpec | None:
+    key = _cache_key(kind, op, input, weight, bias, *params)
+    if key is None:
+        return None
+    try:
+        return _cached_spec(key)
+    except ConvtraceError:
+        return None
 
 
 # --------------------------------------------------------------------------- conv1d
 
 
-#: Validated specs by call signature (shapes, dtypes, parameters — never values): a repeated
-#: call of the same configuration skips straight to the engine.
-_SPEC_CACHE: dict[tuple[Any, ...], ConvSpec] = {}
-_SPEC_CACHE_SIZE = 512
-
-
-def _cache_key(kind: str, op: str, input: Any, weight: Any, bias: Any, *params: Any) -> tuple[Any, ...] | None:
-    """A key for :data:`_SPEC_CACHE`, or None when the call is not plain enough to cache
-    (only NumPy arrays and plain ints/strings; a bias of another dtype is cast, so not cached)."""
-    if type(input) is not np.ndarray or type(weight) is not np.ndarray:
-        return None
-    if bias is not None and (type(bias) is not np.ndarray or bias.dtype != input.dtype):
-        return None
-    for p in params:
-        if type(p) is not int and type(p) is not str:
-            return None
-    bkey = None if bias is None else bias.shape
-    return (kind, op, input.shape, input.dtype, weight.shape, weight.dtype, bkey, *params)
-
-
-def _remember(key: tuple[Any, ...] | None, spec: ConvSpec) -> None:
-    if key is None:
-        return
-    if len(_SPEC_CACHE) >= _SPEC_CACHE_SIZE:
-        _SPEC_CACHE.clear()
-    _SPEC_CACHE[key] = spec
-
-
 def check_conv1d(
-    input: Any,
-    weight: Any,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
-    groups: Any,
-    *,
-    op: str = "conv1d",
+    input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any,
+    *, op: str = "conv1d", padding_mode: Any = PaddingMode.ZEROS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
-    """Validate a ``conv1d`` call as PyTorch does.
+    """Validate a ``conv1d`` call as PyTorch does; with a ``padding_mode`` other than 'zeros',
+    as ``torch.nn.Conv1d`` does (its ``F.pad`` first, then the convolution).
 
     Returns the input as a 3-D array (a view; unbatched input gains a batch axis of 1), the
     weight, the bias (or None) and the spec.
     """
-    key = _cache_key("conv1d", op, input, weight, bias, stride, padding, dilation, groups)
-    cached = _SPEC_CACHE.get(key) if key is not None else None
-    if cached is not None:
-        return (input if input.ndim == 3 else input[None]), weight, bias, cached
-    call = CallText(
-        op,
-        [
-            ("input", input),
-            ("weight", weight),
-            ("bias", bias),
-            ("stride", stride),
-            ("padding", padding),
-            ("dilation", dilation),
-            ("groups", groups),
-        ],
-    )
+    spec = _lookup("conv1d", op, input, weight, bias, stride, padding, dilation, groups, padding_mode)
+    if spec is not None:
+        return (input if input.ndim == 3 else input[None]), weight, bias, spec
+    return _resolve_conv1d(input, weight, bias, stride, padding, dilation, groups, padding_mode, op=op)
+
+
+def _read_arrays(call: CallText, input: Any, weight: Any, bias: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     x = as_array("input", input, call)
     w = as_array("weight", weight, call)
-    b = None if bias is None else as_array("bias", bias, call)
-    # PyTorch's argument parser rejects wrong types before any other check.
-    _check_int_types(call, ("padding", padding), ("stride", stride), ("dilation", dilation))
-    if not _is_int(groups):
-        raise ConvtraceTypeError(
-            "groups", groups, f"groups must be an int, not {type(groups).__name__}", call=call
-        )
+    return x, w, None if bias is None else as_array("bias", bias, call)
+
+
+def _call(op: str, names: tuple[str, ...], values: tuple[Any, ...]) -> CallText:
+    return CallText(op, list(zip(names, values)))
+
+
+_CONV1D_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+
+
+def _resolve_conv1d(
+    input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any,
+    padding_mode: Any = PaddingMode.ZEROS, *, op: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
+    call = _call(op, _CONV1D_ARGS, (input, weight, bias, stride, padding, dilation, groups))
+    if padding_mode != PaddingMode.ZEROS:
+        call.args.append(("padding_mode", str(padding_mode)))
+    x, w, b = _read_arrays(call, input, weight, bias)
+    check_int_types(call, ("padding", padding), ("stride", stride), ("dilation", dilation))
+    g = check_groups_type(groups, call)
     _check_dims(op, x, w, call)
     pad = parse_padding(padding, call)
     s = parse_int_param("stride", stride, call)
     d = parse_int_param("dilation", dilation, call)
-    g = int(groups)
-    _check_dtype_pair(x, w, call)
-    if b is not None and b.dtype != x.dtype:
-        raise ConvtraceError(
-            "bias",
-            b,
-            f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same",
-            call=call,
-        )
-    _positive_checks(call, s, pad, d, g)
+    mode = check_padding_mode(padding_mode, transposed=False, call=call)
+    _check_dtypes(False, x, w, b, call)
+    # with a padding_mode, torch.nn.Conv1d pads by F.pad (a negative pad crops), then convolves
+    check_positive(call, *([("padding", pad)] if mode is PaddingMode.ZEROS else []))
+    check_positive(call, ("stride", s), ("dilation", d), ("groups", g))
     if pad == "same" and s != 1:
         raise ConvtraceError(
-            "padding",
-            "same",
-            "padding='same' is not supported for strided convolutions",
-            call=call,
+            "padding", "same", "padding='same' is not supported for strided convolutions", call=call,
             hint="use stride=1, or an explicit int padding",
         )
-    _check_groups(w, g, call)
+    _check_weight_groups(w, g, call)
     x3 = x if x.ndim == 3 else x[None]
+    return x3, w, b, _conv1d_spec(call, x, x3, w, b, pad, s, d, g, mode)
+
+
+def _conv1d_spec(
+    call: CallText, x: np.ndarray, x3: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+    pad: int | str, stride: int, dilation: int, groups: int, mode: PaddingMode,
+) -> ConvSpec:
+    """The rules that need the data's sizes, then the spec."""
     n, c, length = x3.shape
-    cout, cin_g, k = w.shape
-    if c != cin_g * g:
+    cout, cin_per_group, k = w.shape
+    if c != cin_per_group * groups:
         raise ConvtraceError(
-            "input",
-            x,
-            f"Given groups={g}, weight of size {_shape(w)}, expected input{_shape(x3)} to have "
-            f"{cin_g * g} channels, but got {c} channels instead",
+            "input", x,
+            f"Given groups={groups}, weight of size {_shape(w)}, expected input{_shape(x3)} to have "
+            f"{cin_per_group * groups} channels, but got {c} channels instead",
             call=call,
         )
-    if b is not None and (b.ndim != 1 or b.shape[0] != cout):
-        raise ConvtraceError(
-            "bias",
-            b,
-            f"Given weight of size {_shape(w)}, expected bias to be 1-dimensional with {cout} "
-            f"elements, but got bias of size {_shape(b)} instead",
-            call=call,
-        )
-    if pad == "same":
-        pl, pr = same_padding(k, d) if k > 0 else (0, 0)
-    elif pad == "valid":
-        pl = pr = 0
+    _check_bias_shape(False, w, b, cout, call)
+    pl, pr = same_padding(k, dilation) if pad == "same" else (0, 0) if pad == "valid" else (int(pad), int(pad))
+    if mode is PaddingMode.ZEROS:
+        check_kernel_fits(length, pl, pr, k, dilation, pad, value=x, call=call)
     else:
-        pl = pr = int(pad)
-    padded = length + pl + pr
-    dilated_k = d * (k - 1) + 1
-    if padded < dilated_k:
-        hint = _short_input_hint(length, pl + pr, k, d, pad)
-        raise ConvtraceError(
-            "input" if pad in ("same", "valid") or pl == 0 else "padding",
-            pad if pad not in ("same", "valid") and pl else x,
-            f"Calculated padded input size per channel: ({padded}). Kernel size: ({dilated_k}). "
-            "Kernel size can't be greater than actual input size",
-            call=call,
-            hint=hint,
-        )
-    if length == 0 and n * c != 0:
-        raise ConvtraceError(
-            "input",
-            x,
-            "Only zero batch or zero channel inputs are supported, but got input shape: "
-            f"{_shape(x3)}",
-            call=call,
-            hint="the input length must be at least 1",
-        )
+        _check_pad_values(x, pl, pr, _PAD_MODE_OF[mode], call)
+        check_kernel_fits(length + pl + pr, 0, 0, k, dilation, 0, value=x, call=call)
+    _check_nonempty(x3, call)
     if k == 0:
-        raise ConvtraceError(
-            "weight",
-            w,
-            "kernel size should be greater than zero, but got kernel_size: 0",
-            call=call,
-        )
-    out_len = (padded - dilated_k) // s + 1
-    spec = ConvSpec(
-        transposed=False,
-        batched=x.ndim == 3,
-        batch=n,
-        in_channels=c,
-        out_channels=cout,
-        length=length,
-        kernel_size=k,
-        stride=s,
-        padding=pad,
-        pad_left=pl,
-        pad_right=pr,
-        dilation=d,
-        groups=g,
-        output_padding=0,
-        has_bias=b is not None,
-        dtype=x.dtype,
-        out_length=out_len,
+        raise ConvtraceError("weight", w, "kernel size should be greater than zero, but got kernel_size: 0", call=call)
+    return ConvSpec(
+        transposed=False, batched=x.ndim == 3, batch=n, in_channels=c, out_channels=cout, length=length,
+        kernel_size=k, stride=stride, padding=pad, pad_left=pl, pad_right=pr, dilation=dilation,
+        groups=groups, output_padding=0, has_bias=b is not None, dtype=x.dtype,
+        out_length=conv1d_length_of(length, pl, pr, k, stride, dilation), padding_mode=mode,
     )
-    _remember(key, spec)
-    return x3, w, b, spec
 
 
-def _short_input_hint(length: int, total_pad: int, k: int, d: int, pad: int | str) -> str:
-    dilated_k = d * (k - 1) + 1
-    need_len = dilated_k - total_pad
-    parts = [f"the smallest valid input length here is {need_len}"]
-    if isinstance(pad, int):
-        need_pad = -(-(dilated_k - length) // 2)
-        parts.append(f"or padding >= {need_pad}")
-    if length >= 1 and k > 1:
-        max_k = (length + total_pad - 1) // d + 1
-        parts.append(f"or kernel_size <= {max_k}")
-    return ", ".join(parts)
+_PAD_MODE_OF = {
+    PaddingMode.REFLECT: PadMode.REFLECT,
+    PaddingMode.REPLICATE: PadMode.REPLICATE,
+    PaddingMode.CIRCULAR: PadMode.CIRCULAR,
+}
 
 
 # --------------------------------------------------------------------------- conv_transpose1d
 
+_TRANSPOSED_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
+
 
 def check_conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    output_padding: Any,
-    groups: Any,
-    dilation: Any,
-    *,
-    op: str = "conv_transpose1d",
+    input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any, groups: Any,
+    dilation: Any, *, op: str = "conv_transpose1d", output_size: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
-    """Validate a ``conv_transpose1d`` call as PyTorch does (note: dilation comes last)."""
-    key = _cache_key("conv_transpose1d", op, input, weight, bias, stride, padding, output_padding, groups, dilation)
-    cached = _SPEC_CACHE.get(key) if key is not None else None
-    if cached is not None:
-        return (input if input.ndim == 3 else input[None]), weight, bias, cached
-    call = CallText(
-        op,
-        [
-            ("input", input),
-            ("weight", weight),
-            ("bias", bias),
-            ("stride", stride),
-            ("padding", padding),
-            ("output_padding", output_padding),
-            ("groups", groups),
-            ("dilation", dilation),
-        ],
+    """Validate a ``conv_transpose1d`` call as PyTorch does (note: dilation comes last); with
+    ``output_size`` (``nn.ConvTranspose1d(...)(x, output_size=...)``) the output_padding is
+    derived from it, as PyTorch's ``_output_padding`` does."""
+    if output_size is None:
+        spec = _lookup("conv_transpose1d", op, input, weight, bias, stride, padding, output_padding, groups, dilation)
+        if spec is not None:
+            return (input if input.ndim == 3 else input[None]), weight, bias, spec
+    return _resolve_conv_transpose1d(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, op=op, output_size=output_size
     )
-    x = as_array("input", input, call)
-    w = as_array("weight", weight, call)
-    b = None if bias is None else as_array("bias", bias, call)
-    # PyTorch's argument parser rejects wrong types before any other check.
+
+
+def _resolve_conv_transpose1d(
+    input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any, groups: Any,
+    dilation: Any, *, op: str, output_size: Any = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
+    call = _call(op, _TRANSPOSED_ARGS, (input, weight, bias, stride, padding, output_padding, groups, dilation))
+    if output_size is not None:
+        call.args.append(("output_size", output_size))
+    x, w, b = _read_arrays(call, input, weight, bias)
     if isinstance(padding, str):
         parse_padding(padding, call, allow_string=False)
-    _check_int_types(
-        call,
-        ("stride", stride),
-        ("padding", padding),
-        ("output_padding", output_padding),
-        ("dilation", dilation),
+    check_int_types(
+        call, ("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation)
     )
-    if not _is_int(groups):
-        raise ConvtraceTypeError(
-            "groups", groups, f"groups must be an int, not {type(groups).__name__}", call=call
-        )
+    g = check_groups_type(groups, call)
     _check_dims(op, x, w, call)
-    pad = parse_padding(padding, call, allow_string=False)
-    assert isinstance(pad, int)
+    pad = int(parse_padding(padding, call, allow_string=False))
     s = parse_int_param("stride", stride, call)
     op_ = parse_int_param("output_padding", output_padding, call)
     d = parse_int_param("dilation", dilation, call)
-    g = int(groups)
-    _check_dtype_pair(x, w, call)
+    _check_dtypes(True, x, w, b, call)
     if b is not None and b.dtype != x.dtype:
-        if b.dtype.kind == "c" and x.dtype.kind != "c":
-            raise ConvtraceError(
-                "bias",
-                b,
-                f"result type {_TORCH_TYPE_NAME[b.dtype.name]} can't be cast to the desired "
-                f"output type {_TORCH_TYPE_NAME[x.dtype.name]}",
-                call=call,
-            )
-        if x.dtype.kind == "c":
-            raise ConvtraceError(
-                "bias",
-                b,
-                f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same",
-                call=call,
-            )
         b = b.astype(x.dtype)  # PyTorch adds a real bias of another dtype, cast to the output's
-    _positive_checks(call, s, pad, d, g, op_)
-    _check_groups(w, g, call)
+    check_positive(call, ("padding", pad), ("output_padding", op_), ("stride", s), ("dilation", d), ("groups", g))
+    _check_weight_groups(w, g, call)
     x3 = x if x.ndim == 3 else x[None]
+    return x3, w, b, _transposed_spec(call, x, x3, w, b, pad, s, op_, d, g, output_size)
+
+
+def _transposed_spec(
+    call: CallText, x: np.ndarray, x3: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+    pad: int, stride: int, output_padding: int, dilation: int, groups: int, output_size: Any,
+) -> ConvSpec:
+    """The rules that need the data's sizes, then the spec."""
     n, c, length = x3.shape
-    cin, cout_g, k = w.shape
+    cin, cout_per_group, k = w.shape
     if c != cin:
         raise ConvtraceError(
-            "input",
-            x,
+            "input", x,
             f"Given transposed=1, weight of size {_shape(w)}, expected input{_shape(x3)} to have "
             f"{cin} channels, but got {c} channels instead",
             call=call,
         )
-    cout = cout_g * g
-    if b is not None and (b.ndim != 1 or b.shape[0] != cout):
-        raise ConvtraceError(
-            "bias",
-            b,
-            f"Given transposed=1, weight of size {_shape(w)}, expected bias to be 1-dimensional "
-            f"with {cout} elements, but got bias of size {_shape(b)} instead",
-            call=call,
+    _check_bias_shape(True, w, b, cout_per_group * groups, call)
+    _check_transposed_weight(w, call)
+    size = None
+    if output_size is not None:
+        size, output_padding = output_padding_for_size(
+            output_size, x.ndim, length, k, stride, pad, dilation, call=call, allow_int=True
         )
-    if cout_g == 0:
-        raise ConvtraceError(
-            "weight", w, f"non-empty 3D weight tensor expected, but got: {_shape(w)}", call=call
-        )
-    if k == 0:
-        raise ConvtraceError(
-            "weight", w, "kernel size should be greater than zero, but got kernel_size: 0", call=call
-        )
-    if not (op_ < s or op_ < d):
-        raise ConvtraceError(
-            "output_padding",
-            op_,
-            "output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={op_} stride={s} dilation={d}",
-            call=call,
-            hint=f"use output_padding <= {max(s, d) - 1}",
-        )
-    if length == 0 and n * c != 0:
-        raise ConvtraceError(
-            "input",
-            x,
-            "Only zero batch or zero channel inputs are supported, but got input shape: "
-            f"{_shape(x3)}",
-            call=call,
-            hint="the input length must be at least 1",
-        )
-    out_len = (length - 1) * s - 2 * pad + d * (k - 1) + op_ + 1
-    if out_len < 1:
-        full = (length - 1) * s + d * (k - 1) + op_ + 1
-        max_pad = (full - 1) // 2
-        raise ConvtraceError(
-            "padding",
-            pad,
-            f"Given input size per channel: ({length}). Calculated output size per channel: "
-            f"({out_len}). Output size is too small",
-            call=call,
-            hint=f"padding <= {max_pad} gives an output of at least one sample",
-        )
-    spec = ConvSpec(
-        transposed=True,
-        batched=x.ndim == 3,
-        batch=n,
-        in_channels=c,
-        out_channels=cout,
-        length=length,
-        kernel_size=k,
-        stride=s,
-        padding=pad,
-        pad_left=pad,
-        pad_right=pad,
-        dilation=d,
-        groups=g,
-        output_padding=op_,
-        has_bias=b is not None,
-        dtype=x.dtype,
-        out_length=out_len,
+    check_output_padding(output_padding, stride, dilation, call)
+    _check_nonempty(x3, call)
+    out_length = check_transposed_length(length, k, stride, pad, output_padding, dilation, call=call)
+    return ConvSpec(
+        transposed=True, batched=x.ndim == 3, batch=n, in_channels=c, out_channels=cout_per_group * groups,
+        length=length, kernel_size=k, stride=stride, padding=pad, pad_left=pad, pad_right=pad,
+        dilation=dilation, groups=groups, output_padding=output_padding, has_bias=b is not None,
+        dtype=x.dtype, out_length=out_length, output_size=size,
     )
-    _remember(key, spec)
-    return x3, w, b, spec
 
 
 def is_number(v: Any) -> bool:
@@ -728,129 +593,116 @@ def is_number(v: Any) -> bool:
 # --------------------------------------------------------------------------- pad
 
 
-def check_pad(
-    input: Any, pad: Any, mode: Any, value: Any
-) -> tuple[np.ndarray, int, int, PadMode, float]:
+def check_pad(input: Any, pad: Any, mode: Any, value: Any) -> tuple[np.ndarray, int, int, PadMode, float]:
     """Validate a ``pad`` call (the last dimension) as PyTorch's ``F.pad`` does."""
-    call = CallText(
-        "pad", [("input", input), ("pad", pad), ("mode", mode), ("value", value)]
-    )
+    call = CallText("pad", [("input", input), ("pad", pad), ("mode", mode), ("value", value)])
     x = as_array("input", input, call)
-    if not isinstance(pad, (tuple, list)):
-        raise ConvtraceTypeError(
-            "pad", pad, f"pad must be a tuple of ints, not {type(pad).__name__}", call=call
-        )
-    for i, p in enumerate(pad):
-        if not _is_int(p):
-            raise ConvtraceTypeError(
-                "pad",
-                pad,
-                f"pad(): argument 'pad' must be tuple of ints, but found element of type "
-                f"{type(p).__name__} at pos {i}",
-                call=call,
-            )
-    # the remaining type checks, which PyTorch's argument parser makes before any other
-    if not isinstance(mode, str):
-        raise ConvtraceTypeError(
-            "mode", mode, f"pad(): argument 'mode' must be str, not {type(mode).__name__}", call=call
-        )
-    if value is not None and not (isinstance(value, (numbers.Real, np.floating, np.integer))):
-        raise ConvtraceTypeError(
-            "value",
-            value,
-            f"pad(): argument 'value' must be float, not {type(value).__name__}",
-            call=call,
-        )
+    _check_pad_types(pad, mode, value, call)
     if len(pad) % 2:
         raise ConvtraceError("pad", pad, "Padding length must be divisible by 2", call=call)
     if len(pad) != 2:
-        raise ConvtraceError(
-            "pad",
-            pad,
-            "convtrace pads the last dimension only: pad must be (left, right)",
-            call=call,
-        )
+        raise ConvtraceError("pad", pad, "convtrace pads the last dimension only: pad must be (left, right)", call=call)
     try:
         m = PadMode(mode)
     except ValueError:
         raise ConvtraceError(
-            "mode",
-            mode,
-            f"Unrecognised padding mode {mode} (use one of "
-            + ", ".join(repr(p.value) for p in PadMode)
-            + ")",
+            "mode", mode,
+            f"Unrecognised padding mode {mode} (use one of " + ", ".join(repr(p.value) for p in PadMode) + ")",
             call=call,
         ) from None
-    left, right = (int(pad[0]), int(pad[1])) if pad else (0, 0)
+    left, right = int(pad[0]), int(pad[1])
     fill = 0.0 if value is None else float(value)
+    if m is not PadMode.CONSTANT and value is not None and fill != 0:
+        raise ConvtraceError("value", value, f'Padding mode "{m.value}" doesn\'t take in value argument', call=call)
+    _check_pad_values(x, left, right, m, call, pad)
+    return x, left, right, m, fill if m is PadMode.CONSTANT else 0.0
+
+
+def _check_pad_types(pad: Any, mode: Any, value: Any, call: object) -> None:
+    """The type checks PyTorch's argument parser makes before any other."""
+    if not isinstance(pad, (tuple, list)):
+        raise ConvtraceTypeError("pad", pad, f"pad must be a tuple of ints, not {type(pad).__name__}", call=call)
+    for i, p in enumerate(pad):
+        if not is_int(p):
+            raise ConvtraceTypeError(
+                "pad", pad,
+                f"pad(): argument 'pad' must be tuple of ints, but found element of type {type(p).__name__} at pos {i}",
+                call=call,
+            )
+    if not isinstance(mode, str):
+        raise ConvtraceTypeError("mode", mode, f"pad(): argument 'mode' must be str, not {type(mode).__name__}", call=call)
+    if value is not None and not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ConvtraceTypeError(
+            "value", value, f"pad(): argument 'value' must be float, not {type(value).__name__}", call=call
+        )
+
+
+def _check_pad_values(x: np.ndarray, left: int, right: int, mode: PadMode, call: object, shown: Any = None) -> None:
+    """The size rules of each padding mode (negative pads crop first, as in PyTorch);
+    ``shown`` is the ``pad`` argument as the user gave it."""
+    pad = (left, right) if shown is None else shown
     length = x.shape[-1] if x.ndim else 0
-    out_len = length + left + right
-    if m is PadMode.CONSTANT:
+    if mode is PadMode.CONSTANT:
         if x.ndim < 1:
             raise ConvtraceError("input", x, "input must have at least one dimension", call=call)
-        # PyTorch crops (narrows) by each negative pad before padding by the positive one.
         cropped = length - max(-left, 0) - max(-right, 0)
         if cropped < 0:
             raise ConvtraceError(
-                "pad",
-                pad,
+                "pad", pad,
                 f"narrow(): length must be non-negative (input length {length} cropped by "
                 f"{pad} would leave {cropped} samples)",
                 call=call,
             )
-        return x, left, right, m, fill
-    if value is not None and fill != 0:
-        raise ConvtraceError(
-            "value", value, f'Padding mode "{m.value}" doesn\'t take in value argument', call=call
-        )
-    if not pad:
-        return x, 0, 0, m, 0.0
+        return
     if x.ndim not in (2, 3):
         raise ConvtraceError(
-            "input",
-            x,
+            "input", x,
             f"Padding size 2 is not supported for {x.ndim}D input tensor "
-            f"(mode {m.value!r} takes (C, L) or (N, C, L) input)",
+            f"(mode {mode.value!r} takes (C, L) or (N, C, L) input)",
             call=call,
         )
-    if m is PadMode.CIRCULAR:
-        centre = length - max(-left, 0) - max(-right, 0)
-        if out_len < 0 or centre < 0:
-            raise ConvtraceError(
-                "pad", pad, "Negative padding value is resulting in an empty dimension", call=call
-            )
-        if max(left, 0) > centre or max(right, 0) > centre:
-            raise ConvtraceError(
-                "pad",
-                pad,
-                "Padding value causes wrapping around more than once "
-                f"(each pad must be <= the {'cropped ' if centre < length else ''}"
-                f"input length {centre})",
-                call=call,
-            )
-        return x, left, right, m, 0.0
+    if mode is PadMode.CIRCULAR:
+        _check_circular(length, left, right, pad, call)
+    else:
+        _check_reflect_replicate(x, length, left, right, mode, pad, call)
+
+
+def _check_circular(length: int, left: int, right: int, pad: Any, call: object) -> None:
+    centre = length - max(-left, 0) - max(-right, 0)
+    if length + left + right < 0 or centre < 0:
+        raise ConvtraceError("pad", pad, "Negative padding value is resulting in an empty dimension", call=call)
+    if max(left, 0) > centre or max(right, 0) > centre:
+        raise ConvtraceError(
+            "pad", pad,
+            "Padding value causes wrapping around more than once "
+            f"(each pad must be <= the {'cropped ' if centre < length else ''}input length {centre})",
+            call=call,
+        )
+
+
+def _check_reflect_replicate(
+    x: np.ndarray, length: int, left: int, right: int, mode: PadMode, pad: Any, call: object
+) -> None:
     if any(s == 0 for s in x.shape[1:]) or (x.ndim == 2 and x.shape[0] == 0):
         raise ConvtraceError(
-            "input",
-            x,
+            "input", x,
             "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero "
             f"dimensions for input, but got: {_shape(x)}",
             call=call,
         )
-    if m is PadMode.REFLECT and (left >= length or right >= length):
+    if mode is PadMode.REFLECT and (left >= length or right >= length):
         raise ConvtraceError(
-            "pad",
-            pad,
+            "pad", pad,
             f"Argument #4: Padding size should be less than the corresponding input dimension, "
             f"but got: padding ({left}, {right}) at dimension {x.ndim - 1} of input {_shape(x)}",
             call=call,
             hint=f"reflect padding must be <= {length - 1} for an input of length {length}",
         )
-    if out_len < 1:
+    if length + left + right < 1:
         raise ConvtraceError(
-            "pad",
-            pad,
-            f"input (W: {length}) is too small. Calculated output W: {out_len}",
+            "pad", pad, f"input (W: {length}) is too small. Calculated output W: {length + left + right}",
             call=call,
         )
-    return x, left, right, m, 0.0
+
+
+__all__ += ["is_number"]

@@ -1,5 +1,9 @@
 """Length arithmetic of Conv1d and ConvTranspose1d, exactly as PyTorch computes it.
 
+Every length, range and padding split in convtrace is computed here and nowhere else: the
+resolver (:mod:`convtrace.params`), the explainer, planning and the renderers call these.
+The ``*_of`` functions take validated ints; the others validate their arguments first.
+
 >>> conv1d_output_length(16000, kernel_size=10, stride=5)
 3199
 >>> conv_transpose1d_output_length(200, kernel_size=16, stride=8, padding=4)
@@ -18,8 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConvtraceError
-from .params import parse_int_param, parse_padding, same_padding
+from .errors import ConvtraceError, ConvtraceTypeError
+from .rules import (
+    check_output_padding,
+    check_positive,
+    is_int,
+    parse_int_param,
+    parse_padding,
+)
 
 __all__ = [
     "conv1d_output_length",
@@ -30,14 +40,198 @@ __all__ = [
     "unreached_samples",
     "dropped_tail",
     "receptive_field",
+    "dilated_kernel",
+    "conv1d_length_of",
+    "conv_transpose1d_length_of",
+    "check_kernel_fits",
+    "check_transposed_length",
+    "output_padding_for_size",
+    "transposed_unreached",
+    "overlap_counts",
 ]
+
+
+# --------------------------------------------------------------------------- the formulas
+
+
+def dilated_kernel(kernel_size: int, dilation: int = 1) -> int:
+    """The span of a dilated kernel: ``dilation*(kernel_size-1) + 1`` (validated ints).
+
+    >>> dilated_kernel(3, 2)
+    5
+    """
+    return dilation * (kernel_size - 1) + 1
+
+
+def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """The (left, right) split PyTorch uses for ``padding='same'``: odd extra on the right.
+
+    >>> same_padding(4)
+    (1, 2)
+    >>> same_padding(3, dilation=2)
+    (2, 2)
+    """
+    total = dilation * (kernel_size - 1) if kernel_size > 0 else 0
+    left = total // 2
+    return left, total - left
+
+
+def conv1d_length_of(length: int, pad_left: int, pad_right: int, kernel_size: int, stride: int, dilation: int) -> int:
+    """Conv1d's output length ``floor((L + pl + pr - dilation*(k-1) - 1) / stride) + 1``
+    for validated ints (the kernel fits the padded input).
+
+    >>> conv1d_length_of(4, 1, 1, 3, 2, 1)
+    2
+    """
+    return (length + pad_left + pad_right - dilated_kernel(kernel_size, dilation)) // stride + 1
+
+
+def conv_transpose1d_length_of(
+    length: int, kernel_size: int, stride: int, padding: int, output_padding: int, dilation: int
+) -> int:
+    """ConvTranspose1d's output length
+    ``(L - 1)*stride - 2*padding + dilation*(k-1) + output_padding + 1`` for validated ints.
+
+    >>> conv_transpose1d_length_of(5, 3, 2, 0, 1, 1)
+    12
+    """
+    return (length - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+# --------------------------------------------------------------------------- length rules
+
+
+def check_kernel_fits(
+    length: int,
+    pad_left: int,
+    pad_right: int,
+    kernel_size: int,
+    dilation: int,
+    padding: int | str,
+    *,
+    value: Any = None,
+    call: object = None,
+    length_name: str = "input",
+) -> None:
+    """Conv1d's rule: the dilated kernel must fit in the padded input (PyTorch's words).
+
+    >>> check_kernel_fits(4, 0, 0, 6, 1, 0, value=4, length_name="length")
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: length=4: Calculated padded input size per channel: (4). Kernel size: (6). Kernel size can't be greater than actual input size (hint: the smallest valid input length here is 6, or padding >= 1, or kernel_size <= 4)
+    """
+    padded = length + pad_left + pad_right
+    span = dilated_kernel(kernel_size, dilation)
+    if padded >= span:
+        return
+    blame_padding = isinstance(padding, int) and pad_left > 0
+    raise ConvtraceError(
+        "padding" if blame_padding else length_name,
+        padding if blame_padding else value,
+        f"Calculated padded input size per channel: ({padded}). Kernel size: ({span}). "
+        "Kernel size can't be greater than actual input size",
+        call=call,
+        hint=_short_input_hint(length, pad_left + pad_right, kernel_size, dilation, padding),
+    )
+
+
+def _short_input_hint(length: int, total_pad: int, kernel_size: int, dilation: int, padding: int | str) -> str:
+    span = dilated_kernel(kernel_size, dilation)
+    parts = [f"the smallest valid input length here is {span - total_pad}"]
+    if isinstance(padding, int):
+        parts.append(f"or padding >= {-(-(span - length) // 2)}")
+    if length >= 1 and kernel_size > 1:
+        parts.append(f"or kernel_size <= {(length + total_pad - 1) // dilation + 1}")
+    return ", ".join(parts)
+
+
+def check_transposed_length(
+    length: int, kernel_size: int, stride: int, padding: int, output_padding: int, dilation: int,
+    *, call: object = None,
+) -> int:
+    """ConvTranspose1d's rule: the output must have at least one sample; returns its length.
+
+    >>> check_transposed_length(1, 1, 1, 1, 0, 1)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: padding=1: Given input size per channel: (1). Calculated output size per channel: (-1). Output size is too small (hint: padding <= 0 gives an output of at least one sample)
+    """
+    out = conv_transpose1d_length_of(length, kernel_size, stride, padding, output_padding, dilation)
+    if out >= 1:
+        return out
+    full = conv_transpose1d_length_of(length, kernel_size, stride, 0, output_padding, dilation)
+    raise ConvtraceError(
+        "padding",
+        padding,
+        f"Given input size per channel: ({length}). Calculated output size per channel: ({out}). "
+        "Output size is too small",
+        call=call,
+        hint=f"padding <= {(full - 1) // 2} gives an output of at least one sample",
+    )
+
+
+def output_padding_for_size(
+    output_size: Any,
+    input_ndim: int,
+    length: int,
+    kernel_size: int,
+    stride: int,
+    padding: int,
+    dilation: int,
+    *,
+    call: object = None,
+    allow_int: bool = False,
+) -> tuple[int, int]:
+    """ConvTranspose1d's ``output_size`` → ``(output_size, output_padding)``, as PyTorch's
+    ``_output_padding``: a sequence of 1 (or ``input_ndim``) ints within the valid range.
+
+    >>> output_padding_for_size([12], 3, 5, 3, 2, 0, 1)
+    (12, 1)
+    """
+    size = _size_list(output_size, call, allow_int)
+    non_spatial = input_ndim - 1
+    if len(size) == non_spatial + 1:
+        size = size[non_spatial:]
+    if len(size) != 1:
+        raise ConvtraceError(
+            "output_size",
+            output_size,
+            f"ConvTranspose1D: for {input_ndim}D input, output_size must have 1 or {non_spatial + 1} "
+            f"elements (got {len(size)})",
+            call=call,
+        )
+    lo = conv_transpose1d_length_of(length, kernel_size, stride, padding, 0, dilation)
+    hi = lo + stride - 1
+    if not lo <= size[0] <= hi:
+        raise ConvtraceError(
+            "output_size",
+            output_size,
+            f"requested an output size of {size}, but valid sizes range from [{lo}] to [{hi}] "
+            f"(for an input of [{length}])",
+            call=call,
+            hint=f"output_size between {lo} and {hi}",
+        )
+    return size[0], size[0] - lo
+
+
+def _size_list(output_size: Any, call: object, allow_int: bool) -> list[int]:
+    if allow_int and is_int(output_size):
+        return [int(output_size)]
+    if isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__iter__"):
+        raise ConvtraceTypeError("output_size", output_size, "output_size must be a sequence of ints", call=call)
+    size = list(output_size)
+    if not all(is_int(v) for v in size):  # PyTorch takes no floats here
+        raise ConvtraceTypeError("output_size", output_size, "output_size must be a sequence of ints", call=call)
+    return [int(v) for v in size]
+
+
+# --------------------------------------------------------------------------- public, validated
 
 
 def _pos(name: str, value: Any, call: str, *, minimum: int = 1) -> int:
     v = parse_int_param(name, value, call)
     if v < minimum:
-        rule = f"{name} must be >= {minimum}"
-        raise ConvtraceError(name, v, rule, call=call)
+        raise ConvtraceError(name, v, f"{name} must be >= {minimum}", call=call)
     return v
 
 
@@ -54,14 +248,14 @@ def padding_pair(padding: Any, kernel_size: int, dilation: int = 1, stride: int 
     if p == "same":
         if stride != 1:
             raise ConvtraceError(
-                "padding", p, "padding='same' is not supported for strided convolutions", call=call
+                "padding", p, "padding='same' is not supported for strided convolutions", call=call,
+                hint="use stride=1, or an explicit int padding",
             )
         return same_padding(kernel_size, dilation)
     if p == "valid":
         return (0, 0)
     assert isinstance(p, int)
-    if p < 0:
-        raise ConvtraceError("padding", p, "negative padding is not supported", call=call)
+    check_positive(call, ("padding", p))
     return (p, p)
 
 
@@ -85,18 +279,8 @@ def conv1d_output_length(
     s = _pos("stride", stride, call)
     d = _pos("dilation", dilation, call)
     pl, pr = padding_pair(padding, k, d, s)
-    padded = n + pl + pr
-    dk = d * (k - 1) + 1
-    if padded < dk:
-        raise ConvtraceError(
-            "length",
-            n,
-            f"Calculated padded input size per channel: ({padded}). Kernel size: ({dk}). "
-            "Kernel size can't be greater than actual input size",
-            call=call,
-            hint=f"the smallest valid input length here is {dk - pl - pr}",
-        )
-    return (padded - dk) // s + 1
+    check_kernel_fits(n, pl, pr, k, d, 0, value=n, call=call, length_name="length")
+    return conv1d_length_of(n, pl, pr, k, s, d)
 
 
 def conv_transpose1d_output_length(
@@ -124,24 +308,8 @@ def conv_transpose1d_output_length(
     d = _pos("dilation", dilation, call)
     p = _pos("padding", padding, call, minimum=0)
     op = _pos("output_padding", output_padding, call, minimum=0)
-    if not (op < s or op < d):
-        raise ConvtraceError(
-            "output_padding",
-            op,
-            "output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={op} stride={s} dilation={d}",
-            call=call,
-        )
-    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-    if out < 1:
-        raise ConvtraceError(
-            "padding",
-            p,
-            f"Given input size per channel: ({n}). Calculated output size per channel: ({out}). "
-            "Output size is too small",
-            call=call,
-        )
-    return out
+    check_output_padding(op, s, d, call)
+    return check_transposed_length(n, k, s, p, op, d, call=call)
 
 
 def conv_transpose1d_output_size_range(
@@ -205,4 +373,100 @@ def receptive_field(kernel_size: int, dilation: int = 1) -> int:
     call = f"receptive_field(kernel_size={kernel_size!r}, dilation={dilation!r})"
     k = _pos("kernel_size", kernel_size, call)
     d = _pos("dilation", dilation, call)
-    return d * (k - 1) + 1
+    return dilated_kernel(k, d)
+
+
+# --------------------------------------------------------------------------- transposed taps
+
+
+def _transposed_landing(length: int, kernel_size: int, stride: int, padding: int, dilation: int) -> np.ndarray:
+    """Output position of every (input sample, kernel tap): ``i*stride - padding + k*dilation``."""
+    return np.arange(length)[:, None] * stride - padding + np.arange(kernel_size)[None, :] * dilation
+
+
+def transposed_unreached(
+    length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_length: int
+) -> tuple[int, ...]:
+    """ConvTranspose1d: input samples every tap of which lands in the cropped edges.
+
+    >>> transposed_unreached(3, 1, 1, 1, 1, 1)
+    (0, 2)
+    """
+    j = _transposed_landing(length, kernel_size, stride, padding, dilation)
+    hit = ((j >= 0) & (j < out_length)).any(axis=1)
+    return tuple(int(v) for v in np.flatnonzero(~hit))
+
+
+def overlap_counts(
+    length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_length: int
+) -> tuple[int, ...]:
+    """ConvTranspose1d: how many kernel taps land on each output position (one channel pair).
+
+    >>> overlap_counts(4, 3, 2, 1, 1, 7)
+    (1, 2, 1, 2, 1, 2, 1)
+    """
+    j = _transposed_landing(length, kernel_size, stride, padding, dilation).ravel()
+    j = j[(j >= 0) & (j < out_length)]
+    return tuple(int(c) for c in np.bincount(j, minlength=out_length))
+
+
+def pool1d_output_length(
+    length: int,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    kind: str = "max",
+) -> int:
+    """Output length of MaxPool1d (``kind='max'``) or AvgPool1d (``kind='avg'``, no dilation).
+
+    PyTorch's ``pooling_output_shape``: ``floor_or_ceil((L + 2p - d*(k-1) - 1) / s) + 1``;
+    with ``ceil_mode`` the last window must start inside the input or the left padding.
+    ``stride`` defaults to ``kernel_size``; padding is at most ``kernel_size // 2``.
+
+    >>> pool1d_output_length(5, 2, ceil_mode=True)
+    3
+    >>> pool1d_output_length(4, 2, stride=2, padding=1, ceil_mode=True)
+    3
+    """
+    op = "max_pool1d" if kind == "max" else "avg_pool1d"
+    call = (
+        f"{op}(length={length!r}, kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}, "
+        f"dilation={dilation!r}, ceil_mode={ceil_mode!r})"
+    )
+    n = _pos("length", length, call)
+    k = parse_int_param("kernel_size", kernel_size, call)
+    s = k if stride is None else parse_int_param("stride", stride, call)
+    p = parse_int_param("padding", padding, call)
+    d = parse_int_param("dilation", dilation, call)
+    pre = f"{op}() " if kind == "max" else ""
+    if k <= 0:
+        raise ConvtraceError("kernel_size", k, f"{pre}kernel_size must be greater than zero, but got {k}", call=call)
+    if s <= 0:
+        rule = f"{pre}stride must be greater than zero, but got {s}" if kind == "max" else "stride should not be zero"
+        raise ConvtraceError("stride", s, rule, call=call)
+    if d <= 0:
+        raise ConvtraceError("dilation", d, f"{pre}dilation must be greater than zero, but got {d}", call=call)
+    if kind != "max" and d != 1:
+        raise ConvtraceError("dilation", d, "AvgPool1d has no dilation", call=call)
+    if p < 0:
+        raise ConvtraceError("padding", p, f"{pre}padding must be non-negative, but got {p}", call=call)
+    if p > k // 2:
+        rule = (
+            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
+            if kind == "max"
+            else f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation=1"
+        )
+        raise ConvtraceError("padding", p, rule, call=call)
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    if out < 1:
+        rule = (
+            f"max_pool1d() Invalid computed output size: {out}"
+            if kind == "max"
+            else f"Given input size: ({n}). Calculated output size: ({out}). Output size is too small"
+        )
+        raise ConvtraceError("length", n, rule, call=call)
+    return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from html.parser import HTMLParser
 
 import pytest
 
 from convtrace.render.html import render_html
-from convtrace.trace.build import explain, explain_transposed
+from convtrace.explainer import explain, explain_transposed
 from convtrace.trace.model import TorchCheck
 
 _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "wbr"}
@@ -54,8 +55,8 @@ def test_html_parses(lang):
 
 def test_html_escapes():
     trace = explain([1, 2, 3], [1, 1], verify=False)
-    trace.check = TorchCheck(available=True, call="<script>alert('x')</script>", output=None,
-                             max_abs_diff=0.0, agree=True)
+    trace = dataclasses.replace(trace, check=TorchCheck(available=True, call="<script>alert('x')</script>", output=None,
+                             max_abs_diff=0.0, agree=True))
     page = render_html(trace)
     assert "<script>" not in page and "&lt;script&gt;" in page
     _parse(page)
@@ -65,7 +66,7 @@ def test_html_marks_padding_and_check():
     trace = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
     page = render_html(trace)
     assert page.count('class="pad"') >= 4  # two padding cells in two rows, plus padded terms
-    trace.check = TorchCheck(available=False, call="torch.nn.Conv1d(...)")
+    trace = dataclasses.replace(trace, check=TorchCheck(available=False, call="torch.nn.Conv1d(...)"))
     assert "pip install" in render_html(trace)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from fractions import Fraction
 
@@ -11,7 +13,7 @@ from convtrace.demo import demo_sections
 from convtrace.render.i18n import CATALOG, LANGUAGES, translator
 from convtrace.render.numfmt import fmt
 from convtrace.render.text import render_text
-from convtrace.trace.build import explain
+from convtrace.explainer import explain
 from convtrace.trace.model import TorchCheck
 
 
@@ -56,7 +58,7 @@ def test_numbers_exact_and_clean():
 def test_without_torch_one_line_says_how():
     trace = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
     plain = render_text(trace)
-    trace.check = TorchCheck(available=False, call="torch.nn.Conv1d(in_channels=1, ...)")
+    trace = dataclasses.replace(trace, check=TorchCheck(available=False, call="torch.nn.Conv1d(in_channels=1, ...)"))
     text = render_text(trace)
     assert text.startswith(plain.rsplit("PyTorch check:", 1)[0])
     assert "pip install 'convtrace[torch]'" in text

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import Trace
+    from ..explainer import Trace
 
 from . import EXIT_INVALID, Parser
 
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             sections = demo_sections(verify=not args.no_verify)
         else:
             config = _config(args)
-            from ..trace.build import explain
+            from ..explainer import explain
 
             sections = [("", {}, explain(**config))]
     except ConvtraceError as err:
@@ -158,7 +158,7 @@ def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
     """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
     valid settings (from :mod:`convtrace.trace.advice`)."""
     from ..render.i18n import translator
-    from ..trace.advice import advise
+    from ..render.advice import advise
 
     t = translator(lang)
     param = getattr(err, "param", None)
@@ -205,7 +205,7 @@ def _weight(text: str) -> Any:
     """``--weight``: one kernel (k) for every channel pair; rows ``a;b`` become the first
     weight axis (output channels of Conv1d, input channels of ConvTranspose1d); a JSON array
     of three levels is the full weight."""
-    from ..trace.data import parse_values
+    from .values import parse_values
 
     w = parse_values(text, "weight")
     return w.reshape((w.shape[0], 1, w.shape[1])) if w.ndim == 2 else w
@@ -213,7 +213,8 @@ def _weight(text: str) -> Any:
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`convtrace.explain` that the command line asks for."""
-    from ..trace.data import generate, parse_shape, parse_values
+    from ..trace.data import generate
+    from .values import parse_shape, parse_values
 
     x: Any = None
     if args.input is not None:

@@ -11,13 +11,17 @@ copies, or ``-1`` for a constant (zero) sample. Negative pads crop, as in PyTorc
 [2, 3, 0, 1, 2, 3, 0, 1]
 >>> pad_source(4, 1, 1, "constant").tolist()
 [-1, 0, 1, 2, 3, -1]
+>>> pad_source_at([0, 5, 7], 4, 2, "reflect").tolist()
+[2, 3, 1]
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["pad_source", "apply_pad"]
+__all__ = ["pad_source", "pad_source_at", "apply_pad"]
 
 
 def pad_source(length: int, left: int, right: int, mode: str) -> np.ndarray:
@@ -34,14 +38,22 @@ def pad_source(length: int, left: int, right: int, mode: str) -> np.ndarray:
             return centre
         parts = [centre[c - pl :] if pl else centre[:0], centre, centre[:pr]]
         return np.concatenate(parts)
-    t = np.arange(out_len) - left
-    if mode == "constant":
+    return pad_source_at(np.arange(out_len), length, left, mode)
+
+
+def pad_source_at(positions: Any, length: int, pad_left: int, mode: str) -> np.ndarray:
+    """Source index of the given padded positions (non-negative pads; circular wraps any
+    distance); ``mode`` is ``pad``'s or ``padding_mode``'s name ('zeros' = 'constant')."""
+    t = np.asarray(positions, dtype=np.int64) - pad_left
+    if mode in ("constant", "zeros"):
         return np.where((t >= 0) & (t < length), t, -1)
     if mode == "reflect":
         t = np.abs(t)
         return np.where(t >= length, 2 * (length - 1) - t, t)
     if mode == "replicate":
         return np.clip(t, 0, length - 1)
+    if mode == "circular":
+        return np.mod(t, length)
     raise AssertionError(mode)  # the spec was validated
 
 

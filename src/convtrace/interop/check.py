@@ -1,25 +1,20 @@
 """The PyTorch check: run the same configuration and data through PyTorch and compare.
 
 Besides :mod:`convtrace.interop.torch` this is the only module that imports torch, and it
-does so lazily: building the call text (:func:`module_call`) never needs torch.
-
->>> module_call(False, in_channels=1, out_channels=1, kernel_size=3, stride=2, padding=1,
-...             bias=False)
-'torch.nn.Conv1d(in_channels=1, out_channels=1, kernel_size=3, stride=2, padding=1, bias=False)'
->>> module_call(True, in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=0,
-...             output_padding=1, groups=2, bias=True)
-'torch.nn.ConvTranspose1d(in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=0, output_padding=1, groups=2)'
+does so lazily. The call text and the tolerances it uses are torch-free, in
+:mod:`convtrace.oracle`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from typing import Any
 
 import numpy as np
 
-from ..trace.model import TorchCheck
+from ..oracle import MISSING_NOTE, compare, module_call, tolerance, torch_available
+from ..trace.elements import element_slice
+from ..trace.model import Step, TorchCheck, Trace
 
 __all__ = [
     "torch_available",
@@ -27,70 +22,11 @@ __all__ = [
     "check_full",
     "check_conv1d_element",
     "check_transposed_element",
+    "check_trace",
     "MISSING_NOTE",
     "tolerance",
 ]
 
-MISSING_NOTE = "install torch to check against PyTorch: pip install 'convtrace[torch]'"
-
-
-def torch_available() -> bool:
-    """Whether ``import torch`` would succeed (without importing it)."""
-    try:
-        return importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):  # pragma: no cover
-        return False
-
-
-def tolerance(dtype: np.dtype) -> float:
-    """Relative tolerance (to Σ|x·w| + |b|) for comparing results computed in ``dtype``.
-
-    >>> tolerance(np.dtype(np.float32)) > tolerance(np.dtype(np.float64))
-    True
-    """
-    kind = np.dtype(dtype)
-    if kind in (np.float16,):
-        return 2e-3
-    if kind in (np.float32, np.complex64):
-        return 2e-6
-    return 1e-12
-
-
-def module_call(
-    transposed: bool,
-    *,
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int,
-    stride: int = 1,
-    padding: int | str = 0,
-    dilation: int = 1,
-    groups: int = 1,
-    bias: bool = True,
-    padding_mode: str = "zeros",
-    output_padding: int = 0,
-) -> str:
-    """The ``torch.nn.Conv1d(...)`` / ``ConvTranspose1d(...)`` constructor, as the post writes it:
-    stride and padding always, other arguments where they differ from PyTorch's defaults."""
-    name = "ConvTranspose1d" if transposed else "Conv1d"
-    args = [
-        f"in_channels={in_channels}",
-        f"out_channels={out_channels}",
-        f"kernel_size={kernel_size}",
-        f"stride={stride}",
-        f"padding={padding!r}",
-    ]
-    if transposed and output_padding:
-        args.append(f"output_padding={output_padding}")
-    if dilation != 1:
-        args.append(f"dilation={dilation}")
-    if groups != 1:
-        args.append(f"groups={groups}")
-    if not bias:
-        args.append("bias=False")
-    if padding_mode != "zeros":
-        args.append(f"padding_mode={padding_mode!r}")
-    return f"torch.nn.{name}({', '.join(args)})"
 
 
 def _torch() -> Any:
@@ -114,7 +50,7 @@ def _element_verdict(
     torch: Any, call: str, engine_value: Any, y: np.ndarray, bound: np.ndarray, dtype: np.dtype
 ) -> TorchCheck:
     """PyTorch's value of one element against the engine's, within the error bound."""
-    mad, ok = _compare(np.array([engine_value]), y, bound, dtype)
+    mad, ok = compare(np.array([engine_value]), y, bound, dtype)
     return TorchCheck(
         available=True,
         call=call,
@@ -124,29 +60,6 @@ def _element_verdict(
         note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
         extra={"scope": "element"},
     )
-
-
-def _compare(
-    ours: np.ndarray, theirs: np.ndarray, bound: np.ndarray, dtype: np.dtype
-) -> tuple[float, bool]:
-    """Max abs difference and agreement within ``tolerance(dtype) * bound`` elementwise."""
-    ours = np.asarray(ours)
-    theirs = np.asarray(theirs)
-    if ours.shape != theirs.shape:
-        return float("inf"), False
-    if ours.size == 0:
-        return 0.0, True
-    diff = np.abs(ours.astype(theirs.dtype) - theirs)
-    both_nan = np.isnan(np.abs(ours)) & np.isnan(np.abs(theirs))
-    diff = np.where(both_nan, 0.0, diff)
-    tol = tolerance(dtype) * (bound + 1.0) + 1e-300
-    same_inf = np.isinf(np.abs(ours)) & (ours == theirs)
-    ok = bool(np.all((diff <= tol) | both_nan | same_inf))
-    finite = diff[np.isfinite(diff)]
-    mad = float(finite.max()) if finite.size else (float("inf") if diff.size else 0.0)
-    if diff.size and not np.all(np.isfinite(diff) | both_nan | same_inf):
-        mad = float("inf")
-    return mad, ok
 
 
 def _module(torch: Any, transposed: bool, cfg: dict[str, Any], w: np.ndarray, b: np.ndarray | None) -> Any:
@@ -221,7 +134,7 @@ def check_full(
             bound = m_abs(xa)
     y = yt.detach().resolve_conj().numpy()
     bnd = bound.detach().numpy()
-    mad, ok = _compare(engine_output, y, bnd, np.result_type(x, w))
+    mad, ok = compare(engine_output, y, bnd, np.result_type(x, w))
     return TorchCheck(
         available=True,
         call=call,
@@ -345,3 +258,52 @@ def check_transposed_element(
     y = yt.detach().resolve_conj().numpy()[0, 0, local_index : local_index + 1]
     bnd = bound.numpy()[0, 0, local_index : local_index + 1]
     return _element_verdict(torch, call, engine_value, y, bnd, dtype)
+
+
+# --------------------------------------------------------------------------- a whole trace
+
+
+def check_trace(trace: Trace) -> TorchCheck:
+    """PyTorch's verdict on ``trace``: the whole output when the trace holds it (and no
+    ``at`` was asked), else the first explained element on its minimal input slice."""
+    spec = trace.spec
+    if trace.output is not None and trace.at is None:
+        return check_full(
+            trace.input, trace.weight, trace.bias, transposed=spec.transposed, in_channels=spec.in_channels,
+            out_channels=spec.out_channels, kernel_size=spec.kernel_size, stride=spec.stride,
+            padding=spec.padding, dilation=spec.dilation, groups=spec.groups,
+            padding_mode=spec.padding_mode.value, output_padding=spec.output_padding,
+            output_size=None if spec.output_size is None else spec.out_length, engine_output=trace.output,
+        )
+    return _check_element(trace, trace.steps[0])
+
+
+def _check_element(trace: Trace, step: Step) -> TorchCheck:
+    spec = trace.spec
+    x3 = trace.input if trace.input.ndim == 3 else trace.input[None]
+    dtype = np.result_type(x3, trace.weight)
+    n, o, t = step.batch, step.out_channel, step.out_index
+    c0, c1 = step.in_channels[0], step.in_channels[-1] + 1
+    bias = None if trace.bias is None else trace.bias[o : o + 1]
+    where = element_slice(spec, step)
+    if where is None:
+        return TorchCheck(
+            available=torch_available(), call="(no kernel tap lands on this element: y = bias)", output=None,
+            max_abs_diff=0.0, agree=True, note="nothing to check against PyTorch: the element is the bias alone",
+        )
+    input_slice = np.array(x3[n, c0:c1, where.lo : where.hi])
+    if spec.transposed:
+        local = o % spec.out_per_group
+        return check_transposed_element(
+            input_slice, (where.lo, where.hi), trace.weight[c0:c1, local : local + 1], bias, stride=spec.stride,
+            dilation=spec.dilation, local_index=where.local_index, out_local=local, element=(n, o, t),
+            channels=(c0, c1), engine_value=step.engine_value, dtype=dtype,
+        )
+    window = np.array([term.x for term in step.terms], dtype=dtype).reshape(c1 - c0, -1)
+    if where.mode is None:
+        input_slice = window
+    return check_conv1d_element(
+        window, input_slice, (where.lo, where.hi) if where.mode else (0, 0), where.pad, where.mode,
+        trace.weight[o : o + 1], bias, dilation=spec.dilation, element=(n, o, t), channels=(c0, c1),
+        engine_value=step.engine_value, dtype=dtype,
+    )

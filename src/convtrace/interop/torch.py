@@ -85,9 +85,16 @@ def to_torch_module(m: Any) -> Any:
     return t
 
 
-def from_torch_module(t: Any) -> Any:
-    """A convtrace module with the configuration and (copied) weights of a torch one."""
+def from_torch_module(t: Any, expected: type | None = None) -> Any:
+    """A convtrace module with the configuration and (copied) weights of a torch one;
+    ``expected`` (:class:`convtrace.nn.Conv1d` or ``ConvTranspose1d``) rejects the other kind."""
     torch = require_torch()
+    if expected is not None:
+        torch_cls = getattr(torch.nn, expected.__name__)
+        if not isinstance(t, torch_cls):
+            raise ConvtraceTypeError(
+                "module", t, f"expected a torch.nn.{expected.__name__}, got {type(t).__name__}"
+            )
     from ..nn import Conv1d, ConvTranspose1d
 
     if isinstance(t, torch.nn.ConvTranspose1d):

@@ -6,7 +6,7 @@ product, then the sum, the bias and the output), ConvTranspose1d's views and PyT
 verdict. Every text is escaped.
 
 >>> from convtrace.trace.build import explain
->>> page = render_html(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False))
+>>> page = render_html(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> page.startswith('<div class="convtrace">'), 'class="pad"' in page
 (True, True)
 """
@@ -44,7 +44,7 @@ def render_html(trace: Trace, lang: str = "en") -> str:
     """The explanation of ``trace`` as one HTML fragment (escaped, no external resources).
 
     >>> from convtrace.trace.build import explain
-    >>> "第 1 步" in render_html(explain([1, 2], [1], verify=False), lang="zh")
+    >>> "第 1 步" in render_html(explain([1, 2], [1]), lang="zh")
     True
     """
     return _HtmlRenderer(trace, translator(lang)).render()

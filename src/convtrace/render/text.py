@@ -7,7 +7,7 @@ ConvTranspose1d adds its four equivalent views and the overlap count. Every sent
 from :mod:`convtrace.render.i18n` (``lang='en'`` or ``'zh'``).
 
 >>> from convtrace.trace.build import explain
->>> print(render_text(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)).splitlines()[0])
+>>> print(render_text(explain([1, 1, 1, 1], [1, 1, 1], padding=1)).splitlines()[0])
 Conv1d, step by step
 """
 
@@ -22,6 +22,7 @@ import numpy as np
 from ..trace.model import PadCell, Source, Step, Term, Trace, TransposedViews
 from .i18n import CATALOG, Translator, translator
 from .names import Names
+from .notes import note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
 
 __all__ = ["render_text"]
@@ -54,7 +55,7 @@ def render_text(trace: Trace, lang: str = "en", symbolic: bool = False) -> str:
     (a large output), a summary says so and points to ``--at``.
 
     >>> from convtrace.trace.build import explain
-    >>> text = render_text(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False), symbolic=True)
+    >>> text = render_text(explain([1, 1, 1, 1], [1, 1, 1], padding=1), symbolic=True)
     >>> [line.strip() for line in text.splitlines() if line.strip().startswith("y1 =")]
     ['y1 = 0·w1 + x1·w2 + x2·w3']
     """
@@ -453,14 +454,12 @@ class _TextRenderer:
 
     def notes(self) -> None:
         """The builder's notes that the sections above do not already show."""
-        for data, text in zip(self.tr.note_data, self.tr.notes):
-            code = data.get("code", "")
-            if code in _SHOWN_NOTES:
+        for note in self.tr.notes:
+            if note.code in _SHOWN_NOTES:
                 continue
-            key = f"note_{code}"
-            values = {k: v for k, v in data.items() if k != "code"}
+            key = f"note_{note.code}"
             self.blank()
-            self.line(self.t(key, **values) if key in CATALOG else text)
+            self.line(self.t(key, **note.values) if key in CATALOG else note_text(self.tr, note, "en"))  # zh: issue 7
 
     # -- ConvTranspose1d's views ------------------------------------------------------
 

@@ -1,14 +1,16 @@
-"""Explanations of 1-D convolutions: :func:`explain` builds a :class:`Trace` (the data model
-in :mod:`.model`), which renderers turn into text, JSON or HTML.
+"""Explanations of 1-D convolutions as data: :func:`explain` builds a :class:`Trace` (the
+data model in :mod:`.model`) that renderers turn into text, JSON, HTML or pictures. This
+package neither imports torch nor renders; :func:`convtrace.explain` adds PyTorch's check
+and the ways to show a trace.
 
 >>> from convtrace.trace import explain
->>> [str(s.value) for s in explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)]
+>>> [str(s.value) for s in explain([1, 1, 1, 1], [1, 1, 1], padding=1)]
 ['2', '3', '3', '2']
 """
 
 from __future__ import annotations
 
-from .build import explain, explain_transposed
-from .model import SCHEMA_VERSION, Source, Step, Term, Trace
+from .build import explain
+from .model import SCHEMA_VERSION, Note, Source, Step, Term, Trace
 
-__all__ = ["explain", "explain_transposed", "Trace", "Step", "Term", "Source", "SCHEMA_VERSION"]
+__all__ = ["explain", "Trace", "Step", "Term", "Source", "Note", "SCHEMA_VERSION"]

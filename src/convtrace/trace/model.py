@@ -42,6 +42,7 @@ __all__ = [
     "GradientView",
     "TransposedViews",
     "TorchCheck",
+    "Note",
     "Trace",
     "SCHEMA_VERSION",
 ]
@@ -232,16 +233,35 @@ class TorchCheck:
     extra: dict[str, Any] = field(default_factory=dict)  # "code": runnable snippet; "scope": full|element
 
 
+# ----------------------------------------------------------------- notes
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on the explained convolution: a code with its numbers (no prose; the
+    renderers word it, in English or Chinese). Codes: ``summary``, ``output_not_computed``,
+    ``same_split``, ``dropped_tail``, ``unreached``, ``views_skipped``, ``uneven_overlap``,
+    ``placements_skipped`` (see docs/trace-schema.md)."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"code": ..., **values}``, as the JSON document's ``note_data`` holds it."""
+        return {"code": self.code, **self.values}
+
+
 # ----------------------------------------------------------------- the trace
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trace:
     """One explained convolution: parameters, data, every step, views and the check.
 
     Iterating yields the :class:`Step` records. ``steps`` may hold only the selected
     elements (``at``) when the output is large: ``complete`` says whether every output
-    element has a step.
+    element has a step. Frozen: a new check or views make a new trace
+    (:func:`dataclasses.replace`).
     """
 
     spec: ConvSpec
@@ -253,7 +273,7 @@ class Trace:
     length: LengthFormula
     pad_cells: tuple[PadCell, ...]  # the padded row's sources (conv); () for transposed
     same_split: tuple[int, int] | None  # (left, right) for padding='same'
-    unreached: tuple[int, ...]  # input samples no window reads (conv)
+    unreached: tuple[int, ...]  # input samples no window reads
     dropped_tail: int
     steps: tuple[Step, ...]
     complete: bool
@@ -262,12 +282,13 @@ class Trace:
     views: TransposedViews | None = None
     check: TorchCheck | None = None
     output_size: int | None = None  # ConvTranspose1d's requested output_size, if any
-    notes: tuple[str, ...] = field(default_factory=tuple)  # warnings (dropped tail, ...)
-    extra: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
     pad_row_complete: bool = True  # pad_cells covers the whole padded row (else: the cells read)
     exact_output: np.ndarray | None = None  # exact outputs (object array of Fractions) if exact
-    note_data: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # notes as {"code": ..}
     exact_data: dict[str, np.ndarray] = field(default_factory=dict)  # "input"/"weight"/"bias" as Fractions
+    call: str = ""  # the user's call, as text
+    module_call: str = ""  # the equivalent torch.nn constructor
+    input_source: str = ""  # e.g. "memory-mapped"
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
@@ -288,6 +309,11 @@ class Trace:
     def transposed(self) -> bool:
         return self.spec.transposed
 
+    @property
+    def note_data(self) -> tuple[dict[str, Any], ...]:
+        """The notes as ``{"code": ..., **numbers}`` dicts."""
+        return tuple(n.as_dict() for n in self.notes)
+
     def step_at(self, n: int, c: int, t: int) -> Step:
         """The step of output element ``y[n, c, t]`` (n = 0 for unbatched input).
 
@@ -301,50 +327,3 @@ class Trace:
             if (s.batch, s.out_channel, s.out_index) == (n, c, t):
                 return s
         raise KeyError((n, c, t))
-
-    # -- checks and exports -----------------------------------------------------------
-
-    def verify(self, torch: bool | None = None) -> bool:
-        """Re-derive every explained output element from its own terms and assert that it
-        equals the engine's output (exactly for Fractions vs a float64 engine to 1e-12
-        relative) and, where available, PyTorch's; also that each transposed view equals the
-        engine. ``torch``: None uses the check made at build time (or runs one if torch is
-        importable and none was made), False skips PyTorch, True requires it.
-
-        Returns True, or raises ``AssertionError`` naming the first disagreement.
-
-        >>> from convtrace import explain
-        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).verify(torch=False)
-        True
-        """
-        from .verify import verify_trace
-
-        return verify_trace(self, torch)
-
-    def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
-        """The trace as a JSON document (a dict; ``as_text=True`` gives the text), versioned
-        by :data:`SCHEMA_VERSION` and documented in docs/trace-schema.md.
-
-        >>> from convtrace import explain
-        >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
-        >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
-        ('1.0', [[0.5, 1]], '1/2')
-        """
-        from .jsonio import trace_to_json
-
-        doc = trace_to_json(self)
-        if as_text:
-            import json
-
-            return json.dumps(doc, indent=indent, ensure_ascii=False)
-        return doc
-
-    def __str__(self) -> str:
-        from ..render.text import render_text
-
-        return render_text(self, lang="en")
-
-    def _repr_html_(self) -> str:
-        from ..render.html import render_html
-
-        return render_html(self)

@@ -12,8 +12,8 @@ engine's output.
 4. **gradient**: ConvTranspose1d(x) is the gradient of that Conv1d with respect to its input,
    for an output gradient ``x`` (``convtrace.grad.conv1d_input``).
 
->>> from convtrace.trace.build import explain_transposed
->>> v = explain_transposed([1, 2, 3], [1, 1, 1], stride=2, verify=False).views
+>>> from convtrace.trace.build import explain
+>>> v = explain([1, 2, 3], [1, 1, 1], stride=2, transposed=True).views
 >>> v.scatter.output.tolist() == v.zero_insertion.output.tolist() == v.gradient.output.tolist()
 True
 >>> v.zero_insertion.upsampled.tolist()
@@ -29,12 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import functional as F
-from .. import grad
+from .. import grad, shapes
 from ..engine.padding import apply_pad
+from ..oracle import close
+from ..shapes import overlap_counts
 from .exact import to_float
 from .model import (
     GradientView,
     MatrixView,
+    Note,
     Placement,
     ScatterTap,
     ScatterView,
@@ -63,32 +66,6 @@ MATRIX_LIMIT = 250_000
 PLACEMENT_LIMIT = 4096
 
 
-def _close(a: np.ndarray, b: np.ndarray | None, dtype: np.dtype, bound: np.ndarray | None = None) -> bool:
-    from ..interop.check import tolerance
-
-    if b is None or a.shape != b.shape:
-        return False
-    scale = np.abs(b) if bound is None else bound
-    tol = tolerance(dtype) * (scale + 1.0) * 4
-    diff = np.abs(a.astype(np.result_type(a, b)) - b)
-    nan = np.isnan(np.abs(a)) & np.isnan(np.abs(b))
-    return bool(np.all((diff <= tol) | nan | ((a == b) & np.isinf(np.abs(b)))))
-
-
-def overlap_counts(length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_length: int) -> tuple[int, ...]:
-    """How many kernel taps land on each output position (for one input/output channel pair).
-
-    >>> overlap_counts(4, 3, 2, 1, 1, 7)
-    (1, 2, 1, 2, 1, 2, 1)
-    """
-    counts = np.zeros(out_length, dtype=np.int64)
-    for k in range(kernel_size):
-        j = np.arange(length) * stride - padding + k * dilation
-        j = j[(j >= 0) & (j < out_length)]
-        np.add.at(counts, j, 1)
-    return tuple(int(c) for c in counts)
-
-
 def _uneven(counts: tuple[int, ...], length: int, kernel_size: int, stride: int, padding: int, dilation: int) -> bool:
     """Do the counts differ among interior positions (those every kernel tap can reach)?"""
     lo = dilation * (kernel_size - 1) - padding
@@ -106,7 +83,7 @@ def scatter_view(trace: Trace) -> ScatterView:
     s, p, d, K = spec.stride, spec.padding_int, spec.dilation, spec.kernel_size
     og, cg = spec.out_per_group, spec.in_per_group
     out_len = spec.out_length
-    full_length = (spec.length - 1) * s + d * (K - 1) + 1
+    full_length = shapes.conv_transpose1d_length_of(spec.length, K, s, 0, 0, d)
     cdt = np.result_type(x3, w)
     work = np.complex128 if cdt.kind == "c" else np.float64
     # the full (uncropped) scatter, then the crop: y = full[p : p + out_len] (zeros beyond)
@@ -152,7 +129,7 @@ def scatter_view(trace: Trace) -> ScatterView:
         overlap=counts,
         uneven=_uneven(counts, spec.length, K, s, p, d),
         output=out,
-        equal=_close(out, trace.output, cdt, _bound(trace)),
+        equal=close(out, trace.output, cdt, _bound(trace)),
     )
 
 
@@ -216,7 +193,7 @@ def zero_insertion_view(trace: Trace) -> ZeroInsertionView:
         weight=wf,
         torch_call=call,
         output=out,
-        equal=_close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)),
+        equal=close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)),
     )
 
 
@@ -262,7 +239,7 @@ def matrix_view(trace: Trace) -> MatrixView:
     y = y.astype(np.result_type(x3, trace.weight))
     out = y if spec.batched else y[0]
     return MatrixView(matrix=C, rows=rows, cols=cols, output=out,
-                      equal=_close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)))
+                      equal=close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)))
 
 
 def gradient_view(trace: Trace) -> GradientView:
@@ -289,7 +266,7 @@ def gradient_view(trace: Trace) -> GradientView:
         + (" + bias" if trace.bias is not None else "")
     )
     return GradientView(call=call, output=out,
-                        equal=_close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)))
+                        equal=close(out, trace.output, np.result_type(x3, trace.weight), _bound(trace)))
 
 
 def _bound(trace: Trace) -> np.ndarray:
@@ -302,7 +279,7 @@ def _bound(trace: Trace) -> np.ndarray:
                               spec.dilation)
 
 
-def build_views(trace: Trace) -> tuple[TransposedViews, list[tuple[str, dict[str, Any], str]]]:
+def build_views(trace: Trace) -> tuple[TransposedViews, list[Note]]:
     """All four views of a ConvTranspose1d trace (which must hold the whole output), and notes."""
     sc = scatter_view(trace)
     views = TransposedViews(
@@ -311,15 +288,9 @@ def build_views(trace: Trace) -> tuple[TransposedViews, list[tuple[str, dict[str
         matrix=matrix_view(trace),
         gradient=gradient_view(trace),
     )
-    notes: list[tuple[str, dict[str, Any], str]] = []
+    notes: list[Note] = []
     if sc.uneven:
-        notes.append((
-            "uneven_overlap", {"overlap": list(sc.overlap)},
-            "the kernel taps overlap unevenly (" + ", ".join(str(c) for c in sorted(set(sc.overlap))) +
-            " per output position in the interior): the source of checkerboard artefacts "
-            "(kernel_size divisible by stride avoids it)",
-        ))
+        notes.append(Note("uneven_overlap", {"overlap": list(sc.overlap)}))
     if not sc.placements and trace.spec.length:
-        notes.append(("placements_skipped", {"limit": PLACEMENT_LIMIT},
-                      f"the scatter-add placements are not listed: more than {PLACEMENT_LIMIT} taps"))
+        notes.append(Note("placements_skipped", {"limit": PLACEMENT_LIMIT}))
     return views, notes

@@ -2,7 +2,7 @@
 engine's output and PyTorch's.
 
 >>> from convtrace.trace.build import explain
->>> verify_trace(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False), torch=False)
+>>> verify_trace(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 True
 """
 
@@ -16,9 +16,9 @@ import numpy as np
 from .exact import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Step, Trace
+    from .model import Step, TorchCheck, Trace
 
-__all__ = ["verify_trace", "rederive"]
+__all__ = ["verify_trace", "verify_check", "rederive"]
 
 
 def rederive(step: Step) -> Any:
@@ -105,8 +105,13 @@ def _against(step: Step, value: Any, engine: Any, dtype: np.dtype, what: str) ->
         )
 
 
-def verify_trace(trace: Trace, torch: bool | None = None) -> bool:
-    """See :meth:`convtrace.trace.model.Trace.verify`."""
+def verify_trace(trace: Trace) -> bool:
+    """Re-derive every explained element from its terms and hold it to the engine's value
+    (and the exact output), and each transposed view to the engine's output. Torch-free:
+    PyTorch's verdict is checked by :meth:`convtrace.Trace.verify`.
+
+    Returns True, or raises ``AssertionError`` naming the first disagreement.
+    """
     dtype = np.result_type(trace.input, trace.weight)
     y3 = None
     if trace.output is not None:
@@ -116,47 +121,31 @@ def verify_trace(trace: Trace, torch: bool | None = None) -> bool:
         _against(step, value, step.engine_value, dtype, "the engine")
         if y3 is not None:
             _against(step, value, y3[step.batch, step.out_channel, step.out_index], dtype, "the engine's output")
-    if trace.exact and trace.exact_output is not None and trace.output is not None:
-        eo = np.asarray(trace.exact_output, dtype=object)
-        for s in trace.steps:
-            e = (eo if eo.ndim == 3 else eo[None])[s.batch, s.out_channel, s.out_index]
-            if e != s.value:
-                raise AssertionError(f"exact_output differs from the step at {(s.batch, s.out_channel, s.out_index)}")
+    _verify_exact_output(trace)
     if trace.views is not None:
         v = trace.views
         for name, ok in (("scatter-add", v.scatter.equal), ("zero-insertion Conv1d", v.zero_insertion.equal),
                          ("matrix", v.matrix.equal), ("gradient", v.gradient.equal)):
             if ok is False:
                 raise AssertionError(f"the {name} view of ConvTranspose1d differs from the engine's output")
-    if torch is False:
-        return True
-    check = trace.check
-    if check is None or (torch is True and not check.available):
-        from ..interop.check import torch_available
+    return True
 
-        if torch is True or torch_available():
-            check = _run_check(trace)
-            trace.check = check
-    if torch is True and (check is None or not check.available):
+
+def _verify_exact_output(trace: Trace) -> None:
+    if not (trace.exact and trace.exact_output is not None and trace.output is not None):
+        return
+    exact = np.asarray(trace.exact_output, dtype=object)
+    exact3 = exact if exact.ndim == 3 else exact[None]
+    for s in trace.steps:
+        if exact3[s.batch, s.out_channel, s.out_index] != s.value:
+            raise AssertionError(f"exact_output differs from the step at {(s.batch, s.out_channel, s.out_index)}")
+
+
+def verify_check(check: TorchCheck | None, *, required: bool) -> None:
+    """PyTorch's verdict: raise ``AssertionError`` if it disagrees (or, ``required``, is missing)."""
+    if required and (check is None or not check.available):
         raise AssertionError("PyTorch is not installed: pip install 'convtrace[torch]'")
     if check is not None and check.available and check.agree is False:
         raise AssertionError(
             f"PyTorch disagrees: {check.call} gives a largest absolute difference of {check.max_abs_diff}"
         )
-    return True
-
-
-def _run_check(trace: Trace) -> Any:
-    """Rebuild the trace with the PyTorch check (same data and settings)."""
-    from .build import explain
-
-    spec = trace.spec
-    at = trace.at
-    t2 = explain(
-        trace.input, trace.weight, trace.bias, stride=spec.stride, padding=spec.padding,
-        dilation=spec.dilation, groups=spec.groups, padding_mode=trace.padding_mode.value,
-        output_padding=spec.output_padding if trace.output_size is None else 0,
-        output_size=trace.output_size, transposed=spec.transposed, at=at, verify=True,
-        exact=False, max_steps=0,
-    )
-    return t2.check

@@ -4,7 +4,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 ``"p/q"``, floats JSON numbers, complex numbers ``{"re": .., "im": ..}``.
 
 >>> from convtrace.trace.build import explain
->>> doc = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).to_json()
+>>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
 ('1.0', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .exact import to_json_number
-from .model import SCHEMA_VERSION
+from ..trace.exact import to_json_number
+from ..trace.model import SCHEMA_VERSION
+from .notes import note_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Step, Trace
+    from ..trace.model import Step, Trace
 
 __all__ = ["trace_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
 
@@ -210,7 +211,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
             "output_padding": spec.output_padding,
             "output_size": trace.output_size,
         },
-        "module_call": trace.extra.get("module_call"),
+        "module_call": trace.module_call or None,
         "batched": spec.batched,
         "input_shape": list(spec.input_shape),
         "weight_shape": list(spec.weight_shape),
@@ -243,7 +244,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
         "steps": [_step(s) for s in trace.steps],
         "views": _views(trace, integral),
         "check": _check(trace),
-        "notes": list(trace.notes),
+        "notes": note_texts(trace, "en"),
         "note_data": [_plain(n) for n in trace.note_data],
     }
 

@@ -1,0 +1,173 @@
+"""``convtrace.explain``: the explanation as the user meets it — the trace (data, from
+:mod:`convtrace.trace`), PyTorch's verdict (from :mod:`convtrace.interop`, only when torch is
+installed) and the ways to show it (text, JSON, HTML, from :mod:`convtrace.render`).
+
+This is the one module that joins the three: the trace itself never imports torch nor
+renders.
+
+>>> t = explain([1, 1, 1, 1], [1, 1, 1], stride=2, padding=1, verify=False)
+>>> t.output.tolist(), t.length.result, t.exact
+([[2.0, 3.0]], 2, True)
+>>> print(t.render(lang="zh").splitlines()[0])
+Conv1d 逐步计算
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from .trace import build
+from .trace import model as _model
+from .trace.verify import verify_check, verify_trace
+
+__all__ = ["Trace", "explain", "explain_transposed"]
+
+
+class Trace(_model.Trace):
+    """An explained convolution (the data of :class:`convtrace.trace.model.Trace`) that can
+    show itself: ``print(trace)``, :meth:`render`, :meth:`to_json`, Jupyter's HTML view, and
+    re-check itself with :meth:`verify`."""
+
+    @classmethod
+    def from_data(cls, data: _model.Trace) -> Trace:
+        """The same trace, with the methods of this class."""
+        if isinstance(data, cls):
+            return data
+        return cls(**{f.name: getattr(data, f.name) for f in dataclasses.fields(data)})
+
+    def render(self, lang: str = "en", *, symbolic: bool = False) -> str:
+        """The explanation as text, in English (``lang='en'``) or Chinese (``'zh'``);
+        ``symbolic`` writes names (x1, w1, b) instead of numbers."""
+        from .render.text import render_text
+
+        return render_text(self, lang, symbolic=symbolic)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def _repr_html_(self) -> str:
+        from .render.html import render_html
+
+        return render_html(self)
+
+    def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
+        """The trace as a JSON document (a dict; ``as_text=True`` gives the text), versioned
+        by :data:`~convtrace.trace.model.SCHEMA_VERSION` and documented in docs/trace-schema.md.
+
+        >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
+        >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
+        ('1.0', [[0.5, 1]], '1/2')
+        """
+        from .render.jsondoc import trace_to_json
+
+        doc = trace_to_json(self)
+        if as_text:
+            import json
+
+            return json.dumps(doc, indent=indent, ensure_ascii=False)
+        return doc
+
+    def with_check(self) -> Trace:
+        """The same trace with PyTorch's verdict (``check``; says so when torch is missing)."""
+        from .interop.check import check_trace
+
+        return dataclasses.replace(self, check=check_trace(self))
+
+    def verify(self, torch: bool | None = None) -> bool:
+        """Re-derive every explained output element from its own terms and assert that it
+        equals the engine's output (exactly for Fractions vs a float64 engine to 1e-12
+        relative) and, where available, PyTorch's; also that each transposed view equals the
+        engine. ``torch``: None uses the check made at build time (or runs one if torch is
+        importable and none was made), False skips PyTorch, True requires it.
+
+        Returns True, or raises ``AssertionError`` naming the first disagreement.
+
+        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).verify(torch=False)
+        True
+        """
+        verify_trace(self)
+        if torch is False:
+            return True
+        check = self.check
+        if check is None or (torch is True and not check.available):
+            from .oracle import torch_available
+
+            if torch is True or torch_available():
+                check = self.with_check().check
+        verify_check(check, required=torch is True)
+        return True
+
+
+def explain(
+    input: Any = None,
+    weight: Any = None,
+    bias: Any = None,
+    *,
+    in_channels: int | None = None,
+    out_channels: int | None = None,
+    kernel_size: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: Any = 1,
+    padding_mode: str = "zeros",
+    output_padding: Any = 0,
+    output_size: Any = None,
+    transposed: bool = False,
+    input_shape: Any = None,
+    dtype: Any = None,
+    at: Sequence[int] | None = None,
+    verify: bool = True,
+    exact: bool | None = None,
+    max_steps: int = build.DEFAULT_MAX_STEPS,
+) -> Trace:
+    """Explain a ``torch.nn.Conv1d`` (or, with ``transposed=True``, ``ConvTranspose1d``) step by step.
+
+    Data: ``input`` (N, C, L), (C, L) or a single channel (L); ``weight`` in PyTorch's layout
+    — Conv1d (out, in/groups, k), ConvTranspose1d (in, out/groups, k) — or one kernel (k,)
+    used for every channel pair; ``bias`` (out,), a scalar, ``True`` (ones) or None/False.
+    Each may be a NumPy array (a memory map is read only where needed), nested lists, or
+    numbers as strings (``"1/3"``, ``"0.5"``). Missing data get defaults: weights of ones (as
+    the teaching post), an input of ones of ``input_shape`` (default (1, in_channels, 4)).
+
+    Parameters mirror PyTorch: ``padding`` int | 'same' | 'valid'; ``padding_mode`` 'zeros' |
+    'reflect' | 'replicate' | 'circular' (then, as ``torch.nn.Conv1d``, the input is padded in
+    that mode and convolved with padding 0); ``output_padding`` and ``output_size`` (as
+    ``nn.ConvTranspose1d(...)(x, output_size=...)``) for the transposed op.
+
+    ``at=(n, c, t)`` explains one output element, computed on its own from the
+    ``in_channels/groups * kernel_size`` values it reads. Outputs larger than ``max_steps``
+    elements get a summary: steps for positions 0, 1, T-2 and T-1 of channel 0 of batch item 0.
+    ``exact``: None decides from the data (integers, fractions and decimal strings are exact),
+    True forces Fractions, False floats. ``verify`` runs the PyTorch check when torch is
+    installed. Invalid settings raise :class:`~convtrace.errors.ConvtraceError`.
+
+    >>> t = explain([1, 1, 1, 1], [1, 1, 1], stride=2, padding=1, verify=False)
+    >>> [c.source.value for c in t.pad_cells]
+    ['zero', 'input', 'input', 'input', 'input', 'zero']
+    >>> explain(["1/3", 1, 1], [3, 3], verify=False).steps[0].value
+    Fraction(4, 1)
+    """
+    trace = Trace.from_data(
+        build.explain(
+            input, weight, bias, in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
+            stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+            output_padding=output_padding, output_size=output_size, transposed=transposed,
+            input_shape=input_shape, dtype=dtype, at=at, exact=exact, max_steps=max_steps,
+        )
+    )
+    return trace.with_check() if verify else trace
+
+
+def explain_transposed(input: Any = None, weight: Any = None, bias: Any = None, **kwargs: Any) -> Trace:
+    """:func:`explain` with ``transposed=True``: a ``torch.nn.ConvTranspose1d`` step by step,
+    plus its four equivalent views (``trace.views``).
+
+    >>> t = explain_transposed([1, 1, 1, 1], [1, 1, 1], stride=2, padding=1, verify=False)
+    >>> t.output.tolist(), t.views.scatter.overlap
+    ([[1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0]], (1, 2, 1, 2, 1, 2, 1))
+    """
+    kwargs["transposed"] = True
+    return explain(input, weight, bias, **kwargs)

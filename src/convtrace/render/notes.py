@@ -1,0 +1,121 @@
+"""The words of a trace's notes: each :class:`~convtrace.trace.model.Note` is a code with
+numbers; this module says it in English or Chinese.
+
+>>> from convtrace.trace.build import explain
+>>> t = explain([1, 2, 3, 4, 5], [1, 1], stride=2)
+>>> [note_text(t, n) for n in t.notes]
+['the last input sample (index 4) lies beyond the last window: no output reads it (PyTorch drops it silently)']
+>>> [note_text(t, n, "zh") for n in t.notes]
+['最后 1 个输入样本（下标 4）在最后一个窗口之外：没有输出读取它（PyTorch 会悄悄丢弃）']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..trace.model import Note, Trace
+
+__all__ = ["note_text", "note_texts"]
+
+_Words = Callable[[Trace, dict[str, Any]], str]
+
+
+def _indices(values: list[int], count: int) -> str:
+    return ", ".join(str(i) for i in values[:8]) + (", ..." if count > 8 else "")
+
+
+def _summary(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    positions = ", ".join(str(k[2]) for k in v["shown"])
+    if zh:
+        return (f"输出共有 {v['elements']} 个元素：只展示第 0 个样本、第 0 个输出通道在位置 {positions} 的步骤；"
+                "用 at=(n, c, t) 解释其他任意元素")
+    return (f"the output has {v['elements']} elements: steps are shown for output channel 0 of batch "
+            f"item 0 at positions {positions}; pass at=(n, c, t) to explain any other element")
+
+
+def _not_computed(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    spec = trace.spec
+    elements = spec.batch * spec.out_channels * spec.out_length
+    if zh:
+        return f"没有计算整个输出（{elements} 个元素，{v['multiply_adds']} 次乘加）：每个被解释的元素单独计算"
+    return (f"the whole output ({elements} elements, {v['multiply_adds']} multiply-adds) was not computed: "
+            "each explained element was computed on its own")
+
+
+def _same_split(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    left, right = v["left"], v["right"]
+    if zh:
+        return f"padding='same' 需要补 {left + right} 个样本：左边 {left} 个，右边 {right} 个（多出的一个在右边，与 PyTorch 相同）"
+    return (f"padding='same' needs {left + right} padded samples: {left} on the left, {right} on the right "
+            "(the odd one on the right, as PyTorch)")
+
+
+def _dropped_tail(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    count, first, last = v["count"], v["indices"][0], v["indices"][-1]
+    if zh:
+        where = f"下标 {first}..{last}" if count > 1 else f"下标 {first}"
+        return f"最后 {count} 个输入样本（{where}）在最后一个窗口之外：没有输出读取它（PyTorch 会悄悄丢弃）"
+    if count > 1:
+        return (f"the last {count} input samples (index {first}..{last}) lie beyond the last window: "
+                "no output reads them (PyTorch drops them silently)")
+    return (f"the last input sample (index {first}) lies beyond the last window: no output reads it "
+            "(PyTorch drops it silently)")
+
+
+def _unreached(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    count = v["count"]
+    if zh:
+        return f"{count} 个输入样本（下标 {_indices(v['indices'], count)}）落在每个窗口的卷积核抽头之间，从不影响输出"
+    if count > 1:
+        return (f"{count} input samples (index {_indices(v['indices'], count)}) fall between the kernel taps "
+                "of every window and never affect the output")
+    return (f"1 input sample (index {v['indices'][0]}) falls between the kernel taps of every window and "
+            "never affects the output")
+
+
+def _views_skipped(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return "ConvTranspose1d 的四个视角需要整个输出：换一个较小的输入（或去掉 at=）即可看到"
+    return ("the four ConvTranspose1d views need the whole output: explain a smaller input "
+            "(or without at=) to see them")
+
+
+def _uneven(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    counts = ", ".join(str(c) for c in sorted(set(v["overlap"])))
+    if zh:
+        return (f"卷积核抽头的重叠不均匀（内部每个输出位置 {counts} 个）：这就是棋盘格伪影的来源"
+                "（kernel_size 能被 stride 整除即可避免）")
+    return (f"the kernel taps overlap unevenly ({counts} per output position in the interior): the source "
+            "of checkerboard artefacts (kernel_size divisible by stride avoids it)")
+
+
+def _placements(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"散射相加的摆放未列出：超过 {v['limit']} 个抽头"
+    return f"the scatter-add placements are not listed: more than {v['limit']} taps"
+
+
+_WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
+    "summary": _summary,
+    "output_not_computed": _not_computed,
+    "same_split": _same_split,
+    "dropped_tail": _dropped_tail,
+    "unreached": _unreached,
+    "views_skipped": _views_skipped,
+    "uneven_overlap": _uneven,
+    "placements_skipped": _placements,
+}
+
+
+def note_text(trace: Trace, note: Note, lang: str = "en") -> str:
+    """One note in words (``lang`` 'en' or 'zh'); an unknown code is shown as its data."""
+    words = _WORDS.get(note.code)
+    if words is None:
+        return f"{note.code}: {note.values}"
+    return words(trace, dict(note.values), lang == "zh")
+
+
+def note_texts(trace: Trace, lang: str = "en") -> list[str]:
+    """Every note of ``trace`` in words."""
+    return [note_text(trace, n, lang) for n in trace.notes]

@@ -1,0 +1,275 @@
+"""One output element at a time: the values it reads, its step, and what it reaches.
+
+:func:`gather` collects the input samples and weights that output element ``y[n, o, t]``
+reads (Conv1d: the padded window, sources from :func:`convtrace.engine.padding.pad_source_at`;
+ConvTranspose1d: the gather form ``j = i*stride - padding + k*dilation``); :func:`make_step`
+writes them out as products and a sum; :func:`element_slice` gives the minimal input slice
+that PyTorch needs to compute the same element on its own.
+
+>>> from convtrace.params import check_conv1d
+>>> x3, w, b, spec = check_conv1d(np.arange(1.0, 5.0)[None, None], np.ones((1, 1, 3)), None, 1, 1, 1, 1)
+>>> g = gather(x3, w, b, spec, (0, 0, 0), (None, None, None))
+>>> g.input_index.tolist(), g.x.tolist()
+([-1, 0, 1], [[0.0, 1.0, 2.0]])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .. import shapes
+from ..engine.padding import pad_source, pad_source_at
+from ..functional import conv1d, conv_transpose1d
+from ..params import ConvSpec, PaddingMode
+from .exact import to_exact
+from .model import Source, Step, Term
+
+__all__ = ["Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice"]
+
+#: beyond this many (output, tap) pairs the reach of the input is not computed
+REACH_LIMIT = 20_000_000
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The values one output element reads (numeric, and exact where given exactly)."""
+
+    key: tuple[int, int, int]
+    channels: tuple[int, int]  # [first, last) input channel of the element's group
+    kernel_index: np.ndarray  # kernel index of each column
+    input_index: np.ndarray  # input index of each column (-1: zero padding)
+    padded_index: np.ndarray | None  # padded position of each column (Conv1d)
+    xn: np.ndarray  # (in_per_group, columns) numeric input values (0 for zero padding)
+    xe: np.ndarray | None  # the same as exact values, else None
+    wn: np.ndarray
+    we: np.ndarray | None
+    bn: np.ndarray | None  # bias[o:o+1]
+    be: np.ndarray | None
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.xn
+
+
+def _rows(a: np.ndarray | None, n: int, c0: int, c1: int, columns: np.ndarray) -> np.ndarray | None:
+    return None if a is None else np.array(a[n, c0:c1][:, columns])
+
+
+def gather(
+    x3: np.ndarray, w: np.ndarray, b: np.ndarray | None, spec: ConvSpec, key: tuple[int, int, int],
+    exact_operands: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None],
+) -> Gathered:
+    """The input values and weights that output element ``key = (n, o, t)`` reads."""
+    n, o, t = key
+    group = o // spec.out_per_group
+    c0, c1 = group * spec.in_per_group, (group + 1) * spec.in_per_group
+    x_exact, w_exact, b_exact = exact_operands
+    bias = (None if b is None else b[o : o + 1], None if b_exact is None else b_exact[o : o + 1])
+    if spec.transposed:
+        return _gather_transposed(x3, w, spec, key, (c0, c1), (x_exact, w_exact), bias)
+    kernel_index = np.arange(spec.kernel_size)
+    padded = t * spec.stride + kernel_index * spec.dilation
+    sources = pad_source_at(padded, spec.length, spec.pad_left, spec.padding_mode.value)
+    safe = np.where(sources >= 0, sources, 0)
+    xn = _rows(x3, n, c0, c1, safe)
+    xe = _rows(x_exact, n, c0, c1, safe)
+    assert xn is not None
+    xn[:, sources < 0] = 0
+    if xe is not None:
+        xe[:, sources < 0] = Fraction(0)
+    return Gathered(
+        key=key, channels=(c0, c1), kernel_index=kernel_index, input_index=sources, padded_index=padded,
+        xn=xn, xe=xe, wn=w[o], we=None if w_exact is None else w_exact[o], bn=bias[0], be=bias[1],
+    )
+
+
+def _gather_transposed(
+    x3: np.ndarray, w: np.ndarray, spec: ConvSpec, key: tuple[int, int, int], channels: tuple[int, int],
+    exact: tuple[np.ndarray | None, np.ndarray | None], bias: tuple[np.ndarray | None, np.ndarray | None],
+) -> Gathered:
+    n, o, t = key
+    c0, c1 = channels
+    local = o % spec.out_per_group
+    numerator = t + spec.padding_int - np.arange(spec.kernel_size) * spec.dilation
+    ok = (numerator % spec.stride == 0) & (numerator >= 0) & (numerator // spec.stride < spec.length)
+    kernel_index = np.arange(spec.kernel_size)[ok][::-1]  # input index ascending
+    input_index = (numerator[ok] // spec.stride)[::-1]
+    xn = _rows(x3, n, c0, c1, input_index)
+    assert xn is not None
+    x_exact, w_exact = exact
+    return Gathered(
+        key=key, channels=channels, kernel_index=kernel_index, input_index=input_index, padded_index=None,
+        xn=xn, xe=_rows(x_exact, n, c0, c1, input_index), wn=w[c0:c1, local][:, kernel_index],
+        we=None if w_exact is None else w_exact[c0:c1, local][:, kernel_index], bn=bias[0], be=bias[1],
+    )
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _number(v: Any, exact: bool) -> Any:
+    if exact:
+        return v if isinstance(v, Fraction) else to_exact(v)
+    if isinstance(v, Fraction):
+        return float(v)
+    if isinstance(v, (complex, np.complexfloating)):
+        return complex(v)
+    return float(v)
+
+
+def _sum(values: list[Any], exact: bool) -> Any:
+    if exact:
+        return sum(values, Fraction(0))
+    if any(isinstance(v, complex) for v in values):
+        return sum(values, 0j)
+    return math.fsum(values) if values else 0.0
+
+
+def _zero(exact: bool, complex_data: bool) -> Any:
+    return Fraction(0) if exact else (0j if complex_data else 0.0)
+
+
+def _pick(exact: bool, exact_values: np.ndarray | None, numeric: np.ndarray, index: tuple[int, ...]) -> Any:
+    return _number(exact_values[index] if (exact and exact_values is not None) else numeric[index], exact)
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _term(spec: ConvSpec, g: Gathered, channel: int, column: int, exact: bool, complex_data: bool) -> Term:
+    x = _pick(exact, g.xe, g.xn, (channel, column))
+    w = _pick(exact, g.we, g.wn, (channel, column))
+    source = int(g.input_index[column])
+    if g.padded_index is None:  # ConvTranspose1d
+        return Term(in_channel=g.channels[0] + channel, kernel_index=int(g.kernel_index[column]),
+                    input_index=source, padded_index=None, source=Source.INPUT, x=x, w=w, product=x * w)
+    position = int(g.padded_index[column])
+    inside = 0 <= position - spec.pad_left < spec.length
+    padding_source = Source.ZERO if spec.padding_mode is PaddingMode.ZEROS else Source(spec.padding_mode.value)
+    if source < 0:
+        x = _zero(exact, complex_data and not exact)
+    return Term(in_channel=g.channels[0] + channel, kernel_index=int(g.kernel_index[column]),
+                input_index=None if source < 0 else source, padded_index=position,
+                source=Source.INPUT if inside else padding_source, x=x, w=w, product=x * w)
+
+
+def make_step(
+    spec: ConvSpec, g: Gathered, exact: bool, y: np.ndarray | None, operands: tuple[np.ndarray, np.ndarray]
+) -> Step:
+    """The products, sum, bias and value of one output element, beside the engine's value
+    (from the whole output ``y``, or computed for this element alone from ``operands``,
+    the (N, C, L) input and the weight)."""
+    complex_data = any(a.dtype.kind == "c" for a in operands)
+    n, o, t = g.key
+    c0, c1 = g.channels
+    terms = [_term(spec, g, ci, m, exact, complex_data) for ci in range(c1 - c0) for m in range(len(g.kernel_index))]
+    total = _sum([term.product for term in terms], exact) if terms else _zero(exact, complex_data)
+    bias = None if g.bn is None else _pick(exact, g.be, g.bn, (0,))
+    engine = (y if y.ndim == 3 else y[None])[n, o, t] if y is not None else engine_element(spec, g, *operands)
+    return Step(
+        batch=n, out_channel=o, out_index=t, group=o // spec.out_per_group, in_channels=tuple(range(c0, c1)),
+        window_start=t if spec.transposed else t * spec.stride, terms=tuple(terms), total=total, bias=bias,
+        value=total + bias if bias is not None else total, engine_value=_number(engine, False),
+    )
+
+
+def engine_element(spec: ConvSpec, g: Gathered, x3: np.ndarray, w: np.ndarray) -> Any:
+    """One output element by the engine, from the values it reads only."""
+    if not spec.transposed:
+        # the padded window (already gathered: dilation's gaps removed), stride 1, padding 0
+        return conv1d(g.xn[None].astype(w.dtype, copy=False), w[g.key[1] : g.key[1] + 1], g.bn)[0, 0, 0]
+    n, o, t = g.key
+    if len(g.input_index) == 0:
+        return np.zeros((), dtype=w.dtype) + (g.bn[0] if g.bn is not None else 0)
+    lo, hi = int(g.input_index.min()), int(g.input_index.max()) + 1
+    c0, c1 = g.channels
+    local = o % spec.out_per_group
+    window = np.array(x3[n : n + 1, c0:c1, lo:hi])
+    y = conv_transpose1d(window, w[c0:c1, local : local + 1], g.bn, spec.stride, 0, 0, 1, spec.dilation)
+    return y[0, 0, t + spec.padding_int - lo * spec.stride]
+
+
+# --------------------------------------------------------------------------- reach
+
+
+def reach(spec: ConvSpec) -> tuple[tuple[int, ...], int]:
+    """(unreached input samples, dropped tail): samples no output reads (read through a
+    reflect/replicate/circular padding counts as read), and how many end the input unread."""
+    if spec.transposed:
+        if spec.length * spec.kernel_size > REACH_LIMIT:
+            return (), 0
+        return shapes.transposed_unreached(
+            spec.length, spec.kernel_size, spec.stride, spec.padding_int, spec.dilation, spec.out_length
+        ), 0
+    if spec.out_length * spec.kernel_size > REACH_LIMIT:
+        return (), 0
+    padded = spec.length + spec.pad_left + spec.pad_right
+    read = np.zeros(padded, dtype=bool)
+    for k in range(spec.kernel_size):
+        start = k * spec.dilation
+        read[start : start + (spec.out_length - 1) * spec.stride + 1 : spec.stride] = True
+    sources = pad_source_at(np.flatnonzero(read), spec.length, spec.pad_left, spec.padding_mode.value)
+    reached = np.zeros(spec.length, dtype=bool)
+    reached[sources[sources >= 0]] = True
+    unreached = tuple(int(v) for v in np.flatnonzero(~reached))
+    padding: Any = spec.padding if isinstance(spec.padding, str) else spec.pad_left
+    dropped = shapes.dropped_tail(spec.length, spec.kernel_size, spec.stride, padding, spec.dilation)
+    # with a non-zero padding_mode a "dropped" sample may still be read through the padding
+    dropped = min(dropped, len([i for i in unreached if i >= spec.length - dropped]))
+    return unreached, dropped
+
+
+# --------------------------------------------------------------------------- PyTorch's slice
+
+
+@dataclass(frozen=True)
+class ElementSlice:
+    """The minimal input slice ``x[n, c0:c1, lo:hi]`` from which PyTorch computes one output
+    element: Conv1d pads it by ``pad`` in ``mode`` (``mode`` None: no slice plus ``F.pad``
+    rebuilds the window, so the gathered window is used); ConvTranspose1d's element is the
+    slice output at ``local_index``."""
+
+    lo: int
+    hi: int
+    pad: tuple[int, int] = (0, 0)
+    mode: str | None = None
+    local_index: int = 0
+
+
+def element_slice(spec: ConvSpec, step: Step) -> ElementSlice | None:
+    """The slice for ``step`` (None: a transposed element no tap reaches, the bias alone)."""
+    if spec.transposed:
+        indices = [t.input_index for t in step.terms if t.input_index is not None]
+        if not indices:
+            return None
+        lo, hi = min(indices), max(indices) + 1
+        return ElementSlice(lo=lo, hi=hi, local_index=step.out_index + spec.padding_int - lo * spec.stride)
+    return _conv_slice(spec, step)
+
+
+def _conv_slice(spec: ConvSpec, step: Step) -> ElementSlice:
+    terms = [t for t in step.terms if t.in_channel == step.in_channels[0]]
+    positions = np.array([t.padded_index for t in terms], dtype=np.int64)
+    sources = np.array([-1 if t.input_index is None else t.input_index for t in terms], dtype=np.int64)
+    first, last = int(positions[0]), int(positions[-1])
+    real = sources[sources >= 0]
+    lo = min(int(real.min()) if real.size else 0, max(0, first - spec.pad_left))
+    hi = max(int(real.max()) + 1 if real.size else 1, min(spec.length, last - spec.pad_left + 1))
+    a = max(0, lo - (first - spec.pad_left))
+    b = max(0, (last - spec.pad_left) - (hi - 1))
+    offset = first - spec.pad_left - (lo - a)
+    mode = "constant" if spec.padding_mode is PaddingMode.ZEROS else spec.padding_mode.value
+    width = hi - lo
+    gathered = ElementSlice(lo=lo, hi=hi)
+    if offset != 0 or (mode == "reflect" and (a >= width or b >= width)) or (mode == "circular" and (a > width or b > width)):
+        return gathered
+    rebuilt = pad_source(width, a, b, mode)
+    got = np.where(rebuilt >= 0, rebuilt + lo, -1)[positions - first]
+    if not np.array_equal(got, sources):
+        return gathered
+    return ElementSlice(lo=lo, hi=hi, pad=(a, b), mode=mode)
