@@ -80,10 +80,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "invalid configu
 
 @asynccontextmanager
 async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
-    """Import PyTorch and run the check once at start, so the first page answers quickly."""
+    """Import PyTorch and everything a page needs once at start, so the first page answers quickly."""
     try:
-        if torch_status()["available"]:
-            explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
+        torch_status()  # imports PyTorch once, here
+        trace = explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
+        trace.to_json(as_text=True)
+        draw_response(trace, 0, "en")
+        torch_snippet(trace)
     except Exception:  # noqa: BLE001 (a warm-up only: the first request will report any problem itself)
         pass
     yield

@@ -276,12 +276,13 @@ _TORCH: dict[str, Any] = {}
 def torch_status() -> dict[str, Any]:
     """Whether this server can run PyTorch (the badge's source), and its version."""
     if not _TORCH:
-        try:
-            import torch
-        except ImportError:
+        from ..interop.torch import torch_version
+
+        version = torch_version()
+        if version is None:
             _TORCH.update(available=False, version=None,
                           message="PyTorch is not installed on this server: the numbers are convtrace's own "
                                   "(pip install 'convtrace[torch]' to have PyTorch confirm them)")
         else:
-            _TORCH.update(available=True, version=str(torch.__version__), message=f"PyTorch {torch.__version__}")
+            _TORCH.update(available=True, version=version, message=f"PyTorch {version}")
     return dict(_TORCH)

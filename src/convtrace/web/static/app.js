@@ -168,11 +168,17 @@ async function showStep(n) {
   const r = await post("/api/draw", { ...state.config, step: state.frames ? state.step : null, lang: state.lang });
   if (my !== state.stepSeq) return;
   if (!r.ok) { showError(r.data.detail); return; }
-  $("figure").innerHTML = r.data.svg;
+  showStepResult(r.data, state.step);
+  window.convtraceTimings.push({ kind: "step", ms: performance.now() - t0 });
+}
+
+function showStepResult(data, n) {
+  state.step = n;
+  $("step").value = String(n);
+  $("figure").innerHTML = data.svg;
   $("step-detail").textContent = state.frames ? stepDetail(state.doc, state.step) : "";
   const key = state.doc.views ? "scatter" : "step";
   $("step-label").textContent = state.frames ? t(key, { n: state.step + 1, total: state.frames }) : "";
-  window.convtraceTimings.push({ kind: "step", ms: performance.now() - t0 });
   document.body.dataset.step = String(state.step);
 }
 
@@ -194,14 +200,18 @@ async function update() {
   state.config = cfg;
   renderFormula(ex.data);
   renderBadge(ex.data);
-  const [ov, sn] = await Promise.all([
-    post("/api/draw", { ...cfg, step: null, lang: state.lang }), post("/api/snippet", cfg)]);
+  // the overview, the snippet and (optimistically) the current step's figure, all at once
+  const wanted = state.step;
+  const [ov, sn, st] = await Promise.all([
+    post("/api/draw", { ...cfg, step: null, lang: state.lang }), post("/api/snippet", cfg),
+    post("/api/draw", { ...cfg, step: wanted, lang: state.lang })]);
   if (my !== state.seq) return;
   state.frames = ov.ok ? ov.data.frames : 0;
   $("step").max = String(Math.max(state.frames - 1, 0));
   $("overview").innerHTML = ov.ok ? ov.data.svg : "";
   $("snippet").textContent = sn.ok ? sn.data.code : "";
-  await showStep(Math.min(state.step, Math.max(state.frames - 1, 0)));
+  if (st.ok && wanted < state.frames) showStepResult(st.data, wanted);
+  else await showStep(Math.min(state.step, Math.max(state.frames - 1, 0)));
   window.convtraceTimings.push({ kind: "update", ms: performance.now() - t0 });
   document.body.dataset.ready = String(my);
 }
