@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from convtrace.engine import fast, fast_gemm, fast_toeplitz, reference
+from convtrace.engine import fast, fast_layout, fast_toeplitz, reference
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,9 @@ def test_weight_grad_matches_reference(algo: str, dtype: type) -> None:
 
 
 def test_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no minimum scratch, im2col / col2im cut batches and lengths into tiles: same results."""
-    monkeypatch.setattr(fast_gemm, "MIN_SCRATCH", 1)
+    """With a tiny tile budget, im2col / col2im cut batches and lengths into tiles: same results."""
+    monkeypatch.setattr(fast_layout, "TILE_BYTES", 1)
+    monkeypatch.setattr(fast_layout, "MIN_TILE_POSITIONS", 1)
     for i, geo in enumerate(CASES):
         x, w, gy = _arrays(geo, np.float64, i)
         fwd = fast.conv1d_forward(x, w, *_forward_args(geo), _algo="im2col")
@@ -254,7 +255,7 @@ def _forward_choice(n: int, c_in: int, c_out: int, k: int, lout: int, s: int, d:
 def test_dispatcher_boundaries() -> None:
     """Each rule of the dispatchers, on both sides of its threshold."""
     t, narrow = fast.TOEPLITZ_MIN_TAPS, fast.NARROW_FIELD
-    assert _forward_choice(1, 1, 1, 3, 4, 1, 1, 1) == "im2col"  # tiny: fewest calls
+    assert _forward_choice(1, 1, 1, 3, 4, 1, 1, 1) == "small"  # tiny: fewest calls
     assert _forward_choice(2, 64, 64, t, 500, 1, 1, 64) == "toeplitz"
     assert _forward_choice(2, 64, 64, t - 1, 500, 1, 1, 64) == "taps"
     assert _forward_choice(2, 64, 64, t, 500, 2, 1, 64) == "taps"

@@ -3,9 +3,12 @@
 Each primitive picks an algorithm with a dispatcher: a pure function of the shape numbers
 (no timing at run time), documented rule by rule in :func:`forward_algorithm`,
 :func:`input_grad_algorithm` and :func:`weight_grad_algorithm`. The algorithms live in
+:mod:`.fast_small` (fewest NumPy calls, cached indices, for small problems),
 :mod:`.fast_gemm` (per-tap-group GEMMs, im2col, col2im, and the stride-1 input gradient
 as a forward convolution with the flipped kernel) and :mod:`.fast_toeplitz` (banded GEMMs
-for depthwise convolutions). Every one sums the same products as the loop reference, in
+for depthwise convolutions). Large problems are cut into tiles (whole batch items, or
+runs of positions) whose scratch stays within a few MiB (``fast_layout.TILE_BYTES``):
+no input-sized padded copy and no output-sized column buffer is ever made. Every one sums the same products as the loop reference, in
 the working precision, so float64 agrees with it to rounding; there is deliberately no FFT
 path (its error scales with the whole signal, and the banded GEMMs are faster on the
 depthwise kernels it would serve). The private ``_algo=`` argument forces an algorithm,
@@ -27,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import fast_gemm, fast_toeplitz
+from . import fast_gemm, fast_small, fast_toeplitz
 from .fast_layout import compute_dtype
 
 __all__ = [
@@ -67,15 +70,16 @@ def forward_algorithm(
 ) -> str:
     """The forward algorithm for a shape, by the first matching rule.
 
-    1. ``"im2col"`` for tiny problems (``<= SMALL_WORK`` multiply-adds): fewest NumPy calls.
+    1. ``"small"`` for tiny problems (``<= SMALL_WORK`` multiply-adds): fewest NumPy calls.
     2. ``"toeplitz"``: depthwise (one input and one output channel per group), stride 1 and
        ``K >= TOEPLITZ_MIN_TAPS``: banded GEMMs beat K memory-bound elementwise passes.
     3. ``"taps"``: other depthwise shapes (elementwise per-tap products).
     4. ``"taps"``: strided, wide receptive fields (``Cg*K > NARROW_FIELD``) whose taps all
        lie in full phase groups (e.g. K a multiple of the stride): one GEMM per group,
        (channel, phase)-deep, on views of the phase-split input, no column copy.
-    5. ``"im2col"`` otherwise: one GEMM per tile with a ``Cg*K``-deep contraction and no
-       accumulation passes over the output, the column buffer bounded by 1.5x the output.
+    5. ``"im2col"`` otherwise: one GEMM per group and tile with a ``Cg*K``-deep contraction
+       and no accumulation passes over the output; the column buffer is one tile's
+       (at most ``TILE_BYTES``), reused from tile to tile.
 
     >>> forward_algorithm(4, 256, 256, 31, 2048, 1, 1, 256)
     'toeplitz'
@@ -86,7 +90,7 @@ def forward_algorithm(
     """
     cg, og = c_in // groups, c_out // groups
     if _is_small(n, c_out, out_len, cg * k_size):
-        return "im2col"
+        return "small"
     if cg == og == 1:
         return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
     if stride > 1 and cg * k_size > NARROW_FIELD and _phases_grouped(k_size, stride, dilation):
@@ -95,22 +99,35 @@ def forward_algorithm(
 
 
 def input_grad_algorithm(
-    n: int, c_in: int, c_out: int, k_size: int, length: int, stride: int, dilation: int, groups: int
+    n: int, c_in: int, c_out: int, k_size: int, length: int, stride: int, dilation: int, groups: int,
+    out_len: int | None = None,
 ) -> str:
-    """The input-gradient algorithm for a shape (``length`` is the gradient's length).
+    """The input-gradient algorithm for a shape (``length`` is the gradient's length, ``out_len``
+    the output gradient's, by default ``ceil(length / stride)``).
 
-    1. ``"flip"`` for stride 1: the adjoint is a forward convolution of the output gradient
+    1. ``"small"`` for tiny problems (``<= SMALL_WORK`` multiply-adds over the output
+       gradient) whose 0/1 scatter matrix has at most ``SMALL_SCATTER`` entries
+       (``K * L_out * length``, with ``L_out`` the forward output length the gradient has).
+    2. ``"flip"`` for stride 1: the adjoint is a forward convolution of the output gradient
        with the flipped, per-group transposed kernel, so the rules of
        :func:`forward_algorithm` apply (Toeplitz included).
-    2. ``"taps"`` for strided depthwise shapes (elementwise scatter per tap).
-    3. ``"col2im"`` otherwise: one GEMM for all taps with the weight used in place (no
+    3. ``"taps"`` for strided depthwise shapes (elementwise scatter per tap).
+    4. ``"col2im"`` otherwise: one GEMM for all taps with the weight used in place (no
        weight-sized copy, which matters for ConvTranspose1d upsamplers), then strided adds.
 
     >>> input_grad_algorithm(1, 256, 512, 16, 1600, 8, 1, 1)
     'col2im'
     >>> input_grad_algorithm(8, 64, 64, 3, 4096, 1, 8, 1)
     'flip'
+    >>> input_grad_algorithm(1, 1, 1, 3, 4, 1, 1, 1)
+    'small'
     """
+    if out_len is None:
+        out_len = -(-length // stride)
+    if _is_small(n, c_out, out_len, (c_in // max(groups, 1)) * k_size) and (
+        k_size * out_len * length <= fast_small.SMALL_SCATTER
+    ):
+        return "small"
     if stride == 1:
         return "flip"
     if c_in == c_out == groups:
@@ -123,12 +140,14 @@ def weight_grad_algorithm(
 ) -> str:
     """The weight-gradient algorithm for a shape.
 
-    1. ``"toeplitz"``: depthwise, stride 1, ``K >= TOEPLITZ_MIN_TAPS`` (band diagonals).
-    2. ``"taps"`` for other stride-1 shapes with wide receptive fields (``Cg*K >
+    1. ``"small"`` for tiny problems (``<= SMALL_WORK`` multiply-adds): fewest NumPy calls.
+    2. ``"toeplitz"``: depthwise, stride 1, ``K >= TOEPLITZ_MIN_TAPS`` (band diagonals).
+    3. ``"taps"`` for other stride-1 shapes with wide receptive fields (``Cg*K >
        NARROW_FIELD``): per-tap GEMMs on views of the input, no copy.
-    3. ``"im2col"`` otherwise: narrow fields (one pass over the output gradient for all
+    4. ``"im2col"`` otherwise: narrow fields (one pass over the output gradient for all
        taps, not K thin ones) and strided shapes (the taps would need a phase-split copy
-       anyway): one GEMM per batch item, or per run of positions within the scratch budget.
+       anyway): one GEMM per group and tile (whole items or a run of positions) within
+       the scratch budget.
 
     >>> weight_grad_algorithm(4, 1, 512, 10, 3199, 5, 1, 1)
     'im2col'
@@ -136,6 +155,8 @@ def weight_grad_algorithm(
     'taps'
     """
     cg = c_in // groups
+    if _is_small(n, c_out, out_len, cg * k_size):
+        return "small"
     if c_in == c_out == groups and stride == 1 and k_size >= TOEPLITZ_MIN_TAPS:
         return "toeplitz"
     return "taps" if stride == 1 and cg * k_size > NARROW_FIELD else "im2col"
@@ -154,14 +175,15 @@ def _input_grad_flip(
 
 
 def describe_input_grad(
-    n: int, c_in: int, c_out: int, k_size: int, length: int, stride: int, dilation: int, groups: int
+    n: int, c_in: int, c_out: int, k_size: int, length: int, stride: int, dilation: int, groups: int,
+    out_len: int | None = None,
 ) -> str:
     """The input-gradient algorithm, with the forward one that ``"flip"`` runs, e.g. ``flip(im2col)``.
 
     >>> describe_input_grad(4, 256, 256, 31, 2048, 1, 1, 256)
     'flip(toeplitz)'
     """
-    algo = input_grad_algorithm(n, c_in, c_out, k_size, length, stride, dilation, groups)
+    algo = input_grad_algorithm(n, c_in, c_out, k_size, length, stride, dilation, groups, out_len)
     if algo != "flip":
         return algo
     return f"flip({forward_algorithm(n, c_out, c_in, k_size, length, 1, dilation, groups)})"
@@ -170,16 +192,19 @@ def describe_input_grad(
 Algorithm = Callable[[np.ndarray, np.ndarray, int, int, int, int, int, np.dtype], np.ndarray]
 
 FORWARD_ALGORITHMS: dict[str, Algorithm] = {
+    "small": fast_small.forward_small,
     "taps": fast_gemm.forward_taps,
     "im2col": fast_gemm.forward_im2col,
     "toeplitz": fast_toeplitz.forward_toeplitz,
 }
 INPUT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
+    "small": fast_small.input_grad_small,
     "taps": fast_gemm.input_grad_taps,
     "col2im": fast_gemm.input_grad_col2im,
     "flip": _input_grad_flip,
 }
 WEIGHT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
+    "small": fast_small.weight_grad_small,
     "taps": fast_gemm.weight_grad_taps,
     "im2col": fast_gemm.weight_grad_im2col,
     "toeplitz": fast_toeplitz.weight_grad_toeplitz,
@@ -217,7 +242,7 @@ def conv1d_input_grad(
     if _algo is None:
         n, c_out, out_len = gy.shape
         _, cg, k_size = w.shape
-        _algo = input_grad_algorithm(n, cg * groups, c_out, k_size, length, stride, dilation, groups)
+        _algo = input_grad_algorithm(n, cg * groups, c_out, k_size, length, stride, dilation, groups, out_len)
     gx = INPUT_GRAD_ALGORITHMS[_algo](
         gy, w, length, stride, pad_left, dilation, groups, compute_dtype(out_dtype)
     )

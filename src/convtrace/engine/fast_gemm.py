@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .fast_layout import padded, phase_split, span_of, tap_range, windows
+from .fast_layout import phase_split, span_of, tap_range, tile_shape, tiles, window_tile
 
 __all__ = [
     "tap_groups",
@@ -81,26 +81,15 @@ def _tap_product(wk: np.ndarray, xk: np.ndarray, out: np.ndarray) -> None:
         np.matmul(wk, xk, out=out)
 
 
-#: Scratch (elements) always allowed to a tile, however small the problem: fewer calls.
-MIN_SCRATCH = 1 << 14
-
-
-def _tiles(n: int, length: int, per_position: int, budget: int) -> tuple[int, int]:
-    """(batch items, positions) per tile so that ``items*positions*per_position <= budget``.
-
-    The budget is at least ``MIN_SCRATCH``. Whole batch items when one fits, else a run of
-    positions of one item (at least one).
-    """
-    budget = max(budget, MIN_SCRATCH)
-    per_item = per_position * length
-    if per_item <= budget:
-        return max(1, min(n, budget // max(per_item, 1))), length
-    return 1, max(1, budget // per_position)
-
-
 def _scratch(shape: tuple[int, ...], capacity: np.ndarray) -> np.ndarray:
     """A C-contiguous array of ``shape`` over the start of the flat buffer ``capacity``."""
     return capacity[: math.prod(shape)].reshape(shape)
+
+
+def _store(y: np.ndarray, n0: int, l0: int, tile: np.ndarray) -> None:
+    """``y[n0 + j, :, l0 + i] = tile[:, j, i]`` (``tile`` laid out channel-major, items inside)."""
+    items, positions = tile.shape[1:]
+    y[n0 : n0 + items, :, l0 : l0 + positions] = tile.transpose(1, 0, 2)
 
 
 def forward_taps(
@@ -111,52 +100,63 @@ def forward_taps(
 
     Stride 1: one GEMM per tap. Strided: taps sharing an offset are contracted together
     over (channel, phase) of the phase-split input (:func:`tap_groups`), a space-to-depth
-    view that needs no column copy.
+    view that needs no column copy. Tiles (:func:`~.fast_layout.tile_shape`) bound the
+    phase-split copy and the accumulator to the scratch budget.
     """
-    n = x.shape[0]
+    n, c_in, _ = x.shape
     c_out, cg, k_size = w.shape
     og = c_out // groups
-    ph = phase_split(x, pad_left, span_of(out_len, k_size, stride, dilation), stride, cdt)
-    ph = ph.reshape(n, groups, cg, stride, ph.shape[-1])
     w4 = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size)
-    y = np.empty((n, groups, og, out_len), dtype=cdt)
-    tmp = np.empty_like(y) if k_size > 1 else y
-    for idx, (q, r0, taps) in enumerate(tap_groups(k_size, stride, dilation)):
-        wq = np.take(w4, taps, axis=-1).reshape(groups, og, cg * len(taps))
-        _tap_product(wq, _group_operand(ph, q, r0, len(taps), out_len), tmp if idx else y)
-        if idx:
-            y += tmp
-    return y.reshape(n, c_out, out_len)
+    entries = [(q, r0, np.take(w4, taps, axis=-1).reshape(groups, og, cg * len(taps)), len(taps))
+               for q, r0, taps in tap_groups(k_size, stride, dilation)]
+    y = np.empty((n, c_out, out_len), dtype=cdt)
+    step_n, step_l = tile_shape(n, out_len, (2 * c_out + 2 * c_in * stride) * cdt.itemsize)
+    for n0, m, l0, lc in tiles(n, out_len, step_n, step_l):
+        span = span_of(lc, k_size, stride, dilation)
+        ph = phase_split(x[n0 : n0 + m], pad_left - l0 * stride, span, stride, cdt)
+        ph = ph.reshape(m, groups, cg, stride, ph.shape[-1])
+        acc = np.empty((m, groups, og, lc), dtype=cdt)
+        tmp = np.empty_like(acc) if len(entries) > 1 else acc
+        for idx, (q, r0, wq, width) in enumerate(entries):
+            _tap_product(wq, _group_operand(ph, q, r0, width, lc), tmp if idx else acc)
+            if idx:
+                acc += tmp
+        y[n0 : n0 + m, :, l0 : l0 + lc] = acc.reshape(m, c_out, lc)
+    return y
 
 
 def forward_im2col(
     x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Forward as one GEMM per tile on the copied receptive fields (im2col).
+    """Forward as one GEMM per group and tile on the copied receptive fields (im2col).
 
-    Tiles (batch items, or runs of output positions) keep the column buffer within 1.5x
-    the output's size.
+    A tile (:func:`~.fast_layout.tile_shape`: whole items, or a run of positions of one)
+    copies its columns, ``cols[c, k, item, i]``, into one reused buffer of at most
+    ``TILE_BYTES``, reading a view of ``x`` (or a padded copy of the tile's span only, at
+    the edges); then each group's ``W_g (C_out/G x Cg*K)`` multiplies all the tile's items
+    and positions at once.
     """
     n, c_in, _ = x.shape
     c_out, cg, k_size = w.shape
     og = c_out // groups
-    xp = padded(x, pad_left, span_of(out_len, k_size, stride, dilation), cdt)
-    win = windows(xp, out_len, k_size, stride, dilation)
     w2 = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size)
-    step_n, step_l = _tiles(n, out_len, c_in * k_size, 3 * c_out * out_len * n // 2)
-    if step_n == n:  # a single tile: the reshape makes the column copy
-        return np.matmul(w2, win.reshape(n, groups, cg * k_size, out_len)).reshape(n, c_out, out_len)
-    y = np.empty((n, groups, og, out_len), dtype=cdt)
-    capacity = np.empty(step_n * c_in * k_size * step_l, dtype=cdt)
-    for n0 in range(0, n, step_n):
-        m = min(step_n, n - n0)
-        for l0 in range(0, out_len, step_l):
-            lc = min(step_l, out_len - l0)
-            cols = _scratch((m, c_in, k_size, lc), capacity)
-            np.copyto(cols, win[n0 : n0 + m, :, :, l0 : l0 + lc])
-            np.matmul(w2, cols.reshape(m, groups, cg * k_size, lc), out=y[n0 : n0 + m, :, :, l0 : l0 + lc])
-    return y.reshape(n, c_out, out_len)
+    y = np.empty((n, c_out, out_len), dtype=cdt)
+    step_n, step_l = tile_shape(n, out_len, c_in * k_size * cdt.itemsize)
+    capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
+    out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
+    for n0, m, l0, lc in tiles(n, out_len, step_n, step_l):
+        win = window_tile(x, n0, m, l0, lc, k_size, stride, pad_left, dilation, cdt)
+        cols = _scratch((c_in, k_size, m, lc), capacity)
+        np.copyto(cols, win.transpose(1, 2, 0, 3))
+        a = cols.reshape(groups, cg * k_size, m * lc)
+        if m == 1:
+            np.matmul(w2, a, out=y[n0, :, l0 : l0 + lc].reshape(groups, og, lc))
+        else:
+            out = _scratch((groups, og, m * lc), out_capacity)
+            np.matmul(w2, a, out=out)
+            _store(y, n0, l0, out.reshape(c_out, m, lc))
+    return y
 
 
 def input_grad_taps(
@@ -191,7 +191,7 @@ def input_grad_col2im(
 
     The weight is used in place (a transposed view), so no weight-sized copy is made: the
     choice when the weight outweighs the activations (e.g. a ConvTranspose1d upsampler).
-    Tiles (runs of positions of one item) keep the column buffer within twice the output.
+    Tiles (runs of positions of one item) keep the column buffer within ``TILE_BYTES``.
     """
     n, c_out, out_len = gy.shape
     _, cg, k_size = w.shape
@@ -199,7 +199,7 @@ def input_grad_col2im(
     w2t = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size).swapaxes(-1, -2)
     gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gx = np.zeros((n, groups, cg, length), dtype=cdt)
-    _, step = _tiles(1, out_len, cg * groups * k_size, 2 * gx.size)
+    _, step = tile_shape(1, out_len, cg * groups * k_size * cdt.itemsize)
     capacity = np.empty(groups * cg * k_size * step, dtype=cdt)
     taps = [(k, *tap_range(k * dilation, stride, pad_left, out_len, length)) for k in range(k_size)]
     for i in range(n):
@@ -253,29 +253,31 @@ def weight_grad_im2col(
     x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """``gw = Σ gy[n, :, tile] @ cols[tile]ᵀ``: one GEMM per tile of copied receptive fields.
+    """``gw = Σ gy[tile] @ cols[tile]ᵀ``: one GEMM per group and tile of copied receptive fields.
 
-    A tile is one batch item, or a run of its output positions when the item's column
-    buffer would exceed a quarter of the larger input plus half the weight's size.
+    Tiles as in :func:`forward_im2col` (the output gradient's tile is gathered alongside
+    when it spans several items), so the scratch stays within about ``TILE_BYTES``.
     """
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
     cg, og = c_in // groups, c_out // groups
-    xp = padded(x, pad_left, span_of(out_len, kernel_size, stride, dilation), cdt)
-    win = windows(xp, out_len, kernel_size, stride, dilation)
-    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
     gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
     tmp = np.empty_like(gw)
-    _, step = _tiles(1, out_len, c_in * kernel_size, max(x.size, gy.size) // 4 + gw.size // 2)
-    capacity = np.empty(c_in * kernel_size * step, dtype=cdt)
-    for i in range(n):
-        for l0 in range(0, out_len, step):
-            lc = min(step, out_len - l0)
-            cols = _scratch((c_in, kernel_size, lc), capacity)
-            np.copyto(cols, win[i, :, :, l0 : l0 + lc])
-            cols_t = cols.reshape(groups, cg * kernel_size, lc).swapaxes(-1, -2)
-            np.matmul(gyg[i, :, :, l0 : l0 + lc], cols_t, out=tmp)
-            gw += tmp
+    step_n, step_l = tile_shape(n, out_len, (c_in * kernel_size + c_out) * cdt.itemsize)
+    capacity = np.empty(step_n * step_l * c_in * kernel_size, dtype=cdt)
+    gy_capacity = np.empty(step_n * step_l * c_out, dtype=cdt)
+    for n0, m, l0, lc in tiles(n, out_len, step_n, step_l):
+        win = window_tile(x, n0, m, l0, lc, kernel_size, stride, pad_left, dilation, cdt)
+        cols = _scratch((c_in, kernel_size, m, lc), capacity)
+        np.copyto(cols, win.transpose(1, 2, 0, 3))
+        if m == 1 and gy.dtype == cdt:
+            gyt = gy[n0, :, l0 : l0 + lc].reshape(groups, og, lc)
+        else:
+            gyt = _scratch((c_out, m, lc), gy_capacity)
+            np.copyto(gyt, gy[n0 : n0 + m, :, l0 : l0 + lc].transpose(1, 0, 2))
+            gyt = gyt.reshape(groups, og, m * lc)
+        np.matmul(gyt, cols.reshape(groups, cg * kernel_size, m * lc).swapaxes(-1, -2), out=tmp)
+        gw += tmp
     return gw.reshape(c_out, cg, kernel_size)
 
 

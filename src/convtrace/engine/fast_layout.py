@@ -16,13 +16,44 @@ of a per-tap GEMM reads unit-stride rows).
 [[0.0, 1.0, 3.0], [0.0, 2.0, 4.0], [1.0, 3.0, 0.0]]
 >>> tap_range(0, 2, 1, 3, 5)  # i with 0 <= 2*i - 1 < 5
 (1, 3)
+
+Large problems are cut into tiles (:func:`tile_shape`, :func:`tiles`): whole batch items
+while they fit the scratch budget ``TILE_BYTES``, else runs of output positions of one item.
+A tile reads its input through :func:`window_tile`: a view of ``x`` when the tile lies
+inside it, else a zero-padded copy of just the tile's input span (its halo), so no
+input-sized padded copy is ever made and the scratch memory stays bounded.
+
+>>> tile_shape(5, 100, 8, 1600)  # 1600 bytes: two whole items of 100 positions x 8 bytes
+(2, 100)
+>>> [t for t in tiles(5, 100, 2, 100)]  # the last batch tile is partial
+[(0, 2, 0, 100), (2, 2, 0, 100), (4, 1, 0, 100)]
+>>> window_tile(x, 0, 1, 1, 2, 3, 2, 1, 1, np.dtype(np.float64))[0, 0].tolist()  # positions 1, 2
+[[1.0, 3.0], [2.0, 4.0], [3.0, 0.0]]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["compute_dtype", "padded", "phase_split", "windows", "tap_range", "span_of"]
+__all__ = [
+    "compute_dtype",
+    "padded",
+    "phase_split",
+    "windows",
+    "tap_range",
+    "span_of",
+    "TILE_BYTES",
+    "MIN_TILE_POSITIONS",
+    "tile_shape",
+    "tiles",
+    "window_tile",
+]
+
+#: Scratch budget of one tile (bytes): a few MiB, so that a tile's column buffer stays in
+#: the outer caches and is reused from tile to tile (no large allocation, no page faults).
+TILE_BYTES = 4 << 20
+#: Fewest output positions in a tile (however large a position), so GEMMs stay wide.
+MIN_TILE_POSITIONS = 64
 
 _F32 = np.dtype(np.float32)
 
@@ -78,14 +109,66 @@ def phase_split(x: np.ndarray, pad_left: int, span: int, stride: int, dtype: np.
 
 
 def windows(xp: np.ndarray, out_len: int, k_size: int, stride: int, dilation: int) -> np.ndarray:
-    """Read-only view ``V[n, c, k, i] = xp[n, c, i*stride + k*dilation]`` of a C-contiguous ``xp``."""
+    """Read-only view ``V[n, c, k, i] = xp[n, c, i*stride + k*dilation]`` of ``xp``.
+
+    ``xp`` must hold every sample read (``span_of(out_len, ...)`` along its last axis).
+    """
     sn, sc, sl = xp.strides
-    return np.ndarray(
-        (xp.shape[0], xp.shape[1], k_size, out_len),
-        dtype=xp.dtype,
-        buffer=xp,
-        strides=(sn, sc, dilation * sl, stride * sl),
+    if xp.flags.c_contiguous:
+        whole: np.ndarray = np.ndarray(
+            (xp.shape[0], xp.shape[1], k_size, out_len),
+            dtype=xp.dtype,
+            buffer=xp,
+            strides=(sn, sc, dilation * sl, stride * sl),
+        )
+        return whole
+    view: np.ndarray = np.lib.stride_tricks.as_strided(
+        xp, (xp.shape[0], xp.shape[1], k_size, out_len), (sn, sc, dilation * sl, stride * sl), writeable=False
     )
+    return view
+
+
+def tile_shape(n: int, out_len: int, per_position: int, budget: int | None = None) -> tuple[int, int]:
+    """(items, positions) per tile, so that ``items * positions * per_position <= budget`` bytes.
+
+    ``budget`` defaults to ``TILE_BYTES``. Whole batch items when at least one fits (as
+    many as fit), else a run of positions of one item, at least ``MIN_TILE_POSITIONS``
+    (and at least one) long.
+    """
+    budget = TILE_BYTES if budget is None else budget
+    per_item = max(per_position * out_len, 1)
+    if per_item <= budget:
+        return max(1, min(n, budget // per_item)), out_len
+    run = max(budget // max(per_position, 1), min(MIN_TILE_POSITIONS, out_len), 1)
+    return 1, min(run, out_len)
+
+
+def tiles(n: int, out_len: int, step_n: int, step_l: int) -> list[tuple[int, int, int, int]]:
+    """The tiles ``(n0, items, l0, positions)`` covering ``n`` items x ``out_len`` positions;
+    the last tile along each axis may be partial (clamped)."""
+    return [
+        (n0, min(step_n, n - n0), l0, min(step_l, out_len - l0))
+        for n0 in range(0, n, step_n)
+        for l0 in range(0, out_len, step_l)
+    ]
+
+
+def window_tile(
+    x: np.ndarray, n0: int, items: int, l0: int, positions: int, k_size: int, stride: int,
+    pad_left: int, dilation: int, dtype: np.dtype,
+) -> np.ndarray:
+    """``V[j, c, k, i] = xpad[n0 + j, c, (l0 + i)*stride + k*dilation]``: the tile's windows.
+
+    A view of ``x`` when the tile reads inside it and ``x`` is usable as is (dtype, layout);
+    else a view of a zero-padded copy of the tile's input span only (in ``dtype``).
+    """
+    t0 = l0 * stride - pad_left
+    span = span_of(positions, k_size, stride, dilation)
+    part = x[n0 : n0 + items]
+    if not (t0 >= 0 and t0 + span <= x.shape[2] and x.dtype == dtype and x.flags.c_contiguous):
+        part = padded(part, -t0, span, dtype)
+        t0 = 0
+    return windows(part[:, :, t0:] if t0 else part, positions, k_size, stride, dilation)
 
 
 def tap_range(offset: int, stride: int, pad_left: int, out_len: int, length: int) -> tuple[int, int]:

@@ -108,4 +108,5 @@ def weight_grad_toeplitz(
     diagonals = np.ndarray(
         (c, kernel_size, block), dtype=cdt, buffer=acc, strides=(s0, dilation * s2, s1 + s2)
     )
-    return diagonals.sum(axis=-1).reshape(c, 1, kernel_size)
+    gw: np.ndarray = diagonals.sum(axis=-1)
+    return gw.reshape(c, 1, kernel_size)
