@@ -44,6 +44,16 @@ NEEDS_TORCH = True
 TF = torch.nn.functional
 pytestmark = [pytest.mark.filterwarnings("ignore:Using padding='same'")]
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny convolutions: one PyTorch thread (several spin and stall on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 MODES = ("reflect", "replicate", "circular")
 SOURCE_OF_MODE = {"zeros": "zero", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
