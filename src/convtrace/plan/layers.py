@@ -1,0 +1,358 @@
+"""One layer of a 1-D conv net as plain numbers: its output length, the input indices each
+output index depends on, its multiply-adds and parameters.
+
+A :class:`Layer` is one of ``conv`` (Conv1d), ``convT`` (ConvTranspose1d), ``maxpool``
+(MaxPool1d), ``avgpool`` (AvgPool1d) or ``pad`` (``F.pad`` on the time axis; negative
+amounts crop, as in PyTorch). A conv may carry extra explicit padding (``pad_left``,
+``pad_right``): an ``F.pad`` applied just before it, e.g. causal padding.
+
+All length arithmetic goes through :mod:`convtrace.shapes`, so errors are PyTorch's.
+
+>>> conv = Layer("conv", kernel_size=4, stride=2, padding=1)
+>>> conv.out_length(16), conv.window(3)
+(8, (5, 8))
+>>> up = Layer("convT", kernel_size=4, stride=2, padding=1)
+>>> up.out_length(8), up.window(5)
+(16, (2, 3))
+>>> Layer("maxpool", kernel_size=2, ceil_mode=True).out_length(5)
+3
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+from .. import shapes
+from ..errors import ConvtraceError, ConvtraceTypeError
+from ..params import parse_int_param, parse_padding, same_padding
+
+__all__ = ["Layer", "KINDS", "TORCH_NAMES", "MAX_SIZE"]
+
+#: the layer kinds, and PyTorch's class (or function) for each
+TORCH_NAMES = {
+    "conv": "Conv1d",
+    "convT": "ConvTranspose1d",
+    "maxpool": "MaxPool1d",
+    "avgpool": "AvgPool1d",
+    "pad": "F.pad",
+}
+KINDS = tuple(TORCH_NAMES)
+PAD_MODES = ("zeros", "reflect", "replicate", "circular", "constant")
+#: no size parameter may exceed this (lengths are limited separately)
+MAX_SIZE = 1 << 24
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer. ``padding`` is an int, or for ``conv`` also 'same' / 'valid'. ``stride``
+    0 means PyTorch's default: ``kernel_size`` for pools, else 1.
+
+    ``out_channels`` None keeps the channel count. ``padding_mode`` is Conv1d's (zeros,
+    reflect, replicate, circular) or, for ``pad``, F.pad's mode ('constant' = 'zeros').
+    """
+
+    kind: str
+    kernel_size: int = 1
+    stride: int = 0
+    padding: int | str = 0
+    dilation: int = 1
+    groups: int = 1
+    output_padding: int = 0
+    out_channels: int | None = None
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    padding_mode: str = "zeros"
+    pad_left: int = 0
+    pad_right: int = 0
+    bias: bool = True
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def span(self) -> int:
+        """The dilated kernel: ``dilation*(kernel_size-1) + 1`` (1 for ``pad``)."""
+        return self.dilation * (self.kernel_size - 1) + 1 if self.kind != "pad" else 1
+
+    @property
+    def transposed(self) -> bool:
+        return self.kind == "convT"
+
+    @property
+    def pads(self) -> tuple[int, int]:
+        """(left, right) padding the window sees: explicit F.pad plus the layer's own
+        (for ``convT``: the padding cropped from each side of the full output)."""
+        if self.kind == "pad":
+            return (self.pad_left, self.pad_right)
+        if self.padding == "same":
+            left, right = same_padding(self.kernel_size, self.dilation)
+        elif self.padding == "valid":
+            left, right = 0, 0
+        else:
+            left = right = int(self.padding)
+        return (left + self.pad_left, right + self.pad_right)
+
+    @property
+    def down(self) -> int:
+        """Input samples per output sample (1 for transposed layers and pads)."""
+        return 1 if self.kind in ("convT", "pad") else self.stride
+
+    @property
+    def up(self) -> int:
+        """Output samples per input sample (the upsampling factor; 1 unless transposed)."""
+        return self.stride if self.kind == "convT" else 1
+
+    @property
+    def hop(self) -> Fraction:
+        """Input samples per output step: ``stride``, or ``1/stride`` for ConvTranspose1d."""
+        return Fraction(self.down, self.up)
+
+    # ------------------------------------------------------------------ lengths
+    def out_length(self, length: int) -> int:
+        """The output length for an input of ``length`` samples (PyTorch's errors)."""
+        n = int(length)
+        if self.kind == "pad":
+            return _pad_length(n, self.pad_left, self.pad_right, self.padding_mode)
+        if self.kind == "conv":
+            n = _explicit_pad(n, self)
+            mode_pad = self.pads[0] - self.pad_left
+            if self.padding_mode != "zeros" and mode_pad > 0:
+                _pad_length(n, mode_pad, self.pads[1] - self.pad_right, self.padding_mode)
+            pad: Any = self.padding if self.padding in ("same", "valid") else int(self.padding)
+            return shapes.conv1d_output_length(n, self.kernel_size, self.stride, pad, self.dilation)
+        if self.kind == "convT":
+            return shapes.conv_transpose1d_output_length(
+                n, self.kernel_size, self.stride, int(self.padding), self.output_padding, self.dilation
+            )
+        return shapes.pool1d_output_length(
+            n, self.kernel_size, self.stride, int(self.padding), self.dilation, self.ceil_mode,
+            kind="max" if self.kind == "maxpool" else "avg",
+        )  # fmt: skip
+
+    def try_out_length(self, length: int) -> int | None:
+        """:meth:`out_length`, or None where PyTorch raises."""
+        try:
+            return self.out_length(length)
+        except ConvtraceError:
+            return None
+
+    # ------------------------------------------------------------------ dependence
+    def window(self, t: int) -> tuple[int, int] | None:
+        """First and last input index output ``t`` depends on (an infinite input; indices
+        may fall in the padding). None if it depends on no input (a transposed layer whose
+        kernel misses that output)."""
+        return self.window_of_range(t, t)
+
+    def window_of_range(self, a: int, b: int) -> tuple[int, int] | None:
+        """First and last input index that outputs ``a..b`` together depend on."""
+        spans = self.sources([(a, b)])
+        return (spans[0][0], spans[-1][1]) if spans else None
+
+    def sources(self, outputs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The input indices that the output index ranges ``outputs`` depend on, exactly, as
+        sorted disjoint inclusive ranges (dilation and transposed strides leave holes)."""
+        found: list[tuple[int, int]] = []
+        if self.kind == "pad":
+            found = [(a - self.pad_left, b - self.pad_left) for a, b in outputs]
+        elif self.kind != "convT":
+            left, s, d = self.pads[0], self.stride, self.dilation
+            for a, b in outputs:
+                if (b - a) * s >= d - 1:  # the taps' ranges touch: one range
+                    found.append((a * s - left, b * s - left + self.span - 1))
+                else:
+                    found += [(a * s - left + j * d, b * s - left + j * d) for j in range(self.kernel_size)]
+        else:
+            p, s, d = int(self.padding), self.stride, self.dilation
+            for a, b in outputs:
+                for j in range(self.kernel_size):
+                    lo = -((-(a + p - j * d)) // s)  # inputs i with a <= i*s - p + j*d <= b
+                    hi = (b + p - j * d) // s
+                    if lo <= hi:
+                        found.append((lo, hi))
+        return _merge(found)
+
+    def receptive_field(self) -> int:
+        """Input samples (frames, for ConvTranspose1d) one output sample can depend on."""
+        if self.kind != "convT":
+            return self.span
+        best = 0
+        for t in range(self.stride):
+            w = self.window(t)
+            if w is not None:
+                best = max(best, w[1] - w[0] + 1)
+        return best
+
+    # ------------------------------------------------------------------ cost
+    def channels_out(self, in_channels: int) -> int:
+        """Output channels, given the input's."""
+        if self.kind in ("conv", "convT") and self.out_channels is not None:
+            return self.out_channels
+        return in_channels
+
+    def check_channels(self, in_channels: int) -> None:
+        """PyTorch's groups rule: in and out channels divisible by groups."""
+        out = self.channels_out(in_channels)
+        if self.kind in ("conv", "convT"):
+            if in_channels % self.groups:
+                raise ConvtraceError("groups", self.groups, "in_channels must be divisible by groups")
+            if out % self.groups:
+                raise ConvtraceError("groups", self.groups, "out_channels must be divisible by groups")
+
+    def macs(self, in_length: int, out_length: int, in_channels: int, batch: int = 1) -> int:
+        """Multiply-adds PyTorch performs: Conv1d ``N*C_out*L_out*(C_in/g)*k``;
+        ConvTranspose1d ``N*C_in*L_in*(C_out/g)*k`` (every input sample meets every tap;
+        counting by the output length is the usual mistake); pools and pads 0."""
+        out_c = self.channels_out(in_channels)
+        if self.kind == "conv":
+            return batch * out_c * out_length * (in_channels // self.groups) * self.kernel_size
+        if self.kind == "convT":
+            return batch * in_channels * in_length * (out_c // self.groups) * self.kernel_size
+        return 0
+
+    def parameters(self, in_channels: int) -> int:
+        """Weights and biases."""
+        out_c = self.channels_out(in_channels)
+        if self.kind not in ("conv", "convT"):
+            return 0
+        weights = out_c * (in_channels // self.groups) * self.kernel_size
+        return weights + (out_c if self.bias else 0)
+
+    # ------------------------------------------------------------------ text
+    def describe(self) -> str:
+        """The layer in the stack syntax (see :mod:`convtrace.plan.stack`)."""
+        parts = [self.kind]
+        if self.kind == "pad":
+            parts += [f"l={self.pad_left}", f"r={self.pad_right}"]
+            if self.padding_mode not in ("zeros", "constant"):
+                parts.append(f"mode={self.padding_mode}")
+            return " ".join(parts)
+        parts.append(f"k={self.kernel_size}")
+        default_stride = self.kernel_size if self.kind in ("maxpool", "avgpool") else 1
+        for key, value, default in (
+            ("s", self.stride, default_stride), ("d", self.dilation, 1), ("g", self.groups, 1),
+            ("op", self.output_padding, 0),
+        ):  # fmt: skip
+            if value != default:
+                parts.append(f"{key}={value}")
+        if self.pad_left or self.pad_right:
+            parts.append(f"p={self.pads[0]},{self.pads[1]}")
+        elif self.padding != 0:
+            parts.append(f"p={self.padding}")
+        if self.out_channels is not None:
+            parts.append(f"c={self.out_channels}")
+        if self.ceil_mode:
+            parts.append("ceil=1")
+        if not self.count_include_pad:
+            parts.append("cip=0")
+        if self.padding_mode != "zeros":
+            parts.append(f"mode={self.padding_mode}")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, JSON-ready."""
+        return asdict(self)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint, non-adjacent ranges covering the same integers."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+# ---------------------------------------------------------------------- validation
+
+def _validate(layer: Layer) -> None:
+    call = f"Layer({layer.kind!r}, ...)"
+    if layer.kind not in KINDS:
+        raise ConvtraceError("kind", layer.kind, f"the layer kind must be one of {', '.join(KINDS)}", call=call)
+    if isinstance(layer.stride, int) and not isinstance(layer.stride, bool) and layer.stride == 0:
+        object.__setattr__(layer, "stride", layer.kernel_size if layer.kind in ("maxpool", "avgpool") else 1)
+    for name in ("kernel_size", "stride", "dilation", "groups", "output_padding", "pad_left", "pad_right"):
+        value = parse_int_param(name, getattr(layer, name), call)
+        object.__setattr__(layer, name, value)
+        if abs(value) > MAX_SIZE:
+            raise ConvtraceError(name, value, f"{name} must be at most {MAX_SIZE} in size", call=call)
+    for name in ("kernel_size", "stride", "dilation", "groups"):
+        if getattr(layer, name) < 1:
+            raise ConvtraceError(name, getattr(layer, name), f"{name} must be >= 1", call=call)
+    if layer.output_padding < 0:
+        raise ConvtraceError("output_padding", layer.output_padding, "output_padding must be >= 0", call=call)
+    padding = parse_padding(layer.padding, call, allow_string=layer.kind == "conv")
+    object.__setattr__(layer, "padding", padding)
+    if isinstance(padding, int) and not 0 <= padding <= MAX_SIZE:
+        raise ConvtraceError("padding", padding, "negative padding is not supported", call=call)
+    if layer.padding == "same" and layer.stride != 1:
+        raise ConvtraceError("padding", "same", "padding='same' is not supported for strided convolutions", call=call)
+    if layer.out_channels is not None:
+        oc = parse_int_param("out_channels", layer.out_channels, call)
+        if not 1 <= oc <= MAX_SIZE:
+            raise ConvtraceError("out_channels", oc, f"out_channels must be between 1 and {MAX_SIZE}", call=call)
+    if layer.padding_mode not in PAD_MODES:
+        raise ConvtraceError("padding_mode", layer.padding_mode, f"padding_mode must be one of {PAD_MODES}", call=call)
+    _validate_kind(layer, call)
+
+
+def _validate_kind(layer: Layer, call: str) -> None:
+    if not isinstance(layer.ceil_mode, bool) or not isinstance(layer.count_include_pad, bool):
+        raise ConvtraceTypeError("ceil_mode", layer.ceil_mode, "ceil_mode and count_include_pad must be bools", call=call)
+    if layer.kind == "convT":
+        s, d, op = layer.stride, layer.dilation, layer.output_padding
+        if not (op < s or op < d):
+            raise ConvtraceError(
+                "output_padding", op,
+                f"output padding must be smaller than either stride or dilation, but got output_padding={op} "
+                f"stride={s} dilation={d}", call=call,
+            )  # fmt: skip
+    elif layer.output_padding:
+        raise ConvtraceError("output_padding", layer.output_padding, "only ConvTranspose1d has output_padding", call=call)
+    if layer.kind in ("maxpool", "avgpool", "pad") and (layer.groups != 1 or layer.out_channels):
+        raise ConvtraceError("groups", layer.groups, f"{TORCH_NAMES[layer.kind]} has no groups or channels", call=call)
+    if layer.kind == "avgpool" and layer.dilation != 1:
+        raise ConvtraceError("dilation", layer.dilation, "AvgPool1d has no dilation", call=call)
+    if layer.kind != "conv" and layer.kind != "pad" and (layer.pad_left or layer.pad_right):
+        raise ConvtraceError("padding", (layer.pad_left, layer.pad_right), "only conv layers take explicit (left, right) padding", call=call)
+    if layer.kind == "conv" and (layer.pad_left < 0 or layer.pad_right < 0):
+        raise ConvtraceError("padding", (layer.pad_left, layer.pad_right), "negative padding is not supported", call=call)
+
+
+def _explicit_pad(n: int, layer: Layer) -> int:
+    if layer.pad_left or layer.pad_right:
+        return _pad_length(n, layer.pad_left, layer.pad_right, "constant")
+    return n
+
+
+def _pad_length(n: int, left: int, right: int, mode: str) -> int:
+    """F.pad's output length, with its errors."""
+    call = f"F.pad(length={n}, pad=({left}, {right}), mode={mode!r})"
+    if mode in ("zeros", "constant"):
+        kept = n + min(left, 0) + min(right, 0)  # PyTorch crops first (narrow), then pads
+        if kept < 0:
+            raise ConvtraceError(
+                "pad", (left, right), f"narrow(): length must be non-negative (cropping {-min(left, 0)} + "
+                f"{-min(right, 0)} samples from {n})", call=call,
+            )  # fmt: skip
+        return kept + max(left, 0) + max(right, 0)
+    if n < 1:
+        raise ConvtraceError(
+            "length", n, "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other "
+            "non-zero dimensions for input", call=call,
+        )  # fmt: skip
+    if mode == "reflect" and (left >= n or right >= n):
+        raise ConvtraceError(
+            "pad", (left, right),
+            "Padding size should be less than the corresponding input dimension, "
+            f"but got: padding ({left}, {right}) at dimension 2 of input length {n}", call=call,
+        )  # fmt: skip
+    if mode == "circular" and (left > n or right > n):
+        raise ConvtraceError("pad", (left, right), "Padding value causes wrapping around more than once.", call=call)
+    return n + left + right

@@ -1,0 +1,78 @@
+"""Report building blocks shared by the planner and the model inspector: a
+:class:`Finding` (a warning as a code with numbers; the English text is made by
+:mod:`convtrace.render.plan_text`) and the dataclass → JSON conversion.
+
+Warning codes (``W1xx`` layer arithmetic, ``W2xx`` model inspection):
+
+====== ==============================================================================
+W101   dropped tail: trailing input samples no window reads
+W102   gaps: stride larger than the dilated kernel, samples inside are never read
+W103   uneven transposed overlap: kernel_size not divisible by stride (checkerboard risk)
+W104   a ConvTranspose1d does not restore the length of its mirror Conv1d
+W105   'same' padding with an even (dilated) kernel: asymmetric, extra sample on the right
+W106   reflect padding at or near its limit (padding must stay below the input length)
+W107   normalisation or attention over time: the real dependence is wider than the convs'
+W108   a length the strides do not promise (output length not input length × hop)
+W201   fell back to a real (non-meta) run
+W202   a functional op or crop the inspector could not place on the time axis
+S101   (solve) the dilated kernel is shorter than the stride: samples are skipped
+S102   (solve) odd total padding: asymmetric, applied with F.pad (stride 1: as 'same')
+S103   (solve) uses output_padding
+S104   (solve) the per-length rule needs the original length (the snippet's default)
+S201   (solve) no fixed output_padding can undo this Conv1d for every length (proof)
+S202   (solve) stride > 1: PyTorch rejects padding='same'; this gives ceil(L/stride)
+S203   (solve) nothing within the bounds reaches the goal
+S204   (solve) asymmetric padding: no output_size rule restores every length
+====== ==============================================================================
+
+>>> Finding("W101", "conv1", {"samples": 3}).to_dict()
+{'code': 'W101', 'layer': 'conv1', 'values': {'samples': 3}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["Finding", "to_jsonable", "number"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning: ``code`` (see the table above), the ``layer`` it concerns, its numbers."""
+
+    code: str
+    layer: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "layer": self.layer, "values": to_jsonable(self.values)}
+
+
+def number(value: Fraction | int) -> int | float:
+    """An exact number for JSON: an int when whole, else a float.
+
+    >>> number(Fraction(1, 4)), number(Fraction(6, 3))
+    (0.25, 2)
+    """
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return int(value)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses → dicts, tuples → lists, Fractions → numbers (recursively)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        to_dict = getattr(value, "to_dict", None)
+        if isinstance(value, Finding) and to_dict is not None:
+            return to_dict()
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Fraction):
+        return number(value)
+    return value

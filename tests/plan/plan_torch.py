@@ -1,0 +1,77 @@
+"""Build planner layers in PyTorch and measure what they do: lengths (or the error),
+which input indices each output depends on (impulse responses with all-ones weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convtrace.plan.layers import Layer
+
+
+class Pad(nn.Module):
+    def __init__(self, left: int, right: int, mode: str) -> None:
+        super().__init__()
+        self.left, self.right = left, right
+        self.mode = "constant" if mode in ("zeros", "constant") else mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (self.left, self.right), mode=self.mode)
+
+
+def torch_layer(layer: Layer, channels: int = 1) -> nn.Module:
+    """The same layer in PyTorch, weights all ones, no bias (so impulses stay positive)."""
+    out_c = layer.channels_out(channels)
+    if layer.kind == "pad":
+        return Pad(layer.pad_left, layer.pad_right, layer.padding_mode)
+    if layer.kind == "conv":
+        conv = nn.Conv1d(channels, out_c, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                         layer.groups, bias=False, padding_mode=layer.padding_mode, dtype=torch.float64)
+        nn.init.ones_(conv.weight)
+        if layer.pad_left or layer.pad_right:
+            return nn.Sequential(Pad(layer.pad_left, layer.pad_right, "constant"), conv)
+        return conv
+    if layer.kind == "convT":
+        conv_t = nn.ConvTranspose1d(channels, out_c, layer.kernel_size, layer.stride, int(layer.padding),
+                                    layer.output_padding, layer.groups, bias=False, dilation=layer.dilation,
+                                    dtype=torch.float64)
+        nn.init.ones_(conv_t.weight)
+        return conv_t
+    if layer.kind == "maxpool":
+        return nn.MaxPool1d(layer.kernel_size, layer.stride, int(layer.padding), layer.dilation,
+                            ceil_mode=layer.ceil_mode)
+    return nn.AvgPool1d(layer.kernel_size, layer.stride, int(layer.padding), layer.ceil_mode,
+                        layer.count_include_pad)
+
+
+def torch_lengths(layers: Sequence[Layer], length: int, channels: int = 1) -> list[int | None]:
+    """Output length after each layer; None from the layer PyTorch rejects on."""
+    x = torch.zeros(1, channels, length, dtype=torch.float64)
+    out: list[int | None] = []
+    failed = False
+    for layer in layers:
+        if failed:
+            out.append(None)
+            continue
+        try:
+            x = torch_layer(layer, x.shape[1])(x)
+            out.append(int(x.shape[-1]))
+        except (RuntimeError, ValueError):
+            failed = True
+            out.append(None)
+    return out
+
+
+def impulse_dependence(layers: Sequence[Layer], length: int) -> torch.Tensor:
+    """``dep[t, i]``: output t (channel 0) depends on input sample i. One impulse per batch
+    row; all-ones weights, zero padding and max pooling of non-negative values keep every
+    path positive, so a dependence can never cancel."""
+    model = nn.Sequential(*[torch_layer(layer) for layer in layers])
+    with torch.no_grad():
+        x = torch.eye(length, dtype=torch.float64).reshape(length, 1, length)
+        y = model(x)[:, 0, :]
+        base = model(torch.zeros(1, 1, length, dtype=torch.float64))[:, 0, :]
+    return (y != base).T

@@ -1,0 +1,81 @@
+"""``convtrace shape | solve | stack``: text, ``--json``, and clear errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from plan_torch import torch_lengths
+from torch import nn
+
+from convtrace.cli import main
+from convtrace.plan.stack import parse_stack
+
+NEEDS_TORCH = True
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:  # type: ignore[type-arg]
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_shape_json_matches_torch(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _json(capsys, ["shape", "conv", "--kernel-size", "10", "--stride", "5", "--length", "16003",
+                         "--want", "100", "--json"])  # fmt: skip
+    assert doc["out_length"] == torch_lengths(parse_stack("conv k=10 s=5"), 16003)[0] == 3199
+    assert doc["dropped_tail"] == 3 and doc["warnings"][0]["code"] == "W101" and doc["warnings"][0]["message"]
+    lo, hi = doc["inverse"][0]
+    assert all(torch_lengths(parse_stack("conv k=10 s=5"), n)[0] == 100 for n in (lo, hi))
+    assert torch_lengths(parse_stack("conv k=10 s=5"), hi + 1)[0] == 101
+
+
+def test_shape_text_has_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["shape", "convT k=16 s=8 p=4", "--length", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "(200 - 1)*8 - 2*4 + 1*(16 - 1) + 0 + 1 = 1600" in out and "1600..1607" in out
+
+
+def test_solve_json_snippets_run(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _json(capsys, ["solve", "up", "--stride", "4", "--kernel-sizes", "1..12", "--json"])
+    assert doc["solutions"]
+    for sol in doc["solutions"]:
+        scope: dict[str, object] = {"torch": torch, "nn": nn, "F": F}
+        exec(sol["snippet"], scope)  # noqa: S102
+        assert scope["layer"](torch.zeros(1, 1, 13)).shape[-1] == 52  # type: ignore[operator]
+
+
+def test_stack_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "conv k=7 p=3; 4x(conv k=4 s=2 p=1); convT k=8 s=4 p=2; maxpool k=2"
+    doc = _json(capsys, ["stack", text, "--length", "16000", "--json"])
+    for key in ("receptive_field", "hop", "offset", "lookahead", "causal", "macs", "warnings", "layers"):
+        assert key in doc
+    assert [layer["out_length"] for layer in doc["layers"]] == torch_lengths(parse_stack(text), 16000)
+    assert doc["layers"][5]["upsampling"] == 4 and doc["layers"][5]["hop"] == 0.25
+
+
+def test_stack_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stack", "conv k=4 s=2 p=1; conv k=4 s=2 p=1", "--length", "100"]) == 0
+    assert "output t depends on input [4t - 3, 4t + 6]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stack", "conv k=3; conv k=50", "--length", "20", "--json"],
+        ["stack", "conv q=3", "--length", "20"],
+        ["shape", "conv k=3", "--length", "x"],
+        ["shape", "conv k=3; conv k=3", "--length", "10"],
+        ["solve", "same", "--kernel-sizes", "a..b"],
+        ["solve", "undo"],
+        ["stack", "@/nonexistent/file", "--length", "3"],
+    ],
+)
+def test_errors_exit_2_without_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(argv)
+    err = capsys.readouterr().err
+    if argv[1].startswith("conv k=3; conv k=50"):
+        assert code == 0  # a stack that fails part-way is a report with the error in it
+        return
+    assert code == 2 and "Traceback" not in err and "error" in err

@@ -1,0 +1,137 @@
+"""``convtrace.plan.shape``: every number checked against PyTorch."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_torch import impulse_dependence, torch_layer, torch_lengths
+from strategies_plan import layers, try_out
+
+from convtrace.errors import ConvtraceError
+from convtrace.plan.layers import Layer
+from convtrace.plan.shape import input_lengths_for, shape
+
+NEEDS_TORCH = True
+
+
+def _eval_substituted(text: str) -> int:
+    lhs = text.split(" = ")[0].split(";")[0]
+    if lhs.startswith("ceil("):
+        inner, plus = lhs[len("ceil(") :].rsplit(") + ", 1)
+        num, den = inner.rsplit(" / ", 1)
+        return -(-eval(num) // int(den)) + int(plus)  # noqa: S307 - our own arithmetic text
+    return int(eval(lhs))  # noqa: S307
+
+
+@settings(max_examples=300)
+@given(layer=layers(), n=st.integers(0, 40))
+def test_length_and_errors_match_torch(layer: Layer, n: int) -> None:
+    expected = torch_lengths([layer], n)[0]
+    assert try_out(layer, n) == expected
+    if expected is None:
+        with pytest.raises(ConvtraceError):
+            shape(layer, n)
+        return
+    report = shape(layer, n)
+    assert report.out_length == expected
+    # the substituted formula, evaluated, is the same number (before ceil_mode's correction)
+    value = _eval_substituted(report.substituted)
+    assert value == expected or (layer.ceil_mode and value == expected + 1 and "so" in report.substituted)
+    assert report.substituted.endswith(f"= {expected}") or report.substituted.endswith(f"so {expected}")
+
+
+@settings(max_examples=100)
+@given(layer=layers(("conv", "maxpool", "avgpool", "pad")), n=st.integers(1, 30))
+def test_unreached_and_dropped_tail_match_impulses(layer: Layer, n: int) -> None:
+    if torch_lengths([layer], n)[0] is None:
+        return
+    report = shape(layer, n)
+    dep = impulse_dependence([layer], n)
+    reached = dep.any(dim=0)
+    unread = tuple(int(i) for i in torch.nonzero(~reached).flatten())
+    assert report.unreached == unread[:64] and report.unreached_count == len(unread)
+    tail = 0
+    while tail < n and not bool(reached[n - 1 - tail]):
+        tail += 1
+    assert report.dropped_tail == tail
+
+
+@settings(max_examples=200)
+@given(k=st.integers(1, 8), s=st.integers(1, 6), p=st.integers(0, 4), d=st.integers(1, 3), n=st.integers(1, 30))
+def test_output_size_range_is_what_torch_accepts(k: int, s: int, p: int, d: int, n: int) -> None:
+    layer = Layer("convT", k, s, p, d)
+    if torch_lengths([layer], n)[0] is None:
+        return
+    lo, hi = shape(layer, n).output_size_range  # type: ignore[misc]
+    module = torch_layer(layer)
+    x = torch.zeros(1, 1, n, dtype=torch.float64)
+    for size in range(max(1, lo - 2), hi + 3):
+        try:
+            got: int | None = int(module(x, output_size=[size]).shape[-1])
+        except (RuntimeError, ValueError):
+            got = None
+        assert (got == size) == (lo <= size <= hi), size
+
+
+@settings(max_examples=60)
+@given(layer=layers(), want=st.integers(1, 25))
+def test_inverse_lengths_give_the_wanted_length_in_torch(layer: Layer, want: int) -> None:
+    ranges = input_lengths_for(layer, want)
+    found = {n for n in range(0, 60) if torch_lengths([layer], n)[0] == want}
+    listed = {n for lo, hi in ranges for n in range(lo, min(hi, 59) + 1)}
+    assert listed == found
+
+
+@pytest.mark.parametrize(
+    ("layer", "n", "out"),
+    [
+        (Layer("maxpool", 2, 2, 1, ceil_mode=True), 4, 3),  # last window starts in the input: kept
+        (Layer("maxpool", 2, 2, 0, ceil_mode=True), 5, 3),
+        (Layer("avgpool", 3, 2, 1, ceil_mode=True), 1, 1),
+        (Layer("avgpool", 1, 3, 0, ceil_mode=True), 4, 2),
+        (Layer("maxpool", 3, 1, 1, 3), 5, 1),  # dilation widens the window
+        (Layer("maxpool", 3, 3, 0, 4), 5, None),  # dilated window wider than the input
+        (Layer("maxpool", 5, 5, 3), 5, None),  # padding more than half the kernel
+        (Layer("conv", 4, padding="same"), 7, 7),
+        (Layer("convT", 1, 1, 1), 1, None),  # output size too small
+    ],
+)
+def test_pinned_pool_and_edge_cases(layer: Layer, n: int, out: int | None) -> None:
+    assert torch_lengths([layer], n)[0] == out
+    assert try_out(layer, n) == out
+
+
+def test_pool_errors_use_pytorchs_words() -> None:
+    with pytest.raises(ConvtraceError, match="padding should be at most half of kernel size"):
+        Layer("maxpool", 5, padding=3).out_length(10)
+    with pytest.raises(ConvtraceError, match=re.escape("Invalid computed output size: 0")):
+        Layer("maxpool", 7).out_length(5)
+    with pytest.raises(ConvtraceError, match="Output size is too small"):
+        Layer("avgpool", 7).out_length(5)
+
+
+def test_zero_length_is_an_error_like_torch() -> None:
+    for layer in (Layer("conv", 1, padding=1), Layer("convT", 3), Layer("maxpool", 2), Layer("avgpool", 2)):
+        assert torch_lengths([layer], 0)[0] is None
+        assert try_out(layer, 0) is None
+    assert try_out(Layer("pad", pad_left=1, pad_right=1), 0) == torch_lengths([Layer("pad", pad_left=1, pad_right=1)], 0)[0] == 2
+
+
+def test_convT_want_reachable_only_by_output_size() -> None:
+    report = shape(Layer("convT", 16, 8, 4), 200, want=1603)
+    assert report.inverse == () and report.inverse_with_output_size == ((200, 200),)
+    y = torch_layer(Layer("convT", 16, 8, 4))(torch.zeros(1, 1, 200, dtype=torch.float64), output_size=[1603])
+    assert y.shape[-1] == 1603
+
+
+def test_invalid_layers_are_clear_errors() -> None:
+    with pytest.raises(ConvtraceError, match="output padding must be smaller"):
+        Layer("convT", 3, 2, output_padding=2)
+    with pytest.raises(ConvtraceError, match="strided"):
+        Layer("conv", 3, 2, "same")
+    with pytest.raises(ConvtraceError, match="length"):
+        shape(Layer("conv", 3), -1)
