@@ -22,37 +22,26 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+
+from .base import EXIT_INTERNAL, EXIT_INVALID, Parser
 
 __all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_INTERNAL", "COMMANDS", "Parser"]
 
-#: exit code of an invalid configuration or command line (as argparse uses)
-EXIT_INVALID = 2
-#: EX_SOFTWARE: an unexpected failure inside convtrace
-EXIT_INTERNAL = 70
-
 #: subcommand modules of this package, in the order ``--help`` lists them
-COMMANDS: tuple[str, ...] = ("explain",)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with the usage error in our format and exit code 2 (never a traceback)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"convtrace: error: {message}\n")
+COMMANDS: tuple[str, ...] = ("explain", "draw", "serve", "plan")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line (``convtrace --help``)."""
     from .. import __version__
-    from .explain import EXAMPLES
+
+    examples = importlib.import_module(f"{__name__}.explain").EXAMPLES
 
     root = Parser(
         prog="convtrace",
         description="PyTorch's 1-D convolutions, computed and explained step by step, "
         "checked against PyTorch.",
-        epilog=EXAMPLES,
+        epilog=examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--version", action="version", version=f"convtrace {__version__}")

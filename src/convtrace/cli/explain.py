@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..explainer import Trace
 
-from . import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser
 
 __all__ = ["register", "EXAMPLES"]
 
@@ -80,6 +80,12 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     cfg.add_argument("--output-padding", type=int, default=0, help="ConvTranspose1d only")
     cfg.add_argument("--output-size", type=int, help="ConvTranspose1d only: the output length wanted")
     cfg.add_argument("--transposed", action="store_true", help="explain ConvTranspose1d")
+    _add_data_arguments(ex)
+    _common(ex)
+    ex.set_defaults(run=_run)
+
+
+def _add_data_arguments(ex: argparse.ArgumentParser) -> None:
     data = ex.add_argument_group("data")
     data.add_argument(
         "--input",
@@ -95,8 +101,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     out.add_argument("--at", metavar="N,C,T", help="explain only output element y[N, C, T] (0-based)")
     out.add_argument("--symbolic", action="store_true", help="names (x1, w1, b) instead of numbers")
     out.add_argument("--max-steps", type=_positive_int, default=None, help="write out at most this many steps")
-    _common(ex)
-    ex.set_defaults(run=_run)
 
 
 def _positive_int(text: str) -> int:

@@ -117,23 +117,7 @@ def check_full(
     if not torch_available():
         return TorchCheck(available=False, call=call, note=MISSING_NOTE, extra={"code": code})
     torch = _torch()
-    m = _module(torch, transposed, cfg, w, b)
-    xt = _t(x, torch)
-    if _is_complex(x, w, b):
-        xt = xt.to(torch.complex128)
-    with torch.no_grad(), warnings.catch_warnings():
-        # PyTorch warns that 'same' with an even kernel pads a copy of the input: harmless here
-        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
-        m_abs = _module(torch, transposed, cfg, np.abs(w), None if b is None else np.abs(b))
-        xa = _t(np.abs(x), torch)
-        if transposed and output_size is not None:
-            yt = m(xt, output_size=[output_size])
-            bound = m_abs(xa, output_size=[output_size])
-        else:
-            yt = m(xt)
-            bound = m_abs(xa)
-    y = yt.detach().resolve_conj().numpy()
-    bnd = bound.detach().numpy()
+    y, bnd = _run_module(torch, transposed, cfg, (x, w, b), output_size)
     mad, ok = compare(engine_output, y, bnd, np.result_type(x, w))
     return TorchCheck(
         available=True,
@@ -144,6 +128,27 @@ def check_full(
         note=f"PyTorch {torch.__version__}, computed in float64",
         extra={"code": code, "scope": "full"},
     )
+
+
+def _run_module(
+    torch: Any, transposed: bool, cfg: dict[str, Any], data: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    output_size: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's output in float64 (complex128), and the same module on |x|, |w|, |b| (the
+    scale the tolerance is relative to)."""
+    x, w, b = data
+    m = _module(torch, transposed, cfg, w, b)
+    xt = _t(x, torch)
+    if _is_complex(x, w, b):
+        xt = xt.to(torch.complex128)
+    sizes: dict[str, Any] = {"output_size": [output_size]} if transposed and output_size is not None else {}
+    with torch.no_grad(), warnings.catch_warnings():
+        # PyTorch warns that 'same' with an even kernel pads a copy of the input: harmless here
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+        m_abs = _module(torch, transposed, cfg, np.abs(w), None if b is None else np.abs(b))
+        yt = m(xt, **sizes)
+        bound = m_abs(_t(np.abs(x), torch), **sizes)
+    return yt.detach().resolve_conj().numpy(), bound.detach().numpy()
 
 
 def _is_complex(*arrays: np.ndarray | None) -> bool:
@@ -172,21 +177,7 @@ def check_conv1d_element(
     when that is impossible: then ``window``, the already-gathered padded window, is used) and
     runs ``conv1d(..., dilation)`` on it: a single output.
     """
-    n, o, t = element
-    c0, c1 = channels
-    lo, hi = slice_range
-    if pad_mode is not None:
-        src = f"x[{n}:{n + 1}, {c0}:{c1}, {lo}:{hi}]"
-        if pad != (0, 0):
-            src = f"torch.nn.functional.pad({src}, {pad}, mode={pad_mode!r})"
-    else:
-        src = f"the padded window of y[{n}, {o}, {t}] gathered from x[{n}, {c0}:{c1}]"
-    call = (
-        f"torch.nn.functional.conv1d({src}, weight[{o}:{o + 1}]"
-        + (f", bias[{o}:{o + 1}]" if b_val is not None else "")
-        + (f", dilation={dilation}" if pad_mode is not None and dilation != 1 else "")
-        + f")  # only y[{n}, {o}, {t}]: the minimal input slice, with the equivalent padding"
-    )
+    call = _conv1d_element_call(element, channels, slice_range, pad, pad_mode, b_val is not None, dilation)
     if not torch_available():
         return TorchCheck(available=False, call=call, note=MISSING_NOTE)
     torch = _torch()
@@ -212,6 +203,27 @@ def check_conv1d_element(
         bound = torch.nn.functional.conv1d(xa, _t(np.abs(w_row), torch), ba, dilation=d)
     y = yt.detach().resolve_conj().numpy().reshape(-1)
     return _element_verdict(torch, call, engine_value, y, bound.numpy().reshape(-1), dtype)
+
+
+def _conv1d_element_call(
+    element: tuple[int, int, int], channels: tuple[int, int], slice_range: tuple[int, int],
+    pad: tuple[int, int], pad_mode: str | None, has_bias: bool, dilation: int,
+) -> str:
+    n, o, t = element
+    c0, c1 = channels
+    lo, hi = slice_range
+    if pad_mode is not None:
+        src = f"x[{n}:{n + 1}, {c0}:{c1}, {lo}:{hi}]"
+        if pad != (0, 0):
+            src = f"torch.nn.functional.pad({src}, {pad}, mode={pad_mode!r})"
+    else:
+        src = f"the padded window of y[{n}, {o}, {t}] gathered from x[{n}, {c0}:{c1}]"
+    return (
+        f"torch.nn.functional.conv1d({src}, weight[{o}:{o + 1}]"
+        + (f", bias[{o}:{o + 1}]" if has_bias else "")
+        + (f", dilation={dilation}" if pad_mode is not None and dilation != 1 else "")
+        + f")  # only y[{n}, {o}, {t}]: the minimal input slice, with the equivalent padding"
+    )
 
 
 def check_transposed_element(

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ConvtraceError, ConvtraceTypeError
 
-__all__ = ["require_torch", "to_tensor", "to_numpy", "to_torch_module", "from_torch_module"]
+__all__ = ["require_torch", "to_tensor", "to_numpy", "to_torch_module", "from_torch_module", "torch_version"]
 
 
 def require_torch() -> Any:
@@ -116,3 +116,12 @@ def from_torch_module(t: Any, expected: type | None = None) -> Any:
     if t.bias is not None:
         m.bias = to_numpy(t.bias)
     return m
+
+
+def torch_version() -> str | None:
+    """PyTorch's version, or None when it is not installed (imports torch when it is)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return str(torch.__version__)

@@ -21,7 +21,7 @@ nearest valid: kernel_size <= 4
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +126,143 @@ def _divisors(n: int) -> list[int]:
     return [g for g in range(1, n + 1) if n % g == 0]
 
 
+def _advise_kernel_too_long(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
+    pl, pr = cfg.pads()
+    dk = d * (k - 1) + 1
+    adv.rule = ("the kernel (with dilation) must fit in the padded input: "
+                "dilation*(kernel_size-1) + 1 <= L + pad_left + pad_right")
+    adv.numbers = f"{d}*({k}-1) + 1 = {dk} > {L} + {pl} + {pr} = {L + pl + pr}"
+    need_len = max(1, dk - pl - pr)
+    if _valid_conv(need_len, k, s, cfg.padding, d):
+        adv.suggestions.append(f"input length >= {need_len}")
+    if not isinstance(cfg.padding, str) and cfg.mode in ("zeros", "replicate"):
+        need_p = math.ceil((dk - L) / 2)
+        if _valid_conv(L, k, s, need_p, d):
+            adv.suggestions.append(f"padding >= {need_p}")
+    elif isinstance(cfg.padding, str) and cfg.padding == "valid":
+        adv.suggestions.append("padding='same' (keeps the length)")
+    max_k = (L + pl + pr - 1) // d + 1
+    if max_k >= 1 and max_k < k and _valid_conv(L, max_k, s, cfg.padding, d):
+        adv.suggestions.append(f"kernel_size <= {max_k}")
+    if k > 1 and d > 1:
+        max_d = (L + pl + pr - 1) // (k - 1)
+        if max_d >= 1 and _valid_conv(L, k, s, cfg.padding, max_d):
+            adv.suggestions.append(f"dilation <= {max_d}")
+
+
+def _advise_transposed_too_short(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
+    full = (L - 1) * s + d * (k - 1) + cfg.op + 1
+    p: int = _int(cfg.padding, 0) or 0
+    adv.rule = ("the transposed output must keep at least one sample: "
+                "(L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1 >= 1")
+    adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + {cfg.op} + 1 = {full - 2 * p}"
+    max_p = (full - 1) // 2
+    if _valid_tconv(L, k, s, max_p, cfg.op, d):
+        adv.suggestions.append(f"padding <= {max_p}")
+    longer = next((n for n in range(L + 1, L + 2 * p + 2) if _valid_tconv(n, k, s, p, cfg.op, d)), None)
+    if longer is not None:
+        adv.suggestions.append(f"input length >= {longer}")
+
+
+def _advise_output_padding_too_big(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    s, d = cfg.s, cfg.d
+    adv.rule = "output_padding must be smaller than stride or dilation (it only picks among the lengths a stride can reach)"
+    adv.numbers = f"output_padding={cfg.op}, stride={s}, dilation={d}"
+    adv.suggestions.append(f"output_padding <= {max(s, d) - 1}")
+    adv.suggestions.append(f"stride >= {cfg.op + 1} (output_padding < stride)")
+
+
+def _advise_output_size_out_of_range(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
+    p = _int(cfg.padding, 0) or 0
+    lo = (L - 1) * s - 2 * p + d * (k - 1) + 1
+    adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + 1 = {lo}, up to {lo} + stride - 1 = {lo + s - 1}"
+    adv.suggestions.append(f"output_size between {lo} and {lo + s - 1}")
+
+
+def _advise_channels_not_divisible(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    g = cfg.groups
+    common = math.gcd(cfg.cin, cfg.cout)
+    adv.rule = "in_channels and out_channels must both be divisible by groups"
+    adv.numbers = f"in_channels={cfg.cin}, out_channels={cfg.cout}, groups={g}"
+    divs = _divisors(common)
+    below = [v for v in divs if v <= g]
+    above = [v for v in divs if v > g]
+    near = sorted({v for v in (below[-1:] + above[:1])})
+    if near:
+        adv.suggestions.append("groups in {" + ", ".join(str(v) for v in near) + "} (divisors of "
+                               f"gcd({cfg.cin}, {cfg.cout}) = {common})")
+    for name, v in (("in_channels", cfg.cin), ("out_channels", cfg.cout)):
+        if v % g:
+            lo_, hi_ = v - v % g, v - v % g + g
+            opts = [str(x) for x in (lo_, hi_) if x > 0]
+            adv.suggestions.append(f"{name} = {' or '.join(opts)} (multiples of groups={g})")
+
+
+def _advise_reflect_too_wide(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    L = cfg.length
+    pl, pr = cfg.pads()
+    adv.rule = "reflect padding mirrors the input without its edge sample: each pad must be < the input length"
+    adv.numbers = f"pads ({pl}, {pr}), input length {L}"
+    if isinstance(cfg.padding, str):
+        adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
+    else:
+        adv.suggestions.append(f"padding <= {L - 1}")
+        adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
+    adv.suggestions.append("padding_mode='replicate' or 'zeros'")
+
+
+def _advise_circular_wraps(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    L = cfg.length
+    pl, pr = cfg.pads()
+    adv.numbers = f"pads ({pl}, {pr}), input length {L}"
+    adv.suggestions.append(f"padding <= {L}")
+    adv.suggestions.append(f"input length >= {max(pl, pr)}")
+
+
+def _advise_same_with_stride(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    k, d = cfg.k, cfg.d
+    pl, pr = shapes.same_padding(k, d)
+    adv.suggestions.append("stride=1")
+    adv.suggestions.append(f"padding={pl}" + (f" (and one more on the right is what 'same' would add: {pl}, {pr})"
+                                              if pl != pr else " (what 'same' would pad)"))
+
+
+def _advise_bad_padding_mode(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    adv.suggestions.append("padding_mode='zeros'" + (" (the only mode of ConvTranspose1d)" if cfg.transposed
+                                                      else ", 'reflect', 'replicate' or 'circular'"))
+
+
+def _advise_non_positive(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    adv.suggestions.append(f"{error.param} >= 1")
+
+
+def _advise_negative_padding(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    adv.suggestions.append("padding >= 0")
+
+
+def _advise_the_hint(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
+    adv.suggestions.append(error.hint)
+
+#: (does it apply to this error?, what to advise): the first that applies answers
+_ADVICE: list[tuple[Callable[[ConvtraceError], bool], Callable[[Advice, _Cfg, ConvtraceError], None]]] = [
+    (lambda error: bool("Kernel size can't be greater than actual input size" in error.rule), _advise_kernel_too_long),
+    (lambda error: bool("Output size is too small" in error.rule), _advise_transposed_too_short),
+    (lambda error: bool(error.param == "output_padding" and "smaller than either stride or dilation" in error.rule), _advise_output_padding_too_big),
+    (lambda error: bool(error.param == "output_size" and "valid sizes range" in error.rule), _advise_output_size_out_of_range),
+    (lambda error: bool(error.param in ("in_channels", "out_channels", "groups") and "divisible" in error.rule), _advise_channels_not_divisible),
+    (lambda error: bool("Padding size should be less than the corresponding input dimension" in error.rule), _advise_reflect_too_wide),
+    (lambda error: bool("wrapping around more than once" in error.rule), _advise_circular_wraps),
+    (lambda error: bool("not supported for strided convolutions" in error.rule), _advise_same_with_stride),
+    (lambda error: bool(error.param == "padding_mode"), _advise_bad_padding_mode),
+    (lambda error: bool(error.param in ("stride", "dilation", "kernel_size") and ("non-positive" in error.rule or "greater than zero" in error.rule or ">=" in error.rule)), _advise_non_positive),
+    (lambda error: bool(error.param == "padding" and "negative" in error.rule), _advise_negative_padding),
+    (lambda error: bool(error.hint), _advise_the_hint),
+]
+
+
 def advise(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> Advice:
     """The rule, numbers and nearest valid settings for ``error`` raised by ``config``
     (the keyword arguments given to :func:`convtrace.explain`, or the CLI's settings).
@@ -138,111 +275,11 @@ def advise(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> Ad
     ['output_padding <= 1', 'stride >= 3 (output_padding < stride)']
     """
     cfg = _Cfg(config or {})
-    rule = error.rule
-    adv = Advice(param=error.param, rule=rule)
-    L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
-    if "Kernel size can't be greater than actual input size" in rule:
-        pl, pr = cfg.pads()
-        dk = d * (k - 1) + 1
-        adv.rule = ("the kernel (with dilation) must fit in the padded input: "
-                    "dilation*(kernel_size-1) + 1 <= L + pad_left + pad_right")
-        adv.numbers = f"{d}*({k}-1) + 1 = {dk} > {L} + {pl} + {pr} = {L + pl + pr}"
-        need_len = max(1, dk - pl - pr)
-        if _valid_conv(need_len, k, s, cfg.padding, d):
-            adv.suggestions.append(f"input length >= {need_len}")
-        if not isinstance(cfg.padding, str) and cfg.mode in ("zeros", "replicate"):
-            need_p = math.ceil((dk - L) / 2)
-            if _valid_conv(L, k, s, need_p, d):
-                adv.suggestions.append(f"padding >= {need_p}")
-        elif isinstance(cfg.padding, str) and cfg.padding == "valid":
-            adv.suggestions.append("padding='same' (keeps the length)")
-        max_k = (L + pl + pr - 1) // d + 1
-        if max_k >= 1 and max_k < k and _valid_conv(L, max_k, s, cfg.padding, d):
-            adv.suggestions.append(f"kernel_size <= {max_k}")
-        if k > 1 and d > 1:
-            max_d = (L + pl + pr - 1) // (k - 1)
-            if max_d >= 1 and _valid_conv(L, k, s, cfg.padding, max_d):
-                adv.suggestions.append(f"dilation <= {max_d}")
-        return adv
-    if "Output size is too small" in rule:
-        full = (L - 1) * s + d * (k - 1) + cfg.op + 1
-        p: int = _int(cfg.padding, 0) or 0
-        adv.rule = ("the transposed output must keep at least one sample: "
-                    "(L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1 >= 1")
-        adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + {cfg.op} + 1 = {full - 2 * p}"
-        max_p = (full - 1) // 2
-        if _valid_tconv(L, k, s, max_p, cfg.op, d):
-            adv.suggestions.append(f"padding <= {max_p}")
-        longer = next((n for n in range(L + 1, L + 2 * p + 2) if _valid_tconv(n, k, s, p, cfg.op, d)), None)
-        if longer is not None:
-            adv.suggestions.append(f"input length >= {longer}")
-        return adv
-    if error.param == "output_padding" and "smaller than either stride or dilation" in rule:
-        adv.rule = "output_padding must be smaller than stride or dilation (it only picks among the lengths a stride can reach)"
-        adv.numbers = f"output_padding={cfg.op}, stride={s}, dilation={d}"
-        adv.suggestions.append(f"output_padding <= {max(s, d) - 1}")
-        adv.suggestions.append(f"stride >= {cfg.op + 1} (output_padding < stride)")
-        return adv
-    if error.param == "output_size" and "valid sizes range" in rule:
-        p = _int(cfg.padding, 0) or 0
-        lo = (L - 1) * s - 2 * p + d * (k - 1) + 1
-        adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + 1 = {lo}, up to {lo} + stride - 1 = {lo + s - 1}"
-        adv.suggestions.append(f"output_size between {lo} and {lo + s - 1}")
-        return adv
-    if error.param in ("in_channels", "out_channels", "groups") and "divisible" in rule:
-        g = cfg.groups
-        common = math.gcd(cfg.cin, cfg.cout)
-        adv.rule = "in_channels and out_channels must both be divisible by groups"
-        adv.numbers = f"in_channels={cfg.cin}, out_channels={cfg.cout}, groups={g}"
-        divs = _divisors(common)
-        below = [v for v in divs if v <= g]
-        above = [v for v in divs if v > g]
-        near = sorted({v for v in (below[-1:] + above[:1])})
-        if near:
-            adv.suggestions.append("groups in {" + ", ".join(str(v) for v in near) + "} (divisors of "
-                                   f"gcd({cfg.cin}, {cfg.cout}) = {common})")
-        for name, v in (("in_channels", cfg.cin), ("out_channels", cfg.cout)):
-            if v % g:
-                lo_, hi_ = v - v % g, v - v % g + g
-                opts = [str(x) for x in (lo_, hi_) if x > 0]
-                adv.suggestions.append(f"{name} = {' or '.join(opts)} (multiples of groups={g})")
-        return adv
-    if "Padding size should be less than the corresponding input dimension" in rule:
-        pl, pr = cfg.pads()
-        adv.rule = "reflect padding mirrors the input without its edge sample: each pad must be < the input length"
-        adv.numbers = f"pads ({pl}, {pr}), input length {L}"
-        if isinstance(cfg.padding, str):
-            adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
-        else:
-            adv.suggestions.append(f"padding <= {L - 1}")
-            adv.suggestions.append(f"input length >= {max(pl, pr) + 1}")
-        adv.suggestions.append("padding_mode='replicate' or 'zeros'")
-        return adv
-    if "wrapping around more than once" in rule:
-        pl, pr = cfg.pads()
-        adv.numbers = f"pads ({pl}, {pr}), input length {L}"
-        adv.suggestions.append(f"padding <= {L}")
-        adv.suggestions.append(f"input length >= {max(pl, pr)}")
-        return adv
-    if "not supported for strided convolutions" in rule:
-        pl, pr = shapes.same_padding(k, d)
-        adv.suggestions.append("stride=1")
-        adv.suggestions.append(f"padding={pl}" + (f" (and one more on the right is what 'same' would add: {pl}, {pr})"
-                                                  if pl != pr else " (what 'same' would pad)"))
-        return adv
-    if error.param == "padding_mode":
-        adv.suggestions.append("padding_mode='zeros'" + (" (the only mode of ConvTranspose1d)" if cfg.transposed
-                                                          else ", 'reflect', 'replicate' or 'circular'"))
-        return adv
-    if error.param in ("stride", "dilation", "kernel_size") and ("non-positive" in rule or "greater than zero" in rule
-                                                                   or ">=" in rule):
-        adv.suggestions.append(f"{error.param} >= 1")
-        return adv
-    if error.param == "padding" and "negative" in rule:
-        adv.suggestions.append("padding >= 0")
-        return adv
-    if error.hint:
-        adv.suggestions.append(error.hint)
+    adv = Advice(param=error.param, rule=error.rule)
+    for applies, advice in _ADVICE:
+        if applies(error):
+            advice(adv, cfg, error)
+            break
     return adv
 
 

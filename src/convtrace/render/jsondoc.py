@@ -23,7 +23,7 @@ from ..trace.model import SCHEMA_VERSION
 from .notes import note_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import Step, Trace
+    from ..trace.model import Placement, Step, Trace
 
 __all__ = ["trace_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
 
@@ -107,6 +107,16 @@ def _step(s: Step) -> dict[str, Any]:
     }
 
 
+def _placement(p: Placement) -> dict[str, Any]:
+    taps = [
+        {"out_channel": t.out_channel, "kernel_index": t.kernel_index, "out_index": t.out_index,
+         "w": _num(t.w), "product": _num(t.product), "cropped": t.cropped}
+        for t in p.taps
+    ]
+    return {"batch": p.batch, "in_channel": p.in_channel, "input_index": p.input_index, "x": _num(p.x),
+            "offset": p.offset, "taps": taps}
+
+
 def _views(trace: Trace, integral: bool) -> Any:
     v = trace.views
     if v is None:
@@ -120,27 +130,7 @@ def _views(trace: Trace, integral: bool) -> Any:
             "full_length": sc.full_length,
             "overlap": list(sc.overlap),
             "uneven": sc.uneven,
-            "placements": [
-                {
-                    "batch": p.batch,
-                    "in_channel": p.in_channel,
-                    "input_index": p.input_index,
-                    "x": _num(p.x),
-                    "offset": p.offset,
-                    "taps": [
-                        {
-                            "out_channel": t.out_channel,
-                            "kernel_index": t.kernel_index,
-                            "out_index": t.out_index,
-                            "w": _num(t.w),
-                            "product": _num(t.product),
-                            "cropped": t.cropped,
-                        }
-                        for t in p.taps
-                    ],
-                }
-                for p in sc.placements
-            ],
+            "placements": [_placement(p) for p in sc.placements],
             "output": array_to_json(sc.output, integral=integral),
             "equal": sc.equal,
         },
@@ -186,6 +176,25 @@ def _check(trace: Trace) -> Any:
     }
 
 
+def _parameters(trace: Trace) -> dict[str, Any]:
+    spec = trace.spec
+    return {
+        "in_channels": spec.in_channels,
+        "out_channels": spec.out_channels,
+        "kernel_size": spec.kernel_size,
+        "stride": spec.stride,
+        "padding": spec.padding,
+        "pad_left": spec.pad_left,
+        "pad_right": spec.pad_right,
+        "dilation": spec.dilation,
+        "groups": spec.groups,
+        "bias": spec.has_bias,
+        "padding_mode": trace.padding_mode.value,
+        "output_padding": spec.output_padding,
+        "output_size": trace.output_size,
+    }
+
+
 def trace_to_json(trace: Trace) -> dict[str, Any]:
     """See :meth:`convtrace.trace.model.Trace.to_json`."""
     spec = trace.spec
@@ -196,21 +205,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "op": spec.op_name,
         "module": "ConvTranspose1d" if spec.transposed else "Conv1d",
-        "parameters": {
-            "in_channels": spec.in_channels,
-            "out_channels": spec.out_channels,
-            "kernel_size": spec.kernel_size,
-            "stride": spec.stride,
-            "padding": spec.padding,
-            "pad_left": spec.pad_left,
-            "pad_right": spec.pad_right,
-            "dilation": spec.dilation,
-            "groups": spec.groups,
-            "bias": spec.has_bias,
-            "padding_mode": trace.padding_mode.value,
-            "output_padding": spec.output_padding,
-            "output_size": trace.output_size,
-        },
+        "parameters": _parameters(trace),
         "module_call": trace.module_call or None,
         "batched": spec.batched,
         "input_shape": list(spec.input_shape),

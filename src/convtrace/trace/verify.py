@@ -66,7 +66,7 @@ def _scale(step: Step) -> float:
 
 
 def _tol(step: Step, dtype: np.dtype) -> float:
-    from ..interop.check import tolerance
+    from ..oracle import tolerance
 
     n = len(step.terms) + 1
     eps = float(np.finfo(np.dtype(dtype).type(0).real.dtype).eps) if np.dtype(dtype).kind in "fc" else 0.0
