@@ -323,7 +323,7 @@ def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | 
     :data:`MAX_RANGES` ranges the holes are closed (the first and last index stay exact).
 
     >>> dependence_ranges([conv(2, dilation=4), conv_t(1, stride=2)], 0)
-    [(0, 0), (2, 2)]
+    [(0, 0), (4, 4)]
     """
     spans = [(a, a if b is None else b)]
     for layer in reversed(layers):
