@@ -82,7 +82,7 @@ def http_timings(port: int) -> None:
     for _ in range(5):  # fresh configurations each round (the server caches 32 answers)
         for i, change in enumerate(CHANGES):
             changes.append(_render(conn, {**DEMO, **change, "input": [1, 1, 1, 1, 1 + len(changes) + i]}))
-    print(f"HTTP, one page render (explain + overview + snippet + step figure), demo configuration:")
+    print("HTTP, one page render (explain + overview + snippet + step figure), demo configuration:")
     print(f"  first render      {first:7.1f} ms")
     print(f"  parameter change  median {statistics.median(changes):6.1f} ms, max {max(changes):6.1f} ms "
           f"over {len(changes)} changes")

@@ -17,6 +17,7 @@ from convtrace.web.app import create_app  # noqa: E402
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_fails_on_the_server(case: Any) -> None:
