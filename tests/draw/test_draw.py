@@ -161,7 +161,7 @@ def test_bad_step_lang_and_suffix(tmp_path: Path) -> None:
         render_svg(trace, step=-1)
     with pytest.raises(ConvtraceError, match="lang"):
         render_svg(trace, lang="fr")
-    with pytest.raises(ConvtraceError, match="suffix|end in"):
+    with pytest.raises(ConvtraceError, match=r"suffix|end in"):
         save(trace, tmp_path / "x.jpg")
 
 
@@ -217,7 +217,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
 
 def test_cli_draw_writes_each_format(tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]) -> None:
     flags = ["--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1", "--no-verify"]
-    code, out, err = run_cli("draw", *flags, "-o", str(tmp_path / "d.svg"))
+    code, _, err = run_cli("draw", *flags, "-o", str(tmp_path / "d.svg"))
     assert code == 0, err
     trace = convtrace.explain(**DEMO, verify=False)
     assert (tmp_path / "d.svg").read_text(encoding="utf-8") == render_svg(trace)

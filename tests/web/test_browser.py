@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect
 
-from convtrace.render.numfmt import fmt  # noqa: E402
+from convtrace.render.numfmt import fmt
 
 
 @pytest.fixture

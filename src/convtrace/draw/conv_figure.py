@@ -48,7 +48,7 @@ def frame_steps(ctx: Context) -> list[Step]:
 
 def _padded_positions(ctx: Context) -> range:
     s = ctx.trace.spec
-    return range(0, s.pad_left + s.length + s.pad_right)
+    return range(s.pad_left + s.length + s.pad_right)
 
 
 def _source(ctx: Context, p: int) -> tuple[Source, int | None] | None:

@@ -106,8 +106,8 @@ def figure_to_svg(figure: Figure) -> str:
     cjk = any(ord(ch) >= 0x2E80 for text in figure.texts() for ch in text)
     family = CJK_FONT_FAMILY if cjk else FONT_FAMILY
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
-        f" role=\"img\" aria-label={quoteattr(figure.title)} font-family={quoteattr(family)}>",
+        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
+         f" role=\"img\" aria-label={quoteattr(figure.title)} font-family={quoteattr(family)}>"),
         f"  <title>{escape(figure.title)}</title>",
         f'  <rect x="0" y="0" width="{w}" height="{h}" fill="{figure.background}"/>',
     ]

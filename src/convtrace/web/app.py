@@ -87,7 +87,7 @@ async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
         trace.to_json(as_text=True)
         draw_response(trace, 0, "en")
         torch_snippet(trace)
-    except Exception:  # noqa: BLE001 (a warm-up only: the first request will report any problem itself)
+    except Exception:
         pass
     yield
 
