@@ -521,3 +521,34 @@ def test_conv1d_string_padding_bias_of_another_dtype_like_torch(padding: str, b_
     got = run(F.conv1d, x, w, b, padding=padding)
     assert got.ok, f"PyTorch accepts (casts the bias); convtrace: {got.error!r}"
     np.testing.assert_array_equal(got.value, want)
+
+
+def test_module_same_padding_bias_of_another_dtype_like_torch() -> None:
+    """The module path of the mismatch above: torch.nn.Conv1d(padding='same') calls
+    F.conv1d(padding='same'), so an assigned bias of another dtype is cast there."""
+    case = ModuleCase(False, 2, 2, 3, padding="same", dtype=np.float64)
+    torch.manual_seed(0)
+    tm, m = case.build("torch"), case.build("convtrace")
+    m.weight = tn(tm.weight)
+    b = np.array([0.5, -1.5], np.float32)
+    tm.bias, m.bias = _torch_param(b), b
+    x = rand((1, 2, 6), np.float64, 0)
+    with torch.no_grad():
+        want = tn(tm(tt(x)))
+    got = run(m, x)
+    assert got.ok, f"PyTorch accepts (casts the bias); convtrace: {got.error!r}"
+    assert_close(got.value, want, torch_module_magnitude(tm, x))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_integer_inputs_rejected_by_modules(transposed: bool, dtype: Any) -> None:
+    """README: integer arrays are rejected with a TypeError (PyTorch rejects them too, at the
+    call: its float parameters do not match an integer input)."""
+    case = ModuleCase(transposed, 2, 2, 3)
+    x = np.ones((1, 2, 5), dtype)
+    with pytest.raises(RuntimeError):
+        case.build("torch")(tt(x))
+    with pytest.raises(convtrace.ConvtraceTypeError) as info:
+        case.build("convtrace")(x)
+    assert info.value.param == "input"
