@@ -87,7 +87,7 @@ def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: ob
 
 
 def _given_input_size(
-    check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple
+    check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple[Any, ...]
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_input`` gradient call as the forward call it differentiates: a
     zero-strided stand-in of ``input_size`` goes through the forward op's checks."""
@@ -100,7 +100,7 @@ def _given_input_size(
 
 
 def _given_weight_size(
-    check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple
+    check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple[Any, ...]
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_weight`` gradient call (batched input only, as ``torch.nn.grad``)."""
     size = _size("weight_size", weight_size, call)
@@ -192,7 +192,8 @@ def conv1d_bias(grad_output: Any) -> np.ndarray:
             "grad_output", gy, "Expected 2D (unbatched) or 3D (batched) grad_output", call=call
         )
     axes = (0, 2) if gy.ndim == 3 else (1,)
-    return gy.sum(axis=axes, dtype=np.float32 if gy.dtype == np.float16 else None).astype(gy.dtype)
+    total: np.ndarray = gy.sum(axis=axes, dtype=np.float32 if gy.dtype == np.float16 else None)
+    return total.astype(gy.dtype)
 
 
 conv_transpose1d_bias = conv1d_bias

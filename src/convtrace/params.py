@@ -192,7 +192,7 @@ class LayerSpec:
 def resolve_dtype(dtype: Any, call: object = None, *, default: Any = np.float32) -> np.dtype[Any]:
     """A module's or explanation's dtype (``None``: ``default``), one of the supported ones."""
     try:
-        dt = np.dtype(default if dtype is None else dtype)
+        dt: np.dtype[Any] = np.dtype(default if dtype is None else dtype)
     except TypeError:
         raise ConvtraceTypeError("dtype", dtype, f"dtype {dtype!r} is not a NumPy dtype", call=call) from None
     check_dtype("dtype", dtype, dt, call)
@@ -452,7 +452,12 @@ def _resolve_conv1d(
     s = parse_int_param("stride", stride, call)
     d = parse_int_param("dilation", dilation, call)
     mode = check_padding_mode(padding_mode, transposed=False, call=call)
-    _check_dtypes(False, x, w, b, call)
+    # PyTorch's conv1d with padding='same'/'valid' (and no padding_mode) skips the bias's
+    # dtype check and casts the bias to the input's dtype (a complex one to its real part)
+    casts_bias = isinstance(pad, str) and mode is PaddingMode.ZEROS
+    _check_dtypes(False, x, w, None if casts_bias else b, call)
+    if casts_bias and b is not None and b.dtype != x.dtype:
+        b = (b.real if x.dtype.kind != "c" else b).astype(x.dtype)
     # with a padding_mode, torch.nn.Conv1d pads by F.pad (a negative pad crops), then convolves
     check_positive(call, *([("padding", pad)] if mode is PaddingMode.ZEROS else []))
     check_positive(call, ("stride", s), ("dilation", d), ("groups", g))

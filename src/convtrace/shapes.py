@@ -321,9 +321,21 @@ def conv_transpose1d_output_size_range(
 
     >>> conv_transpose1d_output_size_range(5, 3, stride=2)
     (11, 12)
+    >>> conv_transpose1d_output_size_range(2, 1, stride=3, padding=2)  # output_padding 0 gives 0
+    (1, 2)
     """
-    lo = conv_transpose1d_output_length(length, kernel_size, stride, padding, 0, dilation)
-    return lo, lo + int(stride) - 1
+    call = (
+        f"conv_transpose1d_output_size_range(length={length!r}, kernel_size={kernel_size!r}, "
+        f"stride={stride!r}, padding={padding!r}, dilation={dilation!r})"
+    )
+    n, k = _pos("length", length, call), _pos("kernel_size", kernel_size, call)
+    s, d = _pos("stride", stride, call), _pos("dilation", dilation, call)
+    p = _pos("padding", padding, call, minimum=0)
+    lo = conv_transpose1d_length_of(n, k, s, p, 0, d)
+    hi = lo + s - 1
+    if hi < 1:  # no output_padding gives a sample: PyTorch's message for the largest one
+        check_transposed_length(n, k, s, p, s - 1, d, call=call)
+    return max(lo, 1), hi
 
 
 def unreached_samples(

@@ -40,7 +40,7 @@ def to_tensor(a: np.ndarray) -> Any:
 
 
 def to_numpy(t: Any) -> np.ndarray:
-    return t.detach().cpu().resolve_conj().numpy().copy()
+    return np.array(t.detach().cpu().resolve_conj().numpy(), copy=True)
 
 
 def _torch_dtype(dtype: np.dtype) -> Any:

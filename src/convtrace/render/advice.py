@@ -244,7 +244,8 @@ def _advise_negative_padding(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> N
 
 
 def _advise_the_hint(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
-    adv.suggestions.append(error.hint)
+    if error.hint:
+        adv.suggestions.append(error.hint)
 
 #: (does it apply to this error?, what to advise): the first that applies answers
 _ADVICE: list[tuple[Callable[[ConvtraceError], bool], Callable[[Advice, _Cfg, ConvtraceError], None]]] = [

@@ -45,7 +45,8 @@ def load_schema() -> dict[str, Any]:
     import json
 
     with open(schema_path(), encoding="utf-8") as fh:
-        return json.load(fh)
+        schema: dict[str, Any] = json.load(fh)
+    return schema
 
 
 def array_to_json(a: np.ndarray | None, *, integral: bool = False, limit: int = DATA_LIMIT) -> Any:

@@ -333,7 +333,7 @@ def _fill_defaults(
 def _target_dtype(dtype: Any, *values: Values | None) -> np.dtype[Any]:
     """Arrays decide the dtype; lists and defaults follow (complex lists: complex128)."""
     if dtype is not None:
-        return np.dtype(dtype)
+        return np.dtype(str(np.dtype(dtype)))
     from_arrays = [v.numeric.dtype for v in values if v is not None and v.from_array]
     if from_arrays:
         return from_arrays[0]

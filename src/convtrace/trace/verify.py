@@ -81,7 +81,7 @@ def _near(a: Any, b: Any, step: Step) -> bool:
     try:
         diff = abs(complex(a) - complex(b))
     except OverflowError:
-        return a == b
+        return bool(a == b)
     if a == b:
         return True
     return bool(diff <= 1e-12 * (_scale(step) + 1.0))
