@@ -1,0 +1,189 @@
+"""Tiles with remainders, over the batch and over the length, and the scratch memory bound.
+
+The fast paths cut large problems into tiles (``fast_layout.tile_shape``): whole batch
+items while they fit the scratch budget, else runs of positions. These tests shrink the
+budget so that small problems are cut into tiles whose last one is partial along the batch
+(e.g. 5 items in tiles of 2) or along the length, check first that the plan really has
+such a partial tile (so the test cannot pass by not tiling), then hold every tiled
+algorithm to the loop reference. A tile that ignored the clamp on its last, partial tile
+would read past the batch or the length and fail here.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from convtrace.engine import fast, fast_layout, reference
+
+# (N, C_in, C_out, L, K, stride, pad_left, out_len, dilation, groups)
+Problem = tuple[int, int, int, int, int, int, int, int, int, int]
+
+
+def _out_len(length: int, k: int, stride: int, pad: int, dilation: int) -> int:
+    return (length + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def _problem(n: int, c_in: int, c_out: int, length: int, k: int, stride: int = 1, pad: int = 0,
+             dilation: int = 1, groups: int = 1) -> Problem:
+    return (n, c_in, c_out, length, k, stride, pad, _out_len(length, k, stride, pad, dilation), dilation, groups)
+
+
+PROBLEMS = [
+    _problem(5, 4, 6, 23, 3, pad=1),  # dense, 'same'
+    _problem(5, 6, 6, 30, 3, pad=2, dilation=2, groups=3),  # grouped, dilated, padded
+    _problem(7, 4, 4, 31, 4, stride=2, pad=3),  # strided, K a multiple of the stride
+    _problem(5, 3, 4, 41, 5, stride=3, pad=2, dilation=2),  # strided and dilated, partial phases
+    _problem(3, 2, 2, 37, 9, pad=4),  # few channels, long kernel
+    _problem(5, 4, 4, 26, 3, pad=1, groups=4),  # depthwise, short kernel
+    _problem(3, 4, 4, 70, 7, pad=3, groups=4),  # depthwise, long kernel (Toeplitz)
+]
+
+#: (primitive, algorithm) pairs that tile; each is forced on every problem. (The stride-1
+#: input gradient "flip" runs a forward algorithm, whichever the dispatcher picks.)
+TILED = [
+    ("forward", "im2col"),
+    ("forward", "taps"),
+    ("input", "col2im"),
+    ("weight", "im2col"),
+]
+
+
+def _arrays(p: Problem, dtype: type, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, c_in, c_out, length, k, _, _, out_len, _, groups = p
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in, length)).astype(dtype)
+    w = rng.standard_normal((c_out, c_in // groups, k)).astype(dtype)
+    gy = rng.standard_normal((n, c_out, out_len)).astype(dtype)
+    return x, w, gy
+
+
+def _run(primitive: str, algo: str | None, p: Problem, x: np.ndarray, w: np.ndarray, gy: np.ndarray,
+         engine: object = fast) -> np.ndarray:
+    _, _, _, length, k, stride, pad, out_len, dilation, groups = p
+    kw = {} if algo is None else {"_algo": algo}
+    if primitive == "forward":
+        return engine.conv1d_forward(x, w, stride, pad, out_len, dilation, groups, **kw)  # type: ignore[attr-defined,no-any-return]
+    if primitive == "input":
+        return engine.conv1d_input_grad(gy, w, length, stride, pad, dilation, groups, **kw)  # type: ignore[attr-defined,no-any-return]
+    return engine.conv1d_weight_grad(x, gy, k, stride, pad, dilation, groups, **kw)  # type: ignore[attr-defined,no-any-return]
+
+
+def _tile_budget(monkeypatch: pytest.MonkeyPatch, budget: int, min_positions: int = 1) -> None:
+    monkeypatch.setattr(fast_layout, "TILE_BYTES", budget)
+    monkeypatch.setattr(fast_layout, "MIN_TILE_POSITIONS", min_positions)
+
+
+def test_tile_plan_has_partial_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan itself: the last tile along the batch and along the length is clamped."""
+    assert fast_layout.tile_shape(1, 1000, 10**6, budget=1) == (1, fast_layout.MIN_TILE_POSITIONS)
+    assert fast_layout.tile_shape(1, 10, 10**6, budget=1) == (1, 10)
+    monkeypatch.setattr(fast_layout, "MIN_TILE_POSITIONS", 1)
+    assert fast_layout.tile_shape(5, 10, 4, budget=2 * 10 * 4) == (2, 10)
+    plan = fast_layout.tiles(5, 10, 2, 10)
+    assert plan[-1] == (4, 1, 0, 10)
+    assert sum(items * positions for _, items, _, positions in plan) == 5 * 10
+    assert fast_layout.tile_shape(3, 10, 4, budget=4 * 4) == (1, 4)
+    plan = fast_layout.tiles(3, 10, 1, 4)
+    assert [t for t in plan if t[0] == 0] == [(0, 1, 0, 4), (0, 1, 4, 4), (0, 1, 8, 2)]
+    assert sum(items * positions for _, items, _, positions in plan) == 3 * 10
+
+
+def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int, int]]:
+    """Make every algorithm tile as asked: two items per tile, or runs of 4 positions.
+
+    Returns the list of (batch, length) problems the algorithms planned, to check they did.
+    """
+    from convtrace.engine import fast_gemm
+
+    planned: list[tuple[int, int]] = []
+
+    def plan(n: int, out_len: int, per_position: int, budget: int | None = None) -> tuple[int, int]:
+        planned.append((n, out_len))
+        return (2, out_len) if tiling == "batch" else (1, 4)
+
+    monkeypatch.setattr(fast_gemm, "tile_shape", plan)
+    return planned
+
+
+def _check_partial_tiles(monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: type) -> None:
+    """Every tiled algorithm, forced, with a plan whose last tile is partial: = reference."""
+    planned = _force_plan(monkeypatch, tiling)
+    for i, p in enumerate(PROBLEMS):
+        n, out_len = p[0], p[7]
+        assert (n % 2 if tiling == "batch" else out_len % 4) != 0, p  # the last tile is partial
+        x, w, gy = _arrays(p, dtype, i)
+        x64, w64, gy64 = (a.astype(np.float64) for a in (x, w, gy))
+        for primitive, algo in TILED:
+            planned.clear()
+            got = _run(primitive, algo, p, x, w, gy)
+            assert planned, (primitive, algo)  # the algorithm did tile
+            want = _run(primitive, None, p, x64, w64, gy64, engine=reference)
+            bound = _run(primitive, None, p, np.abs(x64), np.abs(w64), np.abs(gy64), engine=reference)
+            rel = 1e-13 if dtype == np.float64 else 1e-5
+            assert got.dtype == dtype and got.shape == want.shape, (primitive, algo)
+            assert np.all(np.abs(got - want) <= rel * bound + 1e-300), (primitive, algo, p, tiling)
+
+
+@pytest.mark.parametrize("tiling", ["batch", "length"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_partial_tiles_match_reference(monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: type) -> None:
+    _check_partial_tiles(monkeypatch, tiling, dtype)
+
+
+@pytest.mark.parametrize("tiling", ["batch", "length"])
+def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -> None:
+    """The check above has teeth: tiles that forget to clamp their last tile fail it."""
+    from convtrace.engine import fast_gemm
+
+    def unclamped(n: int, out_len: int, step_n: int, step_l: int) -> list[tuple[int, int, int, int]]:
+        if tiling == "batch":
+            return [(n0, step_n, l0, min(step_l, out_len - l0))
+                    for n0 in range(0, n, step_n) for l0 in range(0, out_len, step_l)]
+        return [(n0, min(step_n, n - n0), l0, step_l)
+                for n0 in range(0, n, step_n) for l0 in range(0, out_len, step_l)]
+
+    monkeypatch.setattr(fast_gemm, "tiles", unclamped)
+    with pytest.raises((AssertionError, ValueError, IndexError)):
+        _check_partial_tiles(monkeypatch, tiling, np.float64)
+
+
+def _peak_extra(f: Callable[[], np.ndarray]) -> int:
+    """Peak bytes tracemalloc sees during ``f()`` above the start, beyond the result."""
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        result = f()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - before - result.nbytes
+
+
+def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long few-channel signal: scratch stays near the tile budget, far below the input or
+    output size (no input-sized padded copy, no K-times-output column buffer)."""
+    budget = 64 << 10
+    _tile_budget(monkeypatch, budget, min_positions=64)
+    n, c, length, k, pad = 1, 4, 200_000, 9, 4
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, length), dtype=np.float32)
+    w = rng.standard_normal((c, c, k), dtype=np.float32)
+    gy = rng.standard_normal((n, c, length), dtype=np.float32)
+    size = x.nbytes  # = the output's size here (3.2 MB)
+    calls = {
+        "forward": lambda: fast.conv1d_forward(x, w, 1, pad, length, 1, 1),
+        "input": lambda: fast.conv1d_input_grad(gy, w, length, 1, pad, 1, 1),
+        "weight": lambda: fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, 1),
+        "forward/taps": lambda: fast.conv1d_forward(x, w, 1, pad, length, 1, 1, _algo="taps"),
+        "input/col2im": lambda: fast.conv1d_input_grad(gy, w, length, 1, pad, 1, 1, _algo="col2im"),
+        "weight/im2col": lambda: fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, 1, _algo="im2col"),
+        "strided/taps": lambda: fast.conv1d_forward(x, w[:, :, :8], 4, 2, length // 4, 1, 1, _algo="taps"),
+    }
+    for label, call in calls.items():
+        extra = _peak_extra(call)
+        assert extra <= 4 * budget + (64 << 10), (label, extra, size)
