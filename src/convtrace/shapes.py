@@ -48,6 +48,8 @@ __all__ = [
     "output_padding_for_size",
     "transposed_unreached",
     "overlap_counts",
+    "conv1d_formula",
+    "conv_transpose1d_formula",
 ]
 
 
@@ -96,6 +98,38 @@ def conv_transpose1d_length_of(
     12
     """
     return (length - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def conv1d_formula(
+    length: int, pad_left: int, pad_right: int, kernel_size: int, stride: int, dilation: int
+) -> tuple[str, str, dict[str, int]]:
+    """Conv1d's length formula: (symbolic, with the numbers substituted, the numbers).
+
+    >>> conv1d_formula(4, 1, 1, 3, 2, 1)[1]
+    'floor((4 + 1 + 1 - 1*(3 - 1) - 1) / 2) + 1'
+    """
+    return (
+        "floor((L + pad_left + pad_right - dilation*(kernel_size - 1) - 1) / stride) + 1",
+        f"floor(({length} + {pad_left} + {pad_right} - {dilation}*({kernel_size} - 1) - 1) / {stride}) + 1",
+        {"L": length, "pad_left": pad_left, "pad_right": pad_right, "dilation": dilation,
+         "kernel_size": kernel_size, "stride": stride},
+    )
+
+
+def conv_transpose1d_formula(
+    length: int, kernel_size: int, stride: int, padding: int, output_padding: int, dilation: int
+) -> tuple[str, str, dict[str, int]]:
+    """ConvTranspose1d's length formula: (symbolic, with the numbers substituted, the numbers).
+
+    >>> conv_transpose1d_formula(5, 3, 2, 0, 1, 1)[1]
+    '(5 - 1)*2 - 2*0 + 1*(3 - 1) + 1 + 1'
+    """
+    return (
+        "(L - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1",
+        f"({length} - 1)*{stride} - 2*{padding} + {dilation}*({kernel_size} - 1) + {output_padding} + 1",
+        {"L": length, "stride": stride, "padding": padding, "dilation": dilation, "kernel_size": kernel_size,
+         "output_padding": output_padding},
+    )
 
 
 # --------------------------------------------------------------------------- length rules

@@ -50,15 +50,20 @@ def _element_verdict(
     torch: Any, call: str, engine_value: Any, y: np.ndarray, bound: np.ndarray, dtype: np.dtype
 ) -> TorchCheck:
     """PyTorch's value of one element against the engine's, within the error bound."""
-    mad, ok = compare(np.array([engine_value]), y, bound, dtype)
+    return _verdict(torch, call, np.array([engine_value]), (y, bound), dtype, {"scope": "element"})
+
+
+def _verdict(
+    torch: Any, call: str, ours: np.ndarray, theirs: tuple[np.ndarray, np.ndarray], dtype: np.dtype[Any],
+    extra: dict[str, Any],
+) -> TorchCheck:
+    """PyTorch's output (and the scale of its error bound) against ours."""
+    y, bound = theirs
+    mad, ok = compare(ours, y, bound, dtype)
+    scope = "" if extra.get("scope") == "full" else ", on this element only"
     return TorchCheck(
-        available=True,
-        call=call,
-        output=y,
-        max_abs_diff=mad,
-        agree=ok,
-        note=f"PyTorch {torch.__version__}, computed in float64, on this element only",
-        extra={"scope": "element"},
+        available=True, call=call, output=y, max_abs_diff=mad, agree=ok,
+        note=f"PyTorch {torch.__version__}, computed in float64{scope}", extra=extra,
     )
 
 
@@ -117,17 +122,8 @@ def check_full(
     if not torch_available():
         return TorchCheck(available=False, call=call, note=MISSING_NOTE, extra={"code": code})
     torch = _torch()
-    y, bnd = _run_module(torch, transposed, cfg, (x, w, b), output_size)
-    mad, ok = compare(engine_output, y, bnd, np.result_type(x, w))
-    return TorchCheck(
-        available=True,
-        call=call,
-        output=y,
-        max_abs_diff=mad,
-        agree=ok,
-        note=f"PyTorch {torch.__version__}, computed in float64",
-        extra={"code": code, "scope": "full"},
-    )
+    theirs = _run_module(torch, transposed, cfg, (x, w, b), output_size)
+    return _verdict(torch, call, engine_output, theirs, np.result_type(x, w), {"code": code, "scope": "full"})
 
 
 def _run_module(

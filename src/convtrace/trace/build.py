@@ -535,22 +535,15 @@ def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], dropped: int) -> lis
 
 def length_formula(spec: ConvSpec) -> LengthFormula:
     """The output-length formula, symbolic and with the spec's numbers substituted."""
-    L, K, s, d = spec.length, spec.kernel_size, spec.stride, spec.dilation
     if spec.transposed:
-        p, op = spec.padding_int, spec.output_padding
-        return LengthFormula(
-            formula="(L - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1",
-            substituted=f"({L} - 1)*{s} - 2*{p} + {d}*({K} - 1) + {op} + 1",
-            values={"L": L, "stride": s, "padding": p, "dilation": d, "kernel_size": K, "output_padding": op},
-            result=spec.out_length,
+        formula, substituted, values = shapes.conv_transpose1d_formula(
+            spec.length, spec.kernel_size, spec.stride, spec.padding_int, spec.output_padding, spec.dilation
         )
-    pl, pr = spec.pad_left, spec.pad_right
-    return LengthFormula(
-        formula="floor((L + pad_left + pad_right - dilation*(kernel_size - 1) - 1) / stride) + 1",
-        substituted=f"floor(({L} + {pl} + {pr} - {d}*({K} - 1) - 1) / {s}) + 1",
-        values={"L": L, "pad_left": pl, "pad_right": pr, "dilation": d, "kernel_size": K, "stride": s},
-        result=spec.out_length,
-    )
+    else:
+        formula, substituted, values = shapes.conv1d_formula(
+            spec.length, spec.pad_left, spec.pad_right, spec.kernel_size, spec.stride, spec.dilation
+        )
+    return LengthFormula(formula=formula, substituted=substituted, values=values, result=spec.out_length)
 
 
 def _module_call(spec: ConvSpec) -> str:
