@@ -129,7 +129,7 @@ def _divisors(n: int) -> list[int]:
 def _advise_kernel_too_long(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
     L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
     pl, pr = cfg.pads()
-    dk = d * (k - 1) + 1
+    dk = shapes.dilated_kernel(k, d)
     adv.rule = ("the kernel (with dilation) must fit in the padded input: "
                 "dilation*(kernel_size-1) + 1 <= L + pad_left + pad_right")
     adv.numbers = f"{d}*({k}-1) + 1 = {dk} > {L} + {pl} + {pr} = {L + pl + pr}"
@@ -153,7 +153,7 @@ def _advise_kernel_too_long(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> No
 
 def _advise_transposed_too_short(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
     L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
-    full = (L - 1) * s + d * (k - 1) + cfg.op + 1
+    full = shapes.conv_transpose1d_length_of(L, k, s, 0, cfg.op, d)
     p: int = _int(cfg.padding, 0) or 0
     adv.rule = ("the transposed output must keep at least one sample: "
                 "(L-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1 >= 1")
@@ -177,7 +177,7 @@ def _advise_output_padding_too_big(adv: Advice, cfg: _Cfg, error: ConvtraceError
 def _advise_output_size_out_of_range(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
     L, k, s, d = cfg.length, cfg.k, cfg.s, cfg.d
     p = _int(cfg.padding, 0) or 0
-    lo = (L - 1) * s - 2 * p + d * (k - 1) + 1
+    lo = shapes.conv_transpose1d_length_of(L, k, s, p, 0, d)
     adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + 1 = {lo}, up to {lo} + stride - 1 = {lo + s - 1}"
     adv.suggestions.append(f"output_size between {lo} and {lo + s - 1}")
 

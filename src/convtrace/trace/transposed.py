@@ -249,7 +249,7 @@ def gradient_view(trace: Trace) -> GradientView:
     s, p, d, K = spec.stride, spec.padding_int, spec.dilation, spec.kernel_size
     # the matching Conv1d on an input of out_length samples gives L' >= L outputs
     # (L' > L only when output_padding >= stride): extra output gradients are zero.
-    l_conv = (spec.out_length + 2 * p - d * (K - 1) - 1) // s + 1
+    l_conv = shapes.conv1d_length_of(spec.out_length, p, p, K, s, d)
     gy = x3
     if l_conv > spec.length:
         gy = np.concatenate([x3, np.zeros(x3.shape[:2] + (l_conv - spec.length,), dtype=x3.dtype)], axis=2)
