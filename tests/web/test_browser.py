@@ -5,6 +5,7 @@ in tests/web/artifacts/."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from convtrace.render.numfmt import fmt
 
@@ -46,7 +48,12 @@ def _current(page: Page, where: str = "figure") -> str:
     return page.get_by_test_id(where).locator("g[data-role=current]").first.get_attribute("data-label") or ""
 
 
-def _outputs(page: Page) -> list[str]:
+def _outputs(page: Page, want: list[str]) -> list[str]:
+    """The overview's output cells, once they show ``want`` (or after 10 s, whatever they show)."""
+    script = ("(want) => JSON.stringify([...document.querySelectorAll('[data-testid=overview] g[data-role=output]')]"
+              ".map((g) => g.dataset.label)) === JSON.stringify(want)")
+    with contextlib.suppress(PlaywrightTimeout):  # the caller's assertion reports what the page shows
+        page.wait_for_function(script, arg=want, timeout=10_000)
     cells = page.get_by_test_id("overview").locator("g[data-role=output]")
     return [cells.nth(i).get_attribute("data-label") or "" for i in range(cells.count())]
 
@@ -57,9 +64,18 @@ def test_demo_steps_and_badge(explorer: Page, artifacts: Path) -> None:
     expect(page.get_by_test_id("formula")).to_contain_text("floor((4 + 1 + 1 - 1*(3 - 1) - 1) / 1) + 1")
     expect(page.get_by_test_id("badge")).to_contain_text("PyTorch agrees")
     expect(page.get_by_test_id("torch-status")).to_contain_text("PyTorch")
-    assert _outputs(page) == want == ["2", "3", "3", "2"]
+    assert _outputs(page, want) == want == ["2", "3", "3", "2"]
     expect(page.get_by_test_id("step-detail")).to_contain_text("sum = 0 + 1 + 1 = 2")
     assert _current(page) == want[0]
+    # the page shows the drawing model's picture: the same labelled shapes, in the same order
+    from convtrace import explain
+    from convtrace.draw import build_figure
+    from convtrace.draw.model import Group
+
+    model = [g.label for g in build_figure(explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False), 0).walk()
+             if isinstance(g, Group) and g.label]
+    shown = page.get_by_test_id("figure").locator("g[data-label]")
+    assert [shown.nth(i).get_attribute("data-label") for i in range(shown.count())] == model
     page.screenshot(path=str(artifacts / "demo_step1.png"), full_page=True)
     for n in range(1, 4):
         page.get_by_test_id("next").click()
@@ -84,7 +100,7 @@ def test_change_parameters_reads_pytorchs_numbers(explorer: Page, artifacts: Pat
     expect(page.get_by_test_id("formula")).to_contain_text(f"= {len(want)}")
     expect(page.get_by_test_id("step-label")).to_have_text(f"step 1 of {len(want)}")
     expect(page.get_by_test_id("badge")).to_contain_text("PyTorch agrees")
-    assert _outputs(page) == want
+    assert _outputs(page, want) == want
     page.get_by_test_id("step").fill("2")
     expect(page.get_by_test_id("step-label")).to_have_text(f"step 3 of {len(want)}")
     assert _current(page) == want[2]
@@ -100,7 +116,7 @@ def test_transposed_views_and_scrubber(explorer: Page, artifacts: Path) -> None:
     expect(page.get_by_test_id("formula")).to_contain_text("= 8")
     expect(page.get_by_test_id("step-label")).to_have_text("scatter 1 of 4")
     expect(page.get_by_test_id("badge")).to_contain_text("PyTorch agrees")
-    assert _outputs(page) == want == ["1", "2", "1", "2", "1", "2", "1", "1"]
+    assert _outputs(page, want) == want == ["1", "2", "1", "2", "1", "2", "1", "1"]
     overview = page.get_by_test_id("overview")
     for role in ("zero-insertion", "matrix", "overlap-bar", "crop-mark", "output-padding-mark"):
         assert overview.locator(f"[data-role={role}]").count() > 0, role

@@ -179,7 +179,7 @@ def _output_rows(ctx: Context, axis: Axis, y: float, n: int, channels: Sequence[
                 value = ctx.y_value(n, o, t)
                 text = "" if value is None else fmt(value)
                 items.append(cell(x, y, text, "current" if is_current else "output", highlight=is_current))
-                if not is_current:
+                if not is_current and not ctx.names.multi:  # indexed names would crowd the row
                     items.append(Text(x + CELL / 2, y + CELL_H + 13, ctx.names.y(n, o, t), size=11, fill=MUTED, role="y-name"))
             else:
                 items.append(cell(x, y, "", "empty", dash="4 3"))
