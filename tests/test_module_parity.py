@@ -25,18 +25,21 @@ Differences from PyTorch handled here:
   forward, or uses the shape it was given (see ``test_wrong_shape_assignment_...``).
 * Int-tuple arguments whose length is not 1 are rejected at construction; PyTorch stores
   them and fails at the first call: both reject (checked), at different times.
-* PyTorch's answer that depends on its backend (conv_transpose1d, float32 input, a real bias
-  of another dtype: oneDNN rejects, the slow path casts) is not a parity question: convtrace
-  must give one answer for every shape (``test_float32_transposed_bias_...``).
+* PyTorch's answer that depends on its backend (float32 input and weight, a bias of another
+  dtype, for conv_transpose1d with a real bias and conv1d with a string padding: oneDNN
+  rejects, the slow path casts) is not a parity question: convtrace must give one answer for
+  every shape (``test_float32_bias_of_another_dtype_one_answer``).
 
-Known mismatches (bugs or undocumented differences, reported to the lead) each have one
-pinned test here that fails until they are fixed or documented; the sweeps recognise them
-(``known_mismatch``) so that they do not hide other failures behind the same minimal example.
+Mismatches found by these tests (fixed since; kept as pinned regression tests at the end):
+conv1d with padding='same'/'valid' and a bias of another dtype (PyTorch casts it there), and
+``shapes.conv_transpose1d_output_size_range`` when output_padding 0 gives no output
+(test_direct_behaviours.py).
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -117,23 +120,18 @@ def rejected_at_construction_only(case: ModuleCase) -> str | None:
     return None
 
 
-def known_mismatch(transposed: bool, padding: Any, x_dtype: Any, w_dtype: Any, b_dtype: Any) -> str | None:
-    """A known accept/reject mismatch with PyTorch (one pinned, failing test each), or None."""
-    if b_dtype is None or np.dtype(b_dtype) == np.dtype(x_dtype) or np.dtype(w_dtype) != np.dtype(x_dtype):
-        return None
-    if not transposed and isinstance(padding, str):
-        return "conv1d string padding: PyTorch casts a bias of another dtype"
-    return None
-
-
-def _float32_transposed_real_bias(transposed: bool, x_dtype: Any, w_dtype: Any, b_dtype: Any) -> bool:
-    return (
-        transposed
-        and np.dtype(x_dtype) == np.dtype(w_dtype) == np.float32
-        and b_dtype is not None
-        and np.dtype(b_dtype).kind == "f"
-        and np.dtype(b_dtype) != np.float32
-    )
+def torch_backend_dependent(transposed: bool, padding: Any, x_dtype: Any, w_dtype: Any, b_dtype: Any) -> bool:
+    """PyTorch 2.13 (CPU) answers by backend, i.e. by shape: a float32 input and weight with a
+    bias of another dtype that its slow path casts and oneDNN rejects. That is the transposed
+    op with a real bias, and conv1d with a string padding (which skips the bias check) with
+    any bias. convtrace must give one answer for every shape (the ``..._one_answer`` tests)."""
+    if b_dtype is None or not np.dtype(x_dtype) == np.dtype(w_dtype) == np.float32:
+        return False
+    if np.dtype(b_dtype) == np.float32:
+        return False
+    if transposed:
+        return np.dtype(b_dtype).kind == "f"
+    return isinstance(padding, str)
 
 
 # --------------------------------------------------------------------------- construction
@@ -271,14 +269,11 @@ def test_assignment_and_call_parity(
         event("torch oneDNN accepts an output length of 0")
         assert "Output size is too small" in str(c_out.error), where
         return
-    if t_out.ok != c_out.ok:
-        if _float32_transposed_real_bias(case.transposed, x_dtype, w_dtype, b_dtype):
-            event("torch backend-dependent: float32 transposed, real bias of another dtype")
-            return
-        known = known_mismatch(case.transposed, case.padding, x_dtype, w_dtype, b_dtype)
-        if known:
-            event(f"known mismatch: {known}")
-            return
+    if t_out.ok != c_out.ok and torch_backend_dependent(
+        case.transposed, case.padding, x_dtype, w_dtype, b_dtype
+    ):
+        event("torch backend-dependent: float32, bias of another dtype")
+        return
     assert t_out.ok == c_out.ok, where
     if c_out.ok:
         expected = tn(t_out.value)
@@ -313,8 +308,10 @@ def test_assigned_dtypes_follow_torch_rules_pinned(
     with torch.no_grad():
         theirs = run(tm, tt(x))
     ours = run(m, x)
-    if _float32_transposed_real_bias(transposed, x_dtype, w_dtype, b_dtype):
-        pytest.skip("PyTorch's answer depends on its backend (see test_float32_transposed_bias_...)")
+    if torch_backend_dependent(transposed, 1, x_dtype, w_dtype, b_dtype):
+        pytest.skip(
+            "PyTorch's answer depends on its backend (see test_float32_bias_of_another_dtype_one_answer)"
+        )
     assert theirs.ok == ours.ok, f"torch: {theirs.error!r}\n convtrace: {ours.error!r}"
     if ours.ok:
         assert_close(ours.value, tn(theirs.value), torch_module_magnitude(tm, x))
@@ -431,10 +428,8 @@ def test_every_dtype_combination_matches_torch(op: str, x_shape: tuple, w_shape:
     for xd, wd, bd in itertools.product(DTYPES, DTYPES, DTYPES + (None,)):
         x, w = rand(x_shape, xd, 0), rand(w_shape, wd, 1)
         b = None if bd is None else rand((cout,), bd, 2)
-        if _float32_transposed_real_bias(transposed, xd, wd, bd):
-            continue  # backend-dependent in PyTorch: test_float32_transposed_bias_...
-        if known_mismatch(transposed, kw.get("padding"), xd, wd, bd):
-            continue  # pinned below
+        if torch_backend_dependent(transposed, kw.get("padding"), xd, wd, bd):
+            continue  # backend-dependent in PyTorch: test_float32_bias_of_another_dtype_one_answer
         problem = compare_functional(transposed, x, w, b, kw)
         if problem:
             mismatches.append(f"x={short(xd)} w={short(wd)} b={short(bd)}: {problem}")
@@ -444,10 +439,10 @@ def test_every_dtype_combination_matches_torch(op: str, x_shape: tuple, w_shape:
 @st.composite
 def mixed_calls(draw: Any) -> tuple[ConvCase, Any, Any, Any]:
     case = draw(any_conv_cases(max_channels=2, max_extra_length=6, zero_batch=False))
+    case = replace(case, bias=draw(st.sampled_from([True, True, True, False])))
     x_dtype = draw(st.sampled_from(DTYPES))
-    same = st.just(x_dtype)
-    w_dtype = draw(st.one_of(same, same, st.sampled_from(DTYPES)))
-    b_dtype = draw(st.one_of(same, same, st.sampled_from(DTYPES))) if case.bias else None
+    w_dtype = draw(st.sampled_from((x_dtype,) * 5 + DTYPES))  # the same half of the time
+    b_dtype = draw(st.sampled_from((x_dtype,) * 3 + DTYPES)) if case.bias else None
     return case, x_dtype, w_dtype, b_dtype
 
 
@@ -459,11 +454,8 @@ def test_functional_mixed_dtypes_sweep(call: tuple[ConvCase, Any, Any, Any]) -> 
     x, w = x.astype(xd), w.astype(wd)
     b = None if b is None else b.astype(bd)
     event(f"x={short(xd)} w={short(wd)} b={short(bd)}")
-    if _float32_transposed_real_bias(case.transposed, xd, wd, bd):
+    if torch_backend_dependent(case.transposed, case.padding, xd, wd, bd):
         event("torch backend-dependent")
-        return
-    if known_mismatch(case.transposed, case.padding, xd, wd, bd):
-        event("known mismatch")
         return
     theirs = _functional("torch", case.transposed, x, w, b, case.kwargs())
     ours = _functional("convtrace", case.transposed, x, w, b, case.kwargs())
@@ -480,23 +472,47 @@ def test_functional_mixed_dtypes_sweep(call: tuple[ConvCase, Any, Any, Any]) -> 
 # --------------------------------------------------------------------------- PyTorch's backend-dependent answer
 
 
-@pytest.mark.parametrize("b_dtype", [np.float64, np.float16])
-def test_float32_transposed_bias_of_another_real_dtype_one_answer(b_dtype: Any) -> None:
-    """PyTorch 2.13 CPU: conv_transpose1d(float32, float32, bias float64/float16) casts the
-    bias on its slow path and rejects it on oneDNN (chosen by shape: batch > 1, groups > 1,
-    larger inputs). convtrace must give one answer for every shape: reject it everywhere
-    ("bias", PyTorch's oneDNN wording) or cast it everywhere (PyTorch's slow-path values)."""
-    shapes = [((1, 2, 5), (2, 1, 3), {}), ((2, 3, 7), (3, 2, 1), {}), ((1, 2, 5), (2, 1, 3), {"groups": 2}),
-              ((4, 4, 50), (4, 4, 3), {"stride": 2})]  # fmt: skip
+BACKEND_SHAPES = [
+    ((1, 2, 6), (2, 1, 3), {}),
+    ((2, 3, 7), (3, 3, 1), {}),
+    ((1, 2, 6), (2, 1, 3), {"groups": 2}),
+    ((4, 4, 50), (4, 4, 3), {"dilation": 2}),
+    ((3, 4, 20), (4, 4, 3), {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "padding", "b_dtype"),
+    [
+        ("conv_transpose1d", 0, np.float64),
+        ("conv_transpose1d", 0, np.float16),
+        ("conv1d", "same", np.float64),
+        ("conv1d", "valid", np.float16),
+        ("conv1d", "same", np.complex64),
+    ],
+)
+def test_float32_bias_of_another_dtype_one_answer(op: str, padding: Any, b_dtype: Any) -> None:
+    """PyTorch 2.13 CPU, float32 input and weight, a bias of another dtype: its slow path
+    casts the bias (a complex one loses its imaginary part), oneDNN (chosen by shape: batch
+    > 1, groups > 1, larger inputs) rejects it. That holds for conv_transpose1d with a real
+    bias and for conv1d with a string padding (which skips the bias check). convtrace must
+    give one answer for every shape: reject everywhere ("bias") or cast everywhere (then
+    PyTorch's slow-path values)."""
+    transposed = op == "conv_transpose1d"
     torch_verdicts, ours = set(), []
-    for xs, ws, kw in shapes:
+    for xs, ws, kw in BACKEND_SHAPES:
+        kw = {**kw, "padding": padding}
+        if not transposed:  # (out, in/groups, k) from the transposed layout above
+            ws = (ws[0], xs[1] // kw.get("groups", 1), ws[2])
         x, w = rand(xs, np.float32, 0), rand(ws, np.float32, 1)
-        b = rand((ws[1] * kw.get("groups", 1),), b_dtype, 2)
-        torch_verdicts.add(_functional("torch", True, x, w, b, kw).ok)
-        got = _functional("convtrace", True, x, w, b, kw)
+        cout = ws[1] * kw.get("groups", 1) if transposed else ws[0]
+        b = rand((cout,), b_dtype, 2)
+        torch_verdicts.add(_functional("torch", transposed, x, w, b, kw).ok)
+        got = _functional("convtrace", transposed, x, w, b, kw)
         ours.append(got)
         if got.ok:  # cast: PyTorch's values with the bias cast to float32
-            want = TF.conv_transpose1d(tt(x), tt(w), tt(b.astype(np.float32)), **kw).numpy()
+            b32 = tt(np.real(b).astype(np.float32))
+            want = (TF.conv_transpose1d if transposed else TF.conv1d)(tt(x), tt(w), b32, **kw).numpy()
             assert_close(got.value, want, np.abs(want) + 1)
         else:
             assert_convtrace_error(got.error, {"bias"})
@@ -504,7 +520,7 @@ def test_float32_transposed_bias_of_another_real_dtype_one_answer(b_dtype: Any) 
     assert len({o.ok for o in ours}) == 1, [o.error for o in ours]
 
 
-# --------------------------------------------------------------------------- known mismatches (fail until fixed)
+# --------------------------------------------------------------------------- mismatches found (regressions)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
@@ -512,8 +528,7 @@ def test_float32_transposed_bias_of_another_real_dtype_one_answer(b_dtype: Any) 
 def test_conv1d_string_padding_bias_of_another_dtype_like_torch(padding: str, b_dtype: Any) -> None:
     """PyTorch 2.13: conv1d with padding='same'/'valid' skips the bias dtype check and casts
     the bias (a complex bias loses its imaginary part); with an int padding it rejects.
-    convtrace rejects in both cases: not listed in README's "Where convtrace deliberately
-    differs" — match PyTorch or add it to that list (then xfail this with that reason)."""
+    convtrace used to reject in both cases (an undocumented difference)."""
     x, w, b = np.ones((1, 1, 5)), np.ones((1, 1, 3)), np.full(1, 0.5, b_dtype)
     want = TF.conv1d(tt(x), tt(w), tt(b), padding=padding).numpy()
     with pytest.raises(RuntimeError, match="bias type"):
@@ -552,3 +567,18 @@ def test_integer_inputs_rejected_by_modules(transposed: bool, dtype: Any) -> Non
     with pytest.raises(convtrace.ConvtraceTypeError) as info:
         case.build("convtrace")(x)
     assert info.value.param == "input"
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize(("x_dtype", "b_dtype"), [(np.complex64, np.float32), (np.complex128, np.complex64)])
+def test_conv1d_string_padding_complex_input_bias_of_another_dtype_rejected(
+    padding: str, x_dtype: Any, b_dtype: Any
+) -> None:
+    """PyTorch 2.13's string-padding path casts a bias of another dtype for real inputs only:
+    with a complex input it rejects it ("Input type ... and bias type ... should be the same")."""
+    x, w, b = np.ones((1, 1, 5), x_dtype), np.ones((1, 1, 3), x_dtype), np.full(1, 0.5, b_dtype)
+    with pytest.raises(RuntimeError, match="bias type"):
+        TF.conv1d(tt(x), tt(w), tt(b), padding=padding)
+    with pytest.raises(convtrace.ConvtraceError) as info:
+        F.conv1d(x, w, b, padding=padding)
+    assert info.value.param == "bias"
