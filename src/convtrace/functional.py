@@ -49,7 +49,7 @@ def run_spec(x3: np.ndarray, w: np.ndarray, b: np.ndarray | None, spec: ConvSpec
         return _finish(y, b, spec)
     pad_left = spec.pad_left
     if spec.padding_mode is not PaddingMode.ZEROS:
-        x3 = apply_pad(x3, spec.pad_left, spec.pad_right, spec.padding_mode.value)
+        x3 = apply_pad(x3, spec.pad_left, spec.pad_right, spec.padding_mode)
         pad_left = 0
     if b is not None and spec.dtype == np.float16:
         # PyTorch adds the bias in float32, before the one rounding to float16 (not after it).

@@ -517,11 +517,14 @@ _TRANSPOSED_ARGS = ("input", "weight", "bias", "stride", "padding", "output_padd
 
 def check_conv_transpose1d(
     input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any, groups: Any,
-    dilation: Any, *, op: str = "conv_transpose1d", output_size: Any = None,
+    dilation: Any, *, op: str = "conv_transpose1d", output_size: Any = None, padding_mode: Any = PaddingMode.ZEROS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvSpec]:
     """Validate a ``conv_transpose1d`` call as PyTorch does (note: dilation comes last); with
     ``output_size`` (``nn.ConvTranspose1d(...)(x, output_size=...)``) the output_padding is
-    derived from it, as PyTorch's ``_output_padding`` does."""
+    derived from it, as PyTorch's ``_output_padding`` does; ``padding_mode`` (the module's)
+    must be 'zeros'."""
+    if padding_mode != PaddingMode.ZEROS:
+        check_padding_mode(padding_mode, transposed=True, call=_call(op, ("padding_mode",), (padding_mode,)))
     if output_size is None:
         spec = _lookup("conv_transpose1d", op, input, weight, bias, stride, padding, output_padding, groups, dilation)
         if spec is not None:

@@ -48,7 +48,7 @@ from ..params import (
     parse_int_param,
     parse_padding,
 )
-from ..rules import check_channels, check_padding_mode, check_positive, is_int
+from ..rules import check_channels, check_positive, is_int
 from .data import Values, as_values
 from .elements import Gathered, gather, make_step, reach
 from .exact import is_integral_array
@@ -178,7 +178,6 @@ def resolve(request: Request) -> Resolved:
     call = request.call_text()
     if request.exact not in (None, True, False):
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
-    check_padding_mode(request.padding_mode, transposed=request.transposed, call=call)
     x_values, w_values, b_values = _read_operands(request, call)
     groups = _groups(request.groups, call)
     kernel_size = _kernel_size(request, w_values, call)
@@ -189,7 +188,7 @@ def resolve(request: Request) -> Resolved:
     if request.transposed:
         x3, w, b, spec = check_conv_transpose1d(
             x, w, b, request.stride, request.padding, request.output_padding, request.groups, request.dilation,
-            output_size=request.output_size,
+            output_size=request.output_size, padding_mode=request.padding_mode,
         )
     else:
         x3, w, b, spec = check_conv1d(
@@ -511,7 +510,7 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     else:
         read = {t.padded_index for s in steps for t in s.terms if t.padded_index is not None}
         positions = np.array(sorted(read), dtype=np.int64)
-    sources = pad_source_at(positions, spec.length, spec.pad_left, spec.padding_mode.value)
+    sources = pad_source_at(positions, spec.length, spec.pad_left, spec.padding_mode)
     padding_source = Source(spec.padding_mode.value) if spec.padding_mode is not PaddingMode.ZEROS else Source.ZERO
     cells = tuple(
         PadCell(position=p, source=Source.INPUT if 0 <= p - spec.pad_left < spec.length else padding_source,

@@ -74,7 +74,7 @@ def gather(
         return _gather_transposed(x3, w, spec, key, (c0, c1), (x_exact, w_exact), bias)
     kernel_index = np.arange(spec.kernel_size)
     padded = t * spec.stride + kernel_index * spec.dilation
-    sources = pad_source_at(padded, spec.length, spec.pad_left, spec.padding_mode.value)
+    sources = pad_source_at(padded, spec.length, spec.pad_left, spec.padding_mode)
     safe = np.where(sources >= 0, sources, 0)
     xn = _rows(x3, n, c0, c1, safe)
     xe = _rows(x_exact, n, c0, c1, safe)
@@ -150,7 +150,7 @@ def _term(spec: ConvSpec, g: Gathered, channel: int, column: int, exact: bool, c
                     input_index=source, padded_index=None, source=Source.INPUT, x=x, w=w, product=x * w)
     position = int(g.padded_index[column])
     inside = 0 <= position - spec.pad_left < spec.length
-    padding_source = Source.ZERO if spec.padding_mode is PaddingMode.ZEROS else Source(spec.padding_mode.value)
+    padding_source = Source.ZERO if spec.padding_mode is PaddingMode.ZEROS else Source(spec.padding_mode)
     if source < 0:
         x = _zero(exact, complex_data and not exact)
     return Term(in_channel=g.channels[0] + channel, kernel_index=int(g.kernel_index[column]),
@@ -213,7 +213,7 @@ def reach(spec: ConvSpec) -> tuple[tuple[int, ...], int]:
     for k in range(spec.kernel_size):
         start = k * spec.dilation
         read[start : start + (spec.out_length - 1) * spec.stride + 1 : spec.stride] = True
-    sources = pad_source_at(np.flatnonzero(read), spec.length, spec.pad_left, spec.padding_mode.value)
+    sources = pad_source_at(np.flatnonzero(read), spec.length, spec.pad_left, spec.padding_mode)
     reached = np.zeros(spec.length, dtype=bool)
     reached[sources[sources >= 0]] = True
     unreached = tuple(int(v) for v in np.flatnonzero(~reached))
