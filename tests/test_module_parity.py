@@ -30,10 +30,10 @@ Differences from PyTorch handled here:
   rejects, the slow path casts) is not a parity question: convtrace must give one answer for
   every shape (``test_float32_bias_of_another_dtype_one_answer``).
 
-Mismatches found by these tests (fixed since; kept as pinned regression tests at the end):
-conv1d with padding='same'/'valid' and a bias of another dtype (PyTorch casts it there), and
-``shapes.conv_transpose1d_output_size_range`` when output_padding 0 gives no output
-(test_direct_behaviours.py).
+Mismatches found by these tests (pinned as regression tests at the end): conv1d with
+padding='same'/'valid' and a bias of another dtype (PyTorch casts it for real inputs, rejects
+it for complex ones), and ``shapes.conv_transpose1d_output_size_range`` when output_padding 0
+gives no output (test_direct_behaviours.py).
 """
 
 from __future__ import annotations
