@@ -122,6 +122,9 @@ def explain(
     verify: bool = True,
     exact: bool | None = None,
     max_steps: int = build.DEFAULT_MAX_STEPS,
+    weight_fill: str | None = None,
+    bias_fill: str | None = None,
+    seed: int | None = 0,
 ) -> Trace:
     """Explain a ``torch.nn.Conv1d`` (or, with ``transposed=True``, ``ConvTranspose1d``) step by step.
 
@@ -130,7 +133,9 @@ def explain(
     used for every channel pair; ``bias`` (out,), a scalar, ``True`` (ones) or None/False.
     Each may be a NumPy array (a memory map is read only where needed), nested lists, or
     numbers as strings (``"1/3"``, ``"0.5"``). Missing data get defaults: weights of ones (as
-    the teaching post), an input of ones of ``input_shape`` (default (1, in_channels, 4)).
+    the teaching post), an input of ones of ``input_shape`` (default (1, in_channels, 4));
+    ``weight_fill`` / ``bias_fill`` ('ones', 'arange', 'randint', 'randn', seeded by ``seed``)
+    make up a weight / a bias instead, so random output channels differ.
 
     Parameters mirror PyTorch: ``padding`` int | 'same' | 'valid'; ``padding_mode`` 'zeros' |
     'reflect' | 'replicate' | 'circular' (then, as ``torch.nn.Conv1d``, the input is padded in
@@ -156,6 +161,7 @@ def explain(
             stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
             output_padding=output_padding, output_size=output_size, transposed=transposed,
             input_shape=input_shape, dtype=dtype, at=at, exact=exact, max_steps=max_steps,
+            weight_fill=weight_fill, bias_fill=bias_fill, seed=seed,
         )
     )
     return trace.with_check() if verify else trace

@@ -45,6 +45,7 @@ __all__ = [
     "check_output_padding",
     "check_dtype",
     "check_element_count",
+    "check_transposed_only",
 ]
 
 
@@ -292,6 +293,22 @@ def check_output_padding(output_padding: int, stride: int, dilation: int, call: 
             f"output_padding={output_padding} stride={stride} dilation={dilation}",
             call=call,
             hint=f"use output_padding <= {max(stride, dilation) - 1}",
+        )
+
+
+def check_transposed_only(name: str, value: Any, given: bool, *, transposed: bool, call: object = None) -> None:
+    """``output_padding`` / ``output_size`` belong to ConvTranspose1d: for a Conv1d, a value
+    given is an error rather than silently ignored (PyTorch's Conv1d has neither).
+
+    >>> check_transposed_only("output_padding", 1, True, transposed=False)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: output_padding=1: output_padding applies to ConvTranspose1d only (torch.nn.Conv1d has no output_padding) (hint: add transposed=True, or drop output_padding)
+    """
+    if given and not transposed:
+        raise ConvtraceError(
+            name, value, f"{name} applies to ConvTranspose1d only (torch.nn.Conv1d has no {name})",
+            call=call, hint=f"add transposed=True, or drop {name}",
         )
 
 

@@ -23,12 +23,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .base import EXIT_INTERNAL, EXIT_INVALID, Parser
+from .base import EXIT_INTERNAL, EXIT_INVALID, Parser, attach_negative_values
 
 __all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_INTERNAL", "COMMANDS", "Parser"]
 
 #: subcommand modules of this package, in the order ``--help`` lists them
-COMMANDS: tuple[str, ...] = ("explain", "draw", "serve", "plan")
+COMMANDS: tuple[str, ...] = ("explain", "draw", "serve", "plan", "inspect")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "demo")  # `convtrace` alone runs the demo
-    args = build_parser().parse_args(args_list)
+    args = build_parser().parse_args(attach_negative_values(args_list))
     _utf8_stdout()
     try:
         code: int = args.run(args)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
-from typing import NoReturn
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
-__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL"]
+__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL", "attach_negative_values"]
 
 #: exit code of an invalid configuration or command line (as argparse uses)
 EXIT_INVALID = 2
@@ -15,8 +18,58 @@ EXIT_INTERNAL = 70
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with the usage error in our format and exit code 2 (never a traceback)."""
+    """argparse, with the usage error in our format and exit code 2 (never a traceback), no
+    abbreviated flags (``--kernel`` is not ``--kernel-size``), and the closest flag suggested
+    for a mistyped one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"convtrace: error: {message}\n")
+        self.exit(EXIT_INVALID, f"convtrace: error: {message}{self._suggestion(message)}\n")
+
+    def _suggestion(self, message: str) -> str:
+        unknown = re.findall(r"(--[\w-]+)", message.split("unrecognized arguments:", 1)[-1])
+        if "unrecognized arguments" not in message or not unknown:
+            return ""
+        flags = sorted(set(self._all_flags()))
+        hints = []
+        for flag in unknown:
+            close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{flag} -> did you mean {close[0]}?")
+        return "".join(f"\n  {h}" for h in hints)
+
+    def _all_flags(self) -> Iterator[str]:
+        """Every long flag of this parser and of its subcommands."""
+        for action in self._actions:
+            yield from (s for s in action.option_strings if s.startswith("--"))
+            if isinstance(action, argparse._SubParsersAction):
+                for parser in action.choices.values():
+                    if isinstance(parser, Parser):
+                        yield from parser._all_flags()
+
+
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """``--weight -1,0,1`` as ``--weight=-1,0,1``: a value that starts with a minus sign is
+    attached to its flag, so argparse does not take it for a flag.
+
+    >>> attach_negative_values(["explain", "--weight", "-1,0,1", "--input", "-1,2"])
+    ['explain', '--weight=-1,0,1', '--input=-1,2']
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("--") and "=" not in token and i + 1 < len(argv) and _NEGATIVE_VALUE.match(argv[i + 1]):
+            out.append(f"{token}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return out

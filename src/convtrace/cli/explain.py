@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     cfg.add_argument(
         "--padding-mode", choices=("zeros", "reflect", "replicate", "circular"), default="zeros"
     )
-    cfg.add_argument("--output-padding", type=int, default=0, help="ConvTranspose1d only")
+    cfg.add_argument("--output-padding", type=int, default=None, help="ConvTranspose1d only (default 0)")
     cfg.add_argument("--output-size", type=int, help="ConvTranspose1d only: the output length wanted")
     cfg.add_argument("--transposed", action="store_true", help="explain ConvTranspose1d")
     _add_data_arguments(ex)
@@ -90,12 +90,15 @@ def _add_data_arguments(ex: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--input",
         metavar="VALUES",
-        help="1,1,1,1 (one channel); channels separated by ';', batch items by '|'; a JSON "
-        "array; or @file.npy (memory-mapped)",
+        help="1,1,1,1 (one channel); channels separated by ':' (or ';' quoted), batch items by '::' "
+        "(or '|' quoted), e.g. 1,2:3,4::5,6:7,8; a JSON array; or @file.npy (memory-mapped)",
     )
     data.add_argument("--weight", metavar="VALUES", help="the kernel, same forms (default: ones)")
-    data.add_argument("--input-shape", metavar="N,C,L", help="generate the input: (L), (C,L) or (N,C,L)")
-    data.add_argument("--fill", choices=("ones", "arange", "randint", "randn"), default="ones")
+    data.add_argument("--input-shape", metavar="N,C,L", help="make up the input: (L), (C,L) or (N,C,L)")
+    fills = ("ones", "arange", "randint", "randn")
+    data.add_argument("--fill", choices=fills, default=None, help="how to fill the made-up input (default ones)")
+    data.add_argument("--weight-fill", choices=fills, default=None, help="fill the weight so (instead of ones)")
+    data.add_argument("--bias-fill", choices=fills, default=None, help="add a bias filled so")
     data.add_argument("--seed", type=int, default=0, help="seed of randint/randn (default 0)")
     out = ex.add_argument_group("output")
     out.add_argument("--at", metavar="N,C,T", help="explain only output element y[N, C, T] (0-based)")
@@ -215,17 +218,45 @@ def _weight(text: str) -> Any:
     return w.reshape((w.shape[0], 1, w.shape[1])) if w.ndim == 2 else w
 
 
+def _check_flags_apply(args: argparse.Namespace) -> None:
+    """Flags that would be silently ignored are errors: say which and why."""
+    from ..errors import ConvtraceError
+    from ..rules import check_transposed_only
+
+    if args.input is not None:
+        for flag, value in (("input-shape", args.input_shape), ("fill", args.fill)):
+            if value is not None:
+                raise ConvtraceError(
+                    flag, value, f"--{flag} makes up an input: it does not apply when --input gives one",
+                    hint=f"drop --{flag}, or drop --input to make the input up",
+                )
+    if args.weight is not None and args.weight_fill is not None:
+        raise ConvtraceError(
+            "weight-fill", args.weight_fill, "--weight-fill makes up a weight: it does not apply when --weight gives one",
+            hint="drop --weight-fill, or drop --weight",
+        )
+    if args.bias_fill is not None and args.bias not in (None, ""):
+        raise ConvtraceError(
+            "bias-fill", args.bias_fill, "--bias-fill makes up a bias: it does not apply when --bias gives one",
+            hint="drop --bias-fill, or drop the values of --bias",
+        )
+    # PyTorch's Conv1d has no output_padding (even 0): the resolver's rule, for the flag given
+    check_transposed_only("output_padding", args.output_padding, args.output_padding is not None,
+                          transposed=args.transposed)
+
+
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`convtrace.explain` that the command line asks for."""
     from ..trace.data import generate
     from .values import parse_shape, parse_values
 
+    _check_flags_apply(args)
     x: Any = None
     if args.input is not None:
         x = parse_values(args.input, "input")
-    elif args.input_shape is not None or args.fill != "ones":
+    elif args.input_shape is not None or args.fill is not None:
         shape = parse_shape(args.input_shape) if args.input_shape else (1, args.in_channels or 1, 8)
-        x = generate(shape, args.fill, args.seed)
+        x = generate(shape, args.fill or "ones", args.seed)
     bias: Any = None
     if args.bias == "":
         bias = True
@@ -235,6 +266,10 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
+    if args.weight_fill is not None:
+        kwargs.update(weight_fill=args.weight_fill, seed=args.seed)
+    if args.bias_fill is not None:
+        kwargs.update(bias_fill=args.bias_fill, seed=args.seed)
     return dict(
         input=x,
         weight=None if args.weight is None else _weight(args.weight),
@@ -247,7 +282,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         dilation=args.dilation,
         groups=args.groups,
         padding_mode=args.padding_mode,
-        output_padding=args.output_padding,
+        output_padding=args.output_padding or 0,
         output_size=args.output_size,
         transposed=args.transposed,
         at=None if args.at is None else _ints(args.at, "at"),

@@ -1,7 +1,7 @@
 """The command line's text forms of data (``--input``, ``--weight``, ``--bias``, ``--input-shape``).
 
-* ``1,1,1,1`` — one channel; ``1,2;3,4`` — channels separated by ``;``;
-  ``1,2;3,4|5,6;7,8`` — batch items separated by ``|``;
+* ``1,1,1,1`` — one channel; ``1,2:3,4`` — channels separated by ``:`` (or ``;``, quoted
+  in a shell); ``1,2:3,4::5,6:7,8`` — batch items separated by ``::`` (or ``|``, quoted);
 * a JSON array, e.g. ``[[1, 2], [3, 4]]`` (strings inside are parsed too: ``["1/3", 1]``);
 * ``@path/to/file.npy`` — memory-mapped, never loaded whole.
 
@@ -10,8 +10,8 @@ Values keep their exactness: ``2`` and ``0.5`` and ``1/3`` become Fractions.
 >>> d = parse_values("1,2;3,1/2")
 >>> d.shape, d.exact_values.tolist()
 ((2, 2), [[Fraction(1, 1), Fraction(2, 1)], [Fraction(3, 1), Fraction(1, 2)]])
->>> parse_values("1,1|2,2").shape
-(2, 1, 2)
+>>> parse_values("1,1|2,2").shape, parse_values("1,2:3,4::5,6:7,8").shape
+((2, 1, 2), (2, 2, 2))
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ def parse_values(text: str, name: str = "input", *, mmap: bool = True) -> Values
         except json.JSONDecodeError as exc:
             raise ConvtraceError(name, text, f"--{name}: invalid JSON array ({exc.msg})") from None
         return as_values(name, data)
+    # ':' and '::' separate channels and batch items unquoted ('; ' and '|' need quotes)
+    s = s.replace("::", "|").replace(":", ";")
     batches = [b for b in s.split("|")]
     parsed = []
     for b in batches:

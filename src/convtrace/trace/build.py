@@ -48,8 +48,8 @@ from ..params import (
     parse_int_param,
     parse_padding,
 )
-from ..rules import check_channels, check_positive, is_int
-from .data import Values, as_values
+from ..rules import check_channels, check_positive, check_transposed_only, is_int
+from .data import FILLS, Values, as_values, generate
 from .elements import Gathered, gather, make_step, reach
 from .exact import is_integral_array
 from .model import LengthFormula, Note, PadCell, Source, Step, Trace
@@ -98,6 +98,9 @@ class Request:
     at: Sequence[int] | None = None
     exact: bool | None = None
     max_steps: int = DEFAULT_MAX_STEPS
+    weight_fill: str | None = None
+    bias_fill: str | None = None
+    seed: int | None = 0
 
     def call_text(self) -> str:
         """The call as the user wrote it (arguments at their defaults left out)."""
@@ -153,6 +156,9 @@ def explain(
     at: Sequence[int] | None = None,
     exact: bool | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
+    weight_fill: str | None = None,
+    bias_fill: str | None = None,
+    seed: int | None = 0,
 ) -> Trace:
     """The trace of one ``Conv1d`` (``transposed=True``: ``ConvTranspose1d``), as data and
     without the PyTorch check: see :func:`convtrace.explain` for the arguments.
@@ -165,6 +171,7 @@ def explain(
         kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, groups=groups,
         padding_mode=padding_mode, output_padding=output_padding, output_size=output_size,
         transposed=transposed, input_shape=input_shape, dtype=dtype, at=at, exact=exact, max_steps=max_steps,
+        weight_fill=weight_fill, bias_fill=bias_fill, seed=seed,
     )
     return build(resolve(request), request)
 
@@ -178,6 +185,12 @@ def resolve(request: Request) -> Resolved:
     call = request.call_text()
     if request.exact not in (None, True, False):
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
+    op_given = request.output_padding not in (0, (0,), [0], None)
+    check_transposed_only("output_padding", request.output_padding, op_given, transposed=request.transposed, call=call)
+    check_transposed_only(
+        "output_size", request.output_size, request.output_size is not None, transposed=request.transposed, call=call
+    )
+    _check_fills(request, call)
     x_values, w_values, b_values = _read_operands(request, call)
     groups = _groups(request.groups, call)
     kernel_size = _kernel_size(request, w_values, call)
@@ -315,7 +328,11 @@ def _fill_defaults(
     cin, cout, groups, k = sizes
     ones = as_values("ones", 1)
     w_shape = (cin, cout // groups, k) if request.transposed else (cout, cin // groups, k)
+    if w is None and request.weight_fill is not None:
+        w = as_values("weight", generate(w_shape, request.weight_fill, _seed(request.seed, 1)))
     w = ones.broadcast(w_shape) if w is None else (w.broadcast(w_shape) if w.ndim == 1 else w)
+    if b is None and request.bias_fill is not None:
+        b = as_values("bias", generate((cout,), request.bias_fill, _seed(request.seed, 2)))
     if x is None:
         x = ones.broadcast(_default_input_shape(request, cin, k, call))
     if request.bias is True:
@@ -327,6 +344,26 @@ def _fill_defaults(
     if b is not None and not b.from_array:
         b = b.astype(_cast(target, b))
     return x, w, b
+
+
+def _check_fills(request: Request, call: str) -> None:
+    """A fill makes data up: it does not apply where the data are given."""
+    for name, fill, given in (("weight_fill", request.weight_fill, request.weight is not None),
+                              ("bias_fill", request.bias_fill, request.bias not in (None, False, True))):
+        if fill is None:
+            continue
+        if fill not in FILLS:
+            raise ConvtraceError(name, fill, f"{name} must be one of " + ", ".join(FILLS), call=call)
+        if given:
+            raise ConvtraceError(
+                name, fill, f"{name} makes up the {name[:-5]}: it does not apply when the {name[:-5]} is given",
+                call=call,
+            )
+
+
+def _seed(seed: int | None, offset: int) -> int | None:
+    """Different seeds for input, weight and bias made up from one ``seed``."""
+    return None if seed is None else int(seed) + offset
 
 
 def _target_dtype(dtype: Any, *values: Values | None) -> np.dtype[Any]:
