@@ -23,8 +23,8 @@ def _eval_substituted(text: str) -> int:
     if lhs.startswith("ceil("):
         inner, plus = lhs[len("ceil(") :].rsplit(") + ", 1)
         num, den = inner.rsplit(" / ", 1)
-        return -(-eval(num) // int(den)) + int(plus)  # noqa: S307 - our own arithmetic text
-    return int(eval(lhs))  # noqa: S307
+        return -(-eval(num) // int(den)) + int(plus)
+    return int(eval(lhs))
 
 
 @settings(max_examples=300)
@@ -81,7 +81,7 @@ def test_output_size_range_is_what_torch_accepts(k: int, s: int, p: int, d: int,
 @given(layer=layers(), want=st.integers(1, 25))
 def test_inverse_lengths_give_the_wanted_length_in_torch(layer: Layer, want: int) -> None:
     ranges = input_lengths_for(layer, want)
-    found = {n for n in range(0, 60) if torch_lengths([layer], n)[0] == want}
+    found = {n for n in range(60) if torch_lengths([layer], n)[0] == want}
     listed = {n for lo, hi in ranges for n in range(lo, min(hi, 59) + 1)}
     assert listed == found
 

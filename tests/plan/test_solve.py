@@ -24,7 +24,7 @@ LENGTHS = range(1, 41)
 
 def _layer_of(snippet: str) -> object:
     scope: dict[str, object] = {"torch": torch, "nn": nn, "F": F}
-    exec(snippet, scope)  # noqa: S102 - the snippet under test
+    exec(snippet, scope)
     return scope["layer"]
 
 
@@ -68,7 +68,7 @@ def test_down_snippets_divide_exactly_and_others_as_said(s: int, ks: int, d: int
     # complete: every (k, total padding) within the bounds that PyTorch confirms is listed
     brute = set()
     for k in range(1, ks + 1):
-        for total in range(0, d * (k - 1) + s + 2):
+        for total in range(d * (k - 1) + s + 2):
             left, right = (total, 0) if causal else (total // 2, total - total // 2)
             layer = Layer("conv", k, s, 0, d, pad_left=left, pad_right=right)
             if all(torch_lengths([layer], n)[0] == n // s for n in range(s, 8 * s + 1, s)):
@@ -85,7 +85,7 @@ def test_up_snippets_multiply_exactly_and_are_complete(s: int, ks: int, d: int) 
         assert all(_out(layer, n) == n * s for n in LENGTHS)
     brute = set()
     for k in range(1, ks + 1):
-        for p in range(0, k * d + 1):
+        for p in range(k * d + 1):
             for op in range(max(s, d)):
                 layer = Layer("convT", k, s, p, d, output_padding=op)
                 if all(torch_lengths([layer], n)[0] == n * s for n in range(1, 12)):
@@ -116,7 +116,7 @@ def test_undo_rule_restores_every_length_and_fixed_layers_their_class(conv: str)
                 assert got == n
             else:
                 lhs, r = sol.restores.split(" == ")
-                in_class = eval(lhs.replace("L", str(n))) == int(r)  # noqa: S307 - our own rule text
+                in_class = eval(lhs.replace("L", str(n))) == int(r)
                 assert (got == n) == in_class, (sol.snippet, n)
     if spec.stride > 1:
         proof = next(w for w in report.warnings if w.code == "S201")

@@ -262,3 +262,62 @@ def _figure_lines(report: Any) -> list[str]:
         lines.append(f"not causal: lookahead {fraction_text(look)} samples (an output needs input up to t*hop + "
                      f"{fraction_text(look)})")  # fmt: skip
     return lines
+
+
+# ---------------------------------------------------------------------- inspect
+
+INSPECT_HEADERS = ("#", "name", "type", "parameters", "in", "out", "predicted", "rf so far", "hop so far",
+                   "offset so far", "MACs")  # fmt: skip
+
+
+def render_inspect(report: Any, *, color: bool = False) -> str:
+    """``convtrace inspect``: every recorded call, then the model's figures and warnings."""
+    rows = [
+        [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.parameters,
+         "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
+         "-" if c.predicted_out_length is None else c.predicted_out_length, fraction_text(c.receptive_field),
+         fraction_text(c.hop), fraction_text(c.offset), f"{c.macs:,}"]
+        for c in report.calls
+    ]  # fmt: skip
+    shape = "x".join(map(str, report.input_shape))
+    where = "on the meta device (no weights allocated)" if report.device == "meta" else f"on {report.device}"
+    lines = [f"{report.model} on input {shape} (time on dim {report.time_dim}), run {where}"]
+    lines.append(table(INSPECT_HEADERS, rows, color=color))
+    if report.error is not None:
+        lines.append(f"PyTorch raised: {report.error}")
+    else:
+        lines.append(f"output length: {report.output_length} (output shape {report.output_shape})")
+    if report.receptive_field is not None and report.hop is not None and report.offset is not None:
+        kind = "a chain" if report.chain else "branches joined (the range covers every path)"
+        lines.append(f"receptive field {fraction_text(report.receptive_field)}, hop {fraction_text(report.hop)}, "
+                     f"offset {fraction_text(report.offset)} ({kind}): output t depends on input "
+                     f"{_depends_text(report.hop, report.offset, report.receptive_field)}")  # fmt: skip
+        look = report.lookahead
+        lines.append(("causal" if report.causal else "not causal") + f": lookahead {fraction_text(look)} samples")
+    lines.append(f"multiply-adds: {report.macs:,}; parameters: {report.parameters:,}")
+    return "\n".join(lines + _warnings(report.warnings))
+
+
+def render_length_map(result: Any) -> str:
+    """``inspect --lengths``: one line per input length."""
+    lines = [f"{result.model}: output length per input length (hop {fraction_text(result.hop)})"]
+    for entry in result.entries:
+        if entry.error is not None:
+            lines.append(f"  {entry.length:>8} -> error: {entry.error}")
+            continue
+        mark = "" if entry.as_promised in (True, None) else f"   <- strides promise {fraction_text(entry.promised)}"
+        lines.append(f"  {entry.length:>8} -> {entry.output_length}{mark}")
+    if result.off_promise:
+        lines.append(f"not as the strides promise: {len(result.off_promise)} lengths")
+    return "\n".join(lines + _warnings(result.warnings))
+
+
+def render_layer_explanation(result: Any, lang: str = "en") -> str:
+    """``inspect --explain``: convtrace's steps, then PyTorch's value beside convtrace's."""
+    from .text import render_text
+
+    n, c, t = result.at
+    verdict = "equal" if result.match else "DIFFERENT"
+    head = f"{result.layer} ({result.type}) of the model, its own weights and actual input; y[{n}, {c}, {t}]:"
+    foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
+    return "\n".join([head, render_text(result.trace, lang), foot])

@@ -1,0 +1,180 @@
+"""``convtrace inspect``: inspect a real PyTorch model made by a factory.
+
+The model is named as ``package.module:factory`` — a function or class returning a
+``torch.nn.Module`` (or a module instance). Keyword arguments for the factory come after a
+second colon (``package.module:factory:channels=32,causal=true``; values are read as JSON
+where they can be, else as text) and/or as ``--kwargs '{"channels": 32}'``. The current
+directory is importable, as with ``python -m``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from .base import EXIT_INVALID, Parser
+
+__all__ = ["register", "load_model", "parse_factory"]
+
+EXAMPLES = """\
+examples:
+  convtrace inspect mymodels:Encoder --input-shape 1,1,16000
+  convtrace inspect mymodels:make_codec:channels=32 --input-shape 1,1,24000 --json
+  convtrace inspect mymodels:make_codec --kwargs '{"channels": 32}' --input-shape 1,1,24000 --lengths 0..640
+  convtrace inspect mymodels:Encoder --input-shape 1,1,16000 --explain encoder.0 --at 0,3,100
+  convtrace inspect vocoder:build --input-shape 1,50,80 --time-dim 1
+"""
+
+
+def register(sub: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``inspect``."""
+    p = sub.add_parser(
+        "inspect", help="record the time-axis layers of a real PyTorch model (meta device)",
+        description="Run a model once on PyTorch's meta device (no weights allocated; a real run where meta "
+        "cannot) and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
+        "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("model", help="package.module:factory[:key=value,...]")
+    p.add_argument("--kwargs", default=None, help="factory keyword arguments as a JSON object")
+    p.add_argument("--input-shape", required=True, help="e.g. 1,1,16000")
+    p.add_argument("--time-dim", type=int, default=-1, help="which input dimension is time (default -1)")
+    p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
+    p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
+    p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
+    p.add_argument("--seed", type=int, default=0, help="with --explain: seed of the random input (default 0)")
+    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.set_defaults(run=_run)
+
+
+def parse_factory(spec: str) -> tuple[str, str, dict[str, Any]]:
+    """``module:attr[:k=v,...]`` → (module, attr, kwargs).
+
+    >>> parse_factory("pkg.models:make:channels=32,name=enc")
+    ('pkg.models', 'make', {'channels': 32, 'name': 'enc'})
+    """
+    from ..errors import ConvtraceError
+
+    parts = spec.split(":", 2)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise ConvtraceError("model", spec, "name the model as package.module:factory (e.g. mymodels:build)")
+    kwargs: dict[str, Any] = {}
+    if len(parts) == 3 and parts[2]:
+        for item in parts[2].split(","):
+            key, sep, raw = item.partition("=")
+            if not sep or not key.isidentifier():
+                raise ConvtraceError("model", spec, f"factory arguments are key=value pairs, got {item!r}")
+            kwargs[key] = _value(raw)
+    return parts[0], parts[1], kwargs
+
+
+def _value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_model(spec: str, extra: dict[str, Any] | None = None) -> Any:
+    """Import the factory and call it (a module instance is returned as it is)."""
+    import importlib
+
+    from ..errors import ConvtraceError
+
+    module_name, attr, kwargs = parse_factory(spec)
+    kwargs.update(extra or {})
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConvtraceError("model", spec, f"cannot import {module_name!r}: {exc}") from None
+    factory = module
+    for part in attr.split("."):
+        if not hasattr(factory, part):
+            raise ConvtraceError("model", spec, f"{module_name!r} has no attribute {attr!r}")
+        factory = getattr(factory, part)
+    import torch
+
+    if isinstance(factory, torch.nn.Module):
+        return factory
+    if not callable(factory):
+        raise ConvtraceError("model", spec, f"{attr!r} is neither a torch.nn.Module nor callable")
+    try:
+        model = factory(**kwargs)
+    except Exception as exc:
+        raise ConvtraceError("model", spec, f"the factory raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise ConvtraceError("model", spec, f"the factory returned {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def _ints(text: str, name: str) -> tuple[int, ...]:
+    from ..errors import ConvtraceError
+
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ConvtraceError(name, text, f"--{name} must be whole numbers separated by commas") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..errors import ConvtraceError
+
+    try:
+        extra = _kwargs(args.kwargs)
+        shape = _ints(args.input_shape, "input-shape")
+        model = load_model(args.model, extra)
+        result, render = _work(args, model, shape)
+    except ConvtraceError as err:
+        print(f"convtrace inspect: error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        from ..render.plan_text import to_json
+
+        print(json.dumps(to_json(result), indent=2, default=str))
+    else:
+        print(render(result))
+    return 0
+
+
+def _kwargs(text: str | None) -> dict[str, Any]:
+    from ..errors import ConvtraceError
+
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConvtraceError("kwargs", text, "--kwargs must be a JSON object, e.g. '{\"channels\": 32}'")
+    return value
+
+
+def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple[Any, Any]:
+    from ..errors import ConvtraceError
+    from ..render import plan_text
+
+    if args.explain:
+        if not args.at:
+            raise ConvtraceError("at", None, "--explain needs --at n,c,t")
+        from ..inspect.explain import explain_layer
+
+        return explain_layer(model, args.explain, _ints(args.at, "at"), shape, seed=args.seed), \
+            plan_text.render_layer_explanation  # fmt: skip
+    if args.lengths:
+        from ..inspect.lengths import length_map
+        from .plan import parse_range
+
+        lengths = parse_range(args.lengths, "lengths")
+        return length_map(model, shape, lengths, time_dim=args.time_dim), plan_text.render_length_map
+    from ..inspect.model import inspect_model
+
+    color = sys.stdout.isatty()
+    return inspect_model(model, shape, time_dim=args.time_dim), (
+        lambda report: plan_text.render_inspect(report, color=color)
+    )

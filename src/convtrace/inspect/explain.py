@@ -1,0 +1,124 @@
+"""Explain one output element of one layer of a real model, with its own weights and the
+layer's actual input: the model runs (on real tensors) up to that layer, a hook takes the
+layer's input and output and stops the pass, and :func:`convtrace.explain` writes the
+element out step by step; PyTorch's value is the layer's real output there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConvtraceError
+
+__all__ = ["LayerExplanation", "explain_layer", "MAX_INPUT_ELEMENTS"]
+
+#: the largest input (elements) an explanation run may allocate
+MAX_INPUT_ELEMENTS = 1 << 26
+
+
+class _Stop(Exception):
+    """Raised by the hook: the layer has run, the rest of the model need not."""
+
+
+@dataclass(frozen=True)
+class LayerExplanation:
+    """``trace``: convtrace's step-by-step explanation of ``at``; ``torch_value``: PyTorch's
+    output there; ``value``: convtrace's; ``match``: equal within the dtype's tolerance."""
+
+    layer: str
+    type: str
+    at: tuple[int, int, int]
+    trace: Any
+    value: float
+    torch_value: float
+    match: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "type": self.type, "at": list(self.at), "value": self.value,
+                "torch_value": self.torch_value, "match": self.match, "trace": self.trace.to_json()}  # fmt: skip
+
+
+def explain_layer(model: Any, layer: str, at: Sequence[int], input_shape: Sequence[int] | None = None,
+                  example_input: Any = None, *, seed: int = 0) -> LayerExplanation:  # fmt: skip
+    """Explain ``y[n, c, t]`` of the Conv1d / ConvTranspose1d named ``layer`` (a qualified
+    module name), on ``example_input`` or a seeded standard-normal input of ``input_shape``."""
+    import math
+
+    import torch
+
+    module = dict(model.named_modules()).get(layer)
+    convs = (torch.nn.Conv1d, torch.nn.ConvTranspose1d)
+    if not isinstance(module, convs):
+        names = [n for n, m in model.named_modules() if isinstance(m, convs)][:8]
+        raise ConvtraceError("layer", layer, f"not a Conv1d / ConvTranspose1d of the model; e.g. {', '.join(names)}")
+    position = tuple(int(v) for v in at)
+    if len(position) != 3:
+        raise ConvtraceError("at", at, "at must be n,c,t (three indices)")
+    if example_input is None:
+        if input_shape is None or math.prod(int(v) for v in input_shape) > MAX_INPUT_ELEMENTS:
+            raise ConvtraceError("input_shape", input_shape, f"give an input shape of at most {MAX_INPUT_ELEMENTS} elements")
+        generator = torch.Generator().manual_seed(seed)
+        example_input = torch.randn(tuple(int(v) for v in input_shape), generator=generator, dtype=_dtype(model))
+    captured = _capture(model, module, example_input)
+    return _explain(layer, module, position, *captured)
+
+
+def _dtype(model: Any) -> Any:
+    import torch
+
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
+
+def _capture(model: Any, module: Any, example: Any) -> tuple[Any, Any]:
+    import torch
+
+    seen: dict[str, Any] = {}
+
+    def hook(mod: Any, args: Any, output: Any) -> None:
+        seen["input"], seen["output"] = args[0].detach(), output.detach()
+        raise _Stop
+
+    flags = [(m, m.training) for m in model.modules()]
+    handle = module.register_forward_hook(hook)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(example)
+    except _Stop:
+        pass
+    finally:
+        handle.remove()
+        for mod, flag in flags:
+            mod.training = flag
+    if "input" not in seen:
+        raise ConvtraceError("layer", type(module).__name__, "the forward pass never reached this layer")
+    return seen["input"], seen["output"]
+
+
+def _explain(name: str, module: Any, at: tuple[int, int, int], x: Any, y: Any) -> LayerExplanation:
+    import numpy as np
+    import torch
+
+    from ..explainer import explain
+
+    if any(not 0 <= a < s for a, s in zip(at, y.shape)) or y.dim() != 3:
+        raise ConvtraceError("at", at, f"at must lie inside the layer's output of shape {tuple(y.shape)}")
+    transposed = isinstance(module, torch.nn.ConvTranspose1d)
+    with torch.no_grad():
+        weight = module.weight.detach().cpu().numpy()
+        bias = None if module.bias is None else module.bias.detach().cpu().numpy()
+    kwargs: dict[str, Any] = {"stride": module.stride[0], "dilation": module.dilation[0], "groups": module.groups,
+                              "padding_mode": module.padding_mode, "at": at, "transposed": transposed}  # fmt: skip
+    if transposed:
+        kwargs.update(padding=module.padding[0], output_size=int(y.shape[-1]))
+    else:
+        kwargs.update(padding=module.padding if isinstance(module.padding, str) else module.padding[0])
+    trace = explain(input=x.cpu().numpy(), weight=weight, bias=bias, verify=True, **kwargs)
+    step = trace.steps[0]
+    value = complex(step.value).real if not isinstance(step.value, (int, float)) else float(step.value)
+    torch_value = float(y[at].item())
+    tolerance = 1e-4 if x.dtype in (torch.float32, torch.float16) else 1e-9
+    match = bool(np.isclose(value, torch_value, rtol=tolerance, atol=tolerance * max(1.0, abs(torch_value))))
+    return LayerExplanation(name, type(module).__name__, at, trace, float(value), torch_value, match)
