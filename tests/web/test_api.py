@@ -5,6 +5,7 @@ and limits that answer 422 instead of working for ever."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -68,10 +69,14 @@ def test_invalid_configuration_gets_rule_and_nearest_settings(client: Any) -> No
     {"input": [1, 2, 3], "kernel_size": 100000},
     {"input": [1, 2, 3], "output_size": 999999, "transposed": True},
     {"input": [[1] * 64] * 64, "out_channels": 64, "kernel_size": 64, "padding": 64},
+    {"input": ["1e-999999"] * 50, "weight": ["1e-999999"] * 3},  # exact million-digit numbers: minutes of work
+    {"input": [1, 2, 3], "kernel_size": 2, "bias": ["1E+5000"]},
 ])
 def test_too_large_is_a_clear_422(client: Any, body: dict[str, Any]) -> None:
+    start = time.monotonic()
     r = client.post("/api/explain", json=body)
     assert r.status_code == 422
+    assert time.monotonic() - start < 2.0  # refused before any work
     detail = r.json()["detail"]
     if isinstance(detail, list):  # the schema's own bound (FastAPI's validation message)
         assert any("at most" in d["msg"] for d in detail), detail

@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import Any
 
-from . import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser
 
 __all__ = ["register"]
 
@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
         from ..draw import save
-        from ..trace.build import explain
+        from ..explainer import explain
 
         trace = explain(**config)
         save(trace, args.output, step=args.step, lang=args.lang)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser
 
 __all__ = ["register", "DEFAULT_HOST", "DEFAULT_PORT"]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvtraceError
-from ..trace.model import Trace
+from ..explainer import Trace
 
 __all__ = ["LIMITS", "ApiError", "explain_request", "draw_response", "torch_snippet", "torch_status", "advise"]
 
 # The one import of the advice module (it is moving to convtrace.render.advice).
-from ..render.advice import advise  # noqa: E402
+from ..render.advice import advise
 
 #: largest configuration the server explains (beyond: 422 with a message, never a hang)
 LIMITS: dict[str, int] = {
@@ -74,8 +75,21 @@ def _too_large(what: str, value: Any, limit: int) -> ApiError:
                                      "use convtrace from Python or the command line for large inputs"})
 
 
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+#: largest decimal exponent of a typed number ("1e-400"): exact arithmetic on numbers with a
+#: million digits takes minutes, and float64 ends at about 1e±308 anyway
+MAX_EXPONENT = 400
+
+
+def _check_text(text: str) -> None:
+    for match in _EXPONENT.finditer(text):
+        if abs(int(match.group(1))) > MAX_EXPONENT:
+            raise _too_large("exponent of " + repr(text), int(match.group(1)), MAX_EXPONENT)
+
+
 def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
-    """(number of scalars, shape of the first path) of nested lists, bounded."""
+    """(number of scalars, shape of the first path) of nested lists, bounded; typed numbers
+    (strings) with huge exponents are refused."""
     if isinstance(value, (list, tuple)):
         if depth > 4:
             raise ApiError(422, {"error": "invalid", "param": "input", "message": "arrays nest at most 3 levels"})
@@ -87,6 +101,8 @@ def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
             if i == 0:
                 inner = shape
         return count, (len(value), *inner)
+    if isinstance(value, str):
+        _check_text(value)
     return 1, ()
 
 
@@ -135,6 +151,8 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
     for key, v, limit in (("batch", batch, "batch"), ("in_channels", channels, "channels"), ("length", length, "length")):
         if v > LIMITS[limit]:
             raise _too_large(key, v, LIMITS[limit])
+    if isinstance(config.get("bias"), (list, tuple, str)):
+        _leaves(config["bias"])
     if config.get("weight") is not None:
         count, _ = _leaves(config["weight"])
         if count > LIMITS["weight_elements"]:
