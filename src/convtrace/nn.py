@@ -16,7 +16,9 @@ Conv1d(1, 1, kernel_size=(3,), stride=(1,), padding=(1,), bias=False)
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -99,6 +101,20 @@ class _ConvNd:
                 name, arr, f"{name} of {self!r} must have shape {list(shape)}, got {list(arr.shape)}", call=call
             )
         return arr
+
+    @contextlib.contextmanager
+    def _dtype_advice(self, input: Any) -> Iterator[None]:
+        """PyTorch's dtype error, with the fix a NumPy user needs (NumPy makes float64 arrays;
+        the module, like PyTorch's, is float32)."""
+        try:
+            yield
+        except ConvtraceError as err:
+            if not err.rule.startswith("expected scalar type"):
+                raise
+            given = getattr(input, "dtype", "float64")
+            hint = (f"convert the input: x.astype(np.{self._weight.dtype}), or build the module with "
+                    f"dtype=np.{given} (or call .to(np.{given}))")
+            raise type(err)(err.param, err.value, err.rule, call=err.call, hint=hint) from None
 
     def to(self, dtype: Any) -> _ConvNd:
         """Cast weight and bias to ``dtype`` in place and return the module (as ``Module.to``)."""
@@ -186,10 +202,11 @@ class Conv1d(_ConvNd):
 
     def forward(self, input: Any) -> np.ndarray:
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        args = check_conv1d(
-            input, self._weight, self._bias, self.stride[0], padding, self.dilation[0], self.groups,
-            padding_mode=self.padding_mode,
-        )
+        with self._dtype_advice(input):
+            args = check_conv1d(
+                input, self._weight, self._bias, self.stride[0], padding, self.dilation[0], self.groups,
+                padding_mode=self.padding_mode,
+            )
         return run_spec(*args)
 
     __call__ = forward
@@ -245,10 +262,11 @@ class ConvTranspose1d(_ConvNd):
             from .shapes import output_padding_for_size
 
             output_padding_for_size(output_size, 3, 1, 1, 1, 0, 1, call=f"{self!r}(input, output_size={output_size!r})")
-        args = check_conv_transpose1d(
-            input, self._weight, self._bias, self.stride[0], self.padding[0], self.output_padding[0],
-            self.groups, self.dilation[0], output_size=output_size,
-        )
+        with self._dtype_advice(input):
+            args = check_conv_transpose1d(
+                input, self._weight, self._bias, self.stride[0], self.padding[0], self.output_padding[0],
+                self.groups, self.dilation[0], output_size=output_size,
+            )
         return run_spec(*args)
 
     __call__ = forward

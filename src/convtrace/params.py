@@ -453,11 +453,11 @@ def _resolve_conv1d(
     d = parse_int_param("dilation", dilation, call)
     mode = check_padding_mode(padding_mode, transposed=False, call=call)
     # PyTorch's conv1d with padding='same'/'valid' (and no padding_mode) skips the bias's
-    # dtype check and casts the bias to the input's dtype (a complex one to its real part)
-    casts_bias = isinstance(pad, str) and mode is PaddingMode.ZEROS
+    # dtype check and casts the bias to a real input's dtype (a complex bias to its real part)
+    casts_bias = isinstance(pad, str) and mode is PaddingMode.ZEROS and x.dtype.kind != "c"
     _check_dtypes(False, x, w, None if casts_bias else b, call)
     if casts_bias and b is not None and b.dtype != x.dtype:
-        b = (b.real if x.dtype.kind != "c" else b).astype(x.dtype)
+        b = b.real.astype(x.dtype)
     # with a padding_mode, torch.nn.Conv1d pads by F.pad (a negative pad crops), then convolves
     check_positive(call, *([("padding", pad)] if mode is PaddingMode.ZEROS else []))
     check_positive(call, ("stride", s), ("dilation", d), ("groups", g))

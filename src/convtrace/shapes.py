@@ -50,6 +50,8 @@ __all__ = [
     "overlap_counts",
     "conv1d_formula",
     "conv_transpose1d_formula",
+    "uneven_overlap",
+    "even_overlap_settings",
 ]
 
 
@@ -243,7 +245,7 @@ def output_padding_for_size(
             f"requested an output size of {size}, but valid sizes range from [{lo}] to [{hi}] "
             f"(for an input of [{length}])",
             call=call,
-            hint=f"output_size between {lo} and {hi}",
+            hint=f"output_size between {max(lo, 1)} and {hi}" if hi >= 1 else "a smaller padding",
         )
     return size[0], size[0] - lo
 
@@ -516,3 +518,45 @@ def pool1d_output_length(
         )
         raise ConvtraceError("length", n, rule, call=call)
     return out
+
+
+def uneven_overlap(length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_length: int) -> bool:
+    """ConvTranspose1d: do the tap counts differ among interior output positions (those every
+    kernel tap can reach)? Then the output shows checkerboard artefacts.
+
+    >>> uneven_overlap(4, 3, 2, 1, 1, 7), uneven_overlap(4, 4, 2, 1, 1, 8)
+    (True, False)
+    """
+    counts = overlap_counts(length, kernel_size, stride, padding, dilation, out_length)
+    lo = max(dilation * (kernel_size - 1) - padding, 0)
+    hi = min((length - 1) * stride - padding, len(counts) - 1)  # inclusive
+    return len(set(counts[lo : hi + 1])) > 1
+
+
+def even_overlap_settings(
+    length: int, kernel_size: int, stride: int, padding: int, output_padding: int, dilation: int, *, most: int = 2
+) -> list[dict[str, int]]:
+    """ConvTranspose1d settings with a kernel size that is a multiple of the stride, the same
+    output length and an even overlap (each checked), nearest kernel size first.
+
+    >>> even_overlap_settings(4, 3, 2, 1, 1, 1)
+    [{'kernel_size': 4, 'padding': 1, 'output_padding': 0, 'out_length': 8}, {'kernel_size': 2, 'padding': 0, 'output_padding': 0, 'out_length': 8}]
+    """
+    out = conv_transpose1d_length_of(length, kernel_size, stride, padding, output_padding, dilation)
+    found: list[dict[str, int]] = []
+    candidates = sorted(range(stride, 2 * kernel_size + stride + 1, stride), key=lambda k: (abs(k - kernel_size), -k))
+    for k in candidates:
+        # (L-1)*s - 2p + d*(k-1) + op + 1 = out  =>  2p - op = D
+        need = conv_transpose1d_length_of(length, k, stride, 0, 0, dilation) - out
+        p = -(-need // 2)
+        op = 2 * p - need
+        if p < 0 or not (op < stride or op < dilation):
+            continue
+        if conv_transpose1d_length_of(length, k, stride, p, op, dilation) != out:
+            continue
+        if uneven_overlap(length, k, stride, p, dilation, out):
+            continue
+        found.append({"kernel_size": k, "padding": p, "output_padding": op, "out_length": out})
+        if len(found) == most:
+            break
+    return found

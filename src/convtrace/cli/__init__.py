@@ -42,7 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="PyTorch's 1-D convolutions, computed and explained step by step, "
         "checked against PyTorch.",
         epilog=examples,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument("--version", action="version", version=f"convtrace {__version__}")
     sub = root.add_subparsers(dest="command", parser_class=Parser)

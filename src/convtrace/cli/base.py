@@ -5,16 +5,36 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL", "attach_negative_values"]
+__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL", "attach_negative_values", "terminal_width"]
 
 #: exit code of an invalid configuration or command line (as argparse uses)
 EXIT_INVALID = 2
 #: EX_SOFTWARE: an unexpected failure inside convtrace
 EXIT_INTERNAL = 70
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help wrapped to the terminal (``COLUMNS``; 80 when not a terminal): prose paragraphs
+    are filled, indented lines (the examples) kept as written."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", terminal_width() - 2)
+        super().__init__(prog, **kwargs)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for line in text.splitlines():
+            if line.startswith(" ") or not line.strip():
+                out.append(indent + line)
+            else:
+                out += textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent)
+        return "\n".join(out) + "\n"
 
 
 class Parser(argparse.ArgumentParser):
@@ -24,6 +44,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs["formatter_class"] = HelpFormatter
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -50,6 +71,11 @@ class Parser(argparse.ArgumentParser):
                 for parser in action.choices.values():
                     if isinstance(parser, Parser):
                         yield from parser._all_flags()
+
+
+def terminal_width() -> int:
+    """The width to wrap to: the terminal's (or ``COLUMNS``), 80 when not a terminal."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")

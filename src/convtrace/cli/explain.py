@@ -13,19 +13,24 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..explainer import Trace
 
-from .base import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser, terminal_width
 
 __all__ = ["register", "EXAMPLES"]
 
 EXAMPLES = """\
 examples:
-  convtrace demo                      the teaching post's three examples, then ConvTranspose1d
-  convtrace demo --lang zh            the same, in Chinese
+  convtrace demo               the teaching post's examples, then the transposed
+  convtrace demo --lang zh     the same, in Chinese
   convtrace explain --input 1,2,3,4 --kernel-size 3 --padding 1
-  convtrace explain --input 1,2,3,4,5 --weight 1,0,-1 --padding-mode reflect --padding 2
-  convtrace explain --input-shape 2,4,10 --fill randint --out-channels 4 --groups 2 --bias 1,2,3,4
-  convtrace explain --input 1,2,3 --kernel-size 3 --stride 2 --transposed --output-padding 1
-  convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 --at 0,3,1000
+  convtrace explain --input 1,2,3,4,5 --weight -1,0,1 \\
+      --padding-mode reflect --padding 2
+  convtrace explain --input 1,2,3:4,5,6 --kernel-size 2     (two channels)
+  convtrace explain --input-shape 2,4,10 --fill randint --weight-fill randn \\
+      --out-channels 4 --groups 2 --bias 1,2,3,4
+  convtrace explain --input 1,2,3 --kernel-size 3 --stride 2 \\
+      --transposed --output-padding 1
+  convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 \\
+      --at 0,3,1000
   convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --symbolic
 """
 
@@ -45,7 +50,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         "ones: stride 1 / padding 0, padding 1, stride 2 / padding 1), each by hand and then "
         "checked by PyTorch; then the same input through ConvTranspose1d, explained from Conv1d.",
         epilog="examples:\n  convtrace demo\n  convtrace demo --lang zh --no-verify\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(demo)
     demo.set_defaults(run=_run)
@@ -55,7 +59,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         description="Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. "
         "Flags mirror PyTorch's argument names; weights default to ones, as in the post.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cfg = ex.add_argument_group("configuration (PyTorch's names)")
     cfg.add_argument("--in-channels", type=int, help="default: from the input data (else 1)")
@@ -153,11 +156,15 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
         return
     from ..render.text import render_text
 
+    from ..render.text import wrap_lines
+
     symbolic = bool(getattr(args, "symbolic", False))
+    width = terminal_width()
     parts = []
     for key, kw, trace in sections:
-        head = f"{'=' * 72}\n{t(key, **kw)}\n{'=' * 72}\n" if key else ""
-        parts.append(head + render_text(trace, args.lang, symbolic=symbolic))
+        rule = "=" * min(72, width)
+        head = "\n".join([rule, *wrap_lines([t(key, **kw)], width), rule, ""]) if key else ""
+        parts.append(head + render_text(trace, args.lang, symbolic=symbolic, width=width))
     print("\n\n".join(parts))
 
 
@@ -165,24 +172,29 @@ def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
     """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
     valid settings (from :mod:`convtrace.trace.advice`)."""
     from ..render.i18n import translator
-    from ..render.advice import advise
+    from ..render.advice import advise, in_language
 
     t = translator(lang)
     param = getattr(err, "param", None)
     rule = getattr(err, "rule", str(err))
-    lines = [f"{param}={_show(getattr(err, 'value', None))}: {rule}" if param else rule]
+    said = f"{param}={_show(getattr(err, 'value', None))}: {rule}" if param else rule
+    lines = [t("error_pytorch", text=said)]
     advice = advise(err, config)  # type: ignore[arg-type]
     if advice.rule and advice.rule != rule:
-        lines.append(t("error_rule", rule=advice.rule))
+        lines.append(t("error_rule", rule=in_language(advice.rule, lang)))
+    elif lang != "en" and in_language(rule, lang) != rule:
+        lines.append(t("error_rule", rule=in_language(rule, lang)))
     if advice.numbers:
         lines.append(t("error_numbers", numbers=advice.numbers))
-    lines += [t("error_nearest", hint=hint) for hint in advice.suggestions]
+    lines += [t("error_nearest", hint=in_language(hint, lang)) for hint in advice.suggestions]
     hint = getattr(err, "hint", None)
     if hint and not advice.suggestions:
-        lines.append(t("error_nearest", hint=hint))
+        lines.append(t("error_nearest", hint=in_language(hint, lang)))
+    from ..render.text import wrap_lines
+
     print(t("error_heading"), file=sys.stderr)
-    for line in lines:
-        print("  " + line, file=sys.stderr)
+    for line in wrap_lines(["  " + line for line in lines], terminal_width()):
+        print(line, file=sys.stderr)
 
 
 def _show(value: Any) -> str:

@@ -21,6 +21,7 @@ nearest valid: kernel_size <= 4
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 from .. import shapes
 from ..errors import ConvtraceError
 
-__all__ = ["Advice", "advise", "nearest_valid"]
+__all__ = ["Advice", "advise", "nearest_valid", "in_language"]
 
 
 @dataclass
@@ -179,7 +180,7 @@ def _advise_output_size_out_of_range(adv: Advice, cfg: _Cfg, error: ConvtraceErr
     p = _int(cfg.padding, 0) or 0
     lo = shapes.conv_transpose1d_length_of(L, k, s, p, 0, d)
     adv.numbers = f"({L}-1)*{s} - 2*{p} + {d}*({k}-1) + 1 = {lo}, up to {lo} + stride - 1 = {lo + s - 1}"
-    adv.suggestions.append(f"output_size between {lo} and {lo + s - 1}")
+    adv.suggestions.append(f"output_size between {max(lo, 1)} and {lo + s - 1}")
 
 
 def _advise_channels_not_divisible(adv: Advice, cfg: _Cfg, error: ConvtraceError) -> None:
@@ -295,3 +296,65 @@ def nearest_valid(error: ConvtraceError, config: Mapping[str, Any] | None = None
     ['nearest valid: groups in {1} (divisors of gcd(3, 4) = 1)', 'nearest valid: in_channels = 2 or 4 (multiples of groups=2)']
     """
     return advise(error, config).lines()
+
+
+# --------------------------------------------------------------------------- 中文
+
+
+#: (English pattern, Chinese): the rules, suggestions and hints in Chinese; PyTorch's own
+#: message is quoted as it is (and marked as PyTorch's)
+_CHINESE: tuple[tuple[str, str], ...] = (
+    (r"the kernel \(with dilation\) must fit in the padded input: (.*)", r"卷积核（含空洞）必须放得进补齐后的输入：\1"),
+    (r"the transposed output must keep at least one sample: (.*)", r"转置卷积的输出至少要有一个样本：\1"),
+    (r"output_padding must be smaller than stride or dilation \(it only picks among the lengths a stride can reach\)",
+     "output_padding 必须小于 stride 或 dilation（它只在 stride 能达到的几个长度之间选择）"),
+    (r"in_channels and out_channels must both be divisible by groups", "in_channels 和 out_channels 都必须能被 groups 整除"),
+    (r"reflect padding mirrors the input without its edge sample: each pad must be < the input length",
+     "reflect 补齐以边缘样本为轴镜像输入：每边的补齐量都必须小于输入长度"),
+    (r"input length >= (\d+)", r"输入长度 >= \1"),
+    (r"padding='same' \(keeps the length\)", "padding='same'（保持长度）"),
+    (r"output_size between (\d+) and (\d+)", r"output_size 取 \1 到 \2 之间"),
+    (r"groups in \{(.*)\} \(divisors of gcd\((\d+), (\d+)\) = (\d+)\)", r"groups 取 {\1}（gcd(\2, \3) = \4 的约数）"),
+    (r"(\w+) = (.*) \(multiples of groups=(\d+)\)", r"\1 = \2（groups=\3 的倍数）"),
+    (r"(.*) \(output_padding < stride\)", r"\1（output_padding < stride）"),
+    (r"padding_mode='replicate' or 'zeros'", "padding_mode='replicate' 或 'zeros'"),
+    (r"padding=(\d+) \(what 'same' would pad\)", r"padding=\1（'same' 会补的量）"),
+    (r"padding=(\d+) \(and one more on the right is what 'same' would add: (\d+), (\d+)\)",
+     r"padding=\1（右边再多补一个就是 'same' 的补法：\2, \3）"),
+    (r"padding_mode='zeros' \(the only mode of ConvTranspose1d\)", "padding_mode='zeros'（ConvTranspose1d 唯一的模式）"),
+    (r"padding_mode='zeros', 'reflect', 'replicate' or 'circular'", "padding_mode='zeros'、'reflect'、'replicate' 或 'circular'"),
+    (r"use stride=1, or an explicit int padding", "用 stride=1，或写明整数 padding"),
+    (r"the input length must be at least 1", "输入长度至少为 1"),
+    (r"use (\w+)='zeros'", r"用 \1='zeros'"),
+    (r"use (\w+) <= (\d+)", r"用 \1 <= \2"),
+    (r"use (\w+) >= (\d+)", r"用 \1 >= \2"),
+    (r"add transposed=True, or drop (\w+)", r"加上 transposed=True，或去掉 \1"),
+    (r"use (\w+) = a multiple of (\d+), e\.g\. (\d+)", r"\1 取 \2 的倍数，例如 \3"),
+    (r"give a large input as an array or @file\.npy \(memory-mapped\), or explain one element with at=\(n, c, t\)",
+     "大的输入请用数组或 @file.npy（内存映射）给出，或用 at=(n, c, t) 只解释一个元素"),
+    (r"drop --(\S+), or drop --input to make the input up", r"去掉 --\1，或去掉 --input 让程序生成输入"),
+    (r"drop --(\S+), or drop --(\S+)", r"去掉 --\1，或去掉 --\2"),
+    (r"drop --bias-fill, or drop the values of --bias", "去掉 --bias-fill，或去掉 --bias 后面的数值"),
+    (r"the smallest valid input length here is (\d+)", r"这里最短的有效输入长度是 \1"),
+    (r"reflect padding must be <= (\d+) for an input of length (\d+)", r"长度为 \2 的输入，reflect 补齐必须 <= \1"),
+    (r"padding <= (\d+) gives an output of at least one sample", r"padding <= \1 时输出至少有一个样本"),
+    (r"convert one of them: (\S+) or (\S+)", r"把其中一个转换一下：\1 或 \2"),
+    (r"convert the input: (\S+), or build the module with (\S+) \(or call (\S+)\)", r"转换输入：\1，或用 \2 构造模块（或调用 \3）"),
+    (r", or ", "，或 "),
+)
+
+
+def in_language(text: str, lang: str) -> str:
+    """A rule, suggestion or hint of this module (or of the resolver) in ``lang``; text with
+    no Chinese form yet stays English.
+
+    >>> in_language("input length >= 6", "zh"), in_language("input length >= 6", "en")
+    ('输入长度 >= 6', 'input length >= 6')
+    >>> in_language("the smallest valid input length here is 6, or padding >= 1", "zh")
+    '这里最短的有效输入长度是 6，或 padding >= 1'
+    """
+    if lang != "zh":
+        return text
+    for pattern, chinese in _CHINESE:
+        text = re.sub(pattern, chinese, text)
+    return text

@@ -24,6 +24,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     # -- header and data
     "title_conv": ("Conv1d, step by step", "Conv1d 逐步计算"),
     "title_transposed": ("ConvTranspose1d, step by step", "ConvTranspose1d 逐步计算"),
+    "numbering": (
+        "(Names count from 1, as in the post: x1 is the first input sample, w1 the first weight, y1 the first output. The i, k, j of formulas and PyTorch's indices [n, c, t] (also --at) count from 0.)",
+        "（名字从 1 开始数，与原文相同：x1 是第一个输入样本，w1 是第一个权重，y1 是第一个输出。公式中的 i、k、j 以及 PyTorch 下标 [n, c, t]（以及 --at）从 0 开始数。）",
+    ),
     "parameters": ("Parameters: {params}", "参数：{params}"),
     "input_shape": ("Input x: shape {shape} {layout}", "输入 x：形状 {shape}{layout}"),
     "layout_batched": ("(batch, channels, length)", "（批量, 通道, 长度）"),
@@ -139,7 +143,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "View 1, scatter-add: each input sample times the whole kernel, added into the output starting at i·stride − padding = i·{s} − {p}",
         "视角一，散射相加：每个输入样本乘以整个卷积核，从 i·stride − padding = i·{s} − {p} 处起加到输出上",
     ),
-    "scatter_full_pos": ("position", "位置"),
+    "scatter_full_pos": ("j (from 0)", "j（从 0 起）"),
     "scatter_out_pos": ("output", "输出"),
     "scatter_place": (
         "{x} = {v} times the kernel lands on positions {lo}..{hi}",
@@ -161,6 +165,15 @@ CATALOG: dict[str, tuple[str, str]] = {
         "overlap (kernel taps landing on each output position): {counts}",
         "重叠数（落在每个输出位置上的抽头个数）：{counts}",
     ),
+    "overlap_fix": (
+        "fix: kernel_size={k}, padding={p}, output_padding={op} — a multiple of stride={s}: even overlap, the same length {n} (checked)",
+        "修正：kernel_size={k}，padding={p}，output_padding={op}——stride={s} 的倍数：重叠均匀，长度仍为 {n}（已验证）",
+    ),
+    "overlap_resize": (
+        "or resize, then convolve: repeat each sample {s} times (nearest upsampling, length {n}), then Conv1d(kernel_size={k}, padding='same') keeps length {n}{diff}",
+        "或者先放大再卷积：每个样本重复 {s} 次（最近邻上采样，长度 {n}），再用 Conv1d(kernel_size={k}, padding='same') 保持长度 {n}{diff}",
+    ),
+    "overlap_resize_diff": (" (this layer gives {out}: crop or pad by {d})", "（本层输出 {out}：需裁剪或补齐 {d} 个）"),
     "overlap_uneven": (
         "⚠ uneven overlap: stride={s} does not divide the kernel evenly (kernel_size={k}), so some positions get more taps than others — the source of checkerboard artefacts",
         "⚠ 重叠不均匀：stride={s} 不能均匀划分卷积核（kernel_size={k}），有的位置抽头多、有的少——这就是棋盘格伪影的来源",
@@ -253,6 +266,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     # -- the command line
     "error_heading": ("convtrace: invalid configuration", "convtrace：配置无效"),
+    "error_pytorch": ("{text}", "PyTorch 的原话（英文）：{text}"),
     "error_rule": ("rule: {rule}", "规则：{rule}"),
     "error_numbers": ("numbers: {numbers}", "数值：{numbers}"),
     "error_nearest": ("nearest valid: {hint}", "最接近的有效设置：{hint}"),

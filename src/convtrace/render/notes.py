@@ -90,6 +90,18 @@ def _uneven(trace: Trace, v: dict[str, Any], zh: bool) -> str:
             "of checkerboard artefacts (kernel_size divisible by stride avoids it)")
 
 
+def _length_change(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    left, right = v["same_split"]
+    spec = trace.spec
+    split = f"{left} + {right}" if left == right else f"{left} on the left + {right} on the right"
+    if zh:
+        split = f"左 {left} + 右 {right}"
+        return (f"输出有 {v['out_length']} 个样本，输入有 {v['length']} 个：要保持长度，用 padding='same'"
+                f"（kernel_size={spec.kernel_size}、dilation={spec.dilation} 时 PyTorch 补 {split}）")
+    return (f"the output has {v['out_length']} samples, the input {v['length']}: to keep the length use "
+            f"padding='same' (for kernel_size={spec.kernel_size}, dilation={spec.dilation} PyTorch pads {split})")
+
+
 def _placements(trace: Trace, v: dict[str, Any], zh: bool) -> str:
     if zh:
         return f"散射相加的摆放未列出：超过 {v['limit']} 个抽头"
@@ -105,6 +117,7 @@ _WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
     "views_skipped": _views_skipped,
     "uneven_overlap": _uneven,
     "placements_skipped": _placements,
+    "length_change": _length_change,
 }
 
 

@@ -47,7 +47,7 @@ _PAD_NOTE = {
 }
 
 
-def render_text(trace: Trace, lang: str = "en", symbolic: bool = False) -> str:
+def render_text(trace: Trace, lang: str = "en", symbolic: bool = False, width: int | None = None) -> str:
     """The whole explanation of ``trace`` as plain text (no trailing newline).
 
     ``symbolic`` writes names (``x1``, ``w2``, ``b``) instead of numbers, so every output
@@ -59,7 +59,8 @@ def render_text(trace: Trace, lang: str = "en", symbolic: bool = False) -> str:
     >>> [line.strip() for line in text.splitlines() if line.strip().startswith("y1 =")]
     ['y1 = 0·w1 + x1·w2 + x2·w3']
     """
-    return "\n".join(_TextRenderer(trace, translator(lang), symbolic).render())
+    lines = _TextRenderer(trace, translator(lang), symbolic, width).render()
+    return "\n".join(wrap_lines(lines, width) if width else lines)
 
 
 def _cols(n: int) -> list[int | None]:
@@ -83,14 +84,82 @@ def _rjust(s: str, width: int) -> str:
     return " " * (width - _width(s)) + s
 
 
-def _table(rows: Sequence[tuple[str, Sequence[str]]], indent: str = _IND) -> list[str]:
-    """Right-aligned columns under a left label column."""
+def _table(rows: Sequence[tuple[str, Sequence[str]]], indent: str = _IND, limit: int | None = None) -> list[str]:
+    """Right-aligned columns under a left label column; beyond ``limit`` display columns the
+    columns continue in blocks below, each under the same labels."""
     width = max((_width(c) for _, cells in rows for c in cells), default=1)
     lab = max(_width(label) for label, _ in rows)
-    return [
-        (indent + _ljust(label, lab) + " " + " ".join(_rjust(c, width) for c in cells)).rstrip()
-        for label, cells in rows
-    ]
+    ncols = max((len(cells) for _, cells in rows), default=0)
+    per_block = ncols
+    if limit is not None:
+        per_block = max(1, (limit - _width(indent) - lab) // (width + 1))
+    lines: list[str] = []
+    for start in range(0, max(ncols, 1), per_block):
+        if start:
+            lines.append("")
+        lines += [
+            (indent + _ljust(label, lab) + " " + " ".join(_rjust(c, width) for c in cells[start : start + per_block])).rstrip()
+            for label, cells in rows
+        ]
+    return lines
+
+
+def wrap_lines(lines: Sequence[str], width: int) -> list[str]:
+    """Lines longer than ``width`` display columns broken: sums at `` + ``, lists at ``, ``,
+    else at spaces; the continuation aligned after the line's first ``= `` (or indented).
+
+    >>> wrap_lines(["  y1 = 1·2 + 3·4 + 5·6 = 44"], 16)
+    ['  y1 = 1·2 + 3·4', '     + 5·6 = 44']
+    >>> wrap_lines(["  x1..x9 = 1, 2, 3, 4, 5, 6, 7, 8, 9"], 24)
+    ['  x1..x9 = 1, 2, 3, 4,', '           5, 6, 7, 8, 9']
+    """
+    out: list[str] = []
+    for line in lines:
+        out += _wrap_line(line, width) if _width(line) > width else [line]
+    return out
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    indent = len(line) - len(line.lstrip(" "))
+    equals = line.find("= ", indent)
+    hang = equals + 2 if 0 < equals < width // 2 else indent + 4
+    parts: list[str] = []
+    rest = line
+    while _width(rest) > width:
+        cut = _break_at(rest, width, hang if parts else indent)
+        if cut is None:
+            break
+        parts.append(rest[:cut].rstrip())
+        tail = rest[cut:].strip()
+        rest = " " * (hang - 2 if tail.startswith("+ ") else hang) + tail
+    return parts + [rest]
+
+
+def _break_at(text: str, width: int, minimum: int) -> int | None:
+    """Where to break ``text`` to fit ``width``: before the last `` + ``, after the last
+    ``, ``, or at the last space that fits; None when nothing fits."""
+    fit = 0
+    for i in range(len(text)):
+        if _width(text[: i + 1]) > width:
+            break
+        fit = i + 1
+    # (pattern, where the head ends relative to it, how far past ``fit`` it may start); a sum
+    # breaks before a " + " in its second half, a list after a ", " near the end, else a space
+    cuts = {}
+    for pattern, offset, reach in ((" + ", 0, 3), (", ", 2, 1), (" ", 1, 1)):
+        cut = text.rfind(pattern, minimum + 1, fit + reach)
+        if cut > minimum:
+            cuts[pattern] = cut + offset
+    if " + " in cuts and cuts[" + "] - minimum >= (fit - minimum) // 2:
+        return cuts[" + "]
+    if ", " in cuts and cuts[", "] >= cuts.get(" ", 0) - 12:
+        return cuts[", "]
+    if " " in cuts:
+        return cuts[" "]
+    for cut in range(min(fit, len(text) - 1), minimum, -1):  # Chinese: between wide characters
+        if _width(text[cut - 1]) == 2 or _width(text[cut]) == 2:
+            return cut
+    return None
 
 
 def _elide(values: Sequence[str], limit: int = 12) -> list[str]:
@@ -104,11 +173,12 @@ def _paren(s: str) -> str:
 
 
 class _TextRenderer:
-    def __init__(self, trace: Trace, t: Translator, symbolic: bool) -> None:
+    def __init__(self, trace: Trace, t: Translator, symbolic: bool, width: int | None = None) -> None:
         self.tr = trace
         self.spec = trace.spec
         self.t = t
         self.symbolic = symbolic
+        self.width = width
         self.names = Names.for_spec(trace.spec)
         self.out: list[str] = []
 
@@ -154,6 +224,7 @@ class _TextRenderer:
     def header(self) -> None:
         s = self.spec
         self.line(self.t("title_transposed" if s.transposed else "title_conv"))
+        self.line(self.t("numbering"))
         params: list[tuple[str, Any]] = [
             ("in_channels", s.in_channels),
             ("out_channels", s.out_channels),
@@ -195,9 +266,6 @@ class _TextRenderer:
     def vector(self, first: str, last: str, row: Any, n: int) -> None:
         """``x1..x4 = 1, 1, 1, 1`` (values elided in the middle of long rows)."""
         label = first if n == 1 else f"{first}..{last}"
-        if self.symbolic:
-            self.line(label, 1)
-            return
         idx = _cols(n) if n > 12 else list(range(n))
         vals = [self.value(row[i]) if i is not None else "…" for i in idx]
         self.line(f"{label} = {', '.join(vals)}", 1)
@@ -270,7 +338,7 @@ class _TextRenderer:
             for n, c in chans[:_MAX_ROWS]:
                 label = self.t("row_value") if len(chans) == 1 else self.names.x(n, c, 0).rsplit("[", 1)[0]
                 rows.append((label, [self.cell_value(cells[i], n, c) if i is not None else "…" for i in idx]))
-        self.out.extend(_table(rows))
+        self.out.extend(_table(rows, limit=self.width))
         if not self.symbolic:
             self.more_rows(s.batch * s.in_channels)
         padded = [c for c in cells if c.source is not Source.INPUT]
@@ -299,7 +367,7 @@ class _TextRenderer:
             labels, marks = ["…", *labels], ["", *marks]
         if hi < size:
             labels, marks = [*labels, "…"], [*marks, ""]
-        return _table([(self.t("row_sample"), labels), (self.t("row_window"), marks)], indent=_IND * 2)
+        return _table([(self.t("row_sample"), labels), (self.t("row_window"), marks)], indent=_IND * 2, limit=self.width)
 
     # -- steps ------------------------------------------------------------------------
 
@@ -318,7 +386,8 @@ class _TextRenderer:
     def step_title(self, number: int, step: Step) -> str:
         y = self.names.y(step.batch, step.out_channel, step.out_index)
         if self.names.multi or self.tr.at is not None or not self.tr.complete:
-            index = f"[{step.batch}, {step.out_channel}, {step.out_index}]"
+            parts = (step.batch, step.out_channel, step.out_index) if self.spec.batched else (step.out_channel, step.out_index)
+            index = "[" + ", ".join(str(v) for v in parts) + "]"
             return self.t("step_title_indexed", n=number, y=y, index=index)
         return self.t("step_title", n=number, y=y)
 
@@ -526,15 +595,32 @@ class _TextRenderer:
                     else:
                         cells[j] = self.value(tap.product)
             rows.append((f"{nm.x(0, p.in_channel, p.input_index)}·w", cells))
-        self.out.extend(_table(rows))
+        self.out.extend(_table(rows, limit=self.width))
 
     def overlap(self, v: TransposedViews) -> None:
         sc = v.scatter
         self.line(self.t("overlap_line", counts=" ".join(str(c) for c in _elide([str(c) for c in sc.overlap], 24))), 1)
         if sc.uneven:
             self.line(self.t("overlap_uneven", s=self.spec.stride, k=self.spec.kernel_size), 1)
+            self.checkerboard_fixes()
         else:
             self.line(self.t("overlap_even"), 1)
+
+    def checkerboard_fixes(self) -> None:
+        """The fixes the ``uneven_overlap`` note carries, each already checked."""
+        note = next((n for n in self.tr.notes if n.code == "uneven_overlap"), None)
+        if note is None:
+            return
+        s = self.spec
+        for fix in note.values.get("fixes", []):
+            self.line(self.t("overlap_fix", k=fix["kernel_size"], p=fix["padding"], op=fix["output_padding"],
+                             s=s.stride, n=fix["out_length"]), 1)
+        resize = note.values.get("resize")
+        if resize:
+            diff = resize["length"] - s.out_length
+            extra = self.t("overlap_resize_diff", out=s.out_length, d=abs(diff)) if diff else ""
+            self.line(self.t("overlap_resize", s=resize["factor"], n=resize["length"], k=resize["kernel_size"],
+                             diff=extra), 1)
 
     def zero_insertion(self, v: TransposedViews) -> None:
         z, s = v.zero_insertion, self.spec
@@ -571,7 +657,7 @@ class _TextRenderer:
             return
         if m.rows <= _MATRIX_MAX[0] and m.cols <= _MATRIX_MAX[1]:
             cells = [[self.value(c) for c in row] for row in m.matrix]
-            self.out.extend(_table([("C" if r == 0 else "", row) for r, row in enumerate(cells)], indent=_IND * 2))
+            self.out.extend(_table([("C" if r == 0 else "", row) for r, row in enumerate(cells)], indent=_IND * 2, limit=self.width))
         else:
             self.line(self.t("matrix_not_printed"), 1)
         self.line(self.mark(m.equal), 1)

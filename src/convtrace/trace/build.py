@@ -456,7 +456,7 @@ def build(resolved: Resolved, request: Request) -> Trace:
     steps = [make_step(spec, g, exact, y, (resolved.x3, resolved.weight)) for g in gathered]
     pad_cells, pad_complete = pad_row(spec, steps)
     unreached, dropped = reach(spec)
-    notes += reach_notes(spec, unreached, dropped)
+    notes += reach_notes(spec, unreached, dropped) + length_notes(spec)
     trace = Trace(
         spec=spec, padding_mode=spec.padding_mode, input=resolved.input_values.numeric, weight=resolved.weight,
         bias=resolved.bias, exact=exact, length=length_formula(spec), pad_cells=pad_cells,
@@ -567,6 +567,17 @@ def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], dropped: int) -> lis
     if gaps:
         notes.append(Note("unreached", {"indices": gaps[:64], "count": len(gaps)}))
     return notes
+
+
+def length_notes(spec: ConvSpec) -> list[Note]:
+    """``length_change``: a stride-1 Conv1d with an int padding whose output is not as long
+    as its input (kernel 4, padding 1: 8 -> 7), with the 'same' split that keeps it."""
+    if spec.transposed or spec.stride != 1 or not isinstance(spec.padding, int) or spec.padding == 0:
+        return []
+    if spec.out_length == spec.length:
+        return []
+    left, right = shapes.same_padding(spec.kernel_size, spec.dilation)
+    return [Note("length_change", {"length": spec.length, "out_length": spec.out_length, "same_split": [left, right]})]
 
 
 def length_formula(spec: ConvSpec) -> LengthFormula:

@@ -66,15 +66,6 @@ MATRIX_LIMIT = 250_000
 PLACEMENT_LIMIT = 4096
 
 
-def _uneven(counts: tuple[int, ...], length: int, kernel_size: int, stride: int, padding: int, dilation: int) -> bool:
-    """Do the counts differ among interior positions (those every kernel tap can reach)?"""
-    lo = dilation * (kernel_size - 1) - padding
-    hi = (length - 1) * stride - padding  # inclusive
-    lo, hi = max(lo, 0), min(hi, len(counts) - 1)
-    interior = counts[lo : hi + 1]
-    return len(set(interior)) > 1
-
-
 def scatter_view(trace: Trace) -> ScatterView:
     """View 1: scatter-add of ``x[i] * w`` from offset ``i*stride - padding``, edges cropped."""
     spec = trace.spec
@@ -127,7 +118,7 @@ def scatter_view(trace: Trace) -> ScatterView:
         output_padding=spec.output_padding,
         full_length=full_length,
         overlap=counts,
-        uneven=_uneven(counts, spec.length, K, s, p, d),
+        uneven=shapes.uneven_overlap(spec.length, K, s, p, d, out_len),
         output=out,
         equal=close(out, trace.output, cdt, _bound(trace)),
     )
@@ -290,7 +281,12 @@ def build_views(trace: Trace) -> tuple[TransposedViews, list[Note]]:
     )
     notes: list[Note] = []
     if sc.uneven:
-        notes.append(Note("uneven_overlap", {"overlap": list(sc.overlap)}))
+        spec = trace.spec
+        fixes = shapes.even_overlap_settings(
+            spec.length, spec.kernel_size, spec.stride, spec.padding_int, spec.output_padding, spec.dilation
+        )
+        resize = {"factor": spec.stride, "length": spec.length * spec.stride, "kernel_size": spec.kernel_size}
+        notes.append(Note("uneven_overlap", {"overlap": list(sc.overlap), "fixes": fixes, "resize": resize}))
     if not sc.placements and trace.spec.length:
         notes.append(Note("placements_skipped", {"limit": PLACEMENT_LIMIT}))
     return views, notes
