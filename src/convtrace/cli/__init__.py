@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import base
 from .base import EXIT_INTERNAL, EXIT_INVALID, Parser, attach_negative_values
 
 __all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_INTERNAL", "COMMANDS", "Parser"]
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "demo")  # `convtrace` alone runs the demo
+    base.HELP_LANGUAGE = "zh" if _asks_chinese(args_list) else "en"
     args = build_parser().parse_args(attach_negative_values(args_list))
     _utf8_stdout()
     try:
@@ -74,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _asks_chinese(argv: Sequence[str]) -> bool:
+    """``--lang zh`` (or ``--lang=zh``) anywhere: the help is printed in Chinese too."""
+    return "--lang=zh" in argv or any(a == "--lang" and b == "zh" for a, b in zip(argv, argv[1:]))
 
 
 def _utf8_stdout() -> None:

@@ -341,6 +341,7 @@ _CHINESE: tuple[tuple[str, str], ...] = (
     (r"convert one of them: (\S+) or (\S+)", r"把其中一个转换一下：\1 或 \2"),
     (r"convert the input: (\S+), or build the module with (\S+) \(or call (\S+)\)", r"转换输入：\1，或用 \2 构造模块（或调用 \3）"),
     (r", or ", "，或 "),
+    (r" or ", " 或 "),
 )
 
 
