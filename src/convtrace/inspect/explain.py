@@ -108,7 +108,8 @@ def _explain(name: str, module: Any, at: tuple[int, int, int], x: Any, y: Any) -
     transposed = isinstance(module, torch.nn.ConvTranspose1d)
     with torch.no_grad():
         weight = module.weight.detach().cpu().numpy()
-        bias = None if module.bias is None else module.bias.detach().cpu().numpy()
+        # a tuple, not an array: explain()'s fill check compares bias with True/False/None
+        bias = None if module.bias is None else tuple(module.bias.detach().cpu().numpy().tolist())
     kwargs: dict[str, Any] = {"stride": module.stride[0], "dilation": module.dilation[0], "groups": module.groups,
                               "padding_mode": module.padding_mode, "at": at, "transposed": transposed}  # fmt: skip
     if transposed:

@@ -193,7 +193,7 @@ def _down(s: int, ks: list[int], ds: list[int], causal: bool) -> list[Solution]:
 
 def _up(s: int, ks: list[int], ds: list[int]) -> list[Solution]:
     """(L-1)*s - 2p + d*(k-1) + op + 1 = L*s  <=>  d*(k-1) + 1 + op - 2p = s."""
-    _guard(len(ks) * len(ds) * max(s, max(ds)))
+    _guard(len(ks) * len(ds) * max(s, ds[-1]))
     found = []
     for k in ks:
         for d in ds:
@@ -289,7 +289,7 @@ def _undo(conv: Layer, ks: list[int], ds: list[int], length: int | None, channel
     span = conv.span
     # rank first, build the few solutions listed only (the enumeration may be large)
     candidates: list[tuple[tuple[int, int, int, int, int, int], int, int, int, int, int]] = []
-    _guard(len(ks) * len(ds) * max(s, max(ds)))
+    _guard(len(ks) * len(ds) * max(s, ds[-1]))
     for k in ks:
         for d in ds:
             for op in range(max(s, d)):
