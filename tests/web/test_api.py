@@ -143,3 +143,26 @@ def run_cli_json(capsys: pytest.CaptureFixture[str]) -> Any:
         return json.loads(capsys.readouterr().out)
 
     return run
+
+
+def test_planning_panel_endpoints(client: Any) -> None:
+    from convtrace import plan
+    from convtrace.render.plan_text import render_solve, render_stack
+
+    text = "conv k=7 p=3; 4x(conv k=4 s=2 p=1)"
+    r = client.post("/api/stack", json={"stack": text, "length": 16000})
+    assert r.status_code == 200
+    assert r.json()["text"] == render_stack(plan.analyse_stack(text, 16000))
+    assert "receptive field 52, hop 16" in r.json()["text"]
+    r = client.post("/api/solve", json={"goal": "up", "stride": 4, "kernel_sizes": "1..8"})
+    assert r.status_code == 200
+    assert r.json()["text"] == render_solve(plan.solve("up", stride=4, kernel_sizes=range(1, 9)))
+    for body in ({"stack": "conv k=0"}, {"stack": "300x(conv k=3 p=1)"}, {"stack": "9999x(conv k=3)"}):
+        r = client.post("/api/stack", json=body)
+        assert r.status_code == 422 and r.json()["detail"]["message"], body
+    for body in ({"goal": "down", "stride": 4, "kernel_sizes": "1..1000"}, {"goal": "length"},
+                 {"goal": "undo", "conv": "conv k=3; conv k=3"}, {"goal": "down", "kernel_sizes": "x"}):
+        start = time.monotonic()
+        r = client.post("/api/solve", json=body)
+        assert r.status_code == 422 and r.json()["detail"]["message"], body
+        assert time.monotonic() - start < 2.0

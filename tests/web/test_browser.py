@@ -157,3 +157,18 @@ def test_chinese_and_play(explorer: Page, artifacts: Path) -> None:
     assert code.startswith("import torch") and "torch.nn.Conv1d(" in code
     page.get_by_test_id("copy").click()
     expect(page.get_by_test_id("copy")).to_have_text("已复制")
+
+
+def test_planning_panel(explorer: Page, artifacts: Path) -> None:
+    page = explorer
+    page.get_by_test_id("stack-run").click()
+    expect(page.get_by_test_id("stack-report")).to_contain_text("receptive field 52, hop 16, offset 18")
+    page.get_by_test_id("goal").select_option("up")
+    page.get_by_test_id("solve-kernels").fill("1..8")
+    page.get_by_test_id("solve-run").click()
+    expect(page.get_by_test_id("solve-report")).to_contain_text("convT k=4 s=4")
+    page.get_by_test_id("stack").fill("conv k=0")
+    page.get_by_test_id("stack-run").click()
+    expect(page.get_by_test_id("stack-report")).to_contain_text("Invalid configuration")
+    page.get_by_test_id("stack-report").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "planning.png"), full_page=True)

@@ -20,9 +20,17 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from .service import ApiError, draw_response, explain_request, torch_snippet, torch_status
+from .service import (
+    ApiError,
+    draw_response,
+    explain_request,
+    solve_request,
+    stack_request,
+    torch_snippet,
+    torch_status,
+)  # fmt: skip
 
-__all__ = ["create_app", "ExplainRequest", "DrawRequest"]
+__all__ = ["create_app", "ExplainRequest", "DrawRequest", "StackRequest", "SolveRequest"]
 
 Scalar = Union[int, float, Annotated[str, Field(max_length=40)]]  # noqa: UP007
 Row = Annotated[list[Scalar], Field(max_length=4096)]
@@ -64,6 +72,33 @@ class DrawRequest(ExplainRequest):
     step: Int | None = None
     lang: Literal["en", "zh"] = "en"
     include_model: bool = False
+
+
+class StackRequest(BaseModel):
+    """A stack in the planner's syntax and an input length (``convtrace stack``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stack: Annotated[str, Field(max_length=2000, examples=["conv k=7 p=3; 4x(conv k=4 s=2 p=1)"])]
+    length: Int = 16000
+    in_channels: Int = 1
+
+
+class SolveRequest(BaseModel):
+    """A goal and the bounds of the search (``convtrace solve``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goal: Literal["same", "down", "up", "undo", "length"]
+    stride: Int = 1
+    kernel_sizes: Annotated[str, Field(max_length=40)] = "1..16"
+    dilations: Annotated[str, Field(max_length=40)] = "1"
+    causal: bool = False
+    length: Int | None = None
+    target: Int | None = None
+    conv: Annotated[str, Field(max_length=200)] | None = None
+    channels: Annotated[int, Field(ge=1, le=4096)] = 1
+    limit: Annotated[int, Field(ge=1, le=50)] = 10
 
 
 def _config(body: ExplainRequest) -> dict[str, Any]:
@@ -120,6 +155,14 @@ def create_app() -> FastAPI:
     @app.post("/api/snippet", responses=ERRORS, summary="Runnable PyTorch code for the configuration")
     def snippet(body: ExplainRequest) -> dict[str, str]:
         return {"code": torch_snippet(explain_request(_config(body)))}
+
+    @app.post("/api/stack", responses=ERRORS, summary="The planner's stack report (receptive field, hop, lengths)")
+    def stack(body: StackRequest) -> dict[str, Any]:
+        return stack_request(body.stack, body.length, body.in_channels)
+
+    @app.post("/api/solve", responses=ERRORS, summary="The planner's solver: layers reaching a length goal")
+    def solve(body: SolveRequest) -> dict[str, Any]:
+        return solve_request(**body.model_dump())
 
     @app.get("/api/torch", summary="Whether PyTorch runs on this server")
     def torch() -> dict[str, Any]:

@@ -31,7 +31,10 @@ import numpy as np
 from ..errors import ConvtraceError
 from ..explainer import Trace
 
-__all__ = ["LIMITS", "ApiError", "explain_request", "draw_response", "torch_snippet", "torch_status", "advise"]
+__all__ = [
+    "LIMITS", "ApiError", "explain_request", "draw_response", "torch_snippet", "torch_status", "advise",
+    "PLAN_LIMITS", "stack_request", "solve_request",
+]  # fmt: skip
 
 # The one import of the advice module (it is moving to convtrace.render.advice).
 from ..render.advice import advise
@@ -304,3 +307,82 @@ def torch_status() -> dict[str, Any]:
         else:
             _TORCH.update(available=True, version=version, message=f"PyTorch {version}")
     return dict(_TORCH)
+
+
+# ----------------------------------------------------------------- the planning panel
+
+#: bounds of the planning requests the server answers
+PLAN_LIMITS: dict[str, int] = {"layers": 200, "stack_chars": 2000, "kernel_sizes": 64, "dilations": 4, "stride": 64,
+                               "length": 10**9}
+
+
+def _plan_error(err: ConvtraceError) -> ApiError:
+    return ApiError(422, {"error": "invalid_configuration", "param": err.param, "value": repr(err.value),
+                          "message": str(err), "pytorch": err.rule, "rule": err.rule, "numbers": "",
+                          "suggestions": [err.hint] if getattr(err, "hint", None) else []})
+
+
+def stack_request(stack: str, length: int, in_channels: int = 1) -> dict[str, Any]:
+    """The stack report (:func:`convtrace.plan.analyse_stack`): its text and its JSON.
+
+    >>> stack_request("conv k=7 p=3; 4x(conv k=4 s=2 p=1)", 16000)["text"].splitlines()[0]
+    'Stack on 16000 samples (1 channel) -> 1000 samples'
+    """
+    from ..plan import analyse_stack, parse_stack
+    from ..render.plan_text import render_stack, to_json
+
+    if len(stack) > PLAN_LIMITS["stack_chars"]:
+        raise _too_large("stack characters", len(stack), PLAN_LIMITS["stack_chars"])
+    if abs(length) > PLAN_LIMITS["length"]:
+        raise _too_large("length", length, PLAN_LIMITS["length"])
+    try:
+        layers = parse_stack(stack)
+        if len(layers) > PLAN_LIMITS["layers"]:
+            raise _too_large("layers", len(layers), PLAN_LIMITS["layers"])
+        report = analyse_stack(layers, length, in_channels)
+    except ConvtraceError as err:
+        raise _plan_error(err) from None
+    return {"text": render_stack(report), "report": to_json(report)}
+
+
+def _values(text: str, name: str) -> list[int]:
+    from ..cli.plan import parse_range
+
+    values: list[int] = parse_range(text, name)
+    if len(values) > PLAN_LIMITS[name]:
+        raise _too_large(name, len(values), PLAN_LIMITS[name])
+    return values
+
+
+def solve_request(goal: str, *, stride: int = 1, kernel_sizes: str = "1..16", dilations: str = "1",
+                  causal: bool = False, length: int | None = None, target: int | None = None,
+                  conv: str | None = None, channels: int = 1, limit: int = 10) -> dict[str, Any]:
+    """The solver (:func:`convtrace.plan.solve`): every layer within the bounds reaching the
+    goal, best first, as text and JSON.
+
+    >>> solve_request("down", stride=4)["text"].splitlines()[0]
+    'solve down (stride=4, kernel_sizes=1..16, dilations=1): output length L/4'
+    """
+    from ..plan import parse_stack, solve
+    from ..render.plan_text import render_solve, to_json
+
+    if abs(stride) > PLAN_LIMITS["stride"]:
+        raise _too_large("stride", stride, PLAN_LIMITS["stride"])
+    for name, v in (("length", length), ("target", target)):
+        if v is not None and abs(v) > PLAN_LIMITS["length"]:
+            raise _too_large(name, v, PLAN_LIMITS["length"])
+    try:
+        layer = None
+        if conv:
+            if len(conv) > 200:
+                raise _too_large("conv characters", len(conv), 200)
+            chain = parse_stack(conv)
+            if len(chain) != 1:
+                raise ConvtraceError("conv", conv, "undo takes one Conv1d, e.g. 'conv k=4 s=2 p=1'")
+            layer = chain[0]
+        report = solve(goal, stride=stride, kernel_sizes=_values(kernel_sizes, "kernel_sizes"),
+                       dilations=_values(dilations, "dilations"), causal=causal, length=length, target=target,
+                       conv=layer, channels=channels, limit=limit)
+    except ConvtraceError as err:
+        raise _plan_error(err) from None
+    return {"text": render_solve(report), "report": to_json(report)}

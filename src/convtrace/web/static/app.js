@@ -14,6 +14,7 @@ const TEXT = {
     rule: "rule: {r}", numbers: "numbers: {n}", nearest: "nearest valid: {s}", too_large: "Too large",
     bad_values: "Cannot read the values: {m}", sum: "sum", cropped: "cropped", padding: "padding",
     torch_on: "server runs {v}", torch_off: "no PyTorch on the server",
+    plan: "Plan a network", stack: "stack", length: "input length", analyse: "analyse", goal: "goal", solve: "solve",
   },
   zh: {
     title: "convtrace 探索器", operation: "运算", data: "数据", input: "输入 x",
@@ -27,6 +28,7 @@ const TEXT = {
     rule: "规则：{r}", numbers: "数值：{n}", nearest: "最接近的有效设置：{s}", too_large: "太大",
     bad_values: "无法读取数值：{m}", sum: "求和", cropped: "被裁掉", padding: "填充",
     torch_on: "服务器运行 {v}", torch_off: "服务器上没有 PyTorch",
+    plan: "规划网络", stack: "层堆叠", length: "输入长度", analyse: "分析", goal: "目标", solve: "求解",
   },
 };
 
@@ -259,6 +261,28 @@ $("copy").addEventListener("click", async () => {
   $("copy").textContent = t("copied");
   setTimeout(() => { $("copy").textContent = t("copy"); }, 1200);
 });
+
+function planError(detail) {
+  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("\n");
+  const lines = [t(detail.error === "too_large" ? "too_large" : "invalid"), detail.message || ""];
+  for (const s of detail.suggestions || []) lines.push(t("nearest", { s }));
+  return lines.join("\n");
+}
+
+async function runPlan(e, path, formId, outId) {
+  e.preventDefault();
+  const f = $(formId);
+  const body = {};
+  for (const el of f.elements) {
+    if (!el.name || el.value.trim() === "") continue;
+    body[el.name] = el.type === "number" ? Number.parseInt(el.value, 10) : el.value.trim();
+  }
+  const r = await post(path, body);
+  $(outId).textContent = r.ok ? r.data.text : planError(r.data.detail);
+  document.body.dataset.plan = String(Number(document.body.dataset.plan || 0) + 1);
+}
+$("stack-form").addEventListener("submit", (e) => runPlan(e, "/api/stack", "stack-form", "stack-report"));
+$("solve-form").addEventListener("submit", (e) => runPlan(e, "/api/solve", "solve-form", "solve-report"));
 
 function renderTorchStatus() {
   const s = state.torch;
