@@ -24,17 +24,19 @@ from .numfmt import fmt
 
 __all__ = ["render_html"]
 
+# Colours that read on a light and on a dark page alike (Jupyter's dark themes included): the
+# text keeps the page's colour, backgrounds are translucent tints, marks are mid-tones.
 _STYLE = """
-.convtrace{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4}
-.convtrace table{border-collapse:collapse;margin:4px 0 10px 0}
-.convtrace td,.convtrace th{border:1px solid #ccc;padding:2px 6px;text-align:right;font-family:monospace}
-.convtrace th{background:#f3f3f3}
-.convtrace .pad{background:#fde9c8;color:#8a5a00}
-.convtrace .tap{background:#d8ecff}
-.convtrace .ok{color:#107010;font-weight:bold}
-.convtrace .bad{color:#b00020;font-weight:bold}
-.convtrace .warn{color:#8a5a00}
-.convtrace code,.convtrace pre{background:#f6f6f6;padding:2px 4px}
+.convtrace{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;color:inherit}
+.convtrace table{border-collapse:collapse;margin:4px 0 10px 0;color:inherit}
+.convtrace td,.convtrace th{border:1px solid rgba(127,127,127,.45);padding:2px 6px;text-align:right;font-family:monospace;color:inherit}
+.convtrace th{background:rgba(127,127,127,.16)}
+.convtrace .pad{background:rgba(255,160,0,.22)}
+.convtrace .tap{background:rgba(64,156,255,.24)}
+.convtrace .ok{color:#2e9e44;font-weight:bold}
+.convtrace .bad{color:#e0455f;font-weight:bold}
+.convtrace .warn{color:#c98a00}
+.convtrace code,.convtrace pre{background:rgba(127,127,127,.14);color:inherit;padding:2px 4px}
 """
 
 _MAX_COLS = 40
@@ -130,7 +132,7 @@ class _HtmlRenderer:
     def step(self, number: int, step: Step) -> None:
         nm, s = self.names, self.spec
         y = nm.y(step.batch, step.out_channel, step.out_index)
-        rows = [_row(["x", "w", "x", "w", "x·w"], "th")]
+        rows = [_row([self.t(key) for key in ("col_input", "col_weight", "col_x", "col_w", "col_product")], "th")]
         for term in step.terms:
             if s.transposed:
                 wname = nm.w(term.in_channel, step.out_channel - step.group * s.out_per_group, term.kernel_index)

@@ -266,6 +266,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     # -- the command line
     "error_heading": ("convtrace: invalid configuration", "convtrace：配置无效"),
+    "col_input": ("input", "输入"),
+    "col_weight": ("weight", "权重"),
+    "col_x": ("x value", "x 的值"),
+    "col_w": ("w value", "w 的值"),
+    "col_product": ("x·w", "x·w"),
     "error_pytorch": ("{text}", "PyTorch 的原话（英文）：{text}"),
     "error_rule": ("rule: {rule}", "规则：{rule}"),
     "error_numbers": ("numbers: {numbers}", "数值：{numbers}"),
