@@ -17,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from ..plan.solve import parse_range
 from .base import EXIT_INVALID, Parser
 
 __all__ = ["register", "parse_range"]
@@ -91,25 +92,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     stack.add_argument("--batch", type=int, default=1, help="batch size (multiply-adds only)")
     stack.add_argument("--json", action="store_true", help="JSON instead of text")
     stack.set_defaults(run=_run_stack)
-
-
-def parse_range(text: str, name: str) -> list[int]:
-    """``1..16`` (inclusive), ``3,5,7`` or ``4``.
-
-    >>> parse_range("3..5", "kernel-sizes"), parse_range("2,8", "dilations")
-    ([3, 4, 5], [2, 8])
-    """
-    from ..errors import ConvtraceError
-
-    try:
-        if ".." in text:
-            lo, hi = (int(v) for v in text.split("..", 1))
-            if hi - lo > 100_000:
-                raise ConvtraceError(name, text, f"--{name}: a range of at most 100000 values")
-            return list(range(lo, hi + 1))
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise ConvtraceError(name, text, f"--{name} must be a range like 1..16 or a list like 3,5,7") from None
 
 
 def _int(text: str | None, name: str) -> int | None:

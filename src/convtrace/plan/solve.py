@@ -36,7 +36,7 @@ from .layers import Layer
 from .report import Finding, to_jsonable
 from .shape import check_length
 
-__all__ = ["Solution", "SolveReport", "solve", "GOALS", "MAX_CANDIDATES"]
+__all__ = ["Solution", "SolveReport", "solve", "parse_range", "GOALS", "MAX_CANDIDATES"]
 
 GOALS = ("same", "down", "up", "undo", "length")
 #: bounds on what the enumeration may visit
@@ -129,6 +129,23 @@ def solve(
     final = tuple(_with_snippet(sol, channels) for sol in ordered[: max(1, limit)])
     count = len(thunks) if goal == "length" else len(ordered)
     return SolveReport(goal, params, final, count, tuple(findings), rule)
+
+
+def parse_range(text: str, name: str) -> list[int]:
+    """``1..16`` (inclusive), ``3,5,7`` or ``4``.
+
+    >>> parse_range("3..5", "kernel-sizes"), parse_range("2,8", "dilations")
+    ([3, 4, 5], [2, 8])
+    """
+    try:
+        if ".." in text:
+            lo, hi = (int(v) for v in text.split("..", 1))
+            if hi - lo > 100_000:
+                raise ConvtraceError(name, text, f"--{name}: a range of at most 100000 values")
+            return list(range(lo, hi + 1))
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ConvtraceError(name, text, f"--{name} must be a range like 1..16 or a list like 3,5,7") from None
 
 
 def _bounded(name: str, values: Iterable[int]) -> list[int]:
