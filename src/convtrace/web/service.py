@@ -346,9 +346,19 @@ def stack_request(stack: str, length: int, in_channels: int = 1) -> dict[str, An
 
 
 def _values(text: str, name: str) -> list[int]:
-    from ..cli.plan import parse_range
-
-    values: list[int] = parse_range(text, name)
+    """``1..16`` (inclusive), ``3,5,7`` or ``4``, as ``convtrace solve`` reads them, bounded."""
+    try:
+        if ".." in text:
+            lo, hi = (int(v) for v in text.split("..", 1))
+            if hi - lo >= PLAN_LIMITS[name]:
+                raise _too_large(name, hi - lo + 1, PLAN_LIMITS[name])
+            values = list(range(lo, hi + 1))
+        else:
+            values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ApiError(422, {"error": "invalid_configuration", "param": name, "value": repr(text),
+                             "message": f"{name} must be a range like 1..16 or a list like 3,5,7",
+                             "suggestions": []}) from None
     if len(values) > PLAN_LIMITS[name]:
         raise _too_large(name, len(values), PLAN_LIMITS[name])
     return values
