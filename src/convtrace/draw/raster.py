@@ -17,7 +17,7 @@ __all__ = ["png_bytes", "write_png", "write_gif", "SCALE", "GIF_SCALE"]
 #: PNG pixels per figure pixel (crisp on slides and high-density screens)
 SCALE = 2.0
 #: GIF pixels per figure pixel
-GIF_SCALE = 1.0
+GIF_SCALE = 1.5
 
 
 def _need(module: str) -> Any:
