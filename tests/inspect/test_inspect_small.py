@@ -114,6 +114,27 @@ def test_a_model_that_meta_cannot_run_falls_back_and_says_so() -> None:
     assert report.output_length == ItemModel()(torch.zeros(1, 1, 12)).shape[-1]
 
 
+@pytest.mark.parametrize("kind", ["output_padding", "groups"])
+def test_a_check_the_meta_device_skips_sends_us_to_a_real_run(kind: str) -> None:
+    class Skips(nn.Module):  # meta accepts both calls; the CPU kernels reject them
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(1, 1, 3) if kind == "output_padding" else torch.zeros(2, 1, 3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if kind == "output_padding":
+                return F.conv_transpose1d(x, self.w, stride=2, output_padding=2)
+            return F.conv1d(x, self.w, groups=3)
+
+    with torch.device("meta"):
+        Skips()(torch.zeros(1, 1 if kind == "output_padding" else 3, 5))  # no error on meta
+    report = inspect_model(Skips(), (1, 1 if kind == "output_padding" else 3, 5))
+    assert report.device == "cpu" and report.output_length is None and report.error
+    assert "W201" in [w.code for w in report.warnings]
+    with pytest.raises(RuntimeError):
+        Skips()(torch.zeros(1, 1 if kind == "output_padding" else 3, 5))
+
+
 def test_errors_are_pytorchs_and_the_lengths_map_matches_real_runs() -> None:
     model = nn.Sequential(nn.Conv1d(1, 2, 10, stride=5), nn.Conv1d(2, 2, 3, stride=2))
     result = length_map(model, (1, 1, 100), [0, 1, 9, 10, 14, 15, 20, 24, 25, 99, 100, 101])

@@ -198,8 +198,12 @@ def _record(model: Any, call: Callable[[Callable[[Any], Any]], Any], time_dim: i
 
 def _skipped_check(recording: Recording) -> str | None:
     """A recorded length that PyTorch's rules reject: the meta kernels skipped a check."""
+    if recording.rejected:
+        return recording.rejected[0]
     for call in recording.calls:
         try:
+            if len(call.in_shape) >= 2:
+                call.layer.check_channels(call.in_shape[-2])
             call.layer.out_length(call.in_length)
         except ConvtraceError as exc:
             return f"{call.name}: {exc.rule}"

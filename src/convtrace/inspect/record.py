@@ -68,6 +68,7 @@ class Recording:
     calls: list[Call] = field(default_factory=list)
     global_ops: list[tuple[str, str]] = field(default_factory=list)  # (kind, module)
     unplaced: list[tuple[str, str]] = field(default_factory=list)  # (op, module)
+    rejected: list[str] = field(default_factory=list)  # calls convtrace's rules (PyTorch's) reject
     output_length: int | None = None
     output_shape: tuple[int, ...] | None = None
     output_sources: frozenset[int] = frozenset()
@@ -221,8 +222,8 @@ def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Reco
             out = func(*args, **kwargs)
             try:
                 _observe(func, args, kwargs, out)
-            except ConvtraceError:
-                recording.unplaced.append((_op_name(func), stack[-1]))
+            except ConvtraceError as exc:  # a call PyTorch's rules reject: the meta kernel skipped a check
+                recording.rejected.append(f"{_op_name(func)} in {stack[-1] or 'the model'}: {exc.rule}")
             return out
 
     def _observe(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
