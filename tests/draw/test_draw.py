@@ -147,6 +147,17 @@ def test_long_rows_are_elided_around_the_step() -> None:
     assert fig.width < 1800
 
 
+def test_huge_inputs_draw_only_what_is_visible() -> None:
+    trace = convtrace.explain(input=np.ones((1, 64, 100_000)), out_channels=64, kernel_size=5, verify=False)
+    for step in (None, 3):
+        fig = build_figure(trace, step)
+        assert sum(1 for _ in fig.walk()) < 3000 and fig.width < 2000
+    tt = convtrace.explain(input=np.ones((1, 4, 100_000)), kernel_size=3, stride=2, out_channels=2, transposed=True,
+                           verify=False)
+    fig = build_figure(tt)
+    assert sum(1 for _ in fig.walk()) < 3000 and fig.width < 2500
+
+
 def test_chinese_labels_and_cjk_font() -> None:
     svg = render_svg(convtrace.explain(**DEMO, verify=False), step=0, lang="zh")
     assert "求和 = 0 + 1 + 1 = 2" in svg and "输出 y" in svg

@@ -164,13 +164,13 @@ def _out_x(ctx: Context, axis: Axis, t: int) -> float | None:
 
 
 def _output_rows(ctx: Context, axis: Axis, y: float, n: int, channels: Sequence[int],
-                 done: set[tuple[int, int]], current: Step | None) -> tuple[list[Shape], float]:
+                 done: _Done, current: Step | None) -> tuple[list[Shape], float]:
     spec = ctx.trace.spec
     items: list[Shape] = []
     for o in channels:
         name = ctx.t("output") if spec.out_channels == 1 else f"y[{o + 1}]"
         items.append(_row_label(name, y, "#2b8a3e"))
-        for t in range(spec.out_length):
+        for t in axis.indices(spec.stride, (_span(ctx) - 1) / 2, spec.out_length):
             x = _out_x(ctx, axis, t)
             if x is None:
                 continue
@@ -195,17 +195,23 @@ def _out_channels(ctx: Context, focus: int) -> list[int]:
     return list(range(lo, lo + MAX_CHANNELS))
 
 
-def _done(ctx: Context, index: int | None) -> set[tuple[int, int]]:
-    """(channel, position) of outputs already computed before step ``index``."""
-    steps = ctx.trace.steps
-    batch = steps[index].batch if index is not None and steps else 0
-    explained = {(s.out_channel, s.out_index) for s in steps if s.batch == batch}
-    spec = ctx.trace.spec
-    every = {(o, t) for o in range(spec.out_channels) for t in range(min(spec.out_length, 4096))}
-    if index is None:
-        return every
-    before = {(s.out_channel, s.out_index) for s in steps[:index] if s.batch == batch}
-    return (every - explained) | before
+class _Done:
+    """Whether output ``(channel, position)`` is already computed before step ``index``:
+    outputs without a step (summaries) always are; explained ones once their step is past."""
+
+    def __init__(self, ctx: Context, index: int | None) -> None:
+        steps = ctx.trace.steps
+        batch = steps[index].batch if index is not None and steps else 0
+        self.all = index is None
+        self.explained = {(s.out_channel, s.out_index) for s in steps if s.batch == batch}
+        self.before = {(s.out_channel, s.out_index) for s in steps[: index or 0] if s.batch == batch}
+
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        return self.all or key not in self.explained or key in self.before
+
+
+def _done(ctx: Context, index: int | None) -> _Done:
+    return _Done(ctx, index)
 
 
 def _legend(ctx: Context) -> list[tuple[str, str]]:

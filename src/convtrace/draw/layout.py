@@ -109,6 +109,24 @@ class Axis:
             return None
         return self.left + (col + frac) * PITCH
 
+    def indices(self, step: float, offset: float, count: int) -> list[int]:
+        """The ``t`` in ``[0, count)`` whose position ``t*step + offset`` can be drawn
+        (found from the visible columns, so long rows cost nothing).
+
+        >>> Axis.build(range(100), (50, 52), 12).indices(2, 0.5, 50)[:3]
+        [0, 25, 26]
+        """
+        found: set[int] = set()
+        for p in self.columns:
+            if p is None:
+                continue
+            t = math.ceil((p - offset) / step)
+            while t * step + offset < p + 1:
+                if 0 <= t < count and self.x(t * step + offset) is not None:
+                    found.add(t)
+                t += 1
+        return sorted(found)
+
     def ellipses(self) -> list[float]:
         """Left edges of the ellipsis columns."""
         return [self.left + i * PITCH for i, p in enumerate(self.columns) if p is None]

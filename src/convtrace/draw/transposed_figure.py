@@ -90,7 +90,7 @@ def _input_rows(ctx: Context, axis: Axis, y: float, current: Placement | None, b
     items: list[Shape] = []
     for c in range(min(s.in_channels, MAX_CHANNELS)):
         items.append(_row_label(ctx.t("input") if s.in_channels == 1 else f"x[{c + 1}]", y))
-        for i in range(s.length):
+        for i in axis.indices(s.stride, half - s.padding_int, s.length):
             x = axis.x(i * s.stride - s.padding_int + half)
             if x is None:
                 continue
@@ -189,7 +189,8 @@ def _overlap_bar(ctx: Context, axis: Axis, view: ScatterView, y: float) -> tuple
     top = max(view.overlap) if view.overlap else 1
     items: list[Shape] = [_row_label(ctx.t("overlap"), y, MUTED)]
     base = y + 40
-    for j, count in enumerate(view.overlap):
+    for j in axis.indices(1, 0, len(view.overlap)):
+        count = view.overlap[j]
         x = axis.x(j)
         if x is None:
             continue
