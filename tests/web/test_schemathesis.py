@@ -19,7 +19,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_fails_on_the_server(case: Any) -> None:
     start = time.monotonic()
     response = case.call()
