@@ -75,3 +75,18 @@ def impulse_dependence(layers: Sequence[Layer], length: int) -> torch.Tensor:
         y = model(x)[:, 0, :]
         base = model(torch.zeros(1, 1, length, dtype=torch.float64))[:, 0, :]
     return (y != base).T
+
+
+def gradient_dependence(layers: Sequence[Layer], length: int) -> torch.Tensor:
+    """``dep[t, i]``: d y[t] / d x[i] is nonzero (channel 0), by autograd. With all-ones
+    weights and a positive input no path cancels; max pooling routes the gradient to one
+    sample per window only, so use this for chains without MaxPool1d."""
+    model = nn.Sequential(*[torch_layer(layer) for layer in layers])
+    with torch.no_grad():
+        out_length = model(torch.ones(1, 1, length, dtype=torch.float64)).shape[-1]
+    # one batch row per output index: row t's gradient is d y[t] / d x (one backward pass)
+    x = torch.ones(out_length, 1, length, dtype=torch.float64, requires_grad=True)
+    y = model(x)[:, 0, :]
+    picked = y[torch.arange(out_length), torch.arange(out_length)].sum()
+    (grad,) = torch.autograd.grad(picked, x)
+    return grad[:, 0, :] != 0

@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_torch import impulse_dependence, torch_layer, torch_lengths
+from plan_torch import gradient_dependence, impulse_dependence, torch_layer, torch_lengths
 from strategies_plan import layers
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -76,6 +76,23 @@ def test_dependence_ranges_match_impulse_responses(chain: list[Layer], n: int) -
         checked += 1
     if report.exact and all(r.layer.kind != "pad" for r in report.layers):
         assert report.receptive_field == report.max_span
+
+
+@settings(max_examples=60)
+@given(chain=st.lists(layers(("conv", "convT", "avgpool", "pad")), min_size=1, max_size=3), n=st.integers(8, 40))
+def test_dependence_ranges_match_gradients(chain: list[Layer], n: int) -> None:
+    """The same ranges by autograd (no max pooling: its gradient picks one sample per window)."""
+    lengths = torch_lengths(chain, n)
+    if lengths[-1] is None or lengths[-1] == 0:
+        return
+    dep = gradient_dependence(chain, n)
+    assert torch.equal(dep, impulse_dependence(chain, n))
+    ins = [n] + [int(v) for v in lengths[:-1]]  # type: ignore[arg-type]
+    for t in range(lengths[-1]):
+        if _inside_everywhere(chain, t, ins):
+            hit = torch.nonzero(dep[t]).flatten().tolist()
+            window = dependence(chain, t)
+            assert (hit[0], hit[-1]) == window if window is not None else hit == []
 
 
 @settings(max_examples=100)

@@ -74,7 +74,7 @@ class InspectReport:
     lookahead: Fraction | None
     causal: bool | None
     macs: int
-    parameters: int
+    parameter_count: int
     warnings: tuple[Finding, ...]
 
     def to_dict(self) -> dict[str, Any]:

@@ -294,7 +294,7 @@ def render_inspect(report: Any, *, color: bool = False) -> str:
                      f"{_depends_text(report.hop, report.offset, report.receptive_field)}")  # fmt: skip
         look = report.lookahead
         lines.append(("causal" if report.causal else "not causal") + f": lookahead {fraction_text(look)} samples")
-    lines.append(f"multiply-adds: {report.macs:,}; parameters: {report.parameters:,}")
+    lines.append(f"multiply-adds: {report.macs:,}; parameters: {report.parameter_count:,}")
     return "\n".join(lines + _warnings(report.warnings))
 
 
