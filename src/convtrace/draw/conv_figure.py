@@ -223,9 +223,9 @@ def _legend(ctx: Context) -> list[tuple[str, str]]:
 
 
 def _finish(ctx: Context, items: list[Shape], y: float, width: float, title: str) -> Figure:
-    group, lw = legend(_legend(ctx), MARGIN, y + 16)
+    group, lw = legend(_legend(ctx), MARGIN, y + 24)
     items.append(group)
-    return Figure(width=round(max(width, MARGIN * 2 + lw)), height=round(y + 36), items=tuple(items), title=title)
+    return Figure(width=round(max(width, MARGIN * 2 + lw)), height=round(y + 44), items=tuple(items), title=title)
 
 
 def _group_channels(ctx: Context, step: Step) -> tuple[list[int], list[int]]:
