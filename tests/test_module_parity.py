@@ -20,7 +20,7 @@ Differences from PyTorch handled here:
 * README "Where convtrace deliberately differs": ``ConvTranspose1d(padding='same')`` raises
   at construction (PyTorch stores the string and fails at the first call); conv1d with zero
   input channels (not drawn here).
-* Deliberate, stated in the brief of issue 6 (not yet in the README's list): a parameter of
+* README "Where convtrace deliberately differs": a parameter of
   the wrong *shape* is rejected at assignment; PyTorch takes it and fails at the next
   forward, or uses the shape it was given (see ``test_wrong_shape_assignment_...``).
 * Int-tuple arguments whose length is not 1 are rejected at construction; PyTorch stores
@@ -30,10 +30,12 @@ Differences from PyTorch handled here:
   rejects, the slow path casts) is not a parity question: convtrace must give one answer for
   every shape (``test_float32_bias_of_another_dtype_one_answer``).
 
-Mismatches found by these tests (pinned as regression tests at the end): conv1d with
-padding='same'/'valid' and a bias of another dtype (PyTorch casts it for real inputs, rejects
-it for complex ones), and ``shapes.conv_transpose1d_output_size_range`` when output_padding 0
-gives no output (test_direct_behaviours.py).
+* README "Where convtrace deliberately differs": conv1d with padding='same'/'valid' and a
+  bias of another dtype than a real input's: PyTorch casts it there (float32: by backend),
+  convtrace rejects it as for every other padding (pinned at the end).
+
+Mismatch found by these tests and fixed: ``shapes.conv_transpose1d_output_size_range`` when
+output_padding 0 gives no output (test_direct_behaviours.py).
 """
 
 from __future__ import annotations
@@ -118,6 +120,15 @@ def rejected_at_construction_only(case: ModuleCase) -> str | None:
     if any(_bad_tuple(v) for v in values):
         return "int tuple of length != 1"
     return None
+
+
+def string_padding_bias_cast(transposed: bool, padding: Any, x_dtype: Any, b_dtype: Any) -> bool:
+    """A deliberate difference (README): conv1d with padding='same'/'valid' and a bias of
+    another dtype than a real input's. PyTorch casts it there (and only there); convtrace
+    rejects it, as for every other padding."""
+    if transposed or b_dtype is None or not isinstance(padding, str):
+        return False
+    return np.dtype(b_dtype) != np.dtype(x_dtype) and np.dtype(x_dtype).kind != "c"
 
 
 def torch_backend_dependent(transposed: bool, padding: Any, x_dtype: Any, w_dtype: Any, b_dtype: Any) -> bool:
@@ -430,6 +441,11 @@ def test_every_dtype_combination_matches_torch(op: str, x_shape: tuple, w_shape:
         b = None if bd is None else rand((cout,), bd, 2)
         if torch_backend_dependent(transposed, kw.get("padding"), xd, wd, bd):
             continue  # backend-dependent in PyTorch: test_float32_bias_of_another_dtype_one_answer
+        if xd == wd and string_padding_bias_cast(transposed, kw.get("padding"), xd, bd):
+            got = _functional("convtrace", transposed, x, w, b, kw)
+            if got.ok or got.error.param != "bias":
+                mismatches.append(f"x={short(xd)} b={short(bd)}: the deliberate rejection did not happen")
+            continue
         problem = compare_functional(transposed, x, w, b, kw)
         if problem:
             mismatches.append(f"x={short(xd)} w={short(wd)} b={short(bd)}: {problem}")
@@ -456,6 +472,11 @@ def test_functional_mixed_dtypes_sweep(call: tuple[ConvCase, Any, Any, Any]) -> 
     event(f"x={short(xd)} w={short(wd)} b={short(bd)}")
     if torch_backend_dependent(case.transposed, case.padding, xd, wd, bd):
         event("torch backend-dependent")
+        return
+    if xd == wd and string_padding_bias_cast(case.transposed, case.padding, xd, bd):
+        event("deliberate difference: string-padding bias cast")
+        got = _functional("convtrace", case.transposed, x, w, b, case.kwargs())
+        assert not got.ok and got.error.param == "bias"
         return
     theirs = _functional("torch", case.transposed, x, w, b, case.kwargs())
     ours = _functional("convtrace", case.transposed, x, w, b, case.kwargs())
@@ -525,22 +546,22 @@ def test_float32_bias_of_another_dtype_one_answer(op: str, padding: Any, b_dtype
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
 @pytest.mark.parametrize("b_dtype", [np.float32, np.float16, np.complex128])
-def test_conv1d_string_padding_bias_of_another_dtype_like_torch(padding: str, b_dtype: Any) -> None:
+def test_conv1d_string_padding_bias_of_another_dtype_deliberately_rejected(padding: str, b_dtype: Any) -> None:
     """PyTorch 2.13: conv1d with padding='same'/'valid' skips the bias dtype check and casts
-    the bias (a complex bias loses its imaginary part); with an int padding it rejects.
-    convtrace used to reject in both cases (an undocumented difference)."""
+    the bias (a complex bias loses its imaginary part; float32 inputs depend on the backend);
+    with an int padding it rejects. convtrace rejects in both cases: a deliberate difference
+    listed in README."""
     x, w, b = np.ones((1, 1, 5)), np.ones((1, 1, 3)), np.full(1, 0.5, b_dtype)
-    want = TF.conv1d(tt(x), tt(w), tt(b), padding=padding).numpy()
+    assert TF.conv1d(tt(x), tt(w), tt(b), padding=padding).dtype == torch.float64  # PyTorch casts
     with pytest.raises(RuntimeError, match="bias type"):
         TF.conv1d(tt(x), tt(w), tt(b), padding=0)
     got = run(F.conv1d, x, w, b, padding=padding)
-    assert got.ok, f"PyTorch accepts (casts the bias); convtrace: {got.error!r}"
-    np.testing.assert_array_equal(got.value, want)
+    assert not got.ok and got.error.param == "bias" and "bias type" in got.error.rule
 
 
-def test_module_same_padding_bias_of_another_dtype_like_torch() -> None:
-    """The module path of the mismatch above: torch.nn.Conv1d(padding='same') calls
-    F.conv1d(padding='same'), so an assigned bias of another dtype is cast there."""
+def test_module_same_padding_bias_of_another_dtype_deliberately_rejected() -> None:
+    """The module path of the difference above: torch.nn.Conv1d(padding='same') casts an
+    assigned bias of another dtype; convtrace's module rejects it at the call."""
     case = ModuleCase(False, 2, 2, 3, padding="same", dtype=np.float64)
     torch.manual_seed(0)
     tm, m = case.build("torch"), case.build("convtrace")
@@ -549,10 +570,9 @@ def test_module_same_padding_bias_of_another_dtype_like_torch() -> None:
     tm.bias, m.bias = _torch_param(b), b
     x = rand((1, 2, 6), np.float64, 0)
     with torch.no_grad():
-        want = tn(tm(tt(x)))
+        assert tm(tt(x)).dtype == torch.float64
     got = run(m, x)
-    assert got.ok, f"PyTorch accepts (casts the bias); convtrace: {got.error!r}"
-    assert_close(got.value, want, torch_module_magnitude(tm, x))
+    assert not got.ok and got.error.param == "bias"
 
 
 @pytest.mark.parametrize("transposed", [False, True])

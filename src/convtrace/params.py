@@ -452,12 +452,10 @@ def _resolve_conv1d(
     s = parse_int_param("stride", stride, call)
     d = parse_int_param("dilation", dilation, call)
     mode = check_padding_mode(padding_mode, transposed=False, call=call)
-    # PyTorch's conv1d with padding='same'/'valid' (and no padding_mode) skips the bias's
-    # dtype check and casts the bias to a real input's dtype (a complex bias to its real part)
-    casts_bias = isinstance(pad, str) and mode is PaddingMode.ZEROS and x.dtype.kind != "c"
-    _check_dtypes(False, x, w, None if casts_bias else b, call)
-    if casts_bias and b is not None and b.dtype != x.dtype:
-        b = b.real.astype(x.dtype)
+    # Deliberately stricter than PyTorch: its conv1d with padding='same'/'valid' skips the
+    # bias's dtype check and casts the bias (a complex one to its real part), or rejects it
+    # (oneDNN, by shape); convtrace asks for the input's dtype whatever the padding (README)
+    _check_dtypes(False, x, w, b, call)
     # with a padding_mode, torch.nn.Conv1d pads by F.pad (a negative pad crops), then convolves
     check_positive(call, *([("padding", pad)] if mode is PaddingMode.ZEROS else []))
     check_positive(call, ("stride", s), ("dilation", d), ("groups", g))

@@ -348,8 +348,9 @@ def _fill_defaults(
 
 def _check_fills(request: Request, call: str) -> None:
     """A fill makes data up: it does not apply where the data are given."""
+    bias_given = not (request.bias is None or request.bias is False or request.bias is True)
     for name, fill, given in (("weight_fill", request.weight_fill, request.weight is not None),
-                              ("bias_fill", request.bias_fill, request.bias not in (None, False, True))):
+                              ("bias_fill", request.bias_fill, bias_given)):
         if fill is None:
             continue
         if fill not in FILLS:
@@ -570,11 +571,11 @@ def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], dropped: int) -> lis
 
 
 def length_notes(spec: ConvSpec) -> list[Note]:
-    """``length_change``: a stride-1 Conv1d with an int padding whose output is not as long
-    as its input (kernel 4, padding 1: 8 -> 7), with the 'same' split that keeps it."""
+    """``length_change``: a stride-1 Conv1d with an int padding whose output is shorter than
+    its input (kernel 4, padding 1: 8 -> 7), with the 'same' split that keeps the length."""
     if spec.transposed or spec.stride != 1 or not isinstance(spec.padding, int) or spec.padding == 0:
         return []
-    if spec.out_length == spec.length:
+    if spec.out_length >= spec.length:  # kept, or grown on purpose (a "full" padding)
         return []
     left, right = shapes.same_padding(spec.kernel_size, spec.dilation)
     return [Note("length_change", {"length": spec.length, "out_length": spec.out_length, "same_split": [left, right]})]
