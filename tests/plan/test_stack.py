@@ -46,8 +46,8 @@ def test_stack_lengths_match_torch(chain: list[Layer], n: int) -> None:
     assert (report.error is None) == (expected[-1] is not None)
 
 
-@settings(max_examples=150)
-@given(chain=st.lists(layers(), min_size=1, max_size=4), n=st.integers(8, 60))
+@settings(max_examples=100)
+@given(chain=st.lists(layers(), min_size=1, max_size=4), n=st.integers(8, 50))
 def test_dependence_ranges_match_impulse_responses(chain: list[Layer], n: int) -> None:
     lengths = torch_lengths(chain, n)
     if lengths[-1] is None or lengths[-1] == 0:
