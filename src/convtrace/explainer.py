@@ -37,12 +37,13 @@ class Trace(_model.Trace):
             return data
         return cls(**{f.name: getattr(data, f.name) for f in dataclasses.fields(data)})
 
-    def render(self, lang: str = "en", *, symbolic: bool = False) -> str:
+    def render(self, lang: str = "en", *, symbolic: bool = False, width: int | None = None) -> str:
         """The explanation as text, in English (``lang='en'``) or Chinese (``'zh'``);
-        ``symbolic`` writes names (x1, w1, b) instead of numbers."""
+        ``symbolic`` writes names (x1, w1, b) instead of numbers; ``width`` wraps the lines
+        to that many display columns (a Chinese character counts 2)."""
         from .render.text import render_text
 
-        return render_text(self, lang, symbolic=symbolic)
+        return render_text(self, lang, symbolic=symbolic, width=width)
 
     def __str__(self) -> str:
         return self.render("en")
