@@ -30,6 +30,8 @@ import numpy as np
 from .fast_layout import phase_split, span_of, tap_range, tile_shape, tiles, window_tile
 
 __all__ = [
+    "forward_tile",
+    "weight_grad_tile",
     "tap_groups",
     "forward_taps",
     "forward_im2col",
@@ -125,37 +127,51 @@ def forward_taps(
     return y
 
 
+def forward_tile(
+    x: np.ndarray, w2: np.ndarray, y: np.ndarray, tile: tuple[int, int, int, int], k_size: int,
+    stride: int, pad_left: int, dilation: int, capacity: np.ndarray, out_capacity: np.ndarray,
+) -> None:
+    """One im2col tile ``(n0, items, l0, positions)`` of the forward, written into ``y``.
+
+    The columns ``cols[c, k, item, i]`` are copied into ``capacity`` (a view of ``x``, or a
+    padded copy of the tile's span only, at the edges, is read); then each group's
+    ``W_g (C_out/G x Cg*K)`` multiplies all the tile's items and positions at once, into
+    ``y`` directly for one item, else through ``out_capacity``.
+    """
+    n0, m, l0, lc = tile
+    c_in = x.shape[1]
+    groups, og, field = w2.shape
+    cdt = w2.dtype
+    win = window_tile(x, n0, m, l0, lc, k_size, stride, pad_left, dilation, cdt)
+    cols = _scratch((c_in, k_size, m, lc), capacity)
+    np.copyto(cols, win.transpose(1, 2, 0, 3))
+    a = cols.reshape(groups, field, m * lc)
+    if m == 1:
+        np.matmul(w2, a, out=y[n0, :, l0 : l0 + lc].reshape(groups, og, lc))
+    else:
+        out = _scratch((groups, og, m * lc), out_capacity)
+        np.matmul(w2, a, out=out)
+        _store(y, n0, l0, out.reshape(groups * og, m, lc))
+
+
 def forward_im2col(
     x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
     """Forward as one GEMM per group and tile on the copied receptive fields (im2col).
 
-    A tile (:func:`~.fast_layout.tile_shape`: whole items, or a run of positions of one)
-    copies its columns, ``cols[c, k, item, i]``, into one reused buffer of at most
-    ``TILE_BYTES``, reading a view of ``x`` (or a padded copy of the tile's span only, at
-    the edges); then each group's ``W_g (C_out/G x Cg*K)`` multiplies all the tile's items
-    and positions at once.
+    Tiles (:func:`~.fast_layout.tile_shape`: whole items, or a run of positions of one)
+    keep the reused column buffer within ``TILE_BYTES``; see :func:`forward_tile`.
     """
     n, c_in, _ = x.shape
     c_out, cg, k_size = w.shape
-    og = c_out // groups
-    w2 = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size)
+    w2 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg * k_size)
     y = np.empty((n, c_out, out_len), dtype=cdt)
     step_n, step_l = tile_shape(n, out_len, c_in * k_size * cdt.itemsize)
     capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
     out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
-    for n0, m, l0, lc in tiles(n, out_len, step_n, step_l):
-        win = window_tile(x, n0, m, l0, lc, k_size, stride, pad_left, dilation, cdt)
-        cols = _scratch((c_in, k_size, m, lc), capacity)
-        np.copyto(cols, win.transpose(1, 2, 0, 3))
-        a = cols.reshape(groups, cg * k_size, m * lc)
-        if m == 1:
-            np.matmul(w2, a, out=y[n0, :, l0 : l0 + lc].reshape(groups, og, lc))
-        else:
-            out = _scratch((groups, og, m * lc), out_capacity)
-            np.matmul(w2, a, out=out)
-            _store(y, n0, l0, out.reshape(c_out, m, lc))
+    for tile in tiles(n, out_len, step_n, step_l):
+        forward_tile(x, w2, y, tile, k_size, stride, pad_left, dilation, capacity, out_capacity)
     return y
 
 
@@ -249,6 +265,29 @@ def weight_grad_taps(
     return gw.reshape(c_out, cg, kernel_size)
 
 
+def weight_grad_tile(
+    x: np.ndarray, gy: np.ndarray, gw: np.ndarray, tmp: np.ndarray, tile: tuple[int, int, int, int],
+    stride: int, pad_left: int, dilation: int, capacity: np.ndarray, gy_capacity: np.ndarray,
+) -> None:
+    """Add one im2col tile's contribution ``gy[tile] @ cols[tile]ᵀ`` to ``gw`` (G, C_out/G, Cg*K)."""
+    n0, m, l0, lc = tile
+    c_in, c_out = x.shape[1], gy.shape[1]
+    groups, og, field = gw.shape
+    k_size = field * groups // c_in
+    cdt = gw.dtype
+    win = window_tile(x, n0, m, l0, lc, k_size, stride, pad_left, dilation, cdt)
+    cols = _scratch((c_in, k_size, m, lc), capacity)
+    np.copyto(cols, win.transpose(1, 2, 0, 3))
+    if m == 1 and gy.dtype == cdt:
+        gyt = gy[n0, :, l0 : l0 + lc].reshape(groups, og, lc)
+    else:
+        gyt = _scratch((c_out, m, lc), gy_capacity)
+        np.copyto(gyt, gy[n0 : n0 + m, :, l0 : l0 + lc].transpose(1, 0, 2))
+        gyt = gyt.reshape(groups, og, m * lc)
+    np.matmul(gyt, cols.reshape(groups, field, m * lc).swapaxes(-1, -2), out=tmp)
+    gw += tmp
+
+
 def weight_grad_im2col(
     x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
@@ -266,18 +305,8 @@ def weight_grad_im2col(
     step_n, step_l = tile_shape(n, out_len, (c_in * kernel_size + c_out) * cdt.itemsize)
     capacity = np.empty(step_n * step_l * c_in * kernel_size, dtype=cdt)
     gy_capacity = np.empty(step_n * step_l * c_out, dtype=cdt)
-    for n0, m, l0, lc in tiles(n, out_len, step_n, step_l):
-        win = window_tile(x, n0, m, l0, lc, kernel_size, stride, pad_left, dilation, cdt)
-        cols = _scratch((c_in, kernel_size, m, lc), capacity)
-        np.copyto(cols, win.transpose(1, 2, 0, 3))
-        if m == 1 and gy.dtype == cdt:
-            gyt = gy[n0, :, l0 : l0 + lc].reshape(groups, og, lc)
-        else:
-            gyt = _scratch((c_out, m, lc), gy_capacity)
-            np.copyto(gyt, gy[n0 : n0 + m, :, l0 : l0 + lc].transpose(1, 0, 2))
-            gyt = gyt.reshape(groups, og, m * lc)
-        np.matmul(gyt, cols.reshape(groups, cg * kernel_size, m * lc).swapaxes(-1, -2), out=tmp)
-        gw += tmp
+    for tile in tiles(n, out_len, step_n, step_l):
+        weight_grad_tile(x, gy, gw, tmp, tile, stride, pad_left, dilation, capacity, gy_capacity)
     return gw.reshape(c_out, cg, kernel_size)
 
 

@@ -108,22 +108,18 @@ def phase_split(x: np.ndarray, pad_left: int, span: int, stride: int, dtype: np.
     return buf
 
 
-def windows(xp: np.ndarray, out_len: int, k_size: int, stride: int, dilation: int) -> np.ndarray:
-    """Read-only view ``V[n, c, k, i] = xp[n, c, i*stride + k*dilation]`` of ``xp``.
-
-    ``xp`` must hold every sample read (``span_of(out_len, ...)`` along its last axis).
-    """
+def windows(
+    xp: np.ndarray, out_len: int, k_size: int, stride: int, dilation: int, start: int = 0
+) -> np.ndarray:
+    """Read-only view ``V[n, c, k, i] = xp[n, c, start + i*stride + k*dilation]`` of a
+    C-contiguous ``xp`` (which must hold every sample read)."""
     sn, sc, sl = xp.strides
-    if xp.flags.c_contiguous:
-        whole: np.ndarray = np.ndarray(
-            (xp.shape[0], xp.shape[1], k_size, out_len),
-            dtype=xp.dtype,
-            buffer=xp,
-            strides=(sn, sc, dilation * sl, stride * sl),
-        )
-        return whole
-    view: np.ndarray = np.lib.stride_tricks.as_strided(
-        xp, (xp.shape[0], xp.shape[1], k_size, out_len), (sn, sc, dilation * sl, stride * sl), writeable=False
+    view: np.ndarray = np.ndarray(
+        (xp.shape[0], xp.shape[1], k_size, out_len),
+        dtype=xp.dtype,
+        buffer=xp,
+        offset=start * sl,
+        strides=(sn, sc, dilation * sl, stride * sl),
     )
     return view
 
@@ -168,7 +164,7 @@ def window_tile(
     if not (t0 >= 0 and t0 + span <= x.shape[2] and x.dtype == dtype and x.flags.c_contiguous):
         part = padded(part, -t0, span, dtype)
         t0 = 0
-    return windows(part[:, :, t0:] if t0 else part, positions, k_size, stride, dilation)
+    return windows(part, positions, k_size, stride, dilation, start=t0)
 
 
 def tap_range(offset: int, stride: int, pad_left: int, out_len: int, length: int) -> tuple[int, int]:
