@@ -167,10 +167,11 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
     symbolic = bool(getattr(args, "symbolic", False))
     width = terminal_width()
     parts = []
-    for key, kw, trace in sections:
+    for index, (key, kw, trace) in enumerate(sections):
         rule = "=" * min(72, width)
         head = "\n".join([rule, *wrap_lines([t(key, **kw)], width), rule, ""]) if key else ""
-        parts.append(head + render_text(trace, args.lang, symbolic=symbolic, width=width))
+        text = render_text(trace, args.lang, symbolic=symbolic, width=width, numbering=index == 0)
+        parts.append(head + text)
     print("\n\n".join(parts))
 
 

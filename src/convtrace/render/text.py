@@ -47,19 +47,24 @@ _PAD_NOTE = {
 }
 
 
-def render_text(trace: Trace, lang: str = "en", symbolic: bool = False, width: int | None = None) -> str:
+def render_text(
+    trace: Trace, lang: str = "en", symbolic: bool = False, width: int | None = None, *, numbering: bool = True
+) -> str:
     """The whole explanation of ``trace`` as plain text (no trailing newline).
 
     ``symbolic`` writes names (``x1``, ``w2``, ``b``) instead of numbers, so every output
     prints as a formula. Every step the trace holds is written out; when it holds only some
-    (a large output), a summary says so and points to ``--at``.
+    (a large output), a summary says so and points to ``--at``. ``width`` wraps the lines to
+    that many display columns; ``numbering`` says at the top how names and indices count.
 
     >>> from convtrace.trace.build import explain
     >>> text = render_text(explain([1, 1, 1, 1], [1, 1, 1], padding=1), symbolic=True)
     >>> [line.strip() for line in text.splitlines() if line.strip().startswith("y1 =")]
     ['y1 = 0·w1 + x1·w2 + x2·w3']
     """
-    lines = _TextRenderer(trace, translator(lang), symbolic, width).render()
+    renderer = _TextRenderer(trace, translator(lang), symbolic, width)
+    renderer.numbering = numbering
+    lines = renderer.render()
     return "\n".join(wrap_lines(lines, width) if width else lines)
 
 
@@ -179,6 +184,7 @@ class _TextRenderer:
         self.t = t
         self.symbolic = symbolic
         self.width = width
+        self.numbering = True  # say once how names and indices count
         self.names = Names.for_spec(trace.spec)
         self.out: list[str] = []
 
@@ -224,7 +230,8 @@ class _TextRenderer:
     def header(self) -> None:
         s = self.spec
         self.line(self.t("title_transposed" if s.transposed else "title_conv"))
-        self.line(self.t("numbering"))
+        if self.numbering:
+            self.line(self.t("numbering"))
         params: list[tuple[str, Any]] = [
             ("in_channels", s.in_channels),
             ("out_channels", s.out_channels),
