@@ -49,9 +49,30 @@ class Trace(_model.Trace):
         return self.render("en")
 
     def _repr_html_(self) -> str:
+        """Jupyter's view: the figure (SVG, inline), then every step as a table."""
         from .render.html import render_html
 
-        return render_html(self)
+        return f'<div class="convtrace-figure">{self.to_svg()}</div>' + render_html(self)
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+    def to_svg(self, *, step: int | None = None, lang: str = "en") -> str:
+        """The figure as a self-contained SVG: the overview, or frame ``step`` (0-based).
+
+        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).to_svg().startswith("<svg")
+        True
+        """
+        from .draw import render_svg
+
+        return render_svg(self, step=step, lang=lang)
+
+    def save(self, path: str, *, step: int | None = None, lang: str = "en") -> None:
+        """Write the figure to ``path``: ``.svg``, ``.png`` or an animated ``.gif`` (PNG and
+        GIF need ``pip install 'convtrace[viz]'``)."""
+        from .draw import save
+
+        save(self, path, step=step, lang=lang)
 
     def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
         """The trace as a JSON document (a dict; ``as_text=True`` gives the text), versioned
