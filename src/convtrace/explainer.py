@@ -52,7 +52,7 @@ class Trace(_model.Trace):
         """Jupyter's view: the figure (SVG, inline), then every step as a table."""
         from .render.html import render_html
 
-        return f'<div class="convtrace-figure">{self.to_svg()}</div>' + render_html(self)
+        return render_html(self, figure=self.to_svg())
 
     def _repr_svg_(self) -> str:
         return self.to_svg()

@@ -72,4 +72,8 @@ def test_html_marks_padding_and_check():
 
 def test_repr_html_is_the_renderer():
     trace = explain([1, 2, 3], [1, 1], verify=False)
-    assert trace._repr_html_() == render_html(trace)
+    # issue 9: Jupyter shows the figure (SVG) first, then the renderer's tables
+    assert trace._repr_html_() == render_html(trace, figure=trace.to_svg())
+    assert trace._repr_html_().count("<svg") == 1 and render_html(trace) in trace._repr_html_().replace(
+        f'<div class="convtrace-figure">{trace.to_svg()}</div>', ""
+    )

@@ -42,14 +42,18 @@ _STYLE = """
 _MAX_COLS = 40
 
 
-def render_html(trace: Trace, lang: str = "en") -> str:
-    """The explanation of ``trace`` as one HTML fragment (escaped, no external resources).
+def render_html(trace: Trace, lang: str = "en", *, figure: str = "") -> str:
+    """The explanation of ``trace`` as one HTML fragment (escaped, no external resources);
+    ``figure`` (an SVG of :mod:`convtrace.draw`, trusted markup) goes first.
 
     >>> from convtrace.trace.build import explain
     >>> "第 1 步" in render_html(explain([1, 2], [1]), lang="zh")
     True
     """
-    return _HtmlRenderer(trace, translator(lang)).render()
+    page = _HtmlRenderer(trace, translator(lang)).render()
+    if figure:
+        page = page.replace("</style>", "</style>" + f'<div class="convtrace-figure">{figure}</div>', 1)
+    return page
 
 
 def _e(v: Any) -> str:
