@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_no_import_cycles() -> None:
 
 def test_a_planted_cycle_is_found() -> None:
     class Graph:
-        edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}}
+        edges: ClassVar[dict[str, set[str]]] = {"a": {"b"}, "b": {"c"}, "c": {"a"}}
 
         def find_modules_directly_imported_by(self, m: str) -> set[str]:
             return self.edges[m]
@@ -58,5 +59,5 @@ def test_import_contracts_are_kept() -> None:
     if not Path(exe).exists():
         pytest.skip("import-linter is not installed")
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([exe, "--config", str(root / "pyproject.toml")], cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([exe, "--config", str(root / "pyproject.toml")], cwd=root, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

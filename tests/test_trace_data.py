@@ -12,10 +12,10 @@ import pytest
 
 import convtrace
 from convtrace import ConvtraceError
-from convtrace.engine.padding import pad_source
-from convtrace.params import PaddingMode
-from convtrace.engine.padding import pad_source_at as _sources
 from convtrace.cli.values import parse_shape, parse_values
+from convtrace.engine.padding import pad_source
+from convtrace.engine.padding import pad_source_at as _sources
+from convtrace.params import PaddingMode
 from convtrace.trace.data import as_values, generate
 
 

@@ -130,7 +130,7 @@ class CallText:
     'pad(input=<[3] float64>, pad=(1, 1))'
     """
 
-    __slots__ = ("op", "args")
+    __slots__ = ("args", "op")
 
     def __init__(self, op: str, args: list[tuple[str, Any]]) -> None:
         self.op = op

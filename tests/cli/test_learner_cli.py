@@ -24,8 +24,8 @@ def cli(*args: str, columns: int = 80, shell: str | None = None) -> subprocess.C
     env = {**os.environ, "COLUMNS": str(columns), "PYTHONIOENCODING": "utf-8"}
     if shell is not None:  # as typed in bash, unquoted
         return subprocess.run(["bash", "-c", f"{sys.executable} -m convtrace {shell}"], capture_output=True,
-                              text=True, env=env, timeout=120)
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=120)
+                              text=True, env=env, timeout=120, check=False)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 def width(line: str) -> int:

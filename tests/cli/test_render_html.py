@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from convtrace.render.html import render_html
 from convtrace.explainer import explain, explain_transposed
+from convtrace.render.html import render_html
 from convtrace.trace.model import TorchCheck
 
 _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "wbr"}

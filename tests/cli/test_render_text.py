@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from fractions import Fraction
 
 import pytest
 
 from convtrace.demo import demo_sections
+from convtrace.explainer import explain
 from convtrace.render.i18n import CATALOG, LANGUAGES, translator
 from convtrace.render.numfmt import fmt
 from convtrace.render.text import render_text
-from convtrace.explainer import explain
 from convtrace.trace.model import TorchCheck
 
 

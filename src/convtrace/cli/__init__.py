@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import os
 import sys
 from collections.abc import Sequence
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _asks_chinese(argv: Sequence[str]) -> bool:
     """``--lang zh`` (or ``--lang=zh``) anywhere: the help is printed in Chinese too."""
-    return "--lang=zh" in argv or any(a == "--lang" and b == "zh" for a, b in zip(argv, argv[1:]))
+    return "--lang=zh" in argv or any(a == "--lang" and b == "zh" for a, b in itertools.pairwise(argv))
 
 
 def _utf8_stdout() -> None:

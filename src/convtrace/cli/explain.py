@@ -160,9 +160,7 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
             doc = {"traces": [{"title": t(key, **kw), "trace": tr.to_json()} for key, kw, tr in sections]}
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    from ..render.text import render_text
-
-    from ..render.text import wrap_lines
+    from ..render.text import render_text, wrap_lines
 
     symbolic = bool(getattr(args, "symbolic", False))
     width = terminal_width()
@@ -178,8 +176,8 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
 def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
     """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
     valid settings (from :mod:`convtrace.trace.advice`)."""
-    from ..render.i18n import translator
     from ..render.advice import advise, in_language
+    from ..render.i18n import translator
 
     t = translator(lang)
     param = getattr(err, "param", None)

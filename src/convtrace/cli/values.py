@@ -64,10 +64,10 @@ def parse_values(text: str, name: str = "input", *, mmap: bool = True) -> Values
         return as_values(name, data)
     # ':' and '::' separate channels and batch items unquoted ('; ' and '|' need quotes)
     s = s.replace("::", "|").replace(":", ";")
-    batches = [b for b in s.split("|")]
+    batches = list(s.split("|"))
     parsed = []
     for b in batches:
-        chans = [c for c in b.split(";")]
+        chans = list(b.split(";"))
         rows = []
         for c in chans:
             items = [t for t in c.replace(" ", ",").split(",") if t.strip()]

@@ -191,7 +191,7 @@ def _advise_channels_not_divisible(adv: Advice, cfg: _Cfg, error: ConvtraceError
     divs = _divisors(common)
     below = [v for v in divs if v <= g]
     above = [v for v in divs if v > g]
-    near = sorted({v for v in (below[-1:] + above[:1])})
+    near = sorted(set(below[-1:] + above[:1]))
     if near:
         adv.suggestions.append("groups in {" + ", ".join(str(v) for v in near) + "} (divisors of "
                                f"gcd({cfg.cin}, {cfg.cout}) = {common})")

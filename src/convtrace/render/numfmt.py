@@ -102,7 +102,7 @@ def as_typed(v: Any) -> Any:
     >>> as_typed(1 / 3), as_typed(0.1), as_typed(2.0), as_typed(0.1 + 0.2)
     (Fraction(1, 3), Fraction(1, 10), Fraction(2, 1), 0.30000000000000004)
     """
-    if isinstance(v, Fraction) or isinstance(v, (complex, np.complexfloating)):
+    if isinstance(v, (Fraction, complex, np.complexfloating)):
         return v
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))

@@ -10,8 +10,6 @@ numbers out — a numeric array for the engine and, where the values allow, exac
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
