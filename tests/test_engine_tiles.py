@@ -46,9 +46,11 @@ PROBLEMS = [
 #: input gradient "flip" runs a forward algorithm, whichever the dispatcher picks.)
 TILED = [
     ("forward", "im2col"),
+    ("forward", "im2col_mt"),
     ("forward", "taps"),
     ("input", "col2im"),
     ("weight", "im2col"),
+    ("weight", "im2col_mt"),
 ]
 
 
@@ -97,7 +99,7 @@ def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int,
 
     Returns the list of (batch, length) problems the algorithms planned, to check they did.
     """
-    from convtrace.engine import fast_gemm
+    from convtrace.engine import fast_gemm, fast_threads
 
     planned: list[tuple[int, int]] = []
 
@@ -106,6 +108,7 @@ def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int,
         return (2, out_len) if tiling == "batch" else (1, 4)
 
     monkeypatch.setattr(fast_gemm, "tile_shape", plan)
+    monkeypatch.setattr(fast_threads, "tile_shape", plan)
     return planned
 
 
@@ -128,16 +131,21 @@ def _check_partial_tiles(monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: ty
             assert np.all(np.abs(got - want) <= rel * bound + 1e-300), (primitive, algo, p, tiling)
 
 
+@pytest.mark.parametrize("workers", ["1", "3"])
 @pytest.mark.parametrize("tiling", ["batch", "length"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_partial_tiles_match_reference(monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: type) -> None:
+def test_partial_tiles_match_reference(
+    monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: type, workers: str
+) -> None:
+    """(With one and with three worker threads for the ``*_mt`` algorithms.)"""
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", workers)
     _check_partial_tiles(monkeypatch, tiling, dtype)
 
 
 @pytest.mark.parametrize("tiling", ["batch", "length"])
 def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -> None:
     """The check above has teeth: tiles that forget to clamp their last tile fail it."""
-    from convtrace.engine import fast_gemm
+    from convtrace.engine import fast_gemm, fast_threads
 
     def unclamped(n: int, out_len: int, step_n: int, step_l: int) -> list[tuple[int, int, int, int]]:
         if tiling == "batch":
@@ -147,6 +155,7 @@ def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -
                 for n0 in range(0, n, step_n) for l0 in range(0, out_len, step_l)]
 
     monkeypatch.setattr(fast_gemm, "tiles", unclamped)
+    monkeypatch.setattr(fast_threads, "tiles", unclamped)
     with pytest.raises((AssertionError, ValueError, IndexError)):
         _check_partial_tiles(monkeypatch, tiling, np.float64)
 

@@ -263,6 +263,14 @@ def test_dispatcher_boundaries() -> None:
     assert _forward_choice(1, narrow // 16, 512, 16, 200, 8, 1, 1) == "im2col"  # narrow
     assert _forward_choice(4, 512, 512, 3, 1599, 2, 1, 1) == "im2col"  # partial phase group
     assert _forward_choice(32, 300, 100, 3, 254, 1, 1, 1) == "im2col"
+    thin, few = fast.THIN_GROUP, fast.THIN_GROUP_MIN_CHANNELS
+    assert _forward_choice(8, 128, 128, 3, 1024, 1, 1, 4) == "im2col_mt"  # 32 x 32 x 3 per group
+    assert _forward_choice(8, 128, 128, thin // 1024 + 1, 1024, 1, 1, 4) == "im2col"  # too wide
+    assert _forward_choice(8, 128, 128, thin // 1024, 1024, 1, 1, 4) == "im2col_mt"
+    assert _forward_choice(8, 4 * few, 4 * few, 3, 1024, 1, 1, 4) == "im2col_mt"
+    assert _forward_choice(8, 4 * few - 4, 4 * few - 4, 3, 1024, 1, 1, 4) == "im2col"  # too few channels
+    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 1, 1, 4) == "im2col_mt"
+    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 1, 1, 1) == "taps"
     assert fast.input_grad_algorithm(4, 256, 512, 16, 1600, 8, 1, 1) == "col2im"
     assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 1, 8, 1) == "flip"
     assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 2, 1, 64) == "taps"  # strided depthwise

@@ -4,6 +4,7 @@ Each primitive picks an algorithm with a dispatcher: a pure function of the shap
 (no timing at run time), documented rule by rule in :func:`forward_algorithm`,
 :func:`input_grad_algorithm` and :func:`weight_grad_algorithm`. The algorithms live in
 :mod:`.fast_small` (fewest NumPy calls, cached indices, for small problems),
+:mod:`.fast_threads` (im2col in small GEMMs on worker threads, for grouped convolutions),
 :mod:`.fast_gemm` (per-tap-group GEMMs, im2col, col2im, and the stride-1 input gradient
 as a forward convolution with the flipped kernel) and :mod:`.fast_toeplitz` (banded GEMMs
 for depthwise convolutions). Large problems are cut into tiles (whole batch items, or
@@ -30,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import fast_gemm, fast_small, fast_toeplitz
+from . import fast_gemm, fast_small, fast_threads, fast_toeplitz
 from .fast_layout import compute_dtype
 
 __all__ = [
@@ -53,6 +54,22 @@ SMALL_WORK = 1 << 16
 NARROW_FIELD = 64
 #: Depthwise kernels at least this long use banded GEMMs (shorter: elementwise taps).
 TOEPLITZ_MIN_TAPS = 5
+#: Grouped convolutions whose per-group GEMM is at most this thin (``C_out/G * Cg * K``
+#: weights per group) use small-GEMM tiles on worker threads (:mod:`.fast_threads`).
+THIN_GROUP = 8192
+#: ... when each group has at least this many input and output channels (fewer: the
+#: depthwise-like paths, elementwise or banded, serve better).
+THIN_GROUP_MIN_CHANNELS = 4
+
+
+def _thin_groups(groups: int, og: int, cg: int, k_size: int) -> bool:
+    """Several groups of at least ``THIN_GROUP_MIN_CHANNELS`` input and output channels,
+    each with a small weight matrix (``og * cg * K <= THIN_GROUP``)."""
+    return (
+        groups > 1
+        and min(og, cg) >= THIN_GROUP_MIN_CHANNELS
+        and og * cg * k_size <= THIN_GROUP
+    )
 
 
 def _is_small(n: int, c_out: int, out_len: int, field: int) -> bool:
@@ -74,10 +91,15 @@ def forward_algorithm(
     2. ``"toeplitz"``: depthwise (one input and one output channel per group), stride 1 and
        ``K >= TOEPLITZ_MIN_TAPS``: banded GEMMs beat K memory-bound elementwise passes.
     3. ``"taps"``: other depthwise shapes (elementwise per-tap products).
-    4. ``"taps"``: strided, wide receptive fields (``Cg*K > NARROW_FIELD``) whose taps all
+    4. ``"im2col_mt"``: grouped with thin per-group GEMMs (``og * Cg * K <= THIN_GROUP``
+       and at least ``THIN_GROUP_MIN_CHANNELS`` channels per group in and out, e.g.
+       ResNeXt-style, tens of channels per group): im2col tiles of at most
+       ``SMALL_GEMM`` multiply-adds per group GEMM (OpenBLAS's small-matrix kernels), run
+       side by side on worker threads.
+    5. ``"taps"``: strided, wide receptive fields (``Cg*K > NARROW_FIELD``) whose taps all
        lie in full phase groups (e.g. K a multiple of the stride): one GEMM per group,
        (channel, phase)-deep, on views of the phase-split input, no column copy.
-    5. ``"im2col"`` otherwise: one GEMM per group and tile with a ``Cg*K``-deep contraction
+    6. ``"im2col"`` otherwise: one GEMM per group and tile with a ``Cg*K``-deep contraction
        and no accumulation passes over the output; the column buffer is one tile's
        (at most ``TILE_BYTES``), reused from tile to tile.
 
@@ -87,12 +109,16 @@ def forward_algorithm(
     'im2col'
     >>> forward_algorithm(1, 256, 512, 16, 200, 8, 1, 1)  # a ConvTranspose1d upsampler's input grad
     'taps'
+    >>> forward_algorithm(8, 128, 128, 3, 1024, 1, 1, 4)  # ResNeXt-style: 32 channels per group
+    'im2col_mt'
     """
     cg, og = c_in // groups, c_out // groups
     if _is_small(n, c_out, out_len, cg * k_size):
         return "small"
     if cg == og == 1:
         return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
+    if _thin_groups(groups, og, cg, k_size):
+        return "im2col_mt"
     if stride > 1 and cg * k_size > NARROW_FIELD and _phases_grouped(k_size, stride, dilation):
         return "taps"
     return "im2col"
@@ -142,9 +168,11 @@ def weight_grad_algorithm(
 
     1. ``"small"`` for tiny problems (``<= SMALL_WORK`` multiply-adds): fewest NumPy calls.
     2. ``"toeplitz"``: depthwise, stride 1, ``K >= TOEPLITZ_MIN_TAPS`` (band diagonals).
-    3. ``"taps"`` for other stride-1 shapes with wide receptive fields (``Cg*K >
+    3. ``"im2col_mt"``: grouped with thin per-group GEMMs, as rule 4 of
+       :func:`forward_algorithm` (each worker sums its tiles, then the workers' sums add).
+    4. ``"taps"`` for other stride-1 shapes with wide receptive fields (``Cg*K >
        NARROW_FIELD``): per-tap GEMMs on views of the input, no copy.
-    4. ``"im2col"`` otherwise: narrow fields (one pass over the output gradient for all
+    5. ``"im2col"`` otherwise: narrow fields (one pass over the output gradient for all
        taps, not K thin ones) and strided shapes (the taps would need a phase-split copy
        anyway): one GEMM per group and tile (whole items or a run of positions) within
        the scratch budget.
@@ -159,6 +187,8 @@ def weight_grad_algorithm(
         return "small"
     if c_in == c_out == groups and stride == 1 and k_size >= TOEPLITZ_MIN_TAPS:
         return "toeplitz"
+    if _thin_groups(groups, c_out // groups, cg, k_size):
+        return "im2col_mt"
     return "taps" if stride == 1 and cg * k_size > NARROW_FIELD else "im2col"
 
 
@@ -195,6 +225,7 @@ FORWARD_ALGORITHMS: dict[str, Algorithm] = {
     "small": fast_small.forward_small,
     "taps": fast_gemm.forward_taps,
     "im2col": fast_gemm.forward_im2col,
+    "im2col_mt": fast_threads.forward_im2col_mt,
     "toeplitz": fast_toeplitz.forward_toeplitz,
 }
 INPUT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
@@ -207,6 +238,7 @@ WEIGHT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
     "small": fast_small.weight_grad_small,
     "taps": fast_gemm.weight_grad_taps,
     "im2col": fast_gemm.weight_grad_im2col,
+    "im2col_mt": fast_threads.weight_grad_im2col_mt,
     "toeplitz": fast_toeplitz.weight_grad_toeplitz,
 }
 
