@@ -166,3 +166,18 @@ def test_planning_panel_endpoints(client: Any) -> None:
         r = client.post("/api/solve", json=body)
         assert r.status_code == 422 and r.json()["detail"]["message"], body
         assert time.monotonic() - start < 2.0
+
+
+def test_serve_refuses_a_busy_port_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from convtrace.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+    assert main(["serve", "--port", "70000"]) == 2

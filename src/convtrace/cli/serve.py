@@ -49,12 +49,28 @@ def _run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"convtrace: the explorer needs the web extra: pip install 'convtrace[web]' ({exc})", file=sys.stderr)
         return EXIT_INVALID
-    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
+    try:
+        port = _free_port(args.host, args.port)
+    except OSError as err:
+        print(f"convtrace: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_INVALID
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
     if args.open:
         _open_later(url)
     print(f"convtrace explorer on {url} (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(), host=args.host, port=port, log_level="warning")
     return 0
+
+
+def _free_port(host: str, port: int) -> int:
+    """``port`` if it is free on ``host`` (else ``OSError``), or for 0 a free one, so that the
+    printed address is right and a busy port gets a clear message."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, port))
+        return int(s.getsockname()[1])
 
 
 def _open_later(url: str) -> None:
