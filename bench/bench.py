@@ -360,10 +360,19 @@ def onnx_time(case: Case, cap: float) -> tuple[float | None, str]:
 
 
 def first_call_child(name: str, which: str, threads: int) -> None:
-    """Child mode: in a fresh process, time convtrace's first call (``fwd`` or ``bwd``) and
-    the median of three warm calls after it; print ``{"first": s, "warm": s}``."""
+    """Child mode: in a fresh process, time convtrace's first call (``fwd`` or ``bwd``) on
+    the case and the median of three warm calls after it; print ``{"first": s, "warm": s}``.
+
+    One-time process costs that have nothing to do with the shape (imports, starting
+    OpenBLAS's threads, first use of the code paths) are paid first, by the same calls on
+    the case's configuration with one item of 64 samples.
+    """
     blas_pools(limit=threads)
     case = next(c for c in SUITE if c.name == name)
+    warmup = Case("warmup", 1, case.c_in, case.c_out, 64, case.k, case.stride, case.padding,
+                  case.dilation, case.groups, case.transposed, case.dtype)
+    for call in convtrace_calls(warmup, make_arrays(warmup)):
+        call()
     a = make_arrays(case)
     f = convtrace_calls(case, a)[0 if which == "fwd" else 1]
     t0 = time.perf_counter()

@@ -39,7 +39,8 @@ PROBLEMS = [
     _problem(5, 3, 4, 41, 5, stride=3, pad=2, dilation=2),  # strided and dilated, partial phases
     _problem(3, 2, 2, 37, 9, pad=4),  # few channels, long kernel
     _problem(5, 4, 4, 26, 3, pad=1, groups=4),  # depthwise, short kernel
-    _problem(3, 4, 4, 70, 7, pad=3, groups=4),  # depthwise, long kernel (Toeplitz)
+    _problem(3, 4, 4, 70, 7, pad=3, groups=4),  # depthwise, long kernel (Toeplitz, 3 blocks)
+    _problem(5, 3, 3, 150, 5, pad=6, dilation=3, groups=3),  # depthwise, dilated (Toeplitz, 5 blocks)
 ]
 
 #: (primitive, algorithm) pairs that tile; each is forced on every problem. (The stride-1
@@ -51,7 +52,14 @@ TILED = [
     ("input", "col2im"),
     ("weight", "im2col"),
     ("weight", "im2col_mt"),
+    ("forward", "toeplitz"),  # depthwise, stride 1 only: tiles of (items, blocks)
+    ("weight", "toeplitz"),
 ]
+
+
+def _applies(algo: str, p: Problem) -> bool:
+    _, c_in, c_out, _, _, stride, _, _, _, groups = p
+    return algo != "toeplitz" or (c_in == c_out == groups and stride == 1)
 
 
 def _arrays(p: Problem, dtype: type, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,7 +107,7 @@ def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int,
 
     Returns the list of (batch, length) problems the algorithms planned, to check they did.
     """
-    from convtrace.engine import fast_gemm, fast_threads
+    from convtrace.engine import fast_gemm, fast_threads, fast_toeplitz
 
     planned: list[tuple[int, int]] = []
 
@@ -107,8 +115,13 @@ def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int,
         planned.append((n, out_len))
         return (2, out_len) if tiling == "batch" else (1, 4)
 
+    def block_plan(n: int, blocks: int, per_block: int, budget: int | None = None) -> tuple[int, int]:
+        planned.append((n, blocks))
+        return (2, blocks) if tiling == "batch" else (1, 2)
+
     monkeypatch.setattr(fast_gemm, "tile_shape", plan)
     monkeypatch.setattr(fast_threads, "tile_shape", plan)
+    monkeypatch.setattr(fast_toeplitz, "tile_shape", block_plan)
     return planned
 
 
@@ -121,6 +134,8 @@ def _check_partial_tiles(monkeypatch: pytest.MonkeyPatch, tiling: str, dtype: ty
         x, w, gy = _arrays(p, dtype, i)
         x64, w64, gy64 = (a.astype(np.float64) for a in (x, w, gy))
         for primitive, algo in TILED:
+            if not _applies(algo, p):
+                continue
             planned.clear()
             got = _run(primitive, algo, p, x, w, gy)
             assert planned, (primitive, algo)  # the algorithm did tile
@@ -145,7 +160,7 @@ def test_partial_tiles_match_reference(
 @pytest.mark.parametrize("tiling", ["batch", "length"])
 def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -> None:
     """The check above has teeth: tiles that forget to clamp their last tile fail it."""
-    from convtrace.engine import fast_gemm, fast_threads
+    from convtrace.engine import fast_gemm, fast_threads, fast_toeplitz
 
     def unclamped(n: int, out_len: int, step_n: int, step_l: int) -> list[tuple[int, int, int, int]]:
         if tiling == "batch":
@@ -156,6 +171,7 @@ def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -
 
     monkeypatch.setattr(fast_gemm, "tiles", unclamped)
     monkeypatch.setattr(fast_threads, "tiles", unclamped)
+    monkeypatch.setattr(fast_toeplitz, "tiles", unclamped)
     with pytest.raises((AssertionError, ValueError, IndexError)):
         _check_partial_tiles(monkeypatch, tiling, np.float64)
 
@@ -192,6 +208,9 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
         "input/col2im": lambda: fast.conv1d_input_grad(gy, w, length, 1, pad, 1, 1, _algo="col2im"),
         "weight/im2col": lambda: fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, 1, _algo="im2col"),
         "strided/taps": lambda: fast.conv1d_forward(x, w[:, :, :8], 4, 2, length // 4, 1, 1, _algo="taps"),
+        "depthwise/toeplitz": lambda: fast.conv1d_forward(x, w[:, :1], 1, pad, length, 1, c),
+        "depthwise/weight/toeplitz": lambda: fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, c),
+        "grouped/im2col_mt": lambda: fast.conv1d_forward(x, w[:, :2], 1, pad, length, 1, 2, _algo="im2col_mt"),
     }
     for label, call in calls.items():
         extra = _peak_extra(call)

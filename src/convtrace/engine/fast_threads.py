@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import fast_layout
 from .fast_gemm import forward_tile, weight_grad_tile
 from .fast_layout import tile_shape, tiles
 
@@ -76,6 +77,12 @@ def positions_per_gemm(og: int, field: int) -> int:
     return p
 
 
+def _tile_positions(og: int, field: int, c_in: int, k_size: int, itemsize: int) -> int:
+    """:func:`positions_per_gemm`, but a worker's column buffer within ``TILE_BYTES`` too."""
+    within_budget = fast_layout.TILE_BYTES // max(c_in * k_size * itemsize, 1)
+    return max(MIN_POSITIONS, min(positions_per_gemm(og, field), within_budget))
+
+
 def _run(jobs: list[Callable[[], object]]) -> list[object]:
     """Run the jobs on the shared pool (the first in this thread); results in order."""
     if len(jobs) <= 1:
@@ -105,7 +112,8 @@ def forward_im2col_mt(
     c_out, cg, k_size = w.shape
     w2 = np.ascontiguousarray(w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg * k_size))
     y = np.empty((n, c_out, out_len), dtype=cdt)
-    step_n, step_l = tile_shape(n, out_len, 1, positions_per_gemm(c_out // groups, cg * k_size))
+    positions = _tile_positions(c_out // groups, cg * k_size, c_in, k_size, cdt.itemsize)
+    step_n, step_l = tile_shape(n, out_len, 1, positions)
 
     def job(part: list[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> None:
@@ -128,7 +136,8 @@ def weight_grad_im2col_mt(
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
     cg, og = c_in // groups, c_out // groups
-    step_n, step_l = tile_shape(n, out_len, 1, positions_per_gemm(og, cg * kernel_size))
+    positions = _tile_positions(og, cg * kernel_size, c_in, kernel_size, cdt.itemsize)
+    step_n, step_l = tile_shape(n, out_len, 1, positions)
 
     def job(part: list[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> np.ndarray:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast_layout import padded
+from .fast_layout import padded, tile_shape, tiles
 
 __all__ = ["block_size", "forward_toeplitz", "weight_grad_toeplitz"]
 
@@ -64,20 +64,29 @@ def forward_toeplitz(
     x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Depthwise stride-1 forward as two banded batched GEMMs per output block."""
+    """Depthwise stride-1 forward as two banded batched GEMMs per output block.
+
+    Tiles of (items, blocks) within ``TILE_BYTES`` bound the padded input blocks and the
+    products (see :func:`~.fast_layout.tile_shape`).
+    """
     assert stride == 1 and w.shape[:2] == (groups, 1) and x.shape[1] == groups
     n, c, _ = x.shape
     k_size = w.shape[2]
     extent = (k_size - 1) * dilation
     block = block_size(k_size, dilation)
     nb = -(-out_len // block)
-    xb = _blocks(x, pad_left, nb + 1, block, cdt)
     band = _band(w.astype(cdt, copy=False), block, dilation, cdt)
-    y = np.matmul(xb[:, :, :nb], band[:, :block])
-    if extent:
-        y += np.matmul(xb[:, :, 1:, :extent], band[:, block:])
-    y = y.reshape(n, c, nb * block)
-    return y if nb * block == out_len else np.ascontiguousarray(y[:, :, :out_len])
+    y = np.empty((n, c, out_len), dtype=cdt)
+    step_n, step_b = tile_shape(n, nb, 4 * c * block * cdt.itemsize)
+    for n0, m, b0, bc in tiles(n, nb, step_n, step_b):
+        xb = _blocks(x[n0 : n0 + m], pad_left - b0 * block, bc + 1, block, cdt)
+        yt = np.matmul(xb[:, :, :bc], band[:, :block])
+        if extent:
+            yt += np.matmul(xb[:, :, 1:, :extent], band[:, block:])
+        l0 = b0 * block
+        l1 = min(out_len, l0 + bc * block)
+        y[n0 : n0 + m, :, l0:l1] = yt.reshape(m, c, bc * block)[:, :, : l1 - l0]
+    return y
 
 
 def weight_grad_toeplitz(
@@ -87,7 +96,7 @@ def weight_grad_toeplitz(
     """Depthwise stride-1 weight gradient: block outer products summed along the band.
 
     ``M[c, u, v] = Σ_{n,b} gy_blk[b][u] · xpad[b*B + v]`` for ``v < B + e`` (two GEMMs per
-    batch item), then ``gw[c, 0, k] = Σ_u M[c, u, u + k*d]``.
+    item and tile of blocks, tiles within ``TILE_BYTES``), then ``gw[c, 0, k] = Σ_u M[c, u, u + k*d]``.
     """
     assert stride == 1 and x.shape[1] == groups and gy.shape[1] == groups
     n, c, _ = x.shape
@@ -95,14 +104,15 @@ def weight_grad_toeplitz(
     extent = (kernel_size - 1) * dilation
     block = block_size(kernel_size, dilation)
     nb = -(-out_len // block)
-    xb = _blocks(x, pad_left, nb + 1, block, cdt)
-    gyb = _blocks(gy, 0, nb, block, cdt).swapaxes(-1, -2)
     acc = np.zeros((c, block, block + extent), dtype=cdt)
     tmp = np.empty_like(acc)
-    for i in range(n):
-        np.matmul(gyb[i], xb[i, :, :nb], out=tmp[:, :, :block])
+    _, step_b = tile_shape(1, nb, 3 * c * block * cdt.itemsize)
+    for i, _m, b0, bc in tiles(n, nb, 1, step_b):
+        xb = _blocks(x[i : i + 1], pad_left - b0 * block, bc + 1, block, cdt)[0]
+        gyb = _blocks(gy[i : i + 1], -b0 * block, bc, block, cdt)[0].swapaxes(-1, -2)
+        np.matmul(gyb, xb[:, :bc], out=tmp[:, :, :block])
         if extent:
-            np.matmul(gyb[i], xb[i, :, 1:, :extent], out=tmp[:, :, block:])
+            np.matmul(gyb, xb[:, 1:, :extent], out=tmp[:, :, block:])
         acc += tmp
     s0, s1, s2 = acc.strides
     diagonals = np.ndarray(
