@@ -11,13 +11,14 @@ length formula) and the header (title, parameters, formula).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ..trace.model import Step, Trace
 from .labels import Names, fmt, label
-from .layout import INK, MARGIN, MUTED, text_width
+from .layout import INK, MARGIN, MUTED, cell_width, text_width
 from .model import Shape, Text
 
 __all__ = ["Context", "header"]
@@ -38,6 +39,20 @@ class Context:
     @classmethod
     def of(cls, trace: Trace, lang: str) -> Context:
         return cls(trace, lang, Names.for_spec(trace.spec))
+
+    @cached_property
+    def cell_width(self) -> float:
+        """One cell width for every frame: wide enough for the numbers the steps show."""
+        texts: list[str] = []
+        for s in self.trace.steps[:64]:
+            texts += [fmt(s.value), fmt(s.total)] + [fmt(v) for t in s.terms for v in (t.x, t.w, t.product)]
+        if self.trace.views is not None:
+            for p in self.trace.views.scatter.placements[:64]:
+                texts += [fmt(p.x)] + [fmt(tap.product) for tap in p.taps]
+        out = _pick(self.trace.exact_output, self.trace.output)
+        if out is not None:
+            texts += [fmt(v) for v in np.asarray(out).reshape(-1)[:256]]
+        return cell_width(texts)
 
     def t(self, key: str, **values: Any) -> str:
         return label(self.lang, key, **values)

@@ -18,7 +18,6 @@ from .common import Context, header
 from .labels import fmt
 from .layout import (
     ACCENT,
-    CELL,
     CELL_H,
     INK,
     LABEL_W,
@@ -72,7 +71,7 @@ def _axis(ctx: Context, step: Step | None) -> Axis:
     lo = step.window_start if step is not None else 0
     hi = lo + _span(ctx) - 1
     budget = MAX_COLUMNS if hi - lo < 2 * MAX_COLUMNS else 2 * MAX_COLUMNS
-    return Axis.build(_padded_positions(ctx), (lo, min(hi, lo + budget - 1)), budget)
+    return Axis.build(_padded_positions(ctx), (lo, min(hi, lo + budget - 1)), budget, cell=ctx.cell_width)
 
 
 def _sample_labels(ctx: Context, axis: Axis, y: float) -> list[Shape]:
@@ -90,7 +89,7 @@ def _sample_labels(ctx: Context, axis: Axis, y: float) -> list[Shape]:
             text, ink = ctx.names.sample(int(i or 0)), INK
         else:
             text, ink = _SIGN[source] + ctx.names.sample(int(i or 0)), "#d9822b"
-        out.append(Text(x + CELL / 2, y, text, size=12, fill=ink, role=f"sample-{source.value}"))
+        out.append(Text(x + axis.cell / 2, y, text, size=12, fill=ink, role=f"sample-{source.value}"))
     return out
 
 
@@ -104,7 +103,7 @@ def _input_row(ctx: Context, axis: Axis, y: float, n: int, c: int, taps: set[int
         source, i = src
         text = "0" if source is Source.ZERO else ctx.x_text(n, c, int(i or 0))
         dash = "" if source is Source.INPUT else "5 3"
-        items.append(cell(x, y, text, source.value, highlight=p in taps, dash=dash))
+        items.append(cell(x, y, text, source.value, highlight=p in taps, dash=dash, width=axis.cell))
     return items + ellipsis_marks(axis, y)
 
 
@@ -116,7 +115,7 @@ def _window(axis: Axis, start: int, span: int, y: float, height: float) -> list[
     xs = [x for x in (axis.x(p) for p in range(start, start + span)) if x is not None]
     if not xs:
         return []
-    left, right = min(xs) - 4, max(xs) + CELL + 4
+    left, right = min(xs) - 4, max(xs) + axis.cell + 4
     return [Rect(left, y - 4, right - left, height + 8, stroke=ACCENT, stroke_width=2.5, radius=7, role="window")]
 
 
@@ -137,13 +136,13 @@ def _channel_block(ctx: Context, axis: Axis, step: Step, c: int, y: float) -> tu
         for g in range(1, spec.dilation):
             gx = axis.x(step.window_start + (k - 1) * spec.dilation + g)
             if gx is not None:
-                items.append(Rect(gx + 6, wy + CELL_H / 2 - 1, CELL - 12, 2, fill="#e9a5bd", role="dilation-gap"))
+                items.append(Rect(gx + 6, wy + CELL_H / 2 - 1, axis.cell - 12, 2, fill="#e9a5bd", role="dilation-gap"))
     for t in terms:
         x = axis.x(step.window_start + t.kernel_index * spec.dilation)
         if x is None:
             continue
-        items.append(cell(x, wy, fmt(t.w), "kernel"))
-        items.append(cell(x, py, fmt(t.product), "product"))
+        items.append(cell(x, wy, fmt(t.w), "kernel", width=axis.cell))
+        items.append(cell(x, py, fmt(t.product), "product", width=axis.cell))
     return items, y + 3 * ROW + 6
 
 
@@ -178,11 +177,11 @@ def _output_rows(ctx: Context, axis: Axis, y: float, n: int, channels: Sequence[
             if is_current or (o, t) in done:
                 value = ctx.y_value(n, o, t)
                 text = "" if value is None else fmt(value)
-                items.append(cell(x, y, text, "current" if is_current else "output", highlight=is_current))
+                items.append(cell(x, y, text, "current" if is_current else "output", highlight=is_current, width=axis.cell))
                 if not is_current and not ctx.names.multi:  # indexed names would crowd the row
-                    items.append(Text(x + CELL / 2, y + CELL_H + 13, ctx.names.y(n, o, t), size=11, fill=MUTED, role="y-name"))
+                    items.append(Text(x + axis.cell / 2, y + CELL_H + 13, ctx.names.y(n, o, t), size=11, fill=MUTED, role="y-name"))
             else:
-                items.append(cell(x, y, "", "empty", dash="4 3"))
+                items.append(cell(x, y, "", "empty", dash="4 3", width=axis.cell))
         y += ROW + 10
     return items, y
 
@@ -243,8 +242,9 @@ def conv_frame(ctx: Context, index: int) -> Figure:
     items, y, width = header(ctx, title)
     axis = _axis(ctx, step)
     if ctx.trace.spec.batch > 1:
-        items.append(Text(MARGIN, y - 4, ctx.t("batch", n=step.batch + 1), size=13, fill=MUTED, anchor="start"))
-        y += 14
+        items.append(Text(MARGIN, y + 6, ctx.t("batch", n=step.batch + 1), size=14, fill=INK, anchor="start",
+                          weight="bold", role="batch"))
+        y += 24
     items += _sample_labels(ctx, axis, y + 4)
     y += 14
     drawn, rest = _group_channels(ctx, step)
@@ -264,7 +264,7 @@ def conv_frame(ctx: Context, index: int) -> Figure:
     y = sum_y + 30
     ox = _out_x(ctx, axis, step.out_index)
     if ox is not None:
-        items.append(Arrow(axis.left + 40, sum_y + 2, ox + CELL / 2, y - 3, stroke=ACCENT, role="to-output"))
+        items.append(Arrow(axis.left + 40, sum_y + 2, ox + axis.cell / 2, y - 3, stroke=ACCENT, role="to-output"))
     rows, y = _output_rows(ctx, axis, y, step.batch, _out_channels(ctx, step.out_channel), _done(ctx, index), step)
     items += rows
     width = max(width, axis.left + axis.width + MARGIN)
@@ -284,9 +284,9 @@ def _stair_row(ctx: Context, axis: Axis, step: Step, y: float) -> list[Shape]:
             continue
         xs.append(x)
         text = fmt(t.w) if spec.in_channels == 1 else ""
-        items.append(cell(x, y, text, "kernel", size=14))
+        items.append(cell(x, y, text, "kernel", size=14, width=axis.cell))
     if xs:
-        left, right = min(xs), max(xs) + CELL
+        left, right = min(xs), max(xs) + axis.cell
         items.insert(0, Line(left, y + CELL_H / 2, right, y + CELL_H / 2, stroke="#e9a5bd", stroke_width=3, role="window-bar"))
         name = ctx.names.y(step.batch, step.out_channel, step.out_index)
         items.append(Text(right + 10, y + CELL_H / 2 + 5, ctx.t("window_label", y=name, value=fmt(step.value)), size=14, fill="#2b8a3e", anchor="start", weight="bold", role="window-label"))

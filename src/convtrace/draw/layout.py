@@ -18,7 +18,7 @@ from .model import Group, Rect, Shape, Text
 
 __all__ = [
     "PALETTE", "PITCH", "CELL", "CELL_H", "MARGIN", "LABEL_W", "Axis", "cell", "text_width",
-    "legend", "MAX_CHANNELS", "MAX_COLUMNS", "MAX_ROWS",
+    "legend", "MAX_CHANNELS", "MAX_COLUMNS", "MAX_ROWS", "cell_width",
 ]  # fmt: skip
 
 #: colours by role: (fill, stroke)
@@ -71,15 +71,21 @@ class Axis:
 
     columns: tuple[int | None, ...]
     left: float = MARGIN + LABEL_W
+    cell: float = CELL  # width of a cell (wider for long numbers)
+
+    @property
+    def pitch(self) -> float:
+        """Distance between neighbouring cells."""
+        return self.cell + PITCH - CELL
 
     @classmethod
     def build(cls, positions: Iterable[int], focus: tuple[int, int] | None = None,
-              budget: int = MAX_COLUMNS, left: float = MARGIN + LABEL_W) -> Axis:
+              budget: int = MAX_COLUMNS, left: float = MARGIN + LABEL_W, cell: float = CELL) -> Axis:
         """All ``positions`` (consecutive), or when more than ``budget``: the two at each end
         and a run around ``focus`` (first, last), with ellipses between."""
         pos = list(positions)
         if len(pos) <= budget:
-            return cls(tuple(pos), left)
+            return cls(tuple(pos), left, cell)
         lo, hi = focus if focus is not None else (pos[0], pos[0])
         keep = set(pos[:2]) | set(pos[-2:])
         run = max(budget - 6, hi - lo + 1)
@@ -91,11 +97,11 @@ class Axis:
                 if cols and cols[-1] is not None and cols[-1] != p - 1:
                     cols.append(None)
                 cols.append(p)
-        return cls(tuple(cols), left)
+        return cls(tuple(cols), left, cell)
 
     @property
     def width(self) -> float:
-        return len(self.columns) * PITCH
+        return len(self.columns) * self.pitch
 
     def x(self, position: float) -> float | None:
         """Left edge of the cell at ``position`` (fractional: between two visible cells)."""
@@ -107,7 +113,7 @@ class Axis:
             return None
         if frac and (col + 1 >= len(self.columns) or self.columns[col + 1] != base + 1):
             return None
-        return self.left + (col + frac) * PITCH
+        return self.left + (col + frac) * self.pitch
 
     def indices(self, step: float, offset: float, count: int) -> list[int]:
         """The ``t`` in ``[0, count)`` whose position ``t*step + offset`` can be drawn
@@ -129,7 +135,7 @@ class Axis:
 
     def ellipses(self) -> list[float]:
         """Left edges of the ellipsis columns."""
-        return [self.left + i * PITCH for i, p in enumerate(self.columns) if p is None]
+        return [self.left + i * self.pitch for i, p in enumerate(self.columns) if p is None]
 
     def visible(self, position: int) -> bool:
         return position in self.columns
@@ -141,7 +147,7 @@ def cell(x: float, y: float, text: str, role: str, *, highlight: bool = False, d
     fill, stroke = PALETTE[role]
     box = Rect(x, y, width, CELL_H, fill=fill, stroke=stroke, stroke_width=3.0 if highlight else 1.5,
                dash=dash, radius=4.0, opacity=opacity, role=role)
-    size = min(size, 0.95 * width / max(1.0, 0.6 * len(text)) if text else size)
+    size = min(size, 0.92 * width / max(1.0, (0.66 if highlight else 0.6) * len(text)) if text else size)
     ink = MUTED if role in ("zero", "cropped", "empty") else INK
     label = Text(x + width / 2, y + CELL_H / 2 + size * 0.36, text, size=size, fill=ink,
                  weight="bold" if highlight else "normal", role=f"{role}-value")
@@ -150,8 +156,18 @@ def cell(x: float, y: float, text: str, role: str, *, highlight: bool = False, d
 
 def ellipsis_marks(axis: Axis, y: float) -> list[Shape]:
     """"…" in each ellipsis column of a row."""
-    return [Text(x + CELL / 2, y + CELL_H / 2 + 6, "…", size=18, fill=MUTED, role="ellipsis")
+    return [Text(x + axis.cell / 2, y + CELL_H / 2 + 6, "…", size=18, fill=MUTED, role="ellipsis")
             for x in axis.ellipses()]
+
+
+def cell_width(texts: Iterable[str]) -> float:
+    """A cell wide enough for the longest of ``texts`` at a readable size (44 to 96 pixels).
+
+    >>> cell_width(["1", "2.5"]), cell_width(["-0.132105"])
+    (44.0, 93.0)
+    """
+    longest = max((len(t) for t in texts), default=1)
+    return float(min(96, max(CELL, round(0.6 * 15 * longest + 12))))
 
 
 def legend(entries: Sequence[tuple[str, str]], x: float, y: float) -> tuple[Group, float]:

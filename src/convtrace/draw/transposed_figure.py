@@ -23,7 +23,6 @@ from .common import Context, header
 from .labels import fmt
 from .layout import (
     ACCENT,
-    CELL,
     CELL_H,
     INK,
     LABEL_W,
@@ -32,7 +31,6 @@ from .layout import (
     MAX_COLUMNS,
     MAX_ROWS,
     MUTED,
-    PITCH,
     Axis,
     cell,
     ellipsis_marks,
@@ -76,7 +74,7 @@ def _axis(ctx: Context, focus: tuple[int, int]) -> Axis:
     s = ctx.trace.spec
     p = s.padding_int
     full = (s.length - 1) * s.stride + s.dilation * (s.kernel_size - 1) + 1
-    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS)
+    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS, cell=ctx.cell_width)
 
 
 def _row_label(text: str, y: float, ink: str = INK) -> Text:
@@ -95,8 +93,8 @@ def _input_rows(ctx: Context, axis: Axis, y: float, current: Placement | None, b
             if x is None:
                 continue
             hot = current is not None and (current.in_channel, current.input_index) == (c, i)
-            items.append(cell(x, y, ctx.x_text(batch, c, i), "input", highlight=hot))
-            items.append(Text(x + CELL / 2, y - 4, ctx.names.x(batch, c, i), size=11, fill=MUTED, role="x-name"))
+            items.append(cell(x, y, ctx.x_text(batch, c, i), "input", highlight=hot, width=axis.cell))
+            items.append(Text(x + axis.cell / 2, y - 4, ctx.names.x(batch, c, i), size=11, fill=MUTED, role="x-name"))
         y += ROW + 8
     return items, y
 
@@ -113,7 +111,7 @@ def _stamp_row(ctx: Context, axis: Axis, stamp: _Stamp, y: float, current: bool)
             continue
         role = "cropped" if tap.cropped else "product"
         items.append(cell(x, y, fmt(tap.product), role, highlight=current and not tap.cropped,
-                          dash="4 3" if tap.cropped else "", opacity=1.0 if current else 0.5))
+                          dash="4 3" if tap.cropped else "", opacity=1.0 if current else 0.5, width=axis.cell))
     return items
 
 
@@ -129,10 +127,10 @@ def _partial(ctx: Context, done: Sequence[Placement], batch: int) -> dict[tuple[
     return sums
 
 
-def _crossed(x: float, y: float) -> Group:
+def _crossed(axis: Axis, x: float, y: float) -> Group:
     """A cropped output cell: empty and struck through."""
-    box = cell(x, y, "", "cropped", dash="4 3")
-    cross = Line(x + 8, y + CELL_H - 8, x + CELL - 8, y + 8, stroke="#adb5bd", stroke_width=1.5, role="crop-mark")
+    box = cell(x, y, "", "cropped", dash="4 3", width=axis.cell)
+    cross = Line(x + 8, y + CELL_H - 8, x + axis.cell - 8, y + 8, stroke="#adb5bd", stroke_width=1.5, role="crop-mark")
     return Group((box, cross), label="cropped", role="cropped")
 
 
@@ -150,16 +148,16 @@ def _output_rows(ctx: Context, axis: Axis, y: float, done: Sequence[Placement], 
             x = axis.x(j)
             assert x is not None
             if not 0 <= j < s.out_length:
-                items.append(_crossed(x, y))
+                items.append(_crossed(axis, x, y))
             elif j >= full - s.padding_int and not final:  # no tap ever lands here: output_padding's zero
-                items.append(cell(x, y, "0", "output_padding", dash="4 3"))
+                items.append(cell(x, y, "0", "output_padding", dash="4 3", width=axis.cell))
             elif final:
                 value = ctx.y_value(batch, o, j)
-                items.append(cell(x, y, "" if value is None else fmt(value), "output"))
+                items.append(cell(x, y, "" if value is None else fmt(value), "output", width=axis.cell))
             elif (o, j) in sums:
-                items.append(cell(x, y, fmt(sums[(o, j)]), "current" if (o, j) in hot else "output", highlight=(o, j) in hot))
+                items.append(cell(x, y, fmt(sums[(o, j)]), "current" if (o, j) in hot else "output", highlight=(o, j) in hot, width=axis.cell))
             else:
-                items.append(cell(x, y, "", "empty", dash="4 3"))
+                items.append(cell(x, y, "", "empty", dash="4 3", width=axis.cell))
         items += ellipsis_marks(axis, y)
         y += ROW
     return items, y
@@ -175,12 +173,12 @@ def _edge_notes(ctx: Context, axis: Axis, y: float) -> tuple[list[Shape], float]
         if not 0 <= j < s.out_length:
             if j in (-1, s.out_length):  # one word per cropped edge, next to the output
                 anchor = "end" if j < 0 else "start"
-                items.append(Text(x + (CELL if j < 0 else 0), y + 6, ctx.t("cropped"), size=11, fill=MUTED,
+                items.append(Text(x + (axis.cell if j < 0 else 0), y + 6, ctx.t("cropped"), size=11, fill=MUTED,
                                   anchor=anchor, role="crop-label"))
         elif j >= s.out_length - s.output_padding:
-            items.append(Rect(x - 3, y - ROW - 3, CELL + 6, CELL_H + 6, stroke="#7048e8", stroke_width=2, dash="4 3",
+            items.append(Rect(x - 3, y - ROW - 3, axis.cell + 6, CELL_H + 6, stroke="#7048e8", stroke_width=2, dash="4 3",
                               radius=6, role="output-padding-mark"))
-            items.append(Text(x + CELL / 2, y + 6, "op", size=11, fill="#7048e8", role="output-padding-label"))
+            items.append(Text(x + axis.cell / 2, y + 6, "op", size=11, fill="#7048e8", role="output-padding-label"))
     return items, y + 14 if items else y
 
 
@@ -196,8 +194,8 @@ def _overlap_bar(ctx: Context, axis: Axis, view: ScatterView, y: float) -> tuple
             continue
         h = 36 * count / max(top, 1)
         shade = "#5c7cfa" if count == top else "#bac8ff"
-        items.append(Rect(x + 4, base - h, CELL - 8, h, fill=shade, role="overlap-bar"))
-        items.append(Text(x + CELL / 2, base + 14, str(count), size=12, fill=INK, role="overlap-count"))
+        items.append(Rect(x + 4, base - h, axis.cell - 8, h, fill=shade, role="overlap-bar"))
+        items.append(Text(x + axis.cell / 2, base + 14, str(count), size=12, fill=INK, role="overlap-count"))
     note = ctx.t("overlap_uneven", s=s.stride, k=s.kernel_size) if view.uneven else ctx.t("overlap_even")
     items.append(Text(axis.left, base + 34, note, size=13, fill=ACCENT if view.uneven else MUTED, anchor="start", role="overlap-note"))
     return items, base + 46
@@ -272,19 +270,19 @@ def _zero_insertion(ctx: Context, y: float) -> tuple[list[Shape], float, float]:
     y += 26
     row = zi.upsampled[0, 0]
     real = {zi.pad_each_side + i * s.stride for i in range(s.length)}
-    axis = Axis.build(range(len(row)), (0, 0), MAX_COLUMNS)
+    axis = Axis.build(range(len(row)), (0, 0), MAX_COLUMNS, cell=ctx.cell_width)
     items.append(_row_label("x↑", y))
     for q in (c for c in axis.columns if c is not None):
         x = axis.x(q)
         assert x is not None
         is_real = q in real
-        items.append(cell(x, y, fmt(row[q]) if is_real else "0", "input" if is_real else "zero", dash="" if is_real else "4 3"))
+        items.append(cell(x, y, fmt(row[q]) if is_real else "0", "input" if is_real else "zero", dash="" if is_real else "4 3", width=axis.cell))
     items += ellipsis_marks(axis, y)
     y += ROW
     kernel = zi.weight[0, 0]
     items.append(_row_label("flip(w)", y, ACCENT))
     for k, v in enumerate(kernel[: MAX_COLUMNS]):
-        items.append(cell(axis.left + k * PITCH, y, fmt(v), "kernel"))
+        items.append(cell(axis.left + k * axis.pitch, y, fmt(v), "kernel", width=axis.cell))
     y += ROW + 4
     call = zi.torch_call.split(" #")[0]
     items.append(Text(axis.left, y + 10, call, size=12, fill=MUTED, anchor="start", mono=True, role="torch-call"))
