@@ -27,6 +27,9 @@ CASES: dict[str, tuple[dict[str, Any], int | None, str]] = {
     "groups_step5.svg": (dict(input=[[1, 2, 3, 4, 5], [0, 1, 0, 1, 0], [2, 2, 2, 2, 2], [1, -1, 1, -1, 1]],
                               out_channels=4, kernel_size=2, groups=2, bias=[1, 0, 0, 2]), 5, "en"),
     "long_input_overview.svg": (dict(input=list(range(60)), weight=[1, 2, 1], stride=3, padding=1), None, "en"),
+    "decimals_step1.svg": (dict(input=["0.125", "-1.75", "2.5", "3.375", "1/3"], weight=["0.5", "-0.25", "1"],
+                                padding=1, bias=["0.0625"]), 1, "en"),
+    "batch2_step2.svg": (dict(input=[[[0, 1, 2, 3, 4, 5]], [[6, 7, 8, 9, 10, 11]]], kernel_size=3, stride=2), 2, "en"),
     "transposed_dilation_frame1.svg": (dict(input=[1, 2, 3], weight=[1, -1], stride=3, padding=2, dilation=2,
                                             output_padding=1, transposed=True), 1, "en"),
 }
