@@ -65,7 +65,7 @@ def test_transposed_overview_shows_pytorchs_output_and_overlap() -> None:
     counts = [t.text for t in fig.walk() if isinstance(t, Text) and t.role == "overlap-count"]
     assert counts == ["1", "2", "1", "2", "1", "2", "1", "1"]
     roles = {s.role for s in fig.walk()}
-    assert {"zero-insertion", "matrix", "heat", "crop-mark", "output-padding-mark"} <= roles
+    assert {"zero-insertion", "matrix", "heat", "crop-mark", "output-padding-mark", "gradient-equal"} <= roles
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)

@@ -74,6 +74,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "matrix": ("matrix view: y = Cᵀ x, C is the matching Conv1d's {r}×{c} matrix", "矩阵视角：y = C^T x，C 是对应 Conv1d 的 {r}×{c} 矩阵"),
     "matrix_missing": ("matrix view: {reason}", "矩阵视角：{reason}"),
+    "gradient": (
+        "gradient view: ConvTranspose1d is the gradient of Conv1d with respect to its input",
+        "梯度视角：ConvTranspose1d 是 Conv1d 对输入的梯度",
+    ),
+    "equal": ("✓ the same output as above", "✓ 与上面的输出相同"),
     "scatter": ("scatter-add: each input sample stamps x·w into the output", "散射相加：每个输入样本把 x·w 印到输出上"),
     "output_padding_note": ("output_padding {op}: {op} extra cell(s) on the right", "output_padding {op}：右边多 {op} 格"),
     "crop_note": ("padding {p}: {p} cell(s) cropped at each end", "padding {p}：两端各裁掉 {p} 格"),

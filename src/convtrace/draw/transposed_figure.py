@@ -328,6 +328,23 @@ def _matrix(ctx: Context, y: float) -> tuple[list[Shape], float, float]:
     return [Group(tuple(items), label="matrix", role="matrix")], y + rows * HEAT + 26, width
 
 
+def _gradient(ctx: Context, y: float) -> tuple[list[Shape], float, float]:
+    """View 4: the ``convtrace.grad.conv1d_input`` call that gives the same output."""
+    views = ctx.trace.views
+    assert views is not None
+    title = ctx.t("gradient")
+    call = views.gradient.call
+    items: list[Shape] = [
+        Text(MARGIN, y + 14, title, size=15, fill=INK, anchor="start", weight="bold", role="gradient-title"),
+        Text(MARGIN + LABEL_W, y + 38, call, size=12, fill=MUTED, anchor="start", mono=True, role="gradient-call"),
+    ]
+    if views.gradient.equal:
+        items.append(Text(MARGIN + LABEL_W, y + 58, ctx.t("equal"), size=13, fill="#2b8a3e", anchor="start",
+                          role="gradient-equal"))
+    width = MARGIN + max(text_width(title, 15), LABEL_W + text_width(call, 12) * 1.05) + MARGIN
+    return [Group(tuple(items), label="gradient", role="gradient")], y + 66, width
+
+
 def transposed_overview(ctx: Context) -> Figure:
     """The finished scatter, the output, the overlap bar, zero insertion and the matrix."""
     trace = ctx.trace
@@ -350,6 +367,7 @@ def transposed_overview(ctx: Context) -> Figure:
     items += out + notes + bar
     zi, y, zw = _zero_insertion(ctx, y + 10)
     mx, y, mw = _matrix(ctx, y + 10)
-    items += zi + mx
-    width = max(width, axis.left + axis.width + MARGIN, zw, mw)
+    gr, y, gw = _gradient(ctx, y + 4)
+    items += zi + mx + gr
+    width = max(width, axis.left + axis.width + MARGIN, zw, mw, gw)
     return _finish(ctx, items, y, width, title)
