@@ -41,7 +41,7 @@ TORCH_NAMES = {
 KINDS = tuple(TORCH_NAMES)
 PAD_MODES = ("zeros", "reflect", "replicate", "circular", "constant")
 #: no size parameter may exceed this (lengths are limited separately)
-MAX_SIZE = 1 << 24
+MAX_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,9 @@ class Layer:
         else:
             p, s, d = int(self.padding), self.stride, self.dilation
             for a, b in outputs:
+                if b - a + 1 >= s + d:  # every tap reaches, and neighbouring taps' inputs touch
+                    found.append((-((-(a + p - d * (self.kernel_size - 1))) // s), (b + p) // s))
+                    continue
                 for j in range(self.kernel_size):
                     lo = -((-(a + p - j * d)) // s)  # inputs i with a <= i*s - p + j*d <= b
                     hi = (b + p - j * d) // s

@@ -58,6 +58,7 @@ Repetition: ``4x(...)`` or ``4x conv ...`` repeats a layer or a parenthesised gr
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -85,11 +86,13 @@ __all__ = [
 ]
 
 #: the most layers a stack may have (after repetition)
-MAX_LAYERS = 10_000
+MAX_LAYERS = 2_000
 #: how many output indices the periodic figures examine at most
 MAX_PERIOD = 4096
 #: disjoint ranges kept while tracing a dependence back (then holes are closed)
-MAX_RANGES = 256
+MAX_RANGES = 32
+#: wall time the periodic figures of one chain may take before settling for a sample
+SECONDS = 0.5
 
 _KINDS = {
     "conv": "conv", "conv1d": "conv", "convt": "convT", "convtranspose1d": "convT", "deconv": "convT",
@@ -335,15 +338,25 @@ def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | 
     return spans
 
 
-def figures(layers: tuple[Layer, ...] | list[Layer]) -> Figures:
-    """The chain's figures, examined over one period of its output indices."""
+def figures(layers: tuple[Layer, ...] | list[Layer], budget: int = 200_000) -> Figures:
+    """The chain's figures. Without transposed layers they compose in closed form (exact);
+    otherwise they are examined over one period of the output indices — at most ``budget``
+    layer steps: past that a sample of the period is examined and ``exact`` is False."""
+    if all(layer.kind != "convT" for layer in layers):
+        return _closed_form(layers)
     hop = Fraction(1)
     period = 1
     for layer in layers:
         hop *= layer.hop
-        period *= layer.up
-    period = min(period, MAX_PERIOD)
-    windows = [(t, dependence(layers, t)) for t in range(period)]
+        period = min(period * layer.up, MAX_PERIOD)
+    count = min(period, max(2, budget // _cost(layers)))
+    times = range(period) if count >= period else sorted({i * period // count for i in range(count)})
+    deadline = time.perf_counter() + SECONDS
+    windows = []
+    for t in times:  # examined until the deadline (then the figures are a sample: not exact)
+        windows.append((t, dependence(layers, t)))
+        if time.perf_counter() > deadline:
+            break
     seen = [(t, w) for t, w in windows if w is not None]
     if not seen:
         zero = Fraction(0)
@@ -352,9 +365,55 @@ def figures(layers: tuple[Layer, ...] | list[Layer]) -> Figures:
     field = max(w[1] - (t * hop - offset) for t, w in seen) + 1
     lookahead = max(w[1] - t * hop for t, w in seen)
     exact = all(w[0] == t * hop - offset and w[1] == t * hop - offset + field - 1 for t, w in seen)
-    exact = exact and len(seen) == len(windows) and period < MAX_PERIOD
+    exact = exact and len(seen) == len(windows) == period and period < MAX_PERIOD
     span = max(w[1] - w[0] + 1 for _, w in seen)
     return Figures(Fraction(field), hop, Fraction(offset), Fraction(lookahead), lookahead <= 0, exact, span, 1 / hop)
+
+
+def _cost(layers: tuple[Layer, ...] | list[Layer]) -> int:
+    """Rough work of tracing one output index back through ``layers`` (taps visited)."""
+    return max(1, sum(layer.kernel_size if layer.kind == "convT" or layer.dilation > 1 else 1 for layer in layers))
+
+
+def _closed_form(layers: tuple[Layer, ...] | list[Layer]) -> Figures:
+    """Figures of a chain without transposed layers: each layer adds ``(span-1)*hop`` to the
+    receptive field and ``pad_left*hop`` to the offset, and multiplies the hop by its stride
+    (the first and last taps are real dependencies, so the range is exact)."""
+    hop, field, offset = Fraction(1), Fraction(1), Fraction(0)
+    for layer in layers:
+        offset += layer.pads[0] * hop
+        field += (layer.span - 1) * hop
+        hop *= layer.down
+    lookahead = field - 1 - offset
+    return Figures(field, hop, offset, lookahead, lookahead <= 0, True, int(field), 1 / hop)
+
+
+def _figures_so_far(chain: tuple[Layer, ...], budget: int = 1_000_000) -> list[Figures | None]:
+    """The figures of every prefix: in closed form (one step per layer) up to the first
+    transposed layer, then examined within a total ``budget`` of layer steps (None once it
+    is spent)."""
+    out: list[Figures | None] = []
+    period = 1
+    hop, field, offset = Fraction(1), Fraction(1), Fraction(0)
+    transposed = False
+    for index, layer in enumerate(chain):
+        period = min(period * layer.up, MAX_PERIOD)
+        transposed = transposed or layer.kind == "convT"
+        if not transposed:
+            offset += layer.pads[0] * hop
+            field += (layer.span - 1) * hop
+            hop *= layer.down
+            look = field - 1 - offset
+            out.append(Figures(field, hop, offset, look, look <= 0, True, int(field), 1 / hop))
+            continue
+        cost = _cost(chain[: index + 1])
+        steps = min(period, max(2, 200_000 // cost)) * cost
+        if steps > budget:
+            out.append(None)
+            continue
+        budget -= steps
+        out.append(figures(chain[: index + 1]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -376,10 +435,10 @@ class LayerReport:
     offset: Fraction
     upsampling: int
     feeds: tuple[int, int] | None
-    receptive_field_so_far: Fraction
-    hop_so_far: Fraction
-    offset_so_far: Fraction
-    lookahead_so_far: Fraction
+    receptive_field_so_far: Fraction | None
+    hop_so_far: Fraction | None
+    offset_so_far: Fraction | None
+    lookahead_so_far: Fraction | None
     dropped_tail: int
     macs: int
     parameters: int
@@ -453,6 +512,7 @@ def _walk(chain: tuple[Layer, ...], n: int, channels: int, batch: int) -> tuple[
     error: str | None = None
     error_at: int | None = None
     length: int | None = n
+    so_far = _figures_so_far(chain)
     for index, layer in enumerate(chain):
         out: int | None = None
         if length is not None:
@@ -461,7 +521,7 @@ def _walk(chain: tuple[Layer, ...], n: int, channels: int, batch: int) -> tuple[
                 out = layer.out_length(length)
             except ConvtraceError as exc:
                 error, error_at = str(exc), index
-        reports.append(_layer_report(index, chain, layer, length, out, channels, batch))
+        reports.append(_layer_report(index, so_far[index], layer, length, out, channels, batch))
         if out is not None and length is not None:
             findings += _layer_findings(index, layer, length, out)
         channels = layer.channels_out(channels)
@@ -469,10 +529,9 @@ def _walk(chain: tuple[Layer, ...], n: int, channels: int, batch: int) -> tuple[
     return reports, findings, error, error_at
 
 
-def _layer_report(index: int, chain: tuple[Layer, ...], layer: Layer, n: int | None, out: int | None,
+def _layer_report(index: int, so_far: Figures | None, layer: Layer, n: int | None, out: int | None,
                   channels: int, batch: int) -> LayerReport:  # fmt: skip
     own = figures([layer])
-    so_far = figures(chain[: index + 1])
     feeds = None
     if layer.kind == "convT":
         feeds = (int(layer.padding) - layer.dilation * (layer.kernel_size - 1), int(layer.padding))
@@ -481,7 +540,9 @@ def _layer_report(index: int, chain: tuple[Layer, ...], layer: Layer, n: int | N
     return LayerReport(
         index, layer.name or f"{index}", layer.kind, layer.describe(), layer, n, out, channels,
         layer.channels_out(channels), layer.receptive_field(), own.hop, own.offset, layer.up, feeds,
-        so_far.receptive_field, so_far.hop, so_far.offset, so_far.lookahead, tail, macs, layer.parameters(channels),
+        so_far.receptive_field if so_far else None, so_far.hop if so_far else None,
+        so_far.offset if so_far else None, so_far.lookahead if so_far else None,
+        tail, macs, layer.parameters(channels),
     )  # fmt: skip
 
 
