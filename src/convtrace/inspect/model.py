@@ -11,6 +11,8 @@ flags, hooks, function modes) is restored in ``finally``.
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,6 +29,8 @@ __all__ = ["InspectCall", "InspectReport", "inspect_model", "MAX_INPUT_ELEMENTS"
 
 #: the largest input (elements) a real fallback run may allocate
 MAX_INPUT_ELEMENTS = 1 << 28
+#: wall time for the receptive-field figures of all calls (then the rest are left out)
+GRAPH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,17 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, reco
             error: str | None, notes: list[Finding]) -> InspectReport:  # fmt: skip
     calls = recording.calls
     graph = _Graph(calls)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 4 * len(calls) + 1000))  # the graph is walked recursively
+    try:
+        return _rows_and_report(model, shape, time_dim, device, recording, error, notes, graph)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, recording: Recording,
+                     error: str | None, notes: list[Finding], graph: _Graph) -> InspectReport:  # fmt: skip
+    calls = recording.calls
     rows = []
     for call in calls:
         rf, hop, offset, _ = graph.figures(call.index)
@@ -232,7 +247,11 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, reco
     rf = hop = offset = look = None
     causal = None
     if final:
-        rf, hop, offset, look = graph.figures_of(frozenset(recording.output_sources))
+        sources = frozenset(recording.output_sources)
+        if len(sources) == 1:
+            rf, hop, offset, look = graph.figures(next(iter(sources)))
+        else:
+            rf, hop, offset, look = graph.figures_of(sources)
         causal = None if look is None else look <= 0
     warnings = notes + _warnings(calls, recording)
     params = sum(int(p.numel()) for p in model.parameters())
@@ -249,6 +268,8 @@ class _Graph:
         self.calls = calls
         self.memo: dict[tuple[int, int, int], tuple[int, int] | None] = {}
         self.hops: dict[int, Fraction | None] = {}
+        self.closed_memo: dict[int, tuple[Fraction, Fraction, Fraction] | None] = {}
+        self.deadline = time.perf_counter() + GRAPH_SECONDS
 
     def is_chain(self) -> bool:
         used: dict[int, int] = {}
@@ -301,10 +322,32 @@ class _Graph:
                     todo.append(src)
         return min(period, MAX_PERIOD)
 
+    def closed(self, index: int) -> tuple[Fraction, Fraction, Fraction] | None:
+        """(receptive field, hop, offset) composed in closed form along a chain without
+        transposed layers or joins (calls come in execution order: sources first)."""
+        if index == INPUT:
+            return (Fraction(1), Fraction(1), Fraction(0))
+        if index not in self.closed_memo:
+            call = self.calls[index]
+            found = None
+            if call.layer.kind != "convT" and len(call.sources) == 1:
+                base = self.closed_memo.get(next(iter(call.sources))) if INPUT not in call.sources else self.closed(INPUT)
+                if base is not None:
+                    field, hop, offset = base
+                    found = (field + (call.layer.span - 1) * hop, hop * call.layer.down, offset + call.layer.pads[0] * hop)
+            self.closed_memo[index] = found
+        return self.closed_memo[index]
+
     def figures(self, index: int) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
+        closed = self.closed(index)
+        if closed is not None:
+            field, hop, offset = closed
+            return field, hop, offset, field - 1 - offset
         return self.figures_of(frozenset({index}))
 
     def figures_of(self, sources: frozenset[int]) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
+        if time.perf_counter() > self.deadline:  # a huge graph: figures for the calls done so far only
+            return None, None, None, None
         hops = {self.hop(s) for s in sources}
         if len(hops) != 1 or None in hops:
             return None, None, None, None
