@@ -193,3 +193,20 @@ def test_stack_error_reports_the_layer() -> None:
     report = analyse_stack("conv k=3; conv k=50", 20)
     assert report.out_length is None and report.error_layer == 1 and "Kernel size" in (report.error or "")
     assert torch_lengths(parse_stack("conv k=3; conv k=50"), 20) == [18, None]
+
+
+_PIECES = st.sampled_from(["conv", "convT", "maxpool", "avgpool", "pad", "crop", "k=3", "s=2", "p=1", "p=same",
+                           "p=causal", "p=2,1", "d=2", "g=2", "op=1", "c=4", "ceil=1", "mode=reflect", "l=2",
+                           "r=-1", ";", "\n", "(", ")", "3x", "2x(", "#", "=", "k=", "k=-1", "s=0", "x", "1e9"])
+
+
+@settings(max_examples=300)
+@given(pieces=st.lists(_PIECES, max_size=12), n=st.integers(0, 50))
+def test_any_text_is_a_stack_or_a_clear_error(pieces: list[str], n: int) -> None:
+    text = " ".join(pieces)
+    try:
+        chain = parse_stack(text)
+    except ConvtraceError:
+        return
+    report = analyse_stack(chain, n, in_channels=4)
+    assert len(report.layers) == len(chain)

@@ -95,6 +95,8 @@ def solve(
     """Solve one goal (see the module docstring); ``limit`` caps the solutions listed."""
     if goal not in GOALS:
         raise ConvtraceError("goal", goal, f"the goal must be one of {', '.join(GOALS)}")
+    if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
+        raise ConvtraceError("channels", channels, f"channels must be a whole number between 1 and {1 << 20}")
     ks = _bounded("kernel_sizes", kernel_sizes)
     ds = _bounded("dilations", dilations)
     s = _bounded("stride", [stride])[0]
