@@ -45,10 +45,38 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """``convtrace serve`` on 127.0.0.1 and a free port, in a child process; its base URL."""
+    yield from _serve([])
+
+
+@pytest.fixture(scope="session")
+def server_without_torch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, in a process that cannot find torch (a sitecustomize puts a finder first that
+    says there is no such module): the page must say PyTorch is missing."""
+    blocker = tmp_path_factory.mktemp("no_torch")
+    (blocker / "sitecustomize.py").write_text(NO_TORCH)
+    yield from _serve([str(blocker)])
+
+
+NO_TORCH = """\
+import sys
+
+
+class _NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("No module named 'torch' (hidden for this test)", name="torch")
+        return None
+
+
+sys.meta_path.insert(0, _NoTorch())
+"""
+
+
+def _serve(first_on_path: list[str]) -> Iterator[str]:
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(first_on_path + [p for p in sys.path if p]))
     proc = subprocess.Popen([sys.executable, "-m", "convtrace", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

@@ -178,3 +178,12 @@ def test_planning_panel(explorer: Page, artifacts: Path) -> None:
     expect(page.get_by_test_id("stack-report")).to_contain_text("Invalid configuration")
     page.get_by_test_id("stack-report").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "planning.png"), full_page=True)
+
+
+def test_badge_says_when_pytorch_is_missing(page: Page, server_without_torch: str, artifacts: Path) -> None:
+    page.goto(server_without_torch + "/")
+    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
+    expect(page.get_by_test_id("badge")).to_have_text("PyTorch is not installed on the server: numbers not confirmed")
+    expect(page.get_by_test_id("torch-status")).to_have_text("no PyTorch on the server")
+    expect(page.get_by_test_id("figure")).to_contain_text("sum = 0 + 1 + 1 = 2")  # the explanation still works
+    page.screenshot(path=str(artifacts / "no_torch.png"))
