@@ -253,3 +253,37 @@ def test_cli_draw_errors(tmp_path: Path, run_cli: Callable[..., tuple[int, str, 
     code, _, err = run_cli("draw", "--input", "1,2,3", "--no-verify", "-o", str(tmp_path / "no" / "dir" / "x.svg"))
     assert code == 2 and "cannot write" in err
     assert not (tmp_path / "x.svg").exists()
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    batch=st.integers(1, 2), groups=st.integers(1, 2), cin_per=st.integers(1, 2), cout_per=st.integers(1, 2),
+    length=st.integers(1, 9), k=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 3),
+    dilation=st.integers(1, 2), output_padding=st.integers(0, 2), transposed=st.booleans(),
+    mode=st.sampled_from(["zeros", "reflect", "replicate", "circular"]), bias=st.booleans(),
+    lang=st.sampled_from(["en", "zh"]),
+)
+def test_any_configuration_draws_well_formed_svg(batch: int, groups: int, cin_per: int, cout_per: int, length: int,
+                                                 k: int, stride: int, padding: int, dilation: int,
+                                                 output_padding: int, transposed: bool, mode: str, bias: bool,
+                                                 lang: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    rng = np.random.default_rng(length * 7 + k)
+    x = rng.integers(-3, 4, (batch, groups * cin_per, length)).astype(float)
+    config: dict[str, Any] = dict(input=x, kernel_size=k, stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups, out_channels=groups * cout_per, bias=bias or None,
+                                  transposed=transposed)
+    if transposed:
+        config["output_padding"] = output_padding
+    else:
+        config["padding_mode"] = mode
+    try:
+        trace = convtrace.explain(**config, verify=False)
+    except ConvtraceError:
+        return
+    steps = [None, *range(frame_count(trace))]
+    for step in steps[:6]:
+        svg = render_svg(trace, step=step, lang=lang)
+        root = ET.fromstring(svg)
+        assert root.tag.endswith("svg") and float(root.get("width", 0)) > 0
