@@ -380,11 +380,10 @@ def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:
         if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:
             left, right = layer.pads
             found.append(Finding("W105", call.name, {"kernel_size": layer.kernel_size, "left": left, "right": right}))
-        if layer.kind == "pad" and layer.padding_mode == "reflect":
-            pad = max(layer.pad_left, layer.pad_right)
-            if pad > 0 and 2 * pad >= call.in_length:
-                found.append(Finding("W106", call.name if call.name != "pad" else call.module or "pad",
-                                     {"padding": pad, "length": call.in_length}))  # fmt: skip
+        near = layer.reflect_near_limit(call.in_length)
+        if near is not None:
+            where = call.module or call.name if call.name == "pad" else call.name
+            found.append(Finding("W106", where, {"padding": near, "length": call.in_length}))
     found += _mirror_warnings(calls)
     reported: list[str] = []
     for kind, module in recording.global_ops:  # once per outermost module

@@ -224,6 +224,13 @@ class Layer:
         weights = out_c * (in_channels // self.groups) * self.kernel_size
         return weights + (out_c if self.bias else 0)
 
+    def reflect_near_limit(self, length: int) -> int | None:
+        """The reflect padding if it is at least half of ``length`` (PyTorch requires it below
+        ``length``: a shorter input fails), else None."""
+        reflect = self.padding_mode == "reflect" and self.kind in ("conv", "pad")
+        pad = max(self.pads) if self.kind == "pad" else max(self.pads[0] - self.pad_left, self.pads[1] - self.pad_right)
+        return pad if reflect and pad > 0 and 2 * pad >= length else None
+
     # ------------------------------------------------------------------ text
     def describe(self) -> str:
         """The layer in the stack syntax (see :mod:`convtrace.plan.stack`)."""

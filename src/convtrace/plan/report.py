@@ -10,7 +10,7 @@ W102   gaps: stride larger than the dilated kernel, samples inside are never rea
 W103   uneven transposed overlap: kernel_size not divisible by stride (checkerboard risk)
 W104   a ConvTranspose1d does not restore the length of its mirror Conv1d
 W105   'same' padding with an even (dilated) kernel: asymmetric, extra sample on the right
-W106   reflect padding at or near its limit (padding must stay below the input length)
+W106   reflect padding of at least half the input length (PyTorch requires it below the length)
 W107   normalisation or attention over time: the real dependence is wider than the convs'
 W108   a length the strides do not promise (output length not input length × hop)
 W201   fell back to a real (non-meta) run

@@ -239,6 +239,7 @@ def _findings(layer: Layer, n: int, tail: int, unread: tuple[int, ...] | None) -
     if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:
         left, right = layer.pads
         out.append(Finding("W105", layer.name, {"kernel_size": layer.kernel_size, "left": left, "right": right}))
-    if layer.kind == "conv" and layer.padding_mode == "reflect" and n <= max(layer.pads) + 1:
-        out.append(Finding("W106", layer.name, {"padding": max(layer.pads), "length": n}))
+    near = layer.reflect_near_limit(n)
+    if near is not None:
+        out.append(Finding("W106", layer.name, {"padding": near, "length": n}))
     return tuple(out)

@@ -561,9 +561,9 @@ def _layer_findings(index: int, layer: Layer, n: int, out: int) -> list[Finding]
     if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:
         left, right = layer.pads
         found.append(Finding("W105", name, {"kernel_size": layer.kernel_size, "left": left, "right": right}))
-    pads = layer.pads
-    if layer.kind == "conv" and layer.padding_mode == "reflect" and max(pads) >= n - 1 and max(pads) > 0:
-        found.append(Finding("W106", name, {"padding": max(pads), "length": n}))
+    near = layer.reflect_near_limit(n)
+    if near is not None:
+        found.append(Finding("W106", name, {"padding": near, "length": n}))
     return found
 
 

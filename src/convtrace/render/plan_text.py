@@ -32,7 +32,8 @@ _MESSAGES = {
     "transposed kernel (checkerboard risk)",
     "W104": "does not restore the length of its mirror {mirror}: {got} samples instead of {expected}",
     "W105": "padding='same' with an even kernel ({kernel_size}) is asymmetric: {left} left, {right} right",
-    "W106": "reflect padding {padding} is at its limit for a {length}-sample input (it must stay below the length)",
+    "W106": "reflect padding {padding} is near its limit for a {length}-sample input (PyTorch requires it "
+    "below the input length: a shorter input fails)",
     "W107": "{kind} over time: every output depends on the whole input; the receptive field below counts "
     "only the convolutions",
     "W108": "{count} input lengths give an output other than the strides promise (e.g. {example} -> {got}, "
