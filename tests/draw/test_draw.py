@@ -242,6 +242,14 @@ def test_cli_draw_writes_each_format(tmp_path: Path, run_cli: Callable[..., tupl
         assert (tmp_path / f"t.{suffix}").stat().st_size > 1000
 
 
+def test_cli_draw_one_element(tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = run_cli("draw", "--input", "1,2,3,4,5", "--kernel-size", "3", "--at", "0,0,1", "--no-verify",
+                           "--step", "0", "-o", str(tmp_path / "at.svg"))
+    assert code == 0, err
+    svg = (tmp_path / "at.svg").read_text(encoding="utf-8")
+    assert "step 1 of 1: y2" in svg and "sum = 2 + 3 + 4 = 9" in svg
+
+
 def test_cli_draw_errors(tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]) -> None:
     code, _, err = run_cli("draw", "--input", "1,2", "--kernel-size", "5", "-o", str(tmp_path / "x.svg"))
     assert code == 2 and "nearest valid" in err and "Traceback" not in err

@@ -60,12 +60,12 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.set_defaults(run=_run)
 
 
-_SKIP = {"help", "json", "symbolic", "at"}
+_SKIP = {"help", "json", "symbolic"}
 
 
 def _copy_explain_flags(source: argparse.ArgumentParser, target: argparse.ArgumentParser) -> None:
     """Give ``target`` every flag of ``explain`` except those that only concern text
-    (--json, --symbolic) and --at (a figure shows a whole configuration)."""
+    (--json, --symbolic)."""
     for group in source._action_groups:
         actions = [a for a in group._group_actions if a.dest not in _SKIP]
         if not actions:
@@ -79,7 +79,6 @@ def _run(args: argparse.Namespace) -> int:
     from ..errors import ConvtraceError
     from .explain import _config, _report
 
-    args.at = None
     args.json = False
     args.symbolic = False
     config: dict[str, Any] = {}
