@@ -15,7 +15,7 @@ help:
 	@echo "make demo       - set up .venv and run the main job (convtrace demo)"
 	@echo "make test       - set up the dev environment and run the whole test suite"
 	@echo "make bench      - engine and CLI benchmarks against PyTorch (not a test)"
-	@echo "make lint       - ruff and mypy"
+	@echo "make lint       - import contracts (import-linter), ruff and mypy --strict"
 	@echo "make regen-golden - rewrite the golden files of the rendered output"
 
 $(VENV)/bin/python:
@@ -29,7 +29,7 @@ $(VENV)/.demo-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 
 # The development set-up: everything the tests, linters and benchmarks need.
 $(VENV)/.dev-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
-	$(PIP) install $(CONSTRAINTS) -e ".[torch,dev]"
+	$(PIP) install $(CONSTRAINTS) -e ".[torch,dev,viz,web]"
 	@touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
@@ -45,15 +45,17 @@ bench: $(VENV)/.dev-installed
 	$(PIP) install $(CONSTRAINTS) -e ".[torch,dev,bench]"
 	$(PY) bench/bench.py
 	$(PY) bench/bench_cli.py
+	$(PY) bench/bench_plan.py
 
 lint: $(VENV)/.dev-installed
+	$(VENV)/bin/lint-imports
 	$(PY) -m ruff check src tests bench
 	$(PY) -m mypy
 
 typecheck: lint
 
 regen-golden: $(VENV)/.dev-installed
-	CONVTRACE_REGEN_GOLDEN=1 $(PY) -m pytest -q -p no:cacheprovider tests/cli
+	CONVTRACE_REGEN_GOLDEN=1 $(PY) -m pytest -q -p no:cacheprovider tests/cli tests/draw
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis src/*.egg-info
