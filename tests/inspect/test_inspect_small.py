@@ -76,6 +76,25 @@ def test_functional_calls_and_crops_are_recorded(length: int) -> None:
     assert report.output_length == model(x).shape[-1] and report.device == "meta" and report.chain
 
 
+def test_a_text_cnn_on_token_ids() -> None:
+    class TextCNN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(100, 16)
+            self.convs = nn.ModuleList([nn.Conv1d(16, 8, k) for k in (3, 4, 5)])
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            x = self.embed(ids).transpose(1, 2)
+            return torch.cat([F.max_pool1d(conv(x), conv(x).shape[-1]) for conv in self.convs], dim=1)
+
+    report = convtrace.inspect(TextCNN(), (2, 30), dtype=torch.long)
+    assert report.device == "meta" and report.error is None
+    convs = [(c.name, c.in_length, c.out_length) for c in report.calls if c.type == "conv"]
+    assert convs == [("convs.0", 30, 28)] * 2 + [("convs.1", 30, 27)] * 2 + [("convs.2", 30, 26)] * 2  # conv(x) twice
+    pools = [c for c in report.calls if c.type == "maxpool"]
+    assert [(p.in_length, p.out_length) for p in pools] == [(28, 1), (27, 1), (26, 1)]
+
+
 def test_weight_norm_parametrized_conv_is_recorded_by_its_name() -> None:
     conv = nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 4, stride=2))
     model = nn.Sequential(conv, nn.ELU())

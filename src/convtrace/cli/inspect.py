@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--kwargs", default=None, help="factory keyword arguments as a JSON object")
     p.add_argument("--input-shape", required=True, help="e.g. 1,1,16000")
     p.add_argument("--time-dim", type=int, default=-1, help="which input dimension is time (default -1)")
+    p.add_argument("--dtype", default=None, help="input dtype, e.g. int64 for token ids (default: the model's)")
     p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
     p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
@@ -114,6 +115,8 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
     from ..inspect.model import inspect_model
 
     color = sys.stdout.isatty()
-    return inspect_model(model, shape, time_dim=args.time_dim), (
+    from ..inspect.factory import parse_dtype
+
+    return inspect_model(model, shape, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
         lambda report: plan_text.render_inspect(report, color=color)
     )

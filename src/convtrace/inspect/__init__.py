@@ -37,18 +37,19 @@ __all__ = [
 
 
 def inspect(model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-            time_dim: int = -1) -> InspectReport:  # fmt: skip
-    """Inspect ``model`` on an input of ``input_shape`` (or ``example_input``); see
-    :func:`convtrace.inspect.model.inspect_model`."""
-    return inspect_model(model, input_shape, example_input, time_dim=time_dim)
+            time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
+    """Inspect ``model`` on an input of ``input_shape`` (or ``example_input``); time on
+    ``time_dim``; ``dtype`` of the input (default: the model's, e.g. ``torch.long`` for token
+    ids). See :func:`convtrace.inspect.model.inspect_model`."""
+    return inspect_model(model, input_shape, example_input, time_dim=time_dim, dtype=dtype)
 
 
 class _CallableModule(types.ModuleType):
     """``convtrace.inspect`` is this package and the function at once."""
 
     def __call__(self, model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-                 time_dim: int = -1) -> InspectReport:  # fmt: skip
-        return inspect(model, input_shape, example_input, time_dim=time_dim)
+                 time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
+        return inspect(model, input_shape, example_input, time_dim=time_dim, dtype=dtype)
 
 
 sys.modules[__name__].__class__ = _CallableModule

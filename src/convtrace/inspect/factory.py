@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import ConvtraceError
 
-__all__ = ["parse_factory", "load_model"]
+__all__ = ["parse_factory", "load_model", "parse_dtype"]
 
 
 def parse_factory(spec: str) -> tuple[str, str, dict[str, Any]]:
@@ -71,3 +71,15 @@ def load_model(spec: str, extra: dict[str, Any] | None = None) -> Any:
     if not isinstance(model, torch.nn.Module):
         raise ConvtraceError("model", spec, f"the factory returned {type(model).__name__}, not a torch.nn.Module")
     return model
+
+
+def parse_dtype(name: str | None) -> Any:
+    """A torch dtype by name (``float32``, ``int64``, ...); None stays None."""
+    if name is None:
+        return None
+    import torch
+
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ConvtraceError("dtype", name, "the dtype must name a torch dtype, e.g. float32, float64, int64")
+    return dtype
