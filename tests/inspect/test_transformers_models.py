@@ -52,6 +52,14 @@ def _check(model: nn.Module, shape: tuple[int, ...], time_dim: int, output_of: A
     assert module_calls == seen
     for call in report.calls:  # convtrace's arithmetic predicts every recorded length
         assert call.predicted_out_length == call.out_length, call
+    modules = dict(model.named_modules())
+    for call in report.calls:  # and the parameters are the module's own
+        if call.name == call.module:
+            module = modules[call.name]
+            for key in ("kernel_size", "stride", "dilation", "groups", "out_channels", "output_padding"):
+                if key in call.parameters and hasattr(module, key):
+                    value = getattr(module, key)
+                    assert call.parameters[key] == (value[0] if isinstance(value, tuple) else value), (call.name, key)
     assert report.output_length == output_of(out)
 
 

@@ -45,7 +45,7 @@ class InspectCall:
     type: str
     op: str
     module: str
-    parameters: str
+    parameters: dict[str, Any]
     layer: Layer
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
@@ -239,7 +239,7 @@ def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: 
         batch = call.in_shape[0] if len(call.in_shape) == 3 else 1
         macs = call.layer.macs(call.in_length, call.out_length, in_channels, batch)
         rows.append(InspectCall(
-            call.index, call.name, call.type, call.op, call.module, call.layer.describe(), call.layer,
+            call.index, call.name, call.type, call.op, call.module, call_parameters(call), call.layer,
             call.in_shape, call.out_shape, call.in_length, call.out_length, predicted, rf, hop, offset,
             tuple(sorted(call.sources)), macs,
         ))  # fmt: skip
@@ -259,6 +259,33 @@ def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: 
         type(model).__name__, shape, time_dim, device, tuple(rows), recording.output_length, recording.output_shape,
         error, graph.is_chain(), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
     )  # fmt: skip
+
+
+_KEYS = {
+    "conv": ("kernel_size", "stride", "padding", "dilation", "groups", "out_channels", "bias"),
+    "convT": ("kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "out_channels", "bias"),
+    "maxpool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    "avgpool": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+}
+
+
+def call_parameters(call: Call) -> dict[str, Any]:
+    """The call's parameters under PyTorch's names (``pad``/crop: ``pad`` and ``mode``).
+
+    >>> from convtrace.plan.layers import Layer
+    >>> call = Call(0, "crop", "crop", "__getitem__", "", Layer("pad", pad_left=0, pad_right=-2), (1, 1, 9),
+    ...             (1, 1, 7), frozenset({-1}))
+    >>> call_parameters(call)
+    {'pad': [0, -2], 'mode': 'constant'}
+    """
+    layer = call.layer
+    if layer.kind == "pad":
+        mode = "constant" if layer.padding_mode == "zeros" else layer.padding_mode
+        return {"pad": [layer.pad_left, layer.pad_right], "mode": mode}
+    found = {key: getattr(layer, key) for key in _KEYS[layer.kind]}
+    if len(call.in_shape) >= 2:
+        found = {"in_channels": call.in_shape[-2], **found}
+    return found
 
 
 class _Graph:

@@ -274,7 +274,7 @@ INSPECT_HEADERS = ("#", "name", "type", "parameters", "in", "out", "predicted", 
 def render_inspect(report: Any, *, color: bool = False) -> str:
     """``convtrace inspect``: every recorded call, then the model's figures and warnings."""
     rows = [
-        [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.parameters,
+        [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
          "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
          "-" if c.predicted_out_length is None else c.predicted_out_length, fraction_text(c.receptive_field),
          fraction_text(c.hop), fraction_text(c.offset), f"{c.macs:,}"]
