@@ -31,6 +31,7 @@ __all__ = [
     "SUPPORTED_DTYPES",
     "TORCH_TYPE_NAME",
     "MAX_ELEMENTS",
+    "MAX_EXPONENT",
     "CallText",
     "describe_call",
     "shape_text",
@@ -86,6 +87,10 @@ TORCH_TYPE_NAME = {
     "complex64": "ComplexFloat",
     "complex128": "ComplexDouble",
 }
+
+#: The largest decimal exponent of a typed number ("1e-400"): float64 ends at about 1e±308,
+#: and exact arithmetic on a number of a million digits would take minutes.
+MAX_EXPONENT = 400
 
 #: The most elements convtrace makes up or explains in one call (about 0.8 GB of float64):
 #: generated inputs, default data and whole explained outputs beyond it are refused.

@@ -273,7 +273,18 @@ def check_transposed_element(
 
 def check_trace(trace: Trace) -> TorchCheck:
     """PyTorch's verdict on ``trace``: the whole output when the trace holds it (and no
-    ``at`` was asked), else the first explained element on its minimal input slice."""
+    ``at`` was asked), else the first explained element on its minimal input slice. A PyTorch
+    that is installed but cannot be imported is reported as missing, with the reason."""
+    try:
+        return _check_trace(trace)
+    except (ImportError, OSError) as exc:  # e.g. a broken install or a missing shared library
+        return TorchCheck(
+            available=False, call=trace.module_call,
+            note=f"PyTorch is installed but could not be imported ({type(exc).__name__}: {exc}); {MISSING_NOTE}",
+        )
+
+
+def _check_trace(trace: Trace) -> TorchCheck:
     spec = trace.spec
     if trace.output is not None and trace.at is None:
         return check_full(

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvtraceError, ConvtraceTypeError
+from ..rules import MAX_EXPONENT
 
 __all__ = [
     "parse_scalar",
@@ -82,7 +83,14 @@ def parse_scalar(value: Any, name: str = "value") -> Fraction | float | complex:
                 return float(low)
             if "j" in low:
                 return parse_scalar(complex(low), name)
-            frac = Fraction(Decimal(s))
+            number = Decimal(s)
+            if number.is_finite() and number != 0 and abs(number.adjusted()) > MAX_EXPONENT:
+                raise ConvtraceError(
+                    name, value,
+                    f"{name}: {value!r} has a decimal exponent beyond ±{MAX_EXPONENT} (float64 holds "
+                    "about 1e-308 to 1.8e308)",
+                )
+            frac = Fraction(number)
             if abs(frac) > _FLOAT_MAX:
                 raise ConvtraceError(
                     name, value, f"{name}: {value!r} is beyond the float64 range (|x| <= 1.8e308)"

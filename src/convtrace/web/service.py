@@ -36,8 +36,9 @@ __all__ = [
     "PLAN_LIMITS", "stack_request", "solve_request",
 ]  # fmt: skip
 
-# The one import of the advice module (it is moving to convtrace.render.advice).
+# The one import of the advice module, and the typed-number exponent rule
 from ..render.advice import advise
+from ..rules import MAX_EXPONENT
 
 #: largest configuration the server explains (beyond: 422 with a message, never a hang)
 LIMITS: dict[str, int] = {
@@ -79,9 +80,6 @@ def _too_large(what: str, value: Any, limit: int) -> ApiError:
 
 
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
-#: largest decimal exponent of a typed number ("1e-400"): exact arithmetic on numbers with a
-#: million digits takes minutes, and float64 ends at about 1e±308 anyway
-MAX_EXPONENT = 400
 
 
 def _check_text(text: str) -> None:
