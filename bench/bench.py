@@ -2,32 +2,43 @@
 
 Usage::
 
-    python bench/bench.py [--quick] [--threads N] [--openblas-env {auto,unset,keep}]
-                          [--rounds R] [--onnx-cap SECONDS] [--no-onnx]
+    python bench/bench.py [--quick] [--only CASE,...] [--threads N] [--clock {wall,cpu}]
+                          [--openblas-env {auto,unset,keep}] [--rounds R] [--onnx-cap SECONDS]
+                          [--no-onnx]
 
-For each shape of a fixed float32 suite it times the forward (``convtrace.functional``
-against ``torch.nn.functional``) and the backward (``convtrace.grad``'s input and weight
-gradients against ``torch.ops.aten.convolution_backward`` with both masks), side by side
-in one run, and prints the median time ratio convtrace / torch, their geometric means and
-PASS/FAIL against the targets, the algorithm the engine chose, the peak extra memory
-(tracemalloc) against its budget, and the ONNX reference evaluator's forward time.
+For each shape of a fixed suite (text CNNs, strided encoders, grouped ResNeXt-style and
+dilated TCN / WaveNet blocks, a depthwise Conformer block, long few-channel signals,
+transposed upsamplers, two float64 shapes and the seed's tiny example) it times the forward
+(``convtrace.functional`` against ``torch.nn.functional``) and the backward
+(``convtrace.grad``'s input and weight gradients against
+``torch.ops.aten.convolution_backward`` with both masks), side by side in one run, and
+prints the median time ratio convtrace / torch with its min-max over rounds, their
+geometric means and PASS/FAIL against the targets, the algorithms the engine chose, the
+peak extra memory per call against its budget, the first-call / warm-call time on the long
+signals, and the ONNX reference evaluator's forward time.
 
 Timing: rounds of two adjacent blocks, one per library (order swapped every round), each
 a warm-up call then enough calls for ~50 ms, separated by a pause so that one library's
 idle spinning worker threads (OpenBLAS spins ~0.1 s after a call) do not steal the cores
 from the other. Reported: the median per-call time of each, and the median (and range)
 over rounds of the per-round ratio, which cancels slow drifts of a shared machine.
+``--clock cpu`` times the process's CPU time instead (meant for ``--threads 1``).
 
 Memory: tracemalloc's peak during one call (NumPy reports its buffers to it) minus the
-traced memory before, against 3x the output(s) plus one input-sized buffer (see
-:func:`budgets`).
+traced memory before and minus the returned array(s): the call's scratch at its worst
+moment, against ``max(64 MiB, the size of the output(s))`` (see :func:`budgets`).
+
+First call: on the long signals, a fresh process times the first call on the case (after
+the same call on one small item, which pays the process's one-time costs) against the
+median of three warm calls; target: at most twice as long.
 
 The work runs in a child process whose environment fixes the thread counts (NumPy's
-OpenBLAS through ``OPENBLAS_NUM_THREADS``, also limited and reported with threadpoolctl
-when installed; torch through ``torch.set_num_threads``). ``OPENBLAS_CORETYPE`` and
-``OPENBLAS_L2_SIZE`` are dropped together in the child only if a GEMM probe shows NumPy
-faster without them (``--openblas-env auto``, the default; ``keep`` / ``unset`` force it);
-the probe's numbers and the kernel in use are printed. Exit code 0 whatever the results.
+OpenBLAS and convtrace's worker threads through ``OPENBLAS_NUM_THREADS``, also limited and
+reported with threadpoolctl when installed; torch through ``torch.set_num_threads``).
+``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are dropped together in the child only if
+a GEMM probe shows NumPy faster without them (``--openblas-env auto``, the default;
+``keep`` / ``unset`` force it); the probe's numbers and the kernel in use (threadpoolctl)
+are printed in every run. Exit code 0 whatever the results.
 """
 
 from __future__ import annotations
@@ -226,8 +237,15 @@ class Timing:
     ratio_hi: float
 
 
+#: The clock of :func:`time_pair`: wall time (``--clock wall``, the default) or the process's
+#: CPU time (``--clock cpu``: all its threads; meant for ``--threads 1``, where it measures
+#: the work done and not the waits for a core on a busy machine).
+CLOCK: list[Callable[[], float]] = [time.perf_counter]
+
+
 def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> Timing:
     """Time two callables in alternating paused blocks (order swapped every round)."""
+    clock = CLOCK[0]
     reps = []
     for f in (ours, theirs):
         f()
@@ -240,10 +258,10 @@ def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -
             f = (ours, theirs)[i]
             time.sleep(PAUSE_SECONDS)
             f()
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(reps[i]):
                 f()
-            samples[i].append((time.perf_counter() - t0) / reps[i])
+            samples[i].append(max(clock() - t0, 1e-9) / reps[i])
     ratios = [a / b for a, b in zip(*samples)]
     return Timing(_median(samples[0]), _median(samples[1]), _median(ratios), min(ratios), max(ratios))
 
@@ -491,9 +509,11 @@ def run(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     blas_pools(limit=args.threads)
+    if args.clock == "cpu":
+        CLOCK[0] = time.process_time
     rounds = args.rounds or (3 if args.quick else 9)
     print(f"convtrace benchmark: ratio = convtrace / torch (median over {rounds} rounds of "
-          "alternating blocks; min-max over rounds in brackets)")
+          f"alternating blocks; min-max over rounds in brackets); clock: {args.clock} time")
     for line in machine_notes(args.threads):
         print("  " + line)
     print()
@@ -571,6 +591,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short smoke run (3 rounds, ONNX capped at 2 s)")
     p.add_argument("--only", help="comma-separated case names (default: the whole suite)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="wall time (default) or the process's CPU time (use with --threads 1)")
     p.add_argument("--threads", type=int, default=2, help="threads for torch and NumPy's BLAS (default 2)")
     p.add_argument("--rounds", type=int, default=0, help="timing rounds (default 9, or 3 with --quick)")
     p.add_argument("--openblas-env", choices=("auto", "unset", "keep"), default="auto",
