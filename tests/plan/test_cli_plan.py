@@ -79,3 +79,32 @@ def test_errors_exit_2_without_traceback(argv: list[str], capsys: pytest.Capture
         assert code == 0  # a stack that fails part-way is a report with the error in it
         return
     assert code == 2 and "Traceback" not in err and "error" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["shape", "conv k=10 s=5", "--length", "16003", "--want", "100"],
+        ["solve", "undo", "--conv", "conv k=4 s=2 p=1"],
+        ["stack", "conv k=4 s=2 p=1; convT k=3 s=2", "--length", "101"],
+    ],
+)
+def test_chinese_text_and_json_messages(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "--lang", "zh"]) == 0
+    text = capsys.readouterr().out
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    doc = _json(capsys, [*argv, "--lang", "zh", "--json"])
+    messages = [w["message"] for w in doc.get("warnings", [])]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in messages)
+
+
+def test_every_code_has_english_and_chinese() -> None:
+    import re
+    from pathlib import Path
+
+    from convtrace.render import plan_text
+
+    table = Path(plan_text.__file__).parent.parent / "plan" / "report.py"
+    codes = set(re.findall(r"^([WS]\d{3}) ", table.read_text(encoding="utf-8"), re.M))
+    assert codes == set(plan_text._MESSAGES) == set(plan_text._MESSAGES_ZH)
+    assert set(plan_text._TEXT["en"]) == set(plan_text._TEXT["zh"])

@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
     p.add_argument("--seed", type=int, default=0, help="with --explain: seed of the random input (default 0)")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")
     p.set_defaults(run=_run)
 
 
@@ -75,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         from ..render.plan_text import to_json
 
-        print(json.dumps(to_json(result), indent=2, default=str))
+        print(json.dumps(to_json(result, args.lang), indent=2, default=str, ensure_ascii=False))
     else:
         print(render(result))
     return 0
@@ -105,18 +106,20 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
         from ..inspect.explain import explain_layer
 
         return explain_layer(model, args.explain, _ints(args.at, "at"), shape, seed=args.seed), \
-            plan_text.render_layer_explanation  # fmt: skip
+            (lambda result: plan_text.render_layer_explanation(result, args.lang))  # fmt: skip
     if args.lengths:
         from ..inspect.lengths import length_map
         from ..plan.solve import parse_range
 
         lengths = parse_range(args.lengths, "lengths")
-        return length_map(model, shape, lengths, time_dim=args.time_dim), plan_text.render_length_map
+        return length_map(model, shape, lengths, time_dim=args.time_dim), (
+            lambda result: plan_text.render_length_map(result, args.lang)
+        )
     from ..inspect.model import inspect_model
 
     color = sys.stdout.isatty()
     from ..inspect.factory import parse_dtype
 
     return inspect_model(model, shape, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
-        lambda report: plan_text.render_inspect(report, color=color)
+        lambda report: plan_text.render_inspect(report, color=color, lang=args.lang)
     )

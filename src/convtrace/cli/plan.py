@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     shape.add_argument("--length", required=True, help="the input length")
     shape.add_argument("--want", help="also list the input lengths giving this output length")
     shape.add_argument("--json", action="store_true", help="JSON instead of text")
+    shape.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")
     shape.set_defaults(run=_run_shape)
 
     solve = sub.add_parser("solve", help="which layers reach a length goal, best first, as PyTorch code",
@@ -78,6 +79,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     solve.add_argument("--channels", type=int, default=1, help="channels in the snippets (default 1)")
     solve.add_argument("--limit", type=int, default=10, help="solutions listed (default 10)")
     solve.add_argument("--json", action="store_true", help="JSON instead of text")
+    solve.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")
     solve.set_defaults(run=_run_solve)
 
     stack = sub.add_parser("stack", help="a stack's lengths, receptive field, hop, offset, lookahead, MACs",
@@ -91,6 +93,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     stack.add_argument("--in-channels", type=int, default=1)
     stack.add_argument("--batch", type=int, default=1, help="batch size (multiply-adds only)")
     stack.add_argument("--json", action="store_true", help="JSON instead of text")
+    stack.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")
     stack.set_defaults(run=_run_stack)
 
 
@@ -116,13 +119,13 @@ def _guarded(args: argparse.Namespace, body: Any) -> int:
     from ..render import plan_text
 
     if args.json:
-        print(json.dumps(plan_text.to_json(report), indent=2))
+        print(json.dumps(plan_text.to_json(report, args.lang), indent=2, ensure_ascii=False))
     else:
         renderer = {"shape": plan_text.render_shape, "solve": plan_text.render_solve}.get(args.command)
         if renderer is not None:
-            print(renderer(report))
+            print(renderer(report, args.lang))
         else:
-            print(plan_text.render_stack(report, color=sys.stdout.isatty()))
+            print(plan_text.render_stack(report, color=sys.stdout.isatty(), lang=args.lang))
     return 0
 
 

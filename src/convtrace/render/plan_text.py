@@ -1,6 +1,7 @@
-"""English text for planning and model inspection: warnings from their codes, the
-``shape`` / ``solve`` / ``stack`` / ``inspect`` reports as text with tables (drawn by
-``rich``, imported lazily), and JSON documents with each warning's message filled in.
+"""Text for planning and model inspection, in English or Chinese (``lang='en'`` or
+``'zh'``): warnings from their codes, the ``shape`` / ``solve`` / ``stack`` / ``inspect``
+reports as text with tables (drawn by ``rich``, imported lazily), and JSON documents with
+each warning's message filled in.
 
 >>> from convtrace.plan.report import Finding
 >>> message(Finding("W101", "conv1", {"samples": 3, "length": 10}))
@@ -23,7 +24,8 @@ from typing import Any
 
 from ..plan.report import Finding, to_jsonable
 
-__all__ = ["message", "to_json", "render_shape", "render_solve", "render_stack", "table", "fraction_text"]
+__all__ = ["message", "to_json", "render_shape", "render_solve", "render_stack", "render_inspect",
+           "render_length_map", "render_layer_explanation", "table", "fraction_text"]
 
 _MESSAGES = {
     "W101": "{samples} trailing input samples of {length} are never read (dropped tail)",
@@ -55,9 +57,119 @@ _MESSAGES = {
 }
 
 
-def message(finding: Finding) -> str:
-    """The English sentence of a warning or note."""
-    template = _MESSAGES.get(finding.code)
+_MESSAGES_ZH = {
+    "W101": "输入末尾有 {samples} 个样本（共 {length} 个）从未被读取（尾部被丢弃）",
+    "W102": "有 {samples} 个输入样本被跳过：步长 {stride} 大于膨胀后的卷积核（{span}）",
+    "W103": "kernel_size {kernel_size} 不能被步长 {stride} 整除：转置卷积核重叠不均匀（有棋盘格伪影的风险）",
+    "W104": "没有恢复对应 {mirror} 的长度：得到 {got} 个样本，而不是 {expected} 个",
+    "W105": "偶数卷积核（{kernel_size}）的 padding='same' 不对称：左边 {left}，右边 {right}",
+    "W106": "reflect 填充 {padding} 对 {length} 个样本的输入已接近上限（PyTorch 要求它小于输入长度：更短的输入会报错）",
+    "W107": "{kind} 作用于整个时间轴：每个输出都依赖全部输入；下面的感受野只计算了卷积",
+    "W108": "有 {count} 个输入长度的输出不符合步长的预期（例如 {example} -> {got}，预期 {expected}）",
+    "W201": "在真实张量上运行（meta 设备无法运行：{reason}）",
+    "W202": "{op}：无法确定它在时间轴上的位置；链路数据略过了它",
+    "S101": "膨胀后的卷积核短于步长：每 {stride} 个样本中有 {skipped} 个被跳过",
+    "S102": "总填充为奇数：左边 {left}，右边 {right}，用 F.pad 实现（步长为 1 时等同于 padding='same'）",
+    "S103": "需要 output_padding={output_padding}",
+    "S104": "以 layer(y, L) 调用时可恢复任意长度 L（默认 L={length}）",
+    "S201": "没有任何固定的 output_padding 能对所有长度撤销这个 Conv1d：{length_a} 和 {length_b} 个样本的输入都得到 "
+    "{conv_out} 个样本，而一个 ConvTranspose1d 只能把 {conv_out} 映射到一个长度；请传入 output_size=[L]（见下面的规则）",
+    "S202": "步长为 {stride} 时 PyTorch 不接受 padding='same'：改为总共填充 dilation*(kernel_size-1)，得到 ceil(L/{stride})",
+    "S203": "在给定范围内没有配置能达到目标 '{goal}'；请放宽卷积核大小或膨胀率",
+    "S204": "这个 Conv1d 的填充不对称（左边 {left}，右边 {right}）：没有 output_size 规则能恢复所有长度",
+}
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "warnings": "warnings", "note": "note",
+        "shape_head": "{torch_name} ({spec}) on {n} samples -> {out}",
+        "size_range": "output_size may be {lo}..{hi} (output_padding 0..{extra}, passed as output_size=[n])",
+        "tail": "dropped tail: {samples} samples (indices {first}..{last}) are never read",
+        "no_tail": "dropped tail: none (the last window reaches the last sample)",
+        "unread": "unread samples in all: {count} (gaps between windows)",
+        "inverse": "inputs giving {want} samples: {span}",
+        "no_inverse": "no input length gives exactly {want} samples",
+        "by_size": "; with output_size=[{want}] an input of {n} samples does",
+        "solve_head": "solve {goal} ({params}): output length {rule}",
+        "solve_count": "{count} configurations reach it; the best {shown}:",
+        "other": "other lengths: {value}", "restores": "restores: {value}",
+        "stack_head": "Stack on {n} samples ({c} {channels}) -> {out}",
+        "channel": "channel", "channels": "channels", "an_error": "an error", "samples": "{n} samples",
+        "error_at": "error at layer {index}: {error}",
+        "figures": "receptive field {rf}, hop {hop}, offset {offset}: output t depends on input {range}",
+        "bound": " (a bound; at most {span} samples for any one t)",
+        "upsampling": "upsampling factor {factor}",
+        "causal": "causal: no output depends on input after t*hop (lookahead {look})",
+        "not_causal": "not causal: lookahead {look} samples (an output needs input up to t*hop + {look})",
+        "macs": "multiply-adds: {macs} (batch {batch}); parameters: {params}",
+        "feeds": "layer {index} ({spec}): upsamples x{s}; output n is fed by input frames "
+        "ceil((n {a})/{s}) .. floor((n {b})/{s})",
+        "inspect_head": "{model} on input {shape} (time on dim {dim}), run {where}",
+        "on_meta": "on the meta device (no weights allocated)", "on_device": "on {device}",
+        "raised": "PyTorch raised: {error}",
+        "output": "output length: {length} (output shape {shape})",
+        "chain": "a chain", "branches": "branches joined (the range covers every path)",
+        "model_figures": "receptive field {rf}, hop {hop}, offset {offset} ({kind}): output t depends on input {range}",
+        "model_causal": "causal: lookahead {look} samples", "model_not_causal": "not causal: lookahead {look} samples",
+        "model_macs": "multiply-adds: {macs}; parameters: {params}",
+        "map_head": "{model}: output length per input length (hop {hop})",
+        "map_error": "error: {error}", "promise": "   <- strides promise {value}",
+        "off": "not as the strides promise: {count} lengths",
+        "explain_head": "{layer} ({type}) of the model, its own weights and actual input; y[{n}, {c}, {t}]:",
+        "equal": "equal", "different": "DIFFERENT",
+    },
+    "zh": {
+        "warnings": "警告", "note": "说明",
+        "shape_head": "{torch_name}（{spec}）作用于 {n} 个样本 -> {out}",
+        "size_range": "output_size 可取 {lo}..{hi}（output_padding 0..{extra}，以 output_size=[n] 传入）",
+        "tail": "尾部丢弃：{samples} 个样本（下标 {first}..{last}）从未被读取",
+        "no_tail": "尾部丢弃：无（最后一个窗口到达最后一个样本）",
+        "unread": "未被读取的样本共 {count} 个（窗口之间的空隙）",
+        "inverse": "得到 {want} 个样本的输入长度：{span}",
+        "no_inverse": "没有输入长度恰好得到 {want} 个样本",
+        "by_size": "；用 output_size=[{want}] 时，{n} 个样本的输入可以",
+        "solve_head": "求解 {goal}（{params}）：输出长度 {rule}",
+        "solve_count": "共有 {count} 种配置达到目标；最好的 {shown} 种：",
+        "other": "其他长度：{value}", "restores": "可恢复：{value}",
+        "stack_head": "层栈作用于 {n} 个样本（{c} 个{channels}）-> {out}",
+        "channel": "通道", "channels": "通道", "an_error": "报错", "samples": "{n} 个样本",
+        "error_at": "第 {index} 层报错：{error}",
+        "figures": "感受野 {rf}，跳步 {hop}，偏移 {offset}：输出 t 依赖输入 {range}",
+        "bound": "（上界；任一 t 最多依赖 {span} 个样本）",
+        "upsampling": "上采样倍数 {factor}",
+        "causal": "因果：没有输出依赖 t*hop 之后的输入（前瞻 {look}）",
+        "not_causal": "非因果：前瞻 {look} 个样本（输出需要直到 t*hop + {look} 的输入）",
+        "macs": "乘加次数：{macs}（批大小 {batch}）；参数：{params}",
+        "feeds": "第 {index} 层（{spec}）：上采样 x{s}；输出 n 来自输入帧 ceil((n {a})/{s}) .. floor((n {b})/{s})",
+        "inspect_head": "{model}，输入 {shape}（时间轴为第 {dim} 维），运行于{where}",
+        "on_meta": " meta 设备（不分配权重）", "on_device": " {device}",
+        "raised": "PyTorch 报错：{error}",
+        "output": "输出长度：{length}（输出形状 {shape}）",
+        "chain": "单链", "branches": "多分支汇合（范围覆盖所有路径）",
+        "model_figures": "感受野 {rf}，跳步 {hop}，偏移 {offset}（{kind}）：输出 t 依赖输入 {range}",
+        "model_causal": "因果：前瞻 {look} 个样本", "model_not_causal": "非因果：前瞻 {look} 个样本",
+        "model_macs": "乘加次数：{macs}；参数：{params}",
+        "map_head": "{model}：每个输入长度对应的输出长度（跳步 {hop}）",
+        "map_error": "报错：{error}", "promise": "   <- 按步长应为 {value}",
+        "off": "不符合步长预期的长度：{count} 个",
+        "explain_head": "模型中的 {layer}（{type}），使用它自己的权重和实际输入；y[{n}, {c}, {t}]：",
+        "equal": "相等", "different": "不相等",
+    },
+}  # fmt: skip
+
+STACK_HEADERS_ZH = ("#", "名称", "层", "输入", "输出", "通道", "感受野", "跳步", "偏移", "累计感受野", "累计跳步",
+                    "累计偏移", "乘加")  # fmt: skip
+INSPECT_HEADERS_ZH = ("#", "名称", "类型", "参数", "输入", "输出", "预测", "累计感受野", "累计跳步", "累计偏移", "乘加")
+
+
+def _t(lang: str, key: str, **values: Any) -> str:
+    catalog = _TEXT.get(lang, _TEXT["en"])
+    return catalog.get(key, _TEXT["en"][key]).format(**values)
+
+
+def message(finding: Finding, lang: str = "en") -> str:
+    """The sentence of a warning or note (``lang`` 'en' or 'zh')."""
+    template = (_MESSAGES_ZH if lang == "zh" else _MESSAGES).get(finding.code)
     if template is None:
         return f"{finding.code}: {finding.values}"
     try:
@@ -66,20 +178,20 @@ def message(finding: Finding) -> str:
         return f"{finding.code}: {finding.values}"
 
 
-def to_json(report: Any) -> dict[str, Any]:
+def to_json(report: Any, lang: str = "en") -> dict[str, Any]:
     """A report as a JSON-ready dict, every warning/note with its ``message``."""
     doc = report.to_dict() if hasattr(report, "to_dict") else to_jsonable(report)
-    return _add_messages(doc)  # type: ignore[no-any-return]
+    return _add_messages(doc, lang)  # type: ignore[no-any-return]
 
 
-def _add_messages(value: Any) -> Any:
+def _add_messages(value: Any, lang: str) -> Any:
     if isinstance(value, dict):
-        out = {k: _add_messages(v) for k, v in value.items()}
+        out = {k: _add_messages(v, lang) for k, v in value.items()}
         if set(value) >= {"code", "layer", "values"} and isinstance(value.get("code"), str):
-            out["message"] = message(Finding(value["code"], value["layer"], value["values"]))
+            out["message"] = message(Finding(value["code"], value["layer"], value["values"]), lang)
         return out
     if isinstance(value, list):
-        return [_add_messages(v) for v in value]
+        return [_add_messages(v, lang) for v in value]
     return value
 
 
@@ -112,74 +224,73 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool 
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
 
 
-def _warnings(findings: Sequence[Finding], head: str = "warnings") -> list[str]:
+def _warnings(findings: Sequence[Finding], lang: str = "en", head: str = "warnings") -> list[str]:
     if not findings:
         return []
-    lines = [f"{head}:"]
+    lines = [_t(lang, head) + ":"]
     for finding in findings:
         where = f" [{finding.layer}]" if finding.layer else ""
-        lines.append(f"  {finding.code}{where}: {message(finding)}")
+        lines.append(f"  {finding.code}{where}: {message(finding, lang)}")
     return lines
 
 
 # ---------------------------------------------------------------------- shape
 
-def render_shape(report: Any) -> str:
+def render_shape(report: Any, lang: str = "en") -> str:
     """``convtrace shape``: the length with its formula, the output_size range, the dropped
     tail and the inverse."""
     from ..plan.layers import TORCH_NAMES
 
     layer = report.layer
     lines = [
-        f"{TORCH_NAMES[layer.kind]} ({layer.describe()}) on {report.in_length} samples -> {report.out_length}",
+        _t(lang, "shape_head", torch_name=TORCH_NAMES[layer.kind], spec=layer.describe(), n=report.in_length,
+           out=report.out_length),
         f"  {report.formula}",
         f"  {report.substituted}",
-    ]
+    ]  # fmt: skip
     if report.output_size_range is not None:
         lo, hi = report.output_size_range
-        lines.append(f"output_size may be {lo}..{hi} (output_padding 0..{hi - lo}, passed as output_size=[n])")
+        lines.append(_t(lang, "size_range", lo=lo, hi=hi, extra=hi - lo))
     if layer.kind != "convT":
         count = report.unreached_count
         if report.dropped_tail:
             first = report.in_length - report.dropped_tail
-            lines.append(f"dropped tail: {report.dropped_tail} samples (indices {first}..{report.in_length - 1}) are never read")
+            lines.append(_t(lang, "tail", samples=report.dropped_tail, first=first, last=report.in_length - 1))
         else:
-            lines.append("dropped tail: none (the last window reaches the last sample)")
+            lines.append(_t(lang, "no_tail"))
         if count is not None and count > report.dropped_tail:
-            lines.append(f"unread samples in all: {count} (gaps between windows)")
+            lines.append(_t(lang, "unread", count=count))
     if report.want is not None:
-        lines.append(_inverse_line(report))
-    return "\n".join(lines + _warnings(report.warnings))
+        lines.append(_inverse_line(report, lang))
+    return "\n".join(lines + _warnings(report.warnings, lang))
 
 
-def _inverse_line(report: Any) -> str:
+def _inverse_line(report: Any, lang: str) -> str:
     if report.inverse:
         lo, hi = report.inverse[0]
-        span = f"{lo}" if lo == hi else f"{lo}..{hi}"
-        return f"inputs giving {report.want} samples: {span}"
-    text = f"no input length gives exactly {report.want} samples"
+        return _t(lang, "inverse", want=report.want, span=f"{lo}" if lo == hi else f"{lo}..{hi}")
+    text = _t(lang, "no_inverse", want=report.want)
     if report.inverse_with_output_size:
-        n = report.inverse_with_output_size[0][0]
-        text += f"; with output_size=[{report.want}] an input of {n} samples does"
+        text += _t(lang, "by_size", want=report.want, n=report.inverse_with_output_size[0][0])
     return text
 
 
 # ---------------------------------------------------------------------- solve
 
-def render_solve(report: Any) -> str:
+def render_solve(report: Any, lang: str = "en") -> str:
     """``convtrace solve``: the goal, then each solution best first with its snippet."""
     params = ", ".join(f"{k}={v}" for k, v in report.parameters.items() if v not in (None, False))
-    lines = [f"solve {report.goal} ({params}): output length {report.rule}",
-             f"{report.count} configurations reach it; the best {len(report.solutions)}:"]  # fmt: skip
-    lines += ["  " + line for line in _warnings(report.warnings, "note")]
+    lines = [_t(lang, "solve_head", goal=report.goal, params=params, rule=report.rule),
+             _t(lang, "solve_count", count=report.count, shown=len(report.solutions))]  # fmt: skip
+    lines += ["  " + line for line in _warnings(report.warnings, lang, "note")]
     for index, sol in enumerate(report.solutions, 1):
         extra = []
         if sol.other_lengths:
-            extra.append(f"other lengths: {sol.other_lengths}")
+            extra.append(_t(lang, "other", value=sol.other_lengths))
         if sol.restores and sol.restores != "all":
-            extra.append(f"restores: {sol.restores}")
+            extra.append(_t(lang, "restores", value=sol.restores))
         lines.append(f"{index}. {sol.layer.describe()}" + (f"   ({'; '.join(extra)})" if extra else ""))
-        lines += [f"   {finding.code}: {message(finding)}" for finding in sol.notes]
+        lines += [f"   {finding.code}: {message(finding, lang)}" for finding in sol.notes]
         lines += ["     " + code for code in sol.snippet.rstrip().splitlines()]
     return "\n".join(lines)
 
@@ -224,44 +335,37 @@ STACK_HEADERS = ("#", "name", "layer", "in", "out", "ch", "rf", "hop", "offset",
                  "offset so far", "MACs")  # fmt: skip
 
 
-def render_stack(report: Any, *, color: bool = False) -> str:
+def render_stack(report: Any, *, color: bool = False, lang: str = "en") -> str:
     """The stack report: the table, then the stack's figures in words."""
-    channels = "channel" if report.in_channels == 1 else "channels"
-    out = "an error" if report.out_length is None else f"{report.out_length} samples"
-    lines = [f"Stack on {report.in_length} samples ({report.in_channels} {channels}) -> {out}"]
-    lines.append(table(STACK_HEADERS, stack_rows(report.layers), color=color))
+    channels = _t(lang, "channel" if report.in_channels == 1 else "channels")
+    out = _t(lang, "an_error") if report.out_length is None else _t(lang, "samples", n=report.out_length)
+    lines = [_t(lang, "stack_head", n=report.in_length, c=report.in_channels, channels=channels, out=out)]
+    headers = STACK_HEADERS_ZH if lang == "zh" else STACK_HEADERS
+    lines.append(table(headers, stack_rows(report.layers), color=color))
     if report.error is not None:
-        lines.append(f"error at layer {report.error_layer}: {report.error}")
-    lines += _figure_lines(report)
-    lines.append(f"multiply-adds: {report.macs:,} (batch {report.batch}); parameters: {report.parameters:,}")
+        lines.append(_t(lang, "error_at", index=report.error_layer, error=report.error))
+    lines += _figure_lines(report, lang)
+    lines.append(_t(lang, "macs", macs=f"{report.macs:,}", batch=report.batch, params=f"{report.parameters:,}"))
     for r in report.layers:
         if r.feeds is not None:
             a, b = r.feeds
-            s = r.upsampling
-            lines.append(f"layer {r.index} ({r.spec}): upsamples x{s}; output n is fed by input frames "
-                         f"ceil((n {_signed(a)})/{s}) .. floor((n {_signed(b)})/{s})")  # fmt: skip
-    return "\n".join(lines + _warnings(report.warnings))
+            lines.append(_t(lang, "feeds", index=r.index, spec=r.spec, s=r.upsampling, a=_signed(a), b=_signed(b)))
+    return "\n".join(lines + _warnings(report.warnings, lang))
 
 
 def _signed(value: int) -> str:
     return f"+ {value}" if value >= 0 else f"- {-value}"
 
 
-def _figure_lines(report: Any) -> list[str]:
+def _figure_lines(report: Any, lang: str) -> list[str]:
     rf, hop, offset = report.receptive_field, report.hop, report.offset
-    lines = [
-        f"receptive field {fraction_text(rf)}, hop {fraction_text(hop)}, offset {fraction_text(offset)}: "
-        f"output t depends on input {_depends_text(hop, offset, rf)}"
-        + ("" if report.exact else f" (a bound; at most {report.max_span} samples for any one t)")
-    ]
+    line = _t(lang, "figures", rf=fraction_text(rf), hop=fraction_text(hop), offset=fraction_text(offset),
+              range=_depends_text(hop, offset, rf))  # fmt: skip
+    lines = [line + ("" if report.exact else _t(lang, "bound", span=report.max_span))]
     if hop < 1:
-        lines.append(f"upsampling factor {fraction_text(report.upsampling)}")
-    look = report.lookahead
-    if report.causal:
-        lines.append(f"causal: no output depends on input after t*hop (lookahead {fraction_text(look)})")
-    else:
-        lines.append(f"not causal: lookahead {fraction_text(look)} samples (an output needs input up to t*hop + "
-                     f"{fraction_text(look)})")  # fmt: skip
+        lines.append(_t(lang, "upsampling", factor=fraction_text(report.upsampling)))
+    look = fraction_text(report.lookahead)
+    lines.append(_t(lang, "causal" if report.causal else "not_causal", look=look))
     return lines
 
 
@@ -271,7 +375,7 @@ INSPECT_HEADERS = ("#", "name", "type", "parameters", "in", "out", "predicted", 
                    "offset so far", "MACs")  # fmt: skip
 
 
-def render_inspect(report: Any, *, color: bool = False) -> str:
+def render_inspect(report: Any, *, color: bool = False, lang: str = "en") -> str:
     """``convtrace inspect``: every recorded call, then the model's figures and warnings."""
     rows = [
         [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
@@ -281,36 +385,36 @@ def render_inspect(report: Any, *, color: bool = False) -> str:
         for c in report.calls
     ]  # fmt: skip
     shape = "x".join(map(str, report.input_shape))
-    where = "on the meta device (no weights allocated)" if report.device == "meta" else f"on {report.device}"
-    lines = [f"{report.model} on input {shape} (time on dim {report.time_dim}), run {where}"]
-    lines.append(table(INSPECT_HEADERS, rows, color=color))
+    where = _t(lang, "on_meta") if report.device == "meta" else _t(lang, "on_device", device=report.device)
+    lines = [_t(lang, "inspect_head", model=report.model, shape=shape, dim=report.time_dim, where=where)]
+    lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color))
     if report.error is not None:
-        lines.append(f"PyTorch raised: {report.error}")
+        lines.append(_t(lang, "raised", error=report.error))
     else:
-        lines.append(f"output length: {report.output_length} (output shape {report.output_shape})")
+        lines.append(_t(lang, "output", length=report.output_length, shape=report.output_shape))
     if report.receptive_field is not None and report.hop is not None and report.offset is not None:
-        kind = "a chain" if report.chain else "branches joined (the range covers every path)"
-        lines.append(f"receptive field {fraction_text(report.receptive_field)}, hop {fraction_text(report.hop)}, "
-                     f"offset {fraction_text(report.offset)} ({kind}): output t depends on input "
-                     f"{_depends_text(report.hop, report.offset, report.receptive_field)}")  # fmt: skip
-        look = report.lookahead
-        lines.append(("causal" if report.causal else "not causal") + f": lookahead {fraction_text(look)} samples")
-    lines.append(f"multiply-adds: {report.macs:,}; parameters: {report.parameter_count:,}")
-    return "\n".join(lines + _warnings(report.warnings))
+        kind = _t(lang, "chain" if report.chain else "branches")
+        lines.append(_t(lang, "model_figures", rf=fraction_text(report.receptive_field), hop=fraction_text(report.hop),
+                        offset=fraction_text(report.offset), kind=kind,
+                        range=_depends_text(report.hop, report.offset, report.receptive_field)))  # fmt: skip
+        look = fraction_text(report.lookahead)
+        lines.append(_t(lang, "model_causal" if report.causal else "model_not_causal", look=look))
+    lines.append(_t(lang, "model_macs", macs=f"{report.macs:,}", params=f"{report.parameter_count:,}"))
+    return "\n".join(lines + _warnings(report.warnings, lang))
 
 
-def render_length_map(result: Any) -> str:
+def render_length_map(result: Any, lang: str = "en") -> str:
     """``inspect --lengths``: one line per input length."""
-    lines = [f"{result.model}: output length per input length (hop {fraction_text(result.hop)})"]
+    lines = [_t(lang, "map_head", model=result.model, hop=fraction_text(result.hop))]
     for entry in result.entries:
         if entry.error is not None:
-            lines.append(f"  {entry.length:>8} -> error: {entry.error}")
+            lines.append(f"  {entry.length:>8} -> " + _t(lang, "map_error", error=entry.error))
             continue
-        mark = "" if entry.as_promised in (True, None) else f"   <- strides promise {fraction_text(entry.promised)}"
+        mark = "" if entry.as_promised in (True, None) else _t(lang, "promise", value=fraction_text(entry.promised))
         lines.append(f"  {entry.length:>8} -> {entry.output_length}{mark}")
     if result.off_promise:
-        lines.append(f"not as the strides promise: {len(result.off_promise)} lengths")
-    return "\n".join(lines + _warnings(result.warnings))
+        lines.append(_t(lang, "off", count=len(result.off_promise)))
+    return "\n".join(lines + _warnings(result.warnings, lang))
 
 
 def render_layer_explanation(result: Any, lang: str = "en") -> str:
@@ -318,7 +422,7 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
     from .text import render_text
 
     n, c, t = result.at
-    verdict = "equal" if result.match else "DIFFERENT"
-    head = f"{result.layer} ({result.type}) of the model, its own weights and actual input; y[{n}, {c}, {t}]:"
+    verdict = _t(lang, "equal" if result.match else "different")
+    head = _t(lang, "explain_head", layer=result.layer, type=result.type, n=n, c=c, t=t)
     foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
     return "\n".join([head, render_text(result.trace, lang), foot])
