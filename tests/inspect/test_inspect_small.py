@@ -133,7 +133,7 @@ def test_a_model_that_meta_cannot_run_falls_back_and_says_so() -> None:
     assert report.output_length == ItemModel()(torch.zeros(1, 1, 12)).shape[-1]
 
 
-@pytest.mark.parametrize("kind", ["output_padding", "groups"])
+@pytest.mark.parametrize("kind", ["output_padding", "groups", "transposed_channels", "bias"])
 def test_a_check_the_meta_device_skips_sends_us_to_a_real_run(kind: str) -> None:
     class Skips(nn.Module):  # meta accepts both calls; the CPU kernels reject them
         def __init__(self) -> None:
@@ -143,15 +143,20 @@ def test_a_check_the_meta_device_skips_sends_us_to_a_real_run(kind: str) -> None
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if kind == "output_padding":
                 return F.conv_transpose1d(x, self.w, stride=2, output_padding=2)
+            if kind == "transposed_channels":
+                return F.conv_transpose1d(x, self.w)
+            if kind == "bias":
+                return F.conv1d(x, self.w, torch.zeros(3))
             return F.conv1d(x, self.w, groups=3)
 
+    channels = {"output_padding": 1, "groups": 3, "transposed_channels": 3, "bias": 1}[kind]
     with torch.device("meta"):
-        Skips()(torch.zeros(1, 1 if kind == "output_padding" else 3, 5))  # no error on meta
-    report = inspect_model(Skips(), (1, 1 if kind == "output_padding" else 3, 5))
+        Skips()(torch.zeros(1, channels, 5))  # no error on meta
+    report = inspect_model(Skips(), (1, channels, 5))
     assert report.device == "cpu" and report.output_length is None and report.error
     assert "W201" in [w.code for w in report.warnings]
     with pytest.raises(RuntimeError):
-        Skips()(torch.zeros(1, 1 if kind == "output_padding" else 3, 5))
+        Skips()(torch.zeros(1, channels, 5))
 
 
 def test_errors_are_pytorchs_and_the_lengths_map_matches_real_runs() -> None:

@@ -139,6 +139,7 @@ def layer_of_call(op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: A
         if a["input"].dim() not in (2, 3):
             return None
         padding = a["padding"] if isinstance(a["padding"], str) else _first(a["padding"])
+        _check_shapes(a, int(a["weight"].shape[1]) * int(a["groups"]), int(a["weight"].shape[0]))
         return Layer("conv", a["weight"].shape[-1], _first(a["stride"]), padding, _first(a["dilation"]),
                      int(a["groups"]), out_channels=int(a["weight"].shape[0]), bias=a["bias"] is not None)  # fmt: skip
     if op == "conv_transpose1d":
@@ -148,6 +149,7 @@ def layer_of_call(op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: A
         if a["input"].dim() not in (2, 3):
             return None
         groups = int(a["groups"])
+        _check_shapes(a, int(a["weight"].shape[0]), int(a["weight"].shape[1]) * groups)
         return Layer("convT", a["weight"].shape[-1], _first(a["stride"]), _first(a["padding"]),
                      _first(a["dilation"]), groups, _first(a["output_padding"]),
                      out_channels=int(a["weight"].shape[1]) * groups, bias=a["bias"] is not None)  # fmt: skip
@@ -167,6 +169,16 @@ def layer_of_call(op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: A
         return Layer("avgpool", k, s, _first(a["padding"]), ceil_mode=bool(a["ceil_mode"]),
                      count_include_pad=bool(a["count_include_pad"]))  # fmt: skip
     return None
+
+
+def _check_shapes(bound: dict[str, Any], in_channels: int, out_channels: int) -> None:
+    """The channel checks the meta kernels skip: input channels and bias size (PyTorch's
+    CPU and CUDA kernels make them)."""
+    x, bias = bound["input"], bound["bias"]
+    if x.dim() >= 2 and int(x.shape[-2]) != in_channels:
+        raise ConvtraceError("input", tuple(x.shape), f"the weight expects {in_channels} input channels, got {x.shape[-2]}")
+    if bias is not None and int(bias.numel()) != out_channels:
+        raise ConvtraceError("bias", tuple(bias.shape), f"expected bias to be 1-dimensional with {out_channels} elements")
 
 
 def _pad_layer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Layer | None:
