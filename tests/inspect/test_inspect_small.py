@@ -203,6 +203,13 @@ def test_explain_layer_matches_pytorch() -> None:
         assert result.match, (layer, result.value, result.torch_value)
 
 
+def test_batch_norm_in_eval_is_not_global_but_instance_norm_is() -> None:
+    quiet = inspect_model(nn.Sequential(nn.Conv1d(1, 4, 3), nn.BatchNorm1d(4)), (1, 1, 10))
+    assert "W107" not in [w.code for w in quiet.warnings]
+    loud = inspect_model(nn.Sequential(nn.Conv1d(1, 4, 3), nn.InstanceNorm1d(4)), (1, 1, 10))
+    assert "W107" in [w.code for w in loud.warnings]
+
+
 def test_a_billion_parameter_model_on_meta_allocates_nothing() -> None:
     import resource
 

@@ -28,8 +28,9 @@ INPUT = -1
 
 _CONV_NAMES = {"conv1d": "conv", "conv_transpose1d": "convT", "max_pool1d": "maxpool",
                "max_pool1d_with_indices": "maxpool", "avg_pool1d": "avgpool"}  # fmt: skip
+#: ops that mix the whole time axis (batch norm does not: inspection runs in eval mode, on running stats)
 _GLOBAL_NAMES = {"group_norm", "instance_norm", "scaled_dot_product_attention", "lstm", "gru", "rnn_tanh",
-                 "rnn_relu", "batch_norm"}  # fmt: skip
+                 "rnn_relu"}  # fmt: skip
 _GLOBAL_MODULES = ("LSTM", "GRU", "RNN", "MultiheadAttention", "Attention", "GroupNorm", "InstanceNorm1d")
 _MODULE_TYPES = {"Conv1d": "conv", "ConvTranspose1d": "convT", "MaxPool1d": "maxpool", "AvgPool1d": "avgpool"}
 
