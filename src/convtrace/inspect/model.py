@@ -313,7 +313,8 @@ class _Graph:
         if index not in self.hops:
             call = self.calls[index]
             hops = {self.hop(src) for src in call.sources}
-            self.hops[index] = None if len(hops) != 1 or None in hops else next(iter(hops)) * call.layer.hop  # type: ignore[operator]
+            base = next(iter(hops)) if len(hops) == 1 else None
+            self.hops[index] = None if base is None else base * call.layer.hop
         return self.hops[index]
 
     def window(self, index: int, a: int, b: int) -> tuple[int, int] | None:

@@ -221,7 +221,6 @@ def _op_name(func: Any) -> str:
 def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Recording:
     """Run ``run(mark)`` (a forward pass of ``model`` on an input passed through ``mark``)
     and record it. Hooks and the mode are removed in ``finally``."""
-    import torch
     from torch.overrides import TorchFunctionMode
 
     recording = Recording()
@@ -291,14 +290,17 @@ def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Reco
     def post_hook(module: Any, args: Any, output: Any) -> None:
         if len(stack) > 1:
             stack.pop()
-        known = [(t, tracker.get(t)) for t in _tensors(args)]
-        known = [(t, i) for t, i in known if i is not None]
+        known: list[tuple[Any, _Info]] = []
+        for tensor in _tensors(args):
+            info = tracker.get(tensor)
+            if info is not None:
+                known.append((tensor, info))
         if not known:
             return
-        sources = frozenset().union(*(i.sources for _, i in known))  # type: ignore[union-attr]
+        sources: frozenset[int] = frozenset().union(*(i.sources for _, i in known))
         for tensor in _tensors(output):
             if tracker.get(tensor) is None:  # made by ops the mode cannot see (e.g. LSTM kernels)
-                tracker.set(tensor, sources, _time_dim("module", (), known, tensor))  # type: ignore[arg-type]
+                tracker.set(tensor, sources, _time_dim("module", (), known, tensor))
 
     handles = []
     mode = Mode()
@@ -312,7 +314,6 @@ def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Reco
     finally:
         for handle in handles:
             handle.remove()
-    del torch
     return recording
 
 
