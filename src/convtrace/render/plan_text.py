@@ -181,7 +181,8 @@ def message(finding: Finding, lang: str = "en") -> str:
 def to_json(report: Any, lang: str = "en") -> dict[str, Any]:
     """A report as a JSON-ready dict, every warning/note with its ``message``."""
     doc = report.to_dict() if hasattr(report, "to_dict") else to_jsonable(report)
-    return _add_messages(doc, lang)  # type: ignore[no-any-return]
+    with_messages: dict[str, Any] = _add_messages(doc, lang)
+    return with_messages
 
 
 def _add_messages(value: Any, lang: str) -> Any:
