@@ -31,6 +31,7 @@ t0 = time.perf_counter()
 import torch
 from torch import nn
 import convtrace
+import convtrace.inspect  # the callable package (also reachable lazily as convtrace.inspect)
 with torch.device("meta"):
     model = nn.Sequential(
         nn.Conv1d(1, 512, 10, stride=5), nn.GELU(),
@@ -95,7 +96,7 @@ def bench_transformers(runs: int) -> list[tuple[str, float, str, int | None]]:
         import transformers
     except ImportError:
         return []
-    import convtrace
+    import convtrace.inspect
 
     torch.manual_seed(0)
     cases = [
