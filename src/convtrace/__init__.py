@@ -14,8 +14,8 @@ from typing import Any
 
 from . import functional, grad, nn, shapes
 from .errors import ConvtraceError, ConvtraceTypeError
-from .params import ConvSpec, PaddingMode, PadMode
 from .explainer import Trace, explain, explain_transposed
+from .params import ConvSpec, PaddingMode, PadMode
 
 __version__ = "0.1.0"
 
@@ -48,4 +48,9 @@ def __getattr__(name: str) -> Any:
         from .interop.torch import to_torch_module
 
         return to_torch_module
+    if name in ("inspect", "length_map"):  # model inspection (torch is imported when it runs)
+        import importlib
+
+        package = importlib.import_module(f"{__name__}.inspect")  # also sets convtrace.inspect
+        return package if name == "inspect" else package.length_map
     raise AttributeError(f"module 'convtrace' has no attribute {name!r}")
