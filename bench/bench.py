@@ -404,17 +404,28 @@ def first_call_child(name: str, which: str, threads: int) -> None:
     print(json.dumps({"first": first, "warm": _median(warm)}))
 
 
-def first_call_ratios(case: Case, threads: int) -> tuple[float, float]:
-    """(forward, backward) first-call time over the warm time, each in a fresh subprocess."""
-    ratios = []
+FIRST_CALL_PROCESSES = 5
+
+
+def first_call_ratios(case: Case, threads: int) -> tuple[Timing, Timing]:
+    """(forward, backward) first-call time over the warm time, each measured in
+    ``FIRST_CALL_PROCESSES`` fresh subprocesses: median first and warm times, and the median
+    and range of the per-process ratios (the operating system's cost of handing out fresh
+    memory varies from process to process)."""
+    out: list[Timing] = []
     for which in ("fwd", "bwd"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--first-call", case.name, which, "--threads", str(threads)],
-            capture_output=True, text=True, check=True,
-        )
-        res = json.loads(out.stdout.strip().splitlines()[-1])
-        ratios.append(res["first"] / res["warm"])
-    return ratios[0], ratios[1]
+        firsts, warms = [], []
+        for _ in range(FIRST_CALL_PROCESSES):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--first-call", case.name, which, "--threads", str(threads)],
+                capture_output=True, text=True, check=True,
+            )
+            res = json.loads(proc.stdout.strip().splitlines()[-1])
+            firsts.append(res["first"])
+            warms.append(res["warm"])
+        ratios = [f / w for f, w in zip(firsts, warms)]
+        out.append(Timing(_median(firsts), _median(warms), _median(ratios), min(ratios), max(ratios)))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- report
@@ -469,7 +480,7 @@ class Row:
     memory: tuple[int, int, int, int]  # forward peak, budget, backward peak, budget (bytes)
     onnx: float | None
     onnx_note: str
-    first_call: tuple[float, float] | None  # first / warm call time (forward, backward), long cases
+    first_call: tuple[Timing, Timing] | None  # first / warm call (forward, backward), long cases
 
 
 def measure(case: Case, args: argparse.Namespace, rounds: int) -> Row:
@@ -535,11 +546,12 @@ def _mib(n: int) -> str:
 def print_tables(rows: list[Row]) -> None:
     """The per-shape timing / memory table and the configuration / algorithm table."""
     print("| shape | fwd ct ms | fwd torch ms | fwd ratio (min-max) | bwd ct ms | bwd torch ms "
-          "| bwd ratio (min-max) | fwd extra / budget MiB | bwd extra / budget MiB | first/warm call |")
+          "| bwd ratio (min-max) | fwd extra / budget MiB | bwd extra / budget MiB "
+          "| first/warm call fwd / bwd (min-max) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         mf, bf, mbk, bb = r.memory
-        first = f"{r.first_call[0]:.2f} / {r.first_call[1]:.2f}" if r.first_call else "-"
+        first = f"{_ratio(r.first_call[0])} / {_ratio(r.first_call[1])}" if r.first_call else "-"
         print(f"| {r.case.name} | {r.fwd.ours * 1e3:.3f} | {r.fwd.theirs * 1e3:.3f} | {_ratio(r.fwd)} "
               f"| {r.bwd.ours * 1e3:.3f} | {r.bwd.theirs * 1e3:.3f} | {_ratio(r.bwd)} "
               f"| {_mib(mf)} / {_mib(bf)} | {_mib(mbk)} / {_mib(bb)} | {first} |")
@@ -560,7 +572,7 @@ def print_report(rows: list[Row]) -> None:
     bwd = [r.bwd.ratio for r in rows]
     onnx = [r.fwd.ours / r.onnx for r in rows if r.onnx]  # convtrace / onnx, per shape
     mem_ok = all(r.memory[0] <= r.memory[1] and r.memory[2] <= r.memory[3] for r in rows)
-    firsts = [max(r.first_call) for r in rows if r.first_call]
+    firsts = [max(t.ratio for t in r.first_call) for r in rows if r.first_call]
     worst_fwd = max(rows, key=lambda r: r.fwd.ratio).case.name
     worst_bwd = max(rows, key=lambda r: r.bwd.ratio).case.name
     checks = [
@@ -573,8 +585,9 @@ def print_report(rows: list[Row]) -> None:
         (f"peak extra memory <= max({MEMORY_FLOOR >> 20} MiB, output size) on every shape", mem_ok),
     ]
     if firsts:
-        checks.append((f"first call / warm call {max(firsts):.2f} <= {FIRST_CALL_MAX} on the long signals",
-                       max(firsts) <= FIRST_CALL_MAX))
+        text = (f"first call / warm call {max(firsts):.2f} (median of {FIRST_CALL_PROCESSES} fresh "
+                f"processes) <= {FIRST_CALL_MAX} on the long signals")
+        checks.append((text, max(firsts) <= FIRST_CALL_MAX))
     print()
     print(f"{len(rows)} shapes; "
           + (f"convtrace/onnx forward geometric mean {geomean(onnx):.4f} over {len(onnx)} shapes"
