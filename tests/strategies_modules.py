@@ -95,6 +95,40 @@ MODULE_FAULTS = (
 )  # fmt: skip
 
 
+#: what each fault draws in place of a valid value
+_FAULT_VALUES: dict[str, tuple[str, list[Any]]] = {
+    "groups": ("groups", [0, -1]),
+    "kernel": ("k", [0, -1, (0,)]),
+    "stride": ("stride", [0, -1]),
+    "padding": ("padding", [-1, "full", "same", "valid", (-1,)]),
+    "dilation": ("dilation", [0, -1, (0,)]),
+    "output_padding": ("output_padding", [-1, 3, (4,)]),
+    "padding_mode": ("mode", ["bogus", "Zeros", "reflect", "circular"]),
+}
+
+
+def inject_faults(draw: Any, args: dict[str, Any], faults: tuple[str, ...], count: int) -> dict[str, Any]:
+    """``count`` distinct faults of ``faults`` injected into valid constructor ``args`` (keys
+    groups, cin, cout, k, stride, padding, dilation, output_padding, mode); a new dict."""
+    args = dict(args)
+    for fault in draw(st.lists(st.sampled_from(faults), min_size=count, max_size=count, unique=True)):
+        if fault in _FAULT_VALUES:
+            key, values = _FAULT_VALUES[fault]
+            args[key] = draw(st.sampled_from(values))
+        elif fault in ("in_not_divisible", "out_not_divisible"):
+            key = "cin" if fault.startswith("in") else "cout"
+            args[key] += 1 if args["groups"] > 1 else 0
+        elif fault in ("zero_in", "zero_out"):
+            args["cin" if fault == "zero_in" else "cout"] = 0
+        elif fault == "bad_tuple":
+            value = draw(st.sampled_from([(1, 1), (), (2, 2, 2)]))
+            args[draw(st.sampled_from(["k", "stride", "padding", "dilation", "output_padding"]))] = value
+        elif fault == "wrong_type":
+            which = draw(st.sampled_from(["cin", "cout", "groups"]))
+            args[which] = draw(st.sampled_from([1.0, "2", None]))
+    return args
+
+
 @st.composite
 def module_cases(
     draw: Any, *, valid_only: bool = False, transposed: bool | None = None, dtypes: tuple[Any, ...] = DTYPES
@@ -119,48 +153,11 @@ def module_cases(
     )
     dtype = draw(st.sampled_from((None,) + tuple(dtypes)))
     n_faults = 0 if valid_only else draw(st.sampled_from([0, 1, 1, 2]))
-    for fault in draw(
-        st.lists(st.sampled_from(MODULE_FAULTS), min_size=n_faults, max_size=n_faults, unique=True)
-    ):
-        if fault == "groups":
-            groups = draw(st.sampled_from([0, -1]))
-        elif fault == "in_not_divisible":
-            cin += 1 if groups > 1 else 0
-        elif fault == "out_not_divisible":
-            cout += 1 if groups > 1 else 0
-        elif fault == "kernel":
-            k = draw(st.sampled_from([0, -1, (0,)]))
-        elif fault == "stride":
-            stride = draw(st.sampled_from([0, -1]))
-        elif fault == "padding":
-            padding = draw(st.sampled_from([-1, "full", "same", "valid", (-1,)]))
-        elif fault == "dilation":
-            dilation = draw(st.sampled_from([0, -1, (0,)]))
-        elif fault == "output_padding":
-            output_padding = draw(st.sampled_from([-1, 3, (4,)]))
-        elif fault == "padding_mode":
-            mode = draw(st.sampled_from(["bogus", "Zeros", "reflect", "circular"]))
-        elif fault == "zero_in":
-            cin = 0
-        elif fault == "zero_out":
-            cout = 0
-        elif fault == "bad_tuple":
-            value = draw(st.sampled_from([(1, 1), (), (2, 2, 2)]))
-            which = draw(st.sampled_from(["k", "stride", "padding", "dilation", "output_padding"]))
-            k, stride, padding, dilation, output_padding = (
-                value if which == name else v
-                for name, v in (("k", k), ("stride", stride), ("padding", padding), ("dilation", dilation),
-                                ("output_padding", output_padding))
-            )  # fmt: skip
-        elif fault == "wrong_type":
-            which = draw(st.sampled_from(["in_channels", "out_channels", "groups"]))
-            bad = draw(st.sampled_from([1.0, "2", None]))
-            if which == "in_channels":
-                cin = bad
-            elif which == "out_channels":
-                cout = bad
-            else:
-                groups = bad
+    args = dict(groups=groups, cin=cin, cout=cout, k=k, stride=stride, padding=padding, dilation=dilation,
+                output_padding=output_padding, mode=mode)
+    args = inject_faults(draw, args, MODULE_FAULTS, n_faults)
+    groups, cin, cout, k, stride = args["groups"], args["cin"], args["cout"], args["k"], args["stride"]
+    padding, dilation, output_padding, mode = args["padding"], args["dilation"], args["output_padding"], args["mode"]
     return ModuleCase(
         transposed=transposed, in_channels=cin, out_channels=cout, kernel_size=k, stride=stride,
         padding=padding, dilation=dilation, groups=groups, bias=draw(st.booleans()), padding_mode=mode,

@@ -36,6 +36,7 @@ from strategies import (  # noqa: E402
     torch_onednn_skips_checks,
     tt,
 )
+from strategies_modules import inject_faults  # noqa: E402
 
 NEEDS_TORCH = True
 pytestmark = [
@@ -110,37 +111,11 @@ def module_args(draw: Any, *, valid_only: bool = False, transposed: bool | None 
     output_padding: Any = draw(st.integers(0, max(stride, dilation) - 1))
     mode = draw(st.sampled_from(["zeros"] if transposed else ["zeros", "reflect", "replicate", "circular"]))
     n_faults = 0 if valid_only else draw(st.sampled_from([0, 1, 1, 2]))
-    for fault in draw(st.lists(st.sampled_from(MODULE_FAULTS), min_size=n_faults, max_size=n_faults, unique=True)):
-        if fault == "groups":
-            groups = draw(st.sampled_from([0, -1]))
-        elif fault == "in_not_divisible":
-            cin += 1 if groups > 1 else 0
-        elif fault == "out_not_divisible":
-            cout += 1 if groups > 1 else 0
-        elif fault == "kernel":
-            k = draw(st.sampled_from([0, -1, (0,)]))
-        elif fault == "stride":
-            stride = draw(st.sampled_from([0, -1]))
-        elif fault == "padding":
-            padding = draw(st.sampled_from([-1, "full", "same", "valid", (-1,)]))
-        elif fault == "dilation":
-            dilation = draw(st.sampled_from([0, -1, (0,)]))
-        elif fault == "output_padding":
-            output_padding = draw(st.sampled_from([-1, 3, (4,)]))
-        elif fault == "padding_mode":
-            mode = draw(st.sampled_from(["bogus", "Zeros", "reflect", "circular"]))
-        elif fault == "zero_in":
-            cin = 0
-        elif fault == "zero_out":
-            cout = 0
-        elif fault == "bad_tuple":
-            value = draw(st.sampled_from([(1, 1), (), (2, 2, 2)]))
-            which = draw(st.sampled_from(["k", "stride", "padding", "dilation", "output_padding"]))
-            k, stride, padding, dilation, output_padding = (
-                value if which == name else v
-                for name, v in (("k", k), ("stride", stride), ("padding", padding), ("dilation", dilation),
-                                ("output_padding", output_padding))
-            )
+    args = inject_faults(draw, dict(groups=groups, cin=cin, cout=cout, k=k, stride=stride, padding=padding,
+                                    dilation=dilation, output_padding=output_padding, mode=mode),
+                         MODULE_FAULTS, n_faults)
+    groups, cin, cout, k, stride = args["groups"], args["cin"], args["cout"], args["k"], args["stride"]
+    padding, dilation, output_padding, mode = args["padding"], args["dilation"], args["output_padding"], args["mode"]
     return ModuleArgs(
         transposed, cin, cout, k, stride, padding, dilation, groups, draw(st.booleans()), mode, output_padding,
     )

@@ -90,6 +90,9 @@ class Parser(argparse.ArgumentParser):
         flags = sorted(set(self._all_flags()))
         hints = []
         for flag in unknown:
+            if flag in flags:  # a flag of another subcommand
+                hints.append(f"{flag} is not a flag of this command (see its --help)")
+                continue
             close = difflib.get_close_matches(flag, flags, n=1, cutoff=0.6)
             if close:
                 hints.append(f"{flag} -> did you mean {close[0]}?")
