@@ -435,7 +435,7 @@ class Outcome:
 def run(fn: Any, *args: Any, **kwargs: Any) -> Outcome:
     try:
         return Outcome(value=fn(*args, **kwargs))
-    except Exception as exc:  # noqa: BLE001 - the oracle may raise anything
+    except Exception as exc:
         return Outcome(error=exc)
 
 

@@ -80,7 +80,7 @@ def test_grads_leave_inputs_untouched(layout) -> None:
     x, w, gy = v((2, 4, 9), 1), v((6, 2, 3), 2), v((2, 6, 5), 3)
     _check(lambda w, gy: G.conv1d_input(x.shape, w, gy, 2, 1, 1, 2), w, gy)
     _check(lambda x, gy: G.conv1d_weight(x, w.shape, gy, 2, 1, 1, 2), x, gy)
-    _check(lambda gy: G.conv1d_bias(gy), gy)
+    _check(G.conv1d_bias, gy)
     xt, wt, gyt = v((2, 4, 5), 4), v((4, 3, 3), 5), v((2, 6, 10), 6)
     _check(lambda wt, gyt: G.conv_transpose1d_input(xt.shape, wt, gyt, 2, 1, 1, 2), wt, gyt)
     _check(lambda xt, gyt: G.conv_transpose1d_weight(xt, wt.shape, gyt, 2, 1, 1, 2), xt, gyt)

@@ -113,7 +113,7 @@ def test_at_equals_full_engine_on_small_memmap(tmp_path: Path, kw: dict) -> None
 
 
 @pytest.mark.parametrize(
-    "at, bad",
+    ("at", "bad"),
     [((4, 0, 0), "n"), ((0, -1, 0), "c"), ((0, 0, 200_000), "t"), ((-1, 0, 5), "n")],
 )
 def test_at_out_of_range(big: Path, at: tuple, bad: str) -> None:

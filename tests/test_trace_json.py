@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import convtrace
-from convtrace.trace import exact as ex
 from convtrace.render.jsondoc import load_schema
+from convtrace.trace import exact as ex
 from convtrace.trace.model import SCHEMA_VERSION
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())

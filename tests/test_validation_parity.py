@@ -169,8 +169,8 @@ w113 = np.ones((1, 1, 3))
 # torch_too is True, checked against PyTorch's own message)
 PINNED = [
     ("conv1d", (x15, np.ones((1, 1, 7))), {}, "input",
-     "Calculated padded input size per channel: (5). Kernel size: (7). Kernel size can't be "
-     "greater than actual input size", True),
+     ("Calculated padded input size per channel: (5). Kernel size: (7). Kernel size can't be "
+     "greater than actual input size"), True),
     ("conv1d", (x15, np.ones((1, 1, 4))), {"padding": 0, "dilation": 2}, "input",
      "Calculated padded input size per channel: (5). Kernel size: (7).", True),
     ("conv1d", (np.ones((1, 1, 3)), np.ones((1, 1, 7))), {"padding": 1}, "padding",
@@ -196,16 +196,16 @@ PINNED = [
     ("conv_transpose1d", (np.ones((1, 3, 5)), np.ones((3, 1, 3))), {"groups": 2}, "groups",
      "Given groups=2, expected weight to be divisible by 2 at dimension 0", True),
     ("conv1d", (np.ones((1, 3, 5)), np.ones((2, 2, 3))), {}, "input",
-     "Given groups=1, weight of size [2, 2, 3], expected input[1, 3, 5] to have 2 channels, but got 3 "
-     "channels instead", True),
+     ("Given groups=1, weight of size [2, 2, 3], expected input[1, 3, 5] to have 2 channels, but got 3 "
+     "channels instead"), True),
     ("conv1d", (np.ones((3, 5)), np.ones((2, 2, 3))), {}, "input",
      "expected input[1, 3, 5] to have 2 channels, but got 3 channels instead", True),
     ("conv_transpose1d", (np.ones((1, 3, 5)), np.ones((2, 1, 3))), {}, "input",
-     "Given transposed=1, weight of size [2, 1, 3], expected input[1, 3, 5] to have 2 channels, but got 3 "
-     "channels instead", True),
+     ("Given transposed=1, weight of size [2, 1, 3], expected input[1, 3, 5] to have 2 channels, but got 3 "
+     "channels instead"), True),
     ("conv1d", (x15, w113, np.ones(2)), {}, "bias",
-     "Given weight of size [1, 1, 3], expected bias to be 1-dimensional with 1 elements, but got bias of "
-     "size [2] instead", True),
+     ("Given weight of size [1, 1, 3], expected bias to be 1-dimensional with 1 elements, but got bias of "
+     "size [2] instead"), True),
     ("conv1d", (x15, w113, np.ones((1, 1))), {}, "bias", "expected bias to be 1-dimensional with 1 elements", True),
     ("conv_transpose1d", (x15, np.ones((1, 2, 3)), np.ones(3)), {}, "bias",
      "expected bias to be 1-dimensional with 2 elements, but got bias of size [3] instead", True),
@@ -407,7 +407,7 @@ def test_checks_onednn_skips_are_made(kwargs, param, fragment) -> None:
     # (PyTorch's float32 call goes to oneDNN where available, which accepts it; that is
     # backend-dependent, so only its reference path's answer is pinned here.)
     x, w = np.ones((2, 1, 4), np.float32), np.ones((1, 1, 1), np.float32)
-    with pytest.raises(RuntimeError, match="should be greater than zero|Output size is too small"):
+    with pytest.raises(RuntimeError, match=r"should be greater than zero|Output size is too small"):
         TF.conv_transpose1d(tt(x.astype(np.float64)), tt(w.astype(np.float64)), **kwargs)
     for dtype in (np.float32, np.float64):
         with pytest.raises(convtrace.ConvtraceError) as info:

@@ -134,7 +134,7 @@ def by_zero_insertion(x, w, stride, padding, output_padding, dilation, groups):
 
 def by_matrix_transpose(x, w, stride, padding, output_padding, dilation, groups):
     """C^T x, where column j of C is the matching Conv1d applied to the j-th unit vector."""
-    n, cin, length = x.shape
+    n, _cin, length = x.shape
     _, cout_g, k = w.shape
     out_len = (length - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
     cout = cout_g * groups

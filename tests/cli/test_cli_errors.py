@@ -23,7 +23,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("argv, words", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("argv", "words"), CASES, ids=[c[0] for c in CASES])
 def test_invalid_configuration(run_cli, argv, words):
     code, out, err = run_cli("explain", "--no-verify", *argv.split())
     assert code == EXIT_INVALID

@@ -21,7 +21,7 @@ print("TORCH-IMPORTED" if "torch" in sys.modules else "NO-TORCH", file=sys.stder
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed (pip install -e .)")
