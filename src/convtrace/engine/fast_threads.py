@@ -5,13 +5,15 @@ group, a small ``C_out/G x Cg*K`` weight by a long column matrix. One big GEMM p
 runs OpenBLAS's general kernel at about half its speed on such thin shapes, split over its
 threads for each call. Cut into tiles of at most ``SMALL_GEMM`` multiply-adds per group
 instead, every GEMM fits OpenBLAS's small-matrix kernels (no packing, one thread each), and
-worker threads (NumPy releases the GIL in its copies and products) process tiles side by
-side: one BLAS thread each instead of one pool for all.
+worker threads (NumPy releases the GIL in its copies and products) take tiles from a shared
+queue side by side: one BLAS thread each instead of one pool for all, and a worker whose
+core is busy elsewhere simply takes fewer tiles.
 
 The tiles and their arithmetic are those of :func:`~.fast_gemm.forward_tile` and
 :func:`~.fast_gemm.weight_grad_tile` (so float64 agrees with the loop reference to
 rounding); only the tile size and the order in which tiles run differ. The weight
-gradient sums each worker's tiles separately, then the workers' sums.
+gradient deals the tiles to the workers in a fixed round-robin, sums each worker's tiles,
+then the workers' sums in order, so its result does not depend on timing.
 
 >>> import numpy as np
 >>> x = np.arange(16.0).reshape(1, 4, 4); w = np.ones((4, 2, 3))
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -97,10 +99,19 @@ def _run(jobs: list[Callable[[], object]]) -> list[object]:
     return [first, *(f.result() for f in futures)]
 
 
-def _split(plan: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
-    """The plan dealt round-robin to the workers (each gets neighbouring tiles in turn)."""
+def _split(plan: list[tuple[int, int, int, int]]) -> list[Iterator[tuple[int, int, int, int]]]:
+    """One shared iterator over the plan, once per worker: each worker takes the next tile
+    when it is free (CPython's list iterator hands out each tile once), so a worker whose
+    core is busy with another process does fewer tiles instead of holding up the call."""
+    shared = iter(plan)
+    return [shared] * max(1, min(workers(), len(plan)))
+
+
+def _deal(plan: list[tuple[int, int, int, int]]) -> list[Iterator[tuple[int, int, int, int]]]:
+    """The plan dealt round-robin to the workers: a fixed assignment, so that sums over each
+    worker's tiles (the weight gradient) add in the same order on every call."""
     count = max(1, min(workers(), len(plan)))
-    return [plan[i::count] for i in range(count)]
+    return [iter(plan[i::count]) for i in range(count)]
 
 
 def forward_im2col_mt(
@@ -115,7 +126,7 @@ def forward_im2col_mt(
     positions = _tile_positions(c_out // groups, cg * k_size, c_in, k_size, cdt.itemsize)
     step_n, step_l = tile_shape(n, out_len, 1, positions)
 
-    def job(part: list[tuple[int, int, int, int]]) -> Callable[[], object]:
+    def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> None:
             capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
             out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
@@ -139,7 +150,7 @@ def weight_grad_im2col_mt(
     positions = _tile_positions(og, cg * kernel_size, c_in, kernel_size, cdt.itemsize)
     step_n, step_l = tile_shape(n, out_len, 1, positions)
 
-    def job(part: list[tuple[int, int, int, int]]) -> Callable[[], object]:
+    def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> np.ndarray:
             gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
             tmp = np.empty_like(gw)
@@ -151,7 +162,7 @@ def weight_grad_im2col_mt(
 
         return run
 
-    partials = _run([job(part) for part in _split(tiles(n, out_len, step_n, step_l))])
+    partials = _run([job(part) for part in _deal(tiles(n, out_len, step_n, step_l))])
     gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
     for part_sum in partials:
         assert isinstance(part_sum, np.ndarray)
