@@ -215,3 +215,17 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
     for label, call in calls.items():
         extra = _peak_extra(call)
         assert extra <= 4 * budget + (64 << 10), (label, extra, size)
+
+
+def test_threaded_weight_gradient_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """im2col_mt's weight gradient sums a fixed assignment of tiles per worker: the same bits
+    on every call (and, with the dealt tiles, the loop reference's value to rounding)."""
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "3")
+    _force_plan(monkeypatch, "length")
+    p = PROBLEMS[1]
+    x, w, gy = _arrays(p, np.float32, 5)
+    results = [_run("weight", "im2col_mt", p, x, w, gy) for _ in range(5)]
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    want = _run("weight", None, p, *(a.astype(np.float64) for a in (x, w, gy)), engine=reference)
+    np.testing.assert_allclose(results[0], want, rtol=1e-4, atol=1e-4)
