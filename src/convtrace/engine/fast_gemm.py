@@ -167,7 +167,8 @@ def forward_im2col(
     c_out, cg, k_size = w.shape
     w2 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg * k_size)
     y = np.empty((n, c_out, out_len), dtype=cdt)
-    step_n, step_l = tile_shape(n, out_len, c_in * k_size * cdt.itemsize)
+    # per position: its columns, and its outputs staged when a tile spans several items
+    step_n, step_l = tile_shape(n, out_len, (c_in * k_size + c_out) * cdt.itemsize)
     capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
     out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
     for tile in tiles(n, out_len, step_n, step_l):
