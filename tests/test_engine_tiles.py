@@ -229,3 +229,26 @@ def test_threaded_weight_gradient_is_deterministic(monkeypatch: pytest.MonkeyPat
         np.testing.assert_array_equal(r, results[0])
     want = _run("weight", None, p, *(a.astype(np.float64) for a in (x, w, gy)), engine=reference)
     np.testing.assert_allclose(results[0], want, rtol=1e-4, atol=1e-4)
+
+
+def test_worker_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CONVTRACE_NUM_THREADS, then OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS, else the CPUs;
+    non-numbers and zero are skipped; at most MAX_WORKERS."""
+    from convtrace.engine import fast_threads
+
+    for key in ("CONVTRACE_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(key, raising=False)
+    assert 1 <= fast_threads.workers() <= fast_threads.MAX_WORKERS
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert fast_threads.workers() == 3
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert fast_threads.workers() == 2
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "0")  # not positive: skipped
+    assert fast_threads.workers() == 2
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "many")
+    assert fast_threads.workers() == 2
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "1000")
+    assert fast_threads.workers() == fast_threads.MAX_WORKERS
+    # the small-GEMM tile: og * field * positions within SMALL_GEMM, a power of two
+    p = fast_threads.positions_per_gemm(32, 160)
+    assert 32 * 160 * p <= fast_threads.SMALL_GEMM < 32 * 160 * 2 * p
