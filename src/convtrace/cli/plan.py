@@ -17,10 +17,18 @@ import json
 import sys
 from typing import Any
 
-from ..plan.solve import parse_range
 from .base import EXIT_INVALID, Parser
 
 __all__ = ["register", "parse_range"]
+
+
+def parse_range(text: str, name: str) -> list[int]:
+    """:func:`convtrace.plan.solve.parse_range`, imported when a command needs it (the
+    command line starts without the planner)."""
+    from ..plan.solve import parse_range as parse
+
+    result: list[int] = parse(text, name)
+    return result
 
 SHAPE_EXAMPLES = """\
 examples:

@@ -143,11 +143,12 @@ def _wrap_line(line: str, width: int) -> list[str]:
 def _break_at(text: str, width: int, minimum: int) -> int | None:
     """Where to break ``text`` to fit ``width``: before the last `` + ``, after the last
     ``, ``, or at the last space that fits; None when nothing fits."""
-    fit = 0
-    for i in range(len(text)):
-        if _width(text[: i + 1]) > width:
+    fit, used = 0, 0
+    for ch in text:
+        used += _width(ch)
+        if used > width:
             break
-        fit = i + 1
+        fit += 1
     # (pattern, where the head ends relative to it, how far past ``fit`` it may start); a sum
     # breaks before a " + " in its second half, a list after a ", " near the end, else a space
     cuts = {}
