@@ -189,6 +189,12 @@ async function update() {
   const t0 = performance.now();
   let cfg;
   try { cfg = readConfig(); } catch (e) { showError(t("bad_values", { m: e.message })); return; }
+  // the explanation, the overview, the snippet and (optimistically) the current step's figure,
+  // all asked for at once: none of the drawings waits for the explanation
+  const wanted = state.step;
+  const pending = Promise.all([
+    post("/api/draw", { ...cfg, step: null, lang: state.lang }), post("/api/snippet", cfg),
+    post("/api/draw", { ...cfg, step: wanted, lang: state.lang })]);
   const ex = await post("/api/explain", cfg);
   if (my !== state.seq) return;
   if (!ex.ok) {
@@ -202,11 +208,7 @@ async function update() {
   state.config = cfg;
   renderFormula(ex.data);
   renderBadge(ex.data);
-  // the overview, the snippet and (optimistically) the current step's figure, all at once
-  const wanted = state.step;
-  const [ov, sn, st] = await Promise.all([
-    post("/api/draw", { ...cfg, step: null, lang: state.lang }), post("/api/snippet", cfg),
-    post("/api/draw", { ...cfg, step: wanted, lang: state.lang })]);
+  const [ov, sn, st] = await pending;
   if (my !== state.seq) return;
   state.frames = ov.ok ? ov.data.frames : 0;
   $("step").max = String(Math.max(state.frames - 1, 0));
