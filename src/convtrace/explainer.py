@@ -150,19 +150,13 @@ def explain(
 ) -> Trace:
     """Explain a ``torch.nn.Conv1d`` (or, with ``transposed=True``, ``ConvTranspose1d``) step by step.
 
-    Data: ``input`` (N, C, L), (C, L) or a single channel (L); ``weight`` in PyTorch's layout
-    — Conv1d (out, in/groups, k), ConvTranspose1d (in, out/groups, k) — or one kernel (k,)
-    used for every channel pair; ``bias`` (out,), a scalar, ``True`` (ones) or None/False.
-    Each may be a NumPy array (a memory map is read only where needed), nested lists, or
-    numbers as strings (``"1/3"``, ``"0.5"``). Missing data get defaults: weights of ones (as
-    the teaching post), an input of ones of ``input_shape`` (default (1, in_channels, 4));
-    ``weight_fill`` / ``bias_fill`` ('ones', 'arange', 'randint', 'randn', seeded by ``seed``)
-    make up a weight / a bias instead, so random output channels differ.
-
-    Parameters mirror PyTorch: ``padding`` int | 'same' | 'valid'; ``padding_mode`` 'zeros' |
-    'reflect' | 'replicate' | 'circular' (then, as ``torch.nn.Conv1d``, the input is padded in
-    that mode and convolved with padding 0); ``output_padding`` and ``output_size`` (as
-    ``nn.ConvTranspose1d(...)(x, output_size=...)``) for the transposed op.
+    Data: ``input`` (N, C, L), (C, L) or (L); ``weight`` in PyTorch's layout, or one kernel
+    (k,) for every channel pair; ``bias`` (out,), a scalar, ``True`` (ones) or None/False —
+    arrays (memory maps are read only where needed), nested lists or numbers as strings
+    (``"1/3"``). Missing data are ones (as the teaching post; input of ``input_shape``), or made
+    up by ``weight_fill`` / ``bias_fill`` ('ones', 'arange', 'randint', 'randn'; ``seed``).
+    Parameters mirror PyTorch's (``padding_mode`` pads as ``torch.nn.Conv1d`` does;
+    ``output_padding`` and ``output_size`` belong to the transposed op).
 
     ``at=(n, c, t)`` explains one output element, computed on its own from the
     ``in_channels/groups * kernel_size`` values it reads. Outputs larger than ``max_steps``

@@ -218,103 +218,112 @@ def _op_name(func: Any) -> str:
     return str(getattr(func, "__name__", "") or "")
 
 
+class _Recorder:
+    """The state of one recorded forward pass: the calls, the tensors' time axes and sources,
+    and the stack of modules being run (hooks push and pop it)."""
+
+    def __init__(self, model: Any) -> None:
+        self.recording = Recording()
+        self.tracker = _Tracker()
+        self.stack: list[str] = [""]
+        self.names = {id(module): name for name, module in model.named_modules()}
+        self.modules_by_name = dict(model.named_modules())
+
+    def observe(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        """One torch function call seen by the mode: a layer to record, or sources to pass on."""
+        op = _op_name(func)
+        inputs = list(_tensors(args)) + list(_tensors(kwargs))
+        known = [(t, i) for t, i in ((t, self.tracker.get(t)) for t in inputs) if i is not None]
+        first = inputs[0] if inputs else None
+        first_info = self.tracker.get(first) if first is not None else None
+        layer = self._layer(op, args, kwargs, out, first, first_info)
+        if op in _GLOBAL_NAMES or (op == "layer_norm" and _normalises_time(args, kwargs, first_info)):
+            self.recording.global_ops.append((op, self.stack[-1]))
+        outs = list(_tensors(out))
+        if layer is not None and first is not None and outs:
+            self._add_call(op, layer, first, outs[0], first_info)
+            self.tracker.set(outs[0], frozenset({len(self.recording.calls) - 1}), outs[0].dim() - 1)
+            for extra in outs[1:]:
+                self.tracker.set(extra, frozenset({len(self.recording.calls) - 1}), None)
+            return
+        sources = frozenset().union(*(i.sources for _, i in known)) if known else frozenset()
+        for tensor in outs:
+            if self.tracker.get(tensor) is None and known:
+                self.tracker.set(tensor, sources, _time_dim(op, args, known, tensor))
+
+    def _layer(
+        self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, first: Any, first_info: _Info | None
+    ) -> Layer | None:
+        if op in _CONV_NAMES:
+            return layer_of_call(op, args, kwargs, out)
+        if op == "pad" and first is not None and first_info is not None and first_info.time_dim in (None, first.dim() - 1):
+            return _pad_layer(args, kwargs)  # an unknown time axis: pads act on the last dimension
+        if op == "__getitem__" and first_info is not None and first_info.time_dim is not None:
+            layer = _crop_layer(first, args[1] if len(args) > 1 else None, first_info.time_dim)
+            if layer is not None and first is not None and first_info.time_dim != first.dim() - 1:
+                self.recording.unplaced.append(("crop", self.stack[-1]))
+                return None
+            return layer
+        return None
+
+    def _add_call(self, op: str, layer: Layer, first: Any, output: Any, info: _Info | None) -> None:
+        module_name = self.stack[-1]
+        module = self.modules_by_name.get(module_name)
+        kind = layer.kind if op != "__getitem__" else "crop"
+        own = module is not None and _MODULE_TYPES.get(_base_type(module)) == layer.kind
+        name = module_name if own else ("crop" if op == "__getitem__" else op)
+        sources = info.sources if info is not None else frozenset({INPUT})
+        self.recording.calls.append(Call(len(self.recording.calls), name, kind, op, module_name,
+                                         Layer(**{**layer.__dict__, "name": name}), tuple(first.shape),
+                                         tuple(output.shape), sources))  # fmt: skip
+
+    def pre_hook(self, module: Any, args: Any) -> None:
+        self.stack.append(self.names.get(id(module), "?"))
+        if any(part in type(module).__name__ for part in _GLOBAL_MODULES):
+            self.recording.global_ops.append((type(module).__name__, self.stack[-1]))
+
+    def post_hook(self, module: Any, args: Any, output: Any) -> None:
+        if len(self.stack) > 1:
+            self.stack.pop()
+        known = [(t, i) for t, i in ((t, self.tracker.get(t)) for t in _tensors(args)) if i is not None]
+        if not known:
+            return
+        sources: frozenset[int] = frozenset().union(*(i.sources for _, i in known))
+        for tensor in _tensors(output):
+            if self.tracker.get(tensor) is None:  # made by ops the mode cannot see (e.g. LSTM kernels)
+                self.tracker.set(tensor, sources, _time_dim("module", (), known, tensor))
+
+
 def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Recording:
     """Run ``run(mark)`` (a forward pass of ``model`` on an input passed through ``mark``)
     and record it. Hooks and the mode are removed in ``finally``."""
     from torch.overrides import TorchFunctionMode
 
-    recording = Recording()
-    tracker = _Tracker()
-    stack: list[str] = [""]
-    names = {id(module): name for name, module in model.named_modules()}
+    recorder = _Recorder(model)
 
     class Mode(TorchFunctionMode):
         def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
             try:
-                _observe(func, args, kwargs, out)
+                recorder.observe(func, args, kwargs, out)
             except ConvtraceError as exc:  # a call PyTorch's rules reject: the meta kernel skipped a check
-                recording.rejected.append(f"{_op_name(func)} in {stack[-1] or 'the model'}: {exc.rule}")
+                where = recorder.stack[-1] or "the model"
+                recorder.recording.rejected.append(f"{_op_name(func)} in {where}: {exc.rule}")
             return out
 
-    def _observe(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
-        op = _op_name(func)
-        inputs = list(_tensors(args)) + list(_tensors(kwargs))
-        infos = [(t, tracker.get(t)) for t in inputs]
-        known = [(t, i) for t, i in infos if i is not None]
-        sources = frozenset().union(*(i.sources for _, i in known)) if known else frozenset()
-        layer: Layer | None = None
-        first = inputs[0] if inputs else None
-        first_info = tracker.get(first) if first is not None else None
-        if op in _CONV_NAMES:
-            layer = layer_of_call(op, args, kwargs, out)
-        elif op == "pad" and first is not None and first_info is not None and first_info.time_dim in (None, first.dim() - 1):
-            layer = _pad_layer(args, kwargs)  # an unknown time axis: pads act on the last dimension
-        elif op == "__getitem__" and first_info is not None and first_info.time_dim is not None:
-            layer = _crop_layer(first, args[1] if len(args) > 1 else None, first_info.time_dim)
-            if layer is not None and first is not None and first_info.time_dim != first.dim() - 1:
-                layer = None
-                recording.unplaced.append(("crop", stack[-1]))
-        if op in _GLOBAL_NAMES or (op == "layer_norm" and _normalises_time(args, kwargs, first_info)):
-            recording.global_ops.append((op, stack[-1]))
-        outs = list(_tensors(out))
-        if layer is not None and first is not None and outs:
-            _add_call(op, layer, first, outs[0], first_info)
-            tracker.set(outs[0], frozenset({len(recording.calls) - 1}), outs[0].dim() - 1)
-            for extra in outs[1:]:
-                tracker.set(extra, frozenset({len(recording.calls) - 1}), None)
-            return
-        for tensor in outs:
-            if tracker.get(tensor) is None and known:
-                tracker.set(tensor, sources, _time_dim(op, args, known, tensor))
-
-    def _add_call(op: str, layer: Layer, first: Any, output: Any, info: _Info | None) -> None:
-        module_name = stack[-1]
-        module = modules_by_name.get(module_name)
-        kind = layer.kind if op != "__getitem__" else "crop"
-        own = module is not None and _MODULE_TYPES.get(_base_type(module)) == layer.kind
-        name = module_name if own else ("crop" if op == "__getitem__" else op)
-        sources = info.sources if info is not None else frozenset({INPUT})
-        recording.calls.append(Call(len(recording.calls), name, kind, op, module_name,
-                                    Layer(**{**layer.__dict__, "name": name}), tuple(first.shape),
-                                    tuple(output.shape), sources))  # fmt: skip
-
-    modules_by_name = dict(model.named_modules())
-
-    def pre_hook(module: Any, args: Any) -> None:
-        stack.append(names.get(id(module), "?"))
-        if any(part in type(module).__name__ for part in _GLOBAL_MODULES):
-            recording.global_ops.append((type(module).__name__, stack[-1]))
-
-    def post_hook(module: Any, args: Any, output: Any) -> None:
-        if len(stack) > 1:
-            stack.pop()
-        known: list[tuple[Any, _Info]] = []
-        for tensor in _tensors(args):
-            info = tracker.get(tensor)
-            if info is not None:
-                known.append((tensor, info))
-        if not known:
-            return
-        sources: frozenset[int] = frozenset().union(*(i.sources for _, i in known))
-        for tensor in _tensors(output):
-            if tracker.get(tensor) is None:  # made by ops the mode cannot see (e.g. LSTM kernels)
-                tracker.set(tensor, sources, _time_dim("module", (), known, tensor))
-
     handles = []
-    mode = Mode()
     try:
         for module in model.modules():
-            handles.append(module.register_forward_pre_hook(pre_hook))
-            handles.append(module.register_forward_hook(post_hook))
-        with mode:
-            output = run_with_input(run, tracker)
-        _finish(recording, tracker, output)
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook))
+            handles.append(module.register_forward_hook(recorder.post_hook))
+        with Mode():
+            output = run_with_input(run, recorder.tracker)
+        _finish(recorder.recording, recorder.tracker, output)
     finally:
         for handle in handles:
             handle.remove()
-    return recording
+    return recorder.recording
 
 
 def run_with_input(run: Callable[[Callable[..., Any]], Any], tracker: _Tracker) -> Any:

@@ -70,41 +70,46 @@ def parse_scalar(value: Any, name: str = "value") -> Fraction | float | complex:
             return parse_scalar(c.real, name)
         return c
     if isinstance(value, str):
-        s = value.strip().replace(" ", "")
-        if not s:
-            raise ConvtraceError(name, value, f"{name}: an empty value is not a number")
-        try:
-            if _FRACTION_RE.match(s):
-                if int(s.split("/")[1]) == 0:
-                    raise ConvtraceError(name, value, f"{name}: division by zero in {value!r}")
-                return Fraction(s)
-            low = s.lower()
-            if low in ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
-                return float(low)
-            if "j" in low:
-                return parse_scalar(complex(low), name)
-            number = Decimal(s)
-            if number.is_finite() and number != 0 and abs(number.adjusted()) > MAX_EXPONENT:
-                raise ConvtraceError(
-                    name, value,
-                    f"{name}: {value!r} has a decimal exponent beyond ±{MAX_EXPONENT} (float64 holds "
-                    "about 1e-308 to 1.8e308)",
-                )
-            frac = Fraction(number)
-            if abs(frac) > _FLOAT_MAX:
-                raise ConvtraceError(
-                    name, value, f"{name}: {value!r} is beyond the float64 range (|x| <= 1.8e308)"
-                )
-            return frac
-        except ConvtraceError:
-            raise
-        except (ValueError, ArithmeticError):
-            raise ConvtraceError(
-                name, value, f"{name}: {value!r} is not a number (use e.g. 2, -0.5, 1/3 or 1e-3)"
-            ) from None
+        return _parse_text(value, name)
     if isinstance(value, numbers.Number):
         return parse_scalar(complex(value), name)  # type: ignore[call-overload]
     raise ConvtraceTypeError(name, value, f"{name} must be a number, not {type(value).__name__}")
+
+
+def _parse_text(value: str, name: str) -> Fraction | float | complex:
+    """A number typed as text: exact unless it is nan/inf or complex."""
+    s = value.strip().replace(" ", "")
+    if not s:
+        raise ConvtraceError(name, value, f"{name}: an empty value is not a number")
+    try:
+        if _FRACTION_RE.match(s):
+            if int(s.split("/")[1]) == 0:
+                raise ConvtraceError(name, value, f"{name}: division by zero in {value!r}")
+            return Fraction(s)
+        low = s.lower()
+        if low in ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
+            return float(low)
+        if "j" in low:
+            return parse_scalar(complex(low), name)
+        number = Decimal(s)
+        if number.is_finite() and number != 0 and abs(number.adjusted()) > MAX_EXPONENT:
+            raise ConvtraceError(
+                name, value,
+                f"{name}: {value!r} has a decimal exponent beyond ±{MAX_EXPONENT} (float64 holds "
+                "about 1e-308 to 1.8e308)",
+            )
+        frac = Fraction(number)
+        if abs(frac) > _FLOAT_MAX:
+            raise ConvtraceError(
+                name, value, f"{name}: {value!r} is beyond the float64 range (|x| <= 1.8e308)"
+            )
+        return frac
+    except ConvtraceError:
+        raise
+    except (ValueError, ArithmeticError):
+        raise ConvtraceError(
+            name, value, f"{name}: {value!r} is not a number (use e.g. 2, -0.5, 1/3 or 1e-3)"
+        ) from None
 
 
 _FLOAT_MAX = Fraction(float.fromhex('0x1.fffffffffffffp+1023'))
