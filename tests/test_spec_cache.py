@@ -51,3 +51,21 @@ def test_unbatched_and_batched_keys_differ() -> None:
     w = np.ones((2, 1, 2))
     assert F.conv1d(np.ones((1, 4)), w).shape == (2, 3)
     assert F.conv1d(np.ones((1, 1, 4)), w).shape == (1, 2, 3)
+
+
+def test_gradient_spec_cache_never_changes_a_decision() -> None:
+    from convtrace import grad
+
+    w, gy = np.ones((2, 1, 3)), np.ones((1, 2, 4))
+    first = grad.conv1d_input((1, 1, 6), w, gy, 1, 0)
+    again = grad.conv1d_input((1, 1, 6), w, gy * 2, 1, 0)  # the same signature: a cached spec
+    np.testing.assert_array_equal(again, 2 * first)
+    # a failing call is validated in full and names the user's own arrays, cached or not
+    for _ in range(2):
+        with pytest.raises(ConvtraceError, match=r"Expected grad_output of size \[1, 2, 4\]") as info:
+            grad.conv1d_input((1, 1, 6), w, np.ones((1, 2, 5)), 1, 0)
+        assert info.value.param == "grad_output" and info.value.value.shape == (1, 2, 5)
+    x = np.ones((1, 1, 6))
+    np.testing.assert_array_equal(grad.conv1d_weight(x, (2, 1, 3), gy, 1, 0), grad.conv1d_weight(x, [2, 1, 3], gy, 1, 0))
+    with pytest.raises(ConvtraceError):
+        grad.conv1d_weight(x, (2, 1, 3), np.ones((1, 2, 4), np.float32), 1, 0)  # dtype differs: not cached away

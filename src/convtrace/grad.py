@@ -15,6 +15,7 @@ real loss: the other operand enters conjugated); ``torch.nn.grad`` itself reject
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -86,11 +87,50 @@ def _check_grad_output(gy: np.ndarray, spec: ConvSpec, dtype: np.dtype, call: ob
     return gy
 
 
+def _fast_spec(which: str, op: str, size: Any, array: Any, grad_output: Any, conv_args: tuple[Any, ...]) -> ConvSpec | None:
+    """The spec of a plain call (NumPy arrays, int sizes and parameters) from the cache, or
+    None: then the call is validated in full (and an error names the user's own arrays)."""
+    if type(array) is not np.ndarray or type(grad_output) is not np.ndarray or type(size) not in (tuple, list):
+        return None
+    if not all(type(v) is int for v in (*size, *conv_args)):
+        return None
+    try:
+        return _cached_spec(which, op, tuple(size), array.shape, array.dtype, grad_output.shape, grad_output.dtype,
+                            tuple(conv_args))
+    except ConvtraceError:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_spec(
+    which: str, op: str, size: tuple[int, ...], shape: tuple[int, ...], dtype: np.dtype[Any],
+    grad_shape: tuple[int, ...], grad_dtype: np.dtype[Any], conv_args: tuple[Any, ...],
+) -> ConvSpec:
+    """Validation of a gradient call by signature, on zero-strided stand-ins (it reads shapes
+    and dtypes only); errors are not cached."""
+    check = check_conv_transpose1d if op.startswith("conv_transpose1d") else check_conv1d
+    array = np.broadcast_to(np.zeros((), dtype), shape)
+    grad_output = np.broadcast_to(np.zeros((), grad_dtype), grad_shape)
+    call = CallText(op, [])
+    if which == "input":
+        return _validate_input_size(check, call, size, array, grad_output, conv_args)[2]
+    return _validate_weight_size(check, call, array, size, grad_output, conv_args)[2]
+
+
 def _given_input_size(
     check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple[Any, ...]
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_input`` gradient call as the forward call it differentiates: a
     zero-strided stand-in of ``input_size`` goes through the forward op's checks."""
+    spec = _fast_spec("input", call.op, input_size, weight, grad_output, conv_args)
+    if spec is not None:
+        return weight, grad_output, spec
+    return _validate_input_size(check, call, input_size, weight, grad_output, conv_args)
+
+
+def _validate_input_size(
+    check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple[Any, ...]
+) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     size = _size("input_size", input_size, call)
     w = as_array("weight", weight, call)
     gy = as_array("grad_output", grad_output, call)
@@ -103,6 +143,15 @@ def _given_weight_size(
     check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple[Any, ...]
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     """Validate a ``*_weight`` gradient call (batched input only, as ``torch.nn.grad``)."""
+    spec = _fast_spec("weight", call.op, weight_size, input, grad_output, conv_args)
+    if spec is not None:
+        return input, grad_output, spec
+    return _validate_weight_size(check, call, input, weight_size, grad_output, conv_args)
+
+
+def _validate_weight_size(
+    check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple[Any, ...]
+) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
     size = _size("weight_size", weight_size, call)
     x = as_array("input", input, call)
     gy = as_array("grad_output", grad_output, call)
