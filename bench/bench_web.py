@@ -5,7 +5,8 @@ Starts ``convtrace serve`` on 127.0.0.1 (a free port) and measures
 1. the HTTP requests one render makes (explain, overview, snippet, step figure), over a
    keep-alive connection, and
 2. in headless Chromium (when /usr/bin/chromium exists), the page's own timings: from the
-   moment an update starts (after the 120 ms typing debounce) until the DOM shows it.
+   moment an update starts (after the 120 ms typing debounce) until the DOM shows it, and for
+   the first render (the answers come inside the page) also from the navigation's start.
 
 Run: .venv/bin/python bench/bench_web.py
 """
@@ -109,12 +110,17 @@ def browser_timings(port: int) -> None:
             page.get_by_test_id("next").click()
             page.wait_for_timeout(60)
         timings = page.evaluate("window.convtraceTimings")
+        paint = page.evaluate("performance.getEntriesByType('paint').map(e => [e.name, e.startTime])")
         browser.close()
     updates = [t["ms"] for t in timings if t["kind"] == "update"]
     steps = [t["ms"] for t in timings if t["kind"] == "step"]
     print("Chromium, the page's own timings (update start -> DOM shows it):")
     print(f"  page load to first figure  {load:7.1f} ms (navigation, assets, first render)")
-    print(f"  first render               {updates[0]:7.1f} ms")
+    first = timings[0]
+    how = "from the answers inside the page" if first.get("embedded") else "through the API"
+    print(f"  first render               {updates[0]:7.1f} ms ({how})")
+    print(f"  navigation start to first figure in the DOM {first['at']:7.1f} ms; paints: "
+          + ", ".join(f"{name} {ms:.1f} ms" for name, ms in paint))
     print(f"  parameter change           median {statistics.median(updates[1:]):6.1f} ms, "
           f"max {max(updates[1:]):6.1f} ms over {len(updates) - 1} changes")
     print(f"  step change                median {statistics.median(steps):6.1f} ms, max {max(steps):6.1f} ms")

@@ -126,6 +126,27 @@ def test_torch_status_and_page(client: Any) -> None:
     assert {"/api/explain", "/api/draw", "/api/snippet", "/api/torch"} <= set(schema["paths"])
 
 
+def test_page_holds_the_apis_answers_for_its_form_defaults(client: Any) -> None:
+    """The page carries the first render inside (no request before the first figure): the
+    same four documents the endpoints return, and its stylesheet and script inline."""
+    import json
+    import re
+
+    from convtrace.web.app import PAGE_CONFIG
+
+    text = client.get("/").text
+    found = re.search(r'<script type="application/json" id="first-render">(.*?)</script>', text, re.S)
+    assert found is not None
+    embedded = json.loads(found.group(1))
+    assert embedded["config"] == PAGE_CONFIG
+    assert embedded["explain"] == client.post("/api/explain", json=PAGE_CONFIG).json()
+    assert embedded["overview"] == client.post("/api/draw", json={**PAGE_CONFIG, "step": None}).json()
+    assert embedded["step"] == client.post("/api/draw", json={**PAGE_CONFIG, "step": 0}).json()
+    assert embedded["snippet"] == client.post("/api/snippet", json=PAGE_CONFIG).json()
+    assert "<style>" in text and "function readConfig()" in text  # inline: no further request
+    assert "</script" not in found.group(1) and "<" not in found.group(1)
+
+
 def test_serve_binds_loopback_by_default() -> None:
     from convtrace.cli import build_parser
 

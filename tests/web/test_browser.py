@@ -90,6 +90,26 @@ def test_demo_steps_and_badge(explorer: Page, artifacts: Path) -> None:
     page.screenshot(path=str(artifacts / "demo_step3.png"), full_page=True)
 
 
+def test_first_render_comes_from_the_page_and_matches_the_api(page: Page, server: str) -> None:
+    """The form's defaults are the configuration whose answers the page carries, so loading
+    asks the API nothing; rendering the same configuration through the API shows the same."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.split("/", 3)[-1]) if "/api/" in r.url else None)
+    page.goto(server + "/")
+    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
+    first = page.evaluate("window.convtraceTimings[0]")
+    assert first["kind"] == "update" and first.get("embedded") is True
+    assert asked == ["api/torch"]
+    shown = {k: page.get_by_test_id(k).inner_html() for k in ("figure", "overview", "formula", "snippet", "badge")}
+    page.get_by_test_id("padding").fill("0")
+    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 2")
+    page.get_by_test_id("padding").fill("1")
+    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
+    page.wait_for_function("window.convtraceTimings.filter((t) => t.kind === 'update').length >= 3")
+    assert "api/explain" in asked
+    assert {k: page.get_by_test_id(k).inner_html() for k in shown} == shown
+
+
 def test_change_parameters_reads_pytorchs_numbers(explorer: Page, artifacts: Path) -> None:
     page = explorer
     page.get_by_test_id("input").fill("1,2,3,4,5,6,7")

@@ -2,15 +2,17 @@
 OpenAPI schema is FastAPI's own, at ``/openapi.json`` (docs at ``/docs``).
 
 Endpoints: ``GET /`` the page (static files in this package: no build step, nothing from a
-CDN); ``POST /api/explain`` the trace JSON (the document of ``convtrace explain --json``);
+CDN; served with its stylesheet, script and the first render inline, see :func:`index_page`); ``POST /api/explain`` the trace JSON (the document of ``convtrace explain --json``);
 ``POST /api/draw`` the SVG (and, if asked, the drawing model) of one step; ``POST
 /api/snippet`` runnable PyTorch code; ``GET /api/torch`` whether PyTorch runs here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, Union
 
@@ -110,6 +112,44 @@ def _static(name: str) -> str:
     return resources.files(__package__).joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
+#: The configuration the page's form starts with (what its script's ``readConfig`` reads from
+#: ``index.html``); the page gets the answers for it inside the HTML.
+PAGE_CONFIG: dict[str, Any] = {"input": [1, 1, 1, 1], "transposed": False, "kernel_size": 3, "stride": 1,
+                               "dilation": 1, "groups": 1, "padding": 1, "padding_mode": "zeros"}
+
+
+def first_render(config: dict[str, Any]) -> dict[str, Any]:
+    """The four answers a page render asks for (explain, overview, snippet, the first step's
+    figure), the same documents the endpoints return."""
+    trace = explain_request(_config(ExplainRequest(**config)))
+    return {"config": config, "explain": json.loads(trace.to_json(as_text=True)),
+            "overview": draw_response(trace, None, "en"), "snippet": {"code": torch_snippet(trace)},
+            "step": draw_response(trace, 0, "en")}
+
+
+def _inline(page: str, tag: str, element: str, name: str) -> str:
+    """``tag`` in ``page`` replaced by ``element`` holding the static file ``name``."""
+    text = _static(name)
+    if "</" + element in text.lower() or "<!--" in text:  # would end the element early
+        return page
+    return page.replace(tag, f"<{element}>{text}</{element}>")
+
+
+@cache
+def index_page() -> str:
+    """``index.html`` as served: its stylesheet and script inline, and the answers for the
+    form's defaults (:data:`PAGE_CONFIG`) inside, so the first figure needs no further request.
+    The script falls back to the API whenever its form holds anything else."""
+    page = _static("index.html")
+    page = _inline(page, '<link rel="stylesheet" href="/static/style.css">', "style", "style.css")
+    page = _inline(page, '<script src="/static/app.js"></script>', "script", "app.js")
+    try:
+        data = json.dumps(first_render(PAGE_CONFIG), separators=(",", ":")).replace("<", "\\u003c")
+    except Exception:  # noqa: BLE001 - the page still works through the API
+        return page
+    return page.replace("</main>", f'</main>\n<script type="application/json" id="first-render">{data}</script>')
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "invalid configuration, or too large"}}
 
 
@@ -118,10 +158,7 @@ async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
     """Import PyTorch and everything a page needs once at start, so the first page answers quickly."""
     try:
         torch_status()  # imports PyTorch once, here
-        trace = explain_request({"input": [1, 1, 1, 1], "kernel_size": 3, "padding": 1, "verify": True})
-        trace.to_json(as_text=True)
-        draw_response(trace, 0, "en")
-        torch_snippet(trace)
+        index_page()  # the page with its first render, built once
     except Exception:
         pass
     yield
@@ -140,7 +177,7 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
-        return _static("index.html")
+        return index_page()
 
     @app.post("/api/explain", responses=ERRORS, summary="Explain a Conv1d / ConvTranspose1d configuration")
     def explain(body: ExplainRequest) -> Response:

@@ -197,27 +197,60 @@ async function update() {
     post("/api/draw", { ...cfg, step: wanted, lang: state.lang })]);
   const ex = await post("/api/explain", cfg);
   if (my !== state.seq) return;
+  if (!showExplanation(ex, cfg, my)) return;
+  const [ov, sn, st] = await pending;
+  if (my !== state.seq) return;
+  await showDrawings(ov, sn, st, wanted);
+  window.convtraceTimings.push({ kind: "update", ms: performance.now() - t0, at: performance.now() });
+  document.body.dataset.ready = String(my);
+}
+
+// false when the configuration is invalid (the error is shown instead)
+function showExplanation(ex, cfg, my) {
   if (!ex.ok) {
     showError(ex.data.detail);
     $("figure").innerHTML = ""; $("overview").innerHTML = ""; $("step-detail").textContent = "";
     document.body.dataset.ready = String(my);
-    return;
+    return false;
   }
   $("error").hidden = true;
   state.doc = ex.data;
   state.config = cfg;
   renderFormula(ex.data);
   renderBadge(ex.data);
-  const [ov, sn, st] = await pending;
-  if (my !== state.seq) return;
+  return true;
+}
+
+async function showDrawings(ov, sn, st, wanted) {
   state.frames = ov.ok ? ov.data.frames : 0;
   $("step").max = String(Math.max(state.frames - 1, 0));
   $("overview").innerHTML = ov.ok ? ov.data.svg : "";
   $("snippet").textContent = sn.ok ? sn.data.code : "";
   if (st.ok && wanted < state.frames) showStepResult(st.data, wanted);
   else await showStep(Math.min(state.step, Math.max(state.frames - 1, 0)));
-  window.convtraceTimings.push({ kind: "update", ms: performance.now() - t0 });
+}
+
+function sameConfig(a, b) {
+  const canonical = (o) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return canonical(a) === canonical(b);
+}
+
+// The server puts the answers for the form's defaults into the page (the same documents the
+// API returns), so the first render needs no request; any other state asks the API.
+async function firstRender() {
+  const embedded = $("first-render");
+  let cfg = null;
+  try { cfg = readConfig(); } catch (e) { cfg = null; }
+  const data = embedded ? JSON.parse(embedded.textContent) : null;
+  if (!data || cfg === null || state.lang !== "en" || !sameConfig(cfg, data.config)) return update();
+  const my = ++state.seq;
+  const t0 = performance.now();
+  const ok = (d) => ({ ok: true, status: 200, data: d });
+  if (!showExplanation(ok(data.explain), cfg, my)) return undefined;
+  await showDrawings(ok(data.overview), ok(data.snippet), ok(data.step), 0);
+  window.convtraceTimings.push({ kind: "update", ms: performance.now() - t0, embedded: true, at: performance.now() });
   document.body.dataset.ready = String(my);
+  return undefined;
 }
 
 function applyLanguage() {
@@ -295,4 +328,4 @@ function renderTorchStatus() {
 fetch("/api/torch").then((r) => r.json()).then((s) => { state.torch = s; renderTorchStatus(); });
 applyOperation();
 applyLanguage();
-update();
+firstRender();
