@@ -63,6 +63,8 @@ TARGET_BWD_GEOMEAN = 1.0
 TARGET_BWD_MAX = 1.5
 BLOCK_SECONDS = 0.05
 PAUSE_SECONDS = 0.15
+#: Warm-up calls before each timed block (see :func:`_warm`).
+WARM_SECONDS = 0.05
 MEMORY_FLOOR = 64 << 20  # bytes: scratch always allowed to a call (see budgets())
 FIRST_CALL_MAX = 2.0  # a first call (fresh process) at most this many warm calls, on long signals
 SEED = 0
@@ -243,6 +245,16 @@ class Timing:
 CLOCK: list[Callable[[], float]] = [time.perf_counter]
 
 
+def _warm(f: Callable[[], Any]) -> None:
+    """Calls for ``WARM_SECONDS`` (at least one): after the pause the cores need tens of ms
+    to come back to speed (measured on this VM: a 1.4 ms call takes 2.3-2.5 ms for ~50 ms
+    after a 0.15 s idle), so each block is timed in its library's steady state."""
+    end = time.perf_counter() + WARM_SECONDS
+    f()
+    while time.perf_counter() < end:
+        f()
+
+
 def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> Timing:
     """Time two callables in alternating paused blocks (order swapped every round)."""
     clock = CLOCK[0]
@@ -257,7 +269,7 @@ def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -
         for i in ((0, 1) if r % 2 == 0 else (1, 0)):
             f = (ours, theirs)[i]
             time.sleep(PAUSE_SECONDS)
-            f()
+            _warm(f)
             t0 = clock()
             for _ in range(reps[i]):
                 f()

@@ -121,6 +121,7 @@ def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int,
 
     monkeypatch.setattr(fast_gemm, "tile_shape", plan)
     monkeypatch.setattr(fast_threads, "tile_shape", plan)
+    monkeypatch.setattr(fast_threads, "_chunk_plan", lambda n, out_len, per_position, positions: plan(n, out_len, 0))
     monkeypatch.setattr(fast_toeplitz, "tile_shape", block_plan)
     return planned
 
@@ -215,6 +216,45 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
     for label, call in calls.items():
         extra = _peak_extra(call)
         assert extra <= 4 * budget + (64 << 10), (label, extra, size)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_threaded_chunks_with_partial_small_gemm_tiles(monkeypatch: pytest.MonkeyPatch, dtype: type,
+                                                       workers: str) -> None:
+    """im2col_mt cuts each chunk into a left edge, an inside run and a right edge (padding
+    read from copies, the inside from ``x`` itself), then into small-GEMM tiles: with tiles
+    of 3 positions every run ends in a partial tile, and chunks split the batch unevenly;
+    forward and weight gradient still equal the loop reference."""
+    from convtrace.engine import fast_threads
+
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", workers)
+    monkeypatch.setattr(fast_threads, "MIN_POSITIONS", 3)
+    monkeypatch.setattr(fast_threads, "SMALL_GEMM", 1)
+    monkeypatch.setattr(fast_threads, "WEIGHT_GRAD_POSITIONS", 1)
+    seen: list[tuple[int, int, int, int]] = []
+    real = fast_threads._segments
+
+    def segments(x: np.ndarray, chunk: tuple[int, int, int, int], *rest: object) -> list[tuple[int, np.ndarray]]:
+        runs = real(x, chunk, *rest)  # type: ignore[arg-type]
+        seen.extend((chunk[2], off, win.shape[3], chunk[1]) for off, win in runs)
+        return runs
+
+    monkeypatch.setattr(fast_threads, "_segments", segments)
+    for i, p in enumerate([_problem(5, 6, 6, 30, 3, pad=2, dilation=2, groups=3),
+                           _problem(3, 8, 4, 41, 5, stride=3, pad=4, dilation=2, groups=2),
+                           _problem(1, 4, 4, 100, 3, pad=1, groups=2)]):
+        x, w, gy = _arrays(p, dtype, 20 + i)
+        x64, w64, gy64 = (a.astype(np.float64) for a in (x, w, gy))
+        for primitive in ("forward", "weight"):
+            seen.clear()
+            got = _run(primitive, "im2col_mt", p, x, w, gy)
+            want = _run(primitive, None, p, x64, w64, gy64, engine=reference)
+            bound = _run(primitive, None, p, np.abs(x64), np.abs(w64), np.abs(gy64), engine=reference)
+            rel = 1e-13 if dtype == np.float64 else 1e-5
+            assert np.all(np.abs(got - want) <= rel * bound + 1e-300), (primitive, p)
+            assert any(run % 3 for _, _, run, _ in seen), seen  # a partial small-GEMM tile
+            assert len({(l0, off) for l0, off, _, _ in seen}) >= 3, seen  # edges and inside apart
 
 
 def test_threaded_weight_gradient_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -269,8 +269,10 @@ def test_dispatcher_boundaries() -> None:
     assert _forward_choice(8, 128, 128, thin // 1024, 1024, 1, 1, 4) == "im2col_mt"
     assert _forward_choice(8, 4 * few, 4 * few, 3, 1024, 1, 1, 4) == "im2col_mt"
     assert _forward_choice(8, 4 * few - 4, 4 * few - 4, 3, 1024, 1, 1, 4) == "im2col"  # too few channels
-    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 1, 1, 4) == "taps"  # not im2col_mt
-    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 2, 1, 4) == "im2col"
+    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 1, 1, 4) == "im2col_mt"  # as the forward
+    assert fast.weight_grad_algorithm(8, 128, 128, 3, 1024, 2, 1, 4) == "im2col_mt"  # strided too
+    assert fast.weight_grad_algorithm(8, 128, 128, thin // 1024 + 1, 1024, 1, 1, 4) == "taps"  # too wide
+    assert fast.weight_grad_algorithm(8, 4 * few - 4, 4 * few - 4, 3, 1024, 2, 1, 4) == "im2col"
     assert fast.input_grad_algorithm(4, 256, 512, 16, 1600, 8, 1, 1) == "col2im"
     assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 1, 8, 1) == "flip"
     assert fast.input_grad_algorithm(4, 64, 64, 3, 4096, 2, 1, 64) == "taps"  # strided depthwise

@@ -34,8 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import fast_layout
-from .fast_gemm import forward_tile, weight_grad_tile
-from .fast_layout import tile_shape, tiles
+from .fast_layout import tile_shape, tiles, window_tile
 
 __all__ = [
     "SMALL_GEMM",
@@ -52,6 +51,10 @@ SMALL_GEMM = 1_000_000
 MIN_POSITIONS = 32
 #: Most worker threads.
 MAX_WORKERS = 8
+#: Chunks per worker when the batch alone would not give each worker several (load balance).
+CHUNKS_PER_WORKER = 2
+#: Fewest positions per weight-gradient tile (its GEMM's contraction: longer is faster).
+WEIGHT_GRAD_POSITIONS = 1024
 _THREAD_VARIABLES = ("CONVTRACE_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 _pools: dict[int, ThreadPoolExecutor] = {}  # by size, created on first use
@@ -114,24 +117,84 @@ def _deal(plan: list[tuple[int, int, int, int]]) -> list[Iterator[tuple[int, int
     return [iter(plan[i::count]) for i in range(count)]
 
 
+def _chunk_plan(n: int, out_len: int, per_position: int, positions: int) -> tuple[int, int]:
+    """(items, positions) per chunk: within ``TILE_BYTES`` of input span (``per_position``
+    bytes per output position), and small enough that every worker gets about
+    ``CHUNKS_PER_WORKER`` chunks (fewer items per chunk; for a small batch, runs of positions,
+    a multiple of ``positions``, the small-GEMM tile)."""
+    step_n, step_l = tile_shape(n, out_len, per_position)
+    wanted = CHUNKS_PER_WORKER * workers()
+    if step_n > 1:
+        step_n = max(1, min(step_n, n // wanted))
+    if step_n == 1 and n < wanted:
+        share = -(-n * out_len // wanted)  # positions per chunk for a fair share
+        step_l = min(step_l, max(positions, -(-share // positions) * positions))
+    return step_n, min(step_l, out_len)
+
+
+def _segments(
+    x: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int, pad_left: int, dilation: int,
+    dtype: np.dtype,
+) -> list[tuple[int, np.ndarray]]:
+    """A chunk's windows in up to three runs: positions reading padding on the left, those
+    reading inside ``x`` (a view of ``x``, no copy), those reading padding on the right (each
+    edge a padded copy of its own short span). Returns ``(offset in the chunk, V)`` with
+    ``V[j, c, k, i]`` as :func:`~.fast_layout.window_tile`."""
+    n0, items, l0, length = chunk
+    first = -(-pad_left // stride)  # first position whose window starts inside x
+    last = (x.shape[2] - 1 - (k_size - 1) * dilation + pad_left) // stride  # last ending inside x
+    cuts = sorted({0, length, *(min(max(c - l0, 0), length) for c in (first, last + 1))})
+    return [
+        (a, window_tile(x, n0, items, l0 + a, b - a, k_size, stride, pad_left, dilation, dtype))
+        for a, b in zip(cuts, cuts[1:]) if b > a
+    ]
+
+
+def _forward_chunk(
+    x: np.ndarray, w2: np.ndarray, y: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int,
+    pad_left: int, dilation: int, positions: int, cols: np.ndarray,
+) -> None:
+    """One chunk ``(n0, items, l0, length)``: its windows (a view of ``x``, or of a padded copy
+    of the chunk's span at the edges), then per item and small-GEMM tile of ``positions``:
+    the tile's columns copied into ``cols`` (cache-resident) and one GEMM per group."""
+    n0, items, l0, length = chunk
+    groups, og, field = w2.shape
+    c_in = x.shape[1]
+    for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, w2.dtype):
+        run = win.shape[3]
+        for j in range(items):
+            item = win[j].reshape(groups, c_in // groups, k_size, run)
+            out = y[n0 + j].reshape(groups, og, y.shape[2])
+            for p0 in range(0, run, positions):
+                count = min(positions, run - p0)
+                col = cols[: c_in * k_size * count].reshape(groups, c_in // groups, k_size, count)
+                np.copyto(col, item[..., p0 : p0 + count])
+                at = l0 + offset + p0
+                np.matmul(w2, col.reshape(groups, field, count), out=out[:, :, at : at + count])
+
+
 def forward_im2col_mt(
     x: np.ndarray, w: np.ndarray, stride: int, pad_left: int, out_len: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Forward im2col in tiles of at most ``SMALL_GEMM`` multiply-adds per group GEMM, on workers."""
+    """Forward im2col in tiles of at most ``SMALL_GEMM`` multiply-adds per group GEMM, on workers.
+
+    Workers take chunks (:func:`_chunk_plan`: whole items, or runs of positions) from a shared
+    queue; a chunk reads ``x`` in place, or a padded copy of its own span at the edges, and
+    runs its small-GEMM tiles one after another through one small column buffer.
+    """
     n, c_in, _ = x.shape
     c_out, cg, k_size = w.shape
     w2 = np.ascontiguousarray(w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg * k_size))
     y = np.empty((n, c_out, out_len), dtype=cdt)
     positions = _tile_positions(c_out // groups, cg * k_size, c_in, k_size, cdt.itemsize)
-    step_n, step_l = tile_shape(n, out_len, 1, positions)
+    step_n, step_l = _chunk_plan(n, out_len, c_in * stride * cdt.itemsize, positions)
 
     def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> None:
-            capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
-            out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
-            for tile in part:
-                forward_tile(x, w2, y, tile, k_size, stride, pad_left, dilation, capacity, out_capacity)
+            cols = np.empty(c_in * k_size * positions, dtype=cdt)
+            for chunk in part:
+                _forward_chunk(x, w2, y, chunk, k_size, stride, pad_left, dilation, positions, cols)
 
         return run
 
@@ -139,32 +202,62 @@ def forward_im2col_mt(
     return y
 
 
+def _weight_grad_chunk(
+    x: np.ndarray, gy: np.ndarray, acc: np.ndarray, tmp: np.ndarray, chunk: tuple[int, int, int, int],
+    stride: int, pad_left: int, dilation: int, positions: int, cols: np.ndarray,
+) -> None:
+    """Add one chunk's ``cols @ gyᵀ`` to ``acc`` (G, Cg*K, C_out/G), per item and tile of
+    ``positions``: the columns copied as in :func:`_forward_chunk`, the output gradient
+    read in place (transposed view); the receptive field is the GEMM's long side."""
+    n0, items, l0, length = chunk
+    groups, field, og = acc.shape
+    c_in = x.shape[1]
+    k_size = field * groups // c_in
+    for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, acc.dtype):
+        run = win.shape[3]
+        for j in range(items):
+            item = win[j].reshape(groups, c_in // groups, k_size, run)
+            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])
+            for p0 in range(0, run, positions):
+                count = min(positions, run - p0)
+                col = cols[: c_in * k_size * count].reshape(groups, c_in // groups, k_size, count)
+                np.copyto(col, item[..., p0 : p0 + count])
+                at = l0 + offset + p0
+                np.matmul(col.reshape(groups, field, count), grad[:, :, at : at + count].swapaxes(-1, -2), out=tmp)
+                acc += tmp
+
+
 def weight_grad_im2col_mt(
     x: np.ndarray, gy: np.ndarray, kernel_size: int, stride: int, pad_left: int, dilation: int, groups: int,
     cdt: np.dtype,
 ) -> np.ndarray:
-    """Weight gradient in small-GEMM tiles on workers, each summing its own tiles, then summed."""
+    """Weight gradient in chunks on workers (as :func:`forward_im2col_mt`), each worker summing
+    its own chunks (a fixed round-robin deal, so the sum's order never depends on timing),
+    then the workers' sums in order."""
     n, c_in, _ = x.shape
     _, c_out, out_len = gy.shape
     cg, og = c_in // groups, c_out // groups
-    positions = _tile_positions(og, cg * kernel_size, c_in, kernel_size, cdt.itemsize)
-    step_n, step_l = tile_shape(n, out_len, 1, positions)
+    field = cg * kernel_size
+    gy = gy.astype(cdt, copy=False)
+    within_budget = max(MIN_POSITIONS, fast_layout.TILE_BYTES // max(c_in * kernel_size * cdt.itemsize, 1))
+    positions = min(max(_tile_positions(og, field, c_in, kernel_size, cdt.itemsize), WEIGHT_GRAD_POSITIONS),
+                     within_budget)
+    step_n, step_l = _chunk_plan(n, out_len, c_in * stride * cdt.itemsize, positions)
 
     def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> np.ndarray:
-            gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
-            tmp = np.empty_like(gw)
-            capacity = np.empty(step_n * step_l * c_in * kernel_size, dtype=cdt)
-            gy_capacity = np.empty(step_n * step_l * c_out, dtype=cdt)
-            for tile in part:
-                weight_grad_tile(x, gy, gw, tmp, tile, stride, pad_left, dilation, capacity, gy_capacity)
-            return gw
+            acc = np.zeros((groups, field, og), dtype=cdt)
+            tmp = np.empty_like(acc)
+            cols = np.empty(c_in * kernel_size * positions, dtype=cdt)
+            for chunk in part:
+                _weight_grad_chunk(x, gy, acc, tmp, chunk, stride, pad_left, dilation, positions, cols)
+            return acc
 
         return run
 
     partials = _run([job(part) for part in _deal(tiles(n, out_len, step_n, step_l))])
-    gw = np.zeros((groups, og, cg * kernel_size), dtype=cdt)
+    total = np.zeros((groups, field, og), dtype=cdt)
     for part_sum in partials:
         assert isinstance(part_sum, np.ndarray)
-        gw += part_sum
-    return gw.reshape(c_out, cg, kernel_size)
+        total += part_sum
+    return np.ascontiguousarray(total.transpose(0, 2, 1)).reshape(c_out, cg, kernel_size)
