@@ -292,3 +292,100 @@ def test_worker_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
     # the small-GEMM tile: og * field * positions within SMALL_GEMM, a power of two
     p = fast_threads.positions_per_gemm(32, 160)
     assert 32 * 160 * p <= fast_threads.SMALL_GEMM < 32 * 160 * 2 * p
+
+
+def test_kept_buffers_are_reused_per_thread_and_bounded() -> None:
+    """Worker scratch survives between calls (no fresh megabytes, no page faults), per role,
+    dtype and thread; above KEPT_SCRATCH nothing is kept."""
+    import threading
+
+    from convtrace.engine import fast_threads
+
+    f32 = np.dtype(np.float32)
+    a = fast_threads.kept_buffer("test-cols", 1000, f32)
+    b = fast_threads.kept_buffer("test-cols", 500, f32)
+    assert np.shares_memory(a, b) and b.size == 500
+    c = fast_threads.kept_buffer("test-other", 500, f32)
+    assert not np.shares_memory(a, c)
+    grown = fast_threads.kept_buffer("test-cols", 2000, f32)
+    assert grown.size == 2000 and np.shares_memory(grown, fast_threads.kept_buffer("test-cols", 10, f32))
+    elsewhere: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: elsewhere.append(fast_threads.kept_buffer("test-cols", 10, f32)))
+    worker.start()
+    worker.join()
+    assert not np.shares_memory(elsewhere[0], grown)  # each thread its own
+    huge = fast_threads.KEPT_SCRATCH // 4 + 1
+    first, second = (fast_threads.kept_buffer("test-huge", huge, f32) for _ in range(2))
+    assert not np.shares_memory(first, second)  # too large to keep
+
+
+def test_blas_is_single_threaded_only_while_workers_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """im2col_mt's workers run with BLAS on one thread each (the calling thread sets it, the
+    workers see it); nested uses restore only at the outermost exit, to what it was."""
+    import threading
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from convtrace.engine import fast_threads
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    if not blas_threads():
+        pytest.skip("no BLAS library that threadpoolctl controls")
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        seen: list[list[int]] = []
+        with fast_threads.single_threaded_blas():
+            worker = threading.Thread(target=lambda: seen.append(blas_threads()))
+            worker.start()
+            worker.join()
+            with fast_threads.single_threaded_blas():
+                seen.append(blas_threads())
+            seen.append(blas_threads())  # the outer use still runs: still limited
+        assert seen == [[1] * len(before)] * 3
+        assert blas_threads() == before == [2] * len(before)
+        seen.clear()
+        real = fast_threads._run
+
+        def watched(jobs: list[Callable[[], object]]) -> list[object]:
+            seen.append(blas_threads())
+            return real([lambda job=job: (seen.append(blas_threads()), job())[1] for job in jobs])
+
+        monkeypatch.setattr(fast_threads, "_run", watched)
+        p = PROBLEMS[1]
+        x, w, gy = _arrays(p, np.float64, 7)
+        got = _run("weight", "im2col_mt", p, x, w, gy)
+        want = _run("weight", None, p, x, w, gy, engine=reference)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        assert seen[0] == before and all(s == [1] * len(before) for s in seen[1:]) and len(seen) == 3
+        assert blas_threads() == before
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "getrusage"), reason="needs getrusage")
+def test_grouped_gradients_do_not_page_fault_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alternating the grouped input and weight gradients (a training step) reuses the
+    workers' scratch: before the kept buffers, each pair of calls took ~1,600 page faults
+    (its scratch handed back to the system and faulted in again), +4 ms."""
+    import resource
+
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    n, c, length, k, pad, groups = 4, 256, 1024, 5, 2, 8
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, length), dtype=np.float32)
+    w = rng.standard_normal((c, c // groups, k), dtype=np.float32)
+    gy = rng.standard_normal((n, c, length), dtype=np.float32)
+    assert fast.weight_grad_algorithm(n, c, c, k, length, 1, 1, groups) == "im2col_mt"
+
+    def step() -> None:
+        fast.conv1d_input_grad(gy, w, length, 1, pad, 1, groups)
+        fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, groups)
+
+    for _ in range(3):
+        step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(10):
+        step()
+    per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10
+    assert per_step < 200, per_step
