@@ -231,6 +231,13 @@ def _segments(
     ]
 
 
+def _tile_views(cols: np.ndarray, groups: int, cg: int, k_size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The column buffer's first tile of ``count`` positions as ``(G, Cg, K, count)`` (to
+    copy into) and as ``(G, Cg*K, count)`` (the GEMM's operand)."""
+    col = cols[: groups * cg * k_size * count].reshape(groups, cg, k_size, count)
+    return col, col.reshape(groups, cg * k_size, count)
+
+
 def _forward_chunk(
     x: np.ndarray, w2: np.ndarray, y: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int,
     pad_left: int, dilation: int, positions: int, cols: np.ndarray,
@@ -240,18 +247,18 @@ def _forward_chunk(
     the tile's columns copied into ``cols`` (cache-resident) and one GEMM per group."""
     n0, items, l0, _ = chunk
     groups, og, field = w2.shape
-    c_in = x.shape[1]
+    cg = x.shape[1] // groups
+    full = _tile_views(cols, groups, cg, k_size, positions)
     for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, w2.dtype):
         run = win.shape[3]
         for j in range(items):
-            item = win[j].reshape(groups, c_in // groups, k_size, run)
-            out = y[n0 + j].reshape(groups, og, y.shape[2])
+            item = win[j].reshape(groups, cg, k_size, run)
+            out = y[n0 + j].reshape(groups, og, y.shape[2])[:, :, l0 + offset : l0 + offset + run]
             for p0 in range(0, run, positions):
                 count = min(positions, run - p0)
-                col = cols[: c_in * k_size * count].reshape(groups, c_in // groups, k_size, count)
+                col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
                 np.copyto(col, item[..., p0 : p0 + count])
-                at = l0 + offset + p0
-                np.matmul(w2, col.reshape(groups, field, count), out=out[:, :, at : at + count])
+                np.matmul(w2, col2, out=out[:, :, p0 : p0 + count])
 
 
 def forward_im2col_mt(
@@ -292,19 +299,19 @@ def _weight_grad_chunk(
     read in place (transposed view); the receptive field is the GEMM's long side."""
     n0, items, l0, _ = chunk
     groups, field, og = acc.shape
-    c_in = x.shape[1]
-    k_size = field * groups // c_in
+    cg = x.shape[1] // groups
+    k_size = field // cg
+    full = _tile_views(cols, groups, cg, k_size, positions)
     for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, acc.dtype):
         run = win.shape[3]
         for j in range(items):
-            item = win[j].reshape(groups, c_in // groups, k_size, run)
-            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])
+            item = win[j].reshape(groups, cg, k_size, run)
+            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])[:, :, l0 + offset : l0 + offset + run].swapaxes(-1, -2)
             for p0 in range(0, run, positions):
                 count = min(positions, run - p0)
-                col = cols[: c_in * k_size * count].reshape(groups, c_in // groups, k_size, count)
+                col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
                 np.copyto(col, item[..., p0 : p0 + count])
-                at = l0 + offset + p0
-                np.matmul(col.reshape(groups, field, count), grad[:, :, at : at + count].swapaxes(-1, -2), out=tmp)
+                np.matmul(col2, grad[:, p0 : p0 + count], out=tmp)
                 acc += tmp
 
 
