@@ -4,8 +4,9 @@ Each primitive picks an algorithm with a dispatcher: a pure function of the shap
 (no timing at run time), documented rule by rule in :func:`forward_algorithm`,
 :func:`input_grad_algorithm` and :func:`weight_grad_algorithm`. The algorithms live in
 :mod:`.fast_small` (fewest NumPy calls, cached indices, for small problems),
-:mod:`.fast_threads` (im2col in small GEMMs on worker threads, for grouped convolutions),
-:mod:`.fast_gemm` (per-tap-group GEMMs, im2col, col2im, and the stride-1 input gradient
+:mod:`.fast_threads` (im2col in small GEMMs on worker threads, for grouped convolutions,
+and col2im with worker threads owning blocks of channels), :mod:`.fast_gemm` (per-tap-group
+GEMMs, im2col, and the stride-1 input gradient
 as a forward convolution with the flipped kernel) and :mod:`.fast_toeplitz` (banded GEMMs
 for depthwise convolutions). Large problems are cut into tiles (whole batch items, or
 runs of positions) whose scratch stays within a few MiB (``fast_layout.TILE_BYTES``):
@@ -139,7 +140,8 @@ def input_grad_algorithm(
        :func:`forward_algorithm` apply (Toeplitz included).
     3. ``"taps"`` for strided depthwise shapes (elementwise scatter per tap).
     4. ``"col2im"`` otherwise: one GEMM for all taps with the weight used in place (no
-       weight-sized copy, which matters for ConvTranspose1d upsamplers), then strided adds.
+       weight-sized copy, which matters for ConvTranspose1d upsamplers), then strided adds;
+       worker threads each own blocks of input channels (:mod:`.fast_threads`).
 
     >>> input_grad_algorithm(1, 256, 512, 16, 1600, 8, 1, 1)
     'col2im'
@@ -236,7 +238,7 @@ FORWARD_ALGORITHMS: dict[str, Algorithm] = {
 INPUT_GRAD_ALGORITHMS: dict[str, Algorithm] = {
     "small": fast_small.input_grad_small,
     "taps": fast_gemm.input_grad_taps,
-    "col2im": fast_gemm.input_grad_col2im,
+    "col2im": fast_threads.input_grad_col2im,
     "flip": _input_grad_flip,
 }
 WEIGHT_GRAD_ALGORITHMS: dict[str, Algorithm] = {

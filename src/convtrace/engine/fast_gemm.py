@@ -8,8 +8,8 @@ freshly allocated array in ``cdt``; :mod:`convtrace.engine.fast` picks one per s
   input (:func:`~.fast_layout.phase_split`); depthwise taps (one input and one output
   channel per group) are elementwise products instead.
 * ``*_im2col``: copy the receptive fields, then one GEMM per tile (batch items or a run
-  of positions, so that the column buffer stays bounded); ``input_grad_col2im`` is its
-  adjoint (one GEMM for all taps, then strided scatter-adds).
+  of positions, so that the column buffer stays bounded); its adjoint, col2im (one GEMM
+  for all taps, then strided scatter-adds), runs on worker threads in :mod:`.fast_threads`.
 * ``flip_kernel``: the stride-1 input gradient is a forward convolution with this kernel.
 
 >>> import numpy as np
@@ -36,7 +36,6 @@ __all__ = [
     "forward_taps",
     "forward_im2col",
     "input_grad_taps",
-    "input_grad_col2im",
     "weight_grad_taps",
     "weight_grad_im2col",
     "flip_kernel",
@@ -197,38 +196,6 @@ def input_grad_taps(
         _tap_product(wk[k], gyg[..., i0:i1], part)
         t0 = i0 * stride - pad_left + k * dilation
         gx[..., t0 : t0 + (i1 - i0 - 1) * stride + 1 : stride] += part
-    return gx.reshape(n, groups * cg, length)
-
-
-def input_grad_col2im(
-    gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
-    cdt: np.dtype,
-) -> np.ndarray:
-    """Scatter as one GEMM per tile for all taps, ``cols = Wᵀ @ gy[n, :, tile]``, then K strided adds.
-
-    The weight is used in place (a transposed view), so no weight-sized copy is made: the
-    choice when the weight outweighs the activations (e.g. a ConvTranspose1d upsampler).
-    Tiles (runs of positions of one item) keep the column buffer within ``TILE_BYTES``.
-    """
-    n, c_out, out_len = gy.shape
-    _, cg, k_size = w.shape
-    og = c_out // groups
-    w2t = w.astype(cdt, copy=False).reshape(groups, og, cg * k_size).swapaxes(-1, -2)
-    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
-    gx = np.zeros((n, groups, cg, length), dtype=cdt)
-    _, step = tile_shape(1, out_len, cg * groups * k_size * cdt.itemsize)
-    capacity = np.empty(groups * cg * k_size * step, dtype=cdt)
-    taps = [(k, *tap_range(k * dilation, stride, pad_left, out_len, length)) for k in range(k_size)]
-    for i in range(n):
-        for l0 in range(0, out_len, step):
-            lc = min(step, out_len - l0)
-            cols = _scratch((groups, cg, k_size, lc), capacity)
-            np.matmul(w2t, gyg[i, :, :, l0 : l0 + lc], out=cols.reshape(groups, cg * k_size, lc))
-            for k, i0, i1 in taps:
-                a0, a1 = max(i0, l0), min(i1, l0 + lc)
-                if a1 > a0:
-                    t0 = a0 * stride - pad_left + k * dilation
-                    gx[i, ..., t0 : t0 + (a1 - a0 - 1) * stride + 1 : stride] += cols[:, :, k, a0 - l0 : a1 - l0]
     return gx.reshape(n, groups * cg, length)
 
 

@@ -1,4 +1,5 @@
-"""im2col in small GEMMs on worker threads, for convolutions with small per-group GEMMs.
+"""Worker-thread algorithms: im2col in small GEMMs, for convolutions with small per-group
+GEMMs, and col2im (:func:`input_grad_col2im`), whose workers own blocks of channels.
 
 A grouped convolution with tens of channels per group (ResNeXt-style) multiplies, per
 group, a small ``C_out/G x Cg*K`` weight by a long column matrix. One big GEMM per group
@@ -48,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from . import fast_layout
-from .fast_layout import tile_shape, tiles, window_tile
+from .fast_layout import tap_range, tile_shape, tiles, window_tile
 
 __all__ = [
     "SMALL_GEMM",
@@ -56,6 +57,7 @@ __all__ = [
     "workers",
     "positions_per_gemm",
     "forward_im2col_mt",
+    "input_grad_col2im",
     "weight_grad_im2col_mt",
 ]
 
@@ -246,7 +248,7 @@ def _forward_chunk(
     of the chunk's span at the edges), then per item and small-GEMM tile of ``positions``:
     the tile's columns copied into ``cols`` (cache-resident) and one GEMM per group."""
     n0, items, l0, _ = chunk
-    groups, og, field = w2.shape
+    groups, og, _ = w2.shape
     cg = x.shape[1] // groups
     full = _tile_views(cols, groups, cg, k_size, positions)
     for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, w2.dtype):
@@ -349,3 +351,66 @@ def weight_grad_im2col_mt(
         assert isinstance(part_sum, np.ndarray)
         total += part_sum
     return np.ascontiguousarray(total.transpose(0, 2, 1)).reshape(c_out, cg, kernel_size)
+
+
+def _channel_blocks(groups: int, cg: int) -> list[tuple[int, int, int]]:
+    """``(group, c0, c1)`` blocks of input channels, about two per worker in all: each
+    worker scatters into its own channels only, so no two workers write the same sample."""
+    parts = max(1, min(cg, -(-CHUNKS_PER_WORKER * workers() // groups)))
+    size = -(-cg // parts)
+    return [(g, c0, min(c0 + size, cg)) for g in range(groups) for c0 in range(0, cg, size)]
+
+
+def input_grad_col2im(
+    gy: np.ndarray, w: np.ndarray, length: int, stride: int, pad_left: int, dilation: int, groups: int,
+    cdt: np.dtype,
+) -> np.ndarray:
+    """Scatter as one GEMM per tile for all taps, ``cols = Wᵀ @ gy[n, :, tile]``, then K strided
+    adds; on worker threads, each owning blocks of input channels (:func:`_channel_blocks`).
+
+    The weight is used in place (a transposed view), so no weight-sized copy is made: the
+    choice when the weight outweighs the activations (e.g. a ConvTranspose1d upsampler).
+    Tiles (runs of positions of one item) keep each worker's column buffer within
+    ``TILE_BYTES``; both the GEMMs and the adds (single-threaded in NumPy) are shared out.
+    """
+    n, c_out, out_len = gy.shape
+    _, cg, k_size = w.shape
+    og = c_out // groups
+    w4t = w.astype(cdt, copy=False).reshape(groups, og, cg, k_size).transpose(0, 2, 3, 1)  # (G, Cg, K, og)
+    gyg = gy.astype(cdt, copy=False).reshape(n, groups, og, out_len)
+    gx = np.zeros((n, groups, cg, length), dtype=cdt)
+    blocks = _channel_blocks(groups, cg)
+    widest = max(c1 - c0 for _, c0, c1 in blocks)
+    _, step = tile_shape(1, out_len, widest * k_size * cdt.itemsize)
+    taps = [(k, *tap_range(k * dilation, stride, pad_left, out_len, length)) for k in range(k_size)]
+
+    def job(mine: list[tuple[int, int, int]]) -> Callable[[], object]:
+        def run() -> None:
+            capacity = kept_buffer("cols", widest * k_size * step, cdt)
+            for g, c0, c1 in mine:
+                wt = w4t[g, c0:c1].reshape((c1 - c0) * k_size, og)
+                for i in range(n):
+                    for l0 in range(0, out_len, step):
+                        lc = min(step, out_len - l0)
+                        cols = capacity[: (c1 - c0) * k_size * lc].reshape(c1 - c0, k_size, lc)
+                        np.matmul(wt, gyg[i, g, :, l0 : l0 + lc], out=cols.reshape((c1 - c0) * k_size, lc))
+                        _scatter(gx[i, g, c0:c1], cols, taps, l0, lc, stride, pad_left, dilation)
+
+        return run
+
+    count = max(1, min(workers(), len(blocks)))
+    _run([job(blocks[i::count]) for i in range(count)])
+    return gx.reshape(n, groups * cg, length)
+
+
+def _scatter(
+    gx: np.ndarray, cols: np.ndarray, taps: list[tuple[int, int, int]], l0: int, lc: int, stride: int,
+    pad_left: int, dilation: int,
+) -> None:
+    """``gx[:, i*stride - pad_left + k*dilation] += cols[:, k, i - l0]`` for the tile's ``i``
+    in each tap's range ``[i0, i1)``."""
+    for k, i0, i1 in taps:
+        a0, a1 = max(i0, l0), min(i1, l0 + lc)
+        if a1 > a0:
+            t0 = a0 * stride - pad_left + k * dilation
+            gx[:, t0 : t0 + (a1 - a0 - 1) * stride + 1 : stride] += cols[:, k, a0 - l0 : a1 - l0]
