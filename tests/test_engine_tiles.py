@@ -41,6 +41,8 @@ PROBLEMS = [
     _problem(5, 4, 4, 26, 3, pad=1, groups=4),  # depthwise, short kernel
     _problem(3, 4, 4, 70, 7, pad=3, groups=4),  # depthwise, long kernel (Toeplitz, 3 blocks)
     _problem(5, 3, 3, 150, 5, pad=6, dilation=3, groups=3),  # depthwise, dilated (Toeplitz, 5 blocks)
+    _problem(5, 1, 8, 29, 3, stride=2, pad=1),  # receptive field narrower than C_out (gy @ colsᵀ)
+    _problem(5, 4, 16, 33, 2, pad=1, groups=2),  # grouped, the same
 ]
 
 #: (primitive, algorithm) pairs that tile; each is forced on every problem. (The stride-1

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from . import fast_layout
+from .fast_gemm import field_major
 from .fast_layout import tap_range, tile_shape, tiles, window_tile
 
 __all__ = [
@@ -296,24 +297,31 @@ def _weight_grad_chunk(
     x: np.ndarray, gy: np.ndarray, acc: np.ndarray, tmp: np.ndarray, chunk: tuple[int, int, int, int],
     stride: int, pad_left: int, dilation: int, positions: int, cols: np.ndarray,
 ) -> None:
-    """Add one chunk's ``cols @ gyᵀ`` to ``acc`` (G, Cg*K, C_out/G), per item and tile of
-    ``positions``: the columns copied as in :func:`_forward_chunk`, the output gradient
-    read in place (transposed view); the receptive field is the GEMM's long side."""
+    """Add one chunk's product to ``acc``, per item and tile of ``positions``: the columns
+    copied as in :func:`_forward_chunk`, the output gradient read in place (a transposed
+    view); ``cols @ gyᵀ`` into ``(G, Cg*K, C_out/G)`` or ``gy @ colsᵀ`` into
+    ``(G, C_out/G, Cg*K)``, the longer side first (:func:`~.fast_gemm.field_major`)."""
     n0, items, l0, _ = chunk
-    groups, field, og = acc.shape
+    groups = acc.shape[0]
     cg = x.shape[1] // groups
-    k_size = field // cg
+    og = gy.shape[1] // groups
+    k_size = acc.shape[1] * acc.shape[2] // (og * cg)
+    first = field_major(cg * k_size, og)
     full = _tile_views(cols, groups, cg, k_size, positions)
     for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, acc.dtype):
         run = win.shape[3]
         for j in range(items):
             item = win[j].reshape(groups, cg, k_size, run)
-            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])[:, :, l0 + offset : l0 + offset + run].swapaxes(-1, -2)
+            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])[:, :, l0 + offset : l0 + offset + run]
             for p0 in range(0, run, positions):
                 count = min(positions, run - p0)
                 col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
                 np.copyto(col, item[..., p0 : p0 + count])
-                np.matmul(col2, grad[:, p0 : p0 + count], out=tmp)
+                part = grad[:, :, p0 : p0 + count]
+                if first:
+                    np.matmul(col2, part.swapaxes(-1, -2), out=tmp)
+                else:
+                    np.matmul(part, col2.swapaxes(-1, -2), out=tmp)
                 acc += tmp
 
 
@@ -333,10 +341,12 @@ def weight_grad_im2col_mt(
     positions = min(max(_tile_positions(og, field, c_in, kernel_size, cdt.itemsize), WEIGHT_GRAD_POSITIONS),
                      within_budget)
     step_n, step_l = _chunk_plan(n, out_len, c_in * stride * cdt.itemsize, positions)
+    first = field_major(field, og)
+    shape = (groups, field, og) if first else (groups, og, field)
 
     def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
         def run() -> np.ndarray:
-            acc = np.zeros((groups, field, og), dtype=cdt)  # returned: a fresh array
+            acc = np.zeros(shape, dtype=cdt)  # returned: a fresh array
             tmp = kept_buffer("product", acc.size, cdt).reshape(acc.shape)
             cols = kept_buffer("cols", c_in * kernel_size * positions, cdt)
             for chunk in part:
@@ -346,11 +356,12 @@ def weight_grad_im2col_mt(
         return run
 
     partials = _run([job(part) for part in _deal(tiles(n, out_len, step_n, step_l))])
-    total = np.zeros((groups, field, og), dtype=cdt)
+    total = np.zeros(shape, dtype=cdt)
     for part_sum in partials:
         assert isinstance(part_sum, np.ndarray)
         total += part_sum
-    return np.ascontiguousarray(total.transpose(0, 2, 1)).reshape(c_out, cg, kernel_size)
+    gw = np.ascontiguousarray(total.transpose(0, 2, 1)) if first else total
+    return gw.reshape(c_out, cg, kernel_size)
 
 
 def _channel_blocks(groups: int, cg: int) -> list[tuple[int, int, int]]:
