@@ -259,7 +259,7 @@ def test_dispatcher_boundaries() -> None:
     assert _forward_choice(2, 64, 64, t, 500, 1, 1, 64) == "toeplitz"
     assert _forward_choice(2, 64, 64, t - 1, 500, 1, 1, 64) == "taps"
     assert _forward_choice(2, 64, 64, t, 500, 2, 1, 64) == "taps"
-    assert _forward_choice(1, 256, 512, 16, 200, 8, 1, 1) == "taps"  # full phase groups
+    assert _forward_choice(1, 256, 512, 16, 200, 8, 1, 1) == "im2col"  # strided, wide: im2col too
     assert _forward_choice(1, narrow // 16, 512, 16, 200, 8, 1, 1) == "im2col"  # narrow
     assert _forward_choice(4, 512, 512, 3, 1599, 2, 1, 1) == "im2col"  # partial phase group
     assert _forward_choice(32, 300, 100, 3, 254, 1, 1, 1) == "im2col"

@@ -78,11 +78,6 @@ def _is_small(n: int, c_out: int, out_len: int, field: int) -> bool:
     return n * c_out * out_len * field <= SMALL_WORK
 
 
-def _phases_grouped(k_size: int, stride: int, dilation: int) -> bool:
-    """Whether every tap lies in a full phase group (always so for stride 1)."""
-    return all(len(taps) == stride for _, _, taps in fast_gemm.tap_groups(k_size, stride, dilation))
-
-
 def forward_algorithm(
     n: int, c_in: int, c_out: int, k_size: int, out_len: int, stride: int, dilation: int, groups: int
 ) -> str:
@@ -97,10 +92,7 @@ def forward_algorithm(
        ResNeXt-style, tens of channels per group): im2col tiles of at most
        ``SMALL_GEMM`` multiply-adds per group GEMM (OpenBLAS's small-matrix kernels), run
        side by side on worker threads.
-    5. ``"taps"``: strided, wide receptive fields (``Cg*K > NARROW_FIELD``) whose taps all
-       lie in full phase groups (e.g. K a multiple of the stride): one GEMM per group,
-       (channel, phase)-deep, on views of the phase-split input, no column copy.
-    6. ``"im2col"`` otherwise: one GEMM per group and tile with a ``Cg*K``-deep contraction
+    5. ``"im2col"`` otherwise: one GEMM per group and tile with a ``Cg*K``-deep contraction
        and no accumulation passes over the output; the column buffer is one tile's
        (at most ``TILE_BYTES``), reused from tile to tile.
 
@@ -109,7 +101,7 @@ def forward_algorithm(
     >>> forward_algorithm(32, 300, 100, 3, 254, 1, 1, 1)
     'im2col'
     >>> forward_algorithm(1, 256, 512, 16, 200, 8, 1, 1)  # a ConvTranspose1d upsampler's input grad
-    'taps'
+    'im2col'
     >>> forward_algorithm(8, 128, 128, 3, 1024, 1, 1, 4)  # ResNeXt-style: 32 channels per group
     'im2col_mt'
     """
@@ -120,8 +112,6 @@ def forward_algorithm(
         return "toeplitz" if stride == 1 and k_size >= TOEPLITZ_MIN_TAPS else "taps"
     if _thin_groups(groups, og, cg, k_size):
         return "im2col_mt"
-    if stride > 1 and cg * k_size > NARROW_FIELD and _phases_grouped(k_size, stride, dilation):
-        return "taps"
     return "im2col"
 
 
