@@ -160,6 +160,28 @@ def test_partial_tiles_match_reference(
     _check_partial_tiles(monkeypatch, tiling, dtype)
 
 
+@pytest.mark.parametrize("field_first", [True, False])
+@pytest.mark.parametrize("tiling", ["batch", "length"])
+def test_weight_gradient_in_both_orientations(monkeypatch: pytest.MonkeyPatch, tiling: str,
+                                              field_first: bool) -> None:
+    """The weight gradient's GEMMs, receptive field first (``cols @ gyᵀ``, then a transpose)
+    or output channels first, each forced on every problem that allows it, tiled."""
+    from convtrace.engine import fast_gemm
+
+    monkeypatch.setattr(fast_gemm, "FIELD_MAJOR_POSITIONS", 0 if field_first else 10**12)
+    _force_plan(monkeypatch, tiling)
+    for i, p in enumerate(PROBLEMS):
+        _, c_in, c_out, _, k, _, _, _, _, groups = p
+        if field_first and (c_in // groups) * k < c_out // groups:
+            continue  # the field is the shorter side: never field first
+        x, w, gy = _arrays(p, np.float64, 40 + i)
+        for algo in ("im2col", "im2col_mt"):
+            got = _run("weight", algo, p, x, w, gy)
+            want = _run("weight", None, p, x, w, gy, engine=reference)
+            bound = _run("weight", None, p, np.abs(x), np.abs(w), np.abs(gy), engine=reference)
+            assert np.all(np.abs(got - want) <= 1e-13 * bound + 1e-300), (algo, p)
+
+
 @pytest.mark.parametrize("tiling", ["batch", "length"])
 def test_dropped_clamp_is_caught(monkeypatch: pytest.MonkeyPatch, tiling: str) -> None:
     """The check above has teeth: tiles that forget to clamp their last tile fail it."""

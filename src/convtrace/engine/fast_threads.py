@@ -295,7 +295,7 @@ def forward_im2col_mt(
 
 def _weight_grad_chunk(
     x: np.ndarray, gy: np.ndarray, acc: np.ndarray, tmp: np.ndarray, chunk: tuple[int, int, int, int],
-    stride: int, pad_left: int, dilation: int, positions: int, cols: np.ndarray,
+    first: bool, stride: int, pad_left: int, dilation: int, positions: int, cols: np.ndarray,
 ) -> None:
     """Add one chunk's product to ``acc``, per item and tile of ``positions``: the columns
     copied as in :func:`_forward_chunk`, the output gradient read in place (a transposed
@@ -306,7 +306,6 @@ def _weight_grad_chunk(
     cg = x.shape[1] // groups
     og = gy.shape[1] // groups
     k_size = acc.shape[1] * acc.shape[2] // (og * cg)
-    first = field_major(cg * k_size, og)
     full = _tile_views(cols, groups, cg, k_size, positions)
     for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, acc.dtype):
         run = win.shape[3]
@@ -341,7 +340,7 @@ def weight_grad_im2col_mt(
     positions = min(max(_tile_positions(og, field, c_in, kernel_size, cdt.itemsize), WEIGHT_GRAD_POSITIONS),
                      within_budget)
     step_n, step_l = _chunk_plan(n, out_len, c_in * stride * cdt.itemsize, positions)
-    first = field_major(field, og)
+    first = field_major(field, og, n * out_len)
     shape = (groups, field, og) if first else (groups, og, field)
 
     def job(part: Iterator[tuple[int, int, int, int]]) -> Callable[[], object]:
@@ -350,7 +349,7 @@ def weight_grad_im2col_mt(
             tmp = kept_buffer("product", acc.size, cdt).reshape(acc.shape)
             cols = kept_buffer("cols", c_in * kernel_size * positions, cdt)
             for chunk in part:
-                _weight_grad_chunk(x, gy, acc, tmp, chunk, stride, pad_left, dilation, positions, cols)
+                _weight_grad_chunk(x, gy, acc, tmp, chunk, first, stride, pad_left, dilation, positions, cols)
             return acc
 
         return run
