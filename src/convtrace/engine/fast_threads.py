@@ -59,6 +59,8 @@ __all__ = [
     "positions_per_gemm",
     "forward_im2col_mt",
     "input_grad_col2im",
+    "kept_buffer",
+    "release_kept_buffers",
     "weight_grad_im2col_mt",
 ]
 
@@ -108,17 +110,25 @@ def _tile_positions(og: int, field: int, c_in: int, k_size: int, itemsize: int) 
 #: Largest column buffer (bytes) a worker thread keeps between calls.
 KEPT_SCRATCH = 8 << 20
 _kept = threading.local()
+_kept_generation = [0]
 
 
 def kept_buffer(role: str, count: int, dtype: np.dtype) -> np.ndarray:
-    """A 1-D scratch buffer of ``count`` elements for ``role`` (``"cols"``, ``"sum"``, ...),
+    """A 1-D scratch buffer of ``count`` elements for ``role`` (``"cols"``, ``"product"``),
     kept by the calling thread between calls (up to ``KEPT_SCRATCH`` bytes); its contents
     are whatever the last call left. Worker threads allocate from their own malloc arenas,
     which hand freed megabytes back to the system; a buffer allocated afresh on every call
     then costs a page fault per 4 KiB (measured: ~1,600 faults and +4 ms per call when the
-    grouped input and weight gradients alternate)."""
-    buffers: dict[tuple[str, np.dtype], np.ndarray] = getattr(_kept, "buffers", None) or {}
-    _kept.buffers = buffers
+    grouped input and weight gradients alternate). :func:`release_kept_buffers` drops them.
+
+    >>> a = kept_buffer("doc", 8, np.dtype(np.float64)); b = kept_buffer("doc", 4, np.dtype(np.float64))
+    >>> bool(np.shares_memory(a, b))
+    True
+    """
+    buffers: dict[tuple[str, np.dtype], np.ndarray] | None = getattr(_kept, "buffers", None)
+    if buffers is None or getattr(_kept, "generation", -1) != _kept_generation[0]:
+        buffers = _kept.buffers = {}
+        _kept.generation = _kept_generation[0]
     kept = buffers.get((role, dtype))
     if kept is not None and kept.size >= count:
         return kept[:count]
@@ -126,6 +136,13 @@ def kept_buffer(role: str, count: int, dtype: np.dtype) -> np.ndarray:
     if fresh.nbytes <= KEPT_SCRATCH:
         buffers[role, dtype] = fresh
     return fresh
+
+
+def release_kept_buffers() -> None:
+    """Drop every thread's kept scratch (each thread lets go of it at its next call; this
+    thread's at once): the next call allocates afresh, as the first call does."""
+    _kept_generation[0] += 1
+    _kept.buffers = None
 
 
 _blas_lock = threading.Lock()
