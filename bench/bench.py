@@ -296,7 +296,9 @@ def peak_extra_bytes(f: Callable[[], Any]) -> int:
     call allocates it."""
     from convtrace.engine import fast_threads
 
-    fast_threads.release_kept_buffers()
+    release = getattr(fast_threads, "release_kept_buffers", None)  # absent in older engines
+    if release is not None:
+        release()
     tracemalloc.start()
     try:
         before, _ = tracemalloc.get_traced_memory()
