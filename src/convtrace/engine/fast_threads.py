@@ -18,10 +18,13 @@ take chunks of the work from a shared queue side by side.
   (transposed view), with the receptive field (``Cg*K``) as the GEMM's long side; each
   worker sums its own chunks, dealt round-robin, then the workers' sums are added in
   order, so the result never depends on timing.
-* **Threads**: BLAS is limited to one thread while the workers run
-  (:func:`single_threaded_blas`, through threadpoolctl), and each worker keeps its column
-  buffer between calls (:func:`kept_buffer`): a worker thread's freed megabytes go back
-  to the system and would be faulted in again on every call.
+* **Threads**: BLAS is limited to one thread while the im2col workers run
+  (:func:`single_threaded_blas`, through threadpoolctl; col2im's larger GEMMs keep BLAS's
+  threads, see :func:`input_grad_col2im`), and each worker keeps its column buffer between
+  calls (:func:`kept_buffer`): a worker thread's freed megabytes go back to the system and
+  would be faulted in again on every call. (OpenBLAS's own idle threads spin for ~0.1 s
+  after a multi-threaded call: a grouped convolution right after a large dense one runs at
+  about half speed either way.)
 
 Every tile sums the same products as :func:`~.fast_gemm.forward_tile` (so float64 agrees
 with the loop reference to rounding); only the tile size and the order in which tiles run
@@ -43,7 +46,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -187,9 +190,9 @@ def single_threaded_blas() -> Iterator[None]:
                 _blas_state["limiter"] = None
 
 
-def _run(jobs: list[Callable[[], object]]) -> list[object]:
+def _run(jobs: list[Callable[[], object]], *, limit_blas: bool = True) -> list[object]:
     """Run the jobs on the shared pool (the first in this thread), BLAS single-threaded
-    meanwhile; results in order."""
+    meanwhile unless ``limit_blas`` is false; results in order."""
     if len(jobs) <= 1:
         return [job() for job in jobs]
     size = len(jobs) - 1
@@ -197,7 +200,7 @@ def _run(jobs: list[Callable[[], object]]) -> list[object]:
         pool = _pools.get(size)
         if pool is None:
             pool = _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="convtrace")
-    with single_threaded_blas():
+    with single_threaded_blas() if limit_blas else nullcontext():
         futures = [pool.submit(job) for job in jobs[1:]]
         first = jobs[0]()
         return [first, *(f.result() for f in futures)]
@@ -426,7 +429,11 @@ def input_grad_col2im(
         return run
 
     count = max(1, min(workers(), len(blocks)))
-    _run([job(blocks[i::count]) for i in range(count)])
+    # BLAS keeps its threads here: its GEMMs are large, and after any multi-threaded BLAS
+    # call OpenBLAS's idle threads spin for ~0.1 s, which a limit would leave without work
+    # (measured: wav2vec 2.0's strided input gradient after an im2col weight gradient,
+    # 54 ms limited against 32 ms not)
+    _run([job(blocks[i::count]) for i in range(count)], limit_blas=False)
     return gx.reshape(n, groups * cg, length)
 
 
