@@ -261,27 +261,36 @@ def _tile_views(cols: np.ndarray, groups: int, cg: int, k_size: int, count: int)
     return col, col.reshape(groups, cg * k_size, count)
 
 
-def _forward_chunk(
-    x: np.ndarray, w2: np.ndarray, y: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int,
-    pad_left: int, dilation: int, positions: int, cols: np.ndarray,
-) -> None:
-    """One chunk ``(n0, items, l0, length)``: its windows (a view of ``x``, or of a padded copy
-    of the chunk's span at the edges), then per item and small-GEMM tile of ``positions``:
-    the tile's columns copied into ``cols`` (cache-resident) and one GEMM per group."""
+def _column_tiles(
+    x: np.ndarray, chunk: tuple[int, int, int, int], groups: int, k_size: int, stride: int, pad_left: int,
+    dilation: int, positions: int, cols: np.ndarray,
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """A chunk's small-GEMM tiles: its windows (:func:`_segments`), then per item and run of
+    at most ``positions`` positions the tile's columns copied into ``cols`` (cache-resident).
+    Yields ``(item, first position, count, columns as (G, Cg*K, count))``."""
     n0, items, l0, _ = chunk
-    groups, og, _ = w2.shape
     cg = x.shape[1] // groups
     full = _tile_views(cols, groups, cg, k_size, positions)
-    for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, w2.dtype):
+    for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, cols.dtype):
         run = win.shape[3]
         for j in range(items):
             item = win[j].reshape(groups, cg, k_size, run)
-            out = y[n0 + j].reshape(groups, og, y.shape[2])[:, :, l0 + offset : l0 + offset + run]
             for p0 in range(0, run, positions):
                 count = min(positions, run - p0)
                 col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
                 np.copyto(col, item[..., p0 : p0 + count])
-                np.matmul(w2, col2, out=out[:, :, p0 : p0 + count])
+                yield n0 + j, l0 + offset + p0, count, col2
+
+
+def _forward_chunk(
+    x: np.ndarray, w2: np.ndarray, y: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int,
+    pad_left: int, dilation: int, positions: int, cols: np.ndarray,
+) -> None:
+    """One chunk ``(n0, items, l0, length)`` of the forward: one GEMM per group and tile of
+    :func:`_column_tiles`, straight into ``y``."""
+    groups, og, _ = w2.shape
+    for item, at, count, col2 in _column_tiles(x, chunk, groups, k_size, stride, pad_left, dilation, positions, cols):
+        np.matmul(w2, col2, out=y[item, :, at : at + count].reshape(groups, og, count))
 
 
 def forward_im2col_mt(
@@ -321,27 +330,17 @@ def _weight_grad_chunk(
     copied as in :func:`_forward_chunk`, the output gradient read in place (a transposed
     view); ``cols @ gyᵀ`` into ``(G, Cg*K, C_out/G)`` or ``gy @ colsᵀ`` into
     ``(G, C_out/G, Cg*K)``, the longer side first (:func:`~.fast_gemm.field_major`)."""
-    n0, items, l0, _ = chunk
     groups = acc.shape[0]
     cg = x.shape[1] // groups
     og = gy.shape[1] // groups
     k_size = acc.shape[1] * acc.shape[2] // (og * cg)
-    full = _tile_views(cols, groups, cg, k_size, positions)
-    for offset, win in _segments(x, chunk, k_size, stride, pad_left, dilation, acc.dtype):
-        run = win.shape[3]
-        for j in range(items):
-            item = win[j].reshape(groups, cg, k_size, run)
-            grad = gy[n0 + j].reshape(groups, og, gy.shape[2])[:, :, l0 + offset : l0 + offset + run]
-            for p0 in range(0, run, positions):
-                count = min(positions, run - p0)
-                col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
-                np.copyto(col, item[..., p0 : p0 + count])
-                part = grad[:, :, p0 : p0 + count]
-                if first:
-                    np.matmul(col2, part.swapaxes(-1, -2), out=tmp)
-                else:
-                    np.matmul(part, col2.swapaxes(-1, -2), out=tmp)
-                acc += tmp
+    for item, at, count, col2 in _column_tiles(x, chunk, groups, k_size, stride, pad_left, dilation, positions, cols):
+        part = gy[item, :, at : at + count].reshape(groups, og, count)
+        if first:
+            np.matmul(col2, part.swapaxes(-1, -2), out=tmp)
+        else:
+            np.matmul(part, col2.swapaxes(-1, -2), out=tmp)
+        acc += tmp
 
 
 def weight_grad_im2col_mt(
