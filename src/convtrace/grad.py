@@ -112,20 +112,30 @@ def _cached_spec(
     array = np.broadcast_to(np.zeros((), dtype), shape)
     grad_output = np.broadcast_to(np.zeros((), grad_dtype), grad_shape)
     call = CallText(op, [])
-    if which == "input":
-        return _validate_input_size(check, call, size, array, grad_output, conv_args)[2]
-    return _validate_weight_size(check, call, array, size, grad_output, conv_args)[2]
+    return _validate(which, check, call, size, array, grad_output, conv_args)[2]
 
 
-def _given_input_size(
-    check: Callable[..., Any], call: CallText, input_size: Any, weight: Any, grad_output: Any, conv_args: tuple[Any, ...]
+def _given(
+    which: str, check: Callable[..., Any], call: CallText, size: Any, array: Any, grad_output: Any,
+    conv_args: tuple[Any, ...],
 ) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
-    """Validate a ``*_input`` gradient call as the forward call it differentiates: a
-    zero-strided stand-in of ``input_size`` goes through the forward op's checks."""
-    spec = _fast_spec("input", call.op, input_size, weight, grad_output, conv_args)
+    """Validate a ``*_input`` (``which="input"``: ``size`` is the input's, ``array`` the weight)
+    or ``*_weight`` gradient call (``size`` the weight's, ``array`` the input): a plain call's
+    spec from the cache, else in full. Returns ``(array, grad_output, spec)``."""
+    spec = _fast_spec(which, call.op, size, array, grad_output, conv_args)
     if spec is not None:
-        return weight, grad_output, spec
-    return _validate_input_size(check, call, input_size, weight, grad_output, conv_args)
+        return array, grad_output, spec
+    return _validate(which, check, call, size, array, grad_output, conv_args)
+
+
+def _validate(
+    which: str, check: Callable[..., Any], call: CallText, size: Any, array: Any, grad_output: Any,
+    conv_args: tuple[Any, ...],
+) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
+    """Full validation of a gradient call (arguments as :func:`_given`)."""
+    if which == "input":
+        return _validate_input_size(check, call, size, array, grad_output, conv_args)
+    return _validate_weight_size(check, call, array, size, grad_output, conv_args)
 
 
 def _validate_input_size(
@@ -137,16 +147,6 @@ def _validate_input_size(
     dummy = np.broadcast_to(np.zeros((), dtype=w.dtype), size)
     _, w, _, spec = check(dummy, w, None, *conv_args, op=call.op)
     return w, _check_grad_output(gy, spec, w.dtype, call), spec
-
-
-def _given_weight_size(
-    check: Callable[..., Any], call: CallText, input: Any, weight_size: Any, grad_output: Any, conv_args: tuple[Any, ...]
-) -> tuple[np.ndarray, np.ndarray, ConvSpec]:
-    """Validate a ``*_weight`` gradient call (batched input only, as ``torch.nn.grad``)."""
-    spec = _fast_spec("weight", call.op, weight_size, input, grad_output, conv_args)
-    if spec is not None:
-        return input, grad_output, spec
-    return _validate_weight_size(check, call, input, weight_size, grad_output, conv_args)
 
 
 def _validate_weight_size(
@@ -190,8 +190,8 @@ def conv1d_input(
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
     )
     _no_string_padding(padding, call)
-    w, gy, spec = _given_input_size(
-        check_conv1d, call, input_size, weight, grad_output, (stride, padding, dilation, groups)
+    w, gy, spec = _given(
+        "input", check_conv1d, call, input_size, weight, grad_output, (stride, padding, dilation, groups)
     )
     return fast.conv1d_input_grad(
         gy, _conj(w), spec.length, spec.stride, spec.pad_left, spec.dilation, spec.groups
@@ -219,8 +219,8 @@ def conv1d_weight(
          ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups)],
     )
     _no_string_padding(padding, call)
-    x3, gy, spec = _given_weight_size(
-        check_conv1d, call, input, weight_size, grad_output, (stride, padding, dilation, groups)
+    x3, gy, spec = _given(
+        "weight", check_conv1d, call, weight_size, input, grad_output, (stride, padding, dilation, groups)
     )
     return fast.conv1d_weight_grad(
         _conj(x3), gy, spec.kernel_size, spec.stride, spec.pad_left, spec.dilation, spec.groups
@@ -270,8 +270,8 @@ def conv_transpose1d_input(
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),
          ("groups", groups), ("dilation", dilation)],
     )
-    w, gy, spec = _given_input_size(
-        check_conv_transpose1d, call, input_size, weight, grad_output,
+    w, gy, spec = _given(
+        "input", check_conv_transpose1d, call, input_size, weight, grad_output,
         (stride, padding, output_padding, groups, dilation),
     )
     return fast.conv1d_forward(
@@ -301,8 +301,8 @@ def conv_transpose1d_weight(
          ("stride", stride), ("padding", padding), ("output_padding", output_padding),
          ("groups", groups), ("dilation", dilation)],
     )
-    x3, gy, spec = _given_weight_size(
-        check_conv_transpose1d, call, input, weight_size, grad_output,
+    x3, gy, spec = _given(
+        "weight", check_conv_transpose1d, call, weight_size, input, grad_output,
         (stride, padding, output_padding, groups, dilation),
     )
     # gw[ci, co, k] = Σ x[n, ci, i] · gy[n, g*og + co, i*s - p + k*d]: conv1d's weight gradient
