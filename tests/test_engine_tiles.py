@@ -12,7 +12,7 @@ would read past the batch or the length and fail here.
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -86,6 +86,7 @@ def _run(primitive: str, algo: str | None, p: Problem, x: np.ndarray, w: np.ndar
 
 def _tile_budget(monkeypatch: pytest.MonkeyPatch, budget: int, min_positions: int = 1) -> None:
     monkeypatch.setattr(fast_layout, "TILE_BYTES", budget)
+    monkeypatch.setattr(fast_layout, "NARROW_TILE_BYTES", budget)
     monkeypatch.setattr(fast_layout, "MIN_TILE_POSITIONS", min_positions)
 
 
@@ -102,6 +103,32 @@ def test_tile_plan_has_partial_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = fast_layout.tiles(3, 10, 1, 4)
     assert [t for t in plan if t[0] == 0] == [(0, 1, 0, 4), (0, 1, 4, 4), (0, 1, 8, 2)]
     assert sum(items * positions for _, items, _, positions in plan) == 3 * 10
+
+
+@pytest.mark.parametrize("rows", [1, 4, 5, 16])
+def test_narrow_gemms_get_the_narrow_tile_budget(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """im2col's forward and weight gradient plan their tiles within ``NARROW_TILE_BYTES`` when
+    the GEMM has at most ``NARROW_ROWS`` rows (output channels per group), else within
+    ``TILE_BYTES``; the results do not depend on it."""
+    from convtrace.engine import fast_gemm
+
+    budgets: list[int | None] = []
+    real = fast_gemm.tile_shape
+
+    def plan(n: int, out_len: int, per_position: int, budget: int | None = None) -> tuple[int, int]:
+        budgets.append(budget)
+        return real(n, out_len, per_position, budget)
+
+    monkeypatch.setattr(fast_gemm, "tile_shape", plan)
+    p = _problem(2, 6, 2 * rows, 40, 3, pad=1, groups=2)
+    want = fast_layout.NARROW_TILE_BYTES if rows <= fast_layout.NARROW_ROWS else fast_layout.TILE_BYTES
+    assert fast_layout.NARROW_TILE_BYTES < fast_layout.TILE_BYTES
+    x, w, gy = _arrays(p, np.float64, 3)
+    for primitive in ("forward", "weight"):
+        budgets.clear()
+        got = _run(primitive, "im2col", p, x, w, gy)
+        assert budgets == [want], (primitive, budgets)
+        np.testing.assert_allclose(got, _run(primitive, None, p, x, w, gy, engine=reference), rtol=1e-12, atol=1e-12)
 
 
 def _force_plan(monkeypatch: pytest.MonkeyPatch, tiling: str) -> list[tuple[int, int]]:
@@ -250,39 +277,51 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_threaded_chunks_with_partial_small_gemm_tiles(monkeypatch: pytest.MonkeyPatch, dtype: type,
                                                        workers: str) -> None:
-    """im2col_mt cuts each chunk into a left edge, an inside run and a right edge (padding
-    read from copies, the inside from ``x`` itself), then into small-GEMM tiles: with tiles
-    of 3 positions every run ends in a partial tile, and chunks split the batch unevenly;
-    forward and weight gradient still equal the loop reference."""
+    """im2col_mt cuts each chunk into small-GEMM tiles: a tile reading inside ``x`` is one
+    copy from a view of ``x``, a tile reading padding is filled tap by tap. With tiles of 3
+    positions every run ends in a partial tile, chunks split the batch unevenly, and tiles
+    reach past either edge (and, on the short signal, past both); forward and weight
+    gradient still equal the loop reference."""
     from convtrace.engine import fast_threads
 
     monkeypatch.setenv("CONVTRACE_NUM_THREADS", workers)
     monkeypatch.setattr(fast_threads, "MIN_POSITIONS", 3)
     monkeypatch.setattr(fast_threads, "SMALL_GEMM", 1)
     monkeypatch.setattr(fast_threads, "WEIGHT_GRAD_POSITIONS", 1)
-    seen: list[tuple[int, int, int, int]] = []
-    real = fast_threads._segments
+    tiles_seen: list[tuple[int, int]] = []
+    edges_seen: list[int] = []
+    real_tiles, real_edges = fast_threads._column_tiles, fast_threads._edge_columns
 
-    def segments(x: np.ndarray, chunk: tuple[int, int, int, int], *rest: object) -> list[tuple[int, np.ndarray]]:
-        runs = real(x, chunk, *rest)  # type: ignore[arg-type]
-        seen.extend((chunk[2], off, win.shape[3], chunk[1]) for off, win in runs)
-        return runs
+    def column_tiles(*args: object) -> Iterator[tuple[int, int, int, np.ndarray]]:
+        for item, at, count, col2 in real_tiles(*args):  # type: ignore[arg-type]
+            tiles_seen.append((at, count))
+            yield item, at, count, col2
 
-    monkeypatch.setattr(fast_threads, "_segments", segments)
+    def edge_columns(col: np.ndarray, rows: np.ndarray, p0: int, *rest: object) -> None:
+        edges_seen.append(p0)
+        real_edges(col, rows, p0, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fast_threads, "_column_tiles", column_tiles)
+    monkeypatch.setattr(fast_threads, "_edge_columns", edge_columns)
     for i, p in enumerate([_problem(5, 6, 6, 30, 3, pad=2, dilation=2, groups=3),
                            _problem(3, 8, 4, 41, 5, stride=3, pad=4, dilation=2, groups=2),
-                           _problem(1, 4, 4, 100, 3, pad=1, groups=2)]):
+                           _problem(1, 4, 4, 100, 3, pad=1, groups=2),
+                           _problem(2, 4, 4, 4, 3, pad=3, dilation=2, groups=2)]):
         x, w, gy = _arrays(p, dtype, 20 + i)
         x64, w64, gy64 = (a.astype(np.float64) for a in (x, w, gy))
         for primitive in ("forward", "weight"):
-            seen.clear()
+            tiles_seen.clear()
+            edges_seen.clear()
             got = _run(primitive, "im2col_mt", p, x, w, gy)
             want = _run(primitive, None, p, x64, w64, gy64, engine=reference)
             bound = _run(primitive, None, p, np.abs(x64), np.abs(w64), np.abs(gy64), engine=reference)
             rel = 1e-13 if dtype == np.float64 else 1e-5
             assert np.all(np.abs(got - want) <= rel * bound + 1e-300), (primitive, p)
-            assert any(run % 3 for _, _, run, _ in seen), seen  # a partial small-GEMM tile
-            assert len({(l0, off) for l0, off, _, _ in seen}) >= 3, seen  # edges and inside apart
+            if p[7] % 3:  # the output length leaves a partial small-GEMM tile
+                assert any(count < 3 for _, count in tiles_seen), tiles_seen
+            assert 0 in edges_seen, edges_seen  # the left edge filled tap by tap
+            if p[3] > 10:
+                assert len(edges_seen) < len(tiles_seen), (edges_seen, tiles_seen)  # inside tiles: one copy
 
 
 def test_threaded_weight_gradient_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:

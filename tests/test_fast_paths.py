@@ -167,6 +167,7 @@ def test_weight_grad_matches_reference(algo: str, dtype: type) -> None:
 def test_column_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a tiny tile budget, im2col / col2im cut batches and lengths into tiles: same results."""
     monkeypatch.setattr(fast_layout, "TILE_BYTES", 1)
+    monkeypatch.setattr(fast_layout, "NARROW_TILE_BYTES", 1)
     monkeypatch.setattr(fast_layout, "MIN_TILE_POSITIONS", 1)
     for i, geo in enumerate(CASES):
         x, w, gy = _arrays(geo, np.float64, i)

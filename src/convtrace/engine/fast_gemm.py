@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .fast_layout import phase_split, span_of, tap_range, tile_shape, tiles, window_tile
+from .fast_layout import phase_split, span_of, tap_range, tile_budget, tile_shape, tiles, window_tile
 
 __all__ = [
     "forward_tile",
@@ -161,14 +161,16 @@ def forward_im2col(
     """Forward as one GEMM per group and tile on the copied receptive fields (im2col).
 
     Tiles (:func:`~.fast_layout.tile_shape`: whole items, or a run of positions of one)
-    keep the reused column buffer within ``TILE_BYTES``; see :func:`forward_tile`.
+    keep the reused column buffer within :func:`~.fast_layout.tile_budget` (``TILE_BYTES``,
+    or less for a GEMM with few rows); see :func:`forward_tile`.
     """
     n, c_in, _ = x.shape
     c_out, cg, k_size = w.shape
     w2 = w.astype(cdt, copy=False).reshape(groups, c_out // groups, cg * k_size)
     y = np.empty((n, c_out, out_len), dtype=cdt)
     # per position: its columns, and its outputs staged when a tile spans several items
-    step_n, step_l = tile_shape(n, out_len, (c_in * k_size + c_out) * cdt.itemsize)
+    per_position = (c_in * k_size + c_out) * cdt.itemsize
+    step_n, step_l = tile_shape(n, out_len, per_position, tile_budget(c_out // groups))
     capacity = np.empty(step_n * step_l * c_in * k_size, dtype=cdt)
     out_capacity = np.empty(step_n * step_l * c_out if step_n > 1 else 0, dtype=cdt)
     for tile in tiles(n, out_len, step_n, step_l):
@@ -298,7 +300,8 @@ def weight_grad_im2col(
     cg, og = c_in // groups, c_out // groups
     first = field_major(cg * kernel_size, og, n * out_len)
     gwt = np.zeros((groups, cg * kernel_size, og) if first else (groups, og, cg * kernel_size), dtype=cdt)
-    step_n, step_l = tile_shape(n, out_len, (c_in * kernel_size + c_out) * cdt.itemsize)
+    per_position = (c_in * kernel_size + c_out) * cdt.itemsize
+    step_n, step_l = tile_shape(n, out_len, per_position, tile_budget(og))
     capacity = np.empty(step_n * step_l * c_in * kernel_size, dtype=cdt)
     gy_capacity = np.empty(step_n * step_l * c_out, dtype=cdt)
     tmp: np.ndarray | None = None

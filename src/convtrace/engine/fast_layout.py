@@ -43,6 +43,9 @@ __all__ = [
     "tap_range",
     "span_of",
     "TILE_BYTES",
+    "NARROW_TILE_BYTES",
+    "NARROW_ROWS",
+    "tile_budget",
     "MIN_TILE_POSITIONS",
     "tile_shape",
     "tiles",
@@ -52,6 +55,10 @@ __all__ = [
 #: Scratch budget of one tile (bytes): a few MiB, so that a tile's column buffer stays in
 #: the outer caches and is reused from tile to tile (no large allocation, no page faults).
 TILE_BYTES = 4 << 20
+#: Scratch budget of a tile whose GEMM has at most ``NARROW_ROWS`` rows (see :func:`tile_budget`).
+NARROW_TILE_BYTES = 1 << 20
+#: Most GEMM rows (output channels per group) for which a tile gets ``NARROW_TILE_BYTES``.
+NARROW_ROWS = 4
 #: Fewest output positions in a tile (however large a position), so GEMMs stay wide.
 MIN_TILE_POSITIONS = 64
 
@@ -122,6 +129,22 @@ def windows(
         strides=(sn, sc, dilation * sl, stride * sl),
     )
     return view
+
+
+def tile_budget(rows: int) -> int:
+    """The scratch budget of an im2col tile whose GEMM has ``rows`` rows (output channels
+    per group): ``NARROW_TILE_BYTES`` for at most ``NARROW_ROWS``, else ``TILE_BYTES``.
+
+    A GEMM with a few rows reads each copied column only a few times, so it runs at the
+    speed of memory: columns that stay in a core's own cache (typically 1-2 MiB) pay, and
+    so does touching less fresh scratch on a first call. Wider GEMMs run faster on longer
+    tiles. (Measured with 2 threads, 1 MiB against 4 MiB: 0.58-0.92x the time for 2-4
+    rows, 1.02-1.26x for 8-16 rows.)
+
+    >>> tile_budget(4) == NARROW_TILE_BYTES, tile_budget(8) == TILE_BYTES
+    (True, True)
+    """
+    return NARROW_TILE_BYTES if rows <= NARROW_ROWS else TILE_BYTES
 
 
 def tile_shape(n: int, out_len: int, per_position: int, budget: int | None = None) -> tuple[int, int]:
