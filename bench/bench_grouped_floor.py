@@ -17,7 +17,11 @@ its Python loop and waking its threads.
 
 Run: .venv/bin/python bench/bench_grouped_floor.py [--rounds R]
 (2 threads; like ``bench.py`` it drops ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` for its
-own process when a GEMM probe shows NumPy faster without them.)
+own process when a GEMM probe shows NumPy faster without them. It also sets glibc's
+``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` to 1 GiB in that process, so that
+freed buffers stay with the process: in some process histories every torch call otherwise
+page-faults its output afresh and takes 3-6x its best time, see BENCHMARKS.md, "Noise".
+The comparison is against torch at its best.)
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import bench  # the suite, the timing rules and the BLAS set-up
 
 THREADS = 2
 CASES = ("resnext_g2", "resnext_g4", "resnext_g8")
+STEADY_MALLOC = 1 << 30  # glibc's mmap and trim thresholds in the measuring process
 
 
 def _lean_loops(case: bench.Case, a: dict[str, Any]) -> dict[str, Callable[[], Any]]:
@@ -120,6 +125,8 @@ def run(rounds: int) -> None:
           f"{rounds} rounds of its time / torch's")
     for note in bench.machine_notes(THREADS):
         print(" ", note)
+    print(f"  MALLOC_MMAP_THRESHOLD_={os.environ.get('MALLOC_MMAP_THRESHOLD_')}, "
+          f"MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_')}")
     for name in CASES:
         case = next(c for c in bench.SUITE if c.name == name)
         a = bench.make_arrays(case)
@@ -143,8 +150,9 @@ def main(argv: list[str]) -> int:
         run(args.rounds)
         return 0
     mode = bench.choose_openblas_env(THREADS)
-    return subprocess.run([sys.executable, __file__, *argv], env=bench.child_env(THREADS, mode),
-                          check=False).returncode
+    env = bench.child_env(THREADS, mode)
+    env.update(MALLOC_MMAP_THRESHOLD_=str(STEADY_MALLOC), MALLOC_TRIM_THRESHOLD_=str(STEADY_MALLOC))
+    return subprocess.run([sys.executable, __file__, *argv], env=env, check=False).returncode
 
 
 if __name__ == "__main__":
