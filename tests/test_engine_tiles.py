@@ -277,11 +277,11 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_threaded_chunks_with_partial_small_gemm_tiles(monkeypatch: pytest.MonkeyPatch, dtype: type,
                                                        workers: str) -> None:
-    """im2col_mt cuts each chunk into small-GEMM tiles: a tile reading inside ``x`` is one
-    copy from a view of ``x``, a tile reading padding is filled tap by tap. With tiles of 3
-    positions every run ends in a partial tile, chunks split the batch unevenly, and tiles
-    reach past either edge (and, on the short signal, past both); forward and weight
-    gradient still equal the loop reference."""
+    """im2col_mt cuts each chunk into small-GEMM tiles: a tile reading inside ``x`` copies
+    from a view of ``x``, a tile reading padding from a padded copy of its own span
+    (``window_tile``). With tiles of 3 positions every run ends in a partial tile, chunks
+    split the batch unevenly, and tiles reach past either edge (and, on the short signal,
+    past both); forward and weight gradient still equal the loop reference."""
     from convtrace.engine import fast_threads
 
     monkeypatch.setenv("CONVTRACE_NUM_THREADS", workers)
@@ -290,19 +290,19 @@ def test_threaded_chunks_with_partial_small_gemm_tiles(monkeypatch: pytest.Monke
     monkeypatch.setattr(fast_threads, "WEIGHT_GRAD_POSITIONS", 1)
     tiles_seen: list[tuple[int, int]] = []
     edges_seen: list[int] = []
-    real_tiles, real_edges = fast_threads._column_tiles, fast_threads._edge_columns
+    real_tiles, real_window_tile = fast_threads._column_tiles, fast_threads.window_tile
 
     def column_tiles(*args: object) -> Iterator[tuple[int, int, int, np.ndarray]]:
         for item, at, count, col2 in real_tiles(*args):  # type: ignore[arg-type]
             tiles_seen.append((at, count))
             yield item, at, count, col2
 
-    def edge_columns(col: np.ndarray, rows: np.ndarray, p0: int, *rest: object) -> None:
-        edges_seen.append(p0)
-        real_edges(col, rows, p0, *rest)  # type: ignore[arg-type]
+    def window_tile(x: np.ndarray, n0: int, items: int, l0: int, *rest: object) -> np.ndarray:
+        edges_seen.append(l0)
+        return real_window_tile(x, n0, items, l0, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fast_threads, "_column_tiles", column_tiles)
-    monkeypatch.setattr(fast_threads, "_edge_columns", edge_columns)
+    monkeypatch.setattr(fast_threads, "window_tile", window_tile)
     for i, p in enumerate([_problem(5, 6, 6, 30, 3, pad=2, dilation=2, groups=3),
                            _problem(3, 8, 4, 41, 5, stride=3, pad=4, dilation=2, groups=2),
                            _problem(1, 4, 4, 100, 3, pad=1, groups=2),
@@ -319,7 +319,7 @@ def test_threaded_chunks_with_partial_small_gemm_tiles(monkeypatch: pytest.Monke
             assert np.all(np.abs(got - want) <= rel * bound + 1e-300), (primitive, p)
             if p[7] % 3:  # the output length leaves a partial small-GEMM tile
                 assert any(count < 3 for _, count in tiles_seen), tiles_seen
-            assert 0 in edges_seen, edges_seen  # the left edge filled tap by tap
+            assert 0 in edges_seen, edges_seen  # the left edge from a padded copy
             if p[3] > 10:
                 assert len(edges_seen) < len(tiles_seen), (edges_seen, tiles_seen)  # inside tiles: one copy
 

@@ -9,12 +9,11 @@ cache-resident, and worker threads (NumPy releases the GIL in its copies and pro
 take chunks of the work from a shared queue side by side.
 
 * **Chunks** (:func:`_chunk_plan`): whole items, or runs of positions when the batch is
-  small, about ``CHUNKS_PER_WORKER`` per worker. A chunk reads ``x`` in place (a copy of
-  its own span only when ``x`` needs a cast or compaction).
+  small, about ``CHUNKS_PER_WORKER`` per worker.
 * **Tiles** (:func:`_column_tiles`): per item, ``positions`` output positions at a time,
-  the columns copied into the worker's column buffer (one copy from a window view of
-  ``x``; tap by tap, zeros for the padding, in the few tiles at the edges), then one GEMM
-  per group.
+  the columns copied into the worker's column buffer (from a window view of ``x`` itself;
+  in the few tiles at the edges, or when ``x`` needs a cast, from a padded copy of the
+  tile's own span), then one GEMM per group.
 * **Weight gradient**: the same columns times the output gradient read in place
   (transposed view), with the receptive field (``Cg*K``) as the GEMM's long side; each
   worker sums its own chunks, dealt round-robin, then the workers' sums are added in
@@ -53,7 +52,7 @@ import numpy as np
 
 from . import fast_layout
 from .fast_gemm import field_major
-from .fast_layout import tap_range, tile_shape, tiles, windows
+from .fast_layout import tap_range, tile_shape, tiles, window_tile, windows
 
 __all__ = [
     "SMALL_GEMM",
@@ -247,47 +246,11 @@ def _inside(length: int, k_size: int, stride: int, pad_left: int, dilation: int)
     return first, max(first, stop)
 
 
-def _chunk_source(
-    x: np.ndarray, chunk: tuple[int, int, int, int], k_size: int, stride: int, pad_left: int, dilation: int,
-    dtype: np.dtype,
-) -> tuple[np.ndarray, int]:
-    """The chunk's items of ``x`` to read from, and the sample its first column holds: ``x``
-    itself (0) when it is usable as is (dtype, layout), else a copy in ``dtype`` of the span
-    of samples the chunk reads inside ``x`` (bounded as the chunk is)."""
-    n0, items, l0, length = chunk
-    if x.dtype == dtype and x.flags.c_contiguous:
-        return x[n0 : n0 + items], 0
-    lo = min(max(0, l0 * stride - pad_left), x.shape[2])
-    hi = min(x.shape[2], (l0 + length - 1) * stride - pad_left + (k_size - 1) * dilation + 1)
-    return np.ascontiguousarray(x[n0 : n0 + items, :, lo : max(lo, hi)], dtype=dtype), lo
-
-
 def _tile_views(cols: np.ndarray, groups: int, cg: int, k_size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The column buffer's first tile of ``count`` positions as ``(G, Cg, K, count)`` (to
     copy into) and as ``(G, Cg*K, count)`` (the GEMM's operand)."""
     col = cols[: groups * cg * k_size * count].reshape(groups, cg, k_size, count)
     return col, col.reshape(groups, cg * k_size, count)
-
-
-def _edge_columns(
-    col: np.ndarray, rows: np.ndarray, p0: int, taps: list[tuple[int, int]], stride: int, pad_left: int,
-    dilation: int, base: int,
-) -> None:
-    """Fill a tile some of whose taps read padding, tap by tap: ``col[g, c, k, i]`` is
-    ``rows[g, c, (p0 + i)*stride - pad_left + k*dilation - base]`` for the positions in tap
-    ``k``'s range ``taps[k]``, zero elsewhere."""
-    count = col.shape[3]
-    for k, (i0, i1) in enumerate(taps):
-        a, b = max(i0, p0), min(i1, p0 + count)
-        if b <= a:
-            col[:, :, k] = 0
-            continue
-        if a > p0:
-            col[:, :, k, : a - p0] = 0
-        if b < p0 + count:
-            col[:, :, k, b - p0 :] = 0
-        t0 = a * stride - pad_left + k * dilation - base
-        col[:, :, k, a - p0 : b - p0] = rows[:, :, t0 : t0 + (b - a - 1) * stride + 1 : stride]
 
 
 def _column_tiles(
@@ -296,27 +259,27 @@ def _column_tiles(
 ) -> Iterator[tuple[int, int, int, np.ndarray]]:
     """A chunk's small-GEMM tiles: per item and run of ``positions`` positions (the last
     one partial), the tile's columns copied into ``cols`` (cache-resident). A tile whose
-    every tap reads inside ``x`` is one copy from a window view of ``x``; the few tiles at
-    the edges are filled tap by tap (:func:`_edge_columns`), so padding never splits a
-    tile. Yields ``(item, first position, count, columns as (G, Cg*K, count))``."""
+    every tap reads inside ``x`` copies from one window view of ``x`` made for the chunk;
+    the few tiles at the edges (and every tile when ``x`` needs a cast or compaction) copy
+    from :func:`~.fast_layout.window_tile`'s padded copy of their own span, so padding never
+    splits a tile. Yields ``(item, first position, count, columns as (G, Cg*K, count))``."""
     n0, items, l0, length = chunk
     end = l0 + length
     cg = x.shape[1] // groups
-    source, base = _chunk_source(x, chunk, k_size, stride, pad_left, dilation, cols.dtype)
     first, stop = _inside(x.shape[2], k_size, stride, pad_left, dilation)
     a, b = max(l0, first), min(end, stop)
-    inside = windows(source, b - a, k_size, stride, dilation, start=a * stride - pad_left - base) if b > a else None
-    taps = [tap_range(k * dilation, stride, pad_left, end, x.shape[2]) for k in range(k_size)]
+    usable = x.dtype == cols.dtype and x.flags.c_contiguous and b > a
+    inside = windows(x[n0 : n0 + items], b - a, k_size, stride, dilation, start=a * stride - pad_left) if usable else None
     full = _tile_views(cols, groups, cg, k_size, positions)
     for j in range(items):
-        rows = source[j].reshape(groups, cg, source.shape[2])
         for p0 in range(l0, end, positions):
             count = min(positions, end - p0)
             col, col2 = full if count == positions else _tile_views(cols, groups, cg, k_size, count)
             if inside is not None and a <= p0 and p0 + count <= b:
-                np.copyto(col, inside[j, :, :, p0 - a : p0 - a + count].reshape(groups, cg, k_size, count))
+                win = inside[j, :, :, p0 - a : p0 - a + count]
             else:
-                _edge_columns(col, rows, p0, taps, stride, pad_left, dilation, base)
+                win = window_tile(x, n0 + j, 1, p0, count, k_size, stride, pad_left, dilation, cols.dtype)[0]
+            np.copyto(col, win.reshape(groups, cg, k_size, count))
             yield n0 + j, p0, count, col2
 
 
