@@ -238,6 +238,11 @@ def test_cli_inspect(tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert [c["name"] for c in doc["calls"]] == ["0", "1"] and doc["output_length"] == 23
     for key in ("name", "type", "in_length", "out_length", "receptive_field", "hop", "parameters"):
         assert key in doc["calls"][0]
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["inspect", "tinymodels:make", "--input-shape", "1,1,100"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 80, text  # the table in blocks of columns
+    assert text.count("┃ # ┃") >= 2 and "MACs" in text and "parameters" in text
     assert main(["inspect", "tinymodels:make", "--input-shape", "1,1,100", "--lengths", "0..3"]) == 0
     assert "error" in capsys.readouterr().out
     assert main(["inspect", "tinymodels:make", "--input-shape", "1,1,20", "--explain", "1", "--at", "0,0,2"]) == 0

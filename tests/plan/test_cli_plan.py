@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from torch import nn
 
 from convtrace.cli import main
 from convtrace.plan.stack import parse_stack
+from convtrace.render.plan_text import STACK_HEADERS, STACK_HEADERS_ZH
 
 NEEDS_TORCH = True
 
@@ -53,6 +55,41 @@ def test_stack_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
         assert key in doc
     assert [layer["out_length"] for layer in doc["layers"]] == torch_lengths(parse_stack(text), 16000)
     assert doc["layers"][5]["upsampling"] == 4 and doc["layers"][5]["hop"] == 0.25
+
+
+def _display_width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stack", "conv k=7 p=3; conv k=4 s=2 p=1 c=64; conv k=4 s=2 p=1 c=128; convT k=4 s=2 p=1", "--length",
+         "16000"],
+        ["shape", "convT k=16 s=8 p=4", "--length", "200"],
+        ["shape", "conv k=10 s=5", "--length", "16003", "--want", "100"],
+        ["solve", "same", "--kernel-sizes", "3..7"],
+    ],
+)  # fmt: skip
+def test_text_fits_the_terminal(argv: list[str], lang: str, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``COLUMNS=80`` every line fits 80 display columns (Chinese counts 2): a wide
+    table continues in blocks of columns, each starting with the row number, and prose and
+    formulas wrap; nothing is lost (every header and the last column's values are there)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main([*argv, "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert max(map(_display_width, out.splitlines())) <= 80, out
+    if argv[0] == "stack":
+        headers = STACK_HEADERS_ZH if lang == "zh" else STACK_HEADERS
+        assert all(head.split()[0] in out for head in headers)
+        assert "262,144,000" in out and out.count("┃ # ┃") == 2  # two blocks, each with the row number
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main([*argv, "--lang", lang]) == 0
+    wide = capsys.readouterr().out
+    if argv[0] == "stack":
+        assert wide.count("┃ # ┃") == 1  # room for the whole table: one block
 
 
 def test_stack_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,11 +7,10 @@ import difflib
 import re
 import shutil
 import sys
-import unicodedata
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL", "attach_negative_values", "terminal_width", "display_wrap"]
+__all__ = ["Parser", "EXIT_INVALID", "EXIT_INTERNAL", "attach_negative_values", "terminal_width"]
 
 #: the language of ``--help`` (``--lang zh`` anywhere on the command line: Chinese)
 HELP_LANGUAGE = "en"
@@ -31,6 +30,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, **kwargs)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
+        from ..render.textwidth import display_wrap
+
         out = []
         for line in text.splitlines():
             if line.startswith(" ") or not line.strip():
@@ -40,33 +41,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return "\n".join(out) + "\n"
 
     def _split_lines(self, text: str, width: int) -> list[str]:
+        from ..render.textwidth import display_wrap
+
         return display_wrap(" ".join(text.split()), width)
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def display_wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` display columns (Chinese characters count 2):
-    broken at spaces, or between Chinese characters.
-
-    >>> display_wrap("one two three", 8)
-    ['one two', 'three']
-    >>> display_wrap("逐步讲解一个卷积", 8)
-    ['逐步讲解', '一个卷积']
-    """
-    lines: list[str] = []
-    line = ""
-    for piece in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+\s*|\s+", text):
-        if line and _display_width(line + piece.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = piece.lstrip()
-        else:
-            line += piece
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines or [""]
 
 
 class Parser(argparse.ArgumentParser):

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from .base import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser, terminal_width
 
 __all__ = ["register"]
 
@@ -121,5 +121,5 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
     from ..inspect.factory import parse_dtype
 
     return inspect_model(model, shape, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
-        lambda report: plan_text.render_inspect(report, color=color, lang=args.lang)
+        lambda report: plan_text.render_inspect(report, color=color, lang=args.lang, width=terminal_width())
     )

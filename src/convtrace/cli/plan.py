@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from .base import EXIT_INVALID, Parser
+from .base import EXIT_INVALID, Parser, terminal_width
 
 __all__ = ["register", "parse_range"]
 
@@ -131,9 +131,9 @@ def _guarded(args: argparse.Namespace, body: Any) -> int:
     else:
         renderer = {"shape": plan_text.render_shape, "solve": plan_text.render_solve}.get(args.command)
         if renderer is not None:
-            print(renderer(report, args.lang))
+            print(renderer(report, args.lang, terminal_width()))
         else:
-            print(plan_text.render_stack(report, color=sys.stdout.isatty(), lang=args.lang))
+            print(plan_text.render_stack(report, color=sys.stdout.isatty(), lang=args.lang, width=terminal_width()))
     return 0
 
 

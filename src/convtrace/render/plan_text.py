@@ -208,21 +208,119 @@ def fraction_text(value: Fraction | int | None) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool = False, title: str = "") -> str:
-    """A table as text, drawn by rich (colour only when ``color``)."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool = False, title: str = "",
+          width: int | None = None) -> str:
+    """A table as text, drawn by rich (colour only when ``color``). Wider than ``width``
+    display columns, it continues in blocks of columns below, each repeating the first
+    column (the row number); see :func:`column_blocks`.
+
+    >>> print(table(["#", "a", "b"], [[0, "xx", "yy"]], width=12))
+    ┏━━━┳━━━━┓
+    ┃ # ┃ a  ┃
+    ┡━━━╇━━━━┩
+    │ 0 │ xx │
+    └───┴────┘
+    <BLANKLINE>
+    ┏━━━┳━━━━┓
+    ┃ # ┃ b  ┃
+    ┡━━━╇━━━━┩
+    │ 0 │ yy │
+    └───┴────┘
+    """
+    cells = [["-" if cell is None else str(cell) for cell in row] for row in rows]
+    blocks = [list(range(len(headers)))] if width is None else column_blocks(headers, cells, width)
+    return "\n\n".join(
+        _rich_table([headers[i] for i in block], [[row[i] for i in block] for row in cells], block, color,
+                    title if n == 0 else "", width or 200)
+        for n, block in enumerate(blocks)
+    )  # fmt: skip
+
+
+def column_blocks(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int) -> list[list[int]]:
+    """The columns in blocks that each fit ``width`` display columns when drawn (a column
+    takes its widest entry plus 3), every block starting with column 0; a column too wide
+    for any block gets one of its own (rich folds it).
+
+    >>> column_blocks(["#", "a", "b", "c"], [["0", "xxxx", "yyyy", "zz"]], 20)
+    [[0, 1, 2], [0, 3]]
+    """
+    from .textwidth import display_width
+
+    need = [max([display_width(head)] + [display_width(row[i]) for row in cells]) + 3
+            for i, head in enumerate(headers)]
+    start = 1 + need[0]
+    blocks: list[list[int]] = []
+    current, used = [0], start
+    for i in range(1, len(headers)):
+        if len(current) > 1 and used + need[i] > width:
+            blocks.append(current)
+            current, used = [0], start
+        current.append(i)
+        used += need[i]
+    blocks.append(current)
+    return blocks
+
+
+def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], columns: Sequence[int], color: bool,
+                title: str, width: int) -> str:
     from rich.console import Console
     from rich.table import Table
 
     grid = Table(title=title or None, show_lines=False, header_style="bold" if color else "")
-    for index, head in enumerate(headers):
+    for head, index in zip(headers, columns):
         grid.add_column(head, justify="left" if index < 3 else "right", overflow="fold")
     for row in rows:
-        grid.add_row(*("-" if cell is None else str(cell) for cell in row))
+        grid.add_row(*row)
     buffer = io.StringIO()
-    console = Console(file=buffer, width=200, color_system="standard" if color else None, force_terminal=color,
+    console = Console(file=buffer, width=width, color_system="standard" if color else None, force_terminal=color,
                       legacy_windows=False)  # fmt: skip
     console.print(grid)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+class _Verbatim(str):
+    """A line printed as it is, however wide (code)."""
+
+
+def _fitted(lines: Sequence[str], width: int | None) -> str:
+    """The report's lines joined, each line of prose wrapped at spaces to ``width`` display
+    columns with its continuation indented two more, a formula as the explainer breaks its
+    sums (tables, several lines each, are fitted already; code is kept as written).
+
+    >>> print(_fitted(["  depends on input [2t - 10, 2t + 11]"], 24))
+      depends on input
+        [2t - 10, 2t + 11]
+    >>> print(_fitted(["  L = 1 + 2 + 3 + 4", _Verbatim("  y = f(1 + 2 + 3 + 4)")], 14))
+      L = 1 + 2
+        + 3 + 4
+      y = f(1 + 2 + 3 + 4)
+    """
+    if width is None:
+        return "\n".join(lines)
+    from .text import wrap_lines
+    from .textwidth import display_wrap
+
+    out: list[str] = []
+    for line in lines:
+        if "\n" in line or isinstance(line, _Verbatim):
+            out.append(line)
+            continue
+        if " = " in line:  # a formula: broken before a + (or -), aligned after its =
+            out += wrap_lines([line], width)
+            continue
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        text = line.strip().replace(" - ", _KEEP_MINUS).replace(" + ", _KEEP_PLUS)  # 2t - 10 stays whole
+        first = display_wrap(text, width - len(indent))[0]
+        parts = [indent + first]
+        rest = text[len(first) :].strip()
+        if rest:
+            parts += [indent + "  " + part for part in display_wrap(rest, width - len(indent) - 2)]
+        out += [part.replace(_KEEP_MINUS, " - ").replace(_KEEP_PLUS, " + ") for part in parts]
+    return "\n".join(out)
+
+
+# " - " and " + " while wrapping: word joiners around the sign (no break there, same width)
+_KEEP_MINUS, _KEEP_PLUS = "\u2060-\u2060", "\u2060+\u2060"
 
 
 def _warnings(findings: Sequence[Finding], lang: str = "en", head: str = "warnings") -> list[str]:
@@ -237,9 +335,9 @@ def _warnings(findings: Sequence[Finding], lang: str = "en", head: str = "warnin
 
 # ---------------------------------------------------------------------- shape
 
-def render_shape(report: Any, lang: str = "en") -> str:
+def render_shape(report: Any, lang: str = "en", width: int | None = None) -> str:
     """``convtrace shape``: the length with its formula, the output_size range, the dropped
-    tail and the inverse."""
+    tail and the inverse (fitted to ``width`` display columns when given)."""
     from ..plan.layers import TORCH_NAMES
 
     layer = report.layer
@@ -263,7 +361,7 @@ def render_shape(report: Any, lang: str = "en") -> str:
             lines.append(_t(lang, "unread", count=count))
     if report.want is not None:
         lines.append(_inverse_line(report, lang))
-    return "\n".join(lines + _warnings(report.warnings, lang))
+    return _fitted(lines + _warnings(report.warnings, lang), width)
 
 
 def _inverse_line(report: Any, lang: str) -> str:
@@ -278,7 +376,7 @@ def _inverse_line(report: Any, lang: str) -> str:
 
 # ---------------------------------------------------------------------- solve
 
-def render_solve(report: Any, lang: str = "en") -> str:
+def render_solve(report: Any, lang: str = "en", width: int | None = None) -> str:
     """``convtrace solve``: the goal, then each solution best first with its snippet."""
     params = ", ".join(f"{k}={v}" for k, v in report.parameters.items() if v not in (None, False))
     lines = [_t(lang, "solve_head", goal=report.goal, params=params, rule=report.rule),
@@ -292,8 +390,8 @@ def render_solve(report: Any, lang: str = "en") -> str:
             extra.append(_t(lang, "restores", value=sol.restores))
         lines.append(f"{index}. {sol.layer.describe()}" + (f"   ({'; '.join(extra)})" if extra else ""))
         lines += [f"   {finding.code}: {message(finding, lang)}" for finding in sol.notes]
-        lines += ["     " + code for code in sol.snippet.rstrip().splitlines()]
-    return "\n".join(lines)
+        lines += [_Verbatim("     " + code) for code in sol.snippet.rstrip().splitlines()]
+    return _fitted(lines, width)
 
 
 # ---------------------------------------------------------------------- stack
@@ -336,13 +434,14 @@ STACK_HEADERS = ("#", "name", "layer", "in", "out", "ch", "rf", "hop", "offset",
                  "offset so far", "MACs")  # fmt: skip
 
 
-def render_stack(report: Any, *, color: bool = False, lang: str = "en") -> str:
-    """The stack report: the table, then the stack's figures in words."""
+def render_stack(report: Any, *, color: bool = False, lang: str = "en", width: int | None = None) -> str:
+    """The stack report: the table, then the stack's figures in words (fitted to ``width``
+    display columns when given)."""
     channels = _t(lang, "channel" if report.in_channels == 1 else "channels")
     out = _t(lang, "an_error") if report.out_length is None else _t(lang, "samples", n=report.out_length)
     lines = [_t(lang, "stack_head", n=report.in_length, c=report.in_channels, channels=channels, out=out)]
     headers = STACK_HEADERS_ZH if lang == "zh" else STACK_HEADERS
-    lines.append(table(headers, stack_rows(report.layers), color=color))
+    lines.append(table(headers, stack_rows(report.layers), color=color, width=width))
     if report.error is not None:
         lines.append(_t(lang, "error_at", index=report.error_layer, error=report.error))
     lines += _figure_lines(report, lang)
@@ -351,7 +450,7 @@ def render_stack(report: Any, *, color: bool = False, lang: str = "en") -> str:
         if r.feeds is not None:
             a, b = r.feeds
             lines.append(_t(lang, "feeds", index=r.index, spec=r.spec, s=r.upsampling, a=_signed(a), b=_signed(b)))
-    return "\n".join(lines + _warnings(report.warnings, lang))
+    return _fitted(lines + _warnings(report.warnings, lang), width)
 
 
 def _signed(value: int) -> str:
@@ -376,8 +475,9 @@ INSPECT_HEADERS = ("#", "name", "type", "parameters", "in", "out", "predicted", 
                    "offset so far", "MACs")  # fmt: skip
 
 
-def render_inspect(report: Any, *, color: bool = False, lang: str = "en") -> str:
-    """``convtrace inspect``: every recorded call, then the model's figures and warnings."""
+def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width: int | None = None) -> str:
+    """``convtrace inspect``: every recorded call, then the model's figures and warnings
+    (fitted to ``width`` display columns when given)."""
     rows = [
         [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
          "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
@@ -388,7 +488,7 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en") -> str
     shape = "x".join(map(str, report.input_shape))
     where = _t(lang, "on_meta") if report.device == "meta" else _t(lang, "on_device", device=report.device)
     lines = [_t(lang, "inspect_head", model=report.model, shape=shape, dim=report.time_dim, where=where)]
-    lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color))
+    lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color, width=width))
     if report.error is not None:
         lines.append(_t(lang, "raised", error=report.error))
     else:
@@ -401,7 +501,7 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en") -> str
         look = fraction_text(report.lookahead)
         lines.append(_t(lang, "model_causal" if report.causal else "model_not_causal", look=look))
     lines.append(_t(lang, "model_macs", macs=f"{report.macs:,}", params=f"{report.parameter_count:,}"))
-    return "\n".join(lines + _warnings(report.warnings, lang))
+    return _fitted(lines + _warnings(report.warnings, lang), width)
 
 
 def render_length_map(result: Any, lang: str = "en") -> str:

@@ -13,7 +13,6 @@ Conv1d, step by step
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,8 +23,9 @@ from .i18n import CATALOG, Translator, translator
 from .names import Names
 from .notes import note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
+from .textwidth import display_width
 
-__all__ = ["render_text"]
+__all__ = ["render_text", "wrap_lines"]
 
 _MAX_COLS = 24  # cells of a row printed in full; longer rows are elided in the middle
 _MAX_ROWS = 6  # channel rows printed per table
@@ -76,9 +76,7 @@ def _cols(n: int) -> list[int | None]:
     return [*range(head), None, *range(n - tail, n)]
 
 
-def _width(s: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+_width = display_width
 
 
 def _ljust(s: str, width: int) -> str:

@@ -1,0 +1,40 @@
+"""Text in a terminal: display widths (a Chinese character takes two columns) and wrapping
+to a width, for every text renderer and the command line's help (no heavy imports)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["display_width", "display_wrap"]
+
+
+def display_width(s: str) -> int:
+    """Display width in a terminal: CJK characters take two columns.
+
+    >>> display_width("卷积 k=3")
+    8
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def display_wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` display columns (Chinese characters count 2):
+    broken at spaces, or between Chinese characters.
+
+    >>> display_wrap("one two three", 8)
+    ['one two', 'three']
+    >>> display_wrap("逐步讲解一个卷积", 8)
+    ['逐步讲解', '一个卷积']
+    """
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+\s*|\s+", text):
+        if line and display_width(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
