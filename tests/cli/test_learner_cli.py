@@ -202,7 +202,13 @@ def test_configuration_errors_in_chinese() -> None:
     assert "规则：卷积核（含空洞）必须放得进补齐后的输入" in err and "输入长度 >= 6" in err
     english = [line for line in err.splitlines() if re.search(r"[a-z]{5,} [a-z]{3,} [a-z]{3,}", line)]
     assert all("PyTorch 的原话" in line or line.startswith("      ") for line in english), english
-    assert "讲解使用的语言" in cli("explain", "--help", "--lang", "zh").stdout
+    help_zh = cli("explain", "--help", "--lang", "zh").stdout
+    assert "讲解使用的语言" in help_zh
+    # argparse's own words too: the usage prefix and the section titles
+    assert help_zh.startswith("用法：convtrace explain") and "\n选项:" in help_zh
+    assert "usage:" not in help_zh and "options:" not in help_zh
+    help_en = cli("explain", "--help").stdout
+    assert help_en.startswith("usage: convtrace explain") and "\noptions:" in help_en
 
 
 def test_python_renders_chinese() -> None:

@@ -29,6 +29,11 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         kwargs.setdefault("width", terminal_width() - 2)
         super().__init__(prog, **kwargs)
 
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        if prefix is None and HELP_LANGUAGE == "zh":
+            prefix = "用法："
+        super().add_usage(usage, actions, groups, prefix)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         from ..render.textwidth import display_wrap
 
@@ -55,6 +60,9 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         kwargs["formatter_class"] = HelpFormatter
         super().__init__(*args, **kwargs)
+        if HELP_LANGUAGE == "zh":  # argparse's own section titles (its usage prefix: HelpFormatter)
+            self._positionals.title = "位置参数"
+            self._optionals.title = "选项"
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
