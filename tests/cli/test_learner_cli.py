@@ -211,6 +211,24 @@ def test_configuration_errors_in_chinese() -> None:
     assert help_en.startswith("usage: convtrace explain") and "\noptions:" in help_en
 
 
+def test_learner_commands_help_is_all_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``--lang zh`` every description, help text and group title of the root command
+    and of demo, explain, draw and serve is translated (a new English help text fails this)."""
+    import argparse
+
+    from convtrace.cli import base, build_parser
+
+    monkeypatch.setattr(base, "HELP_LANGUAGE", "zh")
+    root = build_parser()
+    commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
+    english = []
+    for parser in (root, *(commands.choices[name] for name in ("demo", "explain", "draw", "serve"))):
+        texts = [parser.description, *(a.help for a in parser._actions), *(g.title for g in parser._action_groups)]
+        texts += [c.help for c in commands._choices_actions] if parser is root else []
+        english += [t for t in texts if t and t != argparse.SUPPRESS and not re.search(r"[\u4e00-\u9fff]", t)]
+    assert not english, english
+
+
 def test_python_renders_chinese() -> None:
     t = convtrace.explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
     text = t.render("zh", width=80)

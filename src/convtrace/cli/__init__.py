@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", parser_class=Parser)
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)
+    if base.HELP_LANGUAGE == "zh":
+        from .help_zh import translate_parser
+
+        translate_parser(root)
     return root
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..explainer import Trace
 
-from . import base
 from .base import EXIT_INVALID, Parser, terminal_width
 
 __all__ = ["register", "EXAMPLES"]
@@ -87,11 +86,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     _add_data_arguments(ex)
     _common(ex)
     ex.set_defaults(run=_run)
-    if "zh" in (base.HELP_LANGUAGE,):
-        from .help_zh import translate_parser
-
-        translate_parser(demo)
-        translate_parser(ex)
 
 
 def _add_data_arguments(ex: argparse.ArgumentParser) -> None:

@@ -1,6 +1,8 @@
 """The command line's help in Chinese (``convtrace explain --help --lang zh``): every help
-text, description and group title of ``demo`` and ``explain``, by its English text. argparse's
-own words (usage, options) stay as argparse prints them."""
+text, description and group title of the root command and of ``demo``, ``explain``, ``draw``
+and ``serve`` (the learner's commands), by its English text. argparse's own words (the usage
+prefix, its section titles) are set by :mod:`.base`. The planning commands (``shape``,
+``solve``, ``stack``, ``inspect``) keep English help; their output is translated."""
 
 from __future__ import annotations
 
@@ -47,6 +49,42 @@ CHINESE_HELP: dict[str, str] = {
     "the same input through ConvTranspose1d, explained from Conv1d.":
         "原文的三个例题（输入 1,1,1,1，卷积核全为 1：stride 1 / padding 0、padding 1、stride 2 / padding 1），"
         "每个先手算再由 PyTorch 校验；然后同一输入经过 ConvTranspose1d，用 Conv1d 来解释。",
+    # the root command
+    "PyTorch's 1-D convolutions, computed and explained step by step, checked against PyTorch.":
+        "PyTorch 的一维卷积：逐步计算、逐步讲解，并由 PyTorch 校验。",
+    "show program's version number and exit": "显示版本号并退出",
+    "draw a configuration: SVG, PNG or an animated GIF": "画出一个配置：SVG、PNG 或 GIF 动画",
+    "open the interactive explorer in a browser (local web page)": "在浏览器中打开交互式探索器（本地网页）",
+    "one layer's output length, with the formula and the inverse": "单层的输出长度，附公式与反推",
+    "which layers reach a length goal, best first, as PyTorch code":
+        "哪些层能达到长度目标，最好的在前，并给出 PyTorch 代码",
+    "a stack's lengths, receptive field, hop, offset, lookahead, MACs":
+        "一组层的长度、感受野、跳步、偏移、前瞻和乘加次数",
+    "record the time-axis layers of a real PyTorch model (meta device)":
+        "记录真实 PyTorch 模型中沿时间轴的层（meta 设备）",
+    # draw
+    "Draw one Conv1d (or, with --transposed, ConvTranspose1d) configuration: the window moving along "
+    "the padded input, the kernel with its dilation gaps, the products and the output filling in; for "
+    "ConvTranspose1d the scatter view, the overlap bar, the zero-insertion view and the matrix. The "
+    "format comes from the suffix of -o. PNG and GIF need the viz extra (pip install 'convtrace[viz]').":
+        "画出一个 Conv1d（加 --transposed 则为 ConvTranspose1d）配置：窗口沿补齐后的输入移动、"
+        "带空洞间隔的卷积核、各个乘积和逐步填出的输出；ConvTranspose1d 另有散射视图、重叠条、"
+        "插零视图和矩阵。格式由 -o 的后缀决定。PNG 和 GIF 需要 viz 扩展（pip install 'convtrace[viz]'）。",
+    "picture": "图片",
+    "out.svg, out.png or out.gif": "out.svg、out.png 或 out.gif",
+    "draw frame N (0-based; a step, or a scatter placement when transposed); default: the overview "
+    "(SVG, PNG) or every frame (GIF)":
+        "画第 N 帧（从 0 开始数；一步，转置时为一次散射摆放）；默认：总览（SVG、PNG）或全部帧（GIF）",
+    # serve
+    "Serve the convtrace explorer: every Conv1d / ConvTranspose1d parameter, a step scrubber, the "
+    "length formula, PyTorch's verdict and a copyable snippet. Works offline. Needs the web extra "
+    "(pip install 'convtrace[web]').":
+        "启动 convtrace 探索器：Conv1d / ConvTranspose1d 的每个参数、步骤拖动条、长度公式、"
+        "PyTorch 的校验结果和可复制的代码。可离线使用。需要 web 扩展（pip install 'convtrace[web]'）。",
+    "address to bind (default 127.0.0.1: this machine only)": "绑定的地址（默认 127.0.0.1：仅本机）",
+    "port (default 8765; 0 picks a free one)": "端口（默认 8765；0 表示自动选一个空闲端口）",
+    "open the page in the default browser": "在默认浏览器中打开页面",
+    # demo, explain
     "Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. Flags mirror "
     "PyTorch's argument names; weights default to ones, as in the post.":
         "逐步讲解一个 Conv1d（加 --transposed 则为 ConvTranspose1d）。参数名与 PyTorch 相同；"
@@ -55,12 +93,18 @@ CHINESE_HELP: dict[str, str] = {
 
 
 def translate_parser(parser: argparse.ArgumentParser) -> None:
-    """Put the Chinese help texts into ``parser`` (in place)."""
+    """Put the Chinese help texts into ``parser`` and its subcommands (in place)."""
     if parser.description in CHINESE_HELP:
         parser.description = CHINESE_HELP[parser.description]
     for action in parser._actions:
         if action.help in CHINESE_HELP:
             action.help = CHINESE_HELP[action.help]
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if choice.help in CHINESE_HELP:
+                    choice.help = CHINESE_HELP[choice.help]
+            for sub in action.choices.values():
+                translate_parser(sub)
     for group in parser._action_groups:
         if group.title in CHINESE_HELP:
             group.title = CHINESE_HELP[group.title]
