@@ -118,6 +118,10 @@ def test_weights_and_bias_can_be_filled_at_random() -> None:
         ["explain", "--help"],
         ["explain", "--help", "--lang", "zh"],
         ["--help"],
+        ["--help", "--lang", "zh"],
+        ["draw", "--help"],
+        ["draw", "--help", "--lang", "zh"],
+        ["serve", "--help", "--lang", "zh"],
     ],
 )
 def test_every_line_fits_80_columns(args: list[str]) -> None:

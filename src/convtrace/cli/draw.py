@@ -26,8 +26,10 @@ EXAMPLES = """\
 examples:
   convtrace draw --input 1,1,1,1 --kernel-size 3 --padding 1 -o demo.svg
   convtrace draw --input 1,1,1,1 --kernel-size 3 --padding 1 -o demo.gif
-  convtrace draw --input 1,1,1,1 --kernel-size 3 --stride 2 --padding 1 --output-padding 1 --transposed -o t.png
-  convtrace draw --input 1,2,3,4,5 --kernel-size 3 --padding 2 --padding-mode reflect --step 0 -o r.svg --lang zh
+  convtrace draw --input 1,1,1,1 --kernel-size 3 --stride 2 --padding 1 \\
+      --output-padding 1 --transposed -o t.png
+  convtrace draw --input 1,2,3,4,5 --kernel-size 3 --padding 2 \\
+      --padding-mode reflect --step 0 -o r.svg --lang zh
 """
 
 
