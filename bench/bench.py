@@ -255,27 +255,36 @@ def _warm(f: Callable[[], Any]) -> None:
         f()
 
 
-def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> Timing:
-    """Time two callables in alternating paused blocks (order swapped every round)."""
+def time_blocks(calls: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[float]]:
+    """Per-call time of each callable in each round: one block per callable and round, in an
+    order rotated every round (two callables: swapped), each block after a pause of
+    ``PAUSE_SECONDS`` and ``WARM_SECONDS`` of warm-up calls, timed with ``CLOCK``."""
     clock = CLOCK[0]
-    reps = []
-    for f in (ours, theirs):
+    names = list(calls)
+    reps = {}
+    for name, f in calls.items():
         f()
         t0 = time.perf_counter()
         f()
-        reps.append(max(1, min(1000, int(BLOCK_SECONDS / max(time.perf_counter() - t0, 1e-7)))))
-    samples: list[list[float]] = [[], []]
+        reps[name] = max(1, min(1000, int(BLOCK_SECONDS / max(time.perf_counter() - t0, 1e-7))))
+    samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        for i in ((0, 1) if r % 2 == 0 else (1, 0)):
-            f = (ours, theirs)[i]
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            f = calls[name]
             time.sleep(PAUSE_SECONDS)
             _warm(f)
             t0 = clock()
-            for _ in range(reps[i]):
+            for _ in range(reps[name]):
                 f()
-            samples[i].append(max(clock() - t0, 1e-9) / reps[i])
-    ratios = [a / b for a, b in zip(*samples)]
-    return Timing(_median(samples[0]), _median(samples[1]), _median(ratios), min(ratios), max(ratios))
+            samples[name].append(max(clock() - t0, 1e-9) / reps[name])
+    return samples
+
+
+def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> Timing:
+    """Time two callables in alternating paused blocks (:func:`time_blocks`)."""
+    samples = time_blocks({"ours": ours, "theirs": theirs}, rounds)
+    ratios = [a / b for a, b in zip(samples["ours"], samples["theirs"])]
+    return Timing(_median(samples["ours"]), _median(samples["theirs"]), _median(ratios), min(ratios), max(ratios))
 
 
 def _median(values: list[float]) -> float:

@@ -30,7 +30,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,28 +93,6 @@ def _lean_loops(case: bench.Case, a: dict[str, Any]) -> dict[str, Callable[[], A
     }
 
 
-def _time_all(calls: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[float]]:
-    """Per-call seconds of each callable per round: blocks in a rotating order, each after
-    ``bench.PAUSE_SECONDS`` of pause and ``bench.WARM_SECONDS`` of warm-up calls."""
-    names = list(calls)
-    reps = {}
-    for name, f in calls.items():
-        f()
-        t0 = time.perf_counter()
-        f()
-        reps[name] = max(1, min(1000, int(bench.BLOCK_SECONDS / max(time.perf_counter() - t0, 1e-7))))
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
-            time.sleep(bench.PAUSE_SECONDS)
-            bench._warm(calls[name])
-            t0 = time.perf_counter()
-            for _ in range(reps[name]):
-                calls[name]()
-            samples[name].append((time.perf_counter() - t0) / reps[name])
-    return samples
-
-
 def run(rounds: int) -> None:
     import numpy as np
     import torch
@@ -134,7 +111,7 @@ def run(rounds: int) -> None:
         calls.update(_lean_loops(case, a))
         want = calls["torch"]().numpy()
         assert np.allclose(calls["convtrace"](), want, rtol=1e-4, atol=1e-4)
-        samples = _time_all(calls, rounds)
+        samples = bench.time_blocks(calls, rounds)
         print(f"\n{name}: {case.describe()}")
         for label, times in samples.items():
             ratios = sorted(t / b for t, b in zip(times, samples["torch"]))

@@ -76,26 +76,23 @@ def _cols(n: int) -> list[int | None]:
     return [*range(head), None, *range(n - tail, n)]
 
 
-_width = display_width
-
-
 def _ljust(s: str, width: int) -> str:
-    return s + " " * (width - _width(s))
+    return s + " " * (width - display_width(s))
 
 
 def _rjust(s: str, width: int) -> str:
-    return " " * (width - _width(s)) + s
+    return " " * (width - display_width(s)) + s
 
 
 def _table(rows: Sequence[tuple[str, Sequence[str]]], indent: str = _IND, limit: int | None = None) -> list[str]:
     """Right-aligned columns under a left label column; beyond ``limit`` display columns the
     columns continue in blocks below, each under the same labels."""
-    width = max((_width(c) for _, cells in rows for c in cells), default=1)
-    lab = max(_width(label) for label, _ in rows)
+    width = max((display_width(c) for _, cells in rows for c in cells), default=1)
+    lab = max(display_width(label) for label, _ in rows)
     ncols = max((len(cells) for _, cells in rows), default=0)
     per_block = ncols
     if limit is not None:
-        per_block = max(1, (limit - _width(indent) - lab) // (width + 1))
+        per_block = max(1, (limit - display_width(indent) - lab) // (width + 1))
     lines: list[str] = []
     for start in range(0, max(ncols, 1), per_block):
         if start:
@@ -118,7 +115,7 @@ def wrap_lines(lines: Sequence[str], width: int) -> list[str]:
     """
     out: list[str] = []
     for line in lines:
-        out += _wrap_line(line, width) if _width(line) > width else [line]
+        out += _wrap_line(line, width) if display_width(line) > width else [line]
     return out
 
 
@@ -128,7 +125,7 @@ def _wrap_line(line: str, width: int) -> list[str]:
     hang = equals + 2 if 0 < equals < width // 2 else indent + 4
     parts: list[str] = []
     rest = line
-    while _width(rest) > width:
+    while display_width(rest) > width:
         cut = _break_at(rest, width, hang if parts else indent)
         if cut is None:
             break
@@ -143,7 +140,7 @@ def _break_at(text: str, width: int, minimum: int) -> int | None:
     ``, ``, or at the last space that fits; None when nothing fits."""
     fit, used = 0, 0
     for ch in text:
-        used += _width(ch)
+        used += display_width(ch)
         if used > width:
             break
         fit += 1
@@ -161,7 +158,7 @@ def _break_at(text: str, width: int, minimum: int) -> int | None:
     if " " in cuts:
         return cuts[" "]
     for cut in range(min(fit, len(text) - 1), minimum, -1):  # Chinese: between wide characters
-        if _width(text[cut - 1]) == 2 or _width(text[cut]) == 2:
+        if display_width(text[cut - 1]) == 2 or display_width(text[cut]) == 2:
             return cut
     return None
 
@@ -432,7 +429,7 @@ class _TextRenderer:
             subtotal = "" if self.symbolic else self.value(sum(t.product for t in rest))
             key = "more_channels_symbolic" if self.symbolic else "more_channels"
             lines.append((1, self.t(key, first=first, last=last, n=len(rest), total=subtotal), ""))
-        width = max((_width(left) for lvl, left, right in lines if right), default=0)
+        width = max((display_width(left) for lvl, left, right in lines if right), default=0)
         for level, left, right in lines:
             self.line(f"{_ljust(left, width)}{right}" if right else left, level)
         self.result(step)
