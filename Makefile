@@ -13,7 +13,7 @@ CONSTRAINTS := -c constraints.txt
 
 help:
 	@echo "make demo       - set up .venv and run the main job (convtrace demo)"
-	@echo "make test       - set up the dev environment and run the whole test suite"
+	@echo "make test       - set up the dev environment and run the whole test suite (twice: see below)"
 	@echo "make bench      - engine and CLI benchmarks against PyTorch (not a test)"
 	@echo "make lint       - import contracts (import-linter), ruff and mypy --strict"
 	@echo "make regen-golden - rewrite the golden files of the rendered output"
@@ -35,8 +35,15 @@ $(VENV)/.dev-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/convtrace demo
 
+# The suite runs twice: as the host's PyTorch picks its backends, then with PyTorch's oneDNN
+# switched off for the whole process, 8 engine worker threads, a 120-column terminal and the
+# tests in a shuffled order (a fixed seed: a failure reproduces) -- no test may depend on any.
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest -q -p no:cacheprovider
+	CONVTRACE_NUM_THREADS=8 COLUMNS=120 $(PY) -m pytest -q -p no:cacheprovider --onednn=off \
+		--random-order-bucket=global --random-order-seed=$(TEST_ORDER_SEED)
+
+TEST_ORDER_SEED ?= 15
 
 test-fast: $(VENV)/.dev-installed
 	$(PY) -m pytest -q -p no:cacheprovider -x -m "not slow"

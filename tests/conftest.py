@@ -5,6 +5,12 @@ derandomized examples per sweep (the numbers are set per test with ``examples(n)
 ``quick`` a tenth of that, ``thorough`` ten times as many. These are derandomized, so a
 run is reproducible and CI is not flaky. ``explore`` is ``thorough`` with fresh random
 draws on every run, for hunting new failures locally.
+
+PyTorch's CPU answer can depend on whether its oneDNN backend takes a call (CPU features,
+dtype, shape). ``--onednn=off`` switches oneDNN off for the whole process; ``make test``
+runs the suite both ways (the parity sweeps also ask PyTorch both ways themselves:
+``backends.py``). The terminal width is pinned to 80 columns: rendered text must not depend
+on the terminal the suite runs in (tests of the width set ``COLUMNS`` themselves).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # `import strategies` from any test module
+os.environ["COLUMNS"] = "80"  # also for the CLI subprocesses the tests start
+os.environ.pop("LINES", None)
 
 _COMMON = dict(
     derandomize=True,
@@ -38,3 +46,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = getattr(item, "module", None)
         if module is not None and getattr(module, "NEEDS_TORCH", False):
             item.add_marker(pytest.mark.torch)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--onednn",
+        choices=("auto", "off"),
+        default="auto",
+        help="off: switch PyTorch's oneDNN (mkldnn) backend off for the whole run (default: PyTorch's choice)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--onednn") == "off":
+        import torch
+
+        torch.backends.mkldnn.enabled = False
+        assert not torch._C._get_mkldnn_enabled()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"oneDNN: {config.getoption('--onednn')}"

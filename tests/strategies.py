@@ -375,7 +375,10 @@ def raw_calls(draw: Any) -> RawCall:
                 w_shape[1] = 0
         elif fault == "output_too_small":
             if case.transposed:
-                p["padding"] = case.length * case.stride + case.dilation * case.kernel_size
+                # an output of -many, exactly 0 or exactly 1 samples (0 is backend-dependent in PyTorch)
+                full = (case.length - 1) * case.stride + case.dilation * (case.kernel_size - 1) + case.output_padding + 1
+                p["padding"] = draw(st.sampled_from([case.length * case.stride + case.dilation * case.kernel_size,
+                                                     full // 2, (full - 1) // 2]))  # fmt: skip
             else:
                 p["padding"] = "valid"
                 x_shape[-1] = max(0, case.dilation * (case.kernel_size - 1) - draw(st.integers(0, 2)))
@@ -383,7 +386,9 @@ def raw_calls(draw: Any) -> RawCall:
             w_dtype = np.dtype(draw(st.sampled_from([np.float64, np.float32, np.complex64]).filter(lambda t: t != dtype)))
         elif fault == "bias_dtype":
             bias_shape = bias_shape or (case.out_channels,)
-            b_dtype = np.dtype(draw(st.sampled_from([np.float64, np.float32, np.complex128]).filter(lambda t: t != dtype)))
+            b_dtype = np.dtype(
+                draw(st.sampled_from([np.float64, np.float32, np.float16, np.complex128]).filter(lambda t: t != dtype))
+            )
         elif fault == "input_ndim":
             x_shape = draw(st.sampled_from([x_shape[-1:], x_shape[:-1] + [1] + x_shape[-1:]]))
         elif fault == "weight_ndim":
@@ -406,17 +411,6 @@ def raw_calls(draw: Any) -> RawCall:
         b=b,
         **p,
     )
-
-
-def torch_onednn_skips_checks(transposed: bool, dtype: Any, out_length: int, dilation: int) -> bool:
-    """Calls PyTorch accepts only on its oneDNN (mkldnn) path, a documented divergence.
-
-    For float32 and complex64, PyTorch's CPU ConvTranspose1d goes to oneDNN, which skips
-    two checks its other paths make: an output length of 0 ("Output size is too small")
-    and dilation=0 with kernel_size 1 ("dilation should be greater than zero"). convtrace
-    rejects both for every dtype, as PyTorch's float64/float16 paths do.
-    """
-    return transposed and np.dtype(dtype) in (np.float32, np.complex64) and (out_length == 0 or dilation == 0)
 
 
 # --------------------------------------------------------------------------- outcomes

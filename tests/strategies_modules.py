@@ -117,7 +117,9 @@ def inject_faults(draw: Any, args: dict[str, Any], faults: tuple[str, ...], coun
             args[key] = draw(st.sampled_from(values))
         elif fault in ("in_not_divisible", "out_not_divisible"):
             key = "cin" if fault.startswith("in") else "cout"
-            args[key] += 1 if args["groups"] > 1 else 0
+            # (another fault may have made the count or groups a non-int already: leave it)
+            if isinstance(args[key], int) and isinstance(args["groups"], int) and args["groups"] > 1:
+                args[key] += 1
         elif fault in ("zero_in", "zero_out"):
             args["cin" if fault == "zero_in" else "cout"] = 0
         elif fault == "bad_tuple":

@@ -11,6 +11,8 @@ would read past the batch or the length and fail here.
 
 from __future__ import annotations
 
+import platform
+import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
 
@@ -268,9 +270,16 @@ def test_scratch_memory_is_bounded_on_a_long_signal(monkeypatch: pytest.MonkeyPa
         "depthwise/weight/toeplitz": lambda: fast.conv1d_weight_grad(x, gy, k, 1, pad, 1, c),
         "grouped/im2col_mt": lambda: fast.conv1d_forward(x, w[:, :2], 1, pad, length, 1, 2, _algo="im2col_mt"),
     }
+    from convtrace.engine import fast_threads
+
+    # each worker thread holds its own column tile: the bound follows the worker count
+    # (CONVTRACE_NUM_THREADS, else the CPUs), still far below the signal's size
+    bound = max(4, 2 + fast_threads.workers()) * budget + (64 << 10)
+    assert bound < size
     for label, call in calls.items():
+        call()  # the worker pool and its threads exist before measuring (order-independent)
         extra = _peak_extra(call)
-        assert extra <= 4 * budget + (64 << 10), (label, extra, size)
+        assert extra <= bound, (label, extra, size, fast_threads.workers())
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -432,7 +441,10 @@ def test_blas_is_single_threaded_only_while_workers_run(monkeypatch: pytest.Monk
         assert blas_threads() == before
 
 
-@pytest.mark.skipif(not hasattr(__import__("resource"), "getrusage"), reason="needs getrusage")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+    reason="counts glibc's page faults (its allocator hands freed megabytes back to the system)",
+)
 def test_grouped_gradients_do_not_page_fault_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
     """Alternating the grouped input and weight gradients (a training step) reuses the
     workers' scratch: before the kept buffers, each pair of calls took ~1,600 page faults

@@ -25,14 +25,10 @@ Differences from PyTorch handled here:
   forward, or uses the shape it was given (see ``test_wrong_shape_assignment_...``).
 * Int-tuple arguments whose length is not 1 are rejected at construction; PyTorch stores
   them and fails at the first call: both reject (checked), at different times.
-* PyTorch's answer that depends on its backend (float32 input and weight, a bias of another
-  dtype, for conv_transpose1d with a real bias and conv1d with a string padding: oneDNN
-  rejects, the slow path casts) is not a parity question: convtrace must give one answer for
-  every shape (``test_float32_bias_of_another_dtype_one_answer``).
-
-* README "Where convtrace deliberately differs": conv1d with padding='same'/'valid' and a
-  bias of another dtype than a real input's: PyTorch casts it there (float32: by backend),
-  convtrace rejects it as for every other padding (pinned at the end).
+* PyTorch's answer that depends on its backend (oneDNN on or off, by CPU, dtype and shape):
+  every sweep asks PyTorch both ways and judges convtrace by ``backends.judge`` against the
+  registry ``convtrace.rules.BACKEND_RULES`` (a bias of another dtype for conv_transpose1d
+  and for conv1d with a string padding, a transposed output of length 0: convtrace raises).
 
 Mismatch found by these tests and fixed: ``shapes.conv_transpose1d_output_size_range`` when
 output_padding 0 gives no output (test_direct_behaviours.py).
@@ -53,6 +49,8 @@ torch = pytest.importorskip("torch")
 
 import convtrace  # noqa: E402
 import convtrace.functional as F  # noqa: E402
+from backends import judge, one_int, torch_answers, transposed_out_length  # noqa: E402
+from convtrace import rules  # noqa: E402
 from strategies import (  # noqa: E402
     ConvCase,
     any_conv_cases,
@@ -62,16 +60,16 @@ from strategies import (  # noqa: E402
     rand,
     run,
     tn,
-    torch_magnitude,
     torch_module_magnitude,
-    torch_onednn_skips_checks,
     tt,
 )
 from strategies_modules import (  # noqa: E402
     DTYPES,
+    MODULE_FAULTS,
     Assignment,
     ModuleCase,
     assignments,
+    inject_faults,
     module_cases,
     short,
     torch_dtype,
@@ -84,6 +82,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Using padding='same'"),
     pytest.mark.filterwarnings("ignore:Casting complex values to real"),
     pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental"),
+    pytest.mark.filterwarnings("ignore:Complex modules are a new feature"),
 ]
 
 
@@ -122,27 +121,14 @@ def rejected_at_construction_only(case: ModuleCase) -> str | None:
     return None
 
 
-def string_padding_bias_cast(transposed: bool, padding: Any, x_dtype: Any, b_dtype: Any) -> bool:
-    """A deliberate difference (README): conv1d with padding='same'/'valid' and a bias of
-    another dtype than a real input's. PyTorch casts it there (and only there); convtrace
-    rejects it, as for every other padding."""
-    if transposed or b_dtype is None or not isinstance(padding, str):
-        return False
-    return np.dtype(b_dtype) != np.dtype(x_dtype) and np.dtype(x_dtype).kind != "c"
-
-
-def torch_backend_dependent(transposed: bool, padding: Any, x_dtype: Any, w_dtype: Any, b_dtype: Any) -> bool:
-    """PyTorch 2.13 (CPU) answers by backend, i.e. by shape: a float32 input and weight with a
-    bias of another dtype that its slow path casts and oneDNN rejects. That is the transposed
-    op with a real bias, and conv1d with a string padding (which skips the bias check) with
-    any bias. convtrace must give one answer for every shape (the ``..._one_answer`` tests)."""
-    if b_dtype is None or not np.dtype(x_dtype) == np.dtype(w_dtype) == np.float32:
-        return False
-    if np.dtype(b_dtype) == np.float32:
-        return False
-    if transposed:
-        return np.dtype(b_dtype).kind == "f"
-    return isinstance(padding, str)
+def backend_rule(
+    transposed: bool, padding: Any, x_dtype: Any, b_dtype: Any, out_length: int | None = None, dilation: Any = 1
+) -> rules.BackendRule | None:
+    """The backend-dependent rule (convtrace.rules) covering a call, or None."""
+    return rules.backend_rule_for(
+        transposed=transposed, input_dtype=x_dtype, bias_dtype=b_dtype, string_padding=isinstance(padding, str),
+        out_length=out_length, dilation=one_int(dilation),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- construction
@@ -257,40 +243,26 @@ def test_assignment_and_call_parity(
     x = rand(shape, x_dtype, seed)
     kw: dict[str, Any] = {} if offset is None else {"output_size": _output_size(case, length, offset)}
     with torch.no_grad():
-        t_out = run(tm, tt(x), **kw)
+        theirs = torch_answers(tm, tt(x), **kw)
     if rejected is not None:
         # deliberate: convtrace rejects a parameter of the wrong shape when it is assigned;
         # PyTorch fails at this call, or computes with the shape it was given
-        event(f"wrong {rejected} shape: torch {'accepts' if t_out.ok else 'rejects'} the call")
+        event(f"wrong {rejected} shape: torch {'accepts' if theirs.off.ok else 'rejects'} the call")
         return
     c_out = run(m, x, **kw)
-    w_dtype = m.weight.dtype
     b_dtype = None if m.bias is None else m.bias.dtype
-    where = (
-        f"{case}\n assigned {a}\n x {short(x_dtype)} {shape} {kw}\n"
-        f" torch: {t_out.error!r}\n convtrace: {c_out.error!r}"
-    )
-    event(f"torch {'accepts' if t_out.ok else 'rejects'}")
-    if (
-        t_out.ok
-        and not c_out.ok
-        and torch_onednn_skips_checks(case.transposed, x_dtype, t_out.value.shape[-1], 1)
-    ):
-        # PyTorch's oneDNN path returns an empty output its other paths reject (test_nn_modules)
-        event("torch oneDNN accepts an output length of 0")
-        assert "Output size is too small" in str(c_out.error), where
-        return
-    if t_out.ok != c_out.ok and torch_backend_dependent(
-        case.transposed, case.padding, x_dtype, w_dtype, b_dtype
-    ):
-        event("torch backend-dependent: float32, bias of another dtype")
-        return
-    assert t_out.ok == c_out.ok, where
-    if c_out.ok:
-        expected = tn(t_out.value)
-        assert_close(c_out.value, expected, torch_module_magnitude(tm, x, **kw))
-    else:
-        assert_convtrace_error(c_out.error, CALL_PARAMS, t_out.error)
+    where = f"{case}\n assigned {a}\n x {short(x_dtype)} {shape} {kw}"
+    out_length = None
+    if case.transposed:
+        out_length = kw["output_size"][0] if kw else transposed_out_length(
+            length, case.kernel_size, case.stride, case.padding, case.output_padding, case.dilation
+        )
+    rule = backend_rule(case.transposed, case.padding, x_dtype, b_dtype, out_length, case.dilation)
+
+    def compare(ours: np.ndarray, value: np.ndarray) -> None:
+        assert_close(ours, value, torch_module_magnitude(tm, x, **kw))
+
+    event(judge(c_out, theirs, rule, where, CALL_PARAMS, compare))
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -317,17 +289,16 @@ def test_assigned_dtypes_follow_torch_rules_pinned(
     assert m.weight.dtype == w_dtype and (m.bias is None or m.bias.dtype == b_dtype)
     x = rand((2, 2, 5), x_dtype, 3)
     with torch.no_grad():
-        theirs = run(tm, tt(x))
+        theirs = torch_answers(tm, tt(x))
     ours = run(m, x)
-    if torch_backend_dependent(transposed, 1, x_dtype, w_dtype, b_dtype):
-        pytest.skip(
-            "PyTorch's answer depends on its backend (see test_float32_bias_of_another_dtype_one_answer)"
-        )
-    assert theirs.ok == ours.ok, f"torch: {theirs.error!r}\n convtrace: {ours.error!r}"
-    if ours.ok:
-        assert_close(ours.value, tn(theirs.value), torch_module_magnitude(tm, x))
-    else:
-        assert_convtrace_error(ours.error, {"weight", "bias", "input"}, theirs.error)
+    rule = backend_rule(transposed, 1, x_dtype, b_dtype)
+
+    def compare(value: np.ndarray, want: np.ndarray) -> None:
+        assert_close(value, want, torch_module_magnitude(tm, x))
+
+    judge(ours, theirs, rule, f"x {short(x_dtype)} w {short(w_dtype)} b {short(b_dtype)}", {"weight", "bias", "input"},
+          compare)  # fmt: skip
+    if not ours.ok and rule is None:
         # PyTorch's wording for a dtype mismatch (which of its two phrasings depends on its backend)
         assert "expected scalar type" in str(ours.error) or "should be the same" in str(ours.error)
 
@@ -387,31 +358,28 @@ def _functional(lib: str, transposed: bool, x: Any, w: Any, b: Any, kw: dict[str
     return run(F.conv_transpose1d if transposed else F.conv1d, x, w, b, **kw)
 
 
-def compare_functional(
-    transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict[str, Any]
-) -> str | None:
-    """None if convtrace and PyTorch agree (accept/reject, then dtype and values);
-    otherwise a one-line description of the mismatch."""
-    theirs = _functional("torch", transposed, x, w, b, kw)
+def judge_functional(transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict[str, Any]) -> str:
+    """Judge convtrace's functional call against PyTorch's with oneDNN on and off
+    (``backends.judge``); returns the event label, raises AssertionError on a mismatch."""
+    theirs = torch_answers(TF.conv_transpose1d if transposed else TF.conv1d, tt(x), tt(w), tt(b), **kw)
     ours = _functional("convtrace", transposed, x, w, b, kw)
-    if theirs.ok != ours.ok:
-        return f"torch {'accepts' if theirs.ok else repr(theirs.error)}, convtrace {'accepts' if ours.ok else repr(ours.error)}"
-    if not ours.ok:
-        try:
-            assert_convtrace_error(
-                ours.error, TRANSPOSED_PARAMS if transposed else CONV1D_PARAMS, theirs.error
-            )
-        except AssertionError as exc:
-            return f"rejection: {exc}"
-        return None
+    out_length = None
+    if transposed:
+        out_length = transposed_out_length(
+            x.shape[-1], w.shape[-1], kw.get("stride", 1), kw.get("padding", 0), kw.get("output_padding", 0),
+            kw.get("dilation", 1),
+        )
+    rule = backend_rule(transposed, kw.get("padding"), x.dtype, None if b is None else b.dtype, out_length,
+                        kw.get("dilation", 1))  # fmt: skip
     mag = tn((TF.conv_transpose1d if transposed else TF.conv1d)(
         tt(np.abs(x).astype(np.float64)), tt(np.abs(w).astype(np.float64)),
-        None if b is None else tt(np.abs(b).astype(np.float64)), **kw))  # fmt: skip
-    try:
-        assert_close(ours.value, tn(theirs.value), mag)
-    except AssertionError as exc:
-        return f"values: {exc}"
-    return None
+        None if b is None else tt(np.abs(b).astype(np.float64)), **kw)) if ours.ok else None  # fmt: skip
+
+    def compare(value: np.ndarray, want: np.ndarray) -> None:
+        assert_close(value, want, mag)
+
+    where = f"x={short(x.dtype)} w={short(w.dtype)} b={short(None if b is None else b.dtype)} {kw}"
+    return judge(ours, theirs, rule, where, TRANSPOSED_PARAMS if transposed else CONV1D_PARAMS, compare)
 
 
 # (op, shape of x, shape of w, kwargs): shapes PyTorch sends to different backends
@@ -439,16 +407,10 @@ def test_every_dtype_combination_matches_torch(op: str, x_shape: tuple, w_shape:
     for xd, wd, bd in itertools.product(DTYPES, DTYPES, DTYPES + (None,)):
         x, w = rand(x_shape, xd, 0), rand(w_shape, wd, 1)
         b = None if bd is None else rand((cout,), bd, 2)
-        if torch_backend_dependent(transposed, kw.get("padding"), xd, wd, bd):
-            continue  # backend-dependent in PyTorch: test_float32_bias_of_another_dtype_one_answer
-        if xd == wd and string_padding_bias_cast(transposed, kw.get("padding"), xd, bd):
-            got = _functional("convtrace", transposed, x, w, b, kw)
-            if got.ok or got.error.param != "bias":
-                mismatches.append(f"x={short(xd)} b={short(bd)}: the deliberate rejection did not happen")
-            continue
-        problem = compare_functional(transposed, x, w, b, kw)
-        if problem:
-            mismatches.append(f"x={short(xd)} w={short(wd)} b={short(bd)}: {problem}")
+        try:
+            judge_functional(transposed, x, w, b, kw)
+        except AssertionError as exc:
+            mismatches.append(f"x={short(xd)} w={short(wd)} b={short(bd)}: {exc}")
     assert not mismatches, f"{len(mismatches)} dtype combinations differ:\n" + "\n".join(mismatches)
 
 
@@ -470,24 +432,7 @@ def test_functional_mixed_dtypes_sweep(call: tuple[ConvCase, Any, Any, Any]) -> 
     x, w = x.astype(xd), w.astype(wd)
     b = None if b is None else b.astype(bd)
     event(f"x={short(xd)} w={short(wd)} b={short(bd)}")
-    if torch_backend_dependent(case.transposed, case.padding, xd, wd, bd):
-        event("torch backend-dependent")
-        return
-    if xd == wd and string_padding_bias_cast(case.transposed, case.padding, xd, bd):
-        event("deliberate difference: string-padding bias cast")
-        got = _functional("convtrace", case.transposed, x, w, b, case.kwargs())
-        assert not got.ok and got.error.param == "bias"
-        return
-    theirs = _functional("torch", case.transposed, x, w, b, case.kwargs())
-    ours = _functional("convtrace", case.transposed, x, w, b, case.kwargs())
-    assert theirs.ok == ours.ok, (
-        f"{case} x={short(xd)} w={short(wd)} b={short(bd)}\n torch: {theirs.error!r}\n convtrace: {ours.error!r}"
-    )
-    if ours.ok:
-        assert_close(ours.value, tn(theirs.value), torch_magnitude(case, x, w, b))
-    else:
-        allowed = TRANSPOSED_PARAMS if case.transposed else CONV1D_PARAMS
-        assert_convtrace_error(ours.error, allowed, theirs.error)
+    event(judge_functional(case.transposed, x, w, b, case.kwargs()))
 
 
 # --------------------------------------------------------------------------- PyTorch's backend-dependent answer
@@ -513,14 +458,11 @@ BACKEND_SHAPES = [
     ],
 )
 def test_float32_bias_of_another_dtype_one_answer(op: str, padding: Any, b_dtype: Any) -> None:
-    """PyTorch 2.13 CPU, float32 input and weight, a bias of another dtype: its slow path
-    casts the bias (a complex one loses its imaginary part), oneDNN (chosen by shape: batch
-    > 1, groups > 1, larger inputs) rejects it. That holds for conv_transpose1d with a real
-    bias and for conv1d with a string padding (which skips the bias check). convtrace must
-    give one answer for every shape: reject everywhere ("bias") or cast everywhere (then
-    PyTorch's slow-path values)."""
+    """A float32 input and weight with a bias of another dtype: PyTorch's answer depends on
+    its backend (oneDNN raises on some shapes, its other paths cast; which shapes oneDNN takes
+    depends on the CPU and the build). convtrace gives one answer for every shape: it raises
+    the registry's rule, whatever PyTorch does on this host (recorded, not assumed)."""
     transposed = op == "conv_transpose1d"
-    torch_verdicts, ours = set(), []
     for xs, ws, kw in BACKEND_SHAPES:
         kw = {**kw, "padding": padding}
         if not transposed:  # (out, in/groups, k) from the transposed layout above
@@ -528,17 +470,10 @@ def test_float32_bias_of_another_dtype_one_answer(op: str, padding: Any, b_dtype
         x, w = rand(xs, np.float32, 0), rand(ws, np.float32, 1)
         cout = ws[1] * kw.get("groups", 1) if transposed else ws[0]
         b = rand((cout,), b_dtype, 2)
-        torch_verdicts.add(_functional("torch", transposed, x, w, b, kw).ok)
+        label = judge_functional(transposed, x, w, b, kw)
+        assert label.startswith("backend rule "), label
         got = _functional("convtrace", transposed, x, w, b, kw)
-        ours.append(got)
-        if got.ok:  # cast: PyTorch's values with the bias cast to float32
-            b32 = tt(np.real(b).astype(np.float32))
-            want = (TF.conv_transpose1d if transposed else TF.conv1d)(tt(x), tt(w), b32, **kw).numpy()
-            assert_close(got.value, want, np.abs(want) + 1)
-        else:
-            assert_convtrace_error(got.error, {"bias"})
-    assert torch_verdicts == {True, False}  # PyTorch really is backend-dependent here
-    assert len({o.ok for o in ours}) == 1, [o.error for o in ours]
+        assert got.error.code == ("transposed-bias-dtype" if transposed else "string-padding-bias-dtype")
 
 
 # --------------------------------------------------------------------------- mismatches found (regressions)
@@ -602,3 +537,24 @@ def test_conv1d_string_padding_complex_input_bias_of_another_dtype_rejected(
     with pytest.raises(convtrace.ConvtraceError) as info:
         F.conv1d(x, w, b, padding=padding)
     assert info.value.param == "bias"
+
+
+@examples(60)
+@given(data=st.data(), first=st.sampled_from(MODULE_FAULTS), second=st.sampled_from(MODULE_FAULTS))
+def test_faults_combine_in_any_order(data: Any, first: str, second: str) -> None:
+    """The fault injector itself: any two faults combine (a string channel count from
+    "wrong_type" and then "in_not_divisible" once raised a TypeError inside the strategy)."""
+    args = dict(groups=2, cin=2, cout=2, k=3, stride=1, padding=0, dilation=1, output_padding=0, mode="zeros")
+    faults = (first, second) if first != second else (first,)
+    out = inject_faults(data.draw, args, faults, len(faults))
+    assert set(out) == set(args)
+
+
+def test_wrong_type_then_not_divisible_is_injected_without_error() -> None:
+    @given(data=st.data())
+    def inner(data: Any) -> None:
+        args = dict(groups=2, cin=2, cout=2, k=3, stride=1, padding=0, dilation=1, output_padding=0, mode="zeros")
+        out = inject_faults(data.draw, {**args, "cin": "2"}, ("in_not_divisible",), 1)
+        assert out["cin"] == "2"
+
+    inner()

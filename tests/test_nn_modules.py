@@ -25,6 +25,8 @@ torch = pytest.importorskip("torch")
 
 import convtrace  # noqa: E402
 import convtrace.nn as cnn  # noqa: E402
+from backends import judge, one_int, torch_answers, transposed_out_length  # noqa: E402
+from convtrace import rules  # noqa: E402
 from strategies import (  # noqa: E402
     assert_close,
     assert_convtrace_error,
@@ -33,7 +35,6 @@ from strategies import (  # noqa: E402
     run,
     tn,
     torch_module_magnitude,
-    torch_onednn_skips_checks,
     tt,
 )
 from strategies_modules import inject_faults  # noqa: E402
@@ -157,14 +158,26 @@ def test_construction_and_call_parity(args: ModuleArgs, length: int, unbatched: 
     copy_weights(tm, m)
     shape = (args.in_channels, length) if unbatched else (2, args.in_channels, length)
     x = rand(shape, np.float64, length)
-    t_out = run(tm, tt(x))
-    c_out = run(m, x)
-    event(f"call torch={'ok' if t_out.ok else 'err'}")
-    assert t_out.ok == c_out.ok, f"{args} x={shape}\n torch: {t_out.error!r}\n convtrace: {c_out.error!r}"
-    if c_out.ok:
-        assert_close(c_out.value, tn(t_out.value), torch_module_magnitude(tm, x))
-    else:
-        assert_convtrace_error(c_out.error, CALL_PARAMS, t_out.error)
+    event(judge_module_call(args, tm, m, x, f"{args} x={shape}"))
+
+
+def judge_module_call(args: ModuleArgs, tm: Any, m: Any, x: np.ndarray, where: str) -> str:
+    """The module call judged against PyTorch's with oneDNN on and off (backends.judge)."""
+    with torch.no_grad():
+        theirs = torch_answers(tm, tt(x))
+    ours = run(m, x)
+    out_length = None
+    if args.transposed:
+        out_length = transposed_out_length(
+            x.shape[-1], args.kernel_size, args.stride, args.padding, args.output_padding, args.dilation
+        )
+    dilation = one_int(args.dilation)
+    rule = rules.backend_rule_for(transposed=args.transposed, input_dtype=x.dtype, out_length=out_length, dilation=dilation)
+
+    def compare(value: np.ndarray, want: np.ndarray) -> None:
+        assert_close(value, want, torch_module_magnitude(tm, x))
+
+    return judge(ours, theirs, rule, where, CALL_PARAMS, compare)
 
 
 @examples(300)
@@ -179,16 +192,7 @@ def test_valid_modules_match_torch_in_float32(args: ModuleArgs, length: int, see
     assert m.dtype == np.float32 and m.weight.dtype == np.float32
     copy_weights(tm, m)
     x = rand((2, args.in_channels, length), np.float32, seed)
-    t_out = run(tm, tt(x))
-    c_out = run(m, x)
-    if t_out.ok and not c_out.ok and torch_onednn_skips_checks(args.transposed, np.float32, t_out.value.shape[-1], 1):
-        assert "Output size is too small" in str(c_out.error)  # documented divergence
-        return
-    assert t_out.ok == c_out.ok, f"{args} L={length}\n torch: {t_out.error!r}\n convtrace: {c_out.error!r}"
-    if c_out.ok:
-        assert_close(c_out.value, tn(t_out.value), torch_module_magnitude(tm, x))
-    else:
-        assert_convtrace_error(c_out.error, CALL_PARAMS, t_out.error)
+    event(judge_module_call(args, tm, m, x, f"{args} L={length}"))
 
 
 # --------------------------------------------------------------------------- padding modes

@@ -23,18 +23,12 @@ Divergences found while writing these tests (torch clearly buggy, lax or backend
 * nn constructors reject int-tuple arguments whose length is not 1 (kernel_size=(1, 2),
   stride=(1, 1)) at construction; PyTorch stores them and fails at the first call.
 * float16 conv_transpose1d is rounded once (PyTorch rounds per kernel tap); test_forward_parity.
-* conv_transpose1d on PyTorch's oneDNN path (float32, complex64) skips two checks: it
-  accepts dilation=0 when kernel_size is 1 (and fails with an internal oneDNN error
-  otherwise), and an output length of exactly 0; its other paths reject both ("dilation
-  should be greater than zero", "Output size is too small"). convtrace always rejects them.
-* conv_transpose1d with a float32 input and a real bias of another dtype: PyTorch's
-  answer depends on the backend it picks for the shape (mkldnn rejects, the slow path
-  casts the bias); convtrace always casts, as PyTorch does for float64 and float16 inputs.
-  A bias of another dtype with a complex input is rejected, as in PyTorch.
-* conv1d with padding='same' or 'valid' and a bias of another dtype: PyTorch skips its
-  bias dtype check on that path only (padding=0 and padding='valid' disagree) and casts
-  the bias, silently dropping the imaginary part of a complex bias. convtrace rejects the
-  bias dtype whatever the padding, as PyTorch does for integer padding.
+
+Where PyTorch's answer depends on its backend (oneDNN or not: by CPU, dtype and shape),
+convtrace gives the stricter answer on every machine: the rules of
+``convtrace.rules.BACKEND_RULES`` (a bias of another dtype for conv_transpose1d and for
+conv1d with a string padding, a transposed output of length 0, a transposed dilation of 0).
+The sweep asks PyTorch with oneDNN on and off and judges by them (``backends.judge``).
 """
 
 from __future__ import annotations
@@ -49,13 +43,14 @@ torch = pytest.importorskip("torch")
 
 import convtrace  # noqa: E402
 import convtrace.functional as F  # noqa: E402
+from backends import judge, one_int, onednn, torch_answers, transposed_out_length  # noqa: E402
+from convtrace import rules  # noqa: E402
 from strategies import (  # noqa: E402
     RawCall,
     assert_convtrace_error,
     examples,
     raw_calls,
     run,
-    torch_onednn_skips_checks,
     tt,
 )
 
@@ -71,50 +66,43 @@ CONV1D_PARAMS = {"input", "weight", "bias", "stride", "padding", "dilation", "gr
 TRANSPOSED_PARAMS = CONV1D_PARAMS | {"output_padding"}
 
 
+def _torch_function(call: RawCall):
+    return TF.conv_transpose1d if call.transposed else TF.conv1d
+
+
+def _torch_args(call: RawCall) -> tuple:
+    return (tt(call.x), tt(call.w), tt(call.b)) + call.args()[3:]
+
+
 def _torch_call(call: RawCall):
-    args = (tt(call.x), tt(call.w), tt(call.b)) + call.args()[3:]
-    return run(TF.conv_transpose1d if call.transposed else TF.conv1d, *args)
+    return run(_torch_function(call), *_torch_args(call))
 
 
 def _convtrace_call(call: RawCall):
     return run(F.conv_transpose1d if call.transposed else F.conv1d, *call.args())
 
 
-def _int_value(v):
-    return v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
-
-
 def torch_only_accepts(call: RawCall) -> str | None:
     """The documented divergence (see the module docstring) that lets PyTorch accept a
-    call convtrace rejects, or None."""
+    call convtrace rejects on every backend, or None."""
     if call.x.size == 0:
         return "empty input: PyTorch skips argument checks"
-    if not call.transposed and isinstance(call.padding, str) and call.b is not None and call.b.dtype != call.x.dtype:
-        return "string padding: PyTorch skips the bias dtype check"
-    if call.transposed and torch_onednn_skips_checks(True, call.x.dtype, _transposed_out_length(call), _int_value(call.dilation)):
-        return "PyTorch's oneDNN path skips the output length and dilation checks"
     return None
 
 
-def _transposed_out_length(call: RawCall) -> int:
-    try:
-        s, p, op, d = (int(_int_value(v)) for v in (call.stride, call.padding, call.output_padding, call.dilation))
-        return (call.x.shape[-1] - 1) * s - 2 * p + d * (call.w.shape[-1] - 1) + op + 1
-    except (TypeError, ValueError):
-        return -1
-
-
-def convtrace_only_accepts(call: RawCall) -> str | None:
-    """The documented divergence that lets convtrace accept a call PyTorch rejects, or None."""
-    if (
-        call.transposed
-        and call.x.dtype == np.float32
-        and call.b is not None
-        and call.b.dtype.kind == "f"
-        and call.b.dtype != call.x.dtype
-    ):
-        return "float32 transposed: PyTorch's mkldnn path rejects a bias its slow path casts"
-    return None
+def backend_rule(call: RawCall) -> rules.BackendRule | None:
+    """The backend-dependent rule (convtrace.rules) that covers the call, or None."""
+    return rules.backend_rule_for(
+        transposed=call.transposed,
+        input_dtype=call.x.dtype,
+        bias_dtype=None if call.b is None else call.b.dtype,
+        string_padding=isinstance(call.padding, str),
+        out_length=transposed_out_length(
+            call.x.shape[-1], call.w.shape[-1] if call.w.ndim else 0, call.stride, call.padding, call.output_padding,
+            call.dilation,
+        ) if call.transposed and call.x.ndim and call.w.ndim else None,
+        dilation=one_int(call.dilation),
+    )
 
 
 def _zero_in_channels(call: RawCall) -> bool:
@@ -124,40 +112,15 @@ def _zero_in_channels(call: RawCall) -> bool:
 @examples(800)
 @given(call=raw_calls())
 def test_accept_reject_parity_with_torch(call: RawCall) -> None:
-    theirs = _torch_call(call)
+    """PyTorch asked with oneDNN on and off (backends.judge): where both agree convtrace
+    agrees; where a backend-dependent rule covers the call convtrace raises its error."""
+    theirs = torch_answers(_torch_function(call), *_torch_args(call))
     ours = _convtrace_call(call)
-    event("accepted" if theirs.ok else f"rejected: {type(theirs.error).__name__}")
-    if theirs.ok and not ours.ok and torch_only_accepts(call):
+    if theirs.any_accepts and not ours.ok and torch_only_accepts(call):
         event(f"divergence: {torch_only_accepts(call)}")
         assert_convtrace_error(ours.error, TRANSPOSED_PARAMS)
         return
-    if ours.ok and not theirs.ok and convtrace_only_accepts(call):
-        event(f"divergence: {convtrace_only_accepts(call)}")
-        assert "bias type" in str(theirs.error)
-        return
-    assert theirs.ok == ours.ok, (
-        f"{call.describe()}\n torch: {theirs.error!r}\n convtrace: {ours.error!r}"
-    )
-    if ours.ok:
-        expected = theirs.value.detach().numpy()
-        if _zero_in_channels(call):
-            # documented divergence: the correct shape, all zeros plus the bias
-            event("divergence: zero input channels")
-            assert expected.shape[-2] == 0
-            assert ours.value.shape[-2] == call.w.shape[0]
-            assert ours.value.shape[-1] == expected.shape[-1]
-            want = np.zeros(ours.value.shape, ours.value.dtype)
-            if call.b is not None:
-                want += call.b.astype(want.dtype)[:, None]
-            np.testing.assert_array_equal(ours.value, want)
-            return
-        assert ours.value.dtype == expected.dtype
-        assert ours.value.shape == expected.shape
-        tol = 1e-2 if expected.dtype == np.float16 else 1e-4
-        np.testing.assert_allclose(ours.value, expected, rtol=tol, atol=tol * (1 + np.abs(expected).max(initial=0)))
-    else:
-        allowed = TRANSPOSED_PARAMS if call.transposed else CONV1D_PARAMS
-        assert_convtrace_error(ours.error, allowed, theirs.error)
+    event(judge(ours, theirs, backend_rule(call), call.describe(), TRANSPOSED_PARAMS))
 
 
 # --------------------------------------------------------------------------- pinned table
@@ -268,15 +231,17 @@ def test_pinned_rejections(op, args, kwargs, param, fragment, torch_too) -> None
     assert err.call is not None and str(err).startswith(f"{op}(")  # the user's call, echoed
     # PyTorch rejects the same call (with this wording where torch_too)
     targs = [tt(a) if isinstance(a, np.ndarray) else a for a in args]
-    with pytest.raises((RuntimeError, TypeError, ValueError)) as tinfo:
-        getattr(TF, op)(*targs, **kwargs)
+    answers = torch_answers(getattr(TF, op), *targs, **kwargs)
+    assert not answers.on.ok and not answers.off.ok, answers.describe()  # with oneDNN on and off
+    for torch_error in (answers.on.error, answers.off.error):
+        assert isinstance(torch_error, (RuntimeError, TypeError, ValueError)), repr(torch_error)
     if torch_too:
-        theirs = str(tinfo.value)
+        theirs = str(answers.off.error)
         if op == "conv_transpose1d":
             # PyTorch reports the transposed op's 1-D sizes through its 2-D kernel
             theirs = theirs.replace("(1 x ", "(").replace("[1, 1, 1, 0]", "[1, 1, 0]")
         assert fragment in theirs, theirs
-    if isinstance(tinfo.value, TypeError):
+    if isinstance(answers.off.error, TypeError):
         assert isinstance(err, convtrace.ConvtraceTypeError)
 
 
@@ -359,18 +324,41 @@ def test_empty_inputs_still_get_their_arguments_checked(op, args, kwargs, param)
     assert info.value.param == param
 
 
-@pytest.mark.parametrize(
-    ("x_dtype", "b_dtype"),
-    [(np.float64, np.float32), (np.float16, np.float32), (np.float64, np.float16), (np.float32, np.float64)],
-)
-def test_transposed_real_bias_of_another_dtype_is_cast(x_dtype, b_dtype) -> None:
-    x, w = np.ones((1, 2, 4), x_dtype), np.ones((2, 1, 3), x_dtype)
-    b = np.array([0.5, -0.25], b_dtype)
-    y = F.conv_transpose1d(x, w, b, groups=2)
-    assert y.dtype == x_dtype
-    assert y[0, 0].tolist() == [1.5, 2.5, 3.5, 3.5, 2.5, 1.5]
-    if x_dtype != np.float32:  # PyTorch's float32 answer depends on its backend (see above)
-        np.testing.assert_array_equal(y, TF.conv_transpose1d(tt(x), tt(w), tt(b), groups=2).numpy())
+REAL = (np.float16, np.float32, np.float64)
+ALL_DTYPES = (*REAL, np.complex64, np.complex128)
+
+
+@pytest.mark.parametrize("x_dtype", REAL)
+@pytest.mark.parametrize("b_dtype", REAL)
+@pytest.mark.parametrize(("x_shape", "w_shape", "kw"), [
+    ((1, 1, 5), (1, 1, 3), {}),  # a shape oneDNN does not take: PyTorch casts on every backend
+    ((3, 6, 5), (6, 3, 3), {"stride": 3, "groups": 2}),  # oneDNN takes float32 here and raises
+    ((2, 2, 1), (2, 1, 2), {"padding": 1}),  # and an empty output at once: the bias rule comes first
+])  # fmt: skip
+def test_transposed_bias_of_another_dtype_raises_everywhere(x_dtype, b_dtype, x_shape, w_shape, kw) -> None:
+    """rules' transposed-bias-dtype: convtrace raises for every shape and real dtype, naming the
+    backend dependence and the portable call; PyTorch's own answers (oneDNN on and off) are
+    only recorded, since they depend on the CPU."""
+    if x_dtype == b_dtype:
+        return
+    x, w = np.ones(x_shape, x_dtype), np.ones(w_shape, x_dtype)
+    b = np.full(w_shape[1] * kw.get("groups", 1), 0.5, b_dtype)
+    with pytest.raises(convtrace.ConvtraceError) as info:
+        F.conv_transpose1d(x, w, b, **kw)
+    err = info.value
+    assert (err.param, err.code) == ("bias", "transposed-bias-dtype"), str(err)
+    assert f"Input type ({np.dtype(x_dtype)}) and bias type ({np.dtype(b_dtype)}) should be the same" in err.rule
+    assert "depends on its backend" in err.rule and "oneDNN" in err.rule
+    assert err.hint == f"use bias.astype(np.{np.dtype(x_dtype)})"
+    # the portable call runs in PyTorch with oneDNN on and off (where the output is not empty)
+    answers = torch_answers(TF.conv_transpose1d, tt(x), tt(w), tt(b.astype(x_dtype)), **kw)
+    portable = run(F.conv_transpose1d, x, w, b.astype(x_dtype), **kw)
+    if kw.get("padding"):
+        assert portable.error.code == "transposed-empty-output"
+    else:
+        assert portable.ok and answers.on.ok and answers.off.ok, answers.describe()
+        for value in answers.values():
+            np.testing.assert_allclose(portable.value, value, rtol=1e-3)
 
 
 @pytest.mark.parametrize(("x_dtype", "b_dtype"), [(np.complex64, np.complex128), (np.complex128, np.float64)])
@@ -397,23 +385,41 @@ def test_bias_dtype_is_checked_for_string_padding_too(padding, bias_dtype) -> No
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "param", "fragment"),
+    ("kwargs", "param", "fragment", "code"),
     [
-        ({"dilation": 0}, "dilation", "dilation should be greater than zero"),
-        ({"padding": 2}, "padding", "Calculated output size per channel: (0). Output size is too small"),
+        ({"dilation": 0}, "dilation", "dilation should be greater than zero", "transposed-dilation-zero"),
+        ({"padding": 2}, "padding", "Calculated output size per channel: (0). Output size is too small",
+         "transposed-empty-output"),
     ],
-)
-def test_checks_onednn_skips_are_made(kwargs, param, fragment) -> None:
-    # (PyTorch's float32 call goes to oneDNN where available, which accepts it; that is
-    # backend-dependent, so only its reference path's answer is pinned here.)
-    x, w = np.ones((2, 1, 4), np.float32), np.ones((1, 1, 1), np.float32)
-    with pytest.raises(RuntimeError, match=r"should be greater than zero|Output size is too small"):
-        TF.conv_transpose1d(tt(x.astype(np.float64)), tt(w.astype(np.float64)), **kwargs)
-    for dtype in (np.float32, np.float64):
-        with pytest.raises(convtrace.ConvtraceError) as info:
-            F.conv_transpose1d(x.astype(dtype), w.astype(dtype), **kwargs)
-        assert info.value.param == param
-        assert fragment in str(info.value)
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_backend_dependent_transposed_checks_are_made(kwargs, param, fragment, code, dtype) -> None:
+    """oneDNN skips these checks on some CPUs and dtypes (rules.BACKEND_RULES); convtrace
+    makes them for every dtype, saying why, with the valid settings as the hint."""
+    x, w = np.ones((2, 1, 4), dtype), np.ones((1, 1, 1), dtype)
+    # PyTorch's answer without oneDNN is the same on every CPU
+    with onednn(False), pytest.raises(RuntimeError, match=r"should be greater than zero|Output size is too small"):
+        TF.conv_transpose1d(tt(x), tt(w), **kwargs)
+    with pytest.raises(convtrace.ConvtraceError) as info:
+        F.conv_transpose1d(x, w, **kwargs)
+    err = info.value
+    assert (err.param, err.code) == (param, code)
+    assert fragment in str(err) and "depends on its backend" in err.rule
+    assert err.hint
+
+
+def test_empty_output_hint_gives_valid_settings() -> None:
+    """The hint of an output length of 0 names a padding and an input length that each give
+    an output (checked against PyTorch without oneDNN, which raises on the original)."""
+    with pytest.raises(convtrace.ConvtraceError) as info:
+        F.conv_transpose1d(np.ones((1, 1, 2)), np.ones((1, 1, 3)), stride=3, padding=3)
+    assert info.value.code == "transposed-empty-output"
+    assert info.value.hint == "padding <= 2, or an input of at least 3 samples, gives an output of at least one sample"
+    with onednn(False):
+        assert TF.conv_transpose1d(torch.ones(1, 1, 2), torch.ones(1, 1, 3), stride=3, padding=2).shape[-1] == 2
+        assert TF.conv_transpose1d(torch.ones(1, 1, 3), torch.ones(1, 1, 3), stride=3, padding=3).shape[-1] == 3
+        with pytest.raises(RuntimeError, match="Output size is too small"):
+            TF.conv_transpose1d(torch.ones(1, 1, 2), torch.ones(1, 1, 3), stride=3, padding=3)
 
 
 def test_errors_carry_their_parts_and_pickle() -> None:

@@ -88,22 +88,24 @@ def test_fast_matches_loop_reference(args) -> None:
 def test_reference_fast_and_torch_agree(case: ConvCase) -> None:
     import torch
 
+    from backends import each_backend
     from strategies import torch_grad_magnitudes, torch_grads, torch_magnitude, tt
 
     x, w, _ = case.arrays()
     gy = case.grad_output()
     s, p, d, g, k = case.stride, case.pad_int, case.dilation, case.groups, case.kernel_size
     out_len, length = case.out_length, case.length
-    y_t = torch.nn.functional.conv1d(tt(x), tt(w), None, s, p, d, g).numpy()
     mag = torch_magnitude(case, x, w, None)
-    assert_close(reference.conv1d_forward(x, w, s, p, out_len, d, g), y_t, mag)
-    assert_close(fast.conv1d_forward(x, w, s, p, out_len, d, g), y_t, mag)
-    gx_t, gw_t = torch_grads(case, x, w, None, gy)
     mx, mw = torch_grad_magnitudes(case, x, w, None, gy)
-    assert_close(reference.conv1d_input_grad(gy, w, length, s, p, d, g), gx_t, mx)
-    assert_close(fast.conv1d_input_grad(gy, w, length, s, p, d, g), gx_t, mx)
-    assert_close(reference.conv1d_weight_grad(x, gy, k, s, p, d, g), gw_t, mw)
-    assert_close(fast.conv1d_weight_grad(x, gy, k, s, p, d, g), gw_t, mw)
+    for _ in each_backend():  # PyTorch with oneDNN on, then off
+        y_t = torch.nn.functional.conv1d(tt(x), tt(w), None, s, p, d, g).numpy()
+        assert_close(reference.conv1d_forward(x, w, s, p, out_len, d, g), y_t, mag)
+        assert_close(fast.conv1d_forward(x, w, s, p, out_len, d, g), y_t, mag)
+        gx_t, gw_t = torch_grads(case, x, w, None, gy)
+        assert_close(reference.conv1d_input_grad(gy, w, length, s, p, d, g), gx_t, mx)
+        assert_close(fast.conv1d_input_grad(gy, w, length, s, p, d, g), gx_t, mx)
+        assert_close(reference.conv1d_weight_grad(x, gy, k, s, p, d, g), gw_t, mw)
+        assert_close(fast.conv1d_weight_grad(x, gy, k, s, p, d, g), gw_t, mw)
 
 
 # --------------------------------------------------------------------------- transposed views

@@ -24,8 +24,9 @@ class ConvtraceError(ValueError):
     """An argument that PyTorch would reject (or that convtrace cannot accept).
 
     Attributes: ``param`` (the parameter's name), ``value`` (what was given), ``rule`` (the
-    rule that failed, PyTorch's wording where it has one), ``call`` (the user's call, as text)
-    and ``hint`` (nearest valid settings, where there are any).
+    rule that failed, PyTorch's wording where it has one), ``call`` (the user's call, as text),
+    ``hint`` (nearest valid settings, where there are any) and ``code`` (the name of a
+    backend-dependent rule of :data:`convtrace.rules.BACKEND_RULES`, else None).
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class ConvtraceError(ValueError):
         *,
         call: object | None = None,
         hint: str | None = None,
+        code: str | None = None,
     ) -> None:
         self.param = param
         self.value = value
@@ -43,6 +45,7 @@ class ConvtraceError(ValueError):
         # ``call`` may be a lazy description (rendered only now, when something failed).
         self.call = None if call is None else str(call)
         self.hint = hint
+        self.code = code
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -54,18 +57,20 @@ class ConvtraceError(ValueError):
 
     def with_call(self, call: str) -> ConvtraceError:
         """Return the same error, re-raised with the user's call attached."""
-        return type(self)(self.param, self.value, self.rule, call=call, hint=self.hint)
+        return type(self)(self.param, self.value, self.rule, call=call, hint=self.hint, code=self.code)
 
     def __reduce__(self) -> tuple[Any, ...]:  # keep pickling working with keyword args
-        return (_rebuild, (type(self), self.param, self.value, self.rule, self.call, self.hint))
+        return (_rebuild, (type(self), self.param, self.value, self.rule, self.call, self.hint, self.code))
 
 
 class ConvtraceTypeError(ConvtraceError, TypeError):
     """An argument of the wrong type (PyTorch raises ``TypeError`` for these)."""
 
 
-def _rebuild(cls: type, param: str, value: Any, rule: str, call: str | None, hint: str | None) -> Any:
-    return cls(param, value, rule, call=call, hint=hint)
+def _rebuild(
+    cls: type, param: str, value: Any, rule: str, call: str | None, hint: str | None, code: str | None = None
+) -> Any:
+    return cls(param, value, rule, call=call, hint=hint, code=code)
 
 
 def _show(value: Any) -> str:

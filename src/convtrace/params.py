@@ -26,12 +26,15 @@ import numpy as np
 
 from .errors import ConvtraceError, ConvtraceTypeError
 from .rules import (
+    BACKEND_RULES,
     MAX_ELEMENTS,
     SUPPORTED_DTYPES,
     TORCH_TYPE_NAME,
     CallText,
     PaddingMode,
     PadMode,
+    backend_dependent_error,
+    backend_rule_for,
     check_channels,
     check_dtype,
     check_element_count,
@@ -310,9 +313,12 @@ def _check_weight_groups(w: np.ndarray, groups: int, call: object) -> None:
             )
 
 
-def _check_dtypes(transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, call: object) -> None:
-    """Input and weight share a dtype; so does a bias of Conv1d. ConvTranspose1d (as PyTorch)
-    adds a real bias of another dtype, cast to the output's, but no complex one to a real output."""
+def _check_dtypes(
+    transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, call: object, *, string_padding: bool = False
+) -> None:
+    """Input and weight share a dtype; so does a bias, for every op, padding, shape and dtype.
+    Where PyTorch casts a bias of another dtype on some backends only (conv_transpose1d, conv1d
+    with a string padding), convtrace raises: a backend-dependent rule of ``rules``."""
     if x.dtype != w.dtype:
         tx, tw = TORCH_TYPE_NAME[x.dtype.name], TORCH_TYPE_NAME[w.dtype.name]
         raise ConvtraceError(
@@ -331,10 +337,13 @@ def _check_dtypes(transposed: bool, x: np.ndarray, w: np.ndarray, b: np.ndarray 
             f"{TORCH_TYPE_NAME[x.dtype.name]}",
             call=call,
         )
-    if not transposed or x.dtype.kind == "c":
-        raise ConvtraceError(
-            "bias", b, f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same", call=call
-        )
+    message = f"Input type ({x.dtype}) and bias type ({b.dtype}) should be the same"
+    rule = backend_rule_for(
+        transposed=transposed, input_dtype=x.dtype, bias_dtype=b.dtype, string_padding=string_padding
+    )
+    if rule is None:
+        raise ConvtraceError("bias", b, message, call=call, hint=f"use bias.astype(np.{x.dtype})")
+    raise backend_dependent_error(rule, "bias", b, message, call=call, hint=f"use bias.astype(np.{x.dtype})")
 
 
 def _check_bias_shape(transposed: bool, w: np.ndarray, b: np.ndarray | None, out_channels: int, call: object) -> None:
@@ -452,10 +461,9 @@ def _resolve_conv1d(
     s = parse_int_param("stride", stride, call)
     d = parse_int_param("dilation", dilation, call)
     mode = check_padding_mode(padding_mode, transposed=False, call=call)
-    # Deliberately stricter than PyTorch: its conv1d with padding='same'/'valid' skips the
-    # bias's dtype check and casts the bias (a complex one to its real part), or rejects it
-    # (oneDNN, by shape); convtrace asks for the input's dtype whatever the padding (README)
-    _check_dtypes(False, x, w, b, call)
+    # PyTorch's conv1d with padding='same'/'valid' casts a bias of another dtype on some
+    # backends only: a backend-dependent rule (rules.BACKEND_RULES), so convtrace raises
+    _check_dtypes(False, x, w, b, call, string_padding=isinstance(pad, str))
     # with a padding_mode, torch.nn.Conv1d pads by F.pad (a negative pad crops), then convolves
     check_positive(call, *([("padding", pad)] if mode is PaddingMode.ZEROS else []))
     check_positive(call, ("stride", s), ("dilation", d), ("groups", g))
@@ -552,9 +560,13 @@ def _resolve_conv_transpose1d(
     op_ = parse_int_param("output_padding", output_padding, call)
     d = parse_int_param("dilation", dilation, call)
     _check_dtypes(True, x, w, b, call)
-    if b is not None and b.dtype != x.dtype:
-        b = b.astype(x.dtype)  # PyTorch adds a real bias of another dtype, cast to the output's
-    check_positive(call, ("padding", pad), ("output_padding", op_), ("stride", s), ("dilation", d), ("groups", g))
+    check_positive(call, ("padding", pad), ("output_padding", op_), ("stride", s))
+    if d == 0:  # oneDNN accepts it on some CPUs: a backend-dependent rule
+        raise backend_dependent_error(
+            BACKEND_RULES["transposed-dilation-zero"], "dilation", d,
+            "dilation should be greater than zero, but got dilation=0", call=call, hint="use dilation >= 1",
+        )
+    check_positive(call, ("dilation", d), ("groups", g))
     _check_weight_groups(w, g, call)
     x3 = x if x.ndim == 3 else x[None]
     return x3, w, b, _transposed_spec(call, x, x3, w, b, pad, s, op_, d, g, output_size)

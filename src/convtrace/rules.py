@@ -19,6 +19,7 @@ convtrace.errors.ConvtraceError: padding_mode='reflect': Only "zeros" padding mo
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,11 @@ __all__ = [
     "check_dtype",
     "check_element_count",
     "check_transposed_only",
+    "BackendRule",
+    "BACKEND_RULES",
+    "backend_rule_for",
+    "backend_dependent_error",
+    "backend_rules_markdown",
 ]
 
 
@@ -351,3 +357,131 @@ def check_element_count(name: str, shape: tuple[int, ...], call: object = None, 
             "with at=(n, c, t)",
         )
     return size
+
+
+
+# --------------------------------------------------------------------------- backend-dependent rules
+#
+# PyTorch's CPU answer to some calls depends on whether its oneDNN (mkldnn) backend takes the
+# call, which depends on the CPU's features, the dtype and the shape. Where the two answers
+# differ, convtrace gives the stricter one, so that code convtrace accepts runs in PyTorch on
+# every machine. Each such rule is named here once: its scope (``backend_rule_for``), both
+# PyTorch answers and convtrace's; the resolver raises through ``backend_dependent_error``,
+# the README's list is made by ``backend_rules_markdown`` and the tests judge every parity
+# sweep by it (a disagreement between PyTorch's backends that no rule names fails a test).
+
+
+@dataclass(frozen=True)
+class BackendRule:
+    """A call whose PyTorch answer depends on the backend, and convtrace's one answer."""
+
+    code: str  #: the rule's name, carried by the error (``ConvtraceError.code``)
+    calls: str  #: the calls it covers, in words
+    with_onednn: str  #: PyTorch's answer when oneDNN takes the call
+    without_onednn: str  #: PyTorch's answer on its other paths
+    convtrace: str  #: convtrace's answer, on every machine
+    portable: str  #: how to write the call so that it runs everywhere
+
+
+BACKEND_RULES: dict[str, BackendRule] = {
+    rule.code: rule
+    for rule in (
+        BackendRule(
+            "transposed-bias-dtype",
+            "conv_transpose1d (functional, module, explain, web) with a real input and a real bias "
+            "of another dtype",
+            "raises \"Input type ... and bias type ... should be the same or input should be a MKLDNN "
+            "tensor and bias is a dense tensor\" (float32 on most shapes; float16 on CPUs with "
+            "AVX-512 FP16)",
+            "casts the bias to the input's dtype",
+            "raises, for every shape and dtype, as conv1d does",
+            "bias.astype(input.dtype)",
+        ),
+        BackendRule(
+            "string-padding-bias-dtype",
+            "conv1d with padding='same' or 'valid', a real input and a bias of another dtype",
+            "raises \"Input type ... and bias type ... should be the same\" (float32, by shape)",
+            "casts the bias to the input's dtype (a complex bias to its real part)",
+            "raises, as for every other padding",
+            "bias.astype(input.dtype)",
+        ),
+        BackendRule(
+            "transposed-empty-output",
+            "conv_transpose1d whose output length is 0",
+            "returns an empty tensor (float32, and float16 on some CPUs)",
+            "raises \"Output size is too small\" (float64, and every dtype without oneDNN)",
+            "raises",
+            "the input lengths and paddings that give at least one output sample",
+        ),
+        BackendRule(
+            "transposed-dilation-zero",
+            "conv_transpose1d with dilation=0",
+            "accepts it (float16 on CPUs with AVX-512 FP16; kernel_size 1 on some builds)",
+            "raises \"dilation should be greater than zero\"",
+            "raises",
+            "dilation >= 1",
+        ),
+    )
+}
+
+
+def backend_rule_for(
+    *,
+    transposed: bool,
+    input_dtype: Any,
+    bias_dtype: Any = None,
+    string_padding: bool = False,
+    out_length: int | None = None,
+    dilation: int | None = None,
+) -> BackendRule | None:
+    """The backend-dependent rule a call falls under, or None (its arguments otherwise valid).
+
+    >>> backend_rule_for(transposed=True, input_dtype=np.float32, bias_dtype=np.float64).code
+    'transposed-bias-dtype'
+    >>> backend_rule_for(transposed=False, input_dtype=np.float32, bias_dtype=np.float64) is None
+    True
+    >>> backend_rule_for(transposed=True, input_dtype=np.float64, out_length=0).code
+    'transposed-empty-output'
+    """
+    if bias_dtype is not None and np.dtype(bias_dtype) != np.dtype(input_dtype) and np.dtype(input_dtype).kind == "f":
+        # (a complex input, or a complex bias for a real transposed output: PyTorch raises everywhere)
+        if transposed and np.dtype(bias_dtype).kind == "f":
+            return BACKEND_RULES["transposed-bias-dtype"]
+        if not transposed and string_padding:
+            return BACKEND_RULES["string-padding-bias-dtype"]
+    if transposed and dilation == 0:
+        return BACKEND_RULES["transposed-dilation-zero"]
+    if transposed and out_length == 0:
+        return BACKEND_RULES["transposed-empty-output"]
+    return None
+
+
+def backend_dependent_error(
+    rule: BackendRule, param: str, value: Any, message: str, *, call: object = None, hint: str | None = None,
+    error: type[ConvtraceError] = ConvtraceError,
+) -> ConvtraceError:
+    """The error of a backend-dependent rule: PyTorch's message, then why convtrace raises
+    where PyTorch's answer depends on its backend; the hint gives the portable call.
+
+    >>> rule = BACKEND_RULES["transposed-dilation-zero"]
+    >>> str(backend_dependent_error(rule, "dilation", 0, "dilation should be greater than zero"))[:98]
+    "dilation=0: dilation should be greater than zero; PyTorch's own answer here depends on its backend"
+    """
+    text = (
+        f"{message}; PyTorch's own answer here depends on its backend: with oneDNN it {rule.with_onednn}, "
+        f"without oneDNN it {rule.without_onednn}; convtrace {rule.convtrace}, so that code it accepts "
+        "runs in PyTorch on every machine"
+    )
+    return error(param, value, text, call=call, hint=hint or f"use {rule.portable}", code=rule.code)
+
+
+def backend_rules_markdown() -> str:
+    """The README's list of the backend-dependent rules (made from :data:`BACKEND_RULES`)."""
+    lines = [
+        "| rule | call | PyTorch with oneDNN | PyTorch without oneDNN | convtrace | portable call |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule in BACKEND_RULES.values():
+        cells = (rule.code, rule.calls, rule.with_onednn, rule.without_onednn, rule.convtrace, rule.portable)
+        lines.append("| " + " | ".join(f"`{c}`" if c is rule.code else c for c in cells) + " |")
+    return "\n".join(lines) + "\n"

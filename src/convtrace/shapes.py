@@ -24,6 +24,8 @@ import numpy as np
 
 from .errors import ConvtraceError, ConvtraceTypeError
 from .rules import (
+    BACKEND_RULES,
+    backend_dependent_error,
     check_output_padding,
     check_positive,
     is_int,
@@ -186,24 +188,32 @@ def check_transposed_length(
     *, call: object = None,
 ) -> int:
     """ConvTranspose1d's rule: the output must have at least one sample; returns its length.
+    An output of exactly 0 samples is a backend-dependent rule (oneDNN returns an empty tensor).
 
     >>> check_transposed_length(1, 1, 1, 1, 0, 1)
     Traceback (most recent call last):
     ...
-    convtrace.errors.ConvtraceError: padding=1: Given input size per channel: (1). Calculated output size per channel: (-1). Output size is too small (hint: padding <= 0 gives an output of at least one sample)
+    convtrace.errors.ConvtraceError: padding=1: Given input size per channel: (1). Calculated output size per channel: (-1). Output size is too small (hint: padding <= 0, or an input of at least 3 samples, gives an output of at least one sample)
     """
     out = conv_transpose1d_length_of(length, kernel_size, stride, padding, output_padding, dilation)
     if out >= 1:
         return out
     full = conv_transpose1d_length_of(length, kernel_size, stride, 0, output_padding, dilation)
-    raise ConvtraceError(
-        "padding",
-        padding,
+    shortfall = 2 * padding - dilation * (kernel_size - 1) - output_padding  # needs (L - 1) * stride >= this
+    shortest = max(1, 1 - (-shortfall // stride))
+    message = (
         f"Given input size per channel: ({length}). Calculated output size per channel: ({out}). "
-        "Output size is too small",
-        call=call,
-        hint=f"padding <= {(full - 1) // 2} gives an output of at least one sample",
+        "Output size is too small"
     )
+    hint = (
+        f"padding <= {(full - 1) // 2}, or an input of at least {shortest} samples, "
+        "gives an output of at least one sample"
+    )
+    if out == 0:
+        raise backend_dependent_error(
+            BACKEND_RULES["transposed-empty-output"], "padding", padding, message, call=call, hint=hint
+        )
+    raise ConvtraceError("padding", padding, message, call=call, hint=hint)
 
 
 def output_padding_for_size(
