@@ -209,3 +209,53 @@ def test_readme_lists_the_registry() -> None:
         README.write_text(head + want + tail, encoding="utf-8")
         return
     assert block == want, "README's backend-rules block differs from the registry (CONVTRACE_REGEN_GOLDEN=1)"
+
+
+# --------------------------------------------------------------------------- every front end, both languages
+
+
+def test_every_rule_has_its_chinese_note() -> None:
+    from convtrace.render import advice
+
+    assert set(advice._BACKEND_ZH) == set(rules.BACKEND_RULES)
+    for parts in advice._BACKEND_ZH.values():
+        assert all(part and re.search(r"[\u4e00-\u9fff]", part) for part in parts)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cli_shows_the_backend_note(lang: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from convtrace.cli import main
+
+    code = main(["explain", "--input", "1", "--kernel-size", "2", "--padding", "1", "--transposed", "--no-verify",
+                 "--lang", lang])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    flat = " ".join(err.split())
+    assert "Output size is too small" in flat
+    if lang == "en":
+        assert "why convtrace raises: PyTorch's own answer here depends on its backend: with oneDNN it returns" in flat
+    else:
+        assert "convtrace 为什么报错：PyTorch 在这里的结果取决于它的后端：启用 oneDNN 时返回一个空张量" in flat
+        assert "depends on its backend" not in flat  # the note is translated, not quoted
+
+
+def test_web_api_gives_the_same_error() -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from convtrace.web.app import create_app
+
+    with TestClient(create_app()) as client:
+        reply = client.post("/api/explain", json={"input": [1], "kernel_size": 2, "padding": 1, "transposed": True})
+    assert reply.status_code == 422, reply.text
+    body = reply.json()
+    text = json_text(body)
+    assert "Output size is too small" in text and "depends on its backend" in text, body
+
+
+def json_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(json_text(v) for v in value.values())
+    if isinstance(value, list):
+        return " ".join(json_text(v) for v in value)
+    return str(value)

@@ -52,6 +52,8 @@ __all__ = [
     "BACKEND_RULES",
     "backend_rule_for",
     "backend_dependent_error",
+    "backend_note",
+    "BACKEND_NOTE_START",
     "backend_rules_markdown",
 ]
 
@@ -467,12 +469,21 @@ def backend_dependent_error(
     >>> str(backend_dependent_error(rule, "dilation", 0, "dilation should be greater than zero"))[:98]
     "dilation=0: dilation should be greater than zero; PyTorch's own answer here depends on its backend"
     """
-    text = (
-        f"{message}; PyTorch's own answer here depends on its backend: with oneDNN it {rule.with_onednn}, "
-        f"without oneDNN it {rule.without_onednn}; convtrace {rule.convtrace}, so that code it accepts "
-        "runs in PyTorch on every machine"
+    return error(param, value, message + backend_note(rule), call=call, hint=hint or f"use {rule.portable}",
+                 code=rule.code)  # fmt: skip
+
+
+#: where a backend-dependent rule's note starts in its error's ``rule`` text
+BACKEND_NOTE_START = "; PyTorch's own answer here depends on its backend"
+
+
+def backend_note(rule: BackendRule) -> str:
+    """The note a backend-dependent rule's error adds to PyTorch's message (English; the
+    renderers split it off at :data:`BACKEND_NOTE_START` and translate it)."""
+    return (
+        f"{BACKEND_NOTE_START}: with oneDNN it {rule.with_onednn}, without oneDNN it {rule.without_onednn}; "
+        f"convtrace {rule.convtrace}, so that code it accepts runs in PyTorch on every machine"
     )
-    return error(param, value, text, call=call, hint=hint or f"use {rule.portable}", code=rule.code)
 
 
 def backend_rules_markdown() -> str:

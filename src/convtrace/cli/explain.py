@@ -170,14 +170,16 @@ def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.
 def _report(err: Exception, config: dict[str, Any], lang: str) -> None:
     """An invalid configuration: PyTorch's words, then the rule, the numbers and the nearest
     valid settings (from :mod:`convtrace.trace.advice`)."""
-    from ..render.advice import advise, in_language
+    from ..render.advice import advise, in_language, split_backend_note
     from ..render.i18n import translator
 
     t = translator(lang)
     param = getattr(err, "param", None)
-    rule = getattr(err, "rule", str(err))
+    rule, note = split_backend_note(err, lang) if param else (str(err), None)  # type: ignore[arg-type]
     said = f"{param}={_show(getattr(err, 'value', None))}: {rule}" if param else rule
     lines = [t("error_pytorch", text=said)]
+    if note:
+        lines.append(t("error_backend", note=note))
     advice = advise(err, config)  # type: ignore[arg-type]
     if advice.rule and advice.rule != rule:
         lines.append(t("error_rule", rule=in_language(advice.rule, lang)))

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import shapes
+from .. import rules, shapes
 from ..errors import ConvtraceError
 
-__all__ = ["Advice", "advise", "nearest_valid", "in_language"]
+__all__ = ["Advice", "advise", "nearest_valid", "in_language", "split_backend_note"]
 
 
 @dataclass
@@ -338,6 +338,9 @@ _CHINESE: tuple[tuple[str, str], ...] = (
     (r"the smallest valid input length here is (\d+)", r"这里最短的有效输入长度是 \1"),
     (r"reflect padding must be <= (\d+) for an input of length (\d+)", r"长度为 \2 的输入，reflect 补齐必须 <= \1"),
     (r"padding <= (\d+) gives an output of at least one sample", r"padding <= \1 时输出至少有一个样本"),
+    (r"padding <= (\d+), or an input of at least (\d+) samples, gives an output of at least one sample",
+     r"padding <= \1，或输入至少有 \2 个样本时，输出至少有一个样本"),
+    (r"use bias\.astype\((\S+)\)", r"用 bias.astype(\1)"),
     (r"convert one of them: (\S+) or (\S+)", r"把其中一个转换一下：\1 或 \2"),
     (r"convert the input: (\S+), or build the module with (\S+) \(or call (\S+)\)", r"转换输入：\1，或用 \2 构造模块（或调用 \3）"),
     (r", or ", "，或 "),
@@ -359,3 +362,60 @@ def in_language(text: str, lang: str) -> str:
     for pattern, chinese in _CHINESE:
         text = re.sub(pattern, chinese, text)
     return text
+
+
+# --------------------------------------------------------------------------- backend-dependent rules
+
+
+#: the backend-dependent rules' answers in Chinese (rules.BACKEND_RULES: with oneDNN, without,
+#: convtrace's); a test checks that every rule has them
+_BACKEND_ZH: dict[str, tuple[str, str, str]] = {
+    "transposed-bias-dtype": (
+        "报错“Input type ... and bias type ... should be the same ...”（多数形状下的 float32；支持 AVX-512 FP16 "
+        "的 CPU 上的 float16）",
+        "把 bias 转成输入的 dtype",
+        "对所有形状和 dtype 都报错，和 conv1d 一样",
+    ),
+    "string-padding-bias-dtype": (
+        "报错“Input type ... and bias type ... should be the same”（float32，取决于形状）",
+        "把 bias 转成输入的 dtype（复数 bias 只保留实部）",
+        "报错，和其他 padding 一样",
+    ),
+    "transposed-empty-output": (
+        "返回一个空张量（float32，以及某些 CPU 上的 float16）",
+        "报错“Output size is too small”（float64，以及不用 oneDNN 时的所有 dtype）",
+        "报错",
+    ),
+    "transposed-dilation-zero": (
+        "接受它（支持 AVX-512 FP16 的 CPU 上的 float16；某些版本中 kernel_size 为 1 时）",
+        "报错“dilation should be greater than zero”",
+        "报错",
+    ),
+}
+
+
+def split_backend_note(error: ConvtraceError, lang: str = "en") -> tuple[str, str | None]:
+    """(PyTorch's words, convtrace's note on the backend dependence in ``lang``) of an error's
+    rule; the note is None for a rule PyTorch answers alike on every backend.
+
+    >>> from convtrace import functional as F
+    >>> try:
+    ...     F.conv_transpose1d(np.ones((1, 1, 2)), np.ones((1, 1, 1)), dilation=0)
+    ... except ConvtraceError as e:
+    ...     words, note = split_backend_note(e, "zh")
+    >>> words
+    'dilation should be greater than zero, but got dilation=0'
+    >>> note[:36]
+    'PyTorch 在这里的结果取决于它的后端：启用 oneDNN 时接受它'
+    """
+    words, _, note = error.rule.partition(rules.BACKEND_NOTE_START)
+    code = getattr(error, "code", None)
+    if not note or code not in rules.BACKEND_RULES:
+        return error.rule, None
+    if lang != "zh":
+        return words, (rules.BACKEND_NOTE_START + note).removeprefix("; ")
+    with_onednn, without_onednn, ours = _BACKEND_ZH[code]
+    return words, (
+        f"PyTorch 在这里的结果取决于它的后端：启用 oneDNN 时{with_onednn}，不用 oneDNN 时{without_onednn}；"
+        f"convtrace {ours}，这样 convtrace 接受的代码在每台机器上的 PyTorch 里都能运行"
+    )
