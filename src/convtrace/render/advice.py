@@ -371,8 +371,8 @@ def in_language(text: str, lang: str) -> str:
 #: convtrace's); a test checks that every rule has them
 _BACKEND_ZH: dict[str, tuple[str, str, str]] = {
     "transposed-bias-dtype": (
-        "报错“Input type ... and bias type ... should be the same ...”（多数形状下的 float32；支持 AVX-512 FP16 "
-        "的 CPU 上的 float16）",
+        ("报错“Input type ... and bias type ... should be the same ...”（多数形状下的 float32；支持 AVX-512 FP16 "
+        "的 CPU 上的 float16）"),
         "把 bias 转成输入的 dtype",
         "对所有形状和 dtype 都报错，和 conv1d 一样",
     ),
