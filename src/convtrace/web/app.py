@@ -45,6 +45,8 @@ Cube = Annotated[list[Rows], Field(max_length=64)]
 Text = Annotated[str, Field(max_length=LIMITS["text_chars"])]
 Values = Union[Scalar, Row, Rows, Cube, Text]  # noqa: UP007
 Lang = Literal["en", "zh"]
+#: the text's width in display columns (the page's panel), None: as wide as it needs
+Columns = Annotated[Union[Annotated[int, Field(ge=20, le=400)], None], Field(description="display columns")]  # noqa: UP007
 Int = Annotated[int, Field(ge=-(10**6), le=10**6)]
 
 
@@ -92,6 +94,7 @@ class StackRequest(BaseModel):
     length: Int = 16000
     in_channels: Int = 1
     lang: Lang = "en"
+    width: Columns = None
 
 
 class SolveRequest(BaseModel):
@@ -110,6 +113,7 @@ class SolveRequest(BaseModel):
     channels: Annotated[int, Field(ge=1, le=4096)] = 1
     limit: Annotated[int, Field(ge=1, le=50)] = 10
     lang: Lang = "en"
+    width: Columns = None
 
 
 def _config(body: ExplainRequest) -> dict[str, Any]:
@@ -173,7 +177,7 @@ def _static(name: str) -> str:
 
 #: The configuration the page's form starts with (what its script's ``readConfig`` reads from
 #: ``index.html``); the page gets the answers for it inside the HTML.
-PAGE_CONFIG: dict[str, Any] = {"input": [1, 1, 1, 1], "transposed": False, "kernel_size": 3, "stride": 1,
+PAGE_CONFIG: dict[str, Any] = {"input": "1,1,1,1", "transposed": False, "kernel_size": 3, "stride": 1,
                                "dilation": 1, "groups": 1, "padding": 1, "padding_mode": "zeros"}
 
 
@@ -259,7 +263,7 @@ def create_app() -> FastAPI:
 
     @app.post("/api/stack", responses=ERRORS, summary="The planner's stack report (receptive field, hop, lengths)")
     def stack(body: StackRequest) -> dict[str, Any]:
-        return stack_request(body.stack, body.length, body.in_channels, body.lang)
+        return stack_request(body.stack, body.length, body.in_channels, body.lang, body.width)
 
     @app.post("/api/solve", responses=ERRORS, summary="The planner's solver: layers reaching a length goal")
     def solve(body: SolveRequest) -> dict[str, Any]:

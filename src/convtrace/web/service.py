@@ -24,6 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ LIMITS: dict[str, int] = {
     "text_chars": 65536,
 }
 
-#: characters that make a string the text form of an array (``1,2:3,4``, ``[1, 2]``), not one
+#: characters that make a bias string the text form of an array (``1,2``, ``[1, 2]``), not one
 #: typed number (``1/3``, ``2e-3``)
 _TEXT_FORM = re.compile(r"[,:;|\[\s]")
 
@@ -171,8 +172,8 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
     out = dict(config)
     for name in ("input", "weight", "bias"):
         text = out.get(name)
-        if not isinstance(text, str) or not _TEXT_FORM.search(text.strip()):
-            continue
+        if not isinstance(text, str) or (name == "bias" and not _TEXT_FORM.search(text.strip())):
+            continue  # a bias of one typed number ('1/3') is that number for every channel
         _check_text_form(name, text)
         try:
             values = parse_values(text, name, mmap=False)
@@ -307,8 +308,9 @@ def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace:
 
 
 def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = False) -> dict[str, Any]:
-    """The SVG of frame ``step`` (None: the overview), the frame count and, if asked, the
-    drawing model itself."""
+    """The SVG of frame ``step`` (None: the overview), the frame count, the frame in words
+    (``detail``: a step as the command line writes it; ``scatter``: the names of a
+    ConvTranspose1d placement) and, if asked, the drawing model itself."""
     from ..draw import build_figure, frame_count
     from ..draw.svg import figure_to_svg
 
@@ -317,9 +319,59 @@ def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = Fa
     except ConvtraceError as err:
         raise _stated(err, lang) from None
     out: dict[str, Any] = {"svg": figure_to_svg(figure), "frames": frame_count(trace), "step": step,
-                           "title": figure.title, "width": figure.width, "height": figure.height}
+                           "title": figure.title, "width": figure.width, "height": figure.height,
+                           **frame_words(trace, step, lang)}
     if model:
         out["model"] = figure.to_dict()
+    return out
+
+
+def frame_words(trace: Trace, step: int | None, lang: str = "en") -> dict[str, Any]:
+    """Frame ``step`` in words, named as the command line names things (``x[c][i]``,
+    ``w[o][c][k]``, ``y[o][t]`` with several channels): a Conv1d step as ``convtrace
+    explain`` writes it; a ConvTranspose1d placement as the names of its input sample and of
+    each tap's weight and output (None where the output is cropped).
+
+    >>> from convtrace import explain
+    >>> trace = explain([[1, 2], [3, 4]], [[[1, 1]], [[2, 2]]], transposed=True, verify=False)
+    >>> frame_words(trace, 2)["scatter"]["taps"][1]
+    {'w': 'w[2][1][2]', 'y': 'y[1][2]', 'weight': '2', 'product': '6'}
+    """
+    from ..draw.transposed_figure import placements
+    from ..render.names import Names
+    from ..render.numfmt import as_typed, fmt
+    from ..render.text import step_text
+
+    if step is None:
+        return _outputs_shown(trace, lang)
+    if not trace.spec.transposed:
+        return {"detail": step_text(trace, step, lang)}
+    def shown(v: Any) -> str:  # the views hold a float's exact value (0.3333...3148...): show the float
+        return fmt(float(v) if isinstance(v, Fraction) and v.denominator > 10**9 else as_typed(v) if trace.exact else v)
+
+    s, names, p = trace.spec, Names.for_spec(trace.spec), placements(trace)[step]
+    group = p.in_channel // s.in_per_group
+    x = names.x(p.batch, p.in_channel, p.input_index)
+    taps = [{"w": names.w(p.in_channel, tap.out_channel - group * s.out_per_group, tap.kernel_index),
+             "y": None if tap.cropped else names.y(p.batch, tap.out_channel, tap.out_index),
+             "weight": shown(tap.w), "product": shown(tap.product)} for tap in p.taps]
+    return {"scatter": {"x": x, "value": shown(p.x), "taps": taps}}
+
+
+def _outputs_shown(trace: Trace, lang: str) -> dict[str, Any]:
+    """Which outputs the trace explains (``shown``, named as the command line names them) out
+    of how many, and whether one was asked for (``at``); with no frames to step through, every
+    explained step in words."""
+    from ..draw import frame_count
+    from ..render.names import Names
+    from ..render.text import step_text
+
+    s, names = trace.spec, Names.for_spec(trace.spec)
+    out: dict[str, Any] = {"outputs": {
+        "elements": s.batch * s.out_channels * s.out_length, "complete": trace.complete, "at": trace.at is not None,
+        "shown": [names.y(step.batch, step.out_channel, step.out_index) for step in trace.steps]}}
+    if frame_count(trace) == 0 and trace.steps:
+        out["detail"] = "\n\n".join(step_text(trace, i, lang) for i in range(len(trace.steps)))
     return out
 
 
@@ -401,8 +453,10 @@ PLAN_LIMITS: dict[str, int] = {"layers": 200, "stack_chars": 2000, "kernel_sizes
 
 
 
-def stack_request(stack: str, length: int, in_channels: int = 1, lang: str = "en") -> dict[str, Any]:
-    """The stack report (:func:`convtrace.plan.analyse_stack`): its text and its JSON, in ``lang``.
+def stack_request(stack: str, length: int, in_channels: int = 1, lang: str = "en",
+                  width: int | None = None) -> dict[str, Any]:
+    """The stack report (:func:`convtrace.plan.analyse_stack`): its text (fitted to ``width``
+    display columns when given) and its JSON, in ``lang``.
 
     >>> stack_request("conv k=7 p=3; 4x(conv k=4 s=2 p=1)", 16000)["text"].splitlines()[0]
     'Stack on 16000 samples (1 channel) -> 1000 samples'
@@ -421,7 +475,7 @@ def stack_request(stack: str, length: int, in_channels: int = 1, lang: str = "en
         report = analyse_stack(layers, length, in_channels)
     except ConvtraceError as err:
         raise _stated(err, lang) from None
-    return {"text": render_stack(report, lang=lang), "report": to_json(report, lang)}
+    return {"text": render_stack(report, lang=lang, width=width), "report": to_json(report, lang)}
 
 
 def _values(text: str, name: str, lang: str = "en") -> list[int]:
@@ -443,7 +497,8 @@ def _values(text: str, name: str, lang: str = "en") -> list[int]:
 
 def solve_request(goal: str, *, stride: int = 1, kernel_sizes: str = "1..16", dilations: str = "1",
                   causal: bool = False, length: int | None = None, target: int | None = None,
-                  conv: str | None = None, channels: int = 1, limit: int = 10, lang: str = "en") -> dict[str, Any]:
+                  conv: str | None = None, channels: int = 1, limit: int = 10, lang: str = "en",
+                  width: int | None = None) -> dict[str, Any]:
     """The solver (:func:`convtrace.plan.solve`): every layer within the bounds reaching the
     goal, best first, as text and JSON, in ``lang``.
 
@@ -472,4 +527,4 @@ def solve_request(goal: str, *, stride: int = 1, kernel_sizes: str = "1..16", di
                        conv=layer, channels=channels, limit=limit)
     except ConvtraceError as err:
         raise _stated(err, lang) from None
-    return {"text": render_solve(report, lang), "report": to_json(report, lang)}
+    return {"text": render_solve(report, lang, width), "report": to_json(report, lang)}
