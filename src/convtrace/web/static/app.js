@@ -359,9 +359,9 @@ function columns(panel) {
   probe.textContent = "0".repeat(20);
   panel.appendChild(probe);
   const perChar = probe.getBoundingClientRect().width / 20;
-  probe.remove();
   const style = getComputedStyle(panel);
   const inner = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  probe.remove();  // (an empty panel is not displayed: measured while it holds the probe)
   return Math.max(20, Math.min(400, Math.floor(inner / (perChar || 8))));
 }
 
