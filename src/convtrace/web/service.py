@@ -59,10 +59,6 @@ LIMITS: dict[str, int] = {
     "text_chars": 65536,
 }
 
-#: characters that make a bias string the text form of an array (``1,2``, ``[1, 2]``), not one
-#: typed number (``1/3``, ``2e-3``)
-_TEXT_FORM = re.compile(r"[,:;|\[\s]")
-
 KEYS = (
     "input", "weight", "bias", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
     "groups", "padding_mode", "output_padding", "output_size", "transposed", "input_shape", "at", "verify",
@@ -107,10 +103,11 @@ def _too_large(what: str, value: Any, limit: int) -> ApiError:
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, name: str = "") -> None:
     for match in _EXPONENT.finditer(text):
         if abs(int(match.group(1))) > MAX_EXPONENT:
-            raise _too_large("exponent of " + repr(text), int(match.group(1)), MAX_EXPONENT)
+            what = f"{name} exponent" if name else "exponent of " + repr(text)
+            raise _too_large(what, int(match.group(1)), MAX_EXPONENT)
 
 
 def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
@@ -154,7 +151,7 @@ def _check_text_form(name: str, text: str) -> None:
         raise _refused(name, text, "arrays nest at most 3 levels")
     if _TOKEN.search(text):
         raise _refused(name, text, "a number is at most 64 characters long")
-    _check_text(text)
+    _check_text(text, name)
 
 
 def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, Any]:
@@ -172,8 +169,8 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
     out = dict(config)
     for name in ("input", "weight", "bias"):
         text = out.get(name)
-        if not isinstance(text, str) or (name == "bias" and not _TEXT_FORM.search(text.strip())):
-            continue  # a bias of one typed number ('1/3') is that number for every channel
+        if not isinstance(text, str):
+            continue
         _check_text_form(name, text)
         try:
             values = parse_values(text, name, mmap=False)
