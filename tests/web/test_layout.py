@@ -26,7 +26,7 @@ def _figure_fits(page: Page, width: int) -> None:
     expect(figure).to_be_in_viewport()
     svg = figure.locator("svg").bounding_box()
     assert svg is not None and svg["width"] > 0.5 * min(width, 700), svg  # drawn, not shrunk to nothing
-    assert 0 <= svg["x"] and svg["x"] + svg["width"] <= width + 0.5, (svg, width)
+    assert svg["x"] >= 0 and svg["x"] + svg["width"] <= width + 0.5, (svg, width)
 
 
 @pytest.mark.parametrize("size", list(SIZES))

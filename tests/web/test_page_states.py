@@ -87,7 +87,7 @@ def test_long_input_says_which_outputs_and_explains_any(explorer: Page, artifact
     expect(note).to_contain_text("y1, y2, y199, y200")
     expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
     page.get_by_test_id("step").fill("2")
-    expect(page.get_by_test_id("step-detail")).to_contain_text(f"Step 3: y199 (PyTorch index [0, 198])")
+    expect(page.get_by_test_id("step-detail")).to_contain_text("Step 3: y199 (PyTorch index [0, 198])")
     expect(page.get_by_test_id("step-detail")).to_contain_text(f"y199 = {fmt(want[198])}")
 
     page.get_by_test_id("at_t").fill("56")  # any output, as --at 0,0,56

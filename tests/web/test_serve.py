@@ -54,5 +54,5 @@ def test_a_port_in_time_wait_is_taken_at_once() -> None:
         client.close()
     with listening_socket("127.0.0.1", port) as again:
         assert again.getsockname()[1] == port
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="in use"):
             listening_socket("127.0.0.1", port)
