@@ -151,15 +151,18 @@ def request_error(errors: list[dict[str, Any]]) -> ApiError:
     loc = field.get("loc", ("body",))
     param = str(loc[1]) if len(loc) > 1 and field.get("type") != "json_invalid" else "body"
     mine = [e for e in errors if tuple(e.get("loc", ())[:2]) == tuple(loc[:2])] or [field]
-    for e in mine:
+    # a union (the values) fails in each of its forms: the bound that matters is the largest
+    bounds = [e for e in mine if e.get("type") in ("too_long", "string_too_long", "less_than_equal")]
+    if bounds:
+        e = max(bounds, key=lambda b: (b.get("ctx") or {}).get("max_length", (b.get("ctx") or {}).get("le", 0)))
         ctx = e.get("ctx") or {}
-        if e.get("type") in ("too_long", "string_too_long", "less_than_equal"):
-            size = ctx.get("actual_length", len(e["input"]) if isinstance(e.get("input"), (str, list)) else e.get("input"))
-            limit = ctx.get("max_length", ctx.get("le"))
-            error = ApiError(422, {"error": "too_large", "param": param, "value": size, "limit": limit,
-                                   "rule": f"at most {limit} on this server", "code": "too_large",
-                                   "message": f"{param}={size} is larger than this server explains (at most {limit})"})
-            return error
+        size = ctx.get("actual_length", len(e["input"]) if isinstance(e.get("input"), (str, list)) else e.get("input"))
+        limit = ctx.get("max_length", ctx.get("le"))
+        if e.get("type") == "string_too_long":
+            param = f"{param} characters"
+        return ApiError(422, {"error": "too_large", "param": param, "value": size, "limit": limit,
+                              "rule": f"at most {limit} on this server", "code": "too_large",
+                              "message": f"{param}={size} is larger than this server explains (at most {limit})"})
     e = mine[0]
     ctx = e.get("ctx") or {}
     code = "not_values" if param in ("input", "weight", "bias") and e.get("type") != "extra_forbidden" else (
