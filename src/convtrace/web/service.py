@@ -103,29 +103,28 @@ def _too_large(what: str, value: Any, limit: int) -> ApiError:
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
-def _check_text(text: str, name: str = "") -> None:
+def _check_text(text: str, name: str) -> None:
     for match in _EXPONENT.finditer(text):
         if abs(int(match.group(1))) > MAX_EXPONENT:
-            what = f"{name} exponent" if name else "exponent of " + repr(text)
-            raise _too_large(what, int(match.group(1)), MAX_EXPONENT)
+            raise _too_large(f"{name} exponent", abs(int(match.group(1))), MAX_EXPONENT)
 
 
-def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
+def _leaves(value: Any, name: str, depth: int = 0) -> tuple[int, tuple[int, ...]]:
     """(number of scalars, shape of the first path) of nested lists, bounded; typed numbers
     (strings) with huge exponents are refused."""
     if isinstance(value, (list, tuple)):
         if depth > 4:
-            raise rejected("input", "<nested lists>", "arrays nest at most 3 levels")
+            raise rejected(name, "<nested lists>", "arrays nest at most 3 levels")
         count = 0
         inner: tuple[int, ...] = ()
         for i, v in enumerate(value):
-            c, shape = _leaves(v, depth + 1)
+            c, shape = _leaves(v, name, depth + 1)
             count += c
             if i == 0:
                 inner = shape
         return count, (len(value), *inner)
     if isinstance(value, str):
-        _check_text(value)
+        _check_text(value, name)
     return 1, ()
 
 
@@ -180,12 +179,12 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
     return out
 
 
-def _count_and_shape(value: Any) -> tuple[int, tuple[int, ...]]:
+def _count_and_shape(value: Any, name: str) -> tuple[int, tuple[int, ...]]:
     """(number of scalars, shape) of nested lists or of values already read from text."""
     shape = getattr(value, "shape", None)
     if shape is not None:
         return math.prod(shape), tuple(shape)
-    return _leaves(value)
+    return _leaves(value, name)
 
 
 def _int(config: Mapping[str, Any], key: str, default: int) -> int:
@@ -212,7 +211,7 @@ def _check_ranges(config: Mapping[str, Any]) -> None:
 def _input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
     """(batch, channels, length) as far as it can be read (explain validates it properly)."""
     if config.get("input") is not None:
-        count, shape = _count_and_shape(config["input"])
+        count, shape = _count_and_shape(config["input"], "input")
         if count > LIMITS["input_elements"]:
             raise _too_large("input elements", count, LIMITS["input_elements"])
     else:
@@ -234,9 +233,9 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
         if v > LIMITS[limit]:
             raise _too_large(key, v, LIMITS[limit])
     if isinstance(config.get("bias"), (list, tuple, str)):
-        _leaves(config["bias"])
+        _leaves(config["bias"], "bias")
     if config.get("weight") is not None:
-        count, _ = _count_and_shape(config["weight"])
+        count, _ = _count_and_shape(config["weight"], "weight")
         if count > LIMITS["weight_elements"]:
             raise _too_large("weight elements", count, LIMITS["weight_elements"])
     k = max(1, _int(config, "kernel_size", 3))
