@@ -164,6 +164,7 @@ function markStale(stale) {
   }
   for (const id of ["prev", "next", "play", "step", "copy"]) $(id).disabled = stale;
   if (stale) {
+    state.stepSeq++;  // a step asked for before the error must not draw over it
     if (state.timer) togglePlay();
     state.frames = 0;
     $("step").max = "0"; $("step").value = "0";
