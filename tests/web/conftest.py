@@ -102,6 +102,23 @@ def _serve(first_on_path: list[str]) -> Iterator[str]:
 
 
 @pytest.fixture
+def explorer(page: Any, server: str) -> Iterator[Any]:
+    """The page (1400 x 1000), loaded and rendered; fails the test on any console error."""
+    pytest.importorskip("playwright")
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    expected = "the server responded with a status of 422"  # Chromium logs the API's designed answer
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(server + "/")
+    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
+    yield page
+    assert errors == [], errors
+
+
+@pytest.fixture
 def client() -> Any:
     """The app in-process (FastAPI's TestClient)."""
     pytest.importorskip("fastapi")

@@ -77,13 +77,12 @@ def test_too_large_is_a_clear_422(client: Any, body: dict[str, Any]) -> None:
     r = client.post("/api/explain", json=body)
     assert r.status_code == 422
     assert time.monotonic() - start < 2.0  # refused before any work
-    detail = r.json()["detail"]
-    if isinstance(detail, list):  # the schema's own bound (FastAPI's validation message)
-        assert any("at most" in d["msg"] for d in detail), detail
-        return
+    detail = r.json()["detail"]  # the schema's own bounds too: worded as the server's, never FastAPI's list
+    assert isinstance(detail, dict) and detail["param"] and "value" in detail and detail["rule"], detail
     assert detail["error"] in ("too_large", "invalid_configuration")
     if detail["error"] == "too_large":
-        assert "larger than this server explains" in detail["message"]
+        assert "larger than this server explains" in detail["message"] and detail["limit"] < detail["value"]
+        assert detail["param"].split()[0] in body or detail["param"] in ("output elements", "multiply-adds"), detail
 
 
 def test_draw_is_the_same_picture(client: Any) -> None:
@@ -202,3 +201,112 @@ def test_serve_refuses_a_busy_port_clearly(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
     assert main(["serve", "--port", "70000"]) == 2
+
+
+# ------------------------------------------------------------------ issue 16: the same rules as the CLI
+
+
+@pytest.mark.parametrize(("body", "flags"), [
+    ({"input": "1,2,3:4,5,6", "kernel_size": 2}, ["--input", "1,2,3:4,5,6", "--kernel-size", "2"]),
+    ({"input": "1,2,3::4,5,6", "weight": "1,-1;2,1/2", "kernel_size": 2, "bias": "1/3,-2"},
+     ["--input", "1,2,3::4,5,6", "--weight", "1,-1;2,1/2", "--kernel-size", "2", "--bias", "1/3,-2"]),
+    ({"input": "1,2:3,4::5,6:7,8", "kernel_size": 2, "out_channels": 3},
+     ["--input", "1,2:3,4::5,6:7,8", "--kernel-size", "2", "--out-channels", "3"]),
+    ({"input": "[[1, 2, 3], [4, 5, 6]]", "weight": "[[[1, 2]], [[3, 4]]]", "transposed": True},
+     ["--input", "[[1, 2, 3], [4, 5, 6]]", "--weight", "[[[1, 2]], [[3, 4]]]", "--transposed"]),
+])
+def test_text_forms_are_read_as_the_command_line_reads_them(client: Any, run_cli_json: Any, body: dict[str, Any],
+                                                             flags: list[str]) -> None:
+    """Values typed as text (channels ``:``, batch items ``::``, rows of kernels ``;``, JSON)
+    give the command line's document, numbers checked by PyTorch."""
+    r = client.post("/api/explain", json=body)
+    assert r.status_code == 200, r.json()
+    doc, cli = r.json(), run_cli_json(flags)
+    for d in (doc, cli):
+        d["check"].pop("note", None)
+    assert doc == cli
+    assert doc["check"]["agree"] is True or doc["check"]["available"] is False
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("@/etc/passwd, 1", "files are not read over the web"),
+    ("[[[[1]]]]", "arrays nest at most 3 levels"),
+    ("1," + "9" * 100, "a number is at most 64 characters long"),
+    ("1,2e999999", "input exponent"),
+    ("1,2:3", "every channel must have the same length"),
+    ("1,x,3", "'x' is not a number"),
+])
+def test_text_forms_refused_clearly(client: Any, text: str, rule: str) -> None:
+    start = time.monotonic()
+    r = client.post("/api/explain", json={"input": text})
+    assert r.status_code == 422
+    d = r.json()["detail"]
+    assert d["param"].startswith("input") and (rule in d["rule"] or rule in d["param"]), d
+    assert time.monotonic() - start < 2.0
+
+
+def test_size_estimate_counts_the_padding_on_both_sides(client: Any) -> None:
+    """800 samples padded by 200 on each side give 1200 outputs per channel: 16 channels are
+    19200 elements, beyond the 16384 the server explains (padding counted once: 16016, not)."""
+    r = client.post("/api/explain", json={"input_shape": [1, 1, 800], "out_channels": 16, "kernel_size": 1,
+                                          "padding": 200, "verify": False})
+    assert r.status_code == 422
+    d = r.json()["detail"]
+    assert d["error"] == "too_large" and d["param"] == "output elements", d
+    assert 16 * 1200 <= d["value"] <= 16 * 1201 and d["limit"] == 16384, d
+    ok = client.post("/api/explain", json={"input_shape": [1, 1, 800], "out_channels": 8, "kernel_size": 1,
+                                           "padding": 200, "verify": False})
+    assert ok.status_code == 200 and ok.json()["output_shape"] == [1, 8, 1200]
+
+
+@pytest.mark.parametrize(("body", "limit"), [
+    ({"input": [1] * 5000}, 4096), ({"input": [[1] * 10] * 600}, 512), ({"input": "1," * 40000}, 65536),
+    ({"input": [1, 2, 3], "stride": 10**7}, 10**6),
+    ({"input": [1, 2, 3], "kernel_size": "x"}, None), ({"input": [1, 2, 3], "padding_mode": "mirror"}, None),
+    ({"input": {"a": 1}}, None), ({"input": [1, 2, 3], "unknown": 1}, None), ({"input": [1, 2, 3], "at": [0, 0]}, None),
+    ({"input": [1, 2, 3], "max_steps": 0}, None), ({"input": [1, 2, 3], "transposed": "maybe"}, None),
+    ({"input": [1, 2, 3], "lang": "fr"}, None),
+])
+def test_every_422_names_parameter_value_and_rule(client: Any, body: dict[str, Any], limit: int | None) -> None:
+    """The schema's refusals are worded as every other error (no pydantic text): the
+    parameter, its value and the rule; too large: the bound that matters (a list of 5000
+    numbers is over the 4096 of a row, not the 64 of a batch)."""
+    r = client.post("/api/explain", json=body)
+    assert r.status_code == 422
+    d = r.json()["detail"]
+    assert isinstance(d, dict), d
+    assert d["param"].split()[0] in body and d["rule"] and "value" in d, d  # "input", "input characters"
+    assert "should" not in json.dumps(d), d  # pydantic's "Input should be ...", "List should have ..."
+    if limit is not None:
+        assert d["error"] == "too_large" and d["limit"] == limit and d["value"] > limit, d
+    else:
+        assert d["error"] == "invalid_configuration" and d["code"], d
+
+
+def test_rules_suggestions_and_planner_in_chinese(client: Any) -> None:
+    from convtrace.render.textwidth import display_width
+
+    d = client.post("/api/explain", json={"input": [1, 2], "kernel_size": 5, "lang": "zh"}).json()["detail"]
+    assert d["rule"].startswith("卷积核（含空洞）必须放得进补齐后的输入") and "输入长度 >= 5" in d["suggestions"]
+    assert "Kernel size can't be greater" in d["pytorch"]  # PyTorch's own words stay as PyTorch says them
+    d = client.post("/api/explain", json={"input": "1,2:3", "lang": "zh"}).json()["detail"]
+    assert d["rule"] == "--input：每个通道的长度必须相同，每个批次元素的通道数也必须相同"
+    r = client.post("/api/stack", json={"stack": "conv k=7 p=3; 4x(conv k=4 s=2 p=1)", "lang": "zh", "width": 40})
+    text = r.json()["text"]
+    assert text.startswith("层栈作用于") and "感受野 52" in text.replace("\n", "")
+    assert max(display_width(line) for line in text.splitlines()) <= 40
+    assert client.post("/api/solve", json={"goal": "down", "stride": 4, "lang": "zh"}).json()["text"].startswith("求解 down")
+    d = client.post("/api/stack", json={"stack": "conv k=0", "lang": "zh"}).json()["detail"]
+    assert d["param"] == "kernel_size" and d["value"] == "0" and d["rule"] == "kernel_size 必须 >= 1"
+
+
+def test_steps_are_worded_and_named_as_the_command_line(client: Any) -> None:
+    from convtrace import explain
+    from convtrace.render.text import render_text
+
+    body = {"input": "1,2,3:4,5,6", "weight": "[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]", "kernel_size": 2}
+    text = render_text(explain([[1, 2, 3], [4, 5, 6]], [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], verify=False))
+    for step in range(4):
+        detail = client.post("/api/draw", json={**body, "step": step}).json()["detail"]
+        assert detail.startswith(f"Step {step + 1}: y[") and detail in text, detail
+    assert "x[2][1] × w[1][2][1] = 4 × 3 = 12" in client.post("/api/draw", json={**body, "step": 0}).json()["detail"]

@@ -11,11 +11,16 @@ It binds 127.0.0.1 unless another ``--host`` is asked for explicitly.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from .base import EXIT_INVALID, Parser
 
-__all__ = ["register", "DEFAULT_HOST", "DEFAULT_PORT"]
+if TYPE_CHECKING:
+    import socket
+
+__all__ = ["register", "listening_socket", "DEFAULT_HOST", "DEFAULT_PORT"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -50,27 +55,43 @@ def _run(args: argparse.Namespace) -> int:
         print(f"convtrace: the explorer needs the web extra: pip install 'convtrace[web]' ({exc})", file=sys.stderr)
         return EXIT_INVALID
     try:
-        port = _free_port(args.host, args.port)
+        sock = listening_socket(args.host, args.port)
     except OSError as err:
         print(f"convtrace: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return EXIT_INVALID
+    port = int(sock.getsockname()[1])
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
     if args.open:
         _open_later(url)
-    print(f"convtrace explorer on {url} (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(create_app(), host=args.host, port=port, log_level="warning")
+    print(f"convtrace explorer on {url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    uvicorn.Server(uvicorn.Config(create_app(), log_level="warning")).run(sockets=[sock])
     return 0
 
 
-def _free_port(host: str, port: int) -> int:
-    """``port`` if it is free on ``host`` (else ``OSError``), or for 0 a free one, so that the
-    printed address is right and a busy port gets a clear message."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (for 0, a free port the system picks), so that the
+    printed address is the one served and a busy port gets a clear message (``OSError``).
+    The server is handed this very socket: no other program can take the port in between.
+    As uvicorn does, a port some connections to a stopped server still hold (TIME_WAIT) is
+    reused at once (``SO_REUSEADDR``, not on Windows where it would share a busy port).
+
+    >>> with listening_socket("127.0.0.1", 0) as s:
+    ...     s.getsockname()[1] > 0
+    True
+    """
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, port))
-        return int(s.getsockname()[1])
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _open_later(url: str) -> None:

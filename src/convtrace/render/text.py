@@ -25,7 +25,7 @@ from .notes import note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
 from .textwidth import display_width
 
-__all__ = ["render_text", "wrap_lines"]
+__all__ = ["render_text", "step_text", "wrap_lines"]
 
 _MAX_COLS = 24  # cells of a row printed in full; longer rows are elided in the middle
 _MAX_ROWS = 6  # channel rows printed per table
@@ -66,6 +66,27 @@ def render_text(
     renderer.numbering = numbering
     lines = renderer.render()
     return "\n".join(wrap_lines(lines, width) if width else lines)
+
+
+def step_text(trace: Trace, index: int, lang: str = "en") -> str:
+    """Step ``index`` (0-based) of ``trace`` as :func:`render_text` writes it (the explorer's
+    step panel shows the command line's words and names).
+
+    >>> from convtrace.trace.build import explain
+    >>> print(step_text(explain([[1, 2], [3, 4]], [[[1], [2]]]), 1))
+    Step 2: y[1][2] (PyTorch index [0, 1])
+        sample x1 x2
+        window     ^
+      input channel 1:
+        x[1][2] × w[1][1][1] = 2 × 1 = 2
+      input channel 2:
+        x[2][2] × w[1][2][1] = 4 × 2 = 8
+      sum = 2 + 8 = 10
+      y[1][2] = 10
+    """
+    renderer = _TextRenderer(trace, translator(lang), False)
+    renderer.step(index + 1, trace.steps[index])
+    return "\n".join(line for line in renderer.out if line)
 
 
 def _cols(n: int) -> list[int | None]:

@@ -1,6 +1,6 @@
 """Data for the explainer: user values in (lists, strings, Fractions, arrays, memory maps),
 numbers out — a numeric array for the engine and, where the values allow, exact Fractions.
-(The command line's text forms are read by :mod:`convtrace.cli.values`.)
+(The text forms of the command line and the explorer are read by :mod:`convtrace.trace.text_values`.)
 
 >>> as_values("input", ["1/2", 3]).exact_values.tolist()
 [Fraction(1, 2), Fraction(3, 1)]

@@ -17,15 +17,18 @@ from importlib import resources
 from typing import Annotated, Any, Literal, Union
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from .service import (
+    LIMITS,
     ApiError,
     draw_response,
     explain_request,
+    rejected,
     solve_request,
     stack_request,
     torch_snippet,
@@ -38,7 +41,12 @@ Scalar = Union[int, float, Annotated[str, Field(max_length=40)]]  # noqa: UP007
 Row = Annotated[list[Scalar], Field(max_length=4096)]
 Rows = Annotated[list[Row], Field(max_length=512)]
 Cube = Annotated[list[Rows], Field(max_length=64)]
-Values = Union[Scalar, Row, Rows, Cube]  # noqa: UP007
+#: the command line's text form ("1,2,3:4,5,6", "[[1, 2]]"), read by the same parser
+Text = Annotated[str, Field(max_length=LIMITS["text_chars"])]
+Values = Union[Scalar, Row, Rows, Cube, Text]  # noqa: UP007
+Lang = Literal["en", "zh"]
+#: the text's width in display columns (the page's panel), None: as wide as it needs
+Columns = Annotated[Union[Annotated[int, Field(ge=20, le=400)], None], Field(description="display columns")]  # noqa: UP007
 Int = Annotated[int, Field(ge=-(10**6), le=10**6)]
 
 
@@ -47,8 +55,9 @@ class ExplainRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input: Values | None = Field(None, description="(N, C, L), (C, L) or (L); numbers, or strings such as '1/3'")
-    weight: Values | None = Field(None, description="PyTorch's layout, or one kernel (k); default ones")
+    input: Values | None = Field(None, description="(N, C, L), (C, L) or (L); numbers, or strings such as '1/3'; "
+                                 "or text as the command line's --input: '1,2,3:4,5,6' (channels ':', batch items '::')")
+    weight: Values | None = Field(None, description="PyTorch's layout, or one kernel (k), or text as --weight; default ones")
     bias: bool | Values | None = Field(None, description="(out,), a number, true (ones) or null")
     in_channels: Int | None = None
     out_channels: Int | None = None
@@ -66,13 +75,13 @@ class ExplainRequest(BaseModel):
     verify: bool = True
     exact: bool | None = None
     max_steps: Annotated[int, Field(ge=1, le=256)] = 64
+    lang: Lang = Field("en", description="language of the error's rule and suggestions")
 
 
 class DrawRequest(ExplainRequest):
     """A configuration, the frame to draw (null: the overview) and the language."""
 
     step: Int | None = None
-    lang: Literal["en", "zh"] = "en"
     include_model: bool = False
 
 
@@ -84,6 +93,8 @@ class StackRequest(BaseModel):
     stack: Annotated[str, Field(max_length=2000, examples=["conv k=7 p=3; 4x(conv k=4 s=2 p=1)"])]
     length: Int = 16000
     in_channels: Int = 1
+    lang: Lang = "en"
+    width: Columns = None
 
 
 class SolveRequest(BaseModel):
@@ -101,11 +112,66 @@ class SolveRequest(BaseModel):
     conv: Annotated[str, Field(max_length=200)] | None = None
     channels: Annotated[int, Field(ge=1, le=4096)] = 1
     limit: Annotated[int, Field(ge=1, le=50)] = 10
+    lang: Lang = "en"
+    width: Columns = None
 
 
 def _config(body: ExplainRequest) -> dict[str, Any]:
     data = body.model_dump(exclude={"step", "lang", "include_model"})
     return {k: v for k, v in data.items() if v is not None or k == "bias"}
+
+
+#: the rule of each kind of schema error (its ``code`` lets the page say it in its language)
+_RULES: dict[str, str] = {
+    "not_integer": "must be an integer", "not_bool": "must be true or false",
+    "not_values": "must be numbers, strings such as '1/3', text such as '1,2,3:4,5,6' or nested arrays of them",
+    "one_of": "must be one of {expected}", "at_least": "must be at least {limit}",
+    "unknown_argument": "is not an argument of this request", "required": "is required",
+    "not_json": "the request body must be a JSON object", "not_text": "must be text",
+    "three_numbers": "must be three integers [n, c, t]", "invalid": "{msg}",
+}
+_CODES: dict[str, str] = {
+    "int_type": "not_integer", "int_parsing": "not_integer", "int_from_float": "not_integer",
+    "bool_type": "not_bool", "bool_parsing": "not_bool", "literal_error": "one_of", "extra_forbidden": "unknown_argument",
+    "missing": "required", "json_invalid": "not_json", "model_attributes_type": "not_json", "dict_type": "not_json",
+    "string_type": "not_text", "greater_than_equal": "at_least", "too_short": "three_numbers",
+}
+
+
+def request_error(errors: list[dict[str, Any]]) -> ApiError:
+    """A request the schema refuses, worded as every other 422: the parameter, its value, the
+    rule (``too_large`` for a value beyond the server's bounds, with its limit), and the
+    rule's ``code``, which the page says in its own language.
+
+    >>> request_error([{"type": "less_than_equal", "loc": ("body", "stride"), "msg": "",
+    ...                 "input": 10**7, "ctx": {"le": 10**6}}]).detail["error"]
+    'too_large'
+    """
+    field = next((e for e in errors if len(e.get("loc", ())) > 1), errors[0] if errors else {})
+    loc = field.get("loc", ("body",))
+    param = str(loc[1]) if len(loc) > 1 and field.get("type") != "json_invalid" else "body"
+    mine = [e for e in errors if tuple(e.get("loc", ())[:2]) == tuple(loc[:2])] or [field]
+    # a union (the values) fails in each of its forms: the bound that matters is the largest
+    bounds = [e for e in mine if e.get("type") in ("too_long", "string_too_long", "less_than_equal")]
+    if bounds:
+        e = max(bounds, key=lambda b: (b.get("ctx") or {}).get("max_length", (b.get("ctx") or {}).get("le", 0)))
+        ctx = e.get("ctx") or {}
+        size = ctx.get("actual_length", len(e["input"]) if isinstance(e.get("input"), (str, list)) else e.get("input"))
+        limit = ctx.get("max_length", ctx.get("le"))
+        if e.get("type") == "string_too_long":
+            param = f"{param} characters"
+        return ApiError(422, {"error": "too_large", "param": param, "value": size, "limit": limit,
+                              "rule": f"at most {limit} on this server", "code": "too_large",
+                              "message": f"{param}={size} is larger than this server explains (at most {limit})"})
+    e = mine[0]
+    ctx = e.get("ctx") or {}
+    code = "not_values" if param in ("input", "weight", "bias") and e.get("type") != "extra_forbidden" else (
+        _CODES.get(str(e.get("type")), "invalid"))
+    words = {"expected": ctx.get("expected", ""), "limit": ctx.get("ge", ""), "msg": e.get("msg", "")}
+    value = "" if e.get("type") in ("missing", "json_invalid") else repr(e.get("input"))
+    error = rejected(param, value, _RULES[code].format(**words))  # the page words it by its code
+    error.detail.update(code=code, **{k: v for k, v in words.items() if v != "" and (k != "msg" or code == "invalid")})
+    return error
 
 
 def _static(name: str) -> str:
@@ -114,7 +180,7 @@ def _static(name: str) -> str:
 
 #: The configuration the page's form starts with (what its script's ``readConfig`` reads from
 #: ``index.html``); the page gets the answers for it inside the HTML.
-PAGE_CONFIG: dict[str, Any] = {"input": [1, 1, 1, 1], "transposed": False, "kernel_size": 3, "stride": 1,
+PAGE_CONFIG: dict[str, Any] = {"input": "1,1,1,1", "transposed": False, "kernel_size": 3, "stride": 1,
                                "dilation": 1, "groups": 1, "padding": 1, "padding_mode": "zeros"}
 
 
@@ -175,27 +241,32 @@ def create_app() -> FastAPI:
     async def api_error(_: Any, exc: ApiError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Any, exc: RequestValidationError) -> JSONResponse:
+        error = request_error(list(exc.errors()))
+        return JSONResponse(status_code=error.status, content={"detail": error.detail})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
         return index_page()
 
     @app.post("/api/explain", responses=ERRORS, summary="Explain a Conv1d / ConvTranspose1d configuration")
     def explain(body: ExplainRequest) -> Response:
-        trace = explain_request(_config(body))
+        trace = explain_request(_config(body), body.lang)
         return Response(trace.to_json(as_text=True), media_type="application/json")
 
     @app.post("/api/draw", responses=ERRORS, summary="The figure of one step (SVG and drawing model)")
     def draw(body: DrawRequest) -> dict[str, Any]:
-        trace = explain_request(_config(body))
+        trace = explain_request(_config(body), body.lang)
         return draw_response(trace, body.step, body.lang, model=body.include_model)
 
     @app.post("/api/snippet", responses=ERRORS, summary="Runnable PyTorch code for the configuration")
     def snippet(body: ExplainRequest) -> dict[str, str]:
-        return {"code": torch_snippet(explain_request(_config(body)))}
+        return {"code": torch_snippet(explain_request(_config(body), body.lang))}
 
     @app.post("/api/stack", responses=ERRORS, summary="The planner's stack report (receptive field, hop, lengths)")
     def stack(body: StackRequest) -> dict[str, Any]:
-        return stack_request(body.stack, body.length, body.in_channels)
+        return stack_request(body.stack, body.length, body.in_channels, body.lang, body.width)
 
     @app.post("/api/solve", responses=ERRORS, summary="The planner's solver: layers reaching a length goal")
     def solve(body: SolveRequest) -> dict[str, Any]:

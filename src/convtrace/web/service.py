@@ -24,6 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ LIMITS: dict[str, int] = {
     "output_elements": 16384,
     "macs": 2_000_000,
     "max_steps": 256,
+    "text_chars": 65536,
 }
 
 KEYS = (
@@ -73,8 +75,27 @@ class ApiError(Exception):
         self.detail = detail
 
 
+def rejected(param: str, value: str, rule: str, *, pytorch: str = "", numbers: str = "",
+             suggestions: list[str] | None = None, lang: str = "en") -> ApiError:
+    """The 422 of an invalid setting, worded as every other: the parameter, its value (as
+    text), the rule (in ``lang``), PyTorch's own message where it has one, the numbers that
+    broke the rule and the nearest valid settings.
+
+    >>> rejected("stride", "0", "stride must be at least 1").detail["message"]
+    'stride=0: stride must be at least 1'
+    """
+    from ..render.advice import in_language
+
+    value = value if len(value) <= 80 else value[:77] + "..."
+    return ApiError(422, {"error": "invalid_configuration", "param": param, "value": value,
+                          "message": f"{param}={value}: {pytorch or rule}", "pytorch": pytorch,
+                          "rule": in_language(rule, lang), "numbers": numbers,
+                          "suggestions": [in_language(s, lang) for s in suggestions or []]})
+
+
 def _too_large(what: str, value: Any, limit: int) -> ApiError:
     return ApiError(422, {"error": "too_large", "param": what, "value": value, "limit": limit,
+                          "rule": f"at most {limit} on this server",
                           "message": f"{what}={value} is larger than this server explains (at most {limit}); "
                                      "use convtrace from Python or the command line for large inputs"})
 
@@ -82,29 +103,88 @@ def _too_large(what: str, value: Any, limit: int) -> ApiError:
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, name: str) -> None:
     for match in _EXPONENT.finditer(text):
         if abs(int(match.group(1))) > MAX_EXPONENT:
-            raise _too_large("exponent of " + repr(text), int(match.group(1)), MAX_EXPONENT)
+            raise _too_large(f"{name} exponent", abs(int(match.group(1))), MAX_EXPONENT)
 
 
-def _leaves(value: Any, depth: int = 0) -> tuple[int, tuple[int, ...]]:
+def _leaves(value: Any, name: str, depth: int = 0) -> tuple[int, tuple[int, ...]]:
     """(number of scalars, shape of the first path) of nested lists, bounded; typed numbers
     (strings) with huge exponents are refused."""
     if isinstance(value, (list, tuple)):
         if depth > 4:
-            raise ApiError(422, {"error": "invalid", "param": "input", "message": "arrays nest at most 3 levels"})
+            raise rejected(name, "<nested lists>", "arrays nest at most 3 levels")
         count = 0
         inner: tuple[int, ...] = ()
         for i, v in enumerate(value):
-            c, shape = _leaves(v, depth + 1)
+            c, shape = _leaves(v, name, depth + 1)
             count += c
             if i == 0:
                 inner = shape
         return count, (len(value), *inner)
     if isinstance(value, str):
-        _check_text(value)
+        _check_text(value, name)
     return 1, ()
+
+
+def _refused(name: str, text: str, rule: str) -> ApiError:
+    return rejected(name, repr(text if len(text) <= 40 else text[:37] + "..."), rule)
+
+
+_TOKEN = re.compile(r"[^,:;|\[\]\s]{65,}")
+
+
+def _check_text_form(name: str, text: str) -> None:
+    """Bounds of a text-form operand before it is read: its length, no files, arrays nested
+    at most 3 levels, no number longer than 64 characters, no huge exponent."""
+    if len(text) > LIMITS["text_chars"]:
+        raise _too_large(name + " characters", len(text), LIMITS["text_chars"])
+    if text.strip().startswith("@"):
+        raise _refused(name, text, "files are not read over the web: paste the values")
+    depth = deepest = 0
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        deepest = max(deepest, depth)
+    if deepest > 3:
+        raise _refused(name, text, "arrays nest at most 3 levels")
+    if _TOKEN.search(text):
+        raise _refused(name, text, "a number is at most 64 characters long")
+    _check_text(text, name)
+
+
+def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, Any]:
+    """``config`` with its text-form operands (``"1,2,3:4,5,6"``, as the command line reads
+    them: :func:`convtrace.trace.text_values.parse_values`) read into arrays; a weight of rows
+    ``a;b`` is one kernel per row, as ``--weight``. Files (``@x.npy``) are not read over the web.
+
+    >>> read_text_values({"input": "1,2,3:4,5,6"})["input"].shape
+    (2, 3)
+    >>> read_text_values({"input": "1,2", "weight": "1,1;2,2"})["weight"].shape
+    (2, 1, 2)
+    """
+    from ..trace.text_values import parse_values
+
+    out = dict(config)
+    for name in ("input", "weight", "bias"):
+        text = out.get(name)
+        if not isinstance(text, str):
+            continue
+        _check_text_form(name, text)
+        try:
+            values = parse_values(text, name, mmap=False)
+        except ConvtraceError as err:
+            raise _stated(err, lang) from None
+        out[name] = values.reshape((values.shape[0], 1, values.shape[1])) if name == "weight" and values.ndim == 2 else values
+    return out
+
+
+def _count_and_shape(value: Any, name: str) -> tuple[int, tuple[int, ...]]:
+    """(number of scalars, shape) of nested lists or of values already read from text."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return math.prod(shape), tuple(shape)
+    return _leaves(value, name)
 
 
 def _int(config: Mapping[str, Any], key: str, default: int) -> int:
@@ -131,7 +211,7 @@ def _check_ranges(config: Mapping[str, Any]) -> None:
 def _input_shape(config: Mapping[str, Any]) -> tuple[int, int, int]:
     """(batch, channels, length) as far as it can be read (explain validates it properly)."""
     if config.get("input") is not None:
-        count, shape = _leaves(config["input"])
+        count, shape = _count_and_shape(config["input"], "input")
         if count > LIMITS["input_elements"]:
             raise _too_large("input elements", count, LIMITS["input_elements"])
     else:
@@ -153,9 +233,9 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
         if v > LIMITS[limit]:
             raise _too_large(key, v, LIMITS[limit])
     if isinstance(config.get("bias"), (list, tuple, str)):
-        _leaves(config["bias"])
+        _leaves(config["bias"], "bias")
     if config.get("weight") is not None:
-        count, _ = _leaves(config["weight"])
+        count, _ = _count_and_shape(config["weight"], "weight")
         if count > LIMITS["weight_elements"]:
             raise _too_large("weight elements", count, LIMITS["weight_elements"])
     k = max(1, _int(config, "kernel_size", 3))
@@ -174,46 +254,48 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
         raise _too_large("multiply-adds", macs, LIMITS["macs"])
 
 
-def _invalid(err: ConvtraceError, config: Mapping[str, Any]) -> ApiError:
+def _invalid(err: ConvtraceError, config: Mapping[str, Any], lang: str = "en") -> ApiError:
+    """The 422 of a :class:`ConvtraceError`: PyTorch's wording, the rule, the numbers and the
+    nearest valid settings (:func:`advise`), the rule and suggestions in ``lang``."""
     advice = advise(err, dict(config))
-    value: Any = getattr(err, "value", None)
-    shape = getattr(value, "shape", None)
-    shown = f"<array of shape {tuple(shape)}>" if shape is not None else repr(value)
-    return ApiError(422, {
-        "error": "invalid_configuration",
-        "param": getattr(err, "param", ""),
-        "value": shown,
-        "message": str(err),
-        "pytorch": getattr(err, "rule", ""),
-        "rule": advice.rule or getattr(err, "rule", str(err)),
-        "numbers": advice.numbers,
-        "suggestions": list(advice.suggestions) or ([err.hint] if getattr(err, "hint", None) else []),
-    })
+    shape = getattr(err.value, "shape", None)
+    shown = f"<array of shape {tuple(shape)}>" if shape is not None else repr(err.value)
+    out = rejected(err.param, shown, advice.rule or err.rule, pytorch=err.rule, numbers=advice.numbers,
+                   suggestions=list(advice.suggestions) or ([err.hint] if err.hint else []), lang=lang)
+    out.detail["message"] = str(err)
+    return out
+
+
+def _stated(err: ConvtraceError, lang: str) -> ApiError:
+    """The 422 of an error that is not PyTorch's (the text forms, the planner): its rule and hint."""
+    return rejected(err.param, repr(err.value), err.rule, suggestions=[err.hint] if err.hint else [], lang=lang)
 
 
 _CACHE: OrderedDict[str, Trace] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def explain_request(config: Mapping[str, Any]) -> Trace:
+def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace:
     """:func:`convtrace.explain` of a JSON request (its keyword arguments, plus
-    ``"transposed": true``), within :data:`LIMITS`; the last few answers are cached."""
+    ``"transposed": true``), within :data:`LIMITS`; the last few answers are cached. An
+    invalid one raises :class:`ApiError`, its rule and suggestions in ``lang``."""
     unknown = sorted(set(config) - set(KEYS))
     if unknown:
-        raise ApiError(422, {"error": "invalid", "param": unknown[0], "message": f"unknown argument {unknown[0]!r}"})
+        raise rejected(unknown[0], repr(config[unknown[0]]), "not an argument of convtrace.explain", lang=lang)
     kwargs = {k: v for k, v in config.items() if v is not None or k == "bias"}
     key = json.dumps(kwargs, sort_keys=True, default=str)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
+    kwargs = read_text_values(kwargs, lang)
     _check_sizes(kwargs)
     from ..explainer import explain
 
     try:
         trace = explain(**kwargs)
     except ConvtraceError as err:
-        raise _invalid(err, kwargs) from None
+        raise _invalid(err, kwargs, lang) from None
     with _LOCK:
         _CACHE[key] = trace
         while len(_CACHE) > 32:
@@ -222,19 +304,70 @@ def explain_request(config: Mapping[str, Any]) -> Trace:
 
 
 def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = False) -> dict[str, Any]:
-    """The SVG of frame ``step`` (None: the overview), the frame count and, if asked, the
-    drawing model itself."""
+    """The SVG of frame ``step`` (None: the overview), the frame count, the frame in words
+    (``detail``: a step as the command line writes it; ``scatter``: the names of a
+    ConvTranspose1d placement) and, if asked, the drawing model itself."""
     from ..draw import build_figure, frame_count
     from ..draw.svg import figure_to_svg
 
     try:
         figure = build_figure(trace, step, lang)
     except ConvtraceError as err:
-        raise ApiError(422, {"error": "invalid", "param": err.param, "message": str(err), "rule": err.rule}) from None
+        raise _stated(err, lang) from None
     out: dict[str, Any] = {"svg": figure_to_svg(figure), "frames": frame_count(trace), "step": step,
-                           "title": figure.title, "width": figure.width, "height": figure.height}
+                           "title": figure.title, "width": figure.width, "height": figure.height,
+                           **frame_words(trace, step, lang)}
     if model:
         out["model"] = figure.to_dict()
+    return out
+
+
+def frame_words(trace: Trace, step: int | None, lang: str = "en") -> dict[str, Any]:
+    """Frame ``step`` in words, named as the command line names things (``x[c][i]``,
+    ``w[o][c][k]``, ``y[o][t]`` with several channels): a Conv1d step as ``convtrace
+    explain`` writes it; a ConvTranspose1d placement as the names of its input sample and of
+    each tap's weight and output (None where the output is cropped).
+
+    >>> from convtrace import explain
+    >>> trace = explain([[1, 2], [3, 4]], [[[1, 1]], [[2, 2]]], transposed=True, verify=False)
+    >>> frame_words(trace, 2)["scatter"]["taps"][1]
+    {'w': 'w[2][1][2]', 'y': 'y[1][2]', 'weight': '2', 'product': '6'}
+    """
+    from ..draw.transposed_figure import placements
+    from ..render.names import Names
+    from ..render.numfmt import as_typed, fmt
+    from ..render.text import step_text
+
+    if step is None:
+        return _outputs_shown(trace, lang)
+    if not trace.spec.transposed:
+        return {"detail": step_text(trace, step, lang)}
+    def shown(v: Any) -> str:  # the views hold a float's exact value (0.3333...3148...): show the float
+        return fmt(float(v) if isinstance(v, Fraction) and v.denominator > 10**9 else as_typed(v) if trace.exact else v)
+
+    s, names, p = trace.spec, Names.for_spec(trace.spec), placements(trace)[step]
+    group = p.in_channel // s.in_per_group
+    x = names.x(p.batch, p.in_channel, p.input_index)
+    taps = [{"w": names.w(p.in_channel, tap.out_channel - group * s.out_per_group, tap.kernel_index),
+             "y": None if tap.cropped else names.y(p.batch, tap.out_channel, tap.out_index),
+             "weight": shown(tap.w), "product": shown(tap.product)} for tap in p.taps]
+    return {"scatter": {"x": x, "value": shown(p.x), "taps": taps}}
+
+
+def _outputs_shown(trace: Trace, lang: str) -> dict[str, Any]:
+    """Which outputs the trace explains (``shown``, named as the command line names them) out
+    of how many, and whether one was asked for (``at``); with no frames to step through, every
+    explained step in words."""
+    from ..draw import frame_count
+    from ..render.names import Names
+    from ..render.text import step_text
+
+    s, names = trace.spec, Names.for_spec(trace.spec)
+    out: dict[str, Any] = {"outputs": {
+        "elements": s.batch * s.out_channels * s.out_length, "complete": trace.complete, "at": trace.at is not None,
+        "shown": [names.y(step.batch, step.out_channel, step.out_index) for step in trace.steps]}}
+    if frame_count(trace) == 0 and trace.steps:
+        out["detail"] = "\n\n".join(step_text(trace, i, lang) for i in range(len(trace.steps)))
     return out
 
 
@@ -314,14 +447,12 @@ PLAN_LIMITS: dict[str, int] = {"layers": 200, "stack_chars": 2000, "kernel_sizes
                                "length": 10**9}
 
 
-def _plan_error(err: ConvtraceError) -> ApiError:
-    return ApiError(422, {"error": "invalid_configuration", "param": err.param, "value": repr(err.value),
-                          "message": str(err), "pytorch": err.rule, "rule": err.rule, "numbers": "",
-                          "suggestions": [err.hint] if getattr(err, "hint", None) else []})
 
 
-def stack_request(stack: str, length: int, in_channels: int = 1) -> dict[str, Any]:
-    """The stack report (:func:`convtrace.plan.analyse_stack`): its text and its JSON.
+def stack_request(stack: str, length: int, in_channels: int = 1, lang: str = "en",
+                  width: int | None = None) -> dict[str, Any]:
+    """The stack report (:func:`convtrace.plan.analyse_stack`): its text (fitted to ``width``
+    display columns when given) and its JSON, in ``lang``.
 
     >>> stack_request("conv k=7 p=3; 4x(conv k=4 s=2 p=1)", 16000)["text"].splitlines()[0]
     'Stack on 16000 samples (1 channel) -> 1000 samples'
@@ -339,11 +470,11 @@ def stack_request(stack: str, length: int, in_channels: int = 1) -> dict[str, An
             raise _too_large("layers", len(layers), PLAN_LIMITS["layers"])
         report = analyse_stack(layers, length, in_channels)
     except ConvtraceError as err:
-        raise _plan_error(err) from None
-    return {"text": render_stack(report), "report": to_json(report)}
+        raise _stated(err, lang) from None
+    return {"text": render_stack(report, lang=lang, width=width), "report": to_json(report, lang)}
 
 
-def _values(text: str, name: str) -> list[int]:
+def _values(text: str, name: str, lang: str = "en") -> list[int]:
     """``1..16`` (inclusive), ``3,5,7`` or ``4``, as ``convtrace solve`` reads them, bounded."""
     try:
         if ".." in text:
@@ -354,9 +485,7 @@ def _values(text: str, name: str) -> list[int]:
         else:
             values = [int(v) for v in text.split(",")]
     except ValueError:
-        raise ApiError(422, {"error": "invalid_configuration", "param": name, "value": repr(text),
-                             "message": f"{name} must be a range like 1..16 or a list like 3,5,7",
-                             "suggestions": []}) from None
+        raise rejected(name, repr(text), f"{name} must be a range like 1..16 or a list like 3,5,7", lang=lang) from None
     if len(values) > PLAN_LIMITS[name]:
         raise _too_large(name, len(values), PLAN_LIMITS[name])
     return values
@@ -364,9 +493,10 @@ def _values(text: str, name: str) -> list[int]:
 
 def solve_request(goal: str, *, stride: int = 1, kernel_sizes: str = "1..16", dilations: str = "1",
                   causal: bool = False, length: int | None = None, target: int | None = None,
-                  conv: str | None = None, channels: int = 1, limit: int = 10) -> dict[str, Any]:
+                  conv: str | None = None, channels: int = 1, limit: int = 10, lang: str = "en",
+                  width: int | None = None) -> dict[str, Any]:
     """The solver (:func:`convtrace.plan.solve`): every layer within the bounds reaching the
-    goal, best first, as text and JSON.
+    goal, best first, as text and JSON, in ``lang``.
 
     >>> solve_request("down", stride=4)["text"].splitlines()[0]
     'solve down (stride=4, kernel_sizes=1..16, dilations=1): output length L/4'
@@ -388,9 +518,9 @@ def solve_request(goal: str, *, stride: int = 1, kernel_sizes: str = "1..16", di
             if len(chain) != 1:
                 raise ConvtraceError("conv", conv, "undo takes one Conv1d, e.g. 'conv k=4 s=2 p=1'")
             layer = chain[0]
-        report = solve(goal, stride=stride, kernel_sizes=_values(kernel_sizes, "kernel_sizes"),
-                       dilations=_values(dilations, "dilations"), causal=causal, length=length, target=target,
+        report = solve(goal, stride=stride, kernel_sizes=_values(kernel_sizes, "kernel_sizes", lang),
+                       dilations=_values(dilations, "dilations", lang), causal=causal, length=length, target=target,
                        conv=layer, channels=channels, limit=limit)
     except ConvtraceError as err:
-        raise _plan_error(err) from None
-    return {"text": render_solve(report), "report": to_json(report)}
+        raise _stated(err, lang) from None
+    return {"text": render_solve(report, lang, width), "report": to_json(report, lang)}

@@ -4,7 +4,7 @@
 const TEXT = {
   en: {
     title: "convtrace explorer", operation: "Operation", data: "Data", input: "input x",
-    input_help: "1,2,3 · channels a;b · batch items | · or a JSON array · 1/3 stays exact",
+    input_help: "as --input: 1,2,3 · channels 1,2:3,4 · batch items :: · or a JSON array · 1/3 stays exact",
     weight: "weight w (empty: ones)", bias: "bias (empty: none)", parameters: "Parameters",
     play: "play", pause: "pause", overview: "All steps at once", snippet: "PyTorch code", copy: "copy",
     copied: "copied", lang_button: "中文", step: "step {n} of {total}", scatter: "scatter {n} of {total}",
@@ -12,13 +12,27 @@ const TEXT = {
     no_torch: "PyTorch is not installed on the server: numbers not confirmed",
     not_run: "PyTorch check not run", invalid: "Invalid configuration", pytorch_says: "PyTorch: {m}",
     rule: "rule: {r}", numbers: "numbers: {n}", nearest: "nearest valid: {s}", too_large: "Too large",
-    bad_values: "Cannot read the values: {m}", sum: "sum", cropped: "cropped", padding: "padding",
+    cropped: "cropped",
     torch_on: "server runs {v}", torch_off: "no PyTorch on the server",
     plan: "Plan a network", stack: "stack", length: "input length", analyse: "analyse", goal: "goal", solve: "solve",
+    kernel_sizes: "kernel sizes", target: "target length", conv: "layer to undo",
+    at: "explain output y[n, c, t]", at_help: "0-based, as --at N,C,T; empty: chosen for you",
+    shown_some: "The output has {n} elements: too many to write out, so the steps shown are {names} only (the first and the last of output channel 1). Type any n, c, t under “explain output” to see another.",
+    shown_at: "Explaining {name} only (at = {at}); empty the t field to go back.",
+    stale: "(waiting for a valid setting)",
+    value_line: "{param} = {value}", too_large_line: "{param} = {value}: at most {limit} on this server (use convtrace from Python or the command line for more)",
+    scatter_tap: "{x} × {w} = {v} × {wv} = {p}  → {y}",
+    rule_not_integer: "must be an integer", rule_not_bool: "must be true or false",
+    rule_not_values: "must be numbers, text such as 1,2,3:4,5,6, or a JSON array",
+    rule_one_of: "must be one of {expected}", rule_at_least: "must be at least {limit}",
+    rule_unknown_argument: "is not an argument of this request", rule_required: "is required",
+    rule_not_json: "the request must be a JSON object", rule_not_text: "must be text",
+    rule_three_numbers: "must be three integers n, c, t",
+    "param_input elements": "input elements", "param_output elements": "output elements",
   },
   zh: {
     title: "convtrace 探索器", operation: "运算", data: "数据", input: "输入 x",
-    input_help: "1,2,3 · 通道用 a;b · 批次用 | · 或 JSON 数组 · 1/3 保持精确",
+    input_help: "同 --input：1,2,3 · 通道用 1,2:3,4 · 批次用 :: · 或 JSON 数组 · 1/3 保持精确",
     weight: "权重 w（空：全 1）", bias: "偏置（空：无）", parameters: "参数",
     play: "播放", pause: "暂停", overview: "所有步骤一览", snippet: "PyTorch 代码", copy: "复制",
     copied: "已复制", lang_button: "English", step: "第 {n} 步（共 {total} 步）", scatter: "散射第 {n} 步（共 {total} 步）",
@@ -26,9 +40,24 @@ const TEXT = {
     no_torch: "服务器上没有安装 PyTorch：数值未经确认",
     not_run: "未运行 PyTorch 检查", invalid: "配置无效", pytorch_says: "PyTorch：{m}",
     rule: "规则：{r}", numbers: "数值：{n}", nearest: "最接近的有效设置：{s}", too_large: "太大",
-    bad_values: "无法读取数值：{m}", sum: "求和", cropped: "被裁掉", padding: "填充",
+    cropped: "被裁掉",
     torch_on: "服务器运行 {v}", torch_off: "服务器上没有 PyTorch",
     plan: "规划网络", stack: "层堆叠", length: "输入长度", analyse: "分析", goal: "目标", solve: "求解",
+    kernel_sizes: "卷积核大小", target: "目标长度", conv: "要还原的层",
+    at: "解释输出 y[n, c, t]", at_help: "从 0 开始，同 --at N,C,T；留空：自动选择",
+    shown_some: "输出共有 {n} 个元素，太多无法逐一写出，这里只展示 {names} 这几步（输出通道 1 的开头和结尾）。在“解释输出”里填任意 n, c, t 即可查看其他元素。",
+    shown_at: "只解释 {name}（at = {at}）；清空 t 即可回到自动选择。",
+    stale: "（等待有效的设置）",
+    value_line: "{param} = {value}", too_large_line: "{param} = {value}：本服务器最多 {limit}（更大的输入请用 Python 或命令行的 convtrace）",
+    scatter_tap: "{x} × {w} = {v} × {wv} = {p}  → {y}",
+    rule_not_integer: "必须是整数", rule_not_bool: "必须是 true 或 false",
+    rule_not_values: "必须是数字、形如 1,2,3:4,5,6 的文本，或 JSON 数组",
+    rule_one_of: "必须是 {expected} 之一", rule_at_least: "至少为 {limit}",
+    rule_unknown_argument: "不是这个请求的参数", rule_required: "必须给出",
+    rule_not_json: "请求必须是 JSON 对象", rule_not_text: "必须是文本",
+    rule_three_numbers: "必须是三个整数 n, c, t",
+    "param_input elements": "输入元素个数", "param_output elements": "输出元素个数",
+    "param_weight elements": "权重元素个数", "param_multiply-adds": "乘加次数", "param_input characters": "输入字符数",
   },
 };
 
@@ -50,20 +79,10 @@ function num(v) {
   return String(v);
 }
 
-function scalar(s) {
-  s = s.trim();
-  const n = Number(s);
-  return s !== "" && !Number.isNaN(n) && !s.includes("/") ? n : s;
-}
-
-function parseValues(text) {
-  text = text.trim();
-  if (!text) return null;
-  if (text.startsWith("[")) return JSON.parse(text);
-  const row = (r) => r.split(",").map(scalar);
-  if (text.includes("|")) return text.split("|").map((b) => b.split(";").map(row));
-  if (text.includes(";")) return text.split(";").map(row);
-  return row(text);
+// the values as typed: the server reads them with the command line's parser
+function textField(name) {
+  const text = form.elements[name].value.trim();
+  return text === "" ? null : text;
 }
 
 function intField(name) {
@@ -74,11 +93,11 @@ function intField(name) {
 
 function readConfig() {
   const transposed = form.elements.op.value === "transposed";
-  const cfg = { input: parseValues(form.elements.input.value), transposed };
-  const weight = parseValues(form.elements.weight.value);
+  const cfg = { input: textField("input"), transposed };
+  const weight = textField("weight");
   if (weight !== null) cfg.weight = weight;
-  const biasText = form.elements.bias.value.trim();
-  if (biasText) cfg.bias = biasText === "true" ? true : parseValues(biasText);
+  const bias = textField("bias");
+  if (bias !== null) cfg.bias = bias === "true" ? true : bias;
   for (const name of ["in_channels", "out_channels", "kernel_size", "stride", "dilation", "groups"]) {
     const v = intField(name);
     if (v !== null && !Number.isNaN(v)) cfg[name] = v;
@@ -93,30 +112,64 @@ function readConfig() {
   } else {
     cfg.padding_mode = form.elements.padding_mode.value;
   }
+  const at = ["at_n", "at_c", "at_t"].map(intField);
+  if (at[2] !== null) cfg.at = at.map((v) => (v === null || Number.isNaN(v) ? 0 : v));
   return cfg;
 }
 
 async function post(path, body) {
-  const r = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const r = await fetch(path, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, lang: state.lang }) });
   return { ok: r.ok, status: r.status, data: await r.json() };
+}
+
+// every 422 alike, in the page's language: the parameter, its value, the rule (worded here
+// from its code when the server gives one), PyTorch's own message, the numbers, the nearest
+// valid settings
+function errorLines(detail) {
+  if (!detail || typeof detail !== "object") return [t("invalid"), String(detail)];
+  const param = TEXT[state.lang]["param_" + detail.param] ? t("param_" + detail.param) : detail.param;
+  if (detail.error === "too_large") {
+    return [t("too_large"), t("too_large_line", { param, value: detail.value, limit: detail.limit })];
+  }
+  const lines = [t("invalid")];
+  if (detail.value !== undefined && detail.value !== "") lines.push(t("value_line", { param, value: detail.value }));
+  const coded = detail.code && TEXT[state.lang]["rule_" + detail.code];
+  const rule = coded ? t("rule_" + detail.code, detail) : detail.rule;
+  if (rule) lines.push(t("rule", { r: coded ? `${param} ${rule}` : rule }));
+  if (detail.pytorch && detail.pytorch !== detail.rule) lines.push(t("pytorch_says", { m: detail.pytorch }));
+  if (detail.numbers) lines.push(t("numbers", { n: detail.numbers }));
+  for (const s of detail.suggestions || []) lines.push(t("nearest", { s }));
+  return lines;
 }
 
 function showError(detail) {
   const box = $("error");
-  let lines;
-  if (typeof detail === "string") lines = [detail];
-  else if (Array.isArray(detail)) lines = [t("invalid")].concat(detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`));
-  else if (detail.error === "invalid_configuration") {
-    lines = [t("invalid"), t("pytorch_says", { m: `${detail.param}=${detail.value}: ${detail.pytorch}` })];
-    if (detail.rule && detail.rule !== detail.pytorch) lines.push(t("rule", { r: detail.rule }));
-    if (detail.numbers) lines.push(t("numbers", { n: detail.numbers }));
-    for (const s of detail.suggestions || []) lines.push(t("nearest", { s }));
-  } else if (detail.error === "too_large") lines = [t("too_large"), detail.message];
-  else lines = [t("invalid"), detail.message || JSON.stringify(detail)];
-  box.textContent = lines.join("\n");
+  box.textContent = errorLines(detail).join("\n");
   box.hidden = false;
   $("badge").textContent = "";
   $("badge").className = "badge";
+  markStale(true);
+}
+
+// After an invalid setting nothing may show the last valid state's numbers: the formula, the
+// figures, the step, the scrubber, the snippet and the note on the outputs are emptied and
+// marked (data-stale), until a valid setting renders them again.
+const RESULT_PANELS = ["formula", "figure", "overview", "step-detail", "step-label", "snippet", "outputs-note"];
+function markStale(stale) {
+  document.body.classList.toggle("stale", stale);
+  for (const id of RESULT_PANELS) {
+    $(id).dataset.stale = String(stale);
+    if (stale) $(id).textContent = "";
+  }
+  for (const id of ["prev", "next", "play", "step", "copy"]) $(id).disabled = stale;
+  if (stale) {
+    state.stepSeq++;  // a step asked for before the error must not draw over it
+    if (state.timer) togglePlay();
+    state.frames = 0;
+    $("step").max = "0"; $("step").value = "0";
+    $("formula").textContent = t("stale");
+  }
 }
 
 function renderFormula(doc) {
@@ -134,32 +187,28 @@ function renderBadge(doc) {
   badge.className = "badge " + (check.agree ? "agree" : "disagree");
 }
 
-function xName(doc, term) {
-  const multi = doc.parameters.in_channels > 1;
-  const i = term.input_index;
-  if (term.source === "zero") return `0 (${t("padding")})`;
-  const base = multi ? `x[${term.in_channel + 1}][${i + 1}]` : `x${i + 1}`;
-  return term.source === "input" ? base : `${base} (${term.source})`;
+// a frame in words, named as the command line names things (the server words a Conv1d step
+// exactly as `convtrace explain` does; a ConvTranspose1d placement comes as names)
+function frameDetail(data) {
+  if (data.detail) return data.detail;
+  const p = data.scatter;
+  if (!p) return "";
+  const lines = [`${p.x} = ${p.value}`];
+  for (const tap of p.taps) {
+    lines.push("  " + t("scatter_tap", { x: p.x, w: tap.w, v: p.value, wv: tap.weight, p: tap.product, y: tap.y || t("cropped") }));
+  }
+  return lines.join("\n");
 }
 
-function stepDetail(doc, n) {
-  if (doc.views && doc.views.scatter && doc.views.scatter.placements.length) {
-    const p = doc.views.scatter.placements[n];
-    if (!p) return "";
-    const lines = [`x${p.input_index + 1} = ${num(p.x)}`];
-    for (const tap of p.taps) {
-      const where = tap.cropped ? t("cropped") : `y${tap.out_index + 1}`;
-      lines.push(`  x${p.input_index + 1} × w${tap.kernel_index + 1} = ${num(p.x)} × ${num(tap.w)} = ${num(tap.product)}  → ${where}`);
-    }
-    return lines.join("\n");
+function renderOutputsNote(outputs) {
+  const note = $("outputs-note");
+  note.textContent = "";
+  if (!outputs) return;
+  const at = state.config && state.config.at;
+  if (outputs.at && at) note.textContent = t("shown_at", { name: outputs.shown[0], at: at.join(", ") });
+  else if (!outputs.complete && !(state.doc && state.doc.views)) {
+    note.textContent = t("shown_some", { n: outputs.elements, names: outputs.shown.join(", ") });
   }
-  const s = doc.steps[n];
-  if (!s) return "";
-  const lines = s.terms.map((term) => `${xName(doc, term)} × w${term.kernel_index + 1} = ${num(term.x)} × ${num(term.w)} = ${num(term.product)}`);
-  lines.push(`${t("sum")} = ${s.terms.map((term) => num(term.product)).join(" + ")} = ${num(s.sum)}`);
-  if (s.bias !== null) lines.push(`+ bias ${num(s.bias)} = ${num(s.value)}`);
-  lines.push(`y${s.out_index + 1} = ${num(s.value)}`);
-  return lines.join("\n");
 }
 
 async function showStep(n) {
@@ -178,7 +227,7 @@ function showStepResult(data, n) {
   state.step = n;
   $("step").value = String(n);
   $("figure").innerHTML = data.svg;
-  $("step-detail").textContent = state.frames ? stepDetail(state.doc, state.step) : "";
+  $("step-detail").textContent = frameDetail(data);
   const key = state.doc.views ? "scatter" : "step";
   $("step-label").textContent = state.frames ? t(key, { n: state.step + 1, total: state.frames }) : "";
   document.body.dataset.step = String(state.step);
@@ -188,7 +237,7 @@ async function update() {
   const my = ++state.seq;
   const t0 = performance.now();
   let cfg;
-  try { cfg = readConfig(); } catch (e) { showError(t("bad_values", { m: e.message })); return; }
+  cfg = readConfig();
   // the explanation, the overview, the snippet and (optimistically) the current step's figure,
   // all asked for at once: none of the drawings waits for the explanation
   const wanted = state.step;
@@ -209,11 +258,11 @@ async function update() {
 function showExplanation(ex, cfg, my) {
   if (!ex.ok) {
     showError(ex.data.detail);
-    $("figure").innerHTML = ""; $("overview").innerHTML = ""; $("step-detail").textContent = "";
     document.body.dataset.ready = String(my);
     return false;
   }
   $("error").hidden = true;
+  markStale(false);
   state.doc = ex.data;
   state.config = cfg;
   renderFormula(ex.data);
@@ -225,8 +274,12 @@ async function showDrawings(ov, sn, st, wanted) {
   state.frames = ov.ok ? ov.data.frames : 0;
   $("step").max = String(Math.max(state.frames - 1, 0));
   $("overview").innerHTML = ov.ok ? ov.data.svg : "";
+  renderOutputsNote(ov.ok ? ov.data.outputs : null);
   $("snippet").textContent = sn.ok ? sn.data.code : "";
-  if (st.ok && wanted < state.frames) showStepResult(st.data, wanted);
+  if (!state.frames) {  // nothing to step through (e.g. the views of one element): the steps in words
+    $("figure").innerHTML = ""; $("step-label").textContent = "";
+    $("step-detail").textContent = ov.ok && ov.data.detail ? ov.data.detail : "";
+  } else if (st.ok && wanted < state.frames) showStepResult(st.data, wanted);
   else await showStep(Math.min(state.step, Math.max(state.frames - 1, 0)));
 }
 
@@ -239,10 +292,9 @@ function sameConfig(a, b) {
 // API returns), so the first render needs no request; any other state asks the API.
 async function firstRender() {
   const embedded = $("first-render");
-  let cfg = null;
-  try { cfg = readConfig(); } catch (e) { cfg = null; }
+  const cfg = readConfig();
   const data = embedded ? JSON.parse(embedded.textContent) : null;
-  if (!data || cfg === null || state.lang !== "en" || !sameConfig(cfg, data.config)) return update();
+  if (!data || state.lang !== "en" || !sameConfig(cfg, data.config)) return update();
   const my = ++state.seq;
   const t0 = performance.now();
   const ok = (d) => ({ ok: true, status: 200, data: d });
@@ -287,7 +339,12 @@ $("prev").addEventListener("click", () => showStep(state.step - 1));
 $("next").addEventListener("click", () => showStep(state.step + 1));
 $("step").addEventListener("input", (e) => showStep(Number(e.target.value)));
 $("play").addEventListener("click", togglePlay);
-$("lang").addEventListener("click", () => { state.lang = state.lang === "en" ? "zh" : "en"; applyLanguage(); update(); });
+$("lang").addEventListener("click", () => {
+  state.lang = state.lang === "en" ? "zh" : "en";
+  applyLanguage();
+  update();
+  for (const [formId, [path, outId]] of Object.entries(planRuns)) runPlan(null, path, formId, outId);
+});
 $("copy").addEventListener("click", async () => {
   try { await navigator.clipboard.writeText($("snippet").textContent); } catch (e) {
     const range = document.createRange(); range.selectNodeContents($("snippet"));
@@ -297,23 +354,31 @@ $("copy").addEventListener("click", async () => {
   setTimeout(() => { $("copy").textContent = t("copy"); }, 1200);
 });
 
-function planError(detail) {
-  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("\n");
-  const lines = [t(detail.error === "too_large" ? "too_large" : "invalid"), detail.message || ""];
-  for (const s of detail.suggestions || []) lines.push(t("nearest", { s }));
-  return lines.join("\n");
+// how many characters of the panel's monospace font fit on one of its lines
+function columns(panel) {
+  const probe = document.createElement("span");
+  probe.textContent = "0".repeat(20);
+  panel.appendChild(probe);
+  const perChar = probe.getBoundingClientRect().width / 20;
+  const style = getComputedStyle(panel);
+  const inner = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  probe.remove();  // (an empty panel is not displayed: measured while it holds the probe)
+  return Math.max(20, Math.min(400, Math.floor(inner / (perChar || 8))));
 }
 
+const planRuns = {};
 async function runPlan(e, path, formId, outId) {
-  e.preventDefault();
+  if (e) e.preventDefault();
+  planRuns[formId] = [path, outId];
   const f = $(formId);
   const body = {};
   for (const el of f.elements) {
     if (!el.name || el.value.trim() === "") continue;
     body[el.name] = el.type === "number" ? Number.parseInt(el.value, 10) : el.value.trim();
   }
+  body.width = columns($(outId));
   const r = await post(path, body);
-  $(outId).textContent = r.ok ? r.data.text : planError(r.data.detail);
+  $(outId).textContent = r.ok ? r.data.text : errorLines(r.data.detail).join("\n");
   document.body.dataset.plan = String(Number(document.body.dataset.plan || 0) + 1);
 }
 $("stack-form").addEventListener("submit", (e) => runPlan(e, "/api/stack", "stack-form", "stack-report"));
