@@ -251,6 +251,12 @@ def test_web_api_gives_the_same_error() -> None:
     body = reply.json()
     text = json_text(body)
     assert "Output size is too small" in text and "depends on its backend" in text, body
+    assert body["detail"]["backend_rule"] == "transposed-empty-output"
+    assert body["detail"]["backend"].startswith("PyTorch's own answer here depends on its backend")
+    with TestClient(create_app()) as client:
+        zh = client.post("/api/explain", json={"input": [1], "kernel_size": 2, "padding": 1, "transposed": True,
+                                               "lang": "zh"}).json()["detail"]  # fmt: skip
+    assert zh["backend"].startswith("PyTorch 在这里的结果取决于它的后端") and "depends on" not in zh["pytorch"]
 
 
 def json_text(value: Any) -> str:

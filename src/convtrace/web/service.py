@@ -257,12 +257,17 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
 def _invalid(err: ConvtraceError, config: Mapping[str, Any], lang: str = "en") -> ApiError:
     """The 422 of a :class:`ConvtraceError`: PyTorch's wording, the rule, the numbers and the
     nearest valid settings (:func:`advise`), the rule and suggestions in ``lang``."""
+    from ..render.advice import split_backend_note
+
     advice = advise(err, dict(config))
     shape = getattr(err.value, "shape", None)
     shown = f"<array of shape {tuple(shape)}>" if shape is not None else repr(err.value)
-    out = rejected(err.param, shown, advice.rule or err.rule, pytorch=err.rule, numbers=advice.numbers,
+    words, backend = split_backend_note(err, lang)
+    out = rejected(err.param, shown, advice.rule or words, pytorch=words, numbers=advice.numbers,
                    suggestions=list(advice.suggestions) or ([err.hint] if err.hint else []), lang=lang)
     out.detail["message"] = str(err)
+    if backend:  # a backend-dependent rule (convtrace.rules.BACKEND_RULES): why convtrace raises
+        out.detail["backend_rule"], out.detail["backend"] = err.code, backend
     return out
 
 

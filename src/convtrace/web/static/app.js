@@ -10,7 +10,7 @@ const TEXT = {
     copied: "copied", lang_button: "中文", step: "step {n} of {total}", scatter: "scatter {n} of {total}",
     agree: "✓ PyTorch agrees (max |difference| {diff})", disagree: "✗ PyTorch disagrees (max |difference| {diff})",
     no_torch: "PyTorch is not installed on the server: numbers not confirmed",
-    not_run: "PyTorch check not run", invalid: "Invalid configuration", pytorch_says: "PyTorch: {m}",
+    not_run: "PyTorch check not run", invalid: "Invalid configuration", pytorch_says: "PyTorch: {m}", backend_says: "Why convtrace raises: {m}",
     rule: "rule: {r}", numbers: "numbers: {n}", nearest: "nearest valid: {s}", too_large: "Too large",
     cropped: "cropped",
     torch_on: "server runs {v}", torch_off: "no PyTorch on the server",
@@ -38,7 +38,7 @@ const TEXT = {
     copied: "已复制", lang_button: "English", step: "第 {n} 步（共 {total} 步）", scatter: "散射第 {n} 步（共 {total} 步）",
     agree: "✓ PyTorch 结果一致（最大差 {diff}）", disagree: "✗ PyTorch 结果不一致（最大差 {diff}）",
     no_torch: "服务器上没有安装 PyTorch：数值未经确认",
-    not_run: "未运行 PyTorch 检查", invalid: "配置无效", pytorch_says: "PyTorch：{m}",
+    not_run: "未运行 PyTorch 检查", invalid: "配置无效", pytorch_says: "PyTorch：{m}", backend_says: "convtrace 为什么报错：{m}",
     rule: "规则：{r}", numbers: "数值：{n}", nearest: "最接近的有效设置：{s}", too_large: "太大",
     cropped: "被裁掉",
     torch_on: "服务器运行 {v}", torch_off: "服务器上没有 PyTorch",
@@ -138,6 +138,7 @@ function errorLines(detail) {
   const rule = coded ? t("rule_" + detail.code, detail) : detail.rule;
   if (rule) lines.push(t("rule", { r: coded ? `${param} ${rule}` : rule }));
   if (detail.pytorch && detail.pytorch !== detail.rule) lines.push(t("pytorch_says", { m: detail.pytorch }));
+  if (detail.backend) lines.push(t("backend_says", { m: detail.backend }));
   if (detail.numbers) lines.push(t("numbers", { n: detail.numbers }));
   for (const s of detail.suggestions || []) lines.push(t("nearest", { s }));
   return lines;
