@@ -100,6 +100,15 @@ def _unreached(trace: Trace, v: dict[str, Any], zh: bool) -> str:
     return f"1 input sample (index {v['indices'][0]}) is read by no output: {why}"
 
 
+def _unreached_transposed(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    count = v["count"]
+    if zh:
+        return f"{count} 个输入样本（下标 {_indices(v['indices'], count)}）不影响任何输出：它们散射出的乘积全都落在被裁掉的位置上"
+    return (f"{count} input sample{'s' if count > 1 else ''} (index {_indices(v['indices'], count)}) affect"
+            f"{'' if count > 1 else 's'} no output: every product scattered from {'them' if count > 1 else 'it'} "
+            "lands on a cropped position")
+
+
 def _views_skipped(trace: Trace, v: dict[str, Any], zh: bool) -> str:
     if zh:
         return "ConvTranspose1d 的四个视角需要整个输出：换一个较小的输入（或去掉 at=）即可看到"
@@ -140,6 +149,7 @@ _WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
     "same_split": _same_split,
     "dropped_tail": _dropped_tail,
     "unreached": _unreached,
+    "unreached_transposed": _unreached_transposed,
     "views_skipped": _views_skipped,
     "uneven_overlap": _uneven,
     "placements_skipped": _placements,

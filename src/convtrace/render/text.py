@@ -37,7 +37,7 @@ _SCATTER_MAX_ROWS = 12
 _IND = "  "
 
 #: notes of the builder that have their own section here
-_SHOWN_NOTES = frozenset({"summary", "same_split", "dropped_tail", "unreached", "uneven_overlap"})
+_SHOWN_NOTES = frozenset({"summary", "same_split", "dropped_tail", "unreached", "unreached_transposed", "uneven_overlap"})
 
 _PAD_NOTE = {
     Source.ZERO: "pad_zero",
@@ -489,14 +489,11 @@ class _TextRenderer:
     # -- warnings, output -------------------------------------------------------------
 
     def tail(self) -> None:
-        s = self.spec
-        unreached = self.tr.unreached
-        if s.transposed:
-            if unreached:
-                names = _elide([self.names.sample(i) for i in unreached])
-                self.heading("unreached_transposed", n=len(unreached), names=", ".join(names))
-            return
+        s, unreached = self.spec, self.tr.unreached
         data = {note.code: note.values for note in self.tr.notes}
+        if "unreached_transposed" in data:
+            names = _elide([self.names.sample(i) for i in unreached])
+            self.heading("unreached_transposed", n=data["unreached_transposed"]["count"], names=", ".join(names))
         tail = data.get("dropped_tail")
         if tail is not None:
             names = ", ".join(_elide([self.names.sample(i) for i in tail["indices"]]))

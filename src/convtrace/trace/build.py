@@ -458,7 +458,7 @@ def build(resolved: Resolved, request: Request) -> Trace:
     pad_cells, pad_complete = pad_row(spec, steps)
     unreached, split = reach(spec)
     dropped = split.tail if split is not None else 0
-    notes += reach_notes(spec, split) + length_notes(spec)
+    notes += reach_notes(spec, unreached, split) + length_notes(spec)
     trace = Trace(
         spec=spec, padding_mode=spec.padding_mode, input=resolved.input_values.numeric, weight=resolved.weight,
         bias=resolved.bias, exact=exact, length=length_formula(spec), pad_cells=pad_cells,
@@ -559,12 +559,15 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     return cells, total <= PAD_ROW_LIMIT
 
 
-def reach_notes(spec: ConvSpec, split: shapes.UnreadSamples | None) -> list[Note]:
+def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None) -> list[Note]:
     """``dropped_tail`` (the unread samples after the last read one, ``last_read`` -1 if
     none is read) and ``unreached`` (the gaps before it, counted by where they lie: between
     the taps of a window, between windows, after the last window) notes, with the numbers
-    their words use."""
+    their words use; ConvTranspose1d: ``unreached_transposed`` (inputs all of whose
+    products land on cropped positions)."""
     if split is None:
+        if spec.transposed and unreached:
+            return [Note("unreached_transposed", {"indices": list(unreached[:64]), "count": len(unreached)})]
         return []
     notes = []
     if split.tail:
