@@ -532,7 +532,7 @@ class _TextRenderer:
                 continue
             key = f"note_{note.code}"
             self.blank()
-            self.line(self.t(key, **note.values) if key in CATALOG else note_text(self.tr, note, "en"))  # zh: issue 7
+            self.line(self.t(key, **note.values) if key in CATALOG else note_text(self.tr, note, self.t.lang))
 
     # -- ConvTranspose1d's views ------------------------------------------------------
 
