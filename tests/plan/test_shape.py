@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from plan_torch import impulse_dependence, torch_layer, torch_lengths
 from strategies_plan import layers, try_out
 
+from convtrace import shapes
 from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
 from convtrace.plan.shape import input_lengths_for, shape
@@ -126,6 +127,43 @@ def test_convT_want_reachable_only_by_output_size() -> None:
     assert report.inverse == () and report.inverse_with_output_size == ((200, 200),)
     y = torch_layer(Layer("convT", 16, 8, 4))(torch.zeros(1, 1, 200, dtype=torch.float64), output_size=[1603])
     assert y.shape[-1] == 1603
+
+
+def _torch_accepts_output_size(layer: Layer, n: int, size: int) -> bool:
+    """Does PyTorch's ConvTranspose1d take ``output_size=[size]`` for an ``n``-sample input
+    (with oneDNN on and off, the same answer)?"""
+    answers = []
+    for mkldnn in (True, False):
+        with torch.backends.mkldnn.flags(enabled=mkldnn):
+            try:
+                y = torch_layer(layer)(torch.zeros(1, 1, n, dtype=torch.float64), output_size=[size])
+                answers.append(int(y.shape[-1]) == size)
+            except (RuntimeError, ValueError):
+                answers.append(False)
+    assert answers[0] == answers[1]
+    return answers[0]
+
+
+@settings(max_examples=60)
+@given(k=st.integers(1, 8), s=st.integers(1, 6), p=st.integers(0, 4), d=st.integers(1, 3), n=st.integers(1, 25))
+def test_convT_inverse_by_output_size_reaches_the_top_of_the_range(k: int, s: int, p: int, d: int, n: int) -> None:
+    """The inverse's output_size answer (``inverse_with_output_size``) at the edges of the
+    valid range: the top value, lowest + stride - 1, is one PyTorch accepts for the input
+    length the inverse names; top + 1 is rejected, and the inverse names no input for it."""
+    layer = Layer("convT", k, s, p, d)
+    if torch_lengths([layer], n)[0] is None:
+        return
+    lo, top = shape(layer, n).output_size_range  # type: ignore[misc]
+    assert top == shapes.conv_transpose1d_length_of(n, k, s, p, 0, d) + s - 1
+    assert _torch_accepts_output_size(layer, n, top)
+    assert not _torch_accepts_output_size(layer, n, top + 1)
+    assert shape(layer, n, want=top).inverse_with_output_size == ((n, n),)
+    assert shape(layer, n, want=lo).inverse_with_output_size == ((n, n),)
+    assert n not in {v for a, b in shape(layer, n, want=top + 1).inverse_with_output_size for v in range(a, b + 1)}
+    # and the inverse agrees with PyTorch for the inputs around n
+    for want in (top, top + 1):
+        listed = {v for a, b in shape(layer, n, want=want).inverse_with_output_size for v in range(a, b + 1)}
+        assert listed == {m for m in range(max(1, n - 2), n + 3) if _torch_accepts_output_size(layer, m, want)}
 
 
 def test_invalid_layers_are_clear_errors() -> None:
