@@ -61,6 +61,52 @@ def test_unreached_and_dropped_tail_match_impulses(layer: Layer, n: int) -> None
     assert report.dropped_tail == tail
 
 
+@settings(max_examples=80)
+@given(k=st.integers(1, 5), s=st.integers(1, 6), p=st.integers(1, 4), d=st.integers(1, 3),
+       mode=st.sampled_from(["reflect", "replicate", "circular"]), left=st.integers(0, 3), right=st.integers(0, 3),
+       n=st.integers(1, 24))
+def test_unread_through_a_padding_mode_matches_impulses(
+    k: int, s: int, p: int, d: int, mode: str, left: int, right: int, n: int
+) -> None:
+    """A conv whose padding copies samples (reflect, replicate, circular; after an explicit
+    zero F.pad): a sample read only through that padding is read. The unread samples, the
+    tail and the W101/W102 numbers agree with PyTorch's impulse responses."""
+    layer = Layer("conv", k, s, p, d, padding_mode=mode, pad_left=left, pad_right=right)
+    if torch_lengths([layer], n)[0] is None:
+        return
+    report = shape(layer, n)
+    reached = impulse_dependence([layer], n).any(dim=0)
+    unread = tuple(int(i) for i in torch.nonzero(~reached).flatten())
+    assert report.unreached == unread[:64] and report.unreached_count == len(unread)
+    tail = 0
+    while tail < n and not bool(reached[n - 1 - tail]):
+        tail += 1
+    assert report.dropped_tail == tail
+    codes = {f.code: f.values for f in report.warnings}
+    assert codes.get("W101", {}).get("samples", 0) == tail
+    assert codes.get("W102", {}).get("samples", 0) == len(unread) - tail
+
+
+def test_gap_warning_names_the_cause() -> None:
+    """W102 says why samples are skipped from its numbers: the stride only when windows
+    leave room between them (issue 16), the dilation when taps skip samples in a window."""
+    from convtrace.render.plan_text import message
+
+    dilated = shape(Layer("conv", 3, 2, 2, 2, padding_mode="reflect"), 6)
+    (gap,) = [f for f in dilated.warnings if f.code == "W102"]
+    assert gap.values["between_taps"] == 2 and gap.values["between_windows"] == 0
+    for lang in ("en", "zh"):
+        words = message(gap, lang)
+        assert "dilation=2" in words and "stride" not in words
+    strided = shape(Layer("conv", 3, 4), 10)
+    (gap,) = [f for f in strided.warnings if f.code == "W102"]
+    assert gap.values["between_windows"] == 1 and gap.values["between_taps"] == 0
+    for lang in ("en", "zh"):
+        words = message(gap, lang)
+        assert "stride=4" in words and ("span of 3" in words or "跨度 3" in words)
+        assert "dilation" not in words
+
+
 @settings(max_examples=200)
 @given(k=st.integers(1, 8), s=st.integers(1, 6), p=st.integers(0, 4), d=st.integers(1, 3), n=st.integers(1, 30))
 def test_output_size_range_is_what_torch_accepts(k: int, s: int, p: int, d: int, n: int) -> None:

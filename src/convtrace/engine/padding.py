@@ -17,8 +17,6 @@ copies, or ``-1`` for a constant (zero) sample. Negative pads crop, as in PyTorc
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..shapes import pad_source_at

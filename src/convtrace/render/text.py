@@ -492,8 +492,8 @@ class _TextRenderer:
         s, unreached = self.spec, self.tr.unreached
         data = {note.code: note.values for note in self.tr.notes}
         if "unreached_transposed" in data:
-            names = _elide([self.names.sample(i) for i in unreached])
-            self.heading("unreached_transposed", n=data["unreached_transposed"]["count"], names=", ".join(names))
+            names = ", ".join(_elide([self.names.sample(i) for i in unreached]))
+            self.heading("unreached_transposed", n=data["unreached_transposed"]["count"], names=names)
         tail = data.get("dropped_tail")
         if tail is not None:
             names = ", ".join(_elide([self.names.sample(i) for i in tail["indices"]]))
