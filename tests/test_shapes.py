@@ -287,3 +287,27 @@ def test_receptive_field_by_brute_force(k, dilation) -> None:
     (g,) = torch.autograd.grad(y[0, 0, 3], x)
     hit = np.flatnonzero(g[0, 0].numpy())
     assert shapes.receptive_field(k, dilation) == hit.max() - hit.min() + 1
+
+
+@examples(60)
+@given(length=st.integers(1, 16), k=st.integers(1, 4), stride=st.integers(1, 5), padding=st.integers(0, 3),
+       dilation=st.integers(1, 3), mode=st.sampled_from(MODES))
+def test_explainer_and_planner_say_the_same_unread_samples(length, k, stride, padding, dilation, mode) -> None:
+    """One meaning everywhere: the explainer's trace, the planner's report and shapes."""
+    from convtrace.plan.layers import Layer
+    from convtrace.plan.shape import shape
+    from convtrace.trace.build import explain
+
+    try:
+        trace = explain([1.0] * length, [1.0] * k, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
+    except convtrace.ConvtraceError:
+        return
+    found = shapes.unread_samples(length, k, stride, padding, dilation, mode)
+    report = shape(Layer("conv", k, stride, padding, dilation, padding_mode=mode), length)
+    assert trace.unreached == found.unread == report.unreached
+    assert trace.dropped_tail == found.tail == report.dropped_tail
+    notes = {n.code: n.values for n in trace.notes}
+    warnings = {f.code: f.values for f in report.warnings}
+    assert notes.get("dropped_tail", {}).get("count", 0) == warnings.get("W101", {}).get("samples", 0) == found.tail
+    for key in ("between_taps", "between_windows", "after_windows"):
+        assert notes.get("unreached", {}).get(key, 0) == warnings.get("W102", {}).get(key, 0) == getattr(found, key)
