@@ -328,7 +328,7 @@ def test_length_floor_spelled_out() -> None:
     assert _torch_conv1d_length(4, 3, 2, 0, 1) == 1
     assert shapes.conv1d_output_length(4, 3, stride=2) == 1
     assert convtrace.explain([[1, 2, 3, 4]], kernel_size=3, stride=2, verify=False).length.result == 1
-    assert shapes.dropped_tail(4, 3, stride=2) == 1
+    assert shapes.unread_samples(4, 3, stride=2).tail == 1
 
 
 @st.composite

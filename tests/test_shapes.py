@@ -123,58 +123,157 @@ def test_shape_function_errors(fn, kwargs, param) -> None:
 # --------------------------------------------------------------------------- reachability
 
 
-def _reached_by_gradient(length, k, stride, padding, dilation) -> np.ndarray:
-    """Which input samples get a nonzero gradient from an all-ones grad_output."""
-    rng = np.random.default_rng(length * 1000 + k)
-    x = tt(np.zeros((1, 1, length)), requires_grad=True)
-    w = tt(rng.uniform(0.5, 1.5, (1, 1, k)))  # positive: no cancellation
-    y = TF.conv1d(x, w, stride=stride, padding=padding, dilation=dilation)
-    (g,) = torch.autograd.grad(y, x, torch.ones_like(y))
-    return g[0, 0].numpy() != 0
+MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _support(length, k, stride, padding, dilation, mode, span=None):
+    """Which input samples the output depends on, by PyTorch: a Conv1d in ``mode`` with an
+    all-ones kernel (an indicator: every path adds +1, so a zero cannot be accidental), run,
+    and the gradient of the output's sum w.r.t. the input taken. ``span``: a dense all-ones
+    kernel of that size instead (dilation 1), to see which samples some window *spans*.
+    Checked with oneDNN on and off. None where PyTorch rejects the configuration."""
+    found = []
+    for mkldnn in (True, False):
+        with torch.backends.mkldnn.flags(enabled=mkldnn):
+            size, d = (k, dilation) if span is None else (span, 1)
+            conv = torch.nn.Conv1d(1, 1, size, stride, padding, d, bias=False, padding_mode=mode, dtype=torch.float64)
+            torch.nn.init.ones_(conv.weight)
+            x = torch.ones(1, 1, length, dtype=torch.float64, requires_grad=True)
+            try:
+                y = conv(x)
+            except (RuntimeError, ValueError):
+                return None
+            (g,) = torch.autograd.grad(y.sum(), x)
+            found.append(g[0, 0].numpy() != 0)
+    assert (found[0] == found[1]).all()
+    return found[0]
+
+
+@examples(150)
+@given(length=st.integers(1, 24), k=st.integers(1, 6), stride=st.integers(1, 6), padding=paddings,
+       dilation=st.integers(1, 4), mode=st.sampled_from(MODES))
+def test_unread_samples_are_what_torch_never_reads(length, k, stride, padding, dilation, mode) -> None:
+    """The unread samples are exactly the zero-gradient ones (through any padding mode); the
+    tail is what comes after the last sample with a gradient, the gaps the zeros before it;
+    each gap lies between the taps of a window, between windows or after the last window,
+    as a dense kernel of the window's span shows."""
+    if padding == "same" and stride != 1:
+        padding = "valid"
+    read = _support(length, k, stride, padding, dilation, mode)
+    if read is None:
+        if mode == "zeros":
+            with pytest.raises(convtrace.ConvtraceError):
+                shapes.unread_samples(length, k, stride, padding, dilation, mode)
+        return
+    found = shapes.unread_samples(length, k, stride, padding, dilation, mode)
+    assert found.unread == tuple(int(i) for i in np.flatnonzero(~read))
+    last = int(np.flatnonzero(read).max()) if read.any() else -1
+    assert found.last_read == last
+    assert tuple(found.tail_indices) == tuple(range(last + 1, length))
+    assert found.gaps == tuple(int(i) for i in np.flatnonzero(~read[: max(last, 0)]))
+    # where each gap lies: spanned by a window (a dense zero-padded probe of the same span)
+    pl, pr = shapes.padding_pair(padding, k, dilation, stride)
+    span = dilation * (k - 1) + 1
+    probe = _support(pl + length + pr, span, stride, 0, 1, "zeros", span=span)
+    assert probe is not None
+    spanned = probe[pl : pl + length]
+    last_spanned = int(np.flatnonzero(probe).max()) - pl
+    gaps = list(found.gaps)
+    assert found.between_taps == sum(bool(spanned[i]) for i in gaps)
+    assert found.after_windows == sum(i > last_spanned for i in gaps)
+    assert found.between_windows == len(gaps) - found.between_taps - found.after_windows
+    if found.between_windows:
+        assert stride > span  # the claim the words make
+    if found.after_windows:
+        assert mode in ("reflect", "circular")  # a later sample read through the padding
 
 
 @examples(300)
-@given(length=st.integers(1, 30), k=st.integers(1, 6), stride=st.integers(1, 6), padding=paddings,
-       dilation=st.integers(1, 4))
-def test_unreached_samples_and_dropped_tail_by_brute_force(length, k, stride, padding, dilation) -> None:
-    if padding == "same" and stride != 1:
-        padding = "valid"
-    if not _torch_out_len(length, k, stride, padding, dilation).ok:
-        with pytest.raises(convtrace.ConvtraceError):
-            shapes.unreached_samples(length, k, stride, padding, dilation)
+@given(length=st.integers(1, 40), k=st.integers(1, 6), stride=st.integers(1, 7), padding=st.integers(0, 5),
+       dilation=st.integers(1, 4), mode=st.sampled_from(MODES))
+def test_gaps_never_include_the_dropped_tail(length, k, stride, padding, dilation, mode) -> None:
+    """Every gap comes before the last read sample, every tail sample after it: the two
+    kinds never share a sample, and together they are all the unread samples."""
+    if (mode == "reflect" and padding >= length) or (mode == "circular" and padding > length):
         return
-    reached = _reached_by_gradient(length, k, stride, padding, dilation)
-    assert shapes.unreached_samples(length, k, stride, padding, dilation) == tuple(
-        int(i) for i in np.flatnonzero(~reached)
-    )
-    # The dropped tail lies beyond the last window's *span*: probe the explicitly padded
-    # signal with a dense kernel of the same span (dilation 1, size d*(k-1)+1); the last
-    # padded position it reaches is where the last window ends.
-    pl, pr = shapes.padding_pair(padding, k, dilation, stride)  # == PyTorch's split, see above
+    pl = pr = padding
+    total = length + pl + pr
     span = dilation * (k - 1) + 1
-    xp = tt(np.zeros((1, 1, pl + length + pr)), requires_grad=True)
-    y = TF.conv1d(xp, torch.ones(1, 1, span, dtype=torch.float64), stride=stride)
-    (g,) = torch.autograd.grad(y, xp, torch.ones_like(y))
-    last_end = int(np.flatnonzero(g[0, 0].numpy()).max()) - pl  # in input coordinates
-    tail = len([t for t in range(length) if t > last_end])
-    assert shapes.dropped_tail(length, k, stride, padding, dilation) == tail
-    assert set(range(length - tail, length)) <= set(shapes.unreached_samples(length, k, stride, padding, dilation))
+    if total < span:
+        return
+    found = shapes.unread_samples_of(length, pl, pr, k, stride, dilation, (total - span) // stride + 1, mode)
+    assert found.gaps is not None
+    assert not set(found.gaps) & set(found.tail_indices)
+    assert all(i < found.last_read for i in found.gaps)
+    assert found.tail == length - 1 - found.last_read == len(found.tail_indices)
+    assert found.between_taps + found.between_windows + found.after_windows + found.cropped == len(found.gaps)
+
+
+@examples(200)
+@given(length=st.integers(1, 40), k=st.integers(1, 6), stride=st.integers(1, 7), padding=st.integers(0, 5),
+       dilation=st.integers(1, 4), mode=st.sampled_from(MODES))
+def test_unread_tail_is_exact_without_the_list(length, k, stride, padding, dilation, mode) -> None:
+    """Past the listing limit only the tail is computed (arithmetically): the same tail."""
+    if (mode == "reflect" and padding >= length) or (mode == "circular" and padding > length):
+        return
+    total = length + 2 * padding
+    span = dilation * (k - 1) + 1
+    if total < span:
+        return
+    args = (length, padding, padding, k, stride, dilation, (total - span) // stride + 1, mode)
+    listed = shapes.unread_samples_of(*args)
+    saved = shapes.UNREAD_LIST_LIMIT
+    shapes.UNREAD_LIST_LIMIT = 0
+    try:
+        bare = shapes.unread_samples_of(*args)
+    finally:
+        shapes.UNREAD_LIST_LIMIT = saved
+    assert bare.gaps is None and bare.unread is None
+    assert bare.last_read == listed.last_read and bare.tail == listed.tail
+
+
+def test_unread_tail_of_a_huge_input_is_instant() -> None:
+    # 2**40 + 3 samples, k=10, s=5: the last window t ends at 5*t + 9, the last sample read
+    n = (1 << 40) + 3
+    out = shapes.conv1d_output_length(n, 10, stride=5)
+    found = shapes.unread_samples_of(n, 0, 0, 10, 5, 1, out)
+    assert found.gaps is None
+    assert found.last_read == (out - 1) * 5 + 9 and found.tail == n - 1 - found.last_read
 
 
 @pytest.mark.parametrize(
-    ("args", "unreached", "tail"),
+    ("args", "gaps", "tail"),
     [
-        ((10, 3, 4), (3, 7, 8, 9), 3),  # windows [0,3) and [4,7): gaps at 3, tail 7..9
-        ((5, 2, 2), (4,), 1),
+        ((10, 3, 4), (3,), 3),  # windows [0,3) and [4,7): a gap at 3, the tail 7..9
+        ((5, 2, 2), (), 1),
         ((7, 3, 1), (), 0),
-        ((6, 2, 3, 0, 2), (1, 4), 0),  # windows at 0 and 3 tap 0, 2 and 3, 5: gaps, no tail
-        ((1, 1, 5, 2), (0,), 1),  # the only window lies in the left padding
-        ((4, 1, 3, 2), (0, 2, 3), 0),  # windows at -2, 1, 4: 2 and 3 are a gap, not a tail
+        ((6, 2, 3, 0, 2), (1, 4), 0),  # taps at 0, 2 and 3, 5: 1 and 4 lie between taps
+        ((1, 1, 5, 2), (), 1),  # the only window lies in the left padding: nothing is read
+        ((4, 1, 3, 2), (0,), 2),  # windows at -2, 1, 4: only 1 is read, 2 and 3 are the tail
+        ((2, 1, 2, 2), (), 1),  # issue 15: windows at -2, 0, 2: sample 1 comes after the last read one
     ],
 )
-def test_unreached_pinned(args, unreached, tail) -> None:
-    assert shapes.unreached_samples(*args) == unreached
-    assert shapes.dropped_tail(*args) == tail
+def test_unread_pinned(args, gaps, tail) -> None:
+    found = shapes.unread_samples(*args)
+    assert found.gaps == gaps and found.tail == tail
+
+
+def test_unread_through_the_padding_pinned() -> None:
+    # issue 16's case: reflect padding 2, taps 2 apart, stride 2: the taps land on even
+    # padded positions only, so x2 and x4 are never read, not even through the padding
+    found = shapes.unread_samples(6, 3, stride=2, padding=2, dilation=2, padding_mode="reflect")
+    assert (found.gaps, found.between_taps, found.between_windows, found.tail) == ((1, 3), 2, 0, 1)
+    # circular padding reads the last sample through the left padding: no tail at all
+    found = shapes.unread_samples(10, 1, stride=4, padding=1, padding_mode="circular")
+    assert found.tail == 0 and found.gaps == (0, 1, 2, 4, 5, 6, 8) and found.after_windows == 1
+    # zero padding copies nothing: the same layer with zeros drops sample 9
+    assert shapes.unread_samples(10, 1, stride=4, padding=1).tail_indices == range(8, 10)
+
+
+def test_cropped_samples() -> None:
+    found = shapes.cropped_samples(6, -2, -1)
+    assert (found.gaps, found.cropped, found.tail) == ((0, 1), 2, 1)
+    assert shapes.cropped_samples(3, -2, -1).last_read == -1 and shapes.cropped_samples(3, 2, 2).unread == ()
 
 
 @examples(50)
@@ -188,3 +287,27 @@ def test_receptive_field_by_brute_force(k, dilation) -> None:
     (g,) = torch.autograd.grad(y[0, 0, 3], x)
     hit = np.flatnonzero(g[0, 0].numpy())
     assert shapes.receptive_field(k, dilation) == hit.max() - hit.min() + 1
+
+
+@examples(60)
+@given(length=st.integers(1, 16), k=st.integers(1, 4), stride=st.integers(1, 5), padding=st.integers(0, 3),
+       dilation=st.integers(1, 3), mode=st.sampled_from(MODES))
+def test_explainer_and_planner_say_the_same_unread_samples(length, k, stride, padding, dilation, mode) -> None:
+    """One meaning everywhere: the explainer's trace, the planner's report and shapes."""
+    from convtrace.plan.layers import Layer
+    from convtrace.plan.shape import shape
+    from convtrace.trace.build import explain
+
+    try:
+        trace = explain([1.0] * length, [1.0] * k, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
+    except convtrace.ConvtraceError:
+        return
+    found = shapes.unread_samples(length, k, stride, padding, dilation, mode)
+    report = shape(Layer("conv", k, stride, padding, dilation, padding_mode=mode), length)
+    assert trace.unreached == found.unread == report.unreached
+    assert trace.dropped_tail == found.tail == report.dropped_tail
+    notes = {n.code: n.values for n in trace.notes}
+    warnings = {f.code: f.values for f in report.warnings}
+    assert notes.get("dropped_tail", {}).get("count", 0) == warnings.get("W101", {}).get("samples", 0) == found.tail
+    for key in ("between_taps", "between_windows", "after_windows"):
+        assert notes.get("unreached", {}).get(key, 0) == warnings.get("W102", {}).get(key, 0) == getattr(found, key)

@@ -12,12 +12,13 @@ The ``*_of`` functions take validated ints; the others validate their arguments 
 (1600, 1607)
 >>> same_padding(4)
 (1, 2)
->>> unreached_samples(10, kernel_size=3, stride=4)
+>>> unread_samples(10, kernel_size=3, stride=4).unread
 (3, 7, 8, 9)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from .rules import (
     BACKEND_RULES,
     backend_dependent_error,
     check_output_padding,
+    check_padding_mode,
     check_positive,
     is_int,
     parse_int_param,
@@ -39,8 +41,12 @@ __all__ = [
     "conv_transpose1d_output_size_range",
     "same_padding",
     "padding_pair",
-    "unreached_samples",
-    "dropped_tail",
+    "UnreadSamples",
+    "unread_samples",
+    "unread_samples_of",
+    "cropped_samples",
+    "UNREAD_LIST_LIMIT",
+    "pad_source_at",
     "receptive_field",
     "dilated_kernel",
     "conv1d_length_of",
@@ -384,42 +390,193 @@ def conv_transpose1d_output_size_range(
     return max(lo, 1), hi
 
 
-def unreached_samples(
-    length: int, kernel_size: int, stride: int = 1, padding: Any = 0, dilation: int = 1
-) -> tuple[int, ...]:
-    """0-based indices of input samples that no kernel tap of any window reads.
+#: padded inputs longer than this get no list of gaps (the tail is still exact)
+UNREAD_LIST_LIMIT = 1 << 22
 
-    These are samples the output does not depend on at all: a dropped tail (the last window
-    ends before the input does) or gaps (stride larger than the dilated kernel).
 
-    >>> unreached_samples(5, 2, stride=2)
-    (4,)
+@dataclass(frozen=True)
+class UnreadSamples:
+    """The input samples of a Conv1d (or a pool) that no output depends on, in two kinds.
+
+    A sample is *read* if some output depends on it: a kernel tap of some window lands on it,
+    directly or on a reflect/replicate/circular padding cell that copies it (zero padding
+    copies nothing). The unread samples split by position at the last read one,
+    ``last_read`` (-1 if none is read):
+
+    - the **tail**: the ``tail`` samples after it (``tail_indices``), the end of the input
+      that PyTorch drops silently;
+    - the **gaps**: the unread samples before it (``gaps``), each one lying
+      ``between_taps`` of a dilated window (inside a window's span, missed by its taps),
+      ``between_windows`` (the stride is longer than a window's span), or
+      ``after_windows`` (past the last window, while a later sample is read through the
+      padding: reflect or circular), or — an ``F.pad`` with a negative left pad —
+      ``cropped`` (see :func:`cropped_samples`).
+
+    The gaps never include the tail. ``gaps`` is None (the three counts 0) when the padded
+    input is longer than :data:`UNREAD_LIST_LIMIT`; ``last_read`` and ``tail`` stay exact.
+    """
+
+    length: int
+    last_read: int
+    gaps: tuple[int, ...] | None
+    between_taps: int = 0
+    between_windows: int = 0
+    after_windows: int = 0
+    cropped: int = 0
+
+    @property
+    def tail(self) -> int:
+        """How many samples at the end no output reads."""
+        return self.length - 1 - self.last_read
+
+    @property
+    def tail_indices(self) -> range:
+        """The tail's indices: ``last_read + 1 .. length - 1``."""
+        return range(self.last_read + 1, self.length)
+
+    @property
+    def unread(self) -> tuple[int, ...] | None:
+        """Every unread sample, gaps then tail (None where the gaps are not listed)."""
+        return None if self.gaps is None else self.gaps + tuple(self.tail_indices)
+
+
+def pad_source_at(positions: Any, length: int, pad_left: int, mode: str) -> np.ndarray:
+    """Source index of the given padded positions (non-negative pads; circular wraps any
+    distance); ``mode`` is ``pad``'s or ``padding_mode``'s name ('zeros' = 'constant');
+    -1 for a zero.
+
+    >>> pad_source_at([0, 5, 7], 4, 2, "reflect").tolist()
+    [2, 3, 1]
+    """
+    t = np.asarray(positions, dtype=np.int64) - pad_left
+    if mode in ("constant", "zeros"):
+        return np.where((t >= 0) & (t < length), t, -1)
+    if mode == "reflect":
+        t = np.abs(t)
+        return np.where(t >= length, 2 * (length - 1) - t, t)
+    if mode == "replicate":
+        return np.clip(t, 0, length - 1)
+    if mode == "circular":
+        return np.mod(t, length)
+    raise AssertionError(mode)  # the spec was validated
+
+
+def _taps_in(lo: int, hi: int, kernel_size: int, stride: int, dilation: int, out_length: int) -> np.ndarray:
+    """Which padded positions ``lo..hi-1`` some kernel tap lands on (window t, tap j at
+    ``t*stride + j*dilation``): per tap one run of stride-spaced positions, summed as a
+    difference array along each residue class mod stride. O(hi - lo + kernel_size)."""
+    size = hi - lo
+    if size <= 0 or out_length < 1:
+        return np.zeros(max(size, 0), dtype=bool)
+    rows = -(-size // stride) + 1
+    diff = np.zeros(rows * stride, dtype=np.int64)
+    offset = np.arange(kernel_size, dtype=np.int64) * dilation
+    first = np.maximum(0, -((offset - lo) // stride))  # first window with a tap at >= lo
+    last = np.minimum(out_length - 1, (hi - 1 - offset) // stride)
+    live = first <= last
+    start = first[live] * stride + offset[live] - lo
+    stop = last[live] * stride + offset[live] - lo + stride
+    np.add.at(diff, start, 1)
+    np.add.at(diff, stop, -1)
+    counts = np.cumsum(diff.reshape(rows, stride), axis=0).ravel()
+    return counts[:size] > 0
+
+
+def unread_samples_of(
+    length: int,
+    pad_left: int,
+    pad_right: int,
+    kernel_size: int,
+    stride: int,
+    dilation: int,
+    out_length: int,
+    padding_mode: str = "zeros",
+    zeros: tuple[int, int] = (0, 0),
+) -> UnreadSamples:
+    """:class:`UnreadSamples` for validated ints: ``out_length`` windows over the input
+    padded by (``pad_left``, ``pad_right``) in ``padding_mode``; ``zeros`` is an explicit
+    zero padding applied before that (an ``F.pad`` ahead of the layer). Windows may run past
+    the padded end (a pool's ceil_mode): those taps read nothing.
+
+    >>> u = unread_samples_of(2, 2, 2, 1, 2, 1, 3)  # windows at -2, 0, 2: sample 1 is the tail
+    >>> u.last_read, u.gaps, u.tail
+    (0, (), 1)
+    >>> u = unread_samples_of(6, 2, 2, 3, 2, 2, 3, "reflect")  # taps hit 0, 2, 4 only
+    >>> u.gaps, u.between_taps, tuple(u.tail_indices)
+    ((1, 3), 2, (5,))
+    """
+    zl, zr = zeros
+    inner = zl + length + zr  # the signal the mode padding pads
+    total = pad_left + inner + pad_right
+    k, s, d, out = kernel_size, stride, dilation, out_length
+    x0 = pad_left + zl  # padded position of sample 0
+
+    def sources(positions: np.ndarray) -> np.ndarray:
+        found = pad_source_at(positions, inner, pad_left, padding_mode) - zl
+        return found[(found >= 0) & (found < length)]
+
+    if total > UNREAD_LIST_LIMIT:  # exact tail only: the last tap of each kernel position
+        offset = np.arange(k, dtype=np.int64) * d
+        t = np.minimum(out - 1, (x0 + length - 1 - offset) // s)
+        q = t * s + offset
+        q = q[(t >= 0) & (q >= x0)]
+        last = int(q.max()) - x0 if q.size else -1
+        if padding_mode not in ("zeros", "constant"):
+            for lo, hi in ((0, pad_left), (pad_left + inner, total)):
+                hit = np.flatnonzero(_taps_in(lo, hi, k, s, d, out)) + lo
+                found = sources(hit)
+                if found.size:
+                    last = max(last, int(found.max()))
+        return UnreadSamples(length, last, None)
+    hit = np.flatnonzero(_taps_in(0, total, k, s, d, out))
+    read = np.zeros(length, dtype=bool)
+    read[sources(hit)] = True
+    indices = np.flatnonzero(read)
+    last = int(indices[-1]) if indices.size else -1
+    gaps = np.flatnonzero(~read[: max(last, 0)])
+    q = gaps + x0
+    span = d * (k - 1) + 1
+    window = np.minimum(out - 1, q // s)  # the last window starting at or before q
+    inside = window * s + span - 1 >= q
+    after = q > (out - 1) * s + span - 1
+    return UnreadSamples(
+        length, last, tuple(int(i) for i in gaps), between_taps=int(inside.sum()),
+        between_windows=int((~inside & ~after).sum()), after_windows=int(after.sum()),
+    )  # fmt: skip
+
+
+def cropped_samples(length: int, left: int, right: int) -> UnreadSamples:
+    """:class:`UnreadSamples` of an ``F.pad`` by (``left``, ``right``) (validated ints):
+    negative pads crop, so the left crop is a gap (``cropped``) and the right crop the tail.
+
+    >>> u = cropped_samples(6, -2, -1)
+    >>> u.gaps, u.cropped, tuple(u.tail_indices)
+    ((0, 1), 2, (5,))
+    """
+    lo, hi = max(0, -left), length - max(0, -right)
+    if hi <= lo:
+        return UnreadSamples(length, -1, ())
+    return UnreadSamples(length, hi - 1, tuple(range(lo)), cropped=lo)
+
+
+def unread_samples(
+    length: int, kernel_size: int, stride: int = 1, padding: Any = 0, dilation: int = 1, padding_mode: str = "zeros"
+) -> UnreadSamples:
+    """The input samples no output of Conv1d reads: the gaps and the dropped tail (see
+    :class:`UnreadSamples`). Raises where PyTorch would (kernel wider than the padded input).
+
+    >>> u = unread_samples(10, kernel_size=3, stride=4)  # windows 0..2 and 4..6
+    >>> u.gaps, u.tail, tuple(u.tail_indices)
+    ((3,), 3, (7, 8, 9))
+    >>> unread_samples(6, 3, stride=2, padding=2, dilation=2, padding_mode="reflect").between_taps
+    2
     """
     out = conv1d_output_length(length, kernel_size, stride, padding, dilation)
+    call = f"unread_samples(padding_mode={padding_mode!r})"
+    mode = check_padding_mode(padding_mode, transposed=False, call=call).value
     k, s, d = int(kernel_size), int(stride), int(dilation)
-    pl, _ = padding_pair(padding, k, d, s)
-    n = int(length)
-    reached = np.zeros(n, dtype=bool)
-    starts = np.arange(out) * s - pl
-    for j in range(k):
-        t = starts + j * d
-        reached[t[(t >= 0) & (t < n)]] = True
-    return tuple(int(t) for t in np.flatnonzero(~reached))
-
-
-def dropped_tail(
-    length: int, kernel_size: int, stride: int = 1, padding: Any = 0, dilation: int = 1
-) -> int:
-    """How many input samples at the end lie beyond the last window (PyTorch drops them).
-
-    >>> dropped_tail(10, 3, stride=4)
-    3
-    """
-    out = conv1d_output_length(length, kernel_size, stride, padding, dilation)
-    k, s, d = int(kernel_size), int(stride), int(dilation)
-    pl, _ = padding_pair(padding, k, d, s)
-    last = (out - 1) * s - pl + d * (k - 1)
-    return min(int(length), max(0, int(length) - 1 - last))  # all of it if every window ends left of it
+    pl, pr = padding_pair(padding, k, d, s)
+    return unread_samples_of(int(length), pl, pr, k, s, d, out, mode)
 
 
 def receptive_field(kernel_size: int, dilation: int = 1) -> int:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from plan_torch import impulse_dependence, torch_layer, torch_lengths
 from strategies_plan import layers, try_out
 
+from convtrace import shapes
 from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
 from convtrace.plan.shape import input_lengths_for, shape
@@ -58,6 +59,52 @@ def test_unreached_and_dropped_tail_match_impulses(layer: Layer, n: int) -> None
     while tail < n and not bool(reached[n - 1 - tail]):
         tail += 1
     assert report.dropped_tail == tail
+
+
+@settings(max_examples=80)
+@given(k=st.integers(1, 5), s=st.integers(1, 6), p=st.integers(1, 4), d=st.integers(1, 3),
+       mode=st.sampled_from(["reflect", "replicate", "circular"]), left=st.integers(0, 3), right=st.integers(0, 3),
+       n=st.integers(1, 24))
+def test_unread_through_a_padding_mode_matches_impulses(
+    k: int, s: int, p: int, d: int, mode: str, left: int, right: int, n: int
+) -> None:
+    """A conv whose padding copies samples (reflect, replicate, circular; after an explicit
+    zero F.pad): a sample read only through that padding is read. The unread samples, the
+    tail and the W101/W102 numbers agree with PyTorch's impulse responses."""
+    layer = Layer("conv", k, s, p, d, padding_mode=mode, pad_left=left, pad_right=right)
+    if torch_lengths([layer], n)[0] is None:
+        return
+    report = shape(layer, n)
+    reached = impulse_dependence([layer], n).any(dim=0)
+    unread = tuple(int(i) for i in torch.nonzero(~reached).flatten())
+    assert report.unreached == unread[:64] and report.unreached_count == len(unread)
+    tail = 0
+    while tail < n and not bool(reached[n - 1 - tail]):
+        tail += 1
+    assert report.dropped_tail == tail
+    codes = {f.code: f.values for f in report.warnings}
+    assert codes.get("W101", {}).get("samples", 0) == tail
+    assert codes.get("W102", {}).get("samples", 0) == len(unread) - tail
+
+
+def test_gap_warning_names_the_cause() -> None:
+    """W102 says why samples are skipped from its numbers: the stride only when windows
+    leave room between them (issue 16), the dilation when taps skip samples in a window."""
+    from convtrace.render.plan_text import message
+
+    dilated = shape(Layer("conv", 3, 2, 2, 2, padding_mode="reflect"), 6)
+    (gap,) = [f for f in dilated.warnings if f.code == "W102"]
+    assert gap.values["between_taps"] == 2 and gap.values["between_windows"] == 0
+    for lang in ("en", "zh"):
+        words = message(gap, lang)
+        assert "dilation=2" in words and "stride" not in words
+    strided = shape(Layer("conv", 3, 4), 10)
+    (gap,) = [f for f in strided.warnings if f.code == "W102"]
+    assert gap.values["between_windows"] == 1 and gap.values["between_taps"] == 0
+    for lang in ("en", "zh"):
+        words = message(gap, lang)
+        assert "stride=4" in words and ("span of 3" in words or "跨度 3" in words)
+        assert "dilation" not in words
 
 
 @settings(max_examples=200)
@@ -126,6 +173,43 @@ def test_convT_want_reachable_only_by_output_size() -> None:
     assert report.inverse == () and report.inverse_with_output_size == ((200, 200),)
     y = torch_layer(Layer("convT", 16, 8, 4))(torch.zeros(1, 1, 200, dtype=torch.float64), output_size=[1603])
     assert y.shape[-1] == 1603
+
+
+def _torch_accepts_output_size(layer: Layer, n: int, size: int) -> bool:
+    """Does PyTorch's ConvTranspose1d take ``output_size=[size]`` for an ``n``-sample input
+    (with oneDNN on and off, the same answer)?"""
+    answers = []
+    for mkldnn in (True, False):
+        with torch.backends.mkldnn.flags(enabled=mkldnn):
+            try:
+                y = torch_layer(layer)(torch.zeros(1, 1, n, dtype=torch.float64), output_size=[size])
+                answers.append(int(y.shape[-1]) == size)
+            except (RuntimeError, ValueError):
+                answers.append(False)
+    assert answers[0] == answers[1]
+    return answers[0]
+
+
+@settings(max_examples=60)
+@given(k=st.integers(1, 8), s=st.integers(1, 6), p=st.integers(0, 4), d=st.integers(1, 3), n=st.integers(1, 25))
+def test_convT_inverse_by_output_size_reaches_the_top_of_the_range(k: int, s: int, p: int, d: int, n: int) -> None:
+    """The inverse's output_size answer (``inverse_with_output_size``) at the edges of the
+    valid range: the top value, lowest + stride - 1, is one PyTorch accepts for the input
+    length the inverse names; top + 1 is rejected, and the inverse names no input for it."""
+    layer = Layer("convT", k, s, p, d)
+    if torch_lengths([layer], n)[0] is None:
+        return
+    lo, top = shape(layer, n).output_size_range  # type: ignore[misc]
+    assert top == shapes.conv_transpose1d_length_of(n, k, s, p, 0, d) + s - 1
+    assert _torch_accepts_output_size(layer, n, top)
+    assert not _torch_accepts_output_size(layer, n, top + 1)
+    assert shape(layer, n, want=top).inverse_with_output_size == ((n, n),)
+    assert shape(layer, n, want=lo).inverse_with_output_size == ((n, n),)
+    assert n not in {v for a, b in shape(layer, n, want=top + 1).inverse_with_output_size for v in range(a, b + 1)}
+    # and the inverse agrees with PyTorch for the inputs around n
+    for want in (top, top + 1):
+        listed = {v for a, b in shape(layer, n, want=want).inverse_with_output_size for v in range(a, b + 1)}
+        assert listed == {m for m in range(max(1, n - 2), n + 3) if _torch_accepts_output_size(layer, m, want)}
 
 
 def test_invalid_layers_are_clear_errors() -> None:

@@ -163,3 +163,35 @@ def test_bad_goals_and_bounds_are_clear_errors() -> None:
         solve("undo")
     with pytest.raises(ConvtraceError, match="target"):
         solve("length", length=10)
+
+
+@settings(max_examples=12)
+@given(ks=st.integers(2, 9), d=st.integers(1, 3), n=st.integers(1, 30), m=st.integers(1, 30))
+def test_an_odd_total_padding_puts_the_extra_sample_on_the_right(ks: int, d: int, n: int, m: int) -> None:
+    """The solver splits an odd total padding as PyTorch's padding='same' does: the right side
+    gets the extra sample (left = total // 2). Checked directly, and in PyTorch: the layer
+    gives the wanted length, and for 'same' the very output of Conv1d(padding='same') with
+    the same weights (a length alone cannot tell the split apart)."""
+    torch.manual_seed(ks * 100 + d)
+    same = solve("same", kernel_sizes=range(1, ks + 1), dilations=[d], limit=100).solutions
+    to_length = solve("length", length=n, target=m, kernel_sizes=range(1, ks + 1), dilations=[d], limit=100).solutions
+    odd = [sol for sol in (*same, *to_length) if sol.layer.kind == "conv" and sum(sol.layer.pads) % 2]
+    for sol in odd:
+        left, right = sol.layer.pads
+        assert (left, right) == ((left + right) // 2, (left + right) // 2 + 1), sol.snippet
+        assert [f.values for f in sol.notes if f.code == "S102"] == [{"left": left, "right": right}]
+        layer = _layer_of(sol.snippet)
+        length = n if sol.goal == "length" else m
+        assert _out(layer, length) == (m if sol.goal == "length" else length), sol.snippet
+    for sol in (s for s in same if sum(s.layer.pads) % 2):
+        layer = _layer_of(sol.snippet)
+        mine = next(v for v in layer.__globals__.values() if isinstance(v, nn.Conv1d))  # type: ignore[attr-defined]
+        theirs = nn.Conv1d(1, 1, sol.layer.kernel_size, padding="same", dilation=sol.layer.dilation)
+        with torch.no_grad():
+            theirs.weight.copy_(mine.weight)
+            theirs.bias.copy_(mine.bias)
+            x = torch.randn(1, 1, m + sol.layer.span)
+            for mkldnn in (True, False):
+                with torch.backends.mkldnn.flags(enabled=mkldnn):
+                    assert torch.equal(layer(x), theirs(x)), sol.snippet  # type: ignore[operator]
+    assert any(sum(s.layer.pads) % 2 for s in same) == any((d * (k - 1)) % 2 for k in range(1, ks + 1))

@@ -17,9 +17,9 @@ copies, or ``-1`` for a constant (zero) sample. Negative pads crop, as in PyTorc
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from ..shapes import pad_source_at
 
 __all__ = ["pad_source", "pad_source_at", "apply_pad"]
 
@@ -39,22 +39,6 @@ def pad_source(length: int, left: int, right: int, mode: str) -> np.ndarray:
         parts = [centre[c - pl :] if pl else centre[:0], centre, centre[:pr]]
         return np.concatenate(parts)
     return pad_source_at(np.arange(out_len), length, left, mode)
-
-
-def pad_source_at(positions: Any, length: int, pad_left: int, mode: str) -> np.ndarray:
-    """Source index of the given padded positions (non-negative pads; circular wraps any
-    distance); ``mode`` is ``pad``'s or ``padding_mode``'s name ('zeros' = 'constant')."""
-    t = np.asarray(positions, dtype=np.int64) - pad_left
-    if mode in ("constant", "zeros"):
-        return np.where((t >= 0) & (t < length), t, -1)
-    if mode == "reflect":
-        t = np.abs(t)
-        return np.where(t >= length, 2 * (length - 1) - t, t)
-    if mode == "replicate":
-        return np.clip(t, 0, length - 1)
-    if mode == "circular":
-        return np.mod(t, length)
-    raise AssertionError(mode)  # the spec was validated
 
 
 def apply_pad(x: np.ndarray, left: int, right: int, mode: str, value: float = 0.0) -> np.ndarray:

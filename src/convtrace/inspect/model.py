@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import ConvtraceError
 from ..plan.layers import Layer
 from ..plan.report import Finding, to_jsonable
-from ..plan.shape import dropped_tail
+from ..plan.shape import unread, unread_findings
 from ..plan.stack import MAX_PERIOD
 from .record import INPUT, Call, Recording, record_forward
 
@@ -399,10 +399,8 @@ def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:
     found: list[Finding] = []
     for call in calls:
         layer = call.layer
-        if layer.kind in ("conv", "maxpool", "avgpool"):
-            tail = dropped_tail(layer, call.in_length, call.out_length) if call.out_length > 0 else 0
-            if tail:
-                found.append(Finding("W101", call.name, {"samples": tail, "length": call.in_length}))
+        if call.out_length > 0:
+            found += unread_findings(layer, call.name, call.in_length, unread(layer, call.in_length, call.out_length))
         if layer.kind == "convT" and layer.kernel_size % layer.stride:
             found.append(Finding("W103", call.name, {"kernel_size": layer.kernel_size, "stride": layer.stride}))
         if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:

@@ -6,7 +6,7 @@ Warning codes (``W1xx`` layer arithmetic, ``W2xx`` model inspection):
 
 ====== ==============================================================================
 W101   dropped tail: trailing input samples no window reads
-W102   gaps: stride larger than the dilated kernel, samples inside are never read
+W102   gaps: unread samples before the last read one (between taps, between windows, or after the last window)
 W103   uneven transposed overlap: kernel_size not divisible by stride (checkerboard risk)
 W104   a ConvTranspose1d does not restore the length of its mirror Conv1d
 W105   'same' padding with an even (dilated) kernel: asymmetric, extra sample on the right

@@ -84,8 +84,7 @@ def shape(layer: Layer, length: int, want: int | None = None) -> ShapeReport:
         size_range = shapes.conv_transpose1d_output_size_range(
             n, layer.kernel_size, layer.stride, int(layer.padding), layer.dilation
         )
-    unread = unreached(layer, n, out) if n <= UNREACHED_LIMIT else None
-    tail = dropped_tail(layer, n, out)
+    found = unread(layer, n, out)
     wanted = None if want is None else check_length(want, "want")
     inverse: tuple[tuple[int, int], ...] = ()
     with_size: tuple[tuple[int, int], ...] = ()
@@ -93,11 +92,11 @@ def shape(layer: Layer, length: int, want: int | None = None) -> ShapeReport:
         inverse = input_lengths_for(layer, wanted)
         if layer.kind == "convT":
             with_size = _convT_sizes(layer, wanted)
-    findings = _findings(layer, n, tail, unread)
+    listed = found.unread
     return ShapeReport(
-        layer, n, out, formula, substituted, size_range, tail, (unread or ())[:64],
-        None if unread is None else len(unread), wanted, inverse,
-        with_size, findings,
+        layer, n, out, formula, substituted, size_range, found.tail, (listed or ())[:64],
+        None if listed is None else len(listed), wanted, inverse,
+        with_size, unread_findings(layer, layer.name, n, found) + _findings(layer, n),
     )  # fmt: skip
 
 
@@ -135,45 +134,30 @@ def formula_of(layer: Layer, n: int, out: int) -> tuple[str, str]:
     return general, text
 
 
-def unreached(layer: Layer, n: int, out: int) -> tuple[int, ...]:
-    """Input indices no output reads (pads: the cropped samples)."""
-    if layer.kind == "pad":
-        lo, hi = max(0, -layer.pad_left), n - max(0, -layer.pad_right)
-        return tuple(i for i in range(n) if not lo <= i < hi)
-    if layer.kind == "convT":
-        return ()  # every input sample of a transposed conv meets every tap
-    if layer.kind == "conv":
-        left, right = layer.pads
-        unread = shapes.unreached_samples(n + left + right, layer.kernel_size, layer.stride, 0, layer.dilation)
-        return tuple(i - left for i in unread if left <= i < left + n)
-    left = layer.pads[0]
-    reached = [False] * n
-    for t in range(out):
-        for j in range(layer.kernel_size):
-            i = t * layer.stride - left + j * layer.dilation
-            if 0 <= i < n:
-                reached[i] = True
-    return tuple(i for i in range(n) if not reached[i])
+def unread(layer: Layer, n: int, out: int) -> shapes.UnreadSamples:
+    """The input samples no output of ``layer`` reads, as gaps and a dropped tail (see
+    :class:`convtrace.shapes.UnreadSamples`; pads: the cropped samples; transposed layers
+    read every sample, as far as this goes). The gaps are listed up to
+    :data:`UNREACHED_LIMIT` samples; the tail is exact at any length.
 
-
-def dropped_tail(layer: Layer, n: int, out: int) -> int:
-    """Trailing input samples no window reads (pads: the samples a negative right pad
-    crops; transposed layers drop nothing). Scans back from the last window only."""
+    >>> u = unread(Layer("conv", kernel_size=10, stride=5), 16003, 3199)
+    >>> u.gaps, u.tail
+    ((), 3)
+    """
     if layer.kind == "pad":
-        return min(n, max(0, -layer.pad_right))
+        return shapes.cropped_samples(n, layer.pad_left, layer.pad_right)
     if layer.kind == "convT" or out < 1:
-        return 0
-    left, s, d = layer.pads[0], layer.stride, layer.dilation
-    last_read = -1
-    t = out - 1
-    while t >= 0 and t * s - left + layer.span - 1 > last_read:
-        start = t * s - left
-        # the last tap of window t inside the input
-        j = min(layer.kernel_size - 1, (n - 1 - start) // d) if n - 1 >= start else -1
-        if j >= 0 and start + j * d >= 0:
-            last_read = max(last_read, start + j * d)
-        t -= 1
-    return n - 1 - last_read
+        return shapes.UnreadSamples(n, n - 1 if layer.kind == "convT" else -1, ())
+    left, right = layer.pads
+    zeros = (0, 0)
+    mode = layer.padding_mode if layer.kind == "conv" else "zeros"  # a pool's padding reads nothing
+    if mode not in ("zeros", "constant"):  # the explicit F.pad (zeros) comes first, then the mode's
+        zeros = (layer.pad_left, layer.pad_right)
+        left, right = left - layer.pad_left, right - layer.pad_right
+    found = shapes.unread_samples_of(n, left, right, layer.kernel_size, layer.stride, layer.dilation, out, mode, zeros)
+    if n > UNREACHED_LIMIT and found.gaps is not None:
+        return shapes.UnreadSamples(n, found.last_read, None)
+    return found
 
 
 def input_lengths_for(layer: Layer, want: int) -> tuple[tuple[int, int], ...]:
@@ -228,12 +212,23 @@ def _convT_sizes(layer: Layer, want: int) -> tuple[tuple[int, int], ...]:
     return ((first, first),)
 
 
-def _findings(layer: Layer, n: int, tail: int, unread: tuple[int, ...] | None) -> tuple[Finding, ...]:
+def unread_findings(layer: Layer, name: str, n: int, found: shapes.UnreadSamples) -> tuple[Finding, ...]:
+    """W101 (a dropped tail) and W102 (gaps, counted by where they lie) for a conv or pool."""
+    if layer.kind not in ("conv", "maxpool", "avgpool"):
+        return ()
     out: list[Finding] = []
-    if tail and layer.kind != "pad":
-        out.append(Finding("W101", layer.name, {"samples": tail, "length": n}))
-    if unread is not None and len(unread) > tail and layer.kind != "pad":
-        out.append(Finding("W102", layer.name, {"samples": len(unread) - tail, "stride": layer.stride, "span": layer.span}))
+    if found.tail:
+        out.append(Finding("W101", name, {"samples": found.tail, "length": n, "last_read": found.last_read}))
+    if found.gaps:
+        out.append(Finding("W102", name, {
+            "samples": len(found.gaps), "between_taps": found.between_taps, "between_windows": found.between_windows,
+            "after_windows": found.after_windows, "stride": layer.stride, "dilation": layer.dilation, "span": layer.span,
+        }))  # fmt: skip
+    return tuple(out)
+
+
+def _findings(layer: Layer, n: int) -> tuple[Finding, ...]:
+    out: list[Finding] = []
     if layer.kind == "convT" and layer.kernel_size % layer.stride:
         out.append(Finding("W103", layer.name, {"kernel_size": layer.kernel_size, "stride": layer.stride}))
     if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:

@@ -66,7 +66,7 @@ from typing import Any
 from ..errors import ConvtraceError
 from .layers import Layer
 from .report import Finding, to_jsonable
-from .shape import check_length, dropped_tail, unreached
+from .shape import check_length, unread, unread_findings
 
 __all__ = [
     "parse_stack",
@@ -535,7 +535,7 @@ def _layer_report(index: int, so_far: Figures | None, layer: Layer, n: int | Non
     feeds = None
     if layer.kind == "convT":
         feeds = (int(layer.padding) - layer.dilation * (layer.kernel_size - 1), int(layer.padding))
-    tail = dropped_tail(layer, n, out) if n is not None and out is not None else 0
+    tail = unread(layer, n, out).tail if n is not None and out is not None else 0
     macs = layer.macs(n, out, channels, batch) if n is not None and out is not None else 0
     return LayerReport(
         index, layer.name or f"{index}", layer.kind, layer.describe(), layer, n, out, channels,
@@ -549,13 +549,7 @@ def _layer_report(index: int, so_far: Figures | None, layer: Layer, n: int | Non
 def _layer_findings(index: int, layer: Layer, n: int, out: int) -> list[Finding]:
     name = layer.name or f"{index}"
     found: list[Finding] = []
-    tail = dropped_tail(layer, n, out)
-    if tail and layer.kind != "pad":
-        found.append(Finding("W101", name, {"samples": tail, "length": n}))
-    if layer.kind in ("conv", "maxpool", "avgpool") and n <= 1 << 16:
-        gaps = len(unreached(layer, n, out)) - tail
-        if gaps > 0:
-            found.append(Finding("W102", name, {"samples": gaps, "stride": layer.stride, "span": layer.span}))
+    found += unread_findings(layer, name, n, unread(layer, n, out))
     if layer.kind == "convT" and layer.kernel_size % layer.stride:
         found.append(Finding("W103", name, {"kernel_size": layer.kernel_size, "stride": layer.stride}))
     if layer.kind == "conv" and layer.padding == "same" and (layer.dilation * (layer.kernel_size - 1)) % 2:

@@ -119,12 +119,29 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sum_single": ("sum = {total}", "求和 = {total}"),
     # -- warnings and output
     "dropped_tail": (
-        "⚠ {n} input sample(s) at the end ({names}) are read by no window: the last window ends at {last}, and PyTorch drops this tail.",
-        "⚠ 末尾 {n} 个输入样本（{names}）没有被任何窗口读到：最后一个窗口止于 {last}，PyTorch 丢弃了这段尾巴。",
+        "⚠ {n} input sample(s) at the end ({names}) are read by no output: the last sample any window reads is {last}, and PyTorch drops this tail.",
+        "⚠ 末尾 {n} 个输入样本（{names}）没有被任何输出读到：任何窗口读到的最后一个样本是 {last}，PyTorch 丢弃了这段尾巴。",
+    ),
+    "dropped_tail_all": (
+        "⚠ none of the {n} input sample(s) ({names}) is read by any output: every tap of every window lands on zero padding.",
+        "⚠ {n} 个输入样本（{names}）全都没有被任何输出读到：每个窗口的每个抽头都落在补的 0 上。",
     ),
     "gaps": (
-        "⚠ {n} input sample(s) ({names}) fall between windows (stride={stride} is larger than a window): no output depends on them.",
-        "⚠ {n} 个输入样本（{names}）落在窗口之间（stride={stride} 大于窗口）：没有任何输出依赖它们。",
+        "⚠ {n} input sample(s) ({names}) are read by no output: {why}.",
+        "⚠ {n} 个输入样本（{names}）没有被任何输出读到：{why}。",
+    ),
+    "gaps_join": ("; ", "；"),
+    "gaps_taps": (
+        "{n} between the taps of a window (dilation={dilation} puts the taps {dilation} apart across a span of {span}, and no window's tap lands on them)",
+        "{n} 个在一个窗口的抽头之间（dilation={dilation} 让抽头相隔 {dilation}，跨度为 {span}，没有任何窗口的抽头落在它们上）",
+    ),
+    "gaps_windows": (
+        "{n} between windows (stride={stride} is larger than a window's span of {span})",
+        "{n} 个在窗口之间（stride={stride} 大于窗口的跨度 {span}）",
+    ),
+    "gaps_after": (
+        "{n} after the last window (a later sample is read only through the padding)",
+        "{n} 个在最后一个窗口之后（更靠后的样本只是通过填充被读到）",
     ),
     "unreached_transposed": (
         "⚠ {n} input sample(s) ({names}) affect no output: every product they scatter lands on a cropped position.",

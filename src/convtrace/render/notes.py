@@ -4,19 +4,20 @@ numbers; this module says it in English or Chinese.
 >>> from convtrace.trace.build import explain
 >>> t = explain([1, 2, 3, 4, 5], [1, 1], stride=2)
 >>> [note_text(t, n) for n in t.notes]
-['the last input sample (index 4) lies beyond the last window: no output reads it (PyTorch drops it silently)']
+['the last input sample (index 4) is read by no output: the last sample any window reads is index 3 (PyTorch drops it silently)']
 >>> [note_text(t, n, "zh") for n in t.notes]
-['最后 1 个输入样本（下标 4）在最后一个窗口之外：没有输出读取它（PyTorch 会悄悄丢弃）']
+['最后 1 个输入样本（下标 4）没有被任何输出读到：任何窗口读到的最后一个样本是下标 3（PyTorch 会悄悄丢弃这段尾巴）']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..trace.model import Note, Trace
+from .i18n import translator
 
-__all__ = ["note_text", "note_texts"]
+__all__ = ["note_text", "note_texts", "gap_reasons"]
 
 _Words = Callable[[Trace, dict[str, Any]], str]
 
@@ -52,26 +53,60 @@ def _same_split(trace: Trace, v: dict[str, Any], zh: bool) -> str:
 
 
 def _dropped_tail(trace: Trace, v: dict[str, Any], zh: bool) -> str:
-    count, first, last = v["count"], v["indices"][0], v["indices"][-1]
+    count, first, last, read = v["count"], v["indices"][0], v["indices"][-1], v["last_read"]
+    where = f"{first}..{last}" if count > 1 else f"{first}"
+    if read < 0:
+        if zh:
+            return f"{count} 个输入样本（下标 {where}）全都没有被任何输出读到：每个窗口的每个抽头都落在补的 0 上"
+        return (f"none of the {count} input samples (index {where}) is read by any output: every tap of every "
+                "window lands on zero padding")
     if zh:
-        where = f"下标 {first}..{last}" if count > 1 else f"下标 {first}"
-        return f"最后 {count} 个输入样本（{where}）在最后一个窗口之外：没有输出读取它（PyTorch 会悄悄丢弃）"
+        return (f"最后 {count} 个输入样本（下标 {where}）没有被任何输出读到：任何窗口读到的最后一个样本是下标 {read}"
+                "（PyTorch 会悄悄丢弃这段尾巴）")
     if count > 1:
-        return (f"the last {count} input samples (index {first}..{last}) lie beyond the last window: "
-                "no output reads them (PyTorch drops them silently)")
-    return (f"the last input sample (index {first}) lies beyond the last window: no output reads it "
-            "(PyTorch drops it silently)")
+        return (f"the last {count} input samples (index {where}) are read by no output: the last sample any "
+                f"window reads is index {read} (PyTorch drops this tail silently)")
+    return (f"the last input sample (index {where}) is read by no output: the last sample any window reads is "
+            f"index {read} (PyTorch drops it silently)")
+
+
+def gap_reasons(t: Callable[..., str], gaps: Mapping[str, Any]) -> list[str]:
+    """Where the gaps of an ``unreached`` note lie, one phrase per kind present, from its
+    numbers (``t`` looks a sentence of :data:`~convtrace.render.i18n.CATALOG` up).
+
+    >>> from convtrace.render.i18n import translator
+    >>> gap_reasons(translator("en"), {"between_taps": 0, "between_windows": 2, "after_windows": 0,
+    ...                                "stride": 4, "span": 3, "dilation": 1})
+    ["2 between windows (stride=4 is larger than a window's span of 3)"]
+    """
+    reasons = []
+    if gaps["between_taps"]:
+        reasons.append(t("gaps_taps", n=gaps["between_taps"], dilation=gaps["dilation"], span=gaps["span"]))
+    if gaps["between_windows"]:
+        reasons.append(t("gaps_windows", n=gaps["between_windows"], stride=gaps["stride"], span=gaps["span"]))
+    if gaps["after_windows"]:
+        reasons.append(t("gaps_after", n=gaps["after_windows"]))
+    return reasons
 
 
 def _unreached(trace: Trace, v: dict[str, Any], zh: bool) -> str:
     count = v["count"]
+    t = translator("zh" if zh else "en")
+    why = t("gaps_join").join(gap_reasons(t, v))
     if zh:
-        return f"{count} 个输入样本（下标 {_indices(v['indices'], count)}）落在每个窗口的卷积核抽头之间，从不影响输出"
+        return f"{count} 个输入样本（下标 {_indices(v['indices'], count)}）没有被任何输出读到：{why}"
     if count > 1:
-        return (f"{count} input samples (index {_indices(v['indices'], count)}) fall between the kernel taps "
-                "of every window and never affect the output")
-    return (f"1 input sample (index {v['indices'][0]}) falls between the kernel taps of every window and "
-            "never affects the output")
+        return f"{count} input samples (index {_indices(v['indices'], count)}) are read by no output: {why}"
+    return f"1 input sample (index {v['indices'][0]}) is read by no output: {why}"
+
+
+def _unreached_transposed(trace: Trace, v: dict[str, Any], zh: bool) -> str:
+    count = v["count"]
+    if zh:
+        return f"{count} 个输入样本（下标 {_indices(v['indices'], count)}）不影响任何输出：它们散射出的乘积全都落在被裁掉的位置上"
+    return (f"{count} input sample{'s' if count > 1 else ''} (index {_indices(v['indices'], count)}) affect"
+            f"{'' if count > 1 else 's'} no output: every product scattered from {'them' if count > 1 else 'it'} "
+            "lands on a cropped position")
 
 
 def _views_skipped(trace: Trace, v: dict[str, Any], zh: bool) -> str:
@@ -114,6 +149,7 @@ _WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
     "same_split": _same_split,
     "dropped_tail": _dropped_tail,
     "unreached": _unreached,
+    "unreached_transposed": _unreached_transposed,
     "views_skipped": _views_skipped,
     "uneven_overlap": _uneven,
     "placements_skipped": _placements,

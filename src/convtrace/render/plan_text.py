@@ -23,13 +23,15 @@ from fractions import Fraction
 from typing import Any
 
 from ..plan.report import Finding, to_jsonable
+from .i18n import translator
+from .notes import gap_reasons
 
 __all__ = ["message", "to_json", "render_shape", "render_solve", "render_stack", "render_inspect",
            "render_length_map", "render_layer_explanation", "table", "fraction_text"]
 
 _MESSAGES = {
     "W101": "{samples} trailing input samples of {length} are never read (dropped tail)",
-    "W102": "{samples} input samples are skipped: stride {stride} is larger than the dilated kernel ({span})",
+    "W102": "{samples} input samples before the last read one are never read (gaps): {why}",
     "W103": "kernel_size {kernel_size} is not divisible by stride {stride}: uneven overlap of the "
     "transposed kernel (checkerboard risk)",
     "W104": "does not restore the length of its mirror {mirror}: {got} samples instead of {expected}",
@@ -59,7 +61,7 @@ _MESSAGES = {
 
 _MESSAGES_ZH = {
     "W101": "输入末尾有 {samples} 个样本（共 {length} 个）从未被读取（尾部被丢弃）",
-    "W102": "有 {samples} 个输入样本被跳过：步长 {stride} 大于膨胀后的卷积核（{span}）",
+    "W102": "最后一个被读到的样本之前有 {samples} 个输入样本从未被读取（空隙）：{why}",
     "W103": "kernel_size {kernel_size} 不能被步长 {stride} 整除：转置卷积核重叠不均匀（有棋盘格伪影的风险）",
     "W104": "没有恢复对应 {mirror} 的长度：得到 {got} 个样本，而不是 {expected} 个",
     "W105": "偶数卷积核（{kernel_size}）的 padding='same' 不对称：左边 {left}，右边 {right}",
@@ -85,8 +87,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "shape_head": "{torch_name} ({spec}) on {n} samples -> {out}",
         "size_range": "output_size may be {lo}..{hi} (output_padding 0..{extra}, passed as output_size=[n])",
         "tail": "dropped tail: {samples} samples (indices {first}..{last}) are never read",
-        "no_tail": "dropped tail: none (the last window reaches the last sample)",
-        "unread": "unread samples in all: {count} (gaps between windows)",
+        "no_tail": "dropped tail: none (an output reads the last sample)",
+        "unread": "unread samples in all: {count} ({gaps} of them before the last read sample)",
         "inverse": "inputs giving {want} samples: {span}",
         "no_inverse": "no input length gives exactly {want} samples",
         "by_size": "; with output_size=[{want}] an input of {n} samples does",
@@ -123,8 +125,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "shape_head": "{torch_name}（{spec}）作用于 {n} 个样本 -> {out}",
         "size_range": "output_size 可取 {lo}..{hi}（output_padding 0..{extra}，以 output_size=[n] 传入）",
         "tail": "尾部丢弃：{samples} 个样本（下标 {first}..{last}）从未被读取",
-        "no_tail": "尾部丢弃：无（最后一个窗口到达最后一个样本）",
-        "unread": "未被读取的样本共 {count} 个（窗口之间的空隙）",
+        "no_tail": "尾部丢弃：无（有输出读到最后一个样本）",
+        "unread": "未被读取的样本共 {count} 个（其中 {gaps} 个在最后一个被读到的样本之前）",
         "inverse": "得到 {want} 个样本的输入长度：{span}",
         "no_inverse": "没有输入长度恰好得到 {want} 个样本",
         "by_size": "；用 output_size=[{want}] 时，{n} 个样本的输入可以",
@@ -172,8 +174,12 @@ def message(finding: Finding, lang: str = "en") -> str:
     template = (_MESSAGES_ZH if lang == "zh" else _MESSAGES).get(finding.code)
     if template is None:
         return f"{finding.code}: {finding.values}"
+    values = dict(finding.values)
+    if finding.code == "W102" and "between_taps" in values:  # where the gaps lie, from the numbers
+        t = translator(lang)
+        values["why"] = t("gaps_join").join(gap_reasons(t, values))
     try:
-        return template.format(**finding.values)
+        return template.format(**values)
     except (KeyError, IndexError):
         return f"{finding.code}: {finding.values}"
 
@@ -358,7 +364,7 @@ def render_shape(report: Any, lang: str = "en", width: int | None = None) -> str
         else:
             lines.append(_t(lang, "no_tail"))
         if count is not None and count > report.dropped_tail:
-            lines.append(_t(lang, "unread", count=count))
+            lines.append(_t(lang, "unread", count=count, gaps=count - report.dropped_tail))
     if report.want is not None:
         lines.append(_inverse_line(report, lang))
     return _fitted(lines + _warnings(report.warnings, lang), width)

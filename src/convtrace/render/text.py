@@ -21,7 +21,7 @@ import numpy as np
 from ..trace.model import PadCell, Source, Step, Term, Trace, TransposedViews
 from .i18n import CATALOG, Translator, translator
 from .names import Names
-from .notes import note_text
+from .notes import gap_reasons, note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
 from .textwidth import display_width
 
@@ -37,7 +37,7 @@ _SCATTER_MAX_ROWS = 12
 _IND = "  "
 
 #: notes of the builder that have their own section here
-_SHOWN_NOTES = frozenset({"summary", "same_split", "dropped_tail", "unreached", "uneven_overlap"})
+_SHOWN_NOTES = frozenset({"summary", "same_split", "dropped_tail", "unreached", "unreached_transposed", "uneven_overlap"})
 
 _PAD_NOTE = {
     Source.ZERO: "pad_zero",
@@ -510,23 +510,24 @@ class _TextRenderer:
     # -- warnings, output -------------------------------------------------------------
 
     def tail(self) -> None:
-        s = self.spec
-        unreached = self.tr.unreached
-        if s.transposed:
-            if unreached:
-                names = _elide([self.names.sample(i) for i in unreached])
-                self.heading("unreached_transposed", n=len(unreached), names=", ".join(names))
-            return
-        tail = tuple(range(s.length - self.tr.dropped_tail, s.length)) if self.tr.dropped_tail else ()
-        gaps = [i for i in unreached if i not in tail]
-        if tail:
-            names = _elide([self.names.sample(i) for i in tail])
-            self.heading(
-                "dropped_tail", n=len(tail), names=", ".join(names), last=self.names.sample(tail[0] - 1)
-            )
-        if gaps:
-            names = _elide([self.names.sample(i) for i in gaps])
-            self.heading("gaps", n=len(gaps), names=", ".join(names), stride=s.stride)
+        s, unreached = self.spec, self.tr.unreached
+        data = {note.code: note.values for note in self.tr.notes}
+        if "unreached_transposed" in data:
+            names = ", ".join(_elide([self.names.sample(i) for i in unreached]))
+            self.heading("unreached_transposed", n=data["unreached_transposed"]["count"], names=names)
+        tail = data.get("dropped_tail")
+        if tail is not None:
+            names = ", ".join(_elide([self.names.sample(i) for i in tail["indices"]]))
+            if tail["last_read"] < 0:
+                self.heading("dropped_tail_all", n=tail["count"], names=names)
+            else:
+                last = self.names.sample(tail["last_read"])
+                self.heading("dropped_tail", n=tail["count"], names=names, last=last)
+        gaps = data.get("unreached")
+        if gaps is not None:
+            first_tail = tail["indices"][0] if tail is not None else s.length
+            names = ", ".join(_elide([self.names.sample(i) for i in unreached if i < first_tail]))
+            self.heading("gaps", n=gaps["count"], names=names, why=self.t("gaps_join").join(gap_reasons(self.t, gaps)))
 
     def output(self) -> None:
         s, y = self.spec, self.tr.output
@@ -552,7 +553,7 @@ class _TextRenderer:
                 continue
             key = f"note_{note.code}"
             self.blank()
-            self.line(self.t(key, **note.values) if key in CATALOG else note_text(self.tr, note, "en"))  # zh: issue 7
+            self.line(self.t(key, **note.values) if key in CATALOG else note_text(self.tr, note, self.t.lang))
 
     # -- ConvTranspose1d's views ------------------------------------------------------
 

@@ -456,8 +456,9 @@ def build(resolved: Resolved, request: Request) -> Trace:
     exact = decide_exact(request.exact, resolved, gathered)
     steps = [make_step(spec, g, exact, y, (resolved.x3, resolved.weight)) for g in gathered]
     pad_cells, pad_complete = pad_row(spec, steps)
-    unreached, dropped = reach(spec)
-    notes += reach_notes(spec, unreached, dropped) + length_notes(spec)
+    unreached, split = reach(spec)
+    dropped = split.tail if split is not None else 0
+    notes += reach_notes(spec, unreached, split) + length_notes(spec)
     trace = Trace(
         spec=spec, padding_mode=spec.padding_mode, input=resolved.input_values.numeric, weight=resolved.weight,
         bias=resolved.bias, exact=exact, length=length_formula(spec), pad_cells=pad_cells,
@@ -558,15 +559,28 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     return cells, total <= PAD_ROW_LIMIT
 
 
-def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], dropped: int) -> list[Note]:
-    """``dropped_tail`` (samples beyond the last window) and ``unreached`` (gaps) notes."""
+def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None) -> list[Note]:
+    """``dropped_tail`` (the unread samples after the last read one, ``last_read`` -1 if
+    none is read) and ``unreached`` (the gaps before it, counted by where they lie: between
+    the taps of a window, between windows, after the last window) notes, with the numbers
+    their words use; ConvTranspose1d: ``unreached_transposed`` (inputs all of whose
+    products land on cropped positions)."""
+    if split is None:
+        if spec.transposed and unreached:
+            return [Note("unreached_transposed", {"indices": list(unreached[:64]), "count": len(unreached)})]
+        return []
     notes = []
-    if dropped:
-        first = spec.length - dropped
-        notes.append(Note("dropped_tail", {"count": dropped, "indices": list(range(first, spec.length))}))
-    gaps = [i for i in unreached if i < spec.length - dropped]
+    if split.tail:
+        notes.append(Note("dropped_tail", {"count": split.tail, "indices": list(split.tail_indices),
+                                           "last_read": split.last_read}))  # fmt: skip
+    gaps = split.gaps or ()
     if gaps:
-        notes.append(Note("unreached", {"indices": gaps[:64], "count": len(gaps)}))
+        notes.append(Note("unreached", {
+            "indices": list(gaps[:64]), "count": len(gaps), "between_taps": split.between_taps,
+            "between_windows": split.between_windows, "after_windows": split.after_windows,
+            "stride": spec.stride, "dilation": spec.dilation,
+            "span": shapes.dilated_kernel(spec.kernel_size, spec.dilation),
+        }))  # fmt: skip
     return notes
 
 

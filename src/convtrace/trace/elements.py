@@ -31,7 +31,7 @@ from .model import Source, Step, Term
 
 __all__ = ["Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice"]
 
-#: beyond this many (output, tap) pairs the reach of the input is not computed
+#: beyond this many (input sample, tap) pairs the reach of a transposed input is not computed
 REACH_LIMIT = 20_000_000
 
 
@@ -197,31 +197,24 @@ def engine_element(spec: ConvSpec, g: Gathered, x3: np.ndarray, w: np.ndarray) -
 # --------------------------------------------------------------------------- reach
 
 
-def reach(spec: ConvSpec) -> tuple[tuple[int, ...], int]:
-    """(unreached input samples, dropped tail): samples no output reads (read through a
-    reflect/replicate/circular padding counts as read), and how many end the input unread."""
+def reach(spec: ConvSpec) -> tuple[tuple[int, ...], shapes.UnreadSamples | None]:
+    """(unreached input samples, their split into gaps and dropped tail): the samples no
+    output depends on (read through a reflect/replicate/circular padding counts as read; see
+    :class:`convtrace.shapes.UnreadSamples`). ConvTranspose1d: the samples all of whose taps
+    land on cropped positions, and no split. Too long an input: ``((), None)``."""
     if spec.transposed:
         if spec.length * spec.kernel_size > REACH_LIMIT:
-            return (), 0
+            return (), None
         return shapes.transposed_unreached(
             spec.length, spec.kernel_size, spec.stride, spec.padding_int, spec.dilation, spec.out_length
-        ), 0
-    if spec.out_length * spec.kernel_size > REACH_LIMIT:
-        return (), 0
-    padded = spec.length + spec.pad_left + spec.pad_right
-    read = np.zeros(padded, dtype=bool)
-    for k in range(spec.kernel_size):
-        start = k * spec.dilation
-        read[start : start + (spec.out_length - 1) * spec.stride + 1 : spec.stride] = True
-    sources = pad_source_at(np.flatnonzero(read), spec.length, spec.pad_left, spec.padding_mode)
-    reached = np.zeros(spec.length, dtype=bool)
-    reached[sources[sources >= 0]] = True
-    unreached = tuple(int(v) for v in np.flatnonzero(~reached))
-    padding: Any = spec.padding if isinstance(spec.padding, str) else spec.pad_left
-    dropped = shapes.dropped_tail(spec.length, spec.kernel_size, spec.stride, padding, spec.dilation)
-    # with a non-zero padding_mode a "dropped" sample may still be read through the padding
-    dropped = min(dropped, len([i for i in unreached if i >= spec.length - dropped]))
-    return unreached, dropped
+        ), None
+    split = shapes.unread_samples_of(
+        spec.length, spec.pad_left, spec.pad_right, spec.kernel_size, spec.stride, spec.dilation,
+        spec.out_length, spec.padding_mode.value,
+    )  # fmt: skip
+    if split.unread is None:
+        return (), None
+    return split.unread, split
 
 
 # --------------------------------------------------------------------------- PyTorch's slice
