@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..trace.model import Placement, ScatterTap, ScatterView, Trace
-from .common import Context, header
+from .common import Context, finish, header
 from .labels import fmt
 from .layout import (
     ACCENT,
@@ -34,7 +34,6 @@ from .layout import (
     Axis,
     cell,
     ellipsis_marks,
-    legend,
     text_width,
 )  # fmt: skip
 from .model import Figure, Group, Line, Rect, Shape, Text
@@ -201,20 +200,12 @@ def _overlap_bar(ctx: Context, axis: Axis, view: ScatterView, y: float) -> tuple
     return items, base + 46
 
 
-def _legend(ctx: Context) -> list[tuple[str, str]]:
-    entries = [("input", ctx.t("legend_input")), ("product", "x·w"), ("output", ctx.t("output"))]
+def _frame_roles(ctx: Context) -> tuple[str, ...]:
+    """Cell styles some frame of the scatter animation draws (every frame's legend names
+    them, so that it does not change from frame to frame)."""
     s = ctx.trace.spec
-    if s.padding_int:
-        entries.append(("cropped", ctx.t("legend_cropped")))
-    if s.output_padding:
-        entries.append(("output_padding", ctx.t("legend_output_padding")))
-    return entries
-
-
-def _finish(ctx: Context, items: list[Shape], y: float, width: float, title: str) -> Figure:
-    group, lw = legend(_legend(ctx), MARGIN, y + 24)
-    items.append(group)
-    return Figure(width=round(max(width, MARGIN * 2 + lw)), height=round(y + 44), items=tuple(items), title=title)
+    roles = ("input", "product", "current", "output", "empty")
+    return roles + (("cropped",) if s.padding_int else ()) + (("output_padding",) if s.output_padding else ())
 
 
 def _stamp_block(ctx: Context, axis: Axis, stamps: list[_Stamp], reserve: int, current: Placement | None,
@@ -258,7 +249,7 @@ def scatter_frame(ctx: Context, index: int) -> Figure:
     bar, y = _overlap_bar(ctx, axis, trace.views.scatter, y + 6)
     items += out + notes + bar
     width = max(width, axis.left + axis.width + MARGIN, axis.left + text_width(ctx.t("overlap_uneven", s=9, k=9), 13) + MARGIN)
-    return _finish(ctx, items, y, width, title)
+    return finish(ctx, items, y, width, title, _frame_roles(ctx))
 
 
 def _zero_insertion(ctx: Context, y: float) -> tuple[list[Shape], float, float]:
@@ -370,4 +361,4 @@ def transposed_overview(ctx: Context) -> Figure:
     gr, y, gw = _gradient(ctx, y + 4)
     items += zi + mx + gr
     width = max(width, axis.left + axis.width + MARGIN, zw, mw, gw)
-    return _finish(ctx, items, y, width, title)
+    return finish(ctx, items, y, width, title)
