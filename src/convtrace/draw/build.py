@@ -63,7 +63,11 @@ def build_figure(trace: Trace, step: int | None = None, lang: str = "en") -> Fig
     """The figure of frame ``step`` (0-based), or the overview when ``step`` is None."""
     check_lang(lang)
     check_step(trace, step)
-    ctx = Context.of(trace, lang)
+    return _figure(Context.of(trace, lang), step)
+
+
+def _figure(ctx: Context, step: int | None) -> Figure:
+    trace = ctx.trace
     if trace.spec.transposed:
         return transposed_overview(ctx) if step is None else scatter_frame(ctx, step)
     if step is None:
@@ -90,7 +94,8 @@ def build_animation(trace: Trace, lang: str = "en") -> Animation:
     if count == 0:
         overview = build_figure(trace, None, lang)
         return Animation((overview,))
-    frames = [build_figure(trace, i, lang) for i in range(count)]
+    ctx = Context.of(trace, lang)  # one context: its measurements serve every frame
+    frames = [_figure(ctx, i) for i in range(count)]
     return Animation(_same_size(frames))
 
 

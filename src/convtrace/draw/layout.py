@@ -11,6 +11,7 @@ legend and text measurement.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -60,8 +61,10 @@ MAX_ROWS = 8
 #: widths in em of the sans-serif face (DejaVu Sans), rounded up: narrow, wide and the rest
 _NARROW = set(" .,:;'|!()[]{}ijlfrtI-")
 _WIDE = set("mwMW@%…→↔↻↑−×✓Σᵀ")
+_MID = set("=+<>~#")
 
 
+@lru_cache(maxsize=1024)
 def char_width(ch: str, *, bold: bool = False, mono: bool = False) -> float:
     """Estimated advance of one character, in em: a little more than DejaVu Sans (and
     WenQuanYi Micro Hei, for Chinese) really take, so that layouts leave room.
@@ -75,6 +78,8 @@ def char_width(ch: str, *, bold: bool = False, mono: bool = False) -> float:
         return 0.61
     if ch in _WIDE:
         base = 1.0
+    elif ch in _MID:
+        base = 0.86
     elif ch in _NARROW:
         base = 0.42
     elif ch.isupper():
@@ -86,6 +91,7 @@ def char_width(ch: str, *, bold: bool = False, mono: bool = False) -> float:
     return base * 1.1 if bold else base
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, size: float, *, bold: bool = False, mono: bool = False) -> float:
     """Estimated width of ``text`` in pixels (wide CJK glyphs count double): the one
     measure the layout and the tests use.
