@@ -129,7 +129,9 @@ def frame_layers(animation: Animation) -> tuple[Figure, list[Figure]]:
             found = boxes[id(s)] = shape_box(s)
         return found
 
-    covers = [[box(s) for s in items if _opaque(s)] for items in leaves]
+    # what can hide a missing background shape: the frame's opaque shapes that the first frame
+    # lacks (so they are not in the background, and are drawn over it)
+    covers = [[box(s) for s in items if _opaque(s) and s not in sets[0]] for items in leaves]
     base: set[Shape] = set()
     for s in leaves[0]:
         missing = [i for i, found in enumerate(sets) if s not in found]
@@ -150,8 +152,20 @@ def frame_layers(animation: Animation) -> tuple[Figure, list[Figure]]:
                 above.append(box(s))
             elif above and any(_overlaps(box(s), b) for b in above):
                 own.append(s)  # a background shape above one of the frame's own: drawn again, in order
+                above.append(box(s))  # (and so is what lies above it in turn)
         layers.append(Figure(frame.width, frame.height, tuple(own), frame.title, background="none"))
     return background, layers
+
+
+def _exact_background(frame: Any, colour: str) -> Any:
+    """The quantised ``frame`` with its commonest palette entry (the background, which the
+    octree averages with the pale edges of shapes) set back to ``colour`` exactly."""
+    counts = frame.histogram()
+    index = counts.index(max(counts))
+    palette = frame.getpalette()
+    palette[3 * index: 3 * index + 3] = [int(colour[i: i + 2], 16) for i in (1, 3, 5)]
+    frame.putpalette(palette)
+    return frame
 
 
 def gif_bytes(animation: Animation, scale: float = GIF_SCALE) -> bytes:
@@ -163,7 +177,8 @@ def gif_bytes(animation: Animation, scale: float = GIF_SCALE) -> bytes:
     base = _rgba(background, scale)
     images = [image_mod.alpha_composite(base, _rgba(layer, scale)).convert("RGB") for layer in layers]
     # a palette per frame (the octree is quick; mapping onto a shared palette is coarse in Pillow)
-    frames = [img.quantize(colors=255, method=image_mod.Quantize.FASTOCTREE, dither=image_mod.Dither.NONE)
+    frames = [_exact_background(img.quantize(colors=255, method=image_mod.Quantize.FASTOCTREE,
+                                             dither=image_mod.Dither.NONE), background.background)
               for img in images]
     durations = [animation.delay_ms] * len(frames)
     durations[-1] = animation.last_delay_ms
