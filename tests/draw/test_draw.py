@@ -186,7 +186,11 @@ def _image(data: bytes) -> Any:
 
 def test_png_size_and_gif_frames(tmp_path: Path) -> None:
     pytest.importorskip("cairosvg")
+    from convtrace.draw.layout import BAND_TINTS, PALETTE
     from convtrace.draw.raster import GIF_SCALE, SCALE, png_bytes
+
+    fills = {f for f, _ in PALETTE.values() if f != "none"} | set(BAND_TINTS) | {"#ffffff"}
+    flat = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in sorted(fills)]
 
     groups: dict[str, Any] = dict(input=[[1, 2, 3, 4, 5], [0, 1, 0, 1, 0]], out_channels=2, kernel_size=2, groups=2)
     for config in (DEMO, TRANSPOSED, groups):
@@ -211,6 +215,9 @@ def test_png_size_and_gif_frames(tmp_path: Path) -> None:
             assert diff.mean() < 2.0 and np.percentile(diff, 99.99) < 60, (i, diff.mean(), np.percentile(diff, 99.99))
             if i:
                 assert np.abs(got - pngs[i - 1]).max(axis=2).mean() > diff.mean()
+            for colour in flat:  # every flat colour (cells, bands, white) stays itself, however pale
+                mask = (want == colour).all(axis=2)
+                assert not mask.any() or diff[mask].max() <= 6, (i, colour, diff[mask].max())
 
 
 # ------------------------------------------------------------------ the command

@@ -157,29 +157,40 @@ def frame_layers(animation: Animation) -> tuple[Figure, list[Figure]]:
     return background, layers
 
 
-def _exact_background(frame: Any, colour: str) -> Any:
-    """The quantised ``frame`` with its commonest palette entry (the background, which the
-    octree averages with the pale edges of shapes) set back to ``colour`` exactly."""
-    counts = frame.histogram()
-    index = counts.index(max(counts))
-    palette = frame.getpalette()
-    palette[3 * index: 3 * index + 3] = [int(colour[i: i + 2], 16) for i in (1, 3, 5)]
-    frame.putpalette(palette)
-    return frame
+def _palette(images: list[Any], background: str) -> Any:
+    """One palette for every frame: median cut over the first and the last frame (at half size,
+    every other pixel: their colours, not their detail), the background colour exact. Returned as a small palette image for ``quantize``."""
+    image_mod = _need("PIL.Image")
+    small = [im.resize((max(1, im.width // 2), max(1, im.height // 2)), image_mod.Resampling.NEAREST)
+             for im in (images[0], images[-1])]
+    sheet = image_mod.new("RGB", (sum(im.width for im in small), max(im.height for im in small)), background)
+    sheet.paste(small[0], (0, 0))
+    sheet.paste(small[1], (small[0].width, 0))
+    quantised = sheet.quantize(colors=255, method=image_mod.Quantize.MEDIANCUT, dither=image_mod.Dither.NONE)
+    # Pillow maps a pixel to the entry nearest the low corner of its cell (6 bits a channel):
+    # the entries within 5 of the background's corner would win its pixels, so they become the
+    # background colour (any other entry is then farther from that corner than the background)
+    colour = [int(background[i: i + 2], 16) for i in (1, 3, 5)]
+    corner = [v & ~3 for v in colour]
+    palette = quantised.getpalette()
+    for i in range(0, len(palette), 3):
+        if max(abs(v - c) for v, c in zip(palette[i: i + 3], corner)) <= 5:
+            palette[i: i + 3] = colour
+    quantised.putpalette(palette)
+    return quantised
 
 
 def gif_bytes(animation: Animation, scale: float = GIF_SCALE) -> bytes:
-    """Every frame as one looping animated GIF."""
+    """Every frame as one looping animated GIF (one palette: the writer then stores only what
+    changed from frame to frame)."""
     import io
 
     image_mod = _need("PIL.Image")
     background, layers = frame_layers(animation)
     base = _rgba(background, scale)
     images = [image_mod.alpha_composite(base, _rgba(layer, scale)).convert("RGB") for layer in layers]
-    # a palette per frame (the octree is quick; mapping onto a shared palette is coarse in Pillow)
-    frames = [_exact_background(img.quantize(colors=255, method=image_mod.Quantize.FASTOCTREE,
-                                             dither=image_mod.Dither.NONE), background.background)
-              for img in images]
+    palette = _palette(images, background.background)
+    frames = [img.quantize(palette=palette, dither=image_mod.Dither.NONE) for img in images]
     durations = [animation.delay_ms] * len(frames)
     durations[-1] = animation.last_delay_ms
     out = io.BytesIO()
