@@ -470,8 +470,8 @@ def test_a_write_that_fails_midway_leaves_no_file(tmp_path: Path, monkeypatch: p
         raise OSError("disk full")
 
     trace = convtrace.explain(**DEMO, verify=False)
-    monkeypatch.setattr(draw.os, "replace", lambda *a: broken(*a))
-    with pytest.raises(OSError):
+    monkeypatch.setattr(draw.os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
         save(trace, tmp_path / "x.svg")
     assert list(tmp_path.iterdir()) == []
 

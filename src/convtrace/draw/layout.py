@@ -11,9 +11,9 @@ legend and text measurement.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import Group, Rect, Shape, Text
 
