@@ -517,3 +517,15 @@ def test_step_counts_as_the_titles(tmp_path: Path, run_cli: Callable[..., tuple[
     assert not (tmp_path / "bad.svg").exists()
     code, out, _ = run_cli("draw", "--help")
     assert "counted from 1" in " ".join(out.split())
+
+
+def test_long_transposed_figures_draw_whole_stamp_rows() -> None:
+    trace = convtrace.explain(input=list(range(1, 41)), kernel_size=5, stride=3, padding=2, output_padding=1,
+                              transposed=True, verify=False)
+    for step in (None, 19, 39):
+        fig = build_figure(trace, step)
+        rows = [t.text for t in _texts(fig, "row-label") if t.text.endswith("·w")]
+        stamps = [g for g in fig.walk() if isinstance(g, Group) and g.role in ("product", "cropped")
+                  and g.label and any(isinstance(s, Text) and s.role.endswith("-value") for s in g.items)]
+        assert len(rows) == 8 and len(stamps) == 5 * len(rows), (step, rows, len(stamps))
+        assert any(t.role == "ellipsis" for t in fig.walk() if isinstance(t, Text))

@@ -11,7 +11,6 @@ window as a staircase.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 from ..trace.model import Source, Step
@@ -30,6 +29,7 @@ from .layout import (
     Axis,
     cell,
     ellipsis_marks,
+    fill_gaps,
     group_band,
 )  # fmt: skip
 from .model import Arrow, Figure, Group, Line, Rect, Shape, Text
@@ -76,24 +76,13 @@ def _taps(ctx: Context, t: int) -> list[int]:
     return [start + k * s.dilation for k in range(s.kernel_size)] + [int(centre), int(centre + 0.5)]
 
 
-def _fill_gaps(positions: set[int], gap: int = 2) -> set[int]:
-    """``positions`` with runs of at most ``gap`` missing positions between them filled in
-    (an ellipsis column is as wide as a cell: hiding one or two cells saves nothing)."""
-    ordered = sorted(positions)
-    out = set(ordered)
-    for a, b in itertools.pairwise(ordered):
-        if 1 < b - a <= gap + 1:
-            out |= set(range(a + 1, b))
-    return out
-
-
 def _axis(ctx: Context, windows: Sequence[int]) -> Axis:
     """The padded input's columns: all of them when they fit, else every tap of the windows
     of ``windows`` (output indices) and their centres, with context, and ellipses between."""
     keep: set[int] = set()
     for t in windows:
         keep |= set(_taps(ctx, t))
-    keep = _fill_gaps(keep)
+    keep = fill_gaps(keep)
     lo = min(keep) if keep else 0
     return Axis.build(_padded_positions(ctx), (lo, lo), MAX_COLUMNS, cell=ctx.cell_width, keep=keep)
 
@@ -110,7 +99,7 @@ def _overview_windows(ctx: Context, count: int) -> tuple[list[int], bool]:
         keep: set[int] = set()
         for t in [*shown, count - 1]:
             keep |= set(_taps(ctx, t))
-        if len(_fill_gaps(keep)) <= 2 * MAX_COLUMNS:
+        if len(fill_gaps(keep)) <= 2 * MAX_COLUMNS:
             break
         shown.pop()
     return shown + ([count - 1] if shown[-1] != count - 1 else []), len(shown) < count

@@ -10,6 +10,7 @@ legend and text measurement.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from .model import Group, Rect, Shape, Text
 __all__ = [
     "PALETTE", "PITCH", "CELL", "CELL_H", "MARGIN", "LABEL_W", "Axis", "cell", "text_width",
     "legend", "MAX_CHANNELS", "MAX_COLUMNS", "MAX_ROWS", "cell_width", "char_width", "text_box", "shape_box",
-    "extent", "legend_roles", "LEGEND_ROLES", "group_band",
+    "extent", "legend_roles", "LEGEND_ROLES", "group_band", "fill_gaps",
 ]  # fmt: skip
 
 #: colours by role: (fill, stroke)
@@ -233,6 +234,21 @@ def cell(x: float, y: float, text: str, role: str, *, highlight: bool = False, d
     label = Text(x + width / 2, y + CELL_H / 2 + size * 0.36, text, size=size, fill=ink,
                  weight="bold" if highlight else "normal", role=f"{role}-value")
     return Group((box, label), label=text, role=role)
+
+
+def fill_gaps(positions: set[int], gap: int = 2) -> set[int]:
+    """``positions`` with runs of at most ``gap`` missing positions between them filled in
+    (an ellipsis column is as wide as a cell: hiding one or two cells saves nothing).
+
+    >>> sorted(fill_gaps({0, 2, 9}))
+    [0, 1, 2, 9]
+    """
+    ordered = sorted(positions)
+    out = set(ordered)
+    for a, b in itertools.pairwise(ordered):
+        if 1 < b - a <= gap + 1:
+            out |= set(range(a + 1, b))
+    return out
 
 
 #: light tints of the group bands, one per group (cycling)

@@ -34,6 +34,7 @@ from .layout import (
     Axis,
     cell,
     ellipsis_marks,
+    fill_gaps,
     text_width,
 )  # fmt: skip
 from .model import Figure, Group, Line, Rect, Shape, Text
@@ -69,11 +70,23 @@ def _stamps(ctx: Context, items: Sequence[Placement]) -> list[_Stamp]:
     return out
 
 
-def _axis(ctx: Context, focus: tuple[int, int]) -> Axis:
+def _axis(ctx: Context, focus: tuple[int, int], stamps: Sequence[_Stamp] = ()) -> Axis:
+    """The output positions (cropped ones included): all when they fit, else every tap of
+    ``stamps`` and a run around ``focus``, with ellipses between."""
     s = ctx.trace.spec
     p = s.padding_int
     full = (s.length - 1) * s.stride + s.dilation * (s.kernel_size - 1) + 1
-    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS, cell=ctx.cell_width)
+    keep = fill_gaps({tap.out_index for st in stamps for tap in st.taps})
+    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS, cell=ctx.cell_width, keep=keep)
+
+
+def _fitting(stamps: Sequence[_Stamp], newest: bool) -> list[_Stamp]:
+    """The stamp rows to draw whole: at most :data:`MAX_ROWS`, the newest (or the first), and
+    no more than two screens of columns hold."""
+    shown = list(stamps[-MAX_ROWS:] if newest else stamps[:MAX_ROWS])
+    while len(shown) > 1 and len(fill_gaps({t.out_index for st in shown for t in st.taps})) > 2 * MAX_COLUMNS:
+        shown = shown[1:] if newest else shown[:-1]
+    return shown
 
 
 def _row_label(text: str, y: float, ink: str = INK) -> Text:
@@ -94,6 +107,7 @@ def _input_rows(ctx: Context, axis: Axis, y: float, current: Placement | None, b
             hot = current is not None and (current.in_channel, current.input_index) == (c, i)
             items.append(cell(x, y, ctx.x_text(batch, c, i), "input", highlight=hot, width=axis.cell))
             items.append(Text(x + axis.cell / 2, y - 4, ctx.names.x(batch, c, i), size=11, fill=MUTED, role="x-name"))
+        items += ellipsis_marks(axis, y)
         y += ROW + 8
     return items, y
 
@@ -208,12 +222,11 @@ def _frame_roles(ctx: Context) -> tuple[str, ...]:
     return roles + (("cropped",) if s.padding_int else ()) + (("output_padding",) if s.output_padding else ())
 
 
-def _stamp_block(ctx: Context, axis: Axis, stamps: list[_Stamp], reserve: int, current: Placement | None,
-                 y: float, newest: bool) -> tuple[list[Shape], float]:
-    """The stacked stamp rows: the newest ``reserve`` (or the first, for the overview)."""
-    shown = stamps[-reserve:] if newest else stamps[:reserve]
+def _stamp_block(ctx: Context, axis: Axis, shown: list[_Stamp], hidden: int, reserve: int,
+                 current: Placement | None, y: float, newest: bool) -> tuple[list[Shape], float]:
+    """The stacked stamp rows ``shown`` (the newest, or the first for the overview), in
+    ``reserve`` slots, after a note on the ``hidden`` ones."""
     items: list[Shape] = []
-    hidden = len(stamps) - len(shown)
     if hidden > 0:
         key = "more_rows" if newest else "more_steps"
         items.append(Text(axis.left, y + 10, ctx.t(key, n=hidden), size=12, fill=MUTED, anchor="start", role="rows-note"))
@@ -238,11 +251,13 @@ def scatter_frame(ctx: Context, index: int) -> Figure:
     title = ctx.t("scatter_title", op=ctx.op, n=index + 1, total=min(len(allp), 64), x=x)
     items, y, width = header(ctx, title)
     focus = (current.offset, current.offset + trace.spec.dilation * (trace.spec.kernel_size - 1))
-    axis = _axis(ctx, focus)
+    made = _stamps(ctx, done)
+    shown = _fitting(made, newest=True)
+    axis = _axis(ctx, focus, shown)
     rows, y = _input_rows(ctx, axis, y + 8, current, current.batch)
     items += rows
     reserve = min(len(_stamps(ctx, same)), MAX_ROWS)
-    block, y = _stamp_block(ctx, axis, _stamps(ctx, done), reserve, current, y, newest=True)
+    block, y = _stamp_block(ctx, axis, shown, len(made) - len(shown), reserve, current, y, newest=True)
     items += block
     out, y = _output_rows(ctx, axis, y + 6, done, current, current.batch, final=False)
     notes, y = _edge_notes(ctx, axis, y)
@@ -345,12 +360,13 @@ def transposed_overview(ctx: Context) -> Figure:
         items.append(Text(MARGIN, y + 14, ctx.t("no_steps"), size=14, fill=MUTED, anchor="start"))
         return Figure(round(width), round(y + 40), tuple(items), title)
     allp = [p for p in placements(trace) if p.batch == 0]
-    axis = _axis(ctx, (-trace.spec.padding_int, 0))
+    stamps = _stamps(ctx, allp)
+    shown = _fitting(stamps, newest=False)
+    axis = _axis(ctx, (-trace.spec.padding_int, 0), shown)
     items.append(Text(MARGIN, y + 12, ctx.t("scatter"), size=15, fill=INK, anchor="start", weight="bold", role="scatter-title"))
     rows, y = _input_rows(ctx, axis, y + 34, None, 0)
     items += rows
-    stamps = _stamps(ctx, allp)
-    block, y = _stamp_block(ctx, axis, stamps, min(len(stamps), MAX_ROWS), None, y, newest=False)
+    block, y = _stamp_block(ctx, axis, shown, len(stamps) - len(shown), len(shown), None, y, newest=False)
     items += block
     out, y = _output_rows(ctx, axis, y + 6, allp, None, 0, final=True)
     notes, y = _edge_notes(ctx, axis, y)
