@@ -101,15 +101,16 @@ CONFIGS = _configs()
 
 
 def _svgs(config: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """The overview, every step (at most a handful, first and last included) and the GIF's
-    frames, as SVG."""
+    """The overview, every step (of a long trace: the first two, the middle one and the last)
+    and the GIF's frames (the same steps on the animation's canvas), as SVG."""
     trace = convtrace.explain(**config, verify=False)
     count = frame_count(trace)
-    steps = sorted({0, 1, count // 2, count - 1} & set(range(count)))
+    steps = list(range(count)) if count <= 12 else [0, 1, count // 2, count - 1]
     out = [("overview", render_svg(trace, lang=lang))]
     out += [(f"step {i}", render_svg(trace, step=i, lang=lang)) for i in steps]
-    out += [(f"gif frame {i}", figure_to_svg(f)) for i, f in enumerate(build_animation(trace, lang).frames)
-            if i in steps or i == 0]
+    if count <= 12:  # a GIF frame is a step's figure on the animation's (larger) canvas
+        frames = build_animation(trace, lang).frames
+        out += [(f"gif frame {i}", figure_to_svg(frames[i])) for i in {0, count - 1}]
     return out
 
 
