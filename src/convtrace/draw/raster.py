@@ -11,7 +11,6 @@ once, not once per frame.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -20,8 +19,7 @@ from .layout import shape_box
 from .model import Animation, Figure, Group, Rect, Shape, Text
 from .svg import figure_to_svg
 
-__all__ = ["png_bytes", "write_png", "gif_bytes", "write_gif", "check_available", "frame_layers", "SCALE",
-           "GIF_SCALE"]
+__all__ = ["png_bytes", "gif_bytes", "check_available", "frame_layers", "SCALE", "GIF_SCALE"]
 
 #: PNG pixels per figure pixel (crisp on slides and high-density screens)
 SCALE = 2.0
@@ -53,13 +51,6 @@ def png_bytes(figure: Figure, scale: float = SCALE) -> bytes:
     cairosvg = _need("cairosvg")
     data: bytes = cairosvg.svg2png(bytestring=figure_to_svg(figure).encode("utf-8"), scale=scale)
     return data
-
-
-def write_png(figure: Figure, path: str | os.PathLike[str], scale: float = SCALE) -> None:
-    """Write the figure as a PNG file (see :func:`convtrace.draw.save` for a safe write)."""
-    data = png_bytes(figure, scale)
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def _rgba(figure: Figure, scale: float) -> Any:
@@ -197,11 +188,3 @@ def gif_bytes(animation: Animation, scale: float = GIF_SCALE) -> bytes:
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
                    loop=0, optimize=False, disposal=1)
     return out.getvalue()
-
-
-def write_gif(animation: Animation, path: str | os.PathLike[str], scale: float = GIF_SCALE) -> None:
-    """Write every frame as one looping animated GIF (see :func:`convtrace.draw.save` for a
-    safe write)."""
-    data = gif_bytes(animation, scale)
-    with open(path, "wb") as f:
-        f.write(data)
