@@ -5,7 +5,7 @@
 >>> from convtrace.cli import main
 >>> path = os.path.join(tempfile.mkdtemp(), "demo.svg")
 >>> main(["draw", "--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1", "--no-verify",
-...       "--step", "0", "-o", path])  # doctest: +ELLIPSIS
+...       "--step", "1", "-o", path])  # doctest: +ELLIPSIS
 /.../demo.svg
 0
 >>> open(path, encoding="utf-8").read().startswith("<svg")
@@ -29,7 +29,7 @@ examples:
   convtrace draw --input 1,1,1,1 --kernel-size 3 --stride 2 --padding 1 \\
       --output-padding 1 --transposed -o t.png
   convtrace draw --input 1,2,3,4,5 --kernel-size 3 --padding 2 \\
-      --padding-mode reflect --step 0 -o r.svg --lang zh
+      --padding-mode reflect --step 1 -o r.svg --lang zh
 """
 
 
@@ -57,8 +57,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     out = p.add_argument_group("picture")
     out.add_argument("-o", "--output", required=True, metavar="FILE", help="out.svg, out.png or out.gif")
     out.add_argument("--step", type=int, default=None, metavar="N",
-                     help="draw frame N (0-based; a step, or a scatter placement when transposed); "
-                     "default: the overview (SVG, PNG) or every frame (GIF)")
+                     help="draw step N alone (SVG, PNG), counted from 1 as the titles count "
+                     "('step 1 of 4'; a scatter placement when transposed; --at's indices count "
+                     "from 0, as PyTorch's); default: the overview. Not for a GIF, which shows "
+                     "every step")
     p.set_defaults(run=_run)
 
 
@@ -85,12 +87,15 @@ def _run(args: argparse.Namespace) -> int:
     args.symbolic = False
     config: dict[str, Any] = {}
     try:
+        from ..draw import check_output, check_step, save
+
+        check_output(args.output, step=args.step, param="output")  # before any work
         config = _config(args)
-        from ..draw import save
         from ..explainer import explain
 
         trace = explain(**config)
-        save(trace, args.output, step=args.step, lang=args.lang)
+        check_step(trace, args.step, first=1)
+        save(trace, args.output, step=None if args.step is None else args.step - 1, lang=args.lang)
     except ConvtraceError as err:
         _report(err, config, args.lang)
         return EXIT_INVALID

@@ -72,9 +72,11 @@ CHINESE_HELP: dict[str, str] = {
         "插零视图和矩阵。格式由 -o 的后缀决定。PNG 和 GIF 需要 viz 扩展（pip install 'convtrace[viz]'）。",
     "picture": "图片",
     "out.svg, out.png or out.gif": "out.svg、out.png 或 out.gif",
-    "draw frame N (0-based; a step, or a scatter placement when transposed); default: the overview "
-    "(SVG, PNG) or every frame (GIF)":
-        "画第 N 帧（从 0 开始数；一步，转置时为一次散射摆放）；默认：总览（SVG、PNG）或全部帧（GIF）",
+    "draw step N alone (SVG, PNG), counted from 1 as the titles count ('step 1 of 4'; a scatter "
+    "placement when transposed; --at's indices count from 0, as PyTorch's); default: the overview. "
+    "Not for a GIF, which shows every step":
+        "只画第 N 步（SVG、PNG），与标题一样从 1 开始数（“第 1 步（共 4 步）”；转置时为一次散射摆放；"
+        "--at 的下标与 PyTorch 一样从 0 开始数）；默认：总览。不用于 GIF（GIF 包含每一步）",
     # serve
     "Serve the convtrace explorer: every Conv1d / ConvTranspose1d parameter, a step scrubber, the "
     "length formula, PyTorch's verdict and a copyable snippet. Works offline. Needs the web extra "

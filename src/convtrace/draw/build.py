@@ -28,7 +28,7 @@ from .labels import check_lang
 from .model import Animation, Figure
 from .transposed_figure import placements, scatter_frame, transposed_overview
 
-__all__ = ["build_figure", "build_animation", "frame_count", "MAX_FRAMES"]
+__all__ = ["build_figure", "build_animation", "frame_count", "check_step", "MAX_FRAMES"]
 
 #: most frames of one animation (a trace holds at most ``max_steps`` steps anyway)
 MAX_FRAMES = 64
@@ -41,20 +41,33 @@ def frame_count(trace: Trace) -> int:
     return min(len(trace.steps), MAX_FRAMES)
 
 
-def _check_step(trace: Trace, step: int | None) -> None:
+def check_step(trace: Trace, step: int | None, first: int = 0) -> None:
+    """A clear error unless ``step`` is None or a frame of ``trace``, counted from ``first``
+    (0 in Python, as indices; 1 on the command line, as the titles: "step 1 of 4").
+
+    >>> from convtrace import explain
+    >>> check_step(explain([1, 2, 3], [1, 1], verify=False), 3, first=1)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: step=3: step must be an integer in [1, 2] (this figure has 2 frames)
+    """
     if step is None:
         return
     count = frame_count(trace)
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < count:
-        raise ConvtraceError("step", step, f"step must be an integer in [0, {count - 1}] (this figure has {count} frames)"
-                             if count else "this trace has no steps to draw")
+    if isinstance(step, bool) or not isinstance(step, int) or not first <= step < count + first:
+        raise ConvtraceError("step", step, f"step must be an integer in [{first}, {count + first - 1}] (this figure has "
+                             f"{count} frames)" if count else "this trace has no steps to draw")
 
 
 def build_figure(trace: Trace, step: int | None = None, lang: str = "en") -> Figure:
     """The figure of frame ``step`` (0-based), or the overview when ``step`` is None."""
     check_lang(lang)
-    _check_step(trace, step)
-    ctx = Context.of(trace, lang)
+    check_step(trace, step)
+    return _figure(Context.of(trace, lang), step)
+
+
+def _figure(ctx: Context, step: int | None) -> Figure:
+    trace = ctx.trace
     if trace.spec.transposed:
         return transposed_overview(ctx) if step is None else scatter_frame(ctx, step)
     if step is None:
@@ -81,7 +94,8 @@ def build_animation(trace: Trace, lang: str = "en") -> Animation:
     if count == 0:
         overview = build_figure(trace, None, lang)
         return Animation((overview,))
-    frames = [build_figure(trace, i, lang) for i in range(count)]
+    ctx = Context.of(trace, lang)  # one context: its measurements serve every frame
+    frames = [_figure(ctx, i) for i in range(count)]
     return Animation(_same_size(frames))
 
 

@@ -18,10 +18,10 @@ import numpy as np
 
 from ..trace.model import Step, Trace
 from .labels import Names, fmt, label
-from .layout import INK, MARGIN, MUTED, cell_width, text_width
-from .model import Shape, Text
+from .layout import INK, LEGEND_ROLES, MARGIN, MUTED, cell_width, extent, legend, legend_roles, text_width
+from .model import Figure, Shape, Text
 
-__all__ = ["Context", "header"]
+__all__ = ["Context", "header", "finish"]
 
 
 def _pick(exact: np.ndarray | None, plain: np.ndarray | None) -> np.ndarray | None:
@@ -123,3 +123,19 @@ def header(ctx: Context, title: str) -> tuple[list[Shape], float, float]:
     width = max(text_width(title, 21), text_width(ctx.params_line(), 13),
                 text_width(formula, 13) * 1.05, 52 + text_width(values, 13) * 1.05)
     return items, MARGIN + 108, MARGIN + width + MARGIN
+
+
+def finish(ctx: Context, items: list[Shape], y: float, width: float, title: str,
+           always: tuple[str, ...] = ()) -> Figure:
+    """The figure: ``items``, then a legend naming every cell style drawn (and the styles in
+    ``always``, which the other frames of an animation draw), on a canvas that holds
+    every shape."""
+    roles = set(legend_roles(items)) | set(always)
+    entries = [(role, ctx.t(f"legend_{role}")) for role in LEGEND_ROLES if role in roles]
+    right, bottom = extent(items)
+    width = max(width, right + MARGIN)
+    group, _ = legend(entries, MARGIN, max(y, bottom) + 24, width - 2 * MARGIN)
+    items.append(group)
+    right, bottom = extent(items)
+    return Figure(width=round(max(width, right + MARGIN)), height=round(bottom + MARGIN / 2 + 4),
+                  items=tuple(items), title=title)

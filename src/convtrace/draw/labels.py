@@ -16,7 +16,7 @@ from typing import Any
 from ..render.names import Names
 from ..render.numfmt import fmt
 
-__all__ = ["LANGUAGES", "CATALOG", "label", "fmt", "Names", "check_lang"]
+__all__ = ["LANGUAGES", "CATALOG", "label", "fmt", "Names", "check_lang", "signed_sum"]
 
 LANGUAGES = ("en", "zh")
 
@@ -38,6 +38,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "partial_output": ("y so far", "目前的 y"),
     "channel": ("channel {c}", "通道 {c}"),
     "batch": ("batch item {n}", "批次第 {n} 个"),
+    "group": ("group {g}", "第 {g} 组"),
+    "group_feeds": ("group {g}: {x} feed {y}", "第 {g} 组：{x} 输入到 {y}"),
+    "kernels_title": (
+        "kernels: each output channel reads the input channels of its group",
+        "卷积核：每个输出通道只读取本组的输入通道",
+    ),
+    "windows_of": ("windows of {y} (every output channel slides the same windows)", "{y} 的窗口（每个输出通道滑过同样的窗口）"),
     "sum": ("sum = {terms} = {total}", "求和 = {terms} = {total}"),
     "sum_many": ("sum of {n} products = {total}", "{n} 个乘积之和 = {total}"),
     "sum_bias": ("{total} + bias {b} = {value}", "{total} + 偏置 {b} = {value}"),
@@ -56,6 +63,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "legend_replicate": ("replicate padding", "复制填充"),
     "legend_circular": ("circular padding", "循环填充"),
     "legend_window": ("window", "窗口"),
+    "legend_kernel": ("kernel w", "卷积核 w"),
+    "legend_product": ("product x·w", "乘积 x·w"),
+    "legend_current": ("this step's output", "本步的输出"),
+    "legend_output": ("output y", "输出 y"),
+    "legend_empty": ("not computed yet", "尚未算出"),
     "legend_cropped": ("cropped (padding)", "被裁掉（padding）"),
     "legend_output_padding": ("output_padding", "output_padding"),
     "window_label": ("{y} = {value}", "{y} = {value}"),
@@ -72,7 +84,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "zero insertion: {z} zero(s) between samples, then a stride-1 Conv1d with the flipped kernel",
         "插零：样本之间插入 {z} 个零，再用翻转的卷积核做 stride 1 的 Conv1d",
     ),
-    "matrix": ("matrix view: y = Cᵀ x, C is the matching Conv1d's {r}×{c} matrix", "矩阵视角：y = C^T x，C 是对应 Conv1d 的 {r}×{c} 矩阵"),
+    "matrix": ("matrix view: y = Cᵀ x, C is the matching Conv1d's {r}×{c} matrix", "矩阵视角：y = Cᵀ x，C 是对应 Conv1d 的 {r}×{c} 矩阵"),
     "matrix_missing": ("matrix view: {reason}", "矩阵视角：{reason}"),
     "gradient": (
         "gradient view: ConvTranspose1d is the gradient of Conv1d with respect to its input",
@@ -103,3 +115,15 @@ def check_lang(lang: str) -> str:
 def label(lang: str, key: str, **values: Any) -> str:
     """The words ``key`` in ``lang``, placeholders filled."""
     return CATALOG[key][LANGUAGES.index(check_lang(lang))].format(**values)
+
+
+def signed_sum(values: list[str]) -> str:
+    """Numbers written as a sum, a negative one after the first as a subtraction.
+
+    >>> signed_sum(["1", "0", "-5"]), signed_sum(["-2", "-0.5", "3"])
+    ('1 + 0 − 5', '-2 − 0.5 + 3')
+    """
+    out = values[0] if values else ""
+    for v in values[1:]:
+        out += f" − {v[1:]}" if v.startswith("-") else f" + {v}"
+    return out

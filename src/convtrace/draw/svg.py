@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import Arrow, Figure, Group, Line, Rect, Shape, Text
@@ -54,7 +55,26 @@ def _rect(r: Rect) -> str:
             f' fill="{r.fill}"{_stroke(r.stroke, r.stroke_width, r.dash)}{opacity}{_role(r.role)}/>')
 
 
-def _text(t: Text) -> str:
+#: characters the CJK faces lack (WenQuanYi Micro Hei draws a box for ᵀ): in a figure with
+#: Chinese text they are set in the Latin faces
+LATIN_ONLY = "ᵀ"
+LATIN_FAMILY = "'DejaVu Sans', sans-serif"
+
+
+def _content(text: str, cjk: bool) -> str:
+    """The escaped text, runs of :data:`LATIN_ONLY` characters in a Latin-face ``tspan`` when
+    the figure's face is a CJK one.
+
+    >>> print(_content("y = Cᵀ x", True))
+    y = C<tspan font-family="'DejaVu Sans', sans-serif">ᵀ</tspan> x
+    """
+    if not cjk:
+        return escape(text)
+    return re.sub(f"[{LATIN_ONLY}]+", lambda m: f"<tspan font-family={quoteattr(LATIN_FAMILY)}>{m.group()}</tspan>",
+                  escape(text))
+
+
+def _text(t: Text, cjk: bool = False) -> str:
     style = ""
     if t.mono:
         style += f" font-family={quoteattr(MONO_FAMILY)}"
@@ -63,7 +83,7 @@ def _text(t: Text) -> str:
     if t.italic:
         style += ' font-style="italic"'
     return (f'<text x="{_n(t.x)}" y="{_n(t.y)}" font-size="{_n(t.size)}" fill="{t.fill}"'
-            f' text-anchor="{t.anchor}"{style}{_role(t.role)}>{escape(t.text)}</text>')
+            f' text-anchor="{t.anchor}"{style}{_role(t.role)}>{_content(t.text, cjk)}</text>')
 
 
 def _line(ln: Line) -> str:
@@ -82,18 +102,18 @@ def _arrow(a: Arrow) -> str:
             f'{_stroke(a.stroke, a.stroke_width, "")}/><polygon points="{points}" fill="{a.stroke}"/></g>')
 
 
-def _shape(shape: Shape, out: list[str], depth: int) -> None:
+def _shape(shape: Shape, out: list[str], depth: int, cjk: bool = False) -> None:
     pad = "  " * depth
     if isinstance(shape, Group):
         label = f" data-label={quoteattr(shape.label)}" if shape.label else ""
         out.append(f"{pad}<g{_role(shape.role)}{label}>")
         for item in shape.items:
-            _shape(item, out, depth + 1)
+            _shape(item, out, depth + 1, cjk)
         out.append(f"{pad}</g>")
     elif isinstance(shape, Rect):
         out.append(pad + _rect(shape))
     elif isinstance(shape, Text):
-        out.append(pad + _text(shape))
+        out.append(pad + _text(shape, cjk))
     elif isinstance(shape, Line):
         out.append(pad + _line(shape))
     else:
@@ -112,6 +132,6 @@ def figure_to_svg(figure: Figure) -> str:
         f'  <rect x="0" y="0" width="{w}" height="{h}" fill="{figure.background}"/>',
     ]
     for shape in figure.items:
-        _shape(shape, out, 1)
+        _shape(shape, out, 1, cjk)
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..trace.model import Placement, ScatterTap, ScatterView, Trace
-from .common import Context, header
+from .common import Context, finish, header
 from .labels import fmt
 from .layout import (
     ACCENT,
@@ -34,7 +34,7 @@ from .layout import (
     Axis,
     cell,
     ellipsis_marks,
-    legend,
+    fill_gaps,
     text_width,
 )  # fmt: skip
 from .model import Figure, Group, Line, Rect, Shape, Text
@@ -70,11 +70,23 @@ def _stamps(ctx: Context, items: Sequence[Placement]) -> list[_Stamp]:
     return out
 
 
-def _axis(ctx: Context, focus: tuple[int, int]) -> Axis:
+def _axis(ctx: Context, focus: tuple[int, int], stamps: Sequence[_Stamp] = ()) -> Axis:
+    """The output positions (cropped ones included): all when they fit, else every tap of
+    ``stamps`` and a run around ``focus``, with ellipses between."""
     s = ctx.trace.spec
     p = s.padding_int
     full = (s.length - 1) * s.stride + s.dilation * (s.kernel_size - 1) + 1
-    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS, cell=ctx.cell_width)
+    keep = fill_gaps({tap.out_index for st in stamps for tap in st.taps})
+    return Axis.build(range(-p, max(full - p, s.out_length)), focus, MAX_COLUMNS, cell=ctx.cell_width, keep=keep)
+
+
+def _fitting(stamps: Sequence[_Stamp], newest: bool) -> list[_Stamp]:
+    """The stamp rows to draw whole: at most :data:`MAX_ROWS`, the newest (or the first), and
+    no more than two screens of columns hold."""
+    shown = list(stamps[-MAX_ROWS:] if newest else stamps[:MAX_ROWS])
+    while len(shown) > 1 and len(fill_gaps({t.out_index for st in shown for t in st.taps})) > 2 * MAX_COLUMNS:
+        shown = shown[1:] if newest else shown[:-1]
+    return shown
 
 
 def _row_label(text: str, y: float, ink: str = INK) -> Text:
@@ -95,6 +107,7 @@ def _input_rows(ctx: Context, axis: Axis, y: float, current: Placement | None, b
             hot = current is not None and (current.in_channel, current.input_index) == (c, i)
             items.append(cell(x, y, ctx.x_text(batch, c, i), "input", highlight=hot, width=axis.cell))
             items.append(Text(x + axis.cell / 2, y - 4, ctx.names.x(batch, c, i), size=11, fill=MUTED, role="x-name"))
+        items += ellipsis_marks(axis, y)
         y += ROW + 8
     return items, y
 
@@ -201,28 +214,19 @@ def _overlap_bar(ctx: Context, axis: Axis, view: ScatterView, y: float) -> tuple
     return items, base + 46
 
 
-def _legend(ctx: Context) -> list[tuple[str, str]]:
-    entries = [("input", ctx.t("legend_input")), ("product", "x·w"), ("output", ctx.t("output"))]
+def _frame_roles(ctx: Context) -> tuple[str, ...]:
+    """Cell styles some frame of the scatter animation draws (every frame's legend names
+    them, so that it does not change from frame to frame)."""
     s = ctx.trace.spec
-    if s.padding_int:
-        entries.append(("cropped", ctx.t("legend_cropped")))
-    if s.output_padding:
-        entries.append(("output_padding", ctx.t("legend_output_padding")))
-    return entries
+    roles = ("input", "product", "current", "output", "empty")
+    return roles + (("cropped",) if s.padding_int else ()) + (("output_padding",) if s.output_padding else ())
 
 
-def _finish(ctx: Context, items: list[Shape], y: float, width: float, title: str) -> Figure:
-    group, lw = legend(_legend(ctx), MARGIN, y + 24)
-    items.append(group)
-    return Figure(width=round(max(width, MARGIN * 2 + lw)), height=round(y + 44), items=tuple(items), title=title)
-
-
-def _stamp_block(ctx: Context, axis: Axis, stamps: list[_Stamp], reserve: int, current: Placement | None,
-                 y: float, newest: bool) -> tuple[list[Shape], float]:
-    """The stacked stamp rows: the newest ``reserve`` (or the first, for the overview)."""
-    shown = stamps[-reserve:] if newest else stamps[:reserve]
+def _stamp_block(ctx: Context, axis: Axis, shown: list[_Stamp], hidden: int, reserve: int,
+                 current: Placement | None, y: float, newest: bool) -> tuple[list[Shape], float]:
+    """The stacked stamp rows ``shown`` (the newest, or the first for the overview), in
+    ``reserve`` slots, after a note on the ``hidden`` ones."""
     items: list[Shape] = []
-    hidden = len(stamps) - len(shown)
     if hidden > 0:
         key = "more_rows" if newest else "more_steps"
         items.append(Text(axis.left, y + 10, ctx.t(key, n=hidden), size=12, fill=MUTED, anchor="start", role="rows-note"))
@@ -247,18 +251,20 @@ def scatter_frame(ctx: Context, index: int) -> Figure:
     title = ctx.t("scatter_title", op=ctx.op, n=index + 1, total=min(len(allp), 64), x=x)
     items, y, width = header(ctx, title)
     focus = (current.offset, current.offset + trace.spec.dilation * (trace.spec.kernel_size - 1))
-    axis = _axis(ctx, focus)
+    made = _stamps(ctx, done)
+    shown = _fitting(made, newest=True)
+    axis = _axis(ctx, focus, shown)
     rows, y = _input_rows(ctx, axis, y + 8, current, current.batch)
     items += rows
     reserve = min(len(_stamps(ctx, same)), MAX_ROWS)
-    block, y = _stamp_block(ctx, axis, _stamps(ctx, done), reserve, current, y, newest=True)
+    block, y = _stamp_block(ctx, axis, shown, len(made) - len(shown), reserve, current, y, newest=True)
     items += block
     out, y = _output_rows(ctx, axis, y + 6, done, current, current.batch, final=False)
     notes, y = _edge_notes(ctx, axis, y)
     bar, y = _overlap_bar(ctx, axis, trace.views.scatter, y + 6)
     items += out + notes + bar
     width = max(width, axis.left + axis.width + MARGIN, axis.left + text_width(ctx.t("overlap_uneven", s=9, k=9), 13) + MARGIN)
-    return _finish(ctx, items, y, width, title)
+    return finish(ctx, items, y, width, title, _frame_roles(ctx))
 
 
 def _zero_insertion(ctx: Context, y: float) -> tuple[list[Shape], float, float]:
@@ -354,12 +360,13 @@ def transposed_overview(ctx: Context) -> Figure:
         items.append(Text(MARGIN, y + 14, ctx.t("no_steps"), size=14, fill=MUTED, anchor="start"))
         return Figure(round(width), round(y + 40), tuple(items), title)
     allp = [p for p in placements(trace) if p.batch == 0]
-    axis = _axis(ctx, (-trace.spec.padding_int, 0))
+    stamps = _stamps(ctx, allp)
+    shown = _fitting(stamps, newest=False)
+    axis = _axis(ctx, (-trace.spec.padding_int, 0), shown)
     items.append(Text(MARGIN, y + 12, ctx.t("scatter"), size=15, fill=INK, anchor="start", weight="bold", role="scatter-title"))
     rows, y = _input_rows(ctx, axis, y + 34, None, 0)
     items += rows
-    stamps = _stamps(ctx, allp)
-    block, y = _stamp_block(ctx, axis, stamps, min(len(stamps), MAX_ROWS), None, y, newest=False)
+    block, y = _stamp_block(ctx, axis, shown, len(stamps) - len(shown), len(shown), None, y, newest=False)
     items += block
     out, y = _output_rows(ctx, axis, y + 6, allp, None, 0, final=True)
     notes, y = _edge_notes(ctx, axis, y)
@@ -370,4 +377,4 @@ def transposed_overview(ctx: Context) -> Figure:
     gr, y, gw = _gradient(ctx, y + 4)
     items += zi + mx + gr
     width = max(width, axis.left + axis.width + MARGIN, zw, mw, gw)
-    return _finish(ctx, items, y, width, title)
+    return finish(ctx, items, y, width, title)
