@@ -369,6 +369,12 @@ _CHINESE: tuple[tuple[str, str], ...] = (
     (r"only ConvTranspose1d has output_padding", "只有 ConvTranspose1d 有 output_padding"),
     (r"at most (\d+) on this server", r"本服务器最多 \1"),
     # -- (end of the explorer's rules)
+    # the figures (convtrace.draw)
+    (r"the format comes from the file name, which must end in (.*)", r"格式由文件名决定，文件名必须以 \1 结尾"),
+    (r"step draws one frame: it does not apply to a GIF, which shows every frame",
+     "step 只画一帧：它不适用于 GIF（GIF 会显示每一帧）"),
+    (r"drop the step, or write \.svg or \.png", "去掉 step，或改写成 .svg 或 .png"),
+    (r"PNG and GIF need the viz extra: (pip install '[^']*')", r"PNG 和 GIF 需要 viz 扩展：\1"),
     (r", or ", "，或 "),
     (r" or ", " 或 "),
 )
