@@ -11,8 +11,6 @@ flags, hooks, function modes) is restored in ``finally``.
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,15 +20,15 @@ from ..errors import ConvtraceError
 from ..plan.layers import Layer
 from ..plan.report import Finding, to_jsonable
 from ..plan.shape import dropped_tail
-from ..plan.stack import MAX_PERIOD
-from .record import INPUT, Call, Recording, record_forward
+from .graph import INPUT, Dependence, dependence_at, dependences, is_chain, join
+from .record import Call, Recording, record_forward
 
 __all__ = ["InspectCall", "InspectReport", "inspect_model", "MAX_INPUT_ELEMENTS"]
 
 #: the largest input (elements) a real fallback run may allocate
 MAX_INPUT_ELEMENTS = 1 << 28
-#: wall time for the receptive-field figures of all calls (then the rest are left out)
-GRAPH_SECONDS = 5.0
+#: the dependence of the model's input on itself
+INPUT_DEPENDENCE = Dependence(Fraction(1), 1, 1, ((0, 0),))
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,7 @@ class InspectReport:
     macs: int
     parameter_count: int
     warnings: tuple[Finding, ...]
+    output_sources: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -87,6 +86,15 @@ class InspectReport:
         for call in doc["calls"]:
             call.pop("layer", None)
         return doc
+
+    def dependence(self, t: int, call: int | None = None) -> tuple[int, int] | None:
+        """First and last model-input index that output ``t`` of the model (or of the call
+        numbered ``call``) depends on, through every branch; None if on none (or unknown).
+        Away from the edges this is the first and last nonzero of PyTorch's gradient."""
+        outputs = self.output_sources if call is None else (call,)
+        if not any(i != INPUT for i in outputs):
+            return None
+        return dependence_at(self.calls, outputs, t)
 
 
 def _shape(input_shape: Any, example_input: Any) -> tuple[int, ...]:
@@ -219,21 +227,10 @@ def _skipped_check(recording: Recording) -> str | None:
 def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, recording: Recording,
             error: str | None, notes: list[Finding]) -> InspectReport:  # fmt: skip
     calls = recording.calls
-    graph = _Graph(calls)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 4 * len(calls) + 1000))  # the graph is walked recursively
-    try:
-        return _rows_and_report(model, shape, time_dim, device, recording, error, notes, graph)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, recording: Recording,
-                     error: str | None, notes: list[Finding], graph: _Graph) -> InspectReport:  # fmt: skip
-    calls = recording.calls
+    deps = dependences(calls)
     rows = []
-    for call in calls:
-        rf, hop, offset, _ = graph.figures(call.index)
+    for call, dep in zip(calls, deps):
+        rf, hop, offset, _ = _figures(dep)
         predicted = call.layer.try_out_length(call.in_length)
         in_channels = call.in_shape[-2] if len(call.in_shape) >= 2 else 1
         batch = call.in_shape[0] if len(call.in_shape) == 3 else 1
@@ -243,22 +240,26 @@ def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: 
             call.in_shape, call.out_shape, call.in_length, call.out_length, predicted, rf, hop, offset,
             tuple(sorted(call.sources)), macs,
         ))  # fmt: skip
-    final = sorted(i for i in recording.output_sources if i != INPUT)
+    final = sorted(recording.output_sources)
     rf = hop = offset = look = None
     causal = None
-    if final:
-        sources = frozenset(recording.output_sources)
-        if len(sources) == 1:
-            rf, hop, offset, look = graph.figures(next(iter(sources)))
-        else:
-            rf, hop, offset, look = graph.figures_of(sources)
+    if any(i != INPUT for i in final):
+        rf, hop, offset, look = _figures(join([INPUT_DEPENDENCE if i == INPUT else deps[i] for i in final]))
         causal = None if look is None else look <= 0
     warnings = notes + _warnings(calls, recording)
     params = sum(int(p.numel()) for p in model.parameters())
     return InspectReport(
         type(model).__name__, shape, time_dim, device, tuple(rows), recording.output_length, recording.output_shape,
-        error, graph.is_chain(), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
+        error, is_chain(calls), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
+        tuple(final),
     )  # fmt: skip
+
+
+def _figures(dep: Dependence | None) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
+    found = None if dep is None else dep.figures()
+    if found is None:
+        return None, (None if dep is None else dep.hop), None, None
+    return found
 
 
 _KEYS = {
@@ -286,113 +287,6 @@ def call_parameters(call: Call) -> dict[str, Any]:
     if len(call.in_shape) >= 2:
         found = {"in_channels": call.in_shape[-2], **found}
     return found
-
-
-class _Graph:
-    """Dependence through the graph of recorded calls (branches joined by their hull)."""
-
-    def __init__(self, calls: list[Call]) -> None:
-        self.calls = calls
-        self.memo: dict[tuple[int, int, int], tuple[int, int] | None] = {}
-        self.hops: dict[int, Fraction | None] = {}
-        self.closed_memo: dict[int, tuple[Fraction, Fraction, Fraction] | None] = {}
-        self.deadline = time.perf_counter() + GRAPH_SECONDS
-
-    def is_chain(self) -> bool:
-        used: dict[int, int] = {}
-        for call in self.calls:
-            if len(call.sources) != 1:
-                return False
-            (src,) = call.sources
-            used[src] = used.get(src, 0) + 1
-        return all(count == 1 for count in used.values())
-
-    def hop(self, index: int) -> Fraction | None:
-        if index == INPUT:
-            return Fraction(1)
-        if index not in self.hops:
-            call = self.calls[index]
-            hops = {self.hop(src) for src in call.sources}
-            base = next(iter(hops)) if len(hops) == 1 else None
-            self.hops[index] = None if base is None else base * call.layer.hop
-        return self.hops[index]
-
-    def window(self, index: int, a: int, b: int) -> tuple[int, int] | None:
-        """Model-input indices that outputs a..b of call ``index`` depend on (hull)."""
-        if index == INPUT:
-            return (a, b)
-        key = (index, a, b)
-        if key not in self.memo:
-            call = self.calls[index]
-            inner = call.layer.window_of_range(a, b)
-            found = None if inner is None else self._join(call.sources, *inner)
-            self.memo[key] = found
-        return self.memo[key]
-
-    def _join(self, sources: frozenset[int], a: int, b: int) -> tuple[int, int] | None:
-        parts = [w for w in (self.window(src, a, b) for src in sources) if w is not None]
-        if not parts:
-            return None
-        return (min(p[0] for p in parts), max(p[1] for p in parts))
-
-    def _period(self, index: int) -> int:
-        period = 1
-        seen = {index}
-        todo = [index]
-        while todo:
-            current = todo.pop()
-            if current == INPUT:
-                continue
-            period *= self.calls[current].layer.up
-            for src in self.calls[current].sources:
-                if src not in seen:
-                    seen.add(src)
-                    todo.append(src)
-        return min(period, MAX_PERIOD)
-
-    def closed(self, index: int) -> tuple[Fraction, Fraction, Fraction] | None:
-        """(receptive field, hop, offset) composed in closed form along a chain without
-        transposed layers or joins (calls come in execution order: sources first)."""
-        if index == INPUT:
-            return (Fraction(1), Fraction(1), Fraction(0))
-        if index not in self.closed_memo:
-            call = self.calls[index]
-            found = None
-            if call.layer.kind != "convT" and len(call.sources) == 1:
-                base = self.closed_memo.get(next(iter(call.sources))) if INPUT not in call.sources else self.closed(INPUT)
-                if base is not None:
-                    field, hop, offset = base
-                    found = (field + (call.layer.span - 1) * hop, hop * call.layer.down, offset + call.layer.pads[0] * hop)
-            self.closed_memo[index] = found
-        return self.closed_memo[index]
-
-    def figures(self, index: int) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
-        closed = self.closed(index)
-        if closed is not None:
-            field, hop, offset = closed
-            return field, hop, offset, field - 1 - offset
-        return self.figures_of(frozenset({index}))
-
-    def figures_of(self, sources: frozenset[int]) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
-        if time.perf_counter() > self.deadline:  # a huge graph: figures for the calls done so far only
-            return None, None, None, None
-        hops = {self.hop(s) for s in sources}
-        if len(hops) != 1 or None in hops:
-            return None, None, None, None
-        hop = next(iter(hops))
-        assert hop is not None
-        period = max(self._period(s) for s in sources)
-        seen = []
-        for t in range(period):
-            w = self._join(sources, t, t)
-            if w is not None:
-                seen.append((t, w))
-        if not seen:
-            return None, hop, None, None
-        offset = max(t * hop - w[0] for t, w in seen)
-        field = max(w[1] - (t * hop - offset) for t, w in seen) + 1
-        look = max(w[1] - t * hop for t, w in seen)
-        return Fraction(field), hop, Fraction(offset), Fraction(look)
 
 
 def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:
