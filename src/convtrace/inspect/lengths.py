@@ -67,7 +67,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         if n < 0:
             raise ConvtraceError("lengths", n, "lengths must be >= 0")
         shape[td] = n
-        report = inspect_model(model, tuple(shape), time_dim=td)
+        report = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
         if hop is None and report.hop is not None:
             hop = report.hop
         results.append((n, report.output_length if report.error is None else None, report.error))

@@ -11,6 +11,7 @@ flags, hooks, function modes) is restored in ``finally``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,7 +24,7 @@ from ..plan.shape import dropped_tail
 from .graph import INPUT, Dependence, dependence_at, dependences, is_chain, join
 from .record import Call, Recording, record_forward
 
-__all__ = ["InspectCall", "InspectReport", "inspect_model", "MAX_INPUT_ELEMENTS"]
+__all__ = ["InspectCall", "InspectReport", "ModelRaisedError", "inspect_model", "layout_hint", "MAX_INPUT_ELEMENTS"]
 
 #: the largest input (elements) a real fallback run may allocate
 MAX_INPUT_ELEMENTS = 1 << 28
@@ -79,6 +80,7 @@ class InspectReport:
     parameter_count: int
     warnings: tuple[Finding, ...]
     output_sources: tuple[int, ...] = ()
+    hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -97,6 +99,16 @@ class InspectReport:
         return dependence_at(self.calls, outputs, t)
 
 
+class ModelRaisedError(ConvtraceError):
+    """PyTorch raised while the model ran on the given input; ``report`` is the inspection
+    of what ran before (its ``error`` set), ``hint`` another layout that runs, if any."""
+
+    def __init__(self, param: str, value: Any, rule: str, *, call: object | None = None, hint: str | None = None,
+                 report: InspectReport | None = None) -> None:  # fmt: skip
+        super().__init__(param, value, rule, call=call, hint=hint)
+        self.report = report
+
+
 def _shape(input_shape: Any, example_input: Any) -> tuple[int, ...]:
     if example_input is not None:
         return tuple(int(v) for v in example_input.shape)
@@ -112,9 +124,14 @@ def _shape(input_shape: Any, example_input: Any) -> tuple[int, ...]:
 
 
 def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-                  time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
+                  time_dim: int = -1, dtype: Any = None, raise_on_error: bool = True) -> InspectReport:  # fmt: skip
     """Inspect ``model`` on an input of ``input_shape`` (time on ``time_dim``), or on
-    ``example_input`` (its shape; a real fallback run uses its values)."""
+    ``example_input`` (its shape; a real fallback run uses its values).
+
+    Where PyTorch raises, :class:`ModelRaisedError` (a :class:`ConvtraceError`) is raised,
+    with the report of what ran before the failure as ``.report`` and, where another
+    layout runs, a hint; with ``raise_on_error=False`` that report is returned instead, its
+    ``error`` set."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -126,7 +143,11 @@ def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_
     dtype = dtype or (example_input.dtype if example_input is not None else _model_dtype(model))
     notes: list[Finding] = []
     recording, error, device = _meta_or_real(model, shape, time_dim, dtype, example_input, notes)
-    return _report(model, shape, time_dim, device, recording, error, notes)
+    report = _report(model, shape, time_dim, device, recording, error, notes)
+    if error is not None and raise_on_error:
+        report = dataclasses.replace(report, hint=layout_hint(model, shape, time_dim, dtype))
+        raise ModelRaisedError("model", report.model, f"PyTorch raised {error}", hint=report.hint, report=report)
+    return report
 
 
 def _model_dtype(model: Any) -> Any:
@@ -140,18 +161,25 @@ def _model_dtype(model: Any) -> Any:
 
 def _meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any,
                   notes: list[Finding]) -> tuple[Recording, str | None, str]:  # fmt: skip
+    """A run on meta, else a real one: (the recording — up to the failure if PyTorch
+    raised —, PyTorch's error, the device)."""
     all_meta = all(t.is_meta for t in _state(model))
+    partial = Recording()
     try:
-        recording = _run(model, shape, time_dim, dtype, "meta", None)
+        recording = _run(model, shape, time_dim, dtype, "meta", None, partial)
     except Exception as exc:
-        meta_error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         if all_meta:  # nothing real to run: PyTorch's error stands
-            return Recording(), meta_error, "meta"
-        return _real(model, shape, time_dim, dtype, example, notes, meta_error)
+            return partial, _error_text(exc), "meta"
+        return _real(model, shape, time_dim, dtype, example, notes, _error_text(exc))
     skipped = _skipped_check(recording)
     if skipped is not None and not all_meta:
         return _real(model, shape, time_dim, dtype, example, notes, skipped)
     return recording, None, "meta"
+
+
+def _error_text(exc: BaseException) -> str:
+    """``Type: first line of the message``."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any, notes: list[Finding],
@@ -161,14 +189,14 @@ def _real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example
     if math.prod(shape) > MAX_INPUT_ELEMENTS:
         raise ConvtraceError("input_shape", shape, f"a real run is limited to {MAX_INPUT_ELEMENTS} input elements")
     device = next((str(t.device) for t in _state(model) if not t.is_meta), "cpu")
+    partial = Recording()
     try:
-        recording = _run(model, shape, time_dim, dtype, device, example)
+        recording = _run(model, shape, time_dim, dtype, device, example, partial)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        if reason.split(":")[0] == message.split(":")[0] and "meta" not in message:
-            return Recording(), message, device
-        notes.append(Finding("W201", "", {"reason": reason}))
-        return Recording(), message, device
+        message = _error_text(exc)
+        if reason.split(":")[0] != message.split(":")[0] or "meta" in message:
+            notes.append(Finding("W201", "", {"reason": reason}))
+        return partial, message, device
     notes.append(Finding("W201", "", {"reason": reason}))
     return recording, None, device
 
@@ -177,8 +205,10 @@ def _state(model: Any) -> list[Any]:
     return list(model.parameters()) + list(model.buffers())
 
 
-def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: str, example: Any) -> Recording:
-    """One forward pass in eval mode without gradients; training flags restored after."""
+def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: str, example: Any,
+         into: Recording | None = None) -> Recording:  # fmt: skip
+    """One forward pass in eval mode without gradients, recorded (into ``into``); training
+    flags restored after."""
     import torch
 
     flags = [(m, m.training) for m in model.modules()]
@@ -188,24 +218,45 @@ def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: 
             if device == "meta":
                 x = torch.empty(shape, dtype=dtype, device="meta")
                 if all(t.is_meta for t in _state(model)):
-                    return _record(model, lambda mark: model(mark(x)), time_dim)
+                    return _record(model, lambda mark: model(mark(x)), time_dim, into)
                 meta_state = {name: torch.empty_like(t, device="meta") for name, t in
                               list(model.named_parameters()) + list(model.named_buffers())}  # fmt: skip
 
                 def call(mark: Callable[[Any], Any]) -> Any:
                     return torch.func.functional_call(model, meta_state, (mark(x),), strict=False)
 
-                return _record(model, call, time_dim)
+                return _record(model, call, time_dim, into)
             x = example.to(device) if example is not None else torch.zeros(shape, dtype=dtype, device=device)
-            return _record(model, lambda mark: model(mark(x)), time_dim)
+            return _record(model, lambda mark: model(mark(x)), time_dim, into)
     finally:
         for module, flag in flags:
             module.training = flag
 
 
-def _record(model: Any, call: Callable[[Callable[[Any], Any]], Any], time_dim: int) -> Recording:
+def _record(model: Any, call: Callable[[Callable[[Any], Any]], Any], time_dim: int,
+            into: Recording | None = None) -> Recording:  # fmt: skip
     """Record ``call(mark)``; ``mark`` tags the model input (time on ``time_dim``)."""
-    return record_forward(model, lambda mark: call(lambda tensor: mark(tensor, time_dim)))
+    return record_forward(model, lambda mark: call(lambda tensor: mark(tensor, time_dim)), into)
+
+
+def layout_hint(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any) -> str | None:
+    """Where PyTorch raised on ``shape``: the first layout with time on another axis (two
+    dimensions swapped, the batch kept) on which the model runs and convolves over time,
+    as a hint; None if there is none."""
+    for dim in range(1 if len(shape) > 2 else 0, len(shape)):
+        if dim == time_dim:
+            continue
+        swapped = list(shape)
+        swapped[dim], swapped[time_dim] = swapped[time_dim], swapped[dim]
+        try:
+            recording, error, _ = _meta_or_real(model, tuple(swapped), dim, dtype, None, [])
+        except ConvtraceError:
+            continue
+        if error is None and recording.calls:
+            text = ",".join(map(str, swapped))
+            return (f"the time axis may be --time-dim {dim}: its length {shape[time_dim]} on dim {dim}, the model "
+                    f"runs on input shape {text} (time_dim={dim})")  # fmt: skip
+    return None
 
 
 def _skipped_check(recording: Recording) -> str | None:

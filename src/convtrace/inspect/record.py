@@ -266,8 +266,8 @@ class _Recorder:
     """The state of one recorded forward pass: the calls, the tensors' time axes and sources,
     and the stack of modules being run (hooks push and pop it)."""
 
-    def __init__(self, model: Any) -> None:
-        self.recording = Recording()
+    def __init__(self, model: Any, into: Recording | None = None) -> None:
+        self.recording = Recording() if into is None else into
         self.tracker = _Tracker()
         self.stack: list[str] = [""]
         self.names = {id(module): name for name, module in model.named_modules()}
@@ -474,12 +474,13 @@ class _Recorder:
                 self.tracker.set(tensor, sources, _time_dim("module", (), known, tensor))
 
 
-def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Recording:
+def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any], into: Recording | None = None) -> Recording:
     """Run ``run(mark)`` (a forward pass of ``model`` on an input passed through ``mark``)
-    and record it. Hooks and the mode are removed in ``finally``."""
+    and record it (into ``into``, which keeps what was recorded when the pass raises).
+    Hooks and the mode are removed in ``finally``."""
     from torch.overrides import TorchFunctionMode
 
-    recorder = _Recorder(model)
+    recorder = _Recorder(model, into)
 
     class Mode(TorchFunctionMode):
         def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
