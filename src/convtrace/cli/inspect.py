@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--input-shape", required=True, help="e.g. 1,1,16000")
     p.add_argument("--time-dim", type=int, default=-1, help="which input dimension is time (default -1)")
     p.add_argument("--dtype", default=None, help="input dtype, e.g. int64 for token ids (default: the model's)")
+    p.add_argument("--unit", default=None,
+                   help='what one input step is, for the text (e.g. frames, samples; default "input steps")')
     p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
     p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
@@ -96,7 +98,8 @@ def _inspect_text(args: argparse.Namespace) -> Any:
     from ..render import plan_text
 
     color = sys.stdout.isatty()
-    return lambda report: plan_text.render_inspect(report, color=color, lang=args.lang, width=terminal_width())
+    return lambda report: plan_text.render_inspect(report, color=color, lang=args.lang, width=terminal_width(),
+                                                   unit=args.unit)  # fmt: skip
 
 
 def _kwargs(text: str | None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ConvtraceError
 from ..plan.layers import Layer
-from ..plan.report import Finding, to_jsonable
+from ..plan.report import Finding, Shown, to_jsonable
 from ..plan.shape import dropped_tail
 from .graph import INPUT, Dependence, dependence_at, dependences, is_chain, join
 from .record import Call, Recording, record_forward
@@ -58,9 +58,11 @@ class InspectCall:
     macs: int
 
 
-@dataclass(frozen=True)
-class InspectReport:
-    """A model inspected on one input shape."""
+@dataclass(frozen=True, repr=False)
+class InspectReport(Shown):
+    """A model inspected on one input shape. ``print(report)`` gives ``convtrace
+    inspect``'s text; ``report.render("zh", width=80, unit="frames")`` the same in Chinese,
+    fitted, lengths in frames (see :class:`~convtrace.plan.report.Shown`)."""
 
     model: str
     input_shape: tuple[int, ...]
@@ -88,6 +90,12 @@ class InspectReport:
         for call in doc["calls"]:
             call.pop("layer", None)
         return doc
+
+    def __repr__(self) -> str:
+        shape = "x".join(map(str, self.input_shape))
+        out = f"error {self.error!r}" if self.error is not None else f"output length {self.output_length}"
+        return (f"<InspectReport {self.model} on {shape}: {len(self.calls)} calls, {out}, receptive field "
+                f"{self.receptive_field}, hop {self.hop}, {len(self.warnings)} warnings>")  # fmt: skip
 
     def dependence(self, t: int, call: int | None = None) -> tuple[int, int] | None:
         """First and last model-input index that output ``t`` of the model (or of the call
@@ -140,9 +148,9 @@ def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_
     if not -len(shape) <= time_dim < len(shape):
         raise ConvtraceError("time_dim", time_dim, f"time_dim must index a dimension of the {len(shape)}-D input")
     time_dim %= len(shape)
-    dtype = dtype or (example_input.dtype if example_input is not None else _model_dtype(model))
+    dtype = dtype or (example_input.dtype if example_input is not None else model_dtype(model))
     notes: list[Finding] = []
-    recording, error, device = _meta_or_real(model, shape, time_dim, dtype, example_input, notes)
+    recording, error, device = run_on_meta_or_real(model, shape, time_dim, dtype, example_input, notes)
     report = _report(model, shape, time_dim, device, recording, error, notes)
     if error is not None and raise_on_error:
         report = dataclasses.replace(report, hint=layout_hint(model, shape, time_dim, dtype))
@@ -150,7 +158,7 @@ def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_
     return report
 
 
-def _model_dtype(model: Any) -> Any:
+def model_dtype(model: Any) -> Any:
     import torch
 
     for p in model.parameters():
@@ -159,7 +167,7 @@ def _model_dtype(model: Any) -> Any:
     return torch.float32
 
 
-def _meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any,
+def run_on_meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any,
                   notes: list[Finding]) -> tuple[Recording, str | None, str]:  # fmt: skip
     """A run on meta, else a real one: (the recording — up to the failure if PyTorch
     raised —, PyTorch's error, the device)."""
@@ -249,7 +257,7 @@ def layout_hint(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any) -
         swapped = list(shape)
         swapped[dim], swapped[time_dim] = swapped[time_dim], swapped[dim]
         try:
-            recording, error, _ = _meta_or_real(model, tuple(swapped), dim, dtype, None, [])
+            recording, error, _ = run_on_meta_or_real(model, tuple(swapped), dim, dtype, None, [])
         except ConvtraceError:
             continue
         if error is None and recording.calls:
