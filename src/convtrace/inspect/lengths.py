@@ -100,7 +100,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     if todo and all(p is not None for p in predicted.values()):
         method, reason = "arithmetic", None
         for n in _sample(todo, predicted, hop, confirm):
-            real = _run(model, shape, td, n)
+            real = _run(model, shape, td, n, base.device)
             confirmed.append(n)
             want = predicted[n]
             assert want is not None
@@ -111,7 +111,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     if method == "runs":
         for n in todo:
             if n not in results:
-                results[n] = _run(model, shape, td, n)
+                results[n] = _run(model, shape, td, n, base.device)
         confirmed = list(todo)
     else:
         for n in todo:
@@ -181,13 +181,17 @@ def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, co
     return list(dict.fromkeys(picked))[: max(count, 2)]
 
 
-def _run(model: Any, shape: list[int], time_dim: int, n: int) -> tuple[int | None, str | None]:
-    """A real recorded run at length ``n``: (output length, PyTorch's error)."""
-    from .model import model_dtype, run_on_meta_or_real
+def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[int | None, str | None]:
+    """A recorded run at length ``n`` (straight on real tensors where the recording needed
+    them): (output length, PyTorch's error)."""
+    from .model import model_dtype, run_on_meta_or_real, run_real
 
     at = list(shape)
     at[time_dim] = n
-    recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, model_dtype(model), None, [])
+    if device == "meta":
+        recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, model_dtype(model), None, [])
+    else:
+        recording, error, _ = run_real(model, tuple(at), time_dim, model_dtype(model), None, [], "")
     return (recording.output_length if error is None else None), error
 
 

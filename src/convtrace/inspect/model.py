@@ -35,7 +35,12 @@ INPUT_DEPENDENCE = Dependence(Fraction(1), 1, 1, ((0, 0),))
 @dataclass(frozen=True)
 class InspectCall:
     """One recorded call. ``receptive_field``, ``hop`` and ``offset`` are so far, in model
-    input samples (through every path: a bound over branches, exact on a chain).
+    input steps, through every branch (see :mod:`convtrace.inspect.graph`): output ``t``
+    depends on input within ``[t*hop - offset, t*hop - offset + receptive_field - 1]`` —
+    exactly where the windows are evenly spaced, a bound where transposed layers make them
+    vary with ``t`` (:meth:`InspectReport.dependence` gives each ``t``'s exact range). A
+    ``type`` of ``"place"`` is a part written into a longer tensor at an offset
+    (``torch.cat`` over time, ``x[..., a:b] = y``), as a pad.
     ``predicted_out_length`` is convtrace's arithmetic on ``in_length`` (None: PyTorch's
     rules reject it)."""
 
@@ -178,10 +183,10 @@ def run_on_meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype
     except Exception as exc:
         if all_meta:  # nothing real to run: PyTorch's error stands
             return partial, _error_text(exc), "meta"
-        return _real(model, shape, time_dim, dtype, example, notes, _error_text(exc))
+        return run_real(model, shape, time_dim, dtype, example, notes, _error_text(exc))
     skipped = _skipped_check(recording)
     if skipped is not None and not all_meta:
-        return _real(model, shape, time_dim, dtype, example, notes, skipped)
+        return run_real(model, shape, time_dim, dtype, example, notes, skipped)
     return recording, None, "meta"
 
 
@@ -190,8 +195,10 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def _real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any, notes: list[Finding],
-          reason: str) -> tuple[Recording, str | None, str]:  # fmt: skip
+def run_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any, notes: list[Finding],
+             reason: str) -> tuple[Recording, str | None, str]:  # fmt: skip
+    """A real run (on the model's device, zeros or ``example`` as input), recorded, after
+    the meta device could not (``reason``, noted as W201)."""
     import math
 
     if math.prod(shape) > MAX_INPUT_ELEMENTS:

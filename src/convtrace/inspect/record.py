@@ -5,7 +5,10 @@ A torch function mode sees every ``conv1d``, ``conv_transpose1d``, ``max_pool1d`
 ``forward`` makes the call — and forward hooks name the module making it. Every tensor the
 pass produces carries the set of recorded calls it descends from (its *sources*) and which
 of its dimensions is time, so the recorder knows the graph of recorded calls: a chain, or a
-graph with branches (residual blocks). Normalisation and attention over time, and recurrent
+graph with branches (residual blocks). A tensor written in place (``x += f(y)``, ``add_``,
+``copy_``, ``out=``, ``x[..., a:b] = y``, an in-place op on a slice of ``x``) takes on the
+sources of what was written into it — at the time indices written, through a ``place``
+call (a pad) where that is not all of them; so does ``torch.cat`` over time, part by part. Normalisation and attention over time, and recurrent
 layers, are noted (their outputs depend on the whole input).
 
 Nothing here runs at import: torch is imported inside the functions.
