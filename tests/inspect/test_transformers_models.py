@@ -89,8 +89,10 @@ def test_encodec_encoder_and_decoder_lengths(encodec: nn.Module, length: int) ->
 
 def test_encodec_figures(encodec: nn.Module) -> None:
     report = inspect_model(encodec, (1, 1, 960))
-    assert report.output_length == 960 and report.device == "cpu"  # meta cannot: EnCodec calls .item()
-    assert report.warnings[0].code == "W201"
+    # EnCodec computes its padding from scalar buffers (stride, kernel size) and calls .item():
+    # those keep their values on the meta device, so no real run is needed
+    assert report.output_length == 960 and report.device == "meta"
+    assert "W201" not in [w.code for w in report.warnings]
     encoder_out = next(c for c in report.calls if c.name == "encoder.layers.15.conv")
     assert encoder_out.hop == 320 and encoder_out.out_length == 3
     assert "W107" in [w.code for w in report.warnings]  # the LSTMs

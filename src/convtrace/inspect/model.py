@@ -3,7 +3,9 @@ the meta device (no weights allocated), every time-axis call recorded, each leng
 predicted by convtrace's arithmetic and compared, the receptive field, hop and offset so far
 for each call, and warnings (codes in :mod:`convtrace.plan.report`).
 
-The meta run falls back to a real run (on the model's own device, zeros as input) when the
+On the meta device the parameters and buffers are meta tensors, except 0-dimensional
+buffers, which keep their values (models compute lengths and paddings from them, and may
+call ``.item()``). The meta run falls back to a real run (on the model's own device, zeros as input) when the
 meta device cannot run the model, or when a length it produced is one that convtrace's
 rules (PyTorch's own checks) reject — a check the meta kernels skip. Model state (training
 flags, hooks, function modes) is restored in ``finally``.
@@ -234,8 +236,9 @@ def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: 
                 x = torch.empty(shape, dtype=dtype, device="meta")
                 if all(t.is_meta for t in _state(model)):
                     return _record(model, lambda mark: model(mark(x)), time_dim, into)
-                meta_state = {name: torch.empty_like(t, device="meta") for name, t in
-                              list(model.named_parameters()) + list(model.named_buffers())}  # fmt: skip
+                meta_state = {name: torch.empty_like(t, device="meta") for name, t in model.named_parameters()}
+                for name, t in model.named_buffers():  # scalar buffers (a stride, a scale) keep their value
+                    meta_state[name] = t if t.dim() == 0 else torch.empty_like(t, device="meta")
 
                 def call(mark: Callable[[Any], Any]) -> Any:
                     return torch.func.functional_call(model, meta_state, (mark(x),), strict=False)
