@@ -412,9 +412,7 @@ class _Recorder:
             return
         time_dims = {info.time_dim for _, info in known}
         time_dim = next(iter(time_dims)) if len(time_dims) == 1 else None
-        if time_dim is None or int(dim) % target.dim() != time_dim:
-            if time_dim is None:
-                self.recording.unplaced.append((op, self.stack[-1]))
+        if time_dim is None or not isinstance(dim, int) or dim % target.dim() != time_dim:  # not over time
             self.tracker.set(target, frozenset().union(*(i.sources for _, i in known)), time_dim)
         else:
             self.tracker.set(target, frozenset(), time_dim)
