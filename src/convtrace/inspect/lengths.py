@@ -170,14 +170,21 @@ def _joined(name: str, lengths: list[int]) -> int | str:
 
 def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, count: int) -> list[int]:
     """The lengths to confirm: the first and last, both sides of each change between an
-    output and an error, the first length off the promise, then evenly spread ones."""
+    output and an error, the first length off the promise, then spread ones — each moved
+    on by its rank, so that they differ modulo small numbers (a model that pads to a
+    multiple of its stride shows at an odd length, not at 1000, 1020, 1040, ...).
+
+    >>> _sample(list(range(1000, 1101)), {n: (n // 2, None) for n in range(1000, 1101)}, None, 6)
+    [1000, 1100, 1021, 1042, 1063, 1084]
+    """
     picked = [todo[0], todo[-1]]
     for a, b in pairwise(todo):
         if (predicted[a][1] is None) != (predicted[b][1] is None):
             picked += [a, b]
     off = [n for n in todo if _entry(n, predicted[n][0], predicted[n][1], hop).as_promised is False]
     picked += off[:1]
-    picked += [todo[i * (len(todo) - 1) // max(1, count - 1)] for i in range(count)]
+    spread = [min(len(todo) - 1, i * (len(todo) - 1) // max(1, count - 1) + i) for i in range(1, count)]
+    picked += [todo[i] for i in spread]
     return list(dict.fromkeys(picked))[: max(count, 2)]
 
 
