@@ -99,19 +99,22 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     method = "runs"
     if todo and all(p is not None for p in predicted.values()):
         method, reason = "arithmetic", None
+        layers = [call.layer for call in base.calls]
         for n in _sample(todo, predicted, hop, confirm):
-            real = _run(model, shape, td, n, base.device)
+            real, recording = _run(model, shape, td, n, base.device)
             confirmed.append(n)
             want = predicted[n]
             assert want is not None
-            if real[0] != want[0] or (real[1] is None) != (want[1] is None):
+            changed = _changed_layer(layers, recording.calls) if real[1] is None else None
+            if real[0] != want[0] or (real[1] is None) != (want[1] is None) or changed is not None:
                 method = "runs"
-                reason = f"at {n} the arithmetic gives {_outcome(want)}, PyTorch {_outcome(real)}"
+                reason = changed or f"at {n} the arithmetic gives {_outcome(want)}, PyTorch {_outcome(real)}"
+                reason = reason.replace("{n}", str(n))
                 break
     if method == "runs":
         for n in todo:
             if n not in results:
-                results[n] = _run(model, shape, td, n, base.device)
+                results[n] = _run(model, shape, td, n, base.device)[0]
         confirmed = list(todo)
     else:
         for n in todo:
@@ -188,9 +191,20 @@ def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, co
     return list(dict.fromkeys(picked))[: max(count, 2)]
 
 
-def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[int | None, str | None]:
+def _changed_layer(layers: list[Any], calls: list[Any]) -> str | None:
+    """Where a run at another length recorded other layers than the first recording (a
+    padding or crop computed from the length): the reason the arithmetic cannot replay it."""
+    if len(calls) != len(layers):
+        return f"at {{n}} the model made {len(calls)} time-axis calls, not {len(layers)}"
+    for layer, call in zip(layers, calls):
+        if call.layer != layer:
+            return f"at {{n}} {call.name} is {call.layer.describe()}, not {layer.describe()}: set from the length"
+    return None
+
+
+def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[tuple[int | None, str | None], Any]:
     """A recorded run at length ``n`` (straight on real tensors where the recording needed
-    them): (output length, PyTorch's error)."""
+    them): ((output length, PyTorch's error), the recording)."""
     from .model import model_dtype, run_on_meta_or_real, run_real
 
     at = list(shape)
@@ -199,7 +213,7 @@ def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tu
         recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, model_dtype(model), None, [])
     else:
         recording, error, _ = run_real(model, tuple(at), time_dim, model_dtype(model), None, [], "")
-    return (recording.output_length if error is None else None), error
+    return ((recording.output_length if error is None else None), error), recording
 
 
 def _outcome(found: tuple[int | None, str | None]) -> str:
