@@ -4,6 +4,7 @@ does not describe the model. PyTorch is the oracle for every entry."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import torch
@@ -78,6 +79,35 @@ class PadToStride(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         extra = (-(x.shape[-1] - 8)) % 4
         return self.conv(F.pad(x, (0, extra)))
+
+
+class CompleteWindows(nn.Module):
+    """EnCodec's strided convs: ``F.pad(x, (left, right + extra))``, ``extra`` set from the
+    length so that the last window is complete (reflect padding, as EnCodec's default)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv1d(1, 2, 4, stride=2), nn.Conv1d(2, 2, 8, stride=4),
+                                    nn.Conv1d(2, 1, 10, stride=5)])  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            k, s = conv.kernel_size[0], conv.stride[0]
+            total = k - s
+            n = x.shape[-1]
+            extra = math.ceil((n - k + total) / s) * s - (n - k + total)
+            x = conv(F.pad(x, (total - total // 2, total // 2 + extra), mode="reflect"))
+        return x
+
+
+def test_a_pad_set_from_the_length_to_complete_the_last_window_is_learnt() -> None:
+    model = CompleteWindows()
+    result = length_map(model, (1, 1, 100), range(1000, 1101))
+    assert result.method == "arithmetic", result.reason
+    assert len(result.confirmed) <= CONFIRM
+    for entry in result.entries:
+        assert entry.output_length == _real(model, (1, 1, 100), entry.length), entry
+    assert {e.output_length for e in result.entries} == {25, 26, 27, 28}
 
 
 def test_a_model_the_arithmetic_does_not_describe_is_run_at_every_length() -> None:

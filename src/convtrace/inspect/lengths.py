@@ -2,19 +2,23 @@
 length (or the error PyTorch raises), and the lengths whose output is not what the strides
 promise: ``L / hop`` when that is whole, else ``floor`` or ``ceil`` of it (W108).
 
-The model is recorded once (on ``input_shape``); every length is then computed by
-convtrace's arithmetic through the recorded graph of calls — each call's
-:meth:`~convtrace.plan.layers.Layer.out_length`, branches required to meet with equal
-lengths — and a sample of the lengths (the first, the last, both sides of every change
-between an output and an error, the first length off the promise, a few between) is
-confirmed by real runs. Where a run disagrees (the model computes its padding from the
-length, as EnCodec does; or crops to a fixed length), or where the recording cannot be
-replayed (a length changed by an op convtrace does not record, a concatenation over time),
-every length is run instead; ``method`` says which, ``confirmed`` which lengths ran.
+The model is recorded once (at the middle of the lengths asked for, or on ``input_shape``);
+every length is then computed by convtrace's arithmetic through the recorded graph of calls
+— each call's :meth:`~convtrace.plan.layers.Layer.out_length`, branches required to meet
+with equal lengths — and a sample of the lengths (the first, the last, both sides of every
+change between an output and an error, the first length off the promise, a few between) is
+confirmed by real runs, which must also record the same calls. A pad set from the length so
+that the next strided layer's last window is complete (EnCodec's ``extra_padding``) is learnt
+from the runs that differ in it (:class:`PadRule`) and replayed as such. Where a run still
+disagrees (the model crops to a fixed length, or takes other branches at other lengths), or
+where the recording cannot be replayed (a length changed by an op convtrace does not record,
+a concatenation over time), every length is run instead; ``method`` says which,
+``confirmed`` which lengths ran.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,7 +29,7 @@ from ..errors import ConvtraceError
 from ..plan.report import Finding, Shown, to_jsonable
 from .graph import INPUT
 
-__all__ = ["LengthEntry", "LengthMap", "length_map", "predict_lengths", "MAX_LENGTHS", "CONFIRM"]
+__all__ = ["LengthEntry", "LengthMap", "PadRule", "length_map", "predict_lengths", "MAX_LENGTHS", "CONFIRM"]
 
 #: the most input lengths one map may try
 MAX_LENGTHS = 10_000
@@ -90,8 +94,13 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     for n in todo:
         if n < 0:
             raise ConvtraceError("lengths", n, "lengths must be >= 0")
-    base = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
+    middle = list(shape)  # recorded where the map looks (models take other branches on short inputs)
+    middle[td] = sorted(todo)[len(todo) // 2] if todo else shape[td]
+    base = inspect_model(model, tuple(middle), time_dim=td, raise_on_error=False)
+    if base.error is not None and middle != shape:
+        base = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
     hop = base.hop
+    rules: dict[int, PadRule] = {}
     predicted = {n: predict_lengths(base, n) for n in todo}
     results: dict[int, tuple[int | None, str | None]] = {}
     confirmed: list[int] = []
@@ -99,17 +108,18 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     method = "runs"
     if todo and all(p is not None for p in predicted.values()):
         method, reason = "arithmetic", None
-        layers = [call.layer for call in base.calls]
+        seen: list[tuple[int, tuple[int | None, str | None], Any]] = []
         for n in _sample(todo, predicted, hop, confirm):
             real, recording = _run(model, shape, td, n, base.device)
             confirmed.append(n)
-            want = predicted[n]
-            assert want is not None
-            changed = _changed_layer(layers, recording.calls) if real[1] is None else None
-            if real[0] != want[0] or (real[1] is None) != (want[1] is None) or changed is not None:
+            seen.append((n, real, recording))
+            reason = _disagreement(base, rules, n, real, recording)
+            if reason is not None and _learn(base, rules, [(m, rec) for m, r, rec in seen if r[1] is None]):
+                predicted = {m: predict_lengths(base, m, rules) for m in todo}  # pads set from the length
+                reason = next((found for found in (_disagreement(base, rules, m, r, rec) for m, r, rec in seen)
+                               if found is not None), None)  # fmt: skip
+            if reason is not None:
                 method = "runs"
-                reason = changed or f"at {n} the arithmetic gives {_outcome(want)}, PyTorch {_outcome(real)}"
-                reason = reason.replace("{n}", str(n))
                 break
     if method == "runs":
         for n in todo:
@@ -118,10 +128,9 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         confirmed = list(todo)
     else:
         for n in todo:
-            if n not in results:
-                found = predicted[n]
-                assert found is not None
-                results[n] = found
+            found = predicted[n]
+            assert found is not None
+            results[n] = found
     entries = tuple(_entry(n, *results[n], hop) for n in todo)
     off = tuple(e.length for e in entries if e.as_promised is False)
     errors = tuple(e.length for e in entries if e.error is not None)
@@ -134,11 +143,34 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
                      method, tuple(sorted(confirmed)), reason)  # fmt: skip
 
 
-def predict_lengths(report: Any, length: int) -> tuple[int | None, str | None] | None:
+@dataclass(frozen=True)
+class PadRule:
+    """A pad whose right amount is set from its input length ``n`` so that the next
+    layer's last window is complete (EnCodec's ``extra_padding``): ``right(n) = fixed +
+    (-(n + left + fixed + rest)) mod stride``, where ``rest`` is that layer's own padding
+    minus its dilated kernel.
+
+    >>> rule = PadRule(fixed=2, left=2, stride=4, rest=-8)   # F.pad(2, 2 + extra), conv k=8 s=4
+    >>> [rule.right(n) for n in (100, 101, 102, 103)]
+    [2, 5, 4, 3]
+    """
+
+    fixed: int
+    left: int
+    stride: int
+    rest: int
+
+    def right(self, n: int) -> int:
+        return self.fixed + (-(n + self.left + self.fixed + self.rest)) % self.stride
+
+
+def predict_lengths(report: Any, length: int, rules: dict[int, PadRule] | None = None,
+                    layers: list[Any] | None = None) -> tuple[int | None, str | None] | None:  # fmt: skip
     """(output length, error) of the recorded model at input ``length``, by convtrace's
-    arithmetic through the recorded calls; None where the recording cannot tell (PyTorch
-    raised on it, an op convtrace does not record changed a length, a part was placed at
-    an offset that depends on other lengths)."""
+    arithmetic through the recorded calls (the pads in ``rules`` set from their input
+    length; each call's layer appended to ``layers``); None where the recording cannot tell
+    (PyTorch raised on it, an op convtrace does not record changed a length, a part was
+    placed at an offset that depends on other lengths)."""
     if report.error is not None or report.output_length is None or not report.output_sources:
         return None
     base_lengths = {INPUT: report.input_shape[report.time_dim]}
@@ -156,12 +188,84 @@ def predict_lengths(report: Any, length: int) -> tuple[int | None, str | None] |
         found = _joined(call.name, [now[src] for src in call.sources])
         if isinstance(found, str):
             return None, found
+        layer = call.layer
+        rule = (rules or {}).get(call.index)
         try:
-            now[call.index] = call.layer.out_length(found)
+            if rule is not None:
+                layer = dataclasses.replace(layer, pad_right=rule.right(found))
+            if layers is not None:
+                layers.append(layer)
+            now[call.index] = layer.out_length(found)
         except ConvtraceError as exc:
             return None, f"at {call.name}: {exc.rule}"
     final = _joined("the output", [now[src] for src in report.output_sources])
     return (None, final) if isinstance(final, str) else (final, None)
+
+
+def _disagreement(report: Any, rules: dict[int, PadRule], n: int, real: tuple[int | None, str | None],
+                  recording: Any) -> str | None:  # fmt: skip
+    """Why a run at ``n`` is not what the arithmetic says (its length or error, or the
+    layers it recorded: a pad or crop set from the length), or None."""
+    layers: list[Any] = []
+    want = predict_lengths(report, n, rules, layers)
+    if want is None:
+        return f"at {n} the recording cannot be replayed"
+    if real[0] != want[0] or (real[1] is None) != (want[1] is None):
+        return f"at {n} the arithmetic gives {_outcome(want)}, PyTorch {_outcome(real)}"
+    if real[1] is not None:
+        return None
+    calls = recording.calls
+    if len(calls) != len(report.calls):
+        return f"at {n} the model made {len(calls)} time-axis calls, not {len(report.calls)}"
+    for layer, call in zip(layers, calls):
+        if call.layer != layer:
+            return f"at {n} {call.name} is {call.layer.describe()}, not {layer.describe()}: set from the length"
+    return None
+
+
+def _learn(report: Any, rules: dict[int, PadRule], runs: list[tuple[int, Any]]) -> bool:
+    """Fit a :class:`PadRule` to every pad whose right amount differs between the first
+    recording and the ``runs`` (their recordings, of the same calls but for those amounts);
+    False where some pad cannot be described so (then every length must run)."""
+    calls = report.calls
+    for _, recording in runs:
+        if len(recording.calls) != len(calls):
+            return False
+        for call, seen in zip(calls, recording.calls):
+            if call.layer != seen.layer and (call.layer.kind != "pad" or
+                                             dataclasses.replace(seen.layer, pad_right=call.layer.pad_right) != call.layer):
+                return False  # fmt: skip
+    for call in calls:
+        observed = [(call.in_length, call.layer.pad_right)] + [
+            (rec.calls[call.index].in_length, rec.calls[call.index].layer.pad_right) for _, rec in runs]
+        if len({right for _, right in observed}) == 1 and call.index not in rules:
+            continue
+        rule = _fit(report, call, observed)
+        if rule is None:
+            return False
+        rules[call.index] = rule
+    return True
+
+
+def _fit(report: Any, pad: Any, observed: list[tuple[int, int]]) -> PadRule | None:
+    """The :class:`PadRule` of ``pad`` (whose right amount was ``observed`` at its input
+    lengths), given the strided layer it alone feeds; where several fit, the one whose
+    fixed padding totals the kernel minus the stride (EnCodec's) — the confirmations check."""
+    users = [c for c in report.calls if pad.index in c.sources]
+    if len(users) != 1 or users[0].sources != (pad.index,) or pad.index in report.output_sources:
+        return None
+    layer = users[0].layer
+    if layer.kind not in ("conv", "maxpool", "avgpool") or layer.stride < 2:
+        return None
+    rest = layer.pads[0] + layer.pads[1] - layer.span
+    left, stride = pad.layer.pad_left, layer.stride
+    first = pad.layer.pad_right
+    fitting = [PadRule(fixed, left, stride, rest) for fixed in range(first - stride + 1, first + 1)]
+    fitting = [rule for rule in fitting if all(rule.right(n) == right for n, right in observed)]
+    if not fitting:
+        return None
+    return next((rule for rule in fitting if left + rule.fixed + layer.pads[0] + layer.pads[1] == layer.span - stride),
+                fitting[-1])  # fmt: skip
 
 
 def _joined(name: str, lengths: list[int]) -> int | str:
@@ -189,17 +293,6 @@ def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, co
     spread = [min(len(todo) - 1, i * (len(todo) - 1) // max(1, count - 1) + i) for i in range(1, count)]
     picked += [todo[i] for i in spread]
     return list(dict.fromkeys(picked))[: max(count, 2)]
-
-
-def _changed_layer(layers: list[Any], calls: list[Any]) -> str | None:
-    """Where a run at another length recorded other layers than the first recording (a
-    padding or crop computed from the length): the reason the arithmetic cannot replay it."""
-    if len(calls) != len(layers):
-        return f"at {{n}} the model made {len(calls)} time-axis calls, not {len(layers)}"
-    for layer, call in zip(layers, calls):
-        if call.layer != layer:
-            return f"at {{n}} {call.name} is {call.layer.describe()}, not {layer.describe()}: set from the length"
-    return None
 
 
 def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[tuple[int | None, str | None], Any]:
