@@ -143,3 +143,21 @@ def test_wav2vec2_length_map_flags_the_dropped_frame(wav2vec2: nn.Module) -> Non
         with torch.no_grad():
             assert entry.output_length == wav2vec2(torch.zeros(1, entry.length)).last_hidden_state.shape[1]
     assert 16000 in result.off_promise  # 49 frames for one second, not 50
+
+
+@pytest.mark.slow
+def test_encodec_encoder_length_map_by_arithmetic(encodec: nn.Module) -> None:
+    """EnCodec pads each strided conv from the length (``extra_padding``): the map learns
+    that rule from its confirmation runs; every length equals a real run's, in about half
+    a second after the first recording (the bound is generous for a loaded machine)."""
+    import time
+
+    length_map(encodec.encoder, (1, 1, 1050), [1050])
+    start = time.perf_counter()
+    result = length_map(encodec.encoder, (1, 1, 24000), range(1000, 1101))
+    elapsed = time.perf_counter() - start
+    assert result.method == "arithmetic", result.reason
+    for entry in result.entries:
+        with torch.no_grad():
+            assert entry.output_length == encodec.encoder(torch.zeros(1, 1, entry.length)).shape[-1], entry
+    assert elapsed < 10.0, elapsed
