@@ -153,7 +153,7 @@ def test_a_check_the_meta_device_skips_sends_us_to_a_real_run(kind: str) -> None
     channels = {"output_padding": 1, "groups": 3, "transposed_channels": 3, "bias": 1}[kind]
     with torch.device("meta"):
         Skips()(torch.zeros(1, channels, 5))  # no error on meta
-    report = inspect_model(Skips(), (1, channels, 5))
+    report = inspect_model(Skips(), (1, channels, 5), raise_on_error=False)
     assert report.device == "cpu" and report.output_length is None and report.error
     assert "W201" in [w.code for w in report.warnings]
     with pytest.raises(RuntimeError):

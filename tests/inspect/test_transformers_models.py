@@ -42,7 +42,7 @@ def _real_forward(model: nn.Module, x: torch.Tensor) -> tuple[list[tuple[str, in
 
 
 def _check(model: nn.Module, shape: tuple[int, ...], time_dim: int, output_of: Any) -> None:
-    report = inspect_model(model, shape, time_dim=time_dim)
+    report = inspect_model(model, shape, time_dim=time_dim, raise_on_error=False)
     seen, out = _real_forward(model, torch.zeros(shape))
     if isinstance(out, Exception):
         assert report.error is not None and report.output_length is None, shape
@@ -89,8 +89,10 @@ def test_encodec_encoder_and_decoder_lengths(encodec: nn.Module, length: int) ->
 
 def test_encodec_figures(encodec: nn.Module) -> None:
     report = inspect_model(encodec, (1, 1, 960))
-    assert report.output_length == 960 and report.device == "cpu"  # meta cannot: EnCodec calls .item()
-    assert report.warnings[0].code == "W201"
+    # EnCodec computes its padding from scalar buffers (stride, kernel size) and calls .item():
+    # those keep their values on the meta device, so no real run is needed
+    assert report.output_length == 960 and report.device == "meta"
+    assert "W201" not in [w.code for w in report.warnings]
     encoder_out = next(c for c in report.calls if c.name == "encoder.layers.15.conv")
     assert encoder_out.hop == 320 and encoder_out.out_length == 3
     assert "W107" in [w.code for w in report.warnings]  # the LSTMs
@@ -141,3 +143,21 @@ def test_wav2vec2_length_map_flags_the_dropped_frame(wav2vec2: nn.Module) -> Non
         with torch.no_grad():
             assert entry.output_length == wav2vec2(torch.zeros(1, entry.length)).last_hidden_state.shape[1]
     assert 16000 in result.off_promise  # 49 frames for one second, not 50
+
+
+@pytest.mark.slow
+def test_encodec_encoder_length_map_by_arithmetic(encodec: nn.Module) -> None:
+    """EnCodec pads each strided conv from the length (``extra_padding``): the map learns
+    that rule from its confirmation runs; every length equals a real run's, in about half
+    a second after the first recording (the bound is generous for a loaded machine)."""
+    import time
+
+    length_map(encodec.encoder, (1, 1, 1050), [1050])
+    start = time.perf_counter()
+    result = length_map(encodec.encoder, (1, 1, 24000), range(1000, 1101))
+    elapsed = time.perf_counter() - start
+    assert result.method == "arithmetic", result.reason
+    for entry in result.entries:
+        with torch.no_grad():
+            assert entry.output_length == encodec.encoder(torch.zeros(1, 1, entry.length)).shape[-1], entry
+    assert elapsed < 10.0, elapsed

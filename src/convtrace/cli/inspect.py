@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--input-shape", required=True, help="e.g. 1,1,16000")
     p.add_argument("--time-dim", type=int, default=-1, help="which input dimension is time (default -1)")
     p.add_argument("--dtype", default=None, help="input dtype, e.g. int64 for token ids (default: the model's)")
+    p.add_argument("--unit", default=None,
+                   help='what one input step is, for the text (e.g. frames, samples; default "input steps")')
     p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
     p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
@@ -62,6 +64,7 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
 
 def _run(args: argparse.Namespace) -> int:
     from ..errors import ConvtraceError
+    from ..inspect.model import ModelRaisedError
 
     try:
         extra = _kwargs(args.kwargs)
@@ -70,16 +73,33 @@ def _run(args: argparse.Namespace) -> int:
 
         model = load_model(args.model, extra)
         result, render = _work(args, model, shape)
+    except ModelRaisedError as err:  # what ran before PyTorch raised, then the error and a hint
+        if err.report is not None:
+            _show(args, err.report, _inspect_text(args))
+        print(f"convtrace inspect: error: {err}", file=sys.stderr)
+        return EXIT_INVALID
     except ConvtraceError as err:
         print(f"convtrace inspect: error: {err}", file=sys.stderr)
         return EXIT_INVALID
+    _show(args, result, render)
+    return 0
+
+
+def _show(args: argparse.Namespace, result: Any, render: Any) -> None:
     if args.json:
         from ..render.plan_text import to_json
 
         print(json.dumps(to_json(result, args.lang), indent=2, default=str, ensure_ascii=False))
     else:
         print(render(result))
-    return 0
+
+
+def _inspect_text(args: argparse.Namespace) -> Any:
+    from ..render import plan_text
+
+    color = sys.stdout.isatty()
+    return lambda report: plan_text.render_inspect(report, color=color, lang=args.lang, width=terminal_width(),
+                                                   unit=args.unit)  # fmt: skip
 
 
 def _kwargs(text: str | None) -> dict[str, Any]:
@@ -115,11 +135,7 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
         return length_map(model, shape, lengths, time_dim=args.time_dim), (
             lambda result: plan_text.render_length_map(result, args.lang)
         )
+    from ..inspect.factory import parse_dtype
     from ..inspect.model import inspect_model
 
-    color = sys.stdout.isatty()
-    from ..inspect.factory import parse_dtype
-
-    return inspect_model(model, shape, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
-        lambda report: plan_text.render_inspect(report, color=color, lang=args.lang, width=terminal_width())
-    )
+    return inspect_model(model, shape, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), _inspect_text(args)

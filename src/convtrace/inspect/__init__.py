@@ -22,7 +22,7 @@ from typing import Any
 
 from .explain import LayerExplanation, explain_layer
 from .lengths import LengthMap, length_map
-from .model import InspectCall, InspectReport, inspect_model
+from .model import InspectCall, InspectReport, ModelRaisedError, inspect_model
 
 __all__ = [
     "inspect",
@@ -31,25 +31,30 @@ __all__ = [
     "explain_layer",
     "InspectCall",
     "InspectReport",
+    "ModelRaisedError",
     "LengthMap",
     "LayerExplanation",
 ]
 
 
 def inspect(model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-            time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
+            time_dim: int = -1, dtype: Any = None, raise_on_error: bool = True) -> InspectReport:  # fmt: skip
     """Inspect ``model`` on an input of ``input_shape`` (or ``example_input``); time on
     ``time_dim``; ``dtype`` of the input (default: the model's, e.g. ``torch.long`` for token
-    ids). See :func:`convtrace.inspect.model.inspect_model`."""
-    return inspect_model(model, input_shape, example_input, time_dim=time_dim, dtype=dtype)
+    ids). Where PyTorch raises: :class:`ModelRaisedError` (a ``ConvtraceError``) with the
+    partial report as ``.report`` — or, with ``raise_on_error=False``, that report. See
+    :func:`convtrace.inspect.model.inspect_model`."""
+    return inspect_model(model, input_shape, example_input, time_dim=time_dim, dtype=dtype,
+                         raise_on_error=raise_on_error)  # fmt: skip
 
 
 class _CallableModule(types.ModuleType):
     """``convtrace.inspect`` is this package and the function at once."""
 
     def __call__(self, model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-                 time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
-        return inspect(model, input_shape, example_input, time_dim=time_dim, dtype=dtype)
+                 time_dim: int = -1, dtype: Any = None, raise_on_error: bool = True) -> InspectReport:  # fmt: skip
+        return inspect(model, input_shape, example_input, time_dim=time_dim, dtype=dtype,
+                       raise_on_error=raise_on_error)  # fmt: skip
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvtraceError
+from ..plan.report import Shown
 
 __all__ = ["LayerExplanation", "explain_layer", "MAX_INPUT_ELEMENTS"]
 
@@ -22,8 +23,8 @@ class _Stop(Exception):
     """Raised by the hook: the layer has run, the rest of the model need not."""
 
 
-@dataclass(frozen=True)
-class LayerExplanation:
+@dataclass(frozen=True, repr=False)
+class LayerExplanation(Shown):
     """``trace``: convtrace's step-by-step explanation of ``at``; ``torch_value``: PyTorch's
     output there; ``value``: convtrace's; ``match``: equal within the dtype's tolerance."""
 
@@ -34,6 +35,11 @@ class LayerExplanation:
     value: float
     torch_value: float
     match: bool
+
+    def __repr__(self) -> str:
+        n, c, t = self.at
+        verdict = "equal" if self.match else "DIFFERENT"
+        return f"<LayerExplanation {self.layer} ({self.type}) y[{n}, {c}, {t}] = {self.value:.9g}, PyTorch {self.torch_value:.9g}: {verdict}>"
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer, "type": self.type, "at": list(self.at), "value": self.value,

@@ -3,7 +3,9 @@ the meta device (no weights allocated), every time-axis call recorded, each leng
 predicted by convtrace's arithmetic and compared, the receptive field, hop and offset so far
 for each call, and warnings (codes in :mod:`convtrace.plan.report`).
 
-The meta run falls back to a real run (on the model's own device, zeros as input) when the
+On the meta device the parameters and buffers are meta tensors, except 0-dimensional
+buffers, which keep their values (models compute lengths and paddings from them, and may
+call ``.item()``). The meta run falls back to a real run (on the model's own device, zeros as input) when the
 meta device cannot run the model, or when a length it produced is one that convtrace's
 rules (PyTorch's own checks) reject — a check the meta kernels skip. Model state (training
 flags, hooks, function modes) is restored in ``finally``.
@@ -11,8 +13,7 @@ flags, hooks, function modes) is restored in ``finally``.
 
 from __future__ import annotations
 
-import sys
-import time
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,23 +21,28 @@ from typing import Any
 
 from ..errors import ConvtraceError
 from ..plan.layers import Layer
-from ..plan.report import Finding, to_jsonable
+from ..plan.report import Finding, Shown, to_jsonable
 from ..plan.shape import unread, unread_findings
-from ..plan.stack import MAX_PERIOD
-from .record import INPUT, Call, Recording, record_forward
+from .graph import INPUT, Dependence, dependence_at, dependences, is_chain, join
+from .record import Call, Recording, record_forward
 
-__all__ = ["InspectCall", "InspectReport", "inspect_model", "MAX_INPUT_ELEMENTS"]
+__all__ = ["InspectCall", "InspectReport", "ModelRaisedError", "inspect_model", "layout_hint", "MAX_INPUT_ELEMENTS"]
 
 #: the largest input (elements) a real fallback run may allocate
 MAX_INPUT_ELEMENTS = 1 << 28
-#: wall time for the receptive-field figures of all calls (then the rest are left out)
-GRAPH_SECONDS = 5.0
+#: the dependence of the model's input on itself
+INPUT_DEPENDENCE = Dependence(Fraction(1), 1, 1, ((0, 0),))
 
 
 @dataclass(frozen=True)
 class InspectCall:
     """One recorded call. ``receptive_field``, ``hop`` and ``offset`` are so far, in model
-    input samples (through every path: a bound over branches, exact on a chain).
+    input steps, through every branch (see :mod:`convtrace.inspect.graph`): output ``t``
+    depends on input within ``[t*hop - offset, t*hop - offset + receptive_field - 1]`` —
+    exactly where the windows are evenly spaced, a bound where transposed layers make them
+    vary with ``t`` (:meth:`InspectReport.dependence` gives each ``t``'s exact range). A
+    ``type`` of ``"place"`` is a part written into a longer tensor at an offset
+    (``torch.cat`` over time, ``x[..., a:b] = y``), as a pad.
     ``predicted_out_length`` is convtrace's arithmetic on ``in_length`` (None: PyTorch's
     rules reject it)."""
 
@@ -59,9 +65,11 @@ class InspectCall:
     macs: int
 
 
-@dataclass(frozen=True)
-class InspectReport:
-    """A model inspected on one input shape."""
+@dataclass(frozen=True, repr=False)
+class InspectReport(Shown):
+    """A model inspected on one input shape. ``print(report)`` gives ``convtrace
+    inspect``'s text; ``report.render("zh", width=80, unit="frames")`` the same in Chinese,
+    fitted, lengths in frames (see :class:`~convtrace.plan.report.Shown`)."""
 
     model: str
     input_shape: tuple[int, ...]
@@ -80,6 +88,8 @@ class InspectReport:
     macs: int
     parameter_count: int
     warnings: tuple[Finding, ...]
+    output_sources: tuple[int, ...] = ()
+    hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -87,6 +97,31 @@ class InspectReport:
         for call in doc["calls"]:
             call.pop("layer", None)
         return doc
+
+    def __repr__(self) -> str:
+        shape = "x".join(map(str, self.input_shape))
+        out = f"error {self.error!r}" if self.error is not None else f"output length {self.output_length}"
+        return (f"<InspectReport {self.model} on {shape}: {len(self.calls)} calls, {out}, receptive field "
+                f"{self.receptive_field}, hop {self.hop}, {len(self.warnings)} warnings>")  # fmt: skip
+
+    def dependence(self, t: int, call: int | None = None) -> tuple[int, int] | None:
+        """First and last model-input index that output ``t`` of the model (or of the call
+        numbered ``call``) depends on, through every branch; None if on none (or unknown).
+        Away from the edges this is the first and last nonzero of PyTorch's gradient."""
+        outputs = self.output_sources if call is None else (call,)
+        if not any(i != INPUT for i in outputs):
+            return None
+        return dependence_at(self.calls, outputs, t)
+
+
+class ModelRaisedError(ConvtraceError):
+    """PyTorch raised while the model ran on the given input; ``report`` is the inspection
+    of what ran before (its ``error`` set), ``hint`` another layout that runs, if any."""
+
+    def __init__(self, param: str, value: Any, rule: str, *, call: object | None = None, hint: str | None = None,
+                 report: InspectReport | None = None) -> None:  # fmt: skip
+        super().__init__(param, value, rule, call=call, hint=hint)
+        self.report = report
 
 
 def _shape(input_shape: Any, example_input: Any) -> tuple[int, ...]:
@@ -104,9 +139,14 @@ def _shape(input_shape: Any, example_input: Any) -> tuple[int, ...]:
 
 
 def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_input: Any = None, *,
-                  time_dim: int = -1, dtype: Any = None) -> InspectReport:  # fmt: skip
+                  time_dim: int = -1, dtype: Any = None, raise_on_error: bool = True) -> InspectReport:  # fmt: skip
     """Inspect ``model`` on an input of ``input_shape`` (time on ``time_dim``), or on
-    ``example_input`` (its shape; a real fallback run uses its values)."""
+    ``example_input`` (its shape; a real fallback run uses its values).
+
+    Where PyTorch raises, :class:`ModelRaisedError` (a :class:`ConvtraceError`) is raised,
+    with the report of what ran before the failure as ``.report`` and, where another
+    layout runs, a hint; with ``raise_on_error=False`` that report is returned instead, its
+    ``error`` set."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -115,13 +155,17 @@ def inspect_model(model: Any, input_shape: Sequence[int] | None = None, example_
     if not -len(shape) <= time_dim < len(shape):
         raise ConvtraceError("time_dim", time_dim, f"time_dim must index a dimension of the {len(shape)}-D input")
     time_dim %= len(shape)
-    dtype = dtype or (example_input.dtype if example_input is not None else _model_dtype(model))
+    dtype = dtype or (example_input.dtype if example_input is not None else model_dtype(model))
     notes: list[Finding] = []
-    recording, error, device = _meta_or_real(model, shape, time_dim, dtype, example_input, notes)
-    return _report(model, shape, time_dim, device, recording, error, notes)
+    recording, error, device = run_on_meta_or_real(model, shape, time_dim, dtype, example_input, notes)
+    report = _report(model, shape, time_dim, device, recording, error, notes)
+    if error is not None and raise_on_error:
+        report = dataclasses.replace(report, hint=layout_hint(model, shape, time_dim, dtype))
+        raise ModelRaisedError("model", report.model, f"PyTorch raised {error}", hint=report.hint, report=report)
+    return report
 
 
-def _model_dtype(model: Any) -> Any:
+def model_dtype(model: Any) -> Any:
     import torch
 
     for p in model.parameters():
@@ -130,37 +174,46 @@ def _model_dtype(model: Any) -> Any:
     return torch.float32
 
 
-def _meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any,
+def run_on_meta_or_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any,
                   notes: list[Finding]) -> tuple[Recording, str | None, str]:  # fmt: skip
+    """A run on meta, else a real one: (the recording — up to the failure if PyTorch
+    raised —, PyTorch's error, the device)."""
     all_meta = all(t.is_meta for t in _state(model))
+    partial = Recording()
     try:
-        recording = _run(model, shape, time_dim, dtype, "meta", None)
+        recording = _run(model, shape, time_dim, dtype, "meta", None, partial)
     except Exception as exc:
-        meta_error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         if all_meta:  # nothing real to run: PyTorch's error stands
-            return Recording(), meta_error, "meta"
-        return _real(model, shape, time_dim, dtype, example, notes, meta_error)
+            return partial, _error_text(exc), "meta"
+        return run_real(model, shape, time_dim, dtype, example, notes, _error_text(exc))
     skipped = _skipped_check(recording)
     if skipped is not None and not all_meta:
-        return _real(model, shape, time_dim, dtype, example, notes, skipped)
+        return run_real(model, shape, time_dim, dtype, example, notes, skipped)
     return recording, None, "meta"
 
 
-def _real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any, notes: list[Finding],
-          reason: str) -> tuple[Recording, str | None, str]:  # fmt: skip
+def _error_text(exc: BaseException) -> str:
+    """``Type: first line of the message``."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def run_real(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, example: Any, notes: list[Finding],
+             reason: str) -> tuple[Recording, str | None, str]:  # fmt: skip
+    """A real run (on the model's device, zeros or ``example`` as input), recorded, after
+    the meta device could not (``reason``, noted as W201)."""
     import math
 
     if math.prod(shape) > MAX_INPUT_ELEMENTS:
         raise ConvtraceError("input_shape", shape, f"a real run is limited to {MAX_INPUT_ELEMENTS} input elements")
     device = next((str(t.device) for t in _state(model) if not t.is_meta), "cpu")
+    partial = Recording()
     try:
-        recording = _run(model, shape, time_dim, dtype, device, example)
+        recording = _run(model, shape, time_dim, dtype, device, example, partial)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        if reason.split(":")[0] == message.split(":")[0] and "meta" not in message:
-            return Recording(), message, device
-        notes.append(Finding("W201", "", {"reason": reason}))
-        return Recording(), message, device
+        message = _error_text(exc)
+        if reason.split(":")[0] != message.split(":")[0] or "meta" in message:
+            notes.append(Finding("W201", "", {"reason": reason}))
+        return partial, message, device
     notes.append(Finding("W201", "", {"reason": reason}))
     return recording, None, device
 
@@ -169,8 +222,10 @@ def _state(model: Any) -> list[Any]:
     return list(model.parameters()) + list(model.buffers())
 
 
-def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: str, example: Any) -> Recording:
-    """One forward pass in eval mode without gradients; training flags restored after."""
+def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: str, example: Any,
+         into: Recording | None = None) -> Recording:  # fmt: skip
+    """One forward pass in eval mode without gradients, recorded (into ``into``); training
+    flags restored after."""
     import torch
 
     flags = [(m, m.training) for m in model.modules()]
@@ -180,24 +235,46 @@ def _run(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any, device: 
             if device == "meta":
                 x = torch.empty(shape, dtype=dtype, device="meta")
                 if all(t.is_meta for t in _state(model)):
-                    return _record(model, lambda mark: model(mark(x)), time_dim)
-                meta_state = {name: torch.empty_like(t, device="meta") for name, t in
-                              list(model.named_parameters()) + list(model.named_buffers())}  # fmt: skip
+                    return _record(model, lambda mark: model(mark(x)), time_dim, into)
+                meta_state = {name: torch.empty_like(t, device="meta") for name, t in model.named_parameters()}
+                for name, t in model.named_buffers():  # scalar buffers (a stride, a scale) keep their value
+                    meta_state[name] = t if t.dim() == 0 else torch.empty_like(t, device="meta")
 
                 def call(mark: Callable[[Any], Any]) -> Any:
                     return torch.func.functional_call(model, meta_state, (mark(x),), strict=False)
 
-                return _record(model, call, time_dim)
+                return _record(model, call, time_dim, into)
             x = example.to(device) if example is not None else torch.zeros(shape, dtype=dtype, device=device)
-            return _record(model, lambda mark: model(mark(x)), time_dim)
+            return _record(model, lambda mark: model(mark(x)), time_dim, into)
     finally:
         for module, flag in flags:
             module.training = flag
 
 
-def _record(model: Any, call: Callable[[Callable[[Any], Any]], Any], time_dim: int) -> Recording:
+def _record(model: Any, call: Callable[[Callable[[Any], Any]], Any], time_dim: int,
+            into: Recording | None = None) -> Recording:  # fmt: skip
     """Record ``call(mark)``; ``mark`` tags the model input (time on ``time_dim``)."""
-    return record_forward(model, lambda mark: call(lambda tensor: mark(tensor, time_dim)))
+    return record_forward(model, lambda mark: call(lambda tensor: mark(tensor, time_dim)), into)
+
+
+def layout_hint(model: Any, shape: tuple[int, ...], time_dim: int, dtype: Any) -> str | None:
+    """Where PyTorch raised on ``shape``: the first layout with time on another axis (two
+    dimensions swapped, the batch kept) on which the model runs and convolves over time,
+    as a hint; None if there is none."""
+    for dim in range(1 if len(shape) > 2 else 0, len(shape)):
+        if dim == time_dim:
+            continue
+        swapped = list(shape)
+        swapped[dim], swapped[time_dim] = swapped[time_dim], swapped[dim]
+        try:
+            recording, error, _ = run_on_meta_or_real(model, tuple(swapped), dim, dtype, None, [])
+        except ConvtraceError:
+            continue
+        if error is None and recording.calls:
+            text = ",".join(map(str, swapped))
+            return (f"the time axis may be --time-dim {dim}: its length {shape[time_dim]} on dim {dim}, the model "
+                    f"runs on input shape {text} (time_dim={dim})")  # fmt: skip
+    return None
 
 
 def _skipped_check(recording: Recording) -> str | None:
@@ -219,21 +296,10 @@ def _skipped_check(recording: Recording) -> str | None:
 def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, recording: Recording,
             error: str | None, notes: list[Finding]) -> InspectReport:  # fmt: skip
     calls = recording.calls
-    graph = _Graph(calls)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 4 * len(calls) + 1000))  # the graph is walked recursively
-    try:
-        return _rows_and_report(model, shape, time_dim, device, recording, error, notes, graph)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, recording: Recording,
-                     error: str | None, notes: list[Finding], graph: _Graph) -> InspectReport:  # fmt: skip
-    calls = recording.calls
+    deps = dependences(calls)
     rows = []
-    for call in calls:
-        rf, hop, offset, _ = graph.figures(call.index)
+    for call, dep in zip(calls, deps):
+        rf, hop, offset, _ = _figures(dep)
         predicted = call.layer.try_out_length(call.in_length)
         in_channels = call.in_shape[-2] if len(call.in_shape) >= 2 else 1
         batch = call.in_shape[0] if len(call.in_shape) == 3 else 1
@@ -243,22 +309,26 @@ def _rows_and_report(model: Any, shape: tuple[int, ...], time_dim: int, device: 
             call.in_shape, call.out_shape, call.in_length, call.out_length, predicted, rf, hop, offset,
             tuple(sorted(call.sources)), macs,
         ))  # fmt: skip
-    final = sorted(i for i in recording.output_sources if i != INPUT)
+    final = sorted(recording.output_sources)
     rf = hop = offset = look = None
     causal = None
-    if final:
-        sources = frozenset(recording.output_sources)
-        if len(sources) == 1:
-            rf, hop, offset, look = graph.figures(next(iter(sources)))
-        else:
-            rf, hop, offset, look = graph.figures_of(sources)
+    if any(i != INPUT for i in final):
+        rf, hop, offset, look = _figures(join([INPUT_DEPENDENCE if i == INPUT else deps[i] for i in final]))
         causal = None if look is None else look <= 0
     warnings = notes + _warnings(calls, recording)
     params = sum(int(p.numel()) for p in model.parameters())
     return InspectReport(
         type(model).__name__, shape, time_dim, device, tuple(rows), recording.output_length, recording.output_shape,
-        error, graph.is_chain(), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
+        error, is_chain(calls), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
+        tuple(final),
     )  # fmt: skip
+
+
+def _figures(dep: Dependence | None) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
+    found = None if dep is None else dep.figures()
+    if found is None:
+        return None, (None if dep is None else dep.hop), None, None
+    return found
 
 
 _KEYS = {
@@ -286,113 +356,6 @@ def call_parameters(call: Call) -> dict[str, Any]:
     if len(call.in_shape) >= 2:
         found = {"in_channels": call.in_shape[-2], **found}
     return found
-
-
-class _Graph:
-    """Dependence through the graph of recorded calls (branches joined by their hull)."""
-
-    def __init__(self, calls: list[Call]) -> None:
-        self.calls = calls
-        self.memo: dict[tuple[int, int, int], tuple[int, int] | None] = {}
-        self.hops: dict[int, Fraction | None] = {}
-        self.closed_memo: dict[int, tuple[Fraction, Fraction, Fraction] | None] = {}
-        self.deadline = time.perf_counter() + GRAPH_SECONDS
-
-    def is_chain(self) -> bool:
-        used: dict[int, int] = {}
-        for call in self.calls:
-            if len(call.sources) != 1:
-                return False
-            (src,) = call.sources
-            used[src] = used.get(src, 0) + 1
-        return all(count == 1 for count in used.values())
-
-    def hop(self, index: int) -> Fraction | None:
-        if index == INPUT:
-            return Fraction(1)
-        if index not in self.hops:
-            call = self.calls[index]
-            hops = {self.hop(src) for src in call.sources}
-            base = next(iter(hops)) if len(hops) == 1 else None
-            self.hops[index] = None if base is None else base * call.layer.hop
-        return self.hops[index]
-
-    def window(self, index: int, a: int, b: int) -> tuple[int, int] | None:
-        """Model-input indices that outputs a..b of call ``index`` depend on (hull)."""
-        if index == INPUT:
-            return (a, b)
-        key = (index, a, b)
-        if key not in self.memo:
-            call = self.calls[index]
-            inner = call.layer.window_of_range(a, b)
-            found = None if inner is None else self._join(call.sources, *inner)
-            self.memo[key] = found
-        return self.memo[key]
-
-    def _join(self, sources: frozenset[int], a: int, b: int) -> tuple[int, int] | None:
-        parts = [w for w in (self.window(src, a, b) for src in sources) if w is not None]
-        if not parts:
-            return None
-        return (min(p[0] for p in parts), max(p[1] for p in parts))
-
-    def _period(self, index: int) -> int:
-        period = 1
-        seen = {index}
-        todo = [index]
-        while todo:
-            current = todo.pop()
-            if current == INPUT:
-                continue
-            period *= self.calls[current].layer.up
-            for src in self.calls[current].sources:
-                if src not in seen:
-                    seen.add(src)
-                    todo.append(src)
-        return min(period, MAX_PERIOD)
-
-    def closed(self, index: int) -> tuple[Fraction, Fraction, Fraction] | None:
-        """(receptive field, hop, offset) composed in closed form along a chain without
-        transposed layers or joins (calls come in execution order: sources first)."""
-        if index == INPUT:
-            return (Fraction(1), Fraction(1), Fraction(0))
-        if index not in self.closed_memo:
-            call = self.calls[index]
-            found = None
-            if call.layer.kind != "convT" and len(call.sources) == 1:
-                base = self.closed_memo.get(next(iter(call.sources))) if INPUT not in call.sources else self.closed(INPUT)
-                if base is not None:
-                    field, hop, offset = base
-                    found = (field + (call.layer.span - 1) * hop, hop * call.layer.down, offset + call.layer.pads[0] * hop)
-            self.closed_memo[index] = found
-        return self.closed_memo[index]
-
-    def figures(self, index: int) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
-        closed = self.closed(index)
-        if closed is not None:
-            field, hop, offset = closed
-            return field, hop, offset, field - 1 - offset
-        return self.figures_of(frozenset({index}))
-
-    def figures_of(self, sources: frozenset[int]) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
-        if time.perf_counter() > self.deadline:  # a huge graph: figures for the calls done so far only
-            return None, None, None, None
-        hops = {self.hop(s) for s in sources}
-        if len(hops) != 1 or None in hops:
-            return None, None, None, None
-        hop = next(iter(hops))
-        assert hop is not None
-        period = max(self._period(s) for s in sources)
-        seen = []
-        for t in range(period):
-            w = self._join(sources, t, t)
-            if w is not None:
-                seen.append((t, w))
-        if not seen:
-            return None, hop, None, None
-        offset = max(t * hop - w[0] for t, w in seen)
-        field = max(w[1] - (t * hop - offset) for t, w in seen) + 1
-        look = max(w[1] - t * hop for t, w in seen)
-        return Fraction(field), hop, Fraction(offset), Fraction(look)
 
 
 def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:

@@ -5,7 +5,10 @@ A torch function mode sees every ``conv1d``, ``conv_transpose1d``, ``max_pool1d`
 ``forward`` makes the call — and forward hooks name the module making it. Every tensor the
 pass produces carries the set of recorded calls it descends from (its *sources*) and which
 of its dimensions is time, so the recorder knows the graph of recorded calls: a chain, or a
-graph with branches (residual blocks). Normalisation and attention over time, and recurrent
+graph with branches (residual blocks). A tensor written in place (``x += f(y)``, ``add_``,
+``copy_``, ``out=``, ``x[..., a:b] = y``, an in-place op on a slice of ``x``) takes on the
+sources of what was written into it — at the time indices written, through a ``place``
+call (a pad) where that is not all of them; so does ``torch.cat`` over time, part by part. Normalisation and attention over time, and recurrent
 layers, are noted (their outputs depend on the whole input).
 
 Nothing here runs at import: torch is imported inside the functions.
@@ -20,11 +23,9 @@ from typing import Any
 
 from ..errors import ConvtraceError
 from ..plan.layers import Layer
+from .graph import INPUT
 
 __all__ = ["Call", "Recording", "record_forward", "INPUT"]
-
-#: the source id of the model's input
-INPUT = -1
 
 _CONV_NAMES = {"conv1d": "conv", "conv_transpose1d": "convT", "max_pool1d": "maxpool",
                "max_pool1d_with_indices": "maxpool", "avg_pool1d": "avgpool"}  # fmt: skip
@@ -32,6 +33,10 @@ _CONV_NAMES = {"conv1d": "conv", "conv_transpose1d": "convT", "max_pool1d": "max
 _GLOBAL_NAMES = {"group_norm", "instance_norm", "scaled_dot_product_attention", "lstm", "gru", "rnn_tanh",
                  "rnn_relu"}  # fmt: skip
 _GLOBAL_MODULES = ("LSTM", "GRU", "RNN", "MultiheadAttention", "Attention", "GroupNorm", "InstanceNorm1d")
+_CAT_NAMES = {"cat", "concat", "concatenate"}
+#: in-place operators (``x += y``); other in-place ops end with ``_`` (``add_``, ``copy_``)
+_IN_PLACE = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
+             "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__"}  # fmt: skip
 _MODULE_TYPES = {"Conv1d": "conv", "ConvTranspose1d": "convT", "MaxPool1d": "maxpool", "AvgPool1d": "avgpool"}
 
 
@@ -76,11 +81,23 @@ class Recording:
 
 
 @dataclass
+class _View:
+    """A tensor made by slicing ``parent`` (weakly referenced): its time indices are the
+    parent's ``start..stop-1``; ``written``: an in-place op on it has reached the parent."""
+
+    parent: Any
+    start: int
+    stop: int
+    written: bool = False
+
+
+@dataclass
 class _Info:
     ref: Any
     sources: frozenset[int]
     time_dim: int | None
     seq: int
+    view: _View | None = None
 
 
 class _Tracker:
@@ -96,13 +113,16 @@ class _Tracker:
             return None
         return info
 
-    def set(self, tensor: Any, sources: frozenset[int], time_dim: int | None) -> None:
+    def set(self, tensor: Any, sources: frozenset[int], time_dim: int | None, view: _View | None = None) -> None:
+        """Tag ``tensor``; a tensor tagged again (changed in place) keeps its view."""
         self.seq += 1
+        old = self.get(tensor)
         try:
             ref = weakref.ref(tensor)
         except TypeError:
             return
-        self.infos[id(tensor)] = _Info(ref, sources, time_dim, self.seq)
+        view = view if view is not None else (old.view if old is not None else None)
+        self.infos[id(tensor)] = _Info(ref, sources, time_dim, self.seq, view)
 
 
 def _tensors(value: Any, depth: int = 0) -> Iterator[Any]:
@@ -193,6 +213,23 @@ def _pad_layer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Layer | None:
 
 def _crop_layer(tensor: Any, index: Any, time_dim: int) -> Layer | None:
     """A slice with step 1 on the time dimension, as a negative pad (None otherwise)."""
+    found = _time_slice(tensor, index, time_dim)
+    if found is None or found == (0, int(tensor.shape[time_dim])):
+        return None
+    start, stop = found
+    return Layer("pad", pad_left=-start, pad_right=-(int(tensor.shape[time_dim]) - stop))
+
+
+def _time_slice(tensor: Any, index: Any, time_dim: int) -> tuple[int, int] | None:
+    """The time indices ``start..stop-1`` that ``tensor[index]`` keeps, for an index that
+    keeps the time dimension as a step-1 slice (None for any other index).
+
+    >>> import torch
+    >>> _time_slice(torch.zeros(1, 2, 10), (Ellipsis, slice(2, -1)), 2), _time_slice(torch.zeros(1, 2, 10), 0, 2)
+    ((2, 9), (0, 10))
+    >>> _time_slice(torch.zeros(1, 2, 10), (Ellipsis, 3), 2) is None
+    True
+    """
     items = index if isinstance(index, tuple) else (index,)
     if any(item is None for item in items) or sum(1 for item in items if item is Ellipsis) > 1:
         return None
@@ -201,17 +238,27 @@ def _crop_layer(tensor: Any, index: Any, time_dim: int) -> Layer | None:
         at = items.index(Ellipsis)
         fill = ndim - (len(items) - 1)
         items = items[:at] + (slice(None),) * fill + items[at + 1 :]
+    length = int(tensor.shape[time_dim])
+    if any(not isinstance(item, (int, slice)) for item in items[:time_dim]):
+        return None  # tensor or list indices: dimensions may merge
     if len(items) <= time_dim:
-        return None
+        return (0, length)
     item = items[time_dim]
     if not isinstance(item, slice) or item.step not in (None, 1):
         return None
-    length = int(tensor.shape[time_dim])
     start, stop, _ = item.indices(length)
-    stop = max(stop, start)
-    if start == 0 and stop == length:
-        return None
-    return Layer("pad", pad_left=-start, pad_right=-(length - stop))
+    return (start, max(stop, start))
+
+
+def _written(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The tensor an op writes in place (``out=``, ``add_``, ``x += y``), or None."""
+    out = kwargs.get("out")
+    if out is not None and hasattr(out, "dim"):
+        return out
+    in_place = op in _IN_PLACE or (op.endswith("_") and not op.startswith("_"))
+    if in_place and args and hasattr(args[0], "dim"):
+        return args[0]
+    return None
 
 
 def _op_name(func: Any) -> str:
@@ -222,16 +269,20 @@ class _Recorder:
     """The state of one recorded forward pass: the calls, the tensors' time axes and sources,
     and the stack of modules being run (hooks push and pop it)."""
 
-    def __init__(self, model: Any) -> None:
-        self.recording = Recording()
+    def __init__(self, model: Any, into: Recording | None = None) -> None:
+        self.recording = Recording() if into is None else into
         self.tracker = _Tracker()
         self.stack: list[str] = [""]
         self.names = {id(module): name for name, module in model.named_modules()}
         self.modules_by_name = dict(model.named_modules())
 
     def observe(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
-        """One torch function call seen by the mode: a layer to record, or sources to pass on."""
+        """One torch function call seen by the mode: a layer to record, a tensor written in
+        place (its sources grow), or sources to pass on to new tensors."""
         op = _op_name(func)
+        if op == "__setitem__":
+            self._assign(args)
+            return
         inputs = list(_tensors(args)) + list(_tensors(kwargs))
         known = [(t, i) for t, i in ((t, self.tracker.get(t)) for t in inputs) if i is not None]
         first = inputs[0] if inputs else None
@@ -242,14 +293,144 @@ class _Recorder:
         outs = list(_tensors(out))
         if layer is not None and first is not None and outs:
             self._add_call(op, layer, first, outs[0], first_info)
-            self.tracker.set(outs[0], frozenset({len(self.recording.calls) - 1}), outs[0].dim() - 1)
+            view = None
+            if op == "__getitem__" and layer.kind == "pad":  # a crop: a view of the time indices it keeps
+                view = _View(weakref.ref(first), -layer.pad_left, int(first.shape[-1]) + layer.pad_right)
+            self.tracker.set(outs[0], frozenset({len(self.recording.calls) - 1}), outs[0].dim() - 1, view)
             for extra in outs[1:]:
                 self.tracker.set(extra, frozenset({len(self.recording.calls) - 1}), None)
+            return
+        if op in _CAT_NAMES:
+            self._concatenate(op, args, kwargs, out)
+            return
+        written = _written(op, args, kwargs)
+        if written is not None:
+            self._write(op, args, written, known, replace=op == "copy_" or "out" in kwargs)
             return
         sources = frozenset().union(*(i.sources for _, i in known)) if known else frozenset()
         for tensor in outs:
             if self.tracker.get(tensor) is None and known:
-                self.tracker.set(tensor, sources, _time_dim(op, args, known, tensor))
+                time_dim = _time_dim(op, args, known, tensor)
+                self.tracker.set(tensor, sources, time_dim, self._whole_view(op, first, first_info, time_dim))
+
+    def _whole_view(self, op: str, first: Any, info: _Info | None, time_dim: int | None) -> _View | None:
+        """``x[:, :2]`` and the like keep every time index: a view of all of ``x``'s."""
+        if op != "__getitem__" or first is None or info is None or info.time_dim is None or time_dim is None:
+            return None
+        return _View(weakref.ref(first), 0, int(first.shape[info.time_dim]))
+
+    # ------------------------------------------------------------------ writes in place
+    def _write(self, op: str, args: tuple[Any, ...], target: Any, known: list[tuple[Any, _Info]], *,
+               replace: bool) -> None:  # fmt: skip
+        """``target`` was written in place (``add_``, ``x += y``, ``copy_``, ``out=``): it now
+        descends from the other inputs too (only from them: ``copy_``, ``out=``)."""
+        info = self.tracker.get(target)
+        others = [i.sources for t, i in known if t is not target]
+        if not others:
+            return
+        sources = frozenset().union(*others)
+        if info is not None and not replace:
+            sources |= info.sources
+        time_dim = info.time_dim if info is not None else _time_dim(op, args, known, target)
+        self.tracker.set(target, sources, time_dim)
+        self._reach_parent(target, sources)
+
+    def _reach_parent(self, tensor: Any, sources: frozenset[int]) -> None:
+        """A view written in place writes its parent too: at the time indices it covers."""
+        info = self.tracker.get(tensor)
+        if info is not None and info.view is not None:
+            parent = info.view.parent()
+            if parent is not None:
+                info.view.written = True
+                self._place(parent, tensor, sources, info.view.start, info.view.stop, "assign")
+            return
+        base: Any = getattr(tensor, "_base", None)
+        base_info = self.tracker.get(base) if base is not None else None
+        if base_info is None or base is tensor:
+            return
+        same = base_info.time_dim is not None and info is not None and info.time_dim is not None and \
+            base.shape[base_info.time_dim] == tensor.shape[info.time_dim]  # fmt: skip
+        if not same:  # a view by reshape, transpose, ...: the same time indices, or unplaced
+            self.recording.unplaced.append(("in-place", self.stack[-1]))
+        self.tracker.set(base, base_info.sources | sources, base_info.time_dim)
+
+    def _place(self, target: Any, part: Any, sources: frozenset[int], start: int, stop: int, op: str) -> None:
+        """``part`` (descending from ``sources``) was written into ``target``'s time indices
+        ``start..stop-1``: a pad that places it there, joined with what ``target`` held."""
+        info = self.tracker.get(target)
+        part_info = self.tracker.get(part)
+        time_dim = info.time_dim if info is not None else None
+        if time_dim is None and part_info is not None and part_info.time_dim is not None:
+            time_dim = part_info.time_dim - part.dim() + target.dim()
+        placed = sources
+        if time_dim is None or not 0 <= time_dim < target.dim():
+            self.recording.unplaced.append((op, self.stack[-1]))
+            time_dim = None
+        elif (start, stop) != (0, int(target.shape[time_dim])):
+            if time_dim != target.dim() - 1:
+                self.recording.unplaced.append((op, self.stack[-1]))
+            else:
+                layer = Layer("pad", pad_left=start, pad_right=int(target.shape[time_dim]) - stop)
+                self._add_place(op, layer, part, target, sources)
+                placed = frozenset({len(self.recording.calls) - 1})
+        joined = placed | (info.sources if info is not None else frozenset())
+        self.tracker.set(target, joined, time_dim)
+        self._reach_parent(target, joined)
+
+    def _assign(self, args: tuple[Any, ...]) -> None:
+        """``target[index] = value``."""
+        if len(args) < 3:
+            return
+        target, index, value = args[:3]
+        value_info = self.tracker.get(value) if value is not None and not isinstance(value, (int, float)) else None
+        if value_info is None:
+            return
+        view = value_info.view
+        if view is not None and view.written and view.parent() is target:  # x[a:b] += y: written already
+            return
+        info = self.tracker.get(target)
+        time_dim = info.time_dim if info is not None else None
+        if time_dim is None and value_info.time_dim is not None:
+            time_dim = value_info.time_dim - value.dim() + target.dim()
+        found = None if time_dim is None or not 0 <= time_dim < target.dim() else _time_slice(target, index, time_dim)
+        value_dim = None if time_dim is None else time_dim - target.dim() + value.dim()
+        if found is None or value_dim is None or value_dim < 0 or value.shape[value_dim] != found[1] - found[0]:
+            self.recording.unplaced.append(("assign", self.stack[-1]))
+            found = (0, int(target.shape[time_dim])) if time_dim is not None and 0 <= time_dim < target.dim() else (0, 0)
+        self._place(target, value, value_info.sources, found[0], found[1], "assign")
+
+    def _concatenate(self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        """``torch.cat``: over time, each part placed at its offset; over other dimensions,
+        the parts joined index for index."""
+        parts = list(args[0]) if args and isinstance(args[0], (list, tuple)) else []
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        written = kwargs.get("out")
+        target = written if written is not None else out
+        infos = [(part, self.tracker.get(part)) for part in parts]
+        known = [(part, info) for part, info in infos if info is not None]
+        if not known or not hasattr(target, "dim"):
+            return
+        time_dims = {info.time_dim for _, info in known}
+        time_dim = next(iter(time_dims)) if len(time_dims) == 1 else None
+        if time_dim is None or not isinstance(dim, int) or dim % target.dim() != time_dim:  # not over time
+            self.tracker.set(target, frozenset().union(*(i.sources for _, i in known)), time_dim)
+        else:
+            self.tracker.set(target, frozenset(), time_dim)
+            offset = 0
+            for part, info in infos:
+                length = int(part.shape[time_dim]) if part.dim() == target.dim() else 0
+                if info is not None:
+                    self._place(target, part, info.sources, offset, offset + length, op)
+                offset += length
+        if written is not None:
+            info = self.tracker.get(target)
+            self._reach_parent(target, info.sources if info is not None else frozenset())
+
+    def _add_place(self, op: str, layer: Layer, part: Any, target: Any, sources: frozenset[int]) -> None:
+        name = "assign" if op == "assign" else "cat"
+        self.recording.calls.append(Call(len(self.recording.calls), name, "place", op, self.stack[-1],
+                                         Layer(**{**layer.__dict__, "name": name}), tuple(part.shape),
+                                         tuple(target.shape), sources))  # fmt: skip
 
     def _layer(
         self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, first: Any, first_info: _Info | None
@@ -294,12 +475,13 @@ class _Recorder:
                 self.tracker.set(tensor, sources, _time_dim("module", (), known, tensor))
 
 
-def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any]) -> Recording:
+def record_forward(model: Any, run: Callable[[Callable[..., Any]], Any], into: Recording | None = None) -> Recording:
     """Run ``run(mark)`` (a forward pass of ``model`` on an input passed through ``mark``)
-    and record it. Hooks and the mode are removed in ``finally``."""
+    and record it (into ``into``, which keeps what was recorded when the pass raises).
+    Hooks and the mode are removed in ``finally``."""
     from torch.overrides import TorchFunctionMode
 
-    recorder = _Recorder(model)
+    recorder = _Recorder(model, into)
 
     class Mode(TorchFunctionMode):
         def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:

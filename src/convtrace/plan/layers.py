@@ -28,7 +28,7 @@ from .. import shapes
 from ..errors import ConvtraceError, ConvtraceTypeError
 from ..params import parse_int_param, parse_padding, same_padding
 
-__all__ = ["Layer", "KINDS", "TORCH_NAMES", "MAX_SIZE"]
+__all__ = ["Layer", "KINDS", "TORCH_NAMES", "MAX_SIZE", "merge_ranges"]
 
 #: the layer kinds, and PyTorch's class (or function) for each
 TORCH_NAMES = {
@@ -176,7 +176,7 @@ class Layer:
                     hi = (b + p - j * d) // s
                     if lo <= hi:
                         found.append((lo, hi))
-        return _merge(found)
+        return merge_ranges(found)
 
     def receptive_field(self) -> int:
         """Input samples (frames, for ConvTranspose1d) one output sample can depend on."""
@@ -267,8 +267,12 @@ class Layer:
         return asdict(self)
 
 
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, disjoint, non-adjacent ranges covering the same integers."""
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint, non-adjacent ranges covering the same integers.
+
+    >>> merge_ranges([(5, 6), (0, 2), (3, 3)])
+    [(0, 3), (5, 6)]
+    """
     out: list[tuple[int, int]] = []
     for lo, hi in sorted(ranges):
         if out and lo <= out[-1][1] + 1:

@@ -32,11 +32,40 @@ S204   (solve) asymmetric padding: no output_size rule restores every length
 from __future__ import annotations
 
 import dataclasses
+import html
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Finding", "to_jsonable", "number"]
+__all__ = ["Finding", "Shown", "TEXT_VIEWS", "VIEWS_MODULE", "to_jsonable", "number"]
+
+#: the text of each report class, by class name: ``view(report, lang=, width=, **options)``.
+#: :data:`VIEWS_MODULE` fills it when it is imported: the words live in ``render/``, which
+#: imports this module, not the other way round (a report imports it by name on first use).
+TEXT_VIEWS: dict[str, Callable[..., str]] = {}
+VIEWS_MODULE = "convtrace.render.plan_text"
+
+
+class Shown:
+    """A report that shows itself: ``print(report)`` gives the command line's text,
+    :meth:`render` the same in Chinese (``lang="zh"``) or fitted to a width, Jupyter an
+    HTML view; its ``repr`` is one short line (each report class writes its own)."""
+
+    def render(self, lang: str = "en", width: int | None = None, **options: Any) -> str:
+        """The report as text (``lang`` 'en' or 'zh'; ``width`` display columns)."""
+        if type(self).__name__ not in TEXT_VIEWS:
+            importlib.import_module(VIEWS_MODULE)  # registers the views (render/ is above plan/)
+        view = TEXT_VIEWS.get(type(self).__name__)
+        return repr(self) if view is None else view(self, lang=lang, width=width, **options)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the text, in a preformatted block (tables keep their columns)."""
+        return f'<pre class="convtrace" style="font-family:monospace;line-height:1.25">{html.escape(self.render())}</pre>'
 
 
 @dataclass(frozen=True)

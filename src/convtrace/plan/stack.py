@@ -65,7 +65,7 @@ from typing import Any
 
 from ..errors import ConvtraceError
 from .layers import Layer
-from .report import Finding, to_jsonable
+from .report import Finding, Shown, to_jsonable
 from .shape import check_length, unread, unread_findings
 
 __all__ = [
@@ -444,9 +444,14 @@ class LayerReport:
     parameters: int
 
 
-@dataclass(frozen=True)
-class StackReport:
-    """A stack applied to one input: per layer, then the stack's figures."""
+@dataclass(frozen=True, repr=False)
+class StackReport(Shown):
+    """A stack applied to one input: per layer, then the stack's figures. ``print(report)``
+    gives ``convtrace stack``'s text (see :class:`~convtrace.plan.report.Shown`).
+
+    >>> analyse_stack("conv k=4 s=2 p=1; conv k=4 s=2 p=1", 100)
+    <StackReport 2 layers, 100 -> 25 samples: receptive field 10, hop 4, offset 3, lookahead 6>
+    """
 
     layers: tuple[LayerReport, ...]
     batch: int
@@ -472,6 +477,11 @@ class StackReport:
         """JSON-ready."""
         doc: dict[str, Any] = to_jsonable(self)
         return doc
+
+    def __repr__(self) -> str:
+        out = "an error" if self.out_length is None else f"{self.out_length} samples"
+        return (f"<StackReport {len(self.layers)} layers, {self.in_length} -> {out}: receptive field "
+                f"{self.receptive_field}, hop {self.hop}, offset {self.offset}, lookahead {self.lookahead}>")  # fmt: skip
 
 
 def analyse_stack(

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from ..plan.report import Finding, to_jsonable
+from ..plan.report import TEXT_VIEWS, Finding, to_jsonable
 from .i18n import translator
 from .notes import gap_reasons
 
@@ -38,8 +38,8 @@ _MESSAGES = {
     "W105": "padding='same' with an even kernel ({kernel_size}) is asymmetric: {left} left, {right} right",
     "W106": "reflect padding {padding} is near its limit for a {length}-sample input (PyTorch requires it "
     "below the input length: a shorter input fails)",
-    "W107": "{kind} over time: every output depends on the whole input; the receptive field below counts "
-    "only the convolutions",
+    "W107": "{kind} over time: every output depends on the whole input; the receptive field and lookahead "
+    "count the convolution path only",
     "W108": "{count} input lengths give an output other than the strides promise (e.g. {example} -> {got}, "
     "expected {expected})",
     "W201": "ran on real tensors (meta device could not: {reason})",
@@ -66,7 +66,7 @@ _MESSAGES_ZH = {
     "W104": "没有恢复对应 {mirror} 的长度：得到 {got} 个样本，而不是 {expected} 个",
     "W105": "偶数卷积核（{kernel_size}）的 padding='same' 不对称：左边 {left}，右边 {right}",
     "W106": "reflect 填充 {padding} 对 {length} 个样本的输入已接近上限（PyTorch 要求它小于输入长度：更短的输入会报错）",
-    "W107": "{kind} 作用于整个时间轴：每个输出都依赖全部输入；下面的感受野只计算了卷积",
+    "W107": "{kind} 作用于整个时间轴：每个输出都依赖全部输入；感受野和前瞻只计算了卷积路径",
     "W108": "有 {count} 个输入长度的输出不符合步长的预期（例如 {example} -> {got}，预期 {expected}）",
     "W201": "在真实张量上运行（meta 设备无法运行：{reason}）",
     "W202": "{op}：无法确定它在时间轴上的位置；链路数据略过了它",
@@ -111,12 +111,20 @@ _TEXT: dict[str, dict[str, str]] = {
         "raised": "PyTorch raised: {error}",
         "output": "output length: {length} (output shape {shape})",
         "chain": "a chain", "branches": "branches joined (the range covers every path)",
-        "model_figures": "receptive field {rf}, hop {hop}, offset {offset} ({kind}): output t depends on input {range}",
-        "model_causal": "causal: lookahead {look} samples", "model_not_causal": "not causal: lookahead {look} samples",
-        "model_macs": "multiply-adds: {macs}; parameters: {params}",
+        "model_figures": "receptive field {rf} {unit}, hop {hop}, offset {offset} ({kind}): output t depends on "
+        "input {range}",
+        "model_causal": "causal: lookahead {look} {unit}", "model_not_causal": "not causal: lookahead {look} {unit}",
+        "conv_path": " on the convolution path only (with {kinds}, every output depends on the whole input)",
+        "conv_only": "; the convolution path only",
+        "model_macs": "multiply-adds of the recorded convolutions: {macs}; parameters of the whole model: {params}",
+        "input_steps": "input steps", "no_calls": "no time-axis layer ran",
+        "in_layers": "{count} layers: {names}", "and_more": "{names} and {more} more",
         "map_head": "{model}: output length per input length (hop {hop})",
         "map_error": "error: {error}", "promise": "   <- strides promise {value}",
         "off": "not as the strides promise: {count} lengths",
+        "by_arithmetic": "computed by convtrace's arithmetic through the recorded graph; confirmed by real runs at "
+        "{confirmed}",
+        "by_runs": "every length run by PyTorch ({reason})",
         "explain_head": "{layer} ({type}) of the model, its own weights and actual input; y[{n}, {c}, {t}]:",
         "equal": "equal", "different": "DIFFERENT",
     },
@@ -148,12 +156,18 @@ _TEXT: dict[str, dict[str, str]] = {
         "raised": "PyTorch 报错：{error}",
         "output": "输出长度：{length}（输出形状 {shape}）",
         "chain": "单链", "branches": "多分支汇合（范围覆盖所有路径）",
-        "model_figures": "感受野 {rf}，跳步 {hop}，偏移 {offset}（{kind}）：输出 t 依赖输入 {range}",
-        "model_causal": "因果：前瞻 {look} 个样本", "model_not_causal": "非因果：前瞻 {look} 个样本",
-        "model_macs": "乘加次数：{macs}；参数：{params}",
+        "model_figures": "感受野 {rf} {unit}，跳步 {hop}，偏移 {offset}（{kind}）：输出 t 依赖输入 {range}",
+        "model_causal": "因果：前瞻 {look} {unit}", "model_not_causal": "非因果：前瞻 {look} {unit}",
+        "conv_path": "，只计卷积路径（有 {kinds} 时，每个输出都依赖全部输入）",
+        "conv_only": "；只计卷积路径",
+        "model_macs": "已记录卷积的乘加次数：{macs}；整个模型的参数：{params}",
+        "input_steps": "个输入步", "no_calls": "没有运行任何时间轴上的层",
+        "in_layers": "{count} 层：{names}", "and_more": "{names} 等另外 {more} 层",
         "map_head": "{model}：每个输入长度对应的输出长度（跳步 {hop}）",
         "map_error": "报错：{error}", "promise": "   <- 按步长应为 {value}",
         "off": "不符合步长预期的长度：{count} 个",
+        "by_arithmetic": "由 convtrace 的长度算术沿记录的计算图得出；在 {confirmed} 处由真实运行确认",
+        "by_runs": "每个长度都由 PyTorch 实际运行（{reason}）",
         "explain_head": "模型中的 {layer}（{type}），使用它自己的权重和实际输入；y[{n}, {c}, {t}]：",
         "equal": "相等", "different": "不相等",
     },
@@ -330,13 +344,33 @@ _KEEP_MINUS, _KEEP_PLUS = "\u2060-\u2060", "\u2060+\u2060"
 
 
 def _warnings(findings: Sequence[Finding], lang: str = "en", head: str = "warnings") -> list[str]:
+    """One line per warning kind (code and numbers), listing the layers it concerns."""
     if not findings:
         return []
-    lines = [_t(lang, head) + ":"]
+    groups: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
-        where = f" [{finding.layer}]" if finding.layer else ""
+        groups.setdefault((finding.code, repr(sorted(finding.values.items()))), []).append(finding)
+    lines = [_t(lang, head) + ":"]
+    for group in groups.values():
+        finding = group[0]
+        names = list(dict.fromkeys(f.layer for f in group if f.layer))
+        where = f" [{_layer_list(names, lang)}]" if names else ""
         lines.append(f"  {finding.code}{where}: {message(finding, lang)}")
     return lines
+
+
+def _layer_list(names: list[str], lang: str, shown: int = 6) -> str:
+    """``a``, ``a, b`` or ``13 layers: a, b, ... and 7 more``.
+
+    >>> _layer_list(["a", "b"], "en"), _layer_list([str(i) for i in range(9)], "en", 3)
+    ('a, b', '9 layers: 0, 1, 2 and 6 more')
+    """
+    if len(names) <= 2:
+        return ", ".join(names)
+    text = ", ".join(names[:shown])
+    if len(names) > shown:
+        text = _t(lang, "and_more", names=text, more=len(names) - shown)
+    return _t(lang, "in_layers", count=len(names), names=text)
 
 
 # ---------------------------------------------------------------------- shape
@@ -481,9 +515,11 @@ INSPECT_HEADERS = ("#", "name", "type", "parameters", "in", "out", "predicted", 
                    "offset so far", "MACs")  # fmt: skip
 
 
-def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width: int | None = None) -> str:
+def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width: int | None = None,
+                   unit: str | None = None) -> str:  # fmt: skip
     """``convtrace inspect``: every recorded call, then the model's figures and warnings
-    (fitted to ``width`` display columns when given)."""
+    (fitted to ``width`` display columns when given). Lengths are counted in ``unit`` (by
+    default "input steps": samples, frames or tokens, whatever the input's time axis holds)."""
     rows = [
         [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
          "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
@@ -491,37 +527,97 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
          fraction_text(c.hop), fraction_text(c.offset), f"{c.macs:,}"]
         for c in report.calls
     ]  # fmt: skip
+    unit = unit or _t(lang, "input_steps")
     shape = "x".join(map(str, report.input_shape))
     where = _t(lang, "on_meta") if report.device == "meta" else _t(lang, "on_device", device=report.device)
     lines = [_t(lang, "inspect_head", model=report.model, shape=shape, dim=report.time_dim, where=where)]
-    lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color, width=width))
+    if rows:
+        lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color, width=width))
+    else:
+        lines.append(_t(lang, "no_calls"))
     if report.error is not None:
         lines.append(_t(lang, "raised", error=report.error))
     else:
         lines.append(_t(lang, "output", length=report.output_length, shape=report.output_shape))
+    global_kinds = list(dict.fromkeys(str(w.values.get("kind", "")) for w in report.warnings if w.code == "W107"))
+    path = _t(lang, "conv_path", kinds=", ".join(global_kinds)) if global_kinds else ""
     if report.receptive_field is not None and report.hop is not None and report.offset is not None:
-        kind = _t(lang, "chain" if report.chain else "branches")
+        kind = _t(lang, "chain" if report.chain else "branches") + (_t(lang, "conv_only") if global_kinds else "")
         lines.append(_t(lang, "model_figures", rf=fraction_text(report.receptive_field), hop=fraction_text(report.hop),
-                        offset=fraction_text(report.offset), kind=kind,
+                        offset=fraction_text(report.offset), kind=kind, unit=unit,
                         range=_depends_text(report.hop, report.offset, report.receptive_field)))  # fmt: skip
         look = fraction_text(report.lookahead)
-        lines.append(_t(lang, "model_causal" if report.causal else "model_not_causal", look=look))
+        lines.append(_t(lang, "model_causal" if report.causal else "model_not_causal", look=look, unit=unit) + path)
     lines.append(_t(lang, "model_macs", macs=f"{report.macs:,}", params=f"{report.parameter_count:,}"))
     return _fitted(lines + _warnings(report.warnings, lang), width)
 
 
-def render_length_map(result: Any, lang: str = "en") -> str:
-    """``inspect --lengths``: one line per input length."""
+def render_length_map(result: Any, lang: str = "en", width: int | None = None) -> str:
+    """``inspect --lengths``: one line per run of consecutive input lengths with the same
+    outcome (``16000..16079 -> 49``), then how the lengths were found."""
     lines = [_t(lang, "map_head", model=result.model, hop=fraction_text(result.hop))]
-    for entry in result.entries:
-        if entry.error is not None:
-            lines.append(f"  {entry.length:>8} -> " + _t(lang, "map_error", error=entry.error))
+    for group in _runs(result.entries):
+        first, last = group[0], group[-1]
+        span = f"{first.length}" if len(group) == 1 else f"{first.length}..{last.length}"
+        if first.error is not None:
+            lines.append(f"  {span:>13} -> " + _t(lang, "map_error", error=first.error))
             continue
-        mark = "" if entry.as_promised in (True, None) else _t(lang, "promise", value=fraction_text(entry.promised))
-        lines.append(f"  {entry.length:>8} -> {entry.output_length}{mark}")
+        mark = ""
+        if first.as_promised is False:
+            promised = _decimal(first.promised)
+            if len(group) > 1:
+                promised += f"..{_decimal(last.promised)}"
+            mark = _t(lang, "promise", value=promised)
+        lines.append(f"  {span:>13} -> {first.output_length}{mark}")
     if result.off_promise:
         lines.append(_t(lang, "off", count=len(result.off_promise)))
-    return "\n".join(lines + _warnings(result.warnings, lang))
+    if result.method == "arithmetic":
+        lines.append(_t(lang, "by_arithmetic", confirmed=_spans(result.confirmed)))
+    else:
+        lines.append(_t(lang, "by_runs", reason=result.reason or "-"))
+    return _fitted(lines + _warnings(result.warnings, lang), width)
+
+
+def _decimal(value: Fraction | None) -> str:
+    """``2``, ``2.9``, ``3.33``."""
+    if value is None:
+        return "-"
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.3g}"
+
+
+def _runs(entries: Sequence[Any]) -> list[list[Any]]:
+    """Consecutive input lengths with the same output and promise status, or the same
+    error (its numbers aside: the first one's is shown)."""
+    import re
+
+    def key(entry: Any) -> tuple[Any, ...]:
+        error = None if entry.error is None else re.sub(r"\d+", "#", entry.error)
+        return (entry.output_length, error, entry.as_promised)
+
+    groups: list[list[Any]] = []
+    for entry in entries:
+        if groups:
+            prev = groups[-1][-1]
+            if key(entry) == key(prev) and entry.length == prev.length + 1:
+                groups[-1].append(entry)
+                continue
+        groups.append([entry])
+    return groups
+
+
+def _spans(values: Sequence[int]) -> str:
+    """``1000, 1050..1052``: sorted integers, consecutive ones as a range.
+
+    >>> _spans([1000, 1050, 1051, 1052])
+    '1000, 1050..1052'
+    """
+    parts: list[list[int]] = []
+    for v in sorted(values):
+        if parts and v == parts[-1][-1] + 1:
+            parts[-1].append(v)
+        else:
+            parts.append([v])
+    return ", ".join(str(p[0]) if len(p) == 1 else f"{p[0]}..{p[-1]}" for p in parts)
 
 
 def render_layer_explanation(result: Any, lang: str = "en") -> str:
@@ -533,3 +629,15 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
     head = _t(lang, "explain_head", layer=result.layer, type=result.type, n=n, c=c, t=t)
     foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
     return "\n".join([head, render_text(result.trace, lang), foot])
+
+
+def _register_views() -> None:
+    """``print(report)`` and ``report.render(lang)`` of the planner's and the inspector's
+    reports (see :class:`convtrace.plan.report.Shown`)."""
+    TEXT_VIEWS["StackReport"] = lambda r, lang="en", width=None, **o: render_stack(r, lang=lang, width=width, **o)
+    TEXT_VIEWS["InspectReport"] = lambda r, lang="en", width=None, **o: render_inspect(r, lang=lang, width=width, **o)
+    TEXT_VIEWS["LengthMap"] = lambda r, lang="en", width=None, **o: render_length_map(r, lang, width)
+    TEXT_VIEWS["LayerExplanation"] = lambda r, lang="en", width=None, **o: render_layer_explanation(r, lang)
+
+
+_register_views()
