@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 import convtrace  # noqa: E402
+from backends import onednn  # noqa: E402
 from convtrace import shapes  # noqa: E402
 from strategies import examples, run, tt  # noqa: E402
 
@@ -134,7 +135,7 @@ def _support(length, k, stride, padding, dilation, mode, span=None):
     Checked with oneDNN on and off. None where PyTorch rejects the configuration."""
     found = []
     for mkldnn in (True, False):
-        with torch.backends.mkldnn.flags(enabled=mkldnn):
+        with onednn(mkldnn):
             size, d = (k, dilation) if span is None else (span, 1)
             conv = torch.nn.Conv1d(1, 1, size, stride, padding, d, bias=False, padding_mode=mode, dtype=torch.float64)
             torch.nn.init.ones_(conv.weight)

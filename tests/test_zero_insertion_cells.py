@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from backends import onednn
 from convtrace.draw import build_figure
 from convtrace.draw.model import Group, Shape
 from convtrace.render.numfmt import fmt
@@ -74,7 +75,7 @@ def test_real_cells_sit_at_i_times_stride(config: dict[str, Any]) -> None:
     up = torch.tensor(row, dtype=torch.float64).reshape(1, 1, -1)
     x = torch.tensor(X, dtype=torch.float64).reshape(1, 1, -1)
     for mkldnn in (True, False):
-        with torch.backends.mkldnn.flags(enabled=mkldnn):
+        with onednn(mkldnn):
             want = torch.nn.functional.conv_transpose1d(x, w, stride=s, padding=p,
                                                         output_padding=config.get("output_padding", 0), dilation=d)
             got = torch.nn.functional.conv1d(up, w.flip(-1), dilation=d)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convtrace
+from backends import onednn
 from convtrace import ConvtraceError
 from convtrace.draw import build_animation, build_figure, frame_count, render_svg, save
 from convtrace.draw.model import Figure, Group, Text
@@ -320,7 +321,7 @@ def _torch_conv(x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     """PyTorch's answer, the same whichever CPU backend it picks."""
     answers = []
     for enabled in (True, False):
-        with torch.backends.mkldnn.flags(enabled=enabled):
+        with onednn(enabled):
             answers.append(np.asarray(torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), groups=groups).numpy()))
     np.testing.assert_allclose(answers[0], answers[1], rtol=1e-12)
     return answers[0]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from plan_torch import impulse_dependence, torch_layer, torch_lengths
 from strategies_plan import layers, try_out
 
+from backends import onednn
 from convtrace import shapes
 from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
@@ -180,7 +181,7 @@ def _torch_accepts_output_size(layer: Layer, n: int, size: int) -> bool:
     (with oneDNN on and off, the same answer)?"""
     answers = []
     for mkldnn in (True, False):
-        with torch.backends.mkldnn.flags(enabled=mkldnn):
+        with onednn(mkldnn):
             try:
                 y = torch_layer(layer)(torch.zeros(1, 1, n, dtype=torch.float64), output_size=[size])
                 answers.append(int(y.shape[-1]) == size)

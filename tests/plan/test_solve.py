@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from plan_torch import torch_lengths
 from torch import nn
 
+from backends import onednn
 from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
 from convtrace.plan.solve import solve
@@ -192,6 +193,6 @@ def test_an_odd_total_padding_puts_the_extra_sample_on_the_right(ks: int, d: int
             theirs.bias.copy_(mine.bias)
             x = torch.randn(1, 1, m + sol.layer.span)
             for mkldnn in (True, False):
-                with torch.backends.mkldnn.flags(enabled=mkldnn):
+                with onednn(mkldnn):
                     assert torch.equal(layer(x), theirs(x)), sol.snippet  # type: ignore[operator]
     assert any(sum(s.layer.pads) % 2 for s in same) == any((d * (k - 1)) % 2 for k in range(1, ks + 1))
