@@ -50,7 +50,7 @@ __all__ = [
 Number = Union[Fraction, int, float, complex]  # noqa: UP007 (a runtime alias)
 
 #: Version of the JSON document produced by :meth:`Trace.to_json` (see docs/trace-schema.md).
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Source(str, enum.Enum):
