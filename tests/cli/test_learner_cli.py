@@ -259,4 +259,9 @@ def test_jupyter_view_names_columns_once_and_suits_dark_themes() -> None:
 def test_readme_has_pip_lines_and_cpu_wheels() -> None:
     readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
     assert "pip install convtrace" in readme and "pip install 'convtrace[torch]'" in readme
+    # not on an index yet: the commands that work from a clone come first, the index lines
+    # are marked as waiting for the publication
+    assert "pip install -e '.[viz,web]'" in readme and "pip install -e ." in readme
+    assert readme.index("pip install -e .") < readme.index("pip install convtrace")
+    assert "pip install convtrace # once published" in readme
     assert "--index-url" in readme and "CPU" in readme and "blog post" in readme
