@@ -19,12 +19,12 @@ __all__ = ["register", "EXAMPLES"]
 
 EXAMPLES = """\
 examples:
-  convtrace demo               the teaching post's examples, then the transposed
-  convtrace demo --lang zh     the same, in Chinese
+  convtrace demo             # the teaching post's examples, then the transposed
+  convtrace demo --lang zh   # the same, in Chinese
   convtrace explain --input 1,2,3,4 --kernel-size 3 --padding 1
   convtrace explain --input 1,2,3,4,5 --weight -1,0,1 \\
       --padding-mode reflect --padding 2
-  convtrace explain --input 1,2,3:4,5,6 --kernel-size 2     (two channels)
+  convtrace explain --input 1,2,3:4,5,6 --kernel-size 2   # two channels
   convtrace explain --input-shape 2,4,10 --fill randint --weight-fill randn \\
       --out-channels 4 --groups 2 --bias 1,2,3,4
   convtrace explain --input 1,2,3 --kernel-size 3 --stride 2 \\
