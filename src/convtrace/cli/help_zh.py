@@ -1,4 +1,4 @@
-"""The command line's help in Chinese (``convtrace explain --help --lang zh``): every help
+r"""The command line's help in Chinese (``convtrace explain --help --lang zh``): every help
 text, description and group title of every command, and the comments (after ``#``) and the
 heading of its ``examples:`` block, by its English text. Commands, flags and code stay as
 written. argparse's own words (the usage prefix, its section titles) are set by :mod:`.base`.
