@@ -284,6 +284,34 @@ def test_english_help_has_its_example_comments_and_no_chinese(monkeypatch: pytes
     assert comments == set(EXAMPLE_COMMENTS)  # each translation is used, no comment lacks one
 
 
+def _example_commands(epilog: str) -> list[list[str]]:
+    """The commands of an ``examples:`` block as argv lists (continuations joined, comments and
+    the leading ``convtrace`` dropped), as a shell would split them."""
+    import shlex
+
+    text = "\n".join(line.partition("# ")[0] for line in epilog.splitlines()[1:])
+    commands = [shlex.split(line) for line in text.replace("\\\n", " ").splitlines() if line.strip()]
+    assert all(argv[0] == "convtrace" for argv in commands), commands
+    return [argv[1:] for argv in commands]
+
+
+@pytest.mark.parametrize("command", ["explain", "shape", "solve", "stack"])
+def test_the_examples_run(run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str) -> None:
+    """Every example of these commands' help works as printed (files it names made up here)."""
+    from convtrace.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", np.ones((1, 2, 1005)))
+    (tmp_path / "encoder.txt").write_text("conv k=7 p=3; 4x(conv k=4 s=2 p=1)\n", encoding="utf-8")
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    examples = _example_commands(commands.choices[command].epilog or "")
+    assert len(examples) >= 3
+    for argv in examples:
+        quick = [*argv, "--no-verify"] if argv[0] in ("demo", "explain") else argv
+        code, out, err = run_cli(*quick)
+        assert code == 0 and out and not err, (argv, err)
+
+
 def test_python_renders_chinese() -> None:
     t = convtrace.explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
     text = t.render("zh", width=80)
