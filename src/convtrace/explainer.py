@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -71,9 +72,11 @@ class Trace(_model.Trace):
         if not verify or self.check is not None:
             yield unchecked
             return
-        # the check is the last section: it starts at the last line that is its heading
-        cut = unchecked.rindex("\n" + translator(lang)("check_heading") + "\n") + 1
-        yield unchecked[:cut]
+        # the check is the last section: it starts at the last line that is its heading (a
+        # width too narrow for the heading's line wraps it: then all comes at once)
+        cut = unchecked.rfind("\n" + translator(lang)("check_heading") + "\n") + 1
+        if cut:
+            yield unchecked[:cut]
         checked = render_text(self.with_check(), lang, symbolic=symbolic, width=width, numbering=numbering)
         if checked[:cut] != unchecked[:cut]:  # pragma: no cover - the check changes its own section only
             raise AssertionError("PyTorch's check changed the explanation printed before it")
@@ -244,7 +247,7 @@ def prefetch_torch() -> threading.Thread | None:
     """
     from .oracle import torch_available
 
-    if not torch_available():
+    if "torch" in sys.modules or not torch_available():
         return None
     from .interop import torch as bridge  # imported here, so that the thread imports torch alone
 
@@ -253,7 +256,7 @@ def prefetch_torch() -> threading.Thread | None:
             bridge.require_torch()
 
     thread = threading.Thread(target=load, name="convtrace-import-torch")
-    _PREFETCHES.append(thread)
+    _PREFETCHES[:] = [*(t for t in _PREFETCHES if t.is_alive()), thread]
     thread.start()
     return thread
 
@@ -266,5 +269,5 @@ def _await_prefetch() -> None:
     """Wait for the imports of torch started in the background. A check must not import torch
     while another thread does: if that import fails, Python hands the waiting thread the
     half-initialised module (an ``AttributeError`` later) instead of the error."""
-    while _PREFETCHES:
-        _PREFETCHES.pop().join()
+    for thread in tuple(_PREFETCHES):
+        thread.join()

@@ -109,16 +109,19 @@ def test_the_check_of_each_demo_section_stays_in_its_place(tmp_path: Path) -> No
         assert "Output" not in check and "PyTorch is not installed" in check and "Step" in section
 
 
-def test_an_error_in_the_check_still_fails_the_command(tmp_path: Path) -> None:
-    """The explanation is out already; the check's failure still gives a non-zero exit code,
-    a message and no traceback."""
-    proc, _, release = _start(tmp_path, ["explain", "--input", "1,2,3", "--kernel-size", "2"], error="RuntimeError")
+@pytest.mark.parametrize("command", ["explain", "draw"])
+def test_an_error_in_the_check_still_fails_the_command(tmp_path: Path, command: str) -> None:
+    """The explanation (or the figure) is out already; the check's failure still gives a
+    non-zero exit code, a message and no traceback."""
+    argv = [command, "--input", "1,2,3", "--kernel-size", "2"]
+    proc, _, release = _start(tmp_path, argv + (["-o", str(tmp_path / "e.svg")] if command == "draw" else []),
+                              error="RuntimeError")  # fmt: skip
     release.touch()
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 70
     assert "internal error: RuntimeError: the stand-in torch of the streaming test" in err
     assert "Traceback" not in err
-    assert "y1..y2 = 3, 5" in out
+    assert ("y1..y2 = 3, 5" if command == "explain" else "e.svg") in out
 
 
 def test_json_stays_one_document_with_the_check(tmp_path: Path) -> None:
@@ -143,3 +146,26 @@ def test_draw_writes_the_figure_before_the_check(tmp_path: Path) -> None:
         release.touch()
         _, err = _rest(proc)
     assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("width", [None, 80, 40, 8])
+def test_the_parts_join_to_the_checked_text(lang: str, width: int | None) -> None:
+    """In this process: the text before the check is all the explanation, without the check;
+    the parts join to the checked trace's text (all at once where the heading's line wraps)."""
+    import convtrace
+    from convtrace.render.i18n import translator
+
+    heading = translator(lang)("check_heading")
+    for kwargs in ({"padding": 1}, {"stride": 2, "transposed": True}, {"at": (0, 0, 1)}):
+        trace = convtrace.explain([[1, 2, 3, 4]], [1, 1, 1], verify=False, **kwargs)
+        checked = trace.with_check()
+        parts = list(trace.render_parts(lang, width=width, verify=True))
+        assert "".join(parts) == checked.render(lang, width=width)
+        if width == 8:
+            assert len(parts) == 1
+            continue
+        assert len(parts) == 2 and heading not in parts[0] and parts[1].startswith(heading + "\n")
+        assert parts[0] == trace.render(lang, width=width).split(heading)[0]
+        assert list(trace.render_parts(lang, width=width, verify=False)) == [trace.render(lang, width=width)]
+        assert list(checked.render_parts(lang, width=width, verify=True)) == [checked.render(lang, width=width)]
