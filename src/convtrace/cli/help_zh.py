@@ -137,7 +137,7 @@ CHINESE_HELP: dict[str, str] = {
     "Run a model once on PyTorch's meta device (no weights allocated; a real run where meta cannot) "
     "and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
     "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.":
-        "在 PyTorch 的 meta 设备上运行模型一次（不分配权重；meta 不能运行时真实运行一次），记录每个 "
+        "在 PyTorch 的 meta 设备上运行模型一次（不分配权重；meta 设备不行时就真实运行），记录每个 "
         "Conv1d、ConvTranspose1d、MaxPool1d、AvgPool1d，以及沿时间轴的每次 F.pad、函数式卷积/池化调用和裁剪："
         "长度、到该层为止的感受野和跳步、警告。",
     "package.module:factory[:key=value,...]": "模型：package.module:factory[:key=value,...]",
