@@ -134,6 +134,8 @@ def test_every_help_fits_80_columns(run_cli, monkeypatch: pytest.MonkeyPatch, co
     assert out.startswith("用法：" if lang == "zh" else "usage:") and ("示例：" if lang == "zh" else "examples:") in out
     long = [line for line in out.splitlines() if width(line) > 80]
     assert not long, long[:3]
+    orphans = [line for line in out.splitlines() if line.lstrip()[:1] in tuple("），。、；：")]
+    assert not orphans, orphans  # a closing mark stays on the line it closes
 
 
 def test_columns_sets_the_width_and_long_sums_break_at_plus() -> None:
