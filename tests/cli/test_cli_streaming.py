@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def _first_line(proc: subprocess.Popen[str], timeout: float = 30) -> str | None:
     return got[0] if got else None
 
 
+def _appears(path: Path, timeout: float = 30) -> bool:
+    """Whether ``path`` exists within ``timeout`` seconds (the background import has begun)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return path.exists()
+
+
 def _rest(proc: subprocess.Popen[str]) -> tuple[str, str]:
     """What ``proc`` still writes (after what was read through ``proc.stdout``), once it ends."""
     assert proc.stdout is not None and proc.stderr is not None
@@ -84,7 +93,7 @@ def test_the_explanation_comes_while_torch_is_still_loading(tmp_path: Path, argv
         line = _first_line(proc)
         assert line is not None, "no output before torch was imported: the explanation is not streamed"
         assert line.rstrip("\n") == first
-        assert started.exists() and proc.poll() is None  # torch's import began and is still held
+        assert _appears(started) and proc.poll() is None  # torch's import began and is still held
     finally:
         release.touch()
         out, err = _rest(proc)
