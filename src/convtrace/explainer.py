@@ -14,15 +14,18 @@ Conv1d 逐步计算
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .trace import build
 from .trace import model as _model
 from .trace.verify import verify_check, verify_trace
 
-__all__ = ["Trace", "explain", "explain_transposed"]
+__all__ = ["Trace", "explain", "explain_transposed", "prefetch_torch"]
 
 
 class Trace(_model.Trace):
@@ -44,6 +47,40 @@ class Trace(_model.Trace):
         from .render.text import render_text
 
         return render_text(self, lang, symbolic=symbolic, width=width)
+
+    def render_parts(
+        self, lang: str = "en", *, symbolic: bool = False, width: int | None = None, numbering: bool = True,
+        verify: bool = False,
+    ) -> Iterator[str]:
+        """The text of :meth:`render`, in the order it can be printed: everything before
+        PyTorch's check at once, then — with ``verify``, when this trace has no check yet — the
+        check, made only when asked for (this is where a first check waits for ``import
+        torch``). The parts join to the text of the checked trace, byte for byte;
+        ``numbering`` says at the top how names and indices count.
+
+        >>> t = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)
+        >>> parts = list(t.render_parts(verify=True))
+        >>> len(parts), parts[0].rstrip().endswith("y1..y4 = 2, 3, 3, 2"), parts[1].splitlines()[0]
+        (2, True, 'PyTorch check:')
+        >>> "".join(parts) == t.with_check().render()
+        True
+        """
+        from .render.i18n import translator
+        from .render.text import render_text
+
+        unchecked = render_text(self, lang, symbolic=symbolic, width=width, numbering=numbering)
+        if not verify or self.check is not None:
+            yield unchecked
+            return
+        # the check is the last section: it starts at the last line that is its heading (a
+        # width too narrow for the heading's line wraps it: then all comes at once)
+        cut = unchecked.rfind("\n" + translator(lang)("check_heading") + "\n") + 1
+        if cut:
+            yield unchecked[:cut]
+        checked = render_text(self.with_check(), lang, symbolic=symbolic, width=width, numbering=numbering)
+        if checked[:cut] != unchecked[:cut]:  # pragma: no cover - the check changes its own section only
+            raise AssertionError("PyTorch's check changed the explanation printed before it")
+        yield checked[cut:]
 
     def __str__(self) -> str:
         return self.render("en")
@@ -95,6 +132,7 @@ class Trace(_model.Trace):
         """The same trace with PyTorch's verdict (``check``; says so when torch is missing)."""
         from .interop.check import check_trace
 
+        _await_prefetch()
         return dataclasses.replace(self, check=check_trace(self))
 
     def verify(self, torch: bool | None = None) -> bool:
@@ -193,3 +231,43 @@ def explain_transposed(input: Any = None, weight: Any = None, bias: Any = None, 
     """
     kwargs["transposed"] = True
     return explain(input, weight, bias, **kwargs)
+
+
+def prefetch_torch() -> threading.Thread | None:
+    """Start importing PyTorch on a background thread, so that a check made later waits for
+    what is left of the import, not for all of it (about a second); the caller goes on
+    building and printing meanwhile. None when PyTorch is not installed. A failed import is
+    not reported here: the check (:meth:`Trace.with_check`, which waits for this thread
+    first) imports again and says so. The thread is not a daemon (an import cut off at exit
+    can crash the interpreter), so a process ends once the import has.
+
+    >>> thread = prefetch_torch()
+    >>> thread is None or isinstance(thread, threading.Thread)
+    True
+    """
+    from .oracle import torch_available
+
+    if "torch" in sys.modules or not torch_available():
+        return None
+    from .interop import torch as bridge  # imported here, so that the thread imports torch alone
+
+    def load() -> None:
+        with contextlib.suppress(BaseException):  # the check imports again and reports the failure
+            bridge.require_torch()
+
+    thread = threading.Thread(target=load, name="convtrace-import-torch")
+    _PREFETCHES[:] = [*(t for t in _PREFETCHES if t.is_alive()), thread]
+    thread.start()
+    return thread
+
+
+#: the imports of torch started by :func:`prefetch_torch`
+_PREFETCHES: list[threading.Thread] = []
+
+
+def _await_prefetch() -> None:
+    """Wait for the imports of torch started in the background. A check must not import torch
+    while another thread does: if that import fails, Python hands the waiting thread the
+    half-initialised module (an ``AttributeError`` later) instead of the error."""
+    for thread in tuple(_PREFETCHES):
+        thread.join()

@@ -3,6 +3,7 @@ command line (a subprocess) where it is a command-line matter."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -115,13 +116,6 @@ def test_weights_and_bias_can_be_filled_at_random() -> None:
         ["demo", "--no-verify"],
         ["demo", "--lang", "zh", "--no-verify"],
         ["explain", "--input-shape", "1,4,20", "--fill", "randint", "--out-channels", "2", "--no-verify"],
-        ["explain", "--help"],
-        ["explain", "--help", "--lang", "zh"],
-        ["--help"],
-        ["--help", "--lang", "zh"],
-        ["draw", "--help"],
-        ["draw", "--help", "--lang", "zh"],
-        ["serve", "--help", "--lang", "zh"],
     ],
 )
 def test_every_line_fits_80_columns(args: list[str]) -> None:
@@ -129,6 +123,19 @@ def test_every_line_fits_80_columns(args: list[str]) -> None:
     assert done.returncode == 0, done.stderr
     long = [line for line in done.stdout.splitlines() if width(line) > 80]
     assert not long, long[:3]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("command", ["", "demo", "explain", "draw", "serve", "shape", "solve", "stack", "inspect"])
+def test_every_help_fits_80_columns(run_cli, monkeypatch: pytest.MonkeyPatch, command: str, lang: str) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(*([command] if command else []), "--help", "--lang", lang)
+    assert code == 0, err
+    assert out.startswith("用法：" if lang == "zh" else "usage:") and ("示例：" if lang == "zh" else "examples:") in out
+    long = [line for line in out.splitlines() if width(line) > 80]
+    assert not long, long[:3]
+    orphans = [line for line in out.splitlines() if line.lstrip()[:1] in tuple("），。、；：")]
+    assert not orphans, orphans  # a closing mark stays on the line it closes
 
 
 def test_columns_sets_the_width_and_long_sums_break_at_plus() -> None:
@@ -215,22 +222,96 @@ def test_configuration_errors_in_chinese() -> None:
     assert help_en.startswith("usage: convtrace explain") and "\noptions:" in help_en
 
 
-def test_learner_commands_help_is_all_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under ``--lang zh`` every description, help text and group title of the root command
-    and of demo, explain, draw and serve is translated (a new English help text fails this)."""
-    import argparse
+def _parsers() -> list[tuple[str, argparse.ArgumentParser, list[str]]]:
+    """(name, parser, help texts) of the root command and of every subcommand, as built now."""
+    from convtrace.cli import build_parser
 
-    from convtrace.cli import base, build_parser
-
-    monkeypatch.setattr(base, "HELP_LANGUAGE", "zh")
     root = build_parser()
     commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
-    english = []
-    for parser in (root, *(commands.choices[name] for name in ("demo", "explain", "draw", "serve"))):
+    found = []
+    for name, parser in [("convtrace", root), *commands.choices.items()]:
         texts = [parser.description, *(a.help for a in parser._actions), *(g.title for g in parser._action_groups)]
-        texts += [c.help for c in commands._choices_actions] if parser is root else []
-        english += [t for t in texts if t and t != argparse.SUPPRESS and not re.search(r"[\u4e00-\u9fff]", t)]
+        for action in parser._actions:  # subcommands' own one-line helps (and any nested ones)
+            if isinstance(action, argparse._SubParsersAction):
+                texts += [c.help for c in action._choices_actions]
+                assert action is commands or not action.choices, "nested subcommands: walk them too"
+        found.append((name, parser, [t for t in texts if t and t != argparse.SUPPRESS]))
+    return found
+
+
+def _example_comments(epilog: str) -> list[str]:
+    """The prose of an ``examples:`` block: its heading and the comments after ``# ``; every
+    other line must be a command (``convtrace ...``) or its continuation after a ``\\``."""
+    prose, continued = [], False
+    for line in epilog.splitlines():
+        code, _, comment = line.partition("# ")
+        if comment:
+            prose.append(comment)
+        if not line.startswith(" "):
+            prose.append(line)  # the heading
+        else:
+            assert code.strip().startswith("convtrace ") or continued, line
+        continued = code.rstrip().endswith("\\")
+    return [p for p in prose if p.strip()]
+
+
+def test_every_command_help_is_all_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``--lang zh`` every description, help text and group title of the root command
+    and of every subcommand, and the heading and the comments of every ``examples:`` block, are
+    translated (a new English help text or example comment fails this)."""
+    from convtrace.cli import base
+
+    monkeypatch.setattr(base, "HELP_LANGUAGE", "zh")
+    parsers = _parsers()
+    names = {name for name, _, _ in parsers}
+    assert {"demo", "explain", "draw", "serve", "shape", "solve", "stack", "inspect"} <= names
+    english = []
+    for name, parser, texts in parsers:
+        assert parser.epilog, f"{name} has no examples"
+        texts += _example_comments(parser.epilog)
+        english += [(name, t) for t in texts if not re.search(r"[\u4e00-\u9fff]", t)]
     assert not english, english
+
+
+def test_english_help_has_its_example_comments_and_no_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convtrace.cli import base
+    from convtrace.cli.help_zh import EXAMPLE_COMMENTS
+
+    monkeypatch.setattr(base, "HELP_LANGUAGE", "en")
+    comments = set()
+    for name, parser, texts in _parsers():
+        prose = texts + _example_comments(parser.epilog or "")
+        assert not [t for t in prose if re.search(r"[\u4e00-\u9fff]", t)], name
+        comments |= set(_example_comments(parser.epilog or ""))
+    assert comments == set(EXAMPLE_COMMENTS)  # each translation is used, no comment lacks one
+
+
+def _example_commands(epilog: str) -> list[list[str]]:
+    """The commands of an ``examples:`` block as argv lists (continuations joined, comments and
+    the leading ``convtrace`` dropped), as a shell would split them."""
+    import shlex
+
+    text = "\n".join(line.partition("# ")[0] for line in epilog.splitlines()[1:])
+    commands = [shlex.split(line) for line in text.replace("\\\n", " ").splitlines() if line.strip()]
+    assert all(argv[0] == "convtrace" for argv in commands), commands
+    return [argv[1:] for argv in commands]
+
+
+@pytest.mark.parametrize("command", ["explain", "shape", "solve", "stack"])
+def test_the_examples_run(run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str) -> None:
+    """Every example of these commands' help works as printed (files it names made up here)."""
+    from convtrace.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", np.ones((1, 2, 1005)))
+    (tmp_path / "encoder.txt").write_text("conv k=7 p=3; 4x(conv k=4 s=2 p=1)\n", encoding="utf-8")
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    examples = _example_commands(commands.choices[command].epilog or "")
+    assert len(examples) >= 3
+    for argv in examples:
+        quick = [*argv, "--no-verify"] if argv[0] in ("demo", "explain") else argv
+        code, out, err = run_cli(*quick)
+        assert code == 0 and out and not err, (argv, err)
 
 
 def test_python_renders_chinese() -> None:
@@ -259,4 +340,9 @@ def test_jupyter_view_names_columns_once_and_suits_dark_themes() -> None:
 def test_readme_has_pip_lines_and_cpu_wheels() -> None:
     readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
     assert "pip install convtrace" in readme and "pip install 'convtrace[torch]'" in readme
+    # not on an index yet: the commands that work from a clone come first, the index lines
+    # are marked as waiting for the publication
+    assert "pip install -e '.[viz,web]'" in readme and "pip install -e ." in readme
+    assert readme.index("pip install -e .") < readme.index("pip install convtrace")
+    assert "pip install convtrace # once published" in readme
     assert "--index-url" in readme and "CPU" in readme and "blog post" in readme

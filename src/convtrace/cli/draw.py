@@ -91,16 +91,20 @@ def _run(args: argparse.Namespace) -> int:
 
         check_output(args.output, step=args.step, param="output")  # before any work
         config = _config(args)
-        from ..explainer import explain
+        from ..explainer import explain, prefetch_torch
 
-        trace = explain(**config)
+        trace = explain(**{**config, "verify": False})
         check_step(trace, args.step, first=1)
+        if config["verify"]:  # torch loads while the figure is drawn; the check comes last
+            prefetch_torch()
         save(trace, args.output, step=None if args.step is None else args.step - 1, lang=args.lang)
+        print(args.output, flush=True)
+        if config["verify"]:
+            trace.with_check()
     except ConvtraceError as err:
         _report(err, config, args.lang)
         return EXIT_INVALID
     except OSError as err:
         print(f"convtrace: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
         return EXIT_INVALID
-    print(args.output)
     return 0

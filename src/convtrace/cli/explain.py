@@ -19,12 +19,12 @@ __all__ = ["register", "EXAMPLES"]
 
 EXAMPLES = """\
 examples:
-  convtrace demo               the teaching post's examples, then the transposed
-  convtrace demo --lang zh     the same, in Chinese
+  convtrace demo             # the teaching post's examples, then the transposed
+  convtrace demo --lang zh   # the same, in Chinese
   convtrace explain --input 1,2,3,4 --kernel-size 3 --padding 1
   convtrace explain --input 1,2,3,4,5 --weight -1,0,1 \\
       --padding-mode reflect --padding 2
-  convtrace explain --input 1,2,3:4,5,6 --kernel-size 2     (two channels)
+  convtrace explain --input 1,2,3:4,5,6 --kernel-size 2   # two channels
   convtrace explain --input-shape 2,4,10 --fill randint --weight-fill randn \\
       --out-channels 4 --groups 2 --bias 1,2,3,4
   convtrace explain --input 1,2,3 --kernel-size 3 --stride 2 \\
@@ -121,50 +121,63 @@ def _positive_int(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """The subcommand itself: 0, or :data:`EXIT_INVALID` for an invalid configuration."""
+    """The subcommand itself: 0, or :data:`EXIT_INVALID` for an invalid configuration.
+
+    The traces are built without PyTorch's check; with the check asked for, torch is imported
+    on a background thread from then on, and each explanation is printed as soon as it is
+    rendered, its check when it arrives (the text is the same as checking first)."""
     from ..errors import ConvtraceError
 
     config: dict[str, Any] = {}
+    verify = not args.no_verify
     try:
         if args.command == "demo":
             from ..demo import demo_sections
 
-            sections = demo_sections(verify=not args.no_verify)
+            sections = demo_sections(verify=False)
         else:
             config = _config(args)
             from ..explainer import explain
 
-            sections = [("", {}, explain(**config))]
+            sections = [("", {}, explain(**{**config, "verify": False}))]
+        if verify:
+            from ..explainer import prefetch_torch
+
+            prefetch_torch()
+        _emit(sections, args, verify=verify)
     except ConvtraceError as err:
         _report(err, config, args.lang)
         return EXIT_INVALID
-    _emit(sections, args)
     return 0
 
 
-def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.Namespace) -> None:
-    """Print each (title key, title values, trace) as text, or all as one JSON document."""
+def _emit(sections: Sequence[tuple[str, dict[str, Any], Trace]], args: argparse.Namespace, *, verify: bool) -> None:
+    """Print each (title key, title values, trace) as text, or all as one JSON document;
+    ``verify``: each with PyTorch's check (made here)."""
     from ..render.i18n import translator
 
     t = translator(args.lang)
     if args.json:
+        traces = [trace.with_check() if verify else trace for _, _, trace in sections]
         if len(sections) == 1 and not sections[0][0]:
-            doc: Any = sections[0][2].to_json()
+            doc: Any = traces[0].to_json()
         else:
-            doc = {"traces": [{"title": t(key, **kw), "trace": tr.to_json()} for key, kw, tr in sections]}
+            doc = {"traces": [{"title": t(key, **kw), "trace": tr.to_json()}
+                              for (key, kw, _), tr in zip(sections, traces)]}  # fmt: skip
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    from ..render.text import render_text, wrap_lines
+    from ..render.text import wrap_lines
 
     symbolic = bool(getattr(args, "symbolic", False))
     width = terminal_width()
-    parts = []
     for index, (key, kw, trace) in enumerate(sections):
         rule = "=" * min(72, width)
         head = "\n".join([rule, *wrap_lines([t(key, **kw)], width), rule, ""]) if key else ""
-        text = render_text(trace, args.lang, symbolic=symbolic, width=width, numbering=index == 0)
-        parts.append(head + text)
-    print("\n\n".join(parts))
+        parts = trace.render_parts(args.lang, symbolic=symbolic, width=width, numbering=index == 0, verify=verify)
+        for number, part in enumerate(parts):  # the explanation at once, its check when it comes
+            start = ("\n\n" if index else "") + head if number == 0 else ""
+            print(start + part, end="", flush=True)
+    print()
 
 
 def _report(err: Exception, config: dict[str, Any], lang: str) -> None:

@@ -1,14 +1,17 @@
-"""The command line's help in Chinese (``convtrace explain --help --lang zh``): every help
-text, description and group title of the root command and of ``demo``, ``explain``, ``draw``
-and ``serve`` (the learner's commands), by its English text. argparse's own words (the usage
-prefix, its section titles) are set by :mod:`.base`. The planning commands (``shape``,
-``solve``, ``stack``, ``inspect``) keep English help; their output is translated."""
+r"""The command line's help in Chinese (``convtrace explain --help --lang zh``): every help
+text, description and group title of every command, and the comments (after ``#``) and the
+heading of its ``examples:`` block, by its English text. Commands, flags and code stay as
+written. argparse's own words (the usage prefix, its section titles) are set by :mod:`.base`.
+
+>>> translate_examples("examples:\n  convtrace demo --lang zh   # the same, in Chinese\n")
+'示例：\n  convtrace demo --lang zh   # 同上，用中文讲解\n'
+"""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["CHINESE_HELP", "translate_parser"]
+__all__ = ["CHINESE_HELP", "EXAMPLE_COMMENTS", "translate_examples", "translate_parser"]
 
 CHINESE_HELP: dict[str, str] = {
     "language of the explanation": "讲解使用的语言",
@@ -91,13 +94,101 @@ CHINESE_HELP: dict[str, str] = {
     "PyTorch's argument names; weights default to ones, as in the post.":
         "逐步讲解一个 Conv1d（加 --transposed 则为 ConvTranspose1d）。参数名与 PyTorch 相同；"
         "权重默认全为 1，与原文一致。",
+    # shape, solve, stack (the planning commands) and inspect
+    "Output length of one Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d with the formula and your "
+    "values; ConvTranspose1d's valid output_size values; the dropped tail; with --want, the input "
+    "lengths giving that output length.":
+        "单个 Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d 的输出长度，附公式和代入的数值；"
+        "ConvTranspose1d 可用的 output_size 值；被丢弃的尾部；加 --want 时，列出得到该输出长度的输入长度。",
+    "the layer in the stack syntax, e.g. 'conv k=3 s=2' (or just a kind and flags)":
+        "用层栈写法给出的层，如 'conv k=3 s=2'（或只写类型，再加参数）",
+    **{f"same as {key}= in the layer": f"同层写法中的 {key}=" for key in ("k", "s", "p", "d", "op", "g")},
+    "pools: ceil_mode=True": "池化层：ceil_mode=True",
+    "the input length": "输入长度",
+    "also list the input lengths giving this output length": "同时列出得到这个输出长度的输入长度",
+    "JSON instead of text": "输出 JSON，而不是文字",
+    "language of the text and messages": "文字和提示信息使用的语言",
+    "The inverse problem: every configuration within the bounds reaching the goal, best first, each "
+    "with a PyTorch snippet defining `layer`.":
+        "反问题：在给定范围内列出达到目标的所有配置，最好的在前，每个都附一段定义 `layer` 的 PyTorch 代码。",
+    "same: keep the length; down / up: divide / multiply it by --stride; undo: restore the length "
+    "--conv changed; length: turn --length into --target":
+        "same：长度不变；down / up：长度除以 / 乘以 --stride；undo：恢复 --conv 改变的长度；"
+        "length：把 --length 变成 --target",
+    "the stride / factor (length: the largest stride tried)": "步长 / 倍数（length：尝试的最大步长）",
+    "a range 1..16 or a list 3,5,7 (default 1..16)": "范围 1..16 或列表 3,5,7（默认 1..16）",
+    "a range or list (default 1)": "范围或列表（默认 1）",
+    "same/down: left-only padding (F.pad + Conv1d)": "same/down：只在左边补齐（F.pad + Conv1d）",
+    "length: the input length; undo: the length the snippet defaults to":
+        "length：输入长度；undo：代码片段默认使用的长度",
+    "length: the output length wanted": "length：想要的输出长度",
+    "undo: the Conv1d to undo, in the stack syntax": "undo：要还原的 Conv1d，用层栈写法",
+    "channels in the snippets (default 1)": "代码片段中的通道数（默认 1）",
+    "solutions listed (default 10)": "列出的解的个数（默认 10）",
+    "Per layer the length in -> out, receptive field, hop and offset; for the stack the receptive "
+    "field, total hop, lookahead (causal or not), upsampling factor and multiply-adds. Output index t "
+    "depends on input indices [t*hop - offset, t*hop - offset + receptive_field - 1]. Syntax: see "
+    "`python -m pydoc convtrace.plan.stack`.":
+        "每层的长度（输入 -> 输出）、感受野、跳步和偏移；整个层栈的感受野、总跳步、前瞻（是否因果）、"
+        "上采样倍数和乘加次数。输出下标 t 依赖输入下标 [t*hop - offset, t*hop - offset + "
+        "receptive_field - 1]。写法见 `python -m pydoc convtrace.plan.stack`。",
+    "the stack, e.g. 'conv k=7 p=3; 4x(conv k=4 s=2 p=1)', or @file":
+        "层栈，如 'conv k=7 p=3; 4x(conv k=4 s=2 p=1)'，或 @文件",
+    "input channels (default 1)": "输入通道数（默认 1）",
+    "batch size (multiply-adds only)": "批大小（只影响乘加次数）",
+    "Run a model once on PyTorch's meta device (no weights allocated; a real run where meta cannot) "
+    "and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
+    "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.":
+        "在 PyTorch 的 meta 设备上运行模型一次（不分配权重；meta 设备不行时就真实运行），记录每个 "
+        "Conv1d、ConvTranspose1d、MaxPool1d、AvgPool1d，以及沿时间轴的每次 F.pad、函数式卷积/池化调用和裁剪："
+        "长度、到该层为止的感受野和跳步、警告。",
+    "package.module:factory[:key=value,...]": "模型：package.module:factory[:key=value,...]",
+    "factory keyword arguments as a JSON object": "工厂函数的关键字参数，写成 JSON 对象",
+    "e.g. 1,1,16000": "输入形状，例如 1,1,16000",
+    "which input dimension is time (default -1)": "输入的哪一维是时间（默认 -1）",
+    "input dtype, e.g. int64 for token ids (default: the model's)":
+        "输入的 dtype，如词元 id 用 int64（默认：模型的 dtype）",
+    "map output lengths over input lengths, e.g. 1000..1100 or 0,1,319":
+        "列出每个输入长度对应的输出长度，如 1000..1100 或 0,1,319",
+    "explain one element of this Conv1d/ConvTranspose1d": "讲解这个 Conv1d/ConvTranspose1d 的一个输出元素",
+    "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
+    "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
 }
+
+#: the comments of the ``examples:`` blocks (after ``#``), and the block's heading
+EXAMPLE_COMMENTS: dict[str, str] = {
+    "examples:": "示例：",
+    "the teaching post's examples, then the transposed": "原文的例题，然后是转置卷积",
+    "the same, in Chinese": "同上，用中文讲解",
+    "two channels": "两个通道",
+    "the input lengths that give 1603 samples": "得到 1603 个样本的输入长度",
+    "keep the length": "长度不变",
+    "a quarter of the length": "长度变为四分之一",
+    "8 times the length": "长度变为 8 倍",
+    "undo a Conv1d": "还原 Conv1d",
+    "output length per input length": "每个输入长度的输出长度",
+    "one output element, by hand": "手算一个输出元素",
+}
+
+
+def translate_examples(epilog: str) -> str:
+    """An ``examples:`` block with its heading and its comments (after ``# ``) in Chinese;
+    the commands as written."""
+    lines = []
+    for line in epilog.split("\n"):
+        code, mark, comment = line.partition("# ")
+        if mark and comment in EXAMPLE_COMMENTS:
+            line = code + mark + EXAMPLE_COMMENTS[comment]
+        lines.append(EXAMPLE_COMMENTS.get(line, line))
+    return "\n".join(lines)
 
 
 def translate_parser(parser: argparse.ArgumentParser) -> None:
     """Put the Chinese help texts into ``parser`` and its subcommands (in place)."""
     if parser.description in CHINESE_HELP:
         parser.description = CHINESE_HELP[parser.description]
+    if parser.epilog:
+        parser.epilog = translate_examples(parser.epilog)
     for action in parser._actions:
         if action.help in CHINESE_HELP:
             action.help = CHINESE_HELP[action.help]

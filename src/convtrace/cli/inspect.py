@@ -21,9 +21,12 @@ __all__ = ["register"]
 EXAMPLES = """\
 examples:
   convtrace inspect mymodels:Encoder --input-shape 1,1,16000
-  convtrace inspect mymodels:make_codec:channels=32 --input-shape 1,1,24000 --json
-  convtrace inspect mymodels:make_codec --kwargs '{"channels": 32}' --input-shape 1,1,24000 --lengths 0..640
-  convtrace inspect mymodels:Encoder --input-shape 1,1,16000 --explain encoder.0 --at 0,3,100
+  convtrace inspect mymodels:make_codec:channels=32 --input-shape 1,1,24000 \\
+      --json
+  convtrace inspect mymodels:make_codec --kwargs '{"channels": 32}' \\
+      --input-shape 1,1,24000 --lengths 0..640  # output length per input length
+  convtrace inspect mymodels:Encoder --input-shape 1,1,16000 \\
+      --explain encoder.0 --at 0,3,100          # one output element, by hand
   convtrace inspect vocoder:build --input-shape 1,50,80 --time-dim 1
 """
 

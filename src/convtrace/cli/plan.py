@@ -33,22 +33,26 @@ def parse_range(text: str, name: str) -> list[int]:
 SHAPE_EXAMPLES = """\
 examples:
   convtrace shape "conv k=10 s=5" --length 16000
-  convtrace shape convT --kernel-size 16 --stride 8 --padding 4 --length 200 --want 1603
+  convtrace shape convT --kernel-size 16 --stride 8 --padding 4 --length 200 \\
+      --want 1603                # the input lengths that give 1603 samples
   convtrace shape "maxpool k=3 s=2 p=1 ceil=1" --length 10 --json
 """
 SOLVE_EXAMPLES = """\
 examples:
-  convtrace solve same --kernel-sizes 3..9 --causal
+  convtrace solve same --kernel-sizes 3..9 --causal    # keep the length
   convtrace solve same --stride 2 --kernel-sizes 3..8
-  convtrace solve down --stride 4 --kernel-sizes 1..16
-  convtrace solve up --stride 8 --kernel-sizes 8..16
-  convtrace solve undo --conv "conv k=4 s=2 p=1" --length 16001
-  convtrace solve length --length 16000 --target 50 --stride 16 --kernel-sizes 1..64
+  convtrace solve down --stride 4 --kernel-sizes 1..16 # a quarter of the length
+  convtrace solve up --stride 8 --kernel-sizes 8..16   # 8 times the length
+  convtrace solve undo --conv "conv k=4 s=2 p=1" --length 16001  # undo a Conv1d
+  convtrace solve length --length 16000 --target 50 --stride 16 \\
+      --kernel-sizes 1..64
 """
 STACK_EXAMPLES = """\
 examples:
-  convtrace stack "conv k=7 p=3; 4x(conv k=4 s=2 p=1); convT k=8 s=4 p=2; maxpool k=2" --length 16000
-  convtrace stack "conv k=7 p=3; conv k=4 s=2 p=1; conv k=8 s=4 p=2; conv k=10 s=5 p=3; conv k=16 s=8 p=4" --length 24000
+  convtrace stack "conv k=7 p=3; 4x(conv k=4 s=2 p=1); convT k=8 s=4 p=2" \\
+      --length 16000
+  convtrace stack "conv k=7 p=3; conv k=8 s=4 p=2; conv k=10 s=5; maxpool k=2" \\
+      --length 24000
   convtrace stack @encoder.txt --length 16000 --in-channels 1 --json
 """
 
@@ -76,7 +80,9 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
                            description="The inverse problem: every configuration within the bounds reaching the "
                            "goal, best first, each with a PyTorch snippet defining `layer`.",
                            epilog=SOLVE_EXAMPLES, formatter_class=fmt)  # fmt: skip
-    solve.add_argument("goal", choices=("same", "down", "up", "undo", "length"))
+    solve.add_argument("goal", choices=("same", "down", "up", "undo", "length"),
+                       help="same: keep the length; down / up: divide / multiply it by --stride; undo: "
+                       "restore the length --conv changed; length: turn --length into --target")  # fmt: skip
     solve.add_argument("--stride", type=int, default=1, help="the stride / factor (length: the largest stride tried)")
     solve.add_argument("--kernel-sizes", default="1..16", help="a range 1..16 or a list 3,5,7 (default 1..16)")
     solve.add_argument("--dilations", default="1", help="a range or list (default 1)")
@@ -98,7 +104,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
                            epilog=STACK_EXAMPLES, formatter_class=fmt)  # fmt: skip
     stack.add_argument("stack", help="the stack, e.g. 'conv k=7 p=3; 4x(conv k=4 s=2 p=1)', or @file")
     stack.add_argument("--length", required=True, help="the input length")
-    stack.add_argument("--in-channels", type=int, default=1)
+    stack.add_argument("--in-channels", type=int, default=1, help="input channels (default 1)")
     stack.add_argument("--batch", type=int, default=1, help="batch size (multiply-adds only)")
     stack.add_argument("--json", action="store_true", help="JSON instead of text")
     stack.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")

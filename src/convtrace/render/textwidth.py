@@ -18,18 +18,31 @@ def display_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
+#: the units a line is broken between: a Chinese character or a word (with the spaces after
+#: it), each with the opening marks before it and the closing marks after it; or spaces
+_OPENING = "（【「『《〈“‘(["
+_CLOSING = "）】」』》〉”’，。、；：！？,.;:!?)]"
+_PIECE = re.compile(
+    rf"[{re.escape(_OPENING)}]*(?:[\u2e80-\uffef]|[^\s\u2e80-\uffef]+)"
+    rf"[{re.escape(_CLOSING)}]*\s*|\s+"
+)
+
+
 def display_wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` display columns (Chinese characters count 2):
-    broken at spaces, or between Chinese characters.
+    broken at spaces, or between Chinese characters, but never before a closing mark nor
+    after an opening one (``）``, ``，``, ``。`` do not start a line, ``（`` does not end one).
 
     >>> display_wrap("one two three", 8)
     ['one two', 'three']
     >>> display_wrap("逐步讲解一个卷积", 8)
     ['逐步讲解', '一个卷积']
+    >>> display_wrap("讲解（一个）卷积", 10), display_wrap("一个（卷积", 6)
+    (['讲解（一', '个）卷积'], ['一个', '（卷积'])
     """
     lines: list[str] = []
     line = ""
-    for piece in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+\s*|\s+", text):
+    for piece in _PIECE.findall(text):
         if line and display_width(line + piece.rstrip()) > width:
             lines.append(line.rstrip())
             line = piece.lstrip()
