@@ -146,6 +146,8 @@ CHINESE_HELP: dict[str, str] = {
     "factory keyword arguments as a JSON object": "工厂函数的关键字参数，写成 JSON 对象",
     "e.g. 1,1,16000": "输入形状，例如 1,1,16000",
     "which input dimension is time (default -1)": "输入的哪一维是时间（默认 -1）",
+    'what one input step is, for the text (e.g. frames, samples; default "input steps")':
+        "文字里一个输入步叫什么（例如 frames、samples；默认“输入步”）",
     "input dtype, e.g. int64 for token ids (default: the model's)":
         "输入的 dtype，如词元 id 用 int64（默认：模型的 dtype）",
     "map output lengths over input lengths, e.g. 1000..1100 or 0,1,319":
