@@ -210,3 +210,20 @@ def test_any_text_is_a_stack_or_a_clear_error(pieces: list[str], n: int) -> None
         return
     report = analyse_stack(chain, n, in_channels=4)
     assert len(report.layers) == len(chain)
+
+
+def test_shape_and_solve_reports_print_as_the_cli() -> None:
+    """Every planning report shows itself as the command line does (str, render, HTML) with a
+    short repr: the shape and solve reports too."""
+    from convtrace import plan
+    from convtrace.render.plan_text import render_shape, render_solve
+
+    shaped = plan.shape(plan.parse_stack("conv k=10 s=5")[0], 16001)
+    assert str(shaped) == render_shape(shaped) and "W101" in str(shaped)
+    assert shaped.render("zh") == render_shape(shaped, "zh") != str(shaped)
+    assert repr(shaped) == "<ShapeReport conv k=10 s=5: 16001 -> 3199 samples>"
+    assert shaped._repr_html_().startswith("<pre") and "3199" in shaped._repr_html_()
+    solved = plan.solve("up", stride=8, kernel_sizes=range(8, 17))
+    assert str(solved) == render_solve(solved) and "nn.ConvTranspose1d(1, 1, 8, stride=8" in str(solved)
+    assert repr(solved) == f"<SolveReport up: {solved.count} solutions, best convT k=8 s=8>"
+    assert "\n" not in repr(solved) and len(repr(solved)) < 200

@@ -22,7 +22,7 @@ from typing import Any
 from .. import shapes
 from ..errors import ConvtraceError
 from .layers import Layer
-from .report import Finding, to_jsonable
+from .report import Finding, Shown, to_jsonable
 
 __all__ = ["ShapeReport", "shape", "input_lengths_for", "MAX_LENGTH"]
 
@@ -33,8 +33,8 @@ UNREACHED_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
-class ShapeReport:
-    """One layer applied to one length.
+class ShapeReport(Shown):
+    """One layer applied to one length (``print`` it for the command line's text).
 
     ``formula`` is the general rule, ``substituted`` the same with the numbers filled in.
     ``output_size_range`` (ConvTranspose1d only) is the inclusive range of ``output_size``
@@ -62,6 +62,9 @@ class ShapeReport:
         """JSON-ready (``layer`` as its fields)."""
         doc: dict[str, Any] = to_jsonable(self)
         return doc
+
+    def __repr__(self) -> str:
+        return f"<ShapeReport {self.layer.describe()}: {self.in_length} -> {self.out_length} samples>"
 
 
 def check_length(length: Any, name: str = "length") -> int:

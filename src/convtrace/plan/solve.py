@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import ConvtraceError
 from .layers import Layer
-from .report import Finding, to_jsonable
+from .report import Finding, Shown, to_jsonable
 from .shape import check_length
 
 __all__ = ["Solution", "SolveReport", "solve", "parse_range", "GOALS", "MAX_CANDIDATES"]
@@ -64,9 +64,10 @@ class Solution:
 
 
 @dataclass(frozen=True)
-class SolveReport:
+class SolveReport(Shown):
     """The goal, its parameters, the solutions best first (``count`` found in all, at most
-    ``limit`` listed) and findings about the goal itself (e.g. S201: no fixed layer can)."""
+    ``limit`` listed) and findings about the goal itself (e.g. S201: no fixed layer can);
+    ``print`` it for the command line's text."""
 
     goal: str
     parameters: dict[str, Any]
@@ -77,6 +78,10 @@ class SolveReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {**to_jsonable(self), "solutions": [s.to_dict() for s in self.solutions]}
+
+    def __repr__(self) -> str:
+        best = f", best {self.solutions[0].layer.describe()}" if self.solutions else ""
+        return f"<SolveReport {self.goal}: {self.count} solutions{best}>"
 
 
 def solve(

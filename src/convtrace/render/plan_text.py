@@ -634,6 +634,8 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
 def _register_views() -> None:
     """``print(report)`` and ``report.render(lang)`` of the planner's and the inspector's
     reports (see :class:`convtrace.plan.report.Shown`)."""
+    TEXT_VIEWS["ShapeReport"] = lambda r, lang="en", width=None, **o: render_shape(r, lang, width)
+    TEXT_VIEWS["SolveReport"] = lambda r, lang="en", width=None, **o: render_solve(r, lang, width)
     TEXT_VIEWS["StackReport"] = lambda r, lang="en", width=None, **o: render_stack(r, lang=lang, width=width, **o)
     TEXT_VIEWS["InspectReport"] = lambda r, lang="en", width=None, **o: render_inspect(r, lang=lang, width=width, **o)
     TEXT_VIEWS["LengthMap"] = lambda r, lang="en", width=None, **o: render_length_map(r, lang, width)
