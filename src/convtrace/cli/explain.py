@@ -238,10 +238,9 @@ def _weight(text: str) -> Any:
     """``--weight``: one kernel (k) for every channel pair; rows ``a;b`` become the first
     weight axis (output channels of Conv1d, input channels of ConvTranspose1d); a JSON array
     of three levels is the full weight."""
-    from .values import parse_values
+    from ..trace.text_values import as_weight, parse_values
 
-    w = parse_values(text, "weight")
-    return w.reshape((w.shape[0], 1, w.shape[1])) if w.ndim == 2 else w
+    return as_weight(parse_values(text, "weight"))
 
 
 def _check_flags_apply(args: argparse.Namespace) -> None:

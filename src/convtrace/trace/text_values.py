@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ConvtraceError
 from .data import Values, as_values
 
-__all__ = ["parse_values", "parse_shape"]
+__all__ = ["parse_values", "parse_shape", "as_weight"]
 
 
 def parse_values(text: str, name: str = "input", *, mmap: bool = True) -> Values:
@@ -86,6 +86,17 @@ def parse_values(text: str, name: str = "input", *, mmap: bool = True) -> Values
     if len(parsed) == 1:
         nested = parsed[0][0] if len(parsed[0]) == 1 else parsed[0]
     return as_values(name, nested)
+
+
+def as_weight(values: Values) -> Values:
+    """A weight read from text: rows ``a;b`` are one kernel each along the first weight axis
+    (output channels of Conv1d, input channels of ConvTranspose1d); one kernel or a JSON
+    array of three levels stays as it is.
+
+    >>> as_weight(parse_values("1,1;2,2", "weight")).shape, as_weight(parse_values("1,2,3", "weight")).shape
+    ((2, 1, 2), (3,))
+    """
+    return values.reshape((values.shape[0], 1, values.shape[1])) if values.ndim == 2 else values
 
 
 def parse_shape(text: str | tuple[int, ...] | list[int], name: str = "input-shape") -> tuple[int, ...]:

@@ -163,7 +163,7 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
     >>> read_text_values({"input": "1,2", "weight": "1,1;2,2"})["weight"].shape
     (2, 1, 2)
     """
-    from ..trace.text_values import parse_values
+    from ..trace.text_values import as_weight, parse_values
 
     out = dict(config)
     for name in ("input", "weight", "bias"):
@@ -175,7 +175,7 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
             values = parse_values(text, name, mmap=False)
         except ConvtraceError as err:
             raise _stated(err, lang) from None
-        out[name] = values.reshape((values.shape[0], 1, values.shape[1])) if name == "weight" and values.ndim == 2 else values
+        out[name] = as_weight(values) if name == "weight" else values
     return out
 
 
