@@ -212,7 +212,7 @@ def test_configuration_errors_in_chinese() -> None:
     err = done.stderr
     assert "规则：卷积核（含空洞）必须放得进补齐后的输入" in err and "输入长度 >= 6" in err
     english = [line for line in err.splitlines() if re.search(r"[a-z]{5,} [a-z]{3,} [a-z]{3,}", line)]
-    assert all("PyTorch 的原话" in line or line.startswith("      ") for line in english), english
+    assert all("原文（英文）" in line or line.startswith("      ") for line in english), english
     help_zh = cli("explain", "--help", "--lang", "zh").stdout
     assert "讲解使用的语言" in help_zh
     # argparse's own words too: the usage prefix and the section titles

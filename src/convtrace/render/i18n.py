@@ -288,7 +288,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col_x": ("x value", "x 的值"),
     "col_w": ("w value", "w 的值"),
     "col_product": ("x·w", "x·w"),
-    "error_pytorch": ("{text}", "PyTorch 的原话（英文）：{text}"),
+    "error_pytorch": ("{text}", "原文（英文）：{text}"),
     "error_backend": ("why convtrace raises: {note}", "convtrace 为什么报错：{note}"),
     "error_rule": ("rule: {rule}", "规则：{rule}"),
     "error_numbers": ("numbers: {numbers}", "数值：{numbers}"),
