@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import torch
@@ -47,19 +48,25 @@ def test_length_and_errors_match_torch(layer: Layer, n: int) -> None:
 
 
 @settings(max_examples=100)
-@given(layer=layers(("conv", "maxpool", "avgpool", "pad")), n=st.integers(1, 30))
-def test_unreached_and_dropped_tail_match_impulses(layer: Layer, n: int) -> None:
-    if torch_lengths([layer], n)[0] is None:
-        return
+def assert_unread_matches_impulses(layer: Layer, n: int) -> tuple[Any, tuple[int, ...], int]:
+    """The planner's unread samples and dropped tail of ``layer`` on ``n`` samples equal those
+    of PyTorch's impulse responses; returns (report, unread samples, tail)."""
     report = shape(layer, n)
-    dep = impulse_dependence([layer], n)
-    reached = dep.any(dim=0)
+    reached = impulse_dependence([layer], n).any(dim=0)
     unread = tuple(int(i) for i in torch.nonzero(~reached).flatten())
     assert report.unreached == unread[:64] and report.unreached_count == len(unread)
     tail = 0
     while tail < n and not bool(reached[n - 1 - tail]):
         tail += 1
     assert report.dropped_tail == tail
+    return report, unread, tail
+
+
+@given(layer=layers(("conv", "maxpool", "avgpool", "pad")), n=st.integers(1, 30))
+def test_unreached_and_dropped_tail_match_impulses(layer: Layer, n: int) -> None:
+    if torch_lengths([layer], n)[0] is None:
+        return
+    assert_unread_matches_impulses(layer, n)
 
 
 @settings(max_examples=80)
@@ -75,14 +82,7 @@ def test_unread_through_a_padding_mode_matches_impulses(
     layer = Layer("conv", k, s, p, d, padding_mode=mode, pad_left=left, pad_right=right)
     if torch_lengths([layer], n)[0] is None:
         return
-    report = shape(layer, n)
-    reached = impulse_dependence([layer], n).any(dim=0)
-    unread = tuple(int(i) for i in torch.nonzero(~reached).flatten())
-    assert report.unreached == unread[:64] and report.unreached_count == len(unread)
-    tail = 0
-    while tail < n and not bool(reached[n - 1 - tail]):
-        tail += 1
-    assert report.dropped_tail == tail
+    report, unread, tail = assert_unread_matches_impulses(layer, n)
     codes = {f.code: f.values for f in report.warnings}
     assert codes.get("W101", {}).get("samples", 0) == tail
     assert codes.get("W102", {}).get("samples", 0) == len(unread) - tail
