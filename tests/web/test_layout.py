@@ -24,7 +24,16 @@ def _figure_fits(page: Page, width: int) -> None:
     figure = page.get_by_test_id("figure")
     figure.scroll_into_view_if_needed()
     expect(figure).to_be_in_viewport()
-    svg = figure.locator("svg").bounding_box()
+    drawn = figure.locator("svg")
+    # the figure is redrawn when a step's answer arrives: wait for the drawing in place (a box
+    # read while the svg is being replaced is None)
+    svg = None
+    for _ in range(50):
+        expect(drawn).to_be_visible()
+        svg = drawn.bounding_box()
+        if svg is not None:
+            break
+        page.wait_for_timeout(100)
     assert svg is not None and svg["width"] > 0.5 * min(width, 700), svg  # drawn, not shrunk to nothing
     assert svg["x"] >= 0 and svg["x"] + svg["width"] <= width + 0.5, (svg, width)
 
