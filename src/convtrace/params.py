@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import shapes
 from .errors import ConvtraceError, ConvtraceTypeError
 from .rules import (
     BACKEND_RULES,
@@ -60,6 +61,8 @@ __all__ = [
     "PaddingMode",
     "PadMode",
     "ConvSpec",
+    "PoolSpec",
+    "POOL_OPS",
     "LayerSpec",
     "SUPPORTED_DTYPES",
     "MAX_ELEMENTS",
@@ -152,6 +155,87 @@ class ConvSpec:
         if self.transposed:
             return self.batch * self.in_channels * self.length * self.out_per_group * self.kernel_size
         return self.batch * self.out_channels * self.out_length * self.in_per_group * self.kernel_size
+
+
+# --------------------------------------------------------------------------- pools
+
+
+#: the functional names of the pools, as PyTorch spells them
+POOL_OPS = (
+    "max_pool1d",
+    "avg_pool1d",
+    "lp_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "max_unpool1d",
+)
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A validated 1-D pooling call: every number the engine, the explainer, the figures and
+    streaming need. One window model serves all of them (:meth:`window`).
+
+    ``op`` is one of :data:`POOL_OPS`. Sliding pools (max, avg, lp) use ``kernel_size``,
+    ``stride``, ``padding``, ``dilation`` (1 unless max) and ``ceil_mode``; avg also
+    ``count_include_pad``; lp ``norm_type`` (its padding is always 0). Adaptive pools use
+    ``output_size`` (``kernel_size == stride == 0``). ``max_unpool1d`` uses ``kernel_size``,
+    ``stride`` and ``padding`` and its ``out_length`` (from ``output_size`` when given; its
+    ``length`` is that of the pooled input it scatters). Every pool keeps the channels.
+
+    >>> spec = PoolSpec("avg_pool1d", True, 1, 1, 6, 3, 2, 1, 1, True, True, None, None, False, np.dtype("float32"), 4)
+    >>> spec.window(3).positions, spec.divisors().tolist()
+    ((5, 6, 7), [3, 3, 3, 2])
+    """
+
+    op: str
+    batched: bool
+    batch: int
+    channels: int
+    length: int
+    kernel_size: int
+    stride: int
+    padding: int
+    dilation: int
+    ceil_mode: bool
+    count_include_pad: bool
+    norm_type: float | None
+    output_size: int | None
+    return_indices: bool
+    dtype: np.dtype[Any]
+    out_length: int
+
+    @property
+    def adaptive(self) -> bool:
+        return self.op.startswith("adaptive_")
+
+    @property
+    def sliding(self) -> bool:
+        """max, avg or lp: a fixed window sliding by ``stride``."""
+        return self.op in ("max_pool1d", "avg_pool1d", "lp_pool1d")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.channels, self.length) if self.batched else (self.channels, self.length)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return (self.batch, self.channels, self.out_length) if self.batched else (self.channels, self.out_length)
+
+    def window(self, index: int) -> shapes.PoolWindow:
+        """The input positions output ``index`` reads (not for ``max_unpool1d``, which scatters)."""
+        if self.adaptive:
+            return shapes.adaptive_window(index, self.length, self.out_length)
+        if self.op == "max_unpool1d":
+            raise ValueError("max_unpool1d scatters: it has no windows")
+        return shapes.pool_window(index, self.length, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def divisors(self) -> np.ndarray:
+        """avg_pool1d's divisor per output (lp_pool1d's before its ``× kernel_size``)."""
+        count_include_pad = self.count_include_pad or self.op == "lp_pool1d"
+        return shapes.avg_pool_divisors(
+            self.length, self.kernel_size, self.stride, self.padding, self.out_length, count_include_pad
+        )
 
 
 # --------------------------------------------------------------------------- layers

@@ -18,6 +18,7 @@ The ``*_of`` functions take validated ints; the others validate their arguments 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,17 @@ __all__ = [
     "conv_transpose1d_formula",
     "uneven_overlap",
     "even_overlap_settings",
+    "TapKind",
+    "PoolWindow",
+    "tap_kind",
+    "pool_window",
+    "pool_window_positions",
+    "adaptive_bounds",
+    "adaptive_window",
+    "avg_pool_divisors",
+    "pool1d_length_of",
+    "lp_pool1d_length_of",
+    "max_unpool1d_length_of",
 ]
 
 
@@ -674,9 +686,7 @@ def pool1d_output_length(
             else f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation=1"
         )
         raise ConvtraceError("padding", p, rule, call=call)
-    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1
+    out = pool1d_length_of(n, k, s, p, d, ceil_mode)
     if out < 1:
         rule = (
             f"max_pool1d() Invalid computed output size: {out}"
@@ -727,3 +737,161 @@ def even_overlap_settings(
         if len(found) == most:
             break
     return found
+
+
+# --------------------------------------------------------------------------- pooling windows
+#
+# The one window model of the pools. A sliding pool (max, avg, lp) reads, for output ``i``,
+# the input positions ``i*stride - padding + j*dilation`` (``j < kernel_size``); a position
+# below 0 is left padding, one in ``[L, L + padding)`` right padding, one at ``L + padding`` or
+# beyond the ceil_mode overhang (past the padded input: never counted, not even by
+# ``count_include_pad``). An adaptive pool reads ``[floor(i*L/O), ceil((i+1)*L/O))``.
+
+
+class TapKind(str, enum.Enum):
+    """Where a pooling window's tap falls."""
+
+    REAL = "real"
+    LEFT_PAD = "left_pad"
+    RIGHT_PAD = "right_pad"
+    OVERHANG = "overhang"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class PoolWindow:
+    """The input positions output ``index`` of a pool reads, each with its :class:`TapKind`
+    (positions are input coordinates: negative in the left padding)."""
+
+    index: int
+    positions: tuple[int, ...]
+    kinds: tuple[TapKind, ...]
+
+    @property
+    def real_positions(self) -> tuple[int, ...]:
+        return tuple(p for p, kind in zip(self.positions, self.kinds) if kind is TapKind.REAL)
+
+    def count(self, *kinds: TapKind) -> int:
+        """How many taps are of one of ``kinds``."""
+        return sum(1 for kind in self.kinds if kind in kinds)
+
+
+def tap_kind(position: int, length: int, padding: int) -> TapKind:
+    """The kind of input position ``position`` for a pool with ``padding`` on each side.
+
+    >>> [str(tap_kind(p, 4, 1)) for p in (-1, 0, 3, 4, 5)]
+    ['left_pad', 'real', 'real', 'right_pad', 'overhang']
+    """
+    if position < 0:
+        return TapKind.LEFT_PAD
+    if position < length:
+        return TapKind.REAL
+    if position < length + padding:
+        return TapKind.RIGHT_PAD
+    return TapKind.OVERHANG
+
+
+def pool_window_positions(out_length: int, kernel_size: int, stride: int, padding: int, dilation: int = 1) -> np.ndarray:
+    """``(out_length, kernel_size)`` int64 table of the input positions each output reads.
+
+    >>> pool_window_positions(3, 3, 2, 1).tolist()
+    [[-1, 0, 1], [1, 2, 3], [3, 4, 5]]
+    """
+    starts = np.arange(out_length, dtype=np.int64)[:, None] * stride - padding
+    return starts + np.arange(kernel_size, dtype=np.int64)[None, :] * dilation
+
+
+def pool_window(index: int, length: int, kernel_size: int, stride: int, padding: int, dilation: int = 1) -> PoolWindow:
+    """The window of output ``index`` of a sliding pool (max, avg or lp) on ``length`` samples.
+
+    L=6, k=3, s=2, p=1 with ceil_mode has 4 outputs; the last one reads sample 5, the right
+    padding and one overhang cell:
+
+    >>> w = pool_window(3, 6, 3, 2, 1)
+    >>> w.positions, [str(kind) for kind in w.kinds]
+    ((5, 6, 7), ['real', 'right_pad', 'overhang'])
+    """
+    positions = tuple(index * stride - padding + j * dilation for j in range(kernel_size))
+    return PoolWindow(index, positions, tuple(tap_kind(p, length, padding) for p in positions))
+
+
+def adaptive_bounds(length: int, output_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start (inclusive) and end (exclusive) of every adaptive pooling window:
+    ``[floor(i*L/O), ceil((i+1)*L/O))``. Windows overlap and differ in length; ``O > L`` works.
+
+    >>> [s.tolist() for s in adaptive_bounds(5, 3)]
+    [[0, 1, 3], [2, 4, 5]]
+    >>> [s.tolist() for s in adaptive_bounds(2, 3)]
+    [[0, 0, 1], [1, 2, 2]]
+    """
+    i = np.arange(output_size, dtype=np.int64)
+    starts = (i * length) // output_size
+    ends = -((-(i + 1) * length) // output_size)
+    return starts, ends
+
+
+def adaptive_window(index: int, length: int, output_size: int) -> PoolWindow:
+    """The window of output ``index`` of an adaptive pool (every tap real).
+
+    >>> adaptive_window(1, 5, 3).positions
+    (1, 2, 3)
+    """
+    start = (index * length) // output_size
+    end = -((-(index + 1) * length) // output_size)
+    positions = tuple(range(start, end))
+    return PoolWindow(index, positions, (TapKind.REAL,) * len(positions))
+
+
+def avg_pool_divisors(
+    length: int, kernel_size: int, stride: int, padding: int, out_length: int, count_include_pad: bool
+) -> np.ndarray:
+    """The divisor of every avg_pool1d output (PyTorch's rule): the taps inside the *padded*
+    input with ``count_include_pad`` (padding counts, the ceil_mode overhang never does), else
+    the real taps.
+
+    L=6, k=3, s=2, p=1, ceil_mode (4 outputs): the last window holds sample 5, one padding
+    cell and one overhang cell, so it divides by 2 (or by 1 without count_include_pad).
+
+    >>> avg_pool_divisors(6, 3, 2, 1, 4, True).tolist(), avg_pool_divisors(6, 3, 2, 1, 4, False).tolist()
+    ([3, 3, 3, 2], [2, 3, 3, 1])
+    """
+    starts = np.arange(out_length, dtype=np.int64) * stride - padding
+    ends = np.minimum(starts + kernel_size, length + padding)
+    if count_include_pad:
+        return ends - starts
+    return np.minimum(ends, length) - np.maximum(starts, 0)
+
+
+def lp_pool1d_length_of(length: int, kernel_size: int, stride: int, ceil_mode: bool) -> int:
+    """LPPool1d's output length: avg_pool1d's with no padding (LPPool1d is built on it).
+
+    >>> lp_pool1d_length_of(5, 2, 2, True), lp_pool1d_length_of(5, 2, 2, False)
+    (3, 2)
+    """
+    return pool1d_length_of(length, kernel_size, stride, 0, 1, ceil_mode)
+
+
+def pool1d_length_of(length: int, kernel_size: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's ``pooling_output_shape`` for validated ints (may be < 1: the caller rejects).
+
+    With ``ceil_mode`` the last window must *start* inside the input or the left padding
+    (L=2, k=2, s=3, p=1: MaxPool1d's docstring formula gives 2, PyTorch gives 1):
+
+    >>> pool1d_length_of(2, 2, 3, 1, 1, True)
+    1
+    """
+    out = (length + 2 * padding - dilation * (kernel_size - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= length + padding:
+        out -= 1
+    return out
+
+
+def max_unpool1d_length_of(length: int, kernel_size: int, stride: int, padding: int) -> int:
+    """MaxUnpool1d's default output length ``(L - 1)*stride - 2*padding + kernel_size``.
+
+    >>> max_unpool1d_length_of(2, 2, 2, 0)
+    4
+    """
+    return (length - 1) * stride - 2 * padding + kernel_size
