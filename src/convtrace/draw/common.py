@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..trace.model import Step, Trace
+from ..trace.model import LengthFormula, Step, Trace
 from .labels import Names, fmt, label
 from .layout import INK, LEGEND_ROLES, MARGIN, MUTED, cell_width, extent, legend, legend_roles, text_width
 from .model import Figure, Shape, Text
 
-__all__ = ["Context", "header", "finish"]
+__all__ = ["Context", "Words", "header", "header_of", "finish"]
 
 
 def _pick(exact: np.ndarray | None, plain: np.ndarray | None) -> np.ndarray | None:
@@ -110,22 +110,37 @@ class Context:
 
 def header(ctx: Context, title: str) -> tuple[list[Shape], float, float]:
     """Title, parameters and the length formula: (shapes, bottom y, width needed)."""
-    length = ctx.trace.length
-    formula = ctx.t("length", formula=length.formula)
-    values = ctx.t("length_values", substituted=length.substituted, result=length.result)
+    return header_of(ctx, title, ctx.params_line(), ctx.trace.length)
+
+
+class Words(Protocol):
+    """What the shared pieces need of a figure's context: its words in its language."""
+
+    def t(self, key: str, **values: Any) -> str: ...
+
+
+def header_of(ctx: Words, title: str, params: str, length: LengthFormula | None) -> tuple[list[Shape], float, float]:
+    """Title, ``params`` and ``length`` (the length formula with its numbers, if any):
+    (shapes, bottom y, width needed)."""
     x = MARGIN
     items: list[Shape] = [
         Text(x, MARGIN + 20, title, size=21, fill=INK, anchor="start", weight="bold", role="title"),
-        Text(x, MARGIN + 44, ctx.params_line(), size=13, fill=MUTED, anchor="start", role="params"),
+        Text(x, MARGIN + 44, params, size=13, fill=MUTED, anchor="start", role="params"),
+    ]
+    width = max(text_width(title, 21), text_width(params, 13))
+    if length is None:
+        return items, MARGIN + 64, MARGIN + width + MARGIN
+    formula = ctx.t("length", formula=length.formula)
+    values = ctx.t("length_values", substituted=length.substituted, result=length.result)
+    items += [
         Text(x, MARGIN + 68, formula, size=13, fill=INK, anchor="start", mono=True, role="formula"),
         Text(x + 52, MARGIN + 86, values, size=13, fill=INK, anchor="start", mono=True, role="formula-values"),
     ]
-    width = max(text_width(title, 21), text_width(ctx.params_line(), 13),
-                text_width(formula, 13) * 1.05, 52 + text_width(values, 13) * 1.05)
+    width = max(width, text_width(formula, 13) * 1.05, 52 + text_width(values, 13) * 1.05)
     return items, MARGIN + 108, MARGIN + width + MARGIN
 
 
-def finish(ctx: Context, items: list[Shape], y: float, width: float, title: str,
+def finish(ctx: Words, items: list[Shape], y: float, width: float, title: str,
            always: tuple[str, ...] = ()) -> Figure:
     """The figure: ``items``, then a legend naming every cell style drawn (and the styles in
     ``always``, which the other frames of an animation draw), on a canvas that holds

@@ -96,6 +96,67 @@ CATALOG: dict[str, tuple[str, str]] = {
     "crop_note": ("padding {p}: {p} cell(s) cropped at each end", "padding {p}：两端各裁掉 {p} 格"),
     "not_drawn": ("{n} output elements: too many to draw; showing step {s}", "{n} 个输出元素，太多无法全部画出；显示第 {s} 步"),
     "no_steps": ("no steps to draw", "没有可画的步骤"),
+    # ---- pools (issue 17)
+    "pool_step_title": ("{op} — step {n} of {total}: {y}", "{op} — 第 {n} 步（共 {total} 步）：{y}"),
+    "pool_overview": ("{op}: every window, every output", "{op}：每个窗口，每个输出"),
+    "unpool_title": ("{op} — {n} of {total}: {x} lands on {y}", "{op} — 第 {n} 个（共 {total} 个）：{x} 落到 {y}"),
+    "unpool_overview": ("{op}: where every value lands", "{op}：每个值落在哪里"),
+    "pool_input": ("input x", "输入 x"),
+    "pool_padded_input": ("padded input x", "填充后的输入 x"),
+    "pool_reads": ("window reads", "窗口读到"),
+    "pool_pad": ("pad", "填充"),
+    "pool_overhang_mark": ("ceil", "ceil"),
+    "pool_max": ("max({values}) = {value}", "max({values}) = {value}"),
+    "pool_winner": ("{x} wins (index {i})", "{x} 胜出（下标 {i}）"),
+    "pool_winner_tie": ("{x} wins (index {i}): the first of the ties", "{x} 胜出（下标 {i}）：并列时取第一个"),
+    "pool_winner_nan": ("{x} is NaN: NaN wins (index {i})", "{x} 是 NaN：NaN 胜出（下标 {i}）"),
+    "pool_mean": ("mean = ({terms}) / {d} = {value}", "平均 = ({terms}) / {d} = {value}"),
+    "pool_divisor_pad": (
+        "divisor {d} = {real} sample(s) + {pad} padding cell(s): count_include_pad counts the padding",
+        "除数 {d} = {real} 个样本 + {pad} 个填充格：count_include_pad 计入填充",
+    ),
+    "pool_divisor_real": (
+        "divisor {d} = {real} sample(s): count_include_pad=False counts real samples only",
+        "除数 {d} = {real} 个样本：count_include_pad=False 只计真实样本",
+    ),
+    "pool_overhang_note": (
+        "{n} overhang cell(s) past the padded input (ceil_mode): never counted",
+        "{n} 个越界格超出填充后的输入（ceil_mode）：从不计入",
+    ),
+    "pool_lp": ("({terms})^(1/{p}) = {value}", "({terms})^(1/{p}) = {value}"),
+    "pool_lp_scaled": (
+        "({terms}) · {k}/{d} = {scaled}, ^(1/{p}) = {value}",
+        "({terms}) · {k}/{d} = {scaled}，^(1/{p}) = {value}",
+    ),
+    "pool_lp_scale_note": (
+        "ceil_mode: the window holds {d} of {k} taps; PyTorch scales its sum by kernel_size/{d}",
+        "ceil_mode：窗口只有 {k} 个抽头中的 {d} 个；PyTorch 把和乘以 kernel_size/{d}",
+    ),
+    "pool_lp_signed": ("no abs: p=1 gives a signed sum", "不取绝对值：p=1 时是带符号的和"),
+    "pool_adaptive_bounds": (
+        "[floor({i}·{L}/{O}), ceil({j}·{L}/{O})) = [{a}, {b}): {n} sample(s)",
+        "[floor({i}·{L}/{O}), ceil({j}·{L}/{O})) = [{a}, {b})：{n} 个样本",
+    ),
+    "pool_indices": ("indices", "下标 indices"),
+    "pool_unpooled": ("output y", "输出 y"),
+    "pool_unpooled_so_far": ("y so far", "目前的 y"),
+    "unpool_lands": ("{x} = {v} → index {i} = {y}", "{x} = {v} → 下标 {i} = {y}"),
+    "unpool_collision": (
+        "collision: {y} was written before; {kept} stays",
+        "冲突：{y} 之前已被写入；保留 {kept}",
+    ),
+    "unpool_rest": ("every other output: 0", "其余输出：0"),
+    "more_windows": ("… {n} more windows not drawn", "……另有 {n} 个窗口未画出"),
+    "legend_pad_inf": ("padding (−∞: never wins)", "填充（−∞：不会胜出）"),
+    "legend_overhang": ("ceil_mode overhang (never counted)", "ceil_mode 越界（从不计入）"),
+    "legend_read": ("value read", "读到的值"),
+    "legend_winner": ("the max (winner)", "最大值（胜出者）"),
+    "legend_excluded": ("not counted", "不计入"),
+    "legend_index": ("index", "下标"),
+    "legend_collision": ("collision (written twice)", "冲突（写入两次）"),
+    "legend_untouched": ("nothing lands: 0", "无值落入：0"),
+    "legend_zero_pool": ("padding (0)", "填充（0）"),
+
 }
 
 

@@ -21,7 +21,7 @@ from .model import Group, Rect, Shape, Text
 __all__ = [
     "PALETTE", "PITCH", "CELL", "CELL_H", "MARGIN", "LABEL_W", "Axis", "cell", "text_width",
     "legend", "MAX_CHANNELS", "MAX_COLUMNS", "MAX_ROWS", "cell_width", "char_width", "text_box", "shape_box",
-    "extent", "legend_roles", "LEGEND_ROLES", "group_band", "fill_gaps",
+    "extent", "legend_roles", "LEGEND_ROLES", "group_band", "fill_gaps", "DASHED",
 ]  # fmt: skip
 
 #: colours by role: (fill, stroke)
@@ -40,6 +40,15 @@ PALETTE: dict[str, tuple[str, str]] = {
     "output_padding": ("#f3f0ff", "#7048e8"),
     "window": ("none", "#c2255c"),
     "gap": ("#ffffff", "#e9a5bd"),
+    # pools (issue 17)
+    "pad_inf": ("#f1f3f5", "#9aa5b1"),  # max pooling's padding: -inf, never wins
+    "overhang": ("#fff4e6", "#e8590c"),  # ceil_mode's overhang: past the padded input, never counted
+    "read": ("#fff9db", "#d9a400"),  # a value a pooling window reads
+    "winner": ("#ffd43b", "#e67700"),  # the max of a window
+    "excluded": ("#ffffff", "#adb5bd"),  # read but not counted (not in the divisor)
+    "index": ("#f3f0ff", "#7048e8"),  # max_unpool1d's indices
+    "collision": ("#ffe3e3", "#c92a2a"),  # two values unpooled to one place
+    "untouched": ("#f8f9fa", "#ced4da"),  # an unpooled output nothing lands on: 0
 }
 INK = "#1f2933"
 MUTED = "#6b7785"
@@ -230,7 +239,7 @@ def cell(x: float, y: float, text: str, role: str, *, highlight: bool = False, d
                dash=dash, radius=4.0, opacity=opacity, role=role)
     if text:
         size = min(size, 0.9 * width / max(1.0, text_width(text, 1.0, bold=highlight)))
-    ink = MUTED if role in ("zero", "cropped", "empty") else INK
+    ink = MUTED if role in ("zero", "cropped", "empty", "pad_inf", "excluded", "untouched") else INK
     label = Text(x + width / 2, y + CELL_H / 2 + size * 0.36, text, size=size, fill=ink,
                  weight="bold" if highlight else "normal", role=f"{role}-value")
     return Group((box, label), label=text, role=role)
@@ -284,8 +293,9 @@ def cell_width(texts: Iterable[str]) -> float:
 
 
 #: the cell styles a legend can name, in the order it names them
-LEGEND_ROLES = ("input", "zero", "reflect", "replicate", "circular", "window", "kernel", "product", "current",
-                "output", "empty", "cropped", "output_padding")
+LEGEND_ROLES = ("input", "zero", "pad_inf", "reflect", "replicate", "circular", "overhang", "window", "kernel",
+                "product", "read", "winner", "excluded", "index", "current", "output", "empty", "cropped",
+                "output_padding", "collision", "untouched")
 
 
 def legend_roles(items: Iterable[Shape]) -> list[str]:
@@ -308,6 +318,11 @@ def legend_roles(items: Iterable[Shape]) -> list[str]:
     return [role for role in LEGEND_ROLES if role in found]
 
 
+#: the cell styles drawn with a dashed border (not real samples)
+DASHED = ("zero", "cropped", "output_padding", "reflect", "replicate", "circular", "empty", "pad_inf", "overhang",
+          "excluded", "untouched")
+
+
 def legend(entries: Sequence[tuple[str, str]], x: float, y: float,
            max_width: float = math.inf) -> tuple[Group, float]:
     """Swatches with words, on as many lines as ``max_width`` needs: ((role, words), ...) ->
@@ -319,7 +334,7 @@ def legend(entries: Sequence[tuple[str, str]], x: float, y: float,
         if cx > x and cx - x + step - 18 > max_width:
             cx, cy = x, cy + 22
         fill, stroke = PALETTE[role]
-        dash = "4 3" if role in ("zero", "cropped", "output_padding", "reflect", "replicate", "circular", "empty") else ""
+        dash = "4 3" if role in DASHED else ""
         items.append(Rect(cx, cy - 12, 18, 14, fill=fill, stroke=stroke, stroke_width=2 if role in ("window", "current") else 1.5,
                           dash=dash, radius=3, role=f"legend-{role}"))
         items.append(Text(cx + 24, cy, words, size=12, fill=MUTED, anchor="start", role="legend"))
