@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
+from ..params import POOL_OPS
 from .service import (
     LIMITS,
     ApiError,
@@ -50,10 +51,19 @@ Columns = Annotated[Union[Annotated[int, Field(ge=20, le=400)], None], Field(des
 Int = Annotated[int, Field(ge=-(10**6), le=10**6)]
 
 
+#: the operations of the explorer's selector: the convolutions (``transposed`` picks one) and the pools
+Op = Literal["conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d", "lp_pool1d", "adaptive_avg_pool1d",
+             "adaptive_max_pool1d", "max_unpool1d"]
+
+
 class ExplainRequest(BaseModel):
-    """The keyword arguments of :func:`convtrace.explain`, plus ``transposed``."""
+    """The keyword arguments of :func:`convtrace.explain`, plus ``transposed``. A pool
+    (``op``) takes the arguments of its functional (``torch.nn.functional.max_pool1d``, ...):
+    only those sent are passed on, the rest keep PyTorch's defaults."""
 
     model_config = ConfigDict(extra="forbid")
+
+    op: Op | None = Field(None, description="conv1d (default), conv_transpose1d or a pool's functional name")
 
     input: Values | None = Field(None, description="(N, C, L), (C, L) or (L); numbers, or strings such as '1/3'; "
                                  "or text as the command line's --input: '1,2,3:4,5,6' (channels ':', batch items '::')")
@@ -70,6 +80,12 @@ class ExplainRequest(BaseModel):
     output_padding: Int = 0
     output_size: Int | None = None
     transposed: bool = False
+    ceil_mode: bool | None = Field(None, description="pools: max_pool1d, avg_pool1d, lp_pool1d")
+    count_include_pad: bool | None = Field(None, description="avg_pool1d")
+    norm_type: Annotated[float, Field(ge=-(10**6), le=10**6, allow_inf_nan=False)] | None = Field(
+        None, description="lp_pool1d's p")
+    indices: Values | None = Field(None, description="max_unpool1d: where each value goes (as return_indices gives)")
+    return_indices: bool | None = Field(None, description="max_pool1d, adaptive_max_pool1d")
     input_shape: Annotated[list[Int], Field(max_length=3)] | None = None
     at: Annotated[list[Int], Field(min_length=3, max_length=3)] | None = None
     verify: bool = True
@@ -117,7 +133,13 @@ class SolveRequest(BaseModel):
 
 
 def _config(body: ExplainRequest) -> dict[str, Any]:
-    data = body.model_dump(exclude={"step", "lang", "include_model"})
+    """The request's arguments for :func:`convtrace.explain`: a convolution's with their
+    defaults; a pool's only as sent (its functional's defaults are PyTorch's)."""
+    skip = {"step", "lang", "include_model"}
+    if body.op in POOL_OPS:
+        data = body.model_dump(exclude=skip, exclude_unset=True)
+        return {k: v for k, v in data.items() if v is not None}
+    data = body.model_dump(exclude=skip)
     return {k: v for k, v in data.items() if v is not None or k == "bias"}
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import ConvtraceError
 from ..explainer import Trace
+from ..params import POOL_OPS
 
 __all__ = [
     "LIMITS", "ApiError", "explain_request", "draw_response", "torch_snippet", "torch_status", "advise",
@@ -62,7 +63,7 @@ LIMITS: dict[str, int] = {
 KEYS = (
     "input", "weight", "bias", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
     "groups", "padding_mode", "output_padding", "output_size", "transposed", "input_shape", "at", "verify",
-    "exact", "max_steps",
+    "exact", "max_steps", "op", "ceil_mode", "count_include_pad", "norm_type", "indices", "return_indices",
 )  # fmt: skip
 
 
@@ -166,7 +167,7 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
     from ..trace.text_values import as_weight, parse_values
 
     out = dict(config)
-    for name in ("input", "weight", "bias"):
+    for name in ("input", "weight", "bias", "indices"):
         text = out.get(name)
         if not isinstance(text, str):
             continue
@@ -234,6 +235,13 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
             raise _too_large(key, v, LIMITS[limit])
     if isinstance(config.get("bias"), (list, tuple, str)):
         _leaves(config["bias"], "bias")
+    if config.get("indices") is not None:
+        count, _ = _count_and_shape(config["indices"], "indices")
+        if count > LIMITS["input_elements"]:
+            raise _too_large("indices elements", count, LIMITS["input_elements"])
+    if config.get("op") in POOL_OPS:
+        _check_pool_size(config, batch * channels, length)
+        return
     if config.get("weight") is not None:
         count, _ = _count_and_shape(config["weight"], "weight")
         if count > LIMITS["weight_elements"]:
@@ -252,6 +260,26 @@ def _check_sizes(config: Mapping[str, Any]) -> None:
     macs = elements * k * max(1, channels // max(1, _int(config, "groups", 1)))
     if macs > LIMITS["macs"]:
         raise _too_large("multiply-adds", macs, LIMITS["macs"])
+
+
+def _check_pool_size(config: Mapping[str, Any], rows: int, length: int) -> None:
+    """A pool's output within :data:`LIMITS` (its windows are at most ``kernel_size`` long,
+    an adaptive one at most the input's length)."""
+    k = max(1, _int(config, "kernel_size", 1))
+    s = max(1, _int(config, "stride", k))
+    p = max(0, _int(config, "padding", 0))
+    if config.get("op") == "max_unpool1d":
+        out_len = max(_int(config, "output_size", 0), (length - 1) * s + k)
+    elif str(config.get("op", "")).startswith("adaptive_"):
+        out_len = _int(config, "output_size", 0)
+        k = length
+    else:
+        out_len = (length + 2 * p) // s + 2
+    elements = rows * max(out_len, 0)
+    if elements > LIMITS["output_elements"]:
+        raise _too_large("output elements", elements, LIMITS["output_elements"])
+    if elements * k > LIMITS["macs"]:
+        raise _too_large("window reads", elements * k, LIMITS["macs"])
 
 
 def _invalid(err: ConvtraceError, config: Mapping[str, Any], lang: str = "en") -> ApiError:

@@ -29,6 +29,7 @@ const TEXT = {
     rule_not_json: "the request must be a JSON object", rule_not_text: "must be text",
     rule_three_numbers: "must be three integers n, c, t",
     "param_input elements": "input elements", "param_output elements": "output elements",
+    pooling: "pooling", indices: "indices (of the max)", landing: "landing {n} of {total}",
   },
   zh: {
     title: "convtrace 探索器", operation: "运算", data: "数据", input: "输入 x",
@@ -58,6 +59,7 @@ const TEXT = {
     rule_three_numbers: "必须是三个整数 n, c, t",
     "param_input elements": "输入元素个数", "param_output elements": "输出元素个数",
     "param_weight elements": "权重元素个数", "param_multiply-adds": "乘加次数", "param_input characters": "输入字符数",
+    pooling: "池化", indices: "下标 indices（最大值的位置）", landing: "第 {n} 个落点（共 {total} 个）",
   },
 };
 
@@ -91,8 +93,17 @@ function intField(name) {
   return Number.parseInt(el.value, 10);
 }
 
+// the pools, by their functional names (the op selector's values besides conv, transposed)
+const POOLS = ["max_pool1d", "avg_pool1d", "lp_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d"];
+
+function currentOp() {
+  return form.elements.op.value;
+}
+
 function readConfig() {
-  const transposed = form.elements.op.value === "transposed";
+  const op = currentOp();
+  if (POOLS.includes(op)) return readPoolConfig(op);
+  const transposed = op === "transposed";
   const cfg = { input: textField("input"), transposed };
   const weight = textField("weight");
   if (weight !== null) cfg.weight = weight;
@@ -114,6 +125,28 @@ function readConfig() {
   }
   const at = ["at_n", "at_c", "at_t"].map(intField);
   if (at[2] !== null) cfg.at = at.map((v) => (v === null || Number.isNaN(v) ? 0 : v));
+  return cfg;
+}
+
+// a pool's arguments, as its functional takes them: only the fields of this pool (the others
+// are disabled), an empty field left to PyTorch's default (stride: kernel_size)
+function readPoolConfig(op) {
+  const cfg = { op, input: textField("input") };
+  for (const name of ["kernel_size", "stride", "dilation", "output_size"]) {
+    const v = intField(name);
+    if (v !== null && !Number.isNaN(v)) cfg[name] = v;
+  }
+  const padding = form.elements.padding;
+  if (!padding.disabled && padding.value.trim() !== "") {
+    const text = padding.value.trim();
+    cfg.padding = /^-?\d+$/.test(text) ? Number.parseInt(text, 10) : text;
+  }
+  for (const name of ["ceil_mode", "count_include_pad"]) {
+    if (!form.elements[name].disabled) cfg[name] = form.elements[name].checked;
+  }
+  const norm = form.elements.norm_type;
+  if (!norm.disabled && norm.value.trim() !== "") cfg.norm_type = Number(norm.value);
+  if (!form.elements.indices.disabled) cfg.indices = textField("indices");
   return cfg;
 }
 
@@ -229,7 +262,7 @@ function showStepResult(data, n) {
   $("step").value = String(n);
   $("figure").innerHTML = data.svg;
   $("step-detail").textContent = frameDetail(data);
-  const key = state.doc.views ? "scatter" : "step";
+  const key = state.doc.views ? "scatter" : currentOp() === "max_unpool1d" ? "landing" : "step";
   $("step-label").textContent = state.frames ? t(key, { n: state.step + 1, total: state.frames }) : "";
   document.body.dataset.step = String(state.step);
 }
@@ -314,13 +347,26 @@ function applyLanguage() {
   renderTorchStatus();
 }
 
+// only the fields of the chosen operation are shown (and sent): each lists its operations
 function applyOperation() {
-  const transposed = form.elements.op.value === "transposed";
-  for (const el of document.querySelectorAll(".transposed-only, .conv-only")) {
-    const off = el.classList.contains("transposed-only") ? !transposed : transposed;
+  const op = currentOp();
+  for (const el of document.querySelectorAll("[data-ops]")) {
+    const off = !el.dataset.ops.split(" ").includes(op);
     el.classList.toggle("hidden-field", off);
     for (const input of el.querySelectorAll("input, select")) input.disabled = off;
   }
+}
+
+// from a convolution to a pool: PyTorch's pool defaults (stride = kernel_size, an adaptive
+// pool needs its output_size); back: the convolution's stride 1
+let lastOp = null;
+function switchDefaults(op) {
+  const pool = POOLS.includes(op);
+  const wasPool = lastOp !== null && POOLS.includes(lastOp);
+  if (lastOp !== null && pool !== wasPool) form.elements.stride.value = pool ? "" : "1";
+  if (op.startsWith("adaptive_") && form.elements.output_size.value.trim() === "") form.elements.output_size.value = "3";
+  if (lastOp !== null && lastOp.startsWith("adaptive_") && !op.startsWith("adaptive_")) form.elements.output_size.value = "";
+  lastOp = op;
 }
 
 function togglePlay() {
@@ -331,7 +377,7 @@ function togglePlay() {
 
 let pending = null;
 form.addEventListener("input", (e) => {
-  if (e.target.name === "op") applyOperation();
+  if (e.target.name === "op") { switchDefaults(currentOp()); applyOperation(); }
   clearTimeout(pending);
   pending = setTimeout(update, e.target.type === "radio" || e.target.tagName === "SELECT" ? 0 : 120);
 });
@@ -392,6 +438,7 @@ function renderTorchStatus() {
   $("torch-status").dataset.available = String(s.available);
 }
 fetch("/api/torch").then((r) => r.json()).then((s) => { state.torch = s; renderTorchStatus(); });
+lastOp = currentOp();
 applyOperation();
 applyLanguage();
 firstRender();
