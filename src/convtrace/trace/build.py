@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,10 @@ from ..errors import ConvtraceError, ConvtraceTypeError
 from ..functional import run_spec
 from ..oracle import module_call
 from ..params import (
+    POOL_OPS,
     ConvSpec,
     PaddingMode,
+    PoolSpec,
     check_conv1d,
     check_conv_transpose1d,
     check_element_count,
@@ -50,12 +53,17 @@ from ..params import (
 )
 from ..rules import check_channels, check_positive, check_transposed_only, is_int
 from .data import FILLS, Values, as_values, generate
-from .elements import Gathered, gather, make_step, reach
+from .elements import Gathered, gather, make_step, pool_step, reach
 from .exact import is_integral_array
-from .model import LengthFormula, Note, PadCell, Source, Step, Trace
+from .model import LengthFormula, Note, PadCell, PoolTrace, Source, Step, Trace, UnpoolPlacement
 
 __all__ = [
     "explain",
+    "explain_request",
+    "build_pool",
+    "resolve_pool",
+    "ResolvedPool",
+    "pool_length_formula",
     "Request",
     "Resolved",
     "resolve",
@@ -85,7 +93,7 @@ class Request:
     in_channels: Any = None
     out_channels: Any = None
     kernel_size: Any = None
-    stride: Any = 1
+    stride: Any = None  # None: 1 for the convolutions, kernel_size for the pools (PyTorch's defaults)
     padding: Any = 0
     dilation: Any = 1
     groups: Any = 1
@@ -101,9 +109,22 @@ class Request:
     weight_fill: str | None = None
     bias_fill: str | None = None
     seed: int | None = 0
+    op: str = "conv1d"  # conv1d, conv_transpose1d or one of POOL_OPS
+    ceil_mode: Any = False
+    count_include_pad: Any = True
+    norm_type: Any = None
+    return_indices: Any = False
+    indices: Any = None  # max_unpool1d's indices
+
+    @property
+    def pool(self) -> bool:
+        """A pooling op (one of :data:`convtrace.params.POOL_OPS`)."""
+        return self.op in POOL_OPS
 
     def call_text(self) -> str:
         """The call as the user wrote it (arguments at their defaults left out)."""
+        if self.pool:
+            return _pool_call_text(self)
         op = "explain_transposed" if self.transposed else "explain"
         shown = [(k, getattr(self, k)) for k in ("input", "weight", "bias") if getattr(self, k) is not None]
         for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
@@ -161,7 +182,8 @@ def explain(
     seed: int | None = 0,
 ) -> Trace:
     """The trace of one ``Conv1d`` (``transposed=True``: ``ConvTranspose1d``), as data and
-    without the PyTorch check: see :func:`convtrace.explain` for the arguments.
+    without the PyTorch check: see :func:`convtrace.explain` for the arguments (pools:
+    :func:`explain_request` with ``Request(op=...)``).
 
     >>> explain(["1/3", 1, 1], [3, 3]).steps[0].value
     Fraction(4, 1)
@@ -173,6 +195,20 @@ def explain(
         transposed=transposed, input_shape=input_shape, dtype=dtype, at=at, exact=exact, max_steps=max_steps,
         weight_fill=weight_fill, bias_fill=bias_fill, seed=seed,
     )
+    return build(resolve(request), request)
+
+
+def explain_request(request: Request) -> Trace | PoolTrace:
+    """The trace of any request: a convolution (:class:`Trace`) or a pool (:class:`PoolTrace`),
+    through the one pipeline (resolve, select the elements, a step per element, notes).
+
+    >>> t = explain_request(Request(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2,
+    ...                             padding=1, ceil_mode=True))
+    >>> [str(s.value) for s in t], t.steps[-1].pool.divisor
+    (['1', '3', '5', '3'], 2)
+    """
+    if request.pool:
+        return build_pool(resolve_pool(request), request)
     return build(resolve(request), request)
 
 
@@ -198,14 +234,15 @@ def resolve(request: Request) -> Resolved:
     x_values, w_values, b_values = _fill_defaults(request, x_values, w_values, b_values, (cin, cout, groups, kernel_size), call)
     x, w = x_values.numeric, w_values.numeric
     b = None if b_values is None else b_values.numeric
+    stride = 1 if request.stride is None else request.stride
     if request.transposed:
         x3, w, b, spec = check_conv_transpose1d(
-            x, w, b, request.stride, request.padding, request.output_padding, request.groups, request.dilation,
+            x, w, b, stride, request.padding, request.output_padding, request.groups, request.dilation,
             output_size=request.output_size, padding_mode=request.padding_mode,
         )
     else:
         x3, w, b, spec = check_conv1d(
-            x, w, b, request.stride, request.padding, request.dilation, request.groups,
+            x, w, b, stride, request.padding, request.dilation, request.groups,
             padding_mode=request.padding_mode,
         )
     return Resolved(spec, x3, w, b, x_values, w_values, b_values, call)
@@ -388,7 +425,13 @@ def _cast(target: np.dtype[Any], v: Values) -> np.dtype[Any]:
 # --------------------------------------------------------------------------- which elements
 
 
-def select_elements(spec: ConvSpec, at: tuple[int, int, int] | None, max_steps: int) -> tuple[list[tuple[int, int, int]], list[Note]]:
+def _out_channels(spec: ConvSpec | PoolSpec) -> int:
+    return spec.channels if isinstance(spec, PoolSpec) else spec.out_channels
+
+
+def select_elements(
+    spec: ConvSpec | PoolSpec, at: tuple[int, int, int] | None, max_steps: int
+) -> tuple[list[tuple[int, int, int]], list[Note]]:
     """The output elements that get a step: ``at``, or all of them, or (beyond ``max_steps``)
     positions 0, 1, T-2 and T-1 of channel 0 of batch item 0, with a ``summary`` note.
 
@@ -397,23 +440,24 @@ def select_elements(spec: ConvSpec, at: tuple[int, int, int] | None, max_steps: 
     >>> select_elements(spec, None, 64)[0]
     [(0, 0, 0), (0, 0, 1), (0, 0, 96), (0, 0, 97)]
     """
-    n_out = spec.batch * spec.out_channels * spec.out_length
+    channels = _out_channels(spec)
+    n_out = spec.batch * channels * spec.out_length
     if at is not None:
         return [at], []
     if n_out <= max_steps:
-        return [(n, c, t) for n in range(spec.batch) for c in range(spec.out_channels) for t in range(spec.out_length)], []
+        return [(n, c, t) for n in range(spec.batch) for c in range(channels) for t in range(spec.out_length)], []
     last = spec.out_length
     positions = sorted({t for t in (0, 1, last - 2, last - 1) if 0 <= t < last})
     keys = [(0, 0, t) for t in positions]
     return keys, [Note("summary", {"elements": n_out, "shown": [list(k) for k in keys]})]
 
 
-def check_at(at: Any, spec: ConvSpec, call: str) -> tuple[int, int, int] | None:
+def check_at(at: Any, spec: ConvSpec | PoolSpec, call: str) -> tuple[int, int, int] | None:
     """``at=(n, c, t)`` (``(c, t)`` for unbatched input) within the output's shape."""
     if at is None:
         return None
     bounds = (f"n in [0, {spec.batch - 1}], " if spec.batched else "n = 0 (unbatched input), ") + (
-        f"c in [0, {spec.out_channels - 1}], t in [0, {spec.out_length - 1}]"
+        f"c in [0, {_out_channels(spec) - 1}], t in [0, {spec.out_length - 1}]"
     )
     try:
         values = [int(v) for v in at]
@@ -427,7 +471,7 @@ def check_at(at: Any, spec: ConvSpec, call: str) -> tuple[int, int, int] | None:
     if len(values) != 3:
         raise ConvtraceError("at", at, f"at must be (n, c, t): {bounds}", call=call)
     n, c, t = values
-    bad = [name for name, v, hi in (("n", n, spec.batch), ("c", c, spec.out_channels), ("t", t, spec.out_length))
+    bad = [name for name, v, hi in (("n", n, spec.batch), ("c", c, _out_channels(spec)), ("t", t, spec.out_length))
            if not 0 <= v < hi]
     if bad:
         raise ConvtraceError(
@@ -615,3 +659,371 @@ def _module_call(spec: ConvSpec) -> str:
         groups=spec.groups, bias=spec.has_bias, padding_mode=spec.padding_mode.value,
         output_padding=spec.output_padding if spec.output_size is None else 0,
     )
+
+
+# --------------------------------------------------------------------------- pools
+#
+# The same pipeline for the pools: resolve (the data, then the one resolver of params), select
+# the elements (select_elements, check_at), a step per element (elements.pool_step: the window
+# model of shapes, reduced by max, mean, p-norm or scatter), the length formula and the notes.
+
+#: Request fields that belong to the convolutions, with their defaults (given to a pool: an error)
+_CONV_ONLY = {
+    "weight": None, "bias": None, "in_channels": None, "out_channels": None, "groups": 1,
+    "padding_mode": "zeros", "output_padding": 0, "transposed": False, "weight_fill": None, "bias_fill": None,
+}
+#: the pool arguments each op takes (besides input), as PyTorch's functional names them
+POOL_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "max_pool1d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    "avg_pool1d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    "lp_pool1d": ("norm_type", "kernel_size", "stride", "ceil_mode"),
+    "adaptive_avg_pool1d": ("output_size",),
+    "adaptive_max_pool1d": ("output_size", "return_indices"),
+    "max_unpool1d": ("indices", "kernel_size", "stride", "padding", "output_size"),
+}
+_POOL_DEFAULTS: dict[str, Any] = {
+    "kernel_size": None, "stride": None, "padding": 0, "dilation": 1, "ceil_mode": False,
+    "count_include_pad": True, "norm_type": None, "return_indices": False, "output_size": None, "indices": None,
+}
+
+
+def _pool_call_text(request: Request) -> str:
+    shown: list[tuple[str, Any]] = [("input", request.input)] if request.input is not None else []
+    for name in POOL_ARGUMENTS.get(request.op, ()):
+        value = getattr(request, name)
+        if not _is_default(value, _POOL_DEFAULTS[name]):
+            shown.append((name, value))
+    if request.at is not None:
+        shown.append(("at", request.at))
+    return describe_call(request.op, shown)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+        return False
+    return bool(value is default or (value == default and type(value) is type(default)))
+
+
+@dataclass(frozen=True)
+class ResolvedPool:
+    """A pool request resolved: the spec, the (N, C, L) input, its values, and max_unpool1d's
+    (N, C, L) indices."""
+
+    spec: PoolSpec
+    x3: np.ndarray
+    input_values: Values
+    indices: np.ndarray | None
+    call: str
+
+
+def resolve_pool(request: Request) -> ResolvedPool:
+    """The input (given, or ones of ``input_shape``), the arguments this op does not take
+    refused, then the pool resolver of :mod:`convtrace.params`."""
+    call = request.call_text()
+    if request.exact not in (None, True, False):
+        raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
+    _check_pool_arguments(request, call)
+    x = None if request.input is None else as_values("input", request.input, exact=request.exact)
+    if x is not None and x.ndim == 0:
+        raise ConvtraceError("input", request.input, "input must have at least one dimension", call=call)
+    if x is not None and x.ndim == 1:
+        x = x.reshape((1,) + x.shape)
+    if x is None:
+        k = _optional_int("kernel_size", request.kernel_size, call) or 2
+        shape = (1, 1, max(4, k)) if request.input_shape is None else _default_input_shape(request, 1, k, call)
+        x = as_values("ones", 1).broadcast(shape)
+    if not x.from_array:
+        x = x.astype(np.dtype(str(np.dtype(request.dtype))) if request.dtype is not None else np.dtype(np.float64))
+    indices = None if request.indices is None else np.asarray(request.indices)
+    if indices is not None and indices.ndim == 1:
+        indices = indices.reshape((1,) + indices.shape)
+    spec, x3, idx3 = _pool_spec(request, x.numeric, indices, call)
+    return ResolvedPool(spec, x3, x, idx3, call)
+
+
+def _check_pool_arguments(request: Request, call: str) -> None:
+    """A convolution's argument, or another pool's, given to this pool is an error (PyTorch's
+    functional has no such parameter), never silently ignored."""
+    takes = POOL_ARGUMENTS[request.op]
+    for name, default in (*_CONV_ONLY.items(), *_POOL_DEFAULTS.items()):
+        if name in takes:
+            continue
+        value = getattr(request, name)
+        if not _is_default(value, default) and not (name == "stride" and value is None):
+            raise ConvtraceError(
+                name, value, f"{request.op} takes no {name} (torch.nn.functional.{request.op} has none)",
+                call=call, hint=f"drop {name}",
+            )
+
+
+def _pool_spec(
+    request: Request, x: np.ndarray, indices: np.ndarray | None, call: str
+) -> tuple[PoolSpec, np.ndarray, np.ndarray | None]:
+    """The validated spec (interim: a minimal local check until the pool resolver of
+    :mod:`convtrace.params` lands)."""
+    op = request.op
+    if x.ndim not in (2, 3):
+        raise ConvtraceError("input", list(x.shape), f"{op}: expected 2D or 3D input, got {x.ndim}D", call=call)
+    batched = x.ndim == 3
+    x3 = x if batched else x[None]
+    n, c, length = x3.shape
+    k = _optional_int("kernel_size", request.kernel_size, call) or 0
+    stride = k if request.stride is None else parse_int_param("stride", request.stride, call)
+    padding = parse_int_param("padding", request.padding, call)
+    dilation = parse_int_param("dilation", request.dilation, call)
+    output_size = _optional_int("output_size", request.output_size, call)
+    ceil_mode = bool(request.ceil_mode)
+    if op.startswith("adaptive_"):
+        if output_size is None:
+            raise ConvtraceError("output_size", None, f"{op} needs output_size", call=call)
+        out = output_size
+        k = stride = 0
+    else:
+        if k < 1:
+            raise ConvtraceError("kernel_size", k, f"kernel_size must be greater than zero, but got {k}", call=call)
+        if stride < 1:
+            raise ConvtraceError("stride", stride, "stride should not be zero", call=call)
+        if op == "max_unpool1d":
+            out = shapes.max_unpool1d_length_of(length, k, stride, padding) if output_size is None else output_size
+        else:
+            if padding * 2 > k:
+                raise ConvtraceError(
+                    "padding", padding, f"pad should be at most half of effective kernel size, but got pad={padding}, "
+                    f"kernel_size={k} and dilation={dilation}", call=call)
+            out = shapes.pool1d_length_of(length, k, stride, padding, dilation, ceil_mode)
+    if out < 1:
+        raise ConvtraceError("input", list(x.shape), f"{op}: Invalid computed output size: {out}", call=call)
+    norm = None if request.norm_type is None else float(request.norm_type)
+    if op == "lp_pool1d" and norm is None:
+        raise ConvtraceError("norm_type", None, "lp_pool1d needs norm_type", call=call)
+    spec = PoolSpec(op, batched, n, c, length, k, stride, padding, dilation, ceil_mode,
+                    bool(request.count_include_pad), norm, output_size, bool(request.return_indices),
+                    np.dtype(x.dtype), out)
+    idx3 = None
+    if op == "max_unpool1d":
+        if indices is None:
+            raise ConvtraceError("indices", None, "max_unpool1d needs indices (those of max_pool1d)", call=call)
+        idx3 = indices if indices.ndim == 3 else indices[None]
+    return spec, x3, idx3
+
+
+def build_pool(resolved: ResolvedPool, request: Request) -> PoolTrace:
+    """The trace of a resolved pool request: steps, length formula, notes, the engine's output."""
+    spec = resolved.spec
+    at = check_at(request.at, spec, resolved.call)
+    keys, notes = select_elements(spec, at, int(request.max_steps))
+    values = resolved.input_values
+    exact = _pool_exact(request.exact, values, spec)
+    x_exact = values.exact_values
+    if x_exact is not None and x_exact.ndim == 2:
+        x_exact = x_exact[None]
+    y, y_indices = _pool_forward(resolved)
+    y3 = None if y is None else (y if y.ndim == 3 else y[None])
+    steps = [
+        pool_step(spec, key, (resolved.x3, x_exact), exact, None if y3 is None else y3[key], resolved.indices)
+        for key in keys
+    ]
+    n_out = spec.batch * spec.channels * spec.out_length
+    complete = len(keys) == n_out
+    notes += pool_notes(spec, steps, resolved)
+    exact_output = None
+    if exact and complete:
+        exact_output = np.empty((spec.batch, spec.channels, spec.out_length), dtype=object)
+        for s in steps:
+            exact_output[s.batch, s.out_channel, s.out_index] = s.value
+        exact_output = exact_output if spec.batched else exact_output[0]
+    indices = resolved.indices if spec.op == "max_unpool1d" else y_indices
+    if indices is not None and not spec.batched and indices.ndim == 3:
+        indices = indices[0]
+    return PoolTrace(
+        spec=spec, input=values.numeric, exact=exact, length=pool_length_formula(spec), steps=tuple(steps),
+        complete=complete, output=y, indices=indices, placements=_placements(resolved, exact), at=at,
+        notes=tuple(notes), exact_output=exact_output,
+        exact_data={"input": values.exact_values} if exact and values.exact_values is not None else {},
+        call=resolved.call, module_call=pool_module_call(spec), input_source=values.source,
+    )
+
+
+def _pool_exact(exact: bool | None, values: Values, spec: PoolSpec) -> bool:
+    """Fractions when asked, or when every input value is exact; an lp_pool1d with a
+    non-integral norm_type computes in floats."""
+    if exact is False or values.numeric.dtype.kind == "c":
+        return False
+    if spec.op == "lp_pool1d" and spec.norm_type is not None and not float(spec.norm_type).is_integer():
+        return False
+    if exact is True:
+        return True
+    return values.all_exact()
+
+
+def _pool_forward(resolved: ResolvedPool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The engine's output (and max pooling's indices). Interim: none until the pool engine
+    lands (the steps are then their own reference)."""
+    return None, None
+
+
+def _placements(resolved: ResolvedPool, exact: bool) -> tuple[UnpoolPlacement, ...]:
+    """max_unpool1d: where each input value lands (the last value written to a position stays)."""
+    if resolved.spec.op != "max_unpool1d" or resolved.indices is None:
+        return ()
+    spec, idx = resolved.spec, resolved.indices
+    if spec.batch * spec.channels * spec.length > PAD_ROW_LIMIT:
+        return ()
+    source = resolved.input_values.exact_values if exact else None
+    x3 = resolved.x3 if source is None else (source if source.ndim == 3 else source[None])
+    out = []
+    for n in range(spec.batch):
+        for c in range(spec.channels):
+            row = [int(v) for v in idx[n, c]]
+            last = {j: i for i, j in enumerate(row)}
+            for i, j in enumerate(row):
+                x = x3[n, c, i]
+                out.append(UnpoolPlacement(batch=n, channel=c, input_index=i, index=j,
+                                           x=x if isinstance(x, Fraction) else float(x), kept=last[j] == i))
+    return tuple(out)
+
+
+def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list[Note]:
+    """The pool's notes, codes with numbers: ``ceil_dropped_window`` (the "must start inside"
+    rule dropped a window that the docs' formula counts), ``max_padding_dilation``,
+    ``lp_signed`` and ``lp_ceil_scale`` (PyTorch's rules for LPPool1d), ``adaptive_windows``,
+    ``unpool_collision``."""
+    notes: list[Note] = []
+    if spec.sliding and spec.ceil_mode:
+        dilation = spec.dilation if spec.op == "max_pool1d" else 1
+        raw = shapes.pool1d_length_of(spec.length, spec.kernel_size, spec.stride, spec.padding, dilation, False)
+        ceiled = (spec.length + 2 * spec.padding - dilation * (spec.kernel_size - 1) - 1 + spec.stride - 1) // spec.stride + 1
+        if ceiled > spec.out_length:
+            notes.append(Note("ceil_dropped_window", {
+                "index": ceiled - 1, "start": (ceiled - 1) * spec.stride, "limit": spec.length + spec.padding,
+                "length": spec.length, "padding": spec.padding, "stride": spec.stride,
+                "docs_length": ceiled, "out_length": spec.out_length, "floor_length": raw,
+            }))  # fmt: skip
+    if spec.op == "max_pool1d" and spec.dilation > 1 and spec.padding > 0:
+        notes.append(Note("max_padding_dilation", {
+            "padding": spec.padding, "kernel_size": spec.kernel_size, "dilation": spec.dilation,
+            "span": shapes.dilated_kernel(spec.kernel_size, spec.dilation),
+        }))  # fmt: skip
+    if spec.op == "lp_pool1d":
+        notes += _lp_notes(spec, steps, resolved)
+    if spec.adaptive:
+        starts, ends = shapes.adaptive_bounds(spec.length, spec.out_length)
+        lengths = (ends - starts).tolist()
+        overlap = bool(np.any(starts[1:] < ends[:-1])) if spec.out_length > 1 else False
+        notes.append(Note("adaptive_windows", {
+            "length": spec.length, "output_size": spec.out_length, "lengths": lengths[:64], "overlap": overlap,
+        }))  # fmt: skip
+    if spec.op == "max_unpool1d" and resolved.indices is not None:
+        notes += _unpool_notes(spec, resolved.indices)
+    return notes
+
+
+def _lp_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list[Note]:
+    notes = []
+    negative = bool(np.any(np.asarray(resolved.x3) < 0))
+    if negative:
+        notes.append(Note("lp_signed", {"norm_type": spec.norm_type}))
+    partial = [s for s in steps if s.pool is not None and s.pool.overhang]
+    for s in partial[:1]:
+        assert s.pool is not None and s.pool.divisor is not None
+        notes.append(Note("lp_ceil_scale", {
+            "index": s.out_index, "kernel_size": spec.kernel_size, "divisor": s.pool.divisor,
+            "overhang": s.pool.overhang,
+        }))  # fmt: skip
+    return notes
+
+
+def _unpool_notes(spec: PoolSpec, indices: np.ndarray) -> list[Note]:
+    notes = []
+    out_of_range = int(np.sum((indices < 0) | (indices >= spec.out_length)))
+    collided: list[int] = []
+    for row in indices.reshape(-1, indices.shape[-1]):
+        values, counts = np.unique(row, return_counts=True)
+        collided += [int(v) for v in values[counts > 1]]
+    if collided:
+        positions = sorted(set(collided))
+        notes.append(Note("unpool_collision", {"positions": positions[:64], "count": len(positions)}))
+    if out_of_range:
+        notes.append(Note("unpool_out_of_range", {"count": out_of_range, "out_length": spec.out_length}))
+    return notes
+
+
+def pool_length_formula(spec: PoolSpec) -> LengthFormula:
+    """The pool's output-length formula, symbolic and with the numbers substituted.
+
+    >>> from convtrace.params import PoolSpec
+    >>> spec = PoolSpec("max_pool1d", True, 1, 1, 2, 2, 3, 1, 1, True, True, None, None, False, np.dtype("float64"), 1)
+    >>> f = pool_length_formula(spec)
+    >>> f.substituted, f.result
+    ('ceil((2 + 2*1 - 1*(2 - 1) - 1) / 3) + 1 = 2, minus 1: window 1 would start at 3 >= L + padding = 3', 1)
+    """
+    L, k, s, p, d = spec.length, spec.kernel_size, spec.stride, spec.padding, spec.dilation
+    if spec.adaptive:
+        return LengthFormula("output_size", f"{spec.out_length}", {"L": L, "output_size": spec.out_length},
+                             spec.out_length)
+    if spec.op == "max_unpool1d":
+        if spec.output_size is not None:
+            return LengthFormula("output_size", f"{spec.out_length}", {"L": L, "output_size": spec.out_length},
+                                 spec.out_length)
+        return LengthFormula(
+            "(L - 1)*stride - 2*padding + kernel_size", f"({L} - 1)*{s} - 2*{p} + {k}",
+            {"L": L, "stride": s, "padding": p, "kernel_size": k}, spec.out_length,
+        )
+    values = {"L": L, "padding": p, "dilation": d, "kernel_size": k, "stride": s}
+    inner = f"({L} + 2*{p} - {d}*({k} - 1) - 1) / {s}"
+    if not spec.ceil_mode:
+        return LengthFormula("floor((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1",
+                             f"floor({inner}) + 1", values, spec.out_length)
+    ceiled = (L + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
+    substituted = f"ceil({inner}) + 1"
+    if ceiled > spec.out_length:
+        substituted += (f" = {ceiled}, minus 1: window {ceiled - 1} would start at {(ceiled - 1) * s} >= "
+                        f"L + padding = {L + p}")
+    return LengthFormula(
+        "ceil((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1, minus 1 if the last window "
+        "would start at or past L + padding", substituted, values, spec.out_length,
+    )
+
+
+def pool_module_call(spec: PoolSpec) -> str:
+    """The ``torch.nn`` module of a pool, as PyTorch spells it.
+
+    >>> from convtrace.params import PoolSpec
+    >>> pool_module_call(PoolSpec("avg_pool1d", True, 1, 1, 6, 3, 2, 1, 1, True, True, None, None, False, np.dtype("float64"), 4))
+    'torch.nn.AvgPool1d(kernel_size=3, stride=2, padding=1, ceil_mode=True)'
+    """
+    name = POOL_MODULES[spec.op]
+    args: list[str] = []
+    if spec.op == "lp_pool1d":
+        args.append(f"norm_type={_norm_text(spec.norm_type)}")
+    if spec.adaptive:
+        args.append(f"output_size={spec.out_length}")
+    else:
+        args += [f"kernel_size={spec.kernel_size}", f"stride={spec.stride}"]
+        if spec.op != "lp_pool1d" and spec.padding:
+            args.append(f"padding={spec.padding}")
+        if spec.op == "max_pool1d" and spec.dilation != 1:
+            args.append(f"dilation={spec.dilation}")
+        if spec.op != "max_unpool1d" and spec.ceil_mode:
+            args.append("ceil_mode=True")
+        if spec.op == "avg_pool1d" and not spec.count_include_pad:
+            args.append("count_include_pad=False")
+    if spec.return_indices:
+        args.append("return_indices=True")
+    return f"torch.nn.{name}({', '.join(args)})"
+
+
+def _norm_text(p: Any) -> str:
+    f = float(p)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+#: the torch.nn module of each pool
+POOL_MODULES = {
+    "max_pool1d": "MaxPool1d",
+    "avg_pool1d": "AvgPool1d",
+    "lp_pool1d": "LPPool1d",
+    "adaptive_avg_pool1d": "AdaptiveAvgPool1d",
+    "adaptive_max_pool1d": "AdaptiveMaxPool1d",
+    "max_unpool1d": "MaxUnpool1d",
+}
