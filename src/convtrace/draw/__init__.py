@@ -23,7 +23,7 @@ from .build import build_animation, build_figure, check_step, frame_count
 from .svg import figure_to_svg
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import Trace
+    from ..trace.model import AnyTrace
 
 __all__ = ["render_svg", "save", "build_figure", "build_animation", "frame_count", "check_step", "check_output",
            "FORMATS"]
@@ -32,7 +32,7 @@ __all__ = ["render_svg", "save", "build_figure", "build_animation", "frame_count
 FORMATS = (".svg", ".png", ".gif")
 
 
-def render_svg(trace: Trace, *, step: int | None = None, lang: str = "en") -> str:
+def render_svg(trace: AnyTrace, *, step: int | None = None, lang: str = "en") -> str:
     """The SVG of frame ``step`` (0-based), or of the overview when ``step`` is None."""
     return figure_to_svg(build_figure(trace, step, lang))
 
@@ -81,7 +81,7 @@ def _write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def save(trace: Trace, path: str | os.PathLike[str], *, step: int | None = None, lang: str = "en") -> None:
+def save(trace: AnyTrace, path: str | os.PathLike[str], *, step: int | None = None, lang: str = "en") -> None:
     """Write ``trace`` to ``path``: .svg or .png (frame ``step``, 0-based, or the overview)
     or .gif (every frame; a ``step`` is an error). The format comes from the suffix; the file
     appears only once it is complete."""

@@ -21,11 +21,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import ConvtraceError
-from ..trace.model import Trace
+from ..trace.model import AnyTrace, PoolTrace
 from .common import Context
 from .conv_figure import conv_frame, conv_overview
 from .labels import check_lang
 from .model import Animation, Figure
+from .pool_data import picture_of
+from .pool_figure import PoolContext, pool_frame, pool_frame_count, pool_overview, unpool_frame, unpool_overview
 from .transposed_figure import placements, scatter_frame, transposed_overview
 
 __all__ = ["build_figure", "build_animation", "frame_count", "check_step", "MAX_FRAMES"]
@@ -34,14 +36,16 @@ __all__ = ["build_figure", "build_animation", "frame_count", "check_step", "MAX_
 MAX_FRAMES = 64
 
 
-def frame_count(trace: Trace) -> int:
+def frame_count(trace: AnyTrace) -> int:
     """How many frames the animation of ``trace`` has."""
+    if isinstance(trace, PoolTrace):
+        return min(pool_frame_count(picture_of(trace)), MAX_FRAMES)
     if trace.spec.transposed:
         return min(len(placements(trace)), MAX_FRAMES)
     return min(len(trace.steps), MAX_FRAMES)
 
 
-def check_step(trace: Trace, step: int | None, first: int = 0) -> None:
+def check_step(trace: AnyTrace, step: int | None, first: int = 0) -> None:
     """A clear error unless ``step`` is None or a frame of ``trace``, counted from ``first``
     (0 in Python, as indices; 1 on the command line, as the titles: "step 1 of 4").
 
@@ -59,11 +63,19 @@ def check_step(trace: Trace, step: int | None, first: int = 0) -> None:
                              f"{count} frames)" if count else "this trace has no steps to draw")
 
 
-def build_figure(trace: Trace, step: int | None = None, lang: str = "en") -> Figure:
+def build_figure(trace: AnyTrace, step: int | None = None, lang: str = "en") -> Figure:
     """The figure of frame ``step`` (0-based), or the overview when ``step`` is None."""
     check_lang(lang)
     check_step(trace, step)
+    if isinstance(trace, PoolTrace):
+        return _pool_figure(PoolContext(picture_of(trace), lang), step)
     return _figure(Context.of(trace, lang), step)
+
+
+def _pool_figure(ctx: PoolContext, step: int | None) -> Figure:
+    if ctx.picture.op == "max_unpool1d":
+        return unpool_overview(ctx) if step is None else unpool_frame(ctx, step)
+    return pool_overview(ctx) if step is None else pool_frame(ctx, step)
 
 
 def _figure(ctx: Context, step: int | None) -> Figure:
@@ -87,14 +99,25 @@ def _same_size(frames: list[Figure]) -> tuple[Figure, ...]:
     return tuple(out)
 
 
-def build_animation(trace: Trace, lang: str = "en") -> Animation:
-    """Every frame of ``trace`` on one canvas size (the overview alone if there are none)."""
+def build_animation(trace: AnyTrace, lang: str = "en") -> Animation:
+    """Every frame of ``trace`` on one canvas size (the overview alone if there are none).
+
+    A pool slides its window one frame per output:
+
+    >>> from convtrace import explain
+    >>> t = explain(op="max_pool1d", input=[1, 3, 2, 5, 4], kernel_size=2, ceil_mode=True, verify=False)
+    >>> len(build_animation(t).frames)
+    3
+    """
     check_lang(lang)
     count = frame_count(trace)
     if count == 0:
         overview = build_figure(trace, None, lang)
         return Animation((overview,))
-    ctx = Context.of(trace, lang)  # one context: its measurements serve every frame
+    if isinstance(trace, PoolTrace):
+        pool = PoolContext(picture_of(trace), lang)  # one context: its measurements serve every frame
+        return Animation(_same_size([_pool_figure(pool, i) for i in range(count)]))
+    ctx = Context.of(trace, lang)
     frames = [_figure(ctx, i) for i in range(count)]
     return Animation(_same_size(frames))
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from ..params import PoolSpec
 from ..shapes import TapKind
-from ..trace.model import LengthFormula
+from ..trace.model import LengthFormula, PoolTrace, Step
 
-__all__ = ["PoolTap", "PoolOutput", "Landing", "PoolPicture", "OP_TITLES", "REDUCTIONS"]
+__all__ = ["PoolTap", "PoolOutput", "Landing", "PoolPicture", "OP_TITLES", "REDUCTIONS", "picture_of"]
 
 #: the module name of each pool, as PyTorch's ``torch.nn`` spells it (the figures' titles)
 OP_TITLES: dict[str, str] = {
@@ -59,6 +59,7 @@ class PoolOutput:
     value: Any
     winner: int | None = None  # max: the input position that won
     tie: bool = False  # max: another tap holds the same value (the first one wins)
+    nan: bool = False  # max: a NaN was read (NaN wins)
     divisor: int | None = None  # mean (and lp_pool1d's scaling): the number divided by
     scaled: Any = None  # lp_pool1d with a partial ceil_mode window: sum · kernel_size/divisor
     total: Any = None  # mean: the sum; lp: the sum of powers
@@ -133,3 +134,76 @@ class PoolPicture:
         if s.op == "avg_pool1d":
             parts.append(f"count_include_pad={s.count_include_pad}")
         return ", ".join(parts)
+
+
+def _as_3d(array: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    return np.asarray(array).reshape(spec.batch, spec.channels, -1)
+
+
+def _outputs_array(trace: PoolTrace) -> np.ndarray:
+    """The output (N, C, L_out): the exact one, the engine's, or (when only some elements were
+    computed) the explained steps' values, None elsewhere."""
+    spec = trace.spec
+    given = trace.exact_output if trace.exact_output is not None else trace.output
+    if given is not None:
+        return _as_3d(given, spec)
+    out = np.full((spec.batch, spec.channels, spec.out_length), None, dtype=object)
+    for step in trace.steps:
+        out[step.batch, step.out_channel, step.out_index] = step.value
+    return out
+
+
+def _counted(op: str, kind: TapKind, count_include_pad: bool) -> bool:
+    """Whether the reduction counts a tap: the max only real samples, the mean real samples
+    (and the padding with count_include_pad), lp_pool1d all but the overhang."""
+    if kind is TapKind.OVERHANG:
+        return False
+    if kind is TapKind.REAL:
+        return True
+    return REDUCTIONS[op] != "max" and (count_include_pad or op == "lp_pool1d")
+
+
+def _pool_output(trace: PoolTrace, step: Step) -> PoolOutput:
+    spec, detail = trace.spec, step.pool
+    assert detail is not None
+    pitch = spec.dilation if spec.sliding else 1
+    taps = []
+    for term in step.terms:
+        kind = term.tap or TapKind.REAL
+        value = None if kind is TapKind.OVERHANG else term.x
+        taps.append(PoolTap(detail.start + term.kernel_index * pitch, kind, value,
+                            _counted(spec.op, kind, spec.count_include_pad)))
+    winner = taps[detail.winner].position if detail.winner is not None else None
+    scaled = detail.scaled if detail.scale is not None and detail.scale != 1 else None
+    return PoolOutput(step.batch, step.out_channel, step.out_index, tuple(taps), step.value, winner, bool(detail.ties),
+                      detail.nan, detail.divisor, scaled, step.total)
+
+
+def _landings(trace: PoolTrace) -> tuple[Landing, ...]:
+    seen: dict[tuple[int, int, int], list[int]] = {}
+    out = []
+    for place in trace.placements:
+        key = (place.batch, place.channel, place.index)
+        earlier = tuple(seen.get(key, ()))
+        seen.setdefault(key, []).append(place.input_index)
+        out.append(Landing(place.batch, place.channel, place.input_index, place.x, place.index, earlier, place.kept))
+    return tuple(out)
+
+
+def picture_of(trace: PoolTrace) -> PoolPicture:
+    """What the figures of ``trace`` show.
+
+    >>> from convtrace import explain
+    >>> t = explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True,
+    ...             verify=False)
+    >>> last = picture_of(t).outputs[-1]
+    >>> [(tap.position, str(tap.kind), tap.counted) for tap in last.taps], last.divisor
+    ([(5, 'real', True), (6, 'right_pad', True), (7, 'overhang', False)], 2)
+    """
+    spec = trace.spec
+    data = trace.exact_data.get("input", trace.input)
+    unpool = spec.op == "max_unpool1d"
+    outputs = () if unpool else tuple(_pool_output(trace, step) for step in trace.steps if step.pool is not None)
+    indices = _as_3d(trace.indices, spec) if unpool and trace.indices is not None else None
+    return PoolPicture(spec, _as_3d(data, spec), _outputs_array(trace), outputs,
+                       _landings(trace) if unpool else (), indices, trace.length)

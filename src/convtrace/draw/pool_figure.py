@@ -72,7 +72,8 @@ class PoolContext:
         return fmt(self.picture.input[n, c, i])
 
     def y_text(self, n: int, c: int, t: int) -> str:
-        return fmt(self.picture.output[n, c, t])
+        value = self.picture.output[n, c, t]
+        return "" if value is None else fmt(value)
 
 
 def pool_frame_count(picture: PoolPicture) -> int:
@@ -262,7 +263,7 @@ def reduction_lines(ctx: PoolContext, out: PoolOutput) -> list[tuple[str, str]]:
         lines.append(("sum", ctx.t("pool_max", values=_values_text(ctx, out), value=value)))
         if out.winner is not None:
             name = ctx.names.x(out.batch, out.channel, out.winner)
-            key = "pool_winner_nan" if value == "nan" else "pool_winner_tie" if out.tie else "pool_winner"
+            key = "pool_winner_nan" if out.nan else "pool_winner_tie" if out.tie else "pool_winner"
             lines.append(("winner", ctx.t(key, x=name, i=out.winner)))
     elif pic.reduction == "mean":
         counted = [fmt(tap.value) for tap in out.taps if tap.counted]
