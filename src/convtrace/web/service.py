@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvtraceError
-from ..explainer import Trace
+from ..explainer import PoolTrace, Trace
 from ..params import POOL_OPS
 
 __all__ = [
@@ -304,11 +304,11 @@ def _stated(err: ConvtraceError, lang: str) -> ApiError:
     return rejected(err.param, repr(err.value), err.rule, suggestions=[err.hint] if err.hint else [], lang=lang)
 
 
-_CACHE: OrderedDict[str, Trace] = OrderedDict()
+_CACHE: OrderedDict[str, Trace | PoolTrace] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace:
+def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace | PoolTrace:
     """:func:`convtrace.explain` of a JSON request (its keyword arguments, plus
     ``"transposed": true``), within :data:`LIMITS`; the last few answers are cached. An
     invalid one raises :class:`ApiError`, its rule and suggestions in ``lang``."""
@@ -336,7 +336,7 @@ def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace:
     return trace
 
 
-def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = False) -> dict[str, Any]:
+def draw_response(trace: Trace | PoolTrace, step: int | None, lang: str, *, model: bool = False) -> dict[str, Any]:
     """The SVG of frame ``step`` (None: the overview), the frame count, the frame in words
     (``detail``: a step as the command line writes it; ``scatter``: the names of a
     ConvTranspose1d placement) and, if asked, the drawing model itself."""
@@ -355,7 +355,7 @@ def draw_response(trace: Trace, step: int | None, lang: str, *, model: bool = Fa
     return out
 
 
-def frame_words(trace: Trace, step: int | None, lang: str = "en") -> dict[str, Any]:
+def frame_words(trace: Trace | PoolTrace, step: int | None, lang: str = "en") -> dict[str, Any]:
     """Frame ``step`` in words, named as the command line names things (``x[c][i]``,
     ``w[o][c][k]``, ``y[o][t]`` with several channels): a Conv1d step as ``convtrace
     explain`` writes it; a ConvTranspose1d placement as the names of its input sample and of
@@ -371,6 +371,8 @@ def frame_words(trace: Trace, step: int | None, lang: str = "en") -> dict[str, A
     from ..render.numfmt import as_typed, fmt
     from ..render.text import step_text
 
+    if isinstance(trace, PoolTrace):
+        return _pool_words(trace, step, lang)
     if step is None:
         return _outputs_shown(trace, lang)
     if not trace.spec.transposed:
@@ -385,6 +387,40 @@ def frame_words(trace: Trace, step: int | None, lang: str = "en") -> dict[str, A
              "y": None if tap.cropped else names.y(p.batch, tap.out_channel, tap.out_index),
              "weight": shown(tap.w), "product": shown(tap.product)} for tap in p.taps]
     return {"scatter": {"x": x, "value": shown(p.x), "taps": taps}}
+
+
+def _pool_words(trace: PoolTrace, step: int | None, lang: str) -> dict[str, Any]:
+    """A pool's frame in words, as its figure words it: the window's arithmetic (the floor/ceil
+    bounds, the max and its winner, the mean and why its divisor, the p-norm), or where an
+    unpooled value lands; for the overview, which outputs are explained.
+
+    >>> from convtrace import explain
+    >>> t = explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True,
+    ...             verify=False)
+    >>> print(_pool_words(t, 3, "en")["detail"])
+    y4 = mean = (6 + 0) / 2 = 3
+      divisor 2 = 1 sample(s) + 1 padding cell(s): count_include_pad counts the padding
+      1 overhang cell(s) past the padded input (ceil_mode): never counted
+    """
+    from ..draw.labels import fmt
+    from ..draw.pool_data import picture_of
+    from ..draw.pool_figure import PoolContext, reduction_lines
+
+    ctx = PoolContext(picture_of(trace), lang)
+    s, names = trace.spec, ctx.names
+    if step is None:
+        return {"outputs": {"elements": s.batch * s.channels * s.out_length, "complete": trace.complete,
+                            "at": trace.at is not None,
+                            "shown": [names.y(x.batch, x.out_channel, x.out_index) for x in trace.steps]}}
+    if s.op == "max_unpool1d":
+        land = ctx.picture.landings[step]
+        x, y = names.x(land.batch, land.channel, land.source), names.y(land.batch, land.channel, land.target)
+        return {"detail": ctx.t("unpool_lands", x=x, v=fmt(land.value), i=land.target, y=y)}
+    out = ctx.picture.outputs[step]
+    lines = [words for role, words in reduction_lines(ctx, out) if role != "bounds"]
+    bounds = [words for role, words in reduction_lines(ctx, out) if role == "bounds"]
+    first = f"{names.y(out.batch, out.channel, out.index)} = {lines[0]}"
+    return {"detail": "\n".join([*bounds, first, *("  " + line for line in lines[1:])])}
 
 
 def _outputs_shown(trace: Trace, lang: str) -> dict[str, Any]:
@@ -410,7 +446,7 @@ def _literal(a: np.ndarray | None) -> str:
     return json.dumps(np.asarray(a).tolist()).replace("NaN", "float('nan')").replace("Infinity", "float('inf')")
 
 
-def torch_snippet(trace: Trace) -> str:
+def torch_snippet(trace: Trace | PoolTrace) -> str:
     """Runnable PyTorch code that reproduces the configuration and data of ``trace``.
 
     >>> from convtrace import explain
@@ -424,6 +460,8 @@ def torch_snippet(trace: Trace) -> str:
     y = m(x)
     print(y)  # tensor([[2., 3., 3., 2.]], dtype=torch.float64)
     """
+    if isinstance(trace, PoolTrace):
+        return _pool_snippet(trace)
     from ..render.jsondoc import trace_to_json
 
     doc = trace_to_json(trace)
@@ -440,6 +478,39 @@ def torch_snippet(trace: Trace) -> str:
     out = trace.output
     if out is not None and out.size <= 16 and not complex_data:
         out = np.asarray(out)
+        shown = ", ".join(_torch_row(r) for r in (out if out.ndim == 2 else out.reshape(-1, out.shape[-1])))
+        lines.append(f"print(y)  # tensor([{shown}], dtype=torch.float64)")
+    else:
+        lines.append("print(y)")
+    return "\n".join(lines)
+
+
+def _pool_snippet(trace: PoolTrace) -> str:
+    """Runnable PyTorch code of a pool: its ``torch.nn`` module on the same data (and, for
+    max_unpool1d, the same indices and output_size).
+
+    >>> from convtrace import explain
+    >>> print(_pool_snippet(explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1,
+    ...                             ceil_mode=True, verify=False)))
+    import torch
+    <BLANKLINE>
+    x = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], dtype=torch.float64)
+    m = torch.nn.AvgPool1d(kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    y = m(x)
+    print(y)  # tensor([[1., 3., 5., 3.]], dtype=torch.float64)
+    """
+    lines = ["import torch", "", f"x = torch.tensor({_literal(np.asarray(trace.input, dtype=np.float64))}, "
+             "dtype=torch.float64)", f"m = {trace.module_call}"]
+    if trace.spec.op == "max_unpool1d":
+        indices = json.dumps(np.asarray(trace.indices).tolist())
+        lines.append(f"indices = torch.tensor({indices})")
+        size = f", output_size={[trace.spec.output_size]}" if trace.spec.output_size is not None else ""
+        lines.append(f"y = m(x, indices{size})")
+    else:
+        lines.append("y = m(x)")
+    out = trace.output
+    if out is not None and out.size <= 16:
+        out = np.asarray(out, dtype=np.float64)
         shown = ", ".join(_torch_row(r) for r in (out if out.ndim == 2 else out.reshape(-1, out.shape[-1])))
         lines.append(f"print(y)  # tensor([{shown}], dtype=torch.float64)")
     else:
