@@ -30,6 +30,10 @@ examples:
       --output-padding 1 --transposed -o t.png
   convtrace draw --input 1,2,3,4,5 --kernel-size 3 --padding 2 \\
       --padding-mode reflect --step 1 -o r.svg --lang zh
+  convtrace draw --op avg_pool1d --input 1,2,3,4,5,6 --kernel-size 3 \\
+      --stride 2 --padding 1 --ceil-mode -o avg.gif
+  convtrace draw --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 \\
+      --ceil-mode --step 3 -o max.png
 """
 
 
@@ -47,8 +51,11 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         description="Draw one Conv1d (or, with --transposed, ConvTranspose1d) configuration: the "
         "window moving along the padded input, the kernel with its dilation gaps, the products and "
         "the output filling in; for ConvTranspose1d the scatter view, the overlap bar, the "
-        "zero-insertion view and the matrix. The format comes from the suffix of -o. PNG and GIF "
-        "need the viz extra (pip install 'convtrace[viz]').",
+        "zero-insertion view and the matrix. A pool (--op max_pool1d, avg_pool1d, lp_pool1d, "
+        "adaptive_avg_pool1d, adaptive_max_pool1d, max_unpool1d): the window sliding along the padded "
+        "input, the ceil_mode overhang shaded apart from the padding, the max's winner, the mean's "
+        "divisor, adaptive windows, unpooled values landing. The format comes from the suffix of -o. "
+        "PNG and GIF need the viz extra (pip install 'convtrace[viz]').",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[],

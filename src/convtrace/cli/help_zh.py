@@ -68,11 +68,17 @@ CHINESE_HELP: dict[str, str] = {
     # draw
     "Draw one Conv1d (or, with --transposed, ConvTranspose1d) configuration: the window moving along "
     "the padded input, the kernel with its dilation gaps, the products and the output filling in; for "
-    "ConvTranspose1d the scatter view, the overlap bar, the zero-insertion view and the matrix. The "
+    "ConvTranspose1d the scatter view, the overlap bar, the zero-insertion view and the matrix. A pool "
+    "(--op max_pool1d, avg_pool1d, lp_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d, max_unpool1d): "
+    "the window sliding along the padded input, the ceil_mode overhang shaded apart from the padding, the "
+    "max's winner, the mean's divisor, adaptive windows, unpooled values landing. The "
     "format comes from the suffix of -o. PNG and GIF need the viz extra (pip install 'convtrace[viz]').":
         "画出一个 Conv1d（加 --transposed 则为 ConvTranspose1d）配置：窗口沿补齐后的输入移动、"
         "带空洞间隔的卷积核、各个乘积和逐步填出的输出；ConvTranspose1d 另有散射视图、重叠条、"
-        "插零视图和矩阵。格式由 -o 的后缀决定。PNG 和 GIF 需要 viz 扩展（pip install 'convtrace[viz]'）。",
+        "插零视图和矩阵。池化（--op max_pool1d、avg_pool1d、lp_pool1d、adaptive_avg_pool1d、"
+        "adaptive_max_pool1d、max_unpool1d）：窗口沿补齐后的输入滑动、ceil_mode 越界部分与填充分开着色、"
+        "最大值的胜出者、平均的除数、自适应窗口、反池化的值落在哪里。"
+        "格式由 -o 的后缀决定。PNG 和 GIF 需要 viz 扩展（pip install 'convtrace[viz]'）。",
     "picture": "图片",
     "out.svg, out.png or out.gif": "out.svg、out.png 或 out.gif",
     "draw step N alone (SVG, PNG), counted from 1 as the titles count ('step 1 of 4'; a scatter "
