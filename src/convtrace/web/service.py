@@ -176,8 +176,21 @@ def read_text_values(config: Mapping[str, Any], lang: str = "en") -> dict[str, A
             values = parse_values(text, name, mmap=False)
         except ConvtraceError as err:
             raise _stated(err, lang) from None
-        out[name] = as_weight(values) if name == "weight" else values
+        out[name] = as_weight(values) if name == "weight" else _as_indices(values.numeric) if name == "indices" else values
     return out
+
+
+def _as_indices(numeric: np.ndarray) -> np.ndarray:
+    """max_unpool1d's indices as PyTorch takes them: integers (a non-integer stays as it is,
+    for the resolver to refuse in PyTorch's words).
+
+    >>> _as_indices(np.array([1.0, 3.0])).dtype
+    dtype('int64')
+    """
+    numeric = np.asarray(numeric)
+    if np.issubdtype(numeric.dtype, np.number) and np.all(np.isfinite(numeric)) and np.all(numeric == np.round(numeric)):
+        return numeric.astype(np.int64)
+    return numeric
 
 
 def _count_and_shape(value: Any, name: str) -> tuple[int, tuple[int, ...]]:

@@ -1,0 +1,134 @@
+"""The explorer's API for the pools (issue 17): the same picture as ``convtrace draw``, the
+same 422 as Python and the command line (the resolver's words), runnable PyTorch code that
+prints PyTorch's numbers, and bounds that answer 422."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+
+import convtrace
+from convtrace import ConvtraceError
+from convtrace.draw import frame_count, render_svg
+
+AVG_CEIL: dict[str, Any] = {"op": "avg_pool1d", "input": "1,2,3,4,5,6", "kernel_size": 3, "stride": 2, "padding": 1,
+                            "ceil_mode": True}
+PYTHON_AVG_CEIL: dict[str, Any] = dict(AVG_CEIL, input=[1, 2, 3, 4, 5, 6])
+
+#: requests every pool path rejects, with the Python call that must give the same error
+INVALID: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"op": "max_pool1d", "input": "1,2,3,4", "kernel_size": 3, "padding": 2, "dilation": 2},
+     dict(op="max_pool1d", input=[1, 2, 3, 4], kernel_size=3, padding=2, dilation=2)),  # dilation ignored: p <= k/2
+    ({"op": "avg_pool1d", "input": "1,2,3", "kernel_size": 2, "stride": 0},
+     dict(op="avg_pool1d", input=[1, 2, 3], kernel_size=2, stride=0)),
+    ({"op": "avg_pool1d", "input": "1,2,3", "kernel_size": 5},
+     dict(op="avg_pool1d", input=[1, 2, 3], kernel_size=5)),
+    ({"op": "avg_pool1d", "input": "1,2,3", "kernel_size": 2, "dilation": 2},
+     dict(op="avg_pool1d", input=[1, 2, 3], kernel_size=2, dilation=2)),
+    ({"op": "adaptive_avg_pool1d", "input": "1,2,3"}, dict(op="adaptive_avg_pool1d", input=[1, 2, 3])),
+    ({"op": "max_unpool1d", "input": "5,7", "indices": "0,9", "kernel_size": 2},
+     dict(op="max_unpool1d", input=[5, 7], indices=[0, 9], kernel_size=2)),
+]
+
+
+def _python_error(call: dict[str, Any]) -> ConvtraceError:
+    with pytest.raises(ConvtraceError) as info:
+        convtrace.explain(**call, verify=False)
+    return info.value
+
+
+@pytest.mark.parametrize(("body", "call"), INVALID, ids=[b["op"] + str(i) for i, (b, _) in enumerate(INVALID)])
+def test_invalid_pool_gets_the_resolvers_words(client: Any, body: dict[str, Any], call: dict[str, Any]) -> None:
+    err = _python_error(call)
+    for path in ("/api/explain", "/api/draw", "/api/snippet"):
+        r = client.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        d = r.json()["detail"]
+        assert d["error"] == "invalid_configuration" and d["param"] == err.param, d
+        # the rule as PyTorch (or the resolver) words it, the same text Python raises
+        assert d["pytorch"] == err.rule or d["pytorch"].startswith(err.rule), (d, err.rule)
+
+
+def test_draw_is_the_picture_of_convtrace_draw(client: Any) -> None:
+    trace = convtrace.explain(**PYTHON_AVG_CEIL, verify=False)
+    for step in (None, 0, 3):
+        r = client.post("/api/draw", json={**AVG_CEIL, "step": step})
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert data["svg"] == render_svg(trace, step=step)
+        assert data["frames"] == frame_count(trace) == 4
+    r = client.post("/api/draw", json={**AVG_CEIL, "step": 3, "include_model": True, "lang": "zh"})
+    data = r.json()
+    roles = set()
+
+    def visit(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            roles.add(item.get("role"))
+            visit(item.get("items", []))
+
+    visit(data["model"]["items"])
+    assert {"overhang", "zero", "window", "read", "excluded", "current"} <= roles
+    assert "平均 = (6 + 0) / 2 = 3" in data["svg"]
+    assert data["detail"].startswith("y4 = 平均 = (6 + 0) / 2 = 3")
+
+
+def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
+    bodies = [
+        {"op": "max_pool1d", "input": "1,3,2,5,4", "kernel_size": 2, "ceil_mode": True},
+        {"op": "lp_pool1d", "input": "1,1,1,1,1", "norm_type": 2, "kernel_size": 2, "ceil_mode": True},
+        {"op": "adaptive_avg_pool1d", "input": "1,2,3,4,5", "output_size": 3},
+        {"op": "adaptive_max_pool1d", "input": "1,2,3,4,5", "output_size": 3, "return_indices": True},
+        {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": 6},
+    ]
+    for body in bodies:
+        overview = client.post("/api/draw", json=body).json()
+        assert overview["frames"] == 3, body
+        assert overview["outputs"]["elements"] == (6 if body["op"] == "max_unpool1d" else 3)
+        last = client.post("/api/draw", json={**body, "step": 2}).json()
+        assert "<svg" in last["svg"] and last["detail"], body
+    unpool = client.post("/api/draw", json={**bodies[-1], "step": 1}).json()
+    assert unpool["detail"] == "x2 = 7 → index 1 = y2"
+    first_max = client.post("/api/draw", json={**bodies[0], "step": 0}).json()
+    assert first_max["detail"] == "y1 = max(1, 3) = 3\n  x2 wins (index 1)"
+
+
+@pytest.mark.parametrize("body", [
+    dict(AVG_CEIL, count_include_pad=False),
+    {"op": "max_pool1d", "input": "1,3,2,5,4,0", "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
+    {"op": "lp_pool1d", "input": "1,-2,3,4,5", "norm_type": 3, "kernel_size": 2, "ceil_mode": True},
+    {"op": "adaptive_max_pool1d", "input": "1,2,3,4,5", "output_size": 3},
+    {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": 6},
+], ids=lambda b: b["op"])
+def test_snippet_prints_pytorchs_answer(client: Any, body: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    code = client.post("/api/snippet", json=body).json()["code"]
+    out = io.StringIO()
+    scope: dict[str, Any] = {}
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<snippet>", "exec"), scope)  # noqa: S102 (our own generated code)
+    y = scope["y"]
+    assert isinstance(y, torch.Tensor)
+    doc = client.post("/api/draw", json=body).json()
+    assert doc["frames"] >= 1
+    want = convtrace.explain(**{**body, "input": [float(v) for v in body["input"].split(",")],
+                                **({"indices": [int(v) for v in body["indices"].split(",")]} if "indices" in body
+                                   else {})}, verify=False)
+    shown = np.array([float(s.value) for s in want.steps], dtype=float)
+    np.testing.assert_allclose(y.numpy().reshape(-1), shown, rtol=1e-12, equal_nan=True)
+    if "# tensor(" in code:  # the comment states the same numbers
+        assert code.splitlines()[-1].split("# ")[1].startswith("tensor(")
+
+
+@pytest.mark.parametrize("body", [
+    {"op": "adaptive_avg_pool1d", "input": [1] * 1000, "output_size": 60000},
+    {"op": "max_unpool1d", "input": [1] * 1000, "indices": list(range(1000)), "kernel_size": 64, "stride": 64},
+    {"op": "avg_pool1d", "input": [1] * 5000, "kernel_size": 2},
+])
+def test_pool_beyond_the_servers_bounds_is_422(client: Any, body: dict[str, Any]) -> None:
+    r = client.post("/api/draw", json=body)
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["detail"]["error"] == "too_large"
