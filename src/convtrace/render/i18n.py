@@ -297,9 +297,21 @@ CATALOG: dict[str, tuple[str, str]] = {
         "ceil_mode=True 向上取整，所以最后一个窗口可能超出填充后的输入（超出部分称为 overhang，从不读取）；但窗口必须从输入或左填充内部开始：起点 = t·stride < L + padding = {limit}",
     ),
     "pool_ceil_dropped": (
-        "here the rounded-up count is {docs} (the MaxPool1d docstring's formula stops there), but window {index} would start at padded position {start} >= L + padding = {limit}: PyTorch drops it, so L_out = {out}",
-        "这里向上取整得到 {docs}（MaxPool1d 文档里的公式到此为止），但第 {index} 个窗口会从填充位置 {start} 开始，{start} >= L + padding = {limit}：PyTorch 丢弃它，所以 L_out = {out}",
+        "− 1: rounding up gives {docs} (the MaxPool1d docstring's formula stops there), but window {index} would start at padded position {index}·stride = {start} >= L + padding = {limit}: PyTorch drops it, so L_out = {out}",
+        "− 1：向上取整得到 {docs}（MaxPool1d 文档里的公式到此为止），但第 {index} 个窗口会从填充位置 {index}·stride = {start} 开始，{start} >= L + padding = {limit}：PyTorch 丢弃它，所以 L_out = {out}",
     ),
+    "pool_tap_sep": ("; ", "；"),
+    "pool_divisor_full": (
+        "divisor = {d} = kernel_size: every tap is a real sample",
+        "除数 = {d} = kernel_size：每个抽头都是真实样本",
+    ),
+    "pool_check_data": ("(x: the input above, in float64)", "（x 即上面的输入，float64）"),
+    "pool_check_indices": (
+        "PyTorch's indices: {indices} — {verdict}",
+        "PyTorch 的 indices：{indices}——{verdict}",
+    ),
+    "pool_indices_agree": ("the same as the winners above", "与上面的胜出下标相同"),
+    "pool_indices_differ": ("NOT the winners above", "与上面的胜出下标不同"),
     "pool_adaptive_rule": (
         "adaptive window of output i: [floor(i·L/O), ceil((i+1)·L/O)) with L = {length}, O = {size}; window lengths {lengths}",
         "自适应窗口（第 i 个输出）：[floor(i·L/O), ceil((i+1)·L/O))，L = {length}，O = {size}；窗口长度 {lengths}",
@@ -345,7 +357,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "a NaN is in the window: NaN wins (PyTorch's loop keeps the last NaN, index {index})",
         "窗口里有 NaN：NaN 胜出（PyTorch 的循环保留最后一个 NaN，下标 {index}）",
     ),
-    "pool_sum": ("sum = {terms} = {total}", "求和 = {terms} = {total}"),
+    "pool_sum": ("sum = {terms}{total}", "求和 = {terms}{total}"),
     "pool_divisor_include": (
         "divisor = {d}: count_include_pad=True counts the {real} real sample(s) and the {pad} padding cell(s)",
         "除数 = {d}：count_include_pad=True 计入 {real} 个真实样本和 {pad} 个填充格",
@@ -361,7 +373,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pool_divisor_adaptive": ("divisor = end − start = {d}", "除数 = end − start = {d}"),
     "pool_mean": ("{y} = {total} / {d} = {value}", "{y} = {total} / {d} = {value}"),
     "pool_power": ("{name}^{p} = {value}", "{name}^{p} = {value}"),
-    "pool_power_sum": ("Σ x^p = {terms} = {total}", "Σ x^p = {terms} = {total}"),
+    "pool_power_sum": ("Σ x^p = {terms}{total}", "Σ x^p = {terms}{total}"),
     "pool_pnorm_full": ("{y} = ({total})^(1/{p}) = {value}", "{y} = ({total})^(1/{p}) = {value}"),
     "pool_pnorm_scaled": (
         "the window has {n} overhang cell(s): PyTorch computes avg_pool1d(x^p)·kernel_size, so it divides by {d} (the counted taps) and multiplies by kernel_size = {k}: scale = {k}/{d} = {scale}",

@@ -24,7 +24,7 @@ from ..trace.model import PoolTrace, Reduction, Step, Term
 from .i18n import translator
 from .names import Names
 from .notes import note_text
-from .text import Writer, columns, table
+from .text import Writer, columns, short_nested, table
 
 __all__ = ["PoolTextRenderer", "render_pool_text", "pool_names"]
 
@@ -125,9 +125,12 @@ class PoolTextRenderer(Writer):
     def length(self) -> None:
         f, s = self.tr.length, self.spec
         self.heading("length_heading")
-        self.line(f"L_out = {f.formula}", 1)
-        self.line(f"      = {f.substituted}", 1)
-        self.line(f"      = {f.result}", 1)
+        if f.formula == "output_size":
+            self.line(f"L_out = output_size = {f.result}", 1)
+        else:
+            self.line(f"L_out = {f.formula}", 1)
+            self.line(f"      = {f.substituted}", 1)
+            self.line(f"      = {f.result}", 1)
         data = {note.code: note.values for note in self.tr.notes}
         if s.sliding and s.ceil_mode:
             self.line(self.t("pool_ceil_rule", limit=s.length + s.padding), 1)
@@ -251,9 +254,10 @@ class PoolTextRenderer(Writer):
     def window(self, step: Step) -> None:
         d, s = step.pool, self.spec
         assert d is not None
-        taps = "; ".join(self.tap_text(step, term) for term in step.terms[:_MAX_TERMS])
+        sep = self.t("pool_tap_sep")
+        taps = sep.join(self.tap_text(step, term) for term in step.terms[:_MAX_TERMS])
         if len(step.terms) > _MAX_TERMS:
-            taps += "; …"
+            taps += sep + "…"
         if s.adaptive:
             i = step.out_index
             self.line(self.t("pool_window_adaptive", i=i, j=i + 1, L=s.length, O=s.out_length, start=d.start,
@@ -284,12 +288,15 @@ class PoolTextRenderer(Writer):
         self.line(self.t("pool_result", y=y, value=self.value(step.value)), 1)
 
     def sum_terms(self, step: Step) -> str:
+        """``1 + 2 + 3 = `` (empty for a single term: its value is the total)."""
         counted = [t for t in step.terms if t.tap is not TapKind.OVERHANG]
         if step.reduction is Reduction.PNORM:
             counted = [t for t in counted if t.tap is TapKind.REAL]
+        if len(counted) <= 1:
+            return ""
         if len(counted) > _MAX_TERMS:
-            return "…"
-        return " + ".join(_paren(self.value(t.product)) for t in counted) or "0"
+            return "… = "
+        return " + ".join(_paren(self.value(t.product)) for t in counted) + " = "
 
     def mean_step(self, step: Step) -> None:
         d, s = step.pool, self.spec
@@ -298,6 +305,8 @@ class PoolTextRenderer(Writer):
         self.line(self.t("pool_sum", terms=self.sum_terms(step), total=total), 1)
         if s.adaptive:
             self.line(self.t("pool_divisor_adaptive", d=d.divisor), 1)
+        elif d.real == len(step.terms):
+            self.line(self.t("pool_divisor_full", d=d.divisor), 1)
         else:
             key = "pool_divisor_include" if d.count_include_pad else "pool_divisor_exclude"
             why = self.t(key, d=d.divisor, real=d.real, pad=d.left_pad + d.right_pad)
@@ -350,6 +359,29 @@ class PoolTextRenderer(Writer):
             self.line(self.t(key, name=self.names.x(0, 0, p.input_index), value=self.value(p.x), t=p.index,
                              t1=p.index + 1), 1)
         self.more_rows(len(placements) + 6 - 24 if len(placements) > 24 else 0)
+
+    # -- PyTorch's check ------------------------------------------------------------------
+
+    def check(self) -> None:
+        c = self.tr.check
+        self.heading("check_heading")
+        if c is None:
+            self.line(self.t("check_skipped"), 1)
+            return
+        for code in c.extra.get("code", c.call).splitlines():
+            self.line(code, 1)
+        self.line(self.t("pool_check_data"), 1)
+        if not c.available:
+            self.line(self.t("check_no_torch"), 1)
+            return
+        if c.output is not None:
+            self.line(self.t("check_output", output=short_nested(c.output)), 1)
+        indices = c.extra.get("indices")
+        if indices is not None:
+            verdict = self.t("pool_indices_agree" if c.extra.get("indices_agree") else "pool_indices_differ")
+            self.line(self.t("pool_check_indices", indices=short_nested(indices), verdict=verdict), 1)
+        diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
+        self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
 
     # -- output, notes ---------------------------------------------------------------------
 

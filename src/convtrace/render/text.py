@@ -25,7 +25,7 @@ from .notes import gap_reasons, note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
 from .textwidth import display_width
 
-__all__ = ["render_text", "step_text", "wrap_lines", "Writer", "table", "columns"]
+__all__ = ["render_text", "step_text", "wrap_lines", "Writer", "table", "columns", "short_nested"]
 
 _MAX_COLS = 24  # cells of a row printed in full; longer rows are elided in the middle
 _MAX_ROWS = 6  # channel rows printed per table
@@ -744,3 +744,4 @@ def _short_nested(a: np.ndarray, limit: int = 64) -> str:
 Writer = _Writer
 table = _table
 columns = _cols
+short_nested = _short_nested
