@@ -168,7 +168,8 @@ def _max_padding_dilation(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
 
 
 def _lp_signed(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
-    p = v["norm_type"]
+    p = float(v["norm_type"])
+    p = int(p) if p.is_integer() else p
     if zh:
         return (f"输入有负数：LPPool1d 计算 x^{p} 时不取绝对值（PyTorch 的规则）：p = 1 得到带符号的和，奇数 p 的负和得到 NaN")
     return (f"the input has negative values: LPPool1d raises x to the power {p} without abs (PyTorch's rule): p = 1 "
@@ -196,15 +197,9 @@ def _adaptive(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
 def _unpool_collision(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
     where = _indices(v["positions"], v["count"])
     if zh:
-        return f"{v['count']} 个输出位置（{where}）收到多个值：PyTorch 没有规定保留哪一个"
-    return (f"{v['count']} output position(s) ({where}) receive more than one value: PyTorch does not specify which "
-            "one stays")
-
-
-def _unpool_out_of_range(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
-    if zh:
-        return f"{v['count']} 个 index 超出输出范围 [0, {v['out_length']})"
-    return f"{v['count']} index value(s) fall outside the output [0, {v['out_length']})"
+        return f"冲突：{v['count']} 个输出位置（{where}）收到多个值：PyTorch 没有规定保留哪一个"
+    return (f"collisions: {v['count']} output position(s) ({where}) receive more than one value: PyTorch does not "
+            "specify which one stays")
 
 
 _WORDS: dict[str, Callable[..., str]] = {
@@ -224,7 +219,6 @@ _WORDS: dict[str, Callable[..., str]] = {
     "lp_ceil_scale": _lp_ceil_scale,
     "adaptive_windows": _adaptive,
     "unpool_collision": _unpool_collision,
-    "unpool_out_of_range": _unpool_out_of_range,
 }
 
 

@@ -914,7 +914,7 @@ def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> lis
     """The pool's notes, codes with numbers: ``ceil_dropped_window`` (the "must start inside"
     rule dropped a window that the docs' formula counts), ``max_padding_dilation``,
     ``lp_signed`` and ``lp_ceil_scale`` (PyTorch's rules for LPPool1d), ``adaptive_windows``,
-    ``unpool_collision``."""
+    ``unpool_collision`` (several values land on one output position)."""
     notes: list[Note] = []
     if spec.sliding and spec.ceil_mode:
         dilation = spec.dilation if spec.op == "max_pool1d" else 1
@@ -961,18 +961,14 @@ def _lp_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list
 
 
 def _unpool_notes(spec: PoolSpec, indices: np.ndarray) -> list[Note]:
-    notes = []
-    out_of_range = int(np.sum((indices < 0) | (indices >= spec.out_length)))
     collided: list[int] = []
     for row in indices.reshape(-1, indices.shape[-1]):
         values, counts = np.unique(row, return_counts=True)
         collided += [int(v) for v in values[counts > 1]]
-    if collided:
-        positions = sorted(set(collided))
-        notes.append(Note("unpool_collision", {"positions": positions[:64], "count": len(positions)}))
-    if out_of_range:
-        notes.append(Note("unpool_out_of_range", {"count": out_of_range, "out_length": spec.out_length}))
-    return notes
+    if not collided:
+        return []
+    positions = sorted(set(collided))
+    return [Note("unpool_collision", {"positions": positions[:64], "count": len(positions)})]
 
 
 def pool_length_formula(spec: PoolSpec) -> LengthFormula:
