@@ -422,7 +422,9 @@ def explain_transposed(input: Any = None, weight: Any = None, bias: Any = None, 
     ([[1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0]], (1, 2, 1, 2, 1, 2, 1))
     """
     kwargs["transposed"] = True
-    return explain(input, weight, bias, **kwargs)
+    trace = explain(input, weight, bias, **kwargs)
+    assert isinstance(trace, Trace)
+    return trace
 
 
 def prefetch_torch() -> threading.Thread | None:

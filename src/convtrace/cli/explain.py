@@ -32,6 +32,13 @@ examples:
   convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 \\
       --at 0,3,1000
   convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --symbolic
+  convtrace explain --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 --ceil-mode
+  convtrace explain --op avg_pool1d --input 1,2,3,4,5,6 --kernel-size 3 \\
+      --stride 2 --padding 1 --ceil-mode
+  convtrace explain --op lp_pool1d --norm-type 2 --input 1,1,1,1,1 \\
+      --kernel-size 2 --ceil-mode
+  convtrace explain --op adaptive_avg_pool1d --input 1,2,3,4,5 --output-size 3
+  convtrace explain --op max_unpool1d --input 5,7 --indices 1,3 --kernel-size 2
 """
 
 
@@ -64,7 +71,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     cfg.add_argument("--in-channels", type=int, help="default: from the input data (else 1)")
     cfg.add_argument("--out-channels", type=int, help="default: from --weight (else groups)")
     cfg.add_argument("--kernel-size", type=int, help="default: from --weight (else 3)")
-    cfg.add_argument("--stride", type=int, default=1)
+    cfg.add_argument("--stride", type=int, default=None, help="default 1 (pools: kernel_size)")
     cfg.add_argument("--padding", default="0", help="an int, 'same' or 'valid' (default 0)")
     cfg.add_argument("--dilation", type=int, default=1)
     cfg.add_argument("--groups", type=int, default=1)
@@ -81,11 +88,36 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         "--padding-mode", choices=("zeros", "reflect", "replicate", "circular"), default="zeros"
     )
     cfg.add_argument("--output-padding", type=int, default=None, help="ConvTranspose1d only (default 0)")
-    cfg.add_argument("--output-size", type=int, help="ConvTranspose1d only: the output length wanted")
+    cfg.add_argument(
+        "--output-size", type=int,
+        help="ConvTranspose1d, max_unpool1d: the output length wanted; adaptive pools: the output length",
+    )
     cfg.add_argument("--transposed", action="store_true", help="explain ConvTranspose1d")
+    _add_pool_arguments(ex)
     _add_data_arguments(ex)
     _common(ex)
     ex.set_defaults(run=_run)
+
+
+def _add_pool_arguments(ex: argparse.ArgumentParser) -> None:
+    """The op, and the pools' own flags (PyTorch's functional names)."""
+    from ..params import POOL_OPS
+
+    pool = ex.add_argument_group("pooling (issue 17)")
+    pool.add_argument(
+        "--op", choices=("conv1d", "conv_transpose1d", *POOL_OPS), default="conv1d",
+        help="what to explain (default conv1d; --transposed is conv_transpose1d)",
+    )
+    pool.add_argument("--ceil-mode", action="store_true", help="max/avg/lp pools: round the length up")
+    pool.add_argument(
+        "--count-include-pad", dest="count_include_pad", action="store_true", default=None,
+        help="avg_pool1d: the padding counts in the divisor (PyTorch's default)",
+    )
+    pool.add_argument("--no-count-include-pad", dest="count_include_pad", action="store_false",
+                      help="avg_pool1d: divide by the real samples only")
+    pool.add_argument("--norm-type", type=float, help="lp_pool1d: the power p")
+    pool.add_argument("--return-indices", action="store_true", help="max pools: list PyTorch's indices too")
+    pool.add_argument("--indices", metavar="VALUES", help="max_unpool1d: where each input value goes (e.g. 1,3)")
 
 
 def _add_data_arguments(ex: argparse.ArgumentParser) -> None:
@@ -270,6 +302,24 @@ def _check_flags_apply(args: argparse.Namespace) -> None:
                           transposed=args.transposed)
 
 
+def _pool_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The op and the pool flags given (a flag at its default is left out, so that the op
+    says which flags it does not take with the resolver's words)."""
+    from .values import parse_values
+
+    kwargs: dict[str, Any] = {}
+    if args.op != "conv1d":
+        kwargs["op"] = args.op
+    for name, default in (("ceil_mode", False), ("norm_type", None), ("return_indices", False),
+                          ("count_include_pad", None)):
+        value = getattr(args, name)
+        if value != default:
+            kwargs[name] = value
+    if args.indices is not None:
+        kwargs["indices"] = parse_values(args.indices, "indices")
+    return kwargs
+
+
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`convtrace.explain` that the command line asks for."""
     from ..trace.data import generate
@@ -288,7 +338,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     elif args.bias is not None:
         bias = parse_values(args.bias, "bias")
     padding: Any = _padding(args.padding)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = _pool_config(args)
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
     if args.weight_fill is not None:

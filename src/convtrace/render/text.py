@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ..trace.model import PadCell, Source, Step, Term, Trace, TransposedViews
+from ..trace.model import PadCell, PoolTrace, Source, Step, Term, Trace, TransposedViews
 from .i18n import CATALOG, Translator, translator
 from .names import Names
 from .notes import gap_reasons, note_text
 from .numfmt import as_typed, fmt, fmt_list, fmt_nested
 from .textwidth import display_width
 
-__all__ = ["render_text", "step_text", "wrap_lines"]
+__all__ = ["render_text", "step_text", "wrap_lines", "Writer", "table", "columns", "short_nested"]
 
 _MAX_COLS = 24  # cells of a row printed in full; longer rows are elided in the middle
 _MAX_ROWS = 6  # channel rows printed per table
@@ -48,7 +48,8 @@ _PAD_NOTE = {
 
 
 def render_text(
-    trace: Trace, lang: str = "en", symbolic: bool = False, width: int | None = None, *, numbering: bool = True
+    trace: Trace | PoolTrace, lang: str = "en", symbolic: bool = False, width: int | None = None, *,
+    numbering: bool = True,
 ) -> str:
     """The whole explanation of ``trace`` as plain text (no trailing newline).
 
@@ -62,13 +63,19 @@ def render_text(
     >>> [line.strip() for line in text.splitlines() if line.strip().startswith("y1 =")]
     ['y1 = 0·w1 + x1·w2 + x2·w3']
     """
-    renderer = _TextRenderer(trace, translator(lang), symbolic, width)
+    renderer: _TextRenderer | _Writer
+    if isinstance(trace, PoolTrace):
+        from .pool_text import PoolTextRenderer
+
+        renderer = PoolTextRenderer(trace, translator(lang), symbolic, width)
+    else:
+        renderer = _TextRenderer(trace, translator(lang), symbolic, width)
     renderer.numbering = numbering
     lines = renderer.render()
     return "\n".join(wrap_lines(lines, width) if width else lines)
 
 
-def step_text(trace: Trace, index: int, lang: str = "en") -> str:
+def step_text(trace: Trace | PoolTrace, index: int, lang: str = "en") -> str:
     """Step ``index`` (0-based) of ``trace`` as :func:`render_text` writes it (the explorer's
     step panel shows the command line's words and names).
 
@@ -84,6 +91,12 @@ def step_text(trace: Trace, index: int, lang: str = "en") -> str:
       sum = 2 + 8 = 10
       y[1][2] = 10
     """
+    if isinstance(trace, PoolTrace):
+        from .pool_text import PoolTextRenderer
+
+        pool = PoolTextRenderer(trace, translator(lang), False)
+        pool.step(index + 1, trace.steps[index])
+        return "\n".join(line for line in pool.out if line)
     renderer = _TextRenderer(trace, translator(lang), False)
     renderer.step(index + 1, trace.steps[index])
     return "\n".join(line for line in renderer.out if line)
@@ -194,15 +207,19 @@ def _paren(s: str) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-class _TextRenderer:
-    def __init__(self, trace: Trace, t: Translator, symbolic: bool, width: int | None = None) -> None:
+class _Writer:
+    """The plumbing every text renderer shares: lines, headings, numbers, data rows and
+    PyTorch's check (for a convolution's trace or a pool's)."""
+
+    tr: Trace | PoolTrace
+    names: Names
+
+    def __init__(self, trace: Trace | PoolTrace, t: Translator, symbolic: bool, width: int | None = None) -> None:
         self.tr = trace
-        self.spec = trace.spec
         self.t = t
         self.symbolic = symbolic
         self.width = width
         self.numbering = True  # say once how names and indices count
-        self.names = Names.for_spec(trace.spec)
         self.out: list[str] = []
 
     # -- plumbing ----------------------------------------------------------------------
@@ -226,6 +243,45 @@ class _TextRenderer:
         """The input as (N, C, L) without copying (it may be a memory map)."""
         x = self.tr.input
         return x if x.ndim == 3 else x[None]
+
+    def vector(self, first: str, last: str, row: Any, n: int) -> None:
+        """``x1..x4 = 1, 1, 1, 1`` (values elided in the middle of long rows)."""
+        label = first if n == 1 else f"{first}..{last}"
+        idx = _cols(n) if n > 12 else list(range(n))
+        vals = [self.value(row[i]) if i is not None else "…" for i in idx]
+        self.line(f"{label} = {', '.join(vals)}", 1)
+
+    def more_rows(self, total: int) -> None:
+        if total > _MAX_ROWS:
+            self.line(self.t("more_rows", n=total - _MAX_ROWS), 1)
+
+    # -- PyTorch's check --------------------------------------------------------------
+
+    def check(self) -> None:
+        c = self.tr.check
+        self.heading("check_heading")
+        if c is None:
+            self.line(self.t("check_skipped"), 1)
+            return
+        for code in c.extra.get("code", c.call).splitlines():
+            self.line(code, 1)
+        self.line(self.t("check_data"), 1)
+        if not c.available:
+            self.line(self.t("check_no_torch"), 1)
+            return
+        if c.output is not None:
+            self.line(self.t("check_output", output=_short_nested(c.output)), 1)
+        diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
+        self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
+
+
+class _TextRenderer(_Writer):
+    tr: Trace
+
+    def __init__(self, trace: Trace, t: Translator, symbolic: bool, width: int | None = None) -> None:
+        super().__init__(trace, t, symbolic, width)
+        self.spec = trace.spec
+        self.names = Names.for_spec(trace.spec)
 
     # -- sections ----------------------------------------------------------------------
 
@@ -286,17 +342,6 @@ class _TextRenderer:
         else:
             self.line(self.t("bias_heading"))
             self.vector(nm.b(0), nm.b(s.out_channels - 1), self.tr.bias, s.out_channels)
-
-    def vector(self, first: str, last: str, row: Any, n: int) -> None:
-        """``x1..x4 = 1, 1, 1, 1`` (values elided in the middle of long rows)."""
-        label = first if n == 1 else f"{first}..{last}"
-        idx = _cols(n) if n > 12 else list(range(n))
-        vals = [self.value(row[i]) if i is not None else "…" for i in idx]
-        self.line(f"{label} = {', '.join(vals)}", 1)
-
-    def more_rows(self, total: int) -> None:
-        if total > _MAX_ROWS:
-            self.line(self.t("more_rows", n=total - _MAX_ROWS), 1)
 
     def length(self) -> None:
         f = self.tr.length
@@ -687,29 +732,16 @@ class _TextRenderer:
             self.line(self.t("matrix_not_printed"), 1)
         self.line(self.mark(m.equal), 1)
 
-    # -- PyTorch's check --------------------------------------------------------------
-
-    def check(self) -> None:
-        c = self.tr.check
-        self.heading("check_heading")
-        if c is None:
-            self.line(self.t("check_skipped"), 1)
-            return
-        for code in c.extra.get("code", c.call).splitlines():
-            self.line(code, 1)
-        self.line(self.t("check_data"), 1)
-        if not c.available:
-            self.line(self.t("check_no_torch"), 1)
-            return
-        if c.output is not None:
-            self.line(self.t("check_output", output=_short_nested(c.output)), 1)
-        diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
-        self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
-
-
 
 def _short_nested(a: np.ndarray, limit: int = 64) -> str:
     """A nested list like PyTorch prints it, elided when it has more than ``limit`` values."""
     if a.size <= limit:
         return fmt_nested(a)
     return fmt_nested(a.reshape(-1)[:limit])[:-1] + ", …]"
+
+
+#: the shared plumbing and helpers, for the pool renderer (:mod:`convtrace.render.pool_text`)
+Writer = _Writer
+table = _table
+columns = _cols
+short_nested = _short_nested

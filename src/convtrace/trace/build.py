@@ -221,6 +221,7 @@ def resolve(request: Request) -> Resolved:
     call = request.call_text()
     if request.exact not in (None, True, False):
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
+    _check_conv_arguments(request, call)
     op_given = request.output_padding not in (0, (0,), [0], None)
     check_transposed_only("output_padding", request.output_padding, op_given, transposed=request.transposed, call=call)
     check_transposed_only(
@@ -246,6 +247,18 @@ def resolve(request: Request) -> Resolved:
             padding_mode=request.padding_mode,
         )
     return Resolved(spec, x3, w, b, x_values, w_values, b_values, call)
+
+
+def _check_conv_arguments(request: Request, call: str) -> None:
+    """A pool's argument given to a convolution is an error, never silently ignored."""
+    op = "conv_transpose1d" if request.transposed else "conv1d"
+    for name in ("ceil_mode", "count_include_pad", "norm_type", "return_indices", "indices"):
+        value, default = getattr(request, name), _POOL_DEFAULTS[name]
+        if not _is_default(value, default):
+            raise ConvtraceError(
+                name, value, f"{op} takes no {name} (it is a pooling argument)", call=call,
+                hint=f"drop {name}, or choose a pool with op=",
+            )
 
 
 def _read_operands(request: Request, call: str) -> tuple[Values | None, Values | None, Values | None]:
@@ -734,11 +747,25 @@ def resolve_pool(request: Request) -> ResolvedPool:
         x = as_values("ones", 1).broadcast(shape)
     if not x.from_array:
         x = x.astype(np.dtype(str(np.dtype(request.dtype))) if request.dtype is not None else np.dtype(np.float64))
-    indices = None if request.indices is None else np.asarray(request.indices)
+    indices = None if request.indices is None else _int_indices(request.indices, call)
     if indices is not None and indices.ndim == 1:
         indices = indices.reshape((1,) + indices.shape)
     spec, x3, idx3 = _pool_spec(request, x.numeric, indices, call)
     return ResolvedPool(spec, x3, x, idx3, call)
+
+
+def _int_indices(indices: Any, call: str) -> np.ndarray:
+    """max_unpool1d's indices as int64 (typed as text or lists: whole numbers only)."""
+    a = indices.numeric if isinstance(indices, Values) else np.asarray(indices)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False)
+    try:
+        as_float = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        as_float = np.array([np.nan])
+    if as_float.size and not (np.all(np.isfinite(as_float)) and np.all(as_float == np.floor(as_float))):
+        raise ConvtraceTypeError("indices", indices, "indices must be whole numbers (int64)", call=call)
+    return as_float.astype(np.int64)
 
 
 def _check_pool_arguments(request: Request, call: str) -> None:
@@ -887,7 +914,7 @@ def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> lis
     """The pool's notes, codes with numbers: ``ceil_dropped_window`` (the "must start inside"
     rule dropped a window that the docs' formula counts), ``max_padding_dilation``,
     ``lp_signed`` and ``lp_ceil_scale`` (PyTorch's rules for LPPool1d), ``adaptive_windows``,
-    ``unpool_collision``."""
+    ``unpool_collision`` (several values land on one output position)."""
     notes: list[Note] = []
     if spec.sliding and spec.ceil_mode:
         dilation = spec.dilation if spec.op == "max_pool1d" else 1
@@ -934,18 +961,14 @@ def _lp_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list
 
 
 def _unpool_notes(spec: PoolSpec, indices: np.ndarray) -> list[Note]:
-    notes = []
-    out_of_range = int(np.sum((indices < 0) | (indices >= spec.out_length)))
     collided: list[int] = []
     for row in indices.reshape(-1, indices.shape[-1]):
         values, counts = np.unique(row, return_counts=True)
         collided += [int(v) for v in values[counts > 1]]
-    if collided:
-        positions = sorted(set(collided))
-        notes.append(Note("unpool_collision", {"positions": positions[:64], "count": len(positions)}))
-    if out_of_range:
-        notes.append(Note("unpool_out_of_range", {"count": out_of_range, "out_length": spec.out_length}))
-    return notes
+    if not collided:
+        return []
+    positions = sorted(set(collided))
+    return [Note("unpool_collision", {"positions": positions[:64], "count": len(positions)})]
 
 
 def pool_length_formula(spec: PoolSpec) -> LengthFormula:
@@ -955,7 +978,7 @@ def pool_length_formula(spec: PoolSpec) -> LengthFormula:
     >>> spec = PoolSpec("max_pool1d", True, 1, 1, 2, 2, 3, 1, 1, True, True, None, None, False, np.dtype("float64"), 1)
     >>> f = pool_length_formula(spec)
     >>> f.substituted, f.result
-    ('ceil((2 + 2*1 - 1*(2 - 1) - 1) / 3) + 1 = 2, minus 1: window 1 would start at 3 >= L + padding = 3', 1)
+    ('ceil((2 + 2*1 - 1*(2 - 1) - 1) / 3) + 1 - 1', 1)
     """
     L, k, s, p, d = spec.length, spec.kernel_size, spec.stride, spec.padding, spec.dilation
     if spec.adaptive:
@@ -975,14 +998,9 @@ def pool_length_formula(spec: PoolSpec) -> LengthFormula:
         return LengthFormula("floor((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1",
                              f"floor({inner}) + 1", values, spec.out_length)
     ceiled = (L + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
-    substituted = f"ceil({inner}) + 1"
-    if ceiled > spec.out_length:
-        substituted += (f" = {ceiled}, minus 1: window {ceiled - 1} would start at {(ceiled - 1) * s} >= "
-                        f"L + padding = {L + p}")
-    return LengthFormula(
-        "ceil((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1, minus 1 if the last window "
-        "would start at or past L + padding", substituted, values, spec.out_length,
-    )
+    substituted = f"ceil({inner}) + 1" + (" - 1" if ceiled > spec.out_length else "")
+    return LengthFormula("ceil((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1", substituted, values,
+                         spec.out_length)
 
 
 def pool_module_call(spec: PoolSpec) -> str:

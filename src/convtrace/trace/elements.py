@@ -28,7 +28,7 @@ from ..functional import conv1d, conv_transpose1d
 from ..params import ConvSpec, PaddingMode, PoolSpec
 from ..shapes import TapKind
 from .exact import to_exact
-from .model import Number, PoolDetail, Reduction, Source, Step, Term
+from .model import PoolDetail, Reduction, Source, Step, Term
 
 __all__ = [
     "Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice",
@@ -307,7 +307,7 @@ def _pool_term(
                 source=source, x=x, w=Fraction(1) if exact else 1.0, product=contribution, tap=kind)
 
 
-def _power(x: Any, p: Number | None, exact: bool) -> Any:
+def _power(x: Any, p: float | None, exact: bool) -> Any:
     """``x ** p`` as PyTorch's ``pow`` (no abs: a negative x with a non-integral p is NaN)."""
     assert p is not None
     if exact and isinstance(x, Fraction) and float(p).is_integer() and (x != 0 or p > 0):
@@ -323,7 +323,7 @@ def _power(x: Any, p: Number | None, exact: bool) -> Any:
         return float("inf")
 
 
-def pnorm_root(scaled: Any, p: Number) -> Any:
+def pnorm_root(scaled: Any, p: float) -> Any:
     """PyTorch's last step of lp_pool1d: ``scaled ** (1/p)`` (NaN for a negative ``scaled``
     unless ``1/p`` is an integer: p=1 keeps the signed sum).
 

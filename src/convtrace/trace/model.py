@@ -202,7 +202,7 @@ class PoolDetail:
     nan: bool = False
     divisor: int | None = None
     count_include_pad: bool | None = None
-    norm_type: Number | None = None
+    norm_type: float | None = None
     scale: Number | None = None
     scaled: Number | None = None
     length: int | None = None
