@@ -14,6 +14,7 @@ import pytest
 import convtrace
 from convtrace import ConvtraceError
 from convtrace.draw import frame_count, render_svg
+from convtrace.render.text import step_text
 
 AVG_CEIL: dict[str, Any] = {"op": "avg_pool1d", "input": "1,2,3,4,5,6", "kernel_size": 3, "stride": 2, "padding": 1,
                             "ceil_mode": True}
@@ -73,7 +74,8 @@ def test_draw_is_the_picture_of_convtrace_draw(client: Any) -> None:
     visit(data["model"]["items"])
     assert {"overhang", "zero", "window", "read", "excluded", "current"} <= roles
     assert "平均 = (6 + 0) / 2 = 3" in data["svg"]
-    assert data["detail"].startswith("y4 = 平均 = (6 + 0) / 2 = 3")
+    assert data["detail"] == step_text(trace, 3, "zh")  # the step as `convtrace explain --lang zh` writes it
+    assert "除数" in data["detail"]
 
 
 def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
@@ -90,10 +92,11 @@ def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
         assert overview["outputs"]["elements"] == (6 if body["op"] == "max_unpool1d" else 3)
         last = client.post("/api/draw", json={**body, "step": 2}).json()
         assert "<svg" in last["svg"] and last["detail"], body
+    # a landing in words: the step of the output it lands on, as the command line writes it
     unpool = client.post("/api/draw", json={**bodies[-1], "step": 1}).json()
-    assert unpool["detail"] == "x2 = 7 → index 1 = y2"
+    assert unpool["detail"].splitlines()[0] == "Step 2: y2" and "x1, x2" in unpool["detail"]
     first_max = client.post("/api/draw", json={**bodies[0], "step": 0}).json()
-    assert first_max["detail"] == "y1 = max(1, 3) = 3\n  x2 wins (index 1)"
+    assert first_max["detail"].splitlines()[0] == "Step 1: y1" and "y1 = 3" in first_max["detail"]
 
 
 @pytest.mark.parametrize("body", [

@@ -403,37 +403,28 @@ def frame_words(trace: Trace | PoolTrace, step: int | None, lang: str = "en") ->
 
 
 def _pool_words(trace: PoolTrace, step: int | None, lang: str) -> dict[str, Any]:
-    """A pool's frame in words, as its figure words it: the window's arithmetic (the floor/ceil
-    bounds, the max and its winner, the mean and why its divisor, the p-norm), or where an
-    unpooled value lands; for the overview, which outputs are explained.
+    """A pool's frame in words, as ``convtrace explain`` writes its step (for max_unpool1d,
+    the step of the output the value lands on); for the overview, which outputs are explained.
 
     >>> from convtrace import explain
-    >>> t = explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True,
-    ...             verify=False)
-    >>> print(_pool_words(t, 3, "en")["detail"])
-    y4 = mean = (6 + 0) / 2 = 3
-      divisor 2 = 1 sample(s) + 1 padding cell(s): count_include_pad counts the padding
-      1 overhang cell(s) past the padded input (ceil_mode): never counted
+    >>> t = explain(op="max_unpool1d", input=[5, 7, 9], indices=[1, 1, 4], kernel_size=2, verify=False)
+    >>> print(_pool_words(t, 1, "en")["detail"].splitlines()[0])
+    Step 2: y2
     """
-    from ..draw.labels import fmt
     from ..draw.pool_data import picture_of
-    from ..draw.pool_figure import PoolContext, reduction_lines
+    from ..render.pool_text import pool_names
+    from ..render.text import step_text
 
-    ctx = PoolContext(picture_of(trace), lang)
-    s, names = trace.spec, ctx.names
+    s, names = trace.spec, pool_names(trace)
     if step is None:
         return {"outputs": {"elements": s.batch * s.channels * s.out_length, "complete": trace.complete,
                             "at": trace.at is not None,
                             "shown": [names.y(x.batch, x.out_channel, x.out_index) for x in trace.steps]}}
     if s.op == "max_unpool1d":
-        land = ctx.picture.landings[step]
-        x, y = names.x(land.batch, land.channel, land.source), names.y(land.batch, land.channel, land.target)
-        return {"detail": ctx.t("unpool_lands", x=x, v=fmt(land.value), i=land.target, y=y)}
-    out = ctx.picture.outputs[step]
-    lines = [words for role, words in reduction_lines(ctx, out) if role != "bounds"]
-    bounds = [words for role, words in reduction_lines(ctx, out) if role == "bounds"]
-    first = f"{names.y(out.batch, out.channel, out.index)} = {lines[0]}"
-    return {"detail": "\n".join([*bounds, first, *("  " + line for line in lines[1:])])}
+        land = picture_of(trace).landings[step]
+        key = (land.batch, land.channel, land.target)
+        step = next(i for i, x in enumerate(trace.steps) if (x.batch, x.out_channel, x.out_index) == key)
+    return {"detail": step_text(trace, step, lang)}
 
 
 def _outputs_shown(trace: Trace, lang: str) -> dict[str, Any]:
