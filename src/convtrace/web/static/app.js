@@ -153,7 +153,12 @@ function readPoolConfig(op) {
 async function post(path, body) {
   const r = await fetch(path, { method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ ...body, lang: state.lang }) });
-  return { ok: r.ok, status: r.status, data: await r.json() };
+  const text = await r.text();
+  try {
+    return { ok: r.ok, status: r.status, data: JSON.parse(text) };
+  } catch (e) {  // not the API's JSON (a server failure): said as an error, never thrown
+    return { ok: false, status: r.status, data: { detail: { error: "server", rule: `${r.status} ${text.slice(0, 200)}` } } };
+  }
 }
 
 // every 422 alike, in the page's language: the parameter, its value, the rule (worded here
