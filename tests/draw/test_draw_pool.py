@@ -60,6 +60,8 @@ def _torch(config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
             answers.append(_torch_once(config))
     (a, ia), (b, ib) = answers
     np.testing.assert_array_equal(a, b)
+    if ia is not None:
+        np.testing.assert_array_equal(ia, ib)
     return a, ia
 
 
@@ -174,9 +176,9 @@ def test_adaptive_windows_vary_in_length(length: int, size: int) -> None:
     for t in range(size):
         fig = build_figure(trace, t)
         assert _cells(fig, "read") == [str(v) for v in range(starts[t] + 1, ends[t] + 1)]
-        assert _texts(fig, "pool-bounds") == [
-            f"[floor({t}·{length}/{size}), ceil({t + 1}·{length}/{size})) = [{starts[t]}, {ends[t]}): "
-            f"{ends[t] - starts[t]} sample(s)"]
+        bounds = (f"[floor({t}·{length}/{size}), ceil({t + 1}·{length}/{size})) = [{starts[t]}, {ends[t]}): "
+                  f"{ends[t] - starts[t]} sample(s)")
+        assert _texts(fig, "pool-bounds") == [bounds]
         assert _cells(fig, "current") == [fmt(float(want[t]))]
     if (length, size) == (5, 3):
         assert [e - s for s, e in zip(starts, ends)] == [2, 3, 2]

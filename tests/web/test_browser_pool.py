@@ -149,5 +149,5 @@ def test_pool_page_fits_phone_and_laptop(explorer: Page, artifacts: Path, size: 
         if box is not None:
             break
         page.wait_for_timeout(100)
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= width + 0.5, box
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, box
     page.screenshot(path=str(artifacts / f"pool_layout_{size}.png"), full_page=True)

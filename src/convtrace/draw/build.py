@@ -27,7 +27,14 @@ from .conv_figure import conv_frame, conv_overview
 from .labels import check_lang
 from .model import Animation, Figure
 from .pool_data import picture_of
-from .pool_figure import PoolContext, pool_frame, pool_frame_count, pool_overview, unpool_frame, unpool_overview
+from .pool_figure import (
+    PoolContext,
+    pool_frame,
+    pool_frame_count,
+    pool_overview,
+    unpool_frame,
+    unpool_overview,
+)
 from .transposed_figure import placements, scatter_frame, transposed_overview
 
 __all__ = ["build_figure", "build_animation", "frame_count", "check_step", "MAX_FRAMES"]

@@ -339,7 +339,7 @@ def explain_request(config: Mapping[str, Any], lang: str = "en") -> Trace | Pool
     from ..explainer import explain
 
     try:
-        trace = explain(**kwargs)
+        trace: Trace | PoolTrace = explain(**kwargs)
     except ConvtraceError as err:
         raise _invalid(err, kwargs, lang) from None
     with _LOCK:
@@ -503,8 +503,8 @@ def _pool_snippet(trace: PoolTrace) -> str:
     y = m(x)
     print(y)  # tensor([[1., 3., 5., 3.]], dtype=torch.float64)
     """
-    lines = ["import torch", "", f"x = torch.tensor({_literal(np.asarray(trace.input, dtype=np.float64))}, "
-             "dtype=torch.float64)", f"m = {trace.module_call}"]
+    data = _literal(np.asarray(trace.input, dtype=np.float64))
+    lines = ["import torch", "", f"x = torch.tensor({data}, dtype=torch.float64)", f"m = {trace.module_call}"]
     if trace.spec.op == "max_unpool1d":
         indices = json.dumps(np.asarray(trace.indices).tolist())
         lines.append(f"indices = torch.tensor({indices})")
