@@ -9,7 +9,7 @@ Everything is read from a :class:`~convtrace.draw.pool_data.PoolPicture`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -151,14 +151,18 @@ def _kind(ctx: PoolContext, p: int) -> TapKind:
     return TapKind.REAL if s.adaptive else tap_kind(p, s.length, s.padding)
 
 
+def _columns(ctx: PoolContext, axis: Axis) -> Iterator[tuple[int, float, TapKind]]:
+    """The drawn columns of the input row: (position, left edge, kind)."""
+    for p in axis.columns:
+        x = axis.x(p) if p is not None else None
+        if x is not None and p is not None:
+            yield p, x, _kind(ctx, p)
+
+
 def _sample_labels(ctx: PoolContext, axis: Axis, y: float) -> list[Shape]:
     """Above each column: the sample's name, "pad" or, in the overhang, "ceil"."""
     out: list[Shape] = []
-    for p in axis.columns:
-        x = axis.x(p) if p is not None else None
-        if x is None or p is None:
-            continue
-        kind = _kind(ctx, p)
+    for p, x, kind in _columns(ctx, axis):
         if kind is TapKind.REAL:
             text, ink, role = ctx.names.sample(p), INK, "sample-input"
         elif kind is TapKind.OVERHANG:
@@ -173,11 +177,7 @@ def _input_row(ctx: PoolContext, axis: Axis, y: float, n: int, c: int, taps: set
     """The padded input: samples, padding (0, or −∞ for the max) and the overhang (empty)."""
     pad_role = _PAD_ROLE.get(ctx.picture.reduction, "zero")
     items: list[Shape] = []
-    for p in axis.columns:
-        x = axis.x(p) if p is not None else None
-        if x is None or p is None:
-            continue
-        kind = _kind(ctx, p)
+    for p, x, kind in _columns(ctx, axis):
         if kind is TapKind.REAL:
             items.append(cell(x, y, ctx.x_text(n, c, p), "input", highlight=p in taps, width=axis.cell))
         elif kind is TapKind.OVERHANG:
