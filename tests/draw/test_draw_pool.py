@@ -190,7 +190,7 @@ def test_unpool_landings_and_collisions() -> None:
     assert frame_count(trace) == 3
     second = build_figure(trace, 1)
     assert _texts(second, "pool-sum") == ["x2 = 7 → index 1 = y2"]
-    assert _texts(second, "pool-collision") == ["collision: y2 was written before; x2 stays"]
+    assert _texts(second, "pool-collision") == ["collision: x1 wrote y2 before; x2 stays (the last write; PyTorch does not promise which)"]
     assert _texts(second, "collision-count") == ["×2"]
     assert _cells(second, "current") == ["7"]
     first = build_figure(trace, 0)
@@ -268,6 +268,8 @@ SWEEP = [
     dict(op="adaptive_max_pool1d", input=list(range(50)), output_size=7),
     dict(op="adaptive_avg_pool1d", input=[1, 2], output_size=5),
     dict(op="max_unpool1d", input=list(range(1, 31)), indices=[2 * i + (i % 2) for i in range(30)], kernel_size=2),
+    UNPOOL,
+    dict(op="max_unpool1d", input=[[1, 2, 3], [4, 5, 6]], indices=[[0, 0, 0], [1, 3, 1]], kernel_size=2),
     dict(op="max_pool1d", input=[[1, 2, 3, 4], [5, 6, 7, 8]], kernel_size=2),
     dict(op="avg_pool1d", input=[[[1, 2, 3, 4]], [[5, 6, 7, 8]]], kernel_size=3, padding=1),
 ]
@@ -282,3 +284,19 @@ def test_pool_figures_fit(lang: str) -> None:
             for problem in layout_problems(render_svg(trace, step=step, lang=lang)):
                 problems.append(f"{config} step {step}: {problem}")
     assert problems == []
+
+
+def test_convtrace_draw_command_draws_pools(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from convtrace.cli import main
+
+    out = tmp_path / "avg.svg"
+    flags = ["--op", "avg_pool1d", "--input", "1,2,3,4,5,6", "--kernel-size", "3", "--stride", "2", "--padding", "1",
+             "--ceil-mode", "--no-verify"]
+    assert main(["draw", *flags, "--step", "4", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == render_svg(_explain(AVG_CEIL), step=3)
+    # an invalid setting: the resolver's words, no file
+    bad = tmp_path / "bad.svg"
+    assert main(["draw", "--op", "avg_pool1d", "--input", "1,2,3", "--kernel-size", "2", "--padding", "2", "-o",
+                 str(bad)]) == 2
+    assert "pad should be at most half of effective kernel size" in capsys.readouterr().err
+    assert not bad.exists()

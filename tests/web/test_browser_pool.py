@@ -129,7 +129,7 @@ def test_max_unpool_lands_and_says_collisions(explorer: Page) -> None:
     page.get_by_test_id("next").click()
     expect(page.get_by_test_id("step-label")).to_have_text("landing 2 of 3")
     expect(page.get_by_test_id("figure").locator("[data-role=pool-collision]")).to_have_text(
-        "collision: y2 was written before; x2 stays")
+        "collision: x1 wrote y2 before; x2 stays (the last write; PyTorch does not promise which)")
     expect(page.get_by_test_id("overview").locator("rect[data-role=collision]")).to_have_count(1)
 
 

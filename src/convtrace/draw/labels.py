@@ -142,8 +142,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pool_unpooled_so_far": ("y so far", "目前的 y"),
     "unpool_lands": ("{x} = {v} → index {i} = {y}", "{x} = {v} → 下标 {i} = {y}"),
     "unpool_collision": (
-        "collision: {y} was written before; {kept} stays",
-        "冲突：{y} 之前已被写入；保留 {kept}",
+        "collision: {before} wrote {y} before; {kept} stays (the last write; PyTorch does not promise which)",
+        "冲突：{before} 之前已写入 {y}；保留 {kept}（最后写入的；PyTorch 不保证保留哪一个）",
     ),
     "unpool_rest": ("every other output: 0", "其余输出：0"),
     "more_windows": ("… {n} more windows not drawn", "……另有 {n} 个窗口未画出"),
@@ -153,7 +153,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "legend_winner": ("the max (winner)", "最大值（胜出者）"),
     "legend_excluded": ("not counted", "不计入"),
     "legend_index": ("index", "下标"),
-    "legend_collision": ("collision (written twice)", "冲突（写入两次）"),
+    "legend_collision": ("collision (written more than once)", "冲突（被写入多次）"),
     "legend_untouched": ("nothing lands: 0", "无值落入：0"),
     "legend_zero_pool": ("padding (0)", "填充（0）"),
 

@@ -524,7 +524,8 @@ def unpool_frame(ctx: PoolContext, index: int) -> Figure:
     y += 22
     if land.earlier:
         kept = ctx.names.x(n, c, land.source) if land.kept else ctx.names.x(n, c, land.earlier[-1])
-        items.append(Text(inputs.left, y + 16, ctx.t("unpool_collision", y=y_name, kept=kept), size=13,
+        before = ", ".join(ctx.names.x(n, c, i) for i in land.earlier)
+        items.append(Text(inputs.left, y + 16, ctx.t("unpool_collision", y=y_name, before=before, kept=kept), size=13,
                           fill="#c92a2a", anchor="start", role="pool-collision"))
         y += 19
     top = y + 4
