@@ -6,7 +6,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 >>> from convtrace.trace.build import explain
 >>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
-('1.1', [[2, 3, 3, 2]], 2)
+('1.2', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
 [('zero', None, 0), ('input', 0, 1), ('input', 1, 2)]
 """
