@@ -393,8 +393,8 @@ def check_pool(trace: PoolTrace) -> TorchCheck:
     steps_agree = True
     for step in trace.steps:
         key = (step.batch, step.out_channel, step.out_index) if trace.spec.batched else (step.out_channel, step.out_index)
-        y_ours[key] = float(step.value)
-        if step.pool is not None and step.pool.collision and float(y[key]) in [float(t.x) for t in step.terms]:
+        y_ours[key] = _real(step.value)
+        if step.pool is not None and step.pool.collision and float(y[key]) in [_real(t.x) for t in step.terms]:
             y_ours[key] = y[key]  # PyTorch keeps one of the colliding values, which one is unspecified
             if ours is not None:
                 ours = np.array(ours, dtype=np.float64)
@@ -417,6 +417,10 @@ def check_pool(trace: PoolTrace) -> TorchCheck:
         available=True, call=call, output=y, max_abs_diff=mad, agree=ok and steps_agree,
         note=f"PyTorch {torch.__version__}, computed in float64", extra=extra,
     )
+
+
+def _real(v: Any) -> float:
+    return float(v)
 
 
 def _run_pool(torch: Any, trace: PoolTrace) -> tuple[np.ndarray, np.ndarray | None]:

@@ -19,10 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..trace.exact import to_json_number
-from ..trace.model import SCHEMA_VERSION
+from ..trace.model import SCHEMA_VERSION, PoolTrace
 from .notes import note_texts
-
-from ..trace.model import PoolTrace
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..trace.model import Placement, PoolDetail, Step, Trace

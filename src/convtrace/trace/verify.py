@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .exact import fmt_number
-
 from .model import PoolTrace, Reduction, Trace
 
 if TYPE_CHECKING:  # pragma: no cover
