@@ -241,3 +241,22 @@ def test_large_outputs_get_a_summary_and_at_works() -> None:
     assert not t.complete and [s.out_index for s in t.steps] == [0, 1, 98, 99]
     one = pool(op="avg_pool1d", input=list(range(200)), kernel_size=2, at=(0, 50))
     assert [s.value for s in one.steps] == [Fraction(201, 2)]
+
+
+def test_integer_input_truncates_like_pytorch() -> None:
+    t = convtrace.explain(op="avg_pool1d", input=np.array([1, 2, -3, -2, 7]), kernel_size=2)
+    assert [s.value for s in t.steps] == [1, -2]  # 3/2 -> 1, -5/2 -> -2: toward zero
+    assert all(s.pool is not None and s.pool.truncated for s in t.steps)
+    assert t.check is not None and t.check.agree and "int64" in t.check.extra["code"]
+    assert "trunc(-5 / 2) = -2" in t.render()
+    lp = convtrace.explain(op="lp_pool1d", norm_type=2, input=np.array([1, 2, 3, 2]), kernel_size=2)
+    assert lp.steps[1].pool is not None and lp.steps[1].pool.scaled == 12  # trunc(13/2)·2
+    assert lp.check is not None and lp.check.agree
+
+
+def test_unread_samples_of_a_pool_are_noted() -> None:
+    t = pool(op="max_pool1d", input=list(range(1, 11)), kernel_size=2, stride=4)
+    (note,) = t.notes
+    assert note.code == "unreached" and note.values["indices"] == [2, 3, 6, 7]
+    tail = pool(op="avg_pool1d", input=list(range(1, 8)), kernel_size=2, stride=3)
+    assert [n.values["indices"] for n in tail.notes if n.code == "dropped_tail"] == [[6]]

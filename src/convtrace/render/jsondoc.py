@@ -95,7 +95,7 @@ def _pool_detail(d: PoolDetail) -> dict[str, Any]:
         "padded_start": d.padded_start, "start": d.start, "end": d.end,
         "counts": {"real": d.real, "left_pad": d.left_pad, "right_pad": d.right_pad, "overhang": d.overhang},
         "winner": d.winner, "winner_index": d.winner_index, "ties": list(d.ties), "nan": d.nan,
-        "divisor": d.divisor, "count_include_pad": d.count_include_pad,
+        "divisor": d.divisor, "truncated": d.truncated, "count_include_pad": d.count_include_pad,
         "norm_type": None if d.norm_type is None else _num(d.norm_type), "scale": _num(d.scale),
         "scaled": _num(d.scaled), "length": d.length, "output_size": d.output_size, "sources": list(d.sources),
     }
