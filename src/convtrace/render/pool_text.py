@@ -16,11 +16,11 @@ comes from :mod:`convtrace.render.i18n`.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from ..shapes import TapKind
 from ..trace.build import POOL_MODULES
+from ..trace.elements import mean_of
 from ..trace.model import PoolTrace, Reduction, Step, Term
 from .i18n import translator
 from .names import Names
@@ -331,7 +331,7 @@ class PoolTextRenderer(Writer):
         self.line(self.t("pool_power_sum", terms=self.sum_terms(step), total=total), 1)
         y = self.y(step)
         if d.truncated:
-            mean = Fraction(int(Fraction(step.total) / d.divisor))
+            mean = mean_of(step.total, d.divisor, True)
             self.line(self.t("pool_truncated", total=total, d=d.divisor, value=self.value(mean)), 1)
             self.line(f"{y} = (trunc({total} / {d.divisor}) · {self.spec.kernel_size})^(1/{p}) = "
                       f"({self.value(d.scaled)})^(1/{p}) = {self.value(step.value)}", 1)
