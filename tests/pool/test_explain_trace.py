@@ -259,4 +259,20 @@ def test_unread_samples_of_a_pool_are_noted() -> None:
     (note,) = t.notes
     assert note.code == "unreached" and note.values["indices"] == [2, 3, 6, 7]
     tail = pool(op="avg_pool1d", input=list(range(1, 8)), kernel_size=2, stride=3)
-    assert [n.values["indices"] for n in tail.notes if n.code == "dropped_tail"] == [[6]]
+    assert [n.values["indices"] for n in tail.notes if n.code == "dropped_tail"] == [[5, 6]]  # windows 0-1, 3-4
+    assert [n.values["indices"] for n in tail.notes if n.code == "unreached"] == [[2]]
+
+
+def test_the_check_catches_a_wrong_winner_or_value() -> None:
+    """PyTorch's check holds every step: a wrong winner index or a wrong value disagrees."""
+    from dataclasses import replace
+
+    from convtrace.interop.check import check_trace
+
+    t = pool(op="max_pool1d", input=[1, 3, 3, 2], kernel_size=4)
+    (step,) = t.steps
+    assert step.pool is not None and check_trace(t).agree
+    wrong_index = replace(t, steps=(replace(step, pool=replace(step.pool, winner_index=2)),))
+    assert check_trace(wrong_index).agree is False
+    wrong_value = replace(t, steps=(replace(step, value=Fraction(2)),))
+    assert check_trace(wrong_value).agree is False
