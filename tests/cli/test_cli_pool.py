@@ -114,3 +114,8 @@ def test_an_unknown_op_is_refused_by_name(run_cli):
         convtrace.explain(op="max_pool2d", input=[1, 2], kernel_size=2, verify=False)
     code, _, err = run_cli("explain", "--op", "max_pool2d")
     assert code == 2 and "max_pool2d" in err
+
+
+def test_symbolic_is_refused_for_a_pool(run_cli):
+    code, out, err = run_cli("explain", "--op", "max_pool1d", "--input", "1,2", "--kernel-size", "2", "--symbolic")
+    assert code == 2 and out == "" and "--symbolic" in err and "max_pool1d has no weights" in " ".join(err.split())

@@ -299,6 +299,11 @@ def _check_flags_apply(args: argparse.Namespace) -> None:
             "bias-fill", args.bias_fill, "--bias-fill makes up a bias: it does not apply when --bias gives one",
             hint="drop --bias-fill, or drop the values of --bias",
         )
+    if getattr(args, "symbolic", False) and args.op not in ("conv1d", "conv_transpose1d"):
+        raise ConvtraceError(
+            "symbolic", True, f"--symbolic writes a convolution's products as names: {args.op} has no weights",
+            hint="drop --symbolic",
+        )
     # PyTorch's Conv1d has no output_padding (even 0): the resolver's rule, for the flag given
     check_transposed_only("output_padding", args.output_padding, args.output_padding is not None,
                           transposed=args.transposed)
