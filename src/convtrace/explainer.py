@@ -102,7 +102,7 @@ class Trace(_model.Trace):
 
         >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
         >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
-        ('1.1', [[0.5, 1]], '1/2')
+        ('1.2', [[0.5, 1]], '1/2')
         """
         from .render.jsondoc import trace_to_json
 

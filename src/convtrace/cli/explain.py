@@ -32,7 +32,8 @@ examples:
   convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 \\
       --at 0,3,1000
   convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --symbolic
-  convtrace explain --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 --ceil-mode
+  convtrace explain --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 \\
+      --ceil-mode
   convtrace explain --op avg_pool1d --input 1,2,3,4,5,6 --kernel-size 3 \\
       --stride 2 --padding 1 --ceil-mode
   convtrace explain --op lp_pool1d --norm-type 2 --input 1,1,1,1,1 \\
@@ -105,8 +106,9 @@ def _add_pool_arguments(ex: argparse.ArgumentParser) -> None:
 
     pool = ex.add_argument_group("pooling (issue 17)")
     pool.add_argument(
-        "--op", choices=("conv1d", "conv_transpose1d", *POOL_OPS), default="conv1d",
-        help="what to explain (default conv1d; --transposed is conv_transpose1d)",
+        "--op", choices=("conv1d", "conv_transpose1d", *POOL_OPS), default="conv1d", metavar="OP",
+        help="what to explain: conv1d (the default), conv_transpose1d (as --transposed), max_pool1d, avg_pool1d, "
+        "lp_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d or max_unpool1d",
     )
     pool.add_argument("--ceil-mode", action="store_true", help="max/avg/lp pools: round the length up")
     pool.add_argument(
@@ -296,6 +298,11 @@ def _check_flags_apply(args: argparse.Namespace) -> None:
         raise ConvtraceError(
             "bias-fill", args.bias_fill, "--bias-fill makes up a bias: it does not apply when --bias gives one",
             hint="drop --bias-fill, or drop the values of --bias",
+        )
+    if getattr(args, "symbolic", False) and args.op not in ("conv1d", "conv_transpose1d"):
+        raise ConvtraceError(
+            "symbolic", True, f"--symbolic writes a convolution's products as names: {args.op} has no weights",
+            hint="drop --symbolic",
         )
     # PyTorch's Conv1d has no output_padding (even 0): the resolver's rule, for the flag given
     check_transposed_only("output_padding", args.output_padding, args.output_padding is not None,

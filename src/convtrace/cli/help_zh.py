@@ -161,6 +161,21 @@ CHINESE_HELP: dict[str, str] = {
     "explain one element of this Conv1d/ConvTranspose1d": "讲解这个 Conv1d/ConvTranspose1d 的一个输出元素",
     "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
     "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
+    # -- explain --op: the pools (issue 17)
+    "default 1 (pools: kernel_size)": "默认 1（池化：kernel_size）",
+    "ConvTranspose1d, max_unpool1d: the output length wanted; adaptive pools: the output length":
+        "ConvTranspose1d、max_unpool1d：想要的输出长度；自适应池化：输出长度",
+    "pooling (issue 17)": "池化",
+    "what to explain: conv1d (the default), conv_transpose1d (as --transposed), max_pool1d, avg_pool1d, "
+    "lp_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d or max_unpool1d":
+        "讲解什么：conv1d（默认）、conv_transpose1d（同 --transposed）、max_pool1d、avg_pool1d、"
+        "lp_pool1d、adaptive_avg_pool1d、adaptive_max_pool1d 或 max_unpool1d",
+    "max/avg/lp pools: round the length up": "最大/平均/LP 池化：长度向上取整",
+    "avg_pool1d: the padding counts in the divisor (PyTorch's default)": "avg_pool1d：填充计入除数（PyTorch 的默认）",
+    "avg_pool1d: divide by the real samples only": "avg_pool1d：只除以真实样本数",
+    "lp_pool1d: the power p": "lp_pool1d：幂次 p",
+    "max pools: list PyTorch's indices too": "最大池化：同时列出 PyTorch 的 indices",
+    "max_unpool1d: where each input value goes (e.g. 1,3)": "max_unpool1d：每个输入值放到哪里（例如 1,3）",
 }
 
 #: the comments of the ``examples:`` blocks (after ``#``), and the block's heading

@@ -380,7 +380,7 @@ def check_pool(trace: PoolTrace) -> TorchCheck:
     to it: the engine's output, every step's value and, for the max pools, the index each
     step says won (PyTorch's ``return_indices``)."""
     call = pool_call(trace)
-    code = "x = torch.tensor(input, dtype=torch.float64)\n"
+    code = f"x = torch.tensor(input, dtype=torch.{'int64' if _integer_pool(trace) else 'float64'})\n"
     if trace.spec.op == "max_unpool1d":
         code += "indices = torch.tensor(indices, dtype=torch.int64)\n"
     code += f"y = {call}"
@@ -388,20 +388,21 @@ def check_pool(trace: PoolTrace) -> TorchCheck:
         return TorchCheck(available=False, call=call, note=MISSING_NOTE, extra={"code": code, "scope": "full"})
     torch = _torch()
     y, indices = _run_pool(torch, trace)
+    dtype = np.dtype(np.float32) if y.dtype == np.float32 else np.dtype(np.float64)  # lp_pool1d of integers
+    y = y.astype(np.float64)
     ours = trace.output if trace.output is not None else None
     y_ours = y.copy()
     steps_agree = True
     for step in trace.steps:
         key = (step.batch, step.out_channel, step.out_index) if trace.spec.batched else (step.out_channel, step.out_index)
-        y_ours[key] = float(step.value)
-        if step.pool is not None and step.pool.collision and float(y[key]) in [float(t.x) for t in step.terms]:
+        y_ours[key] = _real(step.value)
+        if step.pool is not None and step.pool.collision and float(y[key]) in [_real(t.x) for t in step.terms]:
             y_ours[key] = y[key]  # PyTorch keeps one of the colliding values, which one is unspecified
             if ours is not None:
                 ours = np.array(ours, dtype=np.float64)
                 ours[key] = y[key]
         if indices is not None and step.pool is not None and step.pool.winner_index is not None:
             steps_agree &= int(indices[key]) == step.pool.winner_index
-    dtype = np.dtype(np.float64)
     bound = np.abs(y)
     mad, ok = compare(y_ours, y, np.where(np.isfinite(bound), bound, 0.0), dtype)
     if ours is not None:
@@ -419,10 +420,20 @@ def check_pool(trace: PoolTrace) -> TorchCheck:
     )
 
 
+def _integer_pool(trace: PoolTrace) -> bool:
+    """An integer input to avg_pool1d or lp_pool1d: PyTorch pools it as integers (the mean
+    truncates), so the check keeps it so."""
+    return trace.spec.dtype.kind in "iu" and trace.spec.op in ("avg_pool1d", "lp_pool1d")
+
+
+def _real(v: Any) -> float:
+    return float(v)
+
+
 def _run_pool(torch: Any, trace: PoolTrace) -> tuple[np.ndarray, np.ndarray | None]:
     """PyTorch's output in float64 (and the max pools' indices)."""
     spec = trace.spec
-    x = torch.from_numpy(np.array(trace.input, dtype=np.float64, copy=True))
+    x = torch.from_numpy(np.array(trace.input, dtype=np.int64 if _integer_pool(trace) else np.float64, copy=True))
     args = _pool_arguments(trace)
     fn = getattr(torch.nn.functional, spec.op)
     with torch.no_grad():
@@ -433,4 +444,4 @@ def _run_pool(torch: Any, trace: PoolTrace) -> tuple[np.ndarray, np.ndarray | No
         out = fn(x, **args)
     if isinstance(out, tuple):
         return out[0].numpy(), out[1].numpy()
-    return out.numpy(), None
+    return out.numpy() if out.is_floating_point() else out.numpy().astype(np.float64), None

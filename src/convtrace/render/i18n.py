@@ -372,6 +372,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "pool_divisor_adaptive": ("divisor = end − start = {d}", "除数 = end − start = {d}"),
     "pool_mean": ("{y} = {total} / {d} = {value}", "{y} = {total} / {d} = {value}"),
+    "pool_truncated": (
+        "integer input: PyTorch's integer division truncates toward zero: {total} / {d} → {value}",
+        "整数输入：PyTorch 的整数除法向零截断：{total} / {d} → {value}",
+    ),
     "pool_power": ("{name}^{p} = {value}", "{name}^{p} = {value}"),
     "pool_power_sum": ("Σ x^p = {terms}{total}", "Σ x^p = {terms}{total}"),
     "pool_pnorm_full": ("{y} = ({total})^(1/{p}) = {value}", "{y} = ({total})^(1/{p}) = {value}"),

@@ -6,7 +6,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 >>> from convtrace.trace.build import explain
 >>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
-('1.1', [[2, 3, 3, 2]], 2)
+('1.2', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
 [('zero', None, 0), ('input', 0, 1), ('input', 1, 2)]
 """
@@ -95,7 +95,7 @@ def _pool_detail(d: PoolDetail) -> dict[str, Any]:
         "padded_start": d.padded_start, "start": d.start, "end": d.end,
         "counts": {"real": d.real, "left_pad": d.left_pad, "right_pad": d.right_pad, "overhang": d.overhang},
         "winner": d.winner, "winner_index": d.winner_index, "ties": list(d.ties), "nan": d.nan,
-        "divisor": d.divisor, "count_include_pad": d.count_include_pad,
+        "divisor": d.divisor, "truncated": d.truncated, "count_include_pad": d.count_include_pad,
         "norm_type": None if d.norm_type is None else _num(d.norm_type), "scale": _num(d.scale),
         "scaled": _num(d.scaled), "length": d.length, "output_size": d.output_size, "sources": list(d.sources),
     }

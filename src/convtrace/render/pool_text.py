@@ -20,6 +20,7 @@ from typing import Any
 
 from ..shapes import TapKind
 from ..trace.build import POOL_MODULES
+from ..trace.elements import mean_of
 from ..trace.model import PoolTrace, Reduction, Step, Term
 from .i18n import translator
 from .names import Names
@@ -313,6 +314,10 @@ class PoolTextRenderer(Writer):
             if d.overhang:
                 why += self.t("pool_divisor_overhang", n=d.overhang)
             self.line(why, 1)
+        if d.truncated:
+            self.line(self.t("pool_truncated", total=total, d=d.divisor, value=self.value(step.value)), 1)
+            self.line(f"{self.y(step)} = trunc({total} / {d.divisor}) = {self.value(step.value)}", 1)
+            return
         self.line(self.t("pool_mean", y=self.y(step), total=total, d=d.divisor, value=self.value(step.value)), 1)
 
     def pnorm_step(self, step: Step) -> None:
@@ -325,7 +330,12 @@ class PoolTextRenderer(Writer):
         total = self.value(step.total)
         self.line(self.t("pool_power_sum", terms=self.sum_terms(step), total=total), 1)
         y = self.y(step)
-        if d.overhang:
+        if d.truncated:
+            mean = mean_of(step.total, d.divisor, True)
+            self.line(self.t("pool_truncated", total=total, d=d.divisor, value=self.value(mean)), 1)
+            self.line(f"{y} = (trunc({total} / {d.divisor}) · {self.spec.kernel_size})^(1/{p}) = "
+                      f"({self.value(d.scaled)})^(1/{p}) = {self.value(step.value)}", 1)
+        elif d.overhang:
             self.line(self.t("pool_pnorm_scaled", n=d.overhang, d=d.divisor, k=self.spec.kernel_size,
                              scale=self.value(d.scale)), 1)
             self.line(self.t("pool_pnorm_partial", y=y, total=total, scale=self.value(d.scale), p=p,

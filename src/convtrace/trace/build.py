@@ -79,6 +79,8 @@ DEFAULT_MAX_STEPS = 64
 FULL_OUTPUT_MAX_MACS = 100_000_000
 #: padded rows longer than this list only the cells that the explained steps read
 PAD_ROW_LIMIT = 4096
+#: pool inputs up to this length get their unread samples (dropped tail, gaps) noted
+POOL_REACH_LIMIT = 1_000_000
 
 _SHOWN_DEFAULTS = {"stride": 1, "dilation": 1, "groups": 1, "padding": 0, "output_padding": 0, "padding_mode": "zeros"}
 
@@ -616,14 +618,16 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     return cells, total <= PAD_ROW_LIMIT
 
 
-def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None) -> list[Note]:
+def reach_notes(
+    spec: ConvSpec | PoolSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None
+) -> list[Note]:
     """``dropped_tail`` (the unread samples after the last read one, ``last_read`` -1 if
     none is read) and ``unreached`` (the gaps before it, counted by where they lie: between
     the taps of a window, between windows, after the last window) notes, with the numbers
     their words use; ConvTranspose1d: ``unreached_transposed`` (inputs all of whose
     products land on cropped positions)."""
     if split is None:
-        if spec.transposed and unreached:
+        if isinstance(spec, ConvSpec) and spec.transposed and unreached:
             return [Note("unreached_transposed", {"indices": list(unreached[:64]), "count": len(unreached)})]
         return []
     notes = []
@@ -737,6 +741,8 @@ def resolve_pool(request: Request) -> ResolvedPool:
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
     _check_pool_arguments(request, call)
     x = None if request.input is None else as_values("input", request.input, exact=request.exact)
+    if x is not None and isinstance(request.input, np.ndarray) and request.input.dtype.kind in "iu":
+        x = Values(request.input, x.exact_values, True, x.source)  # PyTorch pools integers (avg truncates)
     if x is not None and x.ndim == 0:
         raise ConvtraceError("input", request.input, "input must have at least one dimension", call=call)
     if x is not None and x.ndim == 1:
@@ -916,6 +922,12 @@ def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> lis
     ``lp_signed`` and ``lp_ceil_scale`` (PyTorch's rules for LPPool1d), ``adaptive_windows``,
     ``unpool_collision`` (several values land on one output position)."""
     notes: list[Note] = []
+    if spec.sliding and spec.length <= POOL_REACH_LIMIT:
+        dilation = spec.dilation if spec.op == "max_pool1d" else 1
+        split = shapes.unread_samples_of(spec.length, spec.padding, spec.padding, spec.kernel_size, spec.stride,
+                                         dilation, spec.out_length)
+        if split.unread is not None:
+            notes += reach_notes(spec, split.unread, split)
     if spec.sliding and spec.ceil_mode:
         dilation = spec.dilation if spec.op == "max_pool1d" else 1
         raw = shapes.pool1d_length_of(spec.length, spec.kernel_size, spec.stride, spec.padding, dilation, False)

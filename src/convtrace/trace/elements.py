@@ -32,7 +32,7 @@ from .model import PoolDetail, Reduction, Source, Step, Term
 
 __all__ = [
     "Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice",
-    "pool_step", "pool_reduction", "max_winner", "pnorm_root",
+    "pool_step", "pool_reduction", "max_winner", "pnorm_root", "mean_of",
 ]
 
 #: beyond this many (input sample, tap) pairs the reach of a transposed input is not computed
@@ -360,6 +360,17 @@ def _is_nan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
+def mean_of(total: Any, divisor: int, truncated: bool) -> Any:
+    """``total / divisor``; ``truncated`` (integer input): PyTorch's integer division, toward zero.
+
+    >>> mean_of(Fraction(-5), 2, True), mean_of(Fraction(-5), 2, False)
+    (Fraction(-2, 1), Fraction(-5, 2))
+    """
+    if truncated:
+        return Fraction(int(Fraction(total) / divisor))
+    return total / divisor
+
+
 def pool_reduction(op: str) -> Reduction:
     """The reduction of a pooling op.
 
@@ -416,15 +427,19 @@ def pool_step(
     else:
         total = _sum([term.product for term in terms], exact)
         divisor = len(window.positions) if spec.adaptive else int(spec.divisors()[t])
+        truncated = spec.dtype.kind in "iu"  # PyTorch's integer division: toward zero
+        base = replace(base, divisor=divisor, truncated=truncated)
         if reduction is Reduction.MEAN:
-            detail = replace(base, divisor=divisor, count_include_pad=None if spec.adaptive else spec.count_include_pad)
-            value = total / divisor
+            detail = replace(base, count_include_pad=None if spec.adaptive else spec.count_include_pad)
+            value = mean_of(total, divisor, truncated)
         else:
             assert spec.norm_type is not None
             scale = Fraction(spec.kernel_size, divisor)
-            scaled = total * scale if exact and isinstance(total, Fraction) else float(total) * float(scale)
-            detail = replace(base, divisor=divisor, norm_type=spec.norm_type,
-                             scale=scale if exact else float(scale), scaled=scaled)
+            if truncated:
+                scaled: Any = mean_of(total, divisor, True) * spec.kernel_size
+            else:
+                scaled = total * scale if exact and isinstance(total, Fraction) else float(total) * float(scale)
+            detail = replace(base, norm_type=spec.norm_type, scale=scale if exact else float(scale), scaled=scaled)
             value = pnorm_root(scaled, spec.norm_type)
     return Step(
         batch=n, out_channel=c, out_index=t, group=c, in_channels=(c,), window_start=base.padded_start,

@@ -180,7 +180,8 @@ class PoolDetail:
       position), ``ties`` (the other terms equal to the max: the first index wins), ``nan``
       (a NaN was read: NaN wins, PyTorch's loop keeps the last NaN).
     * mean / pnorm: ``divisor`` and ``count_include_pad`` (avg: padding counts when True; the
-      ceil_mode overhang never counts). pnorm: ``norm_type``, ``scale`` (kernel_size/divisor:
+      ceil_mode overhang never counts); ``truncated``: integer input, whose mean PyTorch
+      truncates toward zero. pnorm: ``norm_type``, ``scale`` (kernel_size/divisor:
       1 for a full window, larger for the ceil_mode partial window: PyTorch's rule), ``scaled``
       (Σ x**p · scale, the number raised to 1/p).
     * adaptive pools: ``start = floor(i*L/O)``, ``end = ceil((i+1)*L/O)`` with ``length`` L and
@@ -201,6 +202,7 @@ class PoolDetail:
     ties: tuple[int, ...] = ()
     nan: bool = False
     divisor: int | None = None
+    truncated: bool = False  # integer input: PyTorch's division truncates toward zero
     count_include_pad: bool | None = None
     norm_type: float | None = None
     scale: Number | None = None

@@ -56,7 +56,7 @@ def rederive_pool(step: Step) -> Any:
     >>> [str(rederive_pool(s)) for s in explain_request(Request(op="max_pool1d", input=[1, 3, 2], kernel_size=2))]
     ['3']
     """
-    from .elements import max_winner, pnorm_root
+    from .elements import max_winner, mean_of, pnorm_root
 
     detail = step.pool
     where = f"y[{step.batch}, {step.out_channel}, {step.out_index}]"
@@ -77,10 +77,14 @@ def rederive_pool(step: Step) -> Any:
             raise AssertionError(f"step {where}: the taps sum to {fmt_number(total)}, but total = {fmt_number(step.total)}")
         assert detail.divisor is not None
         if step.reduction is Reduction.MEAN:
-            value = total / detail.divisor
+            value = mean_of(total, detail.divisor, detail.truncated)
         else:
             assert detail.norm_type is not None and detail.scale is not None
-            value = pnorm_root(total * detail.scale, detail.norm_type)
+            if detail.truncated:
+                scaled = mean_of(total, detail.divisor, True) * (detail.scale * detail.divisor)
+            else:
+                scaled = total * detail.scale
+            value = pnorm_root(scaled, detail.norm_type)
     if not _near(value, step.value, step):
         raise AssertionError(f"step {where}: the taps give {fmt_number(value)}, but value = {fmt_number(step.value)}")
     return value
