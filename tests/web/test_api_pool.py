@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import convtrace
 from convtrace import ConvtraceError
@@ -135,3 +137,35 @@ def test_pool_beyond_the_servers_bounds_is_422(client: Any, body: dict[str, Any]
     r = client.post("/api/draw", json=body)
     assert r.status_code == 422, r.text[:300]
     assert r.json()["detail"]["error"] == "too_large"
+
+
+OPS = ("max_pool1d", "avg_pool1d", "lp_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d")
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(op=st.sampled_from(OPS), length=st.integers(0, 7), kernel=st.integers(-1, 4), stride=st.none() | st.integers(-1, 4),
+       padding=st.integers(-1, 3), dilation=st.integers(0, 3), ceil=st.booleans(), size=st.none() | st.integers(-1, 9),
+       norm=st.sampled_from([1.0, 2.0, 3.0, 0.0, -1.0]), shift=st.integers(-2, 3))
+def test_any_pool_request_is_answered_never_a_server_error(client: Any, op: str, length: int, kernel: int,
+                                                           stride: int | None, padding: int, dilation: int, ceil: bool,
+                                                           size: int | None, norm: float, shift: int) -> None:
+    body: dict[str, Any] = {"op": op, "input": [float(i % 3) - 1 for i in range(length)] or [[]], "verify": False}
+    if not op.startswith("adaptive"):
+        body.update(kernel_size=kernel, **({"stride": stride} if stride is not None else {}))
+    if op in ("max_pool1d", "avg_pool1d", "max_unpool1d"):
+        body["padding"] = padding
+    if op == "max_pool1d":
+        body["dilation"] = dilation
+    if op in ("max_pool1d", "avg_pool1d", "lp_pool1d"):
+        body["ceil_mode"] = ceil
+    if op == "lp_pool1d":
+        body["norm_type"] = norm
+    if op.startswith("adaptive") or (op == "max_unpool1d" and size is not None):
+        body["output_size"] = size
+    if op == "max_unpool1d":
+        body["indices"] = [max(0, 2 * i + shift) for i in range(length)] or [[]]
+    for path in ("/api/draw", "/api/snippet"):
+        r = client.post(path, json=body)
+        assert r.status_code in (200, 422), (path, body, r.text[:300])
+        if r.status_code == 422:
+            assert r.json()["detail"]["error"] in ("invalid_configuration", "too_large"), r.json()
