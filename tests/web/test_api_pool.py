@@ -169,3 +169,18 @@ def test_any_pool_request_is_answered_never_a_server_error(client: Any, op: str,
         assert r.status_code in (200, 422), (path, body, r.text[:300])
         if r.status_code == 422:
             assert r.json()["detail"]["error"] in ("invalid_configuration", "too_large"), r.json()
+
+
+@pytest.mark.parametrize(("body", "nearest"), [
+    ({"op": "avg_pool1d", "input": "1,2,3,4,5,6", "kernel_size": 3, "padding": 2}, ["padding=1"]),
+    ({"op": "avg_pool1d", "input": "1,2,3", "kernel_size": 2, "stride": 0}, ["stride=1"]),
+    ({"op": "max_pool1d", "input": "1,2,3", "kernel_size": 5}, ["kernel_size=3"]),
+])
+def test_invalid_pool_gets_the_nearest_valid_settings(client: Any, body: dict[str, Any], nearest: list[str]) -> None:
+    for lang in ("en", "zh"):
+        r = client.post("/api/explain", json={**body, "lang": lang})
+        assert r.status_code == 422
+        assert r.json()["detail"]["suggestions"] == nearest
+    # each suggestion is valid, and the resolver's own answer
+    name, value = nearest[0].split("=")
+    assert client.post("/api/draw", json={**body, name: int(value), "verify": False}).status_code == 200

@@ -103,6 +103,7 @@ def test_invalid_pool_setting_clears_every_panel(explorer: Page, artifacts: Path
     error = page.get_by_test_id("error")
     expect(error).to_contain_text("padding = 2")
     expect(error).to_contain_text(info.value.rule)  # the resolver's words, as Python raises them
+    expect(error).to_contain_text("nearest valid: padding=1")
     for panel in PANELS:
         shown = page.get_by_test_id(panel)
         expect(shown).to_have_attribute("data-stale", "true")
