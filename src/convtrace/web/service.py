@@ -350,9 +350,9 @@ def nearest_pool_settings(err: ConvtraceError, config: Mapping[str, Any], most: 
             arguments["indices"]) == probe.size else arguments["indices"]
     found: list[str] = []
     for name in _POOL_KNOBS.get(err.param, ()):
-        value = arguments.get(name, config.get("kernel_size") if name == "stride" else None)
-        listed = isinstance(value, (list, tuple)) and len(value) == 1  # max_unpool1d's output_size=[6]
-        value = value[0] if listed else value
+        given: Any = arguments.get(name, config.get("kernel_size") if name == "stride" else None)
+        listed = isinstance(given, (list, tuple)) and len(given) == 1  # max_unpool1d's output_size=[6]
+        value = given[0] if listed else given
         if not isinstance(value, int) or isinstance(value, bool):
             continue
         # the nearest first, a positive one before 0 (an empty output is valid, rarely wanted)
