@@ -268,6 +268,8 @@ SWEEP = [
     dict(op="adaptive_max_pool1d", input=list(range(50)), output_size=7),
     dict(op="adaptive_avg_pool1d", input=[1, 2], output_size=5),
     dict(op="max_unpool1d", input=list(range(1, 31)), indices=[2 * i + (i % 2) for i in range(30)], kernel_size=2),
+    dict(op="max_pool1d", input=[i % 7 for i in range(300)], kernel_size=2),  # only some outputs explained
+    dict(op="avg_pool1d", input=[i % 5 for i in range(200)], kernel_size=3, at=(0, 0, 30)),
     UNPOOL,
     dict(op="max_unpool1d", input=[[1, 2, 3], [4, 5, 6]], indices=[[0, 0, 0], [1, 3, 1]], kernel_size=2),
     dict(op="max_pool1d", input=[[1, 2, 3, 4], [5, 6, 7, 8]], kernel_size=2),

@@ -39,12 +39,12 @@ def test_op_selector_shows_each_pools_fields(explorer: Page) -> None:
               "output_size", "indices", "kernel_size", "padding", "at_t")
     shown = {
         "conv": {"weight", "bias", "groups", "padding_mode", "dilation", "kernel_size", "padding", "at_t"},
-        "max_pool1d": {"dilation", "ceil_mode", "kernel_size", "padding"},
-        "avg_pool1d": {"ceil_mode", "count_include_pad", "kernel_size", "padding"},
-        "lp_pool1d": {"ceil_mode", "norm_type", "kernel_size"},
-        "adaptive_avg_pool1d": {"output_size"},
-        "adaptive_max_pool1d": {"output_size"},
-        "max_unpool1d": {"kernel_size", "padding", "output_size", "indices"},
+        "max_pool1d": {"dilation", "ceil_mode", "kernel_size", "padding", "at_t"},
+        "avg_pool1d": {"ceil_mode", "count_include_pad", "kernel_size", "padding", "at_t"},
+        "lp_pool1d": {"ceil_mode", "norm_type", "kernel_size", "at_t"},
+        "adaptive_avg_pool1d": {"output_size", "at_t"},
+        "adaptive_max_pool1d": {"output_size", "at_t"},
+        "max_unpool1d": {"kernel_size", "padding", "output_size", "indices", "at_t"},
     }
     for op in ("max_pool1d", "avg_pool1d", "lp_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d",
                "conv"):
@@ -116,6 +116,20 @@ def test_invalid_pool_setting_clears_every_panel(explorer: Page, artifacts: Path
     expect(error).to_be_hidden()
     expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
     expect(page.get_by_test_id("figure").locator("svg")).to_have_count(1)
+
+
+def test_a_long_pool_explains_any_output_asked_for(explorer: Page) -> None:
+    page = explorer
+    page.get_by_test_id("op-max_pool1d").check()
+    page.get_by_test_id("input").fill(",".join(str(i % 7) for i in range(300)))
+    page.get_by_test_id("kernel_size").fill("2")
+    page.get_by_test_id("padding").fill("0")
+    note = page.get_by_test_id("outputs-note")
+    expect(note).to_contain_text("The output has 150 elements")
+    page.get_by_test_id("at_t").fill("100")
+    expect(note).to_contain_text("Explaining y101 only")
+    expect(page.get_by_test_id("figure").locator("[data-role=title]")).to_contain_text("y101")
+    expect(page.get_by_test_id("step-detail")).to_contain_text("y101 = 5")  # max(x201, x202) = max(200 % 7, 201 % 7)
 
 
 def test_max_unpool_lands_and_says_collisions(explorer: Page) -> None:

@@ -63,7 +63,8 @@ class PoolContext:
     def cell_width(self) -> float:
         """One cell width for every frame: wide enough for every number shown."""
         pic = self.picture
-        texts = [fmt(v) for v in pic.input.reshape(-1)[:256]] + [fmt(v) for v in pic.output.reshape(-1)[:256]]
+        values = [*pic.input.reshape(-1)[:256], *pic.output.reshape(-1)[:256]]
+        texts = [fmt(v) for v in values if v is not None]  # None: an output not computed (only some explained)
         if pic.indices is not None:
             texts += [str(int(v)) for v in pic.indices.reshape(-1)[:256]]
         return cell_width(texts)
@@ -319,7 +320,7 @@ def _output_row(ctx: PoolContext, axis: Axis, y: float, n: int, c: int, done: se
         where.append((t, x))
         if t == current:
             items.append(cell(x, y, ctx.y_text(n, c, t), "current", highlight=True, width=axis.cell))
-        elif done is None or t in done:
+        elif (done is None or t in done) and ctx.y_text(n, c, t):  # "": not computed (only some explained)
             items.append(cell(x, y, ctx.y_text(n, c, t), "output", width=axis.cell))
             if not ctx.names.multi:
                 items.append(Text(x + axis.cell / 2, y + CELL_H + 13, ctx.names.y(n, c, t), size=11, fill=MUTED,

@@ -123,9 +123,14 @@ function readConfig() {
   } else {
     cfg.padding_mode = form.elements.padding_mode.value;
   }
+  readAt(cfg);
+  return cfg;
+}
+
+// the output to explain (as --at N,C,T), when its t is given
+function readAt(cfg) {
   const at = ["at_n", "at_c", "at_t"].map(intField);
   if (at[2] !== null) cfg.at = at.map((v) => (v === null || Number.isNaN(v) ? 0 : v));
-  return cfg;
 }
 
 // a pool's arguments, as its functional takes them: only the fields of this pool (the others
@@ -147,6 +152,7 @@ function readPoolConfig(op) {
   const norm = form.elements.norm_type;
   if (!norm.disabled && norm.value.trim() !== "") cfg.norm_type = Number(norm.value);
   if (!form.elements.indices.disabled) cfg.indices = textField("indices");
+  readAt(cfg);
   return cfg;
 }
 
