@@ -25,7 +25,8 @@ from ..trace.model import PoolTrace, Reduction, Step, Term
 from .i18n import translator
 from .names import Names
 from .notes import note_text
-from .text import Writer, columns, short_nested, table
+from .writer import Writer, short_nested, table
+from .writer import cols as columns
 
 __all__ = ["PoolTextRenderer", "render_pool_text", "pool_names"]
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import shapes
 from ..errors import ConvtraceError, ConvtraceTypeError
-from ..functional import run_spec
+from ..functional import run_pool, run_spec
 from ..oracle import module_call
 from ..params import (
     POOL_OPS,
@@ -47,6 +47,8 @@ from ..params import (
     check_conv1d,
     check_conv_transpose1d,
     check_element_count,
+    check_max_unpool1d,
+    check_pool1d,
     describe_call,
     parse_int_param,
     parse_padding,
@@ -753,25 +755,23 @@ def resolve_pool(request: Request) -> ResolvedPool:
         x = as_values("ones", 1).broadcast(shape)
     if not x.from_array:
         x = x.astype(np.dtype(str(np.dtype(request.dtype))) if request.dtype is not None else np.dtype(np.float64))
-    indices = None if request.indices is None else _int_indices(request.indices, call)
-    if indices is not None and indices.ndim == 1:
-        indices = indices.reshape((1,) + indices.shape)
+    indices = _unpool_indices(request.indices, call)
     spec, x3, idx3 = _pool_spec(request, x.numeric, indices, call)
     return ResolvedPool(spec, x3, x, idx3, call)
 
 
-def _int_indices(indices: Any, call: str) -> np.ndarray:
-    """max_unpool1d's indices as int64 (typed as text or lists: whole numbers only)."""
-    a = indices.numeric if isinstance(indices, Values) else np.asarray(indices)
-    if a.dtype.kind in "iu":
-        return a.astype(np.int64, copy=False)
-    try:
-        as_float = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        as_float = np.array([np.nan])
-    if as_float.size and not (np.all(np.isfinite(as_float)) and np.all(as_float == np.floor(as_float))):
-        raise ConvtraceTypeError("indices", indices, "indices must be whole numbers (int64)", call=call)
-    return as_float.astype(np.int64)
+def _unpool_indices(indices: Any, call: str) -> Any:
+    """max_unpool1d's indices as given (the resolver checks them), a 1-D row made (1, L) as
+    the input is; typed as text (``Values``, as the command line reads them): whole numbers,
+    as int64."""
+    if isinstance(indices, Values):
+        a = indices.numeric
+        if a.size and not (np.all(np.isfinite(a)) and np.all(a == np.floor(a))):
+            raise ConvtraceTypeError("indices", indices, "indices must be whole numbers (int64)", call=call)
+        indices = a.astype(np.int64)
+    if isinstance(indices, (list, tuple, np.ndarray)) and np.ndim(indices) == 1:
+        return np.asarray(indices).reshape(1, -1)
+    return indices
 
 
 def _check_pool_arguments(request: Request, call: str) -> None:
@@ -790,54 +790,17 @@ def _check_pool_arguments(request: Request, call: str) -> None:
 
 
 def _pool_spec(
-    request: Request, x: np.ndarray, indices: np.ndarray | None, call: str
+    request: Request, x: np.ndarray, indices: Any, call: str
 ) -> tuple[PoolSpec, np.ndarray, np.ndarray | None]:
-    """The validated spec (interim: a minimal local check until the pool resolver of
-    :mod:`convtrace.params` lands)."""
-    op = request.op
-    if x.ndim not in (2, 3):
-        raise ConvtraceError("input", list(x.shape), f"{op}: expected 2D or 3D input, got {x.ndim}D", call=call)
-    batched = x.ndim == 3
-    x3 = x if batched else x[None]
-    n, c, length = x3.shape
-    k = _optional_int("kernel_size", request.kernel_size, call) or 0
-    stride = k if request.stride is None else parse_int_param("stride", request.stride, call)
-    padding = parse_int_param("padding", request.padding, call)
-    dilation = parse_int_param("dilation", request.dilation, call)
-    output_size = _optional_int("output_size", request.output_size, call)
-    ceil_mode = bool(request.ceil_mode)
-    if op.startswith("adaptive_"):
-        if output_size is None:
-            raise ConvtraceError("output_size", None, f"{op} needs output_size", call=call)
-        out = output_size
-        k = stride = 0
-    else:
-        if k < 1:
-            raise ConvtraceError("kernel_size", k, f"kernel_size must be greater than zero, but got {k}", call=call)
-        if stride < 1:
-            raise ConvtraceError("stride", stride, "stride should not be zero", call=call)
-        if op == "max_unpool1d":
-            out = shapes.max_unpool1d_length_of(length, k, stride, padding) if output_size is None else output_size
-        else:
-            if padding * 2 > k:
-                raise ConvtraceError(
-                    "padding", padding, f"pad should be at most half of effective kernel size, but got pad={padding}, "
-                    f"kernel_size={k} and dilation={dilation}", call=call)
-            out = shapes.pool1d_length_of(length, k, stride, padding, dilation, ceil_mode)
-    if out < 1:
-        raise ConvtraceError("input", list(x.shape), f"{op}: Invalid computed output size: {out}", call=call)
-    norm = None if request.norm_type is None else float(request.norm_type)
-    if op == "lp_pool1d" and norm is None:
-        raise ConvtraceError("norm_type", None, "lp_pool1d needs norm_type", call=call)
-    spec = PoolSpec(op, batched, n, c, length, k, stride, padding, dilation, ceil_mode,
-                    bool(request.count_include_pad), norm, output_size, bool(request.return_indices),
-                    np.dtype(x.dtype), out)
-    idx3 = None
-    if op == "max_unpool1d":
-        if indices is None:
-            raise ConvtraceError("indices", None, "max_unpool1d needs indices (those of max_pool1d)", call=call)
-        idx3 = indices if indices.ndim == 3 else indices[None]
-    return spec, x3, idx3
+    """The pool resolver of :mod:`convtrace.params` on the arguments this op takes, as the
+    user gave them (PyTorch's checks and words); max_unpool1d's indices come back (N, C, L)."""
+    del call  # the resolver writes the call as PyTorch's functional spells it
+    arguments = {name: getattr(request, name) for name in POOL_ARGUMENTS[request.op] if name != "indices"}
+    if request.op == "max_unpool1d":
+        return_x, idx3, spec = check_max_unpool1d(x, indices, **arguments)
+        return spec, return_x, idx3
+    x3, spec = check_pool1d(request.op, x, **arguments)
+    return spec, x3, None
 
 
 def build_pool(resolved: ResolvedPool, request: Request) -> PoolTrace:
@@ -890,9 +853,10 @@ def _pool_exact(exact: bool | None, values: Values, spec: PoolSpec) -> bool:
 
 
 def _pool_forward(resolved: ResolvedPool) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The engine's output (and max pooling's indices). Interim: none until the pool engine
-    lands (the steps are then their own reference)."""
-    return None, None
+    """The engine's output (and max pooling's indices), in the spec's batchedness (NaN from
+    lp_pool1d's signed power is PyTorch's answer, not a warning)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return run_pool(resolved.x3, resolved.spec, resolved.indices)
 
 
 def _placements(resolved: ResolvedPool, exact: bool) -> tuple[UnpoolPlacement, ...]:

@@ -461,6 +461,18 @@ def _max_detail(terms: tuple[Term, ...], base: PoolDetail) -> tuple[Any, PoolDet
     return best, replace(base, winner=winner, winner_index=terms[winner].input_index, ties=ties, nan=nan)
 
 
+def _kept(values: list[Any], engine: Any) -> int | None:
+    """Which of the values scattered to one position stays: the engine's (the last one it
+    finds equal to its output), else the last written."""
+    if not values:
+        return None
+    if engine is not None:
+        equal = [i for i, v in enumerate(values) if v == engine or (_is_nan(float(v)) and _is_nan(float(engine)))]
+        if equal:
+            return equal[-1]
+    return len(values) - 1
+
+
 def _unpool_step(
     spec: PoolSpec, key: tuple[int, int, int], data: tuple[np.ndarray, np.ndarray | None], exact: bool,
     engine: Any, indices: np.ndarray,
@@ -476,11 +488,11 @@ def _unpool_step(
              w=Fraction(1) if exact else 1.0, product=v, tap=TapKind.REAL)
         for j, (i, v) in enumerate(zip(sources, values))
     )
-    value = values[-1] if values else (Fraction(0) if exact else 0.0)
+    kept = _kept(values, engine)
+    value = values[kept] if kept is not None else (Fraction(0) if exact else 0.0)
     detail = PoolDetail(
         padded_start=t, start=t, end=t + 1, real=len(sources), left_pad=0, right_pad=0, overhang=0,
-        winner=len(sources) - 1 if sources else None, winner_index=sources[-1] if sources else None,
-        sources=tuple(sources),
+        winner=kept, winner_index=None if kept is None else sources[kept], sources=tuple(sources),
     )
     return Step(
         batch=n, out_channel=c, out_index=t, group=c, in_channels=(c,), window_start=t, terms=terms, total=value,

@@ -183,7 +183,8 @@ def _verify_exact_output(trace: Trace | PoolTrace) -> None:
     exact = np.asarray(trace.exact_output, dtype=object)
     exact3 = exact if exact.ndim == 3 else exact[None]
     for s in trace.steps:
-        if exact3[s.batch, s.out_channel, s.out_index] != s.value:
+        stored = exact3[s.batch, s.out_channel, s.out_index]
+        if stored != s.value and not _both_nan(stored, s.value):
             raise AssertionError(f"exact_output differs from the step at {(s.batch, s.out_channel, s.out_index)}")
 
 
