@@ -31,7 +31,7 @@ MAX_CEIL: dict[str, Any] = dict(op="max_pool1d", input=[1, 3, 3, 5, 4], kernel_s
 LP_CEIL: dict[str, Any] = dict(op="lp_pool1d", input=[1, 1, 1, 1, 1], norm_type=2, kernel_size=2, ceil_mode=True)
 ADAPTIVE: dict[str, Any] = dict(op="adaptive_avg_pool1d", input=[1, 2, 3, 4, 5], output_size=3)
 ADAPTIVE_MAX: dict[str, Any] = dict(op="adaptive_max_pool1d", input=[2, 9, 4, 9, 1], output_size=3)
-UNPOOL: dict[str, Any] = dict(op="max_unpool1d", input=[5, 7, 9], indices=[1, 1, 4], kernel_size=2, output_size=6)
+UNPOOL: dict[str, Any] = dict(op="max_unpool1d", input=[5, 7, 9], indices=[1, 1, 4], kernel_size=2, output_size=[6])
 
 
 def _explain(config: dict[str, Any]) -> Any:
@@ -75,7 +75,7 @@ def _torch_once(config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
     if op == "max_unpool1d":
         size = kw.pop("output_size", None)
         idx = torch.tensor(config["indices"]).reshape(1, 1, -1)
-        return F.max_unpool1d(x, idx, **kw, output_size=None if size is None else [size]).numpy()[0, 0], None
+        return F.max_unpool1d(x, idx, **kw, output_size=size).numpy()[0, 0], None
     return getattr(F, op)(x, **kw).numpy()[0, 0], None
 
 

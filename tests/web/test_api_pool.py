@@ -86,7 +86,7 @@ def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
         {"op": "lp_pool1d", "input": "1,1,1,1,1", "norm_type": 2, "kernel_size": 2, "ceil_mode": True},
         {"op": "adaptive_avg_pool1d", "input": "1,2,3,4,5", "output_size": 3},
         {"op": "adaptive_max_pool1d", "input": "1,2,3,4,5", "output_size": 3, "return_indices": True},
-        {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": 6},
+        {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": [6]},
     ]
     for body in bodies:
         overview = client.post("/api/draw", json=body).json()
@@ -106,7 +106,7 @@ def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
     {"op": "max_pool1d", "input": "1,3,2,5,4,0", "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
     {"op": "lp_pool1d", "input": "1,-2,3,4,5", "norm_type": 3, "kernel_size": 2, "ceil_mode": True},
     {"op": "adaptive_max_pool1d", "input": "1,2,3,4,5", "output_size": 3},
-    {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": 6},
+    {"op": "max_unpool1d", "input": "5,7,9", "indices": "1,1,4", "kernel_size": 2, "output_size": [6]},
 ], ids=lambda b: b["op"])
 def test_snippet_prints_pytorchs_answer(client: Any, body: dict[str, Any]) -> None:
     torch = pytest.importorskip("torch")
@@ -160,8 +160,10 @@ def test_any_pool_request_is_answered_never_a_server_error(client: Any, op: str,
         body["ceil_mode"] = ceil
     if op == "lp_pool1d":
         body["norm_type"] = norm
-    if op.startswith("adaptive") or (op == "max_unpool1d" and size is not None):
+    if op.startswith("adaptive"):
         body["output_size"] = size
+    elif op == "max_unpool1d" and size is not None:
+        body["output_size"] = [size]  # a sequence, as PyTorch's max_unpool1d takes it
     if op == "max_unpool1d":
         body["indices"] = [max(0, 2 * i + shift) for i in range(length)] or [[]]
     for path in ("/api/draw", "/api/snippet"):

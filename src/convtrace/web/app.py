@@ -78,7 +78,8 @@ class ExplainRequest(BaseModel):
     groups: Int = 1
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     output_padding: Int = 0
-    output_size: Int | None = None
+    output_size: Int | Annotated[list[Int], Field(min_length=1, max_length=3)] | None = Field(
+        None, description="ConvTranspose1d's and the adaptive pools' int; max_unpool1d's a sequence, as PyTorch's: [6]")
     transposed: bool = False
     ceil_mode: bool | None = Field(None, description="pools: max_pool1d, avg_pool1d, lp_pool1d")
     count_include_pad: bool | None = Field(None, description="avg_pool1d")

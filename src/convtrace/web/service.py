@@ -586,6 +586,13 @@ def _torch_row(row: np.ndarray) -> str:
 
 
 def _torch_num(v: float) -> str:
+    """A number as PyTorch prints it in a tensor (roughly: for the snippet's comment).
+
+    >>> _torch_num(3.0), _torch_num(1 / 3), _torch_num(float("nan")), _torch_num(float("-inf"))
+    ('3.', '0.3333', 'nan', '-inf')
+    """
+    if not math.isfinite(v):
+        return str(v)
     return f"{int(v)}." if v == int(v) else f"{v:.4f}"
 
 

@@ -152,6 +152,8 @@ function readPoolConfig(op) {
   const norm = form.elements.norm_type;
   if (!norm.disabled && norm.value.trim() !== "") cfg.norm_type = Number(norm.value);
   if (!form.elements.indices.disabled) cfg.indices = textField("indices");
+  // max_unpool1d takes output_size as a sequence, as PyTorch's functional does
+  if (op === "max_unpool1d" && cfg.output_size !== undefined) cfg.output_size = [cfg.output_size];
   readAt(cfg);
   return cfg;
 }
