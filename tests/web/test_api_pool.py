@@ -80,6 +80,17 @@ def test_draw_is_the_picture_of_convtrace_draw(client: Any) -> None:
     assert "除数" in data["detail"]
 
 
+def test_a_pool_keeps_pytorchs_defaults(client: Any) -> None:
+    # only the arguments sent reach the pool: its stride defaults to kernel_size (not the
+    # convolution's 1), and no convolution argument is passed on
+    body = {"op": "max_pool1d", "input": "1,2,3,4,5,6", "kernel_size": 2}
+    assert client.post("/api/draw", json=body).json()["frames"] == 3
+    code = client.post("/api/snippet", json=body).json()["code"]
+    assert "torch.nn.MaxPool1d(kernel_size=2, stride=2)" in code, code
+    r = client.post("/api/draw", json={**body, "groups": 2})
+    assert r.status_code == 422 and r.json()["detail"]["param"] == "groups"
+
+
 def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
     bodies = [
         {"op": "max_pool1d", "input": "1,3,2,5,4", "kernel_size": 2, "ceil_mode": True},
@@ -97,6 +108,8 @@ def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
     # a landing in words: the step of the output it lands on, as the command line writes it
     unpool = client.post("/api/draw", json={**bodies[-1], "step": 1}).json()
     assert unpool["detail"].splitlines()[0] == "Step 2: y2" and "x1, x2" in unpool["detail"]
+    unpool = client.post("/api/draw", json={**bodies[-1], "step": 2}).json()  # x3 lands on index 4
+    assert unpool["detail"].splitlines()[0] == "Step 5: y5"
     first_max = client.post("/api/draw", json={**bodies[0], "step": 0}).json()
     assert first_max["detail"].splitlines()[0] == "Step 1: y1" and "y1 = 3" in first_max["detail"]
 
