@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from backends import judge, torch_answers
-from strategies import Outcome, run, tn, torch_module
 
 import convtrace.functional as cf
+from backends import judge, torch_answers
+from strategies import Outcome, run, tn, torch_module
 
 #: the parameters a pool's error may name
 POOL_PARAMS = {

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 from pool_torch import check_call, with_values
+
 from strategies import examples
 
 pytest.importorskip("torch")
