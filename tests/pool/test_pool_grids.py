@@ -86,7 +86,7 @@ def test_the_two_max_pool_paths_use_different_words() -> None:
 
 def test_avg_pool_zero_kernel_says_stride_should_not_be_zero() -> None:
     x = np.ones((1, 1, 6))
-    with pytest.raises(ConvtraceError, match="^.*stride=0: stride should not be zero$"):
+    with pytest.raises(ConvtraceError, match=r"stride=0: stride should not be zero$"):
         cf.avg_pool1d(x, 0)
     check_call("avg_pool1d", x, 0)
 
