@@ -16,6 +16,7 @@ comes from :mod:`convtrace.render.i18n`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..shapes import TapKind
@@ -323,7 +324,14 @@ class PoolTextRenderer(Writer):
 
     def pnorm_step(self, step: Step) -> None:
         d = step.pool
-        assert d is not None and d.divisor is not None and d.norm_type is not None
+        assert d is not None and d.norm_type is not None
+        if math.isinf(d.norm_type):
+            key = "pool_pnorm_inf" if d.norm_type > 0 else "pool_pnorm_neg_inf"
+            won = step.terms[d.winner] if d.winner is not None else None
+            name = self.tap_name(step, won) if won is not None else "—"
+            self.line(self.t(key, y=self.y(step), value=self.value(step.value), name=name, index=d.winner_index), 1)
+            return
+        assert d.divisor is not None
         p = _norm(d.norm_type)
         for term in step.terms:
             if term.tap is TapKind.REAL:
