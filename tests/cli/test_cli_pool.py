@@ -119,3 +119,13 @@ def test_an_unknown_op_is_refused_by_name(run_cli):
 def test_symbolic_is_refused_for_a_pool(run_cli):
     code, out, err = run_cli("explain", "--op", "max_pool1d", "--input", "1,2", "--kernel-size", "2", "--symbolic")
     assert code == 2 and out == "" and "--symbolic" in err and "max_pool1d has no weights" in " ".join(err.split())
+
+
+def test_unpool_output_size_from_the_cli_is_a_sequence(run_cli):
+    """PyTorch's max_unpool1d takes output_size as a sequence: the flag's int is given so."""
+    code, out, err = run_cli("explain", "--no-verify", "--op", "max_unpool1d", "--input", "5,7", "--indices", "1,3",
+                             "--kernel-size", "2", "--output-size", "5")
+    assert code == 0, err
+    assert "L_out = output_size = 5" in out and "y1..y5 = 0, 5, 0, 7, 0" in out
+    with pytest.raises(ConvtraceError, match="has no len"):  # Python: PyTorch's own words for an int
+        convtrace.explain(op="max_unpool1d", input=[5, 7], indices=[1, 3], kernel_size=2, output_size=5, verify=False)

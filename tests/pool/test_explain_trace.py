@@ -276,3 +276,14 @@ def test_the_check_catches_a_wrong_winner_or_value() -> None:
     assert check_trace(wrong_index).agree is False
     wrong_value = replace(t, steps=(replace(step, value=Fraction(2)),))
     assert check_trace(wrong_value).agree is False
+
+
+@pytest.mark.parametrize("p", [math.inf, -math.inf])
+def test_lp_pool_of_infinite_norm_is_a_max_of_abs(p: float) -> None:
+    """PyTorch: norm_type inf is max_pool1d(|x|), -inf is -max_pool1d(-|x|) (the smallest |x|)."""
+    t = convtrace.explain(op="lp_pool1d", input=[1, -3, 2, -1, 5], norm_type=p, kernel_size=2, ceil_mode=True)
+    assert [float(s.value) for s in t.steps] == ([3, 2, 5] if p > 0 else [1, 1, 5])
+    assert [s.pool.winner_index for s in t.steps if s.pool] == ([1, 2, 4] if p > 0 else [0, 3, 4])
+    assert t.check is not None and t.check.agree and "float(" in t.check.call
+    assert t.verify(torch=True)
+    assert_steps_match_torch(t)

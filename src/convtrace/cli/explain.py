@@ -365,7 +365,8 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         groups=args.groups,
         padding_mode=args.padding_mode,
         output_padding=args.output_padding or 0,
-        output_size=args.output_size,
+        output_size=[args.output_size] if args.op == "max_unpool1d" and args.output_size is not None
+        else args.output_size,  # max_unpool1d takes a sequence, as PyTorch's
         transposed=args.transposed,
         at=None if args.at is None else _ints(args.at, "at"),
         verify=not args.no_verify,

@@ -7,6 +7,7 @@ does so lazily. The call text and the tolerances it uses are torch-free, in
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -346,9 +347,16 @@ def pool_call(trace: PoolTrace) -> str:
     """
     spec = trace.spec
     args = _pool_arguments(trace)
-    shown = ", ".join(f"{k}={v!r}" for k, v in args.items() if k != "indices")
+    shown = ", ".join(f"{k}={_code(v)}" for k, v in args.items() if k != "indices")
     first = "x, indices" if spec.op == "max_unpool1d" else "x"
     return f"torch.nn.functional.{spec.op}({first}, {shown})"
+
+
+def _code(value: Any) -> str:
+    """A value as Python code (``float('inf')``, not ``inf``)."""
+    if isinstance(value, float) and math.isinf(value):
+        return "float('inf')" if value > 0 else "float('-inf')"
+    return repr(value)
 
 
 def _pool_arguments(trace: PoolTrace) -> dict[str, Any]:

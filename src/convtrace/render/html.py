@@ -44,6 +44,7 @@ _MAX_COLS = 40
 #: a pool's winner (outlined) and its overhang (grey, apart from the padding's tint)
 _POOL_STYLE = """.convtrace .win{font-weight:bold;outline:2px solid #2e9e44}
 .convtrace .over{background:rgba(127,127,127,.28)}
+.convtrace pre{white-space:pre-wrap}
 """
 
 

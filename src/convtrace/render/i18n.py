@@ -391,6 +391,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "x^p is taken without abs (PyTorch's rule): a negative sum gives NaN unless 1/p is a whole number (p = 1: a signed sum)",
         "x^p 不取绝对值（PyTorch 的规则）：和为负数时结果为 NaN，除非 1/p 是整数（p = 1：带符号的和）",
     ),
+    "pool_pnorm_inf": (
+        "norm_type = inf: PyTorch takes max_pool1d(|x|): {y} = {value}, the |x| of {name} (index {index})",
+        "norm_type = inf：PyTorch 计算 max_pool1d(|x|)：{y} = {value}，即 {name} 的 |x|（下标 {index}）",
+    ),
+    "pool_pnorm_neg_inf": (
+        "norm_type = -inf: PyTorch takes −max_pool1d(−|x|), the smallest |x|: {y} = {value}, the |x| of {name} (index {index})",
+        "norm_type = -inf：PyTorch 计算 −max_pool1d(−|x|)，即最小的 |x|：{y} = {value}，即 {name} 的 |x|（下标 {index}）",
+    ),
     "pool_unpool_none": ("no index points here: {y} = 0", "没有 index 指向这里：{y} = 0"),
     "pool_unpool_one": ("{name} = {value} lands here (its index is {t}): {y} = {value}", "{name} = {value} 落在这里（它的 index 是 {t}）：{y} = {value}"),
     "pool_unpool_collision": (

@@ -23,7 +23,7 @@ from ..trace.model import SCHEMA_VERSION, PoolTrace
 from .notes import note_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import Placement, PoolDetail, Step, Trace
+    from ..trace.model import LengthFormula, Placement, PoolDetail, Step, Trace
 
 __all__ = ["trace_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
 
@@ -182,6 +182,10 @@ def _views(trace: Trace, integral: bool) -> Any:
     }
 
 
+def _length(lf: LengthFormula) -> dict[str, Any]:
+    return {"formula": lf.formula, "substituted": lf.substituted, "values": dict(lf.values), "result": lf.result}
+
+
 def _check(trace: Trace | PoolTrace) -> Any:
     c = trace.check
     if c is None:
@@ -223,7 +227,6 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         return pool_trace_to_json(trace)
     spec = trace.spec
     integral = trace.exact
-    lf = trace.length
     return {
         "schema": "convtrace.trace",
         "schema_version": SCHEMA_VERSION,
@@ -237,12 +240,7 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         "output_shape": list(spec.output_shape),
         "dtype": str(spec.dtype),
         "exact": trace.exact,
-        "length": {
-            "formula": lf.formula,
-            "substituted": lf.substituted,
-            "values": dict(lf.values),
-            "result": lf.result,
-        },
+        "length": _length(trace.length),
         "same_split": None if trace.same_split is None else list(trace.same_split),
         "padded_row": {
             "complete": trace.pad_row_complete,
@@ -282,7 +280,6 @@ def pool_trace_to_json(trace: PoolTrace) -> dict[str, Any]:
 
     spec = trace.spec
     integral = trace.exact
-    lf = trace.length
     return {
         "schema": "convtrace.trace",
         "schema_version": SCHEMA_VERSION,
@@ -302,7 +299,7 @@ def pool_trace_to_json(trace: PoolTrace) -> dict[str, Any]:
         "output_shape": list(spec.output_shape),
         "dtype": str(spec.dtype),
         "exact": trace.exact,
-        "length": {"formula": lf.formula, "substituted": lf.substituted, "values": dict(lf.values), "result": lf.result},
+        "length": _length(trace.length),
         "same_split": None,
         "padded_row": {"complete": True, "cells": _pool_cells(trace)},
         "unreached": [],

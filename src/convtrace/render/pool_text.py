@@ -16,12 +16,13 @@ comes from :mod:`convtrace.render.i18n`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..shapes import TapKind
 from ..trace.build import POOL_MODULES
 from ..trace.elements import mean_of
-from ..trace.model import PoolTrace, Reduction, Step, Term
+from ..trace.model import PoolTrace, Reduction, Step, Term, TorchCheck
 from .i18n import translator
 from .names import Names
 from .notes import note_text
@@ -323,7 +324,14 @@ class PoolTextRenderer(Writer):
 
     def pnorm_step(self, step: Step) -> None:
         d = step.pool
-        assert d is not None and d.divisor is not None and d.norm_type is not None
+        assert d is not None and d.norm_type is not None
+        if math.isinf(d.norm_type):
+            key = "pool_pnorm_inf" if d.norm_type > 0 else "pool_pnorm_neg_inf"
+            won = step.terms[d.winner] if d.winner is not None else None
+            name = self.tap_name(step, won) if won is not None else "—"
+            self.line(self.t(key, y=self.y(step), value=self.value(step.value), name=name, index=d.winner_index), 1)
+            return
+        assert d.divisor is not None
         p = _norm(d.norm_type)
         for term in step.terms:
             if term.tap is TapKind.REAL:
@@ -373,26 +381,14 @@ class PoolTextRenderer(Writer):
 
     # -- PyTorch's check ------------------------------------------------------------------
 
-    def check(self) -> None:
-        c = self.tr.check
-        self.heading("check_heading")
-        if c is None:
-            self.line(self.t("check_skipped"), 1)
-            return
-        for code in c.extra.get("code", c.call).splitlines():
-            self.line(code, 1)
-        self.line(self.t("pool_check_data"), 1)
-        if not c.available:
-            self.line(self.t("check_no_torch"), 1)
-            return
-        if c.output is not None:
-            self.line(self.t("check_output", output=short_nested(c.output)), 1)
+    check_data_key = "pool_check_data"
+
+    def check_details(self, c: TorchCheck) -> None:
+        """PyTorch's indices (max pools), held to the winners of the steps."""
         indices = c.extra.get("indices")
         if indices is not None:
             verdict = self.t("pool_indices_agree" if c.extra.get("indices_agree") else "pool_indices_differ")
             self.line(self.t("pool_check_indices", indices=short_nested(indices), verdict=verdict), 1)
-        diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
-        self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
 
     # -- output, notes ---------------------------------------------------------------------
 

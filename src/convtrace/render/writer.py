@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..trace.model import PoolTrace, Trace
+from ..trace.model import PoolTrace, TorchCheck, Trace
 from .i18n import Translator
 from .names import Names
 from .numfmt import as_typed, fmt, fmt_nested
@@ -112,6 +112,12 @@ class Writer:
 
     # -- PyTorch's check --------------------------------------------------------------
 
+    #: the sentence saying what data PyTorch was given
+    check_data_key = "check_data"
+
+    def check_details(self, c: TorchCheck) -> None:
+        """What a renderer adds to PyTorch's verdict after its output (nothing here)."""
+
     def check(self) -> None:
         c = self.tr.check
         self.heading("check_heading")
@@ -120,12 +126,13 @@ class Writer:
             return
         for code in c.extra.get("code", c.call).splitlines():
             self.line(code, 1)
-        self.line(self.t("check_data"), 1)
+        self.line(self.t(self.check_data_key), 1)
         if not c.available:
             self.line(self.t("check_no_torch"), 1)
             return
         if c.output is not None:
             self.line(self.t("check_output", output=short_nested(c.output)), 1)
+        self.check_details(c)
         diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
         self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
 

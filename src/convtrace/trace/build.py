@@ -28,6 +28,7 @@ ConvTranspose1d, gather form (``y[j] = Σ x[i]·w[k]`` over ``j = i*stride - pad
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -907,7 +908,7 @@ def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> lis
             "padding": spec.padding, "kernel_size": spec.kernel_size, "dilation": spec.dilation,
             "span": shapes.dilated_kernel(spec.kernel_size, spec.dilation),
         }))  # fmt: skip
-    if spec.op == "lp_pool1d":
+    if spec.op == "lp_pool1d" and not math.isinf(spec.norm_type or 0.0):  # ±inf: a max of |x|, no power
         notes += _lp_notes(spec, steps, resolved)
     if spec.adaptive:
         starts, ends = shapes.adaptive_bounds(spec.length, spec.out_length)

@@ -292,7 +292,9 @@ def _pool_term(
     """One tap of a pooling window: the value read and its contribution to the reduction."""
     real = kind is TapKind.REAL
     x = value if real else _neutral(reduction, exact)
-    if reduction is Reduction.PNORM:
+    if reduction is Reduction.PNORM and spec.norm_type is not None and math.isinf(spec.norm_type):
+        contribution = abs(x) if real else _neutral(reduction, exact)  # max_pool1d(|x|)
+    elif reduction is Reduction.PNORM:
         contribution = _power(x, spec.norm_type, exact) if real else _neutral(reduction, exact)
     else:
         contribution = x
@@ -424,6 +426,9 @@ def pool_step(
     if reduction is Reduction.MAX:
         total, detail = _max_detail(terms, base)
         value = total
+    elif reduction is Reduction.PNORM and spec.norm_type is not None and math.isinf(spec.norm_type):
+        total, detail = _infinite_norm(terms, base, spec.norm_type)
+        value = total
     else:
         total = _sum([term.product for term in terms], exact)
         divisor = len(window.positions) if spec.adaptive else int(spec.divisors()[t])
@@ -471,6 +476,25 @@ def _kept(values: list[Any], engine: Any) -> int | None:
         if equal:
             return equal[-1]
     return len(values) - 1
+
+
+def _magnitude(x: Any) -> Any:
+    """|x| (a Fraction stays exact)."""
+    return abs(x)
+
+
+def _infinite_norm(terms: tuple[Term, ...], base: PoolDetail, p: float) -> tuple[Any, PoolDetail]:
+    """lp_pool1d with norm_type ±inf is PyTorch's ``max_pool1d(|x|)`` (−inf: ``−max_pool1d(−|x|)``,
+    the smallest |x|): the winner among the real taps' |x| (stored as their contributions)."""
+    real = [i for i, term in enumerate(terms) if term.tap is TapKind.REAL]
+    sign = 1 if p > 0 else -1
+    won = max_winner([sign * _magnitude(terms[i].x) for i in real])
+    if won is None:
+        return float("nan"), replace(base, norm_type=p)
+    winner = real[won]
+    value = abs(terms[winner].x)
+    return value, replace(base, norm_type=p, winner=winner, winner_index=terms[winner].input_index,
+                          nan=_is_nan(float(value)))
 
 
 def _unpool_step(

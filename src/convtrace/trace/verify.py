@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,10 @@ def rederive_pool(step: Step) -> Any:
     real = [t for t in step.terms if str(t.tap) == "real"]
     if step.reduction is Reduction.SCATTER:
         value: Any = step.terms[detail.winner].x if detail.winner is not None else 0
+    elif step.reduction is Reduction.PNORM and detail.norm_type is not None and math.isinf(detail.norm_type):
+        sign = 1 if detail.norm_type > 0 else -1
+        won = max_winner([sign * float(abs(t.x)) for t in real])
+        value = abs(real[won].x) if won is not None else float("nan")
     elif step.reduction is Reduction.MAX:
         won = max_winner([t.x for t in real])
         value = real[won].x if won is not None else float("-inf")
