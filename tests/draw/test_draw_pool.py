@@ -302,3 +302,20 @@ def test_convtrace_draw_command_draws_pools(tmp_path: Path, capsys: pytest.Captu
                  str(bad)]) == 2
     assert "pad should be at most half of effective kernel size" in capsys.readouterr().err
     assert not bad.exists()
+
+
+def test_nan_wins_the_max_at_pytorchs_index() -> None:
+    config = dict(op="max_pool1d", input=[1.0, float("nan"), 3.0, float("-inf"), 2.0], kernel_size=2, stride=1,
+                  padding=1)
+    want, indices = _torch(config)
+    assert indices is not None
+    trace = _explain(config)
+    for t in range(len(want)):
+        fig = build_figure(trace, t)
+        assert _cells(fig, "current") == [fmt(float(want[t]))]
+        line = _texts(fig, "pool-winner")[0]
+        if np.isnan(want[t]):
+            assert line == f"x{indices[t] + 1} is NaN: NaN wins (index {indices[t]})", line
+        else:
+            assert line.startswith(f"x{indices[t] + 1} wins (index {indices[t]})"), line
+    assert _texts(build_figure(trace, 1), "pool-sum") == ["max(1, nan) = nan"]
