@@ -114,6 +114,18 @@ def test_every_pool_draws_and_says_its_frames(client: Any) -> None:
     assert first_max["detail"].splitlines()[0] == "Step 1: y1" and "y1 = 3" in first_max["detail"]
 
 
+def test_a_long_unpool_words_every_landing(client: Any) -> None:
+    # 64 values on 128 outputs: only some outputs are explained, every landing is a frame
+    body = {"op": "max_unpool1d", "input": ",".join(str(i) for i in range(64)),
+            "indices": ",".join(str(2 * i + 1) for i in range(64)), "kernel_size": 2, "verify": False}
+    overview = client.post("/api/draw", json=body).json()
+    assert overview["frames"] == 64 and not overview["outputs"]["complete"]
+    for step in (0, 10, 63):
+        data = client.post("/api/draw", json={**body, "step": step}).json()
+        assert data["detail"], (step, data)
+    assert client.post("/api/draw", json={**body, "step": 10}).json()["detail"] == "x11 = 10 → index 21 = y22"
+
+
 @pytest.mark.parametrize("body", [
     dict(AVG_CEIL, count_include_pad=False),
     {"op": "max_pool1d", "input": "1,3,2,5,4,0", "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},

@@ -482,7 +482,13 @@ def _pool_words(trace: PoolTrace, step: int | None, lang: str) -> dict[str, Any]
     if s.op == "max_unpool1d":
         land = picture_of(trace).landings[step]
         key = (land.batch, land.channel, land.target)
-        step = next(i for i, x in enumerate(trace.steps) if (x.batch, x.out_channel, x.out_index) == key)
+        found = [i for i, x in enumerate(trace.steps) if (x.batch, x.out_channel, x.out_index) == key]
+        if not found:  # a long unpool explains some outputs only: the landing as its figure words it
+            from ..draw.labels import fmt, label
+
+            x, y = names.x(land.batch, land.channel, land.source), names.y(*key)
+            return {"detail": label(lang, "unpool_lands", x=x, v=fmt(land.value), i=land.target, y=y)}
+        step = found[0]
     return {"detail": step_text(trace, step, lang)}
 
 
