@@ -63,9 +63,11 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     demo.set_defaults(run=_run)
     ex = sub.add_parser(
         "explain",
-        help="explain any Conv1d / ConvTranspose1d configuration",
+        help="explain any Conv1d / ConvTranspose1d configuration, or a pool (--op)",
         description="Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. "
-        "Flags mirror PyTorch's argument names; weights default to ones, as in the post.",
+        "Flags mirror PyTorch's argument names; weights default to ones, as in the post. With --op, a "
+        "pool: each output's window (every sample tagged real, padding or ceil_mode overhang) and its "
+        "max, mean or p-norm with the numbers.",
         epilog=EXAMPLES,
     )
     cfg = ex.add_argument_group("configuration (PyTorch's names)")

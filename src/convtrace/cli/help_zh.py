@@ -19,7 +19,8 @@ CHINESE_HELP: dict[str, str] = {
     "print the trace as JSON instead of text": "以 JSON 输出讲解数据，而不是文字",
     "the teaching post's worked examples, then ConvTranspose1d (the default)":
         "原文的例题，然后是 ConvTranspose1d（默认命令）",
-    "explain any Conv1d / ConvTranspose1d configuration": "讲解任意 Conv1d / ConvTranspose1d 配置",
+    "explain any Conv1d / ConvTranspose1d configuration, or a pool (--op)":
+        "讲解任意 Conv1d / ConvTranspose1d 配置，或一个池化（--op）",
     "default: from the input data (else 1)": "默认：由输入数据决定（否则为 1）",
     "default: from --weight (else groups)": "默认：由 --weight 决定（否则等于 groups）",
     "default: from --weight (else 3)": "默认：由 --weight 决定（否则为 3）",
@@ -97,9 +98,12 @@ CHINESE_HELP: dict[str, str] = {
     "open the page in the default browser": "在默认浏览器中打开页面",
     # demo, explain
     "Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. Flags mirror "
-    "PyTorch's argument names; weights default to ones, as in the post.":
+    "PyTorch's argument names; weights default to ones, as in the post. With --op, a "
+    "pool: each output's window (every sample tagged real, padding or ceil_mode overhang) and its "
+    "max, mean or p-norm with the numbers.":
         "逐步讲解一个 Conv1d（加 --transposed 则为 ConvTranspose1d）。参数名与 PyTorch 相同；"
-        "权重默认全为 1，与原文一致。",
+        "权重默认全为 1，与原文一致。加 --op 则讲解池化：每个输出的窗口（每个样本标明真实、填充或 "
+        "ceil_mode 超出部分）及其最大值、平均值或 p 范数，带上具体数值。",
     # shape, solve, stack (the planning commands) and inspect
     "Output length of one Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d with the formula and your "
     "values; ConvTranspose1d's valid output_size values; the dropped tail; with --want, the input "

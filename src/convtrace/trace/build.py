@@ -962,13 +962,16 @@ def pool_length_formula(spec: PoolSpec) -> LengthFormula:
         return LengthFormula("output_size", f"{spec.out_length}", {"L": L, "output_size": spec.out_length},
                              spec.out_length)
     if spec.op == "max_unpool1d":
-        if spec.output_size is not None:
-            return LengthFormula("output_size", f"{spec.out_length}", {"L": L, "output_size": spec.out_length},
-                                 spec.out_length)
-        return LengthFormula(
-            "(L - 1)*stride - 2*padding + kernel_size", f"({L} - 1)*{s} - 2*{p} + {k}",
-            {"L": L, "stride": s, "padding": p, "kernel_size": k}, spec.out_length,
-        )
+        values = {"L": L, "stride": s, "padding": p, "kernel_size": k}
+        if spec.output_size is not None:  # any length from the default up to stride - 1 more
+            default = shapes.max_unpool1d_length_of(L, k, s, p)
+            return LengthFormula(
+                "output_size ∈ [D, D + stride), D = (L - 1)*stride - 2*padding + kernel_size",
+                f"{spec.out_length} ∈ [{default}, {default + s}), D = ({L} - 1)*{s} - 2*{p} + {k} = {default}",
+                {**values, "output_size": spec.out_length}, spec.out_length,
+            )
+        return LengthFormula("(L - 1)*stride - 2*padding + kernel_size", f"({L} - 1)*{s} - 2*{p} + {k}", values,
+                             spec.out_length)
     values = {"L": L, "padding": p, "dilation": d, "kernel_size": k, "stride": s}
     inner = f"({L} + 2*{p} - {d}*({k} - 1) - 1) / {s}"
     if not spec.ceil_mode:
