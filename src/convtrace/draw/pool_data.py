@@ -121,7 +121,7 @@ class PoolPicture:
         if s.adaptive:
             return f"output_size={s.out_length}"
         if s.op == "max_unpool1d":
-            size = f", output_size={s.output_size}" if s.output_size is not None else ""
+            size = f", output_size=[{s.output_size}]" if s.output_size is not None else ""  # a sequence, as PyTorch takes it
             return f"kernel_size={s.kernel_size}, stride={s.stride}, padding={s.padding}{size}"
         parts = [f"kernel_size={s.kernel_size}", f"stride={s.stride}"]
         if s.op == "lp_pool1d":
