@@ -256,7 +256,7 @@ async def _warm_up(_: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     """The explorer's app (mount it anywhere; ``convtrace serve`` runs it with uvicorn)."""
     app = FastAPI(title="convtrace explorer", version=__version__, lifespan=_warm_up,
-                  description="PyTorch's 1-D convolutions, explained step by step and drawn.")
+                  description="PyTorch's 1-D convolutions and pools, explained step by step and drawn.")
     static_dir = resources.files(__package__).joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
@@ -273,7 +273,7 @@ def create_app() -> FastAPI:
     def index() -> str:
         return index_page()
 
-    @app.post("/api/explain", responses=ERRORS, summary="Explain a Conv1d / ConvTranspose1d configuration")
+    @app.post("/api/explain", responses=ERRORS, summary="Explain a Conv1d / ConvTranspose1d configuration or a pool (op)")
     def explain(body: ExplainRequest) -> Response:
         trace = explain_request(_config(body), body.lang)
         return Response(trace.to_json(as_text=True), media_type="application/json")
