@@ -96,3 +96,11 @@ def test_text_at_and_summary() -> None:
     assert "The output has 150 elements" in text and "Step 4: y150 (PyTorch index [0, 149])" in text
     one = convtrace.explain(op="max_pool1d", input=[[1, 2, 3, 4]], kernel_size=2, at=(0, 1), verify=False)
     assert [s.out_index for s in one.steps] == [1] and "PyTorch index [0, 1]" in one.render()
+
+
+def test_json_check_carries_pytorchs_indices() -> None:
+    pytest.importorskip("torch")
+    doc = convtrace.explain(**CALLS[0]).to_json()
+    VALIDATOR.validate(doc)
+    assert doc["check"]["indices"] == [[1, 3, 4]] and doc["check"]["indices_agree"] is True
+    assert doc["check"]["agree"] is True and "indices" not in convtrace.explain(**CALLS[2]).to_json()["check"]

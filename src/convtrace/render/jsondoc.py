@@ -190,7 +190,7 @@ def _check(trace: Trace | PoolTrace) -> Any:
     c = trace.check
     if c is None:
         return None
-    return {
+    doc = {
         "available": c.available,
         "call": c.call,
         "code": c.extra.get("code"),
@@ -200,6 +200,10 @@ def _check(trace: Trace | PoolTrace) -> Any:
         "agree": c.agree,
         "note": c.note,
     }
+    if "indices" in c.extra:  # a max pool: PyTorch's indices, held to the steps' winners
+        doc["indices"] = array_to_json(np.asarray(c.extra["indices"]))
+        doc["indices_agree"] = bool(c.extra.get("indices_agree"))
+    return doc
 
 
 def _parameters(trace: Trace) -> dict[str, Any]:
