@@ -453,7 +453,7 @@ def _pool_length(layer: Layer, n: int) -> int:
     call = f"{op}(length={n}, ...)"
     if layer.kind == "lppool":  # LPPool1d is avg_pool1d with padding 0 (its errors are avg_pool1d's)
         return shapes.pool1d_output_length(n, layer.kernel_size, layer.stride, 0, 1, layer.ceil_mode, kind="avg")
-    if n < 1:
+    if n < 1 and not (layer.kind == "adaptiveavgpool" and layer.output_size == 1):  # to 1: a mean (NaN)
         raise ConvtraceError("length", n, f"{op}(): Expected input to have non-zero size for non-batch dimensions, "
                              f"but input has sizes [1, 1, {n}] with dimension 2 being empty", call=call)  # fmt: skip
     size = layer.output_size

@@ -159,7 +159,7 @@ def ceil_rule_of(layer: Layer, n: int) -> CeilRule | None:
 def _windows(layer: Layer, n: int, out: int) -> tuple[tuple[tuple[int, int], ...], int]:
     """An adaptive pool's windows ``[start, end)`` (the first :data:`WINDOWS_SHOWN` - 1 and
     the last) and how many there are."""
-    if not layer.length_dependent or out < 1:
+    if not layer.length_dependent or out < 1 or n < 1:
         return (), 0
     shown = list(range(min(out, WINDOWS_SHOWN - 1))) + ([out - 1] if out >= WINDOWS_SHOWN else [])
     return tuple((w.positions[0], w.positions[-1] + 1) for w in (shapes.adaptive_window(i, n, out) for i in shown)), out

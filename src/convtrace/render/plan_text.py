@@ -140,6 +140,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "adaptive_windows": "window i reads [floor(i*L_in/O), ceil((i+1)*L_in/O)), L_in={n}, O={o}: {windows} (window "
         "0: [floor(0*{n}/{o}), ceil(1*{n}/{o})) = [{a}, {b})); hop L_in/O = {hop}: the windows, receptive field and "
         "hop depend on the input length",
+        "adaptive_formula": "window i reads [floor(i*L_in/O), ceil((i+1)*L_in/O)) (an empty input: no windows)",
         "unpool_range": "output_size may be {lo}..{hi} (strictly within stride {s} of the default; passed to "
         "forward as output_size=[n])",
         "adaptive_here": " (here L={length}: hop L/O = {hop}, windows of {shortest} to {longest} samples)",
@@ -196,6 +197,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "lp_length": "LPPool1d 的长度就是 padding 为 0、dilation 为 1 的 avg_pool1d 的长度（它基于 avg_pool1d 实现）",
         "adaptive_windows": "窗口 i 读取 [floor(i*L_in/O), ceil((i+1)*L_in/O))，L_in={n}，O={o}：{windows}（窗口 0："
         "[floor(0*{n}/{o}), ceil(1*{n}/{o})) = [{a}, {b})）；跳步 L_in/O = {hop}：窗口、感受野和跳步都取决于输入长度",
+        "adaptive_formula": "窗口 i 读取 [floor(i*L_in/O), ceil((i+1)*L_in/O))（输入为空：没有窗口）",
         "unpool_range": "output_size 可取 {lo}..{hi}（与默认长度相差必须小于步长 {s}；以 output_size=[n] 传给 forward）",
         "adaptive_here": "（此处 L={length}：跳步 L/O = {hop}，窗口长 {shortest} 到 {longest} 个样本）",
         "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在 {names} 之后：自适应池化的窗口为 "
@@ -466,6 +468,8 @@ def _pool_lines(report: Any, lang: str) -> list[str]:
         first = report.windows[0]
         lines.append(_Prose(_t(lang, "adaptive_windows", n=n, o=o, windows=", ".join(shown),
                                hop=fraction_text(Fraction(n, o)), a=first[0], b=first[1])))  # fmt: skip
+    elif layer.length_dependent:
+        lines.append(_Prose(_t(lang, "adaptive_formula")))
     if layer.kind == "maxunpool" and report.output_size_range is not None:
         lo, hi = report.output_size_range
         lines.append(_Prose(_t(lang, "unpool_range", lo=lo, hi=hi, s=layer.stride)))

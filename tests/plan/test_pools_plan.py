@@ -1,0 +1,249 @@
+"""Every pool in the planner (issue 17), checked against PyTorch with its oneDNN backend on
+and off: lengths and errors, the input indices each output depends on (impulses, and
+gradients: MaxUnpool1d's follow its indices), the figures of a stack, ceil_mode's last
+window, an adaptive pool's windows and MaxUnpool1d's output_size range."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_torch import gradient_dependence, impulse_dependence, torch_layer, torch_lengths
+from strategies_plan import POOL_KINDS, WITH_POOLS, layers, try_out
+
+from backends import each_backend
+from convtrace.errors import ConvtraceError
+from convtrace.plan.layers import Layer
+from convtrace.plan.shape import shape
+from convtrace.plan.stack import analyse_stack, dependence, parse_stack
+
+NEEDS_TORCH = True
+
+
+def on_both_backends(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with PyTorch's oneDNN on and off: the two answers must be equal."""
+    answers = []
+    for _ in each_backend():
+        answers.append(fn(*args))
+    first, second = answers
+    if isinstance(first, torch.Tensor):
+        assert torch.equal(first, second)
+    else:
+        assert first == second
+    return first
+
+
+def _chain_ok(chain: list[Layer]) -> bool:
+    """At most one MaxUnpool1d (its indices' taps are tried one at a time) and no
+    max pooling with it (max pooling needs impulses, which unpooling collisions hide)."""
+    unpools = sum(layer.kind == "maxunpool" for layer in chain)
+    maxes = any(layer.kind in ("maxpool", "adaptivemaxpool") for layer in chain)
+    return unpools <= 1 and not (unpools and maxes)
+
+
+def _dependence_matrix(chain: list[Layer], n: int) -> torch.Tensor:
+    if any(layer.kind == "maxunpool" for layer in chain):
+        return on_both_backends(gradient_dependence, chain, n)
+    return on_both_backends(impulse_dependence, chain, n)
+
+
+def _inside(chain: list[Layer], t: int, ins: list[int]) -> bool:
+    """Output t's dependence stays inside every intermediate signal (never in padding)."""
+    lo, hi = t, t
+    for index in range(len(chain) - 1, -1, -1):
+        window = chain[index].window_of_range(lo, hi, ins[index])
+        if window is None:
+            return True
+        lo, hi = window
+        if lo < 0 or hi >= ins[index]:
+            return False
+    return True
+
+
+@settings(max_examples=250, deadline=None)
+@given(layer=layers(POOL_KINDS), n=st.integers(0, 40))
+def test_pool_length_and_errors_match_torch(layer: Layer, n: int) -> None:
+    expected = on_both_backends(torch_lengths, [layer], n)[0]
+    assert try_out(layer, n) == expected, layer.describe()
+    if expected is None:
+        with pytest.raises(ConvtraceError):
+            shape(layer, n)
+        return
+    report = shape(layer, n)
+    assert report.out_length == expected
+    assert f"-> {expected}" in str(report).splitlines()[0]
+
+
+@settings(max_examples=120, deadline=None)
+@given(chain=st.lists(layers(WITH_POOLS), min_size=1, max_size=4), n=st.integers(0, 50))
+def test_stacks_with_pools_lengths_match_torch(chain: list[Layer], n: int) -> None:
+    report = analyse_stack(chain, n)
+    expected = on_both_backends(torch_lengths, chain, n)
+    assert [r.out_length for r in report.layers] == expected
+    assert (report.error is None) == (expected[-1] is not None)
+
+
+@settings(max_examples=120, deadline=None)
+@given(chain=st.lists(layers(WITH_POOLS), min_size=1, max_size=3), n=st.integers(6, 40))
+def test_dependence_through_pools_matches_torch(chain: list[Layer], n: int) -> None:
+    """Each output's first and last input index (and, where no adaptive pool makes them
+    depend on the length, the stack's figures bound them; equal when exact)."""
+    if not _chain_ok(chain):
+        return
+    lengths = on_both_backends(torch_lengths, chain, n)
+    if lengths[-1] is None or lengths[-1] == 0:
+        return
+    ins = [n] + [int(v) for v in lengths[:-1]]  # type: ignore[arg-type]
+    dep = _dependence_matrix(chain, n)
+    report = analyse_stack(chain, n)
+    adaptive = any(layer.length_dependent for layer in chain)
+    assert (report.receptive_field is None) == adaptive
+    for t in range(lengths[-1]):
+        if not _inside(chain, t, ins):
+            continue
+        hit = torch.nonzero(dep[t]).flatten().tolist()
+        window = dependence(chain, t, in_lengths=ins)
+        assert ((hit[0], hit[-1]) if hit else None) == window, (t, [layer.describe() for layer in chain])
+        if adaptive or window is None:
+            continue
+        assert report.hop is not None and report.offset is not None and report.receptive_field is not None
+        first = t * report.hop - report.offset
+        last = first + report.receptive_field - 1
+        assert first <= hit[0] and hit[-1] <= last
+        if report.exact:
+            assert (first, last) == (hit[0], hit[-1])
+
+
+@settings(max_examples=80, deadline=None)
+@given(size=st.integers(1, 14), n=st.integers(1, 30), kind=st.sampled_from(["adaptiveavgpool", "adaptivemaxpool"]))
+def test_adaptive_windows_are_torch_windows(size: int, n: int, kind: str) -> None:
+    """The windows ``convtrace shape`` lists and W109's numbers are the inputs each output's
+    gradient (avg) or impulse response (max) reaches; the stack says the figures depend
+    on the length."""
+    layer = Layer(kind, output_size=size)
+    dep = on_both_backends(gradient_dependence if kind == "adaptiveavgpool" else impulse_dependence, [layer], n)
+    spans = []
+    for t in range(size):
+        hit = torch.nonzero(dep[t]).flatten().tolist()
+        assert hit == list(range(hit[0], hit[-1] + 1))
+        spans.append((hit[0], hit[-1] + 1))
+    report = shape(layer, n)
+    listed = list(range(min(size, 7))) + ([size - 1] if size >= 8 else [])
+    assert report.windows == tuple(spans[i] for i in listed) and report.window_count == size
+    stack = analyse_stack([layer], n)
+    (note,) = [w for w in stack.warnings if w.code == "W109"]
+    widths = [b - a for a, b in spans]
+    assert (note.values["shortest"], note.values["longest"]) == (min(widths), max(widths))
+    assert note.values["hop"] * size == n
+    assert stack.receptive_field is None and stack.hop is None and stack.layers[0].receptive_field is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(k=st.integers(1, 6), s=st.integers(1, 5), data=st.data(), n=st.integers(1, 25),
+       kind=st.sampled_from(["maxpool", "avgpool", "lppool"]))  # fmt: skip
+def test_ceil_mode_rule_drops_the_window_torch_drops(k: int, s: int, data: st.DataObject, n: int, kind: str) -> None:
+    """ceil_mode's rule, with the numbers ``convtrace shape`` prints: the window ceil adds
+    is kept when it starts inside the input (PyTorch's last output then reads from that
+    start), and dropped when it would start past it (PyTorch's length is one less)."""
+    p = 0 if kind == "lppool" else data.draw(st.integers(0, k // 2))
+    layer = Layer(kind, k, s, p, ceil_mode=True, norm_type=2 if kind == "lppool" else None)
+    floor = Layer(kind, k, s, p, ceil_mode=False, norm_type=2 if kind == "lppool" else None)
+    lengths = on_both_backends(torch_lengths, [layer], n)[0], on_both_backends(torch_lengths, [floor], n)[0]
+    if lengths[0] is None:
+        return
+    report = shape(layer, n)
+    rule = report.ceil_rule
+    if rule is None:
+        assert lengths[0] == lengths[1]
+        return
+    if rule.dropped:
+        assert lengths[0] == rule.window and rule.start >= n
+        assert "it is dropped" in str(report) and f"= {rule.start} >= L_in = {n}" in str(report)
+    else:
+        assert lengths[0] == rule.window + 1 and rule.start < n
+        dep = on_both_backends(impulse_dependence, [layer], n)
+        assert torch.nonzero(dep[rule.window]).flatten().tolist()[0] == max(rule.start, 0)
+        assert f"= {rule.start} < L_in = {n}" in str(report)
+
+
+@settings(max_examples=80, deadline=None)
+@given(k=st.integers(1, 5), s=st.integers(1, 4), data=st.data(), n=st.integers(1, 12))
+def test_unpool_output_size_range_is_what_torch_accepts(k: int, s: int, data: st.DataObject, n: int) -> None:
+    p = data.draw(st.integers(0, k // 2))
+    report = shape(Layer("maxunpool", k, s, p), n)
+    lo, hi = report.output_size_range  # type: ignore[misc]
+    for size in range(max(0, lo - 3), hi + 4):
+        layer = Layer("maxunpool", k, s, p, output_size=size)
+        accepted = on_both_backends(torch_lengths, [layer], n)[0] is not None
+        assert accepted == (lo <= size <= hi), size
+        assert (try_out(layer, n) is not None) == accepted
+
+
+def test_max_unpool_after_max_pool_with_its_indices() -> None:
+    """The real use: MaxPool1d's indices into MaxUnpool1d. Each value lands inside the range
+    the planner gives its output; W104 warns where the default length does not restore the
+    input's, and there PyTorch fails when the last sample wins its window (output_size
+    restores it)."""
+    generator = torch.Generator().manual_seed(0)
+    for n in (9, 10):
+        x = torch.rand(1, 1, n, generator=generator, dtype=torch.float64)
+        x[0, 0, -1] = 2.0  # the last sample wins its window
+        default = analyse_stack("maxpool k=3 s=2 p=1; maxunpool k=3 s=2 p=1", n)
+        restored = analyse_stack(f"maxpool k=3 s=2 p=1; maxunpool k=3 s=2 p=1 o={n}", n)
+        assert restored.out_length == n and not [w for w in restored.warnings if w.code == "W104"]
+        assert bool([w for w in default.warnings if w.code == "W104"]) == (default.out_length != n) == (n == 10)
+        chain = parse_stack(f"maxpool k=3 s=2 p=1; maxunpool k=3 s=2 p=1 o={n}")
+        for _ in each_backend():
+            pooled, index = torch.nn.functional.max_pool1d(x, 3, 2, 1, return_indices=True)
+            y = torch.nn.functional.max_unpool1d(pooled, index, 3, 2, 1, output_size=[n])
+            assert y.shape[-1] == n
+            for j in torch.nonzero(y[0, 0]).flatten().tolist():  # y[j] = x[j]: inside j's planned range
+                lo, hi = dependence(chain, j)  # type: ignore[misc]
+                assert lo <= j <= hi and y[0, 0, j] == x[0, 0, j]
+            if n == 10:
+                with pytest.raises(RuntimeError, match="invalid max index"):
+                    torch.nn.functional.max_unpool1d(pooled, index, 3, 2, 1)
+
+
+def test_text_cnn_stack_with_max_over_time() -> None:
+    report = analyse_stack("conv k=3 p=1 c=8; adaptivemaxpool o=1", 50)
+    assert report.out_length == 1 and report.receptive_field is None
+    text = str(report)
+    assert "depend on the input length" in text and "[floor(i*L/O), ceil((i+1)*L/O))" in text
+    assert "here L=50: hop L/O = 50, windows of 50 to 50 samples" in text
+    zh = report.render("zh")
+    assert "取决于输入长度" in zh and "L=50" in zh
+    model = torch.nn.Sequential(torch_layer(parse_stack("conv k=3 p=1")[0]), torch.nn.AdaptiveMaxPool1d(1))
+    assert model(torch.zeros(1, 1, 50, dtype=torch.float64)).shape[-1] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("adaptiveavgpool", "output size"),
+        ("adaptivemaxpool k=3", "takes o="),
+        ("lppool k=3", "needs a norm"),
+        ("lppool norm=x k=3", "norm_type must be a number"),
+        ("maxunpool o=3", "kernel size"),
+        ("avgpool k=3 d=2", "not a parameter"),
+        ("maxpool k=3 o=2", "not a parameter"),
+        ("lppool norm=2 k=3 cip=0", "not a parameter"),
+    ],
+)
+def test_pool_syntax_errors_are_clear(text: str, words: str) -> None:
+    with pytest.raises(ConvtraceError, match=words):
+        parse_stack(text)
+
+
+def test_pool_syntax_forms() -> None:
+    assert parse_stack("lppool p=3 k=2")[0] == parse_stack("LPPool1d norm_type=3 kernel_size=2 stride=2")[0]
+    assert parse_stack("lppool norm=1.5 k=2")[0].norm_type == 1.5
+    assert parse_stack("unpool k=2 o=9")[0] == parse_stack("maxunpool1d k=2 s=2 output_size=9")[0]
+    assert parse_stack("AdaptiveAvgPool1d o=4")[0].output_size == 4
+    for text in ("lppool norm=2 k=3 s=2 ceil=1", "adaptivemaxpool o=1", "maxunpool k=4 s=2 p=1 o=9"):
+        (layer,) = parse_stack(text)
+        assert layer.describe() == text and parse_stack(layer.describe())[0] == layer
