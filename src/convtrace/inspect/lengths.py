@@ -26,6 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import ConvtraceError
+from ..plan.layers import SLIDING_POOLS
 from ..plan.report import Finding, Shown, to_jsonable
 from .graph import INPUT
 
@@ -99,7 +100,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     base = inspect_model(model, tuple(middle), time_dim=td, raise_on_error=False)
     if base.error is not None and middle != shape:
         base = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
-    hop = base.hop
+    hop = None if base.length_dependent else base.hop  # an adaptive pool promises no L/hop
     rules: dict[int, PadRule] = {}
     predicted = {n: predict_lengths(base, n) for n in todo}
     results: dict[int, tuple[int | None, str | None]] = {}
@@ -184,15 +185,21 @@ def predict_lengths(report: Any, length: int, rules: dict[int, PadRule] | None =
     if any(base_lengths[src] != report.output_length for src in report.output_sources):
         return None
     now: dict[int, int] = {INPUT: length}
+    seen: dict[int, int] = {}  # each call's input length at ``length``
+    sizes = unpool_sizes(report)
     for call in report.calls:
         found = _joined(call.name, [now[src] for src in call.sources])
         if isinstance(found, str):
             return None, found
+        seen[call.index] = found
         layer = call.layer
         rule = (rules or {}).get(call.index)
         try:
             if rule is not None:
                 layer = dataclasses.replace(layer, pad_right=rule.right(found))
+            if call.index in sizes:  # MaxUnpool1d(output_size=x.size()): its pool's input length
+                source = sizes[call.index]
+                layer = dataclasses.replace(layer, output_size=length if source == INPUT else seen[source])
             if layers is not None:
                 layers.append(layer)
             now[call.index] = layer.out_length(found)
@@ -200,6 +207,32 @@ def predict_lengths(report: Any, length: int, rules: dict[int, PadRule] | None =
             return None, f"at {call.name}: {exc.rule}"
     final = _joined("the output", [now[src] for src in report.output_sources])
     return (None, final) if isinstance(final, str) else (final, None)
+
+
+def unpool_sizes(report: Any) -> dict[int, int]:
+    """MaxUnpool1d calls given an ``output_size``, each mapped to the call whose input length
+    that size is (the last sliding pool before it that received that length; :data:`INPUT`
+    for the model's input): ``unpool(y, i, output_size=x.size())`` restores the pool's input
+    at every length. The confirmations check this reading.
+
+    >>> from types import SimpleNamespace as N
+    >>> from convtrace.plan.layers import Layer
+    >>> pool = N(index=0, layer=Layer("maxpool", kernel_size=2), in_length=11)
+    >>> unpool = N(index=1, layer=Layer("maxunpool", kernel_size=2, output_size=11), in_length=5)
+    >>> unpool_sizes(N(calls=[pool, unpool], input_shape=(1, 1, 11), time_dim=2))
+    {1: 0}
+    """
+    found: dict[int, int] = {}
+    for call in report.calls:
+        size = call.layer.output_size if call.layer.kind == "maxunpool" else None
+        if size is None:
+            continue
+        pools = [c.index for c in report.calls[: call.index] if c.layer.kind in SLIDING_POOLS and c.in_length == size]
+        if pools:
+            found[call.index] = pools[-1]
+        elif report.input_shape[report.time_dim] == size:
+            found[call.index] = INPUT
+    return found
 
 
 def _disagreement(report: Any, rules: dict[int, PadRule], n: int, real: tuple[int | None, str | None],
@@ -255,7 +288,7 @@ def _fit(report: Any, pad: Any, observed: list[tuple[int, int]]) -> PadRule | No
     if len(users) != 1 or users[0].sources != (pad.index,) or pad.index in report.output_sources:
         return None
     layer = users[0].layer
-    if layer.kind not in ("conv", "maxpool", "avgpool") or layer.stride < 2:
+    if layer.kind not in ("conv",) + SLIDING_POOLS or layer.stride < 2:
         return None
     rest = layer.pads[0] + layer.pads[1] - layer.span
     left, stride = pad.layer.pad_left, layer.stride

@@ -161,6 +161,18 @@ class Layer:
             raise ConvtraceError("kind", self.kind, "an adaptive pool has no fixed hop: it is L/O for an input of L samples")
         return Fraction(self.down, self.up)
 
+    def hop_at(self, in_length: int) -> Fraction:
+        """:attr:`hop` on an input of ``in_length`` samples: an adaptive pool's is ``L/O``
+        (1 where it has no windows).
+
+        >>> Layer("adaptiveavgpool", output_size=4).hop_at(10)
+        Fraction(5, 2)
+        """
+        if self.length_dependent:
+            size = self.output_size or 0
+            return Fraction(in_length, size) if in_length > 0 and size > 0 else Fraction(1)
+        return self.hop
+
     # ------------------------------------------------------------------ lengths
     def out_length(self, length: int) -> int:
         """The output length for an input of ``length`` samples (PyTorch's errors)."""

@@ -143,6 +143,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "adaptive_formula": "window i reads [floor(i*L_in/O), ceil((i+1)*L_in/O)) (an empty input: no windows)",
         "unpool_range": "output_size may be {lo}..{hi} (strictly within stride {s} of the default; passed to "
         "forward as output_size=[n])",
+        "at_this_length": "* at this input length ({length}) only: after an adaptive pool, whose windows "
+        "[floor(i*L/O), ceil((i+1)*L/O)) move with the length (W109)",
+        "only_here": "; at this input length ({length}) only: an adaptive pool's windows depend on it",
         "adaptive_here": " (here L={length}: hop L/O = {hop}, windows of {shortest} to {longest} samples)",
         "length_dependent": "receptive field, hop, offset, lookahead: they depend on the input length (after "
         "{names}: an adaptive pool's windows are [floor(i*L/O), ceil((i+1)*L/O)), see W109)",
@@ -199,6 +202,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "[floor(0*{n}/{o}), ceil(1*{n}/{o})) = [{a}, {b})）；跳步 L_in/O = {hop}：窗口、感受野和跳步都取决于输入长度",
         "adaptive_formula": "窗口 i 读取 [floor(i*L_in/O), ceil((i+1)*L_in/O))（输入为空：没有窗口）",
         "unpool_range": "output_size 可取 {lo}..{hi}（与默认长度相差必须小于步长 {s}；以 output_size=[n] 传给 forward）",
+        "at_this_length": "* 只在这个输入长度（{length}）下成立：位于自适应池化之后，它的窗口 [floor(i*L/O), ceil((i+1)*L/O)) "
+        "随长度变化（W109）",
+        "only_here": "；只在这个输入长度（{length}）下成立：自适应池化的窗口取决于它",
         "adaptive_here": "（此处 L={length}：跳步 L/O = {hop}，窗口长 {shortest} 到 {longest} 个样本）",
         "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在 {names} 之后：自适应池化的窗口为 "
         "[floor(i*L/O), ceil((i+1)*L/O))，见 W109）",
@@ -595,11 +601,14 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     """``convtrace inspect``: every recorded call, then the model's figures and warnings
     (fitted to ``width`` display columns when given). Lengths are counted in ``unit`` (by
     default "input steps": samples, frames or tokens, whatever the input's time axis holds)."""
+    def here(c: Any, value: Any) -> str:  # "*": at this input length only (after an adaptive pool)
+        return fraction_text(value) + ("*" if c.length_dependent and value is not None else "")
+
     rows = [
         [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
          "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
-         "-" if c.predicted_out_length is None else c.predicted_out_length, fraction_text(c.receptive_field),
-         fraction_text(c.hop), fraction_text(c.offset), f"{c.macs:,}"]
+         "-" if c.predicted_out_length is None else c.predicted_out_length, here(c, c.receptive_field),
+         here(c, c.hop), here(c, c.offset), f"{c.macs:,}"]
         for c in report.calls
     ]  # fmt: skip
     unit = unit or _t(lang, "input_steps")
@@ -608,6 +617,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     lines = [_t(lang, "inspect_head", model=report.model, shape=shape, dim=report.time_dim, where=where)]
     if rows:
         lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color, width=width))
+        if any(c.length_dependent for c in report.calls):
+            lines.append(_t(lang, "at_this_length", length=report.input_shape[report.time_dim]))
     else:
         lines.append(_t(lang, "no_calls"))
     if report.error is not None:
@@ -618,6 +629,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     path = _t(lang, "conv_path", kinds=", ".join(global_kinds)) if global_kinds else ""
     if report.receptive_field is not None and report.hop is not None and report.offset is not None:
         kind = _t(lang, "chain" if report.chain else "branches") + (_t(lang, "conv_only") if global_kinds else "")
+        if report.length_dependent:
+            kind += _t(lang, "only_here", length=report.input_shape[report.time_dim])
         lines.append(_t(lang, "model_figures", rf=fraction_text(report.receptive_field), hop=fraction_text(report.hop),
                         offset=fraction_text(report.offset), kind=kind, unit=unit,
                         range=_depends_text(report.hop, report.offset, report.receptive_field)))  # fmt: skip
