@@ -191,7 +191,7 @@ def test_text_cnn_length_map() -> None:
             y = self.conv(x)
             return F.max_pool1d(y, y.shape[-1]) if self.over_length else F.adaptive_max_pool1d(y, 1)
 
-    adaptive = length_map(TextCNN(False), (1, 1, 20), range(0, 12))
+    adaptive = length_map(TextCNN(False), (1, 1, 20), range(12))
     assert adaptive.method == "arithmetic" and not adaptive.off_promise and adaptive.hop is None
     assert [e.output_length for e in adaptive.entries] == [None] * 3 + [1] * 9
     full = length_map(TextCNN(True), (1, 1, 20), range(5, 12))

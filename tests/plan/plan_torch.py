@@ -6,13 +6,23 @@ over the taps is every place an input can land."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from backends import each_backend
 from convtrace.plan.layers import Layer
+
+
+def on_both_backends(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with PyTorch's oneDNN on and off: the two answers must be equal."""
+    answers = [fn(*args) for _ in each_backend()]
+    first, second = answers
+    assert torch.equal(first, second) if isinstance(first, torch.Tensor) else first == second
+    return first
 
 
 class Pad(nn.Module):
@@ -78,6 +88,20 @@ def torch_layer(layer: Layer, channels: int = 1, tap: int = 0) -> nn.Module:
         return Unpool(layer, tap)
     return nn.AvgPool1d(layer.kernel_size, layer.stride, int(layer.padding), layer.ceil_mode,
                         layer.count_include_pad)
+
+
+def inside_everywhere(chain: Sequence[Layer], t: int, lengths: Sequence[int]) -> bool:
+    """Output t's dependence stays inside every intermediate signal (never in padding);
+    ``lengths``: each layer's input length (adaptive pools' windows need it)."""
+    lo, hi = t, t
+    for index in range(len(chain) - 1, -1, -1):
+        window = chain[index].window_of_range(lo, hi, lengths[index])
+        if window is None:
+            return True
+        lo, hi = window
+        if lo < 0 or hi >= lengths[index]:
+            return False
+    return True
 
 
 def torch_lengths(layers: Sequence[Layer], length: int, channels: int = 1) -> list[int | None]:

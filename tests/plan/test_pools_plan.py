@@ -5,36 +5,26 @@ window, an adaptive pool's windows and MaxUnpool1d's output_size range."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_torch import gradient_dependence, impulse_dependence, torch_layer, torch_lengths
-from strategies_plan import POOL_KINDS, WITH_POOLS, layers, try_out
+from plan_torch import (
+    gradient_dependence,
+    impulse_dependence,
+    inside_everywhere,
+    on_both_backends,
+    torch_layer,
+    torch_lengths,
+)
+from strategies_plan import WITH_POOLS, layers, try_out
 
 from backends import each_backend
-from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
 from convtrace.plan.shape import shape
 from convtrace.plan.stack import analyse_stack, dependence, parse_stack
 
 NEEDS_TORCH = True
-
-
-def on_both_backends(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` with PyTorch's oneDNN on and off: the two answers must be equal."""
-    answers = []
-    for _ in each_backend():
-        answers.append(fn(*args))
-    first, second = answers
-    if isinstance(first, torch.Tensor):
-        assert torch.equal(first, second)
-    else:
-        assert first == second
-    return first
 
 
 def _chain_ok(chain: list[Layer]) -> bool:
@@ -49,33 +39,6 @@ def _dependence_matrix(chain: list[Layer], n: int) -> torch.Tensor:
     if any(layer.kind == "maxunpool" for layer in chain):
         return on_both_backends(gradient_dependence, chain, n)
     return on_both_backends(impulse_dependence, chain, n)
-
-
-def _inside(chain: list[Layer], t: int, ins: list[int]) -> bool:
-    """Output t's dependence stays inside every intermediate signal (never in padding)."""
-    lo, hi = t, t
-    for index in range(len(chain) - 1, -1, -1):
-        window = chain[index].window_of_range(lo, hi, ins[index])
-        if window is None:
-            return True
-        lo, hi = window
-        if lo < 0 or hi >= ins[index]:
-            return False
-    return True
-
-
-@settings(max_examples=250, deadline=None)
-@given(layer=layers(POOL_KINDS), n=st.integers(0, 40))
-def test_pool_length_and_errors_match_torch(layer: Layer, n: int) -> None:
-    expected = on_both_backends(torch_lengths, [layer], n)[0]
-    assert try_out(layer, n) == expected, layer.describe()
-    if expected is None:
-        with pytest.raises(ConvtraceError):
-            shape(layer, n)
-        return
-    report = shape(layer, n)
-    assert report.out_length == expected
-    assert f"-> {expected}" in str(report).splitlines()[0]
 
 
 @settings(max_examples=120, deadline=None)
@@ -103,7 +66,7 @@ def test_dependence_through_pools_matches_torch(chain: list[Layer], n: int) -> N
     adaptive = any(layer.length_dependent for layer in chain)
     assert (report.receptive_field is None) == adaptive
     for t in range(lengths[-1]):
-        if not _inside(chain, t, ins):
+        if not inside_everywhere(chain, t, ins):
             continue
         hit = torch.nonzero(dep[t]).flatten().tolist()
         window = dependence(chain, t, in_lengths=ins)
@@ -219,24 +182,6 @@ def test_text_cnn_stack_with_max_over_time() -> None:
     assert "取决于输入长度" in zh and "L=50" in zh
     model = torch.nn.Sequential(torch_layer(parse_stack("conv k=3 p=1")[0]), torch.nn.AdaptiveMaxPool1d(1))
     assert model(torch.zeros(1, 1, 50, dtype=torch.float64)).shape[-1] == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("adaptiveavgpool", "output size"),
-        ("adaptivemaxpool k=3", "takes o="),
-        ("lppool k=3", "needs a norm"),
-        ("lppool norm=x k=3", "norm_type must be a number"),
-        ("maxunpool o=3", "kernel size"),
-        ("avgpool k=3 d=2", "not a parameter"),
-        ("maxpool k=3 o=2", "not a parameter"),
-        ("lppool norm=2 k=3 cip=0", "not a parameter"),
-    ],
-)
-def test_pool_syntax_errors_are_clear(text: str, words: str) -> None:
-    with pytest.raises(ConvtraceError, match=words):
-        parse_stack(text)
 
 
 def test_pool_syntax_forms() -> None:

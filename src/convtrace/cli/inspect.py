@@ -36,8 +36,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "inspect", help="record the time-axis layers of a real PyTorch model (meta device)",
         description="Run a model once on PyTorch's meta device (no weights allocated; a real run where meta "
-        "cannot) and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
-        "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.",
+        "cannot) and record every Conv1d, ConvTranspose1d, pool (MaxPool1d, AvgPool1d, LPPool1d, "
+        "AdaptiveAvgPool1d, AdaptiveMaxPool1d, MaxUnpool1d) and every time-axis F.pad, functional conv/pool call "
+        "and crop: lengths, receptive field and hop so far (after an adaptive pool: at this input length only), "
+        "warnings.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("model", help="package.module:factory[:key=value,...]")

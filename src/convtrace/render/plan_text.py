@@ -458,7 +458,8 @@ def render_shape(report: Any, lang: str = "en", width: int | None = None) -> str
 def _pool_lines(report: Any, lang: str) -> list[str]:
     """A pool's rules with the numbers: ceil_mode's last window, LPPool1d's padding 0, an
     adaptive pool's windows, MaxUnpool1d's output_size range."""
-    layer, lines = report.layer, []
+    layer = report.layer
+    lines: list[str] = []
     rule = report.ceil_rule
     if rule is not None:
         values = {"w": rule.window, "s": layer.stride, "p": rule.padding, "start": rule.start, "length": rule.length,
