@@ -5,6 +5,8 @@ window, an adaptive pool's windows and MaxUnpool1d's output_size range."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -192,3 +194,60 @@ def test_pool_syntax_forms() -> None:
     for text in ("lppool norm=2 k=3 s=2 ceil=1", "adaptivemaxpool o=1", "maxunpool k=4 s=2 p=1 o=9"):
         (layer,) = parse_stack(text)
         assert layer.describe() == text and parse_stack(layer.describe())[0] == layer
+
+
+def _cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    from convtrace.cli import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_shape_cli_prints_the_pool_rules_with_the_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's grids: ceil_mode drops a window (L=2, k=2, s=3, p=1: 1, not the docs' 2),
+    keeps one that starts inside (L=6, k=3, s=2, p=1), LPPool1d's padding 0, adaptive windows
+    (L=5, O=3: lengths 2, 3, 2), MaxUnpool1d's formula and range — each number PyTorch's."""
+    code, out, _ = _cli(capsys, ["shape", "maxpool k=2 s=3 p=1 ceil=1", "--length", "2"])
+    assert code == 0 and torch.nn.functional.max_pool1d(torch.zeros(1, 1, 2), 2, 3, 1, ceil_mode=True).shape[-1] == 1
+    assert "ceil((2 + 1 + 1 - 1*(2 - 1) - 1) / 3) + 1 = 2; (2 - 1)*3 >= 2 + 1, so 1" in out
+    assert "window 1 would start at 1*3 - 1 = 2 >= L_in = 2, so it is dropped: L_out = 1" in " ".join(out.split())
+    code, out, _ = _cli(capsys, ["shape", "avgpool k=3 s=2 p=1 ceil=1", "--length", "6", "--lang", "zh"])
+    assert code == 0 and "窗口 3 从 3*2 - 1 = 5 < L_in = 6 开始" in out.replace("\n", "")
+    code, out, _ = _cli(capsys, ["shape", "lppool", "--norm-type", "2", "--kernel-size", "2", "--ceil-mode",
+                                 "--length", "5"])  # fmt: skip
+    assert code == 0 and "-> 3" in out and "avg_pool1d's with padding 0" in " ".join(out.split())
+    assert torch.nn.functional.lp_pool1d(torch.ones(1, 1, 5), 2, 2, ceil_mode=True).shape[-1] == 3
+    code, out, _ = _cli(capsys, ["shape", "adaptiveavgpool", "--output-size", "3", "--length", "5"])
+    assert code == 0 and "[0, 2), [1, 4), [3, 5)" in " ".join(out.split()) and "5/3" in out
+    code, out, _ = _cli(capsys, ["shape", "maxunpool k=2", "--length", "5", "--json"])
+    doc = json.loads(out)
+    assert doc["substituted"] == "(5 - 1)*2 - 2*0 + 2 = 10" and doc["output_size_range"] == [9, 11]
+    code, out, _ = _cli(capsys, ["shape", "maxpool k=2 s=3 p=1 ceil=1", "--length", "2", "--json"])
+    assert json.loads(out)["ceil_rule"] == {"window": 1, "start": 2, "length": 2, "padding": 1, "dropped": True}
+
+
+def test_stack_cli_json_says_length_dependent(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, ["stack", "conv k=3 p=1 c=8; adaptivemaxpool o=1; conv k=1", "--length", "50",
+                                 "--json"])  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0 and doc["receptive_field"] is None and doc["hop"] is None and doc["lookahead"] is None
+    assert [r["receptive_field_so_far"] for r in doc["layers"]] == [3, None, None]
+    assert [r["receptive_field"] for r in doc["layers"]] == [3, None, 1]
+    (note,) = doc["warnings"]
+    assert note["code"] == "W109" and note["values"]["hop"] == 50 and "floor(i*L/O)" in note["message"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["shape", "adaptiveavgpool o=-1", "--length", "5"], "output_size"),
+        (["shape", "maxunpool k=2 o=13", "--length", "5"], "invalid output_size"),
+        (["shape", "adaptivemaxpool o=3", "--length", "0"], "non-zero size"),
+        (["shape", "lppool norm=2 k=6", "--length", "5"], "Output size is too small"),
+        (["stack", "lppool p=x k=2", "--length", "5"], "norm_type must be a number"),
+    ],
+)
+def test_bad_pool_arguments_are_clear_errors(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
+    code, out, err = _cli(capsys, argv)
+    assert code == 2 and not out and words in err and "Traceback" not in err
