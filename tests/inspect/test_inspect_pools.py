@@ -193,6 +193,7 @@ def test_text_cnn_length_map() -> None:
 
     adaptive = length_map(TextCNN(False), (1, 1, 20), range(12))
     assert adaptive.method == "arithmetic" and not adaptive.off_promise and adaptive.hop is None
+    assert adaptive.length_dependent and "hop none fixed: an adaptive pool's is L/O" in str(adaptive)
     assert [e.output_length for e in adaptive.entries] == [None] * 3 + [1] * 9
     full = length_map(TextCNN(True), (1, 1, 20), range(5, 12))
     assert full.method == "runs" and [e.output_length for e in full.entries] == [1] * 7

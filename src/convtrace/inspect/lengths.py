@@ -52,7 +52,8 @@ class LengthEntry:
 @dataclass(frozen=True, repr=False)
 class LengthMap(Shown):
     """Output length per input length; ``hop`` from the recorded strides; ``off_promise``
-    lists the lengths not as promised. ``method``: ``"arithmetic"`` (through the recorded
+    lists the lengths not as promised (none after an adaptive pool: ``length_dependent``,
+    ``hop`` None, as its hop is ``L/O``). ``method``: ``"arithmetic"`` (through the recorded
     graph; ``confirmed`` lists the lengths real runs agreed on) or ``"runs"`` (every
     length run; ``reason`` says why)."""
 
@@ -67,6 +68,7 @@ class LengthMap(Shown):
     method: str = "runs"
     confirmed: tuple[int, ...] = ()
     reason: str | None = None
+    length_dependent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = to_jsonable(self)
@@ -141,7 +143,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         warnings = (Finding("W108", "", {"count": len(off), "example": first.length, "got": first.output_length,
                                          "expected": _promise_text(first.promised)}),)  # fmt: skip
     return LengthMap(type(model).__name__, tuple(int(v) for v in input_shape), td, hop, entries, off, errors, warnings,
-                     method, tuple(sorted(confirmed)), reason)  # fmt: skip
+                     method, tuple(sorted(confirmed)), reason, base.length_dependent)  # fmt: skip
 
 
 @dataclass(frozen=True)

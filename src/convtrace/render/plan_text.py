@@ -146,6 +146,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "at_this_length": "* at this input length ({length}) only: after an adaptive pool, whose windows "
         "[floor(i*L/O), ceil((i+1)*L/O)) move with the length (W109)",
         "only_here": "; at this input length ({length}) only: an adaptive pool's windows depend on it",
+        "no_hop": "none fixed: an adaptive pool's is L/O",
         "adaptive_here": " (here L={length}: hop L/O = {hop}, windows of {shortest} to {longest} samples)",
         "length_dependent": "receptive field, hop, offset, lookahead: they depend on the input length (after "
         "{names}: an adaptive pool's windows are [floor(i*L/O), ceil((i+1)*L/O)), see W109)",
@@ -205,6 +206,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "at_this_length": "* 只在这个输入长度（{length}）下成立：位于自适应池化之后，它的窗口 [floor(i*L/O), ceil((i+1)*L/O)) "
         "随长度变化（W109）",
         "only_here": "；只在这个输入长度（{length}）下成立：自适应池化的窗口取决于它",
+        "no_hop": "不固定：自适应池化的跳步是 L/O",
         "adaptive_here": "（此处 L={length}：跳步 L/O = {hop}，窗口长 {shortest} 到 {longest} 个样本）",
         "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在 {names} 之后：自适应池化的窗口为 "
         "[floor(i*L/O), ceil((i+1)*L/O))，见 W109）",
@@ -644,7 +646,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
 def render_length_map(result: Any, lang: str = "en", width: int | None = None) -> str:
     """``inspect --lengths``: one line per run of consecutive input lengths with the same
     outcome (``16000..16079 -> 49``), then how the lengths were found."""
-    lines = [_t(lang, "map_head", model=result.model, hop=fraction_text(result.hop))]
+    hop = _t(lang, "no_hop") if getattr(result, "length_dependent", False) else fraction_text(result.hop)
+    lines = [_t(lang, "map_head", model=result.model, hop=hop)]
     for group in _runs(result.entries):
         first, last = group[0], group[-1]
         span = f"{first.length}" if len(group) == 1 else f"{first.length}..{last.length}"
