@@ -22,6 +22,7 @@ from plan_torch import (
 from strategies_plan import WITH_POOLS, layers, try_out
 
 from backends import each_backend
+from convtrace.errors import ConvtraceError
 from convtrace.plan.layers import Layer
 from convtrace.plan.shape import shape
 from convtrace.plan.stack import analyse_stack, dependence, parse_stack
@@ -251,3 +252,30 @@ def test_stack_cli_json_says_length_dependent(capsys: pytest.CaptureFixture[str]
 def test_bad_pool_arguments_are_clear_errors(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
     code, out, err = _cli(capsys, argv)
     assert code == 2 and not out and words in err and "Traceback" not in err
+
+
+@settings(max_examples=150, deadline=None)
+@given(layer=layers(("lppool", "adaptiveavgpool", "adaptivemaxpool", "maxunpool")), n=st.integers(0, 12),
+       size=st.one_of(st.none(), st.integers(-2, 30)))  # fmt: skip
+def test_pool_errors_are_pytorchs_words(layer: Layer, n: int, size: int | None) -> None:
+    """Where PyTorch rejects a pool on a length, the planner's error carries PyTorch's words
+    (the pool resolver's), with oneDNN on and off."""
+    import dataclasses
+
+    if layer.kind == "maxunpool" or (layer.length_dependent and size is not None):
+        layer = dataclasses.replace(layer, output_size=size if layer.kind == "maxunpool" else size or 0)
+    module = torch_layer(layer)
+    words = set()
+    for _ in each_backend():
+        try:
+            module(torch.zeros(1, 1, n))
+        except (RuntimeError, ValueError) as exc:
+            words.add(str(exc).splitlines()[0])
+    if not words:
+        assert try_out(layer, n) is not None
+        return
+    (message,) = words
+    with pytest.raises(ConvtraceError) as caught:
+        layer.out_length(n)
+    assert message in str(caught.value) or (layer.kind == "maxunpool" and "invalid max index" in message), (
+        message, str(caught.value))

@@ -455,39 +455,44 @@ def _validate_pool(layer: Layer, call: str) -> None:
         raise ConvtraceError("padding", layer.padding, f"{TORCH_NAMES[layer.kind]} has no padding", call=call)
 
 
-# ---------------------------------------------------------------------- pool lengths (interim)
-# The lengths of LPPool1d, the adaptive pools and MaxUnpool1d with PyTorch's errors, until
-# the pool resolver (params / rules, branch pool-engine) is merged: then they call it.
+# ---------------------------------------------------------------------- pool lengths
+# The lengths of LPPool1d, the adaptive pools and MaxUnpool1d with PyTorch's checks and
+# words: the pool resolver's (params / rules), on an input of the length that takes no memory.
 
 def _pool_length(layer: Layer, n: int) -> int:
-    """The output length of an lp, adaptive or unpooling layer on ``n`` samples."""
-    op = POOL_OPS[layer.kind]
-    call = f"{op}(length={n}, ...)"
-    if layer.kind == "lppool":  # LPPool1d is avg_pool1d with padding 0 (its errors are avg_pool1d's)
-        return shapes.pool1d_output_length(n, layer.kernel_size, layer.stride, 0, 1, layer.ceil_mode, kind="avg")
-    if n < 1 and not (layer.kind == "adaptiveavgpool" and layer.output_size == 1):  # to 1: a mean (NaN)
-        raise ConvtraceError("length", n, f"{op}(): Expected input to have non-zero size for non-batch dimensions, "
-                             f"but input has sizes [1, 1, {n}] with dimension 2 being empty", call=call)  # fmt: skip
-    size = layer.output_size
-    if layer.kind in ADAPTIVE_POOLS:
-        assert size is not None
-        if size < 0:
-            raise ConvtraceError("output_size", size, f"{op}: elements of output_size must be greater than or equal "
-                                 f"to 0 but received {{{size}}}", call=call)  # fmt: skip
-        return size
-    default = shapes.max_unpool1d_length_of(n, layer.kernel_size, layer.stride, int(layer.padding))
-    if size is None:
-        if default < 0:
-            raise ConvtraceError("padding", layer.padding, "max_unpooling: output_size must contain non-negative "
-                                 f"spatial dimensions, but got output_size[0]={default}", call=call)  # fmt: skip
-        return default
-    if not default - layer.stride < size < default + layer.stride:
-        raise ConvtraceError("output_size", size, f'invalid output_size "[{size}]" (dim 0 must be between '
-                             f"{default - layer.stride} and {default + layer.stride})", call=call)  # fmt: skip
-    if size < 0:
-        raise ConvtraceError("output_size", size, "max_unpooling: output_size must contain non-negative spatial "
-                             f"dimensions, but got output_size[0]={size}", call=call)  # fmt: skip
-    return size
+    """The output length of an lp, adaptive or unpooling layer on ``n`` samples (one batch
+    item, one channel: the planner's lengths do not depend on them).
+
+    >>> _pool_length(Layer("lppool", 2, norm_type=2, ceil_mode=True), 5)
+    3
+    >>> _pool_length(Layer("maxunpool", 2, output_size=12), 5)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: MaxUnpool1d(kernel_size=2, stride=2, padding=0)(length=5, output_size=[12]): output_size=[12]: invalid output_size "[12]" (dim 0 must be between 8 and 12)
+    """
+    import numpy as np
+
+    from .. import params, rules
+
+    x = np.broadcast_to(np.zeros((), np.float32), (1, 1, n))  # no memory, whatever the length
+    if layer.kind == "lppool":
+        return params.check_lp_pool1d(x, layer.norm_type, layer.kernel_size, layer.stride, layer.ceil_mode)[1].out_length
+    if layer.kind == "adaptiveavgpool":
+        return params.check_adaptive_avg_pool1d(x, layer.output_size)[1].out_length
+    if layer.kind == "adaptivemaxpool":
+        return params.check_adaptive_max_pool1d(x, layer.output_size)[1].out_length
+    # max_unpool1d's checks in the resolver's order, but for its indices (the planner's come
+    # from the MaxPool1d it undoes: inside the output by construction)
+    k, s, p = layer.kernel_size, layer.stride, int(layer.padding)
+    size = "" if layer.output_size is None else f", output_size=[{layer.output_size}]"
+    call = f"MaxUnpool1d(kernel_size={k}, stride={s}, padding={p})(length={n}{size})"
+    length = shapes.max_unpool1d_length_of(n, k, s, p)
+    if layer.output_size is not None:
+        rules.check_unpool_output_size_range([layer.output_size], length, s, call)
+        length = layer.output_size
+    rules.check_unpool_output_length(length, call)
+    rules.check_unpool_arrays(x.shape, x.shape, np.dtype(np.int64), f"<input of length {n}>", None, call)
+    return length
 
 
 def _explicit_pad(n: int, layer: Layer) -> int:
