@@ -279,3 +279,20 @@ def test_pool_errors_are_pytorchs_words(layer: Layer, n: int, size: int | None) 
         layer.out_length(n)
     assert message in str(caught.value) or (layer.kind == "maxunpool" and "invalid max index" in message), (
         message, str(caught.value))
+
+
+@pytest.mark.parametrize(("k", "s", "p"), [(2, 2, 0), (3, 2, 1), (4, 3, 2), (5, 2, 1)])
+def test_unpool_feeds_is_where_inputs_land(k: int, s: int, p: int) -> None:
+    """MaxUnpool1d's inverse view, as for ConvTranspose1d: output n is fed by input frames
+    ceil((n + a)/stride) .. floor((n + b)/stride) — every index its pooling window allows,
+    by PyTorch's gradients (each tap of the window tried)."""
+    n_in = 9
+    report = analyse_stack([Layer("maxunpool", k, s, p)], n_in)
+    layer = report.layers[0]
+    assert layer.upsampling == s and report.hop is not None and report.hop * s == 1
+    a, b = layer.feeds  # type: ignore[misc]
+    dep = on_both_backends(gradient_dependence, [Layer("maxunpool", k, s, p)], n_in)
+    for n_out in range(int(report.out_length or 0)):
+        hit = torch.nonzero(dep[n_out]).flatten().tolist()
+        first, last = max(0, -((-(n_out + a)) // s)), min(n_in - 1, (n_out + b) // s)
+        assert hit == list(range(first, last + 1)), n_out
