@@ -266,3 +266,39 @@ def test_unpool_after_pool_with_indices_lengths_and_dependence() -> None:
         for j in torch.nonzero(y[0, 0]).flatten().tolist():
             lo, hi = report.dependence(j)  # type: ignore[misc]
             assert lo <= j - 1 and j + 1 <= hi  # the conv's taps around j, inside the pool's window
+
+
+def test_cli_inspect_a_text_cnn(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``convtrace inspect`` on a text CNN with max over time: the adaptive pool's line, its
+    length-dependent figures marked, in English and Chinese, and JSON; --lengths over it."""
+    import json
+    from pathlib import Path
+
+    from convtrace.cli import main
+
+    folder = Path(str(tmp_path))
+    (folder / "textcnn.py").write_text(
+        "import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+        "class TextCNN(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.emb = nn.Embedding(50, 8)\n"
+        "        self.conv = nn.Conv1d(8, 4, 3, padding=1)\n"
+        "    def forward(self, ids):\n"
+        "        return F.adaptive_max_pool1d(torch.relu(self.conv(self.emb(ids).transpose(1, 2))), 1)\n"
+    )
+    monkeypatch.chdir(folder)
+    assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64"]) == 0
+    text = capsys.readouterr().out
+    assert "adaptive_max_pool1d" in text and "adaptivemaxpool o=1" in text and "W109" in text
+    assert "* at this input length (30) only" in text
+    assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64", "--lang", "zh"]) == 0
+    assert "自适应池化" in capsys.readouterr().out
+    assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["length_dependent"] and doc["calls"][-1]["type"] == "adaptivemaxpool"
+    assert doc["calls"][-1]["parameters"] == {"in_channels": 4, "output_size": 1}
+    assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64", "--lengths", "1..40"]) == 0
+    out = capsys.readouterr().out
+    assert "1..40 -> 1" in out and "none fixed" in out

@@ -133,11 +133,12 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
         return explain_layer(model, args.explain, _ints(args.at, "at"), shape, seed=args.seed), \
             (lambda result: plan_text.render_layer_explanation(result, args.lang))  # fmt: skip
     if args.lengths:
+        from ..inspect.factory import parse_dtype
         from ..inspect.lengths import length_map
         from ..plan.solve import parse_range
 
         lengths = parse_range(args.lengths, "lengths")
-        return length_map(model, shape, lengths, time_dim=args.time_dim), (
+        return length_map(model, shape, lengths, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
             lambda result: plan_text.render_length_map(result, args.lang)
         )
     from ..inspect.factory import parse_dtype

@@ -80,11 +80,12 @@ class LengthMap(Shown):
 
 
 def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *, time_dim: int = -1,
-               confirm: int = CONFIRM) -> LengthMap:  # fmt: skip
+               confirm: int = CONFIRM, dtype: Any = None) -> LengthMap:  # fmt: skip
     """The output length of ``model`` at each length in ``lengths`` (the time dimension of
     ``input_shape`` replaced): recorded once on ``input_shape``, computed by arithmetic,
     ``confirm`` lengths confirmed by real runs (every length run where the arithmetic does
-    not describe the model)."""
+    not describe the model). ``dtype``: the input's (default: the model's; token ids:
+    ``torch.long``)."""
     from .model import inspect_model
 
     shape = [int(v) for v in input_shape]
@@ -99,9 +100,9 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
             raise ConvtraceError("lengths", n, "lengths must be >= 0")
     middle = list(shape)  # recorded where the map looks (models take other branches on short inputs)
     middle[td] = sorted(todo)[len(todo) // 2] if todo else shape[td]
-    base = inspect_model(model, tuple(middle), time_dim=td, raise_on_error=False)
+    base = inspect_model(model, tuple(middle), time_dim=td, dtype=dtype, raise_on_error=False)
     if base.error is not None and middle != shape:
-        base = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
+        base = inspect_model(model, tuple(shape), time_dim=td, dtype=dtype, raise_on_error=False)
     hop = None if base.length_dependent else base.hop  # an adaptive pool promises no L/hop
     rules: dict[int, PadRule] = {}
     predicted = {n: predict_lengths(base, n) for n in todo}
@@ -113,7 +114,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         method, reason = "arithmetic", None
         seen: list[tuple[int, tuple[int | None, str | None], Any]] = []
         for n in _sample(todo, predicted, hop, confirm):
-            real, recording = _run(model, shape, td, n, base.device)
+            real, recording = _run(model, shape, td, n, base.device, dtype)
             confirmed.append(n)
             seen.append((n, real, recording))
             reason = _disagreement(base, rules, n, real, recording)
@@ -127,7 +128,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     if method == "runs":
         for n in todo:
             if n not in results:
-                results[n] = _run(model, shape, td, n, base.device)[0]
+                results[n] = _run(model, shape, td, n, base.device, dtype)[0]
         confirmed = list(todo)
     else:
         for n in todo:
@@ -330,7 +331,8 @@ def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, co
     return list(dict.fromkeys(picked))[: max(count, 2)]
 
 
-def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[tuple[int | None, str | None], Any]:
+def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str,
+         dtype: Any = None) -> tuple[tuple[int | None, str | None], Any]:  # fmt: skip
     """A recorded run at length ``n`` (straight on real tensors where the recording needed
     them): ((output length, PyTorch's error), the recording)."""
     from .model import model_dtype, run_on_meta_or_real, run_real
@@ -338,9 +340,9 @@ def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tu
     at = list(shape)
     at[time_dim] = n
     if device == "meta":
-        recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, model_dtype(model), None, [])
+        recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, dtype or model_dtype(model), None, [])
     else:
-        recording, error, _ = run_real(model, tuple(at), time_dim, model_dtype(model), None, [], "")
+        recording, error, _ = run_real(model, tuple(at), time_dim, dtype or model_dtype(model), None, [], "")
     return ((recording.output_length if error is None else None), error), recording
 
 
