@@ -114,6 +114,7 @@ __all__ = [
     "check_max_unpool1d",
     "check_pool1d",
     "lp_power_dtype",
+    "as_ntuple",
 ]
 
 
@@ -1083,17 +1084,22 @@ def check_adaptive_max_pool1d(input: Any, output_size: Any, return_indices: Any 
     return _three(x), spec
 
 
-def _single(value: Any) -> tuple[Any, ...]:
-    """PyTorch's ``_single``: an iterable as a tuple, anything else as a tuple of one."""
+def as_ntuple(value: Any, n: int) -> tuple[Any, ...]:
+    """PyTorch's ``_single`` (n=1) / ``_pair`` (n=2): an iterable as a tuple (of any length),
+    anything else repeated ``n`` times.
+
+    >>> as_ntuple(3, 2), as_ntuple((1, 2, 3), 1)
+    ((3, 3), (1, 2, 3))
+    """
     if isinstance(value, collections.abc.Iterable):
         return tuple(value)
-    return (value,)
+    return (value,) * n
 
 
 def _unpool_number(name: str, value: Any, call: object) -> Any:
     """One of ``max_unpool1d``'s kernel_size / stride / padding: ``_single``'s one item
     (PyTorch does the arithmetic in Python on whatever it is given)."""
-    items = _single(value)
+    items = as_ntuple(value, 1)
     if len(items) != 1:
         raise ConvtraceError(
             name, value, "tuple index out of range", call=call,
