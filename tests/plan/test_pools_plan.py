@@ -180,7 +180,7 @@ def test_text_cnn_stack_with_max_over_time() -> None:
     assert report.out_length == 1 and report.receptive_field is None
     text = str(report)
     assert "depend on the input length" in text and "[floor(i*L/O), ceil((i+1)*L/O))" in text
-    assert "here L=50: hop L/O = 50, windows of 50 to 50 samples" in text
+    assert "here L=50: hop L/O is 50, windows of 50 to 50 samples" in text and "(after layer 1:" in text
     zh = report.render("zh")
     assert "取决于输入长度" in zh and "L=50" in zh
     model = torch.nn.Sequential(torch_layer(parse_stack("conv k=3 p=1")[0]), torch.nn.AdaptiveMaxPool1d(1))

@@ -147,7 +147,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "[floor(i*L/O), ceil((i+1)*L/O)) move with the length (W109)",
         "only_here": "; at this input length ({length}) only: an adaptive pool's windows depend on it",
         "no_hop": "none fixed: an adaptive pool's is L/O",
-        "adaptive_here": " (here L={length}: hop L/O = {hop}, windows of {shortest} to {longest} samples)",
+        "adaptive_here": " (here L={length}: hop L/O is {hop}, windows of {shortest} to {longest} samples)",
+        "layer_n": "layer {index}",
         "length_dependent": "receptive field, hop, offset, lookahead: they depend on the input length (after "
         "{names}: an adaptive pool's windows are [floor(i*L/O), ceil((i+1)*L/O)), see W109)",
     },
@@ -207,8 +208,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "随长度变化（W109）",
         "only_here": "；只在这个输入长度（{length}）下成立：自适应池化的窗口取决于它",
         "no_hop": "不固定：自适应池化的跳步是 L/O",
-        "adaptive_here": "（此处 L={length}：跳步 L/O = {hop}，窗口长 {shortest} 到 {longest} 个样本）",
-        "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在 {names} 之后：自适应池化的窗口为 "
+        "adaptive_here": "（此处 L={length}：跳步 L/O 为 {hop}，窗口长 {shortest} 到 {longest} 个样本）",
+        "layer_n": "第 {index} 层",
+        "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在{names}之后：自适应池化的窗口为 "
         "[floor(i*L/O), ceil((i+1)*L/O))，见 W109）",
     },
 }  # fmt: skip
@@ -581,7 +583,8 @@ def _signed(value: int) -> str:
 def _figure_lines(report: Any, lang: str) -> list[str]:
     rf, hop, offset = report.receptive_field, report.hop, report.offset
     if rf is None or hop is None or offset is None:  # after an adaptive pool
-        names = [r.name for r in report.layers if r.layer.length_dependent]
+        names = [_t(lang, "layer_n", index=r.index) if r.name == str(r.index) else r.name
+                 for r in report.layers if r.layer.length_dependent]
         return [_t(lang, "length_dependent", names=_layer_list(names, lang))]
     line = _t(lang, "figures", rf=fraction_text(rf), hop=fraction_text(hop), offset=fraction_text(offset),
               range=_depends_text(hop, offset, rf))  # fmt: skip
