@@ -7,6 +7,8 @@ it), with PyTorch's oneDNN on and off."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -218,9 +220,16 @@ def test_audio_pools_dependence_is_pytorchs(length: int, k: int, s: int, ceil: b
             assert hit == window, (t, str(report))
         else:  # padding (max pool's, or ceil_mode's overhang) is cut at the edges
             assert hit is not None and window[0] <= hit[0] and hit[1] <= window[1]
-    for t in range(report.calls[1].out_length):  # per call: the pool's own outputs, as its windows say
+    pooled = report.calls[1]  # per call: the pool's outputs, and the figures the table prints for it
+    assert pooled.receptive_field == k + 2 and pooled.hop == s and not pooled.length_dependent
+    assert report.calls[3].length_dependent and report.calls[3].hop == s * Fraction(report.calls[3].in_length, size)
+    inner = impulse_support(model[:2], 1, length)
+    for t, hit in enumerate(inner):
         own = report.dependence(t, call=1)
-        assert own is not None and own[1] - own[0] + 1 == (k - 1) + 3
+        assert own is not None and pooled.offset is not None
+        assert own == (t * s - pooled.offset, t * s - pooled.offset + pooled.receptive_field - 1)
+        if own[0] >= 0 and own[1] < length:
+            assert hit == own
 
 
 def _inside_pool(report: convtrace.InspectReport, t: int) -> bool:
