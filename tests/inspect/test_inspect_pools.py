@@ -69,7 +69,7 @@ class EveryFunctionalPool(nn.Module):
         x = F.max_unpool1d(pooled, index, 2, stride=2, output_size=x.shape[-1:])
         x = F.max_pool1d(x, 3, stride=1, padding=1)
         x = F.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True)
-        x = F.lp_pool1d(x, 2.0, 2, stride=1)
+        x = F.lp_pool1d(x, 3.0, 2, stride=1)
         x = F.adaptive_avg_pool1d(x, 7)
         values, _ = F.adaptive_max_pool1d(x, 5, return_indices=True)
         return F.adaptive_max_pool1d(values, 3)
@@ -82,7 +82,7 @@ class EveryPoolModule(nn.Module):
         self.pool = nn.MaxPool1d(3, 2, 1, return_indices=True)
         self.unpool = nn.MaxUnpool1d(3, 2, 1)
         self.avg = nn.AvgPool1d(2, ceil_mode=True)
-        self.lp = nn.LPPool1d(3, 3, 1)
+        self.lp = nn.LPPool1d(2, 3, 1)
         self.adaptive_avg = nn.AdaptiveAvgPool1d(6)
         self.adaptive_max = nn.AdaptiveMaxPool1d(2)
 
@@ -128,7 +128,7 @@ def test_every_functional_pool_is_recorded_with_its_length(length: int) -> None:
     assert [c.out_length for c in report.calls] == [c.predicted_out_length for c in report.calls] == lengths
     assert report.calls[2].parameters == {"in_channels": 3, "kernel_size": 2, "stride": 2, "padding": 0,
                                           "output_size": length}  # fmt: skip
-    assert report.calls[5].parameters["norm_type"] == 2.0
+    assert report.calls[5].parameters["norm_type"] == 3.0 and report.calls[5].parameters["kernel_size"] == 2
     assert report.length_dependent and [c.length_dependent for c in report.calls] == [False] * 6 + [True] * 3
     assert [w.layer for w in report.warnings if w.code == "W109"] == [
         "adaptive_avg_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool1d"]
@@ -143,7 +143,7 @@ def test_every_pool_module_is_recorded_by_its_name() -> None:
         ("adaptive_avg", "adaptiveavgpool"), ("adaptive_max", "adaptivemaxpool")]  # fmt: skip
     assert [c.out_length for c in report.calls] == _lengths_by_forward(model, torch.zeros(1, 1, 31))
     text = str(report)
-    assert "lppool norm=3 k=3 s=1" in text and "maxunpool k=3 s=2 p=1 o=31" in text
+    assert "lppool norm=2 k=3 s=1" in text and "maxunpool k=3 s=2 p=1 o=31" in text
     assert "* at this input length (31) only" in text and "W109 [adaptive_avg]" in text
     zh = report.render("zh")
     assert "只在这个输入长度（31）下成立" in zh
