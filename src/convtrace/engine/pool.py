@@ -157,16 +157,17 @@ def _window_sums(
     """The sums of the real taps of outputs ``[o0, o1)`` of items ``[n0, n1)``, in ``acc``,
     each summed left to right from 0 (PyTorch's order)."""
     total = np.zeros((n1 - n0, x.shape[1], o1 - o0), dtype=acc)
-    for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
-        view = total[..., a - o0 : b - o0]
-        np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
+    with np.errstate(all="ignore"):  # inf - inf is NaN, overflow is inf: PyTorch says nothing
+        for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
+            view = total[..., a - o0 : b - o0]
+            np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
     return total
 
 
 def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
     """``total / divisors`` as PyTorch's C++ divides: toward zero for integers."""
     quotient: np.ndarray
-    if total.dtype.kind in "iu":
+    if total.dtype.kind in "iub":
         quotient = (total - np.fmod(total, divisors)) // divisors
     else:
         quotient = np.divide(total, divisors.astype(total.dtype), out=total)
@@ -195,6 +196,11 @@ def torch_power(x: np.ndarray, exponent: float) -> np.ndarray:
     >>> torch_power(np.array([-2.0, 3.0]), 3).tolist(), torch_power(np.array([4.0]), -0.5).tolist()
     ([-8.0, 27.0], [0.5])
     """
+    with np.errstate(all="ignore"):  # PyTorch gives inf and NaN without a word
+        return _power(x, exponent)
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
     result: np.ndarray
     one = x.dtype.type(1)
     if exponent == 0:
@@ -263,9 +269,19 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
     starts, ends = shapes.adaptive_bounds(length, out_len)
-    counts = ends - starts
     out = np.empty((n, c, out_len), dtype=x.dtype)
     by_taps = _adaptive_by_taps(x, out_len)
+    with np.errstate(all="ignore"):  # 0/0 (an empty length), inf - inf: PyTorch says nothing
+        _adaptive_avg_tiles(x, out, starts, ends, by_taps, acc)
+    return out
+
+
+def _adaptive_avg_tiles(
+    x: np.ndarray, out: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_taps: bool, acc: np.dtype[Any]
+) -> None:
+    n, c, length = x.shape
+    counts = ends - starts
+    out_len = out.shape[2]
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * acc.itemsize + 1):
         total = np.zeros((n1 - n0, c, o1 - o0), dtype=acc)
         s, e = starts[o0:o1], ends[o0:o1]
@@ -278,9 +294,7 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
             for i in range(o1 - o0):
                 # long windows: NumPy's pairwise sum (PyTorch sums in order: the last bits may differ)
                 np.add.reduce(x[n0:n1, :, s[i] : e[i]], axis=-1, dtype=acc, out=total[..., i])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
-    return out
+        out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
 
 
 def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
