@@ -153,10 +153,18 @@ def max_pool1d(
     if not return_indices:
         # tiles of the output that stay in cache while every tap passes over them
         for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
-            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            fresh = True  # no tap read yet: the window's -inf start
             for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
                 view = out[n0:n1, :, a:b]
-                np.maximum(view, tap, out=view)
+                if fresh and (a, b) == (o0, o1):
+                    view[...] = tap  # max(-inf, v) is v (NaN too)
+                else:
+                    if fresh:
+                        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                    np.maximum(view, tap, out=view)
+                fresh = False
+            if fresh:
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
         return out, None
     index = np.empty((n, c, out_len), dtype=np.int64)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
@@ -359,9 +367,12 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     out = np.zeros((n, c, out_len), dtype=x.dtype)
     if out.size == 0 or x.size == 0:
         return out
-    # tiles of whole items or of runs of one item; in order, so the last colliding value wins
+    flat = out.reshape(-1)
+    planes = np.arange(c, dtype=np.int64)[:, None] * out_len
+    # tiles of whole items or of runs of one item, in order: the last colliding value wins
     for n0, n1, l0, l1 in _tiles(n, c, length, 16):
-        np.put_along_axis(out[n0:n1], indices[n0:n1, :, l0:l1], x[n0:n1, :, l0:l1], axis=-1)
+        target = indices[n0:n1, :, l0:l1] + (planes + (np.arange(n0, n1, dtype=np.int64) * (c * out_len))[:, None, None])
+        flat[target.ravel()] = x[n0:n1, :, l0:l1].ravel()
     return out
 
 
