@@ -64,3 +64,21 @@ def test_inputs_are_not_written_and_outputs_are_new() -> None:
     np.testing.assert_array_equal(x, before)
     for y in outputs:
         assert not np.shares_memory(x, y)
+
+
+def test_views_and_orders_give_the_same_answers() -> None:
+    base = np.random.default_rng(2).standard_normal((3, 4, 40))
+    views = [base[:, :, ::2], np.asfortranarray(base), base[::-1, 1:, 3:], base.transpose(1, 0, 2)]
+    for x in views:
+        same = np.ascontiguousarray(x)
+        for call in (lambda a: cf.max_pool1d(a, 3, 2, 1, 2, True, True), lambda a: cf.avg_pool1d(a, 4, 3, 2, True),
+                     lambda a: cf.lp_pool1d(a, 2, 3, 2), lambda a: cf.adaptive_max_pool1d(a, 7, True),
+                     lambda a: cf.adaptive_avg_pool1d(a, 30)):
+            got, want = call(x), call(same)
+            for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+                np.testing.assert_array_equal(g, w)
+        values, indices = cf.max_pool1d(same, 2, return_indices=True)
+        np.testing.assert_array_equal(
+            cf.max_unpool1d(values[:, :, ::-1], indices[:, :, ::-1], 2),
+            cf.max_unpool1d(np.ascontiguousarray(values[:, :, ::-1]), np.ascontiguousarray(indices[:, :, ::-1]), 2),
+        )
