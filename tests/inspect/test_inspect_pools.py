@@ -312,3 +312,24 @@ def test_cli_inspect_a_text_cnn(tmp_path: object, monkeypatch: pytest.MonkeyPatc
     assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64", "--lengths", "1..40"]) == 0
     out = capsys.readouterr().out
     assert "1..40 -> 1" in out and "none fixed" in out
+
+
+@pytest.mark.parametrize(("name", "at"), [("pool", (0, 1, 3)), ("unpool", (0, 0, 5)), ("avg", (0, 1, 15)),
+                                          ("lp", (0, 0, 2)), ("adaptive_avg", (0, 1, 4)), ("adaptive_max", (0, 0, 1))])  # fmt: skip
+def test_explain_layer_explains_a_pool_of_the_model(name: str, at: tuple[int, int, int]) -> None:
+    """``inspect --explain`` on a pool: ``explain(op=...)`` on the layer's actual input (and
+    MaxUnpool1d's actual indices) gives PyTorch's value of the layer there."""
+    from convtrace.inspect import explain_layer
+
+    model = EveryPoolModule().double()
+    result = explain_layer(model, name, at, (1, 1, 31), seed=2)
+    x = torch.randn((1, 1, 31), generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    captured: list[torch.Tensor] = []
+    module = dict(model.named_modules())[name]
+    handle = module.register_forward_hook(lambda m, a, o: captured.append(o[0] if isinstance(o, tuple) else o))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    assert result.match and result.torch_value == float(captured[0][at]) and result.value == pytest.approx(result.torch_value)
+    assert "on its actual input" in str(result) and "PyTorch agrees" in str(result)
+    assert "使用它实际的输入" in result.render("zh")

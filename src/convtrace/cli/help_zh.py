@@ -160,7 +160,7 @@ CHINESE_HELP: dict[str, str] = {
         "输入的 dtype，如词元 id 用 int64（默认：模型的 dtype）",
     "map output lengths over input lengths, e.g. 1000..1100 or 0,1,319":
         "列出每个输入长度对应的输出长度，如 1000..1100 或 0,1,319",
-    "explain one element of this Conv1d/ConvTranspose1d": "讲解这个 Conv1d/ConvTranspose1d 的一个输出元素",
+    "explain one element of this Conv1d/ConvTranspose1d/pool": "讲解这个 Conv1d/ConvTranspose1d/池化层的一个输出元素",
     "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
     "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
     # -- explain --op: the pools (issue 17)
