@@ -26,11 +26,22 @@ def layers(draw: st.DrawFn, kinds: tuple[str, ...] = ("conv", "convT", "maxpool"
     if kind == "convT":
         op = draw(st.integers(0, max(s, d) - 1))
         return Layer("convT", k, s, draw(st.integers(0, 4)), d, output_padding=op)
+    if kind in ("adaptiveavgpool", "adaptivemaxpool"):
+        return Layer(kind, output_size=draw(st.integers(1, 12)))
+    if kind == "lppool":
+        return Layer("lppool", k, s, ceil_mode=draw(st.booleans()), norm_type=draw(st.sampled_from([1, 2, 3, 1.5])))
+    if kind == "maxunpool":
+        return Layer("maxunpool", k, s, draw(st.integers(0, k // 2)))
     p = draw(st.integers(0, k // 2))
     ceil = draw(st.booleans())
     if kind == "maxpool":
         return Layer("maxpool", k, s, p, d, ceil_mode=ceil)
     return Layer("avgpool", k, s, p, ceil_mode=ceil, count_include_pad=draw(st.booleans()))
+
+
+#: every pool kind, and the conv kinds and pad they appear beside
+POOL_KINDS = ("maxpool", "avgpool", "lppool", "adaptiveavgpool", "adaptivemaxpool", "maxunpool")
+WITH_POOLS = ("conv", "convT", "pad") + POOL_KINDS
 
 
 def try_out(layer: Layer, n: int) -> int | None:

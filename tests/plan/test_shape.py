@@ -9,8 +9,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_torch import impulse_dependence, torch_layer, torch_lengths
-from strategies_plan import layers, try_out
+from plan_torch import impulse_dependence, on_both_backends, torch_layer, torch_lengths
+from strategies_plan import WITH_POOLS, layers, try_out
 
 from backends import onednn
 from convtrace import shapes
@@ -30,11 +30,12 @@ def _eval_substituted(text: str) -> int:
     return int(eval(lhs))
 
 
-@settings(max_examples=300)
-@given(layer=layers(), n=st.integers(0, 40))
+@settings(max_examples=400)
+@given(layer=layers(WITH_POOLS), n=st.integers(0, 40))
 def test_length_and_errors_match_torch(layer: Layer, n: int) -> None:
-    expected = torch_lengths([layer], n)[0]
-    assert try_out(layer, n) == expected
+    """Every layer kind, every pool: the length or the error, with oneDNN on and off."""
+    expected = on_both_backends(torch_lengths, [layer], n)[0]
+    assert try_out(layer, n) == expected, layer.describe()
     if expected is None:
         with pytest.raises(ConvtraceError):
             shape(layer, n)
@@ -43,8 +44,10 @@ def test_length_and_errors_match_torch(layer: Layer, n: int) -> None:
     assert report.out_length == expected
     # the substituted formula, evaluated, is the same number (before ceil_mode's correction)
     value = _eval_substituted(report.substituted)
-    assert value == expected or (layer.ceil_mode and value == expected + 1 and "so" in report.substituted)
-    assert report.substituted.endswith(f"= {expected}") or report.substituted.endswith(f"so {expected}")
+    assert value == expected or (layer.ceil_mode and value == expected + 1 and "so" in report.substituted) or (
+        layer.kind == "maxunpool" and layer.output_size == expected)
+    assert report.substituted.endswith((f"= {expected}", f"so {expected}", f"output_size {expected}"))
+    assert f"-> {expected}" in str(report).splitlines()[0]
 
 
 @settings(max_examples=100)

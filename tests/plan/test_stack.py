@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_torch import gradient_dependence, impulse_dependence, torch_layer, torch_lengths
+from plan_torch import gradient_dependence, impulse_dependence, inside_everywhere, torch_layer, torch_lengths
 from strategies_plan import layers
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -21,19 +21,6 @@ from convtrace.plan.layers import Layer
 from convtrace.plan.stack import analyse_stack, dependence, parse_stack
 
 NEEDS_TORCH = True
-
-
-def _inside_everywhere(chain: list[Layer], t: int, lengths: list[int]) -> bool:
-    """Output t's dependence stays inside every intermediate signal (never in padding)."""
-    lo, hi = t, t
-    for index in range(len(chain) - 1, -1, -1):
-        window = chain[index].window_of_range(lo, hi)
-        if window is None:
-            return True
-        lo, hi = window
-        if lo < 0 or hi >= lengths[index]:
-            return False
-    return True
 
 
 @settings(max_examples=150)
@@ -57,7 +44,7 @@ def test_dependence_ranges_match_impulse_responses(chain: list[Layer], n: int) -
     ins = [n] + [int(v) for v in lengths[:-1]]  # type: ignore[arg-type]
     checked = 0
     for t in range(lengths[-1]):
-        if not _inside_everywhere(chain, t, ins):
+        if not inside_everywhere(chain, t, ins):
             continue
         hit = torch.nonzero(dep[t]).flatten().tolist()
         window = dependence(chain, t)
@@ -89,7 +76,7 @@ def test_dependence_ranges_match_gradients(chain: list[Layer], n: int) -> None:
     assert torch.equal(dep, impulse_dependence(chain, n))
     ins = [n] + [int(v) for v in lengths[:-1]]  # type: ignore[arg-type]
     for t in range(lengths[-1]):
-        if _inside_everywhere(chain, t, ins):
+        if inside_everywhere(chain, t, ins):
             hit = torch.nonzero(dep[t]).flatten().tolist()
             window = dependence(chain, t)
             assert (hit[0], hit[-1]) == window if window is not None else hit == []
@@ -182,6 +169,14 @@ def test_syntax_forms() -> None:
         ("conv k=3 s=0", "non-positive stride"),
         ("conv k=3 s=2 p=same", "strided"),
         ("100000x(conv k=1)", "at most"),
+        ("adaptiveavgpool", "output size"),
+        ("adaptivemaxpool k=3", "takes o="),
+        ("lppool k=3", "needs a norm"),
+        ("lppool norm=x k=3", "norm_type must be a number"),
+        ("maxunpool o=3", "kernel size"),
+        ("avgpool k=3 d=2", "not a parameter"),
+        ("maxpool k=3 o=2", "not a parameter"),
+        ("lppool norm=2 k=3 cip=0", "not a parameter"),
     ],
 )
 def test_syntax_errors_are_clear(text: str, words: str) -> None:

@@ -105,14 +105,16 @@ CHINESE_HELP: dict[str, str] = {
         "权重默认全为 1，与原文一致。加 --op 则讲解池化：每个输出的窗口（每个样本标明真实、填充或 "
         "ceil_mode 超出部分）及其最大值、平均值或 p 范数，带上具体数值。",
     # shape, solve, stack (the planning commands) and inspect
-    "Output length of one Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d with the formula and your "
-    "values; ConvTranspose1d's valid output_size values; the dropped tail; with --want, the input "
-    "lengths giving that output length.":
-        "单个 Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d 的输出长度，附公式和代入的数值；"
-        "ConvTranspose1d 可用的 output_size 值；被丢弃的尾部；加 --want 时，列出得到该输出长度的输入长度。",
+    "Output length of one Conv1d / ConvTranspose1d / pool (MaxPool1d, AvgPool1d, LPPool1d, AdaptiveAvgPool1d, "
+    "AdaptiveMaxPool1d, MaxUnpool1d) with the formula and your values (ceil_mode's last window, an adaptive "
+    "pool's windows); the valid output_size values of ConvTranspose1d and MaxUnpool1d; the dropped tail; with "
+    "--want, the input lengths giving that output length.":
+        "单个 Conv1d / ConvTranspose1d / 池化层（MaxPool1d、AvgPool1d、LPPool1d、AdaptiveAvgPool1d、"
+        "AdaptiveMaxPool1d、MaxUnpool1d）的输出长度，附公式和代入的数值（ceil_mode 的最后一个窗口、自适应池化的窗口）；"
+        "ConvTranspose1d 和 MaxUnpool1d 可用的 output_size 值；被丢弃的尾部；加 --want 时，列出得到该输出长度的输入长度。",
     "the layer in the stack syntax, e.g. 'conv k=3 s=2' (or just a kind and flags)":
         "用层栈写法给出的层，如 'conv k=3 s=2'（或只写类型，再加参数）",
-    **{f"same as {key}= in the layer": f"同层写法中的 {key}=" for key in ("k", "s", "p", "d", "op", "g")},
+    **{f"same as {key}= in the layer": f"同层写法中的 {key}=" for key in ("k", "s", "p", "d", "op", "g", "o", "norm")},
     "pools: ceil_mode=True": "池化层：ceil_mode=True",
     "the input length": "输入长度",
     "also list the input lengths giving this output length": "同时列出得到这个输出长度的输入长度",
@@ -147,11 +149,13 @@ CHINESE_HELP: dict[str, str] = {
     "input channels (default 1)": "输入通道数（默认 1）",
     "batch size (multiply-adds only)": "批大小（只影响乘加次数）",
     "Run a model once on PyTorch's meta device (no weights allocated; a real run where meta cannot) "
-    "and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
-    "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.":
+    "and record every Conv1d, ConvTranspose1d, pool (MaxPool1d, AvgPool1d, LPPool1d, AdaptiveAvgPool1d, "
+    "AdaptiveMaxPool1d, MaxUnpool1d) and every time-axis F.pad, functional conv/pool call and crop: lengths, "
+    "receptive field and hop so far (after an adaptive pool: at this input length only), warnings.":
         "在 PyTorch 的 meta 设备上运行模型一次（不分配权重；meta 设备不行时就真实运行），记录每个 "
-        "Conv1d、ConvTranspose1d、MaxPool1d、AvgPool1d，以及沿时间轴的每次 F.pad、函数式卷积/池化调用和裁剪："
-        "长度、到该层为止的感受野和跳步、警告。",
+        "Conv1d、ConvTranspose1d、池化层（MaxPool1d、AvgPool1d、LPPool1d、AdaptiveAvgPool1d、AdaptiveMaxPool1d、"
+        "MaxUnpool1d），以及沿时间轴的每次 F.pad、函数式卷积/池化调用和裁剪："
+        "长度、到该层为止的感受野和跳步（自适应池化之后：只在这个输入长度下成立）、警告。",
     "package.module:factory[:key=value,...]": "模型：package.module:factory[:key=value,...]",
     "factory keyword arguments as a JSON object": "工厂函数的关键字参数，写成 JSON 对象",
     "e.g. 1,1,16000": "输入形状，例如 1,1,16000",
@@ -162,7 +166,7 @@ CHINESE_HELP: dict[str, str] = {
         "输入的 dtype，如词元 id 用 int64（默认：模型的 dtype）",
     "map output lengths over input lengths, e.g. 1000..1100 or 0,1,319":
         "列出每个输入长度对应的输出长度，如 1000..1100 或 0,1,319",
-    "explain one element of this Conv1d/ConvTranspose1d": "讲解这个 Conv1d/ConvTranspose1d 的一个输出元素",
+    "explain one element of this Conv1d/ConvTranspose1d/pool": "讲解这个 Conv1d/ConvTranspose1d/池化层的一个输出元素",
     "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
     "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
     # -- explain --op: the pools (issue 17)
@@ -195,6 +199,10 @@ EXAMPLE_COMMENTS: dict[str, str] = {
     "undo a Conv1d": "还原 Conv1d",
     "output length per input length": "每个输入长度的输出长度",
     "one output element, by hand": "手算一个输出元素",
+    # pools in planning (issue 17)
+    "one window less": "少一个窗口",
+    "its windows": "它的窗口",
+    "max over time": "沿时间取最大值",
 }
 
 

@@ -36,8 +36,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "inspect", help="record the time-axis layers of a real PyTorch model (meta device)",
         description="Run a model once on PyTorch's meta device (no weights allocated; a real run where meta "
-        "cannot) and record every Conv1d, ConvTranspose1d, MaxPool1d, AvgPool1d and every time-axis F.pad, "
-        "functional conv/pool call and crop: lengths, receptive field and hop so far, warnings.",
+        "cannot) and record every Conv1d, ConvTranspose1d, pool (MaxPool1d, AvgPool1d, LPPool1d, "
+        "AdaptiveAvgPool1d, AdaptiveMaxPool1d, MaxUnpool1d) and every time-axis F.pad, functional conv/pool call "
+        "and crop: lengths, receptive field and hop so far (after an adaptive pool: at this input length only), "
+        "warnings.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("model", help="package.module:factory[:key=value,...]")
@@ -48,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--unit", default=None,
                    help='what one input step is, for the text (e.g. frames, samples; default "input steps")')
     p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
-    p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
+    p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d/pool")
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
     p.add_argument("--seed", type=int, default=0, help="with --explain: seed of the random input (default 0)")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
@@ -131,11 +133,12 @@ def _work(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple
         return explain_layer(model, args.explain, _ints(args.at, "at"), shape, seed=args.seed), \
             (lambda result: plan_text.render_layer_explanation(result, args.lang))  # fmt: skip
     if args.lengths:
+        from ..inspect.factory import parse_dtype
         from ..inspect.lengths import length_map
         from ..plan.solve import parse_range
 
         lengths = parse_range(args.lengths, "lengths")
-        return length_map(model, shape, lengths, time_dim=args.time_dim), (
+        return length_map(model, shape, lengths, time_dim=args.time_dim, dtype=parse_dtype(args.dtype)), (
             lambda result: plan_text.render_length_map(result, args.lang)
         )
     from ..inspect.factory import parse_dtype

@@ -36,6 +36,9 @@ examples:
   convtrace shape convT --kernel-size 16 --stride 8 --padding 4 --length 200 \\
       --want 1603                # the input lengths that give 1603 samples
   convtrace shape "maxpool k=3 s=2 p=1 ceil=1" --length 10 --json
+  convtrace shape "maxpool k=2 s=3 p=1 ceil=1" --length 2  # one window less
+  convtrace shape adaptiveavgpool --output-size 3 --length 5  # its windows
+  convtrace shape "maxunpool k=2" --length 5 --lang zh
 """
 SOLVE_EXAMPLES = """\
 examples:
@@ -54,6 +57,8 @@ examples:
   convtrace stack "conv k=7 p=3; conv k=8 s=4 p=2; conv k=10 s=5; maxpool k=2" \\
       --length 24000
   convtrace stack @encoder.txt --length 16000 --in-channels 1 --json
+  convtrace stack "conv k=3 p=1 c=8; adaptivemaxpool o=1" \\
+      --length 50                                         # max over time
 """
 
 
@@ -61,13 +66,15 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     """Add ``shape``, ``solve`` and ``stack``."""
     fmt = argparse.RawDescriptionHelpFormatter
     shape = sub.add_parser("shape", help="one layer's output length, with the formula and the inverse",
-                           description="Output length of one Conv1d / ConvTranspose1d / MaxPool1d / AvgPool1d "
-                           "with the formula and your values; ConvTranspose1d's valid output_size values; the "
-                           "dropped tail; with --want, the input lengths giving that output length.",
+                           description="Output length of one Conv1d / ConvTranspose1d / pool (MaxPool1d, "
+                           "AvgPool1d, LPPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d, MaxUnpool1d) with the formula "
+                           "and your values (ceil_mode's last window, an adaptive pool's windows); the valid "
+                           "output_size values of ConvTranspose1d and MaxUnpool1d; the dropped tail; with --want, "
+                           "the input lengths giving that output length.",
                            epilog=SHAPE_EXAMPLES, formatter_class=fmt)  # fmt: skip
     shape.add_argument("layer", help="the layer in the stack syntax, e.g. 'conv k=3 s=2' (or just a kind and flags)")
     for flag, key in (("--kernel-size", "k"), ("--stride", "s"), ("--padding", "p"), ("--dilation", "d"),
-                      ("--output-padding", "op"), ("--groups", "g")):  # fmt: skip
+                      ("--output-padding", "op"), ("--groups", "g"), ("--output-size", "o"), ("--norm-type", "norm")):  # fmt: skip
         shape.add_argument(flag, dest=f"key_{key}", metavar="N", help=f"same as {key}= in the layer")
     shape.add_argument("--ceil-mode", action="store_true", help="pools: ceil_mode=True")
     shape.add_argument("--length", required=True, help="the input length")
@@ -158,7 +165,7 @@ def _run_shape(args: argparse.Namespace) -> int:
         from ..plan.shape import shape
 
         text = args.layer + "".join(
-            f" {key}={getattr(args, f'key_{key}')}" for key in ("k", "s", "p", "d", "op", "g")
+            f" {key}={getattr(args, f'key_{key}')}" for key in ("k", "s", "p", "d", "op", "g", "o", "norm")
             if getattr(args, f"key_{key}") is not None
         )  # fmt: skip
         if args.ceil_mode:

@@ -135,9 +135,9 @@ def _lowest(dtype: np.dtype[Any]) -> Any:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _first_real(out_len: int, stride: int, padding: int, dilation: int) -> np.ndarray:
-    """PyTorch's starting index of each max window: its first tap at or after position 0."""
-    start = np.arange(out_len, dtype=np.int64) * stride - padding
+def _first_real(o0: int, o1: int, stride: int, padding: int, dilation: int) -> np.ndarray:
+    """PyTorch's starting index of max windows ``[o0, o1)``: their first tap at or after 0."""
+    start = np.arange(o0, o1, dtype=np.int64) * stride - padding
     behind = np.maximum(-start, 0)
     first: np.ndarray = start + -(-behind // dilation) * dilation
     return first
@@ -153,16 +153,23 @@ def max_pool1d(
     if not return_indices:
         # tiles of the output that stay in cache while every tap passes over them
         for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
-            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            fresh = True  # no tap read yet: the window's -inf start
             for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
                 view = out[n0:n1, :, a:b]
-                np.maximum(view, tap, out=view)
+                if fresh and (a, b) == (o0, o1):
+                    view[...] = tap  # max(-inf, v) is v (NaN too)
+                else:
+                    if fresh:
+                        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                    np.maximum(view, tap, out=view)
+                fresh = False
+            if fresh:
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
         return out, None
-    first = _first_real(out_len, stride, padding, dilation)
     index = np.empty((n, c, out_len), dtype=np.int64)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
         out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-        index[n0:n1, :, o0:o1] = first[o0:o1]
+        index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
         shape = (n1 - n0, c, o1 - o0)
         wins = np.empty(shape, dtype=bool)
         # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
@@ -209,11 +216,11 @@ def avg_pool1d(
     """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate)."""
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
-    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, out_len, count_include_pad)
     out = np.empty((n, c, out_len), dtype=x.dtype)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize):
         total = _window_sums(x, n0, n1, o0, o1, kernel_size, stride, padding, out_len, acc)
-        out[n0:n1, :, o0:o1] = _divide(total, divisors[o0:o1])
+        divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
+        out[n0:n1, :, o0:o1] = _divide(total, divisors)
     return out
 
 
@@ -269,14 +276,14 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
         return peak
     power_dtype = lp_power_dtype(x.dtype, norm_type)
     acc = accumulator_dtype(power_dtype)
-    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, 0, out_len, True)
     out = np.empty((n, c, out_len), dtype=power_dtype if power_dtype.kind == "f" else np.dtype(np.float32))
     for n0, n1, o0, o1 in _tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize):
         lo, hi = o0 * stride, min(length, (o1 - 1) * stride + kernel_size)
         part = x[n0:n1, :, lo:hi]
         powered = torch_power(part if power_dtype == x.dtype else part.astype(power_dtype), norm_type)
         total = _window_sums(powered, 0, n1 - n0, 0, o1 - o0, kernel_size, stride, 0, o1 - o0, acc)
-        mean = _divide(total, divisors[o0:o1]).astype(power_dtype, copy=False)
+        divisors = shapes.avg_pool_divisors(length, kernel_size, stride, 0, o1 - o0, True, o0)
+        mean = _divide(total, divisors).astype(power_dtype, copy=False)
         # sign(a) * relu(|a|) is a itself, but -0.0 becomes 0.0 (and NaN stays NaN)
         scaled = (mean + power_dtype.type(0)) * power_dtype.type(kernel_size)
         if scaled.dtype.kind != "f":
@@ -286,34 +293,30 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
 
 
 def _adaptive_by_taps(x: np.ndarray, out_len: int) -> bool:
-    """Tap by tap when there are at least as many windows as the longest window has taps."""
-    starts, ends = shapes.adaptive_bounds(x.shape[2], out_len)
-    return out_len >= int((ends - starts).max(initial=0))
+    """Tap by tap when there are at least as many windows as a window can have taps
+    (``ceil(L/O) + 1`` at most)."""
+    return bool(out_len >= -(-x.shape[2] // max(out_len, 1)) + 1)
 
 
 def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
     """Adaptive average pooling of (N, C, L) ``x``: each window's sequential sum (float16 in
     float32) divided by its length. An empty length (``out_len`` 1 only) gives NaN, as
     PyTorch's ``mean``."""
-    n, c, length = x.shape
+    n, c, _ = x.shape
     acc = accumulator_dtype(x.dtype)
-    starts, ends = shapes.adaptive_bounds(length, out_len)
     out = np.empty((n, c, out_len), dtype=x.dtype)
-    by_taps = _adaptive_by_taps(x, out_len)
     with np.errstate(all="ignore"):  # 0/0 (an empty length), inf - inf: PyTorch says nothing
-        _adaptive_avg_tiles(x, out, starts, ends, by_taps, acc)
+        _adaptive_avg_tiles(x, out, _adaptive_by_taps(x, out_len), acc)
     return out
 
 
-def _adaptive_avg_tiles(
-    x: np.ndarray, out: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_taps: bool, acc: np.dtype[Any]
-) -> None:
+def _adaptive_avg_tiles(x: np.ndarray, out: np.ndarray, by_taps: bool, acc: np.dtype[Any]) -> None:
+    """The sums of every window, tile by tile, divided into ``out``."""
     n, c, length = x.shape
-    counts = ends - starts
     out_len = out.shape[2]
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * acc.itemsize + 1):
         total = np.zeros((n1 - n0, c, o1 - o0), dtype=acc)
-        s, e = starts[o0:o1], ends[o0:o1]
+        s, e = shapes.adaptive_bounds(length, out_len, o0, o1 - o0)
         if by_taps:
             for j in range(int((e - s).max(initial=0))):
                 inside = s + j < e
@@ -323,19 +326,18 @@ def _adaptive_avg_tiles(
             for i in range(o1 - o0):
                 # long windows: NumPy's pairwise sum (PyTorch sums in order: the last bits may differ)
                 np.add.reduce(x[n0:n1, :, s[i] : e[i]], axis=-1, dtype=acc, out=total[..., i])
-        out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
+        out[n0:n1, :, o0:o1] = total / (e - s).astype(acc)
 
 
 def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Adaptive max pooling of (N, C, L) ``x``: values and (with ``return_indices``) int64
     indices, with max pooling's rules (ties: the first; NaN: the last NaN)."""
     n, c, length = x.shape
-    starts, ends = shapes.adaptive_bounds(length, out_len)
     out = np.empty((n, c, out_len), dtype=x.dtype)
     index = np.empty((n, c, out_len), dtype=np.int64)
     by_taps = _adaptive_by_taps(x, out_len)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, x.itemsize + 2):
-        s, e = starts[o0:o1], ends[o0:o1]
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * x.itemsize + 2 + 8):
+        s, e = shapes.adaptive_bounds(length, out_len, o0, o1 - o0)
         best = x[n0:n1, :, s].copy()
         where = np.empty(best.shape, dtype=np.int64)
         where[...] = s
@@ -365,14 +367,12 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     out = np.zeros((n, c, out_len), dtype=x.dtype)
     if out.size == 0 or x.size == 0:
         return out
-    flat = out.reshape(n * c, out_len)
-    rows_per_tile = max(1, POOL_TILE_BYTES // max(1, 8 * length))
-    values = x.reshape(n * c, length)
-    where = indices.reshape(n * c, length)
-    for r0 in range(0, n * c, rows_per_tile):
-        r1 = min(n * c, r0 + rows_per_tile)
-        target = where[r0:r1] + (np.arange(r0, r1, dtype=np.int64) * out_len)[:, None]
-        flat.reshape(-1)[target.ravel()] = values[r0:r1].ravel()
+    flat = out.reshape(-1)
+    planes = np.arange(c, dtype=np.int64)[:, None] * out_len
+    # tiles of whole items or of runs of one item, in order: the last colliding value wins
+    for n0, n1, l0, l1 in _tiles(n, c, length, 16):
+        target = indices[n0:n1, :, l0:l1] + (planes + (np.arange(n0, n1, dtype=np.int64) * (c * out_len))[:, None, None])
+        flat[target.ravel()] = x[n0:n1, :, l0:l1].ravel()
     return out
 
 

@@ -18,12 +18,19 @@ away from the edges, where padding cuts the windows).
 
 >>> from convtrace.plan.layers import Layer
 >>> class Node:
-...     def __init__(self, layer, sources): self.layer, self.sources = layer, frozenset(sources)
+...     def __init__(self, layer, sources): self.layer, self.sources, self.in_shape = layer, frozenset(sources), (1, 1, 40)
 >>> conv = Node(Layer("conv", kernel_size=9, padding=4), {INPUT})   # x -> conv (same length)
 >>> residual = Node(Layer("conv", kernel_size=9, padding=4), {0, INPUT})  # conv(x + conv(x))
 >>> deps = dependences([conv, residual])
 >>> deps[1].window(20), deps[1].figures()
 ((12, 28), (Fraction(17, 1), Fraction(1, 1), Fraction(8, 1), Fraction(8, 1)))
+
+An adaptive pool is periodic on a given input length: to 8 outputs from 40 samples, hop 5
+(its figures hold at this length only: the call is marked length-dependent).
+
+>>> deps = dependences([conv, Node(Layer("adaptiveavgpool", output_size=8), {0})])
+>>> deps[1].window(2), deps[1].hop
+((6, 18), Fraction(5, 1))
 """
 
 from __future__ import annotations
@@ -58,6 +65,9 @@ class Node(Protocol):
 
     @property
     def type(self) -> str: ...
+
+    @property
+    def in_shape(self) -> tuple[int, ...]: ...
 
     @property
     def out_shape(self) -> tuple[int, ...]: ...
@@ -107,7 +117,7 @@ def dependences(nodes: Sequence[Node]) -> list[Dependence | None]:
     found: list[Dependence | None] = []
     for node in nodes:
         parts = [_IDENTITY if src == INPUT else found[src] for src in sorted(node.sources)]
-        found.append(_through(node.layer, parts))
+        found.append(_through(node.layer, parts, node.in_shape[-1]))
     return found
 
 
@@ -122,8 +132,10 @@ def join(parts: Sequence[Dependence | None]) -> Dependence | None:
     return _through(None, list(parts))
 
 
-def _through(layer: Layer | None, parts: list[Dependence | None]) -> Dependence | None:
-    """A node's dependence: ``layer`` (None: the identity) applied to the join of ``parts``."""
+def _through(layer: Layer | None, parts: list[Dependence | None], in_length: int = 0) -> Dependence | None:
+    """A node's dependence: ``layer`` (None: the identity) applied to the join of ``parts``
+    (an adaptive pool's windows on its input length ``in_length``: its hop is ``L/O``, its
+    windows repeat every ``O/gcd(L, O)`` outputs)."""
     if not parts or any(p is None for p in parts):
         return None
     sources = [p for p in parts if p is not None]
@@ -131,14 +143,14 @@ def _through(layer: Layer | None, parts: list[Dependence | None]) -> Dependence 
     if len(hops) != 1:
         return None
     up = 1 if layer is None else layer.up
-    hop = next(iter(hops)) * (1 if layer is None else layer.hop)
+    hop = next(iter(hops)) * (1 if layer is None else layer.hop_at(in_length))
     period = math.lcm(*(p.period for p in sources)) * up
     period *= (hop * period).denominator
     if period > MAX_PERIOD:
         return None
     windows: list[Window | None] = []
     for r in range(period):
-        spans = [(r, r)] if layer is None else layer.sources([(r, r)])
+        spans = [(r, r)] if layer is None else layer.sources([(r, r)], in_length)
         firsts = [f for f in (_first(p, spans) for p in sources) if f is not None]
         lasts = [f for f in (_last(p, spans) for p in sources) if f is not None]
         windows.append((min(firsts), max(lasts)) if firsts and lasts else None)
@@ -173,7 +185,7 @@ def dependence_at(nodes: Sequence[Node], outputs: Iterable[int], t: int) -> Wind
 
     >>> from convtrace.plan.layers import Layer
     >>> class Place:
-    ...     layer, sources, type, out_shape = Layer("pad", pad_left=10), {INPUT}, "place", (1, 1, 20)
+    ...     layer, sources, type, in_shape, out_shape = Layer("pad", pad_left=10), {INPUT}, "place", (1, 1, 10), (1, 1, 20)
     >>> dependence_at([Place()], [0], 12), dependence_at([Place()], [0], 5)
     ((2, 2), None)
     """
@@ -188,7 +200,7 @@ def dependence_at(nodes: Sequence[Node], outputs: Iterable[int], t: int) -> Wind
             spans = [(max(a, first), min(b, last)) for a, b in spans if b >= first and a <= last]
         if not spans:
             continue
-        found = node.layer.sources(spans)
+        found = node.layer.sources(spans, node.in_shape[-1])
         if len(found) > MAX_RANGES:  # close the holes: a hull keeps the first and last index
             found = [(found[0][0], found[-1][1])]
         for src in node.sources:

@@ -26,6 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..errors import ConvtraceError
+from ..plan.layers import SLIDING_POOLS
 from ..plan.report import Finding, Shown, to_jsonable
 from .graph import INPUT
 
@@ -51,7 +52,8 @@ class LengthEntry:
 @dataclass(frozen=True, repr=False)
 class LengthMap(Shown):
     """Output length per input length; ``hop`` from the recorded strides; ``off_promise``
-    lists the lengths not as promised. ``method``: ``"arithmetic"`` (through the recorded
+    lists the lengths not as promised (none after an adaptive pool: ``length_dependent``,
+    ``hop`` None, as its hop is ``L/O``). ``method``: ``"arithmetic"`` (through the recorded
     graph; ``confirmed`` lists the lengths real runs agreed on) or ``"runs"`` (every
     length run; ``reason`` says why)."""
 
@@ -66,6 +68,7 @@ class LengthMap(Shown):
     method: str = "runs"
     confirmed: tuple[int, ...] = ()
     reason: str | None = None
+    length_dependent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = to_jsonable(self)
@@ -77,11 +80,12 @@ class LengthMap(Shown):
 
 
 def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *, time_dim: int = -1,
-               confirm: int = CONFIRM) -> LengthMap:  # fmt: skip
+               confirm: int = CONFIRM, dtype: Any = None) -> LengthMap:  # fmt: skip
     """The output length of ``model`` at each length in ``lengths`` (the time dimension of
     ``input_shape`` replaced): recorded once on ``input_shape``, computed by arithmetic,
     ``confirm`` lengths confirmed by real runs (every length run where the arithmetic does
-    not describe the model)."""
+    not describe the model). ``dtype``: the input's (default: the model's; token ids:
+    ``torch.long``)."""
     from .model import inspect_model
 
     shape = [int(v) for v in input_shape]
@@ -96,10 +100,10 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
             raise ConvtraceError("lengths", n, "lengths must be >= 0")
     middle = list(shape)  # recorded where the map looks (models take other branches on short inputs)
     middle[td] = sorted(todo)[len(todo) // 2] if todo else shape[td]
-    base = inspect_model(model, tuple(middle), time_dim=td, raise_on_error=False)
+    base = inspect_model(model, tuple(middle), time_dim=td, dtype=dtype, raise_on_error=False)
     if base.error is not None and middle != shape:
-        base = inspect_model(model, tuple(shape), time_dim=td, raise_on_error=False)
-    hop = base.hop
+        base = inspect_model(model, tuple(shape), time_dim=td, dtype=dtype, raise_on_error=False)
+    hop = None if base.length_dependent else base.hop  # an adaptive pool promises no L/hop
     rules: dict[int, PadRule] = {}
     predicted = {n: predict_lengths(base, n) for n in todo}
     results: dict[int, tuple[int | None, str | None]] = {}
@@ -110,7 +114,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         method, reason = "arithmetic", None
         seen: list[tuple[int, tuple[int | None, str | None], Any]] = []
         for n in _sample(todo, predicted, hop, confirm):
-            real, recording = _run(model, shape, td, n, base.device)
+            real, recording = _run(model, shape, td, n, base.device, dtype)
             confirmed.append(n)
             seen.append((n, real, recording))
             reason = _disagreement(base, rules, n, real, recording)
@@ -124,7 +128,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
     if method == "runs":
         for n in todo:
             if n not in results:
-                results[n] = _run(model, shape, td, n, base.device)[0]
+                results[n] = _run(model, shape, td, n, base.device, dtype)[0]
         confirmed = list(todo)
     else:
         for n in todo:
@@ -140,7 +144,7 @@ def length_map(model: Any, input_shape: Sequence[int], lengths: Iterable[int], *
         warnings = (Finding("W108", "", {"count": len(off), "example": first.length, "got": first.output_length,
                                          "expected": _promise_text(first.promised)}),)  # fmt: skip
     return LengthMap(type(model).__name__, tuple(int(v) for v in input_shape), td, hop, entries, off, errors, warnings,
-                     method, tuple(sorted(confirmed)), reason)  # fmt: skip
+                     method, tuple(sorted(confirmed)), reason, base.length_dependent)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -184,15 +188,21 @@ def predict_lengths(report: Any, length: int, rules: dict[int, PadRule] | None =
     if any(base_lengths[src] != report.output_length for src in report.output_sources):
         return None
     now: dict[int, int] = {INPUT: length}
+    seen: dict[int, int] = {}  # each call's input length at ``length``
+    sizes = unpool_sizes(report)
     for call in report.calls:
         found = _joined(call.name, [now[src] for src in call.sources])
         if isinstance(found, str):
             return None, found
+        seen[call.index] = found
         layer = call.layer
         rule = (rules or {}).get(call.index)
         try:
             if rule is not None:
                 layer = dataclasses.replace(layer, pad_right=rule.right(found))
+            if call.index in sizes:  # MaxUnpool1d(output_size=x.size()): its pool's input length
+                source = sizes[call.index]
+                layer = dataclasses.replace(layer, output_size=length if source == INPUT else seen[source])
             if layers is not None:
                 layers.append(layer)
             now[call.index] = layer.out_length(found)
@@ -200,6 +210,32 @@ def predict_lengths(report: Any, length: int, rules: dict[int, PadRule] | None =
             return None, f"at {call.name}: {exc.rule}"
     final = _joined("the output", [now[src] for src in report.output_sources])
     return (None, final) if isinstance(final, str) else (final, None)
+
+
+def unpool_sizes(report: Any) -> dict[int, int]:
+    """MaxUnpool1d calls given an ``output_size``, each mapped to the call whose input length
+    that size is (the last sliding pool before it that received that length; :data:`INPUT`
+    for the model's input): ``unpool(y, i, output_size=x.size())`` restores the pool's input
+    at every length. The confirmations check this reading.
+
+    >>> from types import SimpleNamespace as N
+    >>> from convtrace.plan.layers import Layer
+    >>> pool = N(index=0, layer=Layer("maxpool", kernel_size=2), in_length=11)
+    >>> unpool = N(index=1, layer=Layer("maxunpool", kernel_size=2, output_size=11), in_length=5)
+    >>> unpool_sizes(N(calls=[pool, unpool], input_shape=(1, 1, 11), time_dim=2))
+    {1: 0}
+    """
+    found: dict[int, int] = {}
+    for call in report.calls:
+        size = call.layer.output_size if call.layer.kind == "maxunpool" else None
+        if size is None:
+            continue
+        pools = [c.index for c in report.calls[: call.index] if c.layer.kind in SLIDING_POOLS and c.in_length == size]
+        if pools:
+            found[call.index] = pools[-1]
+        elif report.input_shape[report.time_dim] == size:
+            found[call.index] = INPUT
+    return found
 
 
 def _disagreement(report: Any, rules: dict[int, PadRule], n: int, real: tuple[int | None, str | None],
@@ -255,7 +291,7 @@ def _fit(report: Any, pad: Any, observed: list[tuple[int, int]]) -> PadRule | No
     if len(users) != 1 or users[0].sources != (pad.index,) or pad.index in report.output_sources:
         return None
     layer = users[0].layer
-    if layer.kind not in ("conv", "maxpool", "avgpool") or layer.stride < 2:
+    if layer.kind not in ("conv",) + SLIDING_POOLS or layer.stride < 2:
         return None
     rest = layer.pads[0] + layer.pads[1] - layer.span
     left, stride = pad.layer.pad_left, layer.stride
@@ -295,7 +331,8 @@ def _sample(todo: list[int], predicted: dict[int, Any], hop: Fraction | None, co
     return list(dict.fromkeys(picked))[: max(count, 2)]
 
 
-def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tuple[tuple[int | None, str | None], Any]:
+def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str,
+         dtype: Any = None) -> tuple[tuple[int | None, str | None], Any]:  # fmt: skip
     """A recorded run at length ``n`` (straight on real tensors where the recording needed
     them): ((output length, PyTorch's error), the recording)."""
     from .model import model_dtype, run_on_meta_or_real, run_real
@@ -303,9 +340,9 @@ def _run(model: Any, shape: list[int], time_dim: int, n: int, device: str) -> tu
     at = list(shape)
     at[time_dim] = n
     if device == "meta":
-        recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, model_dtype(model), None, [])
+        recording, error, _ = run_on_meta_or_real(model, tuple(at), time_dim, dtype or model_dtype(model), None, [])
     else:
-        recording, error, _ = run_real(model, tuple(at), time_dim, model_dtype(model), None, [], "")
+        recording, error, _ = run_real(model, tuple(at), time_dim, dtype or model_dtype(model), None, [], "")
     return ((recording.output_length if error is None else None), error), recording
 
 

@@ -20,9 +20,10 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import ConvtraceError
-from ..plan.layers import Layer
+from ..plan.layers import SLIDING_POOLS, Layer
 from ..plan.report import Finding, Shown, to_jsonable
 from ..plan.shape import unread, unread_findings
+from ..plan.stack import adaptive_finding
 from .graph import INPUT, Dependence, dependence_at, dependences, is_chain, join
 from .record import Call, Recording, record_forward
 
@@ -44,7 +45,9 @@ class InspectCall:
     ``type`` of ``"place"`` is a part written into a longer tensor at an offset
     (``torch.cat`` over time, ``x[..., a:b] = y``), as a pad.
     ``predicted_out_length`` is convtrace's arithmetic on ``in_length`` (None: PyTorch's
-    rules reject it)."""
+    rules reject it). ``length_dependent``: the call is an adaptive pool or comes after one,
+    so its figures hold at this input length only (the windows ``[floor(i*L/O),
+    ceil((i+1)*L/O))`` move with ``L``)."""
 
     index: int
     name: str
@@ -63,13 +66,16 @@ class InspectCall:
     offset: Fraction | None
     sources: tuple[int, ...]
     macs: int
+    length_dependent: bool = False
 
 
 @dataclass(frozen=True, repr=False)
 class InspectReport(Shown):
     """A model inspected on one input shape. ``print(report)`` gives ``convtrace
     inspect``'s text; ``report.render("zh", width=80, unit="frames")`` the same in Chinese,
-    fitted, lengths in frames (see :class:`~convtrace.plan.report.Shown`)."""
+    fitted, lengths in frames (see :class:`~convtrace.plan.report.Shown`). With an adaptive
+    pool on the way to the output, ``length_dependent`` is True: the figures are those at
+    this input length (W109 names the pool and its windows)."""
 
     model: str
     input_shape: tuple[int, ...]
@@ -90,6 +96,7 @@ class InspectReport(Shown):
     warnings: tuple[Finding, ...]
     output_sources: tuple[int, ...] = ()
     hint: str | None = None
+    length_dependent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -297,6 +304,7 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, reco
             error: str | None, notes: list[Finding]) -> InspectReport:  # fmt: skip
     calls = recording.calls
     deps = dependences(calls)
+    after_adaptive = _after_adaptive(calls)
     rows = []
     for call, dep in zip(calls, deps):
         rf, hop, offset, _ = _figures(dep)
@@ -307,7 +315,7 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, reco
         rows.append(InspectCall(
             call.index, call.name, call.type, call.op, call.module, call_parameters(call), call.layer,
             call.in_shape, call.out_shape, call.in_length, call.out_length, predicted, rf, hop, offset,
-            tuple(sorted(call.sources)), macs,
+            tuple(sorted(call.sources)), macs, after_adaptive[call.index],
         ))  # fmt: skip
     final = sorted(recording.output_sources)
     rf = hop = offset = look = None
@@ -320,8 +328,16 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int, device: str, reco
     return InspectReport(
         type(model).__name__, shape, time_dim, device, tuple(rows), recording.output_length, recording.output_shape,
         error, is_chain(calls), rf, hop, offset, look, causal, sum(r.macs for r in rows), params, tuple(warnings),
-        tuple(final),
+        tuple(final), length_dependent=any(after_adaptive[i] for i in final if i != INPUT),
     )  # fmt: skip
+
+
+def _after_adaptive(calls: list[Call]) -> dict[int, bool]:
+    """Per call: it is an adaptive pool or descends from one."""
+    found: dict[int, bool] = {}
+    for call in calls:
+        found[call.index] = call.layer.length_dependent or any(found.get(src, False) for src in call.sources)
+    return found
 
 
 def _figures(dep: Dependence | None) -> tuple[Fraction | None, Fraction | None, Fraction | None, Fraction | None]:
@@ -336,6 +352,10 @@ _KEYS = {
     "convT": ("kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "out_channels", "bias"),
     "maxpool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     "avgpool": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    "lppool": ("norm_type", "kernel_size", "stride", "ceil_mode"),
+    "adaptiveavgpool": ("output_size",),
+    "adaptivemaxpool": ("output_size",),
+    "maxunpool": ("kernel_size", "stride", "padding", "output_size"),
 }
 
 
@@ -373,6 +393,8 @@ def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:
         if near is not None:
             where = call.module or call.name if call.name == "pad" else call.name
             found.append(Finding("W106", where, {"padding": near, "length": call.in_length}))
+        if layer.length_dependent:
+            found.append(adaptive_finding(layer, call.name, call.in_length))
     found += _mirror_warnings(calls)
     reported: list[str] = []
     for kind, module in recording.global_ops:  # once per outermost module
@@ -385,14 +407,15 @@ def _warnings(calls: list[Call], recording: Recording) -> list[Finding]:
 
 
 def _mirror_warnings(calls: list[Call]) -> list[Finding]:
-    """W104: a strided ConvTranspose1d (with the pads/crops right after it) whose length is
-    not the length its mirror Conv1d (with the pads right before it) received."""
+    """W104: a strided ConvTranspose1d or MaxUnpool1d (with the pads/crops right after it)
+    whose length is not the length its mirror Conv1d or pool (with the pads right before
+    it) received."""
     open_convs: list[Call] = []
     found: list[Finding] = []
     for call in calls:
-        if call.layer.kind in ("conv", "maxpool", "avgpool") and call.layer.stride > 1:
+        if call.layer.kind in ("conv",) + SLIDING_POOLS and call.layer.stride > 1:
             open_convs.append(call)
-        elif call.layer.kind == "convT" and call.layer.stride > 1 and open_convs:
+        elif call.layer.scatters and call.layer.stride > 1 and open_convs:
             mirror = open_convs.pop()
             if mirror.layer.stride != call.layer.stride:
                 continue

@@ -1,7 +1,8 @@
 """Recording what a PyTorch model does on the time axis during one forward pass.
 
-A torch function mode sees every ``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
-``avg_pool1d``, ``pad`` and time-axis slice (crop) — whether a module or the model's own
+A torch function mode sees every ``conv1d``, ``conv_transpose1d``, pool (``max_pool1d``
+also with ``return_indices``, ``avg_pool1d``, ``lp_pool1d``, ``adaptive_avg_pool1d``,
+``adaptive_max_pool1d``, ``max_unpool1d``), ``pad`` and time-axis slice (crop) — whether a module or the model's own
 ``forward`` makes the call — and forward hooks name the module making it. Every tensor the
 pass produces carries the set of recorded calls it descends from (its *sources*) and which
 of its dimensions is time, so the recorder knows the graph of recorded calls: a chain, or a
@@ -28,7 +29,9 @@ from .graph import INPUT
 __all__ = ["Call", "Recording", "record_forward", "INPUT"]
 
 _CONV_NAMES = {"conv1d": "conv", "conv_transpose1d": "convT", "max_pool1d": "maxpool",
-               "max_pool1d_with_indices": "maxpool", "avg_pool1d": "avgpool"}  # fmt: skip
+               "max_pool1d_with_indices": "maxpool", "avg_pool1d": "avgpool", "lp_pool1d": "lppool",
+               "adaptive_avg_pool1d": "adaptiveavgpool", "adaptive_max_pool1d": "adaptivemaxpool",
+               "adaptive_max_pool1d_with_indices": "adaptivemaxpool", "max_unpool1d": "maxunpool"}  # fmt: skip
 #: ops that mix the whole time axis (batch norm does not: inspection runs in eval mode, on running stats)
 _GLOBAL_NAMES = {"group_norm", "instance_norm", "scaled_dot_product_attention", "lstm", "gru", "rnn_tanh",
                  "rnn_relu"}  # fmt: skip
@@ -37,7 +40,9 @@ _CAT_NAMES = {"cat", "concat", "concatenate"}
 #: in-place operators (``x += y``); other in-place ops end with ``_`` (``add_``, ``copy_``)
 _IN_PLACE = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
              "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__"}  # fmt: skip
-_MODULE_TYPES = {"Conv1d": "conv", "ConvTranspose1d": "convT", "MaxPool1d": "maxpool", "AvgPool1d": "avgpool"}
+_MODULE_TYPES = {"Conv1d": "conv", "ConvTranspose1d": "convT", "MaxPool1d": "maxpool", "AvgPool1d": "avgpool",
+                 "LPPool1d": "lppool", "AdaptiveAvgPool1d": "adaptiveavgpool", "AdaptiveMaxPool1d": "adaptivemaxpool",
+                 "MaxUnpool1d": "maxunpool"}  # fmt: skip
 
 
 @dataclass
@@ -178,17 +183,50 @@ def layer_of_call(op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: A
         a = _bind(("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
                   {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False}, args, kwargs)  # fmt: skip
         k = _first(a["kernel_size"])
-        stride = a["stride"]
-        s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _first(stride)
+        s = _pool_stride(a["stride"], k)
         return Layer("maxpool", k, s, _first(a["padding"]), _first(a["dilation"]), ceil_mode=bool(a["ceil_mode"]))
     if op == "avg_pool1d":
         a = _bind(("input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
                   {"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True}, args, kwargs)  # fmt: skip
         k = _first(a["kernel_size"])
-        stride = a["stride"]
-        s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _first(stride)
+        s = _pool_stride(a["stride"], k)
         return Layer("avgpool", k, s, _first(a["padding"]), ceil_mode=bool(a["ceil_mode"]),
                      count_include_pad=bool(a["count_include_pad"]))  # fmt: skip
+    return _other_pool(op, args, kwargs, out)
+
+
+def _pool_stride(stride: Any, kernel_size: int) -> int:
+    """A pool's stride: PyTorch's default (None or empty) is the kernel size."""
+    return kernel_size if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _first(stride)
+
+
+def _other_pool(op: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> Layer | None:
+    """The planner layer of an lp, adaptive or unpooling call (None for any other op).
+
+    >>> import torch
+    >>> x = torch.zeros(1, 2, 10)
+    >>> _other_pool("adaptive_max_pool1d", (x, 3), {}, torch.zeros(1, 2, 3)).describe()
+    'adaptivemaxpool o=3'
+    >>> _other_pool("max_unpool1d", (x, x, 2), {"output_size": [1, 2, 21]}, torch.zeros(1, 2, 21)).describe()
+    'maxunpool k=2 o=21'
+    """
+    if op == "lp_pool1d":
+        a = _bind(("input", "norm_type", "kernel_size", "stride", "ceil_mode"), {"stride": None, "ceil_mode": False},
+                  args, kwargs)  # fmt: skip
+        k = _first(a["kernel_size"])
+        s = _pool_stride(a["stride"], k)
+        return Layer("lppool", k, s, ceil_mode=bool(a["ceil_mode"]), norm_type=float(a["norm_type"]))
+    if op.startswith("adaptive_"):
+        a = _bind(("input", "output_size"), {}, args, kwargs)
+        kind = "adaptiveavgpool" if op == "adaptive_avg_pool1d" else "adaptivemaxpool"
+        return Layer(kind, output_size=_first(a["output_size"]))
+    if op == "max_unpool1d":
+        a = _bind(("input", "indices", "kernel_size", "stride", "padding", "output_size"),
+                  {"stride": None, "padding": 0, "output_size": None}, args, kwargs)  # fmt: skip
+        k = _first(a["kernel_size"])
+        s = _pool_stride(a["stride"], k)
+        size = None if a["output_size"] is None else int(next(iter(_tensors(out))).shape[-1])
+        return Layer("maxunpool", k, s, _first(a["padding"]), output_size=size)
     return None
 
 
@@ -541,7 +579,9 @@ def _base_type(module: Any) -> str:
     import torch
 
     for cls, name in ((torch.nn.ConvTranspose1d, "ConvTranspose1d"), (torch.nn.Conv1d, "Conv1d"),
-                      (torch.nn.MaxPool1d, "MaxPool1d"), (torch.nn.AvgPool1d, "AvgPool1d")):  # fmt: skip
+                      (torch.nn.MaxPool1d, "MaxPool1d"), (torch.nn.AvgPool1d, "AvgPool1d"),
+                      (torch.nn.LPPool1d, "LPPool1d"), (torch.nn.AdaptiveAvgPool1d, "AdaptiveAvgPool1d"),
+                      (torch.nn.AdaptiveMaxPool1d, "AdaptiveMaxPool1d"), (torch.nn.MaxUnpool1d, "MaxUnpool1d")):  # fmt: skip
         if isinstance(module, cls):
             return name
     return type(module).__name__

@@ -1,10 +1,12 @@
 """One layer of a 1-D conv net as plain numbers: its output length, the input indices each
 output index depends on, its multiply-adds and parameters.
 
-A :class:`Layer` is one of ``conv`` (Conv1d), ``convT`` (ConvTranspose1d), ``maxpool``
-(MaxPool1d), ``avgpool`` (AvgPool1d) or ``pad`` (``F.pad`` on the time axis; negative
-amounts crop, as in PyTorch). A conv may carry extra explicit padding (``pad_left``,
-``pad_right``): an ``F.pad`` applied just before it, e.g. causal padding.
+A :class:`Layer` is one of ``conv`` (Conv1d), ``convT`` (ConvTranspose1d), a pool —
+``maxpool`` (MaxPool1d), ``avgpool`` (AvgPool1d), ``lppool`` (LPPool1d), ``adaptiveavgpool``
+(AdaptiveAvgPool1d), ``adaptivemaxpool`` (AdaptiveMaxPool1d), ``maxunpool`` (MaxUnpool1d) — or
+``pad`` (``F.pad`` on the time axis; negative amounts crop, as in PyTorch). A conv may carry
+extra explicit padding (``pad_left``, ``pad_right``): an ``F.pad`` applied just before it,
+e.g. causal padding.
 
 All length arithmetic goes through :mod:`convtrace.shapes`, so errors are PyTorch's.
 
@@ -16,6 +18,18 @@ All length arithmetic goes through :mod:`convtrace.shapes`, so errors are PyTorc
 (16, (2, 3))
 >>> Layer("maxpool", kernel_size=2, ceil_mode=True).out_length(5)
 3
+
+An adaptive pool's windows ``[floor(i*L/O), ceil((i+1)*L/O))`` depend on the input length
+``L``: it has no fixed receptive field or hop (:attr:`Layer.length_dependent`), and its
+dependence needs ``L``. MaxUnpool1d scatters each input sample into its pooling window
+(where its index points): an output may depend on the inputs whose window covers it.
+
+>>> adaptive = Layer("adaptiveavgpool", output_size=3)
+>>> adaptive.out_length(5), adaptive.window(1, in_length=5), adaptive.receptive_field()
+(3, (1, 3), None)
+>>> unpool = Layer("maxunpool", kernel_size=2)
+>>> unpool.out_length(5), unpool.window(7), unpool.hop
+(10, (3, 3), Fraction(1, 2))
 """
 
 from __future__ import annotations
@@ -28,7 +42,8 @@ from .. import shapes
 from ..errors import ConvtraceError, ConvtraceTypeError
 from ..params import parse_int_param, parse_padding, same_padding
 
-__all__ = ["Layer", "KINDS", "TORCH_NAMES", "MAX_SIZE", "merge_ranges"]
+__all__ = ["Layer", "KINDS", "TORCH_NAMES", "MAX_SIZE", "merge_ranges", "POOLS", "SLIDING_POOLS", "ADAPTIVE_POOLS",
+           "SCATTERING", "POOL_OPS"]
 
 #: the layer kinds, and PyTorch's class (or function) for each
 TORCH_NAMES = {
@@ -36,9 +51,25 @@ TORCH_NAMES = {
     "convT": "ConvTranspose1d",
     "maxpool": "MaxPool1d",
     "avgpool": "AvgPool1d",
+    "lppool": "LPPool1d",
+    "adaptiveavgpool": "AdaptiveAvgPool1d",
+    "adaptivemaxpool": "AdaptiveMaxPool1d",
+    "maxunpool": "MaxUnpool1d",
     "pad": "F.pad",
 }
 KINDS = tuple(TORCH_NAMES)
+#: the pools: a fixed window sliding by ``stride`` (max, avg, lp)
+SLIDING_POOLS = ("maxpool", "avgpool", "lppool")
+#: the pools whose windows depend on the input length
+ADAPTIVE_POOLS = ("adaptiveavgpool", "adaptivemaxpool")
+#: every pool (MaxUnpool1d included)
+POOLS = SLIDING_POOLS + ADAPTIVE_POOLS + ("maxunpool",)
+#: layers that scatter each input sample into several outputs (upsampling by ``stride``)
+SCATTERING = ("convT", "maxunpool")
+#: the functional name of each pool kind (``params.POOL_OPS``)
+POOL_OPS = {"maxpool": "max_pool1d", "avgpool": "avg_pool1d", "lppool": "lp_pool1d",
+            "adaptiveavgpool": "adaptive_avg_pool1d", "adaptivemaxpool": "adaptive_max_pool1d",
+            "maxunpool": "max_unpool1d"}  # fmt: skip
 PAD_MODES = ("zeros", "reflect", "replicate", "circular", "constant")
 #: no size parameter may exceed this (lengths are limited separately)
 MAX_SIZE = 1 << 20
@@ -47,7 +78,9 @@ MAX_SIZE = 1 << 20
 @dataclass(frozen=True)
 class Layer:
     """One layer. ``padding`` is an int, or for ``conv`` also 'same' / 'valid'. ``stride``
-    0 means PyTorch's default: ``kernel_size`` for pools, else 1.
+    0 means PyTorch's default: ``kernel_size`` for pools, else 1. ``norm_type`` is LPPool1d's
+    ``p``; ``output_size`` an adaptive pool's ``O`` (required) or MaxUnpool1d's
+    ``output_size`` (optional: the default length otherwise).
 
     ``out_channels`` None keeps the channel count. ``padding_mode`` is Conv1d's (zeros,
     reflect, replicate, circular) or, for ``pad``, F.pad's mode ('constant' = 'zeros').
@@ -68,6 +101,8 @@ class Layer:
     pad_right: int = 0
     bias: bool = True
     name: str = ""
+    norm_type: float | None = None
+    output_size: int | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -75,12 +110,22 @@ class Layer:
     # ------------------------------------------------------------------ geometry
     @property
     def span(self) -> int:
-        """The dilated kernel: ``dilation*(kernel_size-1) + 1`` (1 for ``pad``)."""
-        return self.dilation * (self.kernel_size - 1) + 1 if self.kind != "pad" else 1
+        """The dilated kernel: ``dilation*(kernel_size-1) + 1`` (1 for ``pad`` and adaptive pools)."""
+        return self.dilation * (self.kernel_size - 1) + 1 if self.kind not in ("pad",) + ADAPTIVE_POOLS else 1
 
     @property
     def transposed(self) -> bool:
         return self.kind == "convT"
+
+    @property
+    def scatters(self) -> bool:
+        """ConvTranspose1d or MaxUnpool1d: each input sample goes to several outputs."""
+        return self.kind in SCATTERING
+
+    @property
+    def length_dependent(self) -> bool:
+        """An adaptive pool: its windows, receptive field and hop depend on the input length."""
+        return self.kind in ADAPTIVE_POOLS
 
     @property
     def pads(self) -> tuple[int, int]:
@@ -88,6 +133,8 @@ class Layer:
         (for ``convT``: the padding cropped from each side of the full output)."""
         if self.kind == "pad":
             return (self.pad_left, self.pad_right)
+        if self.kind in ("lppool",) + ADAPTIVE_POOLS:
+            return (0, 0)
         if self.padding == "same":
             left, right = same_padding(self.kernel_size, self.dilation)
         elif self.padding == "valid":
@@ -98,18 +145,34 @@ class Layer:
 
     @property
     def down(self) -> int:
-        """Input samples per output sample (1 for transposed layers and pads)."""
-        return 1 if self.kind in ("convT", "pad") else self.stride
+        """Input samples per output sample (1 for transposed layers, unpooling and pads; an
+        adaptive pool has none: see :attr:`length_dependent`)."""
+        return 1 if self.kind in SCATTERING + ("pad",) + ADAPTIVE_POOLS else self.stride
 
     @property
     def up(self) -> int:
-        """Output samples per input sample (the upsampling factor; 1 unless transposed)."""
-        return self.stride if self.kind == "convT" else 1
+        """Output samples per input sample (the upsampling factor; 1 unless transposed or unpooling)."""
+        return self.stride if self.kind in SCATTERING else 1
 
     @property
     def hop(self) -> Fraction:
-        """Input samples per output step: ``stride``, or ``1/stride`` for ConvTranspose1d."""
+        """Input samples per output step: ``stride``, or ``1/stride`` for ConvTranspose1d and
+        MaxUnpool1d (an adaptive pool's, ``L/O``, depends on the input length: it raises)."""
+        if self.length_dependent:
+            raise ConvtraceError("kind", self.kind, "an adaptive pool has no fixed hop: it is L/O for an input of L samples")
         return Fraction(self.down, self.up)
+
+    def hop_at(self, in_length: int) -> Fraction:
+        """:attr:`hop` on an input of ``in_length`` samples: an adaptive pool's is ``L/O``
+        (1 where it has no windows).
+
+        >>> Layer("adaptiveavgpool", output_size=4).hop_at(10)
+        Fraction(5, 2)
+        """
+        if self.length_dependent:
+            size = self.output_size or 0
+            return Fraction(in_length, size) if in_length > 0 and size > 0 else Fraction(1)
+        return self.hop
 
     # ------------------------------------------------------------------ lengths
     def out_length(self, length: int) -> int:
@@ -128,10 +191,12 @@ class Layer:
             return shapes.conv_transpose1d_output_length(
                 n, self.kernel_size, self.stride, int(self.padding), self.output_padding, self.dilation
             )
-        return shapes.pool1d_output_length(
-            n, self.kernel_size, self.stride, int(self.padding), self.dilation, self.ceil_mode,
-            kind="max" if self.kind == "maxpool" else "avg",
-        )  # fmt: skip
+        if self.kind in ("maxpool", "avgpool"):
+            return shapes.pool1d_output_length(
+                n, self.kernel_size, self.stride, int(self.padding), self.dilation, self.ceil_mode,
+                kind="max" if self.kind == "maxpool" else "avg",
+            )  # fmt: skip
+        return _pool_length(self, n)
 
     def try_out_length(self, length: int) -> int | None:
         """:meth:`out_length`, or None where PyTorch raises."""
@@ -141,24 +206,37 @@ class Layer:
             return None
 
     # ------------------------------------------------------------------ dependence
-    def window(self, t: int) -> tuple[int, int] | None:
+    def window(self, t: int, in_length: int | None = None) -> tuple[int, int] | None:
         """First and last input index output ``t`` depends on (an infinite input; indices
         may fall in the padding). None if it depends on no input (a transposed layer whose
-        kernel misses that output)."""
-        return self.window_of_range(t, t)
+        kernel misses that output). An adaptive pool needs ``in_length``."""
+        return self.window_of_range(t, t, in_length)
 
-    def window_of_range(self, a: int, b: int) -> tuple[int, int] | None:
+    def window_of_range(self, a: int, b: int, in_length: int | None = None) -> tuple[int, int] | None:
         """First and last input index that outputs ``a..b`` together depend on."""
-        spans = self.sources([(a, b)])
+        spans = self.sources([(a, b)], in_length)
         return (spans[0][0], spans[-1][1]) if spans else None
 
-    def sources(self, outputs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def sources(self, outputs: list[tuple[int, int]], in_length: int | None = None) -> list[tuple[int, int]]:
         """The input indices that the output index ranges ``outputs`` depend on, exactly, as
-        sorted disjoint inclusive ranges (dilation and transposed strides leave holes)."""
+        sorted disjoint inclusive ranges (dilation and transposed strides leave holes).
+
+        An adaptive pool's windows need the input length ``in_length`` (``L``): output ``i``
+        reads ``[floor(i*L/O), ceil((i+1)*L/O))``. MaxUnpool1d writes input ``i`` where its
+        index points, inside its pooling window ``[i*stride - padding, i*stride - padding +
+        kernel_size)`` (indices from the MaxPool1d it undoes): an output depends on the
+        inputs whose window covers it (the exact one depends on the indices)."""
         found: list[tuple[int, int]] = []
         if self.kind == "pad":
             found = [(a - self.pad_left, b - self.pad_left) for a, b in outputs]
-        elif self.kind != "convT":
+        elif self.length_dependent:
+            if in_length is None or self.output_size is None:
+                raise ConvtraceError("in_length", in_length, f"{TORCH_NAMES[self.kind]}'s windows depend on the input length: give it")
+            o = self.output_size
+            for a, b in outputs:  # the windows of a..b touch: one range
+                if o > 0 and in_length > 0:
+                    found.append(((a * in_length) // o, -((-(b + 1) * in_length) // o) - 1))
+        elif not self.scatters:
             left, s, d = self.pads[0], self.stride, self.dilation
             for a, b in outputs:
                 if (b - a) * s >= d - 1:  # the taps' ranges touch: one range
@@ -166,7 +244,7 @@ class Layer:
                 else:
                     found += [(a * s - left + j * d, b * s - left + j * d) for j in range(self.kernel_size)]
         else:
-            p, s, d = int(self.padding), self.stride, self.dilation
+            p, s, d = int(self.padding), self.stride, self.dilation  # MaxUnpool1d: dilation 1
             for a, b in outputs:
                 if b - a + 1 >= s + d:  # every tap reaches, and neighbouring taps' inputs touch
                     found.append((-((-(a + p - d * (self.kernel_size - 1))) // s), (b + p) // s))
@@ -178,9 +256,12 @@ class Layer:
                         found.append((lo, hi))
         return merge_ranges(found)
 
-    def receptive_field(self) -> int:
-        """Input samples (frames, for ConvTranspose1d) one output sample can depend on."""
-        if self.kind != "convT":
+    def receptive_field(self) -> int | None:
+        """Input samples (frames, for ConvTranspose1d and MaxUnpool1d) one output sample can
+        depend on (None for an adaptive pool: it depends on the input length)."""
+        if self.length_dependent:
+            return None
+        if not self.scatters:
             return self.span
         best = 0
         for t in range(self.stride):
@@ -240,8 +321,12 @@ class Layer:
             if self.padding_mode not in ("zeros", "constant"):
                 parts.append(f"mode={self.padding_mode}")
             return " ".join(parts)
+        if self.length_dependent:
+            return " ".join(parts + [f"o={self.output_size}"])
+        if self.kind == "lppool":
+            parts.append(f"norm={_number(self.norm_type)}")
         parts.append(f"k={self.kernel_size}")
-        default_stride = self.kernel_size if self.kind in ("maxpool", "avgpool") else 1
+        default_stride = self.kernel_size if self.kind in POOLS else 1
         for key, value, default in (
             ("s", self.stride, default_stride), ("d", self.dilation, 1), ("g", self.groups, 1),
             ("op", self.output_padding, 0),
@@ -254,6 +339,8 @@ class Layer:
             parts.append(f"p={self.padding}")
         if self.out_channels is not None:
             parts.append(f"c={self.out_channels}")
+        if self.kind == "maxunpool" and self.output_size is not None:
+            parts.append(f"o={self.output_size}")
         if self.ceil_mode:
             parts.append("ceil=1")
         if not self.count_include_pad:
@@ -265,6 +352,13 @@ class Layer:
     def to_dict(self) -> dict[str, Any]:
         """The fields, JSON-ready."""
         return asdict(self)
+
+
+def _number(value: float | None) -> str:
+    """``2`` for 2.0, ``1.5``."""
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -290,7 +384,7 @@ def _validate(layer: Layer) -> None:
     if layer.kind not in KINDS:
         raise ConvtraceError("kind", layer.kind, f"the layer kind must be one of {', '.join(KINDS)}", call=call)
     if isinstance(layer.stride, int) and not isinstance(layer.stride, bool) and layer.stride == 0:
-        object.__setattr__(layer, "stride", layer.kernel_size if layer.kind in ("maxpool", "avgpool") else 1)
+        object.__setattr__(layer, "stride", layer.kernel_size if layer.kind in POOLS else 1)
     for name in ("kernel_size", "stride", "dilation", "groups", "output_padding", "pad_left", "pad_right"):
         value = parse_int_param(name, getattr(layer, name), call)
         object.__setattr__(layer, name, value)
@@ -329,14 +423,77 @@ def _validate_kind(layer: Layer, call: str) -> None:
             )  # fmt: skip
     elif layer.output_padding:
         raise ConvtraceError("output_padding", layer.output_padding, "only ConvTranspose1d has output_padding", call=call)
-    if layer.kind in ("maxpool", "avgpool", "pad") and (layer.groups != 1 or layer.out_channels):
+    if layer.kind in POOLS + ("pad",) and (layer.groups != 1 or layer.out_channels):
         raise ConvtraceError("groups", layer.groups, f"{TORCH_NAMES[layer.kind]} has no groups or channels", call=call)
-    if layer.kind == "avgpool" and layer.dilation != 1:
-        raise ConvtraceError("dilation", layer.dilation, "AvgPool1d has no dilation", call=call)
+    if layer.kind in ("avgpool", "lppool", "maxunpool") + ADAPTIVE_POOLS and layer.dilation != 1:
+        raise ConvtraceError("dilation", layer.dilation, f"{TORCH_NAMES[layer.kind]} has no dilation", call=call)
+    _validate_pool(layer, call)
     if layer.kind != "conv" and layer.kind != "pad" and (layer.pad_left or layer.pad_right):
         raise ConvtraceError("padding", (layer.pad_left, layer.pad_right), "only conv layers take explicit (left, right) padding", call=call)
     if layer.kind == "conv" and (layer.pad_left < 0 or layer.pad_right < 0):
         raise ConvtraceError("padding", (layer.pad_left, layer.pad_right), "negative padding is not supported", call=call)
+
+
+def _validate_pool(layer: Layer, call: str) -> None:
+    """The pool-only fields: ``norm_type`` (LPPool1d), ``output_size`` (adaptive pools,
+    MaxUnpool1d), and no padding where PyTorch's pool has none."""
+    if layer.kind == "lppool":
+        if isinstance(layer.norm_type, bool) or not isinstance(layer.norm_type, (int, float)):
+            raise ConvtraceTypeError("norm_type", layer.norm_type, "LPPool1d needs norm_type, a number (norm=2)", call=call)
+    elif layer.norm_type is not None:
+        raise ConvtraceError("norm_type", layer.norm_type, "only LPPool1d has norm_type", call=call)
+    if layer.kind in ADAPTIVE_POOLS or (layer.kind == "maxunpool" and layer.output_size is not None):
+        if layer.output_size is None:
+            raise ConvtraceError("output_size", None, f"{TORCH_NAMES[layer.kind]} needs output_size (o=)", call=call)
+        size = parse_int_param("output_size", layer.output_size, call)
+        object.__setattr__(layer, "output_size", size)
+        if abs(size) > MAX_SIZE:
+            raise ConvtraceError("output_size", size, f"output_size must be at most {MAX_SIZE} in size", call=call)
+    elif layer.output_size is not None:
+        raise ConvtraceError("output_size", layer.output_size, "only adaptive pools and MaxUnpool1d have output_size",
+                             call=call)  # fmt: skip
+    if layer.kind in ("lppool",) + ADAPTIVE_POOLS and layer.padding != 0:
+        raise ConvtraceError("padding", layer.padding, f"{TORCH_NAMES[layer.kind]} has no padding", call=call)
+
+
+# ---------------------------------------------------------------------- pool lengths
+# The lengths of LPPool1d, the adaptive pools and MaxUnpool1d with PyTorch's checks and
+# words: the pool resolver's (params / rules), on an input of the length that takes no memory.
+
+def _pool_length(layer: Layer, n: int) -> int:
+    """The output length of an lp, adaptive or unpooling layer on ``n`` samples (one batch
+    item, one channel: the planner's lengths do not depend on them).
+
+    >>> _pool_length(Layer("lppool", 2, norm_type=2, ceil_mode=True), 5)
+    3
+    >>> _pool_length(Layer("maxunpool", 2, output_size=12), 5)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: MaxUnpool1d(kernel_size=2, stride=2, padding=0)(length=5, output_size=[12]): output_size=[12]: invalid output_size "[12]" (dim 0 must be between 8 and 12)
+    """
+    import numpy as np
+
+    from .. import params, rules
+
+    x = np.broadcast_to(np.zeros((), np.float32), (1, 1, n))  # no memory, whatever the length
+    if layer.kind == "lppool":
+        return params.check_lp_pool1d(x, layer.norm_type, layer.kernel_size, layer.stride, layer.ceil_mode)[1].out_length
+    if layer.kind == "adaptiveavgpool":
+        return params.check_adaptive_avg_pool1d(x, layer.output_size)[1].out_length
+    if layer.kind == "adaptivemaxpool":
+        return params.check_adaptive_max_pool1d(x, layer.output_size)[1].out_length
+    # max_unpool1d's checks in the resolver's order, but for its indices (the planner's come
+    # from the MaxPool1d it undoes: inside the output by construction)
+    k, s, p = layer.kernel_size, layer.stride, int(layer.padding)
+    size = "" if layer.output_size is None else f", output_size=[{layer.output_size}]"
+    call = f"MaxUnpool1d(kernel_size={k}, stride={s}, padding={p})(length={n}{size})"
+    length = shapes.max_unpool1d_length_of(n, k, s, p)
+    if layer.output_size is not None:
+        rules.check_unpool_output_size_range([layer.output_size], length, s, call)
+        length = layer.output_size
+    rules.check_unpool_output_length(length, call)
+    rules.check_unpool_arrays(x.shape, x.shape, np.dtype(np.int64), f"<input of length {n}>", None, call)
+    return length
 
 
 def _explicit_pad(n: int, layer: Layer) -> int:

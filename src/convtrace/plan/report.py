@@ -13,6 +13,7 @@ W105   'same' padding with an even (dilated) kernel: asymmetric, extra sample on
 W106   reflect padding of at least half the input length (PyTorch requires it below the length)
 W107   normalisation or attention over time: the real dependence is wider than the convs'
 W108   a length the strides do not promise (output length not input length × hop)
+W109   an adaptive pool: windows [floor(i*L/O), ceil((i+1)*L/O)), no fixed receptive field or hop (length-dependent)
 W201   fell back to a real (non-meta) run
 W202   a functional op or crop the inspector could not place on the time axis
 S101   (solve) the dilated kernel is shorter than the stride: samples are skipped

@@ -11,6 +11,16 @@ reaches (the dropped tail); and the inverse — which input lengths give a wante
 ((505, 509),)
 >>> shape(Layer("convT", kernel_size=16, stride=8, padding=4), 200).output_size_range
 (1600, 1607)
+
+Pools: ceil_mode's rule (the last window must start inside the input or the left padding)
+with the numbers, an adaptive pool's windows, MaxUnpool1d's ``output_size`` range:
+
+>>> shape(Layer("maxpool", kernel_size=2, stride=3, padding=1, ceil_mode=True), 2).ceil_rule
+CeilRule(window=1, start=2, length=2, padding=1, dropped=True)
+>>> shape(Layer("adaptiveavgpool", output_size=3), 5).windows
+((0, 2), (1, 4), (3, 5))
+>>> shape(Layer("maxunpool", kernel_size=2), 5).output_size_range
+(9, 11)
 """
 
 from __future__ import annotations
@@ -21,15 +31,31 @@ from typing import Any
 
 from .. import shapes
 from ..errors import ConvtraceError
-from .layers import Layer
+from .layers import SLIDING_POOLS, Layer
 from .report import Finding, Shown, to_jsonable
 
-__all__ = ["ShapeReport", "shape", "input_lengths_for", "MAX_LENGTH"]
+__all__ = ["ShapeReport", "CeilRule", "shape", "input_lengths_for", "MAX_LENGTH", "WINDOWS_SHOWN"]
 
 #: longest input length accepted (lengths are plain integers: no arrays are made)
 MAX_LENGTH = 1 << 40
 #: inputs longer than this get no list of unread samples (the dropped tail is still exact)
 UNREACHED_LIMIT = 1 << 20
+#: an adaptive pool's windows listed (the first ones and the last one)
+WINDOWS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class CeilRule:
+    """ceil_mode's last window (a sliding pool): ceil adds window ``window`` (counting from
+    0), which starts at input index ``start`` (``window*stride - padding``); it is kept only
+    if it starts inside the input or the left padding (``start < length``), else
+    ``dropped``."""
+
+    window: int
+    start: int
+    length: int
+    padding: int
+    dropped: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,9 @@ class ShapeReport(Shown):
     inverse: tuple[tuple[int, int], ...]
     inverse_with_output_size: tuple[tuple[int, int], ...]
     warnings: tuple[Finding, ...]
+    ceil_rule: CeilRule | None = None
+    windows: tuple[tuple[int, int], ...] = ()
+    window_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``layer`` as its fields)."""
@@ -87,11 +116,16 @@ def shape(layer: Layer, length: int, want: int | None = None) -> ShapeReport:
         size_range = shapes.conv_transpose1d_output_size_range(
             n, layer.kernel_size, layer.stride, int(layer.padding), layer.dilation
         )
+    elif layer.kind == "maxunpool":  # PyTorch accepts output_size strictly within stride of the default
+        default = shapes.max_unpool1d_length_of(n, layer.kernel_size, layer.stride, int(layer.padding))
+        size_range = (max(0, default - layer.stride + 1), default + layer.stride - 1)
     found = unread(layer, n, out)
     wanted = None if want is None else check_length(want, "want")
     inverse: tuple[tuple[int, int], ...] = ()
     with_size: tuple[tuple[int, int], ...] = ()
-    if wanted is not None:
+    if wanted is not None and layer.kind == "maxunpool" and layer.output_size is not None:
+        inverse = _unpool_lengths(layer, wanted)
+    elif wanted is not None:
         inverse = input_lengths_for(layer, wanted)
         if layer.kind == "convT":
             with_size = _convT_sizes(layer, wanted)
@@ -100,7 +134,46 @@ def shape(layer: Layer, length: int, want: int | None = None) -> ShapeReport:
         layer, n, out, formula, substituted, size_range, found.tail, (listed or ())[:64],
         None if listed is None else len(listed), wanted, inverse,
         with_size, unread_findings(layer, layer.name, n, found) + _findings(layer, n),
+        ceil_rule_of(layer, n), *_windows(layer, n, out),
     )  # fmt: skip
+
+
+def ceil_rule_of(layer: Layer, n: int) -> CeilRule | None:
+    """ceil_mode's last window of a sliding pool on ``n`` samples: None without ceil_mode or
+    where ceil adds no window (the floor length is the ceil length before the rule).
+
+    >>> ceil_rule_of(Layer("avgpool", kernel_size=3, stride=2, padding=1, ceil_mode=True), 6)
+    CeilRule(window=3, start=5, length=6, padding=1, dropped=False)
+    """
+    if layer.kind not in SLIDING_POOLS or not layer.ceil_mode:
+        return None
+    left = layer.pads[0]
+    floor = shapes.pool1d_length_of(n, layer.kernel_size, layer.stride, left, layer.dilation, False)
+    raw = (n + 2 * left - layer.dilation * (layer.kernel_size - 1) - 1 + layer.stride - 1) // layer.stride + 1
+    if raw == floor or raw < 1:
+        return None
+    start = (raw - 1) * layer.stride - left
+    return CeilRule(raw - 1, start, n, left, start >= n)
+
+
+def _windows(layer: Layer, n: int, out: int) -> tuple[tuple[tuple[int, int], ...], int]:
+    """An adaptive pool's windows ``[start, end)`` (the first :data:`WINDOWS_SHOWN` - 1 and
+    the last) and how many there are."""
+    if not layer.length_dependent or out < 1 or n < 1:
+        return (), 0
+    shown = list(range(min(out, WINDOWS_SHOWN - 1))) + ([out - 1] if out >= WINDOWS_SHOWN else [])
+    return tuple((w.positions[0], w.positions[-1] + 1) for w in (shapes.adaptive_window(i, n, out) for i in shown)), out
+
+
+def _unpool_lengths(layer: Layer, want: int) -> tuple[tuple[int, int], ...]:
+    """Input lengths for which MaxUnpool1d with a fixed ``output_size`` gives ``want``
+    (its output_size must be within stride of the default length: at most two lengths)."""
+    if want != layer.output_size:
+        return ()
+    k, s, p = layer.kernel_size, layer.stride, int(layer.padding)
+    near = max(1, (want + 2 * p - k) // s + 1)
+    found = [m for m in range(max(1, near - 2), near + 3) if layer.try_out_length(m) == want]
+    return ((found[0], found[-1]),) if found else ()
 
 
 def formula_of(layer: Layer, n: int, out: int) -> tuple[str, str]:
@@ -108,6 +181,16 @@ def formula_of(layer: Layer, n: int, out: int) -> tuple[str, str]:
     k, s, d = layer.kernel_size, layer.stride, layer.dilation
     if layer.kind == "pad":
         return "L_out = L_in + left + right", f"{n} + {layer.pad_left} + {layer.pad_right} = {out}"
+    if layer.length_dependent:
+        return "L_out = output_size", f"{layer.output_size} = {out}"
+    if layer.kind == "maxunpool":
+        p = int(layer.padding)
+        default = shapes.max_unpool1d_length_of(n, k, s, p)
+        text = f"({n} - 1)*{s} - 2*{p} + {k} = {default}"
+        general = "L_out = (L_in - 1)*stride - 2*padding + kernel_size"
+        if layer.output_size is not None:  # the default, then the output_size given (within stride of it)
+            return general, f"{text}; output_size {out}"
+        return general, text
     left, right = layer.pads
     if layer.kind == "convT":
         p, op = int(layer.padding), layer.output_padding
@@ -127,10 +210,7 @@ def formula_of(layer: Layer, n: int, out: int) -> tuple[str, str]:
             f"({body}) // {s} + 1 = {out}",
         )
     raw = (n + left + right - d * (k - 1) - 1 + s - 1) // s + 1
-    general = (
-        "L_out = ceil((L_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1, minus 1 if the "
-        "last window would start past L_in + padding"
-    )
+    general = "L_out = ceil((L_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1"  # the rule: ceil_rule
     text = f"ceil(({body}) / {s}) + 1 = {raw}"
     if raw != out:
         text += f"; ({raw} - 1)*{s} >= {n} + {left}, so {out}"
@@ -149,8 +229,8 @@ def unread(layer: Layer, n: int, out: int) -> shapes.UnreadSamples:
     """
     if layer.kind == "pad":
         return shapes.cropped_samples(n, layer.pad_left, layer.pad_right)
-    if layer.kind == "convT" or out < 1:
-        return shapes.UnreadSamples(n, n - 1 if layer.kind == "convT" else -1, ())
+    if layer.scatters or layer.length_dependent or out < 1:  # every sample is scattered / in a window
+        return shapes.UnreadSamples(n, n - 1 if out >= 1 or layer.scatters else -1, ())
     left, right = layer.pads
     zeros = (0, 0)
     mode = layer.padding_mode if layer.kind == "conv" else "zeros"  # a pool's padding reads nothing
@@ -217,7 +297,7 @@ def _convT_sizes(layer: Layer, want: int) -> tuple[tuple[int, int], ...]:
 
 def unread_findings(layer: Layer, name: str, n: int, found: shapes.UnreadSamples) -> tuple[Finding, ...]:
     """W101 (a dropped tail) and W102 (gaps, counted by where they lie) for a conv or pool."""
-    if layer.kind not in ("conv", "maxpool", "avgpool"):
+    if layer.kind not in ("conv",) + SLIDING_POOLS:
         return ()
     out: list[Finding] = []
     if found.tail:

@@ -21,9 +21,17 @@ followed by ``key=value`` settings (spaces between them, none around ``=``)::
     conv k=7 p=3; 4x(conv k=4 s=2 p=1); convT k=8 s=4 p=2; maxpool k=2
 
 kinds (case-insensitive): ``conv`` (Conv1d; also ``conv1d``), ``convT`` (ConvTranspose1d;
-also ``convtranspose1d``, ``deconv``, ``tconv``), ``maxpool``, ``avgpool`` (also
-``maxpool1d``, ``avgpool1d``), ``pad`` and ``crop`` (``F.pad`` on the time axis: ``l=``,
-``r=``; crop is a negative pad).
+also ``convtranspose1d``, ``deconv``, ``tconv``), the pools ``maxpool``, ``avgpool``,
+``lppool``, ``adaptiveavgpool``, ``adaptivemaxpool``, ``maxunpool`` (also with ``1d``:
+``maxpool1d``, ...; ``unpool`` for ``maxunpool``), ``pad`` and ``crop`` (``F.pad`` on the time
+axis: ``l=``, ``r=``; crop is a negative pad).
+
+The pools take PyTorch's parameters: ``maxpool k s p d ceil``, ``avgpool k s p ceil cip``,
+``lppool norm k s ceil`` (LPPool1d's ``norm_type``; ``p=`` is the norm there too, as LPPool1d
+has no padding), ``adaptiveavgpool o`` and ``adaptivemaxpool o`` (``output_size``; their
+windows ``[floor(i*L/O), ceil((i+1)*L/O))`` depend on the input length ``L``, so the figures
+of the stack after one are not fixed numbers: they are reported as length-dependent), and
+``maxunpool k s p o`` (``o``: the optional ``output_size``).
 
 keys (PyTorch's name or its short form):
 
@@ -40,6 +48,8 @@ keys (PyTorch's name or its short form):
 ``ceil_mode``          ``ceil``  pools: 0/1
 ``count_include_pad``  ``cip``   avgpool: 0/1
 ``padding_mode``       ``mode``  zeros, reflect, replicate, circular
+``norm_type``          ``norm``  lppool: the p of the p-norm
+``output_size``        ``o``     adaptive pools (required), maxunpool
 ``bias``                      0/1 (default 1; parameters only)
 ``name``                      a label for the report
 =====================  =====  ==================================================
@@ -63,8 +73,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .. import shapes
 from ..errors import ConvtraceError
-from .layers import Layer
+from .layers import ADAPTIVE_POOLS, POOLS, SLIDING_POOLS, Layer
 from .report import Finding, Shown, to_jsonable
 from .shape import check_length, unread, unread_findings
 
@@ -81,6 +92,10 @@ __all__ = [
     "conv_t",
     "max_pool",
     "avg_pool",
+    "lp_pool",
+    "adaptive_avg_pool",
+    "adaptive_max_pool",
+    "max_unpool",
     "pad",
     "MAX_LAYERS",
 ]
@@ -97,7 +112,10 @@ SECONDS = 0.5
 _KINDS = {
     "conv": "conv", "conv1d": "conv", "convt": "convT", "convtranspose1d": "convT", "deconv": "convT",
     "tconv": "convT", "maxpool": "maxpool", "maxpool1d": "maxpool", "avgpool": "avgpool",
-    "avgpool1d": "avgpool", "pad": "pad", "crop": "crop",
+    "avgpool1d": "avgpool", "pad": "pad", "crop": "crop", "lppool": "lppool", "lppool1d": "lppool",
+    "adaptiveavgpool": "adaptiveavgpool", "adaptiveavgpool1d": "adaptiveavgpool",
+    "adaptivemaxpool": "adaptivemaxpool", "adaptivemaxpool1d": "adaptivemaxpool", "maxunpool": "maxunpool",
+    "maxunpool1d": "maxunpool", "unpool": "maxunpool",
 }  # fmt: skip
 _KEYS = {
     "k": "kernel_size", "kernel_size": "kernel_size", "s": "stride", "stride": "stride", "p": "padding",
@@ -106,7 +124,17 @@ _KEYS = {
     "out_channels": "out_channels", "ceil": "ceil_mode", "ceil_mode": "ceil_mode", "cip": "count_include_pad",
     "count_include_pad": "count_include_pad", "mode": "padding_mode", "padding_mode": "padding_mode",
     "bias": "bias", "name": "name", "l": "pad_left", "left": "pad_left", "r": "pad_right", "right": "pad_right",
+    "norm": "norm_type", "norm_type": "norm_type", "o": "output_size", "output_size": "output_size",
 }  # fmt: skip
+#: the settings each pool takes (PyTorch's parameters; ``name`` everywhere)
+_POOL_KEYS = {
+    "maxpool": {"kernel_size", "stride", "padding", "dilation", "ceil_mode"},
+    "avgpool": {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"},
+    "lppool": {"norm_type", "kernel_size", "stride", "ceil_mode"},
+    "adaptiveavgpool": {"output_size"},
+    "adaptivemaxpool": {"output_size"},
+    "maxunpool": {"kernel_size", "stride", "padding", "output_size"},
+}
 _TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<sep>[;\n])|(?P<repeat>\d+\s*[x×*])(?=\s*[(A-Za-z])"
                     r"|(?P<word>[^\s;()=]+(?:=[^\s;()]*)?))")  # fmt: skip
 
@@ -146,6 +174,38 @@ def avg_pool(kernel_size: int, stride: int | None = None, padding: int = 0, ceil
     """An AvgPool1d (stride defaults to kernel_size)."""
     return Layer("avgpool", kernel_size, kernel_size if stride is None else stride, padding,
                  ceil_mode=ceil_mode, count_include_pad=count_include_pad, name=name)  # fmt: skip
+
+
+def lp_pool(norm_type: float, kernel_size: int, stride: int | None = None, ceil_mode: bool = False,
+            name: str = "") -> Layer:
+    """An LPPool1d (stride defaults to kernel_size; no padding: it is avg_pool1d's with padding 0).
+
+    >>> lp_pool(2, 3).out_length(10)
+    3
+    """
+    return Layer("lppool", kernel_size, kernel_size if stride is None else stride, ceil_mode=ceil_mode,
+                 norm_type=norm_type, name=name)  # fmt: skip
+
+
+def adaptive_avg_pool(output_size: int, name: str = "") -> Layer:
+    """An AdaptiveAvgPool1d: ``output_size`` windows ``[floor(i*L/O), ceil((i+1)*L/O))``."""
+    return Layer("adaptiveavgpool", output_size=output_size, name=name)
+
+
+def adaptive_max_pool(output_size: int, name: str = "") -> Layer:
+    """An AdaptiveMaxPool1d (windows as :func:`adaptive_avg_pool`)."""
+    return Layer("adaptivemaxpool", output_size=output_size, name=name)
+
+
+def max_unpool(kernel_size: int, stride: int | None = None, padding: int = 0, output_size: int | None = None,
+               name: str = "") -> Layer:
+    """A MaxUnpool1d (stride defaults to kernel_size; ``output_size`` as passed to its forward).
+
+    >>> max_unpool(2).out_length(5), max_unpool(2, output_size=11).out_length(5)
+    (10, 11)
+    """
+    return Layer("maxunpool", kernel_size, kernel_size if stride is None else stride, padding,
+                 output_size=output_size, name=name)  # fmt: skip
 
 
 def pad(left: int, right: int, mode: str = "constant", name: str = "") -> Layer:
@@ -239,15 +299,32 @@ def _layer(kind_word: str, settings: list[str]) -> Layer:
         name = _KEYS.get(key.lower())
         if name is None:
             raise ConvtraceError("stack", item, f"unknown key {key!r} in '{kind_word}'; keys: {', '.join(sorted(_KEYS))}")
+        if kind == "lppool" and name == "padding":  # LPPool1d has no padding: p is its norm (PyTorch's docs)
+            name = "norm_type"
+        allowed = _POOL_KEYS.get(kind)
+        if allowed is not None and name not in allowed | {"name"}:
+            keys = ", ".join(f"{k}=" for k, v in _SHORT.items() if v in allowed)
+            raise ConvtraceError("stack", item, f"'{kind_word}' takes {keys} only ({name} is not a parameter of it)")
         if name in values:
             raise ConvtraceError("stack", item, f"{name} is given twice in one layer")
         values[name] = _value(name, raw, item)
     return _build(kind, values, kind_word)
 
 
+#: the short form of each key, for the messages
+_SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "ceil": "ceil_mode",
+          "cip": "count_include_pad", "norm": "norm_type", "o": "output_size"}  # fmt: skip
+
+
 def _value(name: str, raw: str, item: str) -> Any:
     if name in ("padding_mode", "name"):
         return raw
+    if name == "norm_type":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConvtraceError("stack", item, "norm_type must be a number, e.g. norm=2") from None
+        return int(value) if value.is_integer() else value
     if name in ("ceil_mode", "count_include_pad", "bias"):
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
@@ -275,6 +352,12 @@ def _build(kind: str, v: dict[str, Any], word: str) -> Layer:
         sign = -1 if kind == "crop" else 1
         return pad(sign * v.get("pad_left", 0), sign * v.get("pad_right", 0), v.get("padding_mode", "constant"),
                    v.get("name", ""))  # fmt: skip
+    if kind in ADAPTIVE_POOLS:
+        if "output_size" not in v:
+            raise ConvtraceError("stack", word, f"'{word}' needs an output size, e.g. '{word} o=1'")
+        return Layer(kind, **v)
+    if kind == "lppool" and "norm_type" not in v:
+        raise ConvtraceError("stack", word, f"'{word}' needs a norm, e.g. '{word} norm=2 k=3'")
     if "kernel_size" not in v:
         raise ConvtraceError("stack", word, f"'{word}' needs a kernel size, e.g. '{word} k=3'")
     if "pad_left" in v or "pad_right" in v:
@@ -282,7 +365,7 @@ def _build(kind: str, v: dict[str, Any], word: str) -> Layer:
     if v.get("stride", 1) < 1:
         raise ConvtraceError("stride", v["stride"], "non-positive stride is not supported")
     padding = v.pop("padding", 0)
-    if kind in ("maxpool", "avgpool"):
+    if kind in POOLS:
         v.setdefault("stride", v["kernel_size"])
     if padding == "causal" or isinstance(padding, tuple):
         if kind != "conv":
@@ -310,18 +393,23 @@ class Figures:
     upsampling: Fraction
 
 
-def dependence(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | None = None) -> tuple[int, int] | None:
+def dependence(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | None = None,
+               in_lengths: list[int] | None = None) -> tuple[int, int] | None:  # fmt: skip
     """First and last input index that outputs ``a..b`` of the chain depend on (an
     unbounded input: indices may lie in the padding). None if they depend on no input.
+    ``in_lengths`` (each layer's input length) is needed where an adaptive pool is.
 
     >>> dependence([conv(3, stride=2), conv(3, stride=2)], 5)
     (20, 26)
+    >>> dependence([conv(3), adaptive_max_pool(2)], 1, in_lengths=[10, 8])
+    (4, 9)
     """
-    spans = dependence_ranges(layers, a, b)
+    spans = dependence_ranges(layers, a, b, in_lengths)
     return (spans[0][0], spans[-1][1]) if spans else None
 
 
-def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | None = None) -> list[tuple[int, int]]:
+def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | None = None,
+                      in_lengths: list[int] | None = None) -> list[tuple[int, int]]:  # fmt: skip
     """The exact input indices outputs ``a..b`` depend on, as disjoint ranges. Past
     :data:`MAX_RANGES` ranges the holes are closed (the first and last index stay exact).
 
@@ -329,8 +417,8 @@ def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | 
     [(0, 0), (4, 4)]
     """
     spans = [(a, a if b is None else b)]
-    for layer in reversed(layers):
-        spans = layer.sources(spans)
+    for index in range(len(layers) - 1, -1, -1):
+        spans = layers[index].sources(spans, None if in_lengths is None else in_lengths[index])
         if not spans:
             return []
         if len(spans) > MAX_RANGES:
@@ -338,11 +426,18 @@ def dependence_ranges(layers: tuple[Layer, ...] | list[Layer], a: int, b: int | 
     return spans
 
 
-def figures(layers: tuple[Layer, ...] | list[Layer], budget: int = 200_000) -> Figures:
-    """The chain's figures. Without transposed layers they compose in closed form (exact);
-    otherwise they are examined over one period of the output indices — at most ``budget``
-    layer steps: past that a sample of the period is examined and ``exact`` is False."""
-    if all(layer.kind != "convT" for layer in layers):
+def figures(layers: tuple[Layer, ...] | list[Layer], budget: int = 200_000) -> Figures | None:
+    """The chain's figures. Without transposed layers (or unpooling) they compose in closed
+    form (exact); otherwise they are examined over one period of the output indices — at
+    most ``budget`` layer steps: past that a sample of the period is examined and ``exact``
+    is False. None after an adaptive pool: its windows depend on the input length.
+
+    >>> figures([max_pool(2), adaptive_avg_pool(1)]) is None
+    True
+    """
+    if any(layer.length_dependent for layer in layers):
+        return None
+    if all(not layer.scatters for layer in layers):
         return _closed_form(layers)
     hop = Fraction(1)
     period = 1
@@ -372,7 +467,7 @@ def figures(layers: tuple[Layer, ...] | list[Layer], budget: int = 200_000) -> F
 
 def _cost(layers: tuple[Layer, ...] | list[Layer]) -> int:
     """Rough work of tracing one output index back through ``layers`` (taps visited)."""
-    return max(1, sum(layer.kernel_size if layer.kind == "convT" or layer.dilation > 1 else 1 for layer in layers))
+    return max(1, sum(layer.kernel_size if layer.scatters or layer.dilation > 1 else 1 for layer in layers))
 
 
 def _closed_form(layers: tuple[Layer, ...] | list[Layer]) -> Figures:
@@ -391,14 +486,17 @@ def _closed_form(layers: tuple[Layer, ...] | list[Layer]) -> Figures:
 def _figures_so_far(chain: tuple[Layer, ...], budget: int = 1_000_000) -> list[Figures | None]:
     """The figures of every prefix: in closed form (one step per layer) up to the first
     transposed layer, then examined within a total ``budget`` of layer steps (None once it
-    is spent)."""
+    is spent, and from an adaptive pool on: they depend on the input length)."""
     out: list[Figures | None] = []
     period = 1
     hop, field, offset = Fraction(1), Fraction(1), Fraction(0)
     transposed = False
     for index, layer in enumerate(chain):
+        if layer.length_dependent:
+            out += [None] * (len(chain) - index)
+            break
         period = min(period * layer.up, MAX_PERIOD)
-        transposed = transposed or layer.kind == "convT"
+        transposed = transposed or layer.scatters
         if not transposed:
             offset += layer.pads[0] * hop
             field += (layer.span - 1) * hop
@@ -419,7 +517,9 @@ def _figures_so_far(chain: tuple[Layer, ...], budget: int = 1_000_000) -> list[F
 @dataclass(frozen=True)
 class LayerReport:
     """One layer of a stack: its own figures (in its own input samples) and the stack's so
-    far (in the stack's input samples). Lengths are None after a layer PyTorch rejects."""
+    far (in the stack's input samples). Lengths are None after a layer PyTorch rejects;
+    the figures None where they depend on the input length (an adaptive pool, and so far
+    after one)."""
 
     index: int
     name: str
@@ -430,9 +530,9 @@ class LayerReport:
     out_length: int | None
     in_channels: int
     out_channels: int
-    receptive_field: int
-    hop: Fraction
-    offset: Fraction
+    receptive_field: int | None
+    hop: Fraction | None
+    offset: Fraction | None
     upsampling: int
     feeds: tuple[int, int] | None
     receptive_field_so_far: Fraction | None
@@ -447,7 +547,9 @@ class LayerReport:
 @dataclass(frozen=True, repr=False)
 class StackReport(Shown):
     """A stack applied to one input: per layer, then the stack's figures. ``print(report)``
-    gives ``convtrace stack``'s text (see :class:`~convtrace.plan.report.Shown`).
+    gives ``convtrace stack``'s text (see :class:`~convtrace.plan.report.Shown`). With an
+    adaptive pool the figures (receptive field, hop, offset, lookahead, causal, max_span,
+    upsampling) are None: they depend on the input length (warning W109 gives the windows).
 
     >>> analyse_stack("conv k=4 s=2 p=1; conv k=4 s=2 p=1", 100)
     <StackReport 2 layers, 100 -> 25 samples: receptive field 10, hop 4, offset 3, lookahead 6>
@@ -461,14 +563,14 @@ class StackReport(Shown):
     out_channels: int
     error: str | None
     error_layer: int | None
-    receptive_field: Fraction
-    hop: Fraction
-    offset: Fraction
-    lookahead: Fraction
-    causal: bool
+    receptive_field: Fraction | None
+    hop: Fraction | None
+    offset: Fraction | None
+    lookahead: Fraction | None
+    causal: bool | None
     exact: bool
-    max_span: int
-    upsampling: Fraction
+    max_span: int | None
+    upsampling: Fraction | None
     macs: int
     parameters: int
     warnings: tuple[Finding, ...]
@@ -480,6 +582,8 @@ class StackReport(Shown):
 
     def __repr__(self) -> str:
         out = "an error" if self.out_length is None else f"{self.out_length} samples"
+        if self.receptive_field is None:
+            return f"<StackReport {len(self.layers)} layers, {self.in_length} -> {out}: figures depend on the input length>"
         return (f"<StackReport {len(self.layers)} layers, {self.in_length} -> {out}: receptive field "
                 f"{self.receptive_field}, hop {self.hop}, offset {self.offset}, lookahead {self.lookahead}>")  # fmt: skip
 
@@ -499,6 +603,12 @@ def analyse_stack(
     whole = figures(chain)
     last = reports[-1]
     findings += _mirror_findings(chain, reports)
+    if whole is None:
+        return StackReport(
+            tuple(reports), batch, channels, n, last.out_length if error is None else None, last.out_channels,
+            error, error_at, None, None, None, None, None, False, None, None, sum(r.macs for r in reports),
+            sum(r.parameters for r in reports), tuple(findings),
+        )  # fmt: skip
     return StackReport(
         tuple(reports), batch, channels, n, last.out_length if error is None else None, last.out_channels,
         error, error_at, whole.receptive_field, whole.hop, whole.offset, whole.lookahead, whole.causal,
@@ -534,6 +644,8 @@ def _walk(chain: tuple[Layer, ...], n: int, channels: int, batch: int) -> tuple[
         reports.append(_layer_report(index, so_far[index], layer, length, out, channels, batch))
         if out is not None and length is not None:
             findings += _layer_findings(index, layer, length, out)
+        elif layer.length_dependent:
+            findings.append(adaptive_finding(layer, layer.name or f"{index}", None))
         channels = layer.channels_out(channels)
         length = out
     return reports, findings, error, error_at
@@ -543,13 +655,14 @@ def _layer_report(index: int, so_far: Figures | None, layer: Layer, n: int | Non
                   channels: int, batch: int) -> LayerReport:  # fmt: skip
     own = figures([layer])
     feeds = None
-    if layer.kind == "convT":
+    if layer.scatters:
         feeds = (int(layer.padding) - layer.dilation * (layer.kernel_size - 1), int(layer.padding))
     tail = unread(layer, n, out).tail if n is not None and out is not None else 0
     macs = layer.macs(n, out, channels, batch) if n is not None and out is not None else 0
     return LayerReport(
         index, layer.name or f"{index}", layer.kind, layer.describe(), layer, n, out, channels,
-        layer.channels_out(channels), layer.receptive_field(), own.hop, own.offset, layer.up, feeds,
+        layer.channels_out(channels), layer.receptive_field(), own.hop if own else None,
+        own.offset if own else None, layer.up, feeds,
         so_far.receptive_field if so_far else None, so_far.hop if so_far else None,
         so_far.offset if so_far else None, so_far.lookahead if so_far else None,
         tail, macs, layer.parameters(channels),
@@ -568,18 +681,38 @@ def _layer_findings(index: int, layer: Layer, n: int, out: int) -> list[Finding]
     near = layer.reflect_near_limit(n)
     if near is not None:
         found.append(Finding("W106", name, {"padding": near, "length": n}))
+    if layer.length_dependent:
+        found.append(adaptive_finding(layer, name, n))
     return found
 
 
+def adaptive_finding(layer: Layer, name: str, length: int | None) -> Finding:
+    """W109: an adaptive pool's windows ``[floor(i*L/O), ceil((i+1)*L/O))`` depend on the
+    input length; with ``length`` known, the numbers: its hop ``L/O`` and the shortest and
+    longest window.
+
+    >>> adaptive_finding(adaptive_avg_pool(3), "pool", 5).values
+    {'output_size': 3, 'length': 5, 'hop': Fraction(5, 3), 'shortest': 2, 'longest': 3}
+    """
+    values: dict[str, Any] = {"output_size": layer.output_size, "length": length}
+    size = layer.output_size or 0
+    if length is not None and length > 0 and size > 0:
+        starts, ends = shapes.adaptive_bounds(length, size)
+        widths = ends - starts
+        values.update(hop=Fraction(length, size), shortest=int(widths.min()), longest=int(widths.max()))
+    return Finding("W109", name, values)
+
+
 def _mirror_findings(chain: tuple[Layer, ...], reports: list[LayerReport]) -> list[Finding]:
-    """W104: a strided ConvTranspose1d whose output length differs from the input length of
-    its mirror Conv1d (matched like brackets: the last unmatched strided conv)."""
+    """W104: a strided ConvTranspose1d (or MaxUnpool1d) whose output length differs from the
+    input length of its mirror Conv1d (or pool; matched like brackets: the last unmatched
+    strided conv or pool)."""
     open_convs: list[int] = []
     found: list[Finding] = []
     for index, layer in enumerate(chain):
-        if layer.kind in ("conv", "maxpool", "avgpool") and layer.stride > 1:
+        if layer.kind in ("conv",) + SLIDING_POOLS and layer.stride > 1:
             open_convs.append(index)
-        elif layer.kind == "convT" and layer.stride > 1 and open_convs:
+        elif layer.scatters and layer.stride > 1 and open_convs:
             mirror = open_convs.pop()
             if chain[mirror].stride != layer.stride:
                 continue

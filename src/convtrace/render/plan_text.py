@@ -18,6 +18,7 @@ receptive field 10, hop 4, offset 3: output t depends on input [4t - 3, 4t + 6]
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -42,6 +43,8 @@ _MESSAGES = {
     "count the convolution path only",
     "W108": "{count} input lengths give an output other than the strides promise (e.g. {example} -> {got}, "
     "expected {expected})",
+    "W109": "adaptive pool to O={output_size} samples: window i reads [floor(i*L/O), ceil((i+1)*L/O)), so its "
+    "receptive field and hop depend on the input length L{here}",
     "W201": "ran on real tensors (meta device could not: {reason})",
     "W202": "{op}: could not place it on the time axis; the chain figures skip it",
     "S101": "the dilated kernel is shorter than the stride: {skipped} of every {stride} samples are skipped",
@@ -68,6 +71,7 @@ _MESSAGES_ZH = {
     "W106": "reflect 填充 {padding} 对 {length} 个样本的输入已接近上限（PyTorch 要求它小于输入长度：更短的输入会报错）",
     "W107": "{kind} 作用于整个时间轴：每个输出都依赖全部输入；感受野和前瞻只计算了卷积路径",
     "W108": "有 {count} 个输入长度的输出不符合步长的预期（例如 {example} -> {got}，预期 {expected}）",
+    "W109": "自适应池化到 O={output_size} 个样本：窗口 i 读取 [floor(i*L/O), ceil((i+1)*L/O))，所以它的感受野和跳步取决于输入长度 L{here}",
     "W201": "在真实张量上运行（meta 设备无法运行：{reason}）",
     "W202": "{op}：无法确定它在时间轴上的位置；链路数据略过了它",
     "S101": "膨胀后的卷积核短于步长：每 {stride} 个样本中有 {skipped} 个被跳过",
@@ -127,6 +131,27 @@ _TEXT: dict[str, dict[str, str]] = {
         "by_runs": "every length run by PyTorch ({reason})",
         "explain_head": "{layer} ({type}) of the model, its own weights and actual input; y[{n}, {c}, {t}]:",
         "equal": "equal", "different": "DIFFERENT",
+        # pools (issue 17)
+        "ceil_dropped": "ceil_mode: the last window must start inside the input or the left padding; window {w} "
+        "would start at {w}*{s} - {p} = {start} >= L_in = {length}, so it is dropped: L_out = {out}",
+        "ceil_kept": "ceil_mode: window {w} starts at {w}*{s} - {p} = {start} < L_in = {length}, inside the input, so "
+        "it is kept although it runs past the end (its taps past the padding are the overhang, never counted)",
+        "lp_length": "LPPool1d's length is avg_pool1d's with padding 0 and dilation 1 (it is built on avg_pool1d)",
+        "adaptive_windows": "window i reads [floor(i*L_in/O), ceil((i+1)*L_in/O)), L_in={n}, O={o}: {windows} (window "
+        "0: [floor(0*{n}/{o}), ceil(1*{n}/{o})) = [{a}, {b})); hop L_in/O = {hop}: the windows, receptive field and "
+        "hop depend on the input length",
+        "adaptive_formula": "window i reads [floor(i*L_in/O), ceil((i+1)*L_in/O)) (an empty input: no windows)",
+        "unpool_range": "output_size may be {lo}..{hi} (strictly within stride {s} of the default; passed to "
+        "forward as output_size=[n])",
+        "at_this_length": "* at this input length ({length}) only: after an adaptive pool, whose windows "
+        "[floor(i*L/O), ceil((i+1)*L/O)) move with the length (W109)",
+        "only_here": "; at this input length ({length}) only: an adaptive pool's windows depend on it",
+        "no_hop": "none fixed: an adaptive pool's is L/O",
+        "adaptive_here": " (here L={length}: hop L/O is {hop}, windows of {shortest} to {longest} samples)",
+        "layer_n": "layer {index}",
+        "explain_head_pool": "{layer} ({type}) of the model, on its actual input; y[{n}, {c}, {t}]:",
+        "length_dependent": "receptive field, hop, offset, lookahead: they depend on the input length (after "
+        "{names}: an adaptive pool's windows are [floor(i*L/O), ceil((i+1)*L/O)), see W109)",
     },
     "zh": {
         "warnings": "警告", "note": "说明",
@@ -170,6 +195,25 @@ _TEXT: dict[str, dict[str, str]] = {
         "by_runs": "每个长度都由 PyTorch 实际运行（{reason}）",
         "explain_head": "模型中的 {layer}（{type}），使用它自己的权重和实际输入；y[{n}, {c}, {t}]：",
         "equal": "相等", "different": "不相等",
+        # pools (issue 17)
+        "ceil_dropped": "ceil_mode：最后一个窗口必须从输入或左填充内开始；窗口 {w} 将从 {w}*{s} - {p} = {start} >= L_in = {length} "
+        "开始，所以被丢弃：L_out = {out}",
+        "ceil_kept": "ceil_mode：窗口 {w} 从 {w}*{s} - {p} = {start} < L_in = {length} 开始，在输入之内，所以保留，尽管它越过了末尾"
+        "（越过填充的部分是悬出部分，从不计入）",
+        "lp_length": "LPPool1d 的长度就是 padding 为 0、dilation 为 1 的 avg_pool1d 的长度（它基于 avg_pool1d 实现）",
+        "adaptive_windows": "窗口 i 读取 [floor(i*L_in/O), ceil((i+1)*L_in/O))，L_in={n}，O={o}：{windows}（窗口 0："
+        "[floor(0*{n}/{o}), ceil(1*{n}/{o})) = [{a}, {b})）；跳步 L_in/O = {hop}：窗口、感受野和跳步都取决于输入长度",
+        "adaptive_formula": "窗口 i 读取 [floor(i*L_in/O), ceil((i+1)*L_in/O))（输入为空：没有窗口）",
+        "unpool_range": "output_size 可取 {lo}..{hi}（与默认长度相差必须小于步长 {s}；以 output_size=[n] 传给 forward）",
+        "at_this_length": "* 只在这个输入长度（{length}）下成立：位于自适应池化之后，它的窗口 [floor(i*L/O), ceil((i+1)*L/O)) "
+        "随长度变化（W109）",
+        "only_here": "；只在这个输入长度（{length}）下成立：自适应池化的窗口取决于它",
+        "no_hop": "不固定：自适应池化的跳步是 L/O",
+        "adaptive_here": "（此处 L={length}：跳步 L/O 为 {hop}，窗口长 {shortest} 到 {longest} 个样本）",
+        "layer_n": "第 {index} 层",
+        "explain_head_pool": "模型中的 {layer}（{type}），使用它实际的输入；y[{n}, {c}, {t}]：",
+        "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在{names}之后：自适应池化的窗口为 "
+        "[floor(i*L/O), ceil((i+1)*L/O))，见 W109）",
     },
 }  # fmt: skip
 
@@ -192,6 +236,10 @@ def message(finding: Finding, lang: str = "en") -> str:
     if finding.code == "W102" and "between_taps" in values:  # where the gaps lie, from the numbers
         t = translator(lang)
         values["why"] = t("gaps_join").join(gap_reasons(t, values))
+    if finding.code == "W109":  # the numbers at this length, when it is known
+        here = values.get("hop") is not None and values.get("length") is not None
+        values["here"] = _t(lang, "adaptive_here", length=values["length"], hop=fraction_text(values.get("hop")),
+                            shortest=values.get("shortest"), longest=values.get("longest")) if here else ""
     try:
         return template.format(**values)
     except (KeyError, IndexError):
@@ -302,6 +350,10 @@ class _Verbatim(str):
     """A line printed as it is, however wide (code)."""
 
 
+class _Prose(str):
+    """A line of words, wrapped at spaces even where it holds a `` = `` (not a formula)."""
+
+
 def _fitted(lines: Sequence[str], width: int | None) -> str:
     """The report's lines joined, each line of prose wrapped at spaces to ``width`` display
     columns with its continuation indented two more, a formula as the explainer breaks its
@@ -325,22 +377,26 @@ def _fitted(lines: Sequence[str], width: int | None) -> str:
         if "\n" in line or isinstance(line, _Verbatim):
             out.append(line)
             continue
-        if " = " in line:  # a formula: broken before a + (or -), aligned after its =
+        if " = " in line and not isinstance(line, _Prose):  # a formula: broken before a + (or -), aligned after its =
             out += wrap_lines([line], width)
             continue
         indent = " " * (len(line) - len(line.lstrip(" ")))
         text = line.strip().replace(" - ", _KEEP_MINUS).replace(" + ", _KEEP_PLUS)  # 2t - 10 stays whole
+        text = _INTERVAL.sub(lambda m: m.group(0).replace(", ", _KEEP_COMMA), text)  # so does [1, 4)
         first = display_wrap(text, width - len(indent))[0]
         parts = [indent + first]
         rest = text[len(first) :].strip()
         if rest:
             parts += [indent + "  " + part for part in display_wrap(rest, width - len(indent) - 2)]
-        out += [part.replace(_KEEP_MINUS, " - ").replace(_KEEP_PLUS, " + ") for part in parts]
+        out += [part.replace(_KEEP_MINUS, " - ").replace(_KEEP_PLUS, " + ").replace(_KEEP_COMMA, ", ") for part in parts]
     return "\n".join(out)
 
 
 # " - " and " + " while wrapping: word joiners around the sign (no break there, same width)
 _KEEP_MINUS, _KEEP_PLUS = "\u2060-\u2060", "\u2060+\u2060"
+# ", " inside an interval [a, b) while wrapping
+_KEEP_COMMA = ",\u2060"
+_INTERVAL = re.compile(r"\[-?\d+, -?\d+\)")
 
 
 def _warnings(findings: Sequence[Finding], lang: str = "en", head: str = "warnings") -> list[str]:
@@ -387,10 +443,11 @@ def render_shape(report: Any, lang: str = "en", width: int | None = None) -> str
         f"  {report.formula}",
         f"  {report.substituted}",
     ]  # fmt: skip
-    if report.output_size_range is not None:
+    lines += _pool_lines(report, lang)
+    if report.output_size_range is not None and layer.kind == "convT":
         lo, hi = report.output_size_range
         lines.append(_t(lang, "size_range", lo=lo, hi=hi, extra=hi - lo))
-    if layer.kind != "convT":
+    if not layer.scatters:
         count = report.unreached_count
         if report.dropped_tail:
             first = report.in_length - report.dropped_tail
@@ -402,6 +459,34 @@ def render_shape(report: Any, lang: str = "en", width: int | None = None) -> str
     if report.want is not None:
         lines.append(_inverse_line(report, lang))
     return _fitted(lines + _warnings(report.warnings, lang), width)
+
+
+def _pool_lines(report: Any, lang: str) -> list[str]:
+    """A pool's rules with the numbers: ceil_mode's last window, LPPool1d's padding 0, an
+    adaptive pool's windows, MaxUnpool1d's output_size range."""
+    layer = report.layer
+    lines: list[str] = []
+    rule = report.ceil_rule
+    if rule is not None:
+        values = {"w": rule.window, "s": layer.stride, "p": rule.padding, "start": rule.start, "length": rule.length,
+                  "out": report.out_length}  # fmt: skip
+        lines.append(_Prose(_t(lang, "ceil_dropped" if rule.dropped else "ceil_kept", **values)))
+    if layer.kind == "lppool":
+        lines.append(_Prose(_t(lang, "lp_length")))
+    if report.windows:
+        n, o = report.in_length, report.out_length
+        shown = [f"[{a}, {b})" for a, b in report.windows]
+        if report.window_count > len(report.windows):
+            shown.insert(-1, "…")
+        first = report.windows[0]
+        lines.append(_Prose(_t(lang, "adaptive_windows", n=n, o=o, windows=", ".join(shown),
+                               hop=fraction_text(Fraction(n, o)), a=first[0], b=first[1])))  # fmt: skip
+    elif layer.length_dependent:
+        lines.append(_Prose(_t(lang, "adaptive_formula")))
+    if layer.kind == "maxunpool" and report.output_size_range is not None:
+        lo, hi = report.output_size_range
+        lines.append(_Prose(_t(lang, "unpool_range", lo=lo, hi=hi, s=layer.stride)))
+    return lines
 
 
 def _inverse_line(report: Any, lang: str) -> str:
@@ -499,6 +584,10 @@ def _signed(value: int) -> str:
 
 def _figure_lines(report: Any, lang: str) -> list[str]:
     rf, hop, offset = report.receptive_field, report.hop, report.offset
+    if rf is None or hop is None or offset is None:  # after an adaptive pool
+        names = [_t(lang, "layer_n", index=r.index) if r.name == str(r.index) else r.name
+                 for r in report.layers if r.layer.length_dependent]
+        return [_t(lang, "length_dependent", names=_layer_list(names, lang))]
     line = _t(lang, "figures", rf=fraction_text(rf), hop=fraction_text(hop), offset=fraction_text(offset),
               range=_depends_text(hop, offset, rf))  # fmt: skip
     lines = [line + ("" if report.exact else _t(lang, "bound", span=report.max_span))]
@@ -520,11 +609,14 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     """``convtrace inspect``: every recorded call, then the model's figures and warnings
     (fitted to ``width`` display columns when given). Lengths are counted in ``unit`` (by
     default "input steps": samples, frames or tokens, whatever the input's time axis holds)."""
+    def here(c: Any, value: Any) -> str:  # "*": at this input length only (after an adaptive pool)
+        return fraction_text(value) + ("*" if c.length_dependent and value is not None else "")
+
     rows = [
         [c.index, c.name if c.name == c.module or not c.module else f"{c.name} ({c.module})", c.type, c.layer.describe(),
          "x".join(map(str, c.in_shape)), "x".join(map(str, c.out_shape)),
-         "-" if c.predicted_out_length is None else c.predicted_out_length, fraction_text(c.receptive_field),
-         fraction_text(c.hop), fraction_text(c.offset), f"{c.macs:,}"]
+         "-" if c.predicted_out_length is None else c.predicted_out_length, here(c, c.receptive_field),
+         here(c, c.hop), here(c, c.offset), f"{c.macs:,}"]
         for c in report.calls
     ]  # fmt: skip
     unit = unit or _t(lang, "input_steps")
@@ -533,6 +625,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     lines = [_t(lang, "inspect_head", model=report.model, shape=shape, dim=report.time_dim, where=where)]
     if rows:
         lines.append(table(INSPECT_HEADERS_ZH if lang == "zh" else INSPECT_HEADERS, rows, color=color, width=width))
+        if any(c.length_dependent for c in report.calls):
+            lines.append(_t(lang, "at_this_length", length=report.input_shape[report.time_dim]))
     else:
         lines.append(_t(lang, "no_calls"))
     if report.error is not None:
@@ -543,6 +637,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
     path = _t(lang, "conv_path", kinds=", ".join(global_kinds)) if global_kinds else ""
     if report.receptive_field is not None and report.hop is not None and report.offset is not None:
         kind = _t(lang, "chain" if report.chain else "branches") + (_t(lang, "conv_only") if global_kinds else "")
+        if report.length_dependent:
+            kind += _t(lang, "only_here", length=report.input_shape[report.time_dim])
         lines.append(_t(lang, "model_figures", rf=fraction_text(report.receptive_field), hop=fraction_text(report.hop),
                         offset=fraction_text(report.offset), kind=kind, unit=unit,
                         range=_depends_text(report.hop, report.offset, report.receptive_field)))  # fmt: skip
@@ -555,7 +651,8 @@ def render_inspect(report: Any, *, color: bool = False, lang: str = "en", width:
 def render_length_map(result: Any, lang: str = "en", width: int | None = None) -> str:
     """``inspect --lengths``: one line per run of consecutive input lengths with the same
     outcome (``16000..16079 -> 49``), then how the lengths were found."""
-    lines = [_t(lang, "map_head", model=result.model, hop=fraction_text(result.hop))]
+    hop = _t(lang, "no_hop") if getattr(result, "length_dependent", False) else fraction_text(result.hop)
+    lines = [_t(lang, "map_head", model=result.model, hop=hop)]
     for group in _runs(result.entries):
         first, last = group[0], group[-1]
         span = f"{first.length}" if len(group) == 1 else f"{first.length}..{last.length}"
@@ -588,7 +685,6 @@ def _decimal(value: Fraction | None) -> str:
 def _runs(entries: Sequence[Any]) -> list[list[Any]]:
     """Consecutive input lengths with the same output and promise status, or the same
     error (its numbers aside: the first one's is shown)."""
-    import re
 
     def key(entry: Any) -> tuple[Any, ...]:
         error = None if entry.error is None else re.sub(r"\d+", "#", entry.error)
@@ -626,7 +722,8 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
 
     n, c, t = result.at
     verdict = _t(lang, "equal" if result.match else "different")
-    head = _t(lang, "explain_head", layer=result.layer, type=result.type, n=n, c=c, t=t)
+    key = "explain_head" if result.type in ("Conv1d", "ConvTranspose1d") else "explain_head_pool"
+    head = _t(lang, key, layer=result.layer, type=result.type, n=n, c=c, t=t)
     foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
     return "\n".join([head, render_text(result.trace, lang), foot])
 
