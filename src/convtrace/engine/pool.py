@@ -122,11 +122,19 @@ def _tile_taps(
     last = max(b + q for (_, _, b, _), (_, q) in zip(taps, shifts))
     slot = {r: i for i, r in enumerate(sorted({r for r, _ in shifts}))}  # only the phases read
     phases = np.empty((len(slot), n1 - n0, x.shape[1], last - first), dtype=x.dtype)
-    for r, i in slot.items():
-        start = first * stride + r
-        count = min(last - first, max(0, -(-(x.shape[2] - start) // stride)))
+    whole = max(first, min(last, x.shape[2] // stride))  # rows whose every phase is inside the input
+    if whole > first:
+        rows = x[n0:n1, :, first * stride : whole * stride].reshape(n1 - n0, x.shape[1], whole - first, stride)
+        if len(slot) == stride:  # one copy, which NumPy runs along the input
+            phases[..., : whole - first] = np.moveaxis(rows, 3, 0)
+        else:
+            for r, i in slot.items():
+                phases[i, ..., : whole - first] = rows[..., r]
+    for r, i in slot.items():  # the last row, where the input ends
+        start = whole * stride + r
+        count = min(last - whole, max(0, -(-(x.shape[2] - start) // stride)))
         if count > 0:
-            phases[i, ..., :count] = x[n0:n1, :, start : start + (count - 1) * stride + 1 : stride]
+            phases[i, ..., whole - first : whole - first + count] = x[n0:n1, :, start : start + (count - 1) * stride + 1 : stride]
     for (j, a, b, _), (r, q) in zip(taps, shifts):
         yield j, a, b, phases[slot[r], ..., a + q - first : b + q - first]
 
