@@ -176,8 +176,7 @@ def max_pool1d(
         return out, None
     index = np.empty((n, c, out_len), dtype=np.int64)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
-        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-        index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
+        fresh = True  # no tap read yet: the windows' -inf start and first indices
         shape = (n1 - n0, c, o1 - o0)
         wins = np.empty(shape, dtype=bool)
         # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
@@ -185,12 +184,25 @@ def max_pool1d(
         nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
         for j, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
             view = out[n0:n1, :, a:b]
+            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+            if fresh:
+                fresh = False
+                if (a, b) == (o0, o1):  # the first tap of every window: it wins (from -inf)
+                    view[...] = tap
+                    index[n0:n1, :, a:b] = positions
+                    continue
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
             mask = np.greater(tap, view, out=wins[..., : b - a])
             if nans is not None:
                 np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
-            np.copyto(view, tap, where=mask)
-            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+                np.copyto(view, tap, where=mask)
+            else:  # no NaN here: the greater of the two is the winner's value (ties keep the first)
+                np.maximum(view, tap, out=view)
             np.copyto(index[n0:n1, :, a:b], positions, where=mask)
+        if fresh:  # no tap inside the input (windows of padding only)
+            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
     return out, index
 
 
