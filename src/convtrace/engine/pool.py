@@ -25,8 +25,9 @@ windows as taps, else window by window (NumPy's pairwise sum: on such long windo
 bits of a sum may differ from PyTorch's sequential one). ``max_unpool1d``
 scatters (the last of colliding values wins, as in PyTorch on one thread).
 
-Scratch (accumulators of another dtype, masks, gathered taps, lp's powers) stays within
-``POOL_TILE_BYTES`` per tile: tiles are whole batch items, or runs of outputs of one item.
+Scratch (accumulators of another dtype, masks, stride phases, gathered taps, lp's powers)
+stays within ``POOL_TILE_BYTES`` (4 MiB) per tile: tiles are whole batch items, or runs of
+outputs of one item.
 
 >>> import numpy as np
 >>> x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0]]])
@@ -45,7 +46,7 @@ import numpy as np
 
 from .. import shapes
 from ..params import PoolSpec, lp_power_dtype
-from .fast_layout import tap_range
+from .fast_layout import TILE_BYTES, tap_range
 
 __all__ = [
     "POOL_TILE_BYTES",
@@ -60,9 +61,9 @@ __all__ = [
     "accumulator_dtype",
 ]
 
-#: Most scratch bytes of one tile (accumulators, masks, gathered taps); small enough that a
-#: tile's accumulators stay in cache while every tap passes over them.
-POOL_TILE_BYTES = 1 << 20
+#: Most scratch bytes of one tile (accumulators, masks, phases, gathered taps): the conv
+#: engine's budget (measured: 1 MiB tiles were slower, their per-tile calls outweighing the cache)
+POOL_TILE_BYTES = TILE_BYTES
 #: Fewest outputs in a tile of one item (however many channels), so the NumPy calls stay long.
 MIN_TILE_OUTPUTS = 256
 
