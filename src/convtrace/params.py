@@ -255,6 +255,18 @@ class PoolSpec:
         return (self.batch, self.channels, self.length) if self.batched else (self.channels, self.length)
 
     @property
+    def output_dtype(self) -> np.dtype[Any]:
+        """The output's dtype: the input's, but float32 for ``lp_pool1d`` of integers (as
+        PyTorch's final ``pow(1/p)``). Indices are int64.
+
+        >>> check_pool1d("lp_pool1d", np.ones((1, 4), np.int64), norm_type=2, kernel_size=2)[1].output_dtype
+        dtype('float32')
+        """
+        if self.op == "lp_pool1d" and self.dtype.kind in "iub":
+            return np.dtype(np.float32)
+        return self.dtype
+
+    @property
     def output_shape(self) -> tuple[int, ...]:
         return (self.batch, self.channels, self.out_length) if self.batched else (self.channels, self.out_length)
 

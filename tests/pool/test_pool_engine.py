@@ -82,3 +82,17 @@ def test_views_and_orders_give_the_same_answers() -> None:
             cf.max_unpool1d(values[:, :, ::-1], indices[:, :, ::-1], 2),
             cf.max_unpool1d(np.ascontiguousarray(values[:, :, ::-1]), np.ascontiguousarray(indices[:, :, ::-1]), 2),
         )
+
+
+def test_the_spec_names_the_output_dtype() -> None:
+    from convtrace.params import check_pool1d
+
+    calls = [
+        ("lp_pool1d", np.ones((1, 4), np.int64), {"norm_type": 2, "kernel_size": 2}),
+        ("lp_pool1d", np.ones((1, 4), np.uint8), {"norm_type": 2.0, "kernel_size": 2}),
+        ("avg_pool1d", np.ones((1, 4), np.int64), {"kernel_size": 2}),
+        ("max_pool1d", np.ones((1, 4), np.float16), {"kernel_size": 2}),
+    ]
+    for op, x, arguments in calls:
+        _, spec = check_pool1d(op, x, **arguments)
+        assert getattr(cf, op)(x, **arguments).dtype == spec.output_dtype
