@@ -163,7 +163,12 @@ def max_pool1d(
         # tiles of the output that stay in cache while every tap passes over them
         for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
             fresh = True  # no tap read yet: the window's -inf start
-            for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
+            # a max is a max in any order (NaN included): a tap every window reads goes first
+            taps = sorted(
+                _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len),
+                key=lambda t: (t[1], t[2]) != (o0, o1),
+            )
+            for _, a, b, tap in taps:
                 view = out[n0:n1, :, a:b]
                 if fresh and (a, b) == (o0, o1):
                     view[...] = tap  # max(-inf, v) is v (NaN too)
