@@ -264,6 +264,8 @@ class PoolSpec:
         """
         if self.op == "lp_pool1d" and self.dtype.kind in "iub":
             return np.dtype(np.float32)
+        if self.op == "lp_pool1d" and self.dtype.kind == "c":  # norm_type ±inf: max of |x|
+            return np.zeros((), self.dtype).real.dtype
         return self.dtype
 
     @property
@@ -1037,8 +1039,12 @@ def check_lp_pool1d(
          ("ceil_mode", ceil_mode)],
     )
     if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):
-        x3, spec = check_max_pool1d(input, kernel_size, stride, 0, 1, ceil_mode)
-        return x3, dataclasses.replace(spec, op="lp_pool1d", norm_type=float(norm_type))
+        # PyTorch: max_pool1d(input.abs(), ...): abs first (a complex input's is real)
+        x = as_pool_array("input", input, call)
+        check_pool_kernel_dtype("abs_cpu", x.dtype, x, call)
+        magnitude = np.broadcast_to(np.zeros((), x.real.dtype), x.shape)
+        spec = check_max_pool1d(magnitude, kernel_size, stride, 0, 1, ceil_mode)[1]
+        return _three(x), dataclasses.replace(spec, op="lp_pool1d", norm_type=float(norm_type), dtype=x.dtype)
     x = as_pool_array("input", input, call)
     p_norm = check_norm_type(norm_type, call)
     check_integer_power(norm_type, x.dtype, call)
