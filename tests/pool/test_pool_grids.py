@@ -171,3 +171,14 @@ def test_float_dtypes(dtype: type) -> None:
     check_call("max_pool1d", x, 3, 2, 1, 2, True, True)
     check_call("adaptive_avg_pool1d", x, 4)
     check_call("lp_pool1d", np.abs(x), 2.5, 3, 2, True, exact=False)
+
+
+def test_lp_pool_infinite_norm_is_a_max_of_magnitudes() -> None:
+    # PyTorch: max_pool1d(input.abs(), ...): a complex input works (its magnitudes are real),
+    # a bool one fails at abs, an integer one at max_pool1d
+    x = (np.random.default_rng(4).standard_normal((2, 3, 7)) + 1j).astype(np.complex64)
+    assert cf.lp_pool1d(x, float("inf"), 2).dtype == np.float32
+    for norm in (float("inf"), float("-inf")):
+        check_call("lp_pool1d", x, norm, 2, exact=False)
+        for dtype in (np.bool_, np.int32, np.uint16, np.float16):
+            check_call("lp_pool1d", np.ones((1, 1, 4), dtype), norm, 2)

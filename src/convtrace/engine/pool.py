@@ -25,8 +25,9 @@ windows as taps, else window by window (NumPy's pairwise sum: on such long windo
 bits of a sum may differ from PyTorch's sequential one). ``max_unpool1d``
 scatters (the last of colliding values wins, as in PyTorch on one thread).
 
-Scratch (accumulators of another dtype, masks, gathered taps, lp's powers) stays within
-``POOL_TILE_BYTES`` per tile: tiles are whole batch items, or runs of outputs of one item.
+Scratch (accumulators of another dtype, masks, stride phases, gathered taps, lp's powers)
+stays within ``POOL_TILE_BYTES`` (4 MiB) per tile: tiles are whole batch items, or runs of
+outputs of one item.
 
 >>> import numpy as np
 >>> x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0]]])
@@ -45,7 +46,7 @@ import numpy as np
 
 from .. import shapes
 from ..params import PoolSpec, lp_power_dtype
-from .fast_layout import tap_range
+from .fast_layout import TILE_BYTES, tap_range
 
 __all__ = [
     "POOL_TILE_BYTES",
@@ -60,9 +61,9 @@ __all__ = [
     "accumulator_dtype",
 ]
 
-#: Most scratch bytes of one tile (accumulators, masks, gathered taps); small enough that a
-#: tile's accumulators stay in cache while every tap passes over them.
-POOL_TILE_BYTES = 1 << 20
+#: Most scratch bytes of one tile (accumulators, masks, phases, gathered taps): the conv
+#: engine's budget (measured: 1 MiB tiles were slower, their per-tile calls outweighing the cache)
+POOL_TILE_BYTES = TILE_BYTES
 #: Fewest outputs in a tile of one item (however many channels), so the NumPy calls stay long.
 MIN_TILE_OUTPUTS = 256
 
@@ -122,11 +123,19 @@ def _tile_taps(
     last = max(b + q for (_, _, b, _), (_, q) in zip(taps, shifts))
     slot = {r: i for i, r in enumerate(sorted({r for r, _ in shifts}))}  # only the phases read
     phases = np.empty((len(slot), n1 - n0, x.shape[1], last - first), dtype=x.dtype)
-    for r, i in slot.items():
-        start = first * stride + r
-        count = min(last - first, max(0, -(-(x.shape[2] - start) // stride)))
+    whole = max(first, min(last, x.shape[2] // stride))  # rows whose every phase is inside the input
+    if whole > first:
+        rows = x[n0:n1, :, first * stride : whole * stride].reshape(n1 - n0, x.shape[1], whole - first, stride)
+        if len(slot) == stride:  # one copy, which NumPy runs along the input
+            phases[..., : whole - first] = np.moveaxis(rows, 3, 0)
+        else:
+            for r, i in slot.items():
+                phases[i, ..., : whole - first] = rows[..., r]
+    for r, i in slot.items():  # the last row, where the input ends
+        start = whole * stride + r
+        count = min(last - whole, max(0, -(-(x.shape[2] - start) // stride)))
         if count > 0:
-            phases[i, ..., :count] = x[n0:n1, :, start : start + (count - 1) * stride + 1 : stride]
+            phases[i, ..., whole - first : whole - first + count] = x[n0:n1, :, start : start + (count - 1) * stride + 1 : stride]
     for (j, a, b, _), (r, q) in zip(taps, shifts):
         yield j, a, b, phases[slot[r], ..., a + q - first : b + q - first]
 
@@ -154,7 +163,12 @@ def max_pool1d(
         # tiles of the output that stay in cache while every tap passes over them
         for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
             fresh = True  # no tap read yet: the window's -inf start
-            for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
+            # a max is a max in any order (NaN included): a tap every window reads goes first
+            taps = sorted(
+                _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len),
+                key=lambda t: (t[1], t[2]) != (o0, o1),
+            )
+            for _, a, b, tap in taps:
                 view = out[n0:n1, :, a:b]
                 if fresh and (a, b) == (o0, o1):
                     view[...] = tap  # max(-inf, v) is v (NaN too)
@@ -168,8 +182,7 @@ def max_pool1d(
         return out, None
     index = np.empty((n, c, out_len), dtype=np.int64)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
-        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-        index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
+        fresh = True  # no tap read yet: the windows' -inf start and first indices
         shape = (n1 - n0, c, o1 - o0)
         wins = np.empty(shape, dtype=bool)
         # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
@@ -177,12 +190,25 @@ def max_pool1d(
         nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
         for j, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
             view = out[n0:n1, :, a:b]
+            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+            if fresh:
+                fresh = False
+                if (a, b) == (o0, o1):  # the first tap of every window: it wins (from -inf)
+                    view[...] = tap
+                    index[n0:n1, :, a:b] = positions
+                    continue
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
             mask = np.greater(tap, view, out=wins[..., : b - a])
             if nans is not None:
                 np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
-            np.copyto(view, tap, where=mask)
-            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+                np.copyto(view, tap, where=mask)
+            else:  # no NaN here: the greater of the two is the winner's value (ties keep the first)
+                np.maximum(view, tap, out=view)
             np.copyto(index[n0:n1, :, a:b], positions, where=mask)
+        if fresh:  # no tap inside the input (windows of padding only)
+            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
     return out, index
 
 
