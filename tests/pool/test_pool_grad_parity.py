@@ -273,7 +273,7 @@ def test_max_window_without_a_real_sample_gets_no_gradient() -> None:
     assert three.tolist() == [[[0.0], [0.0], [0.0]]]
 
 
-@pytest.mark.parametrize("count_include_pad, expected", [(True, [1 / 3, 2 / 3, 1 / 3, 2 / 3, 1 / 3, 1 / 3 + 1 / 2]),
+@pytest.mark.parametrize(("count_include_pad", "expected"), [(True, [1 / 3, 2 / 3, 1 / 3, 2 / 3, 1 / 3, 1 / 3 + 1 / 2]),
                                                          (False, [1 / 2, 1 / 2 + 1 / 3, 1 / 3, 2 / 3, 1 / 3, 1 / 3 + 1.0])])
 def test_avg_ceil_overhang_is_never_counted(count_include_pad: bool, expected: list[float]) -> None:
     # L=6, k=3, s=2, p=1, ceil_mode: the last window holds sample 5, one padding cell and one
@@ -350,9 +350,10 @@ def test_long_signal_blocks_agree_with_autograd() -> None:
         kw = dict(kernel_size=k, stride=s, padding=p)
         out = shapes.pool1d_length_of(x.shape[-1], k, s, p, 1, True)
         gy = rng.standard_normal((1, 2, out)).astype(np.float32)
-        check(G.max_pool1d_input(x, gy, ceil_mode=True, **kw), lambda t: F.max_pool1d(t, ceil_mode=True, **kw), x, gy)
+        check(G.max_pool1d_input(x, gy, ceil_mode=True, **kw),
+              lambda t, kw=kw: F.max_pool1d(t, ceil_mode=True, **kw), x, gy)
         check(G.avg_pool1d_input(x.shape, gy, ceil_mode=True, **kw),
-              lambda t: F.avg_pool1d(t, ceil_mode=True, **kw), x, gy)
+              lambda t, kw=kw: F.avg_pool1d(t, ceil_mode=True, **kw), x, gy)
 
 
 # --------------------------------------------------------------------------- grad_output
