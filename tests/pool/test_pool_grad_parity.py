@@ -9,6 +9,8 @@ agree to the dtype's rounding.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ import convtrace  # noqa: E402
 import convtrace.grad as G  # noqa: E402
 from backends import each_backend  # noqa: E402
 from convtrace import shapes  # noqa: E402
+from convtrace.engine import pool_backward  # noqa: E402
 from strategies import assert_convtrace_error, examples, tn, tt  # noqa: E402
 
 NEEDS_TORCH = True
@@ -198,8 +201,28 @@ def test_lp_pool1d_input_matches_autograd(case: Sliding, norm_type: float, dtype
 def test_adaptive_pools_input_match_autograd(case: Sliding, output_size: int, dtype: Any) -> None:
     x = case.input(dtype)
     gy = case.grad_output(output_size, dtype)
-    check(G.adaptive_avg_pool1d_input(x.shape, gy), lambda t: F.adaptive_avg_pool1d(t, output_size), x, gy)
-    check(G.adaptive_max_pool1d_input(x, gy), lambda t: F.adaptive_max_pool1d(t, output_size), x, gy)
+    expected_avg = both_backends(lambda t: F.adaptive_avg_pool1d(t, output_size), x, gy)
+    expected_max = both_backends(lambda t: F.adaptive_max_pool1d(t, output_size), x, gy)
+    # both algorithms: the outputs as a few sliding pools, and tap by tap by index
+    for classes in (pool_backward.MAX_ADAPTIVE_CLASSES, 0):
+        with most_adaptive_classes(classes):
+            avg = G.adaptive_avg_pool1d_input(x.shape, gy)
+            top = G.adaptive_max_pool1d_input(x, gy)
+        for theirs in expected_avg:
+            assert_same_grad(avg, theirs)
+        for theirs in expected_max:
+            assert_same_grad(top, theirs)
+
+
+@contextlib.contextmanager
+def most_adaptive_classes(limit: int) -> Iterator[None]:
+    """Adaptive pools with at most ``limit`` classes of outputs run as sliding pools."""
+    kept = pool_backward.MAX_ADAPTIVE_CLASSES
+    pool_backward.MAX_ADAPTIVE_CLASSES = limit
+    try:
+        yield
+    finally:
+        pool_backward.MAX_ADAPTIVE_CLASSES = kept
 
 
 @examples(150)

@@ -40,6 +40,7 @@ float32, rounded once at the end).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -219,13 +220,22 @@ def max_pool1d_input_grad(
     """
     dtype = np.dtype(compute_dtype(grad_output.dtype))
     x2 = _planes(x)
-    g2 = _planes(grad_output).astype(dtype, copy=False)
+    gx2 = np.zeros(x2.shape, dtype=dtype)
+    _max_into(gx2, x2, _planes(grad_output).astype(dtype, copy=False), kernel_size, stride, padding, dilation,
+              magnitude)
+    return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
+
+
+def _max_into(
+    gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, d: int, magnitude: int = 0
+) -> None:
+    """Add max pooling's routed gradient into ``gx2`` (planes). A negative ``p`` starts the
+    first window inside the input (an adaptive pool's class of outputs)."""
     rows, length = x2.shape
     out_length = g2.shape[-1]
-    gx2 = np.zeros((rows, length), dtype=dtype)
     if rows == 0 or out_length == 0 or length == 0:
-        return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
-    k, s, p, d = kernel_size, stride, padding, dilation
+        return
+    dtype = gx2.dtype
     plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, d)
     span_buffer = np.empty((most_rows, widest), dtype=dtype)
     grad_buffer = np.empty((most_rows, widest), dtype=dtype)
@@ -234,7 +244,7 @@ def max_pool1d_input_grad(
     masked = np.empty((most_rows, most_out), dtype=dtype)
     for block in plan:
         n, count = block.r1 - block.r0, block.o1 - block.o0
-        span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude))
+        span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude) or x2.dtype != dtype)
         if magnitude:
             np.abs(span, out=span)
             if magnitude < 0:
@@ -249,7 +259,6 @@ def max_pool1d_input_grad(
         g = g2[block.r0: block.r1, block.o0: block.o1]
         _route(grads, g, hits, masked[:n, :count], s, d)
         _add_span(gx2, block, grads)
-    return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
 def _route(grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarray, stride: int, dilation: int) -> None:
@@ -257,6 +266,7 @@ def _route(grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarra
     changes at random costs a mispredicted branch per element in NumPy's masked loops):
     ``g * hit`` when ``g`` is finite, else the exact bit mask (``NaN * 0`` would be NaN)."""
     count = g.shape[-1]
+    g = np.ascontiguousarray(g)  # an adaptive class reads every period-th output
     finite = bool(np.isfinite(g).all())
     bits = None if finite else g.view(np.dtype(f"i{g.dtype.itemsize}"))
     for j in range(hits.shape[0]):
@@ -295,21 +305,27 @@ def avg_pool1d_input_grad(
     """
     dtype = np.dtype(compute_dtype(grad_output.dtype))
     g2 = _planes(grad_output)
-    rows, out_length = g2.shape
-    gx2 = np.zeros((rows, length), dtype=dtype)
-    if rows and out_length and length:
-        plan, widest, most_rows, most_out = _plan(rows, out_length, kernel_size, stride, padding, 1)
-        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-        share_buffer = np.empty((most_rows, most_out), dtype=dtype)
-        divisor = divisors.astype(dtype)
-        for block in plan:
-            n, count = block.r1 - block.r0, block.o1 - block.o0
-            share = share_buffer[:n, :count]
-            np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=share)
-            grads = _grad_span(gx2, block, grad_buffer)
-            _spread(grads, share, kernel_size, stride)
-            _add_span(gx2, block, grads)
+    gx2 = np.zeros((g2.shape[0], length), dtype=dtype)
+    _avg_into(gx2, g2, kernel_size, stride, padding, divisors.astype(dtype))
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
+
+
+def _avg_into(gx2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, divisor: np.ndarray) -> None:
+    """Add avg pooling's gradient (``g2 / divisor`` over each window) into ``gx2`` (planes)."""
+    rows, out_length = g2.shape
+    if not (rows and out_length and gx2.shape[-1]):
+        return
+    dtype = gx2.dtype
+    plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, 1)
+    grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+    share_buffer = np.empty((most_rows, most_out), dtype=dtype)
+    for block in plan:
+        n, count = block.r1 - block.r0, block.o1 - block.o0
+        share = share_buffer[:n, :count]
+        np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=share)
+        grads = _grad_span(gx2, block, grad_buffer)
+        _spread(grads, share, k, s)
+        _add_span(gx2, block, grads)
 
 
 def _pow_backward(grad: np.ndarray, base: np.ndarray, exponent: float) -> np.ndarray:
@@ -407,6 +423,40 @@ def _scale_by(grad: np.ndarray, x: np.ndarray, factor: Callable[[np.ndarray], np
     return grad
 
 
+#: Most classes of outputs (``O / gcd(L, O)``) for which an adaptive pool runs as that many
+#: sliding pools; beyond, each tap is a gather and a scatter by index.
+MAX_ADAPTIVE_CLASSES = 64
+
+
+@dataclass(frozen=True)
+class AdaptiveClass:
+    """Outputs ``first, first + period, ...`` (``count`` of them) of an adaptive pool: windows
+    of ``width`` samples starting at ``start + i*stride`` (a sliding pool)."""
+
+    first: int
+    period: int
+    count: int
+    start: int
+    width: int
+    stride: int
+
+
+def adaptive_classes(length: int, out_length: int) -> list[AdaptiveClass]:
+    """The adaptive windows ``[floor(o*L/O), ceil((o+1)*L/O))`` repeat every ``O' = O/g``
+    outputs, shifted by ``L' = L/g`` samples (``g = gcd(L, O)``): outputs ``o ≡ r (mod O')``
+    are a sliding pool of stride ``L'``.
+
+    >>> [(c.first, c.count, c.start, c.width, c.stride) for c in adaptive_classes(16, 6)]
+    [(0, 2, 0, 3, 8), (1, 2, 2, 4, 8), (2, 2, 5, 3, 8)]
+    """
+    g = math.gcd(length, out_length)
+    period, shift = out_length // g, length // g
+    starts, ends = shapes.adaptive_bounds(length, out_length)
+    return [
+        AdaptiveClass(r, period, g, int(starts[r]), int(ends[r] - starts[r]), shift) for r in range(period)
+    ]
+
+
 def _adaptive_groups(length: int, out_length: int) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Adaptive windows: starts, ends, the longest window, and how many outputs apart two
     outputs must be to start at different positions (1 unless ``O > L``)."""
@@ -418,33 +468,43 @@ def _adaptive_groups(length: int, out_length: int) -> tuple[np.ndarray, np.ndarr
 
 def adaptive_avg_pool1d_input_grad(length: int, grad_output: np.ndarray) -> np.ndarray:
     """Input gradient of adaptive_avg_pool1d: ``grad_output / window length`` over each
-    (overlapping) window; ``O > L`` works. When ``O`` divides ``L`` the windows are those of
-    avg_pool1d with ``kernel_size = stride = L/O`` (the sliding kernel runs).
+    (overlapping) window; ``O > L`` works. The outputs run as a few sliding pools
+    (:func:`adaptive_classes`) when there are few classes, else tap by tap by index.
 
     >>> adaptive_avg_pool1d_input_grad(2, np.array([[[1.0, 2.0, 3.0]]])).tolist()  # windows [0,1) [0,2) [1,2)
     [[[2.0, 4.0]]]
     """
-    out_length = grad_output.shape[-1]
-    if out_length and length % out_length == 0:
-        width = length // out_length
-        return avg_pool1d_input_grad(length, grad_output, width, width, 0, np.full(out_length, width))
-    dtype = compute_dtype(grad_output.dtype)
+    dtype = np.dtype(compute_dtype(grad_output.dtype))
     g2 = _planes(grad_output)
     rows, out_length = g2.shape
     gx2 = np.zeros((rows, length), dtype=dtype)
     if rows and out_length and length:
-        starts, ends, longest, apart = _adaptive_groups(length, out_length)
-        share = g2.astype(dtype) / (ends - starts).astype(dtype)
-        step = max(1, BLOCK_OUTPUTS // max(out_length * longest, 1))
-        for r0 in range(0, rows, step):
-            target = gx2[r0: r0 + step]
-            part = share[r0: r0 + step]
-            for first in range(apart):  # outputs `apart` apart start at distinct positions
-                chosen = np.arange(first, out_length, apart)
-                for j in range(longest):
-                    inside = chosen[starts[chosen] + j < ends[chosen]]
-                    target[:, starts[inside] + j] += part[:, inside]
+        classes = adaptive_classes(length, out_length)
+        if len(classes) <= MAX_ADAPTIVE_CLASSES:
+            for c in classes:
+                part = g2[:, c.first:: c.period]
+                _avg_into(gx2, part, c.width, c.stride, -c.start, np.full(c.count, c.width, dtype=dtype))
+        else:
+            _adaptive_avg_by_index(gx2, g2)
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
+
+
+def _adaptive_avg_by_index(gx2: np.ndarray, g2: np.ndarray) -> None:
+    """Adaptive avg's gradient tap by tap: a scatter by index per tap and group of outputs far
+    enough apart to start at distinct positions (no index twice in one scatter)."""
+    rows, out_length = g2.shape
+    length = gx2.shape[-1]
+    starts, ends, longest, apart = _adaptive_groups(length, out_length)
+    share = g2.astype(gx2.dtype) / (ends - starts).astype(gx2.dtype)
+    step = max(1, BLOCK_OUTPUTS // max(out_length * longest, 1))
+    for r0 in range(0, rows, step):
+        target = gx2[r0: r0 + step]
+        part = share[r0: r0 + step]
+        for first in range(apart):
+            chosen = np.arange(first, out_length, apart)
+            for j in range(longest):
+                inside = chosen[starts[chosen] + j < ends[chosen]]
+                target[:, starts[inside] + j] += part[:, inside]
 
 
 def adaptive_max_pool1d_input_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
@@ -454,36 +514,44 @@ def adaptive_max_pool1d_input_grad(x: np.ndarray, grad_output: np.ndarray) -> np
     >>> adaptive_max_pool1d_input_grad(np.array([[[1.0, 5.0]]]), np.array([[[1.0, 2.0, 3.0]]])).tolist()
     [[[1.0, 5.0]]]
     """
-    out_length = grad_output.shape[-1]
-    if out_length == 1 and x.shape[-1]:
-        return _global_max_grad(x, grad_output)
-    if out_length and x.shape[-1] % out_length == 0:  # max_pool1d's windows, kernel_size = stride = L/O
-        width = x.shape[-1] // out_length
-        return max_pool1d_input_grad(x, grad_output, width, width, 0, 1)
-    dtype = compute_dtype(grad_output.dtype)
+    dtype = np.dtype(compute_dtype(grad_output.dtype))
     x2 = _planes(x)
     g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, length = x2.shape
     out_length = g2.shape[-1]
+    if out_length == 1 and length:
+        return _global_max_grad(x, grad_output)
     gx2 = np.zeros((rows, length), dtype=dtype)
     if rows and out_length and length:
-        starts, ends, longest, _ = _adaptive_groups(length, out_length)
-        # tap j of output o reads min(start + j, end - 1): a window shorter than the longest
-        # repeats its last sample, which neither wins a tie nor moves a NaN to a new position
-        positions = np.minimum(starts[None, :] + np.arange(longest)[:, None], ends[None, :] - 1)
-        step = max(1, BLOCK_OUTPUTS // max(out_length * longest, 1))
-        for r0 in range(0, rows, step):
-            part = x2[r0: r0 + step].astype(dtype, copy=False)
-            table = np.stack([part[:, positions[j]] for j in range(longest)])
-            hits = np.empty(table.shape, dtype=bool)
-            _winner_hits(table, hits, None)  # every tap is real
-            winner = np.zeros(table.shape[1:], dtype=np.int64)
-            for j in range(longest):
-                np.copyto(winner, positions[j][None, :], where=hits[j])
-            flat = winner + (np.arange(part.shape[0], dtype=np.int64) * length)[:, None]
-            total = np.bincount(flat.ravel(), weights=g2[r0: r0 + step].ravel(), minlength=part.shape[0] * length)
-            gx2[r0: r0 + step] = total.reshape(part.shape[0], length)
+        classes = adaptive_classes(length, out_length)
+        if len(classes) <= MAX_ADAPTIVE_CLASSES:
+            for c in classes:
+                _max_into(gx2, x2, g2[:, c.first:: c.period], c.width, c.stride, -c.start, 1)
+        else:
+            _adaptive_max_by_index(gx2, x2, g2)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
+
+
+def _adaptive_max_by_index(gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray) -> None:
+    """Adaptive max's gradient with the windows gathered by index (many classes of outputs)."""
+    rows, length = x2.shape
+    out_length = g2.shape[-1]
+    starts, ends, longest, _ = _adaptive_groups(length, out_length)
+    # tap j of output o reads min(start + j, end - 1): a window shorter than the longest
+    # repeats its last sample, which neither wins a tie nor moves a NaN to a new position
+    positions = np.minimum(starts[None, :] + np.arange(longest)[:, None], ends[None, :] - 1)
+    step = max(1, BLOCK_OUTPUTS // max(out_length * longest, 1))
+    for r0 in range(0, rows, step):
+        part = x2[r0: r0 + step].astype(gx2.dtype, copy=False)
+        table = np.stack([part[:, positions[j]] for j in range(longest)])
+        hits = np.empty(table.shape, dtype=bool)
+        _winner_hits(table, hits, None)  # every tap is real
+        winner = np.zeros(table.shape[1:], dtype=np.int64)
+        for j in range(longest):
+            np.copyto(winner, positions[j][None, :], where=hits[j])
+        flat = winner + (np.arange(part.shape[0], dtype=np.int64) * length)[:, None]
+        total = np.bincount(flat.ravel(), weights=g2[r0: r0 + step].ravel(), minlength=part.shape[0] * length)
+        gx2[r0: r0 + step] = total.reshape(part.shape[0], length)
 
 
 def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
