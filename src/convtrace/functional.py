@@ -1,4 +1,4 @@
-"""``torch.nn.functional``'s 1-D convolutions and ``pad``, in NumPy, with PyTorch's signatures.
+"""``torch.nn.functional``'s 1-D convolutions, pools and ``pad``, in NumPy, with PyTorch's signatures.
 
 >>> import numpy as np
 >>> x = np.ones((1, 1, 4)); w = np.ones((1, 1, 3))
@@ -16,11 +16,36 @@ from typing import Any
 
 import numpy as np
 
-from .engine import fast
+from .engine import fast, pool
 from .engine.padding import apply_pad
-from .params import ConvSpec, PaddingMode, check_conv1d, check_conv_transpose1d, check_pad
+from .params import (
+    ConvSpec,
+    PaddingMode,
+    PoolSpec,
+    check_adaptive_avg_pool1d,
+    check_adaptive_max_pool1d,
+    check_avg_pool1d,
+    check_conv1d,
+    check_conv_transpose1d,
+    check_lp_pool1d,
+    check_max_pool1d,
+    check_max_unpool1d,
+    check_pad,
+)
 
-__all__ = ["conv1d", "conv_transpose1d", "pad", "run_spec"]
+__all__ = [
+    "conv1d",
+    "conv_transpose1d",
+    "pad",
+    "run_spec",
+    "run_pool",
+    "max_pool1d",
+    "avg_pool1d",
+    "lp_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "max_unpool1d",
+]
 
 
 def _finish(y: np.ndarray, b: np.ndarray | None, spec: ConvSpec) -> np.ndarray:
@@ -146,3 +171,117 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     """
     x, left, right, m, fill = check_pad(input, pad, mode, value)
     return apply_pad(x, left, right, m.value, fill)
+
+
+# --------------------------------------------------------------------------- pools
+
+
+def run_pool(x3: np.ndarray, spec: PoolSpec, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool engine on resolved arguments (as :func:`~convtrace.params.check_pool1d`
+    returns them; ``max_unpool1d`` also takes its (N, C, L) ``indices``): the output and the
+    indices (or None), in the spec's batchedness.
+
+    >>> import numpy as np
+    >>> from convtrace.params import check_pool1d
+    >>> run_pool(*check_pool1d("adaptive_avg_pool1d", np.arange(5.0)[None], output_size=3))[0].tolist()
+    [[0.5, 2.0, 3.5]]
+    """
+    y, where = pool.pool_forward(x3, spec, indices)
+    if spec.batched:
+        return y, where
+    return y[0], None if where is None else where[0]
+
+
+def max_pool1d(
+    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    ceil_mode: Any = False, return_indices: Any = False,
+) -> Any:
+    """1-D max pooling, as ``torch.nn.functional.max_pool1d``: padding is -inf; ties give
+    the first index, NaN wins (the last NaN is the index). With ``return_indices`` it returns
+    ``(values, indices)`` (int64), else the values. Note PyTorch's argument order (ceil_mode
+    before return_indices) and that PyTorch checks the two paths with different words.
+
+    >>> import numpy as np
+    >>> max_pool1d(np.array([[1.0, 3.0, 3.0, 2.0, 5.0]]), 2, ceil_mode=True, return_indices=True)
+    (array([[3., 3., 5.]]), array([[1, 2, 4]]))
+    >>> max_pool1d(np.ones((1, 2)), 2, 3, 1, ceil_mode=True).shape  # the last window must start inside
+    (1, 1)
+    """
+    x, spec = check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    y, where = run_pool(x, spec)
+    return (y, where) if spec.return_indices else y
+
+
+def avg_pool1d(
+    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: Any = False,
+    count_include_pad: Any = True,
+) -> np.ndarray:
+    """1-D average pooling, as ``torch.nn.functional.avg_pool1d``. ``count_include_pad``
+    counts the zero padding in the divisor, never the ceil_mode overhang; integer (int64)
+    input divides toward zero.
+
+    >>> import numpy as np
+    >>> avg_pool1d(np.arange(1.0, 7.0)[None], 3, 2, 1, ceil_mode=True).tolist()  # last: (6 + 0) / 2
+    [[1.0, 3.0, 5.0, 3.0]]
+    >>> avg_pool1d(np.array([[-1, -2, 3, 4]]), 2).tolist()
+    [[-1, 3]]
+    """
+    x, spec = check_avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return run_pool(x, spec)[0]
+
+
+def lp_pool1d(input: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: Any = False) -> np.ndarray:
+    """1-D power-average pooling, as ``torch.nn.functional.lp_pool1d``:
+    ``(avg_pool1d(x**p) * kernel_size) ** (1/p)``. As in PyTorch, x**p has no abs (p=1 gives a
+    signed sum; odd p on negative input gives NaN) and with ceil_mode a partial window is
+    scaled by the whole kernel size.
+
+    >>> import numpy as np
+    >>> lp_pool1d(np.ones((1, 5)), 2, 2, 2, ceil_mode=True).round(4).tolist()  # last window: 1.4142
+    [[1.4142, 1.4142, 1.4142]]
+    >>> lp_pool1d(np.array([[-1.0, -2.0]]), 1, 2).tolist()
+    [[-3.0]]
+    """
+    x, spec = check_lp_pool1d(input, norm_type, kernel_size, stride, ceil_mode)
+    return run_pool(x, spec)[0]
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> np.ndarray:
+    """1-D adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool1d``: output
+    ``i`` averages ``[floor(i*L/O), ceil((i+1)*L/O))`` (windows overlap; O > L works).
+
+    >>> import numpy as np
+    >>> adaptive_avg_pool1d(np.arange(5.0)[None], 3).tolist()  # windows of 2, 3 and 2
+    [[0.5, 2.0, 3.5]]
+    """
+    x, spec = check_adaptive_avg_pool1d(input, output_size)
+    return run_pool(x, spec)[0]
+
+
+def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: Any = False) -> Any:
+    """1-D adaptive max pooling, as ``torch.nn.functional.adaptive_max_pool1d`` (the windows
+    of :func:`adaptive_avg_pool1d`; ties and NaN as :func:`max_pool1d`).
+
+    >>> import numpy as np
+    >>> adaptive_max_pool1d(np.array([[0.0, 1.0]]), 3, return_indices=True)
+    (array([[0., 1., 1.]]), array([[0, 1, 1]]))
+    """
+    x, spec = check_adaptive_max_pool1d(input, output_size, return_indices)
+    y, where = run_pool(x, spec)
+    return (y, where) if spec.return_indices else y
+
+
+def max_unpool1d(
+    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None
+) -> np.ndarray:
+    """The partial inverse of :func:`max_pool1d`, as ``torch.nn.functional.max_unpool1d``:
+    each value goes to its index in a zero output of length ``(L - 1)*stride - 2*padding +
+    kernel_size`` (or ``output_size``, within ``stride`` of it); of values sent to the same
+    index the last wins.
+
+    >>> import numpy as np
+    >>> max_unpool1d(np.array([[3.0, 5.0]]), np.array([[1, 2]]), 2).tolist()
+    [[0.0, 3.0, 5.0, 0.0]]
+    """
+    x, where, spec = check_max_unpool1d(input, indices, kernel_size, stride, padding, output_size)
+    return run_pool(x, spec, where)[0]

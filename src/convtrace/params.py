@@ -17,8 +17,11 @@ web API all consume the spec; the engine trusts it.
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import functools
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,18 +39,40 @@ from .rules import (
     PadMode,
     backend_dependent_error,
     backend_rule_for,
+    check_adaptive_avg_output_size,
+    check_adaptive_sizes,
     check_channels,
     check_dtype,
     check_element_count,
     check_groups_type,
     check_int_types,
+    check_integer_power,
+    check_lp_kernel_type,
+    check_max_pool1d_input,
+    check_mean_dtype,
+    check_norm_not_zero,
+    check_norm_type,
+    check_output_dims,
     check_output_padding,
     check_padding_mode,
+    check_pool_dims,
+    check_pool_input_dtype,
+    check_pool_kernel_dtype,
     check_positive,
+    check_unpool_arrays,
+    check_unpool_output_length,
+    check_unpool_output_size_length,
+    check_unpool_output_size_range,
+    check_unpool_output_type,
     describe_call,
+    invalid_unpool_index,
     is_int,
+    max_pool1d_one_int,
+    one_int,
     parse_int_param,
     parse_padding,
+    pool_bool,
+    pool_int_list,
 )
 from .shapes import (
     check_kernel_fits,
@@ -80,6 +105,15 @@ __all__ = [
     "describe_call",
     "CallText",
     "output_padding_for_size",
+    "as_pool_array",
+    "check_max_pool1d",
+    "check_avg_pool1d",
+    "check_lp_pool1d",
+    "check_adaptive_avg_pool1d",
+    "check_adaptive_max_pool1d",
+    "check_max_unpool1d",
+    "check_pool1d",
+    "lp_power_dtype",
 ]
 
 
@@ -345,6 +379,13 @@ def resolve_layer(
 
 def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
     """Convert an array argument, rejecting dtypes outside :data:`SUPPORTED_DTYPES`."""
+    arr = _read_array(name, value, call)
+    check_dtype(name, value, arr.dtype, call)
+    return arr
+
+
+def _read_array(name: str, value: Any, call: object = None) -> np.ndarray:
+    """An array argument as an array (a list of Python ints reads as float64)."""
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -357,7 +398,6 @@ def as_array(name: str, value: Any, call: object = None) -> np.ndarray:
         if arr.dtype.kind in "iub":
             # Python ints in a list: treat as float64, as a learner means them.
             arr = arr.astype(np.float64)
-    check_dtype(name, value, arr.dtype, call)
     return arr
 
 
@@ -808,3 +848,343 @@ def _check_reflect_replicate(
 
 
 __all__ += ["is_number"]
+
+
+# --------------------------------------------------------------------------- pool resolvers
+#
+# One resolver per pool, each in PyTorch's order and with the words of the path the call
+# takes (see the pool section of :mod:`convtrace.rules`); :func:`check_pool1d` dispatches.
+# Every one returns the input as (N, C, L) (a view; unbatched input gains a batch axis of 1)
+# and the frozen :class:`PoolSpec`.
+
+
+def as_pool_array(name: str, value: Any, call: object = None) -> np.ndarray:
+    """A pool's input: any dtype PyTorch has (which pool takes which is checked later, where
+    PyTorch checks it); a list of Python ints reads as float64, as for the convolutions."""
+    arr = _read_array(name, value, call)
+    check_pool_input_dtype(name, value, arr.dtype, call)
+    return arr
+
+
+def _as_indices(value: Any, call: object) -> np.ndarray:
+    """``max_unpool1d``'s indices (a list of Python ints reads as int64)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise ConvtraceTypeError("indices", value, f"indices must be an array, not {type(value).__name__}", call=call)
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ConvtraceTypeError("indices", value, f"indices could not be read as an array ({exc})", call=call) from None
+
+
+def _pool_spec(
+    op: str, x: np.ndarray, *, kernel_size: int = 0, stride: int = 0, padding: int = 0, dilation: int = 1,
+    ceil_mode: bool = False, count_include_pad: bool = True, norm_type: float | None = None,
+    output_size: int | None = None, return_indices: bool = False, out_length: int, length: int | None = None,
+) -> PoolSpec:
+    n, c = (x.shape[0], x.shape[1]) if x.ndim == 3 else (1, x.shape[0])
+    return PoolSpec(
+        op=op, batched=x.ndim == 3, batch=n, channels=c, length=x.shape[-1] if length is None else length,
+        kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad, norm_type=norm_type, output_size=output_size,
+        return_indices=return_indices, dtype=x.dtype, out_length=out_length,
+    )
+
+
+def _three(x: np.ndarray) -> np.ndarray:
+    return x if x.ndim == 3 else x[None]
+
+
+def _with_height(x: np.ndarray) -> tuple[int, ...]:
+    """The input's sizes as PyTorch's 2-D pools see them: a height of 1 before the length."""
+    return (*x.shape[:-1], 1, x.shape[-1])
+
+
+def check_max_pool1d(
+    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    ceil_mode: Any = False, return_indices: Any = False,
+) -> tuple[np.ndarray, PoolSpec]:
+    """Validate a ``max_pool1d`` call as PyTorch does. Without ``return_indices`` PyTorch runs
+    ``max_pool1d``'s own checks; with it, the 2-D path's, in other words (and its padding
+    rules differ: see :mod:`convtrace.rules`).
+
+    >>> x, spec = check_max_pool1d(np.ones((1, 2)), 2, 3, 1, ceil_mode=True)
+    >>> spec.out_length, x.shape
+    (1, (1, 1, 2))
+    >>> check_max_pool1d(np.ones((1, 1, 6)), 0, return_indices=True)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: max_pool1d(input=<[1, 1, 6] float64>, kernel_size=0, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True): stride=0: stride should not be zero
+    """
+    indices = bool(return_indices)
+    call = CallText(
+        "max_pool1d",
+        [("input", input), ("kernel_size", kernel_size), ("stride", stride), ("padding", padding),
+         ("dilation", dilation), ("ceil_mode", ceil_mode), ("return_indices", return_indices)],
+    )
+    function = "max_pool1d_with_indices" if indices else "max_pool1d"
+    ks = pool_int_list(function, "kernel_size", kernel_size, 2, call)
+    ss = [] if stride is None else pool_int_list(function, "stride", stride, 3, call)
+    ps = pool_int_list(function, "padding", padding, 4, call)
+    ds = pool_int_list(function, "dilation", dilation, 5, call)
+    ceil = pool_bool(function, "ceil_mode", ceil_mode, 6, call)
+    x = as_pool_array("input", input, call)
+    if not indices:
+        check_max_pool1d_input(x.shape, x, call)
+        k = max_pool1d_one_int("kernel_size", ks, call)
+        s = k if not ss else max_pool1d_one_int("stride", ss, call)
+        p = max_pool1d_one_int("padding", ps, call)
+        d = max_pool1d_one_int("dilation", ds, call)
+        out = shapes.max_pool1d_length(x.shape[-1], k, s, p, d, ceil, value=x, call=call)
+        check_pool_kernel_dtype("max_pool1d_impl", x.dtype, x, call)
+    else:
+        ss = ss or ks
+        check_pool_dims("max_pool1d", x, x.ndim, call)
+        k = one_int("max_pool1d", "kernel_size", ks, call)
+        s = one_int("max_pool1d", "stride", ss, call)
+        p = one_int("max_pool1d", "padding", ps, call)
+        d = one_int("max_pool1d", "dilation", ds, call)
+        out = shapes.pool2d_length(_with_height(x), k, s, p, d, ceil, value=x, call=call)
+        check_pool_kernel_dtype("max_pool2d", x.dtype, x, call)
+    spec = _pool_spec(
+        "max_pool1d", x, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil,
+        return_indices=indices, out_length=out,
+    )
+    return _three(x), spec
+
+
+def _avg_pool1d_checks(
+    x: np.ndarray, ks: list[int], ss: list[int], ps: list[int], ceil: bool, call: object
+) -> tuple[int, int, int, int]:
+    """``avg_pool1d``'s checks after its argument parser: kernel, stride, padding, length."""
+    ss = ss or ks
+    check_pool_dims("avg_pool1d", x, x.ndim, call)
+    k = one_int("avg_pool1d", "kernel_size", ks, call)
+    s = one_int("avg_pool1d", "stride", ss, call)
+    p = one_int("avg_pool1d", "padding", ps, call)
+    out = shapes.pool2d_length(_with_height(x), k, s, p, 1, ceil, value=x, call=call)
+    return k, s, p, out
+
+
+def check_avg_pool1d(
+    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: Any = False,
+    count_include_pad: Any = True,
+) -> tuple[np.ndarray, PoolSpec]:
+    """Validate an ``avg_pool1d`` call as PyTorch does (its 2-D path: ``avg_pool1d(x, 0)``
+    says "stride should not be zero", the stride defaulting to the kernel size).
+
+    >>> check_avg_pool1d(np.ones((1, 1, 6)), 3, 2, 1, True)[1].divisors().tolist()
+    [3, 3, 3, 2]
+    """
+    call = CallText(
+        "avg_pool1d",
+        [("input", input), ("kernel_size", kernel_size), ("stride", stride), ("padding", padding),
+         ("ceil_mode", ceil_mode), ("count_include_pad", count_include_pad)],
+    )
+    ks = pool_int_list("avg_pool1d", "kernel_size", kernel_size, 2, call)
+    ss = [] if stride is None else pool_int_list("avg_pool1d", "stride", stride, 3, call)
+    ps = pool_int_list("avg_pool1d", "padding", padding, 4, call)
+    ceil = pool_bool("avg_pool1d", "ceil_mode", ceil_mode, None, call)
+    cip = pool_bool("avg_pool1d", "count_include_pad", count_include_pad, None, call)
+    x = as_pool_array("input", input, call)
+    k, s, p, out = _avg_pool1d_checks(x, ks, ss, ps, ceil, call)
+    check_pool_kernel_dtype("avg_pool2d", x.dtype, x, call)
+    spec = _pool_spec(
+        "avg_pool1d", x, kernel_size=k, stride=s, padding=p, ceil_mode=ceil, count_include_pad=cip, out_length=out
+    )
+    return _three(x), spec
+
+
+def lp_power_dtype(dtype: np.dtype, norm_type: Any) -> np.dtype:
+    """The dtype of PyTorch's ``input.pow(norm_type)`` (what ``lp_pool1d`` averages): a float
+    input keeps its dtype; an integer one keeps it for an int ``norm_type`` (bool becomes
+    int64) and becomes float32 (PyTorch's default dtype) for a float one."""
+    if dtype.kind == "f":
+        return dtype
+    if not isinstance(norm_type, (int, np.integer, np.bool_)):
+        return np.dtype(np.float32)
+    return np.dtype(np.int64) if dtype.kind == "b" else dtype
+
+
+def check_lp_pool1d(
+    input: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: Any = False
+) -> tuple[np.ndarray, PoolSpec]:
+    """Validate an ``lp_pool1d`` call as PyTorch does: it is ``avg_pool1d`` of
+    ``input.pow(norm_type)`` (``norm_type`` ±inf: ``max_pool1d`` of ``abs(input)``), so its
+    errors are theirs.
+
+    >>> check_lp_pool1d(np.ones(5)[None], 2, 2, 2, True)[1].out_length
+    3
+    """
+    call = CallText(
+        "lp_pool1d",
+        [("input", input), ("norm_type", norm_type), ("kernel_size", kernel_size), ("stride", stride),
+         ("ceil_mode", ceil_mode)],
+    )
+    if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):
+        x3, spec = check_max_pool1d(input, kernel_size, stride, 0, 1, ceil_mode)
+        return x3, dataclasses.replace(spec, op="lp_pool1d", norm_type=float(norm_type))
+    x = as_pool_array("input", input, call)
+    p_norm = check_norm_type(norm_type, call)
+    check_integer_power(norm_type, x.dtype, call)
+    ks = pool_int_list("avg_pool1d", "kernel_size", kernel_size, 2, call)
+    ss = [] if stride is None else pool_int_list("avg_pool1d", "stride", stride, 3, call)
+    ceil = pool_bool("avg_pool1d", "ceil_mode", ceil_mode, None if stride is None else 5, call)
+    k, s, _, out = _avg_pool1d_checks(x, ks, ss, [0], ceil, call)
+    check_pool_kernel_dtype("avg_pool2d", lp_power_dtype(x.dtype, norm_type), x, call)
+    check_lp_kernel_type(kernel_size, call)
+    check_norm_not_zero(p_norm, call)
+    spec = _pool_spec("lp_pool1d", x, kernel_size=k, stride=s, ceil_mode=ceil, norm_type=p_norm, out_length=out)
+    return _three(x), spec
+
+
+def check_adaptive_avg_pool1d(input: Any, output_size: Any) -> tuple[np.ndarray, PoolSpec]:
+    """Validate an ``adaptive_avg_pool1d`` call as PyTorch does. ``output_size=1`` is
+    PyTorch's ``mean`` (any float or complex dtype, even an empty length: NaN).
+
+    >>> check_adaptive_avg_pool1d(np.ones((1, 1, 5)), 3)[1].window(1).positions
+    (1, 2, 3)
+    """
+    call = CallText("adaptive_avg_pool1d", [("input", input), ("output_size", output_size)])
+    sizes = pool_int_list("adaptive_avg_pool1d", "output_size", output_size, 2, call)
+    x = as_pool_array("input", input, call)
+    check_pool_dims("adaptive_avg_pool1d", x, x.ndim, call)
+    o = one_int("adaptive_avg_pool1d", "output_size", sizes, call)
+    check_adaptive_avg_output_size(o, call)
+    if o == 1:
+        check_mean_dtype(x.dtype, x, call)
+    else:
+        seen = _with_height(x)
+        check_adaptive_sizes("adaptive_avg_pool2d", seen, (len(seen) - 2, len(seen) - 1), x, call)
+        check_pool_kernel_dtype("adaptive_avg_pool2d", x.dtype, x, call)
+    return _three(x), _pool_spec("adaptive_avg_pool1d", x, output_size=o, out_length=o)
+
+
+def check_adaptive_max_pool1d(input: Any, output_size: Any, return_indices: Any = False) -> tuple[np.ndarray, PoolSpec]:
+    """Validate an ``adaptive_max_pool1d`` call as PyTorch does.
+
+    >>> check_adaptive_max_pool1d(np.ones((1, 2)), 3)[1].out_length
+    3
+    """
+    call = CallText(
+        "adaptive_max_pool1d", [("input", input), ("output_size", output_size), ("return_indices", return_indices)]
+    )
+    sizes = pool_int_list("adaptive_max_pool1d", "output_size", output_size, 2, call)
+    x = as_pool_array("input", input, call)
+    check_pool_dims("adaptive_max_pool1d", x, x.ndim, call)
+    o = one_int("adaptive_max_pool1d", "output_size", sizes, call)
+    check_adaptive_sizes("adaptive_max_pool1d", x.shape, tuple(range(1, x.ndim)), x, call)
+    check_output_dims((*x.shape[:-1], 1, o), call)
+    check_pool_kernel_dtype("adaptive_max_pool2d", x.dtype, x, call)
+    spec = _pool_spec(
+        "adaptive_max_pool1d", x, output_size=o, out_length=o, return_indices=bool(return_indices)
+    )
+    return _three(x), spec
+
+
+def _single(value: Any) -> tuple[Any, ...]:
+    """PyTorch's ``_single``: an iterable as a tuple, anything else as a tuple of one."""
+    if isinstance(value, collections.abc.Iterable):
+        return tuple(value)
+    return (value,)
+
+
+def _unpool_number(name: str, value: Any, call: object) -> Any:
+    """One of ``max_unpool1d``'s kernel_size / stride / padding: ``_single``'s one item
+    (PyTorch does the arithmetic in Python on whatever it is given)."""
+    items = _single(value)
+    if len(items) != 1:
+        raise ConvtraceError(
+            name, value, "tuple index out of range", call=call,
+            hint=f"max_unpool1d takes one int for {name}",
+        )
+    item = items[0]
+    if not isinstance(item, (numbers.Real, np.integer, np.floating)):
+        raise ConvtraceTypeError(name, value, f"{name} must be a number, not {type(item).__name__}", call=call)
+    return item
+
+
+def check_max_unpool1d(
+    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None
+) -> tuple[np.ndarray, np.ndarray, PoolSpec]:
+    """Validate a ``max_unpool1d`` call as PyTorch does: the output length in Python first
+    (``(L - 1)*stride - 2*padding + kernel_size``, or ``output_size`` within ``stride`` of
+    it), then ``max_unpool2d``'s rules; every index must land inside the output.
+
+    Returns the input and the indices as (N, C, L), and the spec (``length`` is the pooled
+    input's, ``out_length`` the output's).
+
+    >>> x, i, spec = check_max_unpool1d(np.ones((1, 1, 3)), np.array([[[1, 3, 4]]]), 2, output_size=(7,))
+    >>> spec.out_length, spec.output_size
+    (7, 7)
+    """
+    call = CallText(
+        "max_unpool1d",
+        [("input", input), ("indices", indices), ("kernel_size", kernel_size), ("stride", stride),
+         ("padding", padding), ("output_size", output_size)],
+    )
+    x = as_pool_array("input", input, call)
+    idx = _as_indices(indices, call)
+    k = _unpool_number("kernel_size", kernel_size, call)
+    s = k if stride is None else _unpool_number("stride", stride, call)
+    p = _unpool_number("padding", padding, call)
+    if x.ndim == 0:
+        raise ConvtraceError("input", x, "tuple index out of range", call=call, hint="give (C, L) or (N, C, L) input")
+    default = (x.shape[-1] - 1) * s + k - 2 * p
+    requested: int | None = None
+    if output_size is None:
+        length = default
+    else:
+        sizes = check_unpool_output_size_length(output_size, call)
+        check_unpool_output_size_range(_shown_sizes(output_size), default, s, call)
+        length = sizes[0]
+        requested = length
+    check_unpool_output_length(length, call)
+    out = check_unpool_output_type(length, call)
+    check_unpool_arrays(x.shape, idx.shape, idx.dtype, x, indices, call)
+    check_pool_kernel_dtype("max_unpool2d", x.dtype, x, call)
+    if x.size and out and idx.size:
+        bad = (idx < 0) | (idx >= out)
+        if bad.any():
+            # PyTorch stops at a plane's first bad index (planes run on threads: which
+            # plane's is reported varies there; here it is the first in order)
+            raise invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), out, indices, call)
+    spec = _pool_spec(
+        "max_unpool1d", x, kernel_size=int(k), stride=int(s), padding=int(p),
+        output_size=None if requested is None else int(requested), out_length=out,
+    )
+    return _three(x), _three(idx), spec
+
+
+def _shown_sizes(output_size: Any) -> Any:
+    """``output_size`` as PyTorch shows it in its range error (N and C dropped)."""
+    return output_size[2:] if len(output_size) == 3 else output_size
+
+
+_POOL_RESOLVERS: dict[str, Callable[..., tuple[Any, ...]]] = {
+    "max_pool1d": check_max_pool1d,
+    "avg_pool1d": check_avg_pool1d,
+    "lp_pool1d": check_lp_pool1d,
+    "adaptive_avg_pool1d": check_adaptive_avg_pool1d,
+    "adaptive_max_pool1d": check_adaptive_max_pool1d,
+    "max_unpool1d": check_max_unpool1d,
+}
+
+
+def check_pool1d(op: str, input: Any, **arguments: Any) -> tuple[np.ndarray, PoolSpec]:
+    """Validate a call of the pool ``op`` (one of :data:`POOL_OPS`) with its functional
+    arguments by keyword; returns the (N, C, L) input and the spec (``max_unpool1d`` takes
+    ``indices=`` too; :func:`check_max_unpool1d` also returns them).
+
+    >>> x, spec = check_pool1d("avg_pool1d", np.arange(1.0, 7.0), kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: avg_pool1d(input=<[6] float64>, kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=True): input=<array shape=[6] dtype=float64>: Expected 2 to 3 dimensions, but got 1-dimensional tensor for argument #1 'self' (while checking arguments for avg_pool1d)
+    >>> check_pool1d("avg_pool1d", np.arange(1.0, 7.0)[None], kernel_size=3, stride=2, padding=1, ceil_mode=True)[1].out_length
+    4
+    """
+    if op not in _POOL_RESOLVERS:
+        raise ConvtraceError("op", op, "op must be one of " + ", ".join(POOL_OPS), call=f"check_pool1d(op={op!r})")
+    resolved = _POOL_RESOLVERS[op](input, **arguments)
+    return resolved[0], resolved[-1]

@@ -19,6 +19,7 @@ convtrace.errors.ConvtraceError: padding_mode='reflect': Only "zeros" padding mo
 from __future__ import annotations
 
 import enum
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "CallText",
     "describe_call",
     "shape_text",
+    "sizes_text",
     "is_int",
     "parse_int_param",
     "check_int_types",
@@ -55,6 +57,35 @@ __all__ = [
     "backend_note",
     "BACKEND_NOTE_START",
     "backend_rules_markdown",
+    "POOL_INPUT_DTYPES",
+    "POOL_KERNEL_DTYPES",
+    "check_pool_input_dtype",
+    "check_pool_kernel_dtype",
+    "check_mean_dtype",
+    "pool_int_list",
+    "pool_bool",
+    "check_pool_dims",
+    "one_int",
+    "max_pool1d_one_int",
+    "check_max_pool1d_input",
+    "check_max_pool1d_values",
+    "check_max_pool1d_output",
+    "check_pooling_output_shape",
+    "check_pool2d_shape",
+    "check_pool2d_output",
+    "check_adaptive_avg_output_size",
+    "check_norm_type",
+    "check_integer_power",
+    "check_lp_kernel_type",
+    "check_norm_not_zero",
+    "check_adaptive_sizes",
+    "check_output_dims",
+    "check_unpool_output_size_length",
+    "check_unpool_output_size_range",
+    "check_unpool_output_length",
+    "check_unpool_output_type",
+    "check_unpool_arrays",
+    "invalid_unpool_index",
 ]
 
 
@@ -115,6 +146,15 @@ def shape_text(a: Any) -> str:
     '[1, 5]'
     """
     return "[" + ", ".join(str(int(s)) for s in np.shape(a)) + "]"
+
+
+def sizes_text(sizes: tuple[int, ...] | list[int]) -> str:
+    """``[1, 1, 1, 5]``: sizes as PyTorch's messages print them.
+
+    >>> sizes_text((1, 0, 4))
+    '[1, 0, 4]'
+    """
+    return "[" + ", ".join(str(int(s)) for s in sizes) + "]"
 
 
 def describe_call(op: str, args: list[tuple[str, Any]]) -> str:
@@ -496,3 +536,476 @@ def backend_rules_markdown() -> str:
         cells = (rule.code, rule.calls, rule.with_onednn, rule.without_onednn, rule.convtrace, rule.portable)
         lines.append("| " + " | ".join(f"`{c}`" if c is rule.code else c for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- pools
+#
+# PyTorch checks a pool's arguments on one of two paths, with different words:
+#
+# * ``max_pool1d`` without ``return_indices`` (and without autograd) runs its own 1-D checks
+#   ("max_pool1d() kernel_size must be greater than zero, ..."); its padding rule is
+#   ``padding <= kernel_size // 2`` whatever the dilation;
+# * ``max_pool1d`` with ``return_indices``, ``avg_pool1d`` and ``lp_pool1d`` add a height of 1
+#   and run the 2-D checks: ``pooling_output_shape`` first (stride not zero, padding >= 0,
+#   padding at most half of the *effective* kernel ``(k-1)*d + 1``, divided as C++ does,
+#   toward zero), then ``pool2d_shape_check`` (kernel, stride, dilation > 0, the input's
+#   sizes, padding at most half of the kernel *ignoring dilation*, then the output size).
+#
+# The adaptive pools and ``max_unpool1d`` have rules of their own. Each message is here once.
+
+#: PyTorch's names of the integer and boolean dtypes (the pools read them; the convolutions do not)
+TORCH_TYPE_NAME.update(
+    {
+        "int8": "Char",
+        "int16": "Short",
+        "int32": "Int",
+        "int64": "Long",
+        "uint8": "Byte",
+        "uint16": "UInt16",
+        "uint32": "UInt32",
+        "uint64": "UInt64",
+        "bool": "Bool",
+    }
+)
+
+_FLOATS = ("float16", "float32", "float64")
+_INTS = ("int8", "int16", "int32", "int64", "uint8")
+
+#: the dtypes a pool's input may have (PyTorch's CPU dtypes that NumPy shares); which pool
+#: takes which is :data:`POOL_KERNEL_DTYPES`
+POOL_INPUT_DTYPES = tuple(
+    np.dtype(t) for t in (*_FLOATS, "complex64", "complex128", *_INTS, "uint16", "uint32", "uint64", "bool")
+)
+
+#: the dtypes each of PyTorch's CPU pooling kernels implements (the others raise
+#: ``"<kernel>" not implemented for '<dtype>'``)
+POOL_KERNEL_DTYPES: dict[str, tuple[str, ...]] = {
+    "max_pool1d_impl": _FLOATS,
+    "max_pool2d": (*_FLOATS, *_INTS),
+    "avg_pool2d": (*_FLOATS, "int64"),
+    "adaptive_avg_pool2d": _FLOATS,
+    "adaptive_max_pool2d": _FLOATS,
+    "max_unpool2d": _FLOATS,
+}
+
+
+def check_pool_input_dtype(name: str, value: Any, dtype: np.dtype, call: object = None) -> None:
+    """Reject a dtype no pool reads (PyTorch has no such tensor), naming the ones read."""
+    if dtype not in POOL_INPUT_DTYPES:
+        raise ConvtraceTypeError(
+            name, value,
+            f"dtype {dtype} is not supported: use one of " + ", ".join(str(d) for d in POOL_INPUT_DTYPES)
+            + " (the dtypes NumPy and PyTorch share)",
+            call=call,
+        )
+
+
+def check_pool_kernel_dtype(kernel: str, dtype: np.dtype, value: Any, call: object = None) -> None:
+    """PyTorch's dispatch: ``kernel`` implements the dtypes of :data:`POOL_KERNEL_DTYPES` only.
+
+    >>> check_pool_kernel_dtype("avg_pool2d", np.dtype("int32"), None)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceTypeError: input=None: "avg_pool2d" not implemented for 'Int'
+    """
+    if dtype.name not in POOL_KERNEL_DTYPES[kernel]:
+        raise ConvtraceTypeError(
+            "input", value, f'"{kernel}" not implemented for \'{TORCH_TYPE_NAME[dtype.name]}\'', call=call
+        )
+
+
+def check_mean_dtype(dtype: np.dtype, value: Any, call: object = None) -> None:
+    """``adaptive_avg_pool1d`` with ``output_size=1`` is PyTorch's ``mean``: floats and complex only."""
+    if dtype.kind not in "fc":
+        raise ConvtraceTypeError(
+            "input", value,
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {TORCH_TYPE_NAME[dtype.name]}",
+            call=call,
+        )
+
+
+def pool_int_list(function: str, name: str, value: Any, position: int, call: object = None) -> list[int]:
+    """PyTorch's argument parser for a pool's "tuple of ints" argument (an int, or a tuple or
+    list of ints, of any length: the length rule comes later, in the pool's own words).
+
+    >>> pool_int_list("avg_pool1d", "kernel_size", (3,), 2), pool_int_list("avg_pool1d", "kernel_size", 3, 2)
+    ([3], [3])
+    >>> pool_int_list("avg_pool1d", "kernel_size", 2.0, 2)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceTypeError: kernel_size=2.0: avg_pool1d(): argument 'kernel_size' (position 2) must be tuple of ints, not float
+    """
+    if is_int(value):
+        return [int(value)]
+    if isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            if not is_int(v):
+                raise ConvtraceTypeError(
+                    name, value,
+                    f"{function}(): argument '{name}' (position {position}) must be tuple of ints, but found "
+                    f"element of type {type(v).__name__} at pos {i}",
+                    call=call,
+                )
+        return [int(v) for v in value]
+    raise ConvtraceTypeError(
+        name, value,
+        f"{function}(): argument '{name}' (position {position}) must be tuple of ints, not {type(value).__name__}",
+        call=call,
+    )
+
+
+def pool_bool(function: str, name: str, value: Any, position: int | None, call: object = None) -> bool:
+    """PyTorch's argument parser for a pool's bool argument (``ceil_mode``, ``count_include_pad``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    where = "" if position is None else f" (position {position})"
+    raise ConvtraceTypeError(
+        name, value, f"{function}(): argument '{name}'{where} must be bool, not {type(value).__name__}", call=call
+    )
+
+
+def check_pool_dims(op: str, value: Any, ndim: int, call: object = None) -> None:
+    """The 1-D pools' ``checkDimRange``: (C, L) or (N, C, L)."""
+    if ndim not in (2, 3):
+        raise ConvtraceError(
+            "input", value,
+            f"Expected 2 to 3 dimensions, but got {ndim}-dimensional tensor for argument #1 'self' "
+            f"(while checking arguments for {op})",
+            call=call,
+        )
+
+
+def one_int(op: str, name: str, values: list[int], call: object = None) -> int:
+    """The 1-D pools' ``check1d``: an argument holds exactly one int.
+
+    >>> one_int("avg_pool1d", "stride", [1, 1])
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stride=[1, 1]: avg_pool1d() argument 'stride' should contain one int (got 2)
+    """
+    if len(values) != 1:
+        raise ConvtraceError(name, values, f"{op}() argument '{name}' should contain one int (got {len(values)})", call=call)
+    return values[0]
+
+
+def check_max_pool1d_input(sizes: tuple[int, ...], value: Any, call: object = None) -> None:
+    """``max_pool1d`` without indices: (C, L) or (N, C, L) with C and L not empty."""
+    ok = (len(sizes) == 2 and sizes[0] != 0 and sizes[1] != 0) or (len(sizes) == 3 and sizes[1] != 0 and sizes[2] != 0)
+    if not ok:
+        raise ConvtraceError(
+            "input", value,
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:"
+            + sizes_text(sizes),
+            call=call,
+        )
+
+
+_MAX_POOL1D_SIZE_RULES = {
+    "kernel_size": "max_pool1d() kernel_size must be an int, list of ints or tuple of ints of size 1 but got size {n}",
+    "stride": "max_pool1d() stride must be None, an int, list of ints, or tuple of ints of size 1 but got size {n}",
+    "padding": "max_pool1d() padding must be an int, list of ints, or tuple of ints of size 1 but got size {n}",
+    "dilation": "max_pool1d() dilation must be an int, list of ints or tuple of ints of size 1 but got size {n}",
+}
+
+
+def max_pool1d_one_int(name: str, values: list[int], call: object = None) -> int:
+    """``max_pool1d`` without indices: an argument holds one int (an empty stride is allowed
+    and means ``kernel_size``: the caller handles it)."""
+    if len(values) != 1:
+        raise ConvtraceError(name, values, _MAX_POOL1D_SIZE_RULES[name].format(n=len(values)), call=call)
+    return values[0]
+
+
+def check_max_pool1d_values(kernel_size: int, stride: int, padding: int, dilation: int, call: object = None) -> None:
+    """``max_pool1d`` without indices: its own value rules, in its order. The padding rule
+    ignores the dilation (PyTorch's rule: ``padding <= kernel_size // 2`` even when d > 1).
+
+    >>> check_max_pool1d_values(3, 1, 2, 3)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: padding=2: max_pool1d() padding should be at most half of kernel size, but got padding=2 and kernel_size=3
+    """
+    k, s, p, d = kernel_size, stride, padding, dilation
+    if k <= 0:
+        raise ConvtraceError("kernel_size", k, f"max_pool1d() kernel_size must be greater than zero, but got {k}", call=call)
+    if s <= 0:
+        raise ConvtraceError("stride", s, f"max_pool1d() stride must be greater than zero, but got {s}", call=call)
+    if p < 0:
+        raise ConvtraceError("padding", p, f"max_pool1d() padding must be non-negative, but got {p}", call=call)
+    if p > k // 2:
+        raise ConvtraceError(
+            "padding", p,
+            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}",
+            call=call,
+        )
+    if d <= 0:
+        raise ConvtraceError("dilation", d, f"max_pool1d() dilation must be greater than zero, but got {d}", call=call)
+
+
+def check_max_pool1d_output(out_length: int, value: Any, call: object = None, *, param: str = "input") -> None:
+    """``max_pool1d`` without indices: at least one output."""
+    if out_length < 1:
+        raise ConvtraceError(param, value, f"max_pool1d() Invalid computed output size: {out_length}", call=call)
+
+
+def _c_div(a: int, b: int) -> int:
+    """C++'s integer division (toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def check_pooling_output_shape(kernel_size: int, stride: int, padding: int, dilation: int, call: object = None) -> None:
+    """PyTorch's ``pooling_output_shape`` rules (the 2-D path): stride not zero, padding
+    non-negative and at most half of the effective kernel ``(k-1)*d + 1`` (C++ division).
+
+    >>> check_pooling_output_shape(0, 0, 0, 1)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stride=0: stride should not be zero
+    """
+    k, s, p, d = kernel_size, stride, padding, dilation
+    if s == 0:
+        raise ConvtraceError("stride", s, "stride should not be zero", call=call)
+    if p < 0:
+        raise ConvtraceError("padding", p, f"pad must be non-negative, but got pad: {p}", call=call)
+    if p > _c_div((k - 1) * d + 1, 2):
+        raise ConvtraceError(
+            "padding", p,
+            f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}",
+            call=call,
+        )
+
+
+def check_pool2d_shape(
+    kernel_size: int, stride: int, padding: int, dilation: int, sizes: tuple[int, ...], value: Any, call: object = None
+) -> None:
+    """PyTorch's ``pool2d_shape_check`` before the output size, on the input's ``sizes`` with
+    the added height of 1 ((C, 1, L) or (N, C, 1, L)). Its padding rule ignores the dilation."""
+    k, s, p, d = kernel_size, stride, padding, dilation
+    if k <= 0:
+        raise ConvtraceError("kernel_size", k, f"kernel size should be greater than zero, but got kH: 1 kW: {k}", call=call)
+    if s <= 0:
+        raise ConvtraceError("stride", s, f"stride should be greater than zero, but got dH: 1 dW: {s}", call=call)
+    if d <= 0:
+        raise ConvtraceError(
+            "dilation", d, f"dilation should be greater than zero, but got dilationH: 1 dilationW: {d}", call=call
+        )
+    if sizes[-3] == 0 or sizes[-1] == 0:
+        raise ConvtraceError(
+            "input", value,
+            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:"
+            + sizes_text(sizes),
+            call=call,
+        )
+    if p > k // 2:
+        raise ConvtraceError(
+            "padding", p,
+            f"pad should be smaller than or equal to half of kernel size, but got padW = {p}, padH = 0, "
+            f"kW = {k}, kH = 1",
+            call=call,
+        )
+
+
+def check_pool2d_output(
+    channels: int, length: int, out_length: int, value: Any, call: object = None, *, param: str = "input"
+) -> None:
+    """``pool2d_shape_check``'s last rule: at least one output."""
+    if out_length < 1:
+        raise ConvtraceError(
+            param, value,
+            f"Given input size: ({channels}x1x{length}). Calculated output size: ({channels}x1x{out_length}). "
+            "Output size is too small",
+            call=call,
+        )
+
+
+def check_adaptive_avg_output_size(output_size: int, call: object = None) -> None:
+    """``adaptive_avg_pool1d``: ``output_size >= 0`` (0 gives an empty output)."""
+    if output_size < 0:
+        raise ConvtraceError(
+            "output_size", output_size,
+            "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received "
+            f"{{1, {output_size}}}",
+            call=call,
+        )
+
+
+def check_adaptive_sizes(function: str, sizes: tuple[int, ...], dims: tuple[int, ...], value: Any, call: object = None) -> None:
+    """The adaptive pools' rule: the dimensions ``dims`` of ``sizes`` are not empty (the
+    batch may be). ``function`` is the checking function's name as PyTorch prints it.
+
+    >>> check_adaptive_sizes("adaptive_max_pool1d", (1, 1, 0), (1, 2), None)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: input=None: adaptive_max_pool1d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes [1, 1, 0] with dimension 2 being empty
+    """
+    for i in dims:
+        if sizes[i] == 0:
+            raise ConvtraceError(
+                "input", value,
+                f"{function}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                f"sizes {sizes_text(sizes)} with dimension {i} being empty",
+                call=call,
+            )
+
+
+def check_output_dims(sizes: tuple[int, ...], call: object = None) -> None:
+    """A negative output size (``adaptive_max_pool1d``): PyTorch fails making the output."""
+    for s in sizes:
+        if s < 0:
+            raise ConvtraceError(
+                "output_size", s,
+                f"Trying to create tensor with negative dimension {s}: {sizes_text(sizes)}", call=call,
+            )
+
+
+def check_norm_type(value: Any, call: object = None) -> float:
+    """``lp_pool1d``'s ``norm_type``: a number (PyTorch's ``input.pow(norm_type)`` takes any),
+    returned as an int when it is one (an integer input's powers then stay integers).
+
+    >>> check_norm_type(True), check_norm_type(np.float64(2))
+    (1, 2.0)
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value.item()
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return int(value)
+    if isinstance(value, (numbers.Real, np.floating)):
+        return float(value)
+    name = type(value).__name__
+    raise ConvtraceTypeError(
+        "norm_type", value,
+        f"pow() received an invalid combination of arguments - got ({name}), but expected one of: "
+        "(Tensor exponent) or (Number exponent)",
+        call=call,
+    )
+
+
+def check_integer_power(norm_type: Any, dtype: np.dtype, call: object = None) -> None:
+    """An integer input raised to a negative integer ``norm_type`` (``lp_pool1d``)."""
+    if dtype.kind in "iub" and isinstance(norm_type, (int, np.integer)) and norm_type < 0:
+        raise ConvtraceError("norm_type", norm_type, "Integers to negative integer powers are not allowed.", call=call)
+
+
+def check_lp_kernel_type(kernel_size: Any, call: object = None) -> None:
+    """``lp_pool1d`` multiplies by ``kernel_size`` (``.mul(kernel_size)``): it must be a number."""
+    if isinstance(kernel_size, (tuple, list)):
+        raise ConvtraceTypeError(
+            "kernel_size", kernel_size,
+            f"mul(): argument 'other' (position 1) must be Tensor, not {type(kernel_size).__name__}",
+            call=call, hint="give lp_pool1d an int kernel_size",
+        )
+
+
+def check_norm_not_zero(norm_type: float, call: object = None) -> None:
+    """``lp_pool1d`` ends with ``pow(1.0 / norm_type)``."""
+    if norm_type == 0:
+        raise ConvtraceError("norm_type", norm_type, "float division by zero", call=call)
+
+
+# --------------------------------------------------------------------------- max_unpool1d
+#
+# ``max_unpool1d`` computes its output size in Python (``_unpool_output_size``: any number
+# types go), then calls ``max_unpool2d`` on (N, C, L, 1) with output size (O, 1).
+
+
+def check_unpool_output_size_length(output_size: Any, call: object = None) -> list[Any]:
+    """``output_size``: a sequence of 1 (the length) or 3 ((N, C, L): the last is taken) items."""
+    try:
+        n = len(output_size)
+    except TypeError:
+        raise ConvtraceTypeError(
+            "output_size", output_size, f"object of type '{type(output_size).__name__}' has no len()", call=call,
+            hint="give output_size as a sequence: (length,) or (N, C, length)",
+        ) from None
+    if n == 3:
+        output_size = output_size[2:]
+    if len(output_size) != 1:
+        raise ConvtraceError(
+            "output_size", output_size,
+            "output_size should be a sequence containing 1 or 3 elements, but it has a length of "
+            f"'{len(output_size)}'",
+            call=call,
+        )
+    return list(output_size)
+
+
+def check_unpool_output_size_range(output_size: Any, default_size: Any, stride: Any, call: object = None) -> None:
+    """A requested length within ``stride`` of the default one (both bounds excluded);
+    ``output_size`` is shown as given (after dropping N and C)."""
+    low, high = default_size - stride, default_size + stride
+    if not (low < output_size[0] < high):
+        raise ConvtraceError(
+            "output_size", output_size,
+            f'invalid output_size "{output_size}" (dim 0 must be between {low} and {high})', call=call,
+        )
+
+
+def check_unpool_output_length(out_length: Any, call: object = None) -> None:
+    """The output length is not negative (0 gives an empty output)."""
+    if out_length < 0:
+        raise ConvtraceError(
+            "output_size", out_length,
+            "max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+            f"output_size[0]={out_length}",
+            call=call,
+        )
+
+
+def check_unpool_output_type(out_length: Any, call: object = None) -> int:
+    """``max_unpool2d``'s argument parser: the output length (computed in Python from the
+    arguments as given) must be an int."""
+    if not isinstance(out_length, (int, np.integer)) or isinstance(out_length, np.bool_):
+        raise ConvtraceTypeError(
+            "output_size", out_length,
+            "max_unpool2d(): argument 'output_size' (position 3) must be tuple of ints, but found element of "
+            f"type {type(out_length).__name__} at pos 0",
+            call=call,
+        )
+    return int(out_length)
+
+
+def check_unpool_arrays(
+    input_sizes: tuple[int, ...], indices_sizes: tuple[int, ...], indices_dtype: np.dtype, value: Any, indices: Any,
+    call: object = None,
+) -> None:
+    """``max_unpool2d``'s rules on the arrays, in its order; sizes gain PyTorch's trailing 1."""
+    if indices_dtype != np.dtype(np.int64):
+        raise ConvtraceError(
+            "indices", indices,
+            f"elements in indices should be type int64 but got: {TORCH_TYPE_NAME.get(indices_dtype.name, indices_dtype.name)}",
+            call=call, hint="use indices.astype(np.int64)",
+        )
+    ndim = len(input_sizes) + 1
+    if ndim not in (3, 4):
+        raise ConvtraceError(
+            "input", value,
+            f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {ndim} dimensions.",
+            call=call,
+        )
+    if input_sizes != indices_sizes:
+        raise ConvtraceError(
+            "indices", indices,
+            f"Expected shape of indices to be same as that of the input tensor ({sizes_text((*input_sizes, 1))}) "
+            f"but got indices tensor with shape: {sizes_text((*indices_sizes, 1))}",
+            call=call,
+        )
+    sizes = (*input_sizes, 1)
+    for i in range(1, ndim):
+        if sizes[i] == 0:
+            raise ConvtraceError(
+                "input", value,
+                "max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for non-batch "
+                f"dimensions, but got {sizes_text(sizes)} with dimension {i} being empty.",
+                call=call,
+            )
+
+
+def invalid_unpool_index(index: int, out_length: int, indices: Any, call: object = None) -> ConvtraceError:
+    """An index outside the output (``max_unpool1d``): PyTorch's error."""
+    return ConvtraceError(
+        "indices", indices,
+        f"Found an invalid max index: {index} (output volumes are of size {out_length}x1)", call=call,
+        hint=f"every index must be in [0, {out_length})",
+    )

@@ -28,8 +28,13 @@ from .errors import ConvtraceError, ConvtraceTypeError
 from .rules import (
     BACKEND_RULES,
     backend_dependent_error,
+    check_max_pool1d_output,
+    check_max_pool1d_values,
     check_output_padding,
     check_padding_mode,
+    check_pool2d_output,
+    check_pool2d_shape,
+    check_pooling_output_shape,
     check_positive,
     is_int,
     parse_int_param,
@@ -72,6 +77,8 @@ __all__ = [
     "pool1d_length_of",
     "lp_pool1d_length_of",
     "max_unpool1d_length_of",
+    "max_pool1d_length",
+    "pool2d_length",
 ]
 
 
@@ -667,34 +674,11 @@ def pool1d_output_length(
     s = k if stride is None else parse_int_param("stride", stride, call)
     p = parse_int_param("padding", padding, call)
     d = parse_int_param("dilation", dilation, call)
-    pre = f"{op}() " if kind == "max" else ""
-    if k <= 0:
-        raise ConvtraceError("kernel_size", k, f"{pre}kernel_size must be greater than zero, but got {k}", call=call)
-    if s <= 0:
-        rule = f"{pre}stride must be greater than zero, but got {s}" if kind == "max" else "stride should not be zero"
-        raise ConvtraceError("stride", s, rule, call=call)
-    if d <= 0:
-        raise ConvtraceError("dilation", d, f"{pre}dilation must be greater than zero, but got {d}", call=call)
-    if kind != "max" and d != 1:
+    if kind == "max":
+        return max_pool1d_length(n, k, s, p, d, ceil_mode, value=n, call=call, param="length")
+    if d != 1:
         raise ConvtraceError("dilation", d, "AvgPool1d has no dilation", call=call)
-    if p < 0:
-        raise ConvtraceError("padding", p, f"{pre}padding must be non-negative, but got {p}", call=call)
-    if p > k // 2:
-        rule = (
-            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}"
-            if kind == "max"
-            else f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation=1"
-        )
-        raise ConvtraceError("padding", p, rule, call=call)
-    out = pool1d_length_of(n, k, s, p, d, ceil_mode)
-    if out < 1:
-        rule = (
-            f"max_pool1d() Invalid computed output size: {out}"
-            if kind == "max"
-            else f"Given input size: ({n}). Calculated output size: ({out}). Output size is too small"
-        )
-        raise ConvtraceError("length", n, rule, call=call)
-    return out
+    return pool2d_length((1, 1, 1, n), k, s, p, d, ceil_mode, value=n, call=call, param="length")
 
 
 def uneven_overlap(length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_length: int) -> bool:
@@ -885,6 +869,50 @@ def pool1d_length_of(length: int, kernel_size: int, stride: int, padding: int, d
     out = (length + 2 * padding - dilation * (kernel_size - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= length + padding:
         out -= 1
+    return out
+
+
+def max_pool1d_length(
+    length: int, kernel_size: int, stride: int, padding: int, dilation: int, ceil_mode: bool,
+    *, value: Any = None, call: object = None, param: str = "input",
+) -> int:
+    """``max_pool1d``'s output length on its path without indices, by its own rules (its
+    padding rule ignores the dilation: ``padding <= kernel_size // 2``).
+
+    >>> max_pool1d_length(6, 2, 1, 1, 3, False)
+    5
+    >>> max_pool1d_length(6, 7, 7, 0, 1, False)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: input=None: max_pool1d() Invalid computed output size: 0
+    """
+    check_max_pool1d_values(kernel_size, stride, padding, dilation, call)
+    out = pool1d_length_of(length, kernel_size, stride, padding, dilation, ceil_mode)
+    check_max_pool1d_output(out, value, call, param=param)
+    return out
+
+
+def pool2d_length(
+    sizes: tuple[int, ...], kernel_size: int, stride: int, padding: int, dilation: int, ceil_mode: bool,
+    *, value: Any = None, call: object = None, param: str = "input",
+) -> int:
+    """The output length on PyTorch's 2-D pooling path (``max_pool1d`` with indices,
+    ``avg_pool1d``, ``lp_pool1d``), whose checks see the input with a height of 1: ``sizes``
+    is (C, 1, L) or (N, C, 1, L). ``pooling_output_shape``'s rules come first (padding at most
+    half of the *effective* kernel), then ``pool2d_shape_check``'s (padding at most half of the
+    kernel, dilation ignored), then the output size.
+
+    >>> pool2d_length((1, 1, 1, 6), 3, 2, 1, 1, True)
+    4
+    >>> pool2d_length((1, 1, 1, 6), 0, 0, 0, 1, False)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stride=0: stride should not be zero
+    """
+    check_pooling_output_shape(kernel_size, stride, padding, dilation, call)
+    out = pool1d_length_of(sizes[-1], kernel_size, stride, padding, dilation, ceil_mode)
+    check_pool2d_shape(kernel_size, stride, padding, dilation, sizes, value, call)
+    check_pool2d_output(sizes[-3], sizes[-1], out, value, call, param=param)
     return out
 
 

@@ -1,0 +1,358 @@
+"""The pools' forward pass, exact and fast, in NumPy (validated (N, C, L) arrays in).
+
+A sliding pool (max, avg, lp) runs tap by tap: for tap ``j`` the outputs whose tap lands in
+the input (:func:`~.fast_layout.tap_range`) read one strided slice of ``x`` (a view), and one
+NumPy call folds it into their accumulators: ``np.maximum`` / ``np.add`` over (N, C, O),
+never a gathered (N, C, O, k) copy. This is PyTorch's own order (each output sums or
+compares its taps left to right, starting from 0 or -inf), so sums are the same sums and
+the ties, NaN and padding rules come out as PyTorch's:
+
+* max: a tap wins if it is greater or NaN (ties keep the first index, the last NaN is the
+  index); windows start at -inf (padding never wins; a window of padding only, possible with
+  dilation, gives -inf and the index of its first tap at or after 0, as PyTorch);
+* avg: the sum of the real taps divided by :func:`~convtrace.shapes.avg_pool_divisors`
+  (count_include_pad counts the padding, never the ceil_mode overhang); integer input
+  divides as C++ does (toward zero); float16 sums in float32;
+* lp: ``avg_pool1d(x**p)``, then ``sign(a)*relu(|a|) * kernel_size`` and ``** (1/p)``, as
+  PyTorch's ``lp_pool1d`` (no abs: p=1 gives a signed sum, odd p on negatives NaN; the ceil
+  overhang is not counted, then the whole kernel size multiplies). The powers use PyTorch's
+  special cases (``x*x`` for 2, ``sqrt`` for 0.5, ...).
+
+Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``: tap by tap (a gathered tap per
+output, masked where a window is shorter) when there are more windows than taps, else
+window by window (a sequential sum: ``np.add.accumulate``, PyTorch's order). ``max_unpool1d``
+scatters (the last of colliding values wins, as in PyTorch on one thread).
+
+Scratch (accumulators of another dtype, masks, gathered taps, lp's powers) stays within
+``POOL_TILE_BYTES`` per tile: tiles are whole batch items, or runs of outputs of one item.
+
+>>> import numpy as np
+>>> x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0]]])
+>>> max_pool1d(x, 2, 2, 0, 1, 3, True)[0].tolist(), max_pool1d(x, 2, 2, 0, 1, 3, True)[1].tolist()
+([[[3.0, 5.0, 4.0]]], [[[1, 3, 4]]])
+>>> avg_pool1d(np.arange(1.0, 7.0)[None, None], 3, 2, 1, 4, True).tolist()
+[[[1.0, 3.0, 5.0, 3.0]]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import shapes
+from ..params import PoolSpec, lp_power_dtype
+from .fast_layout import tap_range
+
+__all__ = [
+    "POOL_TILE_BYTES",
+    "pool_forward",
+    "max_pool1d",
+    "avg_pool1d",
+    "lp_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "max_unpool1d",
+    "torch_power",
+    "accumulator_dtype",
+]
+
+#: Most scratch bytes of one tile (accumulators, masks, gathered taps); small enough that a
+#: tile's accumulators stay in cache while every tap passes over them.
+POOL_TILE_BYTES = 1 << 20
+#: Fewest outputs in a tile of one item (however many channels), so the NumPy calls stay long.
+MIN_TILE_OUTPUTS = 256
+
+
+def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype PyTorch's CPU pools sum in: float32 for float16, else the input's.
+
+    >>> accumulator_dtype(np.dtype("float16")), accumulator_dtype(np.dtype("int64"))
+    (dtype('float32'), dtype('int64'))
+    """
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def _tiles(n: int, c: int, out_len: int, bytes_per_output: int) -> Iterator[tuple[int, int, int, int]]:
+    """(n0, n1, o0, o1): whole items while they fit ``POOL_TILE_BYTES``, else runs of outputs."""
+    per_item = max(1, c * out_len * bytes_per_output)
+    if per_item <= POOL_TILE_BYTES:
+        items = max(1, POOL_TILE_BYTES // per_item)
+        for n0 in range(0, n, items):
+            yield n0, min(n, n0 + items), 0, out_len
+        return
+    run = max(MIN_TILE_OUTPUTS, POOL_TILE_BYTES // max(1, c * bytes_per_output))
+    for n0 in range(n):
+        for o0 in range(0, out_len, run):
+            yield n0, n0 + 1, o0, min(out_len, o0 + run)
+
+
+def _taps(
+    length: int, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, o0: int, o1: int
+) -> Iterator[tuple[int, int, int, slice]]:
+    """Per tap ``j`` that some output in ``[o0, o1)`` reads inside the input: ``(j, a, b,
+    slice)``: outputs ``[a, b)`` read ``x[..., slice]`` (a strided view)."""
+    for j in range(kernel_size):
+        i0, i1 = tap_range(j * dilation, stride, padding, out_len, length)
+        a, b = max(i0, o0), min(i1, o1)
+        if a < b:
+            start = a * stride - padding + j * dilation
+            yield j, a, b, slice(start, start + (b - a - 1) * stride + 1, stride)
+
+
+def _lowest(dtype: np.dtype[Any]) -> Any:
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _first_real(out_len: int, stride: int, padding: int, dilation: int) -> np.ndarray:
+    """PyTorch's starting index of each max window: its first tap at or after position 0."""
+    start = np.arange(out_len, dtype=np.int64) * stride - padding
+    behind = np.maximum(-start, 0)
+    first: np.ndarray = start + -(-behind // dilation) * dilation
+    return first
+
+
+def max_pool1d(
+    x: np.ndarray, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, return_indices: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Max pooling of (N, C, L) ``x``: the values and (with ``return_indices``) the int64
+    indices into the length (PyTorch's ties, NaN and padding rules; see the module)."""
+    n, c, length = x.shape
+    out = np.full((n, c, out_len), _lowest(x.dtype), dtype=x.dtype)
+    if not return_indices:
+        for n0, n1, o0, o1 in _tiles(n, c, out_len, 0):
+            for _, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
+                view = out[n0:n1, :, a:b]
+                np.maximum(view, x[n0:n1, :, taps], out=view)
+        return out, None
+    first = _first_real(out_len, stride, padding, dilation)
+    index = np.empty((n, c, out_len), dtype=np.int64)
+    index[...] = first
+    floating = x.dtype.kind == "f"
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2):
+        shape = (n1 - n0, c, o1 - o0)
+        wins = np.empty(shape, dtype=bool)
+        nans = np.empty(shape, dtype=bool) if floating else None
+        for j, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
+            view, tap = out[n0:n1, :, a:b], x[n0:n1, :, taps]
+            mask = np.greater(tap, view, out=wins[..., : b - a])
+            if nans is not None:
+                np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
+            np.copyto(view, tap, where=mask)
+            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+            np.copyto(index[n0:n1, :, a:b], positions, where=mask)
+    return out, index
+
+
+def _window_sums(
+    x: np.ndarray, n0: int, n1: int, o0: int, o1: int, kernel_size: int, stride: int, padding: int,
+    out_len: int, acc: np.dtype[Any],
+) -> np.ndarray:
+    """The sums of the real taps of outputs ``[o0, o1)`` of items ``[n0, n1)``, in ``acc``,
+    each summed left to right from 0 (PyTorch's order)."""
+    total = np.zeros((n1 - n0, x.shape[1], o1 - o0), dtype=acc)
+    for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
+        view = total[..., a - o0 : b - o0]
+        np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
+    return total
+
+
+def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
+    """``total / divisors`` as PyTorch's C++ divides: toward zero for integers."""
+    quotient: np.ndarray
+    if total.dtype.kind in "iu":
+        quotient = (total - np.fmod(total, divisors)) // divisors
+    else:
+        quotient = np.divide(total, divisors.astype(total.dtype), out=total)
+    return quotient
+
+
+def avg_pool1d(
+    x: np.ndarray, kernel_size: int, stride: int, padding: int, out_len: int, count_include_pad: bool
+) -> np.ndarray:
+    """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate)."""
+    n, c, length = x.shape
+    acc = accumulator_dtype(x.dtype)
+    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, out_len, count_include_pad)
+    out = np.empty((n, c, out_len), dtype=x.dtype)
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, acc.itemsize):
+        total = _window_sums(x, n0, n1, o0, o1, kernel_size, stride, padding, out_len, acc)
+        out[n0:n1, :, o0:o1] = _divide(total, divisors[o0:o1])
+    return out
+
+
+def torch_power(x: np.ndarray, exponent: float) -> np.ndarray:
+    """``x ** exponent`` as PyTorch's ``Tensor.pow(scalar)`` computes it on the CPU: its
+    special cases (1: a copy, 2: ``x*x``, 3: ``x*x*x``, 0.5: sqrt, -0.5: 1/sqrt, -1: 1/x,
+    -2: 1/(x*x), 0: ones), else ``pow``. Integers stay integers for an integer exponent.
+
+    >>> torch_power(np.array([-2.0, 3.0]), 3).tolist(), torch_power(np.array([4.0]), -0.5).tolist()
+    ([-8.0, 27.0], [0.5])
+    """
+    result: np.ndarray
+    one = x.dtype.type(1)
+    if exponent == 0:
+        result = np.ones_like(x)
+    elif exponent == 1:
+        result = x.copy()
+    elif x.dtype == np.float16:  # PyTorch's Half pow: in float32, the exponent rounded to Half
+        result = np.power(x.astype(np.float32), np.float32(np.float16(exponent))).astype(np.float16)
+    elif exponent == 2:
+        result = x * x
+    elif exponent == 3:
+        result = x * x * x
+    elif x.dtype.kind in "iub":
+        result = np.power(x, int(exponent))
+    elif exponent == 0.5:
+        result = np.sqrt(x)
+    elif exponent == -0.5:
+        result = one / np.sqrt(x)
+    elif exponent == -1:
+        result = one / x
+    elif exponent == -2:
+        result = one / (x * x)
+    else:
+        result = np.power(x, x.dtype.type(exponent))
+    return result
+
+
+def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, out_len: int) -> np.ndarray:
+    """Power-average pooling of (N, C, L) ``x``, as PyTorch's ``lp_pool1d`` (see the module).
+    ``norm_type`` ±inf is max pooling of ``|x|`` (negated for -inf), as PyTorch. An int
+    ``norm_type`` keeps an integer input's powers integers (PyTorch's ``pow``); the result
+    of an integer input is float32."""
+    n, c, length = x.shape
+    if abs(norm_type) == np.inf:
+        sign = 1 if norm_type > 0 else -1
+        peak: np.ndarray = sign * max_pool1d(sign * np.abs(x), kernel_size, stride, 0, 1, out_len, False)[0]
+        return peak
+    power_dtype = lp_power_dtype(x.dtype, norm_type)
+    acc = accumulator_dtype(power_dtype)
+    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, 0, out_len, True)
+    out = np.empty((n, c, out_len), dtype=power_dtype if power_dtype.kind == "f" else np.dtype(np.float32))
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, max(stride, 1) * power_dtype.itemsize + acc.itemsize):
+        lo, hi = o0 * stride, min(length, (o1 - 1) * stride + kernel_size)
+        part = x[n0:n1, :, lo:hi]
+        powered = torch_power(part if power_dtype == x.dtype else part.astype(power_dtype), norm_type)
+        total = _window_sums(powered, 0, n1 - n0, 0, o1 - o0, kernel_size, stride, 0, o1 - o0, acc)
+        mean = _divide(total, divisors[o0:o1]).astype(power_dtype, copy=False)
+        # sign(a) * relu(|a|) is a itself, but -0.0 becomes 0.0 (and NaN stays NaN)
+        scaled = (mean + power_dtype.type(0)) * power_dtype.type(kernel_size)
+        if scaled.dtype.kind != "f":
+            scaled = scaled.astype(np.float32)
+        out[n0:n1, :, o0:o1] = torch_power(scaled, 1.0 / norm_type)
+    return out
+
+
+def _adaptive_by_taps(x: np.ndarray, out_len: int) -> bool:
+    """Tap by tap when there are at least as many windows as the longest window has taps."""
+    starts, ends = shapes.adaptive_bounds(x.shape[2], out_len)
+    return out_len >= int((ends - starts).max(initial=0))
+
+
+def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
+    """Adaptive average pooling of (N, C, L) ``x``: each window's sequential sum (float16 in
+    float32) divided by its length. An empty length (``out_len`` 1 only) gives NaN, as
+    PyTorch's ``mean``."""
+    n, c, length = x.shape
+    acc = accumulator_dtype(x.dtype)
+    starts, ends = shapes.adaptive_bounds(length, out_len)
+    counts = ends - starts
+    out = np.empty((n, c, out_len), dtype=x.dtype)
+    by_taps = _adaptive_by_taps(x, out_len)
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * acc.itemsize + 1):
+        total = np.zeros((n1 - n0, c, o1 - o0), dtype=acc)
+        s, e = starts[o0:o1], ends[o0:o1]
+        if by_taps:
+            for j in range(int((e - s).max(initial=0))):
+                inside = s + j < e
+                tap = x[n0:n1, :, np.minimum(s + j, length - 1)]
+                np.add(total, tap, out=total, where=inside, dtype=acc)
+        else:
+            for i in range(o1 - o0):
+                if e[i] > s[i]:
+                    window = x[n0:n1, :, s[i] : e[i]]
+                    total[..., i] = np.add.accumulate(window, axis=-1, dtype=acc)[..., -1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
+    return out
+
+
+def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Adaptive max pooling of (N, C, L) ``x``: values and (with ``return_indices``) int64
+    indices, with max pooling's rules (ties: the first; NaN: the last NaN)."""
+    n, c, length = x.shape
+    starts, ends = shapes.adaptive_bounds(length, out_len)
+    out = np.empty((n, c, out_len), dtype=x.dtype)
+    index = np.empty((n, c, out_len), dtype=np.int64)
+    by_taps = _adaptive_by_taps(x, out_len)
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, x.itemsize + 2):
+        s, e = starts[o0:o1], ends[o0:o1]
+        best = x[n0:n1, :, s].copy()
+        where = np.empty(best.shape, dtype=np.int64)
+        where[...] = s
+        if by_taps:
+            for j in range(1, int((e - s).max(initial=0))):
+                tap = x[n0:n1, :, np.minimum(s + j, length - 1)]
+                wins = ((tap > best) | np.isnan(tap)) & (s + j < e)
+                np.copyto(best, tap, where=wins)
+                np.copyto(where, s + j, where=wins)
+        else:
+            for i in range(o1 - o0):
+                window = x[n0:n1, :, s[i] : e[i]]
+                nan = np.isnan(window)
+                last_nan = window.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+                pick = np.where(nan.any(axis=-1), last_nan, np.argmax(window, axis=-1))
+                where[..., i] = s[i] + pick
+                best[..., i] = np.take_along_axis(window, pick[..., None], axis=-1)[..., 0]
+        out[n0:n1, :, o0:o1] = best
+        index[n0:n1, :, o0:o1] = where
+    return out, (index if return_indices else None)
+
+
+def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray:
+    """Scatter (N, C, L) ``x`` to ``indices`` (validated: inside ``[0, out_len)``) of a
+    zero (N, C, out_len) output; of colliding values the last wins (PyTorch on one thread)."""
+    n, c, length = x.shape
+    out = np.zeros((n, c, out_len), dtype=x.dtype)
+    if out.size == 0 or x.size == 0:
+        return out
+    flat = out.reshape(n * c, out_len)
+    rows_per_tile = max(1, POOL_TILE_BYTES // max(1, 8 * length))
+    values = x.reshape(n * c, length)
+    where = indices.reshape(n * c, length)
+    for r0 in range(0, n * c, rows_per_tile):
+        r1 = min(n * c, r0 + rows_per_tile)
+        target = where[r0:r1] + (np.arange(r0, r1, dtype=np.int64) * out_len)[:, None]
+        flat.reshape(-1)[target.ravel()] = values[r0:r1].ravel()
+    return out
+
+
+def pool_forward(
+    x: np.ndarray, spec: PoolSpec, indices: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool ``spec.op`` on resolved (N, C, L) ``x`` (as :func:`~convtrace.params.check_pool1d`
+    returns it; ``max_unpool1d`` needs its ``indices``): the (N, C, O) output and, for max
+    pools with ``return_indices``, the indices.
+
+    >>> from convtrace.params import check_pool1d
+    >>> x, spec = check_pool1d("lp_pool1d", np.ones((1, 5)), norm_type=2, kernel_size=2, stride=2, ceil_mode=True)
+    >>> [round(v, 4) for v in pool_forward(x, spec)[0].ravel().tolist()]
+    [1.4142, 1.4142, 1.4142]
+    """
+    if spec.op == "max_pool1d":
+        return max_pool1d(
+            x, spec.kernel_size, spec.stride, spec.padding, spec.dilation, spec.out_length, spec.return_indices
+        )
+    if spec.op == "avg_pool1d":
+        return avg_pool1d(x, spec.kernel_size, spec.stride, spec.padding, spec.out_length, spec.count_include_pad), None
+    if spec.op == "lp_pool1d":
+        assert spec.norm_type is not None
+        return lp_pool1d(x, spec.norm_type, spec.kernel_size, spec.stride, spec.out_length), None
+    if spec.op == "adaptive_avg_pool1d":
+        return adaptive_avg_pool1d(x, spec.out_length), None
+    if spec.op == "adaptive_max_pool1d":
+        return adaptive_max_pool1d(x, spec.out_length, spec.return_indices)
+    assert indices is not None, "max_unpool1d needs its indices"
+    return max_unpool1d(x, indices, spec.out_length), None
