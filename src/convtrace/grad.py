@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import rules, shapes
+from . import rules
 from .engine import fast, pool_backward
 from .errors import ConvtraceError, ConvtraceTypeError
 from .params import (
@@ -29,8 +29,10 @@ from .params import (
     ConvSpec,
     PoolSpec,
     as_array,
+    as_pool_array,
     check_conv1d,
     check_conv_transpose1d,
+    check_pool1d,
 )
 
 __all__ = [
@@ -362,40 +364,31 @@ def _unbatched(a: np.ndarray, spec: PoolSpec) -> np.ndarray:
     return a if spec.batched else a[0]
 
 
-def _resolve_pool(op: str, input: Any, call: CallText, **params: Any) -> tuple[np.ndarray, PoolSpec]:
-    """PROVISIONAL (until the forward's resolver lands): the pool's spec from plain ints."""
-    x = as_array("input", input, call)
-    batched = x.ndim == 3
-    x3 = x if batched else x[None]
-    n, c, length = x3.shape
-    k = int(params.get("kernel_size") or 0)
-    s = params.get("stride")
-    s = k if s is None or s == [] or s == () else int(s)
-    p = int(params.get("padding", 0))
-    d = int(params.get("dilation", 1))
-    ceil = bool(params.get("ceil_mode", False))
-    output_size = params.get("output_size")
-    if op.startswith("adaptive_"):
-        out = int(output_size)
-    elif op == "lp_pool1d":
-        out = shapes.lp_pool1d_length_of(length, k, s, ceil)
-    elif op == "max_unpool1d":
-        out = int(output_size) if output_size is not None else shapes.max_unpool1d_length_of(length, k, s, p)
-    else:
-        out = shapes.pool1d_length_of(length, k, s, p, d, ceil)
-    spec = PoolSpec(op, batched, n, c, length, k, s, p, d, ceil, bool(params.get("count_include_pad", True)),
-                    params.get("norm_type"), output_size, False, x.dtype, out)
+def _resolve_pool(op: str, input: Any, call: CallText, **arguments: Any) -> tuple[np.ndarray, PoolSpec]:
+    """The forward's resolver on the pool's own arguments (its checks and words, the error
+    showing the gradient call); then the input must be one autograd differentiates."""
+    try:
+        x3, spec = check_pool1d(op, input, **arguments)
+    except ConvtraceError as error:
+        raise error.with_call(str(call)) from None
+    if spec.dtype.kind != "f":
+        raise ConvtraceError(
+            "input", input, f"only Tensors of floating point and complex dtype can require gradients "
+            f"(got {spec.dtype}): {op} has no input gradient for it", call=call,
+        )
     return x3, spec
 
 
 def _size_input(input_size: Any, grad_output: Any, call: CallText) -> tuple[np.ndarray, np.ndarray]:
     """A gradient call that gives the input's size only: ``grad_output`` as an array, and a
-    zero-strided stand-in input of that size and ``grad_output``'s dtype for the resolver."""
-    gy = as_array("grad_output", grad_output, call)
-    if gy.dtype.kind == "c":
+    zero-strided stand-in input of that size and ``grad_output``'s dtype for the resolver
+    (so the input is as floating as ``grad_output``: an integer one is rejected)."""
+    gy = as_pool_array("grad_output", grad_output, call)
+    if gy.dtype.kind != "f":
         raise ConvtraceError(
-            "grad_output", gy, f"PyTorch's {call.op.removesuffix('_input')} has no complex version: "
-            f"expected a real floating grad_output, but got {gy.dtype}", call=call,
+            "grad_output", gy, "only Tensors of floating point and complex dtype can require gradients: "
+            f"the input of {call.op.removesuffix('_input')} has grad_output's dtype, {gy.dtype}, and PyTorch's "
+            f"{call.op.removesuffix('_input')} has no input gradient for it", call=call,
         )
     try:
         size = tuple(int(v) for v in input_size)
@@ -496,7 +489,23 @@ def adaptive_avg_pool1d_input(input_size: Any, grad_output: Any) -> np.ndarray:
     dummy, given = _size_input(input_size, grad_output, call)
     _, spec = _resolve_pool("adaptive_avg_pool1d", dummy, call, output_size=_output_size_of(given))
     gy = _batched(_pool_grad_output(given, spec, call), spec)
+    if spec.out_length != 1:
+        _nonempty_adaptive_grad("adaptive_avg_pool2d", _unbatched(gy, spec), call)
     return _unbatched(pool_backward.adaptive_avg_pool1d_input_grad(spec.length, gy), spec)
+
+
+def _nonempty_adaptive_grad(kernel: str, gy: np.ndarray, call: CallText) -> None:
+    """PyTorch's adaptive backward kernels (not ``output_size=1``'s mean) reject an empty
+    non-batch size of ``grad_output`` (seen with a height of 1), though the forward made it."""
+    sizes = (*gy.shape[:-1], 1, gy.shape[-1])
+    for i in range(1, len(sizes)):
+        if sizes[i] == 0:
+            raise ConvtraceError(
+                "grad_output", gy,
+                f"{kernel}_backward(): Expected grad_output to have non-zero size for non-batch dimensions, but "
+                f"grad_output has sizes {list(sizes)} with dimension {i} being empty",
+                call=call,
+            )
 
 
 def _output_size_of(grad_output: np.ndarray) -> int:
@@ -516,6 +525,7 @@ def adaptive_max_pool1d_input(input: Any, grad_output: Any) -> np.ndarray:
     gy_given = np.asarray(grad_output)
     x3, spec = _resolve_pool("adaptive_max_pool1d", input, call, output_size=_output_size_of(gy_given))
     gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
+    _nonempty_adaptive_grad("adaptive_max_pool2d", _unbatched(gy, spec), call)
     return _unbatched(pool_backward.adaptive_max_pool1d_input_grad(x3, gy), spec)
 
 
@@ -529,26 +539,23 @@ def max_unpool1d_input(indices: Any, grad_output: Any) -> np.ndarray:
     """
     call = CallText("max_unpool1d_input", [("indices", indices), ("grad_output", grad_output)])
     idx = np.asarray(indices)
-    if idx.dtype != np.int64:
-        raise ConvtraceError("indices", indices, f"elements in indices should be type int64 but got: {idx.dtype}",
-                             call=call)
-    gy = as_array("grad_output", grad_output, call)
-    if gy.dtype.kind == "c":
-        raise ConvtraceError("grad_output", gy, "max_unpool1d has no complex version in PyTorch: expected a real "
-                             f"floating grad_output, but got {gy.dtype}", call=call)
+    gy = as_pool_array("grad_output", grad_output, call)
+    if gy.dtype.kind != "f":
+        raise ConvtraceError(
+            "grad_output", gy, "only Tensors of floating point and complex dtype can require gradients: "
+            f"the input of max_unpool1d has grad_output's dtype, {gy.dtype}", call=call,
+        )
     if idx.ndim not in (2, 3):
         raise ConvtraceError("indices", idx, f"Expected 2D (unbatched) or 3D (batched) indices, but got indices "
                              f"of size {list(idx.shape)}", call=call)
+    rules.check_unpool_arrays(idx.shape, idx.shape, idx.dtype, indices, indices, call)
     if gy.ndim != idx.ndim or gy.shape[:-1] != idx.shape[:-1]:
         raise ConvtraceError(
             "grad_output", gy,
-            f"Expected grad_output of size {[*idx.shape[:-1], 'L_out']} (the unpooled output of indices of size "
-            f"{list(idx.shape)}), but got {list(gy.shape)}", call=call,
+            f"Mismatch in shape: grad_output has a shape of {list(gy.shape)}, but the output of max_unpool1d "
+            f"with indices of shape {list(idx.shape)} has a shape of {[*idx.shape[:-1], 'L_out']}", call=call,
         )
-    if idx.size and (idx.min() < 0 or idx.max() >= gy.shape[-1]):
-        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise ConvtraceError(
-            "indices", idx, f"Found an invalid max index: {bad} (output volumes are of size {gy.shape[-1]}x1",
-            call=call,
-        )
+    bad = (idx < 0) | (idx >= gy.shape[-1])
+    if bad.any():
+        raise rules.invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), gy.shape[-1], indices, call)
     return pool_backward.max_unpool1d_input_grad(idx, gy)

@@ -434,3 +434,96 @@ def test_bad_indices_are_rejected() -> None:
     # PyTorch's forward rejects the out-of-range index in the same words
     with pytest.raises(RuntimeError, match="Found an invalid max index: 4"):
         F.max_unpool1d(torch.ones(1, 1, 2), torch.tensor([[[0, 4]]]), 2, output_size=[4])
+
+
+# --------------------------------------------------------------------------- the pool's own arguments
+
+BAD_CALLS = [
+    ("max_pool1d", dict(kernel_size=0)),
+    ("max_pool1d", dict(kernel_size=3, padding=2)),
+    ("max_pool1d", dict(kernel_size=2, stride=0)),
+    ("max_pool1d", dict(kernel_size=2, dilation=0)),
+    ("max_pool1d", dict(kernel_size=9)),
+    ("avg_pool1d", dict(kernel_size=0)),
+    ("avg_pool1d", dict(kernel_size=3, padding=2)),
+    ("avg_pool1d", dict(kernel_size=9)),
+    ("lp_pool1d", dict(norm_type=2, kernel_size=9)),
+    ("lp_pool1d", dict(norm_type=2, kernel_size=2, stride=0)),
+]
+
+
+def _gradient_call(op: str, x: np.ndarray, gy: np.ndarray, kw: dict[str, Any]) -> Any:
+    if op == "max_pool1d":
+        return lambda: G.max_pool1d_input(x, gy, **kw)
+    if op == "avg_pool1d":
+        return lambda: G.avg_pool1d_input(x.shape, gy, **kw)
+    return lambda: G.lp_pool1d_input(x, gy, **kw)
+
+
+@pytest.mark.parametrize("op", ["adaptive_avg_pool1d", "adaptive_max_pool1d"])
+@pytest.mark.parametrize("shape", [(1, 2, 5), (0, 2, 5), (2, 5)])
+def test_adaptive_output_size_zero_passes_the_forward_but_not_the_backward(op: str, shape: tuple[int, ...]) -> None:
+    x = np.ones(shape)
+    gy = np.ones((*shape[:-1], 0))
+    getattr(convtrace.functional, op)(x, 0)  # the forward accepts it, as PyTorch's does
+    with pytest.raises(RuntimeError, match="Expected grad_output to have non-zero size") as theirs:
+        torch_input_grad(lambda t: getattr(F, op)(t, 0), x, gy)
+    call = (lambda: G.adaptive_avg_pool1d_input(shape, gy)) if op == "adaptive_avg_pool1d" else (
+        lambda: G.adaptive_max_pool1d_input(x, gy))
+    with pytest.raises(convtrace.ConvtraceError) as ours:
+        call()
+    assert_convtrace_error(ours.value, {"grad_output"})
+    assert ours.value.rule == str(theirs.value).splitlines()[0]
+
+
+@pytest.mark.parametrize(("op", "kw"), BAD_CALLS)
+def test_the_pools_arguments_are_rejected_in_the_forwards_words(op: str, kw: dict[str, Any]) -> None:
+    x = np.ones((1, 2, 5))
+    gy = np.ones((1, 2, 2))
+    with pytest.raises(RuntimeError):  # PyTorch's forward rejects the call
+        getattr(F, op)(tt(x, requires_grad=True), **kw)
+    with pytest.raises(convtrace.ConvtraceError) as ours:
+        _gradient_call(op, x, gy, kw)()
+    with pytest.raises(convtrace.ConvtraceError) as forward:
+        getattr(convtrace.functional, op)(x, **kw)
+    assert (ours.value.param, ours.value.rule) == (forward.value.param, forward.value.rule)
+    assert str(ours.value).startswith(f"{op}_input(")
+
+
+def test_an_integer_input_has_no_gradient() -> None:
+    x = np.arange(6).reshape(1, 1, 6)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        tt(x, requires_grad=True)
+    # max_pool1d's forward already rejects integers ("max_pool1d_impl" not implemented for 'Long')
+    with pytest.raises(convtrace.ConvtraceError) as info:
+        G.max_pool1d_input(x, np.ones((1, 1, 3)), 2)
+    assert_convtrace_error(info.value, {"input"})
+    # lp_pool1d's forward takes them (x ** 2 stays integer); its gradient does not exist
+    with pytest.raises(convtrace.ConvtraceError, match="only Tensors of floating point") as info:
+        G.lp_pool1d_input(x, np.ones((1, 1, 3)), 2, 2)
+    assert_convtrace_error(info.value, {"input"})
+    with pytest.raises(convtrace.ConvtraceError, match="only Tensors of floating point") as info:
+        G.avg_pool1d_input((1, 1, 6), np.ones((1, 1, 3), np.int64), 2)
+    assert_convtrace_error(info.value, {"grad_output"})
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 6), (2, 0, 6)])
+def test_empty_batch_or_channels(shape: tuple[int, ...]) -> None:
+    # accepted where PyTorch's forward and backward accept, else rejected
+    x = np.ones(shape)
+    gy = np.ones((*shape[:2], 3))
+    for ours, fn in (
+        (lambda: G.max_pool1d_input(x, gy, 2), lambda t: F.max_pool1d(t, 2)),
+        (lambda: G.avg_pool1d_input(shape, gy, 2), lambda t: F.avg_pool1d(t, 2)),
+        (lambda: G.lp_pool1d_input(x, gy, 2, 2), lambda t: F.lp_pool1d(t, 2, 2)),
+        (lambda: G.adaptive_avg_pool1d_input(shape, gy), lambda t: F.adaptive_avg_pool1d(t, 3)),
+        (lambda: G.adaptive_max_pool1d_input(x, gy), lambda t: F.adaptive_max_pool1d(t, 3)),
+    ):
+        try:
+            expected = torch_input_grad(fn, x, gy)
+        except RuntimeError:
+            with pytest.raises(convtrace.ConvtraceError) as info:
+                ours()
+            assert_convtrace_error(info.value, {"input", "input_size", "grad_output"})
+            continue
+        assert_same_grad(ours(), expected)

@@ -120,7 +120,8 @@ def torch_sign(a: np.ndarray) -> np.ndarray:
 
 
 def _planes(a: np.ndarray) -> np.ndarray:
-    return a.reshape(-1, a.shape[-1])
+    """``(..., L)`` as ``(rows, L)`` (also when a size is 0)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def _read_span(x2: np.ndarray, block: Block, fill: float, out: np.ndarray, copy: bool = False) -> np.ndarray:
