@@ -527,3 +527,14 @@ def test_empty_batch_or_channels(shape: tuple[int, ...]) -> None:
             assert_convtrace_error(info.value, {"input", "input_size", "grad_output"})
             continue
         assert_same_grad(ours(), expected)
+
+
+def test_non_finite_grad_output_reaches_only_the_winner() -> None:
+    # a NaN or inf output gradient must not leak to the other taps (NaN * 0 is NaN)
+    x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0, 0.0]]])
+    gy = np.array([[[np.nan, np.inf, -np.inf]]])
+    ours = G.max_pool1d_input(x, gy, 2)
+    assert np.array_equal(ours, [[[0.0, np.nan, 0.0, np.inf, -np.inf, 0.0]]], equal_nan=True)
+    check(ours, lambda t: F.max_pool1d(t, 2), x, gy)
+    windows = G.adaptive_max_pool1d_input(x, gy)
+    check(windows, lambda t: F.adaptive_max_pool1d(t, 3), x, gy)
