@@ -15,7 +15,7 @@ from typing import Any
 from . import functional, grad, nn, shapes
 from .errors import ConvtraceError, ConvtraceTypeError
 from .explainer import Trace, explain, explain_transposed
-from .params import ConvSpec, PaddingMode, PadMode
+from .params import ConvSpec, PaddingMode, PadMode, PoolSpec
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,7 @@ __all__ = [
     "ConvtraceTypeError",
     "PadMode",
     "PaddingMode",
+    "PoolSpec",
     "Trace",
     "explain",
     "explain_transposed",

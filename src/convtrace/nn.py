@@ -1,4 +1,5 @@
-"""``torch.nn.Conv1d`` and ``torch.nn.ConvTranspose1d`` as NumPy modules.
+"""``torch.nn.Conv1d`` and ``torch.nn.ConvTranspose1d`` as NumPy modules, and the 1-D pooling
+and padding modules (``MaxPool1d`` ... ``CircularPad1d``).
 
 Same constructor arguments, defaults, attribute names and weight layouts as PyTorch:
 ``Conv1d.weight`` is (out, in/groups, k), ``ConvTranspose1d.weight`` is (in, out/groups, k),
@@ -23,11 +24,34 @@ from typing import Any
 
 import numpy as np
 
+from . import functional
 from .errors import ConvtraceError
 from .functional import run_spec
-from .params import LayerSpec, check_conv1d, check_conv_transpose1d, resolve_dtype, resolve_layer
+from .params import (
+    LayerSpec,
+    as_ntuple,
+    check_conv1d,
+    check_conv_transpose1d,
+    is_number,
+    resolve_dtype,
+    resolve_layer,
+)
 
-__all__ = ["Conv1d", "ConvTranspose1d"]
+__all__ = [
+    "Conv1d",
+    "ConvTranspose1d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "LPPool1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "MaxUnpool1d",
+    "ConstantPad1d",
+    "ZeroPad1d",
+    "ReflectionPad1d",
+    "ReplicationPad1d",
+    "CircularPad1d",
+]
 
 
 class _ConvNd:
@@ -275,3 +299,276 @@ class ConvTranspose1d(_ConvNd):
 def _device(device: Any, call: str) -> None:
     if device not in (None, "cpu"):
         raise ConvtraceError("device", device, "convtrace computes on the CPU only: use device=None or 'cpu'", call=call)
+
+
+# --------------------------------------------------------------------------- pools and pads
+#
+# PyTorch's pooling and padding modules check nothing when they are made (``MaxPool1d(0)`` is
+# a module; calling it raises): these store their arguments as PyTorch does (the same
+# attributes, the same ``repr``) and their call is the functional one, with its rules.
+
+
+class _Stateless:
+    """A module without parameters: ``repr`` as PyTorch's (``Name(extra_repr)``)."""
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def parameters(self) -> list[np.ndarray]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class MaxPool1d(_Stateless):
+    """``torch.nn.MaxPool1d`` (note: ``return_indices`` before ``ceil_mode``, unlike the functional).
+
+    >>> import numpy as np
+    >>> m = MaxPool1d(2, ceil_mode=True, return_indices=True)
+    >>> m
+    MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=True)
+    >>> m(np.array([[1.0, 4.0, 2.0, 3.0, 5.0]]))
+    (array([[4., 3., 5.]]), array([[1, 3, 4]]))
+    """
+
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+        return_indices: bool = False, ceil_mode: bool = False,
+    ) -> None:
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, input: Any) -> Any:
+        return functional.max_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation,
+            ceil_mode=self.ceil_mode, return_indices=self.return_indices,
+        )
+
+    __call__ = forward
+
+
+class AvgPool1d(_Stateless):
+    """``torch.nn.AvgPool1d``.
+
+    >>> import numpy as np
+    >>> m = AvgPool1d(3, stride=2, padding=1, ceil_mode=True)
+    >>> m
+    AvgPool1d(kernel_size=(3,), stride=(2,), padding=(1,))
+    >>> m(np.arange(1.0, 7.0)[None]).tolist()
+    [[1.0, 3.0, 5.0, 3.0]]
+    """
+
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        self.kernel_size = as_ntuple(kernel_size, 1)
+        self.stride = as_ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = as_ntuple(padding, 1)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Any) -> np.ndarray:
+        return functional.avg_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        )
+
+    __call__ = forward
+
+
+class LPPool1d(_Stateless):
+    """``torch.nn.LPPool1d`` (its call passes ``float(norm_type)``, as PyTorch's does).
+
+    >>> import numpy as np
+    >>> m = LPPool1d(2, 2, ceil_mode=True)
+    >>> m
+    LPPool1d(norm_type=2, kernel_size=2, stride=None, ceil_mode=True)
+    >>> m(np.ones((1, 5))).round(4).tolist()
+    [[1.4142, 1.4142, 1.4142]]
+    """
+
+    def __init__(self, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, input: Any) -> np.ndarray:
+        norm_type = float(self.norm_type) if is_number(self.norm_type) else self.norm_type
+        return functional.lp_pool1d(input, norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    __call__ = forward
+
+
+class AdaptiveAvgPool1d(_Stateless):
+    """``torch.nn.AdaptiveAvgPool1d``.
+
+    >>> import numpy as np
+    >>> AdaptiveAvgPool1d(3)(np.arange(5.0)[None]).tolist()
+    [[0.5, 2.0, 3.5]]
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input: Any) -> np.ndarray:
+        return functional.adaptive_avg_pool1d(input, self.output_size)
+
+    __call__ = forward
+
+
+class AdaptiveMaxPool1d(_Stateless):
+    """``torch.nn.AdaptiveMaxPool1d``.
+
+    >>> import numpy as np
+    >>> AdaptiveMaxPool1d(2, return_indices=True)(np.array([[3.0, 1.0, 2.0]]))
+    (array([[3., 2.]]), array([[0, 2]]))
+    """
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input: Any) -> Any:
+        return functional.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    __call__ = forward
+
+
+class MaxUnpool1d(_Stateless):
+    """``torch.nn.MaxUnpool1d``, with ``output_size`` at call time.
+
+    >>> import numpy as np
+    >>> pool, unpool = MaxPool1d(2, return_indices=True), MaxUnpool1d(2)
+    >>> unpool
+    MaxUnpool1d(kernel_size=(2,), stride=(2,), padding=(0,))
+    >>> unpool(*pool(np.array([[1.0, 4.0, 2.0, 3.0, 5.0]])), output_size=(5,)).tolist()
+    [[0.0, 4.0, 0.0, 3.0, 0.0]]
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        self.kernel_size = as_ntuple(kernel_size, 1)
+        self.stride = as_ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = as_ntuple(padding, 1)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Any, indices: Any, output_size: Any = None) -> np.ndarray:
+        return functional.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    __call__ = forward
+
+
+class _Pad1d(_Stateless):
+    """A padding module: ``functional.pad`` of the last dimension in ``mode``."""
+
+    mode = "constant"
+
+    def __init__(self, padding: Any) -> None:
+        self.padding = as_ntuple(padding, 2)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+    def forward(self, input: Any) -> np.ndarray:
+        return functional.pad(input, self.padding, self.mode)
+
+    __call__ = forward
+
+
+class ConstantPad1d(_Pad1d):
+    """``torch.nn.ConstantPad1d``.
+
+    >>> import numpy as np
+    >>> m = ConstantPad1d((1, 2), 3.5)
+    >>> m, m(np.array([[1.0, 2.0]])).tolist()
+    (ConstantPad1d(padding=(1, 2), value=3.5), [[3.5, 1.0, 2.0, 3.5, 3.5]])
+    """
+
+    def __init__(self, padding: Any, value: Any) -> None:
+        super().__init__(padding)
+        self.value = value
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+    def forward(self, input: Any) -> np.ndarray:
+        return functional.pad(input, self.padding, "constant", self.value)
+
+    __call__ = forward
+
+
+class ZeroPad1d(ConstantPad1d):
+    """``torch.nn.ZeroPad1d``.
+
+    >>> import numpy as np
+    >>> m = ZeroPad1d(2)
+    >>> m, m(np.array([[1.0]])).tolist()
+    (ZeroPad1d((2, 2)), [[0.0, 0.0, 1.0, 0.0, 0.0]])
+    """
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_Pad1d):
+    """``torch.nn.ReflectionPad1d`` (each pad smaller than the length).
+
+    >>> import numpy as np
+    >>> ReflectionPad1d(2)(np.array([[1.0, 2.0, 3.0]])).tolist()
+    [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]
+    """
+
+    mode = "reflect"
+
+
+class ReplicationPad1d(_Pad1d):
+    """``torch.nn.ReplicationPad1d``.
+
+    >>> import numpy as np
+    >>> ReplicationPad1d((1, 2))(np.array([[1.0, 2.0]])).tolist()
+    [[1.0, 1.0, 2.0, 2.0, 2.0]]
+    """
+
+    mode = "replicate"
+
+
+class CircularPad1d(_Pad1d):
+    """``torch.nn.CircularPad1d`` (each pad at most the length).
+
+    >>> import numpy as np
+    >>> CircularPad1d(1)(np.array([[1.0, 2.0, 3.0]])).tolist()
+    [[3.0, 1.0, 2.0, 3.0, 1.0]]
+    """
+
+    mode = "circular"

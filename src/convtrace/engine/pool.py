@@ -19,8 +19,9 @@ the ties, NaN and padding rules come out as PyTorch's:
   special cases (``x*x`` for 2, ``sqrt`` for 0.5, ...).
 
 Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``: tap by tap (a gathered tap per
-output, masked where a window is shorter) when there are more windows than taps, else
-window by window (a sequential sum: ``np.add.accumulate``, PyTorch's order). ``max_unpool1d``
+output, masked where a window is shorter; PyTorch's order) when there are at least as many
+windows as taps, else window by window (NumPy's pairwise sum: on such long windows the last
+bits of a sum may differ from PyTorch's sequential one). ``max_unpool1d``
 scatters (the last of colliding values wins, as in PyTorch on one thread).
 
 Scratch (accumulators of another dtype, masks, gathered taps, lp's powers) stays within
@@ -119,21 +120,25 @@ def max_pool1d(
     """Max pooling of (N, C, L) ``x``: the values and (with ``return_indices``) the int64
     indices into the length (PyTorch's ties, NaN and padding rules; see the module)."""
     n, c, length = x.shape
-    out = np.full((n, c, out_len), _lowest(x.dtype), dtype=x.dtype)
+    out = np.empty((n, c, out_len), dtype=x.dtype)
     if not return_indices:
-        for n0, n1, o0, o1 in _tiles(n, c, out_len, 0):
+        # tiles of the output that stay in cache while every tap passes over them
+        for n0, n1, o0, o1 in _tiles(n, c, out_len, 4 * x.itemsize):
+            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
             for _, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
                 view = out[n0:n1, :, a:b]
                 np.maximum(view, x[n0:n1, :, taps], out=view)
         return out, None
     first = _first_real(out_len, stride, padding, dilation)
     index = np.empty((n, c, out_len), dtype=np.int64)
-    index[...] = first
-    floating = x.dtype.kind == "f"
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2):
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + x.itemsize + 8):
+        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+        index[n0:n1, :, o0:o1] = first[o0:o1]
         shape = (n1 - n0, c, o1 - o0)
         wins = np.empty(shape, dtype=bool)
-        nans = np.empty(shape, dtype=bool) if floating else None
+        # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
+        span = x[n0:n1, :, max(0, o0 * stride - padding) : (o1 - 1) * stride - padding + (kernel_size - 1) * dilation + 1]
+        nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
         for j, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
             view, tap = out[n0:n1, :, a:b], x[n0:n1, :, taps]
             mask = np.greater(tap, view, out=wins[..., : b - a])
@@ -152,16 +157,17 @@ def _window_sums(
     """The sums of the real taps of outputs ``[o0, o1)`` of items ``[n0, n1)``, in ``acc``,
     each summed left to right from 0 (PyTorch's order)."""
     total = np.zeros((n1 - n0, x.shape[1], o1 - o0), dtype=acc)
-    for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
-        view = total[..., a - o0 : b - o0]
-        np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
+    with np.errstate(all="ignore"):  # inf - inf is NaN, overflow is inf: PyTorch says nothing
+        for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
+            view = total[..., a - o0 : b - o0]
+            np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
     return total
 
 
 def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
     """``total / divisors`` as PyTorch's C++ divides: toward zero for integers."""
     quotient: np.ndarray
-    if total.dtype.kind in "iu":
+    if total.dtype.kind in "iub":
         quotient = (total - np.fmod(total, divisors)) // divisors
     else:
         quotient = np.divide(total, divisors.astype(total.dtype), out=total)
@@ -190,6 +196,11 @@ def torch_power(x: np.ndarray, exponent: float) -> np.ndarray:
     >>> torch_power(np.array([-2.0, 3.0]), 3).tolist(), torch_power(np.array([4.0]), -0.5).tolist()
     ([-8.0, 27.0], [0.5])
     """
+    with np.errstate(all="ignore"):  # PyTorch gives inf and NaN without a word
+        return _power(x, exponent)
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
     result: np.ndarray
     one = x.dtype.type(1)
     if exponent == 0:
@@ -258,9 +269,19 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
     starts, ends = shapes.adaptive_bounds(length, out_len)
-    counts = ends - starts
     out = np.empty((n, c, out_len), dtype=x.dtype)
     by_taps = _adaptive_by_taps(x, out_len)
+    with np.errstate(all="ignore"):  # 0/0 (an empty length), inf - inf: PyTorch says nothing
+        _adaptive_avg_tiles(x, out, starts, ends, by_taps, acc)
+    return out
+
+
+def _adaptive_avg_tiles(
+    x: np.ndarray, out: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_taps: bool, acc: np.dtype[Any]
+) -> None:
+    n, c, length = x.shape
+    counts = ends - starts
+    out_len = out.shape[2]
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * acc.itemsize + 1):
         total = np.zeros((n1 - n0, c, o1 - o0), dtype=acc)
         s, e = starts[o0:o1], ends[o0:o1]
@@ -271,12 +292,9 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
                 np.add(total, tap, out=total, where=inside, dtype=acc)
         else:
             for i in range(o1 - o0):
-                if e[i] > s[i]:
-                    window = x[n0:n1, :, s[i] : e[i]]
-                    total[..., i] = np.add.accumulate(window, axis=-1, dtype=acc)[..., -1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
-    return out
+                # long windows: NumPy's pairwise sum (PyTorch sums in order: the last bits may differ)
+                np.add.reduce(x[n0:n1, :, s[i] : e[i]], axis=-1, dtype=acc, out=total[..., i])
+        out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
 
 
 def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
