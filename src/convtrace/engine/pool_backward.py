@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,12 +172,14 @@ def _first_real_tap(block: Block, length: int, taps: int, stride: int, padding: 
     return np.where(real.any(axis=1), real.argmax(axis=1), taps)
 
 
-def _winner_hits(table: np.ndarray, hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
+def _winner_hits(table: Sequence[np.ndarray], hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
     """``hits[j]``: whether tap ``j`` wins its window, by PyTorch's max rule (module docstring).
     ``table`` is the tap-major ``(taps, rows, outputs)`` gather, padding cells at -inf;
     ``first_real()`` gives each output's first real tap where a window may hold padding."""
-    taps = table.shape[0]
-    best = np.max(table, axis=0) if taps > 1 else table[0].copy()
+    taps = len(table)
+    best = table[0].copy()
+    for j in range(1, taps):
+        np.maximum(best, table[j], out=best)
     claimed = np.zeros(best.shape, dtype=bool)
     for j in range(taps):
         np.equal(table[j], best, out=hits[j])
@@ -185,6 +187,8 @@ def _winner_hits(table: np.ndarray, hits: np.ndarray, first_real: Callable[[], n
             np.greater(hits[j], claimed, out=hits[j])  # hit and not claimed by an earlier tap
         if j < taps - 1:
             claimed |= hits[j]
+    if np.isfinite(best).all():  # no NaN window, no all -inf one: done (one pass instead of two)
+        return
     nan_windows = np.isnan(best)
     if nan_windows.any():  # NaN never equals itself: the last NaN of the window wins
         claimed = ~nan_windows
@@ -251,9 +255,13 @@ def _max_into(
             if magnitude < 0:
                 np.negative(span, out=span)
             _fill_outside(span, block, length, -np.inf)
-        table = table_buffer[:, :n, :count]
-        for j in range(k):
-            table[j] = _tap(span, j, count, s, d)
+        table: Sequence[np.ndarray]
+        if s == 1:  # every tap is a run of the span: read in place
+            table = [_tap(span, j, count, s, d) for j in range(k)]
+        else:  # strided taps: one copy each, so that every later pass is contiguous
+            table = table_buffer[:, :n, :count]
+            for j in range(k):
+                table[j] = _tap(span, j, count, s, d)
         hits = hit_buffer[:, :n, :count]
         _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
         grads = _grad_span(gx2, block, grad_buffer)
