@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,7 +172,7 @@ def _first_real_tap(block: Block, length: int, taps: int, stride: int, padding: 
     return np.where(real.any(axis=1), real.argmax(axis=1), taps)
 
 
-def _winner_hits(table: Sequence[np.ndarray], hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
+def _winner_hits(table: list[np.ndarray], hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
     """``hits[j]``: whether tap ``j`` wins its window, by PyTorch's max rule (module docstring).
     ``table`` is the tap-major ``(taps, rows, outputs)`` gather, padding cells at -inf;
     ``first_real()`` gives each output's first real tap where a window may hold padding."""
@@ -255,13 +255,12 @@ def _max_into(
             if magnitude < 0:
                 np.negative(span, out=span)
             _fill_outside(span, block, length, -np.inf)
-        table: Sequence[np.ndarray]
         if s == 1:  # every tap is a run of the span: read in place
-            table = [_tap(span, j, count, s, d) for j in range(k)]
+            table: list[np.ndarray] = [_tap(span, j, count, s, d) for j in range(k)]
         else:  # strided taps: one copy each, so that every later pass is contiguous
-            table = table_buffer[:, :n, :count]
+            table = list(table_buffer[:, :n, :count])
             for j in range(k):
-                table[j] = _tap(span, j, count, s, d)
+                np.copyto(table[j], _tap(span, j, count, s, d))
         hits = hit_buffer[:, :n, :count]
         _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
         grads = _grad_span(gx2, block, grad_buffer)
@@ -554,7 +553,7 @@ def _adaptive_max_by_index(gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray) -> N
         part = x2[r0: r0 + step].astype(gx2.dtype, copy=False)
         table = np.stack([part[:, positions[j]] for j in range(longest)])
         hits = np.empty(table.shape, dtype=bool)
-        _winner_hits(table, hits, None)  # every tap is real
+        _winner_hits(list(table), hits, None)  # every tap is real
         winner = np.zeros(table.shape[1:], dtype=np.int64)
         for j in range(longest):
             np.copyto(winner, positions[j][None, :], where=hits[j])
