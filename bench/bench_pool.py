@@ -212,16 +212,6 @@ def _values(result: Any) -> Any:
     return result[0] if isinstance(result, tuple) else result
 
 
-def selected(only: str | None) -> tuple[PoolCase, ...]:
-    if not only:
-        return SUITE
-    names = only.split(",")
-    unknown = sorted(set(names) - {c.name for c in SUITE})
-    if unknown:
-        raise SystemExit(f"unknown case(s): {', '.join(unknown)}")
-    return tuple(c for c in SUITE if c.name in names)
-
-
 def _ms(t: bench.Timing | None, which: str) -> str:
     return "-" if t is None else f"{getattr(t, which) * 1e3:.3f}"
 
@@ -284,7 +274,7 @@ def run(args: argparse.Namespace) -> None:
         print("  " + line)
     print()
     rows = []
-    for case in selected(args.only):
+    for case in bench.selected_suite(args.only, SUITE):
         rows.append(measure(case, rounds))
         print(f"  measured {case.name}", file=sys.stderr, flush=True)
     print_report(rows)
