@@ -48,6 +48,7 @@ import numpy as np
 
 from .. import shapes
 from .fast_layout import compute_dtype
+from .pool import torch_power
 
 __all__ = [
     "BLOCK_OUTPUTS",
@@ -342,7 +343,7 @@ def _pow_backward(grad: np.ndarray, base: np.ndarray, exponent: float) -> np.nda
     if exponent == 0:
         return np.zeros_like(base)
     with np.errstate(all="ignore"):
-        factor = np.power(base, base.dtype.type(exponent - 1))
+        factor = torch_power(base, exponent - 1)  # PyTorch's pow, with its special cases
         factor *= base.dtype.type(exponent)
         product: np.ndarray = np.multiply(grad, factor, out=factor)
         return product
@@ -388,7 +389,6 @@ def lp_pool1d_input_grad(
     rows, length = x2.shape
     out_length = g2.shape[-1]
     gx2 = np.zeros((rows, length), dtype=dtype)
-    p = dtype.type(norm_type)
     k = kernel_size
     if rows and out_length and length:
         divisors = shapes.avg_pool_divisors(length, k, stride, 0, out_length, True).astype(dtype)
@@ -398,8 +398,7 @@ def lp_pool1d_input_grad(
         for block in plan:
             n, count = block.r1 - block.r0, block.o1 - block.o0
             span = _read_span(x2, block, 0.0, span_buffer, copy=True)
-            with np.errstate(all="ignore"):
-                np.power(span, p, out=span)                     # x ** p (the overhang reads nothing)
+            np.copyto(span, torch_power(span, float(norm_type)))  # x ** p (the overhang reads nothing)
             _fill_outside(span, block, length, 0.0)
             sums = np.zeros((n, count), dtype=dtype)
             for j in range(k):
