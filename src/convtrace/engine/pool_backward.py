@@ -8,10 +8,12 @@ float32, rounded once at the end).
   ``o*stride - padding + j*dilation`` (``shapes.pool_window_positions``). The work is cut
   into blocks (:func:`blocks`): rows of ``N*C`` and runs of outputs, ``BLOCK_OUTPUTS`` outputs
   x taps at a time, so the scratch stays bounded (a few hundred KiB) whatever the length.
-  A block copies its input span once into a padded scratch row (padding and the ceil_mode
-  overhang filled with a value that never wins), gathers each tap into a contiguous
-  tap-major table (one strided copy per tap; every later operation is contiguous), and adds
-  its gradient into a padded scratch span whose padding cells are then dropped.
+  A block inside the input reads it in place and adds its gradient straight into the
+  result; a block at an edge copies its span into a padded scratch row (padding and the
+  ceil_mode overhang filled with a value that never wins) and adds into a padded scratch span
+  whose padding cells are then dropped. Strided taps are gathered into a contiguous tap-major
+  table (one strided copy per tap, so every later pass is contiguous); stride-1 taps are read
+  in place.
 * **Max** routes each output's gradient to its window's winner, by PyTorch's rule
   (``if (val > maxval) || isnan(val)`` over the real taps in order, starting from the first
   real tap): ties go to the first index, a NaN to the *last* NaN of the window; a window
@@ -22,7 +24,9 @@ float32, rounded once at the end).
   cells dropped); the divisor is ``shapes.avg_pool_divisors``.
 * **LP** runs PyTorch's autograd chain for ``(sign(A) * relu(|A|) * k) ** (1/p)`` with
   ``A = avg_pool1d(x ** p)``, including its zeros (``A == 0`` gives 0) and NaNs.
-* **Adaptive** windows ``[floor(o*L/O), ceil((o+1)*L/O))`` overlap and vary in length.
+* **Adaptive** windows ``[floor(o*L/O), ceil((o+1)*L/O))`` overlap and vary in length; they
+  run as ``O / gcd(L, O)`` sliding pools (:func:`adaptive_classes`), or by index when there are
+  more than ``MAX_ADAPTIVE_CLASSES``; a global pool (``O = 1``) in one NumPy call.
 * **max_unpool1d** gathers ``grad_output`` at the indices.
 
 >>> import numpy as np
@@ -61,6 +65,9 @@ __all__ = [
     "adaptive_max_pool1d_input_grad",
     "max_unpool1d_input_grad",
     "torch_sign",
+    "MAX_ADAPTIVE_CLASSES",
+    "AdaptiveClass",
+    "adaptive_classes",
 ]
 
 #: Outputs x taps per block: the tap-major table of a block is at most this many elements
