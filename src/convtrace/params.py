@@ -255,6 +255,20 @@ class PoolSpec:
         return (self.batch, self.channels, self.length) if self.batched else (self.channels, self.length)
 
     @property
+    def output_dtype(self) -> np.dtype[Any]:
+        """The output's dtype: the input's, but float32 for ``lp_pool1d`` of integers (as
+        PyTorch's final ``pow(1/p)``). Indices are int64.
+
+        >>> check_pool1d("lp_pool1d", np.ones((1, 4), np.int64), norm_type=2, kernel_size=2)[1].output_dtype
+        dtype('float32')
+        """
+        if self.op == "lp_pool1d" and self.dtype.kind in "iub":
+            return np.dtype(np.float32)
+        if self.op == "lp_pool1d" and self.dtype.kind == "c":  # norm_type ±inf: max of |x|
+            return np.zeros((), self.dtype).real.dtype
+        return self.dtype
+
+    @property
     def output_shape(self) -> tuple[int, ...]:
         return (self.batch, self.channels, self.out_length) if self.batched else (self.channels, self.out_length)
 
@@ -1025,8 +1039,12 @@ def check_lp_pool1d(
          ("ceil_mode", ceil_mode)],
     )
     if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):
-        x3, spec = check_max_pool1d(input, kernel_size, stride, 0, 1, ceil_mode)
-        return x3, dataclasses.replace(spec, op="lp_pool1d", norm_type=float(norm_type))
+        # PyTorch: max_pool1d(input.abs(), ...): abs first (a complex input's is real)
+        x = as_pool_array("input", input, call)
+        check_pool_kernel_dtype("abs_cpu", x.dtype, x, call)
+        magnitude = np.broadcast_to(np.zeros((), x.real.dtype), x.shape)
+        spec = check_max_pool1d(magnitude, kernel_size, stride, 0, 1, ceil_mode)[1]
+        return _three(x), dataclasses.replace(spec, op="lp_pool1d", norm_type=float(norm_type), dtype=x.dtype)
     x = as_pool_array("input", input, call)
     p_norm = check_norm_type(norm_type, call)
     check_integer_power(norm_type, x.dtype, call)

@@ -586,6 +586,8 @@ POOL_KERNEL_DTYPES: dict[str, tuple[str, ...]] = {
     "adaptive_avg_pool2d": _FLOATS,
     "adaptive_max_pool2d": _FLOATS,
     "max_unpool2d": _FLOATS,
+    # lp_pool1d with norm_type ±inf starts with input.abs()
+    "abs_cpu": (*_FLOATS, *_INTS, "int8", "complex64", "complex128"),
 }
 
 

@@ -24,6 +24,16 @@ def test_ceil_mode_last_window_must_start_inside() -> None:
         check_call(op, x, *args)
 
 
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_stride_defaults_to_the_kernel_size(return_indices: bool) -> None:
+    x = np.arange(6.0)[None]
+    for stride in (None, ()):
+        assert cf.max_pool1d(x, 2, stride, return_indices=return_indices)[0 if return_indices else ...].shape == (1, 3)
+        check_call("max_pool1d", x, 2, stride, 0, 1, False, return_indices)
+    assert cf.avg_pool1d(x, 2).shape == (1, 3)
+    check_call("avg_pool1d", x, 2, ())
+
+
 def test_count_include_pad_never_counts_the_overhang() -> None:
     # L=6, k=3, s=2, p=1, ceil_mode: the last window averages (6 + 0) / 2 = 3.0
     x = np.arange(1.0, 7.0)[None, None]
@@ -97,6 +107,9 @@ def test_nan_wins_and_is_the_last_nan() -> None:
     assert np.isnan(values[0, 0, 0]) and indices.tolist() == [[[3]]]
     _, adaptive = cf.adaptive_max_pool1d(x, 1, return_indices=True)
     assert adaptive.tolist() == [[[3]]]
+    # more windows than taps (the tap-by-tap path): windows [0, 2), [1, 3), [2, 4), [3, 5)
+    assert cf.adaptive_max_pool1d(x, 4, return_indices=True)[1].tolist() == [[[1, 1, 3, 3]]]
+    check_call("adaptive_max_pool1d", x, 4, True)
     for ri in (False, True):
         check_call("max_pool1d", x, 5, None, 0, 1, False, ri)
         check_call("max_pool1d", x, 2, 1, 1, 2, True, ri)
@@ -158,3 +171,14 @@ def test_float_dtypes(dtype: type) -> None:
     check_call("max_pool1d", x, 3, 2, 1, 2, True, True)
     check_call("adaptive_avg_pool1d", x, 4)
     check_call("lp_pool1d", np.abs(x), 2.5, 3, 2, True, exact=False)
+
+
+def test_lp_pool_infinite_norm_is_a_max_of_magnitudes() -> None:
+    # PyTorch: max_pool1d(input.abs(), ...): a complex input works (its magnitudes are real),
+    # a bool one fails at abs, an integer one at max_pool1d
+    x = (np.random.default_rng(4).standard_normal((2, 3, 7)) + 1j).astype(np.complex64)
+    assert cf.lp_pool1d(x, float("inf"), 2).dtype == np.float32
+    for norm in (float("inf"), float("-inf")):
+        check_call("lp_pool1d", x, norm, 2, exact=False)
+        for dtype in (np.bool_, np.int32, np.uint16, np.float16):
+            check_call("lp_pool1d", np.ones((1, 1, 4), dtype), norm, 2)

@@ -84,6 +84,8 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], str]] = [
     ("max_unpool1d", (X, np.zeros((1, 1, 5), np.int64), 2), {}, "Expected shape of indices to be same as that of the input tensor ([1, 1, 6, 1]) but got indices tensor with shape: [1, 1, 5, 1]"),
     ("max_unpool1d", (X, np.array([[[0, 1, 2, 3, 4, 12]]]), 2), {}, "Found an invalid max index: 12 (output volumes are of size 12x1)"),
     ("max_unpool1d", (X, np.array([[[0, 1, -1, 3, 4, 5]]]), 2), {}, "Found an invalid max index: -1 (output volumes are of size 12x1)"),
+    # several bad indices: PyTorch (on one thread) reports the last
+    ("max_unpool1d", (np.ones((1, 2, 3)), np.array([[[0, 13, 2], [3, 12, 5]]]), 2), {}, "Found an invalid max index: 12 (output volumes are of size 6x1)"),
     ("max_unpool1d", (X, np.zeros((1, 1, 6), np.int64), 2), {"output_size": 7}, "object of type 'int' has no len()"),
     ("max_unpool1d", (X, np.zeros((1, 1, 6), np.int64), 2), {"output_size": (14,)}, 'invalid output_size "(14,)" (dim 0 must be between 10 and 14)'),
     ("max_unpool1d", (X, np.zeros((1, 1, 6), np.int64), 2), {"output_size": (1, 7)}, "output_size should be a sequence containing 1 or 3 elements, but it has a length of '2'"),
