@@ -599,4 +599,5 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
     g2 = _planes(np.ascontiguousarray(grad_output))
     offsets = np.arange(rows, dtype=np.intp)[:, None] * g2.shape[-1]  # a flat take (take_along_axis: 3x slower)
     flat = _planes(indices).astype(np.intp, copy=False) + offsets
-    return np.take(g2.reshape(-1), flat).reshape(indices.shape)
+    gathered: np.ndarray = np.take(g2.reshape(-1), flat)
+    return gathered.reshape(indices.shape)
