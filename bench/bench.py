@@ -541,15 +541,17 @@ def measure(case: Case, args: argparse.Namespace, rounds: int) -> Row:
     return Row(case, algorithms(case), error, fwd, bwd, memory, onnx, note, first)
 
 
-def selected_suite(only: str | None) -> tuple[Case, ...]:
-    """The suite, or the cases named in the comma-separated ``only``."""
+def selected_suite(only: str | None, suite: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The suite (this one unless ``suite`` is given), or its cases named in the
+    comma-separated ``only``."""
+    suite = suite or SUITE
     if not only:
-        return SUITE
+        return suite
     names = only.split(",")
-    unknown = sorted(set(names) - {c.name for c in SUITE})
+    unknown = sorted(set(names) - {c.name for c in suite})
     if unknown:
         raise SystemExit(f"unknown case(s): {', '.join(unknown)}")
-    return tuple(c for c in SUITE if c.name in names)
+    return tuple(c for c in suite if c.name in names)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -21,14 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from .engine import fast
+from . import rules
+from .engine import fast, pool_backward
 from .errors import ConvtraceError, ConvtraceTypeError
 from .params import (
     CallText,
     ConvSpec,
+    PoolSpec,
     as_array,
+    as_pool_array,
     check_conv1d,
     check_conv_transpose1d,
+    check_pool1d,
 )
 
 __all__ = [
@@ -38,6 +42,12 @@ __all__ = [
     "conv_transpose1d_input",
     "conv_transpose1d_weight",
     "conv_transpose1d_bias",
+    "max_pool1d_input",
+    "avg_pool1d_input",
+    "lp_pool1d_input",
+    "adaptive_avg_pool1d_input",
+    "adaptive_max_pool1d_input",
+    "max_unpool1d_input",
 ]
 
 
@@ -310,3 +320,242 @@ def conv_transpose1d_weight(
     return fast.conv1d_weight_grad(
         gy, _conj(x3), spec.kernel_size, spec.stride, spec.padding_int, spec.dilation, spec.groups
     )
+
+
+# --------------------------------------------------------------------------- pools
+#
+# The input gradient of each pool, equal to PyTorch's autograd. The pool's own arguments are
+# validated by the forward's resolver (the same words as the forward call); grad_output is
+# then held to the output that call would give, as autograd holds it: the same shape, and a
+# real dtype (cast to the input's, as autograd casts; complex is rejected in its words).
+
+
+def _pool_grad_output(grad_output: Any, spec: PoolSpec, call: CallText) -> np.ndarray:
+    """``grad_output`` as autograd takes it for a pool's output: the same shape, any real dtype
+    (cast to the input's dtype), never complex."""
+    gy = np.asarray(grad_output) if not isinstance(grad_output, np.ndarray) else grad_output
+    if gy.dtype.kind not in "biuf" and gy.dtype.kind != "c":
+        raise ConvtraceTypeError(
+            "grad_output", grad_output, f"grad_output must be an array of numbers, not {gy.dtype}", call=call
+        )
+    if gy.shape != spec.output_shape:
+        raise ConvtraceError(
+            "grad_output", gy,
+            f"Mismatch in shape: grad_output has a shape of {list(gy.shape)} and the output of "
+            f"{spec.op} has a shape of {list(spec.output_shape)}",
+            call=call,
+        )
+    if gy.dtype.kind == "c":
+        raise ConvtraceError(
+            "grad_output", gy,
+            "For complex Tensors, both grad_output and output are required to have the same dtype. "
+            f"Mismatch in dtype: grad_output has a dtype of {gy.dtype} and the output of {spec.op} "
+            f"has a dtype of {spec.dtype}",
+            call=call,
+        )
+    return gy.astype(spec.dtype, copy=False)
+
+
+def _batched(a: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    return a if spec.batched else a[None]
+
+
+def _unbatched(a: np.ndarray, spec: PoolSpec) -> np.ndarray:
+    return a if spec.batched else a[0]
+
+
+def _resolve_pool(op: str, input: Any, call: CallText, **arguments: Any) -> tuple[np.ndarray, PoolSpec]:
+    """The forward's resolver on the pool's own arguments (its checks and words, the error
+    showing the gradient call); then the input must be one autograd differentiates."""
+    try:
+        x3, spec = check_pool1d(op, input, **arguments)
+    except ConvtraceError as error:
+        raise error.with_call(str(call)) from None
+    if spec.dtype.kind != "f":
+        raise ConvtraceError(
+            "input", input, f"only Tensors of floating point and complex dtype can require gradients "
+            f"(got {spec.dtype}): {op} has no input gradient for it", call=call,
+        )
+    return x3, spec
+
+
+def _size_input(input_size: Any, grad_output: Any, call: CallText) -> tuple[np.ndarray, np.ndarray]:
+    """A gradient call that gives the input's size only: ``grad_output`` as an array, and a
+    zero-strided stand-in input of that size and ``grad_output``'s dtype for the resolver
+    (so the input is as floating as ``grad_output``: an integer one is rejected)."""
+    gy = as_pool_array("grad_output", grad_output, call)
+    if gy.dtype.kind != "f":
+        raise ConvtraceError(
+            "grad_output", gy, "only Tensors of floating point and complex dtype can require gradients: "
+            f"the input of {call.op.removesuffix('_input')} has grad_output's dtype, {gy.dtype}, and PyTorch's "
+            f"{call.op.removesuffix('_input')} has no input gradient for it", call=call,
+        )
+    try:
+        size = tuple(int(v) for v in input_size)
+        ok = all(rules.is_int(v) for v in input_size) and len(size) in (2, 3) and min(size) >= 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ConvtraceTypeError(
+            "input_size", input_size, "input_size must be a sequence of 2 or 3 non-negative ints "
+            "((C, L) or (N, C, L))", call=call,
+        )
+    return np.broadcast_to(np.zeros((), gy.dtype), size), gy
+
+
+def max_pool1d_input(
+    input: Any, grad_output: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    ceil_mode: Any = False,
+) -> np.ndarray:
+    """Gradient of max_pool1d with respect to its input (PyTorch's autograd): each output's
+    gradient goes to its window's winner (ties: the first index; NaN: the window's last NaN).
+
+    >>> import numpy as np
+    >>> max_pool1d_input(np.array([[[1.0, 3.0, 3.0, 2.0]]]), np.array([[[10.0, 20.0]]]), 2).tolist()
+    [[[0.0, 10.0, 20.0, 0.0]]]
+    """
+    call = CallText(
+        "max_pool1d_input",
+        [("input", input), ("grad_output", grad_output), ("kernel_size", kernel_size), ("stride", stride),
+         ("padding", padding), ("dilation", dilation), ("ceil_mode", ceil_mode)],
+    )
+    x3, spec = _resolve_pool("max_pool1d", input, call, kernel_size=kernel_size, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+    gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
+    gx = pool_backward.max_pool1d_input_grad(x3, gy, spec.kernel_size, spec.stride, spec.padding, spec.dilation)
+    return _unbatched(gx, spec)
+
+
+def avg_pool1d_input(
+    input_size: Any, grad_output: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    ceil_mode: Any = False, count_include_pad: Any = True,
+) -> np.ndarray:
+    """Gradient of avg_pool1d with respect to its input: each output's gradient divided by
+    its divisor (padding counted with ``count_include_pad``, the ceil_mode overhang never),
+    spread over its window's real samples.
+
+    >>> import numpy as np
+    >>> avg_pool1d_input((1, 1, 6), np.ones((1, 1, 4)), 3, 2, 1, ceil_mode=True).tolist()
+    [[[0.3333333333333333, 0.6666666666666666, 0.3333333333333333, 0.6666666666666666, 0.3333333333333333, 0.8333333333333333]]]
+    """
+    call = CallText(
+        "avg_pool1d_input",
+        [("input_size", input_size), ("grad_output", grad_output), ("kernel_size", kernel_size),
+         ("stride", stride), ("padding", padding), ("ceil_mode", ceil_mode),
+         ("count_include_pad", count_include_pad)],
+    )
+    dummy, given = _size_input(input_size, grad_output, call)
+    _, spec = _resolve_pool("avg_pool1d", dummy, call, kernel_size=kernel_size, stride=stride, padding=padding,
+                            ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+    gy = _batched(_pool_grad_output(given, spec, call), spec)
+    gx = pool_backward.avg_pool1d_input_grad(spec.length, gy, spec.kernel_size, spec.stride, spec.padding,
+                                             spec.divisors())
+    return _unbatched(gx, spec)
+
+
+def lp_pool1d_input(
+    input: Any, grad_output: Any, norm_type: Any, kernel_size: Any, stride: Any = None, ceil_mode: Any = False
+) -> np.ndarray:
+    """Gradient of lp_pool1d with respect to its input, through PyTorch's own composition
+    ``(sign(A) * relu(|A|) * k) ** (1/p)``, ``A = avg_pool1d(x ** p)``: a window summing to
+    0 gets 0, ``p = 1`` is a signed sum, an odd ``p`` on a negative sum gives NaN.
+
+    >>> import numpy as np
+    >>> lp_pool1d_input(np.array([[[3.0, 4.0, 0.0, 0.0]]]), np.ones((1, 1, 2)), 2, 2).tolist()
+    [[[0.6000000000000001, 0.8, 0.0, 0.0]]]
+    """
+    call = CallText(
+        "lp_pool1d_input",
+        [("input", input), ("grad_output", grad_output), ("norm_type", norm_type), ("kernel_size", kernel_size),
+         ("stride", stride), ("ceil_mode", ceil_mode)],
+    )
+    x3, spec = _resolve_pool("lp_pool1d", input, call, norm_type=norm_type, kernel_size=kernel_size,
+                             stride=stride, ceil_mode=ceil_mode)
+    gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
+    assert spec.norm_type is not None
+    gx = pool_backward.lp_pool1d_input_grad(x3, gy, float(spec.norm_type), spec.kernel_size, spec.stride)
+    return _unbatched(gx, spec)
+
+
+def adaptive_avg_pool1d_input(input_size: Any, grad_output: Any) -> np.ndarray:
+    """Gradient of adaptive_avg_pool1d with respect to its input (the output size is
+    ``grad_output``'s length): windows ``[floor(i*L/O), ceil((i+1)*L/O))`` overlap.
+
+    >>> import numpy as np
+    >>> adaptive_avg_pool1d_input((1, 1, 5), np.ones((1, 1, 3))).tolist()
+    [[[0.5, 0.8333333333333333, 0.3333333333333333, 0.8333333333333333, 0.5]]]
+    """
+    call = CallText("adaptive_avg_pool1d_input", [("input_size", input_size), ("grad_output", grad_output)])
+    dummy, given = _size_input(input_size, grad_output, call)
+    _, spec = _resolve_pool("adaptive_avg_pool1d", dummy, call, output_size=_output_size_of(given))
+    gy = _batched(_pool_grad_output(given, spec, call), spec)
+    if spec.out_length != 1:
+        _nonempty_adaptive_grad("adaptive_avg_pool2d", _unbatched(gy, spec), call)
+    return _unbatched(pool_backward.adaptive_avg_pool1d_input_grad(spec.length, gy), spec)
+
+
+def _nonempty_adaptive_grad(kernel: str, gy: np.ndarray, call: CallText) -> None:
+    """PyTorch's adaptive backward kernels (not ``output_size=1``'s mean) reject an empty
+    non-batch size of ``grad_output`` (seen with a height of 1), though the forward made it."""
+    sizes = (*gy.shape[:-1], 1, gy.shape[-1])
+    for i in range(1, len(sizes)):
+        if sizes[i] == 0:
+            raise ConvtraceError(
+                "grad_output", gy,
+                f"{kernel}_backward(): Expected grad_output to have non-zero size for non-batch dimensions, but "
+                f"grad_output has sizes {list(sizes)} with dimension {i} being empty",
+                call=call,
+            )
+
+
+def _output_size_of(grad_output: np.ndarray) -> int:
+    """An adaptive pool's output size: the length of its output gradient."""
+    return int(grad_output.shape[-1]) if grad_output.ndim else 0
+
+
+def adaptive_max_pool1d_input(input: Any, grad_output: Any) -> np.ndarray:
+    """Gradient of adaptive_max_pool1d with respect to its input (the output size is
+    ``grad_output``'s length): each output's gradient to its window's winner.
+
+    >>> import numpy as np
+    >>> adaptive_max_pool1d_input(np.array([[[1.0, 5.0, 2.0]]]), np.ones((1, 1, 2))).tolist()
+    [[[0.0, 2.0, 0.0]]]
+    """
+    call = CallText("adaptive_max_pool1d_input", [("input", input), ("grad_output", grad_output)])
+    gy_given = np.asarray(grad_output)
+    x3, spec = _resolve_pool("adaptive_max_pool1d", input, call, output_size=_output_size_of(gy_given))
+    gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
+    _nonempty_adaptive_grad("adaptive_max_pool2d", _unbatched(gy, spec), call)
+    return _unbatched(pool_backward.adaptive_max_pool1d_input_grad(x3, gy), spec)
+
+
+def max_unpool1d_input(indices: Any, grad_output: Any) -> np.ndarray:
+    """Gradient of max_unpool1d with respect to its input: ``grad_output`` read at each index
+    (``grad_output`` is the unpooled output's gradient; every index must lie inside it).
+
+    >>> import numpy as np
+    >>> max_unpool1d_input(np.array([[[1, 1, 3]]]), np.array([[[0.0, 1.0, 2.0, 3.0, 4.0]]])).tolist()
+    [[[1.0, 1.0, 3.0]]]
+    """
+    call = CallText("max_unpool1d_input", [("indices", indices), ("grad_output", grad_output)])
+    idx = np.asarray(indices)
+    gy = as_pool_array("grad_output", grad_output, call)
+    if gy.dtype.kind != "f":
+        raise ConvtraceError(
+            "grad_output", gy, "only Tensors of floating point and complex dtype can require gradients: "
+            f"the input of max_unpool1d has grad_output's dtype, {gy.dtype}", call=call,
+        )
+    if idx.ndim not in (2, 3):
+        raise ConvtraceError("indices", idx, f"Expected 2D (unbatched) or 3D (batched) indices, but got indices "
+                             f"of size {list(idx.shape)}", call=call)
+    rules.check_unpool_arrays(idx.shape, idx.shape, idx.dtype, indices, indices, call)
+    if gy.ndim != idx.ndim or gy.shape[:-1] != idx.shape[:-1]:
+        raise ConvtraceError(
+            "grad_output", gy,
+            f"Mismatch in shape: grad_output has a shape of {list(gy.shape)}, but the output of max_unpool1d "
+            f"with indices of shape {list(idx.shape)} has a shape of {[*idx.shape[:-1], 'L_out']}", call=call,
+        )
+    bad = (idx < 0) | (idx >= gy.shape[-1])
+    if bad.any():
+        raise rules.invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), gy.shape[-1], indices, call)
+    return pool_backward.max_unpool1d_input_grad(idx, gy)
