@@ -6,6 +6,19 @@ emits), once.
 
 from __future__ import annotations
 
+from .stages import StateEntry
+from .streamer import Pointwise, Streamer, layer_of
 from .timing import ChainTiming, LayerTiming, Refusal, chain_timing, layer_timing, refusal
 
-__all__ = ["ChainTiming", "LayerTiming", "Refusal", "chain_timing", "layer_timing", "refusal"]
+__all__ = [
+    "Streamer",
+    "Pointwise",
+    "StateEntry",
+    "layer_of",
+    "ChainTiming",
+    "LayerTiming",
+    "Refusal",
+    "chain_timing",
+    "layer_timing",
+    "refusal",
+]
