@@ -341,18 +341,38 @@ class Streamer:
                 y = stage.push(y)
         return y if self._batched else y[0]
 
+    def push_layers(self, chunk: Any) -> list[np.ndarray]:
+        """:meth:`push`, returning every layer's output (N, C, T) of this push (the last
+        one is what :meth:`push` returns), for diagnosis."""
+        y = self._checked(chunk)
+        self._pushed = True
+        out = []
+        for unit in self.units:
+            for stage in unit.stages:
+                y = stage.push(y)
+            out.append(y)
+        return out
+
+    def flush_layers(self) -> list[np.ndarray]:
+        """:meth:`flush`, returning every layer's output (N, C, T) of the flush."""
+        try:
+            return self._flush(every=True)
+        finally:
+            self.reset()
+
     def flush(self) -> np.ndarray:
         """The outputs that wait for the end (right padding, the ConvTranspose1d tail,
         output_padding, ceil_mode's last windows); then the streamer is reset. Raises
         PyTorch's error where the whole input was too short for a layer."""
         try:
-            y = self._flush()
+            y: np.ndarray = self._flush()
         finally:
             self.reset()
         return y if self._batched else y[0]
 
-    def _flush(self) -> np.ndarray:
+    def _flush(self, every: bool = False) -> Any:
         y = np.empty((self.batch, self.channels or self.units[0].stages[0].channels_out or 1, 0), dtype=self.dtype)
+        out = []
         for unit in self.units:
             totals: list[int] = []
             for k, stage in enumerate(unit.stages):
@@ -361,7 +381,8 @@ class Streamer:
                     totals = [-1] if unit.layer is None else _step_lengths(unit.layer, unit.steps, int(stage.samples_in))
                 tail = stage.flush(totals[k])
                 y = tail if head.shape[-1] == 0 else np.concatenate((head, tail), axis=-1)
-        return y
+            out.append(y)
+        return out if every else y
 
 
 def _step_lengths(layer: Layer, steps: Sequence[Any], n: int) -> list[int]:
