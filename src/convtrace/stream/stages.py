@@ -97,7 +97,9 @@ class Stage:
         if keep > 0:
             self.buffer[..., self.cache - keep :] = work[..., work.shape[-1] - keep :]
 
-    def push(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:  # pragma: no cover - overridden
+        """The outputs final once ``x`` is in; ``floor``: the fewest input samples the stage
+        will have in all (see :func:`~convtrace.stream.timing.step_ready`)."""
         raise NotImplementedError
 
     def flush(self, total: int) -> np.ndarray:  # pragma: no cover - overridden
@@ -126,14 +128,14 @@ class PadStage(Stage):
         tail = 0 if step.right <= 0 else step.right + 1 if step.mode == "reflect" else 1 if step.mode == "replicate" else 0
         return n - max(0, min(done - step.left, n - tail))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         held = self._held(before, done)
         n = before + x.shape[-1]
         work = self._work(x, held)  # input samples [n - work_len, n)
         start = n - work.shape[-1]
-        target = step_ready(step, n)
+        target = step_ready(step, n, floor)
         out: np.ndarray
         if target <= done:
             out = _empty(x.shape[0], x.shape[1], x.dtype)
@@ -180,7 +182,7 @@ class WindowStage(Stage):
     def _held(self, n: int, done: int) -> int:
         return max(0, min(n, n - done * self.step.stride))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -230,7 +232,7 @@ class PoolStage(Stage):
     def _held(self, n: int, done: int) -> int:
         return max(0, min(n, n - self._next_start(done)))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -275,21 +277,20 @@ class ScatterStage(Stage):
 
     kind = "convT"
 
-    def __init__(self, step: ScatterStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int,
-                 groups: int, length_ok: int) -> None:  # fmt: skip
+    def __init__(self, step: ScatterStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int, groups: int) -> None:
         c_in, c_per_group, _ = weight.shape
         super().__init__(step_cache(step), c_in, c_per_group * groups, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
-        self.dilation, self.groups, self.length_ok = dilation, groups, length_ok
+        self.dilation, self.groups = dilation, groups
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
-        target = scatter_final(step, n, self.length_ok)
+        target = scatter_final(step, n, floor)
         pending = self._pending(before, done)
         self.samples_in[...] = n
         end = max(self._pending(n, done) + done, target)
@@ -333,7 +334,7 @@ class PointwiseStage(Stage):
         super().__init__(0, 0, 0, 0)
         self.fn = fn
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         return np.asarray(self.fn(x))
 
     def flush(self, total: int) -> np.ndarray:
