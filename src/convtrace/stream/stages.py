@@ -300,7 +300,9 @@ class ScatterStage(Stage):
             count = (x.shape[-1] - 1) * step.stride + step.span
             part = fast.conv1d_input_grad(x, self.weight, count, step.stride, 0, self.dilation, self.groups)
             at = before * step.stride - done
-            work[..., at : at + count] += part
+            if at < 0:  # positions already done: cropped on the left (nothing else lands there)
+                part, at = part[..., -at:], 0
+            work[..., at : at + part.shape[-1]] += part
         out = self._emit(work, done, target)
         left = end - target
         self.buffer[..., :left] = work[..., target - done :]

@@ -102,6 +102,7 @@ class ScatterStep:
     stride: int
     padding: int
     output_padding: int
+    dilation: int = 1
 
 
 Step = PadStep | WindowStep | PoolStep | ScatterStep
@@ -204,7 +205,7 @@ def steps_of(layer: Layer) -> tuple[Step, ...]:
     >>> steps_of(Layer("conv", kernel_size=3, padding="same", padding_mode="reflect", pad_left=2))
     (PadStep(left=2, right=0, mode='constant'), PadStep(left=1, right=1, mode='reflect'), WindowStep(span=3, stride=1))
     >>> steps_of(Layer("convT", kernel_size=4, stride=2, padding=1))
-    (ScatterStep(span=4, stride=2, padding=1, output_padding=0),)
+    (ScatterStep(span=4, stride=2, padding=1, output_padding=0, dilation=1),)
     """
     check_streamable(layer)
     if layer.kind == "pad":
@@ -221,7 +222,7 @@ def steps_of(layer: Layer) -> tuple[Step, ...]:
         steps.append(WindowStep(layer.span, layer.stride))
         return tuple(steps)
     if layer.kind == "convT":
-        return (ScatterStep(layer.span, layer.stride, int(layer.padding), layer.output_padding),)
+        return (ScatterStep(layer.span, layer.stride, int(layer.padding), layer.output_padding, layer.dilation),)
     padding = 0 if layer.kind == "lppool" else int(layer.padding)
     return (PoolStep(layer.span, layer.stride, padding),)
 
@@ -265,17 +266,24 @@ def step_ready(step: Step, n: int, floor: int = 0) -> int:
 
 def scatter_final(step: ScatterStep, n: int, floor: int = 0) -> int:
     """Full (uncropped) positions of a ConvTranspose1d that are final after ``n`` inputs:
-    later inputs add to positions from ``n*stride`` on, and the right crop of the shortest
-    possible end (``max(n, floor)`` inputs) must not remove them.
+    up to the first position at or after the left crop that a later input reaches (input
+    ``i`` adds to ``i*stride + j*dilation``; usually ``n*stride``), and within the right
+    crop of the shortest possible end (``max(n, floor)`` inputs). The cropped positions
+    count as final.
 
     >>> scatter_final(ScatterStep(span=4, stride=2, padding=3, output_padding=0), 3)
     5
+    >>> scatter_final(ScatterStep(span=1, stride=2, padding=1, output_padding=0), 0, floor=2)  # a hole: bias only
+    2
     """
-    if n <= 0:
-        return 0
     ends = max(n, floor)
     crop_bound = (ends - 1) * step.stride + step.span + step.output_padding - step.padding
-    return max(0, min(n * step.stride, crop_bound))
+    reached = n * step.stride
+    if reached < step.padding:  # the first later input lands in the left crop: look past it
+        taps = (step.span - 1) // step.dilation + 1
+        reached = min(max(n, -(-(step.padding - j * step.dilation) // step.stride)) * step.stride
+                      + j * step.dilation for j in range(taps))  # fmt: skip
+    return max(0, min(reached, crop_bound))
 
 
 def step_cache(step: Step) -> int:
