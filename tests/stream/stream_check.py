@@ -41,8 +41,12 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
     rng = np.random.default_rng(seed + 7919 * n)
     outs = []
     for m in continuation_lengths(reach):
-        for scale in (1.0, 100.0, -100.0) if m else (1.0,):
-            tail = scale * np.abs(rng.standard_normal(x.shape[:-1] + (m,))) if scale != 1.0 else rng.standard_normal(x.shape[:-1] + (m,))
+        shape = x.shape[:-1] + (m,)
+        # large values of both signs (all positive, all negative, random signs per channel):
+        # a max must not hide a dependence, even after a saturating tanh
+        tails = [rng.standard_normal(shape)] + ([100 * np.abs(rng.standard_normal(shape)), -100 * np.abs(rng.standard_normal(shape))]
+                                                + [100 * rng.standard_normal(shape) for _ in range(3)] if m else [])  # fmt: skip
+        for tail in tails:
             y = try_offline(layers, np.concatenate((x[..., :n], tail.astype(x.dtype)), axis=-1))
             if y is not None:
                 outs.append(y)

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from stream_check import earliest, offline, run_stream, try_offline
-from strategies import examples
 from strategies_stream import chains, schedules
+from stream_check import earliest, offline, run_stream, try_offline
 
 from convtrace.stream import Streamer
 from convtrace.stream.timing import chain_ready
+from strategies import examples
 
 
 def reach_of(s: Streamer) -> int:
@@ -41,7 +41,7 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 
-@examples(120)
+@examples(80)
 @given(chains(), schedules(), st.integers(1, 48), st.integers(1, 2), st.integers(0, 1000))
 def test_streamed_equals_offline_and_leaves_as_early_as_possible(
     chain: tuple[list[Any], int], sizes: list[int], length: int, batch: int, seed: int
@@ -52,7 +52,7 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
     check_contract(layers, x, sizes)
 
 
-@examples(40)
+@examples(30)
 @given(chains(max_layers=3), st.integers(1, 40), st.integers(0, 1000))
 def test_one_sample_at_a_time(chain: tuple[list[Any], int], length: int, seed: int) -> None:
     layers, channels = chain

@@ -41,7 +41,7 @@ def _module(layer: Layer, c: int, dtype: np.dtype[Any], seed: int) -> tuple[list
         return [_pad(layer.pad_left, layer.pad_right, layer.padding_mode)], c
     if layer.kind in ("conv", "convT"):
         c_out = layer.out_channels or c
-        common = dict(kernel_size=layer.kernel_size, stride=layer.stride, dilation=layer.dilation, groups=layer.groups,
+        common: dict[str, Any] = dict(kernel_size=layer.kernel_size, stride=layer.stride, dilation=layer.dilation, groups=layer.groups,
                       bias=layer.bias, dtype=dtype, rng=seed)  # fmt: skip
         if layer.kind == "convT":
             return [nn.ConvTranspose1d(c, c_out, padding=int(layer.padding), output_padding=layer.output_padding, **common)], c_out

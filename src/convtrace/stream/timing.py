@@ -133,7 +133,7 @@ REFUSALS: dict[str, tuple[str, str | None]] = {
     ),
     "unpool": (
         "MaxUnpool1d needs the indices of its MaxPool1d (a second input): not a chain layer",
-        None,
+        "run the pool and unpool pair outside the streamed chain, or upsample with ConvTranspose1d(k, stride=k)",
     ),
     "negative_mode_pad": (
         "a negative (cropping) pad is only streamed in constant mode",

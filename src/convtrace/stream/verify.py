@@ -176,10 +176,12 @@ def determined_prefix(layers: list[Any], x: np.ndarray, n: int, reach: int, rng:
     """
     outs = []
     for m in sorted({0, 1, 2, 3, 5, 8, reach // 2, reach + 16}):
-        for scale in ((1.0,) if m == 0 else (1.0, 100.0, -100.0)):
-            tail = rng.standard_normal(x.shape[:-1] + (m,))
-            if scale != 1.0:
-                tail = scale * np.abs(tail)
+        shape = x.shape[:-1] + (m,)
+        tails = [rng.standard_normal(shape)]
+        if m:  # large values of both signs: a max (even after a saturating function) must not hide a dependence
+            tails += [100 * np.abs(rng.standard_normal(shape)), -100 * np.abs(rng.standard_normal(shape)),
+                      100 * rng.standard_normal(shape)]  # fmt: skip
+        for tail in tails:
             y = _try_offline(layers, np.concatenate((x[..., :n], tail.astype(x.dtype)), axis=-1))
             if y is not None:
                 outs.append(y)
