@@ -39,13 +39,13 @@ def test_encoder_streams_exactly_one_frame_per_hop() -> None:
     assert (s.receptive_field, s.hop, s.lookahead) == (figures.receptive_field, figures.hop, figures.lookahead) == (2616, 320, 319)
     assert s.min_chunk == 320 and s.first_output == 320
     x = _x((1, 1, 3200))
-    parts, counts = run_stream(s, x, [320] * 10)
+    parts, _counts = run_stream(s, x, [320] * 10)
     assert [p.shape[-1] for p in parts] == [1] * 10 + [0]  # a frame per hop, nothing left for the flush
     got, want = np.concatenate(parts, axis=-1), offline(chain, x)
     assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
 
 
-@pytest.mark.parametrize("stack, channels, length", [(ENCODER, 1, 1400), (DECODER, 4, 9)])
+@pytest.mark.parametrize(("stack", "channels", "length"), [(ENCODER, 1, 1400), (DECODER, 4, 9)])
 def test_readme_codec_verifies(stack: str, channels: int, length: int) -> None:
     r = verify(chain_of(stack, channels=channels, seed=2), length=length, trials=2, torch=False, emission_checks=12)
     assert r.ok, r
@@ -64,7 +64,7 @@ def test_decoder_emits_as_its_input_arrives() -> None:
 # ---------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("module, words", [
+@pytest.mark.parametrize(("module", "words"), [
     (nn.Conv1d(1, 1, 3, padding=1, padding_mode="circular"), "circular padding needs the end of the signal"),
     (nn.CircularPad1d(2), "circular padding needs the end of the signal"),
     (nn.AdaptiveAvgPool1d(4), "adaptive pool's windows depend on the whole input length"),
