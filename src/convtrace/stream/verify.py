@@ -212,22 +212,31 @@ def _reach(s: Streamer) -> int:
 
 
 def random_schedule(length: int, hops: list[int], rng: np.random.Generator) -> tuple[int, ...]:
-    """Chunk sizes adding up to ``length``: 0, 1, each hop (and stride) -1, +0, +1, and
-    random sizes up to three times the largest.
+    """Chunk sizes adding up to ``length``: an empty chunk, one sample, a size that is no
+    multiple of any stride, each hop (and stride) -1, +0, +1, and random sizes up to three
+    times the largest, in a random order.
 
-    >>> random_schedule(10, [4], np.random.default_rng(0))
-    (6, 1, 1, 2)
+    >>> random_schedule(20, [4], np.random.default_rng(0))
+    (6, 1, 5, 0, 8)
     """
     top = max([1] + hops)
+    odd = next(n for n in range(top + 1, 4 * top + 3) if all(n % h for h in hops if h > 1))
     pool = sorted({0, 1, 2} | {h + d for h in hops for d in (-1, 0, 1) if h + d >= 0})
-    sizes: list[int] = []
-    left = length
-    while left > 0:
-        size = int(rng.choice(pool)) if rng.random() < 0.5 else int(rng.integers(0, 3 * top + 1))
-        size = min(size, left)
-        sizes.append(size)
-        left -= size
-    return tuple(sizes)
+    sizes = [0, 1, odd]
+    while sum(sizes) < length:
+        sizes.append(int(rng.choice(pool)) if rng.random() < 0.5 else int(rng.integers(0, 3 * top + 1)))
+    out: list[int] = []
+    for i in rng.permutation(len(sizes)):
+        take = min(sizes[i], length - sum(out))
+        if take or sizes[i] == 0:
+            out.append(take)
+    if 1 not in out and length > 1:  # cut off at the end: take it from the largest chunk
+        big = int(np.argmax(out))
+        out[big] -= 1
+        out.insert(int(rng.integers(0, len(out) + 1)), 1)
+    if 0 not in out:
+        out.insert(int(rng.integers(0, len(out) + 1)), 0)
+    return tuple(out)
 
 
 def _hops(s: Streamer) -> list[int]:
@@ -247,15 +256,13 @@ def _cause(layer: Any, streamed: np.ndarray, offline: np.ndarray, first: int) ->
     """The likely cause of a wrong layer output from the first wrong sample ``first``."""
     if streamed.shape != offline.shape:
         return "misalignment"
-    wrong = np.abs(streamed - offline)
-    span = min(streamed.shape[-1], first + 64)
     for shift in range(1, 9):  # the right values, in the wrong places
-        for sign in (1, -1):
-            a, b = first, span
-            lo, hi = a + sign * shift, b + sign * shift
-            if lo < 0 or hi > offline.shape[-1] or b <= a:
+        for moved in (shift, -shift):
+            a = first
+            b = min(first + 64, streamed.shape[-1], offline.shape[-1] - moved)
+            if a + moved < 0 or b <= a:
                 continue
-            if np.allclose(streamed[..., a:b], offline[..., lo:hi], rtol=1e-9, atol=1e-9):
+            if np.allclose(streamed[..., a:b], offline[..., a + moved : b + moved], rtol=1e-9, atol=1e-9):
                 return "misalignment"
     bias = getattr(layer, "bias", None)
     if bias is not None:
@@ -264,7 +271,6 @@ def _cause(layer: Any, streamed: np.ndarray, offline: np.ndarray, first: int) ->
             return "bias_twice"
     if isinstance(layer, nn.ConvTranspose1d):
         return "transposed_tail"
-    del wrong
     return "cache"
 
 
