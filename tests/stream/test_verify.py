@@ -5,7 +5,7 @@ verifier (with the right cause) and by the sweep's contract check."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,6 @@ from test_stream_sweep import check_contract
 
 from convtrace import nn
 from convtrace.stream import Pointwise, chain_of, verify
-from convtrace.stream import stages as stages_module
 from convtrace.stream.stages import PadStage, ScatterStage, Stage, WindowStage
 
 
@@ -115,10 +114,10 @@ PLANTED: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
 
 
 @pytest.fixture(params=sorted(PLANTED))
-def planted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    PLANTED[request.param](monkeypatch)
-    assert stages_module.Stage is Stage
-    yield request.param
+def planted(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    PLANTED[request.param](monkeypatch)  # undone by monkeypatch after the test
+    name: str = request.param
+    return name
 
 
 def test_verify_names_each_planted_bug(planted: str) -> None:
