@@ -32,12 +32,19 @@ def try_offline(layers: list[Any], x: np.ndarray) -> np.ndarray | None:
 
 
 def continuation_lengths(reach: int) -> list[int]:
-    return sorted({0, 1, 2, 3, 5, 8, reach // 2, reach, 2 * reach + 16})
+    return sorted({0, 1, 2, 3, 5, 8, reach // 2, reach})
 
 
 def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0) -> int:
-    """Leading outputs determined by ``x[..., :n]`` (see the module docstring). ``reach``:
-    a bound on how far ahead an output can look (input samples)."""
+    """Leading outputs determined by the first ``n`` samples (see the module docstring),
+    for ``x`` and for another random input alike: which outputs may leave depends on the
+    arrangement, not on the values (a max may hide a dependence for one input by chance,
+    e.g. when a later sample is a constant — a ConvTranspose1d's bias between its taps)."""
+    other = np.random.default_rng(seed + 1).standard_normal(x.shape).astype(x.dtype)
+    return min(_determined(layers, x, n, reach, seed), _determined(layers, other, n, reach, seed + 2))
+
+
+def _determined(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int) -> int:
     rng = np.random.default_rng(seed + 7919 * n)
     outs = []
     for m in continuation_lengths(reach):
@@ -45,7 +52,7 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
         # large values of both signs (all positive, all negative, random signs per channel):
         # a max must not hide a dependence, even after a saturating tanh
         tails = [rng.standard_normal(shape)] + ([100 * np.abs(rng.standard_normal(shape)), -100 * np.abs(rng.standard_normal(shape))]
-                                                + [100 * rng.standard_normal(shape) for _ in range(3)] if m else [])  # fmt: skip
+                                                + [100 * rng.standard_normal(shape) for _ in range(2)] if m else [])  # fmt: skip
         for tail in tails:
             y = try_offline(layers, np.concatenate((x[..., :n], tail.astype(x.dtype)), axis=-1))
             if y is not None:
@@ -56,7 +63,7 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
     if common == 0:
         return 0
     ref = outs[0][..., :common]
-    scale = max(1.0, float(np.max(np.abs(ref)))) if ref.size else 1.0
+    scale = max(1.0, float(np.max(np.abs(ref))))
     same = np.ones(common, dtype=bool)
     for y in outs[1:]:
         diff = np.abs(y[..., :common] - ref) > 1e-9 * scale

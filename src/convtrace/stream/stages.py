@@ -63,6 +63,7 @@ class Stage:
         self.buffer = np.zeros((0, buffer_channels, cache))
         self.samples_in = np.zeros((), dtype=np.int64)
         self.done = np.zeros((), dtype=np.int64)
+        self.nothing = _empty(0, channels_out, self.dtype)
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         """Fresh state for ``batch`` items (``channels`` fixes a pool's or pad's channels)."""
@@ -72,6 +73,9 @@ class Stage:
         self.buffer = np.zeros((batch, self.buffer_channels, self.cache), dtype=self.dtype)
         self.samples_in = np.zeros((), dtype=np.int64)
         self.done = np.zeros((), dtype=np.int64)
+        weight = getattr(self, "weight", None)
+        out_dtype = self.dtype if weight is None else np.result_type(self.dtype, weight)
+        self.nothing = _empty(batch, self.channels_out or channels, out_dtype)  # what a push with no output returns
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {"buffer": self.buffer, "samples_in": self.samples_in, "done": self.done}
@@ -131,6 +135,8 @@ class PadStage(Stage):
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
+        if not x.shape[-1] and step_ready(step, before, floor) <= done:
+            return self.nothing
         held = self._held(before, done)
         n = before + x.shape[-1]
         work = self._work(x, held)  # input samples [n - work_len, n)
@@ -138,7 +144,7 @@ class PadStage(Stage):
         target = step_ready(step, n, floor)
         out: np.ndarray
         if target <= done:
-            out = _empty(x.shape[0], x.shape[1], x.dtype)
+            out = self.nothing
         elif done == 0 and step.left > 0:
             # the head: built by F.pad of the samples so far (its right side is cut off)
             padded = apply_pad(work, step.left, 0, step.mode, self.value)
@@ -183,6 +189,8 @@ class WindowStage(Stage):
         return max(0, min(n, n - done * self.step.stride))
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if not x.shape[-1]:  # nothing new: nothing more is final
+            return self.nothing
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -191,7 +199,7 @@ class WindowStage(Stage):
         self.samples_in[...] = n
         if target <= done:
             self._keep(work, self._held(n, done))
-            return _empty(x.shape[0], self.channels_out, np.result_type(x, self.weight))
+            return self.nothing
         start = n - work.shape[-1]
         lo = done * step.stride - start
         hi = (target - 1) * step.stride + step.span - start
@@ -233,6 +241,8 @@ class PoolStage(Stage):
         return max(0, min(n, n - self._next_start(done)))
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if not x.shape[-1]:  # nothing new: nothing more is final
+            return self.nothing
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -241,7 +251,7 @@ class PoolStage(Stage):
         self.samples_in[...] = n
         if target <= done:
             self._keep(work, self._held(n, done))
-            return _empty(x.shape[0], x.shape[1], x.dtype)
+            return self.nothing
         start = n - work.shape[-1]
         end = (target - 1) * step.stride - step.padding + step.span - start
         first = self._next_start(done)
@@ -291,6 +301,8 @@ class ScatterStage(Stage):
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
         target = scatter_final(step, n, floor)
+        if not x.shape[-1] and target <= done:
+            return self.nothing
         pending = self._pending(before, done)
         self.samples_in[...] = n
         end = max(self._pending(n, done) + done, target)

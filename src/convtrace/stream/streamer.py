@@ -171,6 +171,16 @@ class _Unit:
     pads: tuple[int, ...] = ()
     lmin: int = 0
     needs_floor_after: bool = True
+    _floor_memo: tuple[int, int] = (-1, 0)
+
+    def floor_after(self, floor: int) -> int:
+        """The fewest outputs this layer gives if its input has ``floor`` samples in all
+        (the last answer kept: it changes only when input arrives)."""
+        if self.layer is None:
+            return floor
+        if self._floor_memo[0] != floor:
+            self._floor_memo = (floor, self.layer.out_length(floor))
+        return self._floor_memo[1]
 
 
 def _stages(module: Any, layer: Layer | None) -> tuple[list[Stage], tuple[Any, ...]]:
@@ -364,7 +374,7 @@ class Streamer:
                 y = stage.push(y, inner)
                 inner += pad
             if unit.needs_floor_after:
-                floor = unit.layer.out_length(floor) if unit.layer is not None else floor
+                floor = unit.floor_after(floor)
         return y if self._batched else y[0]
 
     def push_layers(self, chunk: Any) -> list[np.ndarray]:
@@ -380,7 +390,7 @@ class Streamer:
             for stage, pad in zip(unit.stages, unit.pads):
                 y = stage.push(y, inner)
                 inner += pad
-            floor = unit.layer.out_length(floor) if unit.layer is not None else floor
+            floor = unit.floor_after(floor)
             out.append(y)
         return out
 
