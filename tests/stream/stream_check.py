@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from convtrace import nn
 from convtrace.errors import ConvtraceError
 from convtrace.stream import Streamer
 
@@ -41,7 +42,16 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
     arrangement, not on the values (a max may hide a dependence for one input by chance,
     e.g. when a later sample is a constant — a ConvTranspose1d's bias between its taps)."""
     other = np.random.default_rng(seed + 1).standard_normal(x.shape).astype(x.dtype)
+    layers = [_averaging(m) for m in layers]
     return min(_determined(layers, x, n, reach, seed), _determined(layers, other, n, reach, seed + 2))
+
+
+def _averaging(m: Any) -> Any:
+    """A MaxPool1d (dilation 1) as the AvgPool1d of its windows: the same outputs depend on
+    the same samples, but a sum cannot hide one (a max of a constant and a sample can)."""
+    if isinstance(m, nn.MaxPool1d) and m.dilation == 1 and not m.return_indices:
+        return nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True)
+    return m
 
 
 def _determined(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int) -> int:

@@ -125,24 +125,37 @@ def _prepared(layers: list[Any], dtype: np.dtype[Any], rng: np.random.Generator)
     return out
 
 
-def _narrow(layers: list[Any], rng: np.random.Generator) -> list[Any]:
-    """The same geometry with one channel per group, float64, random weights: the judge of
-    the earliest emission (which depends on the geometry only) at a small cost."""
+def _narrow(layers: list[Any], rng: np.random.Generator) -> tuple[list[Any], int]:
+    """The same geometry with few channels (each conv's output: the least both its groups
+    and the next conv's divide), float64, random weights, max pools as average pools of the
+    same windows (a max of a constant and a sample can hide the sample): the judge of the
+    earliest emission (which depends on the geometry only). Also its input channels.
+
+    >>> from convtrace import nn
+    >>> _narrow([nn.Conv1d(4, 6, 3, groups=2), nn.ConvTranspose1d(6, 3, 2, groups=3)], np.random.default_rng(0))[1]
+    2
+    """
+    groups = [m.groups for m in layers if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))] + [1]
     out: list[Any] = []
+    c, index = groups[0], 0
     for m in layers:
         if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
-            g = m.groups
+            g, c_out = groups[index], math.lcm(groups[index], groups[index + 1])
+            index += 1
             kwargs: dict[str, Any] = dict(kernel_size=m.kernel_size[0], stride=m.stride[0], dilation=m.dilation[0], groups=g,
-                          bias=m.bias is not None, padding_mode=m.padding_mode, dtype=np.float64,
-                          rng=int(rng.integers(1 << 30)))  # fmt: skip
+                                          bias=m.bias is not None, padding_mode=m.padding_mode, dtype=np.float64,
+                                          rng=int(rng.integers(1 << 30)))  # fmt: skip
             padding = m.padding if isinstance(m.padding, str) else m.padding[0]
             if isinstance(m, nn.ConvTranspose1d):
-                out.append(nn.ConvTranspose1d(g, g, padding=padding, output_padding=m.output_padding[0], **kwargs))
+                out.append(nn.ConvTranspose1d(c, c_out, padding=padding, output_padding=m.output_padding[0], **kwargs))
             else:
-                out.append(nn.Conv1d(g, g, padding=padding, **kwargs))
+                out.append(nn.Conv1d(c, c_out, padding=padding, **kwargs))
+            c = c_out
+        elif isinstance(m, nn.MaxPool1d) and m.dilation == 1:  # the same windows; a sum hides no sample
+            out.append(nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True))
         else:
             out.append(m)
-    return out
+    return out, groups[0]
 
 
 def _offline_layers(layers: list[Any], x: np.ndarray) -> list[np.ndarray]:
@@ -329,8 +342,7 @@ def verify(
     chain = _prepared(modules, dt, rng)
     s = Streamer(chain, batch_size=batch, dtype=dt)
     channels = s.channels or 1
-    probe = _narrow(chain, rng)
-    probe_channels = next((m.groups for m in probe if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))), 1)
+    probe, probe_channels = _narrow(chain, rng)
     probe_xs = [rng.standard_normal((1, probe_channels, length)) for _ in range(2)]  # two: a max may hide a dependence by chance
     reach = _reach(s)
     earliest_cache: dict[int, int] = {}
