@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies_stream import chains, schedules
-from stream_check import earliest, offline, run_stream, try_offline
+from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace.stream import Streamer
 from convtrace.stream.timing import chain_ready
@@ -33,8 +33,7 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     parts, counts = run_stream(s, x, sizes)
     got = np.concatenate(parts, axis=-1)
     assert got.shape == want.shape, (got.shape, want.shape)
-    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
-    assert float(np.max(np.abs(got - want), initial=0.0)) <= 1e-12 * scale
+    assert close(got, want, 1e-12 * finite_scale(want)).all()
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
     assert emitted == judged, (emitted, judged, counts)
