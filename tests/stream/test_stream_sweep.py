@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies_stream import chains, schedules
@@ -57,6 +58,7 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 
+@pytest.mark.slow
 @examples(80)
 @given(chains(), schedules(), st.integers(1, 48), st.integers(1, 2), st.integers(0, 1000))
 def test_streamed_equals_offline_and_leaves_as_early_as_possible(
