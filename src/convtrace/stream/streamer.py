@@ -240,6 +240,8 @@ class Streamer:
             later = [s for u in self.units[index + 1 :] for s in u.steps]
             unit.needs_floor_after = any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in later)
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
+        counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
+        self._counter: Stage | None = counting[0] if counting else None
         self.timing = chain_timing(self.layers)
         self.channels = self._input_channels()
         weights = [m.weight for m in modules if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
@@ -378,7 +380,8 @@ class Streamer:
         """Every stage on ``y``; each layer's output appended to ``every`` if given. Each
         stage learns the fewest samples it will have in all (its floor)."""
         self._pushed = True
-        floor = int(self.units[0].stages[0].samples_in) + y.shape[-1]  # the stream may end now
+        # the stream may end now: the input so far (stages before the first counting one keep the length)
+        floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
         for unit in self.units:
             floor = max(floor, unit.lmin)
             inner = floor
