@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from strategies_stream import chains, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
-from convtrace import nn
 from convtrace.stream import Pointwise, Streamer, layer_of
 from convtrace.stream.timing import chain_ready
 from strategies import examples
@@ -31,17 +30,22 @@ def reach_of(s: Streamer) -> int:
 
 def skips_after_holes(layers: list[Any]) -> bool:
     """A ConvTranspose1d with a stride longer than its kernel (samples between its taps that
-    depend on no input) and, later, a layer that skips samples (kernel shorter than stride):
-    an output can then be fixed before a skipped sample ahead of it is, and a stream that
-    keeps each layer's output in order holds it until that sample is final. The one corner
-    where the engine is later than the contract's "no later": excluded (and reported)."""
+    depend on no input, only its bias) and, later, a layer that never reads some of its
+    input samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose padding
+    crops a sample's every tap): an output can then be fixed while an unread sample ahead
+    of it is not, and a stream that keeps each layer's output in order holds the output
+    until that sample is final. The one corner where the engine is later than the
+    contract's "no later": excluded here (and reported)."""
     holes = False
     for m in layers:
-        if isinstance(m, nn.ConvTranspose1d) and m.stride[0] > m.dilation[0] * (m.kernel_size[0] - 1) + 1:
-            holes = True
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
-        if holes and layer is not None and layer.kind != "convT" and layer.span < layer.down:
+        if layer is None:
+            continue
+        unread = (layer.kind not in ("convT", "pad") and layer.span < layer.down) or (
+            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span)  # fmt: skip
+        if holes and unread:
             return True
+        holes = holes or (layer.kind == "convT" and layer.stride > layer.span)
     return False
 
 

@@ -218,6 +218,7 @@ class WindowStage(_SlidingStage):
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
+        self._w2: np.ndarray | None = None  # the weights as one matrix, made on first use
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         step = self.step
@@ -228,12 +229,29 @@ class WindowStage(_SlidingStage):
     def _conv(self, x: np.ndarray, count: int) -> np.ndarray:
         w, b = self.weight, self.bias
         dtype = np.result_type(x, w)
-        if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
-            x, w = x.astype(np.float32), w.astype(np.float32)
-        y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
+        if self.groups == 1 and dtype in (np.float32, np.float64) and x.dtype == w.dtype:
+            y = self._columns_product(x, count)
+        else:
+            if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
+                x, w = x.astype(np.float32), w.astype(np.float32)
+            y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
         if b is not None:
             y += b[None, :, None].astype(y.dtype, copy=False)
         return y.astype(dtype, copy=False)
+
+    def _columns_product(self, x: np.ndarray, count: int) -> np.ndarray:
+        """``W (C_out x C_in*K) @ columns`` per item with ``np.dot``: a push has few outputs,
+        and NumPy's 2-D product reads the weights at memory speed (its batched matmul on a
+        one-column operand is several times slower)."""
+        if self._w2 is None:
+            self._w2 = np.ascontiguousarray(self.weight.reshape(self.weight.shape[0], -1))
+        windows = np.lib.stride_tricks.sliding_window_view(x, self.step.span, axis=-1)
+        taps = windows[..., : (count - 1) * self.step.stride + 1 : self.step.stride, :: self.dilation]  # (N, C, count, K)
+        columns = np.ascontiguousarray(taps.transpose(0, 1, 3, 2)).reshape(x.shape[0], -1, count)
+        y = np.empty((x.shape[0], self._w2.shape[0], count), dtype=x.dtype)
+        for item in range(x.shape[0]):
+            np.dot(self._w2, columns[item], out=y[item])
+        return y
 
     def flush(self, total: int) -> np.ndarray:
         return self.nothing
