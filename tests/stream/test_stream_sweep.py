@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_stream import chains, schedules
+from strategies_stream import chains, has_holes, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace.stream import Pointwise, Streamer, layer_of
@@ -29,8 +29,8 @@ def reach_of(s: Streamer) -> int:
 
 
 def skips_after_holes(layers: list[Any]) -> bool:
-    """A ConvTranspose1d with a stride longer than its kernel (samples between its taps that
-    depend on no input, only its bias) and, later, a layer that never reads some of its
+    """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input, only
+    on its bias) and, later, a layer that never reads some of its
     input samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose padding
     crops a sample's every tap): an output can then be fixed while an unread sample ahead
     of it is not, and a stream that keeps each layer's output in order holds the output
@@ -45,7 +45,7 @@ def skips_after_holes(layers: list[Any]) -> bool:
             layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span)  # fmt: skip
         if holes and unread:
             return True
-        holes = holes or (layer.kind == "convT" and layer.stride > layer.span)
+        holes = holes or (layer.kind == "convT" and has_holes(layer.stride, layer.dilation, layer.kernel_size))
     return False
 
 
