@@ -29,13 +29,14 @@ def reach_of(s: Streamer) -> int:
 
 
 def skips_after_holes(layers: list[Any]) -> bool:
-    """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input, only
-    on its bias) and, later, a layer that never reads some of its
-    input samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose padding
-    crops a sample's every tap): an output can then be fixed while an unread sample ahead
-    of it is not, and a stream that keeps each layer's output in order holds the output
-    until that sample is final. The one corner where the engine is later than the
-    contract's "no later": excluded here (and reported)."""
+    """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input) or a
+    dilation (a position can depend only on earlier inputs than the one before it) makes
+    some of its samples final before earlier ones; if a later layer never reads one of those
+    earlier samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose
+    padding crops a sample's every tap), its output is fixed while that sample is not, and
+    a stream that keeps each layer's output in order holds it until the sample is final.
+    The one corner where the engine is later than the contract's "no later": excluded here
+    (and reported)."""
     holes = False
     for m in layers:
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
@@ -45,7 +46,7 @@ def skips_after_holes(layers: list[Any]) -> bool:
             layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span)  # fmt: skip
         if holes and unread:
             return True
-        holes = holes or (layer.kind == "convT" and has_holes(layer.stride, layer.dilation, layer.kernel_size))
+        holes = holes or (layer.kind == "convT" and (layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))
     return False
 
 
