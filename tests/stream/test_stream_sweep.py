@@ -35,8 +35,8 @@ def skips_after_holes(layers: list[Any]) -> bool:
     earlier samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose
     padding crops a sample's every tap), its output is fixed while that sample is not, and
     a stream that keeps each layer's output in order holds it until the sample is final.
-    The one corner where the engine is later than the contract's "no later": excluded here
-    (and reported)."""
+    The one corner where the engine can be later than the contract's "no later": there the
+    sweep checks exactness and that nothing leaves early (and it is reported)."""
     holes = False
     for m in layers:
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
@@ -50,7 +50,9 @@ def skips_after_holes(layers: list[Any]) -> bool:
     return False
 
 
-def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
+def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], corner: bool = False) -> None:
+    """Exact, never early, and as early as possible (in the corner of
+    :func:`skips_after_holes`: never early)."""
     want = offline(layers, x)
     s = Streamer(layers)
     parts, counts = run_stream(s, x, sizes)
@@ -59,7 +61,8 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     assert close(got, want, 1e-12 * finite_scale(want)).all()
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
-    assert emitted == judged, (emitted, judged, counts)
+    assert all(e <= j for e, j in zip(emitted, judged)), (emitted, judged, counts)
+    assert corner or emitted == judged, (emitted, judged, counts)
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 
@@ -71,8 +74,8 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
 ) -> None:
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((batch, channels, length))
-    assume(try_offline(layers, x) is not None and not skips_after_holes(layers))
-    check_contract(layers, x, sizes)
+    assume(try_offline(layers, x) is not None)
+    check_contract(layers, x, sizes, corner=skips_after_holes(layers))
 
 
 @examples(30)
@@ -80,5 +83,5 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
 def test_one_sample_at_a_time(chain: tuple[list[Any], int], length: int, seed: int) -> None:
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((1, channels, length))
-    assume(try_offline(layers, x) is not None and not skips_after_holes(layers))
-    check_contract(layers, x, [1] * length)
+    assume(try_offline(layers, x) is not None)
+    check_contract(layers, x, [1] * length, corner=skips_after_holes(layers))
