@@ -33,7 +33,8 @@ def skips_after_holes(layers: list[Any]) -> bool:
     dilation (a position can depend only on earlier inputs than the one before it) makes
     some of its samples final before earlier ones; if a later layer never reads one of those
     earlier samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose
-    padding crops a sample's every tap), its output is fixed while that sample is not, and
+    padding crops a sample's every tap, a reflected left pad: its first sample copies
+    sample ``left``, not sample 0), its output is fixed while that sample is not, and
     a stream that keeps each layer's output in order holds it until the sample is final.
     The one corner where the engine can be later than the contract's "no later": there the
     sweep checks exactness and that nothing leaves early (and it is reported)."""
@@ -43,7 +44,8 @@ def skips_after_holes(layers: list[Any]) -> bool:
         if layer is None:
             continue
         unread = (layer.kind not in ("convT", "pad") and layer.span < layer.down) or (
-            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span)  # fmt: skip
+            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span) or (
+            layer.padding_mode == "reflect" and layer.pads[0] > 0)  # fmt: skip
         if holes and unread:
             return True
         holes = holes or (layer.kind == "convT" and (layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))
