@@ -32,7 +32,7 @@ def skips_after_holes(layers: list[Any]) -> bool:
     """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input) or a
     dilation (a position can depend only on earlier inputs than the one before it) makes
     some of its samples final before earlier ones; if a later layer never reads one of those
-    earlier samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose
+    earlier samples (kernel shorter than stride, a dilated window, a left crop, a ConvTranspose1d whose
     padding crops a sample's every tap, a reflected left pad: its first sample copies
     sample ``left``, not sample 0), its output is fixed while that sample is not, and
     a stream that keeps each layer's output in order holds it until the sample is final.
@@ -43,7 +43,7 @@ def skips_after_holes(layers: list[Any]) -> bool:
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
         if layer is None:
             continue
-        unread = (layer.kind not in ("convT", "pad") and layer.span < layer.down) or (
+        unread = (layer.kind not in ("convT", "pad") and (layer.span < layer.down or layer.dilation > 1)) or (
             layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span) or (
             layer.padding_mode == "reflect" and layer.pads[0] > 0)  # fmt: skip
         if holes and unread:
