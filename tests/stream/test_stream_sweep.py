@@ -30,8 +30,9 @@ def reach_of(s: Streamer) -> int:
 
 def skips_after_holes(layers: list[Any]) -> bool:
     """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input) or a
-    dilation (a position can depend only on earlier inputs than the one before it) makes
-    some of its samples final before earlier ones; if a later layer never reads one of those
+    dilation (a position can depend only on earlier inputs than the one before it), or a
+    reflected left pad (its first sample copies sample ``left``), makes some of its samples
+    final before earlier ones; if a later layer never reads one of those
     earlier samples (kernel shorter than stride, a dilated window, a left crop, a ConvTranspose1d whose
     padding crops a sample's every tap, a reflected left pad: its first sample copies
     sample ``left``, not sample 0), its output is fixed while that sample is not, and
@@ -49,6 +50,7 @@ def skips_after_holes(layers: list[Any]) -> bool:
         if holes and unread:
             return True
         holes = holes or (layer.kind == "convT" and (layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))
+        holes = holes or (layer.padding_mode == "reflect" and layer.pads[0] > 0)  # its sample 1 is final before 0
     return False
 
 
