@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from strategies_stream import chains, has_holes, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
+from convtrace.plan.layers import Layer
 from convtrace.stream import Pointwise, Streamer, layer_of
 from convtrace.stream.timing import chain_ready
 from strategies import examples
@@ -28,29 +29,38 @@ def reach_of(s: Streamer) -> int:
     return int(2 * float(s.receptive_field) + 2 * pads) + 32
 
 
+def leaves_gaps(layer: Layer, period: int = 24) -> bool:
+    """Whether the first outputs of ``layer`` together skip an input sample before the
+    last one they read (``Layer.sources``: a dilated or strided window, a crop, a
+    ConvTranspose1d's padding), or its reflected left pad reads ahead."""
+    if layer.padding_mode == "reflect" and layer.pads[0] > 0:
+        return True
+    for t in range(period):
+        spans = [(max(a, 0), b) for a, b in layer.sources([(0, t)]) if b >= 0]
+        if spans and (spans[0][0] > 0 or len(spans) > 1):
+            return True
+    return False
+
+
 def skips_after_holes(layers: list[Any]) -> bool:
     """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input) or a
     dilation (a position can depend only on earlier inputs than the one before it), or a
     reflected left pad (its first sample copies sample ``left``), makes some of its samples
-    final before earlier ones; if a later layer never reads one of those
-    earlier samples (kernel shorter than stride, a dilated window, a left crop, a ConvTranspose1d whose
-    padding crops a sample's every tap, a reflected left pad: its first sample copies
-    sample ``left``, not sample 0), its output is fixed while that sample is not, and
-    a stream that keeps each layer's output in order holds it until the sample is final.
-    The one corner where the engine can be later than the contract's "no later": there the
-    sweep checks exactness and that nothing leaves early (and it is reported)."""
-    holes = False
+    final before earlier ones; if a later layer's first outputs skip one of those earlier
+    samples (:func:`leaves_gaps`), an output is fixed while that sample is not, and a stream
+    that keeps each layer's output in order holds it until the sample is final. The one
+    corner where the engine can be later than the contract's "no later": there the sweep
+    checks exactness and that nothing leaves early (and it is reported)."""
+    out_of_order = False
     for m in layers:
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
         if layer is None:
             continue
-        unread = (layer.kind not in ("convT", "pad") and (layer.span < layer.down or layer.dilation > 1)) or (
-            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span) or (
-            layer.padding_mode == "reflect" and layer.pads[0] > 0)  # fmt: skip
-        if holes and unread:
+        if out_of_order and leaves_gaps(layer):
             return True
-        holes = holes or (layer.kind == "convT" and (layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))
-        holes = holes or (layer.padding_mode == "reflect" and layer.pads[0] > 0)  # its sample 1 is final before 0
+        out_of_order = out_of_order or (layer.kind == "convT" and (
+            layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))  # fmt: skip
+        out_of_order = out_of_order or (layer.padding_mode == "reflect" and layer.pads[0] > 0)
     return False
 
 
