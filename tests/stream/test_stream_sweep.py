@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies_stream import chains, has_holes, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
-from convtrace.plan.layers import Layer
+from convtrace.plan.layers import Layer, merge_ranges
 from convtrace.stream import Pointwise, Streamer, layer_of
 from convtrace.stream.timing import chain_ready
 from strategies import examples
@@ -35,9 +35,10 @@ def leaves_gaps(layer: Layer, period: int = 24) -> bool:
     ConvTranspose1d's padding), or its reflected left pad reads ahead."""
     if layer.padding_mode == "reflect" and layer.pads[0] > 0:
         return True
+    read: list[tuple[int, int]] = []
     for t in range(period):
-        spans = [(max(a, 0), b) for a, b in layer.sources([(0, t)]) if b >= 0]
-        if spans and (spans[0][0] > 0 or len(spans) > 1):
+        read = merge_ranges(read + [(max(a, 0), b) for a, b in layer.sources([(t, t)]) if b >= 0])
+        if read and (read[0][0] > 0 or len(read) > 1):
             return True
     return False
 
