@@ -1,0 +1,487 @@
+"""Streaming arithmetic, once: what each layer keeps, waits for and emits when its input
+arrives chunk by chunk. Pure integers (no arrays): the streaming engine
+(:class:`convtrace.stream.Streamer`) and the streaming report both use it.
+
+A layer (a :class:`convtrace.plan.layers.Layer`) streams as a short sequence of *steps*:
+
+- :class:`PadStep` — ``F.pad`` of the time axis (the layer's own padding, or a pad layer):
+  constant / replicate / reflect (negative amounts crop);
+- :class:`WindowStep` — a valid (unpadded) strided, dilated window: Conv1d's sums;
+- :class:`PoolStep` — MaxPool1d / AvgPool1d / LPPool1d with their padding and ceil_mode;
+- :class:`ScatterStep` — ConvTranspose1d: overlap-add, then the ``padding`` crop.
+
+For each step, ``ready(n)`` is the number of outputs that are final once ``n`` input
+samples have arrived while the stream goes on (the end is unknown): exactly the outputs
+whose value and existence no later input and no end can change. ``length(n)`` is the
+output length once the stream ends after ``n`` samples (PyTorch's, with its errors), and
+``cache`` the input samples per channel the step keeps between pushes at most.
+
+>>> from convtrace.plan.layers import Layer
+>>> conv = Layer("conv", kernel_size=4, stride=2, padding=1)
+>>> steps_of(conv)
+(PadStep(left=1, right=1, mode='constant'), WindowStep(span=4, stride=2))
+>>> [ready(conv, n) for n in range(8)]   # output t needs input up to 2t + 2
+[0, 0, 0, 1, 1, 2, 2, 3]
+>>> t = layer_timing(conv)
+>>> t.cache, t.lookahead, t.hop, t.first_output
+(3, Fraction(2, 1), Fraction(2, 1), 3)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import ConvtraceError
+from ..plan.layers import TORCH_NAMES, Layer
+from ..plan.stack import figures
+from ..shapes import same_padding
+
+__all__ = [
+    "PadStep",
+    "WindowStep",
+    "PoolStep",
+    "ScatterStep",
+    "Step",
+    "Refusal",
+    "LayerTiming",
+    "ChainTiming",
+    "refusal",
+    "check_streamable",
+    "steps_of",
+    "step_ready",
+    "step_cache",
+    "scatter_final",
+    "pad_head",
+    "min_valid_length",
+    "floor_after",
+    "required_lengths",
+    "ready",
+    "chain_ready",
+    "layer_timing",
+    "chain_timing",
+    "first_output",
+]
+
+
+@dataclass(frozen=True)
+class PadStep:
+    """``F.pad(x, (left, right), mode)`` on the time axis; negative amounts crop (constant)."""
+
+    left: int
+    right: int
+    mode: str = "constant"  # constant, replicate, reflect
+
+
+@dataclass(frozen=True)
+class WindowStep:
+    """A valid window of ``span`` samples moving by ``stride`` (Conv1d after its padding)."""
+
+    span: int
+    stride: int
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    """A pool's window: ``span`` samples (dilated), ``stride``, ``padding`` on both sides;
+    its last windows (the right padding, ceil_mode) are known only at the end."""
+
+    span: int
+    stride: int
+    padding: int
+
+
+@dataclass(frozen=True)
+class ScatterStep:
+    """ConvTranspose1d: input ``i`` adds to full positions ``i*stride + j*dilation``; the
+    output is the full one, extended by ``output_padding``, cropped by ``padding`` per side."""
+
+    span: int
+    stride: int
+    padding: int
+    output_padding: int
+    dilation: int = 1
+
+
+Step = PadStep | WindowStep | PoolStep | ScatterStep
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a layer cannot stream: ``param``, ``value``, ``reason`` and ``fix`` (None if
+    there is none)."""
+
+    param: str
+    value: object
+    reason: str
+    fix: str | None
+
+
+# ---------------------------------------------------------------------- refusals
+
+#: the one wording of each refusal: (reason, fix)
+REFUSALS: dict[str, tuple[str, str | None]] = {
+    "circular": (
+        "circular padding needs the end of the signal before its first output",
+        "use padding_mode='zeros', 'replicate' or 'reflect' (or pad the whole signal before streaming)",
+    ),
+    "adaptive": (
+        "an adaptive pool's windows depend on the whole input length",
+        "use a fixed pool (MaxPool1d/AvgPool1d with kernel_size and stride), or run it on the streamed output at the end",
+    ),
+    "unpool": (
+        "MaxUnpool1d needs the indices of its MaxPool1d (a second input): not a chain layer",
+        "run the pool and unpool pair outside the streamed chain, or upsample with ConvTranspose1d(k, stride=k)",
+    ),
+    "negative_mode_pad": (
+        "a negative (cropping) pad is only streamed in constant mode",
+        "crop with a constant-mode pad layer (ConstantPad1d with a negative amount)",
+    ),
+    "padding_mode": (
+        "ConvTranspose1d supports only padding_mode='zeros'",
+        None,
+    ),
+}
+
+
+def refusal(layer: Layer) -> Refusal | None:
+    """Why ``layer`` cannot stream, or None if it can.
+
+    >>> refusal(Layer("conv", kernel_size=3, padding=1, padding_mode="circular")).reason
+    'circular padding needs the end of the signal before its first output'
+    >>> refusal(Layer("conv", kernel_size=3, padding=1, padding_mode="reflect")) is None
+    True
+    """
+    if layer.padding_mode == "circular" and (layer.kind == "pad" or _own_pads(layer) != (0, 0)):
+        return _refused("padding_mode", "circular", "circular")
+    if layer.kind in ("adaptiveavgpool", "adaptivemaxpool"):
+        return _refused("kind", TORCH_NAMES[layer.kind], "adaptive")
+    if layer.kind == "maxunpool":
+        return _refused("kind", TORCH_NAMES[layer.kind], "unpool")
+    if layer.kind == "convT" and layer.padding_mode != "zeros":
+        return _refused("padding_mode", layer.padding_mode, "padding_mode")
+    if layer.kind == "pad" and layer.padding_mode not in ("zeros", "constant") and min(layer.pad_left, layer.pad_right) < 0:
+        return _refused("pad", (layer.pad_left, layer.pad_right), "negative_mode_pad")
+    return None
+
+
+def _refused(param: str, value: object, key: str) -> Refusal:
+    reason, fix = REFUSALS[key]
+    return Refusal(param, value, reason, fix)
+
+
+def check_streamable(layer: Layer, where: str = "") -> None:
+    """Raise :class:`~convtrace.errors.ConvtraceError` naming the layer, the reason and the
+    fix if ``layer`` cannot stream.
+
+    >>> check_streamable(Layer("adaptiveavgpool", output_size=1), "layer 2")
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: layer 2 (AdaptiveAvgPool1d): kind='AdaptiveAvgPool1d': cannot stream: an adaptive pool's windows depend on the whole input length (hint: use a fixed pool (MaxPool1d/AvgPool1d with kernel_size and stride), or run it on the streamed output at the end)
+    """
+    found = refusal(layer)
+    if found is not None:
+        call = f"{where} ({TORCH_NAMES[layer.kind]})" if where else TORCH_NAMES[layer.kind]
+        raise ConvtraceError(found.param, found.value, f"cannot stream: {found.reason}", call=call, hint=found.fix)
+
+
+# ---------------------------------------------------------------------- steps
+
+
+def _own_pads(layer: Layer) -> tuple[int, int]:
+    """A conv's own padding (in its padding_mode), without the explicit F.pad."""
+    if layer.padding == "same":
+        return same_padding(layer.kernel_size, layer.dilation)
+    if layer.padding == "valid":
+        return (0, 0)
+    return (int(layer.padding), int(layer.padding))
+
+
+def steps_of(layer: Layer) -> tuple[Step, ...]:
+    """The streaming steps of one layer (it must stream: see :func:`refusal`).
+
+    >>> steps_of(Layer("conv", kernel_size=3, padding="same", padding_mode="reflect", pad_left=2))
+    (PadStep(left=2, right=0, mode='constant'), PadStep(left=1, right=1, mode='reflect'), WindowStep(span=3, stride=1))
+    >>> steps_of(Layer("convT", kernel_size=4, stride=2, padding=1))
+    (ScatterStep(span=4, stride=2, padding=1, output_padding=0, dilation=1),)
+    """
+    check_streamable(layer)
+    if layer.kind == "pad":
+        mode = "constant" if layer.padding_mode in ("zeros", "constant") else layer.padding_mode
+        return (PadStep(layer.pad_left, layer.pad_right, mode),) if (layer.pad_left or layer.pad_right) else ()
+    if layer.kind == "conv":
+        steps: list[Step] = []
+        if layer.pad_left or layer.pad_right:
+            steps.append(PadStep(layer.pad_left, layer.pad_right, "constant"))
+        left, right = _own_pads(layer)
+        if left or right:
+            mode = "constant" if layer.padding_mode == "zeros" else layer.padding_mode
+            steps.append(PadStep(left, right, mode))
+        steps.append(WindowStep(layer.span, layer.stride))
+        return tuple(steps)
+    if layer.kind == "convT":
+        return (ScatterStep(layer.span, layer.stride, int(layer.padding), layer.output_padding, layer.dilation),)
+    padding = 0 if layer.kind == "lppool" else int(layer.padding)
+    return (PoolStep(layer.span, layer.stride, padding),)
+
+
+def pad_head(step: PadStep) -> int:
+    """Input samples the left pad waits for before anything leaves the step (reflect needs
+    ``left + 1``, replicate 1, constant none).
+
+    >>> pad_head(PadStep(3, 0, "reflect"))
+    4
+    """
+    if step.left <= 0 or step.mode == "constant":
+        return 0
+    return step.left + 1 if step.mode == "reflect" else 1
+
+
+def step_ready(step: Step, n: int, floor: int = 0) -> int:
+    """Outputs of ``step`` that are final after ``n`` input samples (at least one push).
+    ``floor``: the fewest input samples the step will have in all (what the layers before
+    it will emit even if the stream ends now, or the shortest input the layer accepts):
+    a ConvTranspose1d's right crop, and a cropping pad, cannot reach below it.
+
+    >>> step_ready(ScatterStep(span=4, stride=2, padding=1, output_padding=0), 3)
+    5
+    >>> step_ready(PadStep(0, -2), 5), step_ready(PadStep(0, -2), 5, floor=6)
+    (3, 4)
+    """
+    floor = max(floor, n)
+    if isinstance(step, PadStep):
+        if n < pad_head(step):
+            return 0
+        kept_end = min(n, floor - max(-step.right, 0))
+        return max(step.left, 0) + max(0, kept_end - max(-step.left, 0))
+    if isinstance(step, WindowStep):
+        return (n - step.span) // step.stride + 1 if n >= step.span else 0
+    if isinstance(step, PoolStep):
+        reach = n + step.padding - step.span
+        return reach // step.stride + 1 if reach >= 0 else 0
+    return max(0, scatter_final(step, n, floor) - step.padding)
+
+
+def scatter_final(step: ScatterStep, n: int, floor: int = 0) -> int:
+    """Full (uncropped) positions of a ConvTranspose1d that are final after ``n`` inputs:
+    up to the first position at or after the left crop that a later input reaches (input
+    ``i`` adds to ``i*stride + j*dilation``; usually ``n*stride``), and within the right
+    crop of the shortest possible end (``max(n, floor)`` inputs). The cropped positions
+    count as final.
+
+    >>> scatter_final(ScatterStep(span=4, stride=2, padding=3, output_padding=0), 3)
+    5
+    >>> scatter_final(ScatterStep(span=1, stride=2, padding=1, output_padding=0), 0, floor=2)  # a hole: bias only
+    2
+    """
+    ends = max(n, floor)
+    crop_bound = (ends - 1) * step.stride + step.span + step.output_padding - step.padding
+    reached = n * step.stride
+    if reached < step.padding:  # the first later input lands in the left crop: look past it
+        taps = (step.span - 1) // step.dilation + 1
+        reached = min(max(n, -(-(step.padding - j * step.dilation) // step.stride)) * step.stride
+                      + j * step.dilation for j in range(taps))  # fmt: skip
+    return max(0, min(reached, crop_bound))
+
+
+def step_cache(step: Step) -> int:
+    """Samples per channel ``step`` keeps between pushes at most (its state's length):
+    a window keeps ``span - 1`` (chunks need not be multiples of the stride), a
+    ConvTranspose1d the overlap-add tail ``span - stride`` (more if its crop holds back
+    final samples), a pad the samples its right side needs at the end.
+
+    >>> [step_cache(s) for s in steps_of(Layer("conv", kernel_size=5, stride=2, padding=2, padding_mode="reflect"))]
+    [3, 4]
+    """
+    if isinstance(step, PadStep):
+        if step.mode == "reflect":
+            return max(step.left, step.right, 0) + 1
+        if step.mode == "replicate":
+            return 1
+        return max(-step.right, 0)
+    if isinstance(step, (WindowStep, PoolStep)):
+        return step.span - 1
+    return max(step.span - step.stride, step.padding - step.output_padding, 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def min_valid_length(layer: Layer, out_at_least: int = 0) -> int:
+    """The smallest input length PyTorch accepts for ``layer`` that gives at least
+    ``out_at_least`` outputs; longer inputs do too (output lengths grow with the input).
+
+    >>> min_valid_length(Layer("convT", kernel_size=1, stride=5, padding=3))
+    3
+    >>> min_valid_length(Layer("conv", kernel_size=3, stride=2), out_at_least=4)
+    9
+    """
+    def enough(total: int) -> bool:
+        out = layer.try_out_length(total)
+        return out is not None and out >= max(out_at_least, 0)
+
+    high = 1
+    while not enough(high):
+        high *= 2
+        if high > 1 << 40:  # pragma: no cover - no layer grows that slowly
+            raise ConvtraceError("length", out_at_least, f"{TORCH_NAMES[layer.kind]} cannot give this many outputs")
+    low = 0  # enough(low) is false or low is 0 (an empty input is no stream)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def required_lengths(layers: list[Layer] | tuple[Layer, ...]) -> tuple[int, ...]:
+    """The shortest input each layer can have in all, for every later layer to accept its
+    input: a stream cannot end shorter (the chain would raise), so a crop or a transposed
+    layer's crop cannot reach below it.
+
+    >>> required_lengths([Layer("pad", pad_left=0, pad_right=-1), Layer("conv", kernel_size=2)])
+    (3, 2)
+    """
+    need, out = 0, []
+    for layer in reversed(layers):
+        need = min_valid_length(layer, need)
+        out.append(need)
+    return tuple(reversed(out))
+
+
+def floor_after(layer: Layer, floor: int) -> int:
+    """The fewest outputs ``layer`` gives in all when its input will have at least
+    ``floor`` samples (the stream ending as soon as it can).
+
+    >>> floor_after(Layer("convT", kernel_size=4, stride=2, padding=1), 3)
+    6
+    """
+    return layer.out_length(max(floor, min_valid_length(layer)))
+
+
+def ready(layer: Layer, n: int, floor: int = 0) -> int:
+    """Outputs of ``layer`` final after ``n`` input samples of an unfinished stream whose
+    input will have at least ``floor`` samples in all.
+
+    >>> [ready(Layer("convT", kernel_size=3, stride=2), n) for n in range(4)]
+    [0, 2, 4, 6]
+    >>> [ready(Layer("maxpool", kernel_size=3, stride=2, padding=1), n) for n in range(6)]
+    [0, 0, 1, 1, 2, 2]
+    """
+    floor = max(floor, n, min_valid_length(layer))
+    for step in steps_of(layer):
+        n = step_ready(step, n, floor)
+        if isinstance(step, PadStep):
+            floor += step.left + step.right
+    return n
+
+
+def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
+    """Outputs of the chain final after ``n`` input samples (each layer emits as early as
+    it can, knowing how much the layers before it will emit at least and how short its
+    input can be, so the chain does).
+
+    >>> chain_ready([Layer("conv", kernel_size=3, padding=1), Layer("conv", kernel_size=3, padding=1)], 5)
+    3
+    """
+    floor = n
+    for layer, need in zip(layers, required_lengths(layers)):
+        floor = max(floor, need)
+        n = ready(layer, n, floor)
+        floor = floor_after(layer, floor)
+    return n
+
+
+def first_output(layers: list[Layer] | tuple[Layer, ...], limit: int = 1 << 24) -> int | None:
+    """The fewest input samples after which the chain has emitted an output (None if it
+    needs more than ``limit``, or emits only at the end).
+
+    >>> first_output([Layer("conv", kernel_size=4, stride=2, padding=1)])
+    3
+    """
+    high = 1
+    while chain_ready(layers, high) < 1:
+        high *= 2
+        if high > limit:
+            return None
+    low = 0
+    while high - low > 1:
+        mid = (low + high) // 2
+        if chain_ready(layers, mid) >= 1:
+            high = mid
+        else:
+            low = mid
+    return high if chain_ready(layers, 0) < 1 else 0
+
+
+# ---------------------------------------------------------------------- the figures
+
+
+@dataclass(frozen=True)
+class LayerTiming:
+    """One layer streamed on its own (in its input samples): ``cache`` samples per input
+    channel kept between pushes (``cache_out`` per output channel: a ConvTranspose1d's
+    tail), ``lookahead`` (input samples an output waits for beyond ``t * hop``), ``hop``,
+    ``delay`` (= lookahead, never below 0), ``min_chunk`` (samples per push so that each
+    push emits) and ``first_output`` (input samples before the first output)."""
+
+    kind: str
+    cache: int
+    cache_out: int
+    lookahead: Fraction
+    hop: Fraction
+    delay: Fraction
+    min_chunk: int
+    first_output: int | None
+
+
+@dataclass(frozen=True)
+class ChainTiming:
+    """A chain streamed (in its input samples): per-layer timings and the totals:
+    ``receptive_field``, ``hop``, ``lookahead``, ``delay``, ``min_chunk`` and
+    ``first_output`` (input samples before the first output)."""
+
+    layers: tuple[LayerTiming, ...]
+    receptive_field: Fraction
+    hop: Fraction
+    lookahead: Fraction
+    delay: Fraction
+    min_chunk: int
+    first_output: int | None
+
+
+def _min_chunk(hop: Fraction) -> int:
+    return max(1, math.ceil(hop))
+
+
+def layer_timing(layer: Layer) -> LayerTiming:
+    """The streaming figures of one layer.
+
+    >>> layer_timing(Layer("convT", kernel_size=8, stride=4, padding=2))
+    LayerTiming(kind='convT', cache=0, cache_out=4, lookahead=Fraction(1, 2), hop=Fraction(1, 4), delay=Fraction(1, 2), min_chunk=1, first_output=1)
+    """
+    steps = steps_of(layer)
+    found = figures([layer])
+    assert found is not None  # a streamable layer has fixed figures
+    cache = sum(step_cache(s) for s in steps if not isinstance(s, ScatterStep))
+    cache_out = sum(step_cache(s) for s in steps if isinstance(s, ScatterStep))
+    delay = max(found.lookahead, Fraction(0))
+    return LayerTiming(layer.kind, cache, cache_out, found.lookahead, found.hop, delay, _min_chunk(found.hop),
+                       first_output([layer]))  # fmt: skip
+
+
+def chain_timing(layers: list[Layer] | tuple[Layer, ...]) -> ChainTiming:
+    """The streaming figures of a chain (an empty chain is the identity).
+
+    >>> c = chain_timing([Layer("conv", kernel_size=4, stride=2, pad_left=3)] * 2)
+    >>> c.receptive_field, c.hop, c.lookahead, c.first_output
+    (Fraction(10, 1), Fraction(4, 1), Fraction(0, 1), 1)
+    """
+    for index, layer in enumerate(layers):
+        check_streamable(layer, f"layer {index + 1}")
+    found = figures(list(layers))
+    assert found is not None
+    per_layer = tuple(layer_timing(layer) for layer in layers)
+    return ChainTiming(per_layer, found.receptive_field, found.hop, found.lookahead,
+                       max(found.lookahead, Fraction(0)), _min_chunk(found.hop), first_output(layers))  # fmt: skip
