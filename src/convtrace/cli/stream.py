@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--sample-rate", default=None, help="samples per second, for the times in ms (e.g. 24000)")
     p.add_argument("--in-channels", default="1", help="a stack's input channels (default 1)")
     p.add_argument("--dtype", default="float32", help="dtype of the cached samples: float32 (default), float64, "
-                   "float16, bfloat16")  # fmt: skip
+                   "float16")  # fmt: skip
     p.add_argument("--batch", default="1", help="batch size the cache is counted for (default 1)")
     p.add_argument("--input-shape", default=None, help="a model's input shape, e.g. 1,1,24000 (the model is "
                    "recorded on it)")  # fmt: skip

@@ -80,6 +80,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "hop": "hop {hop} samples{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
         "up_hop": "upsampling x{up}: {up} output samples per input sample; minimum chunk {chunk} {samples}",
         "first": "first output after {first} input samples{ms}",
+        "first_one": "first output after the first input sample",
         "cache": "cache: {bytes} bytes in all ({dtype}, batch {batch}): each layer's left context, samples x "
         "channels",
         "rf": "receptive field {rf} samples",
@@ -104,6 +105,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "hop": "跳步 {hop} 个样本{ms}；最小块 {chunk} 个{samples}（任意块长都可以，0 或 1 也行）",
         "up_hop": "上采样 x{up}：每个输入样本对应 {up} 个输出样本；最小块 {chunk} 个{samples}",
         "first": "第一个输出在 {first} 个输入样本之后{ms}",
+        "first_one": "第一个输出在第一个输入样本之后",
         "cache": "缓存：共 {bytes} 字节（{dtype}，批大小 {batch}）：每层的左侧上下文，样本数 x 通道数",
         "rf": "感受野 {rf} 个样本",
         "graph": "多分支汇合：前瞻和延迟覆盖所有路径；每层的缓存只计它自己的",
@@ -116,7 +118,7 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
-HEADERS = ("#", "layer", "ch", "cache", "bytes", "look", "hop", "min chunk", "look so far", "first out")
+HEADERS = ("#", "layer", "ch", "cache", "bytes", "look", "hop", "chunk", "look so far", "1st out")
 HEADERS_ZH = ("#", "层", "通道", "缓存", "字节", "前瞻", "跳步", "最小块", "累计前瞻", "首个输出")
 
 
@@ -256,7 +258,9 @@ def _totals(report: Any, lang: str) -> list[str]:
                             samples=samples))  # fmt: skip
         else:
             lines.append(_t(lang, "up_hop", up=fraction_text(1 / report.hop), chunk=chunk, samples=samples))
-    if report.first_output is not None:
+    if report.first_output == 1:
+        lines.append(_t(lang, "first_one"))
+    elif report.first_output is not None:
         lines.append(_t(lang, "first", first=report.first_output, ms=_ms(lang, Fraction(report.first_output), rate)))
     if report.receptive_field is not None:
         lines.append(_t(lang, "rf", rf=fraction_text(report.receptive_field)))

@@ -49,7 +49,7 @@ from ..errors import ConvtraceError
 from ..params import parse_int_param, resolve_dtype
 from ..plan.layers import Layer
 from ..plan.report import TEXT_VIEWS, Finding, Shown, to_jsonable
-from ..plan.stack import dependence, parse_stack
+from ..plan.stack import dependence_ranges, parse_stack
 from .timing import REFUSALS, LayerTiming, chain_timing, layer_timing, refusal
 
 __all__ = ["report", "StreamReport", "StreamLayer", "BLOCKING", "hop_latency", "causal_advice", "layer_findings"]
@@ -198,20 +198,21 @@ def _better(layer: Layer, before: Layer | None = None) -> tuple[Layer, Layer | N
 
 # ---------------------------------------------------------------------- latency
 
-def hop_latency(last: Callable[[int], int | None], hop: Fraction, lookahead: Fraction, receptive_field: Fraction,
-                chunk: int) -> Fraction | None:  # fmt: skip
+def hop_latency(reads: Callable[[int], list[tuple[int, int]]], hop: Fraction, lookahead: Fraction,
+                receptive_field: Fraction, chunk: int) -> Fraction | None:  # fmt: skip
     """The algorithmic latency: fed chunks of ``chunk`` input samples, the longest an input
-    sample waits until the first output whose window reaches it is final. ``last(t)`` is
-    the last input index output ``t`` depends on (None: none); output ``t`` is final once
-    that sample has arrived (the streaming contract), that is at the end of its chunk. The
-    pattern repeats every ``lcm(hop numerator, chunk)`` input samples; one period away from
-    the start is examined (None if the period exceeds :data:`MAX_PERIOD`).
+    sample waits until the first output that reads it is final. ``reads(t)``: the input
+    index ranges output ``t`` depends on (sorted; empty: none); output ``t`` is final once
+    its last one has arrived (the streaming contract), that is at the end of that chunk.
+    Samples no output reads do not count. The pattern repeats every ``lcm(hop numerator,
+    chunk)`` input samples; one period away from the start is examined (None if the period
+    exceeds :data:`MAX_PERIOD`).
 
     >>> k_minus_1 = [Layer("conv", kernel_size=4, stride=2, pad_left=3)]   # output t reads 2t-3 .. 2t
-    >>> hop_latency(lambda t: dependence(k_minus_1, t)[1], Fraction(2), Fraction(0), Fraction(4), 2)
+    >>> hop_latency(lambda t: dependence_ranges(k_minus_1, t), Fraction(2), Fraction(0), Fraction(4), 2)
     Fraction(2, 1)
     >>> k_minus_s = [Layer("conv", kernel_size=4, stride=2, pad_left=2)]   # output t reads 2t-2 .. 2t+1
-    >>> hop_latency(lambda t: dependence(k_minus_s, t)[1], Fraction(2), Fraction(1), Fraction(4), 2)
+    >>> hop_latency(lambda t: dependence_ranges(k_minus_s, t), Fraction(2), Fraction(1), Fraction(4), 2)
     Fraction(1, 1)
     """
     period = math.lcm(hop.numerator, chunk)
@@ -222,14 +223,29 @@ def hop_latency(last: Callable[[int], int | None], hop: Fraction, lookahead: Fra
     t = max(0, math.floor((start - lookahead) / hop) - 2)
     worst: int | None = None
     for sample in range(start, start + period):
-        end = last(t)
-        while end is None or end < sample:
+        while not (spans := reads(t)) or spans[-1][1] < sample:  # the first output whose window reaches it
             t += 1
-            end = last(t)
+        end = _first_reader(reads, t, sample)
+        if end is None:
+            continue  # no output reads this sample
         arrived = -(-(end + 1) // chunk) * chunk  # samples in when the chunk holding `end` is complete
         wait = arrived - 1 - sample
         worst = wait if worst is None else max(worst, wait)
     return None if worst is None else Fraction(worst)
+
+
+def _first_reader(reads: Callable[[int], list[tuple[int, int]]], t: int, sample: int) -> int | None:
+    """From output ``t`` on (the first whose window reaches ``sample``), the last input index
+    of the first output that reads ``sample``; None if none does (windows only move forward:
+    past the one that starts after ``sample``, none will)."""
+    while True:
+        spans = reads(t)
+        if spans:
+            if spans[0][0] > sample:
+                return None
+            if any(a <= sample <= b for a, b in spans):
+                return spans[-1][1]
+        t += 1
 
 
 # ---------------------------------------------------------------------- the report
@@ -323,11 +339,7 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
 
 def _chain_latency(chain: Sequence[Layer], hop: Fraction, lookahead: Fraction, field: Fraction,
                    chunk: int) -> Fraction | None:  # fmt: skip
-    def last(t: int) -> int | None:
-        window = dependence(chain, t)
-        return None if window is None else window[1]
-
-    return hop_latency(last, hop, lookahead, field, chunk)
+    return hop_latency(lambda t: dependence_ranges(chain, t), hop, lookahead, field, chunk)
 
 
 def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, latency: Fraction | None) -> Finding:
@@ -399,11 +411,11 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
 
 
 def _model_latency(recorded: Any, hop: Fraction, look: Fraction, field: Fraction, chunk: int) -> Fraction | None:
-    def last(t: int) -> int | None:
+    def reads(t: int) -> list[tuple[int, int]]:  # first and last only: a model's holes are not known
         window = recorded.dependence(t)
-        return None if window is None else int(window[1])
+        return [] if window is None else [(int(window[0]), int(window[1]))]
 
-    return hop_latency(last, hop, look, field, chunk)
+    return hop_latency(reads, hop, look, field, chunk)
 
 
 def _model_advice(calls: tuple[Any, ...], call: Any, consumers: dict[int, list[int]]) -> list[Finding]:
