@@ -74,8 +74,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "at_rate": " at {rate} Hz",
         "streams": "streams: chunk by chunk, with exactly the offline result",
         "cannot": "cannot stream: {count} {layers} below ({names})",
-        "latency": "algorithmic latency: {latency} samples{ms} (fed chunks of one hop, {chunk} samples, an input "
-        "sample waits at most this long for the first output that reads it)",
+        "latency": "algorithmic latency: {latency} samples{ms} (the lookahead, or where longer: fed chunks of one "
+        "hop, {chunk} samples, the longest an input sample waits for the first output that reads it)",
         "lookahead": "lookahead: {look} samples (output t is final once input t*hop + {look} has arrived)",
         "hop": "hop {hop} samples{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
         "up_hop": "upsampling x{up}: {up} output samples per input sample; minimum chunk {chunk} {samples}",
@@ -99,8 +99,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "at_rate": "，采样率 {rate} Hz",
         "streams": "可以流式运行：逐块处理，结果与离线完全相同",
         "cannot": "不能流式运行：下面 {count} 层（{names}）",
-        "latency": "算法延迟：{latency} 个样本{ms}（以一个跳步 {chunk} 个样本为一块输入时，一个输入样本最多等这么久，"
-        "才有读到它的第一个输出）",
+        "latency": "算法延迟：{latency} 个样本{ms}（即前瞻；若更长，则取以一个跳步 {chunk} 个样本为一块输入时，"
+        "一个输入样本等到第一个读到它的输出的最长时间）",
         "lookahead": "前瞻：{look} 个样本（输入 t*hop + {look} 到达后，输出 t 才确定）",
         "hop": "跳步 {hop} 个样本{ms}；最小块 {chunk} 个{samples}（任意块长都可以，0 或 1 也行）",
         "up_hop": "上采样 x{up}：每个输入样本对应 {up} 个输出样本；最小块 {chunk} 个{samples}",

@@ -9,11 +9,12 @@ first output, refusals), the planner's stack arithmetic (:func:`convtrace.plan.s
 and, for a model, the inspector's graph (each recorded call's exact dependence through every
 branch, :meth:`InspectReport.dependence`).
 
-The *algorithmic latency* is the longest an input sample waits, when the net is fed chunks
-of one hop (its minimum chunk, as a frame-based system runs it), until the first output
-whose window reaches that sample is final. It is what padding decides: a strided causal
-conv padded ``k_eff - 1`` on the left holds ``s - 1`` samples of every chunk back for the
-next one, ``k_eff - s`` does not (:func:`hop_latency`).
+The *algorithmic latency* is the larger of two waits: the lookahead (output ``t`` waits for
+input up to ``t*hop + lookahead``) and, when the net is fed chunks of one hop (its minimum
+chunk, as a frame-based system runs it), the longest an input sample waits until the first
+output that reads it is final (:func:`hop_latency`). The second is what padding decides: a
+strided causal conv padded ``k_eff - 1`` on the left is causal (lookahead 0) but holds
+``s - 1`` samples of every chunk back for the next one; ``k_eff - s`` does not.
 
 Notes are codes with numbers (the words are in :mod:`convtrace.render.stream_text`):
 
@@ -328,7 +329,8 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
         return StreamReport(text, "stack", rate, str(item), batch, channels, tuple(rows), False, True, None, None,
                             None, None, None, None, None, None, tuple(findings))  # fmt: skip
     whole = chain_timing(chain)
-    latency = _chain_latency(chain, whole.hop, whole.lookahead, whole.receptive_field, whole.min_chunk)
+    latency = _latency(whole.lookahead, _chain_wait(chain, whole.hop, whole.lookahead, whole.receptive_field,
+                                                 whole.min_chunk))  # fmt: skip
     findings = [_with_latencies(f, chain, whole.min_chunk, latency) for f in findings]
     cache = sum(r.cache_bytes or 0 for r in rows)
     return StreamReport(
@@ -337,8 +339,13 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     )  # fmt: skip
 
 
-def _chain_latency(chain: Sequence[Layer], hop: Fraction, lookahead: Fraction, field: Fraction,
-                   chunk: int) -> Fraction | None:  # fmt: skip
+def _latency(lookahead: Fraction, wait: Fraction | None) -> Fraction | None:
+    """The algorithmic latency: the lookahead, or the chunk wait where it is longer."""
+    return None if wait is None else max(lookahead, wait)
+
+
+def _chain_wait(chain: Sequence[Layer], hop: Fraction, lookahead: Fraction, field: Fraction,
+                chunk: int) -> Fraction | None:  # fmt: skip
     return hop_latency(lambda t: dependence_ranges(chain, t), hop, lookahead, field, chunk)
 
 
@@ -351,7 +358,8 @@ def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, late
     changed = chain[:index] + (better,) + chain[index + 1 :]
     whole = chain_timing(changed)
     values = dict(finding.values, latency=latency,
-                  latency_better=_chain_latency(changed, whole.hop, whole.lookahead, whole.receptive_field, chunk))  # fmt: skip
+                  latency_better=_latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead,
+                                                                       whole.receptive_field, chunk)))  # fmt: skip
     return Finding("R105", finding.layer, values)
 
 
@@ -373,7 +381,7 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
         for src in call.sources:
             consumers.setdefault(src, []).append(call.index)
     for call in calls:
-        notes = layer_findings(call.layer, call.name)
+        notes = layer_findings(call.layer, _where(call))
         notes = [f for f in notes if f.code != "R105"] + _model_advice(calls, call, consumers)
         findings += notes
         own = None if any(f.code == "R101" for f in notes) else layer_timing(call.layer)
@@ -383,7 +391,7 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
             first = None if window is None else max(window[1] + 1, 1)
             so_far = (call.receptive_field - 1 - call.offset, call.hop, first)
         in_channels = call.in_shape[-2] if len(call.in_shape) >= 2 else 1
-        rows.append(_row(call.index, call.name, call.layer, in_channels, own, item, batch, so_far))
+        rows.append(_row(call.index, _where(call), call.layer, in_channels, own, item, batch, so_far))
     for warning in recorded.warnings:
         if warning.code == "W107":
             findings.append(Finding("R102", warning.layer, {"kind": warning.values.get("kind", "")}))
@@ -399,7 +407,7 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
     latency = chunk = first = None
     if streams and hop is not None and look is not None and field is not None and calls:
         chunk = max(1, math.ceil(hop))
-        latency = _model_latency(recorded, hop, look, field, chunk)
+        latency = _latency(look, _model_wait(recorded, hop, look, field, chunk))
         window = recorded.dependence(0)
         first = None if window is None else max(window[1] + 1, 1)
         findings = [_model_latencies(f, recorded, calls, consumers, hop, chunk, latency) for f in findings]
@@ -410,7 +418,7 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
     )  # fmt: skip
 
 
-def _model_latency(recorded: Any, hop: Fraction, look: Fraction, field: Fraction, chunk: int) -> Fraction | None:
+def _model_wait(recorded: Any, hop: Fraction, look: Fraction, field: Fraction, chunk: int) -> Fraction | None:
     def reads(t: int) -> list[tuple[int, int]]:  # first and last only: a model's holes are not known
         window = recorded.dependence(t)
         return [] if window is None else [(int(window[0]), int(window[1]))]
@@ -422,7 +430,7 @@ def _model_advice(calls: tuple[Any, ...], call: Any, consumers: dict[int, list[i
     """R105 for a recorded conv, counting a constant pad call that feeds only it."""
     pad = _pad_before(calls, call, consumers)
     advice = causal_advice(call.layer, 0 if pad is None else pad.layer.pad_left)
-    return [] if advice is None else [Finding("R105", call.name, advice)]
+    return [] if advice is None else [Finding("R105", _where(call), advice)]
 
 
 def _pad_before(calls: tuple[Any, ...], call: Any, consumers: dict[int, list[int]]) -> Any:
@@ -442,7 +450,7 @@ def _model_latencies(finding: Finding, recorded: Any, calls: tuple[Any, ...], co
     """R105 of a model with its latency as it is and with this conv (and its pad) padded k_eff - s."""
     if finding.code != "R105":
         return finding
-    call = next(c for c in calls if c.name == finding.layer)
+    call = next(c for c in calls if _where(c) == finding.layer)
     pad = _pad_before(calls, call, consumers)
     layer, pad_layer = _better(call.layer, None if pad is None else pad.layer)
     changed = list(calls)
@@ -453,7 +461,7 @@ def _model_latencies(finding: Finding, recorded: Any, calls: tuple[Any, ...], co
     look = _lookahead(other, hop)
     better = None
     if look is not None and recorded.receptive_field is not None:
-        better = _model_latency(other, hop, look, recorded.receptive_field, chunk)
+        better = _latency(look, _model_wait(other, hop, look, recorded.receptive_field, chunk))
     return Finding("R105", finding.layer, dict(finding.values, latency=latency, latency_better=better))
 
 
@@ -463,6 +471,14 @@ def _lookahead(recorded: Any, hop: Fraction) -> Fraction | None:
     start = period * (1 + math.ceil(2 * float(recorded.receptive_field or 0) / max(float(hop), 1e-9) / period))
     found = [w[1] - t * hop for t in range(start, start + period) if (w := recorded.dependence(t)) is not None]
     return max(found) if found else None
+
+
+def _where(call: Any) -> str:
+    """A recorded call's name in the notes: a module's own call by its name, a functional
+    call (``pad``, ``crop``, ``conv1d``) with the module making it."""
+    if call.name == call.module or not call.module:
+        return str(call.name)
+    return f"{call.module} ({call.name})"
 
 
 def _length_dependent(recorded: Any, also: Any) -> list[Finding]:
@@ -476,7 +492,7 @@ def _length_dependent(recorded: Any, also: Any) -> list[Finding]:
         if a.name != b.name or a.layer.kind != b.layer.kind:
             break
         if a.layer.kind == "pad" and (a.layer.pad_left, a.layer.pad_right) != (b.layer.pad_left, b.layer.pad_right):
-            where = f"{a.module} ({a.name})" if a.module else f"{a.name} {a.index}"
+            where = _where(a)
             found.append(Finding("R103", where, {
                 "left_a": a.layer.pad_left, "right_a": a.layer.pad_right, "length_a": length_a,
                 "left_b": b.layer.pad_left, "right_b": b.layer.pad_right, "length_b": length_b}))  # fmt: skip
