@@ -73,9 +73,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "layer": "layer", "layers": "layers", "channel": "channel", "channels": "channels",
         "at_rate": " at {rate} Hz",
         "streams": "streams: chunk by chunk, with exactly the offline result",
+        "streams_model": "every recorded layer can stream chunk by chunk (the figures below; streaming the model "
+        "itself is part 2)",
         "cannot": "cannot stream: {count} {layers} below ({names})",
         "latency": "algorithmic latency: {latency} samples{ms} (the lookahead, or where longer: fed chunks of one "
-        "hop, {chunk} samples, the longest an input sample waits for the first output that reads it)",
+        "hop, {chunk} {samples}, the longest an input sample waits for the first output that reads it)",
         "lookahead": "lookahead: {look} samples (output t is final once input t*hop + {look} has arrived)",
         "hop": "hop {hop} samples{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
         "up_hop": "upsampling x{up}: {up} output samples per input sample; minimum chunk {chunk} {samples}",
@@ -98,6 +100,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "layer": "层", "layers": "层", "channel": "通道", "channels": "通道",
         "at_rate": "，采样率 {rate} Hz",
         "streams": "可以流式运行：逐块处理，结果与离线完全相同",
+        "streams_model": "记录到的每一层都能逐块流式运行（数据见下；流式运行模型本身是第二部分）",
         "cannot": "不能流式运行：下面 {count} 层（{names}）",
         "latency": "算法延迟：{latency} 个样本{ms}（即前瞻；若更长，则取以一个跳步 {chunk} 个样本为一块输入时，"
         "一个输入样本等到第一个读到它的输出的最长时间）",
@@ -239,7 +242,7 @@ def _totals(report: Any, lang: str) -> list[str]:
     rate = report.sample_rate
     lines: list[str] = []
     if report.streams:
-        lines.append(_t(lang, "streams"))
+        lines.append(_t(lang, "streams_model" if report.source == "model" else "streams"))
     else:
         names = list(dict.fromkeys(f.layer for f in report.findings if f.code in _blocking() and f.layer))
         shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
@@ -247,7 +250,7 @@ def _totals(report: Any, lang: str) -> list[str]:
                         names=shown))  # fmt: skip
     if report.latency is not None:
         lines.append(_t(lang, "latency", latency=fraction_text(report.latency), ms=_ms(lang, report.latency, rate),
-                        chunk=report.min_chunk))  # fmt: skip
+                        chunk=report.min_chunk, samples=_t(lang, "sample" if report.min_chunk == 1 else "samples")))  # fmt: skip
     if report.lookahead is not None:
         lines.append(_t(lang, "lookahead", look=fraction_text(report.lookahead)))
     if report.hop is not None:

@@ -331,7 +331,7 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     whole = chain_timing(chain)
     latency = _latency(whole.lookahead, _chain_wait(chain, whole.hop, whole.lookahead, whole.receptive_field,
                                                  whole.min_chunk))  # fmt: skip
-    findings = [_with_latencies(f, chain, whole.min_chunk, latency) for f in findings]
+    findings = [found for f in findings if (found := _with_latencies(f, chain, whole.min_chunk, latency)) is not None]
     cache = sum(r.cache_bytes or 0 for r in rows)
     return StreamReport(
         text, "stack", rate, str(item), batch, channels, tuple(rows), True, True, whole.receptive_field, whole.hop,
@@ -349,18 +349,24 @@ def _chain_wait(chain: Sequence[Layer], hop: Fraction, lookahead: Fraction, fiel
     return hop_latency(lambda t: dependence_ranges(chain, t), hop, lookahead, field, chunk)
 
 
-def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, latency: Fraction | None) -> Finding:
-    """R105 with the net's latency as it is and with this one layer padded k_eff - s."""
+def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, latency: Fraction | None) -> Finding | None:
+    """R105 with the net's latency as it is and with this one layer padded k_eff - s; None
+    (no advice) where that is not less (a later lookahead hides what the padding saves)."""
     if finding.code != "R105":
         return finding
     index = next(i for i, layer in enumerate(chain) if (layer.name or str(i)) == finding.layer)
     better, _ = _better(chain[index])
     changed = chain[:index] + (better,) + chain[index + 1 :]
     whole = chain_timing(changed)
-    values = dict(finding.values, latency=latency,
-                  latency_better=_latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead,
-                                                                       whole.receptive_field, chunk)))  # fmt: skip
-    return Finding("R105", finding.layer, values)
+    better = _latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead, whole.receptive_field, chunk))
+    return _advice(finding, latency, better)
+
+
+def _advice(finding: Finding, latency: Fraction | None, better: Fraction | None) -> Finding | None:
+    """R105 with both latencies, if padding k_eff - s lowers it (or it is not known)."""
+    if latency is not None and better is not None and better >= latency:
+        return None
+    return Finding("R105", finding.layer, dict(finding.values, latency=latency, latency_better=better))
 
 
 def _ms(samples: Fraction | None, rate: int | None) -> float | None:
@@ -410,7 +416,8 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
         latency = _latency(look, _model_wait(recorded, hop, look, field, chunk))
         window = recorded.dependence(0)
         first = None if window is None else max(window[1] + 1, 1)
-        findings = [_model_latencies(f, recorded, calls, consumers, hop, chunk, latency) for f in findings]
+        findings = [found for f in findings
+                    if (found := _model_latencies(f, recorded, calls, consumers, hop, chunk, latency)) is not None]
     return StreamReport(
         net, "model", rate, str(item), batch, channels, tuple(rows), streams, bool(recorded.chain),
         field if streams else None, hop if streams else None, look if streams else None, latency, _ms(latency, rate),
@@ -446,8 +453,9 @@ def _pad_before(calls: tuple[Any, ...], call: Any, consumers: dict[int, list[int
 
 
 def _model_latencies(finding: Finding, recorded: Any, calls: tuple[Any, ...], consumers: dict[int, list[int]],
-                     hop: Fraction, chunk: int, latency: Fraction | None) -> Finding:  # fmt: skip
-    """R105 of a model with its latency as it is and with this conv (and its pad) padded k_eff - s."""
+                     hop: Fraction, chunk: int, latency: Fraction | None) -> Finding | None:  # fmt: skip
+    """R105 of a model with its latency as it is and with this conv (and its pad) padded
+    k_eff - s (None where that is not less)."""
     if finding.code != "R105":
         return finding
     call = next(c for c in calls if _where(c) == finding.layer)
@@ -462,7 +470,7 @@ def _model_latencies(finding: Finding, recorded: Any, calls: tuple[Any, ...], co
     better = None
     if look is not None and recorded.receptive_field is not None:
         better = _latency(look, _model_wait(other, hop, look, recorded.receptive_field, chunk))
-    return Finding("R105", finding.layer, dict(finding.values, latency=latency, latency_better=better))
+    return _advice(finding, latency, better)
 
 
 def _lookahead(recorded: Any, hop: Fraction) -> Fraction | None:
