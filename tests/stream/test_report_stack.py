@@ -104,7 +104,8 @@ def test_k_eff_minus_1_is_flagged_with_both_latencies_checked_by_pytorch() -> No
 @pytest.mark.parametrize(("stack", "latency"), [
     ("conv k=4 s=2 p=causal", 2), ("conv k=4 s=2 p=2,0", 1), ("conv k=3 s=3 p=causal", 4),
     ("conv k=3 s=3", 2), ("conv k=5 p=2; conv k=4 s=2 p=1", 4), ("conv k=2 s=4", 3), ("conv k=2 d=3 s=2", 3),
-    ("conv k=3 p=1", 1), ("conv k=7 p=causal", 0), ("convT k=8 s=4 p=2", Fraction(1, 2)),
+    ("conv k=3 p=1", 1), ("conv k=7 p=causal", 0), ("conv k=3 d=3 s=2 p=causal", 4), ("conv k=3 d=3 s=2 p=5,0", 3),
+    ("conv k=3 d=2 s=2 p=causal", 1), ("conv k=3 d=2 s=2 p=3,0", 1), ("convT k=8 s=4 p=2", Fraction(1, 2)),
 ])  # fmt: skip
 def test_one_layer_latencies(stack: str, latency: Fraction) -> None:
     r = report(stack)
@@ -159,8 +160,10 @@ def test_the_advice_only_where_it_applies() -> None:
     for stack in ("conv k=4 s=2 p=2,0", "conv k=3 p=causal", "conv k=4 s=2 p=1", "conv k=2 s=4 p=1,0",
                   "conv k=4 s=2 p=3,1"):  # fmt: skip
         assert [f.code for f in report(stack).findings if f.code == "R105"] == [], stack
-    dilated = report("conv k=3 d=2 s=2 p=causal").findings[0].values  # k_eff = 5
-    assert (dilated["left"], dilated["better"]) == (4, 3)
+    dilated = report("conv k=3 d=3 s=2 p=causal").findings[0].values  # k_eff = 7
+    assert (dilated["left"], dilated["better"], dilated["latency"], dilated["latency_better"]) == (6, 5, 4, 3)
+    # taps 2 apart with stride 2 read only even (or only odd) samples: k_eff - s would not lower the latency
+    assert report("conv k=3 d=2 s=2 p=causal").findings == ()
 
 
 def test_text_fits_80_columns_in_both_languages_and_json_has_every_message() -> None:
