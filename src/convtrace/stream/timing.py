@@ -52,6 +52,8 @@ __all__ = [
     "steps_of",
     "step_ready",
     "step_cache",
+    "scatter_final",
+    "pad_head",
     "min_valid_length",
     "ready",
     "chain_ready",
@@ -221,8 +223,13 @@ def steps_of(layer: Layer) -> tuple[Step, ...]:
     return (PoolStep(layer.span, layer.stride, padding),)
 
 
-def _pad_head(step: PadStep) -> int:
-    """Input samples the left pad waits for before anything leaves the step."""
+def pad_head(step: PadStep) -> int:
+    """Input samples the left pad waits for before anything leaves the step (reflect needs
+    ``left + 1``, replicate 1, constant none).
+
+    >>> pad_head(PadStep(3, 0, "reflect"))
+    4
+    """
     if step.left <= 0 or step.mode == "constant":
         return 0
     return step.left + 1 if step.mode == "reflect" else 1
@@ -238,7 +245,7 @@ def step_ready(step: Step, n: int, length_ok: int = 0) -> int:
     5
     """
     if isinstance(step, PadStep):
-        if n < _pad_head(step):
+        if n < pad_head(step):
             return 0
         return max(step.left, 0) + max(0, n - max(-step.left, 0) - max(-step.right, 0))
     if isinstance(step, WindowStep):
@@ -246,11 +253,22 @@ def step_ready(step: Step, n: int, length_ok: int = 0) -> int:
     if isinstance(step, PoolStep):
         reach = n + step.padding - step.span
         return reach // step.stride + 1 if reach >= 0 else 0
+    return max(0, scatter_final(step, n, length_ok) - step.padding)
+
+
+def scatter_final(step: ScatterStep, n: int, length_ok: int = 0) -> int:
+    """Full (uncropped) positions of a ConvTranspose1d that are final after ``n`` inputs:
+    later inputs add to positions from ``n*stride`` on, and the right crop of the shortest
+    valid end (``max(n, length_ok)`` inputs) must not remove them.
+
+    >>> scatter_final(ScatterStep(span=4, stride=2, padding=3, output_padding=0), 3)
+    5
+    """
     if n <= 0:
         return 0
     ends = max(n, length_ok)
     crop_bound = (ends - 1) * step.stride + step.span + step.output_padding - step.padding
-    return max(0, min(n * step.stride, crop_bound) - step.padding)
+    return max(0, min(n * step.stride, crop_bound))
 
 
 def step_cache(step: Step) -> int:

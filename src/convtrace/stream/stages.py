@@ -1,0 +1,346 @@
+"""The streaming steps of :mod:`convtrace.stream.timing` as stateful NumPy stages, on the
+existing engine (``engine.fast`` for the convolutions, ``functional`` for pads and pools).
+
+Each stage takes (N, C, T) chunks of its input (any T >= 0) and returns the outputs that
+are final now (``timing.step_ready``); ``flush`` returns the rest. Its state is plain
+arrays of a fixed shape: a buffer of the last input samples it still needs (right-aligned:
+the valid samples are the last ``held`` ones, a number the counters give) and two int64
+counters, ``samples_in`` and ``done`` (outputs emitted; a ConvTranspose1d counts full
+positions finalised, the cropped ones included). Nothing grows with the stream.
+
+>>> import numpy as np
+>>> stage = WindowStage(WindowStep(span=3, stride=2), np.ones((1, 1, 3)), None, 1)
+>>> stage.allocate(1, 1, np.dtype("float64"))
+>>> [stage.push(np.arange(a, b, dtype=float)[None, None]).tolist() for a, b in ((0, 2), (2, 3), (3, 7))]
+[[[[]]], [[[3.0]]], [[[9.0, 15.0]]]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import functional
+from ..engine import fast
+from ..engine.padding import apply_pad
+from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
+
+__all__ = ["StateEntry", "Stage", "PadStage", "WindowStage", "PoolStage", "ScatterStage", "PointwiseStage"]
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    """One state array: ``name``, ``shape`` (for the batch size asked), ``dtype``, its
+    ``initial`` value (every element) and ``bytes``."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    initial: float
+    bytes: int
+
+
+def _empty(n: int, c: int, dtype: np.dtype[Any]) -> np.ndarray:
+    return np.empty((n, c, 0), dtype=dtype)
+
+
+class Stage:
+    """A streaming stage. ``channels_in``/``channels_out`` are per sample; ``cache`` the
+    buffer's length (samples per channel) and ``buffer_channels`` its channels."""
+
+    kind = "stage"
+
+    def __init__(self, cache: int, channels_in: int, channels_out: int, buffer_channels: int) -> None:
+        self.cache = cache
+        self.channels_in = channels_in
+        self.channels_out = channels_out
+        self.buffer_channels = buffer_channels
+        self.batch = 0
+        self.dtype: np.dtype[Any] = np.dtype("float64")
+        self.buffer = np.zeros((0, buffer_channels, cache))
+        self.samples_in = np.zeros((), dtype=np.int64)
+        self.done = np.zeros((), dtype=np.int64)
+
+    def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
+        """Fresh state for ``batch`` items (``channels`` fixes a pool's or pad's channels)."""
+        if self.channels_in == 0:
+            self.channels_out = self.buffer_channels = channels
+        self.batch, self.dtype = batch, np.dtype(dtype)
+        self.buffer = np.zeros((batch, self.buffer_channels, self.cache), dtype=self.dtype)
+        self.samples_in = np.zeros((), dtype=np.int64)
+        self.done = np.zeros((), dtype=np.int64)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {"buffer": self.buffer, "samples_in": self.samples_in, "done": self.done}
+
+    def spec(self, batch: int, channels: int, dtype: np.dtype[Any]) -> list[StateEntry]:
+        c = self.buffer_channels or channels
+        shape = (batch, c, self.cache)
+        return [
+            StateEntry("buffer", shape, np.dtype(dtype).name, 0.0, int(np.prod(shape)) * np.dtype(dtype).itemsize),
+            StateEntry("samples_in", (), "int64", 0, 8),
+            StateEntry("done", (), "int64", 0, 8),
+        ]
+
+    # the held samples: the last ``count`` of the buffer
+    def _work(self, x: np.ndarray, held: int) -> np.ndarray:
+        if held == 0:
+            return x
+        if x.shape[-1] == 0:
+            return self.buffer[..., self.cache - held :]
+        return np.concatenate((self.buffer[..., self.cache - held :], x), axis=-1)
+
+    def _keep(self, work: np.ndarray, keep: int) -> None:
+        if keep > 0:
+            self.buffer[..., self.cache - keep :] = work[..., work.shape[-1] - keep :]
+
+    def push(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def flush(self, total: int) -> np.ndarray:  # pragma: no cover - overridden
+        """The outputs not emitted yet, ``total`` outputs in all (the layer's length)."""
+        raise NotImplementedError
+
+
+class PadStage(Stage):
+    """``F.pad`` streamed: the left pad leaves once the samples it copies have arrived
+    (constant: at the first push), the right pad at the end; a negative right pad holds
+    back the samples it may crop."""
+
+    kind = "pad"
+
+    def __init__(self, step: PadStep, value: float = 0.0) -> None:
+        super().__init__(step_cache(step), 0, 0, 0)
+        self.step, self.value = step, float(value)
+
+    def _held(self, n: int, done: int) -> int:
+        """Samples kept after ``n`` in and ``done`` out: all of them until the left pad has
+        left (it copies them), then those not yet passed on (a crop may drop them) and the
+        last ones the right pad copies."""
+        step = self.step
+        if done == 0 and step.left > 0:
+            return n
+        tail = 0 if step.right <= 0 else step.right + 1 if step.mode == "reflect" else 1 if step.mode == "replicate" else 0
+        return n - max(0, min(done - step.left, n - tail))
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        step = self.step
+        before, done = int(self.samples_in), int(self.done)
+        held = self._held(before, done)
+        n = before + x.shape[-1]
+        work = self._work(x, held)  # input samples [n - work_len, n)
+        start = n - work.shape[-1]
+        target = step_ready(step, n)
+        out: np.ndarray
+        if target <= done:
+            out = _empty(x.shape[0], x.shape[1], x.dtype)
+        elif done == 0 and step.left > 0:
+            # the head: built by F.pad of the samples so far (its right side is cut off)
+            padded = apply_pad(work, step.left, 0, step.mode, self.value)
+            out = padded[..., :target]
+        else:
+            lo, hi = done - step.left - start, target - step.left - start
+            out = work[..., lo:hi]
+        self.samples_in[...] = n
+        self.done[...] = max(done, target)
+        keep = self._held(n, int(self.done))
+        self._keep(work, keep)
+        return out
+
+    def flush(self, total: int) -> np.ndarray:
+        step = self.step
+        n, done = int(self.samples_in), int(self.done)
+        held = self._held(n, done)
+        work = self.buffer[..., self.cache - held :]
+        start = n - held
+        if done == 0 and start == 0 and step.left > 0:
+            return functional.pad(work, (step.left, step.right), step.mode, self.value if step.mode == "constant" else None)
+        body_end = n - max(-step.right, 0)
+        body = work[..., done - step.left - start : max(body_end - start, done - step.left - start)]
+        if step.right <= 0:
+            return np.ascontiguousarray(body)
+        right = apply_pad(work, 0, step.right, step.mode, self.value)[..., held:]
+        return np.concatenate((body, right), axis=-1)
+
+
+class WindowStage(Stage):
+    """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``."""
+
+    kind = "conv"
+
+    def __init__(self, step: WindowStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int, groups: int = 1) -> None:
+        c_out, c_per_group, _ = weight.shape
+        super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
+        self.step, self.weight, self.bias = step, weight, bias
+        self.dilation, self.groups = dilation, groups
+
+    def _held(self, n: int, done: int) -> int:
+        return max(0, min(n, n - done * self.step.stride))
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        step = self.step
+        before, done = int(self.samples_in), int(self.done)
+        n = before + x.shape[-1]
+        target = step_ready(step, n)
+        work = self._work(x, self._held(before, done))
+        self.samples_in[...] = n
+        if target <= done:
+            self._keep(work, self._held(n, done))
+            return _empty(x.shape[0], self.channels_out, np.result_type(x, self.weight))
+        start = n - work.shape[-1]
+        lo = done * step.stride - start
+        hi = (target - 1) * step.stride + step.span - start
+        out = self._conv(work[..., lo:hi], target - done)
+        self.done[...] = target
+        self._keep(work, self._held(n, target))
+        return out
+
+    def _conv(self, x: np.ndarray, count: int) -> np.ndarray:
+        w, b = self.weight, self.bias
+        dtype = np.result_type(x, w)
+        if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
+            x, w = x.astype(np.float32), w.astype(np.float32)
+        y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
+        if b is not None:
+            y += b[None, :, None].astype(y.dtype, copy=False)
+        return y.astype(dtype, copy=False)
+
+    def flush(self, total: int) -> np.ndarray:
+        return _empty(self.batch, self.channels_out, np.result_type(self.dtype, self.weight))
+
+
+class PoolStage(Stage):
+    """MaxPool1d / AvgPool1d / LPPool1d: whole windows as they arrive (by the functional
+    pool, without padding once past the left edge); the right padding and ceil_mode's last
+    windows at the end, on the held samples shifted by whole strides."""
+
+    kind = "pool"
+
+    def __init__(self, step: PoolStep, run: Callable[[np.ndarray, int, bool], np.ndarray]) -> None:
+        super().__init__(step_cache(step), 0, 0, 0)
+        self.step = step
+        self.run = run  # run(x, padding, last): the layer's pool (last: with its ceil_mode)
+
+    def _next_start(self, done: int) -> int:
+        return done * self.step.stride - self.step.padding
+
+    def _held(self, n: int, done: int) -> int:
+        return max(0, min(n, n - self._next_start(done)))
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        step = self.step
+        before, done = int(self.samples_in), int(self.done)
+        n = before + x.shape[-1]
+        target = step_ready(step, n)
+        work = self._work(x, self._held(before, done))
+        self.samples_in[...] = n
+        if target <= done:
+            self._keep(work, self._held(n, done))
+            return _empty(x.shape[0], x.shape[1], x.dtype)
+        start = n - work.shape[-1]
+        end = (target - 1) * step.stride - step.padding + step.span - start
+        first = self._next_start(done)
+        if first < 0:  # the left edge: the layer's own padding, from the first sample
+            out = self.run(work[..., :end], step.padding, False)[..., done:target]
+        else:
+            out = self.run(work[..., first - start : end], 0, False)
+        self.done[...] = target
+        self._keep(work, self._held(n, target))
+        return out
+
+    def flush(self, total: int) -> np.ndarray:
+        step = self.step
+        n, done = int(self.samples_in), int(self.done)
+        held = self._held(n, done)
+        work = self.buffer[..., self.cache - held :]
+        if total <= done:
+            return _empty(self.batch, self.channels_out, self.dtype)
+        if n - held == 0:  # the whole signal is held: the layer itself
+            return self.run(work, step.padding, True)[..., done:total]
+        skip = -(-step.padding // step.stride)  # outputs the shifted copy's own left padding spoils
+        shift = skip * step.stride - step.padding
+        lead = np.zeros(work.shape[:-1] + (shift,), dtype=work.dtype)
+        out = self.run(np.concatenate((lead, work), axis=-1), step.padding, True)
+        return out[..., skip : skip + total - done]
+
+
+class ScatterStage(Stage):
+    """ConvTranspose1d: each chunk's contributions (the engine's scatter, no bias) are added
+    to the pending tail; full positions no later input reaches leave, the first ``padding``
+    dropped, with the bias added once, as they leave. The buffer is the pending tail (output
+    channels, left-aligned)."""
+
+    kind = "convT"
+
+    def __init__(self, step: ScatterStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int,
+                 groups: int, length_ok: int) -> None:  # fmt: skip
+        c_in, c_per_group, _ = weight.shape
+        super().__init__(step_cache(step), c_in, c_per_group * groups, c_per_group * groups)
+        self.step, self.weight, self.bias = step, weight, bias
+        self.dilation, self.groups, self.length_ok = dilation, groups, length_ok
+
+    def _pending(self, n: int, done: int) -> int:
+        return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        step = self.step
+        before, done = int(self.samples_in), int(self.done)
+        n = before + x.shape[-1]
+        target = scatter_final(step, n, self.length_ok)
+        pending = self._pending(before, done)
+        self.samples_in[...] = n
+        end = max(self._pending(n, done) + done, target)
+        work = np.zeros((x.shape[0], self.channels_out, end - done), dtype=np.result_type(x, self.weight))
+        work[..., :pending] = self.buffer[..., :pending]
+        if x.shape[-1]:
+            count = (x.shape[-1] - 1) * step.stride + step.span
+            part = fast.conv1d_input_grad(x, self.weight, count, step.stride, 0, self.dilation, self.groups)
+            at = before * step.stride - done
+            work[..., at : at + count] += part
+        out = self._emit(work, done, target)
+        left = end - target
+        self.buffer[..., :left] = work[..., target - done :]
+        self.done[...] = max(done, target)
+        return out
+
+    def _emit(self, work: np.ndarray, done: int, target: int) -> np.ndarray:
+        lo = max(done, self.step.padding)
+        out = work[..., lo - done : max(target, lo) - done]
+        if self.bias is not None:
+            out = out + self.bias[None, :, None].astype(out.dtype, copy=False)
+        return out
+
+    def flush(self, total: int) -> np.ndarray:
+        """The tail, ``output_padding`` and the crop: up to ``total`` outputs in all."""
+        n, done = int(self.samples_in), int(self.done)
+        pending = self._pending(n, done)
+        end = self.step.padding + total
+        work = np.zeros((self.batch, self.channels_out, max(end - done, 0)), dtype=np.result_type(self.dtype, self.weight))
+        used = min(pending, work.shape[-1])
+        work[..., :used] = self.buffer[..., :used]
+        return self._emit(work, done, end)
+
+
+class PointwiseStage(Stage):
+    """A function applied to every sample as it arrives (no state)."""
+
+    kind = "pointwise"
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        super().__init__(0, 0, 0, 0)
+        self.fn = fn
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn(x))
+
+    def flush(self, total: int) -> np.ndarray:
+        return _empty(self.batch, self.channels_out, self.dtype)
+
+    def spec(self, batch: int, channels: int, dtype: np.dtype[Any]) -> list[StateEntry]:
+        return []
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {}

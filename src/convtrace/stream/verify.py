@@ -1,0 +1,386 @@
+"""The verifier: proof, by random chunk schedules, that streaming equals offline.
+
+:func:`verify` streams random inputs through a copy of the chain (random non-zero biases,
+the dtype asked) in random chunk schedules — sizes from 0 to several hops, 1 sample, sizes
+that are no multiple of any stride — and compares:
+
+- the streamed output with the offline convtrace chain (float64: equal within 1e-12 of the
+  output's scale), layer by layer, so that a failure names the first wrong sample, the layer
+  and the likely cause: ``cache`` (samples kept between pushes), ``transposed_tail`` (a
+  ConvTranspose1d's overlap-add tail), ``bias_twice`` (the bias added to the tail and again),
+  ``misalignment`` (outputs shifted or of the wrong length);
+- the outputs emitted after each push with the earliest possible, found by brute force on
+  the offline chain (a narrow copy: one channel per group): the leading outputs that no
+  continuation of the input — the end now, random samples of many lengths — changes;
+- the offline chain with PyTorch's forward, oneDNN on and off, when PyTorch is installed.
+
+>>> from convtrace import nn
+>>> r = verify([nn.Conv1d(1, 2, 4, stride=2, padding=1, rng=0), nn.ConvTranspose1d(2, 1, 4, stride=2, padding=1, rng=1)],
+...            length=40, trials=3, torch=False)
+>>> r.ok, r.max_relative < 1e-12, r.late, r.early
+(True, True, 0, 0)
+>>> r
+<VerifyResult ok: 3 trials of 40 samples (float64), largest difference ... as early as possible>
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..errors import ConvtraceError
+from ..oracle import tolerance as torch_tolerance
+from ..oracle import torch_available
+from .streamer import Streamer
+
+__all__ = ["verify", "VerifyResult", "Mismatch", "CAUSES", "TORCH_MODULE", "determined_prefix", "random_schedule"]
+
+#: the likely causes a failure names
+CAUSES = ("cache", "transposed_tail", "bias_twice", "misalignment")
+#: PyTorch's offline forward of a chain (interop/ is above stream/: imported by name)
+TORCH_MODULE = "convtrace.interop.stream"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The first wrong sample: ``trial``, ``layer`` (1-based: the first layer whose streamed
+    output differs), ``sample`` (its output index in that layer), ``channel``, the two values,
+    ``cause`` (one of :data:`CAUSES`), ``push`` (0-based; the flush is the last) and ``chunks``
+    (the trial's schedule)."""
+
+    trial: int
+    layer: int
+    layer_name: str
+    sample: int
+    channel: int
+    streamed: float
+    offline: float
+    cause: str
+    push: int
+    chunks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What :func:`verify` found. ``max_difference`` (absolute) and ``max_relative`` (to the
+    output's largest magnitude) over all trials; ``emitted`` and ``earliest``: outputs out
+    after each push, per trial; ``late``/``early``: pushes that emitted fewer/more than the
+    earliest possible; ``torch_difference``: convtrace's offline chain against PyTorch's
+    (the larger of oneDNN on and off; None without PyTorch)."""
+
+    ok: bool
+    trials: int
+    length: int
+    dtype: str
+    tolerance: float
+    max_difference: float
+    max_relative: float
+    out_length: int
+    schedules: tuple[tuple[int, ...], ...]
+    emitted: tuple[tuple[int, ...], ...]
+    earliest: tuple[tuple[int, ...], ...]
+    late: int
+    early: int
+    first_wrong: Mismatch | None
+    torch_difference: float | None
+    torch_ok: bool | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result, JSON-ready."""
+        return asdict(self)
+
+    def __repr__(self) -> str:
+        verdict = "ok" if self.ok else "FAILED"
+        when = "as early as possible" if not (self.late or self.early) else f"{self.late} late, {self.early} early pushes"
+        torch = "" if self.torch_difference is None else f", PyTorch within {self.torch_difference:.3g}"
+        wrong = "" if self.first_wrong is None else (
+            f", first wrong: layer {self.first_wrong.layer} sample {self.first_wrong.sample} ({self.first_wrong.cause})"
+        )
+        return (f"<VerifyResult {verdict}: {self.trials} trials of {self.length} samples ({self.dtype}), largest "
+                f"difference {self.max_difference:.3g} (relative {self.max_relative:.3g}){torch}; {when}{wrong}>")  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the chain copies
+
+
+def _modules(layers: Any) -> list[Any]:
+    return list(layers) if isinstance(layers, (list, tuple)) else [layers]
+
+
+def _prepared(layers: list[Any], dtype: np.dtype[Any], rng: np.random.Generator) -> list[Any]:
+    """A copy in ``dtype`` with random non-zero biases (a bias counted twice must show)."""
+    out = copy.deepcopy(layers)
+    for m in out:
+        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
+            m.to(dtype)
+            if m.bias is not None:
+                size = m.bias.shape[0]
+                m.bias = (rng.uniform(0.5, 1.5, size) * rng.choice([-1.0, 1.0], size)).astype(dtype)
+    return out
+
+
+def _narrow(layers: list[Any], rng: np.random.Generator) -> list[Any]:
+    """The same geometry with one channel per group, float64, random weights: the judge of
+    the earliest emission (which depends on the geometry only) at a small cost."""
+    out: list[Any] = []
+    for m in layers:
+        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
+            g = m.groups
+            kwargs: dict[str, Any] = dict(kernel_size=m.kernel_size[0], stride=m.stride[0], dilation=m.dilation[0], groups=g,
+                          bias=m.bias is not None, padding_mode=m.padding_mode, dtype=np.float64,
+                          rng=int(rng.integers(1 << 30)))  # fmt: skip
+            padding = m.padding if isinstance(m.padding, str) else m.padding[0]
+            if isinstance(m, nn.ConvTranspose1d):
+                out.append(nn.ConvTranspose1d(g, g, padding=padding, output_padding=m.output_padding[0], **kwargs))
+            else:
+                out.append(nn.Conv1d(g, g, padding=padding, **kwargs))
+        else:
+            out.append(m)
+    return out
+
+
+def _offline_layers(layers: list[Any], x: np.ndarray) -> list[np.ndarray]:
+    outs = []
+    for m in layers:
+        x = m(x)
+        outs.append(x)
+    return outs
+
+
+def _try_offline(layers: list[Any], x: np.ndarray) -> np.ndarray | None:
+    try:
+        return _offline_layers(layers, x)[-1] if layers else x
+    except ConvtraceError:
+        return None
+
+
+# ---------------------------------------------------------------------- the earliest emission
+
+
+def determined_prefix(layers: list[Any], x: np.ndarray, n: int, reach: int, rng: np.random.Generator) -> int:
+    """How many leading outputs of the offline chain the first ``n`` samples of ``x`` fix:
+    equal in every continuation tried (the end now, and random continuations of lengths up
+    to ``2 * reach + 16``, some of large magnitude so that a max cannot hide a dependence).
+
+    >>> from convtrace import nn
+    >>> conv = nn.Conv1d(1, 1, 3, padding=1, dtype=np.float64, rng=0)
+    >>> x = np.zeros((1, 1, 10))
+    >>> [determined_prefix([conv], x, n, 8, np.random.default_rng(0)) for n in range(4)]  # t needs x[t + 1]
+    [0, 0, 1, 2]
+    """
+    outs = []
+    for m in sorted({0, 1, 2, 3, 5, 8, reach // 2, reach, 2 * reach + 16}):
+        for scale in ((1.0,) if m == 0 else (1.0, 100.0, -100.0)):
+            tail = rng.standard_normal(x.shape[:-1] + (m,))
+            if scale != 1.0:
+                tail = scale * np.abs(tail)
+            y = _try_offline(layers, np.concatenate((x[..., :n], tail.astype(x.dtype)), axis=-1))
+            if y is not None:
+                outs.append(y)
+    if not outs:
+        return 0
+    common = min(y.shape[-1] for y in outs)
+    if common == 0:
+        return 0
+    ref = outs[0][..., :common]
+    scale = max(1.0, float(np.max(np.abs(ref))))
+    same = np.ones(common, dtype=bool)
+    for y in outs[1:]:
+        same &= ~(np.abs(y[..., :common] - ref) > 1e-9 * scale).reshape(-1, common).any(axis=0)
+    bad = np.flatnonzero(~same)
+    return int(bad[0]) if bad.size else common
+
+
+def _reach(s: Streamer) -> int:
+    """A bound on how far beyond a sample an output can reach (input samples)."""
+    hop, pads = 1.0, 0.0
+    for layer in s.layers:
+        pads += (abs(layer.pads[0]) + abs(layer.pads[1]) + layer.span) * max(hop, 1.0)
+        hop *= float(layer.hop)
+    return int(2 * float(s.receptive_field) + 2 * pads) + 32
+
+
+# ---------------------------------------------------------------------- schedules
+
+
+def random_schedule(length: int, hops: list[int], rng: np.random.Generator) -> tuple[int, ...]:
+    """Chunk sizes adding up to ``length``: 0, 1, each hop (and stride) -1, +0, +1, and
+    random sizes up to three times the largest.
+
+    >>> random_schedule(10, [4], np.random.default_rng(0))
+    (6, 1, 1, 2)
+    """
+    top = max([1] + hops)
+    pool = sorted({0, 1, 2} | {h + d for h in hops for d in (-1, 0, 1) if h + d >= 0})
+    sizes: list[int] = []
+    left = length
+    while left > 0:
+        size = int(rng.choice(pool)) if rng.random() < 0.5 else int(rng.integers(0, 3 * top + 1))
+        size = min(size, left)
+        sizes.append(size)
+        left -= size
+    return tuple(sizes)
+
+
+def _hops(s: Streamer) -> list[int]:
+    """Every layer's stride and every prefix's hop (whole samples), for the schedules."""
+    found, hop = set(), 1.0
+    for layer in s.layers:
+        found.add(int(layer.stride))
+        hop *= float(layer.hop)
+        found.add(max(1, math.ceil(hop)))
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------- diagnosis
+
+
+def _cause(layer: Any, streamed: np.ndarray, offline: np.ndarray, first: int) -> str:
+    """The likely cause of a wrong layer output from the first wrong sample ``first``."""
+    if streamed.shape != offline.shape:
+        return "misalignment"
+    wrong = np.abs(streamed - offline)
+    span = min(streamed.shape[-1], first + 64)
+    for shift in range(1, 9):  # the right values, in the wrong places
+        for sign in (1, -1):
+            a, b = first, span
+            lo, hi = a + sign * shift, b + sign * shift
+            if lo < 0 or hi > offline.shape[-1] or b <= a:
+                continue
+            if np.allclose(streamed[..., a:b], offline[..., lo:hi], rtol=1e-9, atol=1e-9):
+                return "misalignment"
+    bias = getattr(layer, "bias", None)
+    if bias is not None:
+        diff = (streamed - offline)[..., first]
+        if np.allclose(diff[np.abs(diff) > 0], np.broadcast_to(bias[None, :], diff.shape)[np.abs(diff) > 0], rtol=1e-6, atol=1e-9):
+            return "bias_twice"
+    if isinstance(layer, nn.ConvTranspose1d):
+        return "transposed_tail"
+    del wrong
+    return "cache"
+
+
+def _first_wrong(modules: list[Any], streamed: list[np.ndarray], offline: list[np.ndarray], tol: float,
+                 trial: int, pushes: list[list[int]], chunks: tuple[int, ...]) -> Mismatch | None:  # fmt: skip
+    for index, (m, got, want) in enumerate(zip(modules, streamed, offline)):
+        scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+        if got.shape == want.shape:
+            bad = np.argwhere(np.abs(got - want) > tol * scale)
+            if not bad.size:
+                continue
+            order = np.argsort(bad[:, -1], kind="stable")
+            n_i, c, t = (int(v) for v in bad[order[0]])
+        else:
+            t = int(min(got.shape[-1], want.shape[-1]))
+            n_i, c = 0, 0
+        counts = np.cumsum(pushes[index])
+        push = int(np.searchsorted(counts, t, side="right"))
+        value = float(got[n_i, c, t]) if t < got.shape[-1] else float("nan")
+        expected = float(want[n_i, c, t]) if t < want.shape[-1] else float("nan")
+        return Mismatch(trial, index + 1, type(m).__name__, t, c, value, expected, _cause(m, got, want, t), push, chunks)
+    return None
+
+
+# ---------------------------------------------------------------------- verify
+
+
+def _tolerance(dtype: np.dtype[Any]) -> float:
+    return 1e-12 if dtype == np.float64 else 1e-5 if dtype == np.float32 else 1e-2
+
+
+def verify(
+    layers: Any,
+    length: int = 256,
+    chunks: Any = "random",
+    seed: int = 0,
+    dtype: Any = np.float64,
+    trials: int = 10,
+    *,
+    batch: int = 1,
+    torch: bool | None = None,
+    tolerance: float | None = None,
+) -> VerifyResult:
+    """Stream ``trials`` random inputs of ``length`` samples through ``layers`` in chunk
+    schedules (``"random"``, or a list of sizes used for every trial) and compare with the
+    offline chain (see the module docstring). ``torch`` None: compare with PyTorch when it
+    is installed. ``tolerance``: relative, default 1e-12 for float64 (1e-5 float32)."""
+    modules = _modules(layers)
+    dt = np.dtype(dtype)
+    tol = _tolerance(dt) if tolerance is None else float(tolerance)
+    rng = np.random.default_rng(seed)
+    chain = _prepared(modules, dt, rng)
+    s = Streamer(chain, batch_size=batch, dtype=dt)
+    channels = s.channels or 1
+    probe = _narrow(chain, rng)
+    probe_channels = next((m.groups for m in probe if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))), 1)
+    probe_x = rng.standard_normal((1, probe_channels, length))
+    reach = _reach(s)
+    earliest_cache: dict[int, int] = {}
+    schedules, emitted_all, earliest_all = [], [], []
+    max_abs, max_rel, late, early = 0.0, 0.0, 0, 0
+    first: Mismatch | None = None
+    out_length = 0
+    torch_x: np.ndarray | None = None
+    for trial in range(trials):
+        x = rng.standard_normal((batch, channels, length)).astype(dt)
+        torch_x = x if torch_x is None else torch_x
+        sizes = random_schedule(length, _hops(s), rng) if isinstance(chunks, str) else tuple(int(c) for c in chunks)
+        offline = _offline_layers(chain, x)
+        per_layer: list[list[np.ndarray]] = [[] for _ in chain]
+        counts: list[list[int]] = [[] for _ in chain]
+        at, cumulative = 0, []
+        for size in sizes:
+            outs = s.push_layers(x[..., at : at + size])
+            at = min(at + size, length)
+            cumulative.append(at)
+            for i, y in enumerate(outs):
+                per_layer[i].append(y)
+                counts[i].append(y.shape[-1])
+        if at < length:
+            outs = s.push_layers(x[..., at:])
+            cumulative.append(length)
+            sizes = sizes + (length - at,)
+            for i, y in enumerate(outs):
+                per_layer[i].append(y)
+                counts[i].append(y.shape[-1])
+        for i, y in enumerate(s.flush_layers()):
+            per_layer[i].append(y)
+            counts[i].append(y.shape[-1])
+        streamed = [np.concatenate(parts, axis=-1) for parts in per_layer]
+        final, want = streamed[-1], offline[-1]
+        out_length = want.shape[-1]
+        if final.shape == want.shape and want.size:
+            diff = float(np.max(np.abs(final.astype(np.float64) - want)))
+            max_abs = max(max_abs, diff)
+            max_rel = max(max_rel, diff / max(float(np.max(np.abs(want))), 1e-300))
+        elif final.shape != want.shape:
+            max_abs = max_rel = math.inf
+        if first is None:
+            first = _first_wrong(chain, streamed, offline, tol, trial, counts, sizes)
+        emitted = tuple(int(v) for v in np.cumsum(counts[-1][:-1]))
+        for n in cumulative:
+            if n not in earliest_cache:
+                earliest_cache[n] = determined_prefix(probe, probe_x, n, reach, np.random.default_rng(seed + n))
+        earliest = tuple(earliest_cache[n] for n in cumulative)
+        late += sum(1 for e, w in zip(emitted, earliest) if e < w)
+        early += sum(1 for e, w in zip(emitted, earliest) if e > w)
+        schedules.append(sizes)
+        emitted_all.append(emitted)
+        earliest_all.append(earliest)
+    torch_diff, torch_ok = None, None
+    if torch_x is not None and (torch if torch is not None else torch_available()):
+        answers = importlib.import_module(TORCH_MODULE).torch_offline(chain, torch_x)
+        want = _offline_layers(chain, torch_x)[-1]
+        torch_diff = max(float(np.max(np.abs(a - want))) if a.size else 0.0 for a in answers)
+        scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+        torch_ok = torch_diff <= torch_tolerance(dt) * scale * max(1, len(chain))
+    ok = first is None and max_rel <= tol and not late and not early and torch_ok is not False
+    return VerifyResult(ok, trials, length, dt.name, tol, max_abs, max_rel, out_length, tuple(schedules),
+                        tuple(emitted_all), tuple(earliest_all), late, early, first, torch_diff, torch_ok)  # fmt: skip
+
