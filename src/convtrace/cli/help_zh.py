@@ -177,8 +177,9 @@ CHINESE_HELP: dict[str, str] = {
         "（配合 --input-shape）",
     "samples per second, for the times in ms (e.g. 24000)": "每秒样本数，用于换算毫秒（例如 24000）",
     "a stack's input channels (default 1)": "层栈的输入通道数（默认 1）",
-    "dtype of the cached samples: float32 (default), float64, float16":
-        "缓存样本的 dtype：float32（默认）、float64、float16",
+    "dtype of the cached samples: float32 (default), float64, float16; with --check, the dtype streamed "
+    "(default float64)":
+        "缓存样本的 dtype：float32（默认）、float64、float16；配合 --check 时为流式运行的 dtype（默认 float64）",
     "batch size the cache is counted for (default 1)": "计算缓存时的批大小（默认 1）",
     "a model's input shape, e.g. 1,1,24000 (the model is recorded on it)":
         "模型的输入形状，例如 1,1,24000（在这个形状上记录模型）",

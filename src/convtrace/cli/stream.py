@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
                    "or package.module:factory[:key=value,...] with --input-shape")  # fmt: skip
     p.add_argument("--sample-rate", default=None, help="samples per second, for the times in ms (e.g. 24000)")
     p.add_argument("--in-channels", default="1", help="a stack's input channels (default 1)")
-    p.add_argument("--dtype", default="float32", help="dtype of the cached samples: float32 (default), float64, "
-                   "float16")  # fmt: skip
+    p.add_argument("--dtype", default=None, help="dtype of the cached samples: float32 (default), float64, float16; "
+                   "with --check, the dtype streamed (default float64)")  # fmt: skip
     p.add_argument("--batch", default="1", help="batch size the cache is counted for (default 1)")
     p.add_argument("--input-shape", default=None, help="a model's input shape, e.g. 1,1,24000 (the model is "
                    "recorded on it)")  # fmt: skip
@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         print(stream_text.render_stream(report, lang=args.lang, width=width, color=sys.stdout.isatty()))
         if check is not None:
             print(stream_text.render_check(check, lang=args.lang, width=width))
-    return 0 if check is None or bool(getattr(check, "ok", True)) else 1
+    return 0 if check is None or check.ok else 1
 
 
 def _is_model(args: argparse.Namespace) -> bool:
@@ -116,7 +116,7 @@ def _report(args: argparse.Namespace) -> Any:
     from ..errors import ConvtraceError
     from ..stream.report import report
 
-    options = dict(sample_rate=_int(args.sample_rate, "sample-rate"), dtype=args.dtype,
+    options = dict(sample_rate=_int(args.sample_rate, "sample-rate"), dtype=args.dtype or "float32",
                    batch=_int(args.batch, "batch"))  # fmt: skip
     if _is_model(args):
         if args.check:

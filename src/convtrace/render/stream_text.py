@@ -89,10 +89,20 @@ _TEXT: dict[str, dict[str, str]] = {
         "graph": "branches joined: lookahead and latency through every path; each layer's cache is its own",
         "notes": "notes", "fix": "fix", "sample": "sample", "samples": "samples",
         "ms": " ({ms} ms)",
-        "check_ok": "check: chunked equals offline on {trials} random chunk schedules ({dtype}): largest "
-        "difference {diff}; every output emitted as early as possible",
-        "check_fail": "check FAILED: {detail}",
-        "check_schedule": "emission: {late} outputs later than the earliest possible",
+        "check_ok": "check: streamed in {trials} random chunk schedules of {length} samples ({dtype}), the "
+        "output equals the offline one: largest difference {diff} (relative {rel}){torch}",
+        "check_fail": "check FAILED: {trials} random chunk schedules of {length} samples ({dtype}): largest "
+        "difference {diff} (relative {rel}){torch}",
+        "check_torch": "; PyTorch's offline forward within {diff}",
+        "check_torch_off": "; PyTorch's offline forward DIFFERS by {diff}",
+        "check_early": "every output emitted by the first push after which all its inputs had arrived",
+        "check_late": "emission: {late} pushes emitted fewer outputs than possible, {early} more",
+        "check_wrong": "first wrong sample: layer {layer} ({name}), output {sample}, channel {channel}: streamed "
+        "{streamed}, offline {offline}; likely cause: {cause} (push {push} of schedule {chunks})",
+        "cause_cache": "the cache (samples kept between pushes)",
+        "cause_transposed_tail": "the ConvTranspose1d overlap-add tail",
+        "cause_bias_twice": "the bias counted twice",
+        "cause_misalignment": "misalignment (outputs shifted or of the wrong length)",
     },
     "zh": {
         "head": "流式运行 {count} 层（输入 {c} 个通道，{dtype}，批大小 {batch}）{rate}",
@@ -114,10 +124,19 @@ _TEXT: dict[str, dict[str, str]] = {
         "graph": "多分支汇合：前瞻和延迟覆盖所有路径；每层的缓存只计它自己的",
         "notes": "说明", "fix": "改法", "sample": "样本", "samples": "样本",
         "ms": "（{ms} 毫秒）",
-        "check_ok": "校验：在 {trials} 个随机分块方案上分块结果等于离线结果（{dtype}）：最大差 {diff}；"
-        "每个输出都尽早给出",
-        "check_fail": "校验失败：{detail}",
-        "check_schedule": "输出时机：{late} 个输出比最早可能的时刻晚",
+        "check_ok": "校验：{length} 个样本按 {trials} 个随机分块方案流式运行（{dtype}），输出等于离线结果："
+        "最大差 {diff}（相对 {rel}）{torch}",
+        "check_fail": "校验失败：{length} 个样本、{trials} 个随机分块方案（{dtype}）：最大差 {diff}（相对 {rel}）{torch}",
+        "check_torch": "；PyTorch 的离线前向相差不超过 {diff}",
+        "check_torch_off": "；PyTorch 的离线前向相差 {diff}（不一致）",
+        "check_early": "每个输出都在它的全部输入到达后的第一次 push 给出",
+        "check_late": "输出时机：{late} 次 push 给出的输出少于可能的数量，{early} 次多于",
+        "check_wrong": "第一个错误样本：第 {layer} 层（{name}），输出 {sample}，通道 {channel}：流式 {streamed}，"
+        "离线 {offline}；可能原因：{cause}（方案 {chunks} 的第 {push} 次 push）",
+        "cause_cache": "缓存（块之间保留的样本）",
+        "cause_transposed_tail": "ConvTranspose1d 的重叠相加尾部",
+        "cause_bias_twice": "偏置被加了两次",
+        "cause_misalignment": "错位（输出偏移或长度不对）",
     },
 }  # fmt: skip
 
@@ -321,12 +340,33 @@ def check_json(result: Any) -> dict[str, Any]:
 
 
 def render_check(result: Any, *, lang: str = "en", width: int | None = None) -> str:
-    """The verifier's result in one or two lines."""
-    render = getattr(result, "render", None)
-    if callable(render):
-        text: str = render(lang=lang, width=width)
-        return text
-    return str(result)
+    """The verifier's result (:class:`convtrace.stream.VerifyResult`) in words."""
+    torch = ""
+    if result.torch_difference is not None:
+        torch = _t(lang, "check_torch" if result.torch_ok else "check_torch_off", diff=f"{result.torch_difference:.3g}")
+    values = dict(trials=result.trials, length=result.length, dtype=result.dtype, diff=f"{result.max_difference:.3g}",
+                  rel=f"{result.max_relative:.3g}", torch=torch)  # fmt: skip
+    lines = [_t(lang, "check_ok" if result.ok else "check_fail", **values)]
+    if result.late or result.early:
+        lines.append(_t(lang, "check_late", late=result.late, early=result.early))
+    elif result.ok:
+        lines.append(_t(lang, "check_early"))
+    wrong = result.first_wrong
+    if wrong is not None:
+        lines.append(_t(lang, "check_wrong", layer=wrong.layer, name=wrong.layer_name, sample=wrong.sample,
+                        channel=wrong.channel, streamed=f"{wrong.streamed:.9g}", offline=f"{wrong.offline:.9g}",
+                        cause=_t(lang, f"cause_{wrong.cause}"), push=wrong.push, chunks=_chunks(wrong.chunks)))  # fmt: skip
+    return _fitted(lines, width)
+
+
+def _chunks(sizes: Sequence[int], shown: int = 12) -> str:
+    """``[3, 0, 1, ...]`` (the first ``shown`` sizes).
+
+    >>> _chunks(list(range(20)), 3)
+    '[0, 1, 2, ... 17 more]'
+    """
+    head = ", ".join(str(v) for v in sizes[:shown])
+    return f"[{head}, ... {len(sizes) - shown} more]" if len(sizes) > shown else f"[{head}]"
 
 
 def _register_views() -> None:
