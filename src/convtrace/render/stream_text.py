@@ -44,6 +44,8 @@ _MESSAGES = {
     "{latency_better} input samples{ms}",
     "R106": "reflect padding of {left} on the left mirrors samples after the edge: the first output waits "
     "for sample {left}",
+    "R105_alone": "strided causal conv (k_eff={kernel}, stride={stride}) padded {left} on the left: {better} gives "
+    "the same causality with {saved} samples less latency in its own input",
 }
 _MESSAGES_ZH = {
     "R102": "{kind} 作用于整个时间轴：每个输出都依赖全部输入，或依赖 convtrace 不建模的状态",
@@ -52,6 +54,8 @@ _MESSAGES_ZH = {
     "R105": "带步长的因果卷积（k_eff={kernel}，stride={stride}）左边填充 {left}：改为 {better}，因果性不变，"
     "在它自己的输入上延迟少 {saved} 个样本；整个网络的延迟 {latency} -> {latency_better} 个输入样本{ms}",
     "R106": "左边 {left} 的 reflect 填充会镜像边缘之后的样本：第一个输出要等到第 {left} 个样本",
+    "R105_alone": "带步长的因果卷积（k_eff={kernel}，stride={stride}）左边填充 {left}：改为 {better}，因果性不变，"
+    "在它自己的输入上延迟少 {saved} 个样本",
 }
 _FIXES = {
     "R102": "normalise per frame (over channels) or with running statistics; causal attention with a "
@@ -159,7 +163,10 @@ def message(finding: Finding, lang: str = "en", sample_rate: int | None = None) 
     """
     if finding.code == "R101":
         return _refusal(finding, lang)[0]
-    template = (_MESSAGES_ZH if lang == "zh" else _MESSAGES).get(finding.code)
+    code = finding.code
+    if code == "R105" and finding.values.get("latency") is None:  # the net's latency is not known (it cannot stream)
+        code = "R105_alone"
+    template = (_MESSAGES_ZH if lang == "zh" else _MESSAGES).get(code)
     if template is None:
         return f"{finding.code}: {finding.values}"
     values = {key: _plain(value) for key, value in finding.values.items()}
