@@ -202,3 +202,20 @@ def test_hop_latency_examines_one_period() -> None:
 
     assert hop_latency(reads, Fraction(4), Fraction(5), Fraction(6), 4) == 5
     assert hop_latency(reads, Fraction(4), Fraction(5), Fraction(6), 1 << 17) is None
+
+
+@pytest.mark.parametrize("stack", [
+    ENCODEC.replace("p=causal;", "p=causal c=4;", 1), ENCODEC_K_MINUS_1,
+    "conv k=3 p=1 mode=reflect c=3; convT k=8 s=4 p=2 c=2; maxpool k=3 s=2 p=1; conv k=5 p=2 mode=replicate",
+])  # fmt: skip
+def test_the_cache_is_the_streamers_state(stack: str) -> None:
+    """The report's cache bytes are the buffers the engine keeps (its state_spec), for the
+    dtype and batch asked."""
+    from convtrace.stream import Streamer
+    from convtrace.stream.report import modules_of
+
+    chain = parse_stack(stack)
+    for dtype, batch in (("float32", 1), ("float64", 3)):
+        s = Streamer(modules_of(chain, 2, dtype=dtype), batch_size=batch)
+        buffers = sum(e.bytes for e in s.state_spec() if e.name.endswith(".buffer"))
+        assert report(chain, in_channels=2, dtype=dtype, batch=batch).cache_bytes == buffers
