@@ -82,6 +82,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "cannot": "cannot stream: {count} {layers} below ({names})",
         "latency": "algorithmic latency: {latency} samples{ms} (the lookahead, or where longer: fed chunks of one "
         "hop, {chunk} {samples}, the longest an input sample waits for the first output that reads it)",
+        "advised": "with every k_eff - s advice below taken: {latency} samples{ms}",
         "lookahead": "lookahead: {look} samples (output t is final once input t*hop + {look} has arrived)",
         "hop": "hop {hop} samples{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
         "up_hop": "upsampling x{up}: {up} output samples per input sample; minimum chunk {chunk} {samples}",
@@ -118,6 +119,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "cannot": "不能流式运行：下面 {count} 层（{names}）",
         "latency": "算法延迟：{latency} 个样本{ms}（即前瞻；若更长，则取以一个跳步 {chunk} 个样本为一块输入时，"
         "一个输入样本等到第一个读到它的输出的最长时间）",
+        "advised": "采纳下面所有 k_eff - s 建议后：{latency} 个样本{ms}",
         "lookahead": "前瞻：{look} 个样本（输入 t*hop + {look} 到达后，输出 t 才确定）",
         "hop": "跳步 {hop} 个样本{ms}；最小块 {chunk} 个{samples}（任意块长都可以，0 或 1 也行）",
         "up_hop": "上采样 x{up}：每个输入样本对应 {up} 个输出样本；最小块 {chunk} 个{samples}",
@@ -277,6 +279,9 @@ def _totals(report: Any, lang: str) -> list[str]:
     if report.latency is not None:
         lines.append(_t(lang, "latency", latency=fraction_text(report.latency), ms=_ms(lang, report.latency, rate),
                         chunk=report.min_chunk, samples=_t(lang, "sample" if report.min_chunk == 1 else "samples")))  # fmt: skip
+    if report.latency_advised is not None:
+        advised = report.latency_advised
+        lines.append("  " + _t(lang, "advised", latency=fraction_text(advised), ms=_ms(lang, advised, rate)))
     if report.lookahead is not None:
         lines.append(_t(lang, "lookahead", look=fraction_text(report.lookahead)))
     if report.hop is not None:

@@ -100,7 +100,8 @@ class StreamReport(Shown):
     Totals in the net's input samples: ``receptive_field``, ``hop``, ``lookahead`` (an
     output waits for input up to ``t*hop + lookahead``), ``latency`` (see the module
     docstring; ``latency_ms`` at ``sample_rate``), ``min_chunk``, ``first_output`` and
-    ``cache_bytes`` (every layer's cache). ``source`` is "stack" or "model"; ``chain``
+    ``cache_bytes`` (every layer's cache); ``latency_advised``: a stack's latency with every
+    R105 advice taken (None without advice). ``source`` is "stack" or "model"; ``chain``
     False where branches join (a model)."""
 
     net: str
@@ -121,6 +122,7 @@ class StreamReport(Shown):
     first_output: int | None
     cache_bytes: int | None
     findings: tuple[Finding, ...]
+    latency_advised: Fraction | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -336,7 +338,18 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     return StreamReport(
         text, "stack", rate, str(item), batch, channels, tuple(rows), True, True, whole.receptive_field, whole.hop,
         whole.lookahead, latency, _ms(latency, rate), whole.min_chunk, whole.first_output, cache, tuple(findings),
+        _advised(chain, findings, whole.min_chunk),
     )  # fmt: skip
+
+
+def _advised(chain: tuple[Layer, ...], findings: list[Finding], chunk: int) -> Fraction | None:
+    """The latency with every R105 advice taken (None without advice)."""
+    advised = {f.layer for f in findings if f.code == "R105"}
+    if not advised:
+        return None
+    changed = tuple(_better(layer)[0] if (layer.name or str(i)) in advised else layer for i, layer in enumerate(chain))
+    whole = chain_timing(changed)
+    return _latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead, whole.receptive_field, chunk))
 
 
 def _latency(lookahead: Fraction, wait: Fraction | None) -> Fraction | None:
