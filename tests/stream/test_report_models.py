@@ -18,12 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from backends import each_backend  # noqa: E402
-
-from convtrace.inspect import inspect_model  # noqa: E402
-from convtrace.render.stream_text import render_stream  # noqa: E402
-from convtrace.render.textwidth import display_width  # noqa: E402
-from convtrace.stream.report import report  # noqa: E402
+from backends import each_backend
+from convtrace.inspect import inspect_model
+from convtrace.render.stream_text import render_stream
+from convtrace.render.textwidth import display_width
+from convtrace.stream.report import report
 
 NEEDS_TORCH = True
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "plan"))
-from plan_torch import gradient_dependence, impulse_dependence, on_both_backends  # noqa: E402
-from strategies_plan import layers  # noqa: E402
+from plan_torch import gradient_dependence, impulse_dependence, on_both_backends
+from strategies_plan import layers
 
-from convtrace.errors import ConvtraceError  # noqa: E402
-from convtrace.plan.layers import Layer  # noqa: E402
-from convtrace.plan.stack import analyse_stack, parse_stack  # noqa: E402
-from convtrace.render.stream_text import fix, message, render_stream, to_json  # noqa: E402
-from convtrace.render.textwidth import display_width  # noqa: E402
-from convtrace.stream.report import hop_latency, report  # noqa: E402
-from convtrace.stream.timing import chain_timing, layer_timing, refusal  # noqa: E402
+from convtrace.errors import ConvtraceError
+from convtrace.plan.layers import Layer
+from convtrace.plan.stack import analyse_stack, parse_stack
+from convtrace.render.stream_text import fix, message, render_stream, to_json
+from convtrace.render.textwidth import display_width
+from convtrace.stream.report import hop_latency, report
+from convtrace.stream.timing import chain_timing, layer_timing, refusal
 
 NEEDS_TORCH = True
 

@@ -116,17 +116,17 @@ def _report(args: argparse.Namespace) -> Any:
     from ..errors import ConvtraceError
     from ..stream.report import report
 
-    options = dict(sample_rate=_int(args.sample_rate, "sample-rate"), dtype=args.dtype or "float32",
-                   batch=_int(args.batch, "batch"))  # fmt: skip
+    rate, batch, dtype = _int(args.sample_rate, "sample-rate"), _int(args.batch, "batch"), args.dtype or "float32"
     if _is_model(args):
         if args.check:
             raise ConvtraceError("check", True, "--check streams a stack; streaming a PyTorch model itself is part 2 "
                                  "(record it and write its layers as a stack)")  # fmt: skip
         first, second = _inspections(args)
-        return report(first, also=second, **options)
+        return report(first, also=second, sample_rate=rate, dtype=dtype, batch=batch)
     if ":" in args.net and "=" not in args.net.split(":", 1)[0] and " " not in args.net.strip():
         raise ConvtraceError("input-shape", None, f"{args.net!r} names a model: give its --input-shape, e.g. 1,1,24000")
-    return report(_stack_text(args.net), in_channels=_int(args.in_channels, "in-channels"), **options)
+    return report(_stack_text(args.net), in_channels=_int(args.in_channels, "in-channels"), sample_rate=rate,
+                  dtype=dtype, batch=batch)
 
 
 def _stack_text(text: str) -> str:

@@ -39,6 +39,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -359,7 +361,8 @@ def _latency(lookahead: Fraction, wait: Fraction | None) -> Fraction | None:
 
 def _chain_wait(chain: Sequence[Layer], hop: Fraction, lookahead: Fraction, field: Fraction,
                 chunk: int) -> Fraction | None:  # fmt: skip
-    return hop_latency(lambda t: dependence_ranges(chain, t), hop, lookahead, field, chunk)
+    layers = list(chain)
+    return hop_latency(lambda t: dependence_ranges(layers, t), hop, lookahead, field, chunk)
 
 
 def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, latency: Fraction | None) -> Finding | None:
@@ -368,11 +371,10 @@ def _with_latencies(finding: Finding, chain: tuple[Layer, ...], chunk: int, late
     if finding.code != "R105":
         return finding
     index = next(i for i, layer in enumerate(chain) if (layer.name or str(i)) == finding.layer)
-    better, _ = _better(chain[index])
-    changed = chain[:index] + (better,) + chain[index + 1 :]
+    changed = chain[:index] + (_better(chain[index])[0],) + chain[index + 1 :]
     whole = chain_timing(changed)
-    better = _latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead, whole.receptive_field, chunk))
-    return _advice(finding, latency, better)
+    lower = _latency(whole.lookahead, _chain_wait(changed, whole.hop, whole.lookahead, whole.receptive_field, chunk))
+    return _advice(finding, latency, lower)
 
 
 def _advice(finding: Finding, latency: Fraction | None, better: Fraction | None) -> Finding | None:
@@ -587,3 +589,14 @@ def check_streamable_layer(layer: Layer, index: int) -> None:
     from .timing import check_streamable
 
     check_streamable(layer, layer.name or f"layer {index}")
+
+
+class _CallableModule(types.ModuleType):
+    """``convtrace.stream.report`` is this module and the function at once: ``from
+    convtrace.stream import report`` gives something to call either way."""
+
+    def __call__(self, net: Any, **options: Any) -> StreamReport:
+        return report(net, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
