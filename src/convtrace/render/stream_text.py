@@ -7,7 +7,9 @@ layer, the totals in words, and each note (a code with numbers, see
 ... # doctest: +ELLIPSIS
 Streaming 1 layer (1 channel in, float32, batch 1) at 1000 Hz
 ...
-algorithmic latency: 0 samples (0 ms); lookahead 0 samples
+algorithmic latency: 0 samples (0 ms) (the lookahead, or where longer: fed
+...
+lookahead: 0 samples (output t is final once input t*hop + 0 has arrived)
 ...
 """
 
@@ -84,7 +86,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "hop, {chunk} {samples}, the longest an input sample waits for the first output that reads it)",
         "advised": "with every k_eff - s advice below taken: {latency} samples{ms}",
         "lookahead": "lookahead: {look} samples (output t is final once input t*hop + {look} has arrived)",
-        "hop": "hop {hop} samples{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
+        "hop": "hop {hop} {hop_samples}{ms}; minimum chunk {chunk} {samples} (any chunk size works, even 0 or 1)",
         "up_hop": "upsampling x{up}: {up} output samples per input sample; minimum chunk {chunk} {samples}",
         "first": "first output after {first} input samples{ms}",
         "first_one": "first output after the first input sample",
@@ -121,7 +123,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "一个输入样本等到第一个读到它的输出的最长时间）",
         "advised": "采纳下面所有 k_eff - s 建议后：{latency} 个样本{ms}",
         "lookahead": "前瞻：{look} 个样本（输入 t*hop + {look} 到达后，输出 t 才确定）",
-        "hop": "跳步 {hop} 个样本{ms}；最小块 {chunk} 个{samples}（任意块长都可以，0 或 1 也行）",
+        "hop": "跳步 {hop} 个{hop_samples}{ms}；最小块 {chunk} 个{samples}（任意块长都可以，0 或 1 也行）",
         "up_hop": "上采样 x{up}：每个输入样本对应 {up} 个输出样本；最小块 {chunk} 个{samples}",
         "first": "第一个输出在 {first} 个输入样本之后{ms}",
         "first_one": "第一个输出在第一个输入样本之后",
@@ -289,7 +291,7 @@ def _totals(report: Any, lang: str) -> list[str]:
         chunk = "-" if report.min_chunk is None else report.min_chunk
         if report.hop >= 1:
             lines.append(_t(lang, "hop", hop=fraction_text(report.hop), ms=_ms(lang, report.hop, rate), chunk=chunk,
-                            samples=samples))  # fmt: skip
+                            samples=samples, hop_samples=_t(lang, "sample" if report.hop == 1 else "samples")))  # fmt: skip
         else:
             lines.append(_t(lang, "up_hop", up=fraction_text(1 / report.hop), chunk=chunk, samples=samples))
     if report.first_output == 1:
