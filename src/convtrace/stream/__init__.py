@@ -18,6 +18,7 @@ possible.
 
 from __future__ import annotations
 
+from .build import chain_of
 from .stages import StateEntry
 from .streamer import Pointwise, Streamer, layer_of
 from .timing import ChainTiming, LayerTiming, Refusal, chain_timing, layer_timing, refusal
@@ -31,6 +32,7 @@ __all__ = [
     "Pointwise",
     "StateEntry",
     "layer_of",
+    "chain_of",
     "ChainTiming",
     "LayerTiming",
     "Refusal",

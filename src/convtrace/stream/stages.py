@@ -63,6 +63,7 @@ class Stage:
         self.buffer = np.zeros((0, buffer_channels, cache))
         self.samples_in = np.zeros((), dtype=np.int64)
         self.done = np.zeros((), dtype=np.int64)
+        self.nothing = _empty(0, channels_out, self.dtype)
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         """Fresh state for ``batch`` items (``channels`` fixes a pool's or pad's channels)."""
@@ -72,6 +73,9 @@ class Stage:
         self.buffer = np.zeros((batch, self.buffer_channels, self.cache), dtype=self.dtype)
         self.samples_in = np.zeros((), dtype=np.int64)
         self.done = np.zeros((), dtype=np.int64)
+        weight = getattr(self, "weight", None)
+        out_dtype = self.dtype if weight is None else np.result_type(self.dtype, weight)
+        self.nothing = _empty(batch, self.channels_out or channels, out_dtype)  # what a push with no output returns
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {"buffer": self.buffer, "samples_in": self.samples_in, "done": self.done}
@@ -97,7 +101,9 @@ class Stage:
         if keep > 0:
             self.buffer[..., self.cache - keep :] = work[..., work.shape[-1] - keep :]
 
-    def push(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:  # pragma: no cover - overridden
+        """The outputs final once ``x`` is in; ``floor``: the fewest input samples the stage
+        will have in all (see :func:`~convtrace.stream.timing.step_ready`)."""
         raise NotImplementedError
 
     def flush(self, total: int) -> np.ndarray:  # pragma: no cover - overridden
@@ -126,17 +132,19 @@ class PadStage(Stage):
         tail = 0 if step.right <= 0 else step.right + 1 if step.mode == "reflect" else 1 if step.mode == "replicate" else 0
         return n - max(0, min(done - step.left, n - tail))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
+        if not x.shape[-1] and step_ready(step, before, floor) <= done:
+            return self.nothing
         held = self._held(before, done)
         n = before + x.shape[-1]
         work = self._work(x, held)  # input samples [n - work_len, n)
         start = n - work.shape[-1]
-        target = step_ready(step, n)
+        target = step_ready(step, n, floor)
         out: np.ndarray
         if target <= done:
-            out = _empty(x.shape[0], x.shape[1], x.dtype)
+            out = self.nothing
         elif done == 0 and step.left > 0:
             # the head: built by F.pad of the samples so far (its right side is cut off)
             padded = apply_pad(work, step.left, 0, step.mode, self.value)
@@ -180,7 +188,9 @@ class WindowStage(Stage):
     def _held(self, n: int, done: int) -> int:
         return max(0, min(n, n - done * self.step.stride))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if not x.shape[-1]:  # nothing new: nothing more is final
+            return self.nothing
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -189,7 +199,7 @@ class WindowStage(Stage):
         self.samples_in[...] = n
         if target <= done:
             self._keep(work, self._held(n, done))
-            return _empty(x.shape[0], self.channels_out, np.result_type(x, self.weight))
+            return self.nothing
         start = n - work.shape[-1]
         lo = done * step.stride - start
         hi = (target - 1) * step.stride + step.span - start
@@ -230,7 +240,9 @@ class PoolStage(Stage):
     def _held(self, n: int, done: int) -> int:
         return max(0, min(n, n - self._next_start(done)))
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if not x.shape[-1]:  # nothing new: nothing more is final
+            return self.nothing
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
@@ -239,7 +251,7 @@ class PoolStage(Stage):
         self.samples_in[...] = n
         if target <= done:
             self._keep(work, self._held(n, done))
-            return _empty(x.shape[0], x.shape[1], x.dtype)
+            return self.nothing
         start = n - work.shape[-1]
         end = (target - 1) * step.stride - step.padding + step.span - start
         first = self._next_start(done)
@@ -275,21 +287,22 @@ class ScatterStage(Stage):
 
     kind = "convT"
 
-    def __init__(self, step: ScatterStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int,
-                 groups: int, length_ok: int) -> None:  # fmt: skip
+    def __init__(self, step: ScatterStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int, groups: int) -> None:
         c_in, c_per_group, _ = weight.shape
         super().__init__(step_cache(step), c_in, c_per_group * groups, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
-        self.dilation, self.groups, self.length_ok = dilation, groups, length_ok
+        self.dilation, self.groups = dilation, groups
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
         n = before + x.shape[-1]
-        target = scatter_final(step, n, self.length_ok)
+        target = scatter_final(step, n, floor)
+        if not x.shape[-1] and target <= done:
+            return self.nothing
         pending = self._pending(before, done)
         self.samples_in[...] = n
         end = max(self._pending(n, done) + done, target)
@@ -299,7 +312,9 @@ class ScatterStage(Stage):
             count = (x.shape[-1] - 1) * step.stride + step.span
             part = fast.conv1d_input_grad(x, self.weight, count, step.stride, 0, self.dilation, self.groups)
             at = before * step.stride - done
-            work[..., at : at + count] += part
+            if at < 0:  # positions already done: cropped on the left (nothing else lands there)
+                part, at = part[..., -at:], 0
+            work[..., at : at + part.shape[-1]] += part
         out = self._emit(work, done, target)
         left = end - target
         self.buffer[..., :left] = work[..., target - done :]
@@ -333,7 +348,7 @@ class PointwiseStage(Stage):
         super().__init__(0, 0, 0, 0)
         self.fn = fn
 
-    def push(self, x: np.ndarray) -> np.ndarray:
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         return np.asarray(self.fn(x))
 
     def flush(self, total: int) -> np.ndarray:

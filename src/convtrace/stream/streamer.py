@@ -37,10 +37,11 @@ from .stages import PadStage, PointwiseStage, PoolStage, ScatterStage, Stage, St
 from .timing import (
     PadStep,
     PoolStep,
+    ScatterStep,
     WindowStep,
     chain_timing,
     check_streamable,
-    min_valid_length,
+    required_lengths,
     steps_of,
 )
 
@@ -158,12 +159,28 @@ def _pool_runner(m: Any) -> Callable[[np.ndarray, int, bool], np.ndarray]:
 
 @dataclass
 class _Unit:
-    """One layer of the chain: its module, planner Layer (None: Pointwise) and stages."""
+    """One layer of the chain: its module, planner Layer (None: Pointwise) and stages;
+    ``pads``: what each stage adds to the length (the floors inside the layer), ``lmin``:
+    the shortest input it accepts, ``needs_floor_after``: whether a later stage uses the
+    floor (a ConvTranspose1d or a crop)."""
 
     module: Any
     layer: Layer | None
     stages: list[Stage]
     steps: tuple[Any, ...]
+    pads: tuple[int, ...] = ()
+    lmin: int = 0
+    needs_floor_after: bool = True
+    _floor_memo: tuple[int, int] = (-1, 0)
+
+    def floor_after(self, floor: int) -> int:
+        """The fewest outputs this layer gives if its input has ``floor`` samples in all
+        (the last answer kept: it changes only when input arrives)."""
+        if self.layer is None:
+            return floor
+        if self._floor_memo[0] != floor:
+            self._floor_memo = (floor, self.layer.out_length(floor))
+        return self._floor_memo[1]
 
 
 def _stages(module: Any, layer: Layer | None) -> tuple[list[Stage], tuple[Any, ...]]:
@@ -180,8 +197,14 @@ def _stages(module: Any, layer: Layer | None) -> tuple[list[Stage], tuple[Any, .
         elif isinstance(step, PoolStep):
             stages.append(PoolStage(step, _pool_runner(module)))
         else:
-            stages.append(ScatterStage(step, module.weight, module.bias, layer.dilation, layer.groups, min_valid_length(layer)))
+            stages.append(ScatterStage(step, module.weight, module.bias, layer.dilation, layer.groups))
+    if not stages:  # a pad of nothing
+        return [PointwiseStage(_identity)], ()
     return stages, steps
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 class Streamer:
@@ -208,7 +231,14 @@ class Streamer:
         for index, module in enumerate(modules):
             layer = layer_of(module, f"layer {index + 1}")
             stages, steps = _stages(module, layer)
-            self.units.append(_Unit(module, layer, stages, steps))
+            pads = tuple(s.left + s.right if isinstance(s, PadStep) else 0 for s in steps) or (0,)
+            self.units.append(_Unit(module, layer, stages, steps, pads))
+        needs = iter(required_lengths([u.layer for u in self.units if u.layer is not None]))
+        for unit in self.units:
+            unit.lmin = next(needs) if unit.layer is not None else 0
+        for index, unit in enumerate(self.units):  # the floor is worth computing only for a later user
+            later = [s for u in self.units[index + 1 :] for s in u.steps]
+            unit.needs_floor_after = any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in later)
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
         self.timing = chain_timing(self.layers)
         self.channels = self._input_channels()
@@ -336,9 +366,15 @@ class Streamer:
         """Feed ``chunk`` ((N, C, T) or (C, T), any T >= 0); return the outputs final now."""
         y = self._checked(chunk)
         self._pushed = True
+        floor = int(self.units[0].stages[0].samples_in) + y.shape[-1]  # the stream may end now
         for unit in self.units:
-            for stage in unit.stages:
-                y = stage.push(y)
+            floor = max(floor, unit.lmin)
+            inner = floor
+            for stage, pad in zip(unit.stages, unit.pads):
+                y = stage.push(y, inner)
+                inner += pad
+            if unit.needs_floor_after:
+                floor = unit.floor_after(floor)
         return y if self._batched else y[0]
 
     def push_layers(self, chunk: Any) -> list[np.ndarray]:
@@ -346,17 +382,23 @@ class Streamer:
         one is what :meth:`push` returns), for diagnosis."""
         y = self._checked(chunk)
         self._pushed = True
+        floor = int(self.units[0].stages[0].samples_in) + y.shape[-1]
         out = []
         for unit in self.units:
-            for stage in unit.stages:
-                y = stage.push(y)
+            floor = max(floor, unit.lmin)
+            inner = floor
+            for stage, pad in zip(unit.stages, unit.pads):
+                y = stage.push(y, inner)
+                inner += pad
+            floor = unit.floor_after(floor)
             out.append(y)
         return out
 
     def flush_layers(self) -> list[np.ndarray]:
         """:meth:`flush`, returning every layer's output (N, C, T) of the flush."""
         try:
-            return self._flush(every=True)
+            out: list[np.ndarray] = self._flush(every=True)
+            return out
         finally:
             self.reset()
 
@@ -378,7 +420,7 @@ class Streamer:
             for k, stage in enumerate(unit.stages):
                 head = stage.push(y)
                 if k == 0:  # the layer has its whole input now
-                    totals = [-1] if unit.layer is None else _step_lengths(unit.layer, unit.steps, int(stage.samples_in))
+                    totals = [-1] if not unit.steps or unit.layer is None else _step_lengths(unit.layer, unit.steps, int(stage.samples_in))
                 tail = stage.flush(totals[k])
                 y = tail if head.shape[-1] == 0 else np.concatenate((head, tail), axis=-1)
             out.append(y)

@@ -29,6 +29,7 @@ output length once the stream ends after ``n`` samples (PyTorch's, with its erro
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,6 +56,8 @@ __all__ = [
     "scatter_final",
     "pad_head",
     "min_valid_length",
+    "floor_after",
+    "required_lengths",
     "ready",
     "chain_ready",
     "layer_timing",
@@ -99,6 +102,7 @@ class ScatterStep:
     stride: int
     padding: int
     output_padding: int
+    dilation: int = 1
 
 
 Step = PadStep | WindowStep | PoolStep | ScatterStep
@@ -129,7 +133,7 @@ REFUSALS: dict[str, tuple[str, str | None]] = {
     ),
     "unpool": (
         "MaxUnpool1d needs the indices of its MaxPool1d (a second input): not a chain layer",
-        None,
+        "run the pool and unpool pair outside the streamed chain, or upsample with ConvTranspose1d(k, stride=k)",
     ),
     "negative_mode_pad": (
         "a negative (cropping) pad is only streamed in constant mode",
@@ -201,7 +205,7 @@ def steps_of(layer: Layer) -> tuple[Step, ...]:
     >>> steps_of(Layer("conv", kernel_size=3, padding="same", padding_mode="reflect", pad_left=2))
     (PadStep(left=2, right=0, mode='constant'), PadStep(left=1, right=1, mode='reflect'), WindowStep(span=3, stride=1))
     >>> steps_of(Layer("convT", kernel_size=4, stride=2, padding=1))
-    (ScatterStep(span=4, stride=2, padding=1, output_padding=0),)
+    (ScatterStep(span=4, stride=2, padding=1, output_padding=0, dilation=1),)
     """
     check_streamable(layer)
     if layer.kind == "pad":
@@ -218,7 +222,7 @@ def steps_of(layer: Layer) -> tuple[Step, ...]:
         steps.append(WindowStep(layer.span, layer.stride))
         return tuple(steps)
     if layer.kind == "convT":
-        return (ScatterStep(layer.span, layer.stride, int(layer.padding), layer.output_padding),)
+        return (ScatterStep(layer.span, layer.stride, int(layer.padding), layer.output_padding, layer.dilation),)
     padding = 0 if layer.kind == "lppool" else int(layer.padding)
     return (PoolStep(layer.span, layer.stride, padding),)
 
@@ -235,40 +239,51 @@ def pad_head(step: PadStep) -> int:
     return step.left + 1 if step.mode == "reflect" else 1
 
 
-def step_ready(step: Step, n: int, length_ok: int = 0) -> int:
+def step_ready(step: Step, n: int, floor: int = 0) -> int:
     """Outputs of ``step`` that are final after ``n`` input samples (at least one push).
-    ``length_ok``: the smallest total input length at which the layer is valid (a
-    ConvTranspose1d whose crop leaves nothing of a shorter input: the stream cannot end
-    before it, so the crop bound of that length applies).
+    ``floor``: the fewest input samples the step will have in all (what the layers before
+    it will emit even if the stream ends now, or the shortest input the layer accepts):
+    a ConvTranspose1d's right crop, and a cropping pad, cannot reach below it.
 
     >>> step_ready(ScatterStep(span=4, stride=2, padding=1, output_padding=0), 3)
     5
+    >>> step_ready(PadStep(0, -2), 5), step_ready(PadStep(0, -2), 5, floor=6)
+    (3, 4)
     """
+    floor = max(floor, n)
     if isinstance(step, PadStep):
         if n < pad_head(step):
             return 0
-        return max(step.left, 0) + max(0, n - max(-step.left, 0) - max(-step.right, 0))
+        kept_end = min(n, floor - max(-step.right, 0))
+        return max(step.left, 0) + max(0, kept_end - max(-step.left, 0))
     if isinstance(step, WindowStep):
         return (n - step.span) // step.stride + 1 if n >= step.span else 0
     if isinstance(step, PoolStep):
         reach = n + step.padding - step.span
         return reach // step.stride + 1 if reach >= 0 else 0
-    return max(0, scatter_final(step, n, length_ok) - step.padding)
+    return max(0, scatter_final(step, n, floor) - step.padding)
 
 
-def scatter_final(step: ScatterStep, n: int, length_ok: int = 0) -> int:
+def scatter_final(step: ScatterStep, n: int, floor: int = 0) -> int:
     """Full (uncropped) positions of a ConvTranspose1d that are final after ``n`` inputs:
-    later inputs add to positions from ``n*stride`` on, and the right crop of the shortest
-    valid end (``max(n, length_ok)`` inputs) must not remove them.
+    up to the first position at or after the left crop that a later input reaches (input
+    ``i`` adds to ``i*stride + j*dilation``; usually ``n*stride``), and within the right
+    crop of the shortest possible end (``max(n, floor)`` inputs). The cropped positions
+    count as final.
 
     >>> scatter_final(ScatterStep(span=4, stride=2, padding=3, output_padding=0), 3)
     5
+    >>> scatter_final(ScatterStep(span=1, stride=2, padding=1, output_padding=0), 0, floor=2)  # a hole: bias only
+    2
     """
-    if n <= 0:
-        return 0
-    ends = max(n, length_ok)
+    ends = max(n, floor)
     crop_bound = (ends - 1) * step.stride + step.span + step.output_padding - step.padding
-    return max(0, min(n * step.stride, crop_bound))
+    reached = n * step.stride
+    if reached < step.padding:  # the first later input lands in the left crop: look past it
+        taps = (step.span - 1) // step.dilation + 1
+        reached = min(max(n, -(-(step.padding - j * step.dilation) // step.stride)) * step.stride
+                      + j * step.dilation for j in range(taps))  # fmt: skip
+    return max(0, min(reached, crop_bound))
 
 
 def step_cache(step: Step) -> int:
@@ -291,46 +306,90 @@ def step_cache(step: Step) -> int:
     return max(step.span - step.stride, step.padding - step.output_padding, 0)
 
 
-def min_valid_length(layer: Layer) -> int:
-    """The smallest input length (>= 1) PyTorch accepts for ``layer``: longer ones are valid
-    too (output lengths grow with the input). Where a ConvTranspose1d's crop leaves nothing of
-    a short input, the stream cannot end that early, so its crop bound is that length's.
+@functools.lru_cache(maxsize=1024)
+def min_valid_length(layer: Layer, out_at_least: int = 0) -> int:
+    """The smallest input length PyTorch accepts for ``layer`` that gives at least
+    ``out_at_least`` outputs; longer inputs do too (output lengths grow with the input).
 
     >>> min_valid_length(Layer("convT", kernel_size=1, stride=5, padding=3))
     3
+    >>> min_valid_length(Layer("conv", kernel_size=3, stride=2), out_at_least=4)
+    9
     """
-    limit = 4 * (layer.span + 2 * max(_own_pads(layer)) + abs(layer.pad_left) + abs(layer.pad_right) + 2) + 64
-    for total in range(1, limit):
+    def enough(total: int) -> bool:
         out = layer.try_out_length(total)
-        if out is not None and out > 0:
-            return total
-    return 1
+        return out is not None and out >= max(out_at_least, 0)
+
+    high = 1
+    while not enough(high):
+        high *= 2
+        if high > 1 << 40:  # pragma: no cover - no layer grows that slowly
+            raise ConvtraceError("length", out_at_least, f"{TORCH_NAMES[layer.kind]} cannot give this many outputs")
+    low = 0  # enough(low) is false or low is 0 (an empty input is no stream)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
-def ready(layer: Layer, n: int) -> int:
-    """Outputs of ``layer`` final after ``n`` input samples of an unfinished stream.
+def required_lengths(layers: list[Layer] | tuple[Layer, ...]) -> tuple[int, ...]:
+    """The shortest input each layer can have in all, for every later layer to accept its
+    input: a stream cannot end shorter (the chain would raise), so a crop or a transposed
+    layer's crop cannot reach below it.
+
+    >>> required_lengths([Layer("pad", pad_left=0, pad_right=-1), Layer("conv", kernel_size=2)])
+    (3, 2)
+    """
+    need, out = 0, []
+    for layer in reversed(layers):
+        need = min_valid_length(layer, need)
+        out.append(need)
+    return tuple(reversed(out))
+
+
+def floor_after(layer: Layer, floor: int) -> int:
+    """The fewest outputs ``layer`` gives in all when its input will have at least
+    ``floor`` samples (the stream ending as soon as it can).
+
+    >>> floor_after(Layer("convT", kernel_size=4, stride=2, padding=1), 3)
+    6
+    """
+    return layer.out_length(max(floor, min_valid_length(layer)))
+
+
+def ready(layer: Layer, n: int, floor: int = 0) -> int:
+    """Outputs of ``layer`` final after ``n`` input samples of an unfinished stream whose
+    input will have at least ``floor`` samples in all.
 
     >>> [ready(Layer("convT", kernel_size=3, stride=2), n) for n in range(4)]
     [0, 2, 4, 6]
     >>> [ready(Layer("maxpool", kernel_size=3, stride=2, padding=1), n) for n in range(6)]
     [0, 0, 1, 1, 2, 2]
     """
-    steps = steps_of(layer)
-    length_ok = min_valid_length(layer) if any(isinstance(s, ScatterStep) for s in steps) else 0
-    for step in steps:
-        n = step_ready(step, n, length_ok)
+    floor = max(floor, n, min_valid_length(layer))
+    for step in steps_of(layer):
+        n = step_ready(step, n, floor)
+        if isinstance(step, PadStep):
+            floor += step.left + step.right
     return n
 
 
 def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
     """Outputs of the chain final after ``n`` input samples (each layer emits as early as
-    it can, so the chain does).
+    it can, knowing how much the layers before it will emit at least and how short its
+    input can be, so the chain does).
 
     >>> chain_ready([Layer("conv", kernel_size=3, padding=1), Layer("conv", kernel_size=3, padding=1)], 5)
     3
     """
-    for layer in layers:
-        n = ready(layer, n)
+    floor = n
+    for layer, need in zip(layers, required_lengths(layers)):
+        floor = max(floor, need)
+        n = ready(layer, n, floor)
+        floor = floor_after(layer, floor)
     return n
 
 
