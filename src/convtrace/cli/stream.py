@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from .base import EXIT_INVALID, Parser, terminal_width
+from .plan import _int
 
 __all__ = ["register", "EXAMPLES"]
 
@@ -71,17 +72,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the text and messages")
     p.set_defaults(run=_run)
-
-
-def _int(text: str | None, name: str) -> int | None:
-    from ..errors import ConvtraceError
-
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ConvtraceError(name, text, f"--{name} must be a whole number") from None
 
 
 def _run(args: argparse.Namespace) -> int:
