@@ -119,7 +119,7 @@ def test_one_layer_latencies(stack: str, latency: Fraction) -> None:
 streaming_layers = layers().filter(lambda layer: refusal(layer) is None and layer.kind != "pad")
 
 
-@settings(max_examples=40)
+@settings(max_examples=30)
 @given(chain=st.lists(streaming_layers, min_size=1, max_size=3))
 def test_random_stacks_match_the_planner_and_pytorch(chain: list[Layer]) -> None:
     try:
