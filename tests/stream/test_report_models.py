@@ -139,6 +139,10 @@ def test_what_a_model_cannot_stream_is_named() -> None:
 transformers = pytest.importorskip("transformers")
 
 
+def text_of(r: Any) -> str:
+    return " ".join(str(r).split())
+
+
 def _both(model: nn.Module, shape: tuple[int, ...], time_dim: int = -1) -> tuple[Any, Any]:
     longer = list(shape)
     longer[time_dim] += 1
@@ -157,7 +161,8 @@ def test_encodec_cannot_stream_its_lstm_and_its_length_set_padding() -> None:
     assert {"R102", "R103", "R106"} <= codes
     lstm = [f for f in r.findings if f.code == "R102"]
     assert {f.layer for f in lstm} == {"encoder.layers.13", "decoder.layers.1"}
-    assert all(f.values["kind"] == "EncodecLSTM" for f in lstm)
+    assert all(f.values["kind"] == "EncodecLSTM" and f.values["family"] == "recurrence" for f in lstm)
+    assert "carry the recurrent state (h, c) from chunk to chunk" in text_of(r)
     padded = {f.layer: f.values for f in r.findings if f.code == "R103"}
     # the stride-2 conv's extra right padding: ideal length - length (0 for 960, 1 for 961)
     assert padded["encoder.layers.3 (pad)"] == {"left_a": 2, "right_a": 0, "length_a": 960, "left_b": 2,
@@ -174,8 +179,10 @@ def test_wav2vec2_cannot_stream_group_norm_and_attention() -> None:
     first, second = _both(model, (1, 16000))
     r = report(first, also=second, sample_rate=16000)
     assert not r.streams
-    kinds = {f.values["kind"] for f in r.findings if f.code == "R102"}
-    assert kinds == {"Wav2Vec2GroupNormConvLayer", "Wav2Vec2Attention"}
+    kinds = {(f.values["kind"], f.values["family"]) for f in r.findings if f.code == "R102"}
+    assert kinds == {("Wav2Vec2GroupNormConvLayer", "norm"), ("Wav2Vec2Attention", "attention")}
+    text = text_of(r)
+    assert "normalise per frame (over channels)" in text and "key/value cache between chunks" in text
     assert "R103" not in {f.code for f in r.findings}  # its convs pad nothing from the length
     first_conv = r.layers[0]  # conv k=10 s=5, one input channel: 9 samples kept
     assert (first_conv.cache, first_conv.in_channels, first_conv.hop) == (9, 1, 5)

@@ -60,14 +60,20 @@ _MESSAGES_ZH = {
     "在它自己的输入上延迟少 {saved} 个样本",
 }
 _FIXES = {
-    "R102": "normalise per frame (over channels) or with running statistics; causal attention with a "
-    "key/value cache; carry the recurrent state between chunks",
+    "R102": "normalise per frame (over channels) or with running (causal) statistics",
+    "R102_attention": "attend causally over a bounded past, keeping a key/value cache between chunks",
+    "R102_recurrence": "carry the recurrent state (h, c) from chunk to chunk: streamable, but outside what "
+    "convtrace models",
+    "R102_other": "make it causal, or run it on the streamed output at the end",
     "R103": "pad the right end once, when the stream ends (flush), not from the length seen so far",
     "R104": "write the op as a layer convtrace records, or check it by hand",
     "R105": "pad {better} on the left instead of {left}",
 }
 _FIXES_ZH = {
-    "R102": "按帧（沿通道）归一化或用滑动统计量；用带键值缓存的因果注意力；在块之间传递循环状态",
+    "R102": "按帧（沿通道）归一化，或用滑动（因果）统计量",
+    "R102_attention": "只对有限的过去做因果注意力，在块之间保留键值缓存",
+    "R102_recurrence": "在块之间传递循环状态（h、c）：可以流式运行，但超出 convtrace 的建模范围",
+    "R102_other": "改成因果的，或在结束时对流式输出运行它",
     "R103": "只在流结束时（flush）填充一次右端，而不是按目前看到的长度填充",
     "R104": "把这个操作写成 convtrace 能记录的层，或手工检查",
     "R105": "左边填充 {better} 而不是 {left}",
@@ -186,7 +192,10 @@ def fix(finding: Finding, lang: str = "en") -> str:
     """The fix for a note ('' where there is none)."""
     if finding.code == "R101":
         return _refusal(finding, lang)[1]
-    template = (_FIXES_ZH if lang == "zh" else _FIXES).get(finding.code, "")
+    code = finding.code
+    if code == "R102" and finding.values.get("family") in ("attention", "recurrence", "other"):
+        code = f"R102_{finding.values['family']}"
+    template = (_FIXES_ZH if lang == "zh" else _FIXES).get(code, "")
     try:
         return template.format(**finding.values)
     except (KeyError, IndexError):

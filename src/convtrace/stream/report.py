@@ -415,7 +415,8 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
         rows.append(_row(call.index, _where(call), call.layer, in_channels, own, item, batch, so_far))
     for warning in recorded.warnings:
         if warning.code == "W107":
-            findings.append(Finding("R102", warning.layer, {"kind": warning.values.get("kind", "")}))
+            kind = str(warning.values.get("kind", ""))
+            findings.append(Finding("R102", warning.layer, {"kind": kind, "family": over_time_family(kind)}))
         elif warning.code == "W202":
             findings.append(Finding("R104", warning.layer, {"op": warning.values.get("op", "")}))
     findings += _length_dependent(recorded, also)
@@ -438,6 +439,21 @@ def _model_report(recorded: Any, also: Any, rate: int | None, item: np.dtype[Any
         field if streams else None, hop if streams else None, look if streams else None, latency, _ms(latency, rate),
         chunk, first, cache, tuple(findings),
     )  # fmt: skip
+
+
+def over_time_family(kind: str) -> str:
+    """What an op over time is, from its module's or function's name: "norm", "attention",
+    "recurrence" or "other" (each has its own fix).
+
+    >>> [over_time_family(k) for k in ("Wav2Vec2GroupNormConvLayer", "EncodecLSTM", "scaled_dot_product_attention")]
+    ['norm', 'recurrence', 'attention']
+    """
+    name = kind.lower()
+    for family, marks in (("attention", ("attention", "attn")), ("norm", ("norm",)),
+                          ("recurrence", ("lstm", "gru", "rnn", "recurren"))):  # fmt: skip
+        if any(mark in name for mark in marks):
+            return family
+    return "other"
 
 
 def _model_wait(recorded: Any, hop: Fraction, look: Fraction, field: Fraction, chunk: int) -> Fraction | None:
