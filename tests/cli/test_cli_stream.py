@@ -123,6 +123,10 @@ def test_a_recorded_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert code == 0
     assert "Streaming Codec on 1x1x400" in flat(out) and "cannot stream" in out and "GroupNorm over time" in flat(out)
     assert "R105 [down]" in out and "None" not in out  # the advice without the net latency it cannot have
+    doc = json.loads(run(capsys, "codec:Codec", "--input-shape", "1,1,400", "--json", "--lang", "zh")[1])
+    assert doc["source"] == "model" and doc["streams"] is False and doc["latency"] is None
+    norm = next(f for f in doc["findings"] if f["code"] == "R102")
+    assert norm["values"] == {"kind": "GroupNorm", "family": "norm"} and "归一化" in norm["fix"]
     code, out, err = run(capsys, "codec:Codec", "--input-shape", "1,1,400", "--check")
     assert code == 2 and "streaming a PyTorch model itself is part 2" in err
 
