@@ -21,7 +21,7 @@ OPTIONAL = {"torch", "matplotlib", "onnx", "scipy", "fastapi", "starlette", "uvi
 MUST_HAVE_EXAMPLES = [
     "convtrace", "convtrace.errors", "convtrace.params", "convtrace.shapes", "convtrace.functional",
     "convtrace.grad", "convtrace.nn", "convtrace.engine.fast", "convtrace.engine.reference",
-    "convtrace.engine.padding", "convtrace.interop.torch",
+    "convtrace.engine.padding", "convtrace.engine.pool", "convtrace.interop.torch",
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ from convtrace import shapes
 from convtrace.render import notes as note_words
 from convtrace.render.notes import note_text
 from convtrace.render.text import render_text
-from convtrace.trace.build import explain
-from convtrace.trace.model import Note, Trace
+from convtrace.trace.build import Request, explain, explain_request
+from convtrace.trace.model import Note, PoolTrace, Trace
 
 TRACE_SOURCES = Path(note_words.__file__).parent.parent / "trace"
 
@@ -77,6 +78,19 @@ CASES: dict[str, list[dict[str, Any]]] = {
     "uneven_overlap": [dict(input=[1, 2, 3, 4], kernel_size=3, stride=2, padding=1, transposed=True)],
     "placements_skipped": [dict(input=list(range(1, 700)), kernel_size=7, stride=2, transposed=True)],
     "length_change": [dict(input=list(range(1, 9)), kernel_size=4, padding=1)],
+    # -- pools (issue 17)
+    "ceil_dropped_window": [
+        dict(op="max_pool1d", input=[1, 2], kernel_size=2, stride=3, padding=1, ceil_mode=True),  # docs 2, torch 1
+        dict(op="avg_pool1d", input=[1, 2, 3, 4, 5], kernel_size=2, stride=4, padding=1, ceil_mode=True),
+    ],
+    "max_padding_dilation": [dict(op="max_pool1d", input=list(range(1, 8)), kernel_size=3, padding=1, dilation=2)],
+    "lp_signed": [dict(op="lp_pool1d", input=[1, -2, 3, -1], norm_type=3, kernel_size=2)],
+    "lp_ceil_scale": [dict(op="lp_pool1d", input=[1, 1, 1, 1, 1], norm_type=2, kernel_size=2, ceil_mode=True)],
+    "adaptive_windows": [
+        dict(op="adaptive_avg_pool1d", input=[1, 2, 3, 4, 5], output_size=3),  # lengths 2, 3, 2
+        dict(op="adaptive_max_pool1d", input=[1, 2], output_size=3),  # O > L
+    ],
+    "unpool_collision": [dict(op="max_unpool1d", input=[5, 7, 1], indices=[1, 1, 4], kernel_size=2)],
 }
 
 
@@ -90,8 +104,9 @@ def test_every_note_code_has_a_case() -> None:
     assert _codes_built() == set(CASES) == set(note_words._WORDS) == set(CHECKS)
 
 
-def _trace_with(code: str, index: int) -> tuple[Trace, Note]:
-    trace = explain(**CASES[code][index])
+def _trace_with(code: str, index: int) -> tuple[Any, Note]:
+    case = CASES[code][index]
+    trace = explain_request(Request(**case)) if "op" in case else explain(**case)
     found = [n for n in trace.notes if n.code == code]
     assert len(found) == 1, (code, [n.code for n in trace.notes])
     return trace, found[0]
@@ -101,7 +116,7 @@ def _trace_with(code: str, index: int) -> tuple[Trace, Note]:
 # check(trace, data, words, text): ``words`` is the note's sentence (note_text), ``text``
 # the part of the explanation that says it; both in one language.
 
-Check = Callable[[Trace, dict[str, Any], str, str, str], None]
+Check = Callable[[Any, dict[str, Any], str, str, str], None]
 
 
 def _check_summary(trace: Trace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
@@ -223,6 +238,60 @@ def _check_length_change(trace: Trace, v: dict[str, Any], words: str, text: str,
     assert _ints(words) == expected and _ints(text) == expected
 
 
+def _check_ceil_dropped(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    s = trace.spec
+    d = s.dilation if s.op == "max_pool1d" else 1
+    # the docstring's formula (rounded up) counts one window more than PyTorch, which drops it
+    docs = -(-(s.length + 2 * s.padding - d * (s.kernel_size - 1) - 1) // s.stride) + 1
+    assert v["docs_length"] == docs == v["out_length"] + 1 == s.out_length + 1
+    assert v["out_length"] == shapes.pool1d_length_of(s.length, s.kernel_size, s.stride, s.padding, d, True)
+    assert v["index"] == docs - 1 and v["start"] == v["index"] * s.stride >= v["limit"] == s.length + s.padding
+    stated = {v["docs_length"], v["index"], v["start"], v["limit"], v["out_length"]}
+    assert set(_ints(words)) == stated
+    assert set(_ints(text)) == stated | {1}  # "− 1"
+
+
+def _check_max_padding_dilation(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    s = trace.spec
+    assert (v["padding"], v["kernel_size"], v["dilation"]) == (s.padding, s.kernel_size, s.dilation)
+    assert v["span"] == s.dilation * (s.kernel_size - 1) + 1 and 2 * s.padding <= s.kernel_size < v["span"]
+    assert set(_ints(words)) == {v["padding"], v["kernel_size"], 2, v["dilation"], v["span"]} and words == text
+
+
+def _check_lp_signed(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    assert float(v["norm_type"]) == trace.spec.norm_type and (trace.input < 0).any()
+    assert int(v["norm_type"]) in _ints(words)
+    nan = [s for s in trace.steps if s.value != s.value]
+    assert nan and all(s.total < 0 for s in nan)  # "a negative sum gives NaN"
+
+
+def _check_lp_ceil_scale(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    step = trace.steps[v["index"]]
+    assert step.pool is not None and step.pool.overhang == v["overhang"] > 0
+    assert v["divisor"] == step.pool.divisor == trace.spec.kernel_size - v["overhang"]
+    assert v["kernel_size"] == trace.spec.kernel_size
+    assert step.pool.scale == Fraction(v["kernel_size"], v["divisor"])
+    assert set(_ints(words)) == {v["index"], v["divisor"], v["kernel_size"]}
+    assert {v["overhang"], v["divisor"], v["kernel_size"]} <= set(_ints(text))
+
+
+def _check_adaptive(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    s = trace.spec
+    starts, ends = shapes.adaptive_bounds(s.length, s.out_length)
+    assert (v["length"], v["output_size"]) == (s.length, s.out_length)
+    assert v["lengths"] == (ends - starts).tolist()
+    assert v["overlap"] == bool((starts[1:] < ends[:-1]).any())
+    for said in (words, text):
+        assert _ints(said)[-len(v["lengths"]):] == v["lengths"]
+        assert {v["length"], v["output_size"]} <= set(_ints(said))
+
+
+def _check_unpool_collision(trace: PoolTrace, v: dict[str, Any], words: str, text: str, lang: str) -> None:
+    idx = [int(i) for i in trace.indices.reshape(-1)]
+    assert v["positions"] == sorted({i for i in idx if idx.count(i) > 1}) and v["count"] == len(v["positions"])
+    assert _ints(words) == [v["count"], *v["positions"]] and words == text
+
+
 CHECKS: dict[str, Check] = {
     "summary": _check_summary,
     "output_not_computed": _check_not_computed,
@@ -234,6 +303,12 @@ CHECKS: dict[str, Check] = {
     "uneven_overlap": _check_uneven,
     "placements_skipped": _check_placements,
     "length_change": _check_length_change,
+    "ceil_dropped_window": _check_ceil_dropped,
+    "max_padding_dilation": _check_max_padding_dilation,
+    "lp_signed": _check_lp_signed,
+    "lp_ceil_scale": _check_lp_ceil_scale,
+    "adaptive_windows": _check_adaptive,
+    "unpool_collision": _check_unpool_collision,
 }
 
 #: how each code shows in the explanation text: the first line of its paragraph starts so
@@ -248,10 +323,16 @@ _TEXT_MARKERS = {
     "uneven_overlap": ("⚠ uneven overlap", "⚠ 重叠不均匀"),
     "placements_skipped": ("The scatter-add placements", "散射相加的摆放"),
     "length_change": ("the output has", "输出有"),
+    "ceil_dropped_window": ("− 1: rounding up", "− 1：向上取整"),
+    "max_padding_dilation": ("max pooling's padding check", "最大池化的填充检查"),
+    "lp_signed": ("x^p is taken without abs", "x^p 不取绝对值"),
+    "lp_ceil_scale": ("the window has", "窗口有"),
+    "adaptive_windows": ("adaptive window of output i", "自适应窗口（第 i 个输出）"),
+    "unpool_collision": ("collisions:", "冲突："),
 }
 
 
-def _text_part(trace: Trace, code: str, note: Note, lang: str) -> str:
+def _text_part(trace: Trace | PoolTrace, code: str, note: Note, lang: str) -> str:
     text = render_text(trace, lang, width=100_000)
     marker = _TEXT_MARKERS[code][lang == "zh"]
     if code in ("dropped_tail", "unreached", "unreached_transposed"):  # the ⚠ paragraphs, told apart

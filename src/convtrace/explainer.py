@@ -19,13 +19,13 @@ import dataclasses
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from .trace import build
 from .trace import model as _model
 from .trace.verify import verify_check, verify_trace
 
-__all__ = ["Trace", "explain", "explain_transposed", "prefetch_torch"]
+__all__ = ["Trace", "PoolTrace", "explain", "explain_transposed", "prefetch_torch"]
 
 
 class Trace(_model.Trace):
@@ -65,22 +65,7 @@ class Trace(_model.Trace):
         >>> "".join(parts) == t.with_check().render()
         True
         """
-        from .render.i18n import translator
-        from .render.text import render_text
-
-        unchecked = render_text(self, lang, symbolic=symbolic, width=width, numbering=numbering)
-        if not verify or self.check is not None:
-            yield unchecked
-            return
-        # the check is the last section: it starts at the last line that is its heading (a
-        # width too narrow for the heading's line wraps it: then all comes at once)
-        cut = unchecked.rfind("\n" + translator(lang)("check_heading") + "\n") + 1
-        if cut:
-            yield unchecked[:cut]
-        checked = render_text(self.with_check(), lang, symbolic=symbolic, width=width, numbering=numbering)
-        if checked[:cut] != unchecked[:cut]:  # pragma: no cover - the check changes its own section only
-            raise AssertionError("PyTorch's check changed the explanation printed before it")
-        yield checked[cut:]
+        return _render_parts(self, lang, symbolic=symbolic, width=width, numbering=numbering, verify=verify)
 
     def __str__(self) -> str:
         return self.render("en")
@@ -117,7 +102,7 @@ class Trace(_model.Trace):
 
         >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
         >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
-        ('1.1', [[0.5, 1]], '1/2')
+        ('1.2', [[0.5, 1]], '1/2')
         """
         from .render.jsondoc import trace_to_json
 
@@ -147,17 +132,185 @@ class Trace(_model.Trace):
         >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).verify(torch=False)
         True
         """
-        verify_trace(self)
-        if torch is False:
-            return True
-        check = self.check
-        if check is None or (torch is True and not check.available):
-            from .oracle import torch_available
+        return _verify(self, torch)
 
-            if torch is True or torch_available():
-                check = self.with_check().check
-        verify_check(check, required=torch is True)
+
+class PoolTrace(_model.PoolTrace):
+    """An explained pool (the data of :class:`convtrace.trace.model.PoolTrace`) that shows
+    itself as :class:`Trace` does: ``print(trace)``, :meth:`render`, :meth:`to_json`,
+    Jupyter's HTML view, and :meth:`verify`.
+
+    >>> t = explain(op="max_pool1d", input=[1, 3, 2, 5, 4], kernel_size=2, ceil_mode=True, verify=False)
+    >>> [str(s.value) for s in t], [s.pool.winner_index for s in t]
+    (['3', '5', '4'], [1, 3, 4])
+    """
+
+    @classmethod
+    def from_data(cls, data: _model.PoolTrace) -> PoolTrace:
+        """The same trace, with the methods of this class."""
+        if isinstance(data, cls):
+            return data
+        return cls(**{f.name: getattr(data, f.name) for f in dataclasses.fields(data)})
+
+    def render(self, lang: str = "en", *, symbolic: bool = False, width: int | None = None) -> str:
+        """The explanation as text, in English (``lang='en'``) or Chinese (``'zh'``)."""
+        from .render.text import render_text
+
+        return render_text(self, lang, symbolic=symbolic, width=width)
+
+    def render_parts(
+        self, lang: str = "en", *, symbolic: bool = False, width: int | None = None, numbering: bool = True,
+        verify: bool = False,
+    ) -> Iterator[str]:
+        """The text of :meth:`render`, the PyTorch check last and made only when asked for
+        (see :meth:`Trace.render_parts`)."""
+        return _render_parts(self, lang, symbolic=symbolic, width=width, numbering=numbering, verify=verify)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def _repr_html_(self) -> str:
+        from .render.html import render_html
+
+        return render_html(self)
+
+    def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
+        """The trace as a JSON document (schema of docs/trace-schema.md, pool fields included).
+
+        >>> doc = explain(op="avg_pool1d", input=[1, 2, 3], kernel_size=2, verify=False).to_json()
+        >>> doc["op"], doc["steps"][0]["reduction"], doc["steps"][0]["pool"]["divisor"]
+        ('avg_pool1d', 'mean', 2)
+        """
+        from .render.jsondoc import trace_to_json
+
+        doc = trace_to_json(self)
+        if as_text:
+            import json
+
+            return json.dumps(doc, indent=indent, ensure_ascii=False)
+        return doc
+
+    def with_check(self) -> PoolTrace:
+        """The same trace with PyTorch's verdict (``check``; says so when torch is missing)."""
+        from .interop.check import check_trace
+
+        _await_prefetch()
+        return dataclasses.replace(self, check=check_trace(self))
+
+    def verify(self, torch: bool | None = None) -> bool:
+        """Re-derive every explained output from its taps (the max and its index, the mean
+        and its divisor, the p-norm, the scatter) and hold it to the engine's and PyTorch's
+        (see :meth:`Trace.verify`).
+
+        >>> explain(op="avg_pool1d", input=[1, 2, 3, 4], kernel_size=2, verify=False).verify(torch=False)
+        True
+        """
+        return _verify(self, torch)
+
+
+def _render_parts(
+    trace: Trace | PoolTrace, lang: str, *, symbolic: bool, width: int | None, numbering: bool, verify: bool
+) -> Iterator[str]:
+    from .render.i18n import translator
+    from .render.text import render_text
+
+    unchecked = render_text(trace, lang, symbolic=symbolic, width=width, numbering=numbering)
+    if not verify or trace.check is not None:
+        yield unchecked
+        return
+    # the check is the last section: it starts at the last line that is its heading (a
+    # width too narrow for the heading's line wraps it: then all comes at once)
+    cut = unchecked.rfind("\n" + translator(lang)("check_heading") + "\n") + 1
+    if cut:
+        yield unchecked[:cut]
+    checked = render_text(trace.with_check(), lang, symbolic=symbolic, width=width, numbering=numbering)
+    if checked[:cut] != unchecked[:cut]:  # pragma: no cover - the check changes its own section only
+        raise AssertionError("PyTorch's check changed the explanation printed before it")
+    yield checked[cut:]
+
+
+def _verify(trace: Trace | PoolTrace, torch: bool | None) -> bool:
+    verify_trace(trace)
+    if torch is False:
         return True
+    check = trace.check
+    if check is None or (torch is True and not check.available):
+        from .oracle import torch_available
+
+        if torch is True or torch_available():
+            check = trace.with_check().check
+    verify_check(check, required=torch is True)
+    return True
+
+
+@overload
+def explain(
+    input: Any = ...,
+    weight: Any = ...,
+    bias: Any = ...,
+    *,
+    op: Literal["conv1d", "conv_transpose1d"] = ...,
+    in_channels: int | None = ...,
+    out_channels: int | None = ...,
+    kernel_size: Any = ...,
+    stride: Any = ...,
+    padding: Any = ...,
+    dilation: Any = ...,
+    groups: Any = ...,
+    padding_mode: str = ...,
+    output_padding: Any = ...,
+    output_size: Any = ...,
+    transposed: bool = ...,
+    ceil_mode: Any = ...,
+    count_include_pad: Any = ...,
+    norm_type: Any = ...,
+    return_indices: Any = ...,
+    indices: Any = ...,
+    input_shape: Any = ...,
+    dtype: Any = ...,
+    at: Sequence[int] | None = ...,
+    verify: bool = ...,
+    exact: bool | None = ...,
+    max_steps: int = ...,
+    weight_fill: str | None = ...,
+    bias_fill: str | None = ...,
+    seed: int | None = ...,
+) -> Trace: ...
+
+
+@overload
+def explain(
+    input: Any = ...,
+    weight: Any = ...,
+    bias: Any = ...,
+    *,
+    op: str,
+    in_channels: int | None = ...,
+    out_channels: int | None = ...,
+    kernel_size: Any = ...,
+    stride: Any = ...,
+    padding: Any = ...,
+    dilation: Any = ...,
+    groups: Any = ...,
+    padding_mode: str = ...,
+    output_padding: Any = ...,
+    output_size: Any = ...,
+    transposed: bool = ...,
+    ceil_mode: Any = ...,
+    count_include_pad: Any = ...,
+    norm_type: Any = ...,
+    return_indices: Any = ...,
+    indices: Any = ...,
+    input_shape: Any = ...,
+    dtype: Any = ...,
+    at: Sequence[int] | None = ...,
+    verify: bool = ...,
+    exact: bool | None = ...,
+    max_steps: int = ...,
+    weight_fill: str | None = ...,
+    bias_fill: str | None = ...,
+    seed: int | None = ...,
+) -> Trace | PoolTrace: ...
 
 
 def explain(
@@ -165,10 +318,11 @@ def explain(
     weight: Any = None,
     bias: Any = None,
     *,
+    op: str = "conv1d",
     in_channels: int | None = None,
     out_channels: int | None = None,
     kernel_size: Any = None,
-    stride: Any = 1,
+    stride: Any = None,
     padding: Any = 0,
     dilation: Any = 1,
     groups: Any = 1,
@@ -176,6 +330,11 @@ def explain(
     output_padding: Any = 0,
     output_size: Any = None,
     transposed: bool = False,
+    ceil_mode: Any = False,
+    count_include_pad: Any = True,
+    norm_type: Any = None,
+    return_indices: Any = False,
+    indices: Any = None,
     input_shape: Any = None,
     dtype: Any = None,
     at: Sequence[int] | None = None,
@@ -185,7 +344,7 @@ def explain(
     weight_fill: str | None = None,
     bias_fill: str | None = None,
     seed: int | None = 0,
-) -> Trace:
+) -> Trace | PoolTrace:
     """Explain a ``torch.nn.Conv1d`` (or, with ``transposed=True``, ``ConvTranspose1d``) step by step.
 
     Data: ``input`` (N, C, L), (C, L) or (L); ``weight`` in PyTorch's layout, or one kernel
@@ -208,17 +367,50 @@ def explain(
     ['zero', 'input', 'input', 'input', 'input', 'zero']
     >>> explain(["1/3", 1, 1], [3, 3], verify=False).steps[0].value
     Fraction(4, 1)
+
+    Pools: ``op`` is any of ``max_pool1d``, ``avg_pool1d``, ``lp_pool1d``,
+    ``adaptive_avg_pool1d``, ``adaptive_max_pool1d``, ``max_unpool1d`` (or ``conv1d``,
+    ``conv_transpose1d``), with PyTorch's functional arguments (``kernel_size``, ``stride``
+    (default: ``kernel_size``), ``padding``, ``dilation``, ``ceil_mode``,
+    ``count_include_pad``, ``norm_type``, ``output_size``, ``return_indices``, ``indices``).
+    The result is a :class:`PoolTrace`: every output's window (taps tagged real, left pad,
+    right pad or overhang) and its reduction with the numbers.
+
+    >>> t = explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1,
+    ...             ceil_mode=True, verify=False)
+    >>> [str(s.value) for s in t], t.steps[-1].pool.divisor
+    (['1', '3', '5', '3'], 2)
     """
-    trace = Trace.from_data(
-        build.explain(
-            input, weight, bias, in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
-            stride=stride, padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
-            output_padding=output_padding, output_size=output_size, transposed=transposed,
-            input_shape=input_shape, dtype=dtype, at=at, exact=exact, max_steps=max_steps,
-            weight_fill=weight_fill, bias_fill=bias_fill, seed=seed,
-        )
+    request = build.Request(
+        input=input, weight=weight, bias=bias, in_channels=in_channels, out_channels=out_channels,
+        kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, groups=groups,
+        padding_mode=padding_mode, output_padding=output_padding, output_size=output_size,
+        transposed=transposed or op == "conv_transpose1d", input_shape=input_shape, dtype=dtype, at=at, exact=exact,
+        max_steps=max_steps, weight_fill=weight_fill, bias_fill=bias_fill, seed=seed, op=_op_of(op, transposed), ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad, norm_type=norm_type, return_indices=return_indices, indices=indices,
+    )
+    data = build.explain_request(request)
+    trace: Trace | PoolTrace = (
+        PoolTrace.from_data(data) if isinstance(data, _model.PoolTrace) else Trace.from_data(data)
     )
     return trace.with_check() if verify else trace
+
+
+def _op_of(op: Any, transposed: bool) -> str:
+    """The op asked for: ``conv1d`` with ``transposed=True`` is ``conv_transpose1d``; an
+    unknown op is an error naming the ops."""
+    from .errors import ConvtraceError
+    from .params import POOL_OPS
+
+    ops = ("conv1d", "conv_transpose1d", *POOL_OPS)
+    if op not in ops:
+        raise ConvtraceError("op", op, "op must be one of " + ", ".join(ops))
+    if op == "conv_transpose1d" or (op == "conv1d" and transposed):
+        return "conv_transpose1d"
+    if transposed:
+        raise ConvtraceError("transposed", True, f"transposed=True applies to the convolutions, not to {op}",
+                             hint="drop transposed")
+    return str(op)
 
 
 def explain_transposed(input: Any = None, weight: Any = None, bias: Any = None, **kwargs: Any) -> Trace:
@@ -230,7 +422,9 @@ def explain_transposed(input: Any = None, weight: Any = None, bias: Any = None, 
     ([[1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0]], (1, 2, 1, 2, 1, 2, 1))
     """
     kwargs["transposed"] = True
-    return explain(input, weight, bias, **kwargs)
+    trace = explain(input, weight, bias, **kwargs)
+    assert isinstance(trace, Trace)
+    return trace
 
 
 def prefetch_torch() -> threading.Thread | None:

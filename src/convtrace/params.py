@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import functools
+import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -999,9 +1000,9 @@ def check_avg_pool1d(
 
 def lp_power_dtype(dtype: np.dtype, norm_type: Any) -> np.dtype:
     """The dtype of PyTorch's ``input.pow(norm_type)`` (what ``lp_pool1d`` averages): a float
-    input keeps its dtype; an integer one keeps it for an int ``norm_type`` (bool becomes
+    (or complex) input keeps its dtype; an integer one keeps it for an int ``norm_type`` (bool becomes
     int64) and becomes float32 (PyTorch's default dtype) for a float one."""
-    if dtype.kind == "f":
+    if dtype.kind in "fc":
         return dtype
     if not isinstance(norm_type, (int, np.integer, np.bool_)):
         return np.dtype(np.float32)
@@ -1058,7 +1059,8 @@ def check_adaptive_avg_pool1d(input: Any, output_size: Any) -> tuple[np.ndarray,
     else:
         seen = _with_height(x)
         check_adaptive_sizes("adaptive_avg_pool2d", seen, (len(seen) - 2, len(seen) - 1), x, call)
-        check_pool_kernel_dtype("adaptive_avg_pool2d", x.dtype, x, call)
+        if math.prod(x.shape[:-1]) * o:  # an empty output never reaches the kernel
+            check_pool_kernel_dtype("adaptive_avg_pool2d", x.dtype, x, call)
     return _three(x), _pool_spec("adaptive_avg_pool1d", x, output_size=o, out_length=o)
 
 
@@ -1149,13 +1151,14 @@ def check_max_unpool1d(
     check_unpool_output_length(length, call)
     out = check_unpool_output_type(length, call)
     check_unpool_arrays(x.shape, idx.shape, idx.dtype, x, indices, call)
-    check_pool_kernel_dtype("max_unpool2d", x.dtype, x, call)
+    if math.prod(x.shape[:-1]) * out:  # an empty output never reaches the kernel
+        check_pool_kernel_dtype("max_unpool2d", x.dtype, x, call)
     if x.size and out and idx.size:
         bad = (idx < 0) | (idx >= out)
         if bad.any():
-            # PyTorch stops at a plane's first bad index (planes run on threads: which
-            # plane's is reported varies there; here it is the first in order)
-            raise invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), out, indices, call)
+            # PyTorch on one thread reports the last bad index (on several, whichever
+            # thread writes last)
+            raise invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[-1]]), out, indices, call)
     spec = _pool_spec(
         "max_unpool1d", x, kernel_size=int(k), stride=int(s), padding=int(p),
         output_size=None if requested is None else int(requested), out_length=out,

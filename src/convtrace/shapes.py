@@ -801,7 +801,7 @@ def pool_window(index: int, length: int, kernel_size: int, stride: int, padding:
     return PoolWindow(index, positions, tuple(tap_kind(p, length, padding) for p in positions))
 
 
-def adaptive_bounds(length: int, output_size: int) -> tuple[np.ndarray, np.ndarray]:
+def adaptive_bounds(length: int, output_size: int, first: int = 0, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Start (inclusive) and end (exclusive) of every adaptive pooling window:
     ``[floor(i*L/O), ceil((i+1)*L/O))``. Windows overlap and differ in length; ``O > L`` works.
 
@@ -809,8 +809,10 @@ def adaptive_bounds(length: int, output_size: int) -> tuple[np.ndarray, np.ndarr
     [[0, 1, 3], [2, 4, 5]]
     >>> [s.tolist() for s in adaptive_bounds(2, 3)]
     [[0, 0, 1], [1, 2, 2]]
+
+    ``first`` and ``count`` select outputs ``first`` to ``first + count - 1`` (a tile's).
     """
-    i = np.arange(output_size, dtype=np.int64)
+    i = np.arange(first, output_size if count is None else first + count, dtype=np.int64)
     starts = (i * length) // output_size
     ends = -((-(i + 1) * length) // output_size)
     return starts, ends
@@ -829,7 +831,8 @@ def adaptive_window(index: int, length: int, output_size: int) -> PoolWindow:
 
 
 def avg_pool_divisors(
-    length: int, kernel_size: int, stride: int, padding: int, out_length: int, count_include_pad: bool
+    length: int, kernel_size: int, stride: int, padding: int, out_length: int, count_include_pad: bool,
+    first: int = 0,
 ) -> np.ndarray:
     """The divisor of every avg_pool1d output (PyTorch's rule): the taps inside the *padded*
     input with ``count_include_pad`` (padding counts, the ceil_mode overhang never does), else
@@ -840,8 +843,10 @@ def avg_pool_divisors(
 
     >>> avg_pool_divisors(6, 3, 2, 1, 4, True).tolist(), avg_pool_divisors(6, 3, 2, 1, 4, False).tolist()
     ([3, 3, 3, 2], [2, 3, 3, 1])
+
+    ``first`` starts at output ``first`` (``out_length`` outputs from there: a tile's).
     """
-    starts = np.arange(out_length, dtype=np.int64) * stride - padding
+    starts = np.arange(first, first + out_length, dtype=np.int64) * stride - padding
     ends = np.minimum(starts + kernel_size, length + padding)
     if count_include_pad:
         return ends - starts

@@ -7,6 +7,8 @@ it), with PyTorch's oneDNN on and off."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -67,10 +69,10 @@ class EveryFunctionalPool(nn.Module):
         x = F.max_unpool1d(pooled, index, 2, stride=2, output_size=x.shape[-1:])
         x = F.max_pool1d(x, 3, stride=1, padding=1)
         x = F.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True)
-        x = F.lp_pool1d(x, 2.0, 2, stride=1)
+        x = F.lp_pool1d(x, 3.0, 2, stride=1)
         x = F.adaptive_avg_pool1d(x, 7)
         values, _ = F.adaptive_max_pool1d(x, 5, return_indices=True)
-        return F.adaptive_max_pool1d(values, 3)
+        return F.avg_pool1d(F.adaptive_max_pool1d(values, 3), 2, stride=1)  # after an adaptive pool
 
 
 class EveryPoolModule(nn.Module):
@@ -80,7 +82,7 @@ class EveryPoolModule(nn.Module):
         self.pool = nn.MaxPool1d(3, 2, 1, return_indices=True)
         self.unpool = nn.MaxUnpool1d(3, 2, 1)
         self.avg = nn.AvgPool1d(2, ceil_mode=True)
-        self.lp = nn.LPPool1d(3, 3, 1)
+        self.lp = nn.LPPool1d(2, 3, 1)
         self.adaptive_avg = nn.AdaptiveAvgPool1d(6)
         self.adaptive_max = nn.AdaptiveMaxPool1d(2)
 
@@ -118,19 +120,20 @@ def test_every_functional_pool_is_recorded_with_its_length(length: int) -> None:
     report = inspect_model(model, (1, 1, length))
     assert [c.name for c in report.calls] == [
         "conv1d", "max_pool1d_with_indices", "max_unpool1d", "max_pool1d", "avg_pool1d", "lp_pool1d",
-        "adaptive_avg_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool1d",
+        "adaptive_avg_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool1d", "avg_pool1d",
     ]  # fmt: skip
     assert [c.type for c in report.calls][1:] == ["maxpool", "maxunpool", "maxpool", "avgpool", "lppool",
-                                                  "adaptiveavgpool", "adaptivemaxpool", "adaptivemaxpool"]  # fmt: skip
+                                                  "adaptiveavgpool", "adaptivemaxpool", "adaptivemaxpool",
+                                                  "avgpool"]  # fmt: skip
     lengths = _lengths_by_forward(model, torch.rand(1, 1, length, dtype=torch.float64))
     assert [c.out_length for c in report.calls] == [c.predicted_out_length for c in report.calls] == lengths
     assert report.calls[2].parameters == {"in_channels": 3, "kernel_size": 2, "stride": 2, "padding": 0,
                                           "output_size": length}  # fmt: skip
-    assert report.calls[5].parameters["norm_type"] == 2.0
-    assert report.length_dependent and [c.length_dependent for c in report.calls] == [False] * 6 + [True] * 3
+    assert report.calls[5].parameters["norm_type"] == 3.0 and report.calls[5].parameters["kernel_size"] == 2
+    assert report.length_dependent and [c.length_dependent for c in report.calls] == [False] * 6 + [True] * 4
     assert [w.layer for w in report.warnings if w.code == "W109"] == [
         "adaptive_avg_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool1d"]
-    assert report.chain and report.output_length == 3
+    assert report.chain and report.output_length == 2
 
 
 def test_every_pool_module_is_recorded_by_its_name() -> None:
@@ -141,7 +144,7 @@ def test_every_pool_module_is_recorded_by_its_name() -> None:
         ("adaptive_avg", "adaptiveavgpool"), ("adaptive_max", "adaptivemaxpool")]  # fmt: skip
     assert [c.out_length for c in report.calls] == _lengths_by_forward(model, torch.zeros(1, 1, 31))
     text = str(report)
-    assert "lppool norm=3 k=3 s=1" in text and "maxunpool k=3 s=2 p=1 o=31" in text
+    assert "lppool norm=2 k=3 s=1" in text and "maxunpool k=3 s=2 p=1 o=31" in text
     assert "* at this input length (31) only" in text and "W109 [adaptive_avg]" in text
     zh = report.render("zh")
     assert "只在这个输入长度（31）下成立" in zh
@@ -218,9 +221,16 @@ def test_audio_pools_dependence_is_pytorchs(length: int, k: int, s: int, ceil: b
             assert hit == window, (t, str(report))
         else:  # padding (max pool's, or ceil_mode's overhang) is cut at the edges
             assert hit is not None and window[0] <= hit[0] and hit[1] <= window[1]
-    for t in range(report.calls[1].out_length):  # per call: the pool's own outputs, as its windows say
+    pooled = report.calls[1]  # per call: the pool's outputs, and the figures the table prints for it
+    assert pooled.receptive_field == k + 2 and pooled.hop == s and not pooled.length_dependent
+    assert report.calls[3].length_dependent and report.calls[3].hop == s * Fraction(report.calls[3].in_length, size)
+    inner = impulse_support(model[:2], 1, length)
+    for t, hit in enumerate(inner):
         own = report.dependence(t, call=1)
-        assert own is not None and own[1] - own[0] + 1 == (k - 1) + 3
+        assert own is not None and pooled.offset is not None
+        assert own == (t * s - pooled.offset, t * s - pooled.offset + pooled.receptive_field - 1)
+        if own[0] >= 0 and own[1] < length:
+            assert hit == own
 
 
 def _inside_pool(report: convtrace.InspectReport, t: int) -> bool:
@@ -245,7 +255,7 @@ def test_unpool_after_pool_with_indices_lengths_and_dependence() -> None:
     class Codec(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv = nn.Conv1d(1, 2, 3, padding=1)
+            self.conv = nn.Conv1d(1, 2, 3)
             self.pool = nn.MaxPool1d(4, return_indices=True)
             self.unpool = nn.MaxUnpool1d(4)
 
@@ -256,7 +266,7 @@ def test_unpool_after_pool_with_indices_lengths_and_dependence() -> None:
 
     model = positive(Codec())
     found = length_map(model, (1, 1, 40), range(30, 50))
-    assert found.method == "arithmetic" and [e.output_length for e in found.entries] == list(range(30, 50))
+    assert found.method == "arithmetic" and [e.output_length for e in found.entries] == list(range(28, 48))
     report = inspect_model(model, (1, 1, 41))
     assert not [w for w in report.warnings if w.code == "W104"]  # output_size restores the length
     x = torch.rand(1, 1, 41, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
@@ -265,7 +275,7 @@ def test_unpool_after_pool_with_indices_lengths_and_dependence() -> None:
             y = model(x)
         for j in torch.nonzero(y[0, 0]).flatten().tolist():
             lo, hi = report.dependence(j)  # type: ignore[misc]
-            assert lo <= j - 1 and j + 1 <= hi  # the conv's taps around j, inside the pool's window
+            assert lo <= j and j + 2 <= hi  # the conv's taps from j, inside the pool's window
 
 
 def test_cli_inspect_a_text_cnn(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
@@ -302,3 +312,24 @@ def test_cli_inspect_a_text_cnn(tmp_path: object, monkeypatch: pytest.MonkeyPatc
     assert main(["inspect", "textcnn:TextCNN", "--input-shape", "2,30", "--dtype", "int64", "--lengths", "1..40"]) == 0
     out = capsys.readouterr().out
     assert "1..40 -> 1" in out and "none fixed" in out
+
+
+@pytest.mark.parametrize(("name", "at"), [("pool", (0, 1, 3)), ("unpool", (0, 0, 5)), ("avg", (0, 1, 15)),
+                                          ("lp", (0, 0, 2)), ("adaptive_avg", (0, 1, 4)), ("adaptive_max", (0, 0, 1))])  # fmt: skip
+def test_explain_layer_explains_a_pool_of_the_model(name: str, at: tuple[int, int, int]) -> None:
+    """``inspect --explain`` on a pool: ``explain(op=...)`` on the layer's actual input (and
+    MaxUnpool1d's actual indices) gives PyTorch's value of the layer there."""
+    from convtrace.inspect import explain_layer
+
+    model = EveryPoolModule().double()
+    result = explain_layer(model, name, at, (1, 1, 31), seed=2)
+    x = torch.randn((1, 1, 31), generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    captured: list[torch.Tensor] = []
+    module = dict(model.named_modules())[name]
+    handle = module.register_forward_hook(lambda m, a, o: captured.append(o[0] if isinstance(o, tuple) else o))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    assert result.match and result.torch_value == float(captured[0][at]) and result.value == pytest.approx(result.torch_value)
+    assert "on its actual input" in str(result) and "PyTorch agrees" in str(result)
+    assert "使用它实际的输入" in result.render("zh")

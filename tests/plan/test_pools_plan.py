@@ -53,7 +53,7 @@ def test_stacks_with_pools_lengths_match_torch(chain: list[Layer], n: int) -> No
     assert (report.error is None) == (expected[-1] is not None)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=70, deadline=None)
 @given(chain=st.lists(layers(WITH_POOLS), min_size=1, max_size=3), n=st.integers(6, 40))
 def test_dependence_through_pools_matches_torch(chain: list[Layer], n: int) -> None:
     """Each output's first and last input index (and, where no adaptive pool makes them
@@ -136,7 +136,7 @@ def test_ceil_mode_rule_drops_the_window_torch_drops(k: int, s: int, data: st.Da
         assert f"= {rule.start} < L_in = {n}" in str(report)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(k=st.integers(1, 5), s=st.integers(1, 4), data=st.data(), n=st.integers(1, 12))
 def test_unpool_output_size_range_is_what_torch_accepts(k: int, s: int, data: st.DataObject, n: int) -> None:
     p = data.draw(st.integers(0, k // 2))
@@ -296,3 +296,24 @@ def test_unpool_feeds_is_where_inputs_land(k: int, s: int, p: int) -> None:
         hit = torch.nonzero(dep[n_out]).flatten().tolist()
         first, last = max(0, -((-(n_out + a)) // s)), min(n_in - 1, (n_out + b) // s)
         assert hit == list(range(first, last + 1)), n_out
+
+
+@settings(max_examples=30, deadline=None)
+@given(layer=layers(("maxpool", "avgpool", "lppool", "adaptiveavgpool", "adaptivemaxpool", "maxunpool")),
+       want=st.integers(0, 12), size=st.one_of(st.none(), st.integers(0, 14)))  # fmt: skip
+def test_pool_inverse_is_the_lengths_torch_maps_to_want(layer: Layer, want: int, size: int | None) -> None:
+    """``--want``: the input lengths that give ``want`` samples, for every pool (MaxUnpool1d
+    also with a fixed output_size), against PyTorch's lengths for inputs of 0..30."""
+    import dataclasses
+
+    from convtrace.plan.shape import MAX_LENGTH, input_lengths_for
+    from convtrace.plan.shape import _unpool_lengths as unpool_lengths
+
+    if layer.kind == "maxunpool" and size is not None:
+        layer = dataclasses.replace(layer, output_size=size)
+    found = unpool_lengths(layer, want) if layer.output_size is not None and layer.kind == "maxunpool" else (
+        input_lengths_for(layer, want))
+    torch_ok = [n for n in range(25) if on_both_backends(torch_lengths, [layer], n)[0] == want]
+    ours = [n for lo, hi in found for n in range(lo, min(hi, 24) + 1)]
+    assert ours == torch_ok, (layer.describe(), want, found)
+    assert all(hi <= MAX_LENGTH for _, hi in found)

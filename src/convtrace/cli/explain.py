@@ -32,6 +32,14 @@ examples:
   convtrace explain --input @x.npy --out-channels 8 --kernel-size 5 \\
       --at 0,3,1000
   convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --symbolic
+  convtrace explain --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 \\
+      --ceil-mode
+  convtrace explain --op avg_pool1d --input 1,2,3,4,5,6 --kernel-size 3 \\
+      --stride 2 --padding 1 --ceil-mode
+  convtrace explain --op lp_pool1d --norm-type 2 --input 1,1,1,1,1 \\
+      --kernel-size 2 --ceil-mode
+  convtrace explain --op adaptive_avg_pool1d --input 1,2,3,4,5 --output-size 3
+  convtrace explain --op max_unpool1d --input 5,7 --indices 1,3 --kernel-size 2
 """
 
 
@@ -55,16 +63,18 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     demo.set_defaults(run=_run)
     ex = sub.add_parser(
         "explain",
-        help="explain any Conv1d / ConvTranspose1d configuration",
+        help="explain any Conv1d / ConvTranspose1d configuration, or a pool (--op)",
         description="Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. "
-        "Flags mirror PyTorch's argument names; weights default to ones, as in the post.",
+        "Flags mirror PyTorch's argument names; weights default to ones, as in the post. With --op, a "
+        "pool: each output's window (every sample tagged real, padding or ceil_mode overhang) and its "
+        "max, mean or p-norm with the numbers.",
         epilog=EXAMPLES,
     )
     cfg = ex.add_argument_group("configuration (PyTorch's names)")
     cfg.add_argument("--in-channels", type=int, help="default: from the input data (else 1)")
     cfg.add_argument("--out-channels", type=int, help="default: from --weight (else groups)")
     cfg.add_argument("--kernel-size", type=int, help="default: from --weight (else 3)")
-    cfg.add_argument("--stride", type=int, default=1)
+    cfg.add_argument("--stride", type=int, default=None, help="default 1 (pools: kernel_size)")
     cfg.add_argument("--padding", default="0", help="an int, 'same' or 'valid' (default 0)")
     cfg.add_argument("--dilation", type=int, default=1)
     cfg.add_argument("--groups", type=int, default=1)
@@ -81,11 +91,37 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         "--padding-mode", choices=("zeros", "reflect", "replicate", "circular"), default="zeros"
     )
     cfg.add_argument("--output-padding", type=int, default=None, help="ConvTranspose1d only (default 0)")
-    cfg.add_argument("--output-size", type=int, help="ConvTranspose1d only: the output length wanted")
+    cfg.add_argument(
+        "--output-size", type=int,
+        help="ConvTranspose1d, max_unpool1d: the output length wanted; adaptive pools: the output length",
+    )
     cfg.add_argument("--transposed", action="store_true", help="explain ConvTranspose1d")
+    _add_pool_arguments(ex)
     _add_data_arguments(ex)
     _common(ex)
     ex.set_defaults(run=_run)
+
+
+def _add_pool_arguments(ex: argparse.ArgumentParser) -> None:
+    """The op, and the pools' own flags (PyTorch's functional names)."""
+    from ..params import POOL_OPS
+
+    pool = ex.add_argument_group("pooling (issue 17)")
+    pool.add_argument(
+        "--op", choices=("conv1d", "conv_transpose1d", *POOL_OPS), default="conv1d", metavar="OP",
+        help="what to explain: conv1d (the default), conv_transpose1d (as --transposed), max_pool1d, avg_pool1d, "
+        "lp_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d or max_unpool1d",
+    )
+    pool.add_argument("--ceil-mode", action="store_true", help="max/avg/lp pools: round the length up")
+    pool.add_argument(
+        "--count-include-pad", dest="count_include_pad", action="store_true", default=None,
+        help="avg_pool1d: the padding counts in the divisor (PyTorch's default)",
+    )
+    pool.add_argument("--no-count-include-pad", dest="count_include_pad", action="store_false",
+                      help="avg_pool1d: divide by the real samples only")
+    pool.add_argument("--norm-type", type=float, help="lp_pool1d: the power p")
+    pool.add_argument("--return-indices", action="store_true", help="max pools: list PyTorch's indices too")
+    pool.add_argument("--indices", metavar="VALUES", help="max_unpool1d: where each input value goes (e.g. 1,3)")
 
 
 def _add_data_arguments(ex: argparse.ArgumentParser) -> None:
@@ -265,9 +301,32 @@ def _check_flags_apply(args: argparse.Namespace) -> None:
             "bias-fill", args.bias_fill, "--bias-fill makes up a bias: it does not apply when --bias gives one",
             hint="drop --bias-fill, or drop the values of --bias",
         )
+    if getattr(args, "symbolic", False) and args.op not in ("conv1d", "conv_transpose1d"):
+        raise ConvtraceError(
+            "symbolic", True, f"--symbolic writes a convolution's products as names: {args.op} has no weights",
+            hint="drop --symbolic",
+        )
     # PyTorch's Conv1d has no output_padding (even 0): the resolver's rule, for the flag given
     check_transposed_only("output_padding", args.output_padding, args.output_padding is not None,
                           transposed=args.transposed)
+
+
+def _pool_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The op and the pool flags given (a flag at its default is left out, so that the op
+    says which flags it does not take with the resolver's words)."""
+    from .values import parse_values
+
+    kwargs: dict[str, Any] = {}
+    if args.op != "conv1d":
+        kwargs["op"] = args.op
+    for name, default in (("ceil_mode", False), ("norm_type", None), ("return_indices", False),
+                          ("count_include_pad", None)):
+        value = getattr(args, name)
+        if value != default:
+            kwargs[name] = value
+    if args.indices is not None:
+        kwargs["indices"] = parse_values(args.indices, "indices")
+    return kwargs
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
@@ -288,7 +347,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     elif args.bias is not None:
         bias = parse_values(args.bias, "bias")
     padding: Any = _padding(args.padding)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = _pool_config(args)
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
     if args.weight_fill is not None:
@@ -308,7 +367,8 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         groups=args.groups,
         padding_mode=args.padding_mode,
         output_padding=args.output_padding or 0,
-        output_size=args.output_size,
+        output_size=[args.output_size] if args.op == "max_unpool1d" and args.output_size is not None
+        else args.output_size,  # max_unpool1d takes a sequence, as PyTorch's
         transposed=args.transposed,
         at=None if args.at is None else _ints(args.at, "at"),
         verify=not args.no_verify,

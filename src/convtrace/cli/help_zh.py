@@ -19,7 +19,8 @@ CHINESE_HELP: dict[str, str] = {
     "print the trace as JSON instead of text": "以 JSON 输出讲解数据，而不是文字",
     "the teaching post's worked examples, then ConvTranspose1d (the default)":
         "原文的例题，然后是 ConvTranspose1d（默认命令）",
-    "explain any Conv1d / ConvTranspose1d configuration": "讲解任意 Conv1d / ConvTranspose1d 配置",
+    "explain any Conv1d / ConvTranspose1d configuration, or a pool (--op)":
+        "讲解任意 Conv1d / ConvTranspose1d 配置，或一个池化（--op）",
     "default: from the input data (else 1)": "默认：由输入数据决定（否则为 1）",
     "default: from --weight (else groups)": "默认：由 --weight 决定（否则等于 groups）",
     "default: from --weight (else 3)": "默认：由 --weight 决定（否则为 3）",
@@ -91,9 +92,12 @@ CHINESE_HELP: dict[str, str] = {
     "open the page in the default browser": "在默认浏览器中打开页面",
     # demo, explain
     "Explain one Conv1d (or, with --transposed, ConvTranspose1d) step by step. Flags mirror "
-    "PyTorch's argument names; weights default to ones, as in the post.":
+    "PyTorch's argument names; weights default to ones, as in the post. With --op, a "
+    "pool: each output's window (every sample tagged real, padding or ceil_mode overhang) and its "
+    "max, mean or p-norm with the numbers.":
         "逐步讲解一个 Conv1d（加 --transposed 则为 ConvTranspose1d）。参数名与 PyTorch 相同；"
-        "权重默认全为 1，与原文一致。",
+        "权重默认全为 1，与原文一致。加 --op 则讲解池化：每个输出的窗口（每个样本标明真实、填充或 "
+        "ceil_mode 超出部分）及其最大值、平均值或 p 范数，带上具体数值。",
     # shape, solve, stack (the planning commands) and inspect
     "Output length of one Conv1d / ConvTranspose1d / pool (MaxPool1d, AvgPool1d, LPPool1d, AdaptiveAvgPool1d, "
     "AdaptiveMaxPool1d, MaxUnpool1d) with the formula and your values (ceil_mode's last window, an adaptive "
@@ -156,7 +160,7 @@ CHINESE_HELP: dict[str, str] = {
         "输入的 dtype，如词元 id 用 int64（默认：模型的 dtype）",
     "map output lengths over input lengths, e.g. 1000..1100 or 0,1,319":
         "列出每个输入长度对应的输出长度，如 1000..1100 或 0,1,319",
-    "explain one element of this Conv1d/ConvTranspose1d": "讲解这个 Conv1d/ConvTranspose1d 的一个输出元素",
+    "explain one element of this Conv1d/ConvTranspose1d/pool": "讲解这个 Conv1d/ConvTranspose1d/池化层的一个输出元素",
     "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
     "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
     # convtrace stream (issue 18: streaming)
@@ -191,6 +195,21 @@ CHINESE_HELP: dict[str, str] = {
     "with --check: the signal length (default: a few receptive fields)": "配合 --check：信号长度（默认：几个感受野）",
     "with --check: how many random schedules": "配合 --check：随机分块方案的个数",
     "with --check: the seed (default 0)": "配合 --check：随机种子（默认 0）",
+    # -- explain --op: the pools (issue 17)
+    "default 1 (pools: kernel_size)": "默认 1（池化：kernel_size）",
+    "ConvTranspose1d, max_unpool1d: the output length wanted; adaptive pools: the output length":
+        "ConvTranspose1d、max_unpool1d：想要的输出长度；自适应池化：输出长度",
+    "pooling (issue 17)": "池化",
+    "what to explain: conv1d (the default), conv_transpose1d (as --transposed), max_pool1d, avg_pool1d, "
+    "lp_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d or max_unpool1d":
+        "讲解什么：conv1d（默认）、conv_transpose1d（同 --transposed）、max_pool1d、avg_pool1d、"
+        "lp_pool1d、adaptive_avg_pool1d、adaptive_max_pool1d 或 max_unpool1d",
+    "max/avg/lp pools: round the length up": "最大/平均/LP 池化：长度向上取整",
+    "avg_pool1d: the padding counts in the divisor (PyTorch's default)": "avg_pool1d：填充计入除数（PyTorch 的默认）",
+    "avg_pool1d: divide by the real samples only": "avg_pool1d：只除以真实样本数",
+    "lp_pool1d: the power p": "lp_pool1d：幂次 p",
+    "max pools: list PyTorch's indices too": "最大池化：同时列出 PyTorch 的 indices",
+    "max_unpool1d: where each input value goes (e.g. 1,3)": "max_unpool1d：每个输入值放到哪里（例如 1,3）",
 }
 
 #: the comments of the ``examples:`` blocks (after ``#``), and the block's heading

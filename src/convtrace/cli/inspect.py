@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--unit", default=None,
                    help='what one input step is, for the text (e.g. frames, samples; default "input steps")')
     p.add_argument("--lengths", help="map output lengths over input lengths, e.g. 1000..1100 or 0,1,319")
-    p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d")
+    p.add_argument("--explain", metavar="LAYER", help="explain one element of this Conv1d/ConvTranspose1d/pool")
     p.add_argument("--at", metavar="N,C,T", help="with --explain: the output element y[N, C, T]")
     p.add_argument("--seed", type=int, default=0, help="with --explain: seed of the random input (default 0)")
     p.add_argument("--json", action="store_true", help="JSON instead of text")

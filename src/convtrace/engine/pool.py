@@ -1,9 +1,10 @@
 """The pools' forward pass, exact and fast, in NumPy (validated (N, C, L) arrays in).
 
 A sliding pool (max, avg, lp) runs tap by tap: for tap ``j`` the outputs whose tap lands in
-the input (:func:`~.fast_layout.tap_range`) read one strided slice of ``x`` (a view), and one
-NumPy call folds it into their accumulators: ``np.maximum`` / ``np.add`` over (N, C, O),
-never a gathered (N, C, O, k) copy. This is PyTorch's own order (each output sums or
+the input (:func:`~.fast_layout.tap_range`) read one slice of ``x``, and one NumPy call folds
+it into their accumulators: ``np.maximum`` / ``np.add`` over (N, C, O), never a gathered
+(N, C, O, k) copy. With a stride, each tile's input is first split into its stride phases
+(one copy), so that every tap reads contiguous data. This is PyTorch's own order (each output sums or
 compares its taps left to right, starting from 0 or -inf), so sums are the same sums and
 the ties, NaN and padding rules come out as PyTorch's:
 
@@ -102,13 +103,49 @@ def _taps(
             yield j, a, b, slice(start, start + (b - a - 1) * stride + 1, stride)
 
 
+def _tile_taps(
+    x: np.ndarray, n0: int, n1: int, o0: int, o1: int, kernel_size: int, stride: int, padding: int,
+    dilation: int, out_len: int,
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """:func:`_taps` of one tile, each as the array its outputs ``[a, b)`` read. With a
+    stride, the tile's input is first split into its ``stride`` phases (one copy: sample
+    ``m*stride + r`` goes to phase ``r``), so that every tap reads a contiguous run of one
+    phase: NumPy's loops run several times faster on contiguous data than on strided."""
+    taps = list(_taps(x.shape[2], kernel_size, stride, padding, dilation, out_len, o0, o1))
+    if stride == 1 or not taps:
+        for j, a, b, where in taps:
+            yield j, a, b, x[n0:n1, :, where]
+        return
+    # tap j of output i reads sample (i + q)*stride + r, with r, q = divmod's of j*d - p
+    shifts = [divmod(j * dilation - padding, stride)[::-1] for j, *_ in taps]  # (r, q) per tap
+    first = min(a + q for (_, a, _, _), (_, q) in zip(taps, shifts))
+    last = max(b + q for (_, _, b, _), (_, q) in zip(taps, shifts))
+    slot = {r: i for i, r in enumerate(sorted({r for r, _ in shifts}))}  # only the phases read
+    phases = np.empty((len(slot), n1 - n0, x.shape[1], last - first), dtype=x.dtype)
+    whole = max(first, min(last, x.shape[2] // stride))  # rows whose every phase is inside the input
+    if whole > first:
+        rows = x[n0:n1, :, first * stride : whole * stride].reshape(n1 - n0, x.shape[1], whole - first, stride)
+        if len(slot) == stride:  # one copy, which NumPy runs along the input
+            phases[..., : whole - first] = np.moveaxis(rows, 3, 0)
+        else:
+            for r, i in slot.items():
+                phases[i, ..., : whole - first] = rows[..., r]
+    for r, i in slot.items():  # the last row, where the input ends
+        start = whole * stride + r
+        count = min(last - whole, max(0, -(-(x.shape[2] - start) // stride)))
+        if count > 0:
+            phases[i, ..., whole - first : whole - first + count] = x[n0:n1, :, start : start + (count - 1) * stride + 1 : stride]
+    for (j, a, b, _), (r, q) in zip(taps, shifts):
+        yield j, a, b, phases[slot[r], ..., a + q - first : b + q - first]
+
+
 def _lowest(dtype: np.dtype[Any]) -> Any:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _first_real(out_len: int, stride: int, padding: int, dilation: int) -> np.ndarray:
-    """PyTorch's starting index of each max window: its first tap at or after position 0."""
-    start = np.arange(out_len, dtype=np.int64) * stride - padding
+def _first_real(o0: int, o1: int, stride: int, padding: int, dilation: int) -> np.ndarray:
+    """PyTorch's starting index of max windows ``[o0, o1)``: their first tap at or after 0."""
+    start = np.arange(o0, o1, dtype=np.int64) * stride - padding
     behind = np.maximum(-start, 0)
     first: np.ndarray = start + -(-behind // dilation) * dilation
     return first
@@ -119,34 +156,53 @@ def max_pool1d(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Max pooling of (N, C, L) ``x``: the values and (with ``return_indices``) the int64
     indices into the length (PyTorch's ties, NaN and padding rules; see the module)."""
-    n, c, length = x.shape
+    n, c, _ = x.shape
     out = np.empty((n, c, out_len), dtype=x.dtype)
     if not return_indices:
         # tiles of the output that stay in cache while every tap passes over them
-        for n0, n1, o0, o1 in _tiles(n, c, out_len, 4 * x.itemsize):
-            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-            for _, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
+        for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
+            fresh = True  # no tap read yet: the window's -inf start
+            for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
                 view = out[n0:n1, :, a:b]
-                np.maximum(view, x[n0:n1, :, taps], out=view)
+                if fresh and (a, b) == (o0, o1):
+                    view[...] = tap  # max(-inf, v) is v (NaN too)
+                else:
+                    if fresh:
+                        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                    np.maximum(view, tap, out=view)
+                fresh = False
+            if fresh:
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
         return out, None
-    first = _first_real(out_len, stride, padding, dilation)
     index = np.empty((n, c, out_len), dtype=np.int64)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + x.itemsize + 8):
-        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-        index[n0:n1, :, o0:o1] = first[o0:o1]
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
+        fresh = True  # no tap read yet: the windows' -inf start and first indices
         shape = (n1 - n0, c, o1 - o0)
         wins = np.empty(shape, dtype=bool)
         # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
         span = x[n0:n1, :, max(0, o0 * stride - padding) : (o1 - 1) * stride - padding + (kernel_size - 1) * dilation + 1]
         nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
-        for j, a, b, taps in _taps(length, kernel_size, stride, padding, dilation, out_len, o0, o1):
-            view, tap = out[n0:n1, :, a:b], x[n0:n1, :, taps]
+        for j, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
+            view = out[n0:n1, :, a:b]
+            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+            if fresh:
+                fresh = False
+                if (a, b) == (o0, o1):  # the first tap of every window: it wins (from -inf)
+                    view[...] = tap
+                    index[n0:n1, :, a:b] = positions
+                    continue
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+                index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
             mask = np.greater(tap, view, out=wins[..., : b - a])
             if nans is not None:
                 np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
-            np.copyto(view, tap, where=mask)
-            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
+                np.copyto(view, tap, where=mask)
+            else:  # no NaN here: the greater of the two is the winner's value (ties keep the first)
+                np.maximum(view, tap, out=view)
             np.copyto(index[n0:n1, :, a:b], positions, where=mask)
+        if fresh:  # no tap inside the input (windows of padding only)
+            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
     return out, index
 
 
@@ -157,16 +213,17 @@ def _window_sums(
     """The sums of the real taps of outputs ``[o0, o1)`` of items ``[n0, n1)``, in ``acc``,
     each summed left to right from 0 (PyTorch's order)."""
     total = np.zeros((n1 - n0, x.shape[1], o1 - o0), dtype=acc)
-    for _, a, b, taps in _taps(x.shape[2], kernel_size, stride, padding, 1, out_len, o0, o1):
-        view = total[..., a - o0 : b - o0]
-        np.add(view, x[n0:n1, :, taps], out=view, dtype=acc)
+    with np.errstate(all="ignore"):  # inf - inf is NaN, overflow is inf: PyTorch says nothing
+        for _, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, 1, out_len):
+            view = total[..., a - o0 : b - o0]
+            np.add(view, tap, out=view, dtype=acc)
     return total
 
 
 def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
     """``total / divisors`` as PyTorch's C++ divides: toward zero for integers."""
     quotient: np.ndarray
-    if total.dtype.kind in "iu":
+    if total.dtype.kind in "iub":
         quotient = (total - np.fmod(total, divisors)) // divisors
     else:
         quotient = np.divide(total, divisors.astype(total.dtype), out=total)
@@ -179,11 +236,11 @@ def avg_pool1d(
     """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate)."""
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
-    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, out_len, count_include_pad)
     out = np.empty((n, c, out_len), dtype=x.dtype)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, acc.itemsize):
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize):
         total = _window_sums(x, n0, n1, o0, o1, kernel_size, stride, padding, out_len, acc)
-        out[n0:n1, :, o0:o1] = _divide(total, divisors[o0:o1])
+        divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
+        out[n0:n1, :, o0:o1] = _divide(total, divisors)
     return out
 
 
@@ -195,6 +252,11 @@ def torch_power(x: np.ndarray, exponent: float) -> np.ndarray:
     >>> torch_power(np.array([-2.0, 3.0]), 3).tolist(), torch_power(np.array([4.0]), -0.5).tolist()
     ([-8.0, 27.0], [0.5])
     """
+    with np.errstate(all="ignore"):  # PyTorch gives inf and NaN without a word
+        return _power(x, exponent)
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
     result: np.ndarray
     one = x.dtype.type(1)
     if exponent == 0:
@@ -234,14 +296,14 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
         return peak
     power_dtype = lp_power_dtype(x.dtype, norm_type)
     acc = accumulator_dtype(power_dtype)
-    divisors = shapes.avg_pool_divisors(length, kernel_size, stride, 0, out_len, True)
     out = np.empty((n, c, out_len), dtype=power_dtype if power_dtype.kind == "f" else np.dtype(np.float32))
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, max(stride, 1) * power_dtype.itemsize + acc.itemsize):
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize):
         lo, hi = o0 * stride, min(length, (o1 - 1) * stride + kernel_size)
         part = x[n0:n1, :, lo:hi]
         powered = torch_power(part if power_dtype == x.dtype else part.astype(power_dtype), norm_type)
         total = _window_sums(powered, 0, n1 - n0, 0, o1 - o0, kernel_size, stride, 0, o1 - o0, acc)
-        mean = _divide(total, divisors[o0:o1]).astype(power_dtype, copy=False)
+        divisors = shapes.avg_pool_divisors(length, kernel_size, stride, 0, o1 - o0, True, o0)
+        mean = _divide(total, divisors).astype(power_dtype, copy=False)
         # sign(a) * relu(|a|) is a itself, but -0.0 becomes 0.0 (and NaN stays NaN)
         scaled = (mean + power_dtype.type(0)) * power_dtype.type(kernel_size)
         if scaled.dtype.kind != "f":
@@ -251,24 +313,30 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
 
 
 def _adaptive_by_taps(x: np.ndarray, out_len: int) -> bool:
-    """Tap by tap when there are at least as many windows as the longest window has taps."""
-    starts, ends = shapes.adaptive_bounds(x.shape[2], out_len)
-    return out_len >= int((ends - starts).max(initial=0))
+    """Tap by tap when there are at least as many windows as a window can have taps
+    (``ceil(L/O) + 1`` at most)."""
+    return bool(out_len >= -(-x.shape[2] // max(out_len, 1)) + 1)
 
 
 def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
     """Adaptive average pooling of (N, C, L) ``x``: each window's sequential sum (float16 in
     float32) divided by its length. An empty length (``out_len`` 1 only) gives NaN, as
     PyTorch's ``mean``."""
-    n, c, length = x.shape
+    n, c, _ = x.shape
     acc = accumulator_dtype(x.dtype)
-    starts, ends = shapes.adaptive_bounds(length, out_len)
-    counts = ends - starts
     out = np.empty((n, c, out_len), dtype=x.dtype)
-    by_taps = _adaptive_by_taps(x, out_len)
+    with np.errstate(all="ignore"):  # 0/0 (an empty length), inf - inf: PyTorch says nothing
+        _adaptive_avg_tiles(x, out, _adaptive_by_taps(x, out_len), acc)
+    return out
+
+
+def _adaptive_avg_tiles(x: np.ndarray, out: np.ndarray, by_taps: bool, acc: np.dtype[Any]) -> None:
+    """The sums of every window, tile by tile, divided into ``out``."""
+    n, c, length = x.shape
+    out_len = out.shape[2]
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * acc.itemsize + 1):
         total = np.zeros((n1 - n0, c, o1 - o0), dtype=acc)
-        s, e = starts[o0:o1], ends[o0:o1]
+        s, e = shapes.adaptive_bounds(length, out_len, o0, o1 - o0)
         if by_taps:
             for j in range(int((e - s).max(initial=0))):
                 inside = s + j < e
@@ -278,21 +346,18 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
             for i in range(o1 - o0):
                 # long windows: NumPy's pairwise sum (PyTorch sums in order: the last bits may differ)
                 np.add.reduce(x[n0:n1, :, s[i] : e[i]], axis=-1, dtype=acc, out=total[..., i])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[n0:n1, :, o0:o1] = total / counts[o0:o1].astype(acc)
-    return out
+        out[n0:n1, :, o0:o1] = total / (e - s).astype(acc)
 
 
 def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Adaptive max pooling of (N, C, L) ``x``: values and (with ``return_indices``) int64
     indices, with max pooling's rules (ties: the first; NaN: the last NaN)."""
     n, c, length = x.shape
-    starts, ends = shapes.adaptive_bounds(length, out_len)
     out = np.empty((n, c, out_len), dtype=x.dtype)
     index = np.empty((n, c, out_len), dtype=np.int64)
     by_taps = _adaptive_by_taps(x, out_len)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, x.itemsize + 2):
-        s, e = starts[o0:o1], ends[o0:o1]
+    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * x.itemsize + 2 + 8):
+        s, e = shapes.adaptive_bounds(length, out_len, o0, o1 - o0)
         best = x[n0:n1, :, s].copy()
         where = np.empty(best.shape, dtype=np.int64)
         where[...] = s
@@ -322,14 +387,12 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     out = np.zeros((n, c, out_len), dtype=x.dtype)
     if out.size == 0 or x.size == 0:
         return out
-    flat = out.reshape(n * c, out_len)
-    rows_per_tile = max(1, POOL_TILE_BYTES // max(1, 8 * length))
-    values = x.reshape(n * c, length)
-    where = indices.reshape(n * c, length)
-    for r0 in range(0, n * c, rows_per_tile):
-        r1 = min(n * c, r0 + rows_per_tile)
-        target = where[r0:r1] + (np.arange(r0, r1, dtype=np.int64) * out_len)[:, None]
-        flat.reshape(-1)[target.ravel()] = values[r0:r1].ravel()
+    flat = out.reshape(-1)
+    planes = np.arange(c, dtype=np.int64)[:, None] * out_len
+    # tiles of whole items or of runs of one item, in order: the last colliding value wins
+    for n0, n1, l0, l1 in _tiles(n, c, length, 16):
+        target = indices[n0:n1, :, l0:l1] + (planes + (np.arange(n0, n1, dtype=np.int64) * (c * out_len))[:, None, None])
+        flat[target.ravel()] = x[n0:n1, :, l0:l1].ravel()
     return out
 
 

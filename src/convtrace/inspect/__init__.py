@@ -1,10 +1,11 @@
 """Inspecting real PyTorch models (this package runs torch; it imports it lazily, inside
 functions, so ``import convtrace`` stays torch-free).
 
-* :func:`inspect` — one forward pass on the meta device: every Conv1d, ConvTranspose1d,
-  MaxPool1d, AvgPool1d (also under weight-norm parametrizations) and every time-axis
-  ``F.pad``, functional conv/pool call and crop made inside ``forward``; lengths, receptive
-  field, hop and offset so far; warnings.
+* :func:`inspect` — one forward pass on the meta device: every Conv1d, ConvTranspose1d
+  (also under weight-norm parametrizations), every pool (MaxPool1d, AvgPool1d, LPPool1d,
+  AdaptiveAvgPool1d, AdaptiveMaxPool1d, MaxUnpool1d) and every time-axis ``F.pad``,
+  functional conv/pool call and crop made inside ``forward``; lengths, receptive field, hop
+  and offset so far (after an adaptive pool: at this input length only); warnings.
 * :func:`length_map` — the output length for each input length, or PyTorch's error, and
   the lengths whose output is not what the strides promise.
 * :func:`explain_layer` — one output element of one layer, with the model's own weights and

@@ -7,6 +7,7 @@ does so lazily. The call text and the tolerances it uses are torch-free, in
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..oracle import MISSING_NOTE, compare, module_call, tolerance, torch_available
 from ..trace.elements import element_slice
-from ..trace.model import Step, TorchCheck, Trace
+from ..trace.model import PoolTrace, Step, TorchCheck, Trace
 
 __all__ = [
     "torch_available",
@@ -23,6 +24,8 @@ __all__ = [
     "check_conv1d_element",
     "check_transposed_element",
     "check_trace",
+    "check_pool",
+    "pool_call",
     "MISSING_NOTE",
     "tolerance",
 ]
@@ -271,11 +274,14 @@ def check_transposed_element(
 # --------------------------------------------------------------------------- a whole trace
 
 
-def check_trace(trace: Trace) -> TorchCheck:
+def check_trace(trace: Trace | PoolTrace) -> TorchCheck:
     """PyTorch's verdict on ``trace``: the whole output when the trace holds it (and no
-    ``at`` was asked), else the first explained element on its minimal input slice. A PyTorch
-    that is installed but cannot be imported is reported as missing, with the reason."""
+    ``at`` was asked), else the first explained element on its minimal input slice (a pool:
+    :func:`check_pool`). A PyTorch that is installed but cannot be imported is reported as
+    missing, with the reason."""
     try:
+        if isinstance(trace, PoolTrace):
+            return check_pool(trace)
         return _check_trace(trace)
     except (ImportError, OSError) as exc:  # e.g. a broken install or a missing shared library
         return TorchCheck(
@@ -326,3 +332,124 @@ def _check_element(trace: Trace, step: Step) -> TorchCheck:
         trace.weight[o : o + 1], bias, dilation=spec.dilation, element=(n, o, t), channels=(c0, c1),
         engine_value=step.engine_value, dtype=dtype,
     )
+
+
+# --------------------------------------------------------------------------- pools
+
+
+def pool_call(trace: PoolTrace) -> str:
+    """The ``torch.nn.functional`` call of a pool's trace, as text (``x`` the input in float64,
+    ``indices`` max_unpool1d's).
+
+    >>> from convtrace.trace.build import Request, explain_request
+    >>> pool_call(explain_request(Request(op="avg_pool1d", input=[1, 2, 3], kernel_size=2, ceil_mode=True)))
+    'torch.nn.functional.avg_pool1d(x, kernel_size=2, stride=2, padding=0, ceil_mode=True, count_include_pad=True)'
+    """
+    spec = trace.spec
+    args = _pool_arguments(trace)
+    shown = ", ".join(f"{k}={_code(v)}" for k, v in args.items() if k != "indices")
+    first = "x, indices" if spec.op == "max_unpool1d" else "x"
+    return f"torch.nn.functional.{spec.op}({first}, {shown})"
+
+
+def _code(value: Any) -> str:
+    """A value as Python code (``float('inf')``, not ``inf``)."""
+    if isinstance(value, float) and math.isinf(value):
+        return "float('inf')" if value > 0 else "float('-inf')"
+    return repr(value)
+
+
+def _pool_arguments(trace: PoolTrace) -> dict[str, Any]:
+    spec = trace.spec
+    if spec.adaptive:
+        args: dict[str, Any] = {"output_size": spec.out_length}
+    elif spec.op == "lp_pool1d":
+        assert spec.norm_type is not None
+        norm = int(spec.norm_type) if float(spec.norm_type).is_integer() else spec.norm_type
+        args = {"norm_type": norm, "kernel_size": spec.kernel_size, "stride": spec.stride, "ceil_mode": spec.ceil_mode}
+    elif spec.op == "max_unpool1d":
+        args = {"kernel_size": spec.kernel_size, "stride": spec.stride, "padding": spec.padding}
+        if spec.output_size is not None:
+            args["output_size"] = [spec.out_length]
+    else:
+        args = {"kernel_size": spec.kernel_size, "stride": spec.stride, "padding": spec.padding}
+        if spec.op == "max_pool1d":
+            args["dilation"] = spec.dilation
+        args["ceil_mode"] = spec.ceil_mode
+        if spec.op == "avg_pool1d":
+            args["count_include_pad"] = spec.count_include_pad
+    if spec.op in ("max_pool1d", "adaptive_max_pool1d"):
+        args["return_indices"] = True
+    return args
+
+
+def check_pool(trace: PoolTrace) -> TorchCheck:
+    """Run the pool in PyTorch (float64, the whole input) and hold every number of the trace
+    to it: the engine's output, every step's value and, for the max pools, the index each
+    step says won (PyTorch's ``return_indices``)."""
+    call = pool_call(trace)
+    code = f"x = torch.tensor(input, dtype=torch.{'int64' if _integer_pool(trace) else 'float64'})\n"
+    if trace.spec.op == "max_unpool1d":
+        code += "indices = torch.tensor(indices, dtype=torch.int64)\n"
+    code += f"y = {call}"
+    if not torch_available():
+        return TorchCheck(available=False, call=call, note=MISSING_NOTE, extra={"code": code, "scope": "full"})
+    torch = _torch()
+    y, indices = _run_pool(torch, trace)
+    dtype = np.dtype(np.float32) if y.dtype == np.float32 else np.dtype(np.float64)  # lp_pool1d of integers
+    y = y.astype(np.float64)
+    ours = trace.output if trace.output is not None else None
+    y_ours = y.copy()
+    steps_agree = True
+    for step in trace.steps:
+        key = (step.batch, step.out_channel, step.out_index) if trace.spec.batched else (step.out_channel, step.out_index)
+        y_ours[key] = _real(step.value)
+        if step.pool is not None and step.pool.collision and float(y[key]) in [_real(t.x) for t in step.terms]:
+            y_ours[key] = y[key]  # PyTorch keeps one of the colliding values, which one is unspecified
+            if ours is not None:
+                ours = np.array(ours, dtype=np.float64)
+                ours[key] = y[key]
+        if indices is not None and step.pool is not None and step.pool.winner_index is not None:
+            steps_agree &= int(indices[key]) == step.pool.winner_index
+    bound = np.abs(y)
+    mad, ok = compare(y_ours, y, np.where(np.isfinite(bound), bound, 0.0), dtype)
+    if ours is not None:
+        mad2, ok2 = compare(np.asarray(ours, dtype=np.float64), y, np.where(np.isfinite(bound), bound, 0.0), dtype)
+        mad, ok = max(mad, mad2), ok and ok2
+    extra: dict[str, Any] = {"code": code, "scope": "full"}
+    if indices is not None:
+        extra["indices"] = indices
+        extra["indices_agree"] = steps_agree and (
+            trace.indices is None or bool(np.array_equal(np.asarray(trace.indices), indices))
+        )
+    return TorchCheck(
+        available=True, call=call, output=y, max_abs_diff=mad, agree=ok and steps_agree,
+        note=f"PyTorch {torch.__version__}, computed in float64", extra=extra,
+    )
+
+
+def _integer_pool(trace: PoolTrace) -> bool:
+    """An integer input to avg_pool1d or lp_pool1d: PyTorch pools it as integers (the mean
+    truncates), so the check keeps it so."""
+    return trace.spec.dtype.kind in "iu" and trace.spec.op in ("avg_pool1d", "lp_pool1d")
+
+
+def _real(v: Any) -> float:
+    return float(v)
+
+
+def _run_pool(torch: Any, trace: PoolTrace) -> tuple[np.ndarray, np.ndarray | None]:
+    """PyTorch's output in float64 (and the max pools' indices)."""
+    spec = trace.spec
+    x = torch.from_numpy(np.array(trace.input, dtype=np.int64 if _integer_pool(trace) else np.float64, copy=True))
+    args = _pool_arguments(trace)
+    fn = getattr(torch.nn.functional, spec.op)
+    with torch.no_grad():
+        if spec.op == "max_unpool1d":
+            assert trace.indices is not None
+            idx = torch.from_numpy(np.array(trace.indices, dtype=np.int64, copy=True))
+            return fn(x, idx, **args).numpy(), None
+        out = fn(x, **args)
+    if isinstance(out, tuple):
+        return out[0].numpy(), out[1].numpy()
+    return out.numpy() if out.is_floating_point() else out.numpy().astype(np.float64), None

@@ -4,8 +4,9 @@ output index depends on, its multiply-adds and parameters.
 A :class:`Layer` is one of ``conv`` (Conv1d), ``convT`` (ConvTranspose1d), a pool —
 ``maxpool`` (MaxPool1d), ``avgpool`` (AvgPool1d), ``lppool`` (LPPool1d), ``adaptiveavgpool``
 (AdaptiveAvgPool1d), ``adaptivemaxpool`` (AdaptiveMaxPool1d), ``maxunpool`` (MaxUnpool1d) — or
-``pad`` (``F.pad`` on the time axis; negative amounts crop, as in PyTorch). A conv may carry extra explicit padding (``pad_left``,
-``pad_right``): an ``F.pad`` applied just before it, e.g. causal padding.
+``pad`` (``F.pad`` on the time axis; negative amounts crop, as in PyTorch). A conv may carry
+extra explicit padding (``pad_left``, ``pad_right``): an ``F.pad`` applied just before it,
+e.g. causal padding.
 
 All length arithmetic goes through :mod:`convtrace.shapes`, so errors are PyTorch's.
 

@@ -188,8 +188,8 @@ def formula_of(layer: Layer, n: int, out: int) -> tuple[str, str]:
         default = shapes.max_unpool1d_length_of(n, k, s, p)
         text = f"({n} - 1)*{s} - 2*{p} + {k} = {default}"
         general = "L_out = (L_in - 1)*stride - 2*padding + kernel_size"
-        if layer.output_size is not None:
-            return general + ", or output_size", f"{text}; output_size {out}"
+        if layer.output_size is not None:  # the default, then the output_size given (within stride of it)
+            return general, f"{text}; output_size {out}"
         return general, text
     left, right = layer.pads
     if layer.kind == "convT":

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from ..trace.model import Source, Step, Trace
+from ..trace.model import PoolTrace, Source, Step, Trace
 from .i18n import Translator, translator
 from .names import Names
 from .numfmt import fmt
@@ -41,8 +41,14 @@ _STYLE = """
 
 _MAX_COLS = 40
 
+#: a pool's winner (outlined) and its overhang (grey, apart from the padding's tint)
+_POOL_STYLE = """.convtrace .win{font-weight:bold;outline:2px solid #2e9e44}
+.convtrace .over{background:rgba(127,127,127,.28)}
+.convtrace pre{white-space:pre-wrap}
+"""
 
-def render_html(trace: Trace, lang: str = "en", *, figure: str = "") -> str:
+
+def render_html(trace: Trace | PoolTrace, lang: str = "en", *, figure: str = "") -> str:
     """The explanation of ``trace`` as one HTML fragment (escaped, no external resources);
     ``figure`` (an SVG of :mod:`convtrace.draw`, trusted markup) goes first.
 
@@ -50,10 +56,52 @@ def render_html(trace: Trace, lang: str = "en", *, figure: str = "") -> str:
     >>> "第 1 步" in render_html(explain([1, 2], [1]), lang="zh")
     True
     """
-    page = _HtmlRenderer(trace, translator(lang)).render()
+    if isinstance(trace, PoolTrace):
+        page = pool_html(trace, lang)
+    else:
+        page = _HtmlRenderer(trace, translator(lang)).render()
     if figure:
         page = page.replace("</style>", "</style>" + f'<div class="convtrace-figure">{figure}</div>', 1)
     return page
+
+
+def pool_html(trace: PoolTrace, lang: str = "en") -> str:
+    """A pool's explanation as HTML: one table per step (each tap with its kind, padding and
+    overhang styled apart, the winner marked), under the text's own lines.
+
+    >>> from convtrace.trace.build import Request, explain_request
+    >>> page = pool_html(explain_request(Request(op="max_pool1d", input=[1, 3, 2], kernel_size=2, padding=1)))
+    >>> 'class="win"' in page and 'class="pad"' in page
+    True
+    """
+    from .pool_text import PoolTextRenderer
+
+    t = translator(lang)
+    text = PoolTextRenderer(trace, t, False)
+    text.header()
+    text.data()
+    text.length()
+    style = _STYLE + _POOL_STYLE
+    parts = [f'<div class="convtrace"><style>{style}</style>', "<pre>" + _e("\n".join(text.out)) + "</pre>"]
+    for number, step in enumerate(trace.steps, 1):
+        lines = PoolTextRenderer(trace, t, False)
+        lines.step(number, step)
+        title, *rest = [line for line in lines.out if line]
+        win = step.pool.winner if step.pool is not None else None
+        cells = []
+        for j, term in enumerate(step.terms):
+            kind = term.tap.value if term.tap is not None else "real"
+            css = "win" if j == win else {"real": "", "overhang": "over"}.get(kind, "pad")
+            shown = "·" if kind == "overhang" else fmt(term.x)
+            cells.append(f'<td class="{css}" title="{_e(t("tap_" + kind))}">{_e(shown)}</td>')
+        parts.append(f"<p><b>{_e(title)}</b></p><table><tr>{''.join(cells)}</tr></table>"
+                      "<pre>" + _e("\n".join(line.strip() for line in rest)) + "</pre>")
+    tail = PoolTextRenderer(trace, t, False)
+    tail.output()
+    tail.notes()
+    tail.check()
+    parts.append("<pre>" + _e("\n".join(tail.out)) + "</pre></div>")
+    return "".join(parts)
 
 
 def _e(v: Any) -> str:

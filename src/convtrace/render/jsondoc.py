@@ -6,7 +6,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 >>> from convtrace.trace.build import explain
 >>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
-('1.1', [[2, 3, 3, 2]], 2)
+('1.2', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
 [('zero', None, 0), ('input', 0, 1), ('input', 1, 2)]
 """
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..trace.exact import to_json_number
-from ..trace.model import SCHEMA_VERSION
+from ..trace.model import SCHEMA_VERSION, PoolTrace
 from .notes import note_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import Placement, Step, Trace
+    from ..trace.model import LengthFormula, Placement, PoolDetail, Step, Trace
 
 __all__ = ["trace_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
 
@@ -81,6 +81,27 @@ def _num(v: Any) -> Any:
 
 
 def _step(s: Step) -> dict[str, Any]:
+    doc = _conv_step(s)
+    if s.pool is not None:  # a pool's step: the reduction, its numbers, and each tap's kind
+        for term, t in zip(doc["terms"], s.terms):
+            term["tap"] = None if t.tap is None else t.tap.value
+        doc["reduction"] = s.reduction.value
+        doc["pool"] = _pool_detail(s.pool)
+    return doc
+
+
+def _pool_detail(d: PoolDetail) -> dict[str, Any]:
+    return {
+        "padded_start": d.padded_start, "start": d.start, "end": d.end,
+        "counts": {"real": d.real, "left_pad": d.left_pad, "right_pad": d.right_pad, "overhang": d.overhang},
+        "winner": d.winner, "winner_index": d.winner_index, "ties": list(d.ties), "nan": d.nan,
+        "divisor": d.divisor, "truncated": d.truncated, "count_include_pad": d.count_include_pad,
+        "norm_type": None if d.norm_type is None else _num(d.norm_type), "scale": _num(d.scale),
+        "scaled": _num(d.scaled), "length": d.length, "output_size": d.output_size, "sources": list(d.sources),
+    }
+
+
+def _conv_step(s: Step) -> dict[str, Any]:
     return {
         "batch": s.batch,
         "out_channel": s.out_channel,
@@ -161,11 +182,15 @@ def _views(trace: Trace, integral: bool) -> Any:
     }
 
 
-def _check(trace: Trace) -> Any:
+def _length(lf: LengthFormula) -> dict[str, Any]:
+    return {"formula": lf.formula, "substituted": lf.substituted, "values": dict(lf.values), "result": lf.result}
+
+
+def _check(trace: Trace | PoolTrace) -> Any:
     c = trace.check
     if c is None:
         return None
-    return {
+    doc = {
         "available": c.available,
         "call": c.call,
         "code": c.extra.get("code"),
@@ -175,6 +200,10 @@ def _check(trace: Trace) -> Any:
         "agree": c.agree,
         "note": c.note,
     }
+    if "indices" in c.extra:  # a max pool: PyTorch's indices, held to the steps' winners
+        doc["indices"] = array_to_json(np.asarray(c.extra["indices"]))
+        doc["indices_agree"] = bool(c.extra.get("indices_agree"))
+    return doc
 
 
 def _parameters(trace: Trace) -> dict[str, Any]:
@@ -196,11 +225,12 @@ def _parameters(trace: Trace) -> dict[str, Any]:
     }
 
 
-def trace_to_json(trace: Trace) -> dict[str, Any]:
-    """See :meth:`convtrace.trace.model.Trace.to_json`."""
+def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
+    """See :meth:`convtrace.trace.model.Trace.to_json` (a pool: :func:`pool_trace_to_json`)."""
+    if isinstance(trace, PoolTrace):
+        return pool_trace_to_json(trace)
     spec = trace.spec
     integral = trace.exact
-    lf = trace.length
     return {
         "schema": "convtrace.trace",
         "schema_version": SCHEMA_VERSION,
@@ -214,12 +244,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
         "output_shape": list(spec.output_shape),
         "dtype": str(spec.dtype),
         "exact": trace.exact,
-        "length": {
-            "formula": lf.formula,
-            "substituted": lf.substituted,
-            "values": dict(lf.values),
-            "result": lf.result,
-        },
+        "length": _length(trace.length),
         "same_split": None if trace.same_split is None else list(trace.same_split),
         "padded_row": {
             "complete": trace.pad_row_complete,
@@ -245,7 +270,85 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
     }
 
 
-def _data(a: np.ndarray, trace: Trace, name: str) -> Any:
+def pool_trace_to_json(trace: PoolTrace) -> dict[str, Any]:
+    """A pool's trace in the same document (schema 1.2): the convolution's fields (no weight,
+    no bias, no views), each step with its ``reduction`` and ``pool`` numbers and each term
+    with its ``tap`` kind; ``indices`` and ``placements`` (max_unpool1d's scatter).
+
+    >>> from convtrace.trace.build import Request, explain_request
+    >>> doc = pool_trace_to_json(explain_request(Request(op="max_pool1d", input=[1, 3, 2], kernel_size=2)))
+    >>> doc["op"], doc["module"], doc["steps"][0]["pool"]["winner_index"], doc["steps"][0]["terms"][1]["tap"]
+    ('max_pool1d', 'MaxPool1d', 1, 'real')
+    """
+    from ..trace.build import POOL_MODULES
+
+    spec = trace.spec
+    integral = trace.exact
+    return {
+        "schema": "convtrace.trace",
+        "schema_version": SCHEMA_VERSION,
+        "op": spec.op,
+        "module": POOL_MODULES[spec.op],
+        "parameters": {
+            "channels": spec.channels, "kernel_size": spec.kernel_size, "stride": spec.stride,
+            "padding": spec.padding, "dilation": spec.dilation, "ceil_mode": spec.ceil_mode,
+            "count_include_pad": spec.count_include_pad,
+            "norm_type": None if spec.norm_type is None else _num(spec.norm_type),
+            "output_size": spec.output_size, "return_indices": spec.return_indices,
+        },
+        "module_call": trace.module_call or None,
+        "batched": spec.batched,
+        "input_shape": list(spec.input_shape),
+        "weight_shape": None,
+        "output_shape": list(spec.output_shape),
+        "dtype": str(spec.dtype),
+        "exact": trace.exact,
+        "length": _length(trace.length),
+        "same_split": None,
+        "padded_row": {"complete": True, "cells": _pool_cells(trace)},
+        "unreached": [],
+        "dropped_tail": 0,
+        "input": _data(trace.input, trace, "input"),
+        "weight": None,
+        "bias": None,
+        "output": array_to_json(trace.output, integral=integral),
+        "exact_output": array_to_json(trace.exact_output),
+        "complete": trace.complete,
+        "at": None if trace.at is None else list(trace.at),
+        "steps": [_step(s) for s in trace.steps],
+        "views": None,
+        "check": _check(trace),
+        "notes": note_texts(trace, "en"),
+        "note_data": [_plain(n) for n in trace.note_data],
+        "indices": array_to_json(trace.indices),
+        "placements": [
+            {"batch": p.batch, "channel": p.channel, "input_index": p.input_index, "index": p.index, "x": _num(p.x),
+             "kept": p.kept}
+            for p in trace.placements
+        ],
+    }
+
+
+def _pool_cells(trace: PoolTrace) -> list[dict[str, Any]]:
+    """A sliding pool's padded row: every padded position up to the last one a window reads,
+    with its source and tap kind (adaptive pools and max_unpool1d: none)."""
+    from ..shapes import TapKind, tap_kind
+
+    spec = trace.spec
+    if not spec.sliding or spec.length + 2 * spec.padding > DATA_LIMIT:
+        return []
+    last = max((s.pool.end for s in trace.steps if s.pool is not None), default=spec.length)
+    pad = "neg_inf" if spec.op == "max_pool1d" else "zero"
+    cells = []
+    for position in range(-spec.padding, max(last, spec.length + spec.padding)):
+        kind = tap_kind(position, spec.length, spec.padding)
+        source = {TapKind.REAL: "input", TapKind.OVERHANG: "none"}.get(kind, pad)
+        cells.append({"position": position + spec.padding, "source": source,
+                      "input_index": position if kind is TapKind.REAL else None, "tap": kind.value})
+    return cells
+
+
+def _data(a: np.ndarray, trace: Trace | PoolTrace, name: str) -> Any:
     if trace.exact and name in trace.exact_data:
         return array_to_json(trace.exact_data[name])
     return array_to_json(a, integral=trace.exact)

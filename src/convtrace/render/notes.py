@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..trace.model import Note, Trace
+from ..trace.model import Note, PoolTrace, Trace
 from .i18n import translator
 
 __all__ = ["note_text", "note_texts", "gap_reasons"]
 
 _Words = Callable[[Trace, dict[str, Any]], str]
+_AnyTrace = Trace | PoolTrace
 
 
 def _indices(values: list[int], count: int) -> str:
@@ -143,7 +144,65 @@ def _placements(trace: Trace, v: dict[str, Any], zh: bool) -> str:
     return f"the scatter-add placements are not listed: more than {v['limit']} taps"
 
 
-_WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
+# -- pools (issue 17)
+
+
+def _ceil_dropped(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return (f"ceil_mode：向上取整得到 {v['docs_length']} 个窗口（MaxPool1d 文档的公式），但第 {v['index']} 个窗口"
+                f"会从填充位置 {v['start']} 开始，{v['start']} >= L + padding = {v['limit']}：窗口必须从输入或左填充内部开始，"
+                f"PyTorch 丢弃它，输出长度 {v['out_length']}")
+    return (f"ceil_mode: rounding up gives {v['docs_length']} windows (the MaxPool1d docstring's formula), but "
+            f"window {v['index']} would start at padded position {v['start']} >= L + padding = {v['limit']}: a window "
+            f"must start inside the input or the left padding, so PyTorch drops it and the output has "
+            f"{v['out_length']}")
+
+
+def _max_padding_dilation(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return (f"最大池化的填充检查忽略 dilation：padding={v['padding']} 只需 <= kernel_size/2 = {v['kernel_size']}/2，"
+                f"尽管 dilation={v['dilation']} 时窗口跨 {v['span']} 个位置（PyTorch 的规则，照样复现）")
+    return (f"max pooling's padding check ignores dilation: padding={v['padding']} need only be <= kernel_size/2 = "
+            f"{v['kernel_size']}/2, though with dilation={v['dilation']} a window spans {v['span']} positions "
+            "(PyTorch's rule, reproduced as is)")
+
+
+def _lp_signed(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    p = float(v["norm_type"])
+    p = int(p) if p.is_integer() else p
+    if zh:
+        return (f"输入有负数：LPPool1d 计算 x^{p} 时不取绝对值（PyTorch 的规则）：p = 1 得到带符号的和，奇数 p 的负和得到 NaN")
+    return (f"the input has negative values: LPPool1d raises x to the power {p} without abs (PyTorch's rule): p = 1 "
+            "gives a signed sum, an odd p with a negative sum gives NaN")
+
+
+def _lp_ceil_scale(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    k, d = v["kernel_size"], v["divisor"]
+    if zh:
+        return (f"ceil_mode 的部分窗口（输出 {v['index']}）：PyTorch 把 Σx^p 除以 {d} 个计入的抽头再乘以 kernel_size = {k}，"
+                f"即放大 {k}/{d} 倍（PyTorch 的规则，照样复现）")
+    return (f"the ceil_mode partial window (output {v['index']}): PyTorch divides Σx^p by its {d} counted tap(s) and "
+            f"multiplies by kernel_size = {k}, scaling it by {k}/{d} (PyTorch's rule, reproduced as is)")
+
+
+def _adaptive(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    lengths = ", ".join(str(n) for n in v["lengths"])
+    if zh:
+        return (f"自适应窗口 [floor(i·{v['length']}/{v['output_size']}), ceil((i+1)·{v['length']}/{v['output_size']}))："
+                f"长度 {lengths}" + ("，相互重叠" if v["overlap"] else ""))
+    return (f"adaptive windows [floor(i·{v['length']}/{v['output_size']}), ceil((i+1)·{v['length']}/{v['output_size']})): "
+            f"lengths {lengths}" + (", overlapping" if v["overlap"] else ""))
+
+
+def _unpool_collision(trace: _AnyTrace, v: dict[str, Any], zh: bool) -> str:
+    where = _indices(v["positions"], v["count"])
+    if zh:
+        return f"冲突：{v['count']} 个输出位置（{where}）收到多个值：PyTorch 没有规定保留哪一个"
+    return (f"collisions: {v['count']} output position(s) ({where}) receive more than one value: PyTorch does not "
+            "specify which one stays")
+
+
+_WORDS: dict[str, Callable[..., str]] = {
     "summary": _summary,
     "output_not_computed": _not_computed,
     "same_split": _same_split,
@@ -154,10 +213,16 @@ _WORDS: dict[str, Callable[[Trace, dict[str, Any], bool], str]] = {
     "uneven_overlap": _uneven,
     "placements_skipped": _placements,
     "length_change": _length_change,
+    "ceil_dropped_window": _ceil_dropped,
+    "max_padding_dilation": _max_padding_dilation,
+    "lp_signed": _lp_signed,
+    "lp_ceil_scale": _lp_ceil_scale,
+    "adaptive_windows": _adaptive,
+    "unpool_collision": _unpool_collision,
 }
 
 
-def note_text(trace: Trace, note: Note, lang: str = "en") -> str:
+def note_text(trace: _AnyTrace, note: Note, lang: str = "en") -> str:
     """One note in words (``lang`` 'en' or 'zh'); an unknown code is shown as its data."""
     words = _WORDS.get(note.code)
     if words is None:
@@ -165,6 +230,6 @@ def note_text(trace: Trace, note: Note, lang: str = "en") -> str:
     return words(trace, dict(note.values), lang == "zh")
 
 
-def note_texts(trace: Trace, lang: str = "en") -> list[str]:
+def note_texts(trace: _AnyTrace, lang: str = "en") -> list[str]:
     """Every note of ``trace`` in words."""
     return [note_text(trace, n, lang) for n in trace.notes]

@@ -149,6 +149,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_hop": "none fixed: an adaptive pool's is L/O",
         "adaptive_here": " (here L={length}: hop L/O is {hop}, windows of {shortest} to {longest} samples)",
         "layer_n": "layer {index}",
+        "explain_head_pool": "{layer} ({type}) of the model, on its actual input; y[{n}, {c}, {t}]:",
         "length_dependent": "receptive field, hop, offset, lookahead: they depend on the input length (after "
         "{names}: an adaptive pool's windows are [floor(i*L/O), ceil((i+1)*L/O)), see W109)",
     },
@@ -210,6 +211,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_hop": "不固定：自适应池化的跳步是 L/O",
         "adaptive_here": "（此处 L={length}：跳步 L/O 为 {hop}，窗口长 {shortest} 到 {longest} 个样本）",
         "layer_n": "第 {index} 层",
+        "explain_head_pool": "模型中的 {layer}（{type}），使用它实际的输入；y[{n}, {c}, {t}]：",
         "length_dependent": "感受野、跳步、偏移、前瞻：取决于输入长度（在{names}之后：自适应池化的窗口为 "
         "[floor(i*L/O), ceil((i+1)*L/O))，见 W109）",
     },
@@ -720,7 +722,8 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
 
     n, c, t = result.at
     verdict = _t(lang, "equal" if result.match else "different")
-    head = _t(lang, "explain_head", layer=result.layer, type=result.type, n=n, c=c, t=t)
+    key = "explain_head" if result.type in ("Conv1d", "ConvTranspose1d") else "explain_head_pool"
+    head = _t(lang, key, layer=result.layer, type=result.type, n=n, c=c, t=t)
     foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
     return "\n".join([head, render_text(result.trace, lang), foot])
 

@@ -18,23 +18,27 @@ from typing import Any
 
 import numpy as np
 
-from ..trace.model import PadCell, Source, Step, Term, Trace, TransposedViews
+from ..trace.model import PadCell, PoolTrace, Source, Step, Term, Trace, TransposedViews
 from .i18n import CATALOG, Translator, translator
 from .names import Names
 from .notes import gap_reasons, note_text
-from .numfmt import as_typed, fmt, fmt_list, fmt_nested
+from .numfmt import fmt_list
 from .textwidth import display_width
+from .writer import IND as _IND
+from .writer import MAX_COLS as _MAX_COLS
+from .writer import Writer as _Writer
+from .writer import cols as _cols
+from .writer import ljust as _ljust
+from .writer import table as _table
 
 __all__ = ["render_text", "step_text", "wrap_lines"]
 
-_MAX_COLS = 24  # cells of a row printed in full; longer rows are elided in the middle
 _MAX_ROWS = 6  # channel rows printed per table
 _MAX_SUM_TERMS = 10  # products written out in a sum line
 _MAX_FORMULA_TERMS = 12  # products written out in a symbolic formula
 _MAX_TERM_CHANNELS = 4  # input channels whose products are written out one per line
 _MATRIX_MAX = (16, 24)  # largest matrix printed cell by cell (rows, cols)
 _SCATTER_MAX_ROWS = 12
-_IND = "  "
 
 #: notes of the builder that have their own section here
 _SHOWN_NOTES = frozenset({"summary", "same_split", "dropped_tail", "unreached", "unreached_transposed", "uneven_overlap"})
@@ -48,7 +52,8 @@ _PAD_NOTE = {
 
 
 def render_text(
-    trace: Trace, lang: str = "en", symbolic: bool = False, width: int | None = None, *, numbering: bool = True
+    trace: Trace | PoolTrace, lang: str = "en", symbolic: bool = False, width: int | None = None, *,
+    numbering: bool = True,
 ) -> str:
     """The whole explanation of ``trace`` as plain text (no trailing newline).
 
@@ -62,13 +67,19 @@ def render_text(
     >>> [line.strip() for line in text.splitlines() if line.strip().startswith("y1 =")]
     ['y1 = 0·w1 + x1·w2 + x2·w3']
     """
-    renderer = _TextRenderer(trace, translator(lang), symbolic, width)
+    renderer: _TextRenderer | _Writer
+    if isinstance(trace, PoolTrace):
+        from .pool_text import PoolTextRenderer
+
+        renderer = PoolTextRenderer(trace, translator(lang), symbolic, width)
+    else:
+        renderer = _TextRenderer(trace, translator(lang), symbolic, width)
     renderer.numbering = numbering
     lines = renderer.render()
     return "\n".join(wrap_lines(lines, width) if width else lines)
 
 
-def step_text(trace: Trace, index: int, lang: str = "en") -> str:
+def step_text(trace: Trace | PoolTrace, index: int, lang: str = "en") -> str:
     """Step ``index`` (0-based) of ``trace`` as :func:`render_text` writes it (the explorer's
     step panel shows the command line's words and names).
 
@@ -84,45 +95,15 @@ def step_text(trace: Trace, index: int, lang: str = "en") -> str:
       sum = 2 + 8 = 10
       y[1][2] = 10
     """
+    if isinstance(trace, PoolTrace):
+        from .pool_text import PoolTextRenderer
+
+        pool = PoolTextRenderer(trace, translator(lang), False)
+        pool.step(index + 1, trace.steps[index])
+        return "\n".join(line for line in pool.out if line)
     renderer = _TextRenderer(trace, translator(lang), False)
     renderer.step(index + 1, trace.steps[index])
     return "\n".join(line for line in renderer.out if line)
-
-
-def _cols(n: int) -> list[int | None]:
-    """Column indices of a row of ``n`` cells, ``None`` where the middle is elided."""
-    if n <= _MAX_COLS:
-        return list(range(n))
-    head, tail = _MAX_COLS - 8, 6
-    return [*range(head), None, *range(n - tail, n)]
-
-
-def _ljust(s: str, width: int) -> str:
-    return s + " " * (width - display_width(s))
-
-
-def _rjust(s: str, width: int) -> str:
-    return " " * (width - display_width(s)) + s
-
-
-def _table(rows: Sequence[tuple[str, Sequence[str]]], indent: str = _IND, limit: int | None = None) -> list[str]:
-    """Right-aligned columns under a left label column; beyond ``limit`` display columns the
-    columns continue in blocks below, each under the same labels."""
-    width = max((display_width(c) for _, cells in rows for c in cells), default=1)
-    lab = max(display_width(label) for label, _ in rows)
-    ncols = max((len(cells) for _, cells in rows), default=0)
-    per_block = ncols
-    if limit is not None:
-        per_block = max(1, (limit - display_width(indent) - lab) // (width + 1))
-    lines: list[str] = []
-    for start in range(0, max(ncols, 1), per_block):
-        if start:
-            lines.append("")
-        lines += [
-            (indent + _ljust(label, lab) + " " + " ".join(_rjust(c, width) for c in cells[start : start + per_block])).rstrip()
-            for label, cells in rows
-        ]
-    return lines
 
 
 def wrap_lines(lines: Sequence[str], width: int) -> list[str]:
@@ -194,38 +175,13 @@ def _paren(s: str) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-class _TextRenderer:
+class _TextRenderer(_Writer):
+    tr: Trace
+
     def __init__(self, trace: Trace, t: Translator, symbolic: bool, width: int | None = None) -> None:
-        self.tr = trace
+        super().__init__(trace, t, symbolic, width)
         self.spec = trace.spec
-        self.t = t
-        self.symbolic = symbolic
-        self.width = width
-        self.numbering = True  # say once how names and indices count
         self.names = Names.for_spec(trace.spec)
-        self.out: list[str] = []
-
-    # -- plumbing ----------------------------------------------------------------------
-
-    def line(self, text: str = "", level: int = 0) -> None:
-        self.out.append((_IND * level + text).rstrip())
-
-    def blank(self) -> None:
-        if self.out and self.out[-1]:
-            self.out.append("")
-
-    def heading(self, key: str, **kw: Any) -> None:
-        self.blank()
-        self.out.append(self.t(key, **kw))
-
-    def value(self, v: Any) -> str:
-        """A number; in an exact trace, array values print as the fractions they were typed as."""
-        return fmt(as_typed(v) if self.tr.exact else v)
-
-    def x3(self) -> Any:
-        """The input as (N, C, L) without copying (it may be a memory map)."""
-        x = self.tr.input
-        return x if x.ndim == 3 else x[None]
 
     # -- sections ----------------------------------------------------------------------
 
@@ -286,17 +242,6 @@ class _TextRenderer:
         else:
             self.line(self.t("bias_heading"))
             self.vector(nm.b(0), nm.b(s.out_channels - 1), self.tr.bias, s.out_channels)
-
-    def vector(self, first: str, last: str, row: Any, n: int) -> None:
-        """``x1..x4 = 1, 1, 1, 1`` (values elided in the middle of long rows)."""
-        label = first if n == 1 else f"{first}..{last}"
-        idx = _cols(n) if n > 12 else list(range(n))
-        vals = [self.value(row[i]) if i is not None else "…" for i in idx]
-        self.line(f"{label} = {', '.join(vals)}", 1)
-
-    def more_rows(self, total: int) -> None:
-        if total > _MAX_ROWS:
-            self.line(self.t("more_rows", n=total - _MAX_ROWS), 1)
 
     def length(self) -> None:
         f = self.tr.length
@@ -687,29 +632,3 @@ class _TextRenderer:
             self.line(self.t("matrix_not_printed"), 1)
         self.line(self.mark(m.equal), 1)
 
-    # -- PyTorch's check --------------------------------------------------------------
-
-    def check(self) -> None:
-        c = self.tr.check
-        self.heading("check_heading")
-        if c is None:
-            self.line(self.t("check_skipped"), 1)
-            return
-        for code in c.extra.get("code", c.call).splitlines():
-            self.line(code, 1)
-        self.line(self.t("check_data"), 1)
-        if not c.available:
-            self.line(self.t("check_no_torch"), 1)
-            return
-        if c.output is not None:
-            self.line(self.t("check_output", output=_short_nested(c.output)), 1)
-        diff = "—" if c.max_abs_diff is None else self.value(c.max_abs_diff)
-        self.line(self.t("check_agree" if c.agree else "check_disagree", diff=diff), 1)
-
-
-
-def _short_nested(a: np.ndarray, limit: int = 64) -> str:
-    """A nested list like PyTorch prints it, elided when it has more than ``limit`` values."""
-    if a.size <= limit:
-        return fmt_nested(a)
-    return fmt_nested(a.reshape(-1)[:limit])[:-1] + ", …]"

@@ -174,7 +174,41 @@ class PadStage(Stage):
         return np.concatenate((body, right), axis=-1)
 
 
-class WindowStage(Stage):
+class _SlidingStage(Stage):
+    """A window sliding by ``stride`` over the input (after ``left`` samples of its own
+    padding): it keeps the samples from the next window's start; whole windows leave."""
+
+    step: WindowStep | PoolStep
+    left = 0
+
+    def _next_start(self, done: int) -> int:
+        return done * self.step.stride - self.left
+
+    def _held(self, n: int, done: int) -> int:
+        return max(0, min(n, n - self._next_start(done)))
+
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if not x.shape[-1]:  # nothing new: nothing more is final
+            return self.nothing
+        before, done = int(self.samples_in), int(self.done)
+        n = before + x.shape[-1]
+        target = step_ready(self.step, n)
+        work = self._work(x, self._held(before, done))
+        self.samples_in[...] = n
+        if target <= done:
+            self._keep(work, self._held(n, done))
+            return self.nothing
+        out = self._windows(work, n - work.shape[-1], done, target)
+        self.done[...] = target
+        self._keep(work, self._held(n, target))
+        return out
+
+    def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:  # pragma: no cover
+        """Outputs ``done..target-1`` from ``work`` (input samples from ``start``)."""
+        raise NotImplementedError
+
+
+class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``."""
 
     kind = "conv"
@@ -184,84 +218,65 @@ class WindowStage(Stage):
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
+        self._w2: np.ndarray | None = None  # the weights as one matrix, made on first use
 
-    def _held(self, n: int, done: int) -> int:
-        return max(0, min(n, n - done * self.step.stride))
-
-    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
-        if not x.shape[-1]:  # nothing new: nothing more is final
-            return self.nothing
+    def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         step = self.step
-        before, done = int(self.samples_in), int(self.done)
-        n = before + x.shape[-1]
-        target = step_ready(step, n)
-        work = self._work(x, self._held(before, done))
-        self.samples_in[...] = n
-        if target <= done:
-            self._keep(work, self._held(n, done))
-            return self.nothing
-        start = n - work.shape[-1]
         lo = done * step.stride - start
         hi = (target - 1) * step.stride + step.span - start
-        out = self._conv(work[..., lo:hi], target - done)
-        self.done[...] = target
-        self._keep(work, self._held(n, target))
-        return out
+        return self._conv(work[..., lo:hi], target - done)
 
     def _conv(self, x: np.ndarray, count: int) -> np.ndarray:
         w, b = self.weight, self.bias
         dtype = np.result_type(x, w)
-        if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
-            x, w = x.astype(np.float32), w.astype(np.float32)
-        y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
+        if self.groups == 1 and dtype in (np.float32, np.float64) and x.dtype == w.dtype:
+            y = self._columns_product(x, count)
+        else:
+            if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
+                x, w = x.astype(np.float32), w.astype(np.float32)
+            y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
         if b is not None:
             y += b[None, :, None].astype(y.dtype, copy=False)
         return y.astype(dtype, copy=False)
 
+    def _columns_product(self, x: np.ndarray, count: int) -> np.ndarray:
+        """``W (C_out x C_in*K) @ columns`` per item with ``np.dot``: a push has few outputs,
+        and NumPy's 2-D product reads the weights at memory speed (its batched matmul on a
+        one-column operand is several times slower)."""
+        if self._w2 is None:
+            self._w2 = np.ascontiguousarray(self.weight.reshape(self.weight.shape[0], -1))
+        windows = np.lib.stride_tricks.sliding_window_view(x, self.step.span, axis=-1)
+        taps = windows[..., : (count - 1) * self.step.stride + 1 : self.step.stride, :: self.dilation]  # (N, C, count, K)
+        columns = np.ascontiguousarray(taps.transpose(0, 1, 3, 2)).reshape(x.shape[0], -1, count)
+        y = np.empty((x.shape[0], self._w2.shape[0], count), dtype=x.dtype)
+        for item in range(x.shape[0]):
+            np.dot(self._w2, columns[item], out=y[item])
+        return y
+
     def flush(self, total: int) -> np.ndarray:
-        return _empty(self.batch, self.channels_out, np.result_type(self.dtype, self.weight))
+        return self.nothing
 
 
-class PoolStage(Stage):
+class PoolStage(_SlidingStage):
     """MaxPool1d / AvgPool1d / LPPool1d: whole windows as they arrive (by the functional
     pool, without padding once past the left edge); the right padding and ceil_mode's last
     windows at the end, on the held samples shifted by whole strides."""
 
     kind = "pool"
+    step: PoolStep
 
     def __init__(self, step: PoolStep, run: Callable[[np.ndarray, int, bool], np.ndarray]) -> None:
         super().__init__(step_cache(step), 0, 0, 0)
-        self.step = step
+        self.step, self.left = step, step.padding
         self.run = run  # run(x, padding, last): the layer's pool (last: with its ceil_mode)
 
-    def _next_start(self, done: int) -> int:
-        return done * self.step.stride - self.step.padding
-
-    def _held(self, n: int, done: int) -> int:
-        return max(0, min(n, n - self._next_start(done)))
-
-    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
-        if not x.shape[-1]:  # nothing new: nothing more is final
-            return self.nothing
+    def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         step = self.step
-        before, done = int(self.samples_in), int(self.done)
-        n = before + x.shape[-1]
-        target = step_ready(step, n)
-        work = self._work(x, self._held(before, done))
-        self.samples_in[...] = n
-        if target <= done:
-            self._keep(work, self._held(n, done))
-            return self.nothing
-        start = n - work.shape[-1]
         end = (target - 1) * step.stride - step.padding + step.span - start
         first = self._next_start(done)
         if first < 0:  # the left edge: the layer's own padding, from the first sample
-            out = self.run(work[..., :end], step.padding, False)[..., done:target]
-        else:
-            out = self.run(work[..., first - start : end], 0, False)
-        self.done[...] = target
-        self._keep(work, self._held(n, target))
-        return out
+            return self.run(work[..., :end], step.padding, False)[..., done:target]
+        return self.run(work[..., first - start : end], 0, False)
 
     def flush(self, total: int) -> np.ndarray:
         step = self.step

@@ -240,6 +240,8 @@ class Streamer:
             later = [s for u in self.units[index + 1 :] for s in u.steps]
             unit.needs_floor_after = any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in later)
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
+        counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
+        self._counter: Stage | None = counting[0] if counting else None
         self.timing = chain_timing(self.layers)
         self.channels = self._input_channels()
         weights = [m.weight for m in modules if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
@@ -364,35 +366,33 @@ class Streamer:
 
     def push(self, chunk: Any) -> np.ndarray:
         """Feed ``chunk`` ((N, C, T) or (C, T), any T >= 0); return the outputs final now."""
-        y = self._checked(chunk)
-        self._pushed = True
-        floor = int(self.units[0].stages[0].samples_in) + y.shape[-1]  # the stream may end now
-        for unit in self.units:
-            floor = max(floor, unit.lmin)
-            inner = floor
-            for stage, pad in zip(unit.stages, unit.pads):
-                y = stage.push(y, inner)
-                inner += pad
-            if unit.needs_floor_after:
-                floor = unit.floor_after(floor)
+        y = self._run(self._checked(chunk), None)
         return y if self._batched else y[0]
 
     def push_layers(self, chunk: Any) -> list[np.ndarray]:
         """:meth:`push`, returning every layer's output (N, C, T) of this push (the last
         one is what :meth:`push` returns), for diagnosis."""
-        y = self._checked(chunk)
+        out: list[np.ndarray] = []
+        self._run(self._checked(chunk), out)
+        return out
+
+    def _run(self, y: np.ndarray, every: list[np.ndarray] | None) -> np.ndarray:
+        """Every stage on ``y``; each layer's output appended to ``every`` if given. Each
+        stage learns the fewest samples it will have in all (its floor)."""
         self._pushed = True
-        floor = int(self.units[0].stages[0].samples_in) + y.shape[-1]
-        out = []
+        # the stream may end now: the input so far (stages before the first counting one keep the length)
+        floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
         for unit in self.units:
             floor = max(floor, unit.lmin)
             inner = floor
             for stage, pad in zip(unit.stages, unit.pads):
                 y = stage.push(y, inner)
                 inner += pad
-            floor = unit.floor_after(floor)
-            out.append(y)
-        return out
+            if every is not None:
+                every.append(y)
+            if unit.needs_floor_after or every is not None:
+                floor = unit.floor_after(floor)
+        return y
 
     def flush_layers(self) -> list[np.ndarray]:
         """:meth:`flush`, returning every layer's output (N, C, T) of the flush."""

@@ -204,12 +204,24 @@ def determined_prefix(layers: list[Any], x: np.ndarray, n: int, reach: int, rng:
     if common == 0:
         return 0
     ref = outs[0][..., :common]
-    scale = max(1.0, float(np.max(np.abs(ref))))
+    scale = _finite_scale(ref)
     same = np.ones(common, dtype=bool)
     for y in outs[1:]:
-        same &= ~(np.abs(y[..., :common] - ref) > 1e-9 * scale).reshape(-1, common).any(axis=0)
+        same &= _close(y[..., :common], ref, 1e-9 * scale).reshape(-1, common).all(axis=0)
     bad = np.flatnonzero(~same)
     return int(bad[0]) if bad.size else common
+
+
+def _finite_scale(a: np.ndarray) -> float:
+    """The largest finite magnitude (at least 1): a max pool's window of padding only is -inf."""
+    finite = np.abs(a[np.isfinite(a)])
+    return max(1.0, float(finite.max())) if finite.size else 1.0
+
+
+def _close(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
+    """Elementwise: equal (infinities too) or within ``tol``."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray((a == b) | (np.abs(a - b) <= tol))
 
 
 def _reach(s: Streamer) -> int:
@@ -290,9 +302,8 @@ def _cause(layer: Any, streamed: np.ndarray, offline: np.ndarray, first: int) ->
 def _first_wrong(modules: list[Any], streamed: list[np.ndarray], offline: list[np.ndarray], tol: float,
                  trial: int, pushes: list[list[int]], chunks: tuple[int, ...]) -> Mismatch | None:  # fmt: skip
     for index, (m, got, want) in enumerate(zip(modules, streamed, offline)):
-        scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
         if got.shape == want.shape:
-            bad = np.argwhere(np.abs(got - want) > tol * scale)
+            bad = np.argwhere(~_close(got, want, tol * _finite_scale(want)))
             if not bad.size:
                 continue
             order = np.argsort(bad[:, -1], kind="stable")
@@ -380,9 +391,10 @@ def verify(
         final, want = streamed[-1], offline[-1]
         out_length = want.shape[-1]
         if final.shape == want.shape and want.size:
-            diff = float(np.max(np.abs(final.astype(np.float64) - want)))
+            same = _close(final, want, 0.0)
+            diff = float(np.max(np.where(same, 0.0, np.abs(final.astype(np.float64) - want))))
             max_abs = max(max_abs, diff)
-            max_rel = max(max_rel, diff / max(float(np.max(np.abs(want))), 1e-300))
+            max_rel = max(max_rel, diff / _finite_scale(want))
         elif final.shape != want.shape:
             max_abs = max_rel = math.inf
         if first is None:
@@ -402,8 +414,9 @@ def verify(
     if torch_x is not None and (torch if torch is not None else torch_available()):
         answers = importlib.import_module(TORCH_MODULE).torch_offline(chain, torch_x)
         want = _offline_layers(chain, torch_x)[-1]
-        torch_diff = max(float(np.max(np.abs(a - want))) if a.size else 0.0 for a in answers)
-        scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+        torch_diff = max(float(np.max(np.where(_close(a, want, 0.0), 0.0, np.abs(a - want)))) if a.size else 0.0
+                         for a in answers)  # fmt: skip
+        scale = _finite_scale(want)
         torch_ok = torch_diff <= torch_tolerance(dt) * scale * max(1, len(chain))
     ok = first is None and max_rel <= tol and not late and not early and torch_ok is not False
     return VerifyResult(ok, trials, length, dt.name, tol, max_abs, max_rel, out_length, tuple(schedules),

@@ -1,4 +1,4 @@
-"""Explanations of 1-D convolutions as data: :func:`explain` builds a :class:`Trace` (the
+"""Explanations of 1-D convolutions and pools as data: :func:`explain` builds a :class:`Trace` (the
 data model in :mod:`.model`) that renderers turn into text, JSON, HTML or pictures. This
 package neither imports torch nor renders; :func:`convtrace.explain` adds PyTorch's check
 and the ways to show a trace.
@@ -11,6 +11,6 @@ and the ways to show a trace.
 from __future__ import annotations
 
 from .build import explain
-from .model import SCHEMA_VERSION, Note, Source, Step, Term, Trace
+from .model import SCHEMA_VERSION, Note, PoolDetail, PoolTrace, Reduction, Source, Step, Term, Trace
 
-__all__ = ["explain", "Trace", "Step", "Term", "Source", "Note", "SCHEMA_VERSION"]
+__all__ = ["explain", "Trace", "PoolTrace", "Step", "Term", "Source", "Reduction", "PoolDetail", "Note", "SCHEMA_VERSION"]

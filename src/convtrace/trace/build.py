@@ -28,34 +28,45 @@ ConvTranspose1d, gather form (``y[j] = Σ x[i]·w[k]`` over ``j = i*stride - pad
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from .. import shapes
 from ..errors import ConvtraceError, ConvtraceTypeError
-from ..functional import run_spec
+from ..functional import run_pool, run_spec
 from ..oracle import module_call
 from ..params import (
+    POOL_OPS,
     ConvSpec,
     PaddingMode,
+    PoolSpec,
     check_conv1d,
     check_conv_transpose1d,
     check_element_count,
+    check_max_unpool1d,
+    check_pool1d,
     describe_call,
     parse_int_param,
     parse_padding,
 )
 from ..rules import check_channels, check_positive, check_transposed_only, is_int
 from .data import FILLS, Values, as_values, generate
-from .elements import Gathered, gather, make_step, reach
+from .elements import Gathered, gather, make_step, pool_step, reach
 from .exact import is_integral_array
-from .model import LengthFormula, Note, PadCell, Source, Step, Trace
+from .model import LengthFormula, Note, PadCell, PoolTrace, Source, Step, Trace, UnpoolPlacement
 
 __all__ = [
     "explain",
+    "explain_request",
+    "build_pool",
+    "resolve_pool",
+    "ResolvedPool",
+    "pool_length_formula",
     "Request",
     "Resolved",
     "resolve",
@@ -71,6 +82,8 @@ DEFAULT_MAX_STEPS = 64
 FULL_OUTPUT_MAX_MACS = 100_000_000
 #: padded rows longer than this list only the cells that the explained steps read
 PAD_ROW_LIMIT = 4096
+#: pool inputs up to this length get their unread samples (dropped tail, gaps) noted
+POOL_REACH_LIMIT = 1_000_000
 
 _SHOWN_DEFAULTS = {"stride": 1, "dilation": 1, "groups": 1, "padding": 0, "output_padding": 0, "padding_mode": "zeros"}
 
@@ -85,7 +98,7 @@ class Request:
     in_channels: Any = None
     out_channels: Any = None
     kernel_size: Any = None
-    stride: Any = 1
+    stride: Any = None  # None: 1 for the convolutions, kernel_size for the pools (PyTorch's defaults)
     padding: Any = 0
     dilation: Any = 1
     groups: Any = 1
@@ -101,9 +114,22 @@ class Request:
     weight_fill: str | None = None
     bias_fill: str | None = None
     seed: int | None = 0
+    op: str = "conv1d"  # conv1d, conv_transpose1d or one of POOL_OPS
+    ceil_mode: Any = False
+    count_include_pad: Any = True
+    norm_type: Any = None
+    return_indices: Any = False
+    indices: Any = None  # max_unpool1d's indices
+
+    @property
+    def pool(self) -> bool:
+        """A pooling op (one of :data:`convtrace.params.POOL_OPS`)."""
+        return self.op in POOL_OPS
 
     def call_text(self) -> str:
         """The call as the user wrote it (arguments at their defaults left out)."""
+        if self.pool:
+            return _pool_call_text(self)
         op = "explain_transposed" if self.transposed else "explain"
         shown = [(k, getattr(self, k)) for k in ("input", "weight", "bias") if getattr(self, k) is not None]
         for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
@@ -161,7 +187,8 @@ def explain(
     seed: int | None = 0,
 ) -> Trace:
     """The trace of one ``Conv1d`` (``transposed=True``: ``ConvTranspose1d``), as data and
-    without the PyTorch check: see :func:`convtrace.explain` for the arguments.
+    without the PyTorch check: see :func:`convtrace.explain` for the arguments (pools:
+    :func:`explain_request` with ``Request(op=...)``).
 
     >>> explain(["1/3", 1, 1], [3, 3]).steps[0].value
     Fraction(4, 1)
@@ -176,6 +203,20 @@ def explain(
     return build(resolve(request), request)
 
 
+def explain_request(request: Request) -> Trace | PoolTrace:
+    """The trace of any request: a convolution (:class:`Trace`) or a pool (:class:`PoolTrace`),
+    through the one pipeline (resolve, select the elements, a step per element, notes).
+
+    >>> t = explain_request(Request(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2,
+    ...                             padding=1, ceil_mode=True))
+    >>> [str(s.value) for s in t], t.steps[-1].pool.divisor
+    (['1', '3', '5', '3'], 2)
+    """
+    if request.pool:
+        return build_pool(resolve_pool(request), request)
+    return build(resolve(request), request)
+
+
 # --------------------------------------------------------------------------- resolving
 
 
@@ -185,6 +226,7 @@ def resolve(request: Request) -> Resolved:
     call = request.call_text()
     if request.exact not in (None, True, False):
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
+    _check_conv_arguments(request, call)
     op_given = request.output_padding not in (0, (0,), [0], None)
     check_transposed_only("output_padding", request.output_padding, op_given, transposed=request.transposed, call=call)
     check_transposed_only(
@@ -198,17 +240,30 @@ def resolve(request: Request) -> Resolved:
     x_values, w_values, b_values = _fill_defaults(request, x_values, w_values, b_values, (cin, cout, groups, kernel_size), call)
     x, w = x_values.numeric, w_values.numeric
     b = None if b_values is None else b_values.numeric
+    stride = 1 if request.stride is None else request.stride
     if request.transposed:
         x3, w, b, spec = check_conv_transpose1d(
-            x, w, b, request.stride, request.padding, request.output_padding, request.groups, request.dilation,
+            x, w, b, stride, request.padding, request.output_padding, request.groups, request.dilation,
             output_size=request.output_size, padding_mode=request.padding_mode,
         )
     else:
         x3, w, b, spec = check_conv1d(
-            x, w, b, request.stride, request.padding, request.dilation, request.groups,
+            x, w, b, stride, request.padding, request.dilation, request.groups,
             padding_mode=request.padding_mode,
         )
     return Resolved(spec, x3, w, b, x_values, w_values, b_values, call)
+
+
+def _check_conv_arguments(request: Request, call: str) -> None:
+    """A pool's argument given to a convolution is an error, never silently ignored."""
+    op = "conv_transpose1d" if request.transposed else "conv1d"
+    for name in ("ceil_mode", "count_include_pad", "norm_type", "return_indices", "indices"):
+        value, default = getattr(request, name), _POOL_DEFAULTS[name]
+        if not _is_default(value, default):
+            raise ConvtraceError(
+                name, value, f"{op} takes no {name} (it is a pooling argument)", call=call,
+                hint=f"drop {name}, or choose a pool with op=",
+            )
 
 
 def _read_operands(request: Request, call: str) -> tuple[Values | None, Values | None, Values | None]:
@@ -388,7 +443,13 @@ def _cast(target: np.dtype[Any], v: Values) -> np.dtype[Any]:
 # --------------------------------------------------------------------------- which elements
 
 
-def select_elements(spec: ConvSpec, at: tuple[int, int, int] | None, max_steps: int) -> tuple[list[tuple[int, int, int]], list[Note]]:
+def _out_channels(spec: ConvSpec | PoolSpec) -> int:
+    return spec.channels if isinstance(spec, PoolSpec) else spec.out_channels
+
+
+def select_elements(
+    spec: ConvSpec | PoolSpec, at: tuple[int, int, int] | None, max_steps: int
+) -> tuple[list[tuple[int, int, int]], list[Note]]:
     """The output elements that get a step: ``at``, or all of them, or (beyond ``max_steps``)
     positions 0, 1, T-2 and T-1 of channel 0 of batch item 0, with a ``summary`` note.
 
@@ -397,23 +458,24 @@ def select_elements(spec: ConvSpec, at: tuple[int, int, int] | None, max_steps: 
     >>> select_elements(spec, None, 64)[0]
     [(0, 0, 0), (0, 0, 1), (0, 0, 96), (0, 0, 97)]
     """
-    n_out = spec.batch * spec.out_channels * spec.out_length
+    channels = _out_channels(spec)
+    n_out = spec.batch * channels * spec.out_length
     if at is not None:
         return [at], []
     if n_out <= max_steps:
-        return [(n, c, t) for n in range(spec.batch) for c in range(spec.out_channels) for t in range(spec.out_length)], []
+        return [(n, c, t) for n in range(spec.batch) for c in range(channels) for t in range(spec.out_length)], []
     last = spec.out_length
     positions = sorted({t for t in (0, 1, last - 2, last - 1) if 0 <= t < last})
     keys = [(0, 0, t) for t in positions]
     return keys, [Note("summary", {"elements": n_out, "shown": [list(k) for k in keys]})]
 
 
-def check_at(at: Any, spec: ConvSpec, call: str) -> tuple[int, int, int] | None:
+def check_at(at: Any, spec: ConvSpec | PoolSpec, call: str) -> tuple[int, int, int] | None:
     """``at=(n, c, t)`` (``(c, t)`` for unbatched input) within the output's shape."""
     if at is None:
         return None
     bounds = (f"n in [0, {spec.batch - 1}], " if spec.batched else "n = 0 (unbatched input), ") + (
-        f"c in [0, {spec.out_channels - 1}], t in [0, {spec.out_length - 1}]"
+        f"c in [0, {_out_channels(spec) - 1}], t in [0, {spec.out_length - 1}]"
     )
     try:
         values = [int(v) for v in at]
@@ -427,7 +489,7 @@ def check_at(at: Any, spec: ConvSpec, call: str) -> tuple[int, int, int] | None:
     if len(values) != 3:
         raise ConvtraceError("at", at, f"at must be (n, c, t): {bounds}", call=call)
     n, c, t = values
-    bad = [name for name, v, hi in (("n", n, spec.batch), ("c", c, spec.out_channels), ("t", t, spec.out_length))
+    bad = [name for name, v, hi in (("n", n, spec.batch), ("c", c, _out_channels(spec)), ("t", t, spec.out_length))
            if not 0 <= v < hi]
     if bad:
         raise ConvtraceError(
@@ -559,14 +621,16 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     return cells, total <= PAD_ROW_LIMIT
 
 
-def reach_notes(spec: ConvSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None) -> list[Note]:
+def reach_notes(
+    spec: ConvSpec | PoolSpec, unreached: tuple[int, ...], split: shapes.UnreadSamples | None
+) -> list[Note]:
     """``dropped_tail`` (the unread samples after the last read one, ``last_read`` -1 if
     none is read) and ``unreached`` (the gaps before it, counted by where they lie: between
     the taps of a window, between windows, after the last window) notes, with the numbers
     their words use; ConvTranspose1d: ``unreached_transposed`` (inputs all of whose
     products land on cropped positions)."""
     if split is None:
-        if spec.transposed and unreached:
+        if isinstance(spec, ConvSpec) and spec.transposed and unreached:
             return [Note("unreached_transposed", {"indices": list(unreached[:64]), "count": len(unreached)})]
         return []
     notes = []
@@ -615,3 +679,349 @@ def _module_call(spec: ConvSpec) -> str:
         groups=spec.groups, bias=spec.has_bias, padding_mode=spec.padding_mode.value,
         output_padding=spec.output_padding if spec.output_size is None else 0,
     )
+
+
+# --------------------------------------------------------------------------- pools
+#
+# The same pipeline for the pools: resolve (the data, then the one resolver of params), select
+# the elements (select_elements, check_at), a step per element (elements.pool_step: the window
+# model of shapes, reduced by max, mean, p-norm or scatter), the length formula and the notes.
+
+#: Request fields that belong to the convolutions, with their defaults (given to a pool: an error)
+_CONV_ONLY = {
+    "weight": None, "bias": None, "in_channels": None, "out_channels": None, "groups": 1,
+    "padding_mode": "zeros", "output_padding": 0, "transposed": False, "weight_fill": None, "bias_fill": None,
+}
+#: the pool arguments each op takes (besides input), as PyTorch's functional names them
+POOL_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "max_pool1d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    "avg_pool1d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    "lp_pool1d": ("norm_type", "kernel_size", "stride", "ceil_mode"),
+    "adaptive_avg_pool1d": ("output_size",),
+    "adaptive_max_pool1d": ("output_size", "return_indices"),
+    "max_unpool1d": ("indices", "kernel_size", "stride", "padding", "output_size"),
+}
+_POOL_DEFAULTS: dict[str, Any] = {
+    "kernel_size": None, "stride": None, "padding": 0, "dilation": 1, "ceil_mode": False,
+    "count_include_pad": True, "norm_type": None, "return_indices": False, "output_size": None, "indices": None,
+}
+
+
+def _pool_call_text(request: Request) -> str:
+    shown: list[tuple[str, Any]] = [("input", request.input)] if request.input is not None else []
+    for name in POOL_ARGUMENTS.get(request.op, ()):
+        value = getattr(request, name)
+        if not _is_default(value, _POOL_DEFAULTS[name]):
+            shown.append((name, value))
+    if request.at is not None:
+        shown.append(("at", request.at))
+    return describe_call(request.op, shown)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+        return False
+    return bool(value is default or (value == default and type(value) is type(default)))
+
+
+@dataclass(frozen=True)
+class ResolvedPool:
+    """A pool request resolved: the spec, the (N, C, L) input, its values, and max_unpool1d's
+    (N, C, L) indices."""
+
+    spec: PoolSpec
+    x3: np.ndarray
+    input_values: Values
+    indices: np.ndarray | None
+    call: str
+
+
+def resolve_pool(request: Request) -> ResolvedPool:
+    """The input (given, or ones of ``input_shape``), the arguments this op does not take
+    refused, then the pool resolver of :mod:`convtrace.params`."""
+    call = request.call_text()
+    if request.exact not in (None, True, False):
+        raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
+    _check_pool_arguments(request, call)
+    x = None if request.input is None else as_values("input", request.input, exact=request.exact)
+    if x is not None and isinstance(request.input, np.ndarray) and request.input.dtype.kind in "iu":
+        x = Values(request.input, x.exact_values, True, x.source)  # PyTorch pools integers (avg truncates)
+    if x is not None and x.ndim == 0:
+        raise ConvtraceError("input", request.input, "input must have at least one dimension", call=call)
+    if x is not None and x.ndim == 1:
+        x = x.reshape((1,) + x.shape)
+    if x is None:
+        k = _optional_int("kernel_size", request.kernel_size, call) or 2
+        shape = (1, 1, max(4, k)) if request.input_shape is None else _default_input_shape(request, 1, k, call)
+        x = as_values("ones", 1).broadcast(shape)
+    if not x.from_array:
+        x = x.astype(np.dtype(str(np.dtype(request.dtype))) if request.dtype is not None else np.dtype(np.float64))
+    indices = _unpool_indices(request.indices, call)
+    spec, x3, idx3 = _pool_spec(request, x.numeric, indices, call)
+    return ResolvedPool(spec, x3, x, idx3, call)
+
+
+def _unpool_indices(indices: Any, call: str) -> Any:
+    """max_unpool1d's indices as given (the resolver checks them), a 1-D row made (1, L) as
+    the input is; typed as text (``Values``, as the command line reads them): whole numbers,
+    as int64."""
+    if isinstance(indices, Values):
+        a = indices.numeric
+        if a.size and not (np.all(np.isfinite(a)) and np.all(a == np.floor(a))):
+            raise ConvtraceTypeError("indices", indices, "indices must be whole numbers (int64)", call=call)
+        indices = a.astype(np.int64)
+    if isinstance(indices, (list, tuple, np.ndarray)) and np.ndim(indices) == 1:
+        return np.asarray(indices).reshape(1, -1)
+    return indices
+
+
+def _check_pool_arguments(request: Request, call: str) -> None:
+    """A convolution's argument, or another pool's, given to this pool is an error (PyTorch's
+    functional has no such parameter), never silently ignored."""
+    takes = POOL_ARGUMENTS[request.op]
+    for name, default in (*_CONV_ONLY.items(), *_POOL_DEFAULTS.items()):
+        if name in takes:
+            continue
+        value = getattr(request, name)
+        if not _is_default(value, default) and not (name == "stride" and value is None):
+            raise ConvtraceError(
+                name, value, f"{request.op} takes no {name} (torch.nn.functional.{request.op} has none)",
+                call=call, hint=f"drop {name}",
+            )
+
+
+def _pool_spec(
+    request: Request, x: np.ndarray, indices: Any, call: str
+) -> tuple[PoolSpec, np.ndarray, np.ndarray | None]:
+    """The pool resolver of :mod:`convtrace.params` on the arguments this op takes, as the
+    user gave them (PyTorch's checks and words); max_unpool1d's indices come back (N, C, L)."""
+    del call  # the resolver writes the call as PyTorch's functional spells it
+    arguments = {name: getattr(request, name) for name in POOL_ARGUMENTS[request.op] if name != "indices"}
+    if request.op == "max_unpool1d":
+        return_x, idx3, spec = check_max_unpool1d(x, indices, **arguments)
+        return spec, return_x, idx3
+    x3, spec = check_pool1d(request.op, x, **arguments)
+    return spec, x3, None
+
+
+def build_pool(resolved: ResolvedPool, request: Request) -> PoolTrace:
+    """The trace of a resolved pool request: steps, length formula, notes, the engine's output."""
+    spec = resolved.spec
+    at = check_at(request.at, spec, resolved.call)
+    keys, notes = select_elements(spec, at, int(request.max_steps))
+    values = resolved.input_values
+    exact = _pool_exact(request.exact, values, spec)
+    x_exact = values.exact_values
+    if x_exact is not None and x_exact.ndim == 2:
+        x_exact = x_exact[None]
+    y, y_indices = _pool_forward(resolved)
+    y3 = None if y is None else (y if y.ndim == 3 else y[None])
+    steps = [
+        pool_step(spec, key, (resolved.x3, x_exact), exact, None if y3 is None else y3[key], resolved.indices)
+        for key in keys
+    ]
+    n_out = spec.batch * spec.channels * spec.out_length
+    complete = len(keys) == n_out
+    notes += pool_notes(spec, steps, resolved)
+    exact_output = None
+    if exact and complete:
+        exact_output = np.empty((spec.batch, spec.channels, spec.out_length), dtype=object)
+        for s in steps:
+            exact_output[s.batch, s.out_channel, s.out_index] = s.value
+        exact_output = exact_output if spec.batched else exact_output[0]
+    indices = resolved.indices if spec.op == "max_unpool1d" else y_indices
+    if indices is not None and not spec.batched and indices.ndim == 3:
+        indices = indices[0]
+    return PoolTrace(
+        spec=spec, input=values.numeric, exact=exact, length=pool_length_formula(spec), steps=tuple(steps),
+        complete=complete, output=y, indices=indices, placements=_placements(resolved, exact), at=at,
+        notes=tuple(notes), exact_output=exact_output,
+        exact_data={"input": values.exact_values} if exact and values.exact_values is not None else {},
+        call=resolved.call, module_call=pool_module_call(spec), input_source=values.source,
+    )
+
+
+def _pool_exact(exact: bool | None, values: Values, spec: PoolSpec) -> bool:
+    """Fractions when asked, or when every input value is exact; an lp_pool1d with a
+    non-integral norm_type computes in floats."""
+    if exact is False or values.numeric.dtype.kind == "c":
+        return False
+    if spec.op == "lp_pool1d" and spec.norm_type is not None and not float(spec.norm_type).is_integer():
+        return False
+    if exact is True:
+        return True
+    return values.all_exact()
+
+
+def _pool_forward(resolved: ResolvedPool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The engine's output (and max pooling's indices), in the spec's batchedness (NaN from
+    lp_pool1d's signed power is PyTorch's answer, not a warning)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return run_pool(resolved.x3, resolved.spec, resolved.indices)
+
+
+def _placements(resolved: ResolvedPool, exact: bool) -> tuple[UnpoolPlacement, ...]:
+    """max_unpool1d: where each input value lands (the last value written to a position stays)."""
+    if resolved.spec.op != "max_unpool1d" or resolved.indices is None:
+        return ()
+    spec, idx = resolved.spec, resolved.indices
+    if spec.batch * spec.channels * spec.length > PAD_ROW_LIMIT:
+        return ()
+    source = resolved.input_values.exact_values if exact else None
+    x3 = resolved.x3 if source is None else (source if source.ndim == 3 else source[None])
+    out = []
+    for n in range(spec.batch):
+        for c in range(spec.channels):
+            row = [int(v) for v in idx[n, c]]
+            last = {j: i for i, j in enumerate(row)}
+            for i, j in enumerate(row):
+                x = x3[n, c, i]
+                out.append(UnpoolPlacement(batch=n, channel=c, input_index=i, index=j,
+                                           x=x if isinstance(x, Fraction) else float(x), kept=last[j] == i))
+    return tuple(out)
+
+
+def pool_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list[Note]:
+    """The pool's notes, codes with numbers: ``ceil_dropped_window`` (the "must start inside"
+    rule dropped a window that the docs' formula counts), ``max_padding_dilation``,
+    ``lp_signed`` and ``lp_ceil_scale`` (PyTorch's rules for LPPool1d), ``adaptive_windows``,
+    ``unpool_collision`` (several values land on one output position)."""
+    notes: list[Note] = []
+    if spec.sliding and spec.length <= POOL_REACH_LIMIT:
+        dilation = spec.dilation if spec.op == "max_pool1d" else 1
+        split = shapes.unread_samples_of(spec.length, spec.padding, spec.padding, spec.kernel_size, spec.stride,
+                                         dilation, spec.out_length)
+        if split.unread is not None:
+            notes += reach_notes(spec, split.unread, split)
+    if spec.sliding and spec.ceil_mode:
+        dilation = spec.dilation if spec.op == "max_pool1d" else 1
+        raw = shapes.pool1d_length_of(spec.length, spec.kernel_size, spec.stride, spec.padding, dilation, False)
+        ceiled = (spec.length + 2 * spec.padding - dilation * (spec.kernel_size - 1) - 1 + spec.stride - 1) // spec.stride + 1
+        if ceiled > spec.out_length:
+            notes.append(Note("ceil_dropped_window", {
+                "index": ceiled - 1, "start": (ceiled - 1) * spec.stride, "limit": spec.length + spec.padding,
+                "length": spec.length, "padding": spec.padding, "stride": spec.stride,
+                "docs_length": ceiled, "out_length": spec.out_length, "floor_length": raw,
+            }))  # fmt: skip
+    if spec.op == "max_pool1d" and spec.dilation > 1 and spec.padding > 0:
+        notes.append(Note("max_padding_dilation", {
+            "padding": spec.padding, "kernel_size": spec.kernel_size, "dilation": spec.dilation,
+            "span": shapes.dilated_kernel(spec.kernel_size, spec.dilation),
+        }))  # fmt: skip
+    if spec.op == "lp_pool1d" and not math.isinf(spec.norm_type or 0.0):  # ±inf: a max of |x|, no power
+        notes += _lp_notes(spec, steps, resolved)
+    if spec.adaptive:
+        starts, ends = shapes.adaptive_bounds(spec.length, spec.out_length)
+        lengths = (ends - starts).tolist()
+        overlap = bool(np.any(starts[1:] < ends[:-1])) if spec.out_length > 1 else False
+        notes.append(Note("adaptive_windows", {
+            "length": spec.length, "output_size": spec.out_length, "lengths": lengths[:64], "overlap": overlap,
+        }))  # fmt: skip
+    if spec.op == "max_unpool1d" and resolved.indices is not None:
+        notes += _unpool_notes(spec, resolved.indices)
+    return notes
+
+
+def _lp_notes(spec: PoolSpec, steps: list[Step], resolved: ResolvedPool) -> list[Note]:
+    notes = []
+    negative = bool(np.any(np.asarray(resolved.x3) < 0))
+    if negative:
+        notes.append(Note("lp_signed", {"norm_type": spec.norm_type}))
+    partial = [s for s in steps if s.pool is not None and s.pool.overhang]
+    for s in partial[:1]:
+        assert s.pool is not None and s.pool.divisor is not None
+        notes.append(Note("lp_ceil_scale", {
+            "index": s.out_index, "kernel_size": spec.kernel_size, "divisor": s.pool.divisor,
+            "overhang": s.pool.overhang,
+        }))  # fmt: skip
+    return notes
+
+
+def _unpool_notes(spec: PoolSpec, indices: np.ndarray) -> list[Note]:
+    collided: list[int] = []
+    for row in indices.reshape(-1, indices.shape[-1]):
+        values, counts = np.unique(row, return_counts=True)
+        collided += [int(v) for v in values[counts > 1]]
+    if not collided:
+        return []
+    positions = sorted(set(collided))
+    return [Note("unpool_collision", {"positions": positions[:64], "count": len(positions)})]
+
+
+def pool_length_formula(spec: PoolSpec) -> LengthFormula:
+    """The pool's output-length formula, symbolic and with the numbers substituted.
+
+    >>> from convtrace.params import PoolSpec
+    >>> spec = PoolSpec("max_pool1d", True, 1, 1, 2, 2, 3, 1, 1, True, True, None, None, False, np.dtype("float64"), 1)
+    >>> f = pool_length_formula(spec)
+    >>> f.substituted, f.result
+    ('ceil((2 + 2*1 - 1*(2 - 1) - 1) / 3) + 1 - 1', 1)
+    """
+    L, k, s, p, d = spec.length, spec.kernel_size, spec.stride, spec.padding, spec.dilation
+    if spec.adaptive:
+        return LengthFormula("output_size", f"{spec.out_length}", {"L": L, "output_size": spec.out_length},
+                             spec.out_length)
+    if spec.op == "max_unpool1d":
+        values = {"L": L, "stride": s, "padding": p, "kernel_size": k}
+        if spec.output_size is not None:  # any length from the default up to stride - 1 more
+            default = shapes.max_unpool1d_length_of(L, k, s, p)
+            return LengthFormula(
+                "output_size ∈ [D, D + stride), D = (L - 1)*stride - 2*padding + kernel_size",
+                f"{spec.out_length} ∈ [{default}, {default + s}), D = ({L} - 1)*{s} - 2*{p} + {k} = {default}",
+                {**values, "output_size": spec.out_length}, spec.out_length,
+            )
+        return LengthFormula("(L - 1)*stride - 2*padding + kernel_size", f"({L} - 1)*{s} - 2*{p} + {k}", values,
+                             spec.out_length)
+    values = {"L": L, "padding": p, "dilation": d, "kernel_size": k, "stride": s}
+    inner = f"({L} + 2*{p} - {d}*({k} - 1) - 1) / {s}"
+    if not spec.ceil_mode:
+        return LengthFormula("floor((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1",
+                             f"floor({inner}) + 1", values, spec.out_length)
+    ceiled = (L + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
+    substituted = f"ceil({inner}) + 1" + (" - 1" if ceiled > spec.out_length else "")
+    return LengthFormula("ceil((L + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1", substituted, values,
+                         spec.out_length)
+
+
+def pool_module_call(spec: PoolSpec) -> str:
+    """The ``torch.nn`` module of a pool, as PyTorch spells it.
+
+    >>> from convtrace.params import PoolSpec
+    >>> pool_module_call(PoolSpec("avg_pool1d", True, 1, 1, 6, 3, 2, 1, 1, True, True, None, None, False, np.dtype("float64"), 4))
+    'torch.nn.AvgPool1d(kernel_size=3, stride=2, padding=1, ceil_mode=True)'
+    """
+    name = POOL_MODULES[spec.op]
+    args: list[str] = []
+    if spec.op == "lp_pool1d":
+        args.append(f"norm_type={_norm_text(spec.norm_type)}")
+    if spec.adaptive:
+        args.append(f"output_size={spec.out_length}")
+    else:
+        args += [f"kernel_size={spec.kernel_size}", f"stride={spec.stride}"]
+        if spec.op != "lp_pool1d" and spec.padding:
+            args.append(f"padding={spec.padding}")
+        if spec.op == "max_pool1d" and spec.dilation != 1:
+            args.append(f"dilation={spec.dilation}")
+        if spec.op != "max_unpool1d" and spec.ceil_mode:
+            args.append("ceil_mode=True")
+        if spec.op == "avg_pool1d" and not spec.count_include_pad:
+            args.append("count_include_pad=False")
+    if spec.return_indices:
+        args.append("return_indices=True")
+    return f"torch.nn.{name}({', '.join(args)})"
+
+
+def _norm_text(p: Any) -> str:
+    f = float(p)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+#: the torch.nn module of each pool
+POOL_MODULES = {
+    "max_pool1d": "MaxPool1d",
+    "avg_pool1d": "AvgPool1d",
+    "lp_pool1d": "LPPool1d",
+    "adaptive_avg_pool1d": "AdaptiveAvgPool1d",
+    "adaptive_max_pool1d": "AdaptiveMaxPool1d",
+    "max_unpool1d": "MaxUnpool1d",
+}

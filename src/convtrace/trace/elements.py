@@ -16,7 +16,7 @@ that PyTorch needs to compute the same element on its own.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -25,11 +25,15 @@ import numpy as np
 from .. import shapes
 from ..engine.padding import pad_source, pad_source_at
 from ..functional import conv1d, conv_transpose1d
-from ..params import ConvSpec, PaddingMode
+from ..params import ConvSpec, PaddingMode, PoolSpec
+from ..shapes import TapKind
 from .exact import to_exact
-from .model import Source, Step, Term
+from .model import PoolDetail, Reduction, Source, Step, Term
 
-__all__ = ["Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice"]
+__all__ = [
+    "Gathered", "gather", "make_step", "reach", "element_slice", "ElementSlice",
+    "pool_step", "pool_reduction", "max_winner", "pnorm_root", "mean_of",
+]
 
 #: beyond this many (input sample, tap) pairs the reach of a transposed input is not computed
 REACH_LIMIT = 20_000_000
@@ -266,3 +270,256 @@ def _conv_slice(spec: ConvSpec, step: Step) -> ElementSlice:
     if not np.array_equal(got, sources):
         return gathered
     return ElementSlice(lo=lo, hi=hi, pad=(a, b), mode=mode)
+
+
+# --------------------------------------------------------------------------- pools
+#
+# The same window model: a pool's step reads the taps of :meth:`PoolSpec.window` (each with
+# its TapKind) and reduces them by max, mean or p-norm; max_unpool1d's step gathers the input
+# values whose index lands on its output (a scatter, read backwards).
+
+
+def _neutral(reduction: Reduction, exact: bool) -> Any:
+    """What a padding or overhang tap contributes: -inf to a max, 0 to a sum."""
+    if reduction is Reduction.MAX:
+        return float("-inf")
+    return Fraction(0) if exact else 0.0
+
+
+def _pool_term(
+    spec: PoolSpec, position: int, kind: TapKind, value: Any, reduction: Reduction, exact: bool, j: int
+) -> Term:
+    """One tap of a pooling window: the value read and its contribution to the reduction."""
+    real = kind is TapKind.REAL
+    x = value if real else _neutral(reduction, exact)
+    if reduction is Reduction.PNORM and spec.norm_type is not None and math.isinf(spec.norm_type):
+        contribution = abs(x) if real else _neutral(reduction, exact)  # max_pool1d(|x|)
+    elif reduction is Reduction.PNORM:
+        contribution = _power(x, spec.norm_type, exact) if real else _neutral(reduction, exact)
+    else:
+        contribution = x
+    if real:
+        source = Source.INPUT
+    elif kind is TapKind.OVERHANG:
+        source = Source.NONE
+    else:
+        source = Source.NEG_INF if reduction is Reduction.MAX else Source.ZERO
+    padded = position + (0 if spec.adaptive else spec.padding)
+    return Term(in_channel=0, kernel_index=j, input_index=position if real else None, padded_index=padded,
+                source=source, x=x, w=Fraction(1) if exact else 1.0, product=contribution, tap=kind)
+
+
+def _power(x: Any, p: float | None, exact: bool) -> Any:
+    """``x ** p`` as PyTorch's ``pow`` (no abs: a negative x with a non-integral p is NaN)."""
+    assert p is not None
+    if exact and isinstance(x, Fraction) and float(p).is_integer() and (x != 0 or p > 0):
+        return x ** int(p)
+    base, exponent = float(x), float(p)
+    if base < 0 and not exponent.is_integer():
+        return float("nan")
+    try:
+        return base**exponent
+    except ZeroDivisionError:
+        return float("inf")
+    except OverflowError:
+        return float("inf")
+
+
+def pnorm_root(scaled: Any, p: float) -> Any:
+    """PyTorch's last step of lp_pool1d: ``scaled ** (1/p)`` (NaN for a negative ``scaled``
+    unless ``1/p`` is an integer: p=1 keeps the signed sum).
+
+    >>> pnorm_root(Fraction(-3), 1), pnorm_root(4.0, 2), pnorm_root(-8.0, 3)
+    (Fraction(-3, 1), 2.0, nan)
+    """
+    exponent = 1.0 / float(p)
+    if exponent.is_integer():
+        e = int(exponent)
+        if isinstance(scaled, Fraction) and (scaled != 0 or e > 0):
+            return scaled**e
+        return _power(scaled, e, False)
+    return _power(scaled, exponent, False)
+
+
+def max_winner(values: list[Any]) -> int | None:
+    """The term PyTorch's max loop keeps: ``val > best or isnan(val)`` from -inf, starting at
+    the first value (ties: the first index; a NaN wins, and a later NaN replaces it).
+
+    >>> max_winner([1.0, 3.0, 3.0]), max_winner([1.0, float("nan"), 5.0]), max_winner([])
+    (1, 1, None)
+    """
+    if not values:
+        return None
+    best: Any = float("-inf")
+    winner = 0
+    for i, v in enumerate(values):
+        if _is_nan(v) or v > best:
+            best, winner = v, i
+    return winner
+
+
+def _is_nan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def mean_of(total: Any, divisor: int, truncated: bool) -> Any:
+    """``total / divisor``; ``truncated`` (integer input): PyTorch's integer division, toward zero.
+
+    >>> mean_of(Fraction(-5), 2, True), mean_of(Fraction(-5), 2, False)
+    (Fraction(-2, 1), Fraction(-5, 2))
+    """
+    if truncated:
+        return Fraction(int(Fraction(total) / divisor))
+    return total / divisor
+
+
+def pool_reduction(op: str) -> Reduction:
+    """The reduction of a pooling op.
+
+    >>> [str(pool_reduction(op)) for op in ("max_pool1d", "adaptive_avg_pool1d", "lp_pool1d", "max_unpool1d")]
+    ['max', 'mean', 'pnorm', 'scatter']
+    """
+    if op in ("max_pool1d", "adaptive_max_pool1d"):
+        return Reduction.MAX
+    if op in ("avg_pool1d", "adaptive_avg_pool1d"):
+        return Reduction.MEAN
+    if op == "lp_pool1d":
+        return Reduction.PNORM
+    return Reduction.SCATTER
+
+
+def _row(x3: np.ndarray, x_exact: np.ndarray | None, n: int, c: int, exact: bool, positions: list[int]) -> list[Any]:
+    source = x_exact if (exact and x_exact is not None) else x3
+    return [_number(source[n, c, p], exact) for p in positions]
+
+
+def pool_step(
+    spec: PoolSpec, key: tuple[int, int, int], data: tuple[np.ndarray, np.ndarray | None],
+    exact: bool, engine: Any, indices: np.ndarray | None = None,
+) -> Step:
+    """The step of pool output ``key = (n, c, t)``: its window's taps (each with its
+    :class:`TapKind`), the reduction with its numbers (:class:`PoolDetail`) and the engine's
+    value ``engine`` beside it. ``data`` is the (N, C, L) input and its exact values (or
+    None); ``indices`` is max_unpool1d's (N, C, L) indices."""
+    n, c, t = key
+    x3, x_exact = data
+    reduction = pool_reduction(spec.op)
+    if reduction is Reduction.SCATTER:
+        assert indices is not None
+        return _unpool_step(spec, key, data, exact, engine, indices)
+    window = spec.window(t)
+    real = [p for p, kind in zip(window.positions, window.kinds) if kind is TapKind.REAL]
+    values = dict(zip(real, _row(x3, x_exact, n, c, exact, real)))
+    terms = tuple(
+        _pool_term(spec, p, kind, values.get(p), reduction, exact, j)
+        for j, (p, kind) in enumerate(zip(window.positions, window.kinds))
+    )
+    counts = {kind: window.count(kind) for kind in TapKind}
+    start = window.positions[0] if window.positions else 0
+    end = window.positions[-1] + 1 if window.positions else start
+    base = PoolDetail(
+        padded_start=start + (0 if spec.adaptive else spec.padding), start=start, end=end,
+        real=counts[TapKind.REAL], left_pad=counts[TapKind.LEFT_PAD], right_pad=counts[TapKind.RIGHT_PAD],
+        overhang=counts[TapKind.OVERHANG],
+        length=spec.length if spec.adaptive else None, output_size=spec.out_length if spec.adaptive else None,
+    )
+    if reduction is Reduction.MAX:
+        total, detail = _max_detail(terms, base)
+        value = total
+    elif reduction is Reduction.PNORM and spec.norm_type is not None and math.isinf(spec.norm_type):
+        total, detail = _infinite_norm(terms, base, spec.norm_type)
+        value = total
+    else:
+        total = _sum([term.product for term in terms], exact)
+        divisor = len(window.positions) if spec.adaptive else int(spec.divisors()[t])
+        truncated = spec.dtype.kind in "iu"  # PyTorch's integer division: toward zero
+        base = replace(base, divisor=divisor, truncated=truncated)
+        if reduction is Reduction.MEAN:
+            detail = replace(base, count_include_pad=None if spec.adaptive else spec.count_include_pad)
+            value = mean_of(total, divisor, truncated)
+        else:
+            assert spec.norm_type is not None
+            scale = Fraction(spec.kernel_size, divisor)
+            if truncated:
+                scaled: Any = mean_of(total, divisor, True) * spec.kernel_size
+            else:
+                scaled = total * scale if exact and isinstance(total, Fraction) else float(total) * float(scale)
+            detail = replace(base, norm_type=spec.norm_type, scale=scale if exact else float(scale), scaled=scaled)
+            value = pnorm_root(scaled, spec.norm_type)
+    return Step(
+        batch=n, out_channel=c, out_index=t, group=c, in_channels=(c,), window_start=base.padded_start,
+        terms=terms, total=total, bias=None, value=value, engine_value=None if engine is None else _number(engine, False),
+        reduction=reduction, pool=detail,
+    )
+
+
+def _max_detail(terms: tuple[Term, ...], base: PoolDetail) -> tuple[Any, PoolDetail]:
+    real = [i for i, term in enumerate(terms) if term.tap is TapKind.REAL]
+    values = [terms[i].x for i in real]
+    won = max_winner(values)
+    if won is None:
+        return float("-inf"), base
+    best = values[won]
+    nan = any(_is_nan(v) for v in values)
+    ties = () if nan else tuple(real[i] for i, v in enumerate(values) if i != won and v == best)
+    winner = real[won]
+    return best, replace(base, winner=winner, winner_index=terms[winner].input_index, ties=ties, nan=nan)
+
+
+def _kept(values: list[Any], engine: Any) -> int | None:
+    """Which of the values scattered to one position stays: the engine's (the last one it
+    finds equal to its output), else the last written."""
+    if not values:
+        return None
+    if engine is not None:
+        equal = [i for i, v in enumerate(values) if v == engine or (_is_nan(float(v)) and _is_nan(float(engine)))]
+        if equal:
+            return equal[-1]
+    return len(values) - 1
+
+
+def _magnitude(x: Any) -> Any:
+    """|x| (a Fraction stays exact)."""
+    return abs(x)
+
+
+def _infinite_norm(terms: tuple[Term, ...], base: PoolDetail, p: float) -> tuple[Any, PoolDetail]:
+    """lp_pool1d with norm_type ±inf is PyTorch's ``max_pool1d(|x|)`` (−inf: ``−max_pool1d(−|x|)``,
+    the smallest |x|): the winner among the real taps' |x| (stored as their contributions)."""
+    real = [i for i, term in enumerate(terms) if term.tap is TapKind.REAL]
+    sign = 1 if p > 0 else -1
+    won = max_winner([sign * _magnitude(terms[i].x) for i in real])
+    if won is None:
+        return float("nan"), replace(base, norm_type=p)
+    winner = real[won]
+    value = abs(terms[winner].x)
+    return value, replace(base, norm_type=p, winner=winner, winner_index=terms[winner].input_index,
+                          nan=_is_nan(float(value)))
+
+
+def _unpool_step(
+    spec: PoolSpec, key: tuple[int, int, int], data: tuple[np.ndarray, np.ndarray | None], exact: bool,
+    engine: Any, indices: np.ndarray,
+) -> Step:
+    """max_unpool1d's output ``key``: the input values whose index is ``t`` (the last one
+    written stays), else 0."""
+    n, c, t = key
+    x3, x_exact = data
+    sources = [int(i) for i in np.flatnonzero(np.asarray(indices[n, c]) == t)]
+    values = _row(x3, x_exact, n, c, exact, sources)
+    terms = tuple(
+        Term(in_channel=c, kernel_index=j, input_index=i, padded_index=None, source=Source.INPUT, x=v,
+             w=Fraction(1) if exact else 1.0, product=v, tap=TapKind.REAL)
+        for j, (i, v) in enumerate(zip(sources, values))
+    )
+    kept = _kept(values, engine)
+    value = values[kept] if kept is not None else (Fraction(0) if exact else 0.0)
+    detail = PoolDetail(
+        padded_start=t, start=t, end=t + 1, real=len(sources), left_pad=0, right_pad=0, overhang=0,
+        winner=kept, winner_index=None if kept is None else sources[kept], sources=tuple(sources),
+    )
+    return Step(
+        batch=n, out_channel=c, out_index=t, group=c, in_channels=(c,), window_start=t, terms=terms, total=value,
+        bias=None, value=value, engine_value=None if engine is None else _number(engine, False),
+        reduction=Reduction.SCATTER, pool=detail,
+    )

@@ -1,4 +1,4 @@
-"""The trace: a neutral data model of one explained 1-D convolution.
+"""The trace: a neutral data model of one explained 1-D convolution or pool.
 
 Nothing here renders or computes; :mod:`convtrace.trace.build` fills these records from
 the engine, and every renderer (text, JSON, HTML, later SVG/GIF and the web explorer)
@@ -11,6 +11,16 @@ fractions, decimals typed by the user), otherwise ``float`` or ``complex``.
 ...          source=Source.INPUT, x=1, w=1, product=1)
 >>> t.is_padding
 False
+
+Pools (issue 17) use the same window model: a :class:`PoolTrace` holds :class:`Step` records
+whose :class:`Term` s carry a :class:`~convtrace.shapes.TapKind` (real, left pad, right pad,
+overhang) and whose :class:`Reduction` says how the window is reduced: ``sum`` (conv: Σ x·w),
+``max`` (max pools), ``mean`` (avg pools: Σ x / divisor), ``pnorm`` (lp_pool1d) or
+``scatter`` (max_unpool1d: the values whose index lands on this output). The numbers of the
+reduction (the winner and its index, the divisor and the counts that make it, the p-norm's
+power sum and scale, the adaptive window's floor/ceil arithmetic, the collisions) are a
+:class:`PoolDetail`. A pool term's ``w`` is 1 and its ``product`` is its contribution to the
+reduction (``x``; ``x**p`` for lp_pool1d).
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from ..params import ConvSpec, PaddingMode
+from ..params import ConvSpec, PaddingMode, PoolSpec
+from ..shapes import TapKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterator
@@ -30,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Number",
     "Source",
+    "Reduction",
     "PadCell",
     "Term",
     "Step",
@@ -44,13 +56,18 @@ __all__ = [
     "TorchCheck",
     "Note",
     "Trace",
+    "PoolDetail",
+    "UnpoolPlacement",
+    "PoolTrace",
+    "AnyTrace",
+    "TapKind",
     "SCHEMA_VERSION",
 ]
 
 Number = Union[Fraction, int, float, complex]  # noqa: UP007 (a runtime alias)
 
 #: Version of the JSON document produced by :meth:`Trace.to_json` (see docs/trace-schema.md).
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Source(str, enum.Enum):
@@ -61,6 +78,21 @@ class Source(str, enum.Enum):
     REFLECT = "reflect"  # mirrored input sample (padding_mode='reflect')
     REPLICATE = "replicate"  # repeated edge sample (padding_mode='replicate')
     CIRCULAR = "circular"  # wrapped-around sample (padding_mode='circular')
+    NEG_INF = "neg_inf"  # max pooling's padding: -inf, never the max
+    NONE = "none"  # pools: past the padded input (the ceil_mode overhang): not read at all
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Reduction(str, enum.Enum):
+    """How a step reduces the values its window reads."""
+
+    SUM = "sum"  # Conv1d/ConvTranspose1d: Σ x·w (+ bias)
+    MAX = "max"  # max_pool1d, adaptive_max_pool1d: the largest value (first index on ties; NaN wins)
+    MEAN = "mean"  # avg_pool1d, adaptive_avg_pool1d: Σ x / divisor
+    PNORM = "pnorm"  # lp_pool1d: (Σ x**p · kernel_size/divisor) ** (1/p), PyTorch's rule
+    SCATTER = "scatter"  # max_unpool1d: the input values whose index is this output position
 
     def __str__(self) -> str:
         return self.value
@@ -93,6 +125,7 @@ class Term:
     x: Number
     w: Number
     product: Number
+    tap: TapKind | None = None  # pools: where the tap falls (None for convolutions)
 
     @property
     def is_padding(self) -> bool:
@@ -114,6 +147,8 @@ class Step:
     bias: Number | None
     value: Number  # total + bias
     engine_value: Number | None = None  # the engine's output for this element (float)
+    reduction: Reduction = Reduction.SUM
+    pool: PoolDetail | None = None  # the numbers of a pool's reduction (None for convolutions)
 
     def terms_by_channel(self) -> dict[int, tuple[Term, ...]]:
         """The products grouped by input channel, in channel order."""
@@ -131,6 +166,68 @@ class LengthFormula:
     substituted: str  # e.g. "floor((4 + 1 + 1 - 1*(3-1) - 1) / 2) + 1"
     values: dict[str, int]
     result: int
+
+
+@dataclass(frozen=True)
+class PoolDetail:
+    """The numbers of one pooling step's reduction (a :class:`Step` with ``reduction`` other
+    than ``sum``). Positions are input coordinates (negative: left padding); ``padded_start``
+    is the window's first position on the padded row (``out_index*stride`` for sliding pools).
+
+    Counts: ``real``, ``left_pad``, ``right_pad``, ``overhang`` taps of the window.
+
+    * max: ``winner`` (the term that won), ``winner_index`` (PyTorch's index: the input
+      position), ``ties`` (the other terms equal to the max: the first index wins), ``nan``
+      (a NaN was read: NaN wins, PyTorch's loop keeps the last NaN).
+    * mean / pnorm: ``divisor`` and ``count_include_pad`` (avg: padding counts when True; the
+      ceil_mode overhang never counts); ``truncated``: integer input, whose mean PyTorch
+      truncates toward zero. pnorm: ``norm_type``, ``scale`` (kernel_size/divisor:
+      1 for a full window, larger for the ceil_mode partial window: PyTorch's rule), ``scaled``
+      (Σ x**p · scale, the number raised to 1/p).
+    * adaptive pools: ``start = floor(i*L/O)``, ``end = ceil((i+1)*L/O)`` with ``length`` L and
+      ``output_size`` O.
+    * scatter (max_unpool1d): ``sources`` (the input positions whose index is this output;
+      more than one: a collision, ``winner`` the one written last, whose value stays).
+    """
+
+    padded_start: int
+    start: int  # first input position of the window (input coordinates)
+    end: int  # one past the last position read
+    real: int
+    left_pad: int
+    right_pad: int
+    overhang: int
+    winner: int | None = None
+    winner_index: int | None = None
+    ties: tuple[int, ...] = ()
+    nan: bool = False
+    divisor: int | None = None
+    truncated: bool = False  # integer input: PyTorch's division truncates toward zero
+    count_include_pad: bool | None = None
+    norm_type: float | None = None
+    scale: Number | None = None
+    scaled: Number | None = None
+    length: int | None = None
+    output_size: int | None = None
+    sources: tuple[int, ...] = ()
+
+    @property
+    def collision(self) -> bool:
+        """max_unpool1d: more than one input value lands here."""
+        return len(self.sources) > 1
+
+
+@dataclass(frozen=True)
+class UnpoolPlacement:
+    """max_unpool1d: input value ``x[batch, channel, input_index]`` lands on output position
+    ``index`` (its entry of ``indices``); ``kept`` is False when a later value overwrites it."""
+
+    batch: int
+    channel: int
+    input_index: int
+    index: int
+    x: Number
+    kept: bool
 
 
 # ----------------------------------------------------------------- ConvTranspose1d views
@@ -254,8 +351,40 @@ class Note:
 # ----------------------------------------------------------------- the trace
 
 
+class _StepQueries:
+    """The queries every trace answers from its ``steps`` and ``notes``."""
+
+    steps: tuple[Step, ...]
+    notes: tuple[Note, ...]
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def note_data(self) -> tuple[dict[str, Any], ...]:
+        """The notes as ``{"code": ..., **numbers}`` dicts."""
+        return tuple(n.as_dict() for n in self.notes)
+
+    def step_at(self, n: int, c: int, t: int) -> Step:
+        """The step of output element ``y[n, c, t]`` (n = 0 for unbatched input).
+
+        Raises ``KeyError`` when that element has no step (summaries hold a few).
+
+        >>> from convtrace import explain
+        >>> explain([1, 2, 3], [1, 1], verify=False).step_at(0, 0, 1).value
+        Fraction(5, 1)
+        """
+        for s in self.steps:
+            if (s.batch, s.out_channel, s.out_index) == (n, c, t):
+                return s
+        raise KeyError((n, c, t))
+
+
 @dataclass(frozen=True)
-class Trace:
+class Trace(_StepQueries):
     """One explained convolution: parameters, data, every step, views and the check.
 
     Iterating yields the :class:`Step` records. ``steps`` may hold only the selected
@@ -290,9 +419,6 @@ class Trace:
     module_call: str = ""  # the equivalent torch.nn constructor
     input_source: str = ""  # e.g. "memory-mapped"
 
-    def __iter__(self) -> Iterator[Step]:
-        return iter(self.steps)
-
     def __repr__(self) -> str:
         op = "ConvTranspose1d" if self.spec.transposed else "Conv1d"
         return (
@@ -300,30 +426,59 @@ class Trace:
             f"steps={len(self.steps)} complete={self.complete} exact={self.exact}>"
         )
 
-    def __len__(self) -> int:
-        return len(self.steps)
-
     # -- queries ----------------------------------------------------------------------
 
     @property
     def transposed(self) -> bool:
         return self.spec.transposed
 
+
+# ----------------------------------------------------------------- the pools
+
+
+@dataclass(frozen=True)
+class PoolTrace(_StepQueries):
+    """One explained pool (``spec.op`` in :data:`convtrace.params.POOL_OPS`): the same window
+    model as :class:`Trace`, with steps whose ``reduction`` is max, mean, pnorm or scatter and
+    whose terms carry a :class:`~convtrace.shapes.TapKind`.
+
+    ``length`` is the output-length formula with its numbers (the ceil_mode "must start
+    inside" rule, where it drops a window, is a ``ceil_dropped_window`` note); ``indices`` is max pooling's (PyTorch's) index of every output, or max_unpool1d's input
+    ``indices``; ``placements`` is max_unpool1d's scatter (where each value lands).
+    """
+
+    spec: PoolSpec
+    input: np.ndarray  # as given (unbatched stays 2-D)
+    exact: bool
+    length: LengthFormula
+    steps: tuple[Step, ...]
+    complete: bool
+    output: np.ndarray | None  # the engine's output
+    indices: np.ndarray | None = None  # max pools: PyTorch's indices; max_unpool1d: the indices given
+    placements: tuple[UnpoolPlacement, ...] = ()
+    at: tuple[int, int, int] | None = None
+    check: TorchCheck | None = None
+    notes: tuple[Note, ...] = ()
+    exact_output: np.ndarray | None = None
+    exact_data: dict[str, np.ndarray] = field(default_factory=dict)  # "input" as Fractions
+    call: str = ""
+    module_call: str = ""
+    input_source: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"<PoolTrace {self.spec.op} input={list(self.spec.input_shape)} output={list(self.spec.output_shape)} "
+            f"steps={len(self.steps)} complete={self.complete} exact={self.exact}>"
+        )
+
     @property
-    def note_data(self) -> tuple[dict[str, Any], ...]:
-        """The notes as ``{"code": ..., **numbers}`` dicts."""
-        return tuple(n.as_dict() for n in self.notes)
+    def op(self) -> str:
+        return self.spec.op
 
-    def step_at(self, n: int, c: int, t: int) -> Step:
-        """The step of output element ``y[n, c, t]`` (n = 0 for unbatched input).
+    @property
+    def transposed(self) -> bool:
+        return False
 
-        Raises ``KeyError`` when that element has no step (summaries hold a few).
 
-        >>> from convtrace import explain
-        >>> explain([1, 2, 3], [1, 1], verify=False).step_at(0, 0, 1).value
-        Fraction(5, 1)
-        """
-        for s in self.steps:
-            if (s.batch, s.out_channel, s.out_index) == (n, c, t):
-                return s
-        raise KeyError((n, c, t))
+#: a trace of either kind
+AnyTrace = Union[Trace, PoolTrace]  # noqa: UP007 (a runtime alias)

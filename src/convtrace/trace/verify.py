@@ -8,24 +8,29 @@ True
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .exact import fmt_number
+from .model import PoolTrace, Reduction, Trace
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Step, TorchCheck, Trace
+    from .model import Step, TorchCheck
 
 __all__ = ["verify_trace", "verify_check", "rederive"]
 
 
 def rederive(step: Step) -> Any:
-    """The step's value recomputed from its terms: each product, the sum, plus the bias.
+    """The step's value recomputed from its terms: each product, the sum, plus the bias (a
+    pool: its reduction, :func:`rederive_pool`).
 
     Raises AssertionError if a product or the stored sum disagrees with its parts.
     """
+    if step.reduction is not Reduction.SUM:
+        return rederive_pool(step)
     products = []
     for t in step.terms:
         p = t.x * t.w
@@ -41,6 +46,52 @@ def rederive(step: Step) -> Any:
     if not _near(value, step.value, step):
         raise AssertionError(f"step y[{step.batch}, {step.out_channel}, {step.out_index}]: sum + bias = "
                              f"{fmt_number(value)}, but value = {fmt_number(step.value)}")
+    return value
+
+
+def rederive_pool(step: Step) -> Any:
+    """A pool step's value recomputed from its taps: the max (and which tap PyTorch's loop
+    keeps), the sum over the divisor, the p-norm with PyTorch's scale, or the scattered value.
+
+    >>> from convtrace.trace.build import Request, explain_request
+    >>> [str(rederive_pool(s)) for s in explain_request(Request(op="max_pool1d", input=[1, 3, 2], kernel_size=2))]
+    ['3']
+    """
+    from .elements import max_winner, mean_of, pnorm_root
+
+    detail = step.pool
+    where = f"y[{step.batch}, {step.out_channel}, {step.out_index}]"
+    if detail is None:
+        raise AssertionError(f"step {where}: a {step.reduction} step without its pool detail")
+    real = [t for t in step.terms if str(t.tap) == "real"]
+    if step.reduction is Reduction.SCATTER:
+        value: Any = step.terms[detail.winner].x if detail.winner is not None else 0
+    elif step.reduction is Reduction.PNORM and detail.norm_type is not None and math.isinf(detail.norm_type):
+        sign = 1 if detail.norm_type > 0 else -1
+        won = max_winner([sign * float(abs(t.x)) for t in real])
+        value = abs(real[won].x) if won is not None else float("nan")
+    elif step.reduction is Reduction.MAX:
+        won = max_winner([t.x for t in real])
+        value = real[won].x if won is not None else float("-inf")
+        if won is not None and real[won].input_index != detail.winner_index:
+            raise AssertionError(f"step {where}: the max is at index {real[won].input_index}, "
+                                 f"but the step says {detail.winner_index}")
+    else:
+        total = sum((t.product for t in real), Fraction(0) if isinstance(step.total, Fraction) else 0.0)
+        if not _near(total, step.total, step):
+            raise AssertionError(f"step {where}: the taps sum to {fmt_number(total)}, but total = {fmt_number(step.total)}")
+        assert detail.divisor is not None
+        if step.reduction is Reduction.MEAN:
+            value = mean_of(total, detail.divisor, detail.truncated)
+        else:
+            assert detail.norm_type is not None and detail.scale is not None
+            if detail.truncated:
+                scaled = mean_of(total, detail.divisor, True) * (detail.scale * detail.divisor)
+            else:
+                scaled = total * detail.scale
+            value = pnorm_root(scaled, detail.norm_type)
+    if not _near(value, step.value, step):
+        raise AssertionError(f"step {where}: the taps give {fmt_number(value)}, but value = {fmt_number(step.value)}")
     return value
 
 
@@ -105,14 +156,14 @@ def _against(step: Step, value: Any, engine: Any, dtype: np.dtype, what: str) ->
         )
 
 
-def verify_trace(trace: Trace) -> bool:
+def verify_trace(trace: Trace | PoolTrace) -> bool:
     """Re-derive every explained element from its terms and hold it to the engine's value
     (and the exact output), and each transposed view to the engine's output. Torch-free:
     PyTorch's verdict is checked by :meth:`convtrace.Trace.verify`.
 
     Returns True, or raises ``AssertionError`` naming the first disagreement.
     """
-    dtype = np.result_type(trace.input, trace.weight)
+    dtype = np.result_type(trace.input, trace.weight) if isinstance(trace, Trace) else trace.input.dtype
     y3 = None
     if trace.output is not None:
         y3 = trace.output if trace.output.ndim == 3 else trace.output[None]
@@ -122,7 +173,7 @@ def verify_trace(trace: Trace) -> bool:
         if y3 is not None:
             _against(step, value, y3[step.batch, step.out_channel, step.out_index], dtype, "the engine's output")
     _verify_exact_output(trace)
-    if trace.views is not None:
+    if isinstance(trace, Trace) and trace.views is not None:
         v = trace.views
         for name, ok in (("scatter-add", v.scatter.equal), ("zero-insertion Conv1d", v.zero_insertion.equal),
                          ("matrix", v.matrix.equal), ("gradient", v.gradient.equal)):
@@ -131,13 +182,14 @@ def verify_trace(trace: Trace) -> bool:
     return True
 
 
-def _verify_exact_output(trace: Trace) -> None:
+def _verify_exact_output(trace: Trace | PoolTrace) -> None:
     if not (trace.exact and trace.exact_output is not None and trace.output is not None):
         return
     exact = np.asarray(trace.exact_output, dtype=object)
     exact3 = exact if exact.ndim == 3 else exact[None]
     for s in trace.steps:
-        if exact3[s.batch, s.out_channel, s.out_index] != s.value:
+        stored = exact3[s.batch, s.out_channel, s.out_index]
+        if stored != s.value and not _both_nan(stored, s.value):
             raise AssertionError(f"exact_output differs from the step at {(s.batch, s.out_channel, s.out_index)}")
 
 
