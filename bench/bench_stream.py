@@ -65,10 +65,11 @@ def main() -> None:
 
     from convtrace.plan.stack import parse_stack
     from convtrace.stream import Streamer
-    from convtrace.stream.report import modules_of, report
+    from convtrace.stream.build import chain_of
+    from convtrace.stream.report import report
 
     chain = parse_stack(STACK)
-    modules = modules_of(chain, 1, seed=0, dtype=np.float32)
+    modules = chain_of(chain, 1, dtype=np.float32, seed=0)
     length = int(args.seconds * RATE)
     x = np.random.default_rng(0).standard_normal((1, 1, length)).astype(np.float32)
     one_second = x[..., :RATE]

@@ -215,10 +215,10 @@ def test_the_cache_is_the_streamers_state(stack: str) -> None:
     """The report's cache bytes are the buffers the engine keeps (its state_spec), for the
     dtype and batch asked."""
     from convtrace.stream import Streamer
-    from convtrace.stream.report import modules_of
+    from convtrace.stream.build import chain_of
 
     chain = parse_stack(stack)
     for dtype, batch in (("float32", 1), ("float64", 3)):
-        s = Streamer(modules_of(chain, 2, dtype=dtype), batch_size=batch)
+        s = Streamer(chain_of(chain, 2, dtype=dtype), batch_size=batch)
         buffers = sum(e.bytes for e in s.state_spec() if e.name.endswith(".buffer"))
         assert report(chain, in_channels=2, dtype=dtype, batch=batch).cache_bytes == buffers

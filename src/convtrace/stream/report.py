@@ -540,71 +540,21 @@ def _length_dependent(recorded: Any, also: Any) -> list[Finding]:
 
 # ---------------------------------------------------------------------- checking a stack
 
-def modules_of(chain: Sequence[Layer], in_channels: int = 1, seed: int = 0, dtype: Any = np.float64) -> list[Any]:
-    """A stack's layers as ``convtrace.nn`` modules with seeded random weights (a conv's
-    explicit left/right padding as a ``ConstantPad1d`` before it), for :func:`verify`.
-
-    >>> [type(m).__name__ for m in modules_of(parse_stack("conv k=4 s=2 p=causal; maxpool k=2"))]
-    ['ConstantPad1d', 'Conv1d', 'MaxPool1d']
-    """
-    from .. import nn
-
-    rng = np.random.default_rng(seed)
-    pads = {"reflect": nn.ReflectionPad1d, "replicate": nn.ReplicationPad1d, "circular": nn.CircularPad1d}
-    out: list[Any] = []
-    channels = in_channels
-    for layer in chain:
-        layer.check_channels(channels)
-        out_channels = layer.channels_out(channels)
-        if layer.kind == "pad":
-            amounts = (layer.pad_left, layer.pad_right)
-            out.append(pads[layer.padding_mode](amounts) if layer.padding_mode in pads else nn.ConstantPad1d(amounts, 0.0))
-        elif layer.kind == "conv":
-            if layer.pad_left or layer.pad_right:
-                out.append(nn.ConstantPad1d((layer.pad_left, layer.pad_right), 0.0))
-            out.append(nn.Conv1d(channels, out_channels, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
-                                 layer.groups, layer.bias, layer.padding_mode, dtype=dtype, rng=rng))  # fmt: skip
-        elif layer.kind == "convT":
-            out.append(nn.ConvTranspose1d(channels, out_channels, layer.kernel_size, layer.stride, int(layer.padding),
-                                          layer.output_padding, layer.groups, layer.bias, layer.dilation, dtype=dtype,
-                                          rng=rng))  # fmt: skip
-        elif layer.kind == "maxpool":
-            out.append(nn.MaxPool1d(layer.kernel_size, layer.stride, int(layer.padding), layer.dilation,
-                                    ceil_mode=layer.ceil_mode))  # fmt: skip
-        elif layer.kind == "avgpool":
-            out.append(nn.AvgPool1d(layer.kernel_size, layer.stride, int(layer.padding), layer.ceil_mode,
-                                    layer.count_include_pad))  # fmt: skip
-        elif layer.kind == "lppool":
-            out.append(nn.LPPool1d(layer.norm_type, layer.kernel_size, layer.stride, layer.ceil_mode))
-        else:
-            raise ConvtraceError("net", layer.describe(), "this layer cannot stream: see the report (R101)")
-        channels = out_channels
-    return out
-
-
 def check_stack(net: str | Sequence[Layer], *, in_channels: int = 1, length: int | None = None,
                 trials: int | None = None, seed: int = 0, dtype: Any = None) -> Any:
     """:func:`convtrace.stream.verify` on a stack (random weights, ``seed``): random chunk
     schedules against the offline result. ``length`` defaults to three receptive fields
     and two hops (at least 64, at most 20000 samples); ``dtype`` to float64."""
+    from .build import chain_of
     from .verify import verify
 
     chain = parse_stack(net) if isinstance(net, str) else tuple(net)
-    for index, layer in enumerate(chain):
-        check_streamable_layer(layer, index)
-    timing = chain_timing(chain)
+    timing = chain_timing(chain)  # what cannot stream raises here, naming the layer, the reason and the fix
     n = length if length is not None else min(20_000, max(64, int(3 * timing.receptive_field + 2 * timing.hop)))
     n = _positive("length", n) or 64
     count = _positive("trials", 5 if trials is None else trials) or 5
     item = resolve_dtype(np.float64 if dtype is None else dtype, "convtrace stream --check")
-    return verify(modules_of(chain, in_channels, seed, item), length=n, seed=seed, dtype=item, trials=count)
-
-
-def check_streamable_layer(layer: Layer, index: int) -> None:
-    """The engine's refusal of a stack's layer, naming it as the report does."""
-    from .timing import check_streamable
-
-    check_streamable(layer, layer.name or f"layer {index}")
+    return verify(chain_of(chain, in_channels, item, seed), length=n, seed=seed, dtype=item, trials=count)
 
 
 class _CallableModule(types.ModuleType):
