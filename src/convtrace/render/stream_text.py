@@ -82,6 +82,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "head": "Streaming {count} {layers} ({c} {channels} in, {dtype}, batch {batch}){rate}",
         "head_model": "Streaming {net}: {count} recorded {layers} ({dtype}, batch {batch}){rate}",
+        "steps": "(a model's \"samples\" are its input's time steps: audio samples, or frames of a mel input)",
         "layer": "layer", "layers": "layers", "channel": "channel", "channels": "channels",
         "at_rate": " at {rate} Hz",
         "streams": "streams: chunk by chunk, with exactly the offline result",
@@ -120,6 +121,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "head": "流式运行 {count} 层（输入 {c} 个通道，{dtype}，批大小 {batch}）{rate}",
         "head_model": "流式运行 {net}：记录到 {count} 层（{dtype}，批大小 {batch}）{rate}",
+        "steps": "（模型的“样本”指其输入的时间步：音频样本，或梅尔输入的帧）",
         "layer": "层", "layers": "层", "channel": "通道", "channels": "通道",
         "at_rate": "，采样率 {rate} Hz",
         "streams": "可以流式运行：逐块处理，结果与离线完全相同",
@@ -313,6 +315,8 @@ def _totals(report: Any, lang: str) -> list[str]:
         lines.append(_t(lang, "cache", bytes=f"{report.cache_bytes:,}", dtype=report.dtype, batch=report.batch))
     if not report.chain:
         lines.append(_t(lang, "graph"))
+    if report.source == "model":
+        lines.append(_t(lang, "steps"))
     return lines
 
 
