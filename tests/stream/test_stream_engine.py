@@ -242,3 +242,19 @@ def test_first_output_and_ready_agree_with_the_streamer() -> None:
         emitted = int(s.state["layer6.pad.done"])
         assert emitted == chain_ready(s.layers, n)
     assert s.first_output == first_output(s.layers)
+
+
+def test_known_corner_in_order_output_waits_for_an_unread_sample() -> None:
+    """A dilated ConvTranspose1d makes its sample 4 final before sample 3 (which needs the
+    next input); the crop after it never reads sample 3, so the chain's first output is
+    fixed after one sample, but the in-order stream emits it with the second. Exact, never
+    early; the one corner where it is late (tests/stream/test_stream_sweep.skips_after_holes)."""
+    from stream_check import earliest
+
+    chain = [nn.ConvTranspose1d(1, 2, 3, stride=3, padding=3, dilation=2, bias=False, dtype=np.float64, rng=0),
+             nn.ConvTranspose1d(2, 1, 1, padding=1, bias=False, dtype=np.float64, rng=1)]  # fmt: skip
+    x = _x((1, 1, 3))
+    s = Streamer(chain)
+    first, second = s.push(x[..., :1]).shape[-1], s.push(x[..., 1:2]).shape[-1]
+    assert (first, second) == (0, 2)
+    assert earliest(chain, x, 1, 64) == 1 and earliest(chain, x, 2, 64) == 2

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_stream import chains, schedules
+from strategies_stream import chains, has_holes, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace.stream import Pointwise, Streamer, layer_of
@@ -29,27 +29,32 @@ def reach_of(s: Streamer) -> int:
 
 
 def skips_after_holes(layers: list[Any]) -> bool:
-    """A ConvTranspose1d with a stride longer than its kernel (samples between its taps that
-    depend on no input, only its bias) and, later, a layer that never reads some of its
-    input samples (kernel shorter than stride, a left crop, a ConvTranspose1d whose padding
-    crops a sample's every tap): an output can then be fixed while an unread sample ahead
-    of it is not, and a stream that keeps each layer's output in order holds the output
-    until that sample is final. The one corner where the engine is later than the
-    contract's "no later": excluded here (and reported)."""
+    """A ConvTranspose1d with holes (positions no tap reaches: they depend on no input) or a
+    dilation (a position can depend only on earlier inputs than the one before it) makes
+    some of its samples final before earlier ones; if a later layer never reads one of those
+    earlier samples (kernel shorter than stride, a dilated window, a left crop, a ConvTranspose1d whose
+    padding crops a sample's every tap, a reflected left pad: its first sample copies
+    sample ``left``, not sample 0), its output is fixed while that sample is not, and
+    a stream that keeps each layer's output in order holds it until the sample is final.
+    The one corner where the engine can be later than the contract's "no later": there the
+    sweep checks exactness and that nothing leaves early (and it is reported)."""
     holes = False
     for m in layers:
         layer = layer_of(m) if not isinstance(m, Pointwise) else None
         if layer is None:
             continue
-        unread = (layer.kind not in ("convT", "pad") and layer.span < layer.down) or (
-            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span)  # fmt: skip
+        unread = (layer.kind not in ("convT", "pad") and (layer.span < layer.down or layer.dilation > 1)) or (
+            layer.kind == "pad" and layer.pad_left < 0) or (layer.kind == "convT" and int(layer.padding) >= layer.span) or (
+            layer.padding_mode == "reflect" and layer.pads[0] > 0)  # fmt: skip
         if holes and unread:
             return True
-        holes = holes or (layer.kind == "convT" and layer.stride > layer.span)
+        holes = holes or (layer.kind == "convT" and (layer.dilation > 1 or has_holes(layer.stride, layer.dilation, layer.kernel_size)))
     return False
 
 
-def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
+def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], corner: bool = False) -> None:
+    """Exact, never early, and as early as possible (in the corner of
+    :func:`skips_after_holes`: never early)."""
     want = offline(layers, x)
     s = Streamer(layers)
     parts, counts = run_stream(s, x, sizes)
@@ -58,7 +63,8 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     assert close(got, want, 1e-12 * finite_scale(want)).all()
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
-    assert emitted == judged, (emitted, judged, counts)
+    assert all(e <= j for e, j in zip(emitted, judged)), (emitted, judged, counts)
+    assert corner or emitted == judged, (emitted, judged, counts)
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 
@@ -70,8 +76,8 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
 ) -> None:
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((batch, channels, length))
-    assume(try_offline(layers, x) is not None and not skips_after_holes(layers))
-    check_contract(layers, x, sizes)
+    assume(try_offline(layers, x) is not None)
+    check_contract(layers, x, sizes, corner=skips_after_holes(layers))
 
 
 @examples(30)
@@ -79,5 +85,5 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
 def test_one_sample_at_a_time(chain: tuple[list[Any], int], length: int, seed: int) -> None:
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((1, channels, length))
-    assume(try_offline(layers, x) is not None and not skips_after_holes(layers))
-    check_contract(layers, x, [1] * length)
+    assume(try_offline(layers, x) is not None)
+    check_contract(layers, x, [1] * length, corner=skips_after_holes(layers))

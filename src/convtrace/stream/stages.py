@@ -250,7 +250,10 @@ class WindowStage(_SlidingStage):
         columns = np.ascontiguousarray(taps.transpose(0, 1, 3, 2)).reshape(x.shape[0], -1, count)
         y = np.empty((x.shape[0], self._w2.shape[0], count), dtype=x.dtype)
         for item in range(x.shape[0]):
-            np.dot(self._w2, columns[item], out=y[item])
+            if count == 1:  # a matrix-vector product (BLAS's GEMM with one column is far slower)
+                np.dot(self._w2, columns[item, :, 0], out=y[item, :, 0])
+            else:
+                np.dot(self._w2, columns[item], out=y[item])
         return y
 
     def flush(self, total: int) -> np.ndarray:
@@ -307,6 +310,7 @@ class ScatterStage(Stage):
         super().__init__(step_cache(step), c_in, c_per_group * groups, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
+        self._wt: np.ndarray | None = None  # the weights as one matrix (C_out*K, C_in), made on first use
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
@@ -325,7 +329,7 @@ class ScatterStage(Stage):
         work[..., :pending] = self.buffer[..., :pending]
         if x.shape[-1]:
             count = (x.shape[-1] - 1) * step.stride + step.span
-            part = fast.conv1d_input_grad(x, self.weight, count, step.stride, 0, self.dilation, self.groups)
+            part = self._scatter(x, count)
             at = before * step.stride - done
             if at < 0:  # positions already done: cropped on the left (nothing else lands there)
                 part, at = part[..., -at:], 0
@@ -335,6 +339,26 @@ class ScatterStage(Stage):
         self.buffer[..., :left] = work[..., target - done :]
         self.done[...] = max(done, target)
         return out
+
+    def _scatter(self, x: np.ndarray, count: int) -> np.ndarray:
+        """The chunk's contributions to ``count`` full positions (no bias): for one group,
+        ``Z = W^T x`` by ``np.dot`` (the weights read once per push), then tap ``j`` of
+        input ``i`` added at ``i*stride + j*dilation``; else the engine's scatter."""
+        w = self.weight
+        if self.groups != 1 or x.dtype != w.dtype or x.dtype not in (np.float32, np.float64):
+            return fast.conv1d_input_grad(x, w, count, self.step.stride, 0, self.dilation, self.groups)
+        if self._wt is None:  # (C_out*K, C_in)
+            self._wt = np.ascontiguousarray(w.transpose(1, 2, 0).reshape(-1, w.shape[0]))
+        n, t = x.shape[0], x.shape[-1]
+        c_out, k_size = w.shape[1], w.shape[2]
+        part = np.zeros((n, c_out, count), dtype=x.dtype)
+        reach = (t - 1) * self.step.stride + 1
+        for item in range(n):
+            # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
+            z = (np.dot(self._wt, x[item, :, 0])[:, None] if t == 1 else np.dot(self._wt, x[item])).reshape(c_out, k_size, t)
+            for j in range(k_size):
+                part[item, :, j * self.dilation : j * self.dilation + reach : self.step.stride] += z[:, j]
+        return part
 
     def _emit(self, work: np.ndarray, done: int, target: int) -> np.ndarray:
         lo = max(done, self.step.padding)
