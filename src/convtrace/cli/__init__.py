@@ -30,7 +30,7 @@ from .base import EXIT_INTERNAL, EXIT_INVALID, Parser, attach_negative_values
 __all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_INTERNAL", "COMMANDS", "Parser"]
 
 #: subcommand modules of this package, in the order ``--help`` lists them
-COMMANDS: tuple[str, ...] = ("explain", "draw", "serve", "plan", "inspect")
+COMMANDS: tuple[str, ...] = ("explain", "draw", "serve", "plan", "inspect", "stream")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -169,6 +169,38 @@ CHINESE_HELP: dict[str, str] = {
     "explain one element of this Conv1d/ConvTranspose1d/pool": "讲解这个 Conv1d/ConvTranspose1d/池化层的一个输出元素",
     "with --explain: the output element y[N, C, T]": "配合 --explain：输出元素 y[N, C, T]",
     "with --explain: seed of the random input (default 0)": "配合 --explain：随机输入的种子（默认 0）",
+    # convtrace stream (issue 18: streaming)
+    "can a net stream chunk by chunk: latency, lookahead, cache, what cannot":
+        "一个网络能否逐块流式运行：延迟、前瞻、缓存，以及哪些层不能",
+    "The streaming report of a stack (the planner's syntax) or of a PyTorch model (recorded by the inspector): "
+    "per layer and in total the left context kept between chunks (samples x channels, bytes), lookahead, "
+    "algorithmic latency (samples, ms), hop, minimum chunk and the first output; the layers that cannot stream, "
+    "with the reason and the fix; strided causal convs padded k_eff-1 where k_eff-s has the same causality with "
+    "less latency. --check proves chunked equals offline on random chunk schedules.":
+        "一个层栈（规划器的写法）或一个 PyTorch 模型（由检查器记录）的流式报告：逐层及总计的块间保留的左侧上下文"
+        "（样本数 x 通道数、字节）、前瞻、算法延迟（样本、毫秒）、跳步、最小块和第一个输出；不能流式运行的层，"
+        "附原因和改法；左边填充 k_eff-1 的带步长因果卷积，改为 k_eff-s 因果性不变、延迟更小。--check 在随机分块方案上"
+        "证明分块结果等于离线结果。",
+    "a stack, e.g. 'conv k=3 p=causal; conv k=4 s=2 p=2,0', @file, or package.module:factory[:key=value,...] "
+    "with --input-shape":
+        "一个层栈，例如 'conv k=3 p=causal; conv k=4 s=2 p=2,0'、@文件，或 package.module:factory[:key=value,...]"
+        "（配合 --input-shape）",
+    "samples per second, for the times in ms (e.g. 24000)": "每秒样本数，用于换算毫秒（例如 24000）",
+    "a stack's input channels (default 1)": "层栈的输入通道数（默认 1）",
+    "dtype of the cached samples: float32 (default), float64, float16; with --check, the dtype streamed "
+    "(default float64)":
+        "缓存样本的 dtype：float32（默认）、float64、float16；配合 --check 时为流式运行的 dtype（默认 float64）",
+    "batch size the cache is counted for (default 1)": "计算缓存时的批大小（默认 1）",
+    "a model's input shape, e.g. 1,1,24000 (the model is recorded on it)":
+        "模型的输入形状，例如 1,1,24000（在这个形状上记录模型）",
+    "a model: which input dimension is time (default -1)": "模型：输入的哪一维是时间（默认 -1）",
+    "a model: factory keyword arguments as a JSON object": "模型：工厂函数的关键字参数，写成 JSON 对象",
+    "a stack: stream it on random chunk schedules and compare with the offline result (and PyTorch's, when "
+    "installed)":
+        "层栈：在随机分块方案上流式运行，并与离线结果（以及安装了 PyTorch 时 PyTorch 的结果）比较",
+    "with --check: the signal length (default: a few receptive fields)": "配合 --check：信号长度（默认：几个感受野）",
+    "with --check: how many random schedules": "配合 --check：随机分块方案的个数",
+    "with --check: the seed (default 0)": "配合 --check：随机种子（默认 0）",
     # -- explain --op: the pools (issue 17)
     "default 1 (pools: kernel_size)": "默认 1（池化：kernel_size）",
     "ConvTranspose1d, max_unpool1d: the output length wanted; adaptive pools: the output length":
@@ -203,6 +235,10 @@ EXAMPLE_COMMENTS: dict[str, str] = {
     "one window less": "少一个窗口",
     "its windows": "它的窗口",
     "max over time": "沿时间取最大值",
+    # convtrace stream (issue 18: streaming)
+    "latency, lookahead, cache": "延迟、前瞻、缓存",
+    "chunked equals offline?": "分块结果等于离线结果？",
+    "a PyTorch model, recorded": "一个 PyTorch 模型，先记录",
 }
 
 
