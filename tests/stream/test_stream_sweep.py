@@ -77,7 +77,7 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], corner: b
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
     assert all(e <= j for e, j in zip(emitted, judged)), (emitted, judged, counts)
-    assert corner or emitted == judged, (emitted, judged, counts)
+    assert corner or emitted == judged, (emitted, judged, counts, layers)
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 

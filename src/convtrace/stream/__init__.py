@@ -19,6 +19,7 @@ possible.
 from __future__ import annotations
 
 from .build import chain_of
+from .report import StreamReport, check_stack, report
 from .stages import StateEntry
 from .streamer import Pointwise, Streamer, layer_of
 from .timing import ChainTiming, LayerTiming, Refusal, chain_timing, layer_timing, refusal
@@ -26,6 +27,9 @@ from .verify import Mismatch, VerifyResult, verify
 
 __all__ = [
     "Streamer",
+    "report",
+    "StreamReport",
+    "check_stack",
     "verify",
     "VerifyResult",
     "Mismatch",

@@ -39,8 +39,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
-import sys
-import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -555,14 +553,3 @@ def check_stack(net: str | Sequence[Layer], *, in_channels: int = 1, length: int
     count = _positive("trials", 5 if trials is None else trials) or 5
     item = resolve_dtype(np.float64 if dtype is None else dtype, "convtrace stream --check")
     return verify(chain_of(chain, in_channels, item, seed), length=n, seed=seed, dtype=item, trials=count)
-
-
-class _CallableModule(types.ModuleType):
-    """``convtrace.stream.report`` is this module and the function at once: ``from
-    convtrace.stream import report`` gives something to call either way."""
-
-    def __call__(self, net: Any, **options: Any) -> StreamReport:
-        return report(net, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule

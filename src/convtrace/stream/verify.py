@@ -188,7 +188,7 @@ def determined_prefix(layers: list[Any], x: np.ndarray, n: int, reach: int, rng:
     [0, 0, 1, 2]
     """
     outs = []
-    for m in sorted({0, 1, 2, 3, 5, 8, reach // 2, reach + 16}):
+    for m in sorted(set(range(9)) | {reach // 2, reach + 16, _shortest_tail(layers, x, n, reach + 16)}):
         shape = x.shape[:-1] + (m,)
         tails = [rng.standard_normal(shape)]
         if m:  # large values of both signs: a max (even after a saturating function) must not hide a dependence
@@ -210,6 +210,17 @@ def determined_prefix(layers: list[Any], x: np.ndarray, n: int, reach: int, rng:
         same &= _close(y[..., :common], ref, 1e-9 * scale).reshape(-1, common).all(axis=0)
     bad = np.flatnonzero(~same)
     return int(bad[0]) if bad.size else common
+
+
+def _shortest_tail(layers: list[Any], x: np.ndarray, n: int, most: int) -> int:
+    """The shortest continuation (at most ``most``) the chain accepts after ``x[..., :n]``:
+    the stream may end there, so its shorter output bounds what the first ``n`` samples fix
+    (an output that exists only in longer streams is not determined yet)."""
+    for m in range(most + 1):
+        tail = np.zeros(x.shape[:-1] + (m,), dtype=x.dtype)
+        if _try_offline(layers, np.concatenate((x[..., :n], tail), axis=-1)) is not None:
+            return m
+    return most
 
 
 def _finite_scale(a: np.ndarray) -> float:
