@@ -402,23 +402,33 @@ def lp_pool1d_input_grad(
         plan, widest, most_rows, _ = _plan(rows, out_length, k, stride, 0, 1)
         span_buffer = np.empty((most_rows, widest), dtype=dtype)
         grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-        for block in plan:
-            n, count = block.r1 - block.r0, block.o1 - block.o0
-            span = _read_span(x2, block, 0.0, span_buffer, copy=True)
-            np.copyto(span, torch_power(span, float(norm_type)))  # x ** p (the overhang reads nothing)
-            _fill_outside(span, block, length, 0.0)
-            sums = np.zeros((n, count), dtype=dtype)
-            for j in range(k):
-                sums += _tap(span, j, count, stride, 1)
-            g = g2[block.r0: block.r1, block.o0: block.o1].astype(dtype, copy=False)
-            grad_sums = _lp_output_grad(sums, g, divisors[block.o0: block.o1], float(norm_type), k)
-            grads = _grad_span(gx2, block, grad_buffer)
-            _spread(grads, np.divide(grad_sums, divisors[block.o0: block.o1], out=grad_sums), k, stride)
-            _add_span(gx2, block, grads)
+        with np.errstate(all="ignore"):  # inf - inf, 0 * inf: PyTorch gives NaN without a word
+            _lp_blocks(x2, g2, gx2, plan, divisors, span_buffer, grad_buffer, float(norm_type), k, stride, length)
     gx = gx2.reshape(x.shape)
     return _scale_by(gx, x, lambda part: _pow_backward(np.ones_like(part), part, float(norm_type))).astype(
         grad_output.dtype, copy=False
     )
+
+
+def _lp_blocks(
+    x2: np.ndarray, g2: np.ndarray, gx2: np.ndarray, plan: list[Block], divisors: np.ndarray,
+    span_buffer: np.ndarray, grad_buffer: np.ndarray, norm_type: float, k: int, stride: int, length: int,
+) -> None:
+    """lp_pool1d's gradient block by block into ``gx2`` (before the ``x ** p`` factor)."""
+    dtype = gx2.dtype
+    for block in plan:
+        n, count = block.r1 - block.r0, block.o1 - block.o0
+        span = _read_span(x2, block, 0.0, span_buffer, copy=True)
+        np.copyto(span, torch_power(span, norm_type))  # x ** p (the overhang reads nothing)
+        _fill_outside(span, block, length, 0.0)
+        sums = np.zeros((n, count), dtype=dtype)
+        for j in range(k):
+            sums += _tap(span, j, count, stride, 1)
+        g = g2[block.r0: block.r1, block.o0: block.o1].astype(dtype, copy=False)
+        grad_sums = _lp_output_grad(sums, g, divisors[block.o0: block.o1], norm_type, k)
+        grads = _grad_span(gx2, block, grad_buffer)
+        _spread(grads, np.divide(grad_sums, divisors[block.o0: block.o1], out=grad_sums), k, stride)
+        _add_span(gx2, block, grads)
 
 
 def _scale_by(grad: np.ndarray, x: np.ndarray, factor: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
