@@ -88,10 +88,10 @@ CHINESE_HELP: dict[str, str] = {
         "只画第 N 步（SVG、PNG），与标题一样从 1 开始数（“第 1 步（共 4 步）”；转置时为一次散射摆放；"
         "--at 的下标与 PyTorch 一样从 0 开始数）；默认：总览。不用于 GIF（GIF 包含每一步）",
     # serve
-    "Serve the convtrace explorer: every Conv1d / ConvTranspose1d parameter, a step scrubber, the "
+    "Serve the convtrace explorer: every Conv1d / ConvTranspose1d and pooling parameter, a step scrubber, the "
     "length formula, PyTorch's verdict and a copyable snippet. Works offline. Needs the web extra "
     "(pip install 'convtrace[web]').":
-        "启动 convtrace 探索器：Conv1d / ConvTranspose1d 的每个参数、步骤拖动条、长度公式、"
+        "启动 convtrace 探索器：Conv1d / ConvTranspose1d 及池化的每个参数、步骤拖动条、长度公式、"
         "PyTorch 的校验结果和可复制的代码。可离线使用。需要 web 扩展（pip install 'convtrace[web]'）。",
     "address to bind (default 127.0.0.1: this machine only)": "绑定的地址（默认 127.0.0.1：仅本机）",
     "port (default 8765; 0 picks a free one)": "端口（默认 8765；0 表示自动选一个空闲端口）",

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "serve",
         help="open the interactive explorer in a browser (local web page)",
-        description="Serve the convtrace explorer: every Conv1d / ConvTranspose1d parameter, a step "
+        description="Serve the convtrace explorer: every Conv1d / ConvTranspose1d and pooling parameter, a step "
         "scrubber, the length formula, PyTorch's verdict and a copyable snippet. Works offline. "
         "Needs the web extra (pip install 'convtrace[web]').",
         epilog="examples:\n  convtrace serve --open\n  convtrace serve --port 9000\n",
