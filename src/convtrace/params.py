@@ -89,6 +89,7 @@ __all__ = [
     "ConvSpec",
     "PoolSpec",
     "POOL_OPS",
+    "pool_arguments",
     "LayerSpec",
     "SUPPORTED_DTYPES",
     "MAX_ELEMENTS",
@@ -1197,6 +1198,18 @@ _POOL_RESOLVERS: dict[str, Callable[..., tuple[Any, ...]]] = {
     "adaptive_max_pool1d": check_adaptive_max_pool1d,
     "max_unpool1d": check_max_unpool1d,
 }
+
+
+def pool_arguments(op: str) -> tuple[str, ...]:
+    """The keyword arguments the pool ``op`` takes besides its input (PyTorch's names).
+
+    >>> pool_arguments("avg_pool1d")
+    ('kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad')
+    """
+    import inspect
+
+    names = tuple(inspect.signature(_POOL_RESOLVERS[op]).parameters)
+    return tuple(name for name in names if name not in ("input", "call"))
 
 
 def check_pool1d(op: str, input: Any, **arguments: Any) -> tuple[np.ndarray, PoolSpec]:

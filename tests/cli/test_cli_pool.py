@@ -129,3 +129,24 @@ def test_unpool_output_size_from_the_cli_is_a_sequence(run_cli):
     assert "= 5 ∈ [4, 6), D = (2 - 1)*2 - 2*0 + 2 = 4" in out and "y1..y5 = 0, 5, 0, 7, 0" in out
     with pytest.raises(ConvtraceError, match="has no len"):  # Python: PyTorch's own words for an int
         convtrace.explain(op="max_unpool1d", input=[5, 7], indices=[1, 3], kernel_size=2, output_size=5, verify=False)
+
+
+@pytest.mark.parametrize(
+    ("argv", "nearest", "zh_rule"),
+    [
+        ("--op avg_pool1d --input 1,2 --kernel-size 3", "kernel_size=2", "输出太小"),
+        ("--op max_pool1d --input 1,2,3 --kernel-size 0", "kernel_size=1", "必须大于 0"),
+        ("--op avg_pool1d --input 1,2,3,4,5,6 --kernel-size 3 --padding 2", "padding=1", "有效卷积核大小的一半"),
+    ],
+)
+def test_a_pool_error_gets_the_pools_advice_never_a_convolutions(run_cli, argv, nearest, zh_rule):
+    """The nearest valid setting comes from the pool resolver (the CLI's settings also hold the
+    convolutions' arguments, which a pool does not take), the rule is the pool's own (never a
+    convolution's rule matched by its words), and the Chinese says the rule too."""
+    code, _, err = run_cli("explain", "--no-verify", *argv.split())
+    assert code == 2
+    assert f"nearest valid: {nearest}" in err
+    assert "transposed" not in err and "kernel (with dilation)" not in err
+    code, _, err = run_cli("explain", "--no-verify", "--lang", "zh", *argv.split())
+    assert code == 2 and f"最接近的有效设置：{nearest}" in err
+    assert zh_rule in " ".join(err.split())

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import rules, shapes
 from ..errors import ConvtraceError
+from ..params import POOL_OPS, check_pool1d, pool_arguments
 
 __all__ = ["Advice", "advise", "nearest_valid", "in_language", "split_backend_note"]
 
@@ -276,13 +277,73 @@ def advise(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> Ad
     ...     advise(e, dict(transposed=True, stride=2, output_padding=2)).suggestions
     ['output_padding <= 1', 'stride >= 3 (output_padding < stride)']
     """
-    cfg = _Cfg(config or {})
     adv = Advice(param=error.param, rule=error.rule)
+    if config and config.get("op") in POOL_OPS:  # a pool: its own rules, the neighbours the resolver accepts
+        adv.suggestions.extend(nearest_pool_settings(error, config))
+        return adv
+    cfg = _Cfg(config or {})
     for applies, advice in _ADVICE:
         if applies(error):
             advice(adv, cfg, error)
             break
     return adv
+
+
+#: the integer arguments of the pools a nearest valid setting may change, by the parameter an
+#: error names ("input": the input is too short for the window, or empty)
+_POOL_KNOBS: dict[str, tuple[str, ...]] = {
+    "kernel_size": ("kernel_size",), "stride": ("stride",), "padding": ("padding",), "dilation": ("dilation",),
+    "output_size": ("output_size",), "input": ("kernel_size", "padding", "dilation", "output_size"),
+    "indices": ("output_size",),
+}  # fmt: skip
+
+
+def nearest_pool_settings(err: ConvtraceError, config: Mapping[str, Any], most: int = 3) -> list[str]:
+    """The nearest valid settings of a rejected pool, found by asking the resolver itself
+    (:func:`convtrace.params.check_pool1d`) about the neighbouring values of the arguments the
+    error concerns: no rule is written twice.
+
+    >>> from convtrace import explain
+    >>> config = {"op": "avg_pool1d", "input": [1, 2, 3, 4, 5, 6], "kernel_size": 3, "padding": 2}
+    >>> try:
+    ...     explain(**config)
+    ... except ConvtraceError as err:
+    ...     print(nearest_pool_settings(err, config))
+    ['padding=1']
+    """
+    op = str(config["op"])
+    taken = pool_arguments(op)  # the CLI's settings also hold the convolutions' (at their defaults)
+    arguments = {k: v for k, v in config.items() if k in taken and v is not None}
+    x = getattr(config.get("input"), "numeric", config.get("input"))
+    try:
+        shape = np.shape(np.asarray(x, dtype=np.float64))
+    except (TypeError, ValueError):
+        return []
+    probe = np.zeros(shape if len(shape) > 1 else (1, *shape))
+    if "indices" in arguments:
+        arguments["indices"] = np.asarray(arguments["indices"]).reshape(probe.shape) if np.size(
+            arguments["indices"]) == probe.size else arguments["indices"]
+    found: list[str] = []
+    for name in _POOL_KNOBS.get(err.param, ()):
+        given: Any = arguments.get(name, config.get("kernel_size") if name == "stride" else None)
+        listed = isinstance(given, (list, tuple)) and len(given) == 1  # max_unpool1d's output_size=[6]
+        value = given[0] if listed else given
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        # the nearest first, a positive one before 0 (an empty output is valid, rarely wanted)
+        for candidate in sorted(range(max(0, value - 16), value + 17), key=lambda v: (v < 1, abs(v - value), v)):
+            if candidate == value:
+                continue
+            setting: Any = [candidate] if listed else candidate
+            try:
+                check_pool1d(op, probe, **{**arguments, name: setting})
+            except (ConvtraceError, TypeError):  # TypeError: an argument this pool does not take
+                continue
+            found.append(f"{name}={setting}")
+            break
+        if len(found) >= most:
+            break
+    return found
 
 
 def nearest_valid(error: ConvtraceError, config: Mapping[str, Any] | None = None) -> list[str]:
@@ -359,6 +420,20 @@ _CHINESE: tuple[tuple[str, str], ...] = (
     (r"non-positive (\w+) is not supported", r"不支持非正的 \1"),
     (r"negative (\w+) is not supported", r"不支持负的 \1"),
     (r"Invalid padding string: (.*) \(use 'same', 'valid' or an int\)", r"无效的 padding 字符串：\1（用 'same'、'valid' 或整数）"),
+    # -- the pools (issue 17): PyTorch's words per path
+    (r"pad should be at most half of effective kernel size, but got pad=(\d+), kernel_size=(\d+) and dilation=(\d+)",
+     r"padding 最多为有效卷积核大小的一半，但 pad=\1、kernel_size=\2、dilation=\3"),
+    (r"max_pool1d\(\) padding should be at most half of kernel size, but got padding=(\d+) and kernel_size=(\d+)",
+     r"max_pool1d() 的 padding 最多为 kernel_size 的一半（不看 dilation），但 padding=\1、kernel_size=\2"),
+    (r"pad should be smaller than or equal to half of kernel size, but got padW = (\d+), padH = 0, kW = (\d+), kH = 1",
+     r"padding 必须 <= kernel_size 的一半，但 padding=\1、kernel_size=\2"),
+    (r"max_pool1d\(\) (\w+) must be greater than zero, but got (-?\d+)", r"max_pool1d() 的 \1 必须大于 0，但得到 \2"),
+    (r"max_pool1d\(\) padding must be non-negative, but got (-?\d+)", r"max_pool1d() 的 padding 不能为负，但得到 \1"),
+    (r"pad must be non-negative, but got pad: (-?\d+)", r"padding 不能为负，但得到 \1"),
+    (r"^stride should not be zero$", "stride 不能为 0"),
+    (r"max_pool1d\(\) Invalid computed output size: (-?\d+)", r"max_pool1d() 算出的输出长度无效：\1"),
+    (r"Given input size: \((.*)\)\. Calculated output size: \((.*)\)\. Output size is too small",
+     r"输入大小 (\1)，算出的输出大小 (\2)：输出太小"),
     (r"(\w+) must be >= (-?\d+)", r"\1 必须 >= \2"),
     (r"(\w+) must be at most (\d+) in size", r"\1 最大为 \2"),
     (r"(\w+) must be between (\d+) and (\d+)", r"\1 必须在 \2 到 \3 之间"),

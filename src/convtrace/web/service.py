@@ -304,71 +304,12 @@ def _invalid(err: ConvtraceError, config: Mapping[str, Any], lang: str = "en") -
     shape = getattr(err.value, "shape", None)
     shown = f"<array of shape {tuple(shape)}>" if shape is not None else repr(err.value)
     words, backend = split_backend_note(err, lang)
-    nearest = list(advice.suggestions) or (nearest_pool_settings(err, config) if config.get("op") in POOL_OPS else [])
     out = rejected(err.param, shown, advice.rule or words, pytorch=words, numbers=advice.numbers,
-                   suggestions=nearest or ([err.hint] if err.hint else []), lang=lang)
+                   suggestions=list(advice.suggestions) or ([err.hint] if err.hint else []), lang=lang)
     out.detail["message"] = str(err)
     if backend:  # a backend-dependent rule (convtrace.rules.BACKEND_RULES): why convtrace raises
         out.detail["backend_rule"], out.detail["backend"] = err.code, backend
     return out
-
-
-#: the integer arguments of the pools a nearest valid setting may change, by the parameter an
-#: error names ("input": the input is too short for the window, or empty)
-_POOL_KNOBS: dict[str, tuple[str, ...]] = {
-    "kernel_size": ("kernel_size",), "stride": ("stride",), "padding": ("padding",), "dilation": ("dilation",),
-    "output_size": ("output_size",), "input": ("kernel_size", "padding", "dilation", "output_size"),
-    "indices": ("output_size",),
-}  # fmt: skip
-
-
-def nearest_pool_settings(err: ConvtraceError, config: Mapping[str, Any], most: int = 3) -> list[str]:
-    """The nearest valid settings of a rejected pool, found by asking the resolver itself
-    (:func:`convtrace.params.check_pool1d`) about the neighbouring values of the arguments the
-    error concerns: no rule is written twice.
-
-    >>> from convtrace import explain
-    >>> config = {"op": "avg_pool1d", "input": [1, 2, 3, 4, 5, 6], "kernel_size": 3, "padding": 2}
-    >>> try:
-    ...     explain(**config)
-    ... except ConvtraceError as err:
-    ...     print(nearest_pool_settings(err, config))
-    ['padding=1']
-    """
-    from ..params import check_pool1d
-
-    op = str(config["op"])
-    arguments = {k: v for k, v in config.items() if k not in ("op", "input", "verify", "exact", "max_steps", "at")}
-    x = getattr(config.get("input"), "numeric", config.get("input"))
-    try:
-        shape = np.shape(np.asarray(x, dtype=np.float64))
-    except (TypeError, ValueError):
-        return []
-    probe = np.zeros(shape if len(shape) > 1 else (1, *shape))
-    if "indices" in arguments:
-        arguments["indices"] = np.asarray(arguments["indices"]).reshape(probe.shape) if np.size(
-            arguments["indices"]) == probe.size else arguments["indices"]
-    found: list[str] = []
-    for name in _POOL_KNOBS.get(err.param, ()):
-        given: Any = arguments.get(name, config.get("kernel_size") if name == "stride" else None)
-        listed = isinstance(given, (list, tuple)) and len(given) == 1  # max_unpool1d's output_size=[6]
-        value = given[0] if listed else given
-        if not isinstance(value, int) or isinstance(value, bool):
-            continue
-        # the nearest first, a positive one before 0 (an empty output is valid, rarely wanted)
-        for candidate in sorted(range(max(0, value - 16), value + 17), key=lambda v: (v < 1, abs(v - value), v)):
-            if candidate == value:
-                continue
-            setting: Any = [candidate] if listed else candidate
-            try:
-                check_pool1d(op, probe, **{**arguments, name: setting})
-            except (ConvtraceError, TypeError):  # TypeError: an argument this pool does not take
-                continue
-            found.append(f"{name}={setting}")
-            break
-        if len(found) >= most:
-            break
-    return found
 
 
 def _stated(err: ConvtraceError, lang: str) -> ApiError:
