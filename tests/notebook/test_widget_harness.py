@@ -190,6 +190,21 @@ def test_form_edits_set_the_traits(harness: Any) -> None:
     assert h.widget.lang == "zh"
 
 
+def test_traits_the_form_does_not_show_are_kept(harness: Any) -> None:
+    h = harness(input=[1] * 10, kernel_size=3, padding=1, verify=False, max_steps=2)  # 4 of the 10 steps, no check
+    expect(h.part("step-label")).to_have_text("step 1 of 4")
+    expect(h.part("outputs-note")).to_contain_text("The output has 10 elements")
+    expect(h.part("badge")).to_have_text("PyTorch check not run")
+    h.part("padding").fill("0")  # a form edit keeps them: 8 outputs, still 4 steps shown, still no check
+    expect(h.part("formula")).to_contain_text("= 8")
+    expect(h.part("outputs-note")).to_contain_text("The output has 8 elements")
+    expect(h.part("step-label")).to_have_text("step 1 of 4")
+    expect(h.part("badge")).to_have_text("PyTorch check not run")
+    h.page.wait_for_function("window.model.get('padding') === 0")
+    h.sync()
+    assert (h.widget.verify, h.widget.max_steps, h.widget.padding) == (False, 2, 0)
+
+
 def test_invalid_setting_shows_the_advice_and_no_stale_numbers(harness: Any, artifacts: Path) -> None:
     h = harness(**SEED)
     expect(h.part("step-label")).to_have_text("step 1 of 4")
