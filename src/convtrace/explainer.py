@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Literal, overload
 
 from .trace import build
@@ -78,6 +78,21 @@ class Trace(_model.Trace):
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle, for every notebook host: the figure as ``image/svg+xml`` and
+        ``image/png`` (with the viz extra), the text as ``text/plain``, the tables (the
+        figure as an ``<img>``) as ``text/html`` (see :mod:`convtrace.draw.bundle`).
+
+        >>> data, _ = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)._repr_mimebundle_()
+        >>> data["image/svg+xml"].startswith("<svg"), data["text/plain"].splitlines()[0]
+        (True, 'Conv1d, step by step')
+        """
+        from .draw.bundle import mime_bundle
+
+        return mime_bundle(self, include, exclude)
 
     def to_svg(self, *, step: int | None = None, lang: str = "en") -> str:
         """The figure as a self-contained SVG: the overview, or frame ``step`` (0-based).
@@ -173,6 +188,15 @@ class PoolTrace(_model.PoolTrace):
         from .render.html import render_html
 
         return render_html(self)
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle: the figure (SVG, PNG with the viz extra), the text and the
+        tables (see :meth:`Trace._repr_mimebundle_`)."""
+        from .draw.bundle import mime_bundle
+
+        return mime_bundle(self, include, exclude)
 
     def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
         """The trace as a JSON document (schema of docs/trace-schema.md, pool fields included).
