@@ -19,11 +19,14 @@ import dataclasses
 import sys
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .trace import build
 from .trace import model as _model
 from .trace.verify import verify_check, verify_trace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .draw.bundle import Display
 
 __all__ = ["Trace", "PoolTrace", "explain", "explain_transposed", "prefetch_torch"]
 
@@ -93,6 +96,16 @@ class Trace(_model.Trace):
         from .draw.bundle import mime_bundle
 
         return mime_bundle(self, include, exclude)
+
+    def show(self, lang: str = "en", step: int | None = None) -> Display:
+        """The trace as a notebook shows it, in ``lang`` ('en' or 'zh'), or only frame
+        ``step`` (0-based): the figure, the text and the tables (see
+        :meth:`_repr_mimebundle_`); make it a cell's last expression, or ``display()`` it.
+
+        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).show("zh", step=1).step
+        1
+        """
+        return _show(self, lang, step)
 
     def to_svg(self, *, step: int | None = None, lang: str = "en") -> str:
         """The figure as a self-contained SVG: the overview, or frame ``step`` (0-based).
@@ -198,6 +211,11 @@ class PoolTrace(_model.PoolTrace):
 
         return mime_bundle(self, include, exclude)
 
+    def show(self, lang: str = "en", step: int | None = None) -> Display:
+        """The trace as a notebook shows it, in ``lang``, or only frame ``step`` (0-based)
+        (see :meth:`Trace.show`)."""
+        return _show(self, lang, step)
+
     def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
         """The trace as a JSON document (schema of docs/trace-schema.md, pool fields included).
 
@@ -230,6 +248,16 @@ class PoolTrace(_model.PoolTrace):
         True
         """
         return _verify(self, torch)
+
+
+def _show(trace: Trace | PoolTrace, lang: str, step: int | None) -> Display:
+    from .draw.build import check_step
+    from .draw.bundle import Display
+    from .draw.labels import check_lang
+
+    check_lang(lang)
+    check_step(trace, step)
+    return Display(trace, lang, step)
 
 
 def _render_parts(

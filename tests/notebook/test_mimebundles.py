@@ -125,3 +125,16 @@ def test_inspect_reports_bundle_their_table_and_an_explained_layer_its_figure() 
     assert set(data) == {SVG, PNG, HTML, TEXT} and data[TEXT] == str(explained)
     assert data[SVG] == render_svg(explained.trace) and meta[PNG]["width"] > 0
     assert "data:image/png;base64," in data[HTML] and explained._repr_html_() in data[HTML]
+
+
+def test_show_gives_the_bundle_in_chinese_and_one_frame() -> None:
+    t = _seed_trace()
+    data, _ = t.show("zh")._repr_mimebundle_()
+    assert data[SVG] == render_svg(t, lang="zh") and data[TEXT] == t.render("zh") and "第 1 步" in data[HTML]
+    frame, meta = t.show(step=2)._repr_mimebundle_()
+    assert frame[SVG] == render_svg(t, step=2) and frame[TEXT] == "Conv1d — step 3 of 4: y3"
+    assert frame[HTML].startswith('<div class="convtrace-figure"><img src="data:image/png;base64,') and meta[PNG]
+    with pytest.raises(convtrace.ConvtraceError, match="step"):
+        t.show(step=4)
+    with pytest.raises(convtrace.ConvtraceError, match="lang"):
+        t.show("fr")

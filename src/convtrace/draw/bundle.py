@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConvtraceError
 from ..plan.report import mime_wanted as wanted
-from .build import build_figure
+from .build import build_figure, check_step
 from .model import Figure
 from .svg import figure_to_svg
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..trace.model import AnyTrace
 
-__all__ = ["mime_bundle", "figure_bundle", "png_or_none", "MIME_TYPES", "SVG", "PNG", "HTML", "TEXT"]
+__all__ = ["mime_bundle", "Display", "figure_bundle", "png_or_none", "MIME_TYPES", "SVG", "PNG", "HTML", "TEXT"]
 
 SVG = "image/svg+xml"
 PNG = "image/png"
@@ -104,16 +105,47 @@ def mime_bundle(
     exclude: Collection[str] | None = None,
     *,
     lang: str = "en",
+    step: int | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """A trace's bundle: its overview figure, the text of ``print(trace)`` and the HTML
-    tables of :func:`convtrace.render.html.render_html` under the figure."""
+    """A trace's bundle in ``lang``: its overview figure, the text of ``print(trace)`` and
+    the HTML tables of :func:`convtrace.render.html.render_html` under the figure; with a
+    ``step`` (0-based) that frame alone, its title as the text."""
     from ..render.html import render_html
     from ..render.text import render_text
 
+    check_step(trace, step)
+    figure = build_figure(trace, step, lang)
+    if step is not None:
+        return figure_bundle(figure, lambda: figure.title, lambda markup: markup, include, exclude)
     return figure_bundle(
-        build_figure(trace, None, lang),
+        figure,
         lambda: render_text(trace, lang),
         lambda markup: render_html(trace, lang, figure=markup),
         include,
         exclude,
     )
+
+
+@dataclass(frozen=True)
+class Display:
+    """A trace as a notebook shows it, in ``lang`` ('en' or 'zh'), whole or at one frame
+    (``step``, 0-based): the last expression of a cell, it displays as :func:`mime_bundle`.
+
+    >>> from convtrace import explain
+    >>> shown = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).show("zh", step=0)
+    >>> data, _ = shown._repr_mimebundle_()
+    >>> data["text/plain"], "<img" in data["text/html"]
+    ('Conv1d — 第 1 步（共 4 步）：y1', True)
+    """
+
+    trace: AnyTrace
+    lang: str = "en"
+    step: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Display of {self.trace!r} lang={self.lang!r} step={self.step!r}>"
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        return mime_bundle(self.trace, include, exclude, lang=self.lang, step=self.step)
