@@ -138,3 +138,13 @@ def test_show_gives_the_bundle_in_chinese_and_one_frame() -> None:
         t.show(step=4)
     with pytest.raises(convtrace.ConvtraceError, match="lang"):
         t.show("fr")
+
+
+def test_a_report_keeps_its_table_inside_a_notebook_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich's Console, seeing a Jupyter kernel, would send the table to the notebook as its
+    own output and leave it out of the text (and of the bundle)."""
+    import rich.console
+
+    monkeypatch.setattr(rich.console, "_is_jupyter", lambda: True)
+    data, _ = plan.analyse_stack("conv k=10 s=5; conv k=3 s=2", 400)._repr_mimebundle_()
+    assert "┏" in data[TEXT] and "conv k=10 s=5" in data[TEXT] and "conv k=10 s=5" in data[HTML]
