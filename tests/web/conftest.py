@@ -5,7 +5,6 @@ browser). Screenshots go to tests/web/artifacts/ (git-ignored; CI keeps them).""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,30 +15,22 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("CONVTRACE_CHROMIUM", "/usr/bin/chromium"))
+from browsers import free_port as _free_port
+from browsers import launch_args
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright's launch arguments: the system Chromium (skip cleanly without it)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); CI installs it")
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    return launch_args()
 
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
