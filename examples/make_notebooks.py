@@ -1,6 +1,7 @@
 """Write the learner's notebooks, ``conv1d_explained.ipynb`` (English) and
 ``conv1d_explained.zh.ipynb`` (Chinese), from one list of cells: the code is the same in
-both (only ``LANG`` and the example sentence differ), the prose is written in each language.
+both (only ``LANG``, the example sentence, and the labels and comments written
+``«english|中文»`` differ), the prose is written in each language.
 
     python examples/make_notebooks.py          # rewrites both notebooks, without outputs
 
@@ -10,6 +11,7 @@ writes (edit the cells here, then run it).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +26,9 @@ SUBSTITUTIONS = {
     "en": {"__LANG__": '"en"', "__TOKENS__": '["the", "film", "was", "not", "very", "good"]'},
     "zh": {"__LANG__": '"zh"', "__TOKENS__": '["这部", "电影", "其实", "并", "不", "好看"]'},
 }
+
+#: in a code cell, «english|中文» is one text in two languages (labels and comments)
+_BOTH = re.compile(r"«([^|»]*)\|([^»]*)»")
 
 Cell = tuple[str, str, str]  # ("md", english, chinese) or ("code", source, "")
 
@@ -77,13 +82,13 @@ from convtrace import plan
 from convtrace.stream import Streamer
 from convtrace.stream import report as stream_report
 
-LANG = __LANG__  # the language of convtrace's text and figures: "en" or "zh"
+LANG = __LANG__  # «the language of convtrace's text and figures|convtrace 输出的文字和图所用的语言»: "en" / "zh"
 np.set_printoptions(precision=4, suppress=True)
 try:
-    import torch  # the oracle: with PyTorch installed, every explanation is checked against it
+    import torch  # «the oracle: with PyTorch installed, every explanation is checked against it|标准答案：装了 PyTorch 时，每个讲解都会与它核对»
 except ImportError:
     torch = None
-print("PyTorch:", "not installed (the checks are skipped)" if torch is None else torch.__version__)
+print("PyTorch:", "«not installed (the checks are skipped)|未安装（跳过校验）»" if torch is None else torch.__version__)
 """
     ),
     md(
@@ -118,7 +123,7 @@ given, as in the post) and writes every output step by step.
     ),
     code(
         """
-case1 = convtrace.explain(input=[1, 1, 1, 1], kernel_size=3)  # stride 1, no padding
+case1 = convtrace.explain(input=[1, 1, 1, 1], kernel_size=3)  # «stride 1, no padding|步长 1，不填充»
 print(case1.render(LANG))
 """
     ),
@@ -147,7 +152,7 @@ the explorer: drag the step scrubber, press play, change `padding` or `stride`.
         """
 case2 = convtrace.explain(input=[1, 1, 1, 1], kernel_size=3, padding=1)
 print(case2.output)
-convtrace.Explorer(input=[1, 1, 1, 1], kernel_size=3, padding=1)
+convtrace.Explorer(input=[1, 1, 1, 1], kernel_size=3, padding=1, lang=LANG)
 """
     ),
     code("case2.show(LANG)"),
@@ -167,7 +172,7 @@ print(case3.output)
 case3.show(LANG, step=1)
 """
     ),
-    code("convtrace.Explorer(input=[1, 1, 1, 1], kernel_size=3, stride=2, padding=1)"),
+    code("convtrace.Explorer(input=[1, 1, 1, 1], kernel_size=3, stride=2, padding=1, lang=LANG)"),
     md(
         """
 And, as in the post, PyTorch's own `nn.Conv1d` with its weights set to 1 agrees:
@@ -204,12 +209,12 @@ if torch is not None:
     code(
         """
 x = np.array([[1.0, 2, 3, 4, 5]])
-for mode in ["constant", "reflect", "replicate", "circular"]:  # F.pad's names; Conv1d says "zeros"
+for mode in ["constant", "reflect", "replicate", "circular"]:  # «F.pad's names; Conv1d says "zeros"|F.pad 的叫法；Conv1d 里叫 "zeros"»
     print(f"{mode:>9}: {F.pad(x, (2, 2), mode=mode)[0]}")
 print()
 for mode in ["zeros", "reflect", "replicate", "circular"]:
     t = convtrace.explain(input=[1, 2, 3, 4, 5], kernel_size=3, padding=2, padding_mode=mode)
-    print(f"{mode:>9}: y = {t.output[0]}, PyTorch agrees: {t.check.agree}")
+    print(f"{mode:>9}: y = {t.output[0]}, «PyTorch agrees|PyTorch 一致»: {t.check.agree}")
 """
     ),
     code(
@@ -218,7 +223,7 @@ reflect = convtrace.explain(input=[1, 2, 3, 4, 5], kernel_size=3, padding=2, pad
 reflect.show(LANG)
 """
     ),
-    code('convtrace.Explorer(input=[1, 2, 3, 4, 5], kernel_size=3, padding=2, padding_mode="reflect")'),
+    code('convtrace.Explorer(input=[1, 2, 3, 4, 5], kernel_size=3, padding=2, padding_mode="reflect", lang=LANG)'),
     md(
         """
 ## 3. Dilation
@@ -244,7 +249,7 @@ print("y =", dilated.output[0])
 dilated.show(LANG)
 """
     ),
-    code("convtrace.Explorer(input=[1, 2, 3, 4, 5, 6, 7], weight=[1, 10, 100], dilation=2)"),
+    code("convtrace.Explorer(input=[1, 2, 3, 4, 5, 6, 7], weight=[1, 10, 100], dilation=2, lang=LANG)"),
     md(
         """
 ## 4. Groups
@@ -265,14 +270,14 @@ kernel_size)`. With `groups = in_channels` (depthwise) every channel is filtered
         """
 four_channels = [[1, 2, 3, 4, 5], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0], [5, 4, 3, 2, 1]]
 grouped = convtrace.explain(input=four_channels, out_channels=2, kernel_size=3, groups=2)
-print("weight shape:", grouped.weight.shape)
-print("y =", grouped.output)  # channel 1 = channels 1+2 summed over 3 taps; channel 2 = channels 3+4
+print("«weight shape|权重形状»:", grouped.weight.shape)
+print("y =", grouped.output)  # «output channel 1 reads input channels 1 and 2; channel 2 reads 3 and 4|输出通道 1 只读输入通道 1、2；输出通道 2 只读 3、4»
 depthwise = convtrace.explain(input=four_channels, out_channels=4, kernel_size=3, groups=4)
-print("depthwise y =", depthwise.output)
+print("«depthwise|逐通道（depthwise）» y =", depthwise.output)
 grouped.show(LANG)
 """
     ),
-    code("convtrace.Explorer(input=four_channels, out_channels=2, kernel_size=3, groups=2)"),
+    code("convtrace.Explorer(input=four_channels, out_channels=2, kernel_size=3, groups=2, lang=LANG)"),
     md(
         """
 ## 5. ConvTranspose1d, from Conv1d, in four views
@@ -308,13 +313,13 @@ up = convtrace.explain(input=[1, 2, 3], weight=[1, 2, 3], stride=2, padding=1, o
                        transposed=True)
 views = up.views
 print("ConvTranspose1d:  y =", up.output[0])
-print("1 scatter-add:    y =", views.scatter.output[0], " overlaps:", views.scatter.overlap,
-      " equal:", views.scatter.equal)
-print("2 zero insertion: Conv1d on", views.zero_insertion.upsampled[0, 0], "with the flipped kernel",
-      views.zero_insertion.weight[0, 0], " equal:", views.zero_insertion.equal)
-print("3 matrix: M =\\n", views.matrix.matrix, "\\n  equal:", views.matrix.equal)
-print("4 gradient:", views.gradient.call, " equal:", views.gradient.equal)
-print("PyTorch agrees:", up.check.agree)
+print("1 «scatter-add|散射相加»: y =", views.scatter.output[0], " «overlaps|重叠次数»:", views.scatter.overlap,
+      " «equal|一致»:", views.scatter.equal)
+print("2 «zero insertion: Conv1d on|插零：Conv1d 的输入»", views.zero_insertion.upsampled[0, 0],
+      "«flipped kernel|翻转后的卷积核»", views.zero_insertion.weight[0, 0], " «equal|一致»:", views.zero_insertion.equal)
+print("3 «matrix|矩阵» M =\\n", views.matrix.matrix, "\\n  «equal|一致»:", views.matrix.equal)
+print("4 «gradient|梯度»:", views.gradient.call, " «equal|一致»:", views.gradient.equal)
+print("«PyTorch agrees|PyTorch 一致»:", up.check.agree)
 """
     ),
     md(
@@ -331,22 +336,22 @@ x = np.array([[[1.0, 2, 3]]])
 w = np.array([[[1.0, 2, 3]]])
 y = F.conv_transpose1d(x, w, stride=2, padding=1, output_padding=1)
 
-# 1 scatter-add: stamp x[i]*w at 2*i, then crop padding=1 on the left (the right end keeps output_padding=1)
+# 1 «scatter-add: stamp x[i]*w at 2*i, then crop padding=1 on the left (the right end keeps output_padding=1)|散射相加：把 x[i]*w 盖印在 2*i 处，再从左端裁掉 padding=1（右端因 output_padding=1 保留）»
 full = np.zeros(2 * (3 - 1) + 3)
 for i in range(3):
     full[2 * i: 2 * i + 3] += x[0, 0, i] * w[0, 0]
 scatter = full[1: 1 + y.shape[-1]]
 
-# 2 zero insertion: 1 zero between samples, dilation*(k-1)-padding = 1 zero each side, 1 more on the right
+# 2 «zero insertion: 1 zero between samples, dilation*(k-1)-padding = 1 zero each side, 1 more on the right|插零：样本之间插 1 个零，两端各补 dilation*(k-1)-padding = 1 个零，右端再多补 1 个»
 upsampled = np.zeros((1, 1, 5))
 upsampled[..., ::2] = x
 zero_insertion = F.conv1d(F.pad(upsampled, (1, 1 + 1)), w[..., ::-1].copy())
 
-# 3 the matrix of Conv1d(k=3, stride=2, padding=1) on 6 samples: its columns are the answers to unit inputs
+# 3 «the matrix of Conv1d(k=3, stride=2, padding=1) on 6 samples: its columns are the answers to unit inputs|6 个样本上 Conv1d(k=3, stride=2, padding=1) 的矩阵：每一列是对单位脉冲输入的响应»
 M = np.stack([F.conv1d(np.eye(6)[j][None, None], w, stride=2, padding=1)[0, 0] for j in range(6)], axis=1)
 matrix = M.T @ x[0, 0]
 
-# 4 the gradient of Conv1d with respect to its input
+# 4 «the gradient of Conv1d with respect to its input|Conv1d 对输入的梯度»
 gradient = convtrace.grad.conv1d_input((1, 1, 6), w, x, stride=2, padding=1)
 
 print(y[0, 0], scatter, zero_insertion[0, 0], matrix, gradient[0, 0], sep="\\n")
@@ -357,7 +362,7 @@ assert all(np.allclose(v, y[0, 0]) for v in (scatter, zero_insertion[0, 0], matr
     code(
         """
 convtrace.Explorer(input=[1, 2, 3], weight=[1, 2, 3], stride=2, padding=1, output_padding=1,
-                   transposed=True)
+                   transposed=True, lang=LANG)
 """
     ),
     md(
@@ -397,11 +402,11 @@ An average pool with padding: does the padding count in the divisor? With
         """
 averaged = convtrace.explain(op="avg_pool1d", input=[1, 2, 3, 4, 5, 6], kernel_size=3, stride=2, padding=1,
                              ceil_mode=True)
-print("y =", averaged.output, " divisors:", [step.pool.divisor for step in averaged])
+print("y =", averaged.output, " «divisors|除数»:", [step.pool.divisor for step in averaged])
 averaged.show(LANG)
 """
     ),
-    code('convtrace.Explorer(op="max_pool1d", input=[1, 3, 2, 5, 4], kernel_size=2, ceil_mode=True)'),
+    code('convtrace.Explorer(op="max_pool1d", input=[1, 3, 2, 5, 4], kernel_size=2, ceil_mode=True, lang=LANG)'),
     md(
         """
 ## 7. Streaming: chunk by chunk, exactly the offline result
@@ -432,15 +437,15 @@ layers = [convtrace.nn.Conv1d(1, 2, 4, stride=2, padding=1, dtype=np.float64, rn
 streamer = Streamer(layers)
 signal = np.random.default_rng(0).standard_normal((1, 1, 20))
 parts = []
-for start, stop in [(0, 3), (3, 4), (4, 4), (4, 11), (11, 20)]:  # chunks of 3, 1, 0, 7 and 9 samples
+for start, stop in [(0, 3), (3, 4), (4, 4), (4, 11), (11, 20)]:  # «chunks of 3, 1, 0, 7 and 9 samples|每块分别为 3、1、0、7、9 个样本»
     parts.append(streamer.push(signal[..., start:stop]))
-    print(f"pushed samples {start}..{stop - 1}: {parts[-1].shape[-1]} outputs leave")
+    print(f"«pushed {stop - start} samples, {stop} in all: {parts[-1].shape[-1]} outputs leave|送入 {stop - start} 个样本（累计 {stop} 个）：送出 {parts[-1].shape[-1]} 个输出»")
 parts.append(streamer.flush())
-print(f"flush: {parts[-1].shape[-1]} outputs")
+print(f"flush: «{parts[-1].shape[-1]} outputs|送出 {parts[-1].shape[-1]} 个输出»")
 offline = layers[1](layers[0](signal))
 streamed = np.concatenate(parts, axis=-1)
-print("same length:", streamed.shape == offline.shape, " largest difference:", np.abs(streamed - offline).max())
-print("receptive field", streamer.receptive_field, " hop", streamer.hop, " lookahead", streamer.lookahead)
+print("«same length|长度相同»:", streamed.shape == offline.shape, " «largest difference|最大差值»:", np.abs(streamed - offline).max())
+print("«receptive field|感受野»", streamer.receptive_field, " «hop|帧移»", streamer.hop, " «lookahead|前瞻»", streamer.lookahead)
 """
     ),
     md(
@@ -459,7 +464,7 @@ first_layer = convtrace.explain(input=signal[0, 0, :8].round(2), kernel_size=4, 
 first_layer.show(LANG)
 """
     ),
-    code("convtrace.Explorer(input=signal[0, 0, :8].round(2).tolist(), kernel_size=4, stride=2, padding=1)"),
+    code("convtrace.Explorer(input=signal[0, 0, :8].round(2).tolist(), kernel_size=4, stride=2, padding=1, lang=LANG)"),
     md(
         """
 ## 8. Worked example: which n-gram fired? (text)
@@ -482,23 +487,23 @@ pooling keeps each filter's strongest response, and its index says **which trigr
         """
 tokens = __TOKENS__
 rng = np.random.default_rng(0)
-embeddings = rng.standard_normal((len(tokens), 4)).round(2)  # one row per token (seeded)
-x = embeddings.T[None]  # (batch 1, 4 channels, 6 tokens)
+embeddings = rng.standard_normal((len(tokens), 4)).round(2)  # «one row per token (seeded)|每个词元一行（固定随机种子）»
+x = embeddings.T[None]  # «(batch 1, 4 channels, 6 tokens)|（批量 1，4 个通道，6 个词元）»
 
-trigrams = convtrace.nn.Conv1d(4, 2, 3, dtype=np.float64, rng=1)  # two trigram filters
+trigrams = convtrace.nn.Conv1d(4, 2, 3, dtype=np.float64, rng=1)  # «two trigram filters|两个三元组滤波器»
 trigrams.weight = trigrams.weight.round(2)
 trigrams.bias = trigrams.bias.round(2)
-scores = trigrams(x)  # (1, 2, 4): one score per filter and trigram position
-print("x (channels x tokens):\\n", x[0])
-print("scores:\\n", scores[0])
+scores = trigrams(x)  # «(1, 2, 4): one score per filter and trigram position|(1, 2, 4)：每个滤波器在每个三元组位置上一个得分»
+print("«x (channels x tokens)|x（通道 × 词元）»:\\n", x[0])
+print("«scores|得分»:\\n", scores[0])
 """
     ),
     code(
         """
-best, where = F.max_pool1d(scores, kernel_size=scores.shape[-1], return_indices=True)  # max over time
+best, where = F.max_pool1d(scores, kernel_size=scores.shape[-1], return_indices=True)  # «max over time|沿时间取最大»
 for f in range(2):
     start = int(where[0, f, 0])
-    print(f"filter {f + 1}: max {best[0, f, 0]:.4f} at position {start} -> trigram {tokens[start:start + 3]}")
+    print(f"«filter {f + 1}: max {best[0, f, 0]:.4f} at position {start} -> trigram|滤波器 {f + 1}：最大值 {best[0, f, 0]:.4f}，位置 {start} -> 三元组» {tokens[start:start + 3]}")
 """
     ),
     md(
@@ -520,7 +525,7 @@ print(winner.render(LANG))
     code(
         """
 over_time = convtrace.explain(op="max_pool1d", input=scores[0], kernel_size=scores.shape[-1])
-print([str(step.value) for step in over_time], [step.pool.winner_index for step in over_time])
+print("«max|最大值»:", [round(float(step.value), 4) for step in over_time], " «index|下标»:", [step.pool.winner_index for step in over_time])
 over_time.show(LANG)
 """
     ),
@@ -529,7 +534,7 @@ over_time.show(LANG)
 convtrace.explain(input=x, weight=trigrams.weight, bias=trigrams.bias).show(LANG)
 """
     ),
-    code("convtrace.Explorer(input=x[0].tolist(), weight=trigrams.weight.tolist(), bias=trigrams.bias.tolist())"),
+    code("convtrace.Explorer(input=x[0].tolist(), weight=trigrams.weight.tolist(), bias=trigrams.bias.tolist(), lang=LANG)"),
     md(
         """
 ## 9. Worked example: a wav2vec2-style front end (speech)
@@ -558,13 +563,13 @@ print(report.render(LANG, width=110))
     code(
         """
 rate = 16000
-print(f"receptive field {report.receptive_field} samples = {1000 * float(report.receptive_field) / rate:g} ms")
-print(f"hop {report.hop} samples = {1000 * float(report.hop) / rate:g} ms")
+print(f"«receptive field|感受野» {report.receptive_field} «samples|个样本» = {1000 * float(report.receptive_field) / rate:g} ms")
+print(f"«hop|帧移» {report.hop} «samples|个样本» = {1000 * float(report.hop) / rate:g} ms")
 second = plan.analyse_stack(front_end, rate)
-print(f"one second ({rate} samples) -> {second.layers[-1].out_length} frames")
+print(f"«one second ({rate} samples) -> {second.layers[-1].out_length} frames|一秒（{rate} 个样本）-> {second.layers[-1].out_length} 帧»")
 for t in range(3):
     first = report.hop * t - report.offset
-    print(f"frame {t} reads samples {first}..{first + report.receptive_field - 1}")
+    print(f"«frame {t} reads samples|第 {t} 帧读取样本» {first}..{first + report.receptive_field - 1}")
 """
     ),
     md(
@@ -587,8 +592,8 @@ layers += [convtrace.nn.Conv1d(8, 8, 2, stride=2, dtype=np.float64, rng=15 + i) 
 h = audio
 for layer, planned in zip(layers, report.layers):
     h = np.tanh(layer(h))
-    print(f"{planned.spec:<16} {planned.in_length:>4} -> {h.shape[-1]:>3} samples (planned {planned.out_length})")
-print("the frame:", h[0, :, 0])
+    print(f"{planned.spec:<20} {planned.in_length:>4} -> {h.shape[-1]:>3} «samples (planned|个样本（规划值» {planned.out_length})")
+print("«the frame|这一帧»:", h[0, :, 0])
 """
     ),
     md(
@@ -610,7 +615,7 @@ first.show(LANG)
     code(
         """
 convtrace.Explorer(input=audio[0, 0, :30].round(2).tolist(), weight=layers[0].weight[0, 0].round(2).tolist(),
-                   stride=5)
+                   stride=5, lang=LANG)
 """
     ),
     md(
@@ -634,7 +639,7 @@ def build(lang: str) -> nbformat.NotebookNode:
         if kind == "md":
             cells.append(new_markdown_cell(zh if lang == "zh" else text))
         else:
-            source = text
+            source = _BOTH.sub(lambda m: m.group(2 if lang == "zh" else 1), text)
             for marker, value in SUBSTITUTIONS[lang].items():
                 source = source.replace(marker, value)
             cells.append(new_code_cell(source))

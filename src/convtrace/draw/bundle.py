@@ -38,7 +38,7 @@ from .svg import figure_to_svg
 if TYPE_CHECKING:  # pragma: no cover
     from ..trace.model import AnyTrace
 
-__all__ = ["mime_bundle", "Display", "figure_bundle", "png_or_none", "MIME_TYPES", "SVG", "PNG", "HTML", "TEXT"]
+__all__ = ["mime_bundle", "Display", "figure_bundle", "figure_html", "png_or_none", "MIME_TYPES", "SVG", "PNG", "HTML", "TEXT"]
 
 SVG = "image/svg+xml"
 PNG = "image/png"
@@ -67,8 +67,13 @@ def _img(figure: Figure, svg: str, png: bytes | None) -> str:
     else:
         source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     alt = figure.title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return (f'<div class="convtrace-figure"><img src="{source}" width="{round(figure.width)}" '
-            f'height="{round(figure.height)}" alt="{alt}" style="max-width:100%;height:auto"></div>')
+    return (f'<img src="{source}" width="{round(figure.width)}" height="{round(figure.height)}" alt="{alt}" '
+            'style="max-width:100%;height:auto">')
+
+
+def figure_html(markup: str) -> str:
+    """A figure's ``<img>`` alone, in the block the HTML view gives it."""
+    return f'<div class="convtrace-figure">{markup}</div>'
 
 
 def figure_bundle(
@@ -79,7 +84,8 @@ def figure_bundle(
     exclude: Collection[str] | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The bundle ``(data, metadata)`` of a figure (or None: text and HTML only) with its text
-    (``text()``) and its HTML (``html(figure_markup)``: the figure's ``<img>``, or ``""``).
+    (``text()``) and its HTML (``html(figure_markup)``: the figure's ``<img>``, or ``""``;
+    :func:`figure_html` wraps it alone).
     Only the wanted types are made; the PNG is base64 text, sized by its metadata to the
     figure's own size (it is drawn at twice that, for sharp screens)."""
     data: dict[str, str] = {}
@@ -116,7 +122,7 @@ def mime_bundle(
     check_step(trace, step)
     figure = build_figure(trace, step, lang)
     if step is not None:
-        return figure_bundle(figure, lambda: figure.title, lambda markup: markup, include, exclude)
+        return figure_bundle(figure, lambda: figure.title, figure_html, include, exclude)
     return figure_bundle(
         figure,
         lambda: render_text(trace, lang),

@@ -49,10 +49,10 @@ class LayerExplanation(Shown):
         """Jupyter's bundle: the report's text and HTML, with the explained element's figure
         (SVG, and PNG with the viz extra) above the HTML (see :mod:`convtrace.draw.bundle`)."""
         from ..draw.build import build_figure
-        from ..draw.bundle import figure_bundle
+        from ..draw.bundle import figure_bundle, figure_html
 
         return figure_bundle(build_figure(self.trace, None, "en"), self.render,
-                             lambda figure: figure + self._repr_html_(), include, exclude)
+                             lambda markup: figure_html(markup) + self._repr_html_(), include, exclude)
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer, "type": self.type, "at": list(self.at), "value": self.value,
