@@ -20,6 +20,8 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+pytest.importorskip("cairosvg")  # the figures' PNG: the viz extra (`make test` installs it)
+pytest.importorskip("PIL.Image")
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -24,6 +24,13 @@ def _seed_trace() -> convtrace.Trace:
     return convtrace.explain(input=[1, 1, 1, 1], kernel_size=3, padding=1, verify=False)
 
 
+@pytest.fixture
+def viz() -> None:
+    """PNG needs the viz extra (cairosvg, Pillow): installed by `make test`."""
+    pytest.importorskip("cairosvg")
+    pytest.importorskip("PIL.Image")
+
+
 def _png_size(data: str) -> tuple[int, int]:
     from PIL import Image
 
@@ -43,7 +50,7 @@ def _png_size(data: str) -> tuple[int, int]:
                                                ceil_mode=True, verify=False), id="max_pool1d"),
     ],
 )
-def test_a_trace_bundle_has_svg_png_text_and_html(trace) -> None:
+def test_a_trace_bundle_has_svg_png_text_and_html(trace, viz: None) -> None:
     t = trace()
     data, meta = t._repr_mimebundle_()
     assert set(data) == {SVG, PNG, HTML, TEXT}
@@ -68,7 +75,7 @@ def test_without_the_viz_extra_the_bundle_has_no_png_and_no_error(monkeypatch: p
     assert f'<img src="{svg_uri}"' in data[HTML] and "<svg" not in data[HTML]
 
 
-def test_include_and_exclude_are_honoured_and_nothing_unwanted_is_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_include_and_exclude_are_honoured_and_nothing_unwanted_is_drawn(monkeypatch: pytest.MonkeyPatch, viz: None) -> None:
     t = _seed_trace()
     data, meta = t._repr_mimebundle_(exclude=[PNG])
     assert set(data) == {SVG, HTML, TEXT} and meta == {} and "data:image/png" in data[HTML]
@@ -81,7 +88,7 @@ def test_include_and_exclude_are_honoured_and_nothing_unwanted_is_drawn(monkeypa
     assert set(t._repr_mimebundle_(include=[SVG, TEXT])[0]) == {SVG, TEXT}
 
 
-def test_ipython_formats_a_trace_with_every_type() -> None:
+def test_ipython_formats_a_trace_with_every_type(viz: None) -> None:
     """What ipykernel sends: IPython's display formatter on the trace."""
     from IPython.core.formatters import DisplayFormatter
 
@@ -111,7 +118,7 @@ def test_a_report_bundle_is_its_text_and_its_table(index: int) -> None:
 
 
 @pytest.mark.torch
-def test_inspect_reports_bundle_their_table_and_an_explained_layer_its_figure() -> None:
+def test_inspect_reports_bundle_their_table_and_an_explained_layer_its_figure(viz: None) -> None:
     torch = pytest.importorskip("torch")
     from convtrace.inspect import explain_layer
 
@@ -127,7 +134,7 @@ def test_inspect_reports_bundle_their_table_and_an_explained_layer_its_figure() 
     assert "data:image/png;base64," in data[HTML] and explained._repr_html_() in data[HTML]
 
 
-def test_show_gives_the_bundle_in_chinese_and_one_frame() -> None:
+def test_show_gives_the_bundle_in_chinese_and_one_frame(viz: None) -> None:
     t = _seed_trace()
     data, _ = t.show("zh")._repr_mimebundle_()
     assert data[SVG] == render_svg(t, lang="zh") and data[TEXT] == t.render("zh") and "第 1 步" in data[HTML]
