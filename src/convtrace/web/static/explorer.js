@@ -289,9 +289,12 @@ export function mount(root, host) {
   }
 
   // the form shows `cfg` (a configuration set by the host, as convtrace.explain's keyword
-  // arguments): every field from it, an absent one empty (the default)
-  function writeConfig(cfg) {
-    const op = cfg.op && POOLS.includes(cfg.op) ? cfg.op : cfg.transposed || cfg.op === "conv_transpose1d" ? "transposed" : "conv";
+  // arguments): every field from it; an absent one shows a convolution's default
+  // (CONV_DEFAULTS), or stays empty for a pool (PyTorch's defaults: stride = kernel_size)
+  const CONV_DEFAULTS = { stride: 1, padding: 0, dilation: 1, groups: 1, output_padding: 0 };
+  function writeConfig(given) {
+    const op = given.op && POOLS.includes(given.op) ? given.op : given.transposed || given.op === "conv_transpose1d" ? "transposed" : "conv";
+    const cfg = POOLS.includes(op) ? given : { ...CONV_DEFAULTS, ...given };
     for (const radio of form.querySelectorAll("input[name=op]")) radio.checked = radio.value === op;
     for (const name of ["input", "weight", "indices"]) form.elements[name].value = fieldText(cfg[name]);
     form.elements.bias.value = cfg.bias === true ? "true" : cfg.bias === false ? "" : fieldText(cfg.bias);
