@@ -34,18 +34,6 @@ REQUESTS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def client() -> Any:
-    pytest.importorskip("fastapi")
-    pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
-
-    from convtrace.web.app import create_app
-
-    with TestClient(create_app()) as c:
-        yield c
-
-
 @pytest.mark.parametrize("body", REQUESTS)
 def test_answers_are_the_apis_documents(client: Any, body: dict[str, Any]) -> None:
     for what, extra in (("explain", {}), ("draw", {"step": None}), ("draw", {"step": 1}), ("snippet", {})):

@@ -51,6 +51,13 @@ window.start = async (state) => {
   const widget = (await import(url)).default;
   window.model = new FakeModel(state);
   window.cleanup = await widget.render({ model: window.model, el: document.getElementById("cell") });
+  // a second view of the same model (the widget displayed again, in another cell)
+  window.addView = async () => {
+    const el = document.createElement("div");
+    el.id = "cell2"; el.style.width = "1200px";
+    document.body.appendChild(el);
+    await widget.render({ model: window.model, el });
+  };
   return true;
 };
 </script></body></html>
@@ -190,6 +197,21 @@ def test_form_edits_set_the_traits(harness: Any) -> None:
     assert h.widget.lang == "zh"
 
 
+def test_traits_the_form_does_not_show_are_kept(harness: Any) -> None:
+    h = harness(input=[1] * 10, kernel_size=3, padding=1, verify=False, max_steps=2)  # 4 of the 10 steps, no check
+    expect(h.part("step-label")).to_have_text("step 1 of 4")
+    expect(h.part("outputs-note")).to_contain_text("The output has 10 elements")
+    expect(h.part("badge")).to_have_text("PyTorch check not run")
+    h.part("padding").fill("0")  # a form edit keeps them: 8 outputs, still 4 steps shown, still no check
+    expect(h.part("formula")).to_contain_text("= 8")
+    expect(h.part("outputs-note")).to_contain_text("The output has 8 elements")
+    expect(h.part("step-label")).to_have_text("step 1 of 4")
+    expect(h.part("badge")).to_have_text("PyTorch check not run")
+    h.page.wait_for_function("window.model.get('padding') === 0")
+    h.sync()
+    assert (h.widget.verify, h.widget.max_steps, h.widget.padding) == (False, 2, 0)
+
+
 def test_invalid_setting_shows_the_advice_and_no_stale_numbers(harness: Any, artifacts: Path) -> None:
     h = harness(**SEED)
     expect(h.part("step-label")).to_have_text("step 1 of 4")
@@ -223,3 +245,18 @@ def test_explorer_takes_every_op(harness: Any) -> None:
     assert [cells.nth(i).get_attribute("data-label") for i in range(6)] == ["2", "2", "3", "3", "4", "4"]
     assert h.widget.trace.output.ravel().tolist() == [2.0, 2.0, 3.0, 3.0, 4.0, 4.0]
     expect(h.part("badge")).to_contain_text("PyTorch agrees")
+
+
+def test_two_views_of_one_widget_follow_each_other(harness: Any) -> None:
+    h = harness(**SEED)
+    expect(h.part("step-label")).to_have_text("step 1 of 4")
+    h.page.evaluate("window.addView()")
+    first, second = h.page.locator("#cell"), h.page.locator("#cell2")
+    expect(second.get_by_test_id("step-label")).to_have_text("step 1 of 4")
+    first.get_by_test_id("next").click()  # one view's step is the model's: the other follows
+    expect(second.get_by_test_id("step-label")).to_have_text("step 2 of 4")
+    second.get_by_test_id("kernel_size").fill("2")  # and its form: the other redraws
+    expect(first.get_by_test_id("kernel_size")).to_have_value("2")
+    expect(first.get_by_test_id("formula")).to_contain_text("= 5")
+    h.sync()
+    assert (h.widget.step, h.widget.kernel_size) == (1, 2)

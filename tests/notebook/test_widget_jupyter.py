@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ pytest.importorskip("ipykernel")
 
 from playwright.sync_api import Page, expect
 
-from browsers import free_port
+from browsers import free_port, stop, wait_until_up
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CELLS = [
@@ -75,24 +74,10 @@ def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=open(root / "server.log", "w"))  # noqa: SIM115
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"jupyter {app} did not start: {(root / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.3)
+        wait_until_up(url + "/api/status", proc, f"jupyter {app}", (root / "server.log").read_text, timeout=120)
         yield url, app
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -85,6 +85,12 @@ export function registerPanel(panel) {
 // the pools, by their functional names (the op selector's values besides conv, transposed)
 export const POOLS = ["max_pool1d", "avg_pool1d", "lp_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d"];
 
+// the configuration's keys the form sets; a host may hold others (the widget's verify,
+// max_steps, ...: `host.extra()`), which the form leaves as they are
+export const FORM_KEYS = ["op", "input", "transposed", "weight", "bias", "in_channels", "out_channels", "kernel_size",
+  "stride", "padding", "dilation", "groups", "padding_mode", "output_padding", "output_size", "ceil_mode",
+  "count_include_pad", "norm_type", "indices", "at"];
+
 // The explorer's markup, the same on every host (the page adds its own panels around it).
 export const MARKUP = `
 <header>
@@ -190,7 +196,9 @@ function fieldText(v) {
  *   host.place: "server" | "kernel" (where PyTorch runs, for the status line)
  *   host.embedded: the answers for the form's defaults ({config, explain, overview, snippet, step}) or null
  *   host.config: a configuration to show instead of the form's defaults (or null); host.lang, host.step
- *   host.changed(what, value): the learner changed "config" (valid or not), "step" or "lang"
+ *   host.extra(): configuration the form does not show (kept in every request), or absent
+ *   host.changed(what, value, formKeys): the learner changed "config" (valid or not; the form
+ *     sets formKeys), "step" or "lang"
  * Returns the controller the host drives: setConfig(cfg), showStep(n), setLanguage(lang), update().
  */
 export function mount(root, host) {
@@ -201,7 +209,7 @@ export function mount(root, host) {
   window.convtraceTimings = window.convtraceTimings || [];
   const $ = (id) => root.querySelector("#" + id);
   const form = $("controls");
-  const tell = (what, value) => { if (host.changed) host.changed(what, value); };
+  const tell = (what, value) => { if (host.changed) host.changed(what, value, formKeys()); };
 
   function t(key, values) {
     let s = TEXT[state.lang][key] || key;
@@ -225,9 +233,18 @@ export function mount(root, host) {
     return form.elements.op.value;
   }
 
+  // the keys the form and the panels set (a panel lists its own in `keys`)
+  function formKeys() {
+    return FORM_KEYS.concat(...panels.map((panel) => panel.keys || []));
+  }
+
   function readConfig() {
     const op = currentOp();
     const cfg = POOLS.includes(op) ? readPoolConfig(op) : readConvConfig(op);
+    const mine = formKeys();
+    for (const [key, value] of Object.entries(host.extra ? host.extra() : {})) {
+      if (!mine.includes(key) && !(key in cfg)) cfg[key] = value;
+    }
     for (const panel of panels) if (panel.config) panel.config(cfg);
     return cfg;
   }
@@ -591,6 +608,7 @@ export function mount(root, host) {
     root,
     update,
     readConfig,
+    formKeys,
     setLanguage,
     // a configuration from the host (the widget's traits): shown in the form, then explained
     setConfig(cfg) {

@@ -50,12 +50,18 @@ function widgetHost(model) {
     step: model.get("step") || 0,
     request: ask,
     torch: () => ask("torch", {}).then((r) => (r.ok ? r.data : null)),
-    // the learner changed the form, the step or the language: the traits follow
-    changed(what, value) {
+    // the traits the form does not show (verify, max_steps, ...): in every request
+    extra: () => modelConfig(model),
+    // the learner changed the form, the step or the language: the traits follow (a field the
+    // form emptied: null, explain's default; the traits it does not show stay)
+    changed(what, value, formKeys) {
       let dirty = false;
       const put = (key, v) => { if (!same(model.get(key), v)) { model.set(key, v); dirty = true; } };
       if (what === "config") {
-        for (const key of model.get("_keys") || []) put(key, key in value ? value[key] : null);
+        for (const key of model.get("_keys") || []) {
+          if (key in value) put(key, value[key]);
+          else if (formKeys.includes(key)) put(key, null);
+        }
       } else if (what === "step" || what === "lang") put(what, value);
       if (dirty) model.save_changes();
     },
