@@ -592,7 +592,7 @@ layers += [convtrace.nn.Conv1d(8, 8, 2, stride=2, dtype=np.float64, rng=15 + i) 
 h = audio
 for layer, planned in zip(layers, report.layers):
     h = np.tanh(layer(h))
-    print(f"{planned.spec:<20} {planned.in_length:>4} -> {h.shape[-1]:>3} «samples (planned|个样本（规划值» {planned.out_length})")
+    print(f"{planned.spec:<20} {planned.in_length:>4} -> {h.shape[-1]:>3} «samples (planned|个样本（规划值» {planned.out_length}«)|）»")
 print("«the frame|这一帧»:", h[0, :, 0])
 """
     ),
@@ -632,12 +632,30 @@ beyond each frame's window; the report gives the cache and the latency:
 ]
 
 
+def unwrap_chinese(text: str) -> str:
+    """A Chinese paragraph written over several lines, joined into one: Markdown turns a line
+    break into a space, which Chinese text does not have (lists, tables, headings stay).
+
+    >>> unwrap_chinese("第一行，\\n第二行。\\n\\n1. 一项\\n   续行\\n2. 二项")
+    '第一行，第二行。\\n\\n1. 一项续行\\n2. 二项'
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        previous = out[-1].lstrip() if out else ""
+        starts_block = re.match(r"\s*([-*|#>]|\d+\.\s)", line)
+        if previous and line.strip() and not starts_block and not previous.startswith(("|", "#")):
+            out[-1] += line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def build(lang: str) -> nbformat.NotebookNode:
     """The notebook in ``lang`` ('en' or 'zh'), without outputs."""
     cells = []
     for kind, text, zh in CELLS:
         if kind == "md":
-            cells.append(new_markdown_cell(zh if lang == "zh" else text))
+            cells.append(new_markdown_cell(unwrap_chinese(zh) if lang == "zh" else text))
         else:
             source = _BOTH.sub(lambda m: m.group(2 if lang == "zh" else 1), text)
             for marker, value in SUBSTITUTIONS[lang].items():
