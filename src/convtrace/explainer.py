@@ -213,7 +213,11 @@ class PoolTrace(_model.PoolTrace):
 
     def show(self, lang: str = "en", step: int | None = None) -> Display:
         """The trace as a notebook shows it, in ``lang``, or only frame ``step`` (0-based)
-        (see :meth:`Trace.show`)."""
+        (see :meth:`Trace.show`).
+
+        >>> explain(op="max_pool1d", input=[1, 3, 2], kernel_size=2, verify=False).show("zh").lang
+        'zh'
+        """
         return _show(self, lang, step)
 
     def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:

@@ -50,7 +50,13 @@ MIME_TYPES = (HTML, SVG, PNG, TEXT)
 
 def png_or_none(figure: Figure) -> bytes | None:
     """The figure as PNG bytes, or None when the ``viz`` extra (cairosvg, Pillow) cannot be
-    loaded: a notebook shows the SVG then, never an error."""
+    loaded: a notebook shows the SVG then, never an error.
+
+    >>> from convtrace.draw.model import Figure, Rect
+    >>> png = png_or_none(Figure(20, 10, (Rect(1, 1, 5, 5, fill="#ff0000"),)))
+    >>> png is None or png.startswith(b"\\x89PNG")
+    True
+    """
     from . import raster
 
     try:
@@ -72,7 +78,11 @@ def _img(figure: Figure, svg: str, png: bytes | None) -> str:
 
 
 def figure_html(markup: str) -> str:
-    """A figure's ``<img>`` alone, in the block the HTML view gives it."""
+    """A figure's ``<img>`` alone, in the block the HTML view gives it.
+
+    >>> figure_html('<img src="data:image/png;base64,AA==">')
+    '<div class="convtrace-figure"><img src="data:image/png;base64,AA=="></div>'
+    """
     return f'<div class="convtrace-figure">{markup}</div>'
 
 
@@ -87,7 +97,13 @@ def figure_bundle(
     (``text()``) and its HTML (``html(figure_markup)``: the figure's ``<img>``, or ``""``;
     :func:`figure_html` wraps it alone).
     Only the wanted types are made; the PNG is base64 text, sized by its metadata to the
-    figure's own size (it is drawn at twice that, for sharp screens)."""
+    figure's own size (it is drawn at twice that, for sharp screens).
+
+    >>> from convtrace.draw.model import Figure, Text
+    >>> data, meta = figure_bundle(Figure(80, 20, (Text(5, 15, "a"),)), lambda: "a", figure_html, exclude=[PNG])
+    >>> sorted(data), data[TEXT], meta
+    (['image/svg+xml', 'text/html', 'text/plain'], 'a', {})
+    """
     data: dict[str, str] = {}
     meta: dict[str, Any] = {}
     if wanted(TEXT, include, exclude):
