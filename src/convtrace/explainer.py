@@ -18,12 +18,15 @@ import contextlib
 import dataclasses
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any, Literal, overload
+from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .trace import build
 from .trace import model as _model
 from .trace.verify import verify_check, verify_trace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .draw.bundle import Display
 
 __all__ = ["Trace", "PoolTrace", "explain", "explain_transposed", "prefetch_torch"]
 
@@ -78,6 +81,31 @@ class Trace(_model.Trace):
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle, for every notebook host: the figure as ``image/svg+xml`` and
+        ``image/png`` (with the viz extra), the text as ``text/plain``, the tables (the
+        figure as an ``<img>``) as ``text/html`` (see :mod:`convtrace.draw.bundle`).
+
+        >>> data, _ = explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False)._repr_mimebundle_()
+        >>> data["image/svg+xml"].startswith("<svg"), data["text/plain"].splitlines()[0]
+        (True, 'Conv1d, step by step')
+        """
+        from .draw.bundle import mime_bundle
+
+        return mime_bundle(self, include, exclude)
+
+    def show(self, lang: str = "en", step: int | None = None) -> Display:
+        """The trace as a notebook shows it, in ``lang`` ('en' or 'zh'), or only frame
+        ``step`` (0-based): the figure, the text and the tables (see
+        :meth:`_repr_mimebundle_`); make it a cell's last expression, or ``display()`` it.
+
+        >>> explain([1, 1, 1, 1], [1, 1, 1], padding=1, verify=False).show("zh", step=1).step
+        1
+        """
+        return _show(self, lang, step)
 
     def to_svg(self, *, step: int | None = None, lang: str = "en") -> str:
         """The figure as a self-contained SVG: the overview, or frame ``step`` (0-based).
@@ -174,6 +202,24 @@ class PoolTrace(_model.PoolTrace):
 
         return render_html(self)
 
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle: the figure (SVG, PNG with the viz extra), the text and the
+        tables (see :meth:`Trace._repr_mimebundle_`)."""
+        from .draw.bundle import mime_bundle
+
+        return mime_bundle(self, include, exclude)
+
+    def show(self, lang: str = "en", step: int | None = None) -> Display:
+        """The trace as a notebook shows it, in ``lang``, or only frame ``step`` (0-based)
+        (see :meth:`Trace.show`).
+
+        >>> explain(op="max_pool1d", input=[1, 3, 2], kernel_size=2, verify=False).show("zh").lang
+        'zh'
+        """
+        return _show(self, lang, step)
+
     def to_json(self, *, indent: int | None = None, as_text: bool = False) -> Any:
         """The trace as a JSON document (schema of docs/trace-schema.md, pool fields included).
 
@@ -206,6 +252,16 @@ class PoolTrace(_model.PoolTrace):
         True
         """
         return _verify(self, torch)
+
+
+def _show(trace: Trace | PoolTrace, lang: str, step: int | None) -> Display:
+    from .draw.build import check_step
+    from .draw.bundle import Display
+    from .draw.labels import check_lang
+
+    check_lang(lang)
+    check_step(trace, step)
+    return Display(trace, lang, step)
 
 
 def _render_parts(

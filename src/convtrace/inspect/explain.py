@@ -8,7 +8,7 @@ AdaptiveAvgPool1d, AdaptiveMaxPool1d, and MaxUnpool1d with the indices it was gi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,17 @@ class LayerExplanation(Shown):
         n, c, t = self.at
         verdict = "equal" if self.match else "DIFFERENT"
         return f"<LayerExplanation {self.layer} ({self.type}) y[{n}, {c}, {t}] = {self.value:.9g}, PyTorch {self.torch_value:.9g}: {verdict}>"
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle: the report's text and HTML, with the explained element's figure
+        (SVG, and PNG with the viz extra) above the HTML (see :mod:`convtrace.draw.bundle`)."""
+        from ..draw.build import build_figure
+        from ..draw.bundle import figure_bundle, figure_html
+
+        return figure_bundle(build_figure(self.trace, None, "en"), self.render,
+                             lambda markup: figure_html(markup) + self._repr_html_(), include, exclude)
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer, "type": self.type, "at": list(self.at), "value": self.value,

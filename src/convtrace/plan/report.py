@@ -35,12 +35,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Finding", "Shown", "TEXT_VIEWS", "VIEWS_MODULE", "to_jsonable", "number"]
+__all__ = ["Finding", "Shown", "mime_wanted", "TEXT_VIEWS", "VIEWS_MODULE", "to_jsonable", "number"]
 
 #: the text of each report class, by class name: ``view(report, lang=, width=, **options)``.
 #: :data:`VIEWS_MODULE` fills it when it is imported: the words live in ``render/``, which
@@ -67,6 +67,35 @@ class Shown:
     def _repr_html_(self) -> str:
         """Jupyter's view: the text, in a preformatted block (tables keep their columns)."""
         return f'<pre class="convtrace" style="font-family:monospace;line-height:1.25">{html.escape(self.render())}</pre>'
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Jupyter's bundle: ``text/plain`` (the text of ``print(report)``, where a host shows
+        no HTML) and ``text/html`` (:meth:`_repr_html_`); only the types ``include`` and
+        ``exclude`` let through. A report with a figure adds it (see
+        :mod:`convtrace.draw.bundle`).
+
+        >>> from convtrace.plan import analyse_stack
+        >>> data, meta = analyse_stack("conv k=3", 10)._repr_mimebundle_()
+        >>> sorted(data), data["text/plain"].splitlines()[0], meta
+        (['text/html', 'text/plain'], 'Stack on 10 samples (1 channel) -> 8 samples', {})
+        """
+        data: dict[str, str] = {}
+        if mime_wanted("text/plain", include, exclude):
+            data["text/plain"] = self.render()
+        if mime_wanted("text/html", include, exclude):
+            data["text/html"] = self._repr_html_()
+        return data, {}
+
+
+def mime_wanted(mime: str, include: Collection[str] | None, exclude: Collection[str] | None) -> bool:
+    """Whether IPython's ``include`` / ``exclude`` (None: no restriction) let ``mime`` through.
+
+    >>> mime_wanted("image/png", None, ["image/png"]), mime_wanted("text/plain", ["text/plain"], None)
+    (False, True)
+    """
+    return (include is None or mime in include) and (exclude is None or mime not in exclude)
 
 
 @dataclass(frozen=True)

@@ -340,8 +340,9 @@ def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], columns: 
     for row in rows:
         grid.add_row(*row)
     buffer = io.StringIO()
+    # force_jupyter=False: in a notebook kernel rich would display the table itself, not write it here
     console = Console(file=buffer, width=width, color_system="standard" if color else None, force_terminal=color,
-                      legacy_windows=False)  # fmt: skip
+                      legacy_windows=False, force_jupyter=False)  # fmt: skip
     console.print(grid)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
 
