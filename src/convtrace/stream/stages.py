@@ -209,7 +209,16 @@ class _SlidingStage(Stage):
 
 
 class WindowStage(_SlidingStage):
-    """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``."""
+    """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
+
+    The fast path (float32/float64 weights and input of the same dtype) copies the held
+    samples and the chunk into one contiguous scratch, copies the columns of every output
+    of the push (only the emitted positions, ``C_in x K x count``) from one strided view of
+    it into a column scratch, and multiplies the weights, arranged once as
+    ``(groups, C_out/groups, C_in/groups*K)``, by them: one GEMM (a matrix-vector product
+    for one output) per push and group. The scratches are workspace, not state: each push
+    refills them, and they grow only to the largest chunk pushed, never with the stream.
+    """
 
     kind = "conv"
 
@@ -218,43 +227,87 @@ class WindowStage(_SlidingStage):
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
-        self._w2: np.ndarray | None = None  # the weights as one matrix, made on first use
+        self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
+        # the weights as (groups, C_out/groups, C_in/groups*K), the bias as a column: made on first use
+        self._w3: np.ndarray | None = None
+        self._bias_column: np.ndarray | None = None
+        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk, (N, C_in, T) contiguous
+        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns, (N, C_in, K, count)
+
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if x.dtype != self._fast_dtype:
+            return super().push(x, floor)
+        t = x.shape[-1]
+        if not t:  # nothing new: nothing more is final
+            return self.nothing
+        step, cache = self.step, self.cache
+        before, done = int(self.samples_in), int(self.done)
+        n = before + t
+        held = max(0, min(before, before - done * step.stride))
+        total = held + t
+        work = self._scratch_of(x.shape[0], total)
+        if held:
+            work[..., :held] = self.buffer[..., cache - held :]
+        work[..., held:] = x
+        self.samples_in[...] = n
+        target = (n - step.span) // step.stride + 1 if n >= step.span else 0
+        out = self.nothing
+        if target > done:
+            out = self._product(work, done * step.stride - (n - total), target - done)
+            self.done[...] = done = target
+        self._keep(work, max(0, min(n, n - done * step.stride)))
+        return out
+
+    def _scratch_of(self, batch: int, length: int) -> np.ndarray:
+        """A contiguous (batch, C_in, length) view of the kept scratch (grown if short)."""
+        size = batch * self.channels_in * length
+        if self._scratch.size < size:
+            self._scratch = np.empty(size, dtype=self.weight.dtype)
+        return self._scratch[:size].reshape(batch, self.channels_in, length)
+
+    def _product(self, work: np.ndarray, lo: int, count: int) -> np.ndarray:
+        """Outputs of the windows at ``lo + i*stride`` of ``work`` (contiguous), i < count."""
+        w3 = self._w3
+        if w3 is None:
+            w = self.weight
+            self._w3 = w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
+            if self.bias is not None:
+                self._bias_column = np.ascontiguousarray(self.bias.astype(w.dtype)[:, None])
+        batch, c_in, length = work.shape
+        k_size, item = self.weight.shape[2], work.itemsize
+        size = batch * c_in * k_size * count
+        if self._columns.size < size:
+            self._columns = np.empty(size, dtype=work.dtype)
+        columns = self._columns[:size].reshape(batch, c_in, k_size, count)
+        taps = np.ndarray((batch, c_in, k_size, count), work.dtype, work, lo * item,
+                          (c_in * length * item, length * item, self.dilation * item, self.step.stride * item))  # fmt: skip
+        np.copyto(columns, taps)
+        groups, per_group = w3.shape[0], w3.shape[1]
+        y = np.empty((batch, groups * per_group, count), dtype=work.dtype)
+        for index in range(batch):
+            if groups == 1 and count == 1:  # a matrix-vector product (BLAS's GEMM with one column is far slower)
+                np.dot(w3[0], columns[index].reshape(-1), out=y[index, :, 0])
+            elif groups == 1:
+                np.dot(w3[0], columns[index].reshape(-1, count), out=y[index])
+            else:
+                np.matmul(w3, columns[index].reshape(groups, -1, count), out=y[index].reshape(groups, per_group, count))
+        if self._bias_column is not None:
+            y += self._bias_column
+        return y
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
+        """The general path (other dtypes): the engine's forward on the windows' span."""
         step = self.step
         lo = done * step.stride - start
         hi = (target - 1) * step.stride + step.span - start
-        return self._conv(work[..., lo:hi], target - done)
-
-    def _conv(self, x: np.ndarray, count: int) -> np.ndarray:
-        w, b = self.weight, self.bias
+        x, w, b = work[..., lo:hi], self.weight, self.bias
         dtype = np.result_type(x, w)
-        if self.groups == 1 and dtype in (np.float32, np.float64) and x.dtype == w.dtype:
-            y = self._columns_product(x, count)
-        else:
-            if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
-                x, w = x.astype(np.float32), w.astype(np.float32)
-            y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
+        if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
+            x, w = x.astype(np.float32), w.astype(np.float32)
+        y = fast.conv1d_forward(x, w, step.stride, 0, target - done, self.dilation, self.groups)
         if b is not None:
             y += b[None, :, None].astype(y.dtype, copy=False)
         return y.astype(dtype, copy=False)
-
-    def _columns_product(self, x: np.ndarray, count: int) -> np.ndarray:
-        """``W (C_out x C_in*K) @ columns`` per item with ``np.dot``: a push has few outputs,
-        and NumPy's 2-D product reads the weights at memory speed (its batched matmul on a
-        one-column operand is several times slower)."""
-        if self._w2 is None:
-            self._w2 = np.ascontiguousarray(self.weight.reshape(self.weight.shape[0], -1))
-        windows = np.lib.stride_tricks.sliding_window_view(x, self.step.span, axis=-1)
-        taps = windows[..., : (count - 1) * self.step.stride + 1 : self.step.stride, :: self.dilation]  # (N, C, count, K)
-        columns = np.ascontiguousarray(taps.transpose(0, 1, 3, 2)).reshape(x.shape[0], -1, count)
-        y = np.empty((x.shape[0], self._w2.shape[0], count), dtype=x.dtype)
-        for item in range(x.shape[0]):
-            if count == 1:  # a matrix-vector product (BLAS's GEMM with one column is far slower)
-                np.dot(self._w2, columns[item, :, 0], out=y[item, :, 0])
-            else:
-                np.dot(self._w2, columns[item], out=y[item])
-        return y
 
     def flush(self, total: int) -> np.ndarray:
         return self.nothing
