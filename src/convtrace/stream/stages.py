@@ -121,6 +121,10 @@ class PadStage(Stage):
     def __init__(self, step: PadStep, value: float = 0.0) -> None:
         super().__init__(step_cache(step), 0, 0, 0)
         self.step, self.value = step, float(value)
+        # samples a right pad copies at the end (kept once passed on); None: no pass-through (a crop)
+        self._tail: int | None = None
+        if step.left >= 0 and step.right >= 0:
+            self._tail = 0 if step.right == 0 else step.right + 1 if step.mode == "reflect" else 1 if step.mode == "replicate" else 0
 
     def _held(self, n: int, done: int) -> int:
         """Samples kept after ``n`` in and ``done`` out: all of them until the left pad has
@@ -135,6 +139,9 @@ class PadStage(Stage):
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
+        tail = self._tail
+        if tail is not None and done == step.left + before and (done or not step.left):
+            return self._pass(x, before, tail)
         if not x.shape[-1] and step_ready(step, before, floor) <= done:
             return self.nothing
         held = self._held(before, done)
@@ -157,6 +164,21 @@ class PadStage(Stage):
         keep = self._held(n, int(self.done))
         self._keep(work, keep)
         return out
+
+    def _pass(self, x: np.ndarray, before: int, tail: int) -> np.ndarray:
+        """Past the left pad (and with no crop), every sample leaves as it arrives; the last
+        ``tail`` are kept for the right pad."""
+        t = x.shape[-1]
+        if not t:
+            return self.nothing
+        self.samples_in[...] = before + t
+        self.done[...] = self.step.left + before + t
+        if tail:
+            cache = self.cache
+            if t < tail:  # the older kept samples move left
+                self.buffer[..., cache - tail : cache - t] = self.buffer[..., cache - tail + t :]
+            self.buffer[..., cache - min(t, tail) :] = x[..., t - min(t, tail) :]
+        return x
 
     def flush(self, total: int) -> np.ndarray:
         step = self.step
@@ -333,6 +355,21 @@ class PoolStage(_SlidingStage):
         if first < 0:  # the left edge: the layer's own padding, from the first sample
             return self.run(work[..., :end], step.padding, False)[..., done:target]
         return self.run(work[..., first - start : end], 0, False)
+
+    def _pass(self, x: np.ndarray, before: int, tail: int) -> np.ndarray:
+        """Past the left pad (and with no crop), every sample leaves as it arrives; the last
+        ``tail`` are kept for the right pad."""
+        t = x.shape[-1]
+        if not t:
+            return self.nothing
+        self.samples_in[...] = before + t
+        self.done[...] = self.step.left + before + t
+        if tail:
+            cache = self.cache
+            if t < tail:  # the older kept samples move left
+                self.buffer[..., cache - tail : cache - t] = self.buffer[..., cache - tail + t :]
+            self.buffer[..., cache - min(t, tail) :] = x[..., t - min(t, tail) :]
+        return x
 
     def flush(self, total: int) -> np.ndarray:
         step = self.step
