@@ -230,6 +230,34 @@ class _SlidingStage(Stage):
         raise NotImplementedError
 
 
+@dataclass
+class _Plan:
+    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
+    window at ``lo``, ``count`` outputs): the work area (held samples, then the chunk), the
+    strided view of every output's taps, the columns it is copied to and the GEMM operands
+    per item; ``keep``: the samples kept for the next push."""
+
+    work: np.ndarray
+    head: np.ndarray
+    held: np.ndarray
+    body: np.ndarray
+    taps: np.ndarray
+    columns: np.ndarray
+    operands: list[np.ndarray]
+    weights: np.ndarray  # (groups, C_out/groups, C_in/groups*K)
+    weight: np.ndarray  # the first group's
+    grouped: bool
+    group_shape: tuple[int, ...]
+    keep: int
+
+    def outputs(self, y: np.ndarray) -> list[np.ndarray]:
+        """Per item, the view of ``y`` (N, C_out, count) the product writes."""
+        count = y.shape[-1]
+        if self.grouped:
+            return [y[i].reshape(self.group_shape[0], self.group_shape[1], count) for i in range(y.shape[0])]
+        return [y[i, :, 0] if count == 1 else y[i] for i in range(y.shape[0])]
+
+
 class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
 
@@ -253,8 +281,13 @@ class WindowStage(_SlidingStage):
         # the weights as (groups, C_out/groups, C_in/groups*K), the bias as a column: made on first use
         self._w3: np.ndarray | None = None
         self._bias_column: np.ndarray | None = None
-        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk, (N, C_in, T) contiguous
-        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns, (N, C_in, K, count)
+        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk
+        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns
+        self._plans: dict[tuple[int, int, int, int], _Plan] = {}
+
+    def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
+        super().allocate(batch, channels, dtype)
+        self._plans.clear()  # they hold views of the old buffer
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         if x.dtype != self._fast_dtype:
@@ -262,60 +295,69 @@ class WindowStage(_SlidingStage):
         t = x.shape[-1]
         if not t:  # nothing new: nothing more is final
             return self.nothing
-        step, cache = self.step, self.cache
+        stride, span = self.step.stride, self.step.span
         before, done = int(self.samples_in), int(self.done)
         n = before + t
-        held = max(0, min(before, before - done * step.stride))
-        total = held + t
-        work = self._scratch_of(x.shape[0], total)
+        held = max(0, min(before, before - done * stride))
+        target = (n - span) // stride + 1 if n >= span else 0
+        count = max(target - done, 0)
+        lo = done * stride - before + held
+        plan = self._plans.get((held, t, lo, count)) or self._plan(x.shape[0], held, t, lo, count)
         if held:
-            work[..., :held] = self.buffer[..., cache - held :]
-        work[..., held:] = x
+            np.copyto(plan.head, plan.held)
+        np.copyto(plan.body, x)
         self.samples_in[...] = n
-        target = (n - step.span) // step.stride + 1 if n >= step.span else 0
         out = self.nothing
-        if target > done:
-            out = self._product(work, done * step.stride - (n - total), target - done)
-            self.done[...] = done = target
-        self._keep(work, max(0, min(n, n - done * step.stride)))
+        if count:
+            np.copyto(plan.columns, plan.taps)
+            out = np.empty((x.shape[0], self.channels_out, count), dtype=x.dtype)
+            for y, operand in zip(plan.outputs(out), plan.operands):
+                if plan.grouped:
+                    np.matmul(plan.weights, operand, out=y)
+                else:
+                    np.dot(plan.weight, operand, out=y)
+            if self._bias_column is not None:
+                out += self._bias_column
+            self.done[...] = target
+        self._keep(plan.work, plan.keep)
         return out
 
-    def _scratch_of(self, batch: int, length: int) -> np.ndarray:
-        """A contiguous (batch, C_in, length) view of the kept scratch (grown if short)."""
-        size = batch * self.channels_in * length
-        if self._scratch.size < size:
-            self._scratch = np.empty(size, dtype=self.weight.dtype)
-        return self._scratch[:size].reshape(batch, self.channels_in, length)
-
-    def _product(self, work: np.ndarray, lo: int, count: int) -> np.ndarray:
-        """Outputs of the windows at ``lo + i*stride`` of ``work`` (contiguous), i < count."""
-        w3 = self._w3
-        if w3 is None:
+    def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
+        """The views one kind of push uses (kept: a steady stream repeats a few kinds)."""
+        if self._w3 is None:
             w = self.weight
-            self._w3 = w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
+            self._w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
             if self.bias is not None:
                 self._bias_column = np.ascontiguousarray(self.bias.astype(w.dtype)[:, None])
-        batch, c_in, length = work.shape
-        k_size, item = self.weight.shape[2], work.itemsize
-        size = batch * c_in * k_size * count
-        if self._columns.size < size:
-            self._columns = np.empty(size, dtype=work.dtype)
-        columns = self._columns[:size].reshape(batch, c_in, k_size, count)
-        taps = np.ndarray((batch, c_in, k_size, count), work.dtype, work, lo * item,
-                          (c_in * length * item, length * item, self.dilation * item, self.step.stride * item))  # fmt: skip
-        np.copyto(columns, taps)
-        groups, per_group = w3.shape[0], w3.shape[1]
-        y = np.empty((batch, groups * per_group, count), dtype=work.dtype)
-        for index in range(batch):
-            if groups == 1 and count == 1:  # a matrix-vector product (BLAS's GEMM with one column is far slower)
-                np.dot(w3[0], columns[index].reshape(-1), out=y[index, :, 0])
-            elif groups == 1:
-                np.dot(w3[0], columns[index].reshape(-1, count), out=y[index])
-            else:
-                np.matmul(w3, columns[index].reshape(groups, -1, count), out=y[index].reshape(groups, per_group, count))
-        if self._bias_column is not None:
-            y += self._bias_column
-        return y
+        if len(self._plans) >= 16:
+            self._plans.clear()
+        c_in, k_size, total = self.channels_in, self.weight.shape[2], held + t
+        size = batch * c_in * total
+        if self._scratch.size < size:
+            self._scratch = np.empty(size, dtype=self.weight.dtype)
+            self._plans.clear()
+        columns_size = batch * c_in * k_size * count
+        if self._columns.size < columns_size:
+            self._columns = np.empty(columns_size, dtype=self.weight.dtype)
+            self._plans.clear()
+        work = self._scratch[:size].reshape(batch, c_in, total)
+        item = work.itemsize
+        taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
+                          (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
+        columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
+        w3 = self._w3
+        grouped = w3.shape[0] > 1
+        if not count:
+            operands = []
+        elif grouped:
+            operands = [columns[i].reshape(w3.shape[0], -1, count) for i in range(batch)]
+        else:  # one output: a matrix-vector product (BLAS's GEMM with one column is far slower)
+            operands = [columns[i].reshape(-1) if count == 1 else columns[i].reshape(-1, count) for i in range(batch)]
+        keep = max(0, total - lo - count * self.step.stride)
+        plan = _Plan(work, work[..., :held], self.buffer[..., self.cache - held :], work[..., held:], taps, columns,
+                     operands, w3, w3[0], grouped, w3.shape[:2], keep)  # fmt: skip
+        self._plans[(held, t, lo, count)] = plan
+        return plan
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         """The general path (other dtypes): the engine's forward on the windows' span."""
@@ -355,21 +397,6 @@ class PoolStage(_SlidingStage):
         if first < 0:  # the left edge: the layer's own padding, from the first sample
             return self.run(work[..., :end], step.padding, False)[..., done:target]
         return self.run(work[..., first - start : end], 0, False)
-
-    def _pass(self, x: np.ndarray, before: int, tail: int) -> np.ndarray:
-        """Past the left pad (and with no crop), every sample leaves as it arrives; the last
-        ``tail`` are kept for the right pad."""
-        t = x.shape[-1]
-        if not t:
-            return self.nothing
-        self.samples_in[...] = before + t
-        self.done[...] = self.step.left + before + t
-        if tail:
-            cache = self.cache
-            if t < tail:  # the older kept samples move left
-                self.buffer[..., cache - tail : cache - t] = self.buffer[..., cache - tail + t :]
-            self.buffer[..., cache - min(t, tail) :] = x[..., t - min(t, tail) :]
-        return x
 
     def flush(self, total: int) -> np.ndarray:
         step = self.step
