@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from strategies_stream import chains, finality_out_of_order, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
-from convtrace.plan.layers import Layer, merge_ranges
 from convtrace import nn
+from convtrace.plan.layers import Layer, merge_ranges
 from convtrace.stream import Pointwise, Streamer, layer_of, verify
 from convtrace.stream.timing import chain_ready
 from strategies import examples
