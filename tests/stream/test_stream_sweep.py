@@ -132,7 +132,7 @@ def test_the_remaining_corner_is_late_by_what_the_prefix_holds_back() -> None:
     x = np.random.default_rng(0).standard_normal((1, 1, 8))
     check_contract(layers, x, [1] * 8, corner=True)
     s = Streamer(layers)
-    parts, counts = run_stream(s, x, [1] * 8)
+    parts, _counts = run_stream(s, x, [1] * 8)
     assert [p.shape[-1] for p in parts[:2]] == [0, 1]  # the judge: [1, 0]
     assert earliest(layers, x, 1, reach_of(Streamer(layers))) == 1
     r = verify(layers, length=8, chunks=[1] * 8, trials=1, torch=False)
