@@ -244,18 +244,10 @@ class _Plan:
     taps: np.ndarray
     columns: np.ndarray
     operands: list[np.ndarray]
-    weights: np.ndarray  # (groups, C_out/groups, C_in/groups*K)
-    weight: np.ndarray  # the first group's
-    grouped: bool
-    group_shape: tuple[int, ...]
+    weight: np.ndarray  # (C_out, C_in*K), or (groups, C_out/groups, C_in/groups*K)
+    product: Callable[..., Any]  # np.dot, or np.matmul for groups
+    item_shape: tuple[int, ...]  # an item's output as the product writes it
     keep: int
-
-    def outputs(self, y: np.ndarray) -> list[np.ndarray]:
-        """Per item, the view of ``y`` (N, C_out, count) the product writes."""
-        count = y.shape[-1]
-        if self.grouped:
-            return [y[i].reshape(self.group_shape[0], self.group_shape[1], count) for i in range(y.shape[0])]
-        return [y[i, :, 0] if count == 1 else y[i] for i in range(y.shape[0])]
 
 
 class WindowStage(_SlidingStage):
@@ -311,11 +303,11 @@ class WindowStage(_SlidingStage):
         if count:
             np.copyto(plan.columns, plan.taps)
             out = np.empty((x.shape[0], self.channels_out, count), dtype=x.dtype)
-            for y, operand in zip(plan.outputs(out), plan.operands):
-                if plan.grouped:
-                    np.matmul(plan.weights, operand, out=y)
-                else:
-                    np.dot(plan.weight, operand, out=y)
+            if len(plan.operands) == 1:
+                plan.product(plan.weight, plan.operands[0], out=out.reshape(plan.item_shape))
+            else:
+                for index, operand in enumerate(plan.operands):
+                    plan.product(plan.weight, operand, out=out[index].reshape(plan.item_shape))
             if self._bias_column is not None:
                 out += self._bias_column
             self.done[...] = target
@@ -346,16 +338,16 @@ class WindowStage(_SlidingStage):
                           (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
         columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
         w3 = self._w3
-        grouped = w3.shape[0] > 1
-        if not count:
-            operands = []
-        elif grouped:
-            operands = [columns[i].reshape(w3.shape[0], -1, count) for i in range(batch)]
+        groups = w3.shape[0]
+        if groups > 1:
+            shape: tuple[int, ...] = (groups, w3.shape[1], count)
+            operand_shape: tuple[int, ...] = (groups, -1, count)
         else:  # one output: a matrix-vector product (BLAS's GEMM with one column is far slower)
-            operands = [columns[i].reshape(-1) if count == 1 else columns[i].reshape(-1, count) for i in range(batch)]
+            shape, operand_shape = ((self.channels_out,), (-1,)) if count == 1 else ((self.channels_out, count), (-1, count))
+        operands = [columns[i].reshape(operand_shape) for i in range(batch)] if count else []
         keep = max(0, total - lo - count * self.step.stride)
         plan = _Plan(work, work[..., :held], self.buffer[..., self.cache - held :], work[..., held:], taps, columns,
-                     operands, w3, w3[0], grouped, w3.shape[:2], keep)  # fmt: skip
+                     operands, w3 if groups > 1 else w3[0], np.matmul if groups > 1 else np.dot, shape, keep)  # fmt: skip
         self._plans[(held, t, lo, count)] = plan
         return plan
 
