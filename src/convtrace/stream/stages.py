@@ -334,9 +334,11 @@ class WindowStage(_SlidingStage):
             self._plans.clear()
         work = self._scratch[:size].reshape(batch, c_in, total)
         item = work.itemsize
-        taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
-                          (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
         columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
+        taps = columns  # no output: nothing to read (the next window may start past the samples)
+        if count:
+            taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
+                              (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
         w3 = self._w3
         groups = w3.shape[0]
         if groups > 1:
