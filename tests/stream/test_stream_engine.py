@@ -145,6 +145,18 @@ def test_reset_and_flush_start_identical_streams() -> None:
     assert np.array_equal(fresh, again) and np.array_equal(fresh, twice)
 
 
+def test_a_new_stream_of_another_batch_size_after_a_flush() -> None:
+    """The Conv1d stages keep views of their state and scratch per kind of push: a stream
+    of another batch size (same chunks) must not reuse the old ones."""
+    chain = _mixed()
+    s = Streamer(chain)
+    for batch in (1, 3, 2):
+        x = _x((batch, 2, 40), seed=batch)
+        got = np.concatenate(run_stream(s, x, [7, 1, 0, 13])[0], axis=-1)
+        want = offline(chain, x)
+        assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+
+
 def test_load_state_continues_elsewhere() -> None:
     chain = _mixed()
     x = _x((2, 2, 50))
