@@ -236,6 +236,25 @@ def test_windows_that_skip_samples_stream_one_sample_at_a_time(kernel: int, stri
         assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
 
 
+def test_a_wide_conv_multiplies_by_blocks_of_rows_exactly() -> None:
+    """256 x 1280 weights times 8 outputs a push: three blocks of rows (the small-matrix
+    products), one item and two; one output a push stays one matrix-vector product."""
+    from convtrace.stream.stages import WindowStage, _row_blocks
+
+    conv = nn.Conv1d(128, 256, 10, stride=5, dtype=np.float64, rng=8)
+    assert len(_row_blocks(conv.weight.reshape(256, -1), 8)) == 3
+    for batch, chunk in ((1, 40), (2, 40), (1, 5)):
+        x = _x((batch, 128, 205), seed=batch)
+        s = Streamer(conv)
+        got = np.concatenate(run_stream(s, x, [chunk] * (205 // chunk))[0], axis=-1)
+        want = offline([conv], x)
+        assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+        stage = s.units[0].stages[-1]
+        assert isinstance(stage, WindowStage)
+        blocks = {len(p.blocks) for p in stage._plans.values() if p.operands}  # the last push of 5: one output
+        assert blocks == ({1, 3} if chunk == 40 else {1})
+
+
 def test_the_state_never_grows() -> None:
     s = Streamer(chain_of(ENCODER, channels=1, seed=5))
     x = _x((1, 1, 160))
