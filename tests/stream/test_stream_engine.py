@@ -255,6 +255,16 @@ def test_a_wide_conv_multiplies_by_blocks_of_rows_exactly() -> None:
         assert blocks == ({1, 3} if chunk == 40 else {1})
 
 
+def test_float16_takes_the_engines_forward_and_equals_offline() -> None:
+    """Weights other than float32/float64 stream through the engine's forward on the
+    windows' span (the bias in float32, as offline): the same values as offline."""
+    chain = [nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=np.float16, rng=0), nn.Conv1d(3, 2, 2, dtype=np.float16, rng=1)]
+    x = _x((1, 2, 30), dtype=np.float16)
+    got = np.concatenate(run_stream(Streamer(chain), x, [1, 4, 0, 7])[0], axis=-1)
+    want = offline(chain, x)
+    assert got.dtype == want.dtype == np.float16 and np.array_equal(got, want)
+
+
 def test_the_state_never_grows() -> None:
     s = Streamer(chain_of(ENCODER, channels=1, seed=5))
     x = _x((1, 1, 160))
