@@ -256,7 +256,7 @@ def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]
     """``weight`` (C_out x C_in*K) cut into blocks of rows whose products with ``count``
     columns stay within ``SMALL_GEMM`` multiply-adds: OpenBLAS multiplies such small
     matrices without packing the weights, where a push's few columns would pay for packing
-    them all on every call (a 256 x 1280 weight times 8 columns: about 1.6x faster; and one
+    them all on every call (a 256 x 1280 weight times 8 columns: about 1.8x faster; and one
     thread each, so no thread wakes per push). One column stays whole: a matrix-vector
     product reads the weights once, at memory speed, on BLAS's threads.
 
@@ -280,9 +280,13 @@ class WindowStage(_SlidingStage):
     samples and the chunk into one contiguous scratch, copies the columns of every output
     of the push (only the emitted positions, ``C_in x K x count``) from one strided view of
     it into a column scratch, and multiplies the weights, arranged once as
-    ``(groups, C_out/groups, C_in/groups*K)``, by them: one GEMM (a matrix-vector product
-    for one output) per push and group. The scratches are workspace, not state: each push
-    refills them, and they grow only to the largest chunk pushed, never with the stream.
+    ``(groups, C_out/groups, C_in/groups*K)``, by them: per push, one matrix-vector product
+    for one output, else one GEMM per block of weight rows (:func:`_row_blocks`), or one
+    batched product over the groups. The views of each kind of push (held, new, first
+    window, outputs) are kept in a :class:`_Plan` (a few kinds repeat in a steady stream).
+    The scratches are workspace, not state: each push refills them, and they grow only to
+    the largest chunk pushed, never with the stream. Other dtypes (float16) take the
+    engine's forward on the windows' span.
     """
 
     kind = "conv"
