@@ -112,6 +112,9 @@ def main() -> None:
     cache_bytes = report(chain, dtype="float32").cache_bytes
     streamed(s, x[..., : 10 * HOP], HOP)  # a stream's state stays the same size
     after = sum(a.nbytes for a in s.state.values())
+    # the Conv1d stages' workspace (not state: refilled by every push, sized by the largest chunk)
+    workspace = sum(getattr(st, name).nbytes for u in s.units for st in u.stages for name in ("_scratch", "_columns")
+                    if hasattr(st, name))  # fmt: skip
 
     # allocations: a stream ten times longer keeps no more memory (tracemalloc, after a warm-up)
     def kept(pushes: int) -> int:
@@ -142,7 +145,7 @@ def main() -> None:
           f"({span([v / RATE * 1e6 for v in one_s], 1)} us per push)")
     print(f"empty push: {span(empty_us, 1)} us, per layer {span([v / layers for v in empty_us], 2)} us (target <= 20)")
     print(f"state: state_spec {spec_bytes} bytes (buffers {buffer_bytes}, the report's cache {cache_bytes}); live "
-          f"arrays {live_bytes} bytes, after 10 hops {after} bytes")
+          f"arrays {live_bytes} bytes, after 10 hops {after} bytes; workspace (chunks of {HOP}) {workspace} bytes")
     print(f"memory kept by 50 pushes: {short} bytes; by 500 pushes: {long} bytes")
 
 

@@ -40,6 +40,25 @@ def has_holes(stride: int, dilation: int, kernel_size: int) -> bool:
     return len({(j * dilation) % stride for j in range(kernel_size)}) < stride
 
 
+def finality_out_of_order(stride: int, dilation: int, kernel_size: int) -> bool:
+    """Whether a ConvTranspose1d makes some full position final before an earlier one.
+    Position ``p`` is final once the last input that reaches it (``i*stride + j*dilation
+    = p``) has arrived; a hole (no tap reaches it) is final from the start. Out of order
+    iff that last input is not non-decreasing in ``p`` (it is periodic: ``p + stride``
+    waits for one input more than ``p``, so a few periods past the first taps decide).
+
+    >>> finality_out_of_order(1, 2, 2), finality_out_of_order(2, 3, 2), finality_out_of_order(2, 1, 1)
+    (False, True, True)
+    >>> finality_out_of_order(2, 1, 4), finality_out_of_order(3, 2, 3)  # contiguous taps; taps 0, 2, 4 mod 3
+    (False, True)
+    """
+    reach = (kernel_size - 1) * dilation
+    last = [max(((p - j * dilation) // stride for j in range(kernel_size)
+                 if p >= j * dilation and (p - j * dilation) % stride == 0), default=-1)
+            for p in range(reach + 4 * stride * (reach + 1) + 1)]  # fmt: skip
+    return any(last[q] < max(last[:q]) for q in range(1, len(last)))
+
+
 @st.composite
 def conv_t(draw: Any, c_in: int, seed: int) -> Any:
     g, c_out = _groups_for(draw, c_in)

@@ -169,6 +169,14 @@ def test_the_advice_only_where_it_applies() -> None:
     assert report("conv k=3 d=2 s=2 p=causal").findings == ()
 
 
+def test_the_advice_counts_its_samples_in_words() -> None:
+    one, seven = report("conv k=4 s=2 p=causal").findings[0], report("conv k=16 s=8 p=causal").findings[0]
+    assert (one.values["saved"], seven.values["saved"]) == (1, 7)
+    assert "with 1 sample less latency" in message(one) and "1 samples" not in message(one)
+    assert "with 7 samples less latency" in message(seven)
+    assert "少 1 个样本" in message(one, "zh") and "少 7 个样本" in message(seven, "zh")
+
+
 def test_text_fits_80_columns_in_both_languages_and_json_has_every_message() -> None:
     r = report(ENCODEC_K_MINUS_1 + "; conv k=3 p=1 mode=reflect", sample_rate=24000, in_channels=32, dtype="float64")
     for lang in ("en", "zh"):

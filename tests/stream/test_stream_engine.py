@@ -145,6 +145,18 @@ def test_reset_and_flush_start_identical_streams() -> None:
     assert np.array_equal(fresh, again) and np.array_equal(fresh, twice)
 
 
+def test_a_new_stream_of_another_batch_size_after_a_flush() -> None:
+    """The Conv1d stages keep views of their state and scratch per kind of push: a stream
+    of another batch size (same chunks) must not reuse the old ones."""
+    chain = _mixed()
+    s = Streamer(chain)
+    for batch in (1, 3, 2):
+        x = _x((batch, 2, 40), seed=batch)
+        got = np.concatenate(run_stream(s, x, [7, 1, 0, 13])[0], axis=-1)
+        want = offline(chain, x)
+        assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+
+
 def test_load_state_continues_elsewhere() -> None:
     chain = _mixed()
     x = _x((2, 2, 50))
@@ -209,6 +221,48 @@ def test_float32_streams_close_to_offline() -> None:
     y = np.concatenate(run_stream(Streamer(chain), x, [2, 0, 1, 3])[0], axis=-1)
     want = offline(chain, x)
     assert y.dtype == np.float32 and np.max(np.abs(y - want)) <= 1e-5 * np.max(np.abs(want))
+
+
+@pytest.mark.parametrize(("kernel", "stride", "dilation"), [(1, 3, 1), (2, 4, 1), (2, 5, 2)])
+def test_windows_that_skip_samples_stream_one_sample_at_a_time(kernel: int, stride: int, dilation: int) -> None:
+    """A stride longer than the window: after an output the next window starts past every
+    sample so far (nothing is kept, a push may bring only skipped samples)."""
+    chain = [nn.Conv1d(1, 2, kernel, stride, dilation=dilation, dtype=np.float64, rng=6),
+             nn.Conv1d(2, 2, 1, 3, groups=2, dtype=np.float64, rng=7)]  # fmt: skip
+    x = _x((1, 1, 40))
+    for sizes in ([1] * 40, [2, 0, 3, 1, 7, 1, 1, 5]):
+        parts = run_stream(Streamer(chain), x, sizes)[0]
+        got, want = np.concatenate(parts, axis=-1), offline(chain, x)
+        assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+def test_a_wide_conv_multiplies_by_blocks_of_rows_exactly() -> None:
+    """256 x 1280 weights times 8 outputs a push: three blocks of rows (the small-matrix
+    products), one item and two; one output a push stays one matrix-vector product."""
+    from convtrace.stream.stages import WindowStage, _row_blocks
+
+    conv = nn.Conv1d(128, 256, 10, stride=5, dtype=np.float64, rng=8)
+    assert len(_row_blocks(conv.weight.reshape(256, -1), 8)) == 3
+    for batch, chunk in ((1, 40), (2, 40), (1, 5)):
+        x = _x((batch, 128, 205), seed=batch)
+        s = Streamer(conv)
+        got = np.concatenate(run_stream(s, x, [chunk] * (205 // chunk))[0], axis=-1)
+        want = offline([conv], x)
+        assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
+        stage = s.units[0].stages[-1]
+        assert isinstance(stage, WindowStage)
+        blocks = {len(p.blocks) for p in stage._plans.values() if p.operands}  # the last push of 5: one output
+        assert blocks == ({1, 3} if chunk == 40 else {1})
+
+
+def test_float16_takes_the_engines_forward_and_equals_offline() -> None:
+    """Weights other than float32/float64 stream through the engine's forward on the
+    windows' span (the bias in float32, as offline): the same values as offline."""
+    chain = [nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=np.float16, rng=0), nn.Conv1d(3, 2, 2, dtype=np.float16, rng=1)]
+    x = _x((1, 2, 30), dtype=np.float16)
+    got = np.concatenate(run_stream(Streamer(chain), x, [1, 4, 0, 7])[0], axis=-1)
+    want = offline(chain, x)
+    assert got.dtype == want.dtype == np.float16 and np.array_equal(got, want)
 
 
 def test_the_state_never_grows() -> None:

@@ -141,3 +141,14 @@ def test_the_sweeps_check_fails_on_each_planted_bug(planted: str) -> None:
         except AssertionError:
             failures += 1
     assert failures, f"the contract check missed the planted {planted} bug"
+
+
+def test_nan_where_offline_has_nan_is_equal() -> None:
+    """A max window of padding only is -inf; two channels of weights of both signs then
+    add -inf and +inf: NaN, offline and streamed alike (not a difference)."""
+    chain = [nn.Conv1d(1, 2, 1, stride=2, bias=False, dtype=np.float64, rng=5), nn.MaxPool1d(2, 1, 1, 2),
+             nn.ConvTranspose1d(2, 1, 1, bias=False, dtype=np.float64, rng=6)]  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(offline(chain, np.ones((1, 1, 1)))).all()
+        r = verify(chain, length=1, trials=2, torch=False)
+    assert r.ok and r.first_wrong is None, r

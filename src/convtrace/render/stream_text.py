@@ -42,12 +42,12 @@ _MESSAGES = {
     "({left_b}, {right_b}) for {length_b}",
     "R104": "{op}: could not place it on the time axis, so whether it streams is unknown",
     "R105": "strided causal conv (k_eff={kernel}, stride={stride}) padded {left} on the left: {better} gives "
-    "the same causality with {saved} samples less latency in its own input; the net's latency {latency} -> "
+    "the same causality with {saved_samples} less latency in its own input; the net's latency {latency} -> "
     "{latency_better} input samples{ms}",
     "R106": "reflect padding of {left} on the left mirrors samples after the edge: the first output waits "
     "for sample {left}",
     "R105_alone": "strided causal conv (k_eff={kernel}, stride={stride}) padded {left} on the left: {better} gives "
-    "the same causality with {saved} samples less latency in its own input",
+    "the same causality with {saved_samples} less latency in its own input",
 }
 _MESSAGES_ZH = {
     "R102": "{kind} 作用于整个时间轴：每个输出都依赖全部输入，或依赖 convtrace 不建模的状态",
@@ -170,6 +170,8 @@ def message(finding: Finding, lang: str = "en", sample_rate: int | None = None) 
 
     >>> message(Finding("R106", "0", {"left": 3}))
     'reflect padding of 3 on the left mirrors samples after the edge: the first output waits for sample 3'
+    >>> message(Finding("R105", "1", {"kernel": 2, "stride": 2, "left": 1, "better": 0, "saved": 1}))
+    'strided causal conv (k_eff=2, stride=2) padded 1 on the left: 0 gives the same causality with 1 sample less latency in its own input'
     >>> message(Finding("R101", "2", {"refusal": "adaptive", "param": "kind", "value": "AdaptiveAvgPool1d"}), "zh")
     'AdaptiveAvgPool1d 不能流式运行：自适应池化的窗口取决于整个输入长度'
     """
@@ -184,6 +186,8 @@ def message(finding: Finding, lang: str = "en", sample_rate: int | None = None) 
     values = {key: _plain(value) for key, value in finding.values.items()}
     if finding.code == "R105":
         values["ms"] = _ms_pair(finding.values, sample_rate, lang)
+        saved = values.get("saved")
+        values["saved_samples"] = f"{saved} sample" + ("" if str(saved) == "1" else "s")
     try:
         return template.format(**values)
     except (KeyError, IndexError):

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import functional
 from ..engine import fast
+from ..engine.fast_threads import SMALL_GEMM
 from ..engine.padding import apply_pad
 from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
 
@@ -121,6 +122,10 @@ class PadStage(Stage):
     def __init__(self, step: PadStep, value: float = 0.0) -> None:
         super().__init__(step_cache(step), 0, 0, 0)
         self.step, self.value = step, float(value)
+        # samples a right pad copies at the end (kept once passed on); None: no pass-through (a crop)
+        self._tail: int | None = None
+        if step.left >= 0 and step.right >= 0:
+            self._tail = 0 if step.right == 0 else step.right + 1 if step.mode == "reflect" else 1 if step.mode == "replicate" else 0
 
     def _held(self, n: int, done: int) -> int:
         """Samples kept after ``n`` in and ``done`` out: all of them until the left pad has
@@ -135,6 +140,9 @@ class PadStage(Stage):
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         step = self.step
         before, done = int(self.samples_in), int(self.done)
+        tail = self._tail
+        if tail is not None and done == step.left + before and (done or not step.left):
+            return self._pass(x, before, tail)
         if not x.shape[-1] and step_ready(step, before, floor) <= done:
             return self.nothing
         held = self._held(before, done)
@@ -157,6 +165,21 @@ class PadStage(Stage):
         keep = self._held(n, int(self.done))
         self._keep(work, keep)
         return out
+
+    def _pass(self, x: np.ndarray, before: int, tail: int) -> np.ndarray:
+        """Past the left pad (and with no crop), every sample leaves as it arrives; the last
+        ``tail`` are kept for the right pad."""
+        t = x.shape[-1]
+        if not t:
+            return self.nothing
+        self.samples_in[...] = before + t
+        self.done[...] = self.step.left + before + t
+        if tail:
+            cache = self.cache
+            if t < tail:  # the older kept samples move left
+                self.buffer[..., cache - tail : cache - t] = self.buffer[..., cache - tail + t :]
+            self.buffer[..., cache - min(t, tail) :] = x[..., t - min(t, tail) :]
+        return x
 
     def flush(self, total: int) -> np.ndarray:
         step = self.step
@@ -208,8 +231,63 @@ class _SlidingStage(Stage):
         raise NotImplementedError
 
 
+@dataclass
+class _Plan:
+    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
+    window at ``lo``, ``count`` outputs): the work area (held samples, then the chunk), the
+    strided view of every output's taps, the columns it is copied to and the GEMM operands
+    per item; ``keep``: the samples kept for the next push."""
+
+    work: np.ndarray
+    head: np.ndarray
+    held: np.ndarray
+    body: np.ndarray
+    taps: np.ndarray
+    columns: np.ndarray
+    operands: list[np.ndarray]
+    # the weights, (C_out, C_in*K) or (groups, C_out/groups, C_in/groups*K), by blocks of output rows
+    blocks: list[tuple[np.ndarray, slice]]
+    product: Callable[..., Any]  # np.dot, or np.matmul for groups
+    item_shape: tuple[int, ...]  # an item's output as the product writes it
+    keep: int
+
+
+def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]]:
+    """``weight`` (C_out x C_in*K) cut into blocks of rows whose products with ``count``
+    columns stay within ``SMALL_GEMM`` multiply-adds: OpenBLAS multiplies such small
+    matrices without packing the weights, where a push's few columns would pay for packing
+    them all on every call (a 256 x 1280 weight times 8 columns: about 1.8x faster; and one
+    thread each, so no thread wakes per push). One column stays whole: a matrix-vector
+    product reads the weights once, at memory speed, on BLAS's threads.
+
+    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 8)]
+    [slice(0, 86, None), slice(86, 172, None), slice(172, 256, None)]
+    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 1)]
+    [slice(None, None, None)]
+    """
+    rows, field = weight.shape
+    pieces = -(-rows * field * count // SMALL_GEMM) if count > 1 else 1
+    if pieces <= 1:
+        return [(weight, slice(None))]
+    step = -(-rows // pieces)
+    return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
+
+
 class WindowStage(_SlidingStage):
-    """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``."""
+    """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
+
+    The fast path (float32/float64 weights and input of the same dtype) copies the held
+    samples and the chunk into one contiguous scratch, copies the columns of every output
+    of the push (only the emitted positions, ``C_in x K x count``) from one strided view of
+    it into a column scratch, and multiplies the weights, arranged once as
+    ``(groups, C_out/groups, C_in/groups*K)``, by them: per push, one matrix-vector product
+    for one output, else one GEMM per block of weight rows (:func:`_row_blocks`), or one
+    batched product over the groups. The views of each kind of push (held, new, first
+    window, outputs) are kept in a :class:`_Plan` (a few kinds repeat in a steady stream).
+    The scratches are workspace, not state: each push refills them, and they grow only to
+    the largest chunk pushed, never with the stream. Other dtypes (float16) take the
+    engine's forward on the windows' span.
+    """
 
     kind = "conv"
 
@@ -218,43 +296,106 @@ class WindowStage(_SlidingStage):
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
-        self._w2: np.ndarray | None = None  # the weights as one matrix, made on first use
+        self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
+        # the weights as (groups, C_out/groups, C_in/groups*K), the bias as a column: made on first use
+        self._w3: np.ndarray | None = None
+        self._bias_column: np.ndarray | None = None
+        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk
+        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns
+        self._plans: dict[tuple[int, int, int, int], _Plan] = {}
+
+    def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
+        super().allocate(batch, channels, dtype)
+        self._plans.clear()  # they hold views of the old buffer
+
+    def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
+        if x.dtype != self._fast_dtype:
+            return super().push(x, floor)
+        t = x.shape[-1]
+        if not t:  # nothing new: nothing more is final
+            return self.nothing
+        stride, span = self.step.stride, self.step.span
+        before, done = int(self.samples_in), int(self.done)
+        n = before + t
+        held = max(0, min(before, before - done * stride))
+        target = (n - span) // stride + 1 if n >= span else 0
+        count = max(target - done, 0)
+        lo = done * stride - before + held
+        plan = self._plans.get((held, t, lo, count)) or self._plan(x.shape[0], held, t, lo, count)
+        if held:
+            np.copyto(plan.head, plan.held)
+        np.copyto(plan.body, x)
+        self.samples_in[...] = n
+        out = self.nothing
+        if count:
+            np.copyto(plan.columns, plan.taps)
+            out = np.empty((x.shape[0], self.channels_out, count), dtype=x.dtype)
+            if len(plan.operands) == 1 and len(plan.blocks) == 1:
+                plan.product(plan.blocks[0][0], plan.operands[0], out=out.reshape(plan.item_shape))
+            else:
+                for index, operand in enumerate(plan.operands):
+                    y = out[index].reshape(plan.item_shape)
+                    for weight, rows in plan.blocks:
+                        plan.product(weight, operand, out=y[rows])
+            if self._bias_column is not None:
+                out += self._bias_column
+            self.done[...] = target
+        self._keep(plan.work, plan.keep)
+        return out
+
+    def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
+        """The views one kind of push uses (kept: a steady stream repeats a few kinds)."""
+        if self._w3 is None:
+            w = self.weight
+            self._w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
+            if self.bias is not None:
+                self._bias_column = np.ascontiguousarray(self.bias.astype(w.dtype)[:, None])
+        if len(self._plans) >= 16:
+            self._plans.clear()
+        c_in, k_size, total = self.channels_in, self.weight.shape[2], held + t
+        size = batch * c_in * total
+        if self._scratch.size < size:
+            self._scratch = np.empty(size, dtype=self.weight.dtype)
+            self._plans.clear()
+        columns_size = batch * c_in * k_size * count
+        if self._columns.size < columns_size:
+            self._columns = np.empty(columns_size, dtype=self.weight.dtype)
+            self._plans.clear()
+        work = self._scratch[:size].reshape(batch, c_in, total)
+        item = work.itemsize
+        columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
+        taps = columns  # no output: nothing to read (the next window may start past the samples)
+        if count:
+            taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
+                              (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
+        w3 = self._w3
+        groups = w3.shape[0]
+        if groups > 1:
+            shape: tuple[int, ...] = (groups, w3.shape[1], count)
+            operand_shape: tuple[int, ...] = (groups, -1, count)
+        else:  # one output: a matrix-vector product (BLAS's GEMM with one column is far slower)
+            shape, operand_shape = ((self.channels_out,), (-1,)) if count == 1 else ((self.channels_out, count), (-1, count))
+        operands = [columns[i].reshape(operand_shape) for i in range(batch)] if count else []
+        keep = max(0, total - lo - count * self.step.stride)
+        blocks = [(w3, slice(None))] if groups > 1 else _row_blocks(w3[0], count)
+        plan = _Plan(work, work[..., :held], self.buffer[..., self.cache - held :], work[..., held:], taps, columns,
+                     operands, blocks, np.matmul if groups > 1 else np.dot, shape, keep)  # fmt: skip
+        self._plans[(held, t, lo, count)] = plan
+        return plan
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
+        """The general path (other dtypes): the engine's forward on the windows' span."""
         step = self.step
         lo = done * step.stride - start
         hi = (target - 1) * step.stride + step.span - start
-        return self._conv(work[..., lo:hi], target - done)
-
-    def _conv(self, x: np.ndarray, count: int) -> np.ndarray:
-        w, b = self.weight, self.bias
+        x, w, b = work[..., lo:hi], self.weight, self.bias
         dtype = np.result_type(x, w)
-        if self.groups == 1 and dtype in (np.float32, np.float64) and x.dtype == w.dtype:
-            y = self._columns_product(x, count)
-        else:
-            if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
-                x, w = x.astype(np.float32), w.astype(np.float32)
-            y = fast.conv1d_forward(x, w, self.step.stride, 0, count, self.dilation, self.groups)
+        if b is not None and dtype == np.float16:  # as functional.run_spec: the bias in float32
+            x, w = x.astype(np.float32), w.astype(np.float32)
+        y = fast.conv1d_forward(x, w, step.stride, 0, target - done, self.dilation, self.groups)
         if b is not None:
             y += b[None, :, None].astype(y.dtype, copy=False)
         return y.astype(dtype, copy=False)
-
-    def _columns_product(self, x: np.ndarray, count: int) -> np.ndarray:
-        """``W (C_out x C_in*K) @ columns`` per item with ``np.dot``: a push has few outputs,
-        and NumPy's 2-D product reads the weights at memory speed (its batched matmul on a
-        one-column operand is several times slower)."""
-        if self._w2 is None:
-            self._w2 = np.ascontiguousarray(self.weight.reshape(self.weight.shape[0], -1))
-        windows = np.lib.stride_tricks.sliding_window_view(x, self.step.span, axis=-1)
-        taps = windows[..., : (count - 1) * self.step.stride + 1 : self.step.stride, :: self.dilation]  # (N, C, count, K)
-        columns = np.ascontiguousarray(taps.transpose(0, 1, 3, 2)).reshape(x.shape[0], -1, count)
-        y = np.empty((x.shape[0], self._w2.shape[0], count), dtype=x.dtype)
-        for item in range(x.shape[0]):
-            if count == 1:  # a matrix-vector product (BLAS's GEMM with one column is far slower)
-                np.dot(self._w2, columns[item, :, 0], out=y[item, :, 0])
-            else:
-                np.dot(self._w2, columns[item], out=y[item])
-        return y
 
     def flush(self, total: int) -> np.ndarray:
         return self.nothing

@@ -230,9 +230,10 @@ def _finite_scale(a: np.ndarray) -> float:
 
 
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
-    """Elementwise: equal (infinities too) or within ``tol``."""
+    """Elementwise: equal (infinities too), both NaN (a max pool's window of padding only is
+    -inf; weights of both signs then add -inf and +inf), or within ``tol``."""
     with np.errstate(invalid="ignore"):
-        return np.asarray((a == b) | (np.abs(a - b) <= tol))
+        return np.asarray((a == b) | (np.abs(a - b) <= tol) | (np.isnan(a) & np.isnan(b)))
 
 
 def _reach(s: Streamer) -> int:
