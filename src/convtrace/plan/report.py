@@ -33,20 +33,21 @@ S204   (solve) asymmetric padding: no output_size rule restores every length
 from __future__ import annotations
 
 import dataclasses
-import html
 import importlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Finding", "Shown", "mime_wanted", "TEXT_VIEWS", "VIEWS_MODULE", "to_jsonable", "number"]
+__all__ = ["Finding", "Shown", "mime_wanted", "TEXT_VIEWS", "VIEWS_MODULE", "HTML_MODULE", "to_jsonable", "number"]
 
 #: the text of each report class, by class name: ``view(report, lang=, width=, **options)``.
 #: :data:`VIEWS_MODULE` fills it when it is imported: the words live in ``render/``, which
 #: imports this module, not the other way round (a report imports it by name on first use).
 TEXT_VIEWS: dict[str, Callable[..., str]] = {}
 VIEWS_MODULE = "convtrace.render.plan_text"
+#: the module whose ``report_html(report, lang, **options)`` makes a report's HTML view
+HTML_MODULE = "convtrace.render.report_html"
 
 
 class Shown:
@@ -64,9 +65,23 @@ class Shown:
     def __str__(self) -> str:
         return self.render()
 
+    def to_html(self, lang: str = "en", **options: Any) -> str:
+        """The report as HTML (``lang`` 'en' or 'zh'): its text's lines, escaped, and each of
+        its tables an HTML ``<table>`` with the same cells (see
+        :mod:`convtrace.render.report_html`).
+
+        >>> from convtrace.plan import analyse_stack
+        >>> page = analyse_stack("conv k=3", 10).to_html()
+        >>> page.count("<table"), "<th" in page and "rf so far" in page
+        (1, True)
+        """
+        view = importlib.import_module(HTML_MODULE).report_html  # render/ is above plan/
+        page: str = view(self, lang, **options)
+        return page
+
     def _repr_html_(self) -> str:
-        """Jupyter's view: the text, in a preformatted block (tables keep their columns)."""
-        return f'<pre class="convtrace" style="font-family:monospace;line-height:1.25">{html.escape(self.render())}</pre>'
+        """Jupyter's view: :meth:`to_html` in English."""
+        return self.to_html()
 
     def _repr_mimebundle_(
         self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
