@@ -326,8 +326,8 @@ def tables_collected() -> Iterator[list[TableCells]]:
     tables is the text's own.
 
     >>> with tables_collected() as tables:
-    ...     text = "head\n" + table(["#", "a"], [[0, None]])
-    >>> text == "head\n" + TABLE_MARK.format(0), tables
+    ...     text = "head\\n" + table(["#", "a"], [[0, None]])
+    >>> text == "head\\n" + TABLE_MARK.format(0), tables
     (True, [(('#', 'a'), [['0', '-']])])
     """
     tables: list[TableCells] = []
