@@ -20,9 +20,10 @@ from .plan_text import TABLE_MARK, TableCells, layer_explanation_ends, right_ali
 
 __all__ = ["report_html", "text_html", "table_html", "lines_html"]
 
-_PRE_STYLE = "font-family:monospace;line-height:1.25;margin:0 0 4px 0"
+_PRE_STYLE = "font-family:monospace;line-height:1.25;margin:0 0 4px 0;white-space:pre-wrap"
 _TABLE_STYLE = "border-collapse:collapse;margin:2px 0 8px 0;font-family:monospace"
-_CELL_STYLE = "padding:1px 8px;text-align:{align}"
+_CELL_STYLE = "padding:1px 8px;white-space:nowrap;text-align:{align}"
+_HEAD_STYLE = _CELL_STYLE + ";border-bottom:1px solid rgba(127,127,127,.6)"
 
 
 def report_html(report: Any, lang: str = "en", **options: Any) -> str:
@@ -65,7 +66,7 @@ def lines_html(lines: Sequence[str]) -> str:
     """Lines of text as one preformatted block, escaped (they keep their columns).
 
     >>> lines_html(["x < 1", "  y"])
-    '<pre class="convtrace" style="font-family:monospace;line-height:1.25;margin:0 0 4px 0">x &lt; 1\\n  y</pre>'
+    '<pre class="convtrace" style="font-family:monospace;line-height:1.25;margin:0 0 4px 0;white-space:pre-wrap">x &lt; 1\\n  y</pre>'
     """
     return f'<pre class="convtrace" style="{_PRE_STYLE}">{escape(chr(10).join(lines))}</pre>'
 
@@ -80,8 +81,9 @@ def table_html(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """
 
     def row(cells: Sequence[str], tag: str) -> str:
+        style = _HEAD_STYLE if tag == "th" else _CELL_STYLE
         return "<tr>" + "".join(
-            f'<{tag} style="{_CELL_STYLE.format(align="right" if right_aligned(i) else "left")}">{escape(cell)}</{tag}>'
+            f'<{tag} style="{style.format(align="right" if right_aligned(i) else "left")}">{escape(cell)}</{tag}>'
             for i, cell in enumerate(cells)
         ) + "</tr>"  # fmt: skip
 
