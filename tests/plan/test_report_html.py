@@ -241,3 +241,29 @@ def test_an_explained_layers_html_shows_its_steps_as_tables(lang: str) -> None:
     assert page.startswith(lines_html([head])) and page.endswith(lines_html([foot]))
     assert page == lines_html([head]) + render_html(explained.trace, lang) + lines_html([foot])
     assert ("第 1 步" if lang == "zh" else "step 1") in page.lower()
+
+
+def test_show_gives_a_reports_bundle_in_chinese() -> None:
+    report = _stack()
+    shown = report.show("zh")
+    data, meta = shown._repr_mimebundle_()
+    assert data == {"text/plain": report.render("zh"), "text/html": report.to_html("zh")} and meta == {}
+    assert "感受野" in data["text/html"] and "<table" in data["text/html"]
+    assert report._repr_mimebundle_()[0]["text/plain"] == str(report)  # the notebook's default stays English
+    assert set(shown._repr_mimebundle_(include=["text/html"])[0]) == {"text/html"}
+
+
+@pytest.mark.torch
+def test_show_gives_an_explained_layers_figure_and_tables_in_chinese() -> None:
+    torch = pytest.importorskip("torch")
+    from convtrace.draw import build_figure
+    from convtrace.draw.svg import figure_to_svg
+    from convtrace.inspect import explain_layer
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3, stride=2))
+    explained = explain_layer(model, "0", (0, 1, 3), (1, 1, 40))
+    data, _ = explained.show("zh")._repr_mimebundle_(exclude=["image/png"])
+    assert data["text/plain"] == explained.render("zh") and data["text/html"].endswith(explained.to_html("zh"))
+    assert data["image/svg+xml"] == figure_to_svg(build_figure(explained.trace, None, "zh"))
+    assert "第 1 步" in data["text/html"]
