@@ -147,8 +147,7 @@ def test_every_figure_output_has_a_png_beside_its_svg(executed: Any) -> None:
         raw = base64.b64decode(output.data[PNG])
         with Image.open(io.BytesIO(raw)) as image:
             assert image.format == "PNG" and image.size[0] > 100, index
-        if WIDGET not in output.data:  # convtrace's own bundles size the 2x PNG to the figure
-            assert output.metadata[PNG]["width"] * 2 == image.size[0], index
+        assert output.metadata[PNG]["width"] * 2 == image.size[0], index  # the 2x PNG sized to the figure
 
 
 @pytest.mark.slow
@@ -229,8 +228,6 @@ def test_without_widget_state_the_html_export_shows_each_explorers_figure(execut
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the Explorer's bundle (notebook/widget.py, widget branch) has SVG and PNG "
-                   "but no text/html: without a saved widget state nbconvert shows its SVG, which ranks above PNG")
 def test_without_widget_state_the_html_export_shows_the_explorers_png(executed: Any) -> None:
     """... and that figure should be the PNG, as every other figure's."""
     stateless = _stateless(executed)

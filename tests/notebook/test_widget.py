@@ -4,6 +4,8 @@ front end, and without anywidget it says which extra to install."""
 
 from __future__ import annotations
 
+import base64
+import struct
 import subprocess
 import sys
 from fractions import Fraction
@@ -88,17 +90,27 @@ def test_bundle_has_a_static_figure_beside_the_widget() -> None:
     from convtrace.draw.svg import figure_to_svg
 
     w = Explorer(**SEED, step=2)
-    data, _ = w._repr_mimebundle_()
+    data, meta = w._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert data["image/svg+xml"] == figure_to_svg(build_figure(w.trace, 2))  # the step the widget shows
-    if "image/png" in data:
-        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert data["text/plain"] == repr(w)  # the widget's own, not the figure's title
+    figure = build_figure(w.trace, 2)  # the step the widget shows
+    assert data["image/svg+xml"] == figure_to_svg(figure)
+    if "image/png" in data:  # base64 text, drawn at 2x and sized by its metadata to the figure
+        raw = base64.b64decode(data["image/png"])
+        assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+        assert meta["image/png"] == {"width": round(figure.width), "height": round(figure.height)}
+        assert struct.unpack(">I", raw[16:20])[0] == 2 * round(figure.width)
+        # nbconvert's HTML export and an untrusted notebook show this: the PNG as an <img>
+        assert f'<img src="data:image/png;base64,{data["image/png"]}" width="{round(figure.width)}"' in data["text/html"]
+        assert "<svg" not in data["text/html"]
     else:
         pytest.importorskip("cairosvg")
         pytest.fail("cairosvg is installed but the bundle has no PNG")
+    data, meta = w._repr_mimebundle_(exclude=["image/png", "text/html"])
+    assert "image/png" not in data and "text/html" not in data and meta == {} and "image/svg+xml" in data
     w.kernel_size = 9  # invalid: no stale picture
-    data, _ = w._repr_mimebundle_()
-    assert "image/svg+xml" not in data and "image/png" not in data
+    data, meta = w._repr_mimebundle_()
+    assert not {"image/svg+xml", "image/png", "text/html"} & set(data) and meta == {}
 
 
 def test_front_end_ships_in_the_package_offline() -> None:

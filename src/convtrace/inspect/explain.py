@@ -43,16 +43,17 @@ class LayerExplanation(Shown):
         verdict = "equal" if self.match else "DIFFERENT"
         return f"<LayerExplanation {self.layer} ({self.type}) y[{n}, {c}, {t}] = {self.value:.9g}, PyTorch {self.torch_value:.9g}: {verdict}>"
 
-    def _repr_mimebundle_(
-        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    def mime_bundle(
+        self, lang: str = "en", include: Collection[str] | None = None, exclude: Collection[str] | None = None
     ) -> tuple[dict[str, str], dict[str, Any]]:
-        """Jupyter's bundle: the report's text and HTML, with the explained element's figure
-        (SVG, and PNG with the viz extra) above the HTML (see :mod:`convtrace.draw.bundle`)."""
+        """Jupyter's bundle in ``lang``: the report's text and HTML, with the explained
+        element's figure (SVG, and PNG with the viz extra) above the HTML (see
+        :mod:`convtrace.draw.bundle`)."""
         from ..draw.build import build_figure
         from ..draw.bundle import figure_bundle, figure_html
 
-        return figure_bundle(build_figure(self.trace, None, "en"), self.render,
-                             lambda markup: figure_html(markup) + self._repr_html_(), include, exclude)
+        return figure_bundle(build_figure(self.trace, None, lang), lambda: self.render(lang),
+                             lambda markup: figure_html(markup) + self.to_html(lang), include, exclude)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer, "type": self.type, "at": list(self.at), "value": self.value,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -177,31 +177,33 @@ class Explorer(anywidget.AnyWidget):
         if message is not None:
             self.send(message)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget, and a static figure of the current step beside it (SVG; PNG with the viz
-        extra) so an exported notebook shows a picture."""
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget, and a static figure of the current step beside it (see
+        :meth:`static_figure`) so an exported notebook, or a host without widgets, shows a
+        picture; the widget's own ``text/plain`` is kept."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data.update(self.static_figure())
-        return (data, metadata) if isinstance(bundle, tuple) else data
+        figure_data, figure_metadata = self.static_figure(kwargs.get("include"), kwargs.get("exclude"))
+        return {**figure_data, **dict(data or {})}, {**dict(metadata or {}), **figure_metadata}
 
-    def static_figure(self) -> dict[str, Any]:
-        """The current step's figure (the overview when there are no steps) as
-        ``image/svg+xml`` and, when cairosvg is installed, ``image/png``; empty while invalid."""
+    def static_figure(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The current step's figure (the overview when there are no steps) as a bundle
+        ``(data, metadata)`` of :func:`convtrace.draw.bundle.figure_bundle`: ``image/svg+xml``,
+        ``image/png`` (with the viz extra; sized by its metadata) and ``text/html`` (the PNG as
+        an ``<img>``), no ``text/plain``; empty while the setting is invalid.
+
+        >>> data, metadata = Explorer(input=[1, 1, 1, 1], kernel_size=3, padding=1).static_figure(exclude=["image/png"])
+        >>> sorted(data), metadata
+        (['image/svg+xml', 'text/html'], {})
+        """
         from ..draw import build_figure, frame_count
-        from ..draw.svg import figure_to_svg
+        from ..draw.bundle import TEXT, figure_bundle, figure_html
 
         trace = self.trace
         if trace is None:
-            return {}
+            return {}, {}
         frames = frame_count(trace)
         figure = build_figure(trace, min(self.step, frames - 1) if frames else None, self.lang)
-        out: dict[str, Any] = {"image/svg+xml": figure_to_svg(figure)}
-        try:
-            from ..draw import raster
-
-            out["image/png"] = raster.png_bytes(figure)
-        except ConvtraceError:
-            pass
-        return out
+        return figure_bundle(figure, lambda: figure.title, figure_html, include, [*(exclude or ()), TEXT])

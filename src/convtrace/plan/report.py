@@ -33,20 +33,21 @@ S204   (solve) asymmetric padding: no output_size rule restores every length
 from __future__ import annotations
 
 import dataclasses
-import html
 import importlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Finding", "Shown", "mime_wanted", "TEXT_VIEWS", "VIEWS_MODULE", "to_jsonable", "number"]
+__all__ = ["Finding", "Shown", "ShownIn", "mime_wanted", "TEXT_VIEWS", "VIEWS_MODULE", "HTML_MODULE", "to_jsonable", "number"]
 
 #: the text of each report class, by class name: ``view(report, lang=, width=, **options)``.
 #: :data:`VIEWS_MODULE` fills it when it is imported: the words live in ``render/``, which
 #: imports this module, not the other way round (a report imports it by name on first use).
 TEXT_VIEWS: dict[str, Callable[..., str]] = {}
 VIEWS_MODULE = "convtrace.render.plan_text"
+#: the module whose ``report_html(report, lang, **options)`` makes a report's HTML view
+HTML_MODULE = "convtrace.render.report_html"
 
 
 class Shown:
@@ -64,15 +65,29 @@ class Shown:
     def __str__(self) -> str:
         return self.render()
 
+    def to_html(self, lang: str = "en", **options: Any) -> str:
+        """The report as HTML (``lang`` 'en' or 'zh'): its text's lines, escaped, and each of
+        its tables an HTML ``<table>`` with the same cells (see
+        :mod:`convtrace.render.report_html`).
+
+        >>> from convtrace.plan import analyse_stack
+        >>> page = analyse_stack("conv k=3", 10).to_html()
+        >>> page.count("<table"), "<th" in page and "rf so far" in page
+        (1, True)
+        """
+        view = importlib.import_module(HTML_MODULE).report_html  # render/ is above plan/
+        page: str = view(self, lang, **options)
+        return page
+
     def _repr_html_(self) -> str:
-        """Jupyter's view: the text, in a preformatted block (tables keep their columns)."""
-        return f'<pre class="convtrace" style="font-family:monospace;line-height:1.25">{html.escape(self.render())}</pre>'
+        """Jupyter's view: :meth:`to_html` in English."""
+        return self.to_html()
 
     def _repr_mimebundle_(
         self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
     ) -> tuple[dict[str, str], dict[str, Any]]:
         """Jupyter's bundle: ``text/plain`` (the text of ``print(report)``, where a host shows
-        no HTML) and ``text/html`` (:meth:`_repr_html_`); only the types ``include`` and
+        no HTML) and ``text/html`` (:meth:`to_html`); only the types ``include`` and
         ``exclude`` let through. A report with a figure adds it (see
         :mod:`convtrace.draw.bundle`).
 
@@ -81,12 +96,45 @@ class Shown:
         >>> sorted(data), data["text/plain"].splitlines()[0], meta
         (['text/html', 'text/plain'], 'Stack on 10 samples (1 channel) -> 8 samples', {})
         """
+        return self.mime_bundle("en", include, exclude)
+
+    def mime_bundle(
+        self, lang: str = "en", include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """The bundle of :meth:`_repr_mimebundle_` in ``lang`` ('en' or 'zh')."""
         data: dict[str, str] = {}
         if mime_wanted("text/plain", include, exclude):
-            data["text/plain"] = self.render()
+            data["text/plain"] = self.render(lang)
         if mime_wanted("text/html", include, exclude):
-            data["text/html"] = self._repr_html_()
+            data["text/html"] = self.to_html(lang)
         return data, {}
+
+    def show(self, lang: str = "en") -> ShownIn:
+        """The report as a notebook shows it, in ``lang`` ('en' or 'zh'): make it a cell's last
+        expression, or ``display()`` it.
+
+        >>> from convtrace.plan import analyse_stack
+        >>> data, _ = analyse_stack("conv k=3", 10).show("zh")._repr_mimebundle_()
+        >>> data["text/plain"].splitlines()[0], "<th" in data["text/html"] and "感受野" in data["text/html"]
+        ('层栈作用于 10 个样本（1 个通道）-> 8 个样本', True)
+        """
+        return ShownIn(self, lang)
+
+
+@dataclass(frozen=True)
+class ShownIn:
+    """A report shown in ``lang`` (:meth:`Shown.show`)."""
+
+    report: Shown
+    lang: str = "en"
+
+    def __repr__(self) -> str:
+        return f"<{self.report!r} in {self.lang!r}>"
+
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        return self.report.mime_bundle(self.lang, include, exclude)
 
 
 def mime_wanted(mime: str, include: Collection[str] | None, exclude: Collection[str] | None) -> bool:

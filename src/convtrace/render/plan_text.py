@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
@@ -28,7 +30,8 @@ from .i18n import translator
 from .notes import gap_reasons
 
 __all__ = ["message", "to_json", "render_shape", "render_solve", "render_stack", "render_inspect",
-           "render_length_map", "render_layer_explanation", "table", "fraction_text"]
+           "render_length_map", "render_layer_explanation", "layer_explanation_ends", "table", "fraction_text",
+           "tables_collected", "TABLE_MARK", "TableCells", "right_aligned"]
 
 _MESSAGES = {
     "W101": "{samples} trailing input samples of {length} are never read (dropped tail)",
@@ -296,12 +299,53 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool 
     └───┴────┘
     """
     cells = [["-" if cell is None else str(cell) for cell in row] for row in rows]
+    collected = _COLLECTED.get()
+    if collected is not None:  # an HTML view is being made: it draws the table (tables_collected)
+        collected.append((tuple(headers), cells))
+        return TABLE_MARK.format(len(collected) - 1)
     blocks = [list(range(len(headers)))] if width is None else column_blocks(headers, cells, width)
     return "\n\n".join(
         _rich_table([headers[i] for i in block], [[row[i] for i in block] for row in cells], block, color,
                     title if n == 0 else "", width or 200)
         for n, block in enumerate(blocks)
     )  # fmt: skip
+
+
+#: a table as :func:`table` was given it: its headers, and its cells as the text shows them
+TableCells = tuple[tuple[str, ...], list[list[str]]]
+#: the line :func:`table` returns for the n-th table while :func:`tables_collected` collects them
+TABLE_MARK = "\x00convtrace-table {}\x00"
+_COLLECTED: ContextVar[list[TableCells] | None] = ContextVar("convtrace_collected_tables", default=None)
+
+
+@contextmanager
+def tables_collected() -> Iterator[list[TableCells]]:
+    """Within it :func:`table` draws nothing: it appends its headers and cells to the list
+    this yields and returns the line ``TABLE_MARK.format(n)`` of the n-th table, where an
+    HTML view puts the table (see :mod:`convtrace.render.report_html`). The text around the
+    tables is the text's own.
+
+    >>> with tables_collected() as tables:
+    ...     text = "head\\n" + table(["#", "a"], [[0, None]])
+    >>> text == "head\\n" + TABLE_MARK.format(0), tables
+    (True, [(('#', 'a'), [['0', '-']])])
+    """
+    tables: list[TableCells] = []
+    token = _COLLECTED.set(tables)
+    try:
+        yield tables
+    finally:
+        _COLLECTED.reset(token)
+
+
+def right_aligned(column: int) -> bool:
+    """Whether a report table's ``column`` (0-based) is right-aligned: the first three
+    (number, name, layer) hold words, the others numbers.
+
+    >>> [right_aligned(i) for i in range(4)]
+    [False, False, False, True]
+    """
+    return column >= 3
 
 
 def column_blocks(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int) -> list[list[int]]:
@@ -336,7 +380,7 @@ def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[str]], columns: 
 
     grid = Table(title=title or None, show_lines=False, header_style="bold" if color else "")
     for head, index in zip(headers, columns):
-        grid.add_column(head, justify="left" if index < 3 else "right", overflow="fold")
+        grid.add_column(head, justify="right" if right_aligned(index) else "left", overflow="fold")
     for row in rows:
         grid.add_row(*row)
     buffer = io.StringIO()
@@ -721,12 +765,18 @@ def render_layer_explanation(result: Any, lang: str = "en") -> str:
     """``inspect --explain``: convtrace's steps, then PyTorch's value beside convtrace's."""
     from .text import render_text
 
+    head, foot = layer_explanation_ends(result, lang)
+    return "\n".join([head, render_text(result.trace, lang), foot])
+
+
+def layer_explanation_ends(result: Any, lang: str = "en") -> tuple[str, str]:
+    """The line above an explained layer's steps (which layer, which element) and the line
+    below them (convtrace's value beside PyTorch's)."""
     n, c, t = result.at
     verdict = _t(lang, "equal" if result.match else "different")
     key = "explain_head" if result.type in ("Conv1d", "ConvTranspose1d") else "explain_head_pool"
     head = _t(lang, key, layer=result.layer, type=result.type, n=n, c=c, t=t)
-    foot = f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
-    return "\n".join([head, render_text(result.trace, lang), foot])
+    return head, f"convtrace: {result.value:.9g}   PyTorch: {result.torch_value:.9g}   ({verdict})"
 
 
 def _register_views() -> None:
