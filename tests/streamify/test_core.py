@@ -1,0 +1,144 @@
+"""convtrace.streamify on hand-written models: streamed equals offline, exactly (float64),
+for random uneven chunk schedules (empty chunks, single samples, non-multiples of strides)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import convtrace
+
+from streamify_check import assert_streams, nonzero_biases, schedule, stream
+
+
+def _x(channels: int, length: int, seed: int = 0, batch: int = 1) -> torch.Tensor:
+    return torch.randn(batch, channels, length, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def _model(module: nn.Module, seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    for p in module.parameters():
+        p.data = torch.randn_like(p) * 0.5
+    return nonzero_biases(module.double().eval(), seed)
+
+
+class CausalChain(nn.Module):
+    """An EnCodec-like causal encoder: F.pad on the left, strided convs, ELU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv1d(1, 4, 7), nn.Conv1d(4, 6, 4, stride=2), nn.Conv1d(6, 8, 5, stride=3)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            k, s = conv.kernel_size[0], conv.stride[0]
+            x = F.elu(conv(F.pad(x, (k - s, 0))))
+        return x
+
+
+class Residual(nn.Module):
+    """A dilated residual block: the branch is non-causal (padding), so it lags the skip."""
+
+    def __init__(self, in_place: bool, dilation: int = 3) -> None:
+        super().__init__()
+        self.in_place = in_place
+        self.a = nn.Conv1d(3, 3, 3, dilation=dilation, padding=dilation)
+        self.b = nn.Conv1d(3, 3, 1)
+        self.pre = nn.Conv1d(1, 3, 5, stride=2, padding=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pre(x)
+        if self.in_place:
+            x += self.b(F.leaky_relu(self.a(x), 0.1))
+            return x
+        return x + self.b(F.leaky_relu(self.a(x), 0.1)) * 0.5
+
+
+class CatChannels(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = nn.Conv1d(2, 3, 5, padding=4)
+        self.right = nn.Conv1d(2, 2, 3, padding=1)
+        self.out = nn.Conv1d(5, 1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.cat([self.left(x)[..., 2:-2], torch.tanh(self.right(x))], dim=1))
+
+
+class Upsampler(nn.Module):
+    """A HiFi-GAN-like upsampler: ConvTranspose1d with overlap, then a residual conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up1 = nn.ConvTranspose1d(2, 3, 8, stride=4, padding=2)
+        self.up2 = nn.ConvTranspose1d(3, 2, 3, stride=2, padding=1, output_padding=1)
+        self.conv = nn.Conv1d(2, 2, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.up2(F.leaky_relu(self.up1(x), 0.1))
+        return x + self.conv(torch.sin(x) ** 2)
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_conv_chain_streams_exactly(batch: int) -> None:
+    model = _model(CausalChain())
+    assert_streams(model, _x(1, 97, batch=batch))
+
+
+def test_conv_options_stream_exactly() -> None:
+    model = _model(nn.Sequential(nn.Conv1d(2, 4, 3, padding="same", dilation=2), nn.GELU(),
+                                 nn.Conv1d(4, 4, 4, stride=3, padding=5, groups=2), nn.Conv1d(4, 2, 1),
+                                 nn.Conv1d(2, 2, 2, padding="same"), nn.Conv1d(2, 1, 1, stride=2)))  # fmt: skip
+    assert_streams(model, _x(2, 61))
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_residual_block_streams_exactly(in_place: bool) -> None:
+    model = _model(Residual(in_place))
+    assert_streams(model, _x(1, 80))
+
+
+def test_cat_on_channels_and_crops_stream_exactly() -> None:
+    assert_streams(_model(CatChannels()), _x(2, 50))
+
+
+def test_transposed_upsampler_streams_exactly() -> None:
+    assert_streams(_model(Upsampler()), _x(2, 30))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,output_padding,dilation", [
+    (4, 2, 1, 0, 1), (1, 3, 0, 0, 1), (2, 5, 0, 2, 1), (3, 2, 4, 1, 1), (3, 1, 2, 0, 2), (5, 3, 7, 2, 1)])  # fmt: skip
+def test_conv_transpose_settings_stream_exactly(kernel: int, stride: int, padding: int, output_padding: int,
+                                                 dilation: int) -> None:  # fmt: skip
+    model = _model(nn.ConvTranspose1d(2, 3, kernel, stride, padding, output_padding, dilation=dilation))
+    assert_streams(model, _x(2, 23))
+
+
+def test_push_emits_nothing_early_and_reset_repeats_the_stream() -> None:
+    model = _model(Residual(True))
+    sm = convtrace.streamify(model, (1, 1, 40))
+    x = _x(1, 40)
+    first, counts1 = stream(sm, x, schedule(40, 3))
+    sm.push(_x(1, 9, seed=5))  # a stream left half-way ...
+    sm.reset()  # ... then reset: every buffer back to its start (moshi #407)
+    second, counts2 = stream(sm, x, schedule(40, 3))
+    assert torch.equal(first, second) and counts1 == counts2
+
+
+def test_step_form_equals_push() -> None:
+    model = _model(Residual(False))
+    sm = convtrace.streamify(model, (1, 1, 40), chunk_size=4)
+    x = _x(1, 48)
+    state = sm.initial_state(1)
+    outs = []
+    for k in range(12):
+        out, *state = sm.step(x[..., 4 * k : 4 * k + 4], *state)
+        outs.append(out)
+    stepped = torch.cat(outs, -1)
+    pushed = torch.cat([sm.push(x[..., 4 * k : 4 * k + 4]) for k in range(12)], -1)
+    skip = -sm.step_offset
+    assert skip >= 0 and torch.equal(stepped[..., :skip], torch.zeros_like(stepped[..., :skip]))
+    assert torch.allclose(stepped[..., skip:], pushed[..., : stepped.shape[-1] - skip], rtol=0, atol=1e-12)
+    assert [e.shape for e in sm.state_spec()] == [tuple(t.shape) for t in state]
