@@ -12,8 +12,10 @@ from the command line. :data:`ZOO` lists, per model, its input shape, its time a
 - :func:`encodec_encoder` / :func:`encodec_decoder`: EnCodec (``transformers``) with
   ``use_causal_conv=True``; its LSTM (recurrence over time) is refused by name, so
   :func:`encodec_encoder_conv` / :func:`encodec_decoder_conv` are the same nets with the LSTM
-  taken out (an ``Identity``): weight-normed convs, reflect padding, the extra right padding
-  set from the length, ConvTranspose1d with a right crop;
+  taken out (an ``Identity``) and zero padding: weight-normed convs, the extra right padding
+  set from the length, ConvTranspose1d with a right crop. With EnCodec's default reflect
+  padding (:func:`encodec_encoder_reflect`) the forward branches on the chunk's length
+  (``_pad1d``): refused, naming the module and the pad;
 - :func:`seanet_encoder`: a SEANet-style NON-causal encoder (reflect padding on both sides,
   residual units, ELU, strided convs): lookahead > 0;
 - :func:`hifigan`: the SpeechT5 HiFi-GAN vocoder (``transformers``), input (batch, frames, mels);
@@ -27,6 +29,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,7 +38,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 __all__ = ["ZOO", "ZooModel", "tcn", "tcn_inplace", "encodec_encoder", "encodec_decoder", "encodec_encoder_conv",
-           "encodec_decoder_conv", "seanet_encoder", "hifigan", "wav2vec2_group", "wav2vec2_layer", "seeded"]  # fmt: skip
+           "encodec_decoder_conv", "encodec_encoder_reflect", "encodec_decoder_reflect", "seanet_encoder", "hifigan",
+           "wav2vec2_group", "wav2vec2_layer", "seeded", "one_thread"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Any:
+    """PyTorch on one thread while a test runs (import it into a test module): the models
+    are tiny and, on a loaded machine, two threads make each op ten times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def seeded(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -140,12 +154,24 @@ def encodec_decoder(seed: int = 0, **config: Any) -> nn.Module:
 
 
 def encodec_encoder_conv(seed: int = 0, **config: Any) -> nn.Module:
-    """EnCodec's causal encoder without its LSTM: convolutions only."""
-    return _without_lstm(encodec_encoder(seed, **config))
+    """EnCodec's causal encoder without its LSTM, zero padding (``pad_mode="constant"``):
+    convolutions only, and the extra right padding set from the length."""
+    return _without_lstm(encodec_encoder(seed, **{"pad_mode": "constant", **config}))
 
 
 def encodec_decoder_conv(seed: int = 0, **config: Any) -> nn.Module:
-    """EnCodec's causal decoder without its LSTM: convolutions only."""
+    """EnCodec's causal decoder without its LSTM, zero padding: convolutions only."""
+    return _without_lstm(encodec_decoder(seed, **{"pad_mode": "constant", **config}))
+
+
+def encodec_encoder_reflect(seed: int = 0, **config: Any) -> nn.Module:
+    """EnCodec's causal encoder without its LSTM, with its default reflect padding: its
+    ``_pad1d`` takes another branch on inputs shorter than the padding (a chunk)."""
+    return _without_lstm(encodec_encoder(seed, **config))
+
+
+def encodec_decoder_reflect(seed: int = 0, **config: Any) -> nn.Module:
+    """EnCodec's causal decoder without its LSTM, with its default reflect padding."""
     return _without_lstm(encodec_decoder(seed, **config))
 
 
@@ -205,14 +231,27 @@ def seanet_encoder(channels: int = 4, seed: int = 0) -> nn.Module:
 # ---------------------------------------------------------------------- SpeechT5 HiFi-GAN, wav2vec2 (transformers)
 
 
+class MelsFirst(nn.Module):
+    """The vocoder with its input as (batch, mels, frames), time last, as streamify takes it
+    (SpeechT5HifiGan takes (batch, frames, mels) and transposes inside)."""
+
+    def __init__(self, vocoder: nn.Module) -> None:
+        super().__init__()
+        self.vocoder = vocoder
+
+    def forward(self, mels: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.vocoder(mels.transpose(1, 2))
+        return out
+
+
 def hifigan(channels: int = 32, seed: int = 0, **config: Any) -> nn.Module:
     """The SpeechT5 HiFi-GAN vocoder (upsample 4, 4, 4, 4: 256 samples per mel frame) with
-    ``upsample_initial_channel=channels``; input (batch, frames, 80)."""
+    ``upsample_initial_channel=channels``, input (batch, 80, frames) (:class:`MelsFirst`)."""
     import transformers
 
     values: dict[str, Any] = dict(upsample_initial_channel=channels)
     values.update(config)
-    return seeded(transformers.SpeechT5HifiGan(transformers.SpeechT5HifiGanConfig(**values)), seed)
+    return seeded(MelsFirst(transformers.SpeechT5HifiGan(transformers.SpeechT5HifiGanConfig(**values))), seed)
 
 
 def _wav2vec2(norm: str, channels: int, seed: int) -> nn.Module:
@@ -240,15 +279,14 @@ def wav2vec2_layer(channels: int = 8, seed: int = 0) -> nn.Module:
 
 @dataclass(frozen=True)
 class ZooModel:
-    """A model of the zoo: its factory's name, input shape, time axis, and either
-    ``refused=None`` (it streams) or the dotted module name and the op streamify must name."""
+    """A model of the zoo: its factory's name, the input shape it is proven on (time last,
+    as streamify takes it), and either ``refused_module=None`` (it streams) or the dotted
+    module name streamify's refusal must name and a word its op must contain."""
 
     name: str
     input_shape: tuple[int, ...]
-    time_dim: int = -1
     refused_module: str | None = None
     refused_op: str | None = None
-    needs_transformers: bool = False
 
     def build(self) -> nn.Module:
         """A fresh model."""
@@ -258,15 +296,16 @@ class ZooModel:
 
 
 ZOO: tuple[ZooModel, ...] = (
-    ZooModel("tcn", (1, 1, 600)),
-    ZooModel("tcn_inplace", (1, 1, 600)),
-    ZooModel("encodec_encoder_conv", (1, 1, 1500), needs_transformers=True),
-    ZooModel("encodec_decoder_conv", (1, 8, 6), needs_transformers=True),
-    ZooModel("encodec_encoder", (1, 1, 1500), refused_module="layers.13.lstm", refused_op="LSTM", needs_transformers=True),
-    ZooModel("encodec_decoder", (1, 8, 6), refused_module="layers.1.lstm", refused_op="LSTM", needs_transformers=True),
+    ZooModel("tcn", (1, 1, 400)),
+    ZooModel("tcn_inplace", (1, 1, 400)),
+    ZooModel("encodec_encoder_conv", (1, 1, 1500)),
+    ZooModel("encodec_decoder_conv", (1, 8, 6)),
     ZooModel("seanet_encoder", (1, 1, 300)),
-    ZooModel("hifigan", (1, 12, 80), time_dim=1, needs_transformers=True),
-    ZooModel("wav2vec2_layer", (1, 2000), needs_transformers=True),
-    ZooModel("wav2vec2_group", (1, 2000), refused_module="conv_layers.0.layer_norm", refused_op="GroupNorm",
-             needs_transformers=True),
+    ZooModel("hifigan", (1, 80, 6)),
+    ZooModel("wav2vec2_layer", (1, 2000)),
+    ZooModel("encodec_encoder", (1, 1, 1500), "layers.13", "LSTM"),
+    ZooModel("encodec_decoder", (1, 8, 6), "layers.1", "LSTM"),
+    ZooModel("encodec_encoder_reflect", (1, 1, 1500), "layers.0", "pad"),
+    ZooModel("encodec_decoder_reflect", (1, 8, 6), "layers.0", "pad"),
+    ZooModel("wav2vec2_group", (1, 2000), "conv_layers.0", "GroupNorm"),
 )

@@ -68,9 +68,17 @@ def _fraction(value: Any) -> Fraction | None:
 
 
 def refusal_of(err: ConvtraceError) -> Refused:
-    """The refusal's parts from streamify's error: its parameter names the module, its
-    value the op, its rule the reason, its hint the fix."""
-    return Refused(str(err.param), str(err.value), err.rule, err.hint, str(err))
+    """The refusal's parts from streamify's error (``module=<name>: <op> cannot stream:
+    <reason>``, the fix as its hint); another error names its parameter and rule.
+
+    >>> from convtrace.inspect.streamify_run import refuse
+    >>> refusal_of(refuse("enc.lstm", "LSTM", "recurrence over time", "stream it outside")).op
+    'LSTM'
+    """
+    op, sep, reason = err.rule.partition(" cannot stream: ")
+    if err.param == "module" and sep:
+        return Refused(str(err.value), op, reason, err.hint, str(err))
+    return Refused("(the model)", str(err.param), err.rule, err.hint, str(err))
 
 
 def summarize_model(model: Any, input_shape: Any, *, time_dim: int = -1, dtype: str = "float32",

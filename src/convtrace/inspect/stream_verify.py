@@ -201,20 +201,25 @@ def _tensor(value: Any) -> Any:
 
 
 class _Recorder:
-    """Forward hooks on every module: each call's output (time last), keyed by the module's
-    dotted name and its call number within the current forward; ``order`` keeps the keys
-    in the order calls finish."""
+    """Forward hooks on every module: each call's output, keyed by the module's dotted name
+    and its call number within the current forward; ``order`` keeps the keys in the order
+    calls finish. ``locate`` tells where a streamed tensor sits in the offline one (its
+    first sample's index and its time dimension; None: unknown) — streamify computes some
+    outputs before index 0, or again: those are placed by index, not joined end to end."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, locate: Callable[[Any], tuple[int, int] | None] = lambda t: None) -> None:
         self.model = model
+        self.locate = locate
+        self.places: dict[tuple[str, int], list[tuple[int, int] | None]] = {}
         self.outputs: dict[tuple[str, int], list[np.ndarray]] = {}
         self.order: list[tuple[str, int]] = []
         self.calls: dict[str, int] = {}
+        self.mark: dict[tuple[str, int], int] = {}
         self.types: dict[str, Any] = {}
         self.handles: list[Any] = []
 
     def __enter__(self) -> _Recorder:
-        self.handles.append(self.model.register_forward_pre_hook(lambda m, a: self.calls.clear()))
+        self.handles.append(self.model.register_forward_pre_hook(lambda m, a: self._forward()))
         for name, m in self.model.named_modules():
             self.types[name] = m
             self.handles.append(m.register_forward_hook(self._hook(name)))
@@ -224,25 +229,40 @@ class _Recorder:
         for h in self.handles:
             h.remove()
 
+    def begin(self) -> None:
+        """A push or flush begins: of the forwards it runs, the last is the streamed one
+        (streamify plans the whole input at the flush: on the meta device, or on zeros)."""
+        self.mark = {key: len(parts) for key, parts in self.outputs.items()}
+        self.calls.clear()
+
+    def _forward(self) -> None:
+        for key, parts in self.outputs.items():
+            del parts[self.mark.get(key, 0) :]
+            del self.places[key][self.mark.get(key, 0) :]
+        self.calls.clear()
+
     def _hook(self, name: str) -> Callable[..., None]:
         def hook(module: Any, args: Any, out: Any) -> None:
             t = _tensor(out)
-            if t is None or t.dim() == 0:
+            if t is None or t.dim() == 0 or t.device.type == "meta":
                 return
             number = self.calls.get(name, 0)
             self.calls[name] = number + 1
             key = (name, number)
             if key not in self.outputs:
-                self.outputs[key] = []
+                self.outputs[key], self.places[key] = [], []
                 self.order.append(key)
             self.outputs[key].append(t.detach().cpu().numpy().copy())
+            self.places[key].append(self.locate(t))
 
         return hook
 
     def clear(self) -> None:
         self.outputs.clear()
+        self.places.clear()
         self.order.clear()
         self.calls.clear()
+        self.mark.clear()
 
 
 def _time_last(x: np.ndarray, time_dim: int) -> np.ndarray:
@@ -296,10 +316,12 @@ class _Offline:
         return np.asarray(y.numpy())
 
 
-def _reach(sm: Any) -> int:
-    """How far beyond a sample an output can reach, at most (input samples)."""
-    receptive = float(sm.receptive_field)
-    return int(receptive + 2 * max(1.0, float(sm.hop)) + float(sm.lookahead)) + 16
+def _reach(sm: Any, length: int) -> int:
+    """How far beyond a sample an output can reach, at most (input samples); the input's
+    length where streamify has no figures (a padding set from the length)."""
+    if sm.receptive_field is None or sm.hop is None or sm.lookahead is None:
+        return length
+    return int(float(sm.receptive_field) + 2 * max(1.0, float(sm.hop)) + float(sm.lookahead)) + 16
 
 
 # ---------------------------------------------------------------------- diagnosis
@@ -335,16 +357,20 @@ def _first_wrong(recorded: _Recorder, offline: dict[tuple[str, int], np.ndarray]
     runs in its own way) are passed over."""
     shorter: Mismatch | None = None
     for index, key in enumerate(offline):
-        parts = recorded.outputs.get(key, [])
-        pair = _aligned(parts, offline[key])
-        if pair is None:
-            continue
-        got, want, axis = pair
-        sizes = [p.shape[axis] for p in parts]
-        per_push, at = [], 0
-        for c in counts:  # parts made in each push -> samples emitted in each push
-            per_push.append(sum(sizes[at : at + c.get(key, 0)]))
-            at += c.get(key, 0)
+        parts, places = recorded.outputs.get(key, []), recorded.places.get(key, [])
+        placed = _placed(parts, places, offline[key], counts, key) if parts and all(places) else None
+        if placed is not None:
+            got, want, per_push = placed
+        else:
+            pair = _aligned(parts, offline[key])
+            if pair is None:
+                continue
+            got, want, axis = pair
+            sizes = [p.shape[axis] for p in parts]
+            per_push, at = [], 0
+            for c in counts:  # parts made in each push -> samples emitted in each push
+                per_push.append(sum(sizes[at : at + c.get(key, 0)]))
+                at += c.get(key, 0)
         where = _wrong_at(got, want, tol)
         if where is None:
             continue
@@ -354,6 +380,34 @@ def _first_wrong(recorded: _Recorder, offline: dict[tuple[str, int], np.ndarray]
             return found
         shorter = shorter or found
     return shorter
+
+
+def _placed(parts: list[np.ndarray], places: list[Any], want: np.ndarray, counts: list[dict[tuple[str, int], int]],
+            key: tuple[str, int]) -> tuple[np.ndarray, np.ndarray, list[int]] | None:  # fmt: skip
+    """The streamed parts placed at their offline indices (indices below 0 or past the end
+    dropped), time last, up to the first index no part gave; the offline output, time last;
+    the samples each push placed. None when the parts do not fit the offline shape."""
+    dim = places[0][1]
+    if any(p[1] != dim for p in places) or not -want.ndim <= dim < want.ndim:
+        return None
+    target = np.moveaxis(want, dim, -1)
+    got = np.full(target.shape, np.nan)
+    have = np.zeros(target.shape[-1], dtype=bool)
+    owner = np.full(target.shape[-1], -1)
+    push_of = [i for i, c in enumerate(counts) for _ in range(c.get(key, 0))]
+    for index, (part, (start, _)) in enumerate(zip(parts, places)):
+        block = np.moveaxis(part, dim, -1)
+        if block.shape[:-1] != target.shape[:-1]:
+            return None
+        lo, hi = max(0, start), min(target.shape[-1], start + block.shape[-1])
+        if hi > lo:
+            got[..., lo:hi] = block[..., lo - start : hi - start]
+            have[lo:hi] = True
+            owner[lo:hi] = push_of[index] if index < len(push_of) else len(counts)
+    missing = np.flatnonzero(~have)
+    end = int(missing[0]) if missing.size else target.shape[-1]
+    per_push = [int(np.sum(owner[:end] == i)) for i in range(len(counts))]
+    return got[..., :end], target, per_push
 
 
 def _cause_layer(module: Any) -> Any:
@@ -370,12 +424,40 @@ def _cause_layer(module: Any) -> Any:
 # ---------------------------------------------------------------------- verify
 
 
+def _locator(sm: Any) -> Callable[[Any], tuple[int, int] | None]:
+    """Where streamify's running forward says a tensor sits (its side table of timelines),
+    or None."""
+
+    def locate(t: Any) -> tuple[int, int] | None:
+        side = getattr(getattr(sm, "_runner", None), "side", None)
+        found = side.get(t) if side is not None else None
+        if found is None or not isinstance(found.shift, int):
+            return None
+        return int(found.start + found.shift), int(found.dim)
+
+    return locate
+
+
+def _spread(count: int, budget: int) -> set[int]:
+    """``budget`` push indices of ``count``, spread over the stream (the first, the last and
+    between: a model's first outputs come late, its emission rule shows later).
+
+    >>> sorted(_spread(10, 4)), sorted(_spread(3, 8))
+    ([0, 3, 6, 9], [0, 1, 2])
+    """
+    if count <= budget:
+        return set(range(count))
+    return {int(round(v)) for v in np.linspace(0, count - 1, budget)}
+
+
 def _streamify(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
+    """``convtrace.streamify`` (it streams the input's last axis)."""
     from .streamify import streamify
 
-    if time_dim in (-1, len(shape) - 1):
-        return streamify(model, shape)
-    return streamify(model, shape, time_dim=time_dim)
+    if time_dim % len(shape) != len(shape) - 1:
+        raise ConvtraceError("time_dim", time_dim, "streamify streams the input's last axis",
+                             hint="wrap the model in a module that moves time last (a transpose in its forward)")  # fmt: skip
+    return streamify(model, shape)
 
 
 def verify_model(
@@ -393,8 +475,8 @@ def verify_model(
     """Stream ``trials`` random inputs of ``input_shape`` through ``streamify(model)`` in chunk
     schedules (``"random"``, or one list of sizes for every trial; what is left is pushed
     last) and compare with the model's offline forward (see the module docstring).
-    ``emission_checks``: how many distinct push boundaries the judge of the earliest emission
-    examines at most (the first ones of each trial; -1 in ``earliest`` where it did not look).
+    ``emission_checks``: how many push boundaries the judge of the earliest emission examines
+    at most (spread over each trial; -1 in ``earliest`` where it did not look).
     A model streamify refuses raises its ConvtraceError."""
     import torch
 
@@ -411,7 +493,7 @@ def verify_model(
     sm = _streamify(prepared, shape, time_dim)
     judge = _Offline(prepared if dt == "float64" else copy.deepcopy(prepared).double(), time_dim)
     probe = _time_last(rng.standard_normal(shape), time_dim)
-    reach, hops = _reach(sm), _hops(prepared, sm.hop)
+    reach, hops = _reach(sm, length), _hops(prepared, sm.hop or 1)
     earliest_cache: dict[int, int] = {}
     schedules, emitted_all, earliest_all = [], [], []
     max_abs, max_rel, late, early, out_length = 0.0, 0.0, 0, 0, 0
@@ -423,16 +505,20 @@ def verify_model(
         sizes = random_schedule(length, hops, rng) if fixed is None else fixed
         if sum(sizes) < length:
             sizes = sizes + (length - sum(sizes),)
-        with _onednn(trial % 2 == 0), _Recorder(prepared) as recorder, torch.no_grad():
+        with _onednn(trial % 2 == 0), _Recorder(prepared, _locator(sm)) as recorder, torch.no_grad():
             want_t = _tensor(prepared(x))
             offline = {key: parts[0] for key, parts in recorder.outputs.items()}
             recorder.clear()
             sm.reset()
             parts, counts, at, cumulative = [], [], 0, []
             for size in sizes + (-1,):  # -1: the flush
-                recorder.calls.clear()
-                before = {key: len(v) for key, v in recorder.outputs.items()}
-                y = sm.flush() if size < 0 else sm.push(x.narrow(time_dim, at, size))
+                recorder.begin()
+                before = dict(recorder.mark)
+                try:
+                    y = sm.flush() if size < 0 else sm.push(x.narrow(time_dim, at, size))
+                except ConvtraceError:  # streamify lost its place: a failure, found below
+                    sm.reset()
+                    break
                 parts.append(_time_last(y.detach().numpy(), -1))
                 counts.append({key: len(v) - before.get(key, 0) for key, v in recorder.outputs.items()})
                 if size >= 0:
@@ -457,11 +543,12 @@ def verify_model(
                 where = _wrong_at(got, want, tol) or (0,) * want.ndim
                 first = _mismatch(len(offline) + 1, "(the output)", None, got, want, where, [p.shape[-1] for p in parts],
                                   trial, sizes)  # fmt: skip
-        emitted = tuple(int(v) for v in np.cumsum([p.shape[-1] for p in parts[:-1]]))
-        for n in cumulative[:budget]:
+        emitted = tuple(int(v) for v in np.cumsum([p.shape[-1] for p in parts[: len(cumulative)]]))
+        looked = _spread(len(cumulative), budget)
+        for n in (cumulative[i] for i in looked):
             if n not in earliest_cache:
                 earliest_cache[n] = determined_prefix([judge], probe, n, reach, np.random.default_rng(seed + n))
-        earliest = tuple(earliest_cache.get(n, -1) if i < budget else -1 for i, n in enumerate(cumulative))
+        earliest = tuple(earliest_cache.get(n, -1) if i in looked else -1 for i, n in enumerate(cumulative))
         late += sum(1 for e, w in zip(emitted, earliest) if w >= 0 and e < w)
         early += sum(1 for e, w in zip(emitted, earliest) if w >= 0 and e > w)
         schedules.append(sizes)
