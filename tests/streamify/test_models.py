@@ -22,7 +22,7 @@ __all__ = ["one_thread"]  # the fixture, autouse
 STREAMING = [z for z in ZOO if z.refused_module is None]
 REFUSED = [z for z in ZOO if z.refused_module is not None]
 #: models whose proof takes more than ~5 s on this machine (hop 1: hundreds of pushes)
-SLOW = {"tcn", "tcn_inplace", "encodec_encoder_conv", "hifigan", "seanet_encoder"}
+SLOW = {"tcn", "tcn_inplace", "encodec_encoder_conv", "hifigan"}
 #: what the core gets wrong today (reported to the lead; strict: an xfail that passes fails)
 CORE_BUGS = {
     "seanet_encoder": "streamify: reflect padding after a conv with small chunks: wrong values, and the flush "
@@ -78,7 +78,6 @@ def _stream(sm: torch.nn.Module, x: torch.Tensor, sizes: list[int]) -> torch.Ten
     return torch.cat(parts, -1)
 
 
-@pytest.mark.slow
 def test_reset_between_two_streams_and_mid_stream_gives_identical_results() -> None:
     """moshi's #407 was a reset that missed buffers: every state — the caches, the
     transposed tails, the delay lines of the joins, the flush's length — must go back."""

@@ -516,7 +516,7 @@ def verify_model(
                 before = dict(recorder.mark)
                 try:
                     y = sm.flush() if size < 0 else sm.push(x.narrow(time_dim, at, size))
-                except ConvtraceError:  # streamify lost its place: a failure, found below
+                except (ConvtraceError, RuntimeError):  # streamify lost its place: a failure, found below
                     sm.reset()
                     break
                 parts.append(_time_last(y.detach().numpy(), -1))
