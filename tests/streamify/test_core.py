@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from streamify_check import assert_streams, nonzero_biases, schedule, stream
 from torch import nn
 
 import convtrace
-
-from streamify_check import assert_streams, nonzero_biases, schedule, stream
 
 
 def _x(channels: int, length: int, seed: int = 0, batch: int = 1) -> torch.Tensor:
@@ -108,7 +107,7 @@ def test_transposed_upsampler_streams_exactly() -> None:
     assert_streams(_model(Upsampler()), _x(2, 30))
 
 
-@pytest.mark.parametrize("kernel,stride,padding,output_padding,dilation", [
+@pytest.mark.parametrize(("kernel", "stride", "padding", "output_padding", "dilation"), [
     (4, 2, 1, 0, 1), (1, 3, 0, 0, 1), (2, 5, 0, 2, 1), (3, 2, 4, 1, 1), (3, 1, 2, 0, 2), (5, 3, 7, 2, 1)])  # fmt: skip
 def test_conv_transpose_settings_stream_exactly(kernel: int, stride: int, padding: int, output_padding: int,
                                                  dilation: int) -> None:  # fmt: skip
@@ -142,3 +141,60 @@ def test_step_form_equals_push() -> None:
     assert skip >= 0 and torch.equal(stepped[..., :skip], torch.zeros_like(stepped[..., :skip]))
     assert torch.allclose(stepped[..., skip:], pushed[..., : stepped.shape[-1] - skip], rtol=0, atol=1e-12)
     assert [e.shape for e in sm.state_spec()] == [tuple(t.shape) for t in state]
+
+
+class MirrorPads(nn.Module):
+    """Reflect and replicate pads on the left (they wait for the first samples) and right."""
+
+    def __init__(self, mode: str, left: int, right: int) -> None:
+        super().__init__()
+        self.mode, self.left, self.right = mode, left, right
+        self.conv = nn.Conv1d(2, 2, 3, stride=2)
+        self.conv2 = nn.Conv1d(2, 1, 4, padding=2, padding_mode="zeros" if mode == "constant" else mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(F.pad(x, (self.left, self.right), mode=self.mode))
+        return self.conv2(torch.relu(x))
+
+
+@pytest.mark.parametrize(("mode", "left", "right"), [("reflect", 3, 1), ("replicate", 4, 2), ("reflect", 1, 0),
+                                             ("replicate", 1, 5), ("constant", 6, 3)])  # fmt: skip
+def test_mirror_pads_stream_exactly(mode: str, left: int, right: int) -> None:
+    assert_streams(_model(MirrorPads(mode, left, right)), _x(2, 41))
+
+
+def test_weight_norm_parametrization_streams_exactly() -> None:
+    from torch.nn.utils.parametrizations import weight_norm
+
+    model = _model(nn.Sequential(weight_norm(nn.Conv1d(1, 3, 5, padding=2)), nn.SiLU(),
+                                 weight_norm(nn.ConvTranspose1d(3, 1, 4, stride=2, padding=1))))  # fmt: skip
+    assert_streams(model, _x(1, 33))
+
+
+class Crops(nn.Module):
+    """Crops by slicing, fixed on both sides; a pad and a crop at the end set from the
+    input length (EnCodec's extra padding)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose1d(1, 2, 5, stride=3)
+        self.conv = nn.Conv1d(2, 1, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.up(x)[..., 2:-3]
+        y = self.conv(y)
+        y = F.pad(y, (0, (-x.shape[-1]) % 4))
+        return y[..., : y.shape[-1] - x.shape[-1] % 3]
+
+
+def test_slice_crops_stream_exactly() -> None:
+    model = _model(Crops())
+    sm = assert_streams(model, _x(1, 30))
+    assert_streams(model, _x(1, 37, seed=1), sm=sm)  # another length: the crop at the end follows it
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool1d(3, 2, padding=1), nn.MaxPool1d(4, dilation=2, ceil_mode=True),
+                                  nn.AvgPool1d(4, 3, padding=2), nn.LPPool1d(2, 3, 2), nn.AvgPool1d(2)])  # fmt: skip
+def test_pools_stream_exactly(pool: nn.Module) -> None:
+    model = _model(nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), pool, nn.Conv1d(3, 1, 2)))
+    assert_streams(model, _x(2, 35))

@@ -52,8 +52,8 @@ from .streamify_run import PlanOp, Runner, plan_forward, refuse
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
-#: the extra lengths the forward is planned on: the amounts that change with the length are
-#: applied at the end, the most any of them holds back is kept
+#: the extra lengths the forward is planned on (and twice the length): the amounts that
+#: change with the length are applied at the end, the most any of them holds back is kept
 PLAN_EXTRA = (1, 2, 3)
 #: the report codes that stop a model from streaming
 _BLOCKING = ("R101", "R102", "R104")
@@ -88,6 +88,7 @@ def _report(model: Any, shape: tuple[int, ...]) -> Any:
     """The streaming report of the model (its refusals raise here)."""
     from ..render.stream_text import fix, message
     from ..stream.report import report
+    from ..stream.timing import REFUSALS
     from .model import inspect_model
 
     first = inspect_model(model, shape)
@@ -98,22 +99,36 @@ def _report(model: Any, shape: tuple[int, ...]) -> Any:
         if finding.code in _BLOCKING:
             op = str(finding.values.get("kind") or finding.values.get("value") or finding.values.get("op") or finding.code)
             module = finding.layer.split(" (")[0]
+            if finding.code == "R101":  # a layer's own refusal: the one wording of the engine
+                reason, hint = REFUSALS[str(finding.values["refusal"])]
+                raise refuse(module, op, reason, hint)
             raise refuse(module, op, message(finding), fix(finding))
     return found
 
 
 def _plans(model: Any, shape: tuple[int, ...]) -> list[list[PlanOp]]:
-    """The forward planned on ``shape`` and a few longer inputs; the lefts must agree."""
+    """The forward planned on ``shape`` and on longer inputs (a few samples more, and
+    twice as long): the lefts must agree; a right amount may change with the length (it is
+    applied at the end) but not grow with it."""
+    length = shape[-1]
     plans = [plan_forward(model, shape)[0]]
-    for extra in PLAN_EXTRA:
-        plan = plan_forward(model, (*shape[:-1], shape[-1] + extra))[0]
+    for total in [length + extra for extra in PLAN_EXTRA] + [2 * length]:
+        plan = plan_forward(model, (*shape[:-1], total))[0]
+        if len(plan) != len(plans[0]) or any((a.op, a.module) != (b.op, b.module) for a, b in zip(plans[0], plan)):
+            where = next(((a.module, a.op) for a, b in zip(plans[0], plan) if (a.op, a.module) != (b.op, b.module)),
+                         ("", "forward"))  # fmt: skip
+            raise refuse(where[0], where[1], f"the forward makes other calls on {total} samples than on {length}",
+                         "make the calls independent of the input length")  # fmt: skip
         for a, b in zip(plans[0], plan):
-            if (a.op, a.module) != (b.op, b.module) or len(plan) != len(plans[0]):
-                raise refuse(a.module, a.op, "the forward makes other calls on other input lengths")
             if a.left != b.left:
                 raise refuse(a.module, a.op, f"its left amount depends on the whole input length ({a.left} for "
-                             f"{shape[-1]} samples, {b.left} for {shape[-1] + extra})",
+                             f"{length} samples, {b.left} for {total})",
                              "set the left padding or crop from the layer, not from the length")  # fmt: skip
+            grown = (b.out_length - b.right) - (a.out_length - a.right)  # its input grew by this much
+            if total == 2 * length and abs(b.right - a.right) * 2 >= max(grown, 1) and b.right != a.right:
+                raise refuse(a.module, a.op, f"its right amount grows with the whole input length ({a.right} for "
+                             f"{length} samples, {b.right} for {total}): the stream cannot know when to stop",
+                             "crop or pad the end by an amount the layers fix, not by the length")  # fmt: skip
         plans.append(plan)
     return plans
 
@@ -238,7 +253,7 @@ class StreamedModel(torch.nn.Module):
                 plan, out_shape = plan_forward(self.model, shape)
             except ConvtraceError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - PyTorch's error on the whole input
+            except Exception as exc:  # PyTorch's error on the whole input
                 raise ConvtraceError("length", self._pushed, f"the model raises on the whole input: "
                                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                                      call="flush") from None  # fmt: skip

@@ -347,6 +347,7 @@ class Runner:
         return f"{self.where or 'forward'}.{op}{index}"
 
     def _window(self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: Any, tl: Timeline) -> Any:
+        run: Callable[[Any], Any]
         if op == "conv1d":
             a = _bind(("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
                       {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1}, args, kwargs)  # fmt: skip
@@ -355,9 +356,7 @@ class Runner:
             left, right = _conv_pads(a["padding"], span)
             value = 0.0
             weight, bias, groups = a["weight"], a["bias"], int(a["groups"])
-
-            def run(w: Any) -> Any:
-                return F.conv1d(w, weight, bias, stride, 0, dilation, groups)
+            run = lambda w: F.conv1d(w, weight, bias, stride, 0, dilation, groups)  # noqa: E731
         else:
             run, span, stride, left, value = self._pool(op, args, kwargs)
             right = left
@@ -504,7 +503,7 @@ def plan_forward(model: Any, shape: Sequence[int], dtype: Any = None, device: st
                 return _plan_meta(model, runner, tuple(shape), dtype)
             except ConvtraceError:
                 raise
-            except Exception:  # noqa: BLE001 - the meta device cannot run it: a real run
+            except Exception:  # the meta device cannot run it: a real run
                 runner = Runner(model)
         x = torch.zeros(tuple(shape), dtype=dtype)
         out, _ = runner.run(x, Timeline(0, 0, len(shape) - 1))
