@@ -198,3 +198,37 @@ def test_slice_crops_stream_exactly() -> None:
 def test_pools_stream_exactly(pool: nn.Module) -> None:
     model = _model(nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), pool, nn.Conv1d(3, 1, 2)))
     assert_streams(model, _x(2, 35))
+
+
+class Chomp(nn.Module):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, : -self.size]
+
+
+class TemporalBlock(nn.Module):
+    """Bai et al.'s TCN block: padded convs chomped on the right, a residual 1x1 conv."""
+
+    def __init__(self, cin: int, cout: int, dilation: int, k: int = 3) -> None:
+        super().__init__()
+        pad = (k - 1) * dilation
+        self.net = nn.Sequential(nn.Conv1d(cin, cout, k, padding=pad, dilation=dilation), Chomp(pad), nn.ReLU(),
+                                 nn.Conv1d(cout, cout, k, padding=pad, dilation=dilation), Chomp(pad), nn.ReLU())  # fmt: skip
+        self.down = nn.Conv1d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        res = x if self.down is None else self.down(x)
+        return torch.relu(self.net(x) + res)
+
+
+def test_causal_tcn_streams_exactly_and_at_once() -> None:
+    """A crop at the end that the padding's outputs at the end will fill holds nothing back:
+    a causal TCN gives out each output with the input sample that completes it."""
+    model = _model(nn.Sequential(TemporalBlock(1, 3, 1), TemporalBlock(3, 3, 2), TemporalBlock(3, 2, 4)))
+    sm = assert_streams(model, _x(1, 45))
+    x = _x(1, 45, seed=2)
+    _, counts = stream(sm, x, schedule(45, 7))
+    assert counts[:-1] == schedule(45, 7) and counts[-1] == 0

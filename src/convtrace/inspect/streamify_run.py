@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -257,7 +257,7 @@ class Runner:
                     raise refuse(self.where, op, "its output has no time axis: it reduces, reshapes or indexes time",
                                  "keep the time axis (reduce over channels, or per frame)")  # fmt: skip
                 continue
-            self.side.set(t, Timeline(tl.start, tl.shift, dim, tl.fill, tl.rate))
+            self.side.set(t, replace(tl, dim=dim))
 
     # ------------------------------------------------------------------ time-axis calls
     def _time_op(self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: Any, tl: Timeline) -> Any:
@@ -326,21 +326,23 @@ class Runner:
         ref = plans[0]
         if not ref.left and not any(p.right for p in plans):
             y = inner(x)
-            self.side.set(y, Timeline(tl.start, tl.shift, y.dim() - 1, tl.fill, tl.rate))
+            self.side.set(y, replace(tl, dim=y.dim() - 1))
             return y
         state = self.states.get(index)
         if state is None:
             crop = max(0, *(-p.right for p in plans))
+            pad = max(0, min(p.right for p in plans))
             keep = max(0, *(p.right + 1 for p in plans))
             step = None if self.step_chunk is None else int(self.step_chunk * tl.rate)
-            state = EdgeState(self._state_name(index, plan.op), x, tl, ref.left, ref.mode, ref.value, crop, keep, step)
+            state = EdgeState(self._state_name(index, plan.op), x, tl, ref.left, ref.mode, ref.value, crop, pad, keep,
+                              step)  # fmt: skip
             self.states[index] = state
         assert isinstance(state, EdgeState)
         if self.mode == "flush":
             y, out_tl = state.finish(inner(x), tl, self.flush_plan[index].right)
         else:
             y, out_tl = state.push(inner(x), tl)
-        self.side.set(y, Timeline(out_tl.start, out_tl.shift, y.dim() - 1, out_tl.fill, out_tl.rate))
+        self.side.set(y, replace(out_tl, dim=y.dim() - 1))
         return y
 
     def _state_name(self, index: int, op: str) -> str:
@@ -369,7 +371,7 @@ class Runner:
             return out
         state = self.states.get(index)
         if state is None:
-            state = WindowState(self._state_name(index, op), x, tl, span, stride, left, value)
+            state = WindowState(self._state_name(index, op), x, tl, span, stride, left, right, value)
             self.states[index] = state
         assert isinstance(state, WindowState)
         state.run = run
