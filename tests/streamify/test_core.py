@@ -232,3 +232,83 @@ def test_causal_tcn_streams_exactly_and_at_once() -> None:
     x = _x(1, 45, seed=2)
     _, counts = stream(sm, x, schedule(45, 7))
     assert counts[:-1] == schedule(45, 7) and counts[-1] == 0
+
+
+class FramesFirst(nn.Module):
+    """A vocoder's layout: (N, T, C) in, normalised per channel, transposed, upsampled,
+    a waveform (N, T') out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.randn(3))
+        self.pre = nn.Conv1d(3, 4, 3, padding=1)
+        self.up = nn.ConvTranspose1d(4, 1, 4, stride=2, padding=1)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        h = self.pre((frames - self.mean).transpose(2, 1))
+        h = h + torch.tanh(h)
+        return self.up(h).squeeze(1)
+
+
+class RawWave(nn.Module):
+    """wav2vec2's feature encoder layout: (N, T) in, ``x[:, None]``, a layer norm over
+    channels between transposes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 4, 5, stride=3)
+        self.norm = nn.LayerNorm(4)
+        self.conv2 = nn.Conv1d(4, 4, 2, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x[:, None])
+        h = F.gelu(self.norm(h.transpose(-2, -1)).transpose(-2, -1))
+        return self.conv2(h)
+
+
+class ShortChunkPad(nn.Module):
+    """transformers' EnCodec ``_pad1d``: reflect needs more samples than the pad, so a
+    short input is padded with zeros first and cropped after; extra right padding from the
+    length (applied at the end)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 3, 4, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[-1]
+        extra = (-(length - 2)) % 2
+        left, right = 2, extra
+        max_pad = max(left, right)
+        short = 0
+        if length <= max_pad:
+            short = max_pad - length + 1
+            x = F.pad(x, (0, short))
+        padded = F.pad(x, (left, right), "reflect")
+        return self.conv(padded[..., : padded.shape[-1] - short])
+
+
+def test_time_on_another_dimension_streams_exactly() -> None:
+    model = _model(FramesFirst())
+    x = torch.randn(2, 21, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sm = convtrace.streamify(model, (2, 21, 3), time_dim=1)
+    with torch.no_grad():
+        expected = model(x)
+    for seed in range(2):
+        sizes = schedule(21, seed)
+        parts, at = [], 0
+        for n in sizes:
+            parts.append(sm.push(x[:, at : at + n]))
+            at += n
+        y = torch.cat([*parts, sm.flush()], -1)
+        assert y.shape == expected.shape and float((y - expected).abs().max()) < 1e-12
+
+
+def test_raw_waveform_input_streams_exactly() -> None:
+    model = _model(RawWave())
+    x = torch.randn(1, 50, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert_streams(model, x)
+
+
+def test_a_pad_only_short_chunks_get_is_nothing() -> None:
+    assert_streams(_model(ShortChunkPad()), _x(2, 31))
