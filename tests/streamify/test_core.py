@@ -312,3 +312,12 @@ def test_raw_waveform_input_streams_exactly() -> None:
 
 def test_a_pad_only_short_chunks_get_is_nothing() -> None:
     assert_streams(_model(ShortChunkPad()), _x(2, 31))
+
+
+def test_a_crop_longer_than_the_tail_holds_back_the_rest() -> None:
+    """A conv padded 1 on the right gives 1 sample at the end: a crop of 3 after it holds
+    back 2; a conv of stride 2 padded 1 gives (0 + 1) // 2 = 0: a crop of 1 holds back 1."""
+    model = _model(nn.Sequential(nn.Conv1d(1, 2, 3, padding=1), Chomp(3), nn.Conv1d(2, 2, 2, stride=2, padding=1),
+                                 Chomp(1)))  # fmt: skip
+    sm = assert_streams(model, _x(1, 30))
+    assert [e.shape[-1] for e in sm.state_spec() if "crop" in e.name] == [2, 1]
