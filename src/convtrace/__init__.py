@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None) -> Any:
+def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None, time_dim: int = -1) -> Any:
     """Run a PyTorch model chunk by chunk with exactly its offline result: a
     ``torch.nn.Module`` with ``push``, ``flush``, ``reset``, ``state_spec`` and the explicit
     state ``initial_state`` / ``step`` for ONNX export (see
@@ -53,7 +53,7 @@ def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None) ->
     """
     from .inspect.streamify import streamify as implementation
 
-    return implementation(model, input_shape, chunk_size=chunk_size)
+    return implementation(model, input_shape, chunk_size=chunk_size, time_dim=time_dim)
 
 
 def __getattr__(name: str) -> Any:

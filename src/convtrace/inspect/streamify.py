@@ -52,24 +52,34 @@ from .streamify_run import PlanOp, Runner, plan_forward, refuse
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
-#: the extra lengths the forward is planned on: the amounts that change with the length are
-#: applied at the end, the most any of them holds back is kept
+#: the extra lengths the forward is planned on (and twice the length): the amounts that
+#: change with the length are applied at the end, the most any of them holds back is kept
 PLAN_EXTRA = (1, 2, 3)
 #: the report codes that stop a model from streaming
 _BLOCKING = ("R101", "R102", "R104")
 
 
-def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None = None) -> StreamedModel:
+def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None = None,
+              time_dim: int = -1) -> StreamedModel:  # fmt: skip
     """A :class:`StreamedModel` running ``model`` chunk by chunk. ``input_shape``: an
-    input the model takes, time last (``(N, C, T)``); ``chunk_size``: the chunk of
+    input the model takes (``(N, C, T)``, or any layout with time on ``time_dim``; the
+    batch, when there are three dimensions or more, first); ``chunk_size``: the chunk of
     :meth:`StreamedModel.step` (default: the smallest that works, the hop rounded up to
     whole strides). Raises :class:`ConvtraceError` for a model that cannot stream."""
     if not isinstance(model, torch.nn.Module):
         raise ConvtraceError("model", type(model).__name__, "the model must be a torch.nn.Module", call="streamify")
     shape = _shape(input_shape)
-    report = _report(model, shape)
-    plans = _plans(model, shape)
-    return StreamedModel(model, shape, plans, report, chunk_size)
+    if isinstance(time_dim, bool) or not isinstance(time_dim, int) or not -len(shape) <= time_dim < len(shape):
+        raise ConvtraceError("time_dim", time_dim, f"time_dim must index a dimension of the {len(shape)}-D input",
+                             call="streamify")  # fmt: skip
+    time_dim %= len(shape)
+    report = _report(model, shape, time_dim)
+    plans = _plans(model, shape, time_dim)
+    return StreamedModel(model, shape, plans, report, chunk_size, time_dim)
+
+
+def _longer(shape: tuple[int, ...], time_dim: int, length: int) -> tuple[int, ...]:
+    return (*shape[:time_dim], length, *shape[time_dim + 1 :])
 
 
 def _shape(input_shape: Any) -> tuple[int, ...]:
@@ -84,36 +94,50 @@ def _shape(input_shape: Any) -> tuple[int, ...]:
     return shape
 
 
-def _report(model: Any, shape: tuple[int, ...]) -> Any:
+def _report(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
     """The streaming report of the model (its refusals raise here)."""
     from ..render.stream_text import fix, message
     from ..stream.report import report
+    from ..stream.timing import REFUSALS
     from .model import inspect_model
 
-    first = inspect_model(model, shape)
-    longer = (*shape[:-1], shape[-1] + 1)
-    also = inspect_model(model, longer, raise_on_error=False)
+    first = inspect_model(model, shape, time_dim=time_dim)
+    also = inspect_model(model, _longer(shape, time_dim, shape[time_dim] + 1), time_dim=time_dim, raise_on_error=False)
     found = report(first, also=also)
     for finding in found.findings:
         if finding.code in _BLOCKING:
             op = str(finding.values.get("kind") or finding.values.get("value") or finding.values.get("op") or finding.code)
             module = finding.layer.split(" (")[0]
+            if finding.code == "R101":  # a layer's own refusal: the one wording of the engine
+                reason, hint = REFUSALS[str(finding.values["refusal"])]
+                raise refuse(module, op, reason, hint)
             raise refuse(module, op, message(finding), fix(finding))
     return found
 
 
-def _plans(model: Any, shape: tuple[int, ...]) -> list[list[PlanOp]]:
-    """The forward planned on ``shape`` and a few longer inputs; the lefts must agree."""
-    plans = [plan_forward(model, shape)[0]]
-    for extra in PLAN_EXTRA:
-        plan = plan_forward(model, (*shape[:-1], shape[-1] + extra))[0]
+def _plans(model: Any, shape: tuple[int, ...], time_dim: int) -> list[list[PlanOp]]:
+    """The forward planned on ``shape`` and on longer inputs (a few samples more, and
+    twice as long): the lefts must agree; a right amount may change with the length (it is
+    applied at the end) but not grow with it."""
+    length = shape[time_dim]
+    plans = [plan_forward(model, shape, time_dim)[0]]
+    for total in [length + extra for extra in PLAN_EXTRA] + [2 * length]:
+        plan = plan_forward(model, _longer(shape, time_dim, total), time_dim)[0]
+        if len(plan) != len(plans[0]) or any((a.op, a.module) != (b.op, b.module) for a, b in zip(plans[0], plan)):
+            where = next(((a.module, a.op) for a, b in zip(plans[0], plan) if (a.op, a.module) != (b.op, b.module)),
+                         ("", "forward"))  # fmt: skip
+            raise refuse(where[0], where[1], f"the forward makes other calls on {total} samples than on {length}",
+                         "make the calls independent of the input length")  # fmt: skip
         for a, b in zip(plans[0], plan):
-            if (a.op, a.module) != (b.op, b.module) or len(plan) != len(plans[0]):
-                raise refuse(a.module, a.op, "the forward makes other calls on other input lengths")
             if a.left != b.left:
                 raise refuse(a.module, a.op, f"its left amount depends on the whole input length ({a.left} for "
-                             f"{shape[-1]} samples, {b.left} for {shape[-1] + extra})",
+                             f"{length} samples, {b.left} for {total})",
                              "set the left padding or crop from the layer, not from the length")  # fmt: skip
+            grown = (b.out_length - b.right) - (a.out_length - a.right)  # its input grew by this much
+            if total == 2 * length and abs(b.right - a.right) * 2 >= max(grown, 1) and b.right != a.right:
+                raise refuse(a.module, a.op, f"its right amount grows with the whole input length ({a.right} for "
+                             f"{length} samples, {b.right} for {total}): the stream cannot know when to stop",
+                             "crop or pad the end by an amount the layers fix, not by the length")  # fmt: skip
         plans.append(plan)
     return plans
 
@@ -125,10 +149,11 @@ class StreamedModel(torch.nn.Module):
     (int), ``input_shape`` (the shape planned on)."""
 
     def __init__(self, model: Any, input_shape: tuple[int, ...], plans: list[list[PlanOp]], report: Any,
-                 chunk_size: int | None) -> None:  # fmt: skip
+                 chunk_size: int | None, time_dim: int = -1) -> None:  # fmt: skip
         super().__init__()
         self.model = model
         self.input_shape = input_shape
+        self.time_dim = time_dim % len(input_shape)
         self._plans = plans
         self._report = report
         self.receptive_field: Fraction | None = report.receptive_field
@@ -155,10 +180,13 @@ class StreamedModel(torch.nn.Module):
         runner = Runner(self.model, self._plans)
         runner.mode = "push"
         runner.step_chunk = step
-        lead = (batch, *self.input_shape[1:-1]) if len(self.input_shape) >= 3 else self.input_shape[:-1]
-        x = torch.zeros((*lead, 0), dtype=self._dtype())
+        shape = list(self.input_shape)
+        shape[self.time_dim] = 0
+        if len(shape) >= 3:
+            shape[0] = batch
+        x = torch.zeros(shape, dtype=self._dtype())
         with torch.no_grad():
-            _, tl = runner.run(x, Timeline(0, 0, x.dim() - 1))
+            _, tl = runner.run(x, Timeline(0, 0, self.time_dim))
         return runner, tl
 
     def _dtype(self) -> Any:
@@ -192,39 +220,46 @@ class StreamedModel(torch.nn.Module):
         self._emitted = 0
         self._shape: tuple[int, ...] | None = None
 
+    def _fixed(self, shape: Sequence[int]) -> tuple[int, ...]:
+        """The dimensions every chunk shares with the input: all but time (and the batch)."""
+        skip = {self.time_dim} | ({0} if len(self.input_shape) >= 3 else set())
+        return tuple(int(v) for i, v in enumerate(shape) if i not in skip)
+
     def _checked(self, chunk: Any) -> Any:
         if not isinstance(chunk, torch.Tensor):
             raise ConvtraceError("chunk", type(chunk).__name__, "a chunk is a torch.Tensor", call="push")
-        if chunk.dim() != len(self.input_shape) or tuple(chunk.shape[1:-1] if chunk.dim() >= 3 else chunk.shape[:-1]) != \
-                tuple(self.input_shape[1:-1] if chunk.dim() >= 3 else self.input_shape[:-1]):  # fmt: skip
-            want = ", ".join(map(str, self.input_shape[:-1]))
-            raise ConvtraceError("chunk", tuple(chunk.shape), f"a chunk has the input's shape but for time: ({want}, T)",
+        if chunk.dim() != len(self.input_shape) or self._fixed(chunk.shape) != self._fixed(self.input_shape):
+            want = ", ".join("T" if i == self.time_dim else str(v) for i, v in enumerate(self.input_shape))
+            raise ConvtraceError("chunk", tuple(chunk.shape), f"a chunk has the input's shape but for time: ({want})",
                                  call="push")  # fmt: skip
-        if self._shape is not None and tuple(chunk.shape[:-1]) != self._shape:
-            raise ConvtraceError("chunk", tuple(chunk.shape), f"every chunk of a stream has the first one's batch "
-                                 f"{self._shape}", call="push", hint="flush() or reset() to start another")  # fmt: skip
-        self._shape = tuple(chunk.shape[:-1])
+        lead = tuple(int(v) for i, v in enumerate(chunk.shape) if i != self.time_dim)
+        if self._shape is not None and lead != self._shape:
+            raise ConvtraceError("chunk", tuple(chunk.shape), "every chunk of a stream has the first one's batch",
+                                 call="push", hint="flush() or reset() to start another")  # fmt: skip
+        self._shape = lead
         return chunk
 
     def push(self, chunk: Any) -> Any:
         """Feed ``chunk`` (the input's shape, any time length); return the outputs final now."""
         x = self._checked(chunk)
         with torch.no_grad():
-            y, tl = self._runner.run(x, Timeline(self._pushed, 0, x.dim() - 1))
-        self._pushed += int(x.shape[-1])
+            y, tl = self._runner.run(x, Timeline(self._pushed, 0, self.time_dim))
+        self._pushed += int(x.shape[self.time_dim])
         return self._emit(y, tl)
 
     def _emit(self, y: Any, tl: Timeline) -> Any:
+        length = int(y.shape[tl.dim])
         if tl.fill is not None and tl.start > self._emitted:  # a left pad at the output
-            y = torch.cat((y.new_full((*y.shape[:-1], tl.start - self._emitted), tl.fill), y), -1)
-            tl = Timeline(self._emitted, 0, tl.dim)
-        drop = min(int(y.shape[-1]), max(0, -tl.start))
-        if int(y.shape[-1]) > drop and tl.start + drop != self._emitted:
+            shape = list(y.shape)
+            shape[tl.dim] = tl.start - self._emitted
+            y = torch.cat((y.new_full(shape, tl.fill), y), tl.dim)
+            length, tl = int(y.shape[tl.dim]), Timeline(self._emitted, 0, tl.dim)
+        drop = min(length, max(0, -tl.start))
+        if length > drop and tl.start + drop != self._emitted:
             raise ConvtraceError("output", tl.start + drop, f"streamify lost its place: output {self._emitted} was next",
                                  call="push")  # fmt: skip
-        y = y[..., drop:]
-        self._emitted += int(y.shape[-1])
-        return y
+        self._emitted += length - drop
+        return y.narrow(tl.dim, drop, length - drop)
 
     def flush(self) -> Any:
         """The outputs that wait for the end (right pads, the transposed tails, crops set
@@ -233,24 +268,26 @@ class StreamedModel(torch.nn.Module):
         try:
             if self._shape is None:
                 raise ConvtraceError("stream", 0, "nothing was pushed: there is no output to flush", call="flush")
-            shape = (*self._shape, self._pushed)
+            shape = list(self._shape)
+            shape.insert(self.time_dim, self._pushed)
             try:
-                plan, out_shape = plan_forward(self.model, shape)
+                plan, out_length = plan_forward(self.model, shape, self.time_dim)
             except ConvtraceError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - PyTorch's error on the whole input
+            except Exception as exc:  # PyTorch's error on the whole input
                 raise ConvtraceError("length", self._pushed, f"the model raises on the whole input: "
                                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                                      call="flush") from None  # fmt: skip
             self._runner.flush_plan = plan
             self._runner.mode = "flush"
-            x = torch.zeros((*self._shape, 0), dtype=self._dtype())
+            shape[self.time_dim] = 0
+            x = torch.zeros(shape, dtype=self._dtype())
             with torch.no_grad():
-                y, tl = self._runner.run(x, Timeline(self._pushed, 0, x.dim() - 1))
+                y, tl = self._runner.run(x, Timeline(self._pushed, 0, self.time_dim))
             y = self._emit(y, tl)
-            if self._emitted != out_shape[-1]:
+            if self._emitted != out_length:
                 raise ConvtraceError("output", self._emitted, f"streamify gave {self._emitted} outputs, the model "
-                                     f"gives {out_shape[-1]}", call="flush")  # fmt: skip
+                                     f"gives {out_length}", call="flush")  # fmt: skip
             return y
         finally:
             self.reset()
@@ -288,7 +325,7 @@ class StreamedModel(torch.nn.Module):
         """One chunk of ``chunk_size`` samples with the state given (no state kept here):
         ``(out, *new_state)``."""
         if not isinstance(chunk, torch.Tensor) or chunk.dim() != len(self.input_shape) or \
-                int(chunk.shape[-1]) != self.chunk_size:  # fmt: skip
+                int(chunk.shape[self.time_dim]) != self.chunk_size:  # fmt: skip
             shape = tuple(chunk.shape) if isinstance(chunk, torch.Tensor) else type(chunk).__name__
             raise ConvtraceError("chunk", shape, f"a step takes chunks of exactly {self.chunk_size} samples (a multiple "
                                  f"of {self.base_chunk}: every strided layer takes whole strides)", call="step",
@@ -309,9 +346,10 @@ class StreamedModel(torch.nn.Module):
             (runner.joins if join else runner.states)[index] = s
             states.append(s)
         steps = state[-1]
-        y, tl = runner.run(chunk, Timeline(0, steps, chunk.dim() - 1))
+        y, tl = runner.run(chunk, Timeline(0, steps, self.time_dim))
         new = [t for s in states for t in s.tensors() if t.numel()]
-        return (mask_before(y, tl, 0.0), *new, steps + self.chunk_size)
+        y = mask_before(y.movedim(tl.dim, -1), tl, 0.0).movedim(-1, tl.dim)
+        return (y, *new, steps + self.chunk_size)
 
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:
         """:meth:`step` (what :func:`torch.onnx.export` traces)."""

@@ -55,6 +55,7 @@ class Timeline:
     dim: int
     fill: float | None = None
     rate: Fraction = Fraction(1)
+    tail: int = 0
 
 
 def scaled(shift: Shift, num: int, den: int = 1) -> Shift:
@@ -118,9 +119,11 @@ class WindowState(OpState):
 
     tensor_names = ("buffer",)
 
-    def __init__(self, name: str, x: Any, tl: Timeline, span: int, stride: int, pad_left: int, value: float) -> None:
+    def __init__(self, name: str, x: Any, tl: Timeline, span: int, stride: int, pad_left: int, pad_right: int,
+                 value: float) -> None:  # fmt: skip
         self.name, self.span, self.stride, self.pad_left, self.value = name, span, stride, pad_left, value
         self.in_rate = tl.rate
+        self.tail_out = (tl.tail + pad_right) // stride  # the windows the end will still give
         self.run: Callable[[Any], Any] = lambda w: w
         self.keep = max(span - 1, tl.start + pad_left, 0)
         self.end = tl.start
@@ -146,7 +149,7 @@ class WindowState(OpState):
         self.next_start += count * self.stride
         self.end += int(x.shape[-1])
         self.buffer = joined[..., int(joined.shape[-1]) - self.keep :]
-        return y, Timeline(q, scaled(tl.shift, 1, self.stride), tl.dim, None, tl.rate / self.stride)
+        return y, Timeline(q, scaled(tl.shift, 1, self.stride), tl.dim, None, tl.rate / self.stride, self.tail_out)
 
     def finish(self, x: Any, tl: Timeline, total: int) -> tuple[Any, Timeline]:
         """The last chunk, then the windows up to output ``total - 1`` (PyTorch's output
@@ -180,6 +183,7 @@ class ScatterState(OpState):
         if tl.start > 0:
             raise ConvtraceError("input", tl.start, "a ConvTranspose1d input must begin at index 0 or before")
         self.start = tl.start  # the next input index
+        self.tail_out = tl.tail * stride + self._last_count()
         channels = int(weight.shape[1]) * groups
         self.pending = x.new_zeros((*x.shape[:-2], channels, self.hold + self.tail))
 
@@ -199,12 +203,18 @@ class ScatterState(OpState):
             y = acc[..., : m * self.stride]
             self.pending = acc[..., m * self.stride :]
         self.start += m
-        return self._bias(y), Timeline(out_start, scaled(tl.shift, self.stride), tl.dim, None, tl.rate * self.stride)
+        return self._bias(y), Timeline(out_start, scaled(tl.shift, self.stride), tl.dim, None, tl.rate * self.stride,
+                                       self.tail_out)  # fmt: skip
+
+    def _last_count(self) -> int:
+        """The samples the end gives after the last input's (the tail, output_padding,
+        less the right crop)."""
+        return self.span + self.output_padding - self.stride - self.padding + self.hold
 
     def finish(self, x: Any, tl: Timeline, pad_right: int = 0) -> tuple[Any, Timeline]:
         """The last chunk, then the positions up to the end of the cropped output."""
         y, out = self.push(x, tl)
-        count = self.span + self.output_padding - self.stride - self.padding + self.hold
+        count = self._last_count()
         kept = int(self.pending.shape[-1])
         last = F.pad(self.pending, (0, max(0, count - kept)))[..., : max(count, 0)]
         return torch.cat((y, self._bias(last)), -1), out
@@ -222,9 +232,11 @@ class EdgeState(OpState):
 
     tensor_names = ("held", "head", "last")
 
-    def __init__(self, name: str, x: Any, tl: Timeline, left: int, mode: str, value: float, crop: int,
+    def __init__(self, name: str, x: Any, tl: Timeline, left: int, mode: str, value: float, crop: int, pad: int,
                  keep_last: int, step: int | None) -> None:  # fmt: skip
-        self.name, self.left, self.mode, self.value, self.crop = name, left, mode, value, crop
+        self.name, self.left, self.mode, self.value = name, left, mode, value
+        crop_max = crop
+        crop = max(0, crop - tl.tail)  # what the end gives anyway need not be held back
         self.mirror = mode in ("replicate", "reflect") and left > 0
         if tl.fill is not None and tl.start > 0:
             raise ConvtraceError("pad", left, "two pads in a row before any layer reads the first: not streamed")
@@ -236,6 +248,8 @@ class EdgeState(OpState):
         self.fixed = step is not None
         self.in_rate = tl.rate
         self.hold = crop + wait
+        self.crop = crop
+        self.tail_out = self.hold + tl.tail - crop_max + pad
         self.start = tl.start - self.hold  # the input index of the first held sample
         self.seen = tl.start
         self.first = True
@@ -276,7 +290,7 @@ class EdgeState(OpState):
             count = max(0, min(count, -self.left - self.start))  # only indices before the pad
         y = self._mirror(joined[..., :count], self.start, tl.shift)
         fill = self.value if self.first and self.start + self.left > 0 else None
-        out = Timeline(self.start + self.left, tl.shift, tl.dim, fill, tl.rate)
+        out = Timeline(self.start + self.left, tl.shift, tl.dim, fill, tl.rate, self.tail_out)
         self.first = False
         self.start += count
         self.held = joined[..., count:]
@@ -284,14 +298,17 @@ class EdgeState(OpState):
 
     def finish(self, x: Any, tl: Timeline, right: int) -> tuple[Any, Timeline]:
         """The last chunk and the rest: ``right`` samples added (a pad: the padding value,
-        or the mirrored end) or removed (a crop: at most the samples held back)."""
-        y, out = self.push(x, tl)
-        held = self._mirror(self.held, self.start, 0)
+        or the mirrored end) or removed (a crop) at the end."""
+        if not self.mirror:
+            x = mask_before(x, tl, self.value)
+        self._take(x, tl)
+        joined = self._mirror(torch.cat((self.held, x), -1), self.start, 0)
+        out = Timeline(self.start + self.left, tl.shift, tl.dim, None, tl.rate, 0)
         crop = max(0, -right)
-        if crop > int(held.shape[-1]):
+        if crop > int(joined.shape[-1]):
             raise ConvtraceError(self.name, crop, f"the crop at the end removes {crop} samples, but only "
-                                 f"{held.shape[-1]} were held back: it depends on the length in a way not streamed")  # fmt: skip
-        y = torch.cat((y, held[..., : int(held.shape[-1]) - crop]), -1)
+                                 f"{joined.shape[-1]} were held back: it depends on the length in a way not streamed")  # fmt: skip
+        y = joined[..., : int(joined.shape[-1]) - crop]
         if right > 0:
             y = torch.cat((y, self._right(y, right)), -1)
         return y, out
@@ -317,7 +334,7 @@ class AlignState(OpState):
         self.name = name
         first = min([0] + [tl.start for _, tl in parts])
         self.start = first
-        self.ends = [first] * len(parts)
+        self.tail_out = min(tl.tail for _, tl in parts)
         lines = []
         for x, tl in parts:
             line = x.new_zeros((*x.shape[:-1], tl.start - first))
@@ -335,7 +352,7 @@ class AlignState(OpState):
         out = [j[..., :count] for j in joined]
         for i, j in enumerate(joined):
             setattr(self, f"line{i}", j[..., count:])
-        tl = Timeline(self.start, parts[0][1].shift, parts[0][1].dim, None, parts[0][1].rate)
+        tl = Timeline(self.start, parts[0][1].shift, parts[0][1].dim, None, parts[0][1].rate, self.tail_out)
         self.start += count
         return out, tl
 

@@ -11,8 +11,9 @@ different indices (a join), they are aligned first (:class:`AlignState`).
 
 >>> import torch
 >>> model = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3, padding=1), torch.nn.ReLU())
->>> [(p.kind, p.op, p.module, p.left, p.right) for p in plan_forward(model, (1, 1, 10))[0]]
-[('window', 'conv1d', '0', 1, 1)]
+>>> plan, length = plan_forward(model, (1, 1, 10))
+>>> [(p.kind, p.op, p.module, p.left, p.right) for p in plan], length
+([('window', 'conv1d', '0', 1, 1)], 10)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -221,7 +222,7 @@ class Runner:
             state = self.joins.get(slot)
             needs = len(distinct) > 1 or any(tl.fill is not None and tl.start > 0 for _, tl in timed)
             if state is None and needs:
-                state = AlignState(f"{self.where}.{op}", _unique(timed))
+                state = AlignState(f"{self.where}.{op}", [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in _unique(timed)])
                 state.name = f"{self.where or 'forward'}.join{slot}"
                 self.joins[slot] = state
             if state is None:
@@ -232,8 +233,10 @@ class Runner:
                 parts = _unique(timed)
                 if len(parts) != len(state.tensor_names):
                     raise self._mismatch(op)
-                aligned, tl = state.push(parts)
-                table = {id(t): a for (t, _), a in zip(parts, aligned)}
+                moved = [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in parts]
+                aligned, tl = state.push(moved)
+                table = {id(t): a.movedim(-1, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
+                tl = replace(tl, dim=parts[0][1].dim)
                 new_args, new_kwargs = _swap(args, table), {k: _swap(v, table) for k, v in kwargs.items()}
                 if target is not None:
                     out = _out_of_place(op, func, new_args, new_kwargs, target)
@@ -257,7 +260,7 @@ class Runner:
                     raise refuse(self.where, op, "its output has no time axis: it reduces, reshapes or indexes time",
                                  "keep the time axis (reduce over channels, or per frame)")  # fmt: skip
                 continue
-            self.side.set(t, Timeline(tl.start, tl.shift, dim, tl.fill, tl.rate))
+            self.side.set(t, replace(tl, dim=dim))
 
     # ------------------------------------------------------------------ time-axis calls
     def _time_op(self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: Any, tl: Timeline) -> Any:
@@ -309,14 +312,20 @@ class Runner:
         if self.mode == "plan":
             self.recorded.append(plan)
             return index, []
-        if index >= len(self.plans[0]) or self.plans[0][index].op != plan.op or self.plans[0][index].module != plan.module:
+        if index >= len(self.plans[0]) or not _same_call(self.plans[0][index], plan):
             self.counter -= 1
+            if plan.op == "pad" and plan.mode == "constant" and plan.left == 0 and plan.right >= 0:
+                return -1, []  # a pad on the right the whole input does not get (a short chunk's): nothing
             raise self._mismatch(plan.op)
         return index, [p[index] for p in self.plans if index < len(p)]
 
     def _edge(self, plan: PlanOp, inner: Callable[[Any], Any], x: Any, tl: Timeline, func: Any,
               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:  # fmt: skip
         index, plans = self._next_plan(plan)
+        if index < 0:
+            y = inner(x)
+            self.side.set(y, replace(tl, dim=y.dim() - 1))
+            return y
         if self.mode == "plan":
             out = func(*args, **kwargs)
             self.recorded[-1] = PlanOp(plan.kind, plan.op, plan.module, plan.left, plan.right, plan.mode, plan.value,
@@ -326,27 +335,30 @@ class Runner:
         ref = plans[0]
         if not ref.left and not any(p.right for p in plans):
             y = inner(x)
-            self.side.set(y, Timeline(tl.start, tl.shift, y.dim() - 1, tl.fill, tl.rate))
+            self.side.set(y, replace(tl, dim=y.dim() - 1))
             return y
         state = self.states.get(index)
         if state is None:
             crop = max(0, *(-p.right for p in plans))
+            pad = max(0, min(p.right for p in plans))
             keep = max(0, *(p.right + 1 for p in plans))
             step = None if self.step_chunk is None else int(self.step_chunk * tl.rate)
-            state = EdgeState(self._state_name(index, plan.op), x, tl, ref.left, ref.mode, ref.value, crop, keep, step)
+            state = EdgeState(self._state_name(index, plan.op), x, tl, ref.left, ref.mode, ref.value, crop, pad, keep,
+                              step)  # fmt: skip
             self.states[index] = state
         assert isinstance(state, EdgeState)
         if self.mode == "flush":
             y, out_tl = state.finish(inner(x), tl, self.flush_plan[index].right)
         else:
             y, out_tl = state.push(inner(x), tl)
-        self.side.set(y, Timeline(out_tl.start, out_tl.shift, y.dim() - 1, out_tl.fill, out_tl.rate))
+        self.side.set(y, replace(out_tl, dim=y.dim() - 1))
         return y
 
     def _state_name(self, index: int, op: str) -> str:
         return f"{self.where or 'forward'}.{op}{index}"
 
     def _window(self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: Any, tl: Timeline) -> Any:
+        run: Callable[[Any], Any]
         if op == "conv1d":
             a = _bind(("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
                       {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1}, args, kwargs)  # fmt: skip
@@ -355,9 +367,7 @@ class Runner:
             left, right = _conv_pads(a["padding"], span)
             value = 0.0
             weight, bias, groups = a["weight"], a["bias"], int(a["groups"])
-
-            def run(w: Any) -> Any:
-                return F.conv1d(w, weight, bias, stride, 0, dilation, groups)
+            run = lambda w: F.conv1d(w, weight, bias, stride, 0, dilation, groups)  # noqa: E731
         else:
             run, span, stride, left, value = self._pool(op, args, kwargs)
             right = left
@@ -370,7 +380,7 @@ class Runner:
             return out
         state = self.states.get(index)
         if state is None:
-            state = WindowState(self._state_name(index, op), x, tl, span, stride, left, value)
+            state = WindowState(self._state_name(index, op), x, tl, span, stride, left, right, value)
             self.states[index] = state
         assert isinstance(state, WindowState)
         state.run = run
@@ -440,6 +450,11 @@ class Runner:
 _NOT_TIME: Any = object()
 
 
+def _same_call(planned: PlanOp, seen: PlanOp) -> bool:
+    """The call on a chunk is the planned one: the op, the module and a pad's mode."""
+    return (planned.op, planned.module) == (seen.op, seen.module) and (seen.op != "pad" or planned.mode == seen.mode)
+
+
 def _unique(timed: list[tuple[Any, Timeline]]) -> list[tuple[Any, Timeline]]:
     seen: set[int] = set()
     out = []
@@ -492,26 +507,27 @@ def _untimed_index(x: Any, index: Any, time_dim: int) -> Any:
     return items
 
 
-def plan_forward(model: Any, shape: Sequence[int], dtype: Any = None, device: str = "meta") -> tuple[list[PlanOp], tuple[int, ...]]:
-    """The time-axis calls of ``model`` on an input of ``shape`` (on the meta device, the
-    parameters as meta tensors; a real run on zeros where the meta device cannot run it),
-    and the output's shape."""
+def plan_forward(model: Any, shape: Sequence[int], time_dim: int = -1, dtype: Any = None,
+                 device: str = "meta") -> tuple[list[PlanOp], int]:  # fmt: skip
+    """The time-axis calls of ``model`` on an input of ``shape`` (time on ``time_dim``; on
+    the meta device, the parameters as meta tensors; a real run on zeros where the meta
+    device cannot run it), and the output's length."""
     dtype = dtype or next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     runner = Runner(model)
     with torch.no_grad():
         if device == "meta":
             try:
-                return _plan_meta(model, runner, tuple(shape), dtype)
+                return _plan_meta(model, runner, tuple(shape), time_dim % len(shape), dtype)
             except ConvtraceError:
                 raise
-            except Exception:  # noqa: BLE001 - the meta device cannot run it: a real run
+            except Exception:  # the meta device cannot run it: a real run
                 runner = Runner(model)
         x = torch.zeros(tuple(shape), dtype=dtype)
-        out, _ = runner.run(x, Timeline(0, 0, len(shape) - 1))
-    return runner.recorded, tuple(int(v) for v in out.shape)
+        out, tl = runner.run(x, Timeline(0, 0, time_dim % len(shape)))
+    return runner.recorded, int(out.shape[tl.dim])
 
 
-def _plan_meta(model: Any, runner: Runner, shape: tuple[int, ...], dtype: Any) -> tuple[list[PlanOp], tuple[int, ...]]:
+def _plan_meta(model: Any, runner: Runner, shape: tuple[int, ...], time_dim: int, dtype: Any) -> tuple[list[PlanOp], int]:
     state = {n: torch.empty_like(t, device="meta") for n, t in model.named_parameters()}
     for n, t in model.named_buffers():  # scalar buffers (a stride, a scale) keep their value
         state[n] = t if t.dim() == 0 else torch.empty_like(t, device="meta")
@@ -523,8 +539,8 @@ def _plan_meta(model: Any, runner: Runner, shape: tuple[int, ...], dtype: Any) -
             return torch.func.functional_call(original, state, (t,), strict=False)
 
     runner.model = Call()
-    out, _ = runner.run(x, Timeline(0, 0, len(shape) - 1))
-    return runner.recorded, tuple(int(v) for v in out.shape)
+    out, tl = runner.run(x, Timeline(0, 0, time_dim))
+    return runner.recorded, int(out.shape[tl.dim])
 
 
 def first_tensor_mask(y: Any, tl: Timeline) -> Any:
