@@ -14,11 +14,13 @@ from the command line. :data:`ZOO` lists, per model, its input shape, its time a
   :func:`encodec_encoder_conv` / :func:`encodec_decoder_conv` are the same nets with the LSTM
   taken out (an ``Identity``) and zero padding: weight-normed convs, the extra right padding
   set from the length, ConvTranspose1d with a right crop. With EnCodec's default reflect
-  padding (:func:`encodec_encoder_reflect`) the forward branches on the chunk's length
-  (``_pad1d``): refused, naming the module and the pad;
+  padding (:func:`encodec_encoder_reflect`) it streams too on inputs long enough; on short
+  ones ``_pad1d`` takes another branch (the length at most the pad): refused, naming the
+  module and the pad;
 - :func:`seanet_encoder`: a SEANet-style NON-causal encoder (reflect padding on both sides,
   residual units, ELU, strided convs): lookahead > 0;
-- :func:`hifigan`: the SpeechT5 HiFi-GAN vocoder (``transformers``), input (batch, frames, mels);
+- :func:`hifigan`: the SpeechT5 HiFi-GAN vocoder (``transformers``), input (batch, frames, mels):
+  time on dimension 1;
 - :func:`wav2vec2_group` (group norm over time: refused, by name) and :func:`wav2vec2_layer`
   (conv + LayerNorm over channels: streams): the wav2vec2 feature encoder, input (batch, samples).
 """
@@ -231,27 +233,14 @@ def seanet_encoder(channels: int = 4, seed: int = 0) -> nn.Module:
 # ---------------------------------------------------------------------- SpeechT5 HiFi-GAN, wav2vec2 (transformers)
 
 
-class MelsFirst(nn.Module):
-    """The vocoder with its input as (batch, mels, frames), time last, as streamify takes it
-    (SpeechT5HifiGan takes (batch, frames, mels) and transposes inside)."""
-
-    def __init__(self, vocoder: nn.Module) -> None:
-        super().__init__()
-        self.vocoder = vocoder
-
-    def forward(self, mels: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.vocoder(mels.transpose(1, 2))
-        return out
-
-
 def hifigan(channels: int = 32, seed: int = 0, **config: Any) -> nn.Module:
     """The SpeechT5 HiFi-GAN vocoder (upsample 4, 4, 4, 4: 256 samples per mel frame) with
-    ``upsample_initial_channel=channels``, input (batch, 80, frames) (:class:`MelsFirst`)."""
+    ``upsample_initial_channel=channels``; input (batch, frames, 80): time on dimension 1."""
     import transformers
 
     values: dict[str, Any] = dict(upsample_initial_channel=channels)
     values.update(config)
-    return seeded(MelsFirst(transformers.SpeechT5HifiGan(transformers.SpeechT5HifiGanConfig(**values))), seed)
+    return seeded(transformers.SpeechT5HifiGan(transformers.SpeechT5HifiGanConfig(**values)), seed)
 
 
 def _wav2vec2(norm: str, channels: int, seed: int) -> nn.Module:
@@ -279,14 +268,21 @@ def wav2vec2_layer(channels: int = 8, seed: int = 0) -> nn.Module:
 
 @dataclass(frozen=True)
 class ZooModel:
-    """A model of the zoo: its factory's name, the input shape it is proven on (time last,
-    as streamify takes it), and either ``refused_module=None`` (it streams) or the dotted
-    module name streamify's refusal must name and a word its op must contain."""
+    """A model of the zoo: its factory's name, the input shape it is proven on, either
+    ``refused_module=None`` (it streams) or the dotted module name streamify's refusal must
+    name and a word its op must contain, and the input's time axis."""
 
     name: str
     input_shape: tuple[int, ...]
     refused_module: str | None = None
     refused_op: str | None = None
+    time_dim: int = -1
+    tag: str = ""
+
+    @property
+    def id(self) -> str:
+        """The test id: the name, and the tag where one factory appears twice."""
+        return self.name + self.tag
 
     def build(self) -> nn.Module:
         """A fresh model."""
@@ -301,11 +297,14 @@ ZOO: tuple[ZooModel, ...] = (
     ZooModel("encodec_encoder_conv", (1, 1, 1500)),
     ZooModel("encodec_decoder_conv", (1, 8, 6)),
     ZooModel("seanet_encoder", (1, 1, 300)),
-    ZooModel("hifigan", (1, 80, 6)),
+    ZooModel("hifigan", (1, 6, 80), time_dim=1),
     ZooModel("wav2vec2_layer", (1, 2000)),
     ZooModel("encodec_encoder", (1, 1, 1500), "layers.13", "LSTM"),
     ZooModel("encodec_decoder", (1, 8, 6), "layers.1", "LSTM"),
-    ZooModel("encodec_encoder_reflect", (1, 1, 1500), "layers.0", "pad"),
-    ZooModel("encodec_decoder_reflect", (1, 8, 6), "layers.0", "pad"),
+    ZooModel("encodec_encoder_reflect", (1, 1, 4000)),
+    ZooModel("encodec_decoder_reflect", (1, 8, 12)),
+    # on short inputs EnCodec's _pad1d takes another branch (length <= the pad): refused
+    ZooModel("encodec_encoder_reflect", (1, 1, 1500), "layers.15", "pad", tag="_short"),
+    ZooModel("encodec_decoder_reflect", (1, 8, 6), "layers.0", "pad", tag="_short"),
     ZooModel("wav2vec2_group", (1, 2000), "conv_layers.0", "GroupNorm"),
 )

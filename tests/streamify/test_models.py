@@ -22,13 +22,11 @@ __all__ = ["one_thread"]  # the fixture, autouse
 STREAMING = [z for z in ZOO if z.refused_module is None]
 REFUSED = [z for z in ZOO if z.refused_module is not None]
 #: models whose proof takes more than ~5 s on this machine (hop 1: hundreds of pushes)
-SLOW = {"tcn", "tcn_inplace", "encodec_encoder_conv", "hifigan"}
+SLOW = {"tcn", "tcn_inplace", "encodec_encoder_conv", "encodec_encoder_reflect", "hifigan"}
 #: what the core gets wrong today (reported to the lead; strict: an xfail that passes fails)
 CORE_BUGS = {
     "seanet_encoder": "streamify: reflect padding after a conv with small chunks: wrong values, and the flush "
     "raises 'streamify gave 11 outputs, the model gives 13' (test_reflect_pad_after_a_conv)",
-    "encodec_decoder_conv": "streamify: the decoder's outputs wait for the flush though they are final (a constant "
-    "right crop after ConvTranspose1d treated as set from the length): late (test_decoder_emits_each_frame_on_time)",
 }
 
 
@@ -36,12 +34,12 @@ def _param(z: ZooModel) -> object:
     marks = [pytest.mark.slow] if z.name in SLOW else []
     if z.name in CORE_BUGS:
         marks.append(pytest.mark.xfail(reason=CORE_BUGS[z.name], strict=True))
-    return pytest.param(z, id=z.name, marks=marks)
+    return pytest.param(z, id=z.id, marks=marks)
 
 
 @pytest.mark.parametrize("zoo", [_param(z) for z in STREAMING])
 def test_each_streaming_model_has_the_proof_green(zoo: ZooModel) -> None:
-    result = verify(zoo.build(), input_shape=zoo.input_shape, trials=2, seed=1, emission_checks=6)
+    result = verify(zoo.build(), input_shape=zoo.input_shape, time_dim=zoo.time_dim, trials=2, seed=1, emission_checks=6)
     assert result.first_wrong is None, result.first_wrong
     assert result.max_relative <= 1e-10 and result.tolerance == 1e-10
     assert result.late == 0 and result.early == 0, (result.emitted, result.earliest)
@@ -50,7 +48,7 @@ def test_each_streaming_model_has_the_proof_green(zoo: ZooModel) -> None:
     assert result.ok
 
 
-@pytest.mark.parametrize("zoo", [pytest.param(z, id=z.name) for z in REFUSED])
+@pytest.mark.parametrize("zoo", [pytest.param(z, id=z.id) for z in REFUSED])
 def test_each_refused_model_names_the_module_and_the_op(zoo: ZooModel) -> None:
     with pytest.raises(ConvtraceError) as caught:
         convtrace.streamify(zoo.build(), zoo.input_shape)
@@ -174,10 +172,9 @@ def test_the_causal_encodec_encoder_has_its_figures() -> None:
     assert sm.hop == 320 and sm.lookahead is not None and sm.latency is not None and sm.receptive_field is not None
 
 
-@pytest.mark.xfail(reason="streamify core: EnCodec's causal decoder holds back outputs that are final — after n "
-                   "frames the first 320 n outputs equal the offline ones whatever follows, yet the first push "
-                   "emits none (a constant right crop after ConvTranspose1d waits for the flush)", strict=True)  # fmt: skip
 def test_decoder_emits_each_frame_on_time() -> None:
+    """After n frames the first 320 n outputs of EnCodec's causal decoder are final: each
+    push of one frame gives 320 (the right crop after ConvTranspose1d does not hold them)."""
     torch.manual_seed(0)
     model = encodec_decoder_conv().double()
     x = torch.randn(1, 8, 6, dtype=torch.float64)

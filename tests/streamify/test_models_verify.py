@@ -167,7 +167,7 @@ def test_random_biases_are_non_zero_and_seeded() -> None:
     ({"input_shape": (1, 1, 20), "chunks": "even"}, "chunks"),
     ({"input_shape": (1, 1, 20), "chunks": [5, -1]}, "chunks"),
     ({"input_shape": (1, 1, 20), "chunks": [15, 15]}, "chunks"),
-    ({"input_shape": (1, 1, 20), "time_dim": 1}, "time_dim"),
+    ({"input_shape": (1, 1, 20), "time_dim": 3}, "time_dim"),
 ])  # fmt: skip
 def test_bad_arguments_name_the_parameter(options: dict[str, Any], param: str) -> None:
     with pytest.raises(ConvtraceError) as caught:

@@ -451,13 +451,10 @@ def _spread(count: int, budget: int) -> set[int]:
 
 
 def _streamify(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
-    """``convtrace.streamify`` (it streams the input's last axis)."""
+    """``convtrace.streamify`` on ``shape``, time on ``time_dim``."""
     from .streamify import streamify
 
-    if time_dim % len(shape) != len(shape) - 1:
-        raise ConvtraceError("time_dim", time_dim, "streamify streams the input's last axis",
-                             hint="wrap the model in a module that moves time last (a transpose in its forward)")  # fmt: skip
-    return streamify(model, shape)
+    return streamify(model, shape, time_dim=time_dim)
 
 
 def verify_model(
