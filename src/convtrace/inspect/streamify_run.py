@@ -30,15 +30,18 @@ from torch.overrides import TorchFunctionMode
 
 from ..errors import ConvtraceError
 from ..shapes import same_padding
-from .record import _IN_PLACE, _bind, _first, _Info, _time_dim, _time_slice
+from ..stream.timing import REFUSALS
+from .record import _GLOBAL_NAMES, _IN_PLACE, _bind, _first, _Info, _normalises_time, _time_dim, _time_slice
 from .streamify_ops import AlignState, EdgeState, OpState, ScatterState, Timeline, WindowState, mask_before
 
-__all__ = ["PlanOp", "plan_forward", "Runner", "refuse"]
+__all__ = ["PlanOp", "plan_forward", "Runner", "refuse", "over_time"]
 
 _WINDOW_OPS = {"conv1d", "max_pool1d", "max_pool1d_with_indices", "avg_pool1d", "lp_pool1d"}
 _TIME_OPS = _WINDOW_OPS | {"conv_transpose1d", "pad", "__getitem__", "adaptive_avg_pool1d", "adaptive_max_pool1d",
                            "adaptive_max_pool1d_with_indices", "max_unpool1d"}  # fmt: skip
 _CAT = {"cat", "concat", "concatenate"}
+#: ops over the whole time axis: normalisation, attention, recurrence
+_OVER_TIME = _GLOBAL_NAMES | {"multi_head_attention_forward"}
 #: ops whose tensor output has nothing of the time axis (they read only the dtype or device)
 _NO_TIME_OK = {"new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "__get__", "size", "dim", "numel"}
 
@@ -67,6 +70,21 @@ def refuse(module: str, op: str, reason: str, fix: str | None = None) -> Convtra
     """
     return ConvtraceError("module", module or "(the model's forward)", f"{op} cannot stream: {reason}",
                           call="streamify", hint=fix)  # fmt: skip
+
+
+def over_time(module: str, op: str) -> ConvtraceError:
+    """The refusal of normalisation, attention or recurrence over time (the streaming
+    report's R102 words and fix).
+
+    >>> str(over_time("rnn", "lstm")).split(": ", 2)[2][:45]
+    'lstm cannot stream: lstm over time: every out'
+    """
+    from ..plan.report import Finding
+    from ..render.stream_text import fix, message
+    from ..stream.report import over_time_family
+
+    finding = Finding("R102", module, {"kind": op, "family": over_time_family(op)})
+    return refuse(module, op, message(finding), fix(finding))
 
 
 def _name(func: Any) -> str:
@@ -134,6 +152,7 @@ class Runner:
         self.step_chunk: int | None = None
         self.side = _Side()
         self.stack: list[str] = [""]
+        self.kinds: list[str] = [""]
         self.counter = 0
         self.join_counter = 0
 
@@ -148,13 +167,16 @@ class Runner:
 
         def pre(module: Any, args: Any) -> None:
             runner.stack.append(runner.names.get(id(module), "?"))
+            runner.kinds.append(type(module).__name__)
 
         def post(module: Any, args: Any, out: Any) -> None:
             if len(runner.stack) > 1:
                 runner.stack.pop()
+                runner.kinds.pop()
 
         self.counter = self.join_counter = 0
         self.stack = [""]
+        self.kinds = [""]
         self.side = _Side()
         self.side.set(x, tl)
         handles = [torch.nn.modules.module.register_module_forward_pre_hook(pre),
@@ -179,6 +201,11 @@ class Runner:
     def where(self) -> str:
         return self.stack[-1]
 
+    def what(self, op: str) -> str:
+        """The op, with the class of the module making it (``GroupNorm (group_norm)``)."""
+        kind = self.kinds[-1]
+        return f"{kind} ({op})" if self.stack[-1] and kind else op
+
     def _mismatch(self, op: str) -> ConvtraceError:
         expected = self.plans[0][self.counter] if self.counter < len(self.plans[0]) else None
         seen = "the end" if expected is None else f"{expected.op} in {expected.module or 'forward'}"
@@ -190,6 +217,9 @@ class Runner:
         timed = [(t, tl) for t in _tensors(args) + _tensors(list(kwargs.values())) if (tl := self.side.get(t)) is not None]
         if not timed:
             return func(*args, **kwargs)
+        if self.mode == "plan" and (op in _OVER_TIME or (op == "layer_norm" and _normalises_time(
+                args, kwargs, _Info(None, frozenset(), timed[0][1].dim, 0)))):  # fmt: skip
+            raise over_time(self.where, self.what(op))
         if op in _TIME_OPS:
             x, tl = timed[0]
             if x is args[0] if args else False:
@@ -286,8 +316,7 @@ class Runner:
                     raise refuse(self.where, "pad", "it pads a time axis that is not the last dimension")
                 return _NOT_TIME
             if mode == "circular":
-                raise refuse(self.where, "pad (circular)", "circular padding needs the end of the signal before its "
-                             "first output", "use padding_mode='zeros', 'replicate' or 'reflect'")  # fmt: skip
+                raise refuse(self.where, self.what("pad") + " circular", *REFUSALS["circular"])
             value = float(a["value"] or 0.0)
             plan = PlanOp("edge", "pad", self.where, pads[0], pads[1], mode, value)
             rest = pads[2:]
@@ -296,11 +325,12 @@ class Runner:
         if not last:
             raise refuse(self.where, op, "its time axis is not the last dimension")
         if op.startswith("adaptive_"):
-            raise refuse(self.where, op, "an adaptive pool's windows depend on the whole input length",
-                         "use a fixed pool (kernel_size and stride)")  # fmt: skip
-        if op == "max_unpool1d" or op == "max_pool1d_with_indices":
-            raise refuse(self.where, op, "pooling indices count from the start of the whole input",
-                         "upsample with ConvTranspose1d(k, stride=k), or pool without return_indices")  # fmt: skip
+            raise refuse(self.where, self.what(op), *REFUSALS["adaptive"])
+        if op == "max_unpool1d":
+            raise refuse(self.where, self.what(op), *REFUSALS["unpool"])
+        if op == "max_pool1d_with_indices":
+            raise refuse(self.where, self.what(op), "pooling indices count from the start of the whole input",
+                         "pool without return_indices")  # fmt: skip
         if op == "conv_transpose1d":
             return self._scatter(func, args, kwargs, x, tl)
         return self._window(op, func, args, kwargs, x, tl)
