@@ -220,6 +220,9 @@ class Runner:
         if self.mode == "plan" and (op in _OVER_TIME or (op == "layer_norm" and _normalises_time(
                 args, kwargs, _Info(None, frozenset(), timed[0][1].dim, 0)))):  # fmt: skip
             raise over_time(self.where, self.what(op))
+        if self.mode == "plan" and _training(op, args, kwargs):
+            raise refuse(self.where, self.what(op), "in training mode it normalises over the batch and time, or drops "
+                         "samples at random", "model.eval() before streamify")  # fmt: skip
         if op in _TIME_OPS:
             x, tl = timed[0]
             if x is args[0] if args else False:
@@ -483,6 +486,17 @@ _NOT_TIME: Any = object()
 def _same_call(planned: PlanOp, seen: PlanOp) -> bool:
     """The call on a chunk is the planned one: the op, the module and a pad's mode."""
     return (planned.op, planned.module) == (seen.op, seen.module) and (seen.op != "pad" or planned.mode == seen.mode)
+
+
+def _training(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """batch_norm on batch statistics, or a dropout that drops (training mode)."""
+    if op == "batch_norm":
+        a = _bind(("input", "running_mean", "running_var", "weight", "bias", "training"), {"training": False}, args, kwargs)
+        return bool(a["training"])
+    if op in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d"):
+        a = _bind(("input", "p", "training"), {"p": 0.5, "training": True}, args, kwargs)
+        return bool(a["training"]) and float(a["p"]) > 0
+    return False
 
 
 def _unique(timed: list[tuple[Any, Timeline]]) -> list[tuple[Any, Timeline]]:
