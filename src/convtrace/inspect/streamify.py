@@ -48,7 +48,7 @@ import torch
 from ..errors import ConvtraceError
 from ..stream.stages import StateEntry
 from .streamify_ops import OpState, Timeline, WindowState, mask_before
-from .streamify_run import PlanOp, Runner, plan_forward, refuse
+from .streamify_run import PlanOp, Runner, from_last, plan_forward, refuse, to_last
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
@@ -351,7 +351,7 @@ class StreamedModel(torch.nn.Module):
         steps = state[-1]
         y, tl = runner.run(chunk, Timeline(0, steps, self.time_dim))
         new = [t for s in states for t in s.tensors() if t.numel()]
-        y = mask_before(y.movedim(tl.dim, -1), tl, 0.0).movedim(-1, tl.dim)
+        y = from_last(mask_before(to_last(y, tl.dim), tl, 0.0), tl.dim)
         return (y, *new, steps + self.chunk_size)
 
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:

@@ -117,6 +117,17 @@ def _conv_pads(padding: Any, span: int) -> tuple[int, int]:
     return (p, p)
 
 
+class _Mode(TorchFunctionMode):
+    """Every torch call of the forward goes to the runner."""
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__()
+        self.runner = runner
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        return self.runner.call(func, args, kwargs or {})
+
+
 class _Side:
     """Tensors' timelines, by id, checked by weak reference."""
 
@@ -161,10 +172,6 @@ class Runner:
         """The forward on ``x`` (at ``tl``): the output and its timeline."""
         runner = self
 
-        class Mode(TorchFunctionMode):
-            def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-                return runner.call(func, args, kwargs or {})
-
         def pre(module: Any, args: Any) -> None:
             runner.stack.append(runner.names.get(id(module), "?"))
             runner.kinds.append(type(module).__name__)
@@ -182,7 +189,7 @@ class Runner:
         handles = [torch.nn.modules.module.register_module_forward_pre_hook(pre),
                    torch.nn.modules.module.register_module_forward_hook(post)]  # fmt: skip
         try:
-            with Mode():
+            with _Mode(self):
                 out = self.model(x)
         finally:
             for handle in handles:
@@ -255,7 +262,7 @@ class Runner:
             state = self.joins.get(slot)
             needs = len(distinct) > 1 or any(tl.fill is not None and tl.start > 0 for _, tl in timed)
             if state is None and needs:
-                state = AlignState(f"{self.where}.{op}", [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in _unique(timed)])
+                state = AlignState(f"{self.where}.{op}", [(to_last(t, tl_.dim), tl_) for t, tl_ in _unique(timed)])
                 state.name = f"{self.where or 'forward'}.join{slot}"
                 self.joins[slot] = state
             if state is None:
@@ -266,9 +273,9 @@ class Runner:
                 parts = _unique(timed)
                 if len(parts) != len(state.tensor_names):
                     raise self._mismatch(op)
-                moved = [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in parts]
+                moved = [(to_last(t, tl_.dim), tl_) for t, tl_ in parts]
                 aligned, tl = state.push(moved)
-                table = {id(t): a.movedim(-1, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
+                table = {id(t): from_last(a, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
                 tl = replace(tl, dim=parts[0][1].dim)
                 new_args, new_kwargs = _swap(args, table), {k: _swap(v, table) for k, v in kwargs.items()}
                 if target is not None:
@@ -486,6 +493,16 @@ _NOT_TIME: Any = object()
 def _same_call(planned: PlanOp, seen: PlanOp) -> bool:
     """The call on a chunk is the planned one: the op, the module and a pad's mode."""
     return (planned.op, planned.module) == (seen.op, seen.module) and (seen.op != "pad" or planned.mode == seen.mode)
+
+
+def to_last(t: Any, dim: int) -> Any:
+    """``t`` with dimension ``dim`` moved last (itself when it is: no op to export)."""
+    return t if dim in (-1, t.dim() - 1) else t.movedim(dim, -1)
+
+
+def from_last(t: Any, dim: int) -> Any:
+    """The inverse of :func:`to_last`."""
+    return t if dim in (-1, t.dim() - 1) else t.movedim(-1, dim)
 
 
 def _training(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
