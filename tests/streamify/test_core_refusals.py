@@ -133,6 +133,8 @@ def test_bad_arguments_are_named() -> None:
         sm.step(torch.zeros(1, 1, 5), *sm.initial_state())
     with pytest.raises(ConvtraceError, match=r"chunk=.*shape but for time"):
         sm.push(torch.zeros(1, 2, 5))
+    with pytest.raises(ConvtraceError, match=r"dtype must be the model's \(torch.float32\), got torch.float64"):
+        sm.push(torch.zeros(1, 1, 5, dtype=torch.float64))
     with pytest.raises(ConvtraceError, match="nothing was pushed"):
         sm.flush()
     sm.push(torch.zeros(1, 1, 2))

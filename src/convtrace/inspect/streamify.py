@@ -235,6 +235,9 @@ class StreamedModel(torch.nn.Module):
             want = ", ".join("T" if i == self.time_dim else str(v) for i, v in enumerate(self.input_shape))
             raise ConvtraceError("chunk", tuple(chunk.shape), f"a chunk has the input's shape but for time: ({want})",
                                  call="push")  # fmt: skip
+        if chunk.dtype != self._dtype():
+            raise ConvtraceError("chunk", tuple(chunk.shape), f"the chunk's dtype must be the model's ({self._dtype()}), "
+                                 f"got {chunk.dtype}", call="push", hint=f"chunk.to({self._dtype()})")  # fmt: skip
         lead = tuple(int(v) for i, v in enumerate(chunk.shape) if i != self.time_dim)
         if self._shape is not None and lead != self._shape:
             raise ConvtraceError("chunk", tuple(chunk.shape), "every chunk of a stream has the first one's batch",
