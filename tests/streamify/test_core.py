@@ -126,11 +126,12 @@ def test_push_emits_nothing_early_and_reset_repeats_the_stream() -> None:
     assert torch.equal(first, second) and counts1 == counts2
 
 
-def test_step_form_equals_push() -> None:
+@pytest.mark.parametrize("batch", [1, 3])
+def test_step_form_equals_push(batch: int) -> None:
     model = _model(Residual(False))
     sm = convtrace.streamify(model, (1, 1, 40), chunk_size=4)
-    x = _x(1, 48)
-    state = sm.initial_state(1)
+    x = _x(1, 48, batch=batch)
+    state = sm.initial_state(batch)
     outs = []
     for k in range(12):
         out, *state = sm.step(x[..., 4 * k : 4 * k + 4], *state)
@@ -140,7 +141,7 @@ def test_step_form_equals_push() -> None:
     skip = -sm.step_offset
     assert skip >= 0 and torch.equal(stepped[..., :skip], torch.zeros_like(stepped[..., :skip]))
     assert torch.allclose(stepped[..., skip:], pushed[..., : stepped.shape[-1] - skip], rtol=0, atol=1e-12)
-    assert [e.shape for e in sm.state_spec()] == [tuple(t.shape) for t in state]
+    assert [e.shape for e in sm.state_spec(batch)] == [tuple(t.shape) for t in state]
 
 
 class MirrorPads(nn.Module):
@@ -321,3 +322,19 @@ def test_a_crop_longer_than_the_tail_holds_back_the_rest() -> None:
                                  Chomp(1)))  # fmt: skip
     sm = assert_streams(model, _x(1, 30))
     assert [e.shape[-1] for e in sm.state_spec() if "crop" in e.name] == [2, 1]
+
+
+class Gated(nn.Module):
+    """A gate ``a(x) * sigmoid(b(x))`` whose two convs lag differently (padding 3 and 0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv1d(2, 3, 7, padding=3)
+        self.b = nn.Conv1d(2, 3, 2, stride=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.a(x)[..., 1:] * torch.sigmoid(self.b(x))
+
+
+def test_product_of_branches_with_different_delays_streams_exactly() -> None:
+    assert_streams(_model(Gated()), _x(2, 33))

@@ -92,6 +92,9 @@ REFUSED = [
     (Halved(), ["crop", "right amount grows with the whole input length"]),
     (MeanRemoved(), ["mean", "no time axis", "reduces"]),
     (TimeCat(), ["cat", "joins tensors over time"]),
+    (nn.Sequential(nn.Conv1d(1, 2, 3), nn.BatchNorm1d(2)).train(), ["module='1'", "BatchNorm1d", "training mode",
+                                                                     "model.eval()"]),
+    (nn.Sequential(nn.Conv1d(1, 2, 3), nn.Dropout(0.2)).train(), ["module='1'", "Dropout", "at random"]),
 ]  # fmt: skip
 
 
@@ -103,6 +106,18 @@ def test_what_cannot_stream_is_refused_by_name(model: nn.Module, words: list[str
     assert text.startswith("streamify: module=") and "cannot stream" in text
     for word in words:
         assert word in text, (word, text)
+
+
+def test_eval_mode_batch_norm_and_dropout_stream() -> None:
+    model = nn.Sequential(nn.Conv1d(1, 2, 3), nn.BatchNorm1d(2), nn.Dropout(0.2), nn.Conv1d(2, 1, 2)).double().eval()
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-1, 1)
+        model[1].running_var.uniform_(0.5, 2)
+    x = torch.randn(1, 1, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sm = convtrace.streamify(model, (1, 1, 30))
+    y = torch.cat([sm.push(x[..., :11]), sm.push(x[..., 11:]), sm.flush()], -1)
+    with torch.no_grad():
+        assert torch.allclose(y, model(x), rtol=1e-12, atol=1e-12)
 
 
 def test_bad_arguments_are_named() -> None:
@@ -118,6 +133,8 @@ def test_bad_arguments_are_named() -> None:
         sm.step(torch.zeros(1, 1, 5), *sm.initial_state())
     with pytest.raises(ConvtraceError, match=r"chunk=.*shape but for time"):
         sm.push(torch.zeros(1, 2, 5))
+    with pytest.raises(ConvtraceError, match=r"dtype must be the model's \(torch.float32\), got torch.float64"):
+        sm.push(torch.zeros(1, 1, 5, dtype=torch.float64))
     with pytest.raises(ConvtraceError, match="nothing was pushed"):
         sm.flush()
     sm.push(torch.zeros(1, 1, 2))

@@ -31,7 +31,7 @@ naming the module, the op, the reason and the fix.
 >>> bool(torch.allclose(y, model(x), rtol=1e-12, atol=1e-12)), y.shape
 (True, torch.Size([1, 1, 64]))
 >>> sm.receptive_field, sm.hop, sm.lookahead, sm.chunk_size
-(Fraction(4, 1), Fraction(1, 2), Fraction(2, 1), 1)
+(Fraction(9, 2), Fraction(1, 2), Fraction(3, 2), 1)
 >>> [(e.name, e.shape) for e in sm.state_spec()]
 [('0.conv1d0.buffer', (1, 1, 2)), ('2.conv_transpose1d1.pending', (1, 1, 2)), ('steps', ())]
 """
@@ -48,7 +48,7 @@ import torch
 from ..errors import ConvtraceError
 from ..stream.stages import StateEntry
 from .streamify_ops import OpState, Timeline, WindowState, mask_before
-from .streamify_run import PlanOp, Runner, plan_forward, refuse
+from .streamify_run import PlanOp, Runner, from_last, plan_forward, refuse, to_last
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
@@ -73,8 +73,8 @@ def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None 
         raise ConvtraceError("time_dim", time_dim, f"time_dim must index a dimension of the {len(shape)}-D input",
                              call="streamify")  # fmt: skip
     time_dim %= len(shape)
+    plans = _plans(model, shape, time_dim)  # (first: it names the innermost module of what cannot stream)
     report = _report(model, shape, time_dim)
-    plans = _plans(model, shape, time_dim)
     return StreamedModel(model, shape, plans, report, chunk_size, time_dim)
 
 
@@ -104,15 +104,18 @@ def _report(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
     first = inspect_model(model, shape, time_dim=time_dim)
     also = inspect_model(model, _longer(shape, time_dim, shape[time_dim] + 1), time_dim=time_dim, raise_on_error=False)
     found = report(first, also=also)
-    for finding in found.findings:
-        if finding.code in _BLOCKING:
-            op = str(finding.values.get("kind") or finding.values.get("value") or finding.values.get("op") or finding.code)
-            module = finding.layer.split(" (")[0]
-            if finding.code == "R101":  # a layer's own refusal: the one wording of the engine
-                reason, hint = REFUSALS[str(finding.values["refusal"])]
-                raise refuse(module, op, reason, hint)
-            raise refuse(module, op, message(finding), fix(finding))
-    return found
+    blocking = [f for f in found.findings if f.code in _BLOCKING]
+    if not blocking:
+        return found
+    first_found = blocking[0]
+    inner = [f for f in blocking if f.code == first_found.code and f.layer.startswith(first_found.layer + ".")]
+    finding = max(inner, key=lambda f: len(f.layer), default=first_found)  # the norm itself, not its block
+    op = str(finding.values.get("kind") or finding.values.get("value") or finding.values.get("op") or finding.code)
+    module = finding.layer.split(" (")[0]
+    if finding.code == "R101":  # a layer's own refusal: the one wording of the engine
+        reason, hint = REFUSALS[str(finding.values["refusal"])]
+        raise refuse(module, op, reason, hint)
+    raise refuse(module, op, message(finding), fix(finding))
 
 
 def _plans(model: Any, shape: tuple[int, ...], time_dim: int) -> list[list[PlanOp]]:
@@ -232,6 +235,9 @@ class StreamedModel(torch.nn.Module):
             want = ", ".join("T" if i == self.time_dim else str(v) for i, v in enumerate(self.input_shape))
             raise ConvtraceError("chunk", tuple(chunk.shape), f"a chunk has the input's shape but for time: ({want})",
                                  call="push")  # fmt: skip
+        if chunk.dtype != self._dtype():
+            raise ConvtraceError("chunk", tuple(chunk.shape), f"the chunk's dtype must be the model's ({self._dtype()}), "
+                                 f"got {chunk.dtype}", call="push", hint=f"chunk.to({self._dtype()})")  # fmt: skip
         lead = tuple(int(v) for i, v in enumerate(chunk.shape) if i != self.time_dim)
         if self._shape is not None and lead != self._shape:
             raise ConvtraceError("chunk", tuple(chunk.shape), "every chunk of a stream has the first one's batch",
@@ -348,7 +354,7 @@ class StreamedModel(torch.nn.Module):
         steps = state[-1]
         y, tl = runner.run(chunk, Timeline(0, steps, self.time_dim))
         new = [t for s in states for t in s.tensors() if t.numel()]
-        y = mask_before(y.movedim(tl.dim, -1), tl, 0.0).movedim(-1, tl.dim)
+        y = from_last(mask_before(to_last(y, tl.dim), tl, 0.0), tl.dim)
         return (y, *new, steps + self.chunk_size)
 
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:

@@ -30,15 +30,18 @@ from torch.overrides import TorchFunctionMode
 
 from ..errors import ConvtraceError
 from ..shapes import same_padding
-from .record import _IN_PLACE, _bind, _first, _Info, _time_dim, _time_slice
+from ..stream.timing import REFUSALS
+from .record import _GLOBAL_NAMES, _IN_PLACE, _bind, _first, _Info, _normalises_time, _time_dim, _time_slice
 from .streamify_ops import AlignState, EdgeState, OpState, ScatterState, Timeline, WindowState, mask_before
 
-__all__ = ["PlanOp", "plan_forward", "Runner", "refuse"]
+__all__ = ["PlanOp", "plan_forward", "Runner", "refuse", "over_time"]
 
 _WINDOW_OPS = {"conv1d", "max_pool1d", "max_pool1d_with_indices", "avg_pool1d", "lp_pool1d"}
 _TIME_OPS = _WINDOW_OPS | {"conv_transpose1d", "pad", "__getitem__", "adaptive_avg_pool1d", "adaptive_max_pool1d",
                            "adaptive_max_pool1d_with_indices", "max_unpool1d"}  # fmt: skip
 _CAT = {"cat", "concat", "concatenate"}
+#: ops over the whole time axis: normalisation, attention, recurrence
+_OVER_TIME = _GLOBAL_NAMES | {"multi_head_attention_forward"}
 #: ops whose tensor output has nothing of the time axis (they read only the dtype or device)
 _NO_TIME_OK = {"new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "__get__", "size", "dim", "numel"}
 
@@ -69,6 +72,21 @@ def refuse(module: str, op: str, reason: str, fix: str | None = None) -> Convtra
                           call="streamify", hint=fix)  # fmt: skip
 
 
+def over_time(module: str, op: str) -> ConvtraceError:
+    """The refusal of normalisation, attention or recurrence over time (the streaming
+    report's R102 words and fix).
+
+    >>> str(over_time("rnn", "lstm")).split(": ", 2)[2][:45]
+    'lstm cannot stream: lstm over time: every out'
+    """
+    from ..plan.report import Finding
+    from ..render.stream_text import fix, message
+    from ..stream.report import over_time_family
+
+    finding = Finding("R102", module, {"kind": op, "family": over_time_family(op)})
+    return refuse(module, op, message(finding), fix(finding))
+
+
 def _name(func: Any) -> str:
     return str(getattr(func, "__name__", "") or "")
 
@@ -97,6 +115,17 @@ def _conv_pads(padding: Any, span: int) -> tuple[int, int]:
         return (0, 0)
     p = _first(padding)
     return (p, p)
+
+
+class _Mode(TorchFunctionMode):
+    """Every torch call of the forward goes to the runner."""
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__()
+        self.runner = runner
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        return self.runner.call(func, args, kwargs or {})
 
 
 class _Side:
@@ -134,6 +163,7 @@ class Runner:
         self.step_chunk: int | None = None
         self.side = _Side()
         self.stack: list[str] = [""]
+        self.kinds: list[str] = [""]
         self.counter = 0
         self.join_counter = 0
 
@@ -142,25 +172,24 @@ class Runner:
         """The forward on ``x`` (at ``tl``): the output and its timeline."""
         runner = self
 
-        class Mode(TorchFunctionMode):
-            def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-                return runner.call(func, args, kwargs or {})
-
         def pre(module: Any, args: Any) -> None:
             runner.stack.append(runner.names.get(id(module), "?"))
+            runner.kinds.append(type(module).__name__)
 
         def post(module: Any, args: Any, out: Any) -> None:
             if len(runner.stack) > 1:
                 runner.stack.pop()
+                runner.kinds.pop()
 
         self.counter = self.join_counter = 0
         self.stack = [""]
+        self.kinds = [""]
         self.side = _Side()
         self.side.set(x, tl)
         handles = [torch.nn.modules.module.register_module_forward_pre_hook(pre),
                    torch.nn.modules.module.register_module_forward_hook(post)]  # fmt: skip
         try:
-            with Mode():
+            with _Mode(self):
                 out = self.model(x)
         finally:
             for handle in handles:
@@ -179,6 +208,11 @@ class Runner:
     def where(self) -> str:
         return self.stack[-1]
 
+    def what(self, op: str) -> str:
+        """The op, with the class of the module making it (``GroupNorm (group_norm)``)."""
+        kind = self.kinds[-1]
+        return f"{kind} ({op})" if self.stack[-1] and kind else op
+
     def _mismatch(self, op: str) -> ConvtraceError:
         expected = self.plans[0][self.counter] if self.counter < len(self.plans[0]) else None
         seen = "the end" if expected is None else f"{expected.op} in {expected.module or 'forward'}"
@@ -190,6 +224,12 @@ class Runner:
         timed = [(t, tl) for t in _tensors(args) + _tensors(list(kwargs.values())) if (tl := self.side.get(t)) is not None]
         if not timed:
             return func(*args, **kwargs)
+        if self.mode == "plan" and (op in _OVER_TIME or (op == "layer_norm" and _normalises_time(
+                args, kwargs, _Info(None, frozenset(), timed[0][1].dim, 0)))):  # fmt: skip
+            raise over_time(self.where, self.what(op))
+        if self.mode == "plan" and _training(op, args, kwargs):
+            raise refuse(self.where, self.what(op), "in training mode it normalises over the batch and time, or drops "
+                         "samples at random", "model.eval() before streamify")  # fmt: skip
         if op in _TIME_OPS:
             x, tl = timed[0]
             if x is args[0] if args else False:
@@ -222,7 +262,7 @@ class Runner:
             state = self.joins.get(slot)
             needs = len(distinct) > 1 or any(tl.fill is not None and tl.start > 0 for _, tl in timed)
             if state is None and needs:
-                state = AlignState(f"{self.where}.{op}", [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in _unique(timed)])
+                state = AlignState(f"{self.where}.{op}", [(to_last(t, tl_.dim), tl_) for t, tl_ in _unique(timed)])
                 state.name = f"{self.where or 'forward'}.join{slot}"
                 self.joins[slot] = state
             if state is None:
@@ -233,9 +273,9 @@ class Runner:
                 parts = _unique(timed)
                 if len(parts) != len(state.tensor_names):
                     raise self._mismatch(op)
-                moved = [(t.movedim(tl_.dim, -1), tl_) for t, tl_ in parts]
+                moved = [(to_last(t, tl_.dim), tl_) for t, tl_ in parts]
                 aligned, tl = state.push(moved)
-                table = {id(t): a.movedim(-1, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
+                table = {id(t): from_last(a, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
                 tl = replace(tl, dim=parts[0][1].dim)
                 new_args, new_kwargs = _swap(args, table), {k: _swap(v, table) for k, v in kwargs.items()}
                 if target is not None:
@@ -286,8 +326,7 @@ class Runner:
                     raise refuse(self.where, "pad", "it pads a time axis that is not the last dimension")
                 return _NOT_TIME
             if mode == "circular":
-                raise refuse(self.where, "pad (circular)", "circular padding needs the end of the signal before its "
-                             "first output", "use padding_mode='zeros', 'replicate' or 'reflect'")  # fmt: skip
+                raise refuse(self.where, self.what("pad") + " circular", *REFUSALS["circular"])
             value = float(a["value"] or 0.0)
             plan = PlanOp("edge", "pad", self.where, pads[0], pads[1], mode, value)
             rest = pads[2:]
@@ -296,11 +335,12 @@ class Runner:
         if not last:
             raise refuse(self.where, op, "its time axis is not the last dimension")
         if op.startswith("adaptive_"):
-            raise refuse(self.where, op, "an adaptive pool's windows depend on the whole input length",
-                         "use a fixed pool (kernel_size and stride)")  # fmt: skip
-        if op == "max_unpool1d" or op == "max_pool1d_with_indices":
-            raise refuse(self.where, op, "pooling indices count from the start of the whole input",
-                         "upsample with ConvTranspose1d(k, stride=k), or pool without return_indices")  # fmt: skip
+            raise refuse(self.where, self.what(op), *REFUSALS["adaptive"])
+        if op == "max_unpool1d":
+            raise refuse(self.where, self.what(op), *REFUSALS["unpool"])
+        if op == "max_pool1d_with_indices":
+            raise refuse(self.where, self.what(op), "pooling indices count from the start of the whole input",
+                         "pool without return_indices")  # fmt: skip
         if op == "conv_transpose1d":
             return self._scatter(func, args, kwargs, x, tl)
         return self._window(op, func, args, kwargs, x, tl)
@@ -453,6 +493,27 @@ _NOT_TIME: Any = object()
 def _same_call(planned: PlanOp, seen: PlanOp) -> bool:
     """The call on a chunk is the planned one: the op, the module and a pad's mode."""
     return (planned.op, planned.module) == (seen.op, seen.module) and (seen.op != "pad" or planned.mode == seen.mode)
+
+
+def to_last(t: Any, dim: int) -> Any:
+    """``t`` with dimension ``dim`` moved last (itself when it is: no op to export)."""
+    return t if dim in (-1, t.dim() - 1) else t.movedim(dim, -1)
+
+
+def from_last(t: Any, dim: int) -> Any:
+    """The inverse of :func:`to_last`."""
+    return t if dim in (-1, t.dim() - 1) else t.movedim(-1, dim)
+
+
+def _training(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """batch_norm on batch statistics, or a dropout that drops (training mode)."""
+    if op == "batch_norm":
+        a = _bind(("input", "running_mean", "running_var", "weight", "bias", "training"), {"training": False}, args, kwargs)
+        return bool(a["training"])
+    if op in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d"):
+        a = _bind(("input", "p", "training"), {"p": 0.5, "training": True}, args, kwargs)
+        return bool(a["training"]) and float(a["p"]) > 0
+    return False
 
 
 def _unique(timed: list[tuple[Any, Timeline]]) -> list[tuple[Any, Timeline]]:
