@@ -299,12 +299,12 @@ ZOO: tuple[ZooModel, ...] = (
     ZooModel("seanet_encoder", (1, 1, 300)),
     ZooModel("hifigan", (1, 6, 80), time_dim=1),
     ZooModel("wav2vec2_layer", (1, 2000)),
-    ZooModel("encodec_encoder", (1, 1, 1500), "layers.13", "LSTM"),
-    ZooModel("encodec_decoder", (1, 8, 6), "layers.1", "LSTM"),
+    ZooModel("encodec_encoder", (1, 1, 1500), "layers.13.lstm", "LSTM"),
+    ZooModel("encodec_decoder", (1, 8, 6), "layers.1.lstm", "LSTM"),
     ZooModel("encodec_encoder_reflect", (1, 1, 4000)),
     ZooModel("encodec_decoder_reflect", (1, 8, 12)),
     # on short inputs EnCodec's _pad1d takes another branch (length <= the pad): refused
     ZooModel("encodec_encoder_reflect", (1, 1, 1500), "layers.15", "pad", tag="_short"),
     ZooModel("encodec_decoder_reflect", (1, 8, 6), "layers.0", "pad", tag="_short"),
-    ZooModel("wav2vec2_group", (1, 2000), "conv_layers.0", "GroupNorm"),
+    ZooModel("wav2vec2_group", (1, 2000), "conv_layers.0.layer_norm", "GroupNorm"),
 )

@@ -41,7 +41,7 @@ def test_a_refusal_in_chinese(capsys: pytest.CaptureFixture[str], monkeypatch: p
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["stream", "models:wav2vec2_group", "--input-shape", "1,2000", "--check", "--lang", "zh"]) == 1
     out = capsys.readouterr().out
-    assert "streamify：拒绝，模块 conv_layers.0（运算 Wav2Vec2GroupNormConvLayer）" in out and "改法" in out
+    assert "streamify：拒绝，模块 conv_layers.0.layer_norm（运算 GroupNorm" in out and "改法" in out
     assert max(display_width(line) for line in out.splitlines()) <= 80
 
 
