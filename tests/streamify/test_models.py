@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from models import ZOO, ZooModel, encodec_decoder_conv, encodec_encoder_conv, one_thread, seanet_encoder, tcn
 
 import convtrace
 from convtrace.errors import ConvtraceError
 from convtrace.stream import verify
-
-from models import ZOO, ZooModel, encodec_decoder_conv, encodec_encoder_conv, one_thread, seanet_encoder, tcn
 
 pytest.importorskip("transformers")
 NEEDS_TORCH = True

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from models import one_thread
 
 from convtrace.cli import main
 from convtrace.render.textwidth import display_width
-from models import one_thread
 
 NEEDS_TORCH = True
 __all__ = ["one_thread"]  # the fixture, autouse

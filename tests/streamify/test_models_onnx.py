@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from models import encodec_encoder_conv, one_thread, tcn, tcn_inplace
 
 import convtrace
-from models import encodec_encoder_conv, one_thread, tcn, tcn_inplace
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

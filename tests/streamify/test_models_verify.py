@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from brute import Brute
+from models import one_thread, seeded, tcn
+
 from convtrace.errors import ConvtraceError
 from convtrace.inspect import stream_verify
 from convtrace.inspect.streamify_ops import ScatterState, WindowState
 from convtrace.stream import VerifyResult, verify
-from models import one_thread, seeded, tcn
 
 NEEDS_TORCH = True
 __all__ = ["one_thread"]  # the fixture, autouse

@@ -5,9 +5,9 @@ inputs of an exported ``sm.step``: the initial cache shapes), with bytes — or 
 the module, the op, the reason and the fix.
 
 >>> import torch
->>> s = summarize_model(torch.nn.Conv1d(1, 2, 3), (1, 1, 100))  # doctest: +SKIP
->>> s.streams, [e.shape for e in s.state]  # doctest: +SKIP
-(True, [(1, 1, 2)])
+>>> s = summarize_model(torch.nn.Conv1d(1, 2, 3), (1, 1, 100))
+>>> s.streams, [(e.name, e.shape) for e in s.state], s.state_bytes
+(True, [('forward.conv1d0.buffer', (1, 1, 2)), ('steps', ())], 16)
 """
 
 from __future__ import annotations

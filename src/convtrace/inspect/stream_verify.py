@@ -23,8 +23,8 @@ trial under the same setting), so that the result holds whichever CPU backend Py
 
 >>> import torch
 >>> model = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3, padding=1), torch.nn.Tanh(), torch.nn.Conv1d(2, 1, 4, stride=2))
->>> r = verify_model(model, (1, 1, 40), trials=2)  # doctest: +SKIP
->>> r.ok, r.max_relative < 1e-10, r.late, r.early  # doctest: +SKIP
+>>> r = verify_model(model, (1, 1, 40), trials=2, emission_checks=4)
+>>> r.ok, r.max_relative < 1e-10, r.late, r.early
 (True, True, 0, 0)
 """
 
@@ -447,7 +447,7 @@ def _spread(count: int, budget: int) -> set[int]:
     """
     if count <= budget:
         return set(range(count))
-    return {int(round(v)) for v in np.linspace(0, count - 1, budget)}
+    return {round(float(v)) for v in np.linspace(0, count - 1, budget)}
 
 
 def _streamify(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
