@@ -34,6 +34,18 @@ naming the module, the op, the reason and the fix.
 (Fraction(9, 2), Fraction(1, 2), Fraction(3, 2), 1)
 >>> [(e.name, e.shape) for e in sm.state_spec()]
 [('0.conv1d0.buffer', (1, 1, 2)), ('2.conv_transpose1d1.pending', (1, 1, 2)), ('steps', ())]
+
+The explicit state: each step takes ``chunk_size`` samples and gives ``chunk_size / hop``
+outputs; the first ``-step_offset`` are zeros (outputs before the first).
+
+>>> state = sm.initial_state(1)
+>>> outs = []
+>>> for t in range(32):
+...     out, *state = sm.step(x[..., t : t + 1], *state)
+...     outs.append(out)
+>>> stepped = torch.cat(outs, -1)
+>>> sm.step_offset, bool(torch.allclose(stepped[..., 3:], model(x)[..., :61], rtol=1e-12, atol=1e-12))
+(-3, True)
 """
 
 from __future__ import annotations
