@@ -182,6 +182,17 @@ class StreamedModel(torch.nn.Module):
         self.reset()
 
     @property
+    def calls(self) -> tuple[PlanOp, ...]:
+        """The time-axis calls replaced by their streaming forms, in the forward's order
+        (op, module, the amounts added or removed at each end on ``input_shape``).
+
+        >>> import torch
+        >>> [(c.op, c.module) for c in streamify(torch.nn.Conv1d(1, 1, 3), (1, 1, 8)).calls]
+        [('conv1d', '')]
+        """
+        return tuple(self._plans[0])
+
+    @property
     def step_offset(self) -> int:
         """The output index of the first sample the first :meth:`step` returns (negative:
         that many zeros come first; the step form is late by them)."""
