@@ -19,7 +19,15 @@ Two ways to run it, the same numbers:
   before the first: the step form is late by that many).
 
 Where a model cannot stream, :func:`streamify` raises :class:`~convtrace.errors.ConvtraceError`
-naming the module, the op, the reason and the fix.
+naming the module, the op, the reason and the fix: normalisation, attention or recurrence
+over time (and batch norm or dropout in training mode), adaptive pools and pooling indices,
+circular padding, an amount on the left set from the whole length or one on the right that
+grows with it, ops that reduce, resample or index time, ``torch.cat`` over time, writes into
+a time range (``x[..., a:b] = y``), a forward whose calls change with the input length.
+The model is planned on ``input_shape`` and a few longer inputs (on the meta device); the
+end of each stream is planned again on its whole length (a pad or crop set from the length,
+EnCodec's extra padding, is applied there). Conv1d, pads and crops must act on the last
+dimension; the input's time may be on any (``time_dim``).
 
 >>> import torch
 >>> torch.manual_seed(0) and None

@@ -297,8 +297,9 @@ class Runner:
             dim = _time_dim(op, args, known, t)
             if dim is None:
                 if self.mode == "plan" and op not in _NO_TIME_OK:
-                    raise refuse(self.where, op, "its output has no time axis: it reduces, reshapes or indexes time",
-                                 "keep the time axis (reduce over channels, or per frame)")  # fmt: skip
+                    raise refuse(self.where, self.what(op), "its output has not the input's time axis: it reduces, "
+                                 "resamples, reshapes or indexes time",
+                                 "keep the time axis (reduce over channels, or per frame; upsample with ConvTranspose1d)")  # fmt: skip
                 continue
             self.side.set(t, replace(tl, dim=dim))
 
