@@ -284,6 +284,24 @@ class StreamedModel(torch.nn.Module):
         self._pushed += int(x.shape[self.time_dim])
         return self._emit(y, tl)
 
+    def push_calls(self, chunk: Any) -> tuple[Any, list[tuple[PlanOp, Any, int]]]:
+        """:meth:`push`, and what each replaced call gave out in it, for diagnosis: its
+        plan (:attr:`calls`), its output chunk (time last) and the index of that chunk's
+        first sample in the call's offline output (indices below 0 are not in it).
+
+        >>> import torch
+        >>> sm = streamify(torch.nn.Conv1d(1, 1, 3, padding=1), (1, 1, 8))
+        >>> y, calls = sm.push_calls(torch.ones(1, 1, 4))
+        >>> [(c.op, out.shape[-1], first) for c, out, first in calls]
+        [('conv1d', 4, -1)]
+        """
+        self._runner.trace = []
+        try:
+            y = self.push(chunk)
+            return y, self._runner.trace
+        finally:
+            self._runner.trace = None
+
     def _emit(self, y: Any, tl: Timeline) -> Any:
         length = int(y.shape[tl.dim])
         if tl.fill is not None and tl.start > self._emitted:  # a left pad at the output

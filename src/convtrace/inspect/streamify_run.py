@@ -161,6 +161,7 @@ class Runner:
         self.states: dict[int, OpState] = {}
         self.joins: dict[int, OpState] = {}
         self.step_chunk: int | None = None
+        self.trace: list[tuple[PlanOp, Any, int]] | None = None
         self.side = _Side()
         self.stack: list[str] = [""]
         self.kinds: list[str] = [""]
@@ -393,7 +394,13 @@ class Runner:
         else:
             y, out_tl = state.push(inner(x), tl)
         self.side.set(y, replace(out_tl, dim=y.dim() - 1))
+        self._traced(index, y, out_tl)
         return y
+
+    def _traced(self, index: int, y: Any, tl: Timeline) -> None:
+        """Keep a call's streamed output (and its first index) when tracing."""
+        if self.trace is not None:
+            self.trace.append((self.plans[0][index], y, tl.start + (tl.shift if isinstance(tl.shift, int) else 0)))
 
     def _state_name(self, index: int, op: str) -> str:
         return f"{self.where or 'forward'}.{op}{index}"
@@ -430,6 +437,7 @@ class Runner:
         else:
             y, out_tl = state.push(x, tl)
         self.side.set(y, out_tl)
+        self._traced(index, y, out_tl)
         return y
 
     def _pool(self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Callable[[Any], Any], int, int, int, float]:
@@ -485,6 +493,7 @@ class Runner:
         state.weight, state.bias = a["weight"], a["bias"]
         y, out_tl = state.finish(x, tl) if self.mode == "flush" else state.push(x, tl)
         self.side.set(y, out_tl)
+        self._traced(index, y, out_tl)
         return y
 
 
