@@ -366,3 +366,17 @@ def test_push_calls_gives_each_call_its_offline_samples() -> None:
         streamed = torch.cat(parts, -1)
         assert streamed.shape[-1] > 0
         assert torch.allclose(streamed, seen[name][..., : streamed.shape[-1]], rtol=1e-12, atol=1e-12)
+
+
+def test_a_streamed_model_converted_to_float32_starts_again() -> None:
+    model = _model(Residual(True))
+    sm = convtrace.streamify(model, (1, 1, 30), chunk_size=2)
+    sm.initial_state(1)
+    sm.push(_x(1, 5))
+    sm.float()
+    x = _x(1, 30).float()
+    state = sm.initial_state(1)
+    assert all(t.dtype in (torch.float32, torch.int64) for t in state)
+    y = torch.cat([sm.push(x[..., :13]), sm.push(x[..., 13:]), sm.flush()], -1)
+    with torch.no_grad():
+        assert torch.allclose(y, model(x), rtol=1e-5, atol=1e-5)

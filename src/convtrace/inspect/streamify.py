@@ -406,6 +406,13 @@ class StreamedModel(torch.nn.Module):
         y = from_last(mask_before(to_last(y, tl.dim), tl, 0.0), tl.dim)
         return (y, *new, steps + self.chunk_size)
 
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        """``.to()``, ``.double()``, ...: the states start again in the new dtype or device."""
+        out = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
+        self._templates.clear()
+        self.reset()
+        return out
+
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:
         """:meth:`step` (what :func:`torch.onnx.export` traces)."""
         return self.step(chunk, *state)
