@@ -338,3 +338,45 @@ class Gated(nn.Module):
 
 def test_product_of_branches_with_different_delays_streams_exactly() -> None:
     assert_streams(_model(Gated()), _x(2, 33))
+
+
+def test_push_calls_gives_each_call_its_offline_samples() -> None:
+    """What each replaced call gives out, put together over the pushes, is that call's
+    offline output so far (indices below 0 are not part of it)."""
+    model = _model(CausalChain())
+    x = _x(1, 60)
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [conv.register_forward_hook(lambda m, a, out, n=n: seen.__setitem__(n, out))
+             for n, conv in model.named_modules() if isinstance(conv, nn.Conv1d)]  # fmt: skip
+    with torch.no_grad():
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    sm = convtrace.streamify(model, (1, 1, 60))
+    got: dict[str, list[torch.Tensor]] = {}
+    at = 0
+    for n in schedule(60, 4):
+        _, calls = sm.push_calls(x[..., at : at + n])
+        at += n
+        for call, out, first in calls:
+            if call.op == "conv1d":
+                got.setdefault(call.module, []).append(out[..., max(0, -first) :])
+    assert sorted(got) == sorted(seen)
+    for name, parts in got.items():
+        streamed = torch.cat(parts, -1)
+        assert streamed.shape[-1] > 0
+        assert torch.allclose(streamed, seen[name][..., : streamed.shape[-1]], rtol=1e-12, atol=1e-12)
+
+
+def test_a_streamed_model_converted_to_float32_starts_again() -> None:
+    model = _model(Residual(True))
+    sm = convtrace.streamify(model, (1, 1, 30), chunk_size=2)
+    sm.initial_state(1)
+    sm.push(_x(1, 5))
+    sm.float()
+    x = _x(1, 30).float()
+    state = sm.initial_state(1)
+    assert all(t.dtype in (torch.float32, torch.int64) for t in state)
+    y = torch.cat([sm.push(x[..., :13]), sm.push(x[..., 13:]), sm.flush()], -1)
+    with torch.no_grad():
+        assert torch.allclose(y, model(x), rtol=1e-5, atol=1e-5)

@@ -19,7 +19,15 @@ Two ways to run it, the same numbers:
   before the first: the step form is late by that many).
 
 Where a model cannot stream, :func:`streamify` raises :class:`~convtrace.errors.ConvtraceError`
-naming the module, the op, the reason and the fix.
+naming the module, the op, the reason and the fix: normalisation, attention or recurrence
+over time (and batch norm or dropout in training mode), adaptive pools and pooling indices,
+circular padding, an amount on the left set from the whole length or one on the right that
+grows with it, ops that reduce, resample or index time, ``torch.cat`` over time, writes into
+a time range (``x[..., a:b] = y``), a forward whose calls change with the input length.
+The model is planned on ``input_shape`` and a few longer inputs (on the meta device); the
+end of each stream is planned again on its whole length (a pad or crop set from the length,
+EnCodec's extra padding, is applied there). Conv1d, pads and crops must act on the last
+dimension; the input's time may be on any (``time_dim``).
 
 >>> import torch
 >>> torch.manual_seed(0) and None
@@ -34,6 +42,18 @@ naming the module, the op, the reason and the fix.
 (Fraction(9, 2), Fraction(1, 2), Fraction(3, 2), 1)
 >>> [(e.name, e.shape) for e in sm.state_spec()]
 [('0.conv1d0.buffer', (1, 1, 2)), ('2.conv_transpose1d1.pending', (1, 1, 2)), ('steps', ())]
+
+The explicit state: each step takes ``chunk_size`` samples and gives ``chunk_size / hop``
+outputs; the first ``-step_offset`` are zeros (outputs before the first).
+
+>>> state = sm.initial_state(1)
+>>> outs = []
+>>> for t in range(32):
+...     out, *state = sm.step(x[..., t : t + 1], *state)
+...     outs.append(out)
+>>> stepped = torch.cat(outs, -1)
+>>> sm.step_offset, bool(torch.allclose(stepped[..., 3:], model(x)[..., :61], rtol=1e-12, atol=1e-12))
+(-3, True)
 """
 
 from __future__ import annotations
@@ -170,6 +190,17 @@ class StreamedModel(torch.nn.Module):
         self.reset()
 
     @property
+    def calls(self) -> tuple[PlanOp, ...]:
+        """The time-axis calls replaced by their streaming forms, in the forward's order
+        (op, module, the amounts added or removed at each end on ``input_shape``).
+
+        >>> import torch
+        >>> [(c.op, c.module) for c in streamify(torch.nn.Conv1d(1, 1, 3), (1, 1, 8)).calls]
+        [('conv1d', '')]
+        """
+        return tuple(self._plans[0])
+
+    @property
     def step_offset(self) -> int:
         """The output index of the first sample the first :meth:`step` returns (negative:
         that many zeros come first; the step form is late by them)."""
@@ -252,6 +283,24 @@ class StreamedModel(torch.nn.Module):
             y, tl = self._runner.run(x, Timeline(self._pushed, 0, self.time_dim))
         self._pushed += int(x.shape[self.time_dim])
         return self._emit(y, tl)
+
+    def push_calls(self, chunk: Any) -> tuple[Any, list[tuple[PlanOp, Any, int]]]:
+        """:meth:`push`, and what each replaced call gave out in it, for diagnosis: its
+        plan (:attr:`calls`), its output chunk (time last) and the index of that chunk's
+        first sample in the call's offline output (indices below 0 are not in it).
+
+        >>> import torch
+        >>> sm = streamify(torch.nn.Conv1d(1, 1, 3, padding=1), (1, 1, 8))
+        >>> y, calls = sm.push_calls(torch.ones(1, 1, 4))
+        >>> [(c.op, out.shape[-1], first) for c, out, first in calls]
+        [('conv1d', 4, -1)]
+        """
+        self._runner.trace = []
+        try:
+            y = self.push(chunk)
+            return y, self._runner.trace
+        finally:
+            self._runner.trace = None
 
     def _emit(self, y: Any, tl: Timeline) -> Any:
         length = int(y.shape[tl.dim])
@@ -356,6 +405,13 @@ class StreamedModel(torch.nn.Module):
         new = [t for s in states for t in s.tensors() if t.numel()]
         y = from_last(mask_before(to_last(y, tl.dim), tl, 0.0), tl.dim)
         return (y, *new, steps + self.chunk_size)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        """``.to()``, ``.double()``, ...: the states start again in the new dtype or device."""
+        out = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
+        self._templates.clear()
+        self.reset()
+        return out
 
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:
         """:meth:`step` (what :func:`torch.onnx.export` traces)."""

@@ -161,6 +161,7 @@ class Runner:
         self.states: dict[int, OpState] = {}
         self.joins: dict[int, OpState] = {}
         self.step_chunk: int | None = None
+        self.trace: list[tuple[PlanOp, Any, int]] | None = None
         self.side = _Side()
         self.stack: list[str] = [""]
         self.kinds: list[str] = [""]
@@ -297,8 +298,9 @@ class Runner:
             dim = _time_dim(op, args, known, t)
             if dim is None:
                 if self.mode == "plan" and op not in _NO_TIME_OK:
-                    raise refuse(self.where, op, "its output has no time axis: it reduces, reshapes or indexes time",
-                                 "keep the time axis (reduce over channels, or per frame)")  # fmt: skip
+                    raise refuse(self.where, self.what(op), "its output has not the input's time axis: it reduces, "
+                                 "resamples, reshapes or indexes time",
+                                 "keep the time axis (reduce over channels, or per frame; upsample with ConvTranspose1d)")  # fmt: skip
                 continue
             self.side.set(t, replace(tl, dim=dim))
 
@@ -392,7 +394,13 @@ class Runner:
         else:
             y, out_tl = state.push(inner(x), tl)
         self.side.set(y, replace(out_tl, dim=y.dim() - 1))
+        self._traced(index, y, out_tl)
         return y
+
+    def _traced(self, index: int, y: Any, tl: Timeline) -> None:
+        """Keep a call's streamed output (and its first index) when tracing."""
+        if self.trace is not None:
+            self.trace.append((self.plans[0][index], y, tl.start + (tl.shift if isinstance(tl.shift, int) else 0)))
 
     def _state_name(self, index: int, op: str) -> str:
         return f"{self.where or 'forward'}.{op}{index}"
@@ -429,6 +437,7 @@ class Runner:
         else:
             y, out_tl = state.push(x, tl)
         self.side.set(y, out_tl)
+        self._traced(index, y, out_tl)
         return y
 
     def _pool(self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Callable[[Any], Any], int, int, int, float]:
@@ -484,6 +493,7 @@ class Runner:
         state.weight, state.bias = a["weight"], a["bias"]
         y, out_tl = state.finish(x, tl) if self.mode == "flush" else state.push(x, tl)
         self.side.set(y, out_tl)
+        self._traced(index, y, out_tl)
         return y
 
 
