@@ -37,8 +37,8 @@ examples:
   convtrace stream "conv k=4 s=2 p=causal" --check   # chunked equals offline?
   convtrace stream mymodels:make_codec --input-shape 1,1,24000 \\
       --sample-rate 24000                  # a PyTorch model, recorded and streamed
-  convtrace stream mymodels:make_codec --input-shape 1,1,4000 --check
-                                           # the streamed model equals model(x)?
+  convtrace stream mymodels:make_codec --input-shape 1,1,4000 \\
+      --check                              # the streamed model equals model(x)?
   convtrace stream @encoder.txt --in-channels 1 --dtype float64 --json
 """
 
