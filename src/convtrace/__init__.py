@@ -36,8 +36,25 @@ __all__ = [
     "from_torch",
     "to_torch",
     "Explorer",
+    "streamify",
     "__version__",
 ]
+
+
+def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None, time_dim: int = -1) -> Any:
+    """Run a PyTorch model chunk by chunk with exactly its offline result: a
+    ``torch.nn.Module`` with ``push``, ``flush``, ``reset``, ``state_spec`` and the explicit
+    state ``initial_state`` / ``step`` for ONNX export (see
+    :mod:`convtrace.inspect.streamify`; imports torch when called).
+
+    >>> import torch, convtrace
+    >>> sm = convtrace.streamify(torch.nn.Conv1d(1, 1, 3), (1, 1, 8))
+    >>> sm.push(torch.ones(1, 1, 4)).shape, sm.flush().shape
+    (torch.Size([1, 1, 2]), torch.Size([1, 1, 0]))
+    """
+    from .inspect.streamify import streamify as implementation
+
+    return implementation(model, input_shape, chunk_size=chunk_size, time_dim=time_dim)
 
 
 def __getattr__(name: str) -> Any:
