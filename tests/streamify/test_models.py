@@ -23,10 +23,7 @@ REFUSED = [z for z in ZOO if z.refused_module is not None]
 #: models whose proof takes more than ~5 s on this machine (hop 1: hundreds of pushes)
 SLOW = {"tcn", "tcn_inplace", "encodec_encoder_conv", "encodec_encoder_reflect", "hifigan"}
 #: what the core gets wrong today (reported to the lead; strict: an xfail that passes fails)
-CORE_BUGS = {
-    "seanet_encoder": "streamify: reflect padding after a conv with small chunks: wrong values, and the flush "
-    "raises 'streamify gave 11 outputs, the model gives 13' (test_reflect_pad_after_a_conv)",
-}
+CORE_BUGS: dict[str, str] = {}
 
 
 def _param(z: ZooModel) -> object:
@@ -140,10 +137,9 @@ class _ReflectAfterConv(torch.nn.Module):
         return torch.nn.functional.pad(self.conv(x), (1, 1), mode="reflect")
 
 
-@pytest.mark.xfail(reason="streamify core: a reflect pad after a conv, fed one sample at a time, loses its place "
-                   "(flush: 'streamify gave 11 outputs, the model gives 13'); the SEANet encoder fails the same "
-                   "way", strict=True)  # fmt: skip
 def test_reflect_pad_after_a_conv() -> None:
+    """A reflect pad after a conv holds the conv's first outputs until it can mirror them
+    (a mirror may hold back more than its fixed hold: the held samples must not be dropped)."""
     torch.manual_seed(0)
     model = _ReflectAfterConv().double()
     x = torch.randn(1, 1, 12, dtype=torch.float64)
@@ -152,15 +148,13 @@ def test_reflect_pad_after_a_conv() -> None:
         assert torch.allclose(_stream(sm, x, [1] * 12), model(x), rtol=0, atol=1e-12)
 
 
-def test_the_seanet_failure_is_found_and_named() -> None:
-    """Until the core is fixed the proof must fail on the SEANet encoder — and say where:
-    the first module whose streamed output differs, the sample and the push."""
+def test_the_seanet_encoder_streams_with_its_lookahead() -> None:
+    """The non-causal SEANet encoder (reflect pads on both sides) streams exactly, with its
+    lookahead reported."""
+    sm = convtrace.streamify(seanet_encoder(), (1, 1, 120))
+    assert sm.lookahead is not None and sm.lookahead > 0  # type: ignore[operator]
     result = verify(seanet_encoder(), input_shape=(1, 1, 120), chunks=[8] * 15, trials=1, emission_checks=2)
-    if result.ok:
-        pytest.skip("the core has been fixed: test_each_streaming_model_has_the_proof_green covers it")
-    wrong = result.first_wrong
-    assert wrong is not None and wrong.layer_name.startswith("stages.")
-    assert wrong.sample >= 0 and wrong.push >= 0
+    assert result.ok and result.first_wrong is None, result.first_wrong
 
 
 @pytest.mark.xfail(reason="streamify core: a model with a padding set from the length (EnCodec) gets no figures: "

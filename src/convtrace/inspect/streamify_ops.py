@@ -283,7 +283,7 @@ class EdgeState(OpState):
         if not self.mirror:
             x = mask_before(x, tl, self.value)
         self._take(x, tl)
-        joined = torch.cat((self.held, x), -1) if self.hold else x
+        joined = torch.cat((self.held, x), -1) if int(self.held.shape[-1]) else x  # (a mirror may hold more)
         self.seen += int(x.shape[-1])
         count = int(joined.shape[-1]) - (self.hold if self.fixed else self.crop)
         if self.mirror and not self.fixed and self.seen < int(self.head.shape[-1]):
