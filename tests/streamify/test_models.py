@@ -157,12 +157,18 @@ def test_the_seanet_encoder_streams_with_its_lookahead() -> None:
     assert result.ok and result.first_wrong is None, result.first_wrong
 
 
-@pytest.mark.xfail(reason="streamify core: a model with a padding set from the length (EnCodec) gets no figures: "
-                   "receptive_field, hop, lookahead and latency are None (part 1's report gives none when R103 is "
-                   "found), though the pad is applied at flush and the model streams", strict=True)  # fmt: skip
 def test_the_causal_encodec_encoder_has_its_figures() -> None:
-    sm = convtrace.streamify(encodec_encoder_conv(), (1, 1, 1500))
-    assert sm.hop == 320 and sm.lookahead is not None and sm.latency is not None and sm.receptive_field is not None
+    """Its extra right padding depends on the length (applied at flush): the figures still
+    hold before the end, and the gradient of one frame in the middle confirms them."""
+    model = encodec_encoder_conv()
+    sm = convtrace.streamify(model, (1, 1, 1500))
+    assert sm.hop == 320 and sm.lookahead is not None and sm.latency is not None
+    x = torch.randn(1, 1, 9600, dtype=torch.float64, requires_grad=True, generator=torch.Generator().manual_seed(3))
+    frame = 20
+    (grad,) = torch.autograd.grad(model.double()(x)[0, :, frame].sum(), x)
+    reads = (grad[0, 0] != 0).nonzero().flatten()
+    assert int(reads.max() - reads.min()) + 1 == sm.receptive_field
+    assert int(reads.max()) == frame * sm.hop + sm.lookahead  # causal: the rest of its own frame only
 
 
 def test_decoder_emits_each_frame_on_time() -> None:
