@@ -86,8 +86,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "layer": "layer", "layers": "layers", "channel": "channel", "channels": "channels",
         "at_rate": " at {rate} Hz",
         "streams": "streams: chunk by chunk, with exactly the offline result",
-        "streams_model": "every recorded layer can stream chunk by chunk (the figures below; streaming the model "
-        "itself is part 2)",
+        "streams_model": "every recorded layer can stream chunk by chunk (the figures below; "
+        "convtrace.streamify(model, input_shape) runs the model itself so)",
         "cannot": "cannot stream: {count} {layers} below ({names})",
         "latency": "algorithmic latency: {latency} samples{ms} (the lookahead, or where longer: fed chunks of one "
         "hop, {chunk} {samples}, the longest an input sample waits for the first output that reads it)",
@@ -125,7 +125,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "layer": "层", "layers": "层", "channel": "通道", "channels": "通道",
         "at_rate": "，采样率 {rate} Hz",
         "streams": "可以流式运行：逐块处理，结果与离线完全相同",
-        "streams_model": "记录到的每一层都能逐块流式运行（数据见下；流式运行模型本身是第二部分）",
+        "streams_model": "记录到的每一层都能逐块流式运行（数据见下；用 convtrace.streamify(model, input_shape) 即可流式运行模型本身）",
         "cannot": "不能流式运行：下面 {count} 层（{names}）",
         "latency": "算法延迟：{latency} 个样本{ms}（即前瞻；若更长，则取以一个跳步 {chunk} 个样本为一块输入时，"
         "一个输入样本等到第一个读到它的输出的最长时间）",
