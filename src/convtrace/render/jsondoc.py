@@ -6,7 +6,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 >>> from convtrace.trace.build import explain
 >>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
-('1.2', [[2, 3, 3, 2]], 2)
+('1.3', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
 [('zero', None, 0), ('input', 0, 1), ('input', 1, 2)]
 """
@@ -231,7 +231,7 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         return pool_trace_to_json(trace)
     spec = trace.spec
     integral = trace.exact
-    return {
+    doc = {
         "schema": "convtrace.trace",
         "schema_version": SCHEMA_VERSION,
         "op": spec.op_name,
@@ -268,6 +268,11 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         "notes": note_texts(trace, "en"),
         "note_data": [_plain(n) for n in trace.note_data],
     }
+    if trace.stream is not None:  # one streamed push (schema 1.3)
+        from .stream_chunk_text import stream_to_json
+
+        doc["stream"] = stream_to_json(trace.stream)
+    return doc
 
 
 def pool_trace_to_json(trace: PoolTrace) -> dict[str, Any]:

@@ -144,6 +144,7 @@ def stream_chunk(trace: Trace, chunk: Any, push: Any = None) -> StreamChunk:
     flush = int(streamer.flush().shape[-1])
     context = _Context(trace, start, int(new.shape[-1]), emitted_before, before_states, output)
     context.steps = streamer.units[0].steps
+    context.after_tail = next((e.positions for e in after_states if e.role == "tail"), ())
     outputs = _transposed_outputs(context) if spec.transposed else _conv_outputs(context)
     notes = _notes(context, shown, later, flush, layer.kind)
     return StreamChunk(
@@ -189,6 +190,7 @@ class _Context:
         self.start, self.arrived, self.emitted_before = start, arrived, emitted_before
         self.before, self.output = before, output
         self.steps: tuple[Any, ...] = ()
+        self.after_tail: tuple[int, ...] = ()
 
     def state(self, role: str) -> StreamState | None:
         return next((s for s in self.before if s.role == role), None)
@@ -271,6 +273,10 @@ def _notes(ctx: _Context, push: int, later: int, flush: int, kind: str) -> list[
     if flush:
         notes.append(Note("stream_flush", {"count": flush, "kind": kind, "right": spec.pad_right if not spec.transposed else 0,
                                            "output_padding": spec.output_padding}))  # fmt: skip
+    tail_after = [p for p in ctx.after_tail if p - spec.padding >= spec.out_length] if spec.transposed else []
+    if tail_after:
+        notes.append(Note("stream_tail_cropped", {"positions": tail_after, "padding": spec.padding,
+                                                  "output_padding": spec.output_padding}))  # fmt: skip
     if spec.transposed and spec.has_bias and ctx.trace.bias is not None:
         notes.append(Note("stream_bias_tail", {"bias": np.asarray(ctx.trace.bias).reshape(-1)[0].item()}))
     if spec.batch > 1 or spec.out_channels > 1:
