@@ -243,6 +243,7 @@ def _transposed_outputs(ctx: _Context) -> tuple[StreamOutput, ...]:
                 origin = StreamOrigin.CARRIED if i < ctx.start else StreamOrigin.NEW
                 reads.append(StreamRead(k, full, i, Source.INPUT, origin))
         value = ctx.output[0, 0, offset].item()
+        reads.sort(key=lambda r: r.input_index or 0)  # in the order the inputs arrived
         outputs.append(StreamOutput(j, value, tuple(reads), carried.get(full, zero), bias))
     return tuple(outputs)
 
