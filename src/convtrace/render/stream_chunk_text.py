@@ -45,12 +45,12 @@ STREAM_TEXT: dict[str, tuple[str, str]] = {
                   "  push 之前填充的缓存（{name}）：{cells}（为尚未生成的填充保留的输入样本）"),
     "row_label": ("  padded row", "  填充后的行"),
     "row_marks": ("  this push", "  本次 push"),
-    "legend": ("  C = from the cache, P = made now by the padding from samples it kept, N = new in this push, "
-               "- = no longer needed, . = not arrived yet",
-               "  C = 来自缓存，P = 填充用它保留的样本现在生成，N = 本次 push 新到，- = 不再需要，. = 尚未到达"),
+    "legend": ("  C = from the window's cache, P = from the padding's cache (samples it kept until it could pad), "
+               "N = new in this push, - = no longer needed, . = not arrived yet",
+               "  C = 来自窗口的缓存，P = 来自填充的缓存（它保留到能生成填充为止的样本），N = 本次 push 新到，- = 不再需要，. = 尚未到达"),
     "reads": ("  {y} = {value}: reads {reads}", "  {y} = {value}：读取 {reads}"),
     "origin_cache": ("{name} (cache)", "{name}（缓存）"),
-    "origin_pad_cache": ("{name} (padding, from its cache)", "{name}（填充，来自其缓存）"),
+    "origin_pad_cache": ("{name} (the padding's cache)", "{name}（填充的缓存）"),
     "origin_new": ("{name} (new)", "{name}（新）"),
     "no_output": ("  This push emits no output.", "  本次 push 没有输出。"),
     "outputs": ("  Outputs of this push (the streamer's, final now): {names} = {values}",
