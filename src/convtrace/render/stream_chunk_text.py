@@ -344,6 +344,7 @@ def stream_to_json(s: StreamChunk) -> dict[str, Any]:
         "state_before": [state(e) for e in s.state_before],
         "state_after": [state(e) for e in s.state_after],
         "flush_outputs": s.flush_outputs,
+        "flush": array_to_json(s.flush),
         "hop": to_json_number(s.hop), "lookahead": to_json_number(s.lookahead), "min_chunk": s.min_chunk,
         "first_output": s.first_output, "cache": s.cache, "cache_out": s.cache_out,
         "notes": [stream_note_text(n, "en") for n in s.notes],

@@ -45,9 +45,9 @@ from ..trace.model import (
 )
 from .stages import PadStage, ScatterStage, Stage, WindowStage
 from .streamer import Streamer, layer_of
-from .timing import PadStep, layer_timing, pad_head
+from .timing import PadStep, layer_timing, pad_head, steps_of
 
-__all__ = ["stream_chunk", "module_of", "default_push", "push_count"]
+__all__ = ["stream_chunk", "stream_chunks", "module_of", "default_push", "push_count"]
 
 
 def module_of(trace: Trace) -> nn.Conv1d | nn.ConvTranspose1d:
@@ -120,40 +120,75 @@ def stream_chunk(trace: Trace, chunk: Any, push: Any = None) -> StreamChunk:
     >>> [(o.out_index, o.carried, o.bias, o.value) for o in s.outputs]
     [(4, 2.0, 10.0, 15.0), (5, 0.0, 10.0, 13.0), (6, 0.0, 10.0, 17.0), (7, 0.0, 10.0, 14.0)]
     """
-    spec = trace.spec
-    given = check_stream_chunk(chunk, call=trace.call)
-    module = module_of(trace)
-    layer = layer_of(module)
-    assert layer is not None
-    timing = layer_timing(layer)
-    size = timing.min_chunk if given == STREAM_CHUNK_HOP else int(given)
-    pushes = push_count(spec.length, size)
-    shown = default_push(pushes) if push is None else check_stream_push(push, pushes, call=trace.call)
-    x3 = np.asarray(trace.input, dtype=module.weight.dtype).reshape(spec.batch, spec.in_channels, spec.length)
-    streamer = Streamer(module, batch_size=spec.batch)
-    emitted_before = 0
-    for index in range(shown - 1):
-        emitted_before += streamer.push(x3[..., index * size : (index + 1) * size]).shape[-1]
-    stages = streamer.units[0].stages
-    before_states = _states(streamer, stages)
-    start = (shown - 1) * size
-    new = x3[..., start : start + size]
-    output = streamer.push(new)
-    after_states = _states(streamer, stages)
-    later = sum(streamer.push(x3[..., i * size : (i + 1) * size]).shape[-1] for i in range(shown, pushes))
-    flush = int(streamer.flush().shape[-1])
-    context = _Context(trace, start, int(new.shape[-1]), emitted_before, before_states, output)
-    context.steps = streamer.units[0].steps
-    context.after_tail = next((e.positions for e in after_states if e.role == "tail"), ())
-    outputs = _transposed_outputs(context) if spec.transposed else _conv_outputs(context)
-    notes = _notes(context, shown, later, flush, layer.kind)
-    return StreamChunk(
-        kind="convT" if spec.transposed else "conv", chunk=size, chunk_given=given, push=shown, pushes=pushes,
-        before=start, arrived=int(new.shape[-1]), emitted_before=emitted_before, outputs=outputs, output=output.copy(),
-        state_before=before_states, state_after=after_states, flush_outputs=flush, hop=timing.hop,
-        lookahead=timing.lookahead, min_chunk=timing.min_chunk, first_output=timing.first_output, cache=timing.cache,
-        cache_out=timing.cache_out, notes=tuple(notes),
-    )
+    run = _Run(trace, chunk)
+    shown = default_push(run.pushes) if push is None else check_stream_push(push, run.pushes, call=trace.call)
+    return run.explain({shown})[0]
+
+
+def stream_chunks(trace: Trace, chunk: Any, limit: int | None = None) -> tuple[StreamChunk, ...]:
+    """Every push of the stream explained (the first ``limit`` of them), from one run of the
+    streamer: the chunk loop a figure animates.
+
+    >>> from convtrace.trace.build import explain
+    >>> [s.output.shape[-1] for s in stream_chunks(explain([1, 1, 1, 1], [1, 1, 1], padding=1), 1)]
+    [0, 1, 1, 1]
+    """
+    run = _Run(trace, chunk)
+    count = run.pushes if limit is None else min(run.pushes, limit)
+    return run.explain(set(range(1, count + 1)))
+
+
+class _Run:
+    """The trace's layer, its timing and its data cut in chunks."""
+
+    def __init__(self, trace: Trace, chunk: Any) -> None:
+        spec = trace.spec
+        given = check_stream_chunk(chunk, call=trace.call)
+        self.trace, self.given = trace, given
+        self.module = module_of(trace)
+        layer = layer_of(self.module)
+        assert layer is not None
+        self.kind, self.steps = layer.kind, steps_of(layer)
+        self.timing = layer_timing(layer)
+        self.size = self.timing.min_chunk if given == STREAM_CHUNK_HOP else int(given)
+        self.pushes = push_count(spec.length, self.size)
+        self.x3 = np.asarray(trace.input, dtype=self.module.weight.dtype).reshape(spec.batch, spec.in_channels, spec.length)
+
+    def chunk_of(self, push: int) -> np.ndarray:
+        return self.x3[..., (push - 1) * self.size : push * self.size]
+
+    def explain(self, shown: set[int]) -> tuple[StreamChunk, ...]:
+        """One streamer through every push and the flush; the pushes in ``shown`` explained."""
+        streamer = Streamer(self.module, batch_size=self.trace.spec.batch)
+        stages = streamer.units[0].stages
+        taken: list[tuple[int, int, tuple[StreamState, ...], np.ndarray, tuple[StreamState, ...]]] = []
+        counts: list[int] = []
+        for push in range(1, self.pushes + 1):
+            before = _states(streamer, stages) if push in shown else ()
+            output = streamer.push(self.chunk_of(push))
+            if push in shown:
+                taken.append((push, sum(counts), before, output.copy(), _states(streamer, stages)))
+            counts.append(int(output.shape[-1]))
+        flush = streamer.flush()
+        return tuple(self._chunk(push, emitted, before, output, after, sum(counts[push:]), flush)
+                     for push, emitted, before, output, after in taken)  # fmt: skip
+
+    def _chunk(self, push: int, emitted_before: int, before: tuple[StreamState, ...], output: np.ndarray,
+               after: tuple[StreamState, ...], later: int, flush: np.ndarray) -> StreamChunk:  # fmt: skip
+        trace, spec, timing = self.trace, self.trace.spec, self.timing
+        start = (push - 1) * self.size
+        context = _Context(trace, start, int(self.chunk_of(push).shape[-1]), emitted_before, before, output)
+        context.steps = self.steps
+        context.after_tail = next((e.positions for e in after if e.role == "tail"), ())
+        outputs = _transposed_outputs(context) if spec.transposed else _conv_outputs(context)
+        notes = _notes(context, push, later, int(flush.shape[-1]), self.kind)
+        return StreamChunk(
+            kind="convT" if spec.transposed else "conv", chunk=self.size, chunk_given=self.given, push=push,
+            pushes=self.pushes, before=start, arrived=context.arrived, emitted_before=emitted_before, outputs=outputs,
+            output=output, state_before=before, state_after=after, flush_outputs=int(flush.shape[-1]),
+            hop=timing.hop, lookahead=timing.lookahead, min_chunk=timing.min_chunk, first_output=timing.first_output,
+            cache=timing.cache, cache_out=timing.cache_out, notes=tuple(notes), flush=flush,
+        )
 
 
 # ---------------------------------------------------------------------- the state, read back

@@ -448,6 +448,7 @@ class StreamChunk:
     cache: int
     cache_out: int
     notes: tuple[Note, ...] = ()
+    flush: np.ndarray | None = None  # what the streamer's flush() returned (N, C, T)
 
     @property
     def emitted(self) -> int:
