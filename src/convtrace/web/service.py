@@ -64,6 +64,7 @@ KEYS = (
     "input", "weight", "bias", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
     "groups", "padding_mode", "output_padding", "output_size", "transposed", "input_shape", "at", "verify",
     "exact", "max_steps", "op", "ceil_mode", "count_include_pad", "norm_type", "indices", "return_indices",
+    "stream_chunk", "stream_push",  # one streamed push (issue 19)
 )  # fmt: skip
 
 
