@@ -11,8 +11,8 @@ import pytest
 
 import convtrace
 from convtrace import nn
-from convtrace.errors import ConvtraceError
 from convtrace.engine.padding import apply_pad
+from convtrace.errors import ConvtraceError
 from convtrace.stream import Streamer
 from convtrace.stream.timing import REFUSALS
 from convtrace.trace.model import StreamOrigin
@@ -60,7 +60,7 @@ def test_seed_example_push_two_reads_two_cached_cells_and_one_new():
 def test_seed_example_first_push_is_the_warm_up():
     s = _explain([1, 1, 1, 1], [1, 1, 1], padding=1, stream_chunk=2, stream_push=1).stream
     assert s.state("window").positions == () and s.state("window").samples_in == 0
-    assert [n.code for n in s.notes][0] == "stream_warmup"
+    assert s.notes[0].code == "stream_warmup"
     assert s.notes[0].values == {"kind": "conv", "left": 1, "mode": "zeros"}
     # y1 reads the left pad (made now), x1, x2: all new
     assert [(r.source.value, str(r.origin)) for r in s.outputs[0].reads] == [("zero", "new"), ("input", "new"), ("input", "new")]

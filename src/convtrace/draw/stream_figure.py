@@ -190,6 +190,8 @@ def _conv(loop: _Loop, s: StreamChunk, flush: bool, top: float) -> list[Shape]:
                     spec.pad_left, spec.pad_right, mode)[0, 0].tolist()  # fmt: skip
     window, after = s.state("window"), s.state("window", after=True)
     assert window is not None and after is not None
+    before_box: tuple[int, ...]
+    after_box: tuple[int, ...]
     if flush:
         marks = ["C" if p in after.positions else "-" if p < after.samples_in else "N" for p in range(total)]
         before_box, after_box = after.positions, ()
@@ -210,7 +212,7 @@ def _conv(loop: _Loop, s: StreamChunk, flush: bool, top: float) -> list[Shape]:
         if x is None:
             continue
         source, index = cells[p]
-        name = "0" if source is Source.ZERO else f"x{index + 1}"
+        name = "0" if source is Source.ZERO or index is None else f"x{index + 1}"
         items.append(Text(x + axis.cell / 2, y_names + 30, name, size=12, fill=MUTED if source is not Source.INPUT else INK,
                           italic=source is not Source.INPUT, role="cell-name"))  # fmt: skip
         role = {"C": "cache", "P": "pad_cache", "N": "new", "-": "dropped", ".": "pending"}[marks[p]]
@@ -355,8 +357,8 @@ def _transposed(loop: _Loop, s: StreamChunk, flush: bool, top: float) -> list[Sh
     if flush and s.flush is not None:
         first = spec.out_length - s.flush_outputs
         outputs = [(first + k, v) for k, v in enumerate(s.flush[0, 0].tolist())]
-    items += _output_row(loop, s, flush, axis, y, outputs, lambda t: t + spec.padding)
-    for p in list(range(min(spec.padding, full))) + list(range(spec.padding + spec.out_length, full)):
+    items += _output_row(loop, s, flush, axis, y, outputs, lambda t: t + spec.pad_left)
+    for p in list(range(min(spec.pad_left, full))) + list(range(spec.pad_left + spec.out_length, full)):
         xp = axis.x(p)
         if xp is not None:
             items.append(cell(xp, y, "", "cropped", width=axis.cell, dash="4 3"))

@@ -9,105 +9,197 @@ first output; a padded cell is written as the sample it copies (``x2``) or ``0``
 >>> t = explain([1, 1, 1, 1], [1, 1, 1], padding=1, stream_chunk=2, verify=False)
 >>> print("\\n".join(stream_lines(t, "en")[:3]))
 Streaming, one push explained (stream_chunk=2): 4 samples arrive in 2 pushes of 2, then flush()
-Push 2 of 2: new samples x3, x4 (before it: x1, x2 arrived; y1 was emitted)
-  The window's cache before the push (layer1.conv.buffer): x1, x2 (padded cells 2..3)
+Push 2 of 2: new samples x3, x4 (before it: x1, x2 arrived; y1 emitted)
+  The window's cache before the push (layer1.conv.buffer): x1, x2 (padded positions 1..2)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..trace.exact import to_json_number
 from ..trace.model import Note, Source, StreamChunk, StreamOrigin, StreamOutput, StreamState, Trace
 from .numfmt import fmt, fmt_list
 from .textwidth import display_width
 from .writer import ljust
 
-__all__ = ["stream_lines", "stream_note_text", "stream_to_json", "STREAM_TEXT"]
+__all__ = ["stream_lines", "stream_note_text", "cell_marks", "STREAM_TEXT"]
 
 #: key -> (English, Chinese): the words of a streamed push (this feature's own table)
 STREAM_TEXT: dict[str, tuple[str, str]] = {
-    "heading": ("Streaming, one push explained (stream_chunk={chunk}): {length} samples arrive in {pushes} pushes of {size}, then flush()",
-                "流式运行，讲解其中一次 push（stream_chunk={chunk}）：{length} 个样本分 {pushes} 次 push 到达，每次 {size} 个，然后 flush()"),
-    "heading_one": ("Streaming, one push explained (stream_chunk={chunk}): {length} samples arrive in 1 push, then flush()",
-                    "流式运行，讲解其中一次 push（stream_chunk={chunk}）：{length} 个样本在 1 次 push 中到达，然后 flush()"),
-    "hop_chunk": ("  (stream_chunk='hop': one hop of the layer, {size} samples)", "  （stream_chunk='hop'：层的一个 hop，{size} 个样本）"),
-    "push": ("Push {push} of {pushes}: new samples {new} (before it: {old} arrived; {emitted} emitted)",
-             "第 {push} 次 push（共 {pushes} 次）：新样本 {new}（此前：{old} 已到达；已输出 {emitted}）"),
-    "push_first": ("Push {push} of {pushes}: new samples {new} (the first push: nothing arrived before it)",
-                   "第 {push} 次 push（共 {pushes} 次）：新样本 {new}（第一次 push：此前没有任何样本）"),
-    "nothing": ("nothing", "无"),
-    "no_output_yet": ("no output", "尚无输出"),
-    "cache_window": ("  The window's cache before the push ({name}): {cells} (padded positions {first}..{last})",
-                     "  push 之前窗口的缓存（{name}）：{cells}（填充后位置 {first}..{last}）"),
-    "cache_window_empty": ("  The window's cache before the push ({name}): empty", "  push 之前窗口的缓存（{name}）：空"),
-    "cache_pad": ("  The padding's cache before the push ({name}): {cells} (input samples kept for the padding it still makes)",
-                  "  push 之前填充的缓存（{name}）：{cells}（为尚未生成的填充保留的输入样本）"),
-    "row_label": ("  padded row", "  填充后的行"),
-    "row_marks": ("  this push", "  本次 push"),
-    "legend": ("  C = from the window's cache, P = from the padding's cache (samples it kept until it could pad), "
-               "N = new in this push, - = no longer needed, . = not arrived yet",
-               "  C = 来自窗口的缓存，P = 来自填充的缓存（它保留到能生成填充为止的样本），N = 本次 push 新到，- = 不再需要，. = 尚未到达"),
-    "reads": ("  {y} = {value}: reads {reads}", "  {y} = {value}：读取 {reads}"),
-    "origin_cache": ("{name} (cache)", "{name}（缓存）"),
-    "origin_pad_cache": ("{name} (the padding's cache)", "{name}（填充的缓存）"),
-    "origin_new": ("{name} (new)", "{name}（新）"),
-    "no_output": ("  This push emits no output.", "  本次 push 没有输出。"),
-    "outputs": ("  Outputs of this push (the streamer's, final now): {names} = {values}",
-                "  本次 push 的输出（流式引擎给出的，现已确定）：{names} = {values}"),
-    "cache_after_window": ("  The window's cache after the push, for the next push or the flush: {cells}",
-                           "  push 之后窗口的缓存（留给下一次 push 或 flush）：{cells}"),
-    "cache_after_pad": ("  The padding's cache after the push: {cells}", "  push 之后填充的缓存：{cells}"),
-    "empty": ("empty", "空"),
+    "heading": (
+        "Streaming, one push explained (stream_chunk={chunk}): {length} samples arrive in {pushes} pushes of {size}, then flush()",
+        "流式运行，讲解其中一次 push（stream_chunk={chunk}）：{length} 个样本分 {pushes} 次 push 到达，每次 {size} 个，然后 flush()",
+    ),
+    "heading_one": (
+        "Streaming, one push explained (stream_chunk={chunk}): {length} samples arrive in 1 push, then flush()",
+        "流式运行，讲解其中一次 push（stream_chunk={chunk}）：{length} 个样本在 1 次 push 中到达，然后 flush()",
+    ),
+    "hop_chunk": (
+        "  (stream_chunk='hop': one hop of the layer, {size} samples)",
+        "  （stream_chunk='hop'：层的一个 hop，{size} 个样本）",
+    ),
+    "push": (
+        "Push {push} of {pushes}: new samples {new} (before it: {old} arrived; {emitted} emitted)",
+        "第 {push} 次 push（共 {pushes} 次）：新样本 {new}（此前：{old} 已到达；已输出 {emitted}）",
+    ),
+    "push_first": (
+        "Push {push} of {pushes}: new samples {new} (the first push: nothing arrived before it)",
+        "第 {push} 次 push（共 {pushes} 次）：新样本 {new}（第一次 push：此前没有任何样本）",
+    ),
+    "nothing": (
+        "nothing",
+        "无",
+    ),
+    "no_output_yet": (
+        "no output",
+        "尚无输出",
+    ),
+    "cache_window": (
+        "  The window's cache before the push ({name}): {cells} (padded positions {first}..{last})",
+        "  push 之前窗口的缓存（{name}）：{cells}（填充后位置 {first}..{last}）",
+    ),
+    "cache_window_empty": (
+        "  The window's cache before the push ({name}): empty",
+        "  push 之前窗口的缓存（{name}）：空",
+    ),
+    "cache_pad": (
+        "  The padding's cache before the push ({name}): {cells} (input samples kept for the padding it still makes)",
+        "  push 之前填充的缓存（{name}）：{cells}（为尚未生成的填充保留的输入样本）",
+    ),
+    "row_label": (
+        "  padded row",
+        "  填充后的行",
+    ),
+    "row_marks": (
+        "  this push",
+        "  本次 push",
+    ),
+    "legend": (
+        "  C = from the window's cache, P = from the padding's cache (samples it kept until it could pad), N = new in this push, - = no longer needed, . = not arrived yet",
+        "  C = 来自窗口的缓存，P = 来自填充的缓存（它保留到能生成填充为止的样本），N = 本次 push 新到，- = 不再需要，. = 尚未到达",
+    ),
+    "reads": (
+        "  {y} = {value}: reads {reads}",
+        "  {y} = {value}：读取 {reads}",
+    ),
+    "origin_cache": (
+        "{name} (cache)",
+        "{name}（缓存）",
+    ),
+    "origin_pad_cache": (
+        "{name} (the padding's cache)",
+        "{name}（填充的缓存）",
+    ),
+    "origin_new": (
+        "{name} (new)",
+        "{name}（新）",
+    ),
+    "no_output": (
+        "  This push emits no output.",
+        "  本次 push 没有输出。",
+    ),
+    "outputs": (
+        "  Outputs of this push (the streamer's, final now): {names} = {values}",
+        "  本次 push 的输出（流式引擎给出的，现已确定）：{names} = {values}",
+    ),
+    "cache_after_window": (
+        "  The window's cache after the push, for the next push or the flush: {cells}",
+        "  push 之后窗口的缓存（留给下一次 push 或 flush）：{cells}",
+    ),
+    "cache_after_pad": (
+        "  The padding's cache after the push: {cells}",
+        "  push 之后填充的缓存：{cells}",
+    ),
+    "empty": (
+        "empty",
+        "空",
+    ),
     # ConvTranspose1d
-    "tail_before": ("  The carried tail before the push ({name}: partial sums, no bias): {cells}",
-                    "  push 之前携带的尾部（{name}：部分和，不含偏置）：{cells}"),
-    "tail_cell": ("full position {p}: {value} ({terms})", "完整位置 {p}：{value}（{terms}）"),
-    "tail_empty": ("  The carried tail before the push ({name}): empty", "  push 之前携带的尾部（{name}）：空"),
-    "convt_output": ("  {y} (full position {p}) = carried {carried}{old} + new {new}{bias} = {value}",
-                     "  {y}（完整位置 {p}）= 携带 {carried}{old} + 新 {new}{bias} = {value}"),
-    "convt_output_cropped": ("  full positions {first}..{last} are cropped (padding={padding}): they leave no output",
-                             "  完整位置 {first}..{last} 被裁掉（padding={padding}）：不产生输出"),
-    "with_bias": (" + bias {bias}", " + 偏置 {bias}"),
-    "none_new": ("nothing", "无"),
-    "tail_after": ("  The tail carried to the next push or the flush (no bias): {cells}",
-                   "  携带到下一次 push 或 flush 的尾部（不含偏置）：{cells}"),
+    "tail_before": (
+        "  The carried tail before the push ({name}: partial sums, no bias): {cells}",
+        "  push 之前携带的尾部（{name}：部分和，不含偏置）：{cells}",
+    ),
+    "tail_cell": (
+        "full position {p}: {value} ({terms})",
+        "完整位置 {p}：{value}（{terms}）",
+    ),
+    "tail_empty": (
+        "  The carried tail before the push ({name}): empty",
+        "  push 之前携带的尾部（{name}）：空",
+    ),
+    "convt_output": (
+        "  {y} (full position {p}) = carried {carried}{old} + new {new}{bias} = {value}",
+        "  {y}（完整位置 {p}）= 携带 {carried}{old} + 新 {new}{bias} = {value}",
+    ),
+    "convt_output_cropped": (
+        "  full positions {first}..{last} are cropped (padding={padding}): they leave no output",
+        "  完整位置 {first}..{last} 被裁掉（padding={padding}）：不产生输出",
+    ),
+    "with_bias": (
+        " + bias {bias}",
+        " + 偏置 {bias}",
+    ),
+    "none_new": (
+        "nothing",
+        "无",
+    ),
+    "tail_after": (
+        "  The tail carried to the next push or the flush (no bias): {cells}",
+        "  携带到下一次 push 或 flush 的尾部（不含偏置）：{cells}",
+    ),
     # notes
-    "stream_warmup_conv": ("Warm-up (push 1): the cache starts empty. The padding makes the {left} left cells ({mode}) with the "
-                           "first samples; they enter the window like new samples and stay in the cache while later windows read them.",
-                           "预热（第 1 次 push）：缓存起初是空的。填充随第一批样本生成左边 {left} 个格（{mode}）；它们像新样本一样进入窗口，"
-                           "并在后面的窗口还要读取时留在缓存里。"),
-    "stream_warmup_conv_none": ("Warm-up (push 1): the cache starts empty; the first window needs {span} samples.",
-                                "预热（第 1 次 push）：缓存起初是空的；第一个窗口需要 {span} 个样本。"),
-    "stream_warmup_convT": ("Warm-up (push 1): the carried tail starts empty (all zeros).",
-                            "预热（第 1 次 push）：携带的尾部起初为空（全为零）。"),
-    "stream_pad_wait": ("{mode} padding of {left} on the left copies samples after the edge: it waits for {need} samples "
-                        "(this push brings the total to {have}).",
-                        "左边 {left} 的 {mode} 填充要复制边缘之后的样本：它要等到 {need} 个样本（本次 push 后共有 {have} 个）。"),
-    "stream_pad_keep": ("The {mode} padding keeps the last {kept} sample(s) in its own cache: the {right} right cells are "
-                        "made from them at the end (flush).",
-                        "{mode} 填充在自己的缓存里保留最后 {kept} 个样本：右边 {right} 个格在结束时（flush）由它们生成。"),
-    "stream_waiting_input": ("{count} output(s) still wait: {y} needs input sample {x}, which has not arrived.",
-                             "还有 {count} 个输出在等待：{y} 需要输入样本 {x}，它还没到。"),
-    "stream_waiting_end": ("{count} output(s) still wait: {y} reads past the last sample, so it waits for the end.",
-                           "还有 {count} 个输出在等待：{y} 读到最后一个样本之后，所以要等到结束。"),
-    "stream_flush_conv": ("flush() gives the last {count} output(s): they read the right padding ({right} cell(s)), known only at the end.",
-                          "flush() 给出最后 {count} 个输出：它们读取右边的填充（{right} 个格），只有在结束时才知道。"),
-    "stream_flush_convT": ("flush() gives the last {count} output(s): the tail that no later input will add to"
-                           "{op}.",
-                           "flush() 给出最后 {count} 个输出：不会再有输入加到其上的尾部{op}。"),
-    "flush_output_padding": (", and output_padding={n}", "，以及 output_padding={n}"),
-    "stream_bias_tail": ("Why the bias is not in the tail: a tail position is a partial sum that the next push adds to. The bias "
-                         "({bias}) is added once, when the output becomes final and leaves; were it added to the partial sums, an "
-                         "output that takes taps from two pushes would get it twice.",
-                         "为什么尾部不含偏置：尾部的位置是部分和，下一次 push 还会往上加。偏置（{bias}）只在输出确定并离开时加一次；"
-                         "若把它加进部分和，从两次 push 获得贡献的输出就会加两次偏置。"),
-    "stream_tail_cropped": ("The tail's full positions {positions} fall in the right crop (padding={padding}, "
-                            "output_padding={output_padding}): the flush drops them.",
-                            "尾部的完整位置 {positions} 落在右边的裁剪里（padding={padding}，output_padding={output_padding}）："
-                            "flush 会丢弃它们。"),
-    "stream_item0": ("Shown for batch item 1, output channel 1 ({batch} item(s), {channels} channel(s)); --json has every one.",
-                     "这里只显示第 1 个批量元素、第 1 个输出通道（共 {batch} 个元素、{channels} 个通道）；--json 含全部。"),
+    "stream_warmup_conv": (
+        "Warm-up (push 1): the cache starts empty. The padding makes the {left} left cells ({mode}) with the first samples; they enter the window like new samples and stay in the cache while later windows read them.",
+        "预热（第 1 次 push）：缓存起初是空的。填充随第一批样本生成左边 {left} 个格（{mode}）；它们像新样本一样进入窗口，并在后面的窗口还要读取时留在缓存里。",
+    ),
+    "stream_warmup_conv_none": (
+        "Warm-up (push 1): the cache starts empty; the first window needs {span} samples.",
+        "预热（第 1 次 push）：缓存起初是空的；第一个窗口需要 {span} 个样本。",
+    ),
+    "stream_warmup_convT": (
+        "Warm-up (push 1): the carried tail starts empty (all zeros).",
+        "预热（第 1 次 push）：携带的尾部起初为空（全为零）。",
+    ),
+    "stream_pad_wait": (
+        "{mode} padding of {left} on the left copies samples after the edge: it waits for {need} samples (this push brings the total to {have}).",
+        "左边 {left} 的 {mode} 填充要复制边缘之后的样本：它要等到 {need} 个样本（本次 push 后共有 {have} 个）。",
+    ),
+    "stream_pad_keep": (
+        "The {mode} padding keeps the last {kept} sample(s) in its own cache: the {right} right cells are made from them at the end (flush).",
+        "{mode} 填充在自己的缓存里保留最后 {kept} 个样本：右边 {right} 个格在结束时（flush）由它们生成。",
+    ),
+    "stream_waiting_input": (
+        "{count} output(s) still wait: {y} needs input sample {x}, which has not arrived.",
+        "还有 {count} 个输出在等待：{y} 需要输入样本 {x}，它还没到。",
+    ),
+    "stream_waiting_end": (
+        "{count} output(s) still wait: {y} reads past the last sample, so it waits for the end.",
+        "还有 {count} 个输出在等待：{y} 读到最后一个样本之后，所以要等到结束。",
+    ),
+    "stream_flush_conv": (
+        "flush() gives the last {count} output(s): they read the right padding ({right} cell(s)), known only at the end.",
+        "flush() 给出最后 {count} 个输出：它们读取右边的填充（{right} 个格），只有在结束时才知道。",
+    ),
+    "stream_flush_convT": (
+        "flush() gives the last {count} output(s): the tail that no later input will add to{op}.",
+        "flush() 给出最后 {count} 个输出：不会再有输入加到其上的尾部{op}。",
+    ),
+    "flush_output_padding": (
+        ", and output_padding={n}",
+        "，以及 output_padding={n}",
+    ),
+    "stream_bias_tail": (
+        "Why the bias is not in the tail: a tail position is a partial sum that the next push adds to. The bias ({bias}) is added once, when the output becomes final and leaves; were it added to the partial sums, an output that takes taps from two pushes would get it twice.",
+        "为什么尾部不含偏置：尾部的位置是部分和，下一次 push 还会往上加。偏置（{bias}）只在输出确定并离开时加一次；若把它加进部分和，从两次 push 获得贡献的输出就会加两次偏置。",
+    ),
+    "stream_tail_cropped": (
+        "The tail's full positions {positions} fall in the right crop (padding={padding}, output_padding={output_padding}): the flush drops them.",
+        "尾部的完整位置 {positions} 落在右边的裁剪里（padding={padding}，output_padding={output_padding}）：flush 会丢弃它们。",
+    ),
+    "stream_item0": (
+        "Shown for batch item 1, output channel 1 ({batch} item(s), {channels} channel(s)); --json has every one.",
+        "这里只显示第 1 个批量元素、第 1 个输出通道（共 {batch} 个元素、{channels} 个通道）；--json 含全部。",
+    ),
 }
 
 
@@ -261,18 +353,18 @@ def _transposed_lines(trace: Trace, s: StreamChunk, lang: str) -> list[str]:
     else:
         lines.append(_t(lang, "tail_empty", name=tail.name))
     done_before = tail.done
-    first_out = s.outputs[0].out_index + spec.padding if s.outputs else None
-    if spec.padding and done_before < spec.padding and (first_out is None or first_out > done_before):
-        last = min(spec.padding, first_out if first_out is not None else spec.padding) - 1
+    first_out = s.outputs[0].out_index + spec.pad_left if s.outputs else None
+    if spec.pad_left and done_before < spec.pad_left and (first_out is None or first_out > done_before):
+        last = min(spec.pad_left, first_out if first_out is not None else spec.pad_left) - 1
         after = s.state("tail", after=True)
         assert after is not None
         last = min(last, after.done - 1)
         if last >= done_before:
-            lines.append(_t(lang, "convt_output_cropped", first=done_before, last=last, padding=spec.padding))
+            lines.append(_t(lang, "convt_output_cropped", first=done_before, last=last, padding=spec.pad_left))
     if not s.outputs:
         lines.append(_t(lang, "no_output"))
     for out in s.outputs:
-        lines.append(_convt_output(out, spec.padding, lang))
+        lines.append(_convt_output(out, spec.pad_left, lang))
     lines += _outputs(s, lang)
     after = s.state("tail", after=True)
     assert after is not None
@@ -318,35 +410,3 @@ def stream_note_text(note: Note, lang: str = "en") -> str:
         return _t(lang, code, positions=", ".join(str(p) for p in v["positions"]), padding=v["padding"],
                   output_padding=v["output_padding"])
     return _t(lang, code, **v)
-
-
-def stream_to_json(s: StreamChunk) -> dict[str, Any]:
-    """The streamed push as the JSON document's ``stream`` object (docs/trace-schema.md)."""
-    from .jsondoc import array_to_json
-
-    def state(e: StreamState) -> dict[str, Any]:
-        return {"name": e.name, "role": e.role, "positions": list(e.positions),
-                "values": [to_json_number(v) for v in e.values], "array": array_to_json(e.array),
-                "samples_in": e.samples_in, "done": e.done}  # fmt: skip
-
-    return {
-        "kind": s.kind, "chunk": s.chunk, "chunk_given": s.chunk_given, "push": s.push, "pushes": s.pushes,
-        "before": s.before, "arrived": s.arrived, "emitted_before": s.emitted_before, "emitted": s.emitted,
-        "output": array_to_json(s.output),
-        "outputs": [
-            {"out_index": o.out_index, "value": to_json_number(o.value),
-             "carried": None if o.carried is None else to_json_number(o.carried),
-             "bias": None if o.bias is None else to_json_number(o.bias),
-             "reads": [{"kernel_index": r.kernel_index, "position": r.position, "input_index": r.input_index,
-                        "source": r.source.value, "origin": r.origin.value} for r in o.reads]}
-            for o in s.outputs
-        ],  # fmt: skip
-        "state_before": [state(e) for e in s.state_before],
-        "state_after": [state(e) for e in s.state_after],
-        "flush_outputs": s.flush_outputs,
-        "flush": array_to_json(s.flush),
-        "hop": to_json_number(s.hop), "lookahead": to_json_number(s.lookahead), "min_chunk": s.min_chunk,
-        "first_output": s.first_output, "cache": s.cache, "cache_out": s.cache_out,
-        "notes": [stream_note_text(n, "en") for n in s.notes],
-        "note_data": [n.as_dict() for n in s.notes],
-    }

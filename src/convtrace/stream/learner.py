@@ -269,7 +269,7 @@ def _transposed_outputs(ctx: _Context) -> tuple[StreamOutput, ...]:
     outputs = []
     for offset in range(ctx.output.shape[-1]):
         j = ctx.emitted_before + offset
-        full = j + spec.padding
+        full = j + spec.pad_left
         reads = []
         for k in range(spec.kernel_size):
             reach = full - k * spec.dilation
@@ -309,9 +309,9 @@ def _notes(ctx: _Context, push: int, later: int, flush: int, kind: str) -> list[
     if flush:
         notes.append(Note("stream_flush", {"count": flush, "kind": kind, "right": spec.pad_right if not spec.transposed else 0,
                                            "output_padding": spec.output_padding}))  # fmt: skip
-    tail_after = [p for p in ctx.after_tail if p - spec.padding >= spec.out_length] if spec.transposed else []
+    tail_after = [p for p in ctx.after_tail if p - spec.pad_left >= spec.out_length] if spec.transposed else []
     if tail_after:
-        notes.append(Note("stream_tail_cropped", {"positions": tail_after, "padding": spec.padding,
+        notes.append(Note("stream_tail_cropped", {"positions": tail_after, "padding": spec.pad_left,
                                                   "output_padding": spec.output_padding}))  # fmt: skip
     if spec.transposed and spec.has_bias and ctx.trace.bias is not None:
         notes.append(Note("stream_bias_tail", {"bias": np.asarray(ctx.trace.bias).reshape(-1)[0].item()}))
