@@ -171,29 +171,28 @@ def test_transposed_push_shows_the_streamers_tail_and_outputs(case, chunk):
             assert all((r.input_index < s.before) == (r.origin is StreamOrigin.CARRIED) for r in o.reads)
 
 
-def test_stream_push_outputs_match_pytorch():
-    torch = pytest.importorskip("torch")
+def _push_matches_torch(s, module, x, w, b):
+    """The push's outputs are PyTorch's offline outputs at the same places, oneDNN on and off."""
+    import torch
     from backends import each_backend
 
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(w))
+        module.bias.copy_(torch.from_numpy(b))
+        for _ in each_backend():
+            y = module(torch.from_numpy(x)).numpy()
+            np.testing.assert_allclose(s.output, y[..., s.emitted_before : s.emitted_before + s.emitted], rtol=1e-12)
+
+
+def test_stream_push_outputs_match_pytorch():
+    torch = pytest.importorskip("torch")
     x, w, b = _data(7, 9, channels=2, out_channels=3, kernel_size=3)
     for mode in ("zeros", "reflect", "replicate"):
         s = _explain(x, w, bias=b, padding=2, padding_mode=mode, stream_chunk=2, stream_push=3).stream
-        module = torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode, dtype=torch.float64)
-        with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(w))
-            module.bias.copy_(torch.from_numpy(b))
-            for _ in each_backend():
-                y = module(torch.from_numpy(x)).numpy()
-                np.testing.assert_allclose(s.output, y[..., s.emitted_before : s.emitted_before + s.emitted], rtol=1e-12)
+        _push_matches_torch(s, torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode, dtype=torch.float64), x, w, b)
     xt, wt, bt = _data(8, 6, channels=2, out_channels=2, transposed=True, kernel_size=4)
     s = _explain(xt, wt, bias=bt, stride=2, padding=1, transposed=True, stream_chunk=2).stream
-    module = torch.nn.ConvTranspose1d(2, 2, 4, stride=2, padding=1, dtype=torch.float64)
-    with torch.no_grad():
-        module.weight.copy_(torch.from_numpy(wt))
-        module.bias.copy_(torch.from_numpy(bt))
-        for _ in each_backend():
-            y = module(torch.from_numpy(xt)).numpy()
-            np.testing.assert_allclose(s.output, y[..., s.emitted_before : s.emitted_before + s.emitted], rtol=1e-12)
+    _push_matches_torch(s, torch.nn.ConvTranspose1d(2, 2, 4, stride=2, padding=1, dtype=torch.float64), xt, wt, bt)
 
 
 # ---------------------------------------------------------------------- which push, notes
