@@ -40,8 +40,9 @@ examples:
       --kernel-size 2 --ceil-mode
   convtrace explain --op adaptive_avg_pool1d --input 1,2,3,4,5 --output-size 3
   convtrace explain --op max_unpool1d --input 5,7 --indices 1,3 --kernel-size 2
-  convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --stream --chunk 2
-  convtrace explain --input 1,1,1,1 --kernel-size 3 --stride 2 --transposed \
+  convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 \\
+      --stream --chunk 2
+  convtrace explain --input 1,1,1,1 --kernel-size 3 --stride 2 --transposed \\
       --bias 0.5 --stream --chunk 2 --push 2
 """
 
