@@ -22,7 +22,7 @@ from .numfmt import fmt, fmt_list
 from .textwidth import display_width
 from .writer import ljust
 
-__all__ = ["stream_lines", "stream_note_text", "cell_marks", "STREAM_TEXT"]
+__all__ = ["stream_lines", "stream_note_text", "cell_marks", "frame_text", "STREAM_TEXT"]
 
 #: key -> (English, Chinese): the words of a streamed push (this feature's own table)
 STREAM_TEXT: dict[str, tuple[str, str]] = {
@@ -195,6 +195,14 @@ STREAM_TEXT: dict[str, tuple[str, str]] = {
     "stream_tail_cropped": (
         "The tail's full positions {positions} fall in the right crop (padding={padding}, output_padding={output_padding}): the flush drops them.",
         "尾部的完整位置 {positions} 落在右边的裁剪里（padding={padding}，output_padding={output_padding}）：flush 会丢弃它们。",
+    ),
+    "flush_heading": (
+        "flush(): the end is known ({pushes} pushes of {size} arrived)",
+        "flush()：结束已知（{pushes} 次 push，每次 {size} 个样本，均已到达）",
+    ),
+    "flush_outputs": (
+        "  Outputs of flush() (the streamer's): {names} = {values}",
+        "  flush() 的输出（流式引擎给出的）：{names} = {values}",
     ),
     "stream_item0": (
         "Shown for batch item 1, output channel 1 ({batch} item(s), {channels} channel(s)); --json has every one.",
@@ -410,3 +418,37 @@ def stream_note_text(note: Note, lang: str = "en") -> str:
         return _t(lang, code, positions=", ".join(str(p) for p in v["positions"]), padding=v["padding"],
                   output_padding=v["output_padding"])
     return _t(lang, code, **v)
+
+
+def frame_text(trace: Trace, frame: int, lang: str = "en") -> str:
+    """Frame ``frame`` (0-based) of the chunk loop in words: push ``frame + 1``, or the
+    flush after the last push (the figure's frames, :mod:`convtrace.draw.stream_figure`).
+
+    >>> from convtrace import explain
+    >>> t = explain([1, 1, 1, 1], [1, 1, 1], padding=1, stream_chunk=2, verify=False)
+    >>> frame_text(t, 0).splitlines()[1]
+    'Push 1 of 2: new samples x1, x2 (the first push: nothing arrived before it)'
+    >>> print(frame_text(t, 2))
+    flush(): the end is known (2 pushes of 2 arrived)
+      Outputs of flush() (the streamer's): y4 = 2
+      flush() gives the last 1 output(s): they read the right padding (1 cell(s)), known only at the end.
+    """
+    from dataclasses import replace
+
+    from ..stream.learner import stream_chunk
+
+    s = trace.stream
+    assert s is not None
+    push = min(frame + 1, s.pushes)
+    shown = trace if push == s.push else replace(trace, stream=stream_chunk(trace, s.chunk_given, push))
+    if frame < s.pushes:
+        return "\n".join(stream_lines(shown, lang))
+    last = shown.stream
+    assert last is not None
+    lines = [_t(lang, "flush_heading", pushes=last.pushes, size=last.chunk)]
+    if last.flush is not None and last.flush.shape[-1]:
+        first = trace.spec.out_length - last.flush_outputs
+        lines.append(_t(lang, "flush_outputs", names=_names(first, last.flush_outputs, "y"),
+                        values=fmt_list(last.flush[0, 0].tolist())))  # fmt: skip
+    lines += ["  " + stream_note_text(n, lang) for n in last.notes if n.code in ("stream_flush", "stream_tail_cropped")]
+    return "\n".join(lines)
