@@ -83,3 +83,17 @@ def test_stream_alone_uses_one_hop(run_cli):
     assert code == 0
     stream = json.loads(out)["stream"]
     assert (stream["chunk"], stream["chunk_given"], stream["pushes"]) == (2, "hop", 3)
+
+
+def test_readme_block_is_what_the_command_prints(run_cli):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 --stream --chunk 2 --no-verify\n")[1]
+    block = block.split("```")[0]
+    code, out, _ = run_cli("explain", "--no-verify", *STREAM_CASES["stream_seed"].split())
+    assert code == 0
+    unwrapped = out.replace("\n      ", " ").replace("\n    ", " ")
+    for line in block.splitlines():
+        if line.strip() and line.strip() != "...":
+            assert line in unwrapped.splitlines(), line

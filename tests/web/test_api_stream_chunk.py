@@ -51,3 +51,12 @@ def test_circular_refused_by_the_api(client):
     answer = client.post("/api/explain", json={**SEED, "padding_mode": "circular", "stream_chunk": 2})
     assert answer.status_code == 422
     assert "circular padding needs the end of the signal before its first output" in answer.json()["detail"]["message"]
+
+
+def test_each_frame_of_the_loop_in_words(client):
+    details = [client.post("/api/draw", json={**SEED, "stream_chunk": 2, "step": k}).json()["detail"] for k in range(3)]
+    assert details[0].splitlines()[1].startswith("Push 1 of 2")
+    assert "y2 = 3: reads x1 (cache), x2 (cache), x3 (new)" in details[1]
+    assert details[2].startswith("flush(): the end is known") and "y4 = 2" in details[2]
+    zh = client.post("/api/draw", json={**SEED, "stream_chunk": 2, "step": 1, "lang": "zh"}).json()["detail"]
+    assert "y2 = 3：读取 x1（缓存）, x2（缓存）, x3（新）" in zh
