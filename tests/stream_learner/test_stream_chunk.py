@@ -273,3 +273,26 @@ def test_module_of_keeps_the_traces_weights():
     t = _explain([1, 2, 3], [1, 2], bias=[3])
     m = _modules_of(t)
     assert isinstance(m, nn.Conv1d) and m.weight.tolist() == [[[1.0, 2.0]]] and m.bias.tolist() == [3.0]
+
+
+def test_jupyter_html_shows_the_push():
+    html = _explain([1, 1, 1, 1], [1, 1, 1], padding=1, stream_chunk=2)._repr_html_()
+    assert '<pre class="stream">' in html and "y2 = 3: reads x1 (cache), x2 (cache), x3 (new)" in html
+
+
+def test_every_note_code_has_words_in_both_languages():
+    from convtrace.render.stream_chunk_text import stream_note_text
+
+    cases = [
+        _explain([1, 2, 3, 4, 5, 6], [1, 1, 1], padding=2, padding_mode="reflect", stream_chunk=2, stream_push=1),
+        _explain([1, 2, 3, 4], [1, 1, 1], bias=[1], stride=2, padding=1, transposed=True, stream_chunk=2, stream_push=2),
+        _explain([[1, 2, 3], [4, 5, 6]], [[[1, 1], [1, 1]], [[1, 1], [1, 1]]], stream_chunk=1),
+    ]
+    codes = set()
+    for t in cases:
+        for note in t.stream.notes:
+            codes.add(note.code)
+            en, zh = stream_note_text(note, "en"), stream_note_text(note, "zh")
+            assert en and zh and en != zh and "{" not in en + zh
+    assert codes >= {"stream_warmup", "stream_pad_wait", "stream_pad_keep", "stream_waiting", "stream_flush",
+                     "stream_tail_cropped", "stream_bias_tail", "stream_item0"}
