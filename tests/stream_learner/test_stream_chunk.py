@@ -174,6 +174,7 @@ def test_transposed_push_shows_the_streamers_tail_and_outputs(case, chunk):
 def _push_matches_torch(s, module, x, w, b):
     """The push's outputs are PyTorch's offline outputs at the same places, oneDNN on and off."""
     import torch
+
     from backends import each_backend
 
     with torch.no_grad():
