@@ -414,6 +414,8 @@ def stream_note_text(note: Note, lang: str = "en") -> str:
             extra = _t(lang, "flush_output_padding", n=v["output_padding"]) if v["output_padding"] else ""
             return _t(lang, "stream_flush_convT", count=v["count"], op=extra)
         return _t(lang, "stream_flush_conv", count=v["count"], right=v["right"])
+    if code == "stream_bias_tail":
+        return _t(lang, code, bias=fmt(v["bias"]))
     if code == "stream_tail_cropped":
         return _t(lang, code, positions=", ".join(str(p) for p in v["positions"]), padding=v["padding"],
                   output_padding=v["output_padding"])
