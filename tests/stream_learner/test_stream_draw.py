@@ -76,3 +76,35 @@ def test_draw_cli_stream_gif(tmp_path):
     assert main(["draw", "--input", "1,1,1,1", "--kernel-size", "3", "--padding", "1", "--stream", "--chunk", "2",
                  "--no-verify", "-o", str(out)]) == 0
     assert out.read_bytes()[:6] == b"GIF89a"
+
+
+def _layout_problems():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "draw" / "test_figures_fit.py"
+    spec = importlib.util.spec_from_file_location("figures_fit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.layout_problems
+
+
+SWEEP = [
+    dict(input=[1, 1, 1, 1], weight=[1, 1, 1], padding=1, stream_chunk=2),
+    dict(input=[1, 2, 3, 4, 5, 6], weight=[1, 10, 100], padding=2, padding_mode="reflect", stream_chunk=2),
+    dict(input=list(range(1, 12)), kernel_size=3, dilation=2, stride=2, padding=3, padding_mode="replicate", stream_chunk=3),
+    dict(input=[1, 1, 1, 1], weight=[1, 1, 1], bias=[0.5], stride=2, padding=1, transposed=True, stream_chunk=2),
+    dict(input=[1, 2, 3, 4, 5], kernel_size=4, stride=3, padding=2, output_padding=1, transposed=True, stream_chunk=1),
+    dict(input=[0.25, -1.5, 2, 3.125, 4, 5, 6, 7], weight=[0.5, -1, 2], padding="same", stream_chunk="hop"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SWEEP)))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stream_frames_fit_and_do_not_overlap(case, lang):
+    from convtrace.draw.svg import figure_to_svg
+
+    problems = _layout_problems()
+    t = convtrace.explain(**SWEEP[case], verify=False)
+    for frame in build_animation(t, lang).frames:
+        assert problems(figure_to_svg(frame)) == [], frame.title
