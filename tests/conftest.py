@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -67,3 +68,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"oneDNN: {config.getoption('--onednn')}"
+
+
+@pytest.fixture
+def client() -> Any:
+    """The explorer's app in-process (FastAPI's TestClient): the page's tests (tests/web) and
+    the widget's (tests/notebook: its answers are the API's)."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from convtrace.web.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c

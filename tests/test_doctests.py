@@ -16,7 +16,8 @@ MODULES = sorted(
 )
 #: modules whose doctests need an optional dependency: convtrace.interop is the PyTorch bridge
 NEEDS = {m: "torch" for m in MODULES if m.startswith("convtrace.interop.")}
-OPTIONAL = {"torch", "matplotlib", "onnx", "scipy", "fastapi", "starlette", "uvicorn", "PIL", "cairosvg", "rich", "transformers"}
+OPTIONAL = {"torch", "matplotlib", "onnx", "scipy", "fastapi", "starlette", "uvicorn", "PIL", "cairosvg", "rich", "transformers",
+            "anywidget", "ipywidgets", "traitlets", "comm"}  # the notebook extra
 #: modules that must carry examples (the public API and its building blocks)
 MUST_HAVE_EXAMPLES = [
     "convtrace", "convtrace.errors", "convtrace.params", "convtrace.shapes", "convtrace.functional",

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-FORBIDDEN = ("torch", "matplotlib", "onnx", "scipy")
+FORBIDDEN = ("torch", "matplotlib", "onnx", "scipy", "anywidget", "traitlets", "ipywidgets", "comm", "IPython")
 
 PROBE = """
 import json, sys

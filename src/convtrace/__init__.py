@@ -35,12 +35,14 @@ __all__ = [
     "shapes",
     "from_torch",
     "to_torch",
+    "Explorer",
     "__version__",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Lazily loaded names (they import torch): ``from_torch``, ``to_torch``."""
+    """Lazily loaded names: ``from_torch``, ``to_torch`` (they import torch), ``Explorer``
+    (anywidget)."""
     if name == "from_torch":
         from .interop.torch import from_torch_module
 
@@ -49,6 +51,10 @@ def __getattr__(name: str) -> Any:
         from .interop.torch import to_torch_module
 
         return to_torch_module
+    if name == "Explorer":  # the notebook widget (the notebook extra: anywidget); a room above web
+        import importlib
+
+        return importlib.import_module(f"{__name__}.notebook").Explorer
     if name in ("inspect", "length_map"):  # model inspection (torch is imported when it runs)
         import importlib
 

@@ -5,41 +5,25 @@ browser). Screenshots go to tests/web/artifacts/ (git-ignored; CI keeps them).""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("CONVTRACE_CHROMIUM", "/usr/bin/chromium"))
+from browsers import browser_type_launch_args, free_port, stop, wait_until_up
+
+__all__ = ["browser_type_launch_args"]  # the fixture, shared with tests/notebook
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, Any]:
-    """pytest-playwright's launch arguments: the system Chromium (skip cleanly without it)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); CI installs it")
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -75,30 +59,17 @@ sys.meta_path.insert(0, _NoTorch())
 def _serve(first_on_path: list[str]) -> Iterator[str]:
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(first_on_path + [p for p in sys.path if p]))
     proc = subprocess.Popen([sys.executable, "-m", "convtrace", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/torch", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"convtrace serve did not start: {err[-2000:]}")
-                time.sleep(0.2)
+        wait_until_up(url + "/api/torch", proc, "convtrace serve",
+                      lambda: proc.stderr.read().decode() if proc.stderr else "")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture
@@ -116,16 +87,3 @@ def explorer(page: Any, server: str) -> Iterator[Any]:
     expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 4")
     yield page
     assert errors == [], errors
-
-
-@pytest.fixture
-def client() -> Any:
-    """The app in-process (FastAPI's TestClient)."""
-    pytest.importorskip("fastapi")
-    pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
-
-    from convtrace.web.app import create_app
-
-    with TestClient(create_app()) as c:
-        yield c

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..params import POOL_OPS
+from .assets import module_text, static_text
 from .service import (
     LIMITS,
     ApiError,
@@ -200,8 +201,6 @@ def request_error(errors: list[dict[str, Any]]) -> ApiError:
     return error
 
 
-def _static(name: str) -> str:
-    return resources.files(__package__).joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 #: The configuration the page's form starts with (what its script's ``readConfig`` reads from
@@ -219,12 +218,12 @@ def first_render(config: dict[str, Any]) -> dict[str, Any]:
             "step": draw_response(trace, 0, "en")}
 
 
-def _inline(page: str, tag: str, element: str, name: str) -> str:
-    """``tag`` in ``page`` replaced by ``element`` holding the static file ``name``."""
-    text = _static(name)
-    if "</" + element in text.lower() or "<!--" in text:  # would end the element early
+def _inline(page: str, tag: str, element: str, text: str) -> str:
+    """``tag`` in ``page`` replaced by ``element`` (an opening tag) holding ``text``."""
+    name = element.split()[0].strip("<>")
+    if "</" + name in text.lower() or "<!--" in text:  # would end the element early
         return page
-    return page.replace(tag, f"<{element}>{text}</{element}>")
+    return page.replace(tag, f"{element}{text}</{name}>")
 
 
 @cache
@@ -232,14 +231,16 @@ def index_page() -> str:
     """``index.html`` as served: its stylesheet and script inline, and the answers for the
     form's defaults (:data:`PAGE_CONFIG`) inside, so the first figure needs no further request.
     The script falls back to the API whenever its form holds anything else."""
-    page = _static("index.html")
-    page = _inline(page, '<link rel="stylesheet" href="/static/style.css">', "style", "style.css")
-    page = _inline(page, '<script src="/static/app.js"></script>', "script", "app.js")
+    page = static_text("index.html")
+    page = _inline(page, '<link rel="stylesheet" href="/static/style.css">', "<style>", static_text("style.css"))
+    script = '<script type="module" src="/static/app.js"></script>'
+    page = _inline(page, script, '<script type="module">', module_text("app.js"))
     try:
         data = json.dumps(first_render(PAGE_CONFIG), separators=(",", ":")).replace("<", "\\u003c")
     except Exception:
         return page
-    return page.replace("</main>", f'</main>\n<script type="application/json" id="first-render">{data}</script>')
+    return page.replace('<div id="explorer"></div>',
+                        f'<div id="explorer"></div>\n<script type="application/json" id="first-render">{data}</script>')
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "invalid configuration, or too large"}}
