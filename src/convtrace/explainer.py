@@ -130,7 +130,7 @@ class Trace(_model.Trace):
 
         >>> doc = explain(["1/2", 1], [1], verify=False).to_json()
         >>> doc["schema_version"], doc["output"], doc["steps"][0]["value"]
-        ('1.2', [[0.5, 1]], '1/2')
+        ('1.3', [[0.5, 1]], '1/2')
         """
         from .render.jsondoc import trace_to_json
 
@@ -331,6 +331,8 @@ def explain(
     weight_fill: str | None = ...,
     bias_fill: str | None = ...,
     seed: int | None = ...,
+    stream_chunk: int | str | None = ...,
+    stream_push: int | None = ...,
 ) -> Trace: ...
 
 
@@ -366,6 +368,8 @@ def explain(
     weight_fill: str | None = ...,
     bias_fill: str | None = ...,
     seed: int | None = ...,
+    stream_chunk: int | str | None = ...,
+    stream_push: int | None = ...,
 ) -> Trace | PoolTrace: ...
 
 
@@ -400,6 +404,8 @@ def explain(
     weight_fill: str | None = None,
     bias_fill: str | None = None,
     seed: int | None = 0,
+    stream_chunk: int | str | None = None,
+    stream_push: int | None = None,
 ) -> Trace | PoolTrace:
     """Explain a ``torch.nn.Conv1d`` (or, with ``transposed=True``, ``ConvTranspose1d``) step by step.
 
@@ -436,6 +442,16 @@ def explain(
     ...             ceil_mode=True, verify=False)
     >>> [str(s.value) for s in t], t.steps[-1].pool.divisor
     (['1', '3', '5', '3'], 2)
+
+    Streaming (issue 19): ``stream_chunk`` (input samples per push, or ``'hop'``) streams the
+    layer on the data with :class:`convtrace.stream.Streamer` and explains push
+    ``stream_push`` (1-based; default the second, whose cache holds the first push's
+    samples) in ``trace.stream``: which inputs its outputs read from the cache and which are
+    new; for ConvTranspose1d the carried tail, without the bias.
+
+    >>> s = explain([1, 1, 1, 1], [1, 1, 1], padding=1, stream_chunk=2, verify=False).stream
+    >>> s.push, s.output.tolist(), [str(r.origin) for r in s.outputs[0].reads]
+    (2, [[[3.0, 3.0]]], ['cache', 'cache', 'new'])
     """
     request = build.Request(
         input=input, weight=weight, bias=bias, in_channels=in_channels, out_channels=out_channels,
@@ -444,8 +460,13 @@ def explain(
         transposed=transposed or op == "conv_transpose1d", input_shape=input_shape, dtype=dtype, at=at, exact=exact,
         max_steps=max_steps, weight_fill=weight_fill, bias_fill=bias_fill, seed=seed, op=_op_of(op, transposed), ceil_mode=ceil_mode,
         count_include_pad=count_include_pad, norm_type=norm_type, return_indices=return_indices, indices=indices,
+        stream_chunk=stream_chunk, stream_push=stream_push,
     )
     data = build.explain_request(request)
+    if stream_chunk is not None and isinstance(data, _model.Trace):
+        from .stream.learner import stream_chunk as explain_push
+
+        data = dataclasses.replace(data, stream=explain_push(data, stream_chunk, stream_push))
     trace: Trace | PoolTrace = (
         PoolTrace.from_data(data) if isinstance(data, _model.PoolTrace) else Trace.from_data(data)
     )

@@ -50,6 +50,10 @@ __all__ = [
     "check_dtype",
     "check_element_count",
     "check_transposed_only",
+    "STREAM_CHUNK_HOP",
+    "check_stream_chunk",
+    "check_stream_push",
+    "check_stream_op",
     "BackendRule",
     "BACKEND_RULES",
     "backend_rule_for",
@@ -1011,3 +1015,65 @@ def invalid_unpool_index(index: int, out_length: int, indices: Any, call: object
         f"Found an invalid max index: {index} (output volumes are of size {out_length}x1)", call=call,
         hint=f"every index must be in [0, {out_length})",
     )
+
+
+# ---------------------------------------------------------------------- one streamed push (issue 19, item 4)
+
+#: ``stream_chunk='hop'``: chunks of one hop of the layer (the smallest after which every push emits)
+STREAM_CHUNK_HOP = "hop"
+_STREAM_CHUNK_RULE = "stream_chunk must be a whole number of input samples >= 1 (or 'hop': one hop of the layer)"
+
+
+def check_stream_chunk(value: Any, call: object = None) -> int | str:
+    """``stream_chunk``: input samples per push (an int >= 1), or ``'hop'``.
+
+    >>> check_stream_chunk(4), check_stream_chunk("hop")
+    (4, 'hop')
+    >>> check_stream_chunk(0)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stream_chunk=0: stream_chunk must be a whole number of input samples >= 1 (or 'hop': one hop of the layer) (hint: e.g. stream_chunk=2)
+    """
+    if value == STREAM_CHUNK_HOP and isinstance(value, str):
+        return STREAM_CHUNK_HOP
+    if not is_int(value) or int(value) < 1:
+        raise ConvtraceError("stream_chunk", value, _STREAM_CHUNK_RULE, call=call, hint="e.g. stream_chunk=2")
+    return int(value)
+
+
+def check_stream_push(value: Any, pushes: int, call: object = None) -> int:
+    """``stream_push``: which push to explain, from 1 to the stream's ``pushes`` (the input
+    cut into chunks: ``ceil(L / stream_chunk)`` pushes, then the flush).
+
+    >>> check_stream_push(2, 4)
+    2
+    >>> check_stream_push(5, 4)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stream_push=5: stream_push must be a whole number from 1 to the number of pushes (4 here: the input's length in chunks of stream_chunk, rounded up) (hint: stream_push=4 is the last push)
+    """
+    if not is_int(value) or not 1 <= int(value) <= pushes:
+        raise ConvtraceError(
+            "stream_push", value,
+            f"stream_push must be a whole number from 1 to the number of pushes ({pushes} here: the input's length "
+            "in chunks of stream_chunk, rounded up)",
+            call=call, hint=f"stream_push={pushes} is the last push",
+        )
+    return int(value)
+
+
+def check_stream_op(op: str, chunk: Any, push: Any, call: object = None) -> None:
+    """A streamed push is explained for Conv1d and ConvTranspose1d; ``stream_push`` needs
+    ``stream_chunk``.
+
+    >>> check_stream_op("max_pool1d", 2, None)
+    Traceback (most recent call last):
+    ...
+    convtrace.errors.ConvtraceError: stream_chunk=2: a streamed push is explained for conv1d and conv_transpose1d, not max_pool1d (hint: drop stream_chunk, or explain a convolution)
+    """
+    if chunk is None and push is not None:
+        raise ConvtraceError("stream_push", push, "stream_push picks a push of a streamed explanation: it needs stream_chunk",
+                             call=call, hint="give stream_chunk too (e.g. stream_chunk=2)")  # fmt: skip
+    if chunk is not None and op not in ("conv1d", "conv_transpose1d"):
+        raise ConvtraceError("stream_chunk", chunk, f"a streamed push is explained for conv1d and conv_transpose1d, not {op}",
+                             call=call, hint="drop stream_chunk, or explain a convolution")  # fmt: skip

@@ -52,7 +52,7 @@ def test_pool_json(run_cli, golden, name):
     out = _run(run_cli, "explain", "--no-verify", "--json", *POOL_CASES[name].split())
     doc = json.loads(out)
     VALIDATOR.validate(doc)
-    assert doc["schema_version"] == "1.2" and doc["op"] == POOL_CASES[name].split()[1]
+    assert doc["schema_version"] == "1.3" and doc["op"] == POOL_CASES[name].split()[1]
     assert all(step["reduction"] in ("max", "mean", "pnorm", "scatter") for step in doc["steps"])
     golden(f"pool_{name}.json", out)
 

@@ -40,7 +40,7 @@ def test_json_is_valid_and_says_the_steps(call: dict[str, Any]) -> None:
     doc = t.to_json()
     VALIDATOR.validate(doc)
     json.dumps(doc, allow_nan=False)  # strict JSON
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.2" and doc["op"] == call["op"]
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.3" and doc["op"] == call["op"]
     for step, s in zip(doc["steps"], t.steps):
         assert step["reduction"] == s.reduction.value
         assert [term["tap"] for term in step["terms"]] == [term.tap.value for term in s.terms if term.tap]

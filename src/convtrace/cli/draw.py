@@ -34,6 +34,8 @@ examples:
       --stride 2 --padding 1 --ceil-mode -o avg.gif
   convtrace draw --op max_pool1d --input 1,3,2,5,4 --kernel-size 2 \\
       --ceil-mode --step 3 -o max.png
+  convtrace draw --input 1,1,1,1 --kernel-size 3 --padding 1 \\
+      --stream --chunk 2 -o loop.gif
 """
 
 

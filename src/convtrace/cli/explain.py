@@ -40,6 +40,10 @@ examples:
       --kernel-size 2 --ceil-mode
   convtrace explain --op adaptive_avg_pool1d --input 1,2,3,4,5 --output-size 3
   convtrace explain --op max_unpool1d --input 5,7 --indices 1,3 --kernel-size 2
+  convtrace explain --input 1,1,1,1 --kernel-size 3 --padding 1 \\
+      --stream --chunk 2
+  convtrace explain --input 1,1,1,1 --kernel-size 3 --stride 2 --transposed \\
+      --bias 0.5 --stream --chunk 2 --push 2
 """
 
 
@@ -143,6 +147,42 @@ def _add_data_arguments(ex: argparse.ArgumentParser) -> None:
     out.add_argument("--at", metavar="N,C,T", help="explain only output element y[N, C, T] (0-based)")
     out.add_argument("--symbolic", action="store_true", help="names (x1, w1, b) instead of numbers")
     out.add_argument("--max-steps", type=_positive_int, default=None, help="write out at most this many steps")
+    add_stream_arguments(ex)
+
+
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--stream``, ``--chunk``, ``--push``: one streamed push explained (issue 19)."""
+    group = parser.add_argument_group("streaming (one push explained)")
+    group.add_argument("--stream", action="store_true",
+                       help="stream the layer chunk by chunk and explain one push: which inputs come from the cache, "
+                       "which are new (ConvTranspose1d: the carried tail)")  # fmt: skip
+    group.add_argument("--chunk", default=None, metavar="N",
+                       help="stream_chunk: input samples per push (default with --stream: 'hop', one hop of the layer)")
+    group.add_argument("--push", default=None, metavar="N",
+                       help="stream_push: which push to explain, from 1 (default: the second, or the only one)")
+
+
+def stream_config(args: argparse.Namespace) -> dict[str, Any]:
+    """``stream_chunk`` / ``stream_push`` from the flags (their values as typed, for the
+    resolver's rule: '0', '-1' and '2.5' get the same words as from Python)."""
+    from ..errors import ConvtraceError
+
+    chunk, push = getattr(args, "chunk", None), getattr(args, "push", None)
+    if not getattr(args, "stream", False):
+        for flag, value in (("chunk", chunk), ("push", push)):
+            if value is not None:
+                raise ConvtraceError(flag, value, f"--{flag} applies to a streamed explanation: it needs --stream",
+                                     hint="add --stream")  # fmt: skip
+        return {}
+    return {"stream_chunk": _int_or_text(chunk) if chunk is not None else "hop",
+            "stream_push": None if push is None else _int_or_text(push)}  # fmt: skip
+
+
+def _int_or_text(text: str) -> int | str:
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def _positive_int(text: str) -> int:
@@ -354,6 +394,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         kwargs.update(weight_fill=args.weight_fill, seed=args.seed)
     if args.bias_fill is not None:
         kwargs.update(bias_fill=args.bias_fill, seed=args.seed)
+    kwargs.update(stream_config(args))
     return dict(
         input=x,
         weight=None if args.weight is None else _weight(args.weight),

@@ -219,6 +219,15 @@ CHINESE_HELP: dict[str, str] = {
     "lp_pool1d: the power p": "lp_pool1d：幂次 p",
     "max pools: list PyTorch's indices too": "最大池化：同时列出 PyTorch 的 indices",
     "max_unpool1d: where each input value goes (e.g. 1,3)": "max_unpool1d：每个输入值放到哪里（例如 1,3）",
+    # -- explain/draw --stream: one streamed push (issue 19)
+    "streaming (one push explained)": "流式运行（讲解一次 push）",
+    "stream the layer chunk by chunk and explain one push: which inputs come from the cache, which are new "
+    "(ConvTranspose1d: the carried tail)":
+        "把这一层按块流式运行，并讲解其中一次 push：哪些输入来自缓存，哪些是新到的（ConvTranspose1d：携带的尾部）",
+    "stream_chunk: input samples per push (default with --stream: 'hop', one hop of the layer)":
+        "stream_chunk：每次 push 的输入样本数（配合 --stream 的默认值：'hop'，层的一个 hop）",
+    "stream_push: which push to explain, from 1 (default: the second, or the only one)":
+        "stream_push：讲解第几次 push，从 1 数起（默认：第二次，或唯一的一次）",
 }
 
 #: the comments of the ``examples:`` blocks (after ``#``), and the block's heading

@@ -44,7 +44,12 @@ MAX_FRAMES = 64
 
 
 def frame_count(trace: AnyTrace) -> int:
-    """How many frames the animation of ``trace`` has."""
+    """How many frames the animation of ``trace`` has (a streamed trace: every push, then
+    the flush)."""
+    if not isinstance(trace, PoolTrace) and trace.stream is not None:
+        from .stream_figure import stream_frame_count
+
+        return stream_frame_count(trace)
     if isinstance(trace, PoolTrace):
         return min(pool_frame_count(picture_of(trace)), MAX_FRAMES)
     if trace.spec.transposed:
@@ -76,6 +81,10 @@ def build_figure(trace: AnyTrace, step: int | None = None, lang: str = "en") -> 
     check_step(trace, step)
     if isinstance(trace, PoolTrace):
         return _pool_figure(PoolContext(picture_of(trace), lang), step)
+    if trace.stream is not None:  # the chunk loop: the explained push, or frame ``step``
+        from .stream_figure import stream_frames
+
+        return stream_frames(trace, lang)[trace.stream.push - 1 if step is None else step]
     return _figure(Context.of(trace, lang), step)
 
 
@@ -124,6 +133,10 @@ def build_animation(trace: AnyTrace, lang: str = "en") -> Animation:
     if isinstance(trace, PoolTrace):
         pool = PoolContext(picture_of(trace), lang)  # one context: its measurements serve every frame
         return Animation(_same_size([_pool_figure(pool, i) for i in range(count)]))
+    if trace.stream is not None:
+        from .stream_figure import stream_frames
+
+        return Animation(stream_frames(trace, lang), delay_ms=1600, last_delay_ms=3000)
     ctx = Context.of(trace, lang)
     frames = [_figure(ctx, i) for i in range(count)]
     return Animation(_same_size(frames))

@@ -49,6 +49,13 @@ PALETTE: dict[str, tuple[str, str]] = {
     "index": ("#f3f0ff", "#7048e8"),  # max_unpool1d's indices
     "collision": ("#ffe3e3", "#c92a2a"),  # two values unpooled to one place
     "untouched": ("#f8f9fa", "#ced4da"),  # an unpooled output nothing lands on: 0
+    # one streamed push (issue 19)
+    "cache": ("#d0ebff", "#1c7ed6"),  # in the cache (the streamer's state) before the push
+    "pad_cache": ("#ffe8cc", "#e8590c"),  # made now by the padding from samples it kept
+    "new": ("#b2f2bb", "#2b8a3e"),  # arrived with this push
+    "dropped": ("#f8f9fa", "#ced4da"),  # no longer needed: left the cache
+    "pending": ("#ffffff", "#adb5bd"),  # not arrived, or not final yet
+    "tail": ("#f3d9fa", "#ae3ec9"),  # ConvTranspose1d's carried partial sums (no bias)
 }
 INK = "#1f2933"
 MUTED = "#6b7785"

@@ -147,6 +147,10 @@ class _HtmlRenderer:
             self.padded_row()
         self.steps()
         self.views()
+        if self.tr.stream is not None:  # one streamed push (issue 19), as the text writes it
+            from .stream_chunk_text import stream_lines
+
+            self.out.append(f'<pre class="stream">{_e(chr(10).join(stream_lines(self.tr, self.t.lang)))}</pre>')
         self.check()
         return f'<div class="convtrace"><style>{_STYLE}</style>' + "".join(self.out) + "</div>"
 

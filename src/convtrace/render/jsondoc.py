@@ -6,7 +6,7 @@ Numbers keep their exactness: integers are JSON integers, non-integral fractions
 >>> from convtrace.trace.build import explain
 >>> doc = trace_to_json(explain([1, 1, 1, 1], [1, 1, 1], padding=1))
 >>> doc["schema_version"], doc["output"], doc["steps"][0]["sum"]
-('1.2', [[2, 3, 3, 2]], 2)
+('1.3', [[2, 3, 3, 2]], 2)
 >>> [(t["source"], t["input_index"], t["kernel_index"]) for t in doc["steps"][0]["terms"]]
 [('zero', None, 0), ('input', 0, 1), ('input', 1, 2)]
 """
@@ -23,9 +23,9 @@ from ..trace.model import SCHEMA_VERSION, PoolTrace
 from .notes import note_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..trace.model import LengthFormula, Placement, PoolDetail, Step, Trace
+    from ..trace.model import LengthFormula, Placement, PoolDetail, Step, StreamChunk, StreamState, Trace
 
-__all__ = ["trace_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
+__all__ = ["trace_to_json", "stream_to_json", "array_to_json", "schema_path", "load_schema", "DATA_LIMIT"]
 
 #: arrays (input, weight, output, views) with more elements than this are given as null
 DATA_LIMIT = 4096
@@ -231,7 +231,7 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         return pool_trace_to_json(trace)
     spec = trace.spec
     integral = trace.exact
-    return {
+    doc = {
         "schema": "convtrace.trace",
         "schema_version": SCHEMA_VERSION,
         "op": spec.op_name,
@@ -267,6 +267,41 @@ def trace_to_json(trace: Trace | PoolTrace) -> dict[str, Any]:
         "check": _check(trace),
         "notes": note_texts(trace, "en"),
         "note_data": [_plain(n) for n in trace.note_data],
+    }
+    if trace.stream is not None:  # one streamed push (schema 1.3)
+        doc["stream"] = stream_to_json(trace.stream)
+    return doc
+
+
+def stream_to_json(s: StreamChunk) -> dict[str, Any]:
+    """The streamed push as the JSON document's ``stream`` object (docs/trace-schema.md)."""
+    from .stream_chunk_text import stream_note_text
+
+    def state(e: StreamState) -> dict[str, Any]:
+        return {"name": e.name, "role": e.role, "positions": list(e.positions),
+                "values": [to_json_number(v) for v in e.values], "array": array_to_json(e.array),
+                "samples_in": e.samples_in, "done": e.done}  # fmt: skip
+
+    return {
+        "kind": s.kind, "chunk": s.chunk, "chunk_given": s.chunk_given, "push": s.push, "pushes": s.pushes,
+        "before": s.before, "arrived": s.arrived, "emitted_before": s.emitted_before, "emitted": s.emitted,
+        "output": array_to_json(s.output),
+        "outputs": [
+            {"out_index": o.out_index, "value": to_json_number(o.value),
+             "carried": None if o.carried is None else to_json_number(o.carried),
+             "bias": None if o.bias is None else to_json_number(o.bias),
+             "reads": [{"kernel_index": r.kernel_index, "position": r.position, "input_index": r.input_index,
+                        "source": r.source.value, "origin": r.origin.value} for r in o.reads]}
+            for o in s.outputs
+        ],
+        "state_before": [state(e) for e in s.state_before],
+        "state_after": [state(e) for e in s.state_after],
+        "flush_outputs": s.flush_outputs,
+        "flush": array_to_json(s.flush),
+        "hop": to_json_number(s.hop), "lookahead": to_json_number(s.lookahead), "min_chunk": s.min_chunk,
+        "first_output": s.first_output, "cache": s.cache, "cache_out": s.cache_out,
+        "notes": [stream_note_text(n, "en") for n in s.notes],
+        "note_data": [n.as_dict() for n in s.notes],
     }
 
 

@@ -197,6 +197,10 @@ class _TextRenderer(_Writer):
         if self.tr.views is not None:
             self.views(self.tr.views)
         self.notes()
+        if self.tr.stream is not None:  # one streamed push (issue 19)
+            from .stream_chunk_text import stream_lines
+
+            self.out += ["", *stream_lines(self.tr, self.t.lang)]
         self.check()
         return self.out
 

@@ -54,7 +54,14 @@ from ..params import (
     parse_int_param,
     parse_padding,
 )
-from ..rules import check_channels, check_positive, check_transposed_only, is_int
+from ..rules import (
+    check_channels,
+    check_positive,
+    check_stream_chunk,
+    check_stream_op,
+    check_transposed_only,
+    is_int,
+)
 from .data import FILLS, Values, as_values, generate
 from .elements import Gathered, gather, make_step, pool_step, reach
 from .exact import is_integral_array
@@ -71,6 +78,7 @@ __all__ = [
     "Resolved",
     "resolve",
     "select_elements",
+    "pad_cells_at",
     "DEFAULT_MAX_STEPS",
     "FULL_OUTPUT_MAX_MACS",
     "PAD_ROW_LIMIT",
@@ -120,6 +128,8 @@ class Request:
     norm_type: Any = None
     return_indices: Any = False
     indices: Any = None  # max_unpool1d's indices
+    stream_chunk: Any = None  # explain one streamed push: input samples per push (or "hop")
+    stream_push: Any = None  # which push (1-based; default: the second, or the only one)
 
     @property
     def pool(self) -> bool:
@@ -133,7 +143,7 @@ class Request:
         op = "explain_transposed" if self.transposed else "explain"
         shown = [(k, getattr(self, k)) for k in ("input", "weight", "bias") if getattr(self, k) is not None]
         for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-                     "padding_mode", "output_padding", "output_size", "at"):
+                     "padding_mode", "output_padding", "output_size", "at", "stream_chunk", "stream_push"):
             value = getattr(self, name)
             if value is not None and not (name in _SHOWN_DEFAULTS and value == _SHOWN_DEFAULTS[name]):
                 shown.append((name, value))
@@ -213,6 +223,7 @@ def explain_request(request: Request) -> Trace | PoolTrace:
     (['1', '3', '5', '3'], 2)
     """
     if request.pool:
+        check_stream_op(request.op, request.stream_chunk, request.stream_push, call=request.call_text())
         return build_pool(resolve_pool(request), request)
     return build(resolve(request), request)
 
@@ -227,6 +238,9 @@ def resolve(request: Request) -> Resolved:
     if request.exact not in (None, True, False):
         raise ConvtraceTypeError("exact", request.exact, "exact must be None (auto), True or False", call=call)
     _check_conv_arguments(request, call)
+    check_stream_op(request.op, request.stream_chunk, request.stream_push, call=call)
+    if request.stream_chunk is not None:
+        check_stream_chunk(request.stream_chunk, call=call)
     op_given = request.output_padding not in (0, (0,), [0], None)
     check_transposed_only("output_padding", request.output_padding, op_given, transposed=request.transposed, call=call)
     check_transposed_only(
@@ -601,8 +615,6 @@ def _exact_data(resolved: Resolved) -> dict[str, np.ndarray]:
 def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], bool]:
     """The padded row's cells (each with its source), whole up to :data:`PAD_ROW_LIMIT`
     positions, else only those the explained steps read; () for ConvTranspose1d."""
-    from ..engine.padding import pad_source_at
-
     if spec.transposed:
         return (), True
     total = spec.length + spec.pad_left + spec.pad_right
@@ -611,14 +623,25 @@ def pad_row(spec: ConvSpec, steps: list[Step]) -> tuple[tuple[PadCell, ...], boo
     else:
         read = {t.padded_index for s in steps for t in s.terms if t.padded_index is not None}
         positions = np.array(sorted(read), dtype=np.int64)
-    sources = pad_source_at(positions, spec.length, spec.pad_left, spec.padding_mode)
+    return pad_cells_at(spec, positions.tolist()), total <= PAD_ROW_LIMIT
+
+
+def pad_cells_at(spec: ConvSpec, positions: Sequence[int]) -> tuple[PadCell, ...]:
+    """The padded row's cells at ``positions`` (a Conv1d's), each with its source.
+
+    >>> spec = resolve(Request(input=[1, 2, 3], kernel_size=3, padding=1, padding_mode="reflect")).spec
+    >>> [(c.source.value, c.input_index) for c in pad_cells_at(spec, [0, 1, 4])]
+    [('reflect', 1), ('input', 0), ('reflect', 1)]
+    """
+    from ..engine.padding import pad_source_at
+
+    sources = pad_source_at(np.asarray(positions, dtype=np.int64), spec.length, spec.pad_left, spec.padding_mode)
     padding_source = Source(spec.padding_mode.value) if spec.padding_mode is not PaddingMode.ZEROS else Source.ZERO
-    cells = tuple(
+    return tuple(
         PadCell(position=p, source=Source.INPUT if 0 <= p - spec.pad_left < spec.length else padding_source,
                 input_index=None if s < 0 else s)
-        for p, s in zip(positions.tolist(), sources.tolist())
+        for p, s in zip(positions, sources.tolist())
     )
-    return cells, total <= PAD_ROW_LIMIT
 
 
 def reach_notes(

@@ -62,12 +62,17 @@ __all__ = [
     "AnyTrace",
     "TapKind",
     "SCHEMA_VERSION",
+    "StreamOrigin",
+    "StreamRead",
+    "StreamOutput",
+    "StreamState",
+    "StreamChunk",
 ]
 
 Number = Union[Fraction, int, float, complex]  # noqa: UP007 (a runtime alias)
 
 #: Version of the JSON document produced by :meth:`Trace.to_json` (see docs/trace-schema.md).
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Source(str, enum.Enum):
@@ -348,6 +353,116 @@ class Note:
         return {"code": self.code, **self.values}
 
 
+# ----------------------------------------------------------------- one streamed push (issue 19, item 4)
+
+
+class StreamOrigin(str, enum.Enum):
+    """Where a value an output of one push reads comes from."""
+
+    CACHE = "cache"  # Conv1d: in the window's cache (kept from earlier pushes)
+    PAD_CACHE = "pad_cache"  # Conv1d: made now by the padding from samples it kept (reflect/replicate warm-up)
+    NEW = "new"  # arrived with this push (a new sample, or padding made now)
+    CARRIED = "carried"  # ConvTranspose1d: already in the carried partial sum (an earlier push's input)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class StreamRead:
+    """One value an output of the push reads. Conv1d: ``position`` is the padded row's index
+    (``t*stride + kernel_index*dilation``), ``input_index`` the sample it copies (None: a
+    constant pad). ConvTranspose1d: input sample ``input_index`` adds ``x*w[kernel_index]`` at
+    full (uncropped) position ``position = i*stride + kernel_index*dilation``."""
+
+    kernel_index: int
+    position: int
+    input_index: int | None
+    source: Source
+    origin: StreamOrigin
+
+
+@dataclass(frozen=True)
+class StreamOutput:
+    """An output the push emits (batch item 0, output channel 0): ``value`` is the
+    streamer's. ConvTranspose1d: ``carried`` is the partial sum the tail held for it before
+    the push (no bias), ``bias`` added once, as it leaves."""
+
+    out_index: int
+    value: Number
+    reads: tuple[StreamRead, ...]
+    carried: Number | None = None
+    bias: Number | None = None
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """One state array of the streamer, as it holds it: ``name`` (its key in
+    ``Streamer.state``), ``role`` (``pad``: input samples the padding keeps; ``window``: the
+    padded row's samples the next windows read; ``tail``: ConvTranspose1d's carried partial
+    sums, no bias), ``positions`` (the coordinates of the held samples: input index, padded
+    index, full output position), ``values`` (batch item 0, channel 0), ``array`` (the whole
+    array: (N, C, size), right-aligned for pad/window, left-aligned for the tail),
+    ``samples_in`` and ``done`` (the stage's counters)."""
+
+    name: str
+    role: str
+    positions: tuple[int, ...]
+    values: tuple[Number, ...]
+    array: np.ndarray
+    samples_in: int
+    done: int
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """One push of the layer streamed (``explain(..., stream_chunk=, stream_push=)``): the
+    input cut in chunks of ``chunk`` samples (``pushes`` pushes, then the flush), push number
+    ``push`` (1-based) explained with the state before and after it and the outputs it emits.
+
+    ``before``: input samples of the earlier pushes; ``arrived``: samples of this push;
+    ``emitted_before``: outputs the earlier pushes emitted; ``output``: this push's outputs
+    as the streamer returned them (N, C, T); ``flush_outputs``: outputs only the flush gives;
+    ``hop``, ``lookahead``, ``min_chunk``, ``first_output``, ``cache``, ``cache_out``: the
+    streaming figures of the layer (:func:`convtrace.stream.layer_timing`). ``notes``: codes
+    with numbers (``stream_warmup``, ``stream_pad_wait``, ``stream_pad_keep``,
+    ``stream_waiting``, ``stream_flush``, ``stream_bias_tail``, ``stream_item0``)."""
+
+    kind: str  # "conv" | "convT"
+    chunk: int
+    chunk_given: int | str  # as asked: an int, or "hop"
+    push: int
+    pushes: int
+    before: int
+    arrived: int
+    emitted_before: int
+    outputs: tuple[StreamOutput, ...]
+    output: np.ndarray
+    state_before: tuple[StreamState, ...]
+    state_after: tuple[StreamState, ...]
+    flush_outputs: int
+    hop: Fraction
+    lookahead: Fraction
+    min_chunk: int
+    first_output: int | None
+    cache: int
+    cache_out: int
+    notes: tuple[Note, ...] = ()
+    flush: np.ndarray | None = None  # what the streamer's flush() returned (N, C, T)
+
+    @property
+    def emitted(self) -> int:
+        """Outputs this push emits."""
+        return int(self.output.shape[-1])
+
+    def state(self, role: str, after: bool = False) -> StreamState | None:
+        """The state array of ``role`` (pad, window, tail) before (or ``after``) the push."""
+        for entry in self.state_after if after else self.state_before:
+            if entry.role == role:
+                return entry
+        return None
+
+
 # ----------------------------------------------------------------- the trace
 
 
@@ -418,6 +533,7 @@ class Trace(_StepQueries):
     call: str = ""  # the user's call, as text
     module_call: str = ""  # the equivalent torch.nn constructor
     input_source: str = ""  # e.g. "memory-mapped"
+    stream: StreamChunk | None = None  # one streamed push, explained (stream_chunk=)
 
     def __repr__(self) -> str:
         op = "ConvTranspose1d" if self.spec.transposed else "Conv1d"

@@ -93,6 +93,9 @@ class ExplainRequest(BaseModel):
     verify: bool = True
     exact: bool | None = None
     max_steps: Annotated[int, Field(ge=1, le=256)] = 64
+    # one streamed push (issue 19): passed on as given, so that a bad value gets the rule's words
+    stream_chunk: Scalar | None = Field(None, description="explain one streamed push: input samples per push, or 'hop'")
+    stream_push: Scalar | None = Field(None, description="which push (from 1; default the second, or the only one)")
     lang: Lang = Field("en", description="language of the error's rule and suggestions")
 
 

@@ -20,7 +20,7 @@ __all__ = ["SHARED", "EXTENSIONS", "static_path", "static_text", "module_text"]
 SHARED = "explorer.js"
 #: extensions of the shared module, loaded after it and before the host's adapter: each calls
 #: ``registerPanel`` (the hook point of explorer.js); add a new file's name here
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("stream.js",)  # stream.js: the streaming switch (issue 19)
 
 #: a sibling import (``import { mount } from "./explorer.js";``, ``import "./stream.js";``):
 #: the files are joined into one module, where those names are already defined

@@ -64,6 +64,7 @@ KEYS = (
     "input", "weight", "bias", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
     "groups", "padding_mode", "output_padding", "output_size", "transposed", "input_shape", "at", "verify",
     "exact", "max_steps", "op", "ceil_mode", "count_include_pad", "norm_type", "indices", "return_indices",
+    "stream_chunk", "stream_push",  # one streamed push (issue 19)
 )  # fmt: skip
 
 
@@ -388,6 +389,10 @@ def frame_words(trace: Trace | PoolTrace, step: int | None, lang: str = "en") ->
         return _pool_words(trace, step, lang)
     if step is None:
         return _outputs_shown(trace, lang)
+    if trace.stream is not None:  # the chunk loop: a push (or the flush) in words
+        from ..render.stream_chunk_text import frame_text
+
+        return {"detail": frame_text(trace, step, lang)}
     if not trace.spec.transposed:
         return {"detail": step_text(trace, step, lang)}
     def shown(v: Any) -> str:  # the views hold a float's exact value (0.3333...3148...): show the float

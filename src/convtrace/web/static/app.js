@@ -3,6 +3,8 @@
 "use strict";
 
 import { mount, registerPanel } from "./explorer.js";
+// the streaming switch (issue 19): registers its panel before mount
+import "./stream.js";
 
 async function post(path, body) {
   const r = await fetch(path, { method: "POST", headers: { "content-type": "application/json" },
