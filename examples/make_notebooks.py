@@ -467,6 +467,58 @@ first_layer.show(LANG)
     code("convtrace.Explorer(input=signal[0, 0, :8].round(2).tolist(), kernel_size=4, stride=2, padding=1, lang=LANG)"),
     md(
         """
+**One push, explained.** `stream_chunk=2` runs the seed's example through the streamer in
+chunks of 2 samples and explains one push (the second by default): which inputs each output
+reads from the cache (the state kept from the first push) and which are new. For
+ConvTranspose1d it shows the carried tail — partial sums without the bias, which is added
+once, when an output becomes final. The Explorer has the same view behind its "streaming" switch.
+""",
+        """
+**逐块讲解一次送入（push）。** `stream_chunk=2` 让原文的例子以每块 2 个样本的方式经过流式引擎，
+并讲解其中一次送入（默认是第二次）：每个输出读到的输入里，哪些来自缓存（第一次送入后保留下来的状态），
+哪些是新到的样本。对 ConvTranspose1d，它会展示携带到下一块的尾部——不含偏置的部分和；
+偏置只在输出最终确定时加一次。交互式浏览器里打开"streaming"开关也能看到同样的内容。
+""",
+    ),
+    code(
+        """
+one_push = convtrace.explain(input=[1, 1, 1, 1], kernel_size=3, padding=1, stream_chunk=2)
+print(one_push.render(LANG))
+"""
+    ),
+    code(
+        """
+carried = convtrace.explain(input=[1, 1, 1, 1], kernel_size=3, stride=2, padding=1, bias=[0.5], transposed=True,
+                            stream_chunk=2)
+carried.show(LANG)
+"""
+    ),
+    md(
+        """
+**Stream a PyTorch model.** `convtrace.streamify(model, input_shape)` runs a model's own
+`forward` chunk by chunk, and `convtrace.stream.verify` proves it equals `model(x)` on random
+chunk schedules:
+""",
+        """
+**流式运行一个 PyTorch 模型。** `convtrace.streamify(model, input_shape)` 让模型自己的 `forward`
+逐块运行；`convtrace.stream.verify` 用随机的分块方式证明结果与 `model(x)` 相同：
+""",
+    ),
+    code(
+        """
+if torch is not None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.ConstantPad1d((3, 0), 0.0), torch.nn.Conv1d(1, 8, 4, stride=2),
+                                torch.nn.ELU(), torch.nn.ConvTranspose1d(8, 1, 4, stride=2, padding=1)).eval()
+    live = convtrace.streamify(model, (1, 1, 400))
+    print("«hop|帧移»", live.hop, " «lookahead|前瞻»", live.lookahead, " «latency|延迟»", live.latency)
+    print("«state|状态»:", [(entry.name, entry.shape) for entry in live.state_spec()])
+    proof = convtrace.stream.verify(model, input_shape=(1, 1, 400), trials=2)
+    print("«proof|证明»:", proof.ok, " «largest relative difference|最大相对差»:", proof.max_relative)
+"""
+    ),
+    md(
+        """
 ## 8. Worked example: which n-gram fired? (text)
 
 A sentence of 6 tokens, each a 4-dimensional embedding: the embedding dimensions are the
