@@ -125,6 +125,7 @@ class WindowState(OpState):
         self.in_rate = tl.rate
         self.tail_out = (tl.tail + pad_right) // stride  # the windows the end will still give
         self.run: Callable[[Any], Any] = lambda w: w
+        self.channels = 0  # output channels (set by each call; 0: run the op on a probe to know them)
         self.keep = max(span - 1, tl.start + pad_left, 0)
         self.end = tl.start
         first = -((-(tl.start - self.keep + pad_left)) // stride)  # the first window at or after the kept samples
@@ -144,6 +145,8 @@ class WindowState(OpState):
         q = (self.next_start + self.pad_left) // self.stride
         if count > 0:
             y = self.run(joined[..., offset : offset + (count - 1) * self.stride + self.span])
+        elif self.channels:
+            y = x.new_zeros((*x.shape[:-2], self.channels, 0))
         else:
             y = self.run(x.new_zeros((*x.shape[:-1], self.span)))[..., :0]
         self.next_start += count * self.stride

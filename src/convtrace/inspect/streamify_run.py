@@ -18,6 +18,7 @@ different indices (a join), they are aligned first (:class:`AlignState`).
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections.abc import Callable, Sequence
@@ -415,10 +416,14 @@ class Runner:
             left, right = _conv_pads(a["padding"], span)
             value = 0.0
             weight, bias, groups = a["weight"], a["bias"], int(a["groups"])
-            run = lambda w: F.conv1d(w, weight, bias, stride, 0, dilation, groups)  # noqa: E731
+            channels = int(weight.shape[0]) if x.dim() >= 2 else 0
+            if groups == 1 and self.step_chunk is None:
+                run = functools.partial(few_windows, weight=weight, bias=bias, stride=stride, dilation=dilation)
+            else:
+                run = lambda w: F.conv1d(w, weight, bias, stride, 0, dilation, groups)  # noqa: E731
         else:
             run, span, stride, left, value = self._pool(op, args, kwargs)
-            right = left
+            right, channels = left, 0
         plan = PlanOp("window", op, self.where, left, right, "constant", value)
         index, _ = self._next_plan(plan)
         if self.mode == "plan":
@@ -432,6 +437,7 @@ class Runner:
             self.states[index] = state
         assert isinstance(state, WindowState)
         state.run = run
+        state.channels = int(x.shape[-2]) if op != "conv1d" and x.dim() >= 2 else channels
         if self.mode == "flush":
             y, out_tl = state.finish(x, tl, self.flush_plan[index].out_length)
         else:
@@ -503,6 +509,30 @@ _NOT_TIME: Any = object()
 def _same_call(planned: PlanOp, seen: PlanOp) -> bool:
     """The call on a chunk is the planned one: the op, the module and a pad's mode."""
     return (planned.op, planned.module) == (seen.op, seen.module) and (seen.op != "pad" or planned.mode == seen.mode)
+
+
+#: up to this many windows a push's conv is one matrix product: PyTorch's conv1d costs about
+#: 3x more on so few (measured with one thread, CPU time: 128 -> 256 channels, k=16, 5 windows:
+#: 0.73 ms against 0.20 ms; equal at 40 windows)
+FEW_WINDOWS = 32
+
+
+def few_windows(w: Any, weight: Any, bias: Any, stride: int, dilation: int) -> Any:
+    """conv1d (one group, no padding) of ``w`` by ``weight``: a matrix product when it has
+    few windows.
+
+    >>> w, k = torch.randn(2, 3, 9, dtype=torch.float64), torch.randn(4, 3, 3, dtype=torch.float64)
+    >>> bool(torch.allclose(few_windows(w, k, None, 2, 2), F.conv1d(w, k, None, 2, 0, 2)))
+    True
+    """
+    span = dilation * (int(weight.shape[-1]) - 1) + 1
+    count = (int(w.shape[-1]) - span) // stride + 1
+    if count > FEW_WINDOWS or count < 1 or w.dim() != 3:
+        return F.conv1d(w, weight, bias, stride, 0, dilation)
+    u = w.unfold(-1, span, stride)[..., ::dilation]  # (N, C, count, k)
+    y = torch.matmul(u.transpose(1, 2).reshape(int(w.shape[0]), count, -1), weight.reshape(int(weight.shape[0]), -1).t())
+    y = y.transpose(1, 2)
+    return y if bias is None else y + bias.reshape(-1, 1)
 
 
 def to_last(t: Any, dim: int) -> Any:
