@@ -127,8 +127,8 @@ def test_a_recorded_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert doc["source"] == "model" and doc["streams"] is False and doc["latency"] is None
     norm = next(f for f in doc["findings"] if f["code"] == "R102")
     assert norm["values"] == {"kind": "GroupNorm", "family": "norm"} and "归一化" in norm["fix"]
-    code, out, err = run(capsys, "codec:Codec", "--input-shape", "1,1,400", "--check")
-    assert code == 2 and "streaming a PyTorch model itself is part 2" in err
+    code, out, err = run(capsys, "codec:Codec", "--input-shape", "1,1,400", "--check")  # issue 19: streamify
+    assert code == 1 and "streamify: REFUSED at module norm (op GroupNorm" in flat(out) and err == ""
 
 
 def test_no_torch_and_fast_where_it_need_not_verify() -> None:

@@ -195,10 +195,13 @@ CHINESE_HELP: dict[str, str] = {
         "模型的输入形状，例如 1,1,24000（在这个形状上记录模型）",
     "a model: which input dimension is time (default -1)": "模型：输入的哪一维是时间（默认 -1）",
     "a model: factory keyword arguments as a JSON object": "模型：工厂函数的关键字参数，写成 JSON 对象",
-    "a stack: stream it on random chunk schedules and compare with the offline result (and PyTorch's, when "
-    "installed)":
-        "层栈：在随机分块方案上流式运行，并与离线结果（以及安装了 PyTorch 时 PyTorch 的结果）比较",
-    "with --check: the signal length (default: a few receptive fields)": "配合 --check：信号长度（默认：几个感受野）",
+    # -- convtrace stream on a model (issue 19: streamify)
+    "stream the stack (or the model, by streamify) on random chunk schedules and compare with the offline "
+    "result (a stack: also PyTorch's, when installed)":
+        "在随机分块方案上流式运行层栈（或由 streamify 流式运行模型），并与离线结果比较（层栈：安装了 PyTorch 时也与 "
+        "PyTorch 的结果比较）",
+    "with --check, a stack: the signal length (default: a few receptive fields; a model's is its --input-shape)":
+        "配合 --check，层栈：信号长度（默认：几个感受野；模型的长度由 --input-shape 给出）",
     "with --check: how many random schedules": "配合 --check：随机分块方案的个数",
     "with --check: the seed (default 0)": "配合 --check：随机种子（默认 0）",
     # -- explain --op: the pools (issue 17)
@@ -238,7 +241,9 @@ EXAMPLE_COMMENTS: dict[str, str] = {
     # convtrace stream (issue 18: streaming)
     "latency, lookahead, cache": "延迟、前瞻、缓存",
     "chunked equals offline?": "分块结果等于离线结果？",
-    "a PyTorch model, recorded": "一个 PyTorch 模型，先记录",
+    # convtrace stream on a model (issue 19: streamify)
+    "a PyTorch model, recorded and streamed": "一个 PyTorch 模型，先记录，再流式运行",
+    "the streamed model equals model(x)?": "流式运行的模型等于 model(x)？",
 }
 
 

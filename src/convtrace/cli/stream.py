@@ -5,9 +5,10 @@ The net is a stack in the planner's syntax (:mod:`convtrace.plan.stack`), or a r
 model named ``package.module:factory`` (as for ``convtrace inspect``) with
 ``--input-shape``: the model is recorded by the inspector (the only part that runs torch),
 twice — at the given length and one sample more, so that a padding computed from the input
-length shows — and the recorded layers are handed to :func:`convtrace.stream.report`.
-``--check`` feeds the stack random chunk schedules (:func:`convtrace.stream.verify`) and
-prints the result.
+length shows — and the recorded layers are handed to :func:`convtrace.stream.report`; then
+``convtrace.streamify`` streams the model itself (issue 19): its figures and state tensors,
+or the refusal by module, op, reason and fix. ``--check`` feeds the stack, or the streamed
+model, random chunk schedules (:func:`convtrace.stream.verify`) and prints the result.
 
 >>> from convtrace.cli import main
 >>> main(["stream", "conv k=4 s=2 p=causal", "--sample-rate", "16000"])  # doctest: +ELLIPSIS
@@ -35,7 +36,9 @@ examples:
       --sample-rate 24000                  # latency, lookahead, cache
   convtrace stream "conv k=4 s=2 p=causal" --check   # chunked equals offline?
   convtrace stream mymodels:make_codec --input-shape 1,1,24000 \\
-      --sample-rate 24000                  # a PyTorch model, recorded
+      --sample-rate 24000                  # a PyTorch model, recorded and streamed
+  convtrace stream mymodels:make_codec --input-shape 1,1,4000 \\
+      --check                              # the streamed model equals model(x)?
   convtrace stream @encoder.txt --in-channels 1 --dtype float64 --json
 """
 
@@ -63,10 +66,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
                    "recorded on it)")  # fmt: skip
     p.add_argument("--time-dim", type=int, default=-1, help="a model: which input dimension is time (default -1)")
     p.add_argument("--kwargs", default=None, help="a model: factory keyword arguments as a JSON object")
-    p.add_argument("--check", action="store_true", help="a stack: stream it on random chunk schedules and "
-                   "compare with the offline result (and PyTorch's, when installed)")  # fmt: skip
-    p.add_argument("--length", default=None, help="with --check: the signal length (default: a few receptive "
-                   "fields)")  # fmt: skip
+    p.add_argument("--check", action="store_true", help="stream the stack (or the model, by streamify) on random "
+                   "chunk schedules and compare with the offline result (a stack: also PyTorch's, when installed)")  # fmt: skip
+    p.add_argument("--length", default=None, help="with --check, a stack: the signal length (default: a few "
+                   "receptive fields; a model's is its --input-shape)")  # fmt: skip
     p.add_argument("--trials", default=None, help="with --check: how many random schedules")
     p.add_argument("--seed", type=int, default=0, help="with --check: the seed (default 0)")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
@@ -78,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
     from ..errors import ConvtraceError
 
     try:
+        if _is_model(args):
+            return _run_model(args)
         report = _report(args)
         check = _check(args) if args.check else None
     except ConvtraceError as err:
@@ -98,6 +103,57 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if check is None or check.ok else 1
 
 
+# ---- streamify (issue 19): a PyTorch model, recorded, streamed and (--check) proven
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    """The recorded report, what streamify makes of the model and, with ``--check``, the
+    proof; a refused model exits 1 with ``--check`` (nothing to prove), 0 without."""
+    from ..errors import ConvtraceError
+    from ..inspect.factory import load_model
+    from ..inspect.stream_model import summarize_model
+    from ..render import stream_text, streamify_text
+    from .inspect import _ints, _kwargs
+
+    if args.length is not None:
+        raise ConvtraceError("length", args.length, "a model's signal length is the time axis of its --input-shape")
+    rate, batch = _int(args.sample_rate, "sample-rate"), _int(args.batch, "batch") or 1
+    trials = _int(args.trials, "trials")
+    model = load_model(args.net, _kwargs(args.kwargs))
+    shape = _ints(args.input_shape, "input-shape")
+    try:
+        report = _model_report(args, model, shape, rate, batch)
+        summary = summarize_model(model, shape, time_dim=args.time_dim, dtype=args.dtype or "float32", batch=batch)
+        check = None
+        if args.check and summary.streams:
+            from ..inspect.stream_verify import verify_model
+
+            check = verify_model(model, shape, seed=args.seed, dtype=args.dtype or "float64", time_dim=args.time_dim,
+                                 **({} if trials is None else {"trials": trials}))  # fmt: skip
+    except (RuntimeError, TypeError, IndexError) as exc:  # the model's own code failed: no traceback
+        raise ConvtraceError("model", args.net, f"the model raised {type(exc).__name__}: {exc}") from None
+    if args.json:
+        doc = stream_text.to_json(report, args.lang)
+        doc.update(streamify_text.streamify_json(summary, check))
+        print(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+    else:
+        width = terminal_width()
+        print(stream_text.render_stream(report, lang=args.lang, width=width, color=sys.stdout.isatty()))
+        print(streamify_text.render_streamify(summary, lang=args.lang, width=width, color=sys.stdout.isatty()))
+        if check is not None:
+            print(streamify_text.render_model_check(check, lang=args.lang, width=width))
+    failed = (check is not None and not check.ok) or (args.check and not summary.streams)
+    return 1 if failed else 0
+
+
+def _model_report(args: argparse.Namespace, model: Any, shape: tuple[int, ...], rate: int | None, batch: int) -> Any:
+    """Part 1's report of the recorded layers."""
+    from ..stream.report import report
+
+    first, second = _inspections(args, model, shape)
+    return report(first, also=second, sample_rate=rate, dtype=args.dtype or "float32", batch=batch)
+
+
 def _is_model(args: argparse.Namespace) -> bool:
     return args.input_shape is not None
 
@@ -107,12 +163,6 @@ def _report(args: argparse.Namespace) -> Any:
     from ..stream.report import report
 
     rate, batch, dtype = _int(args.sample_rate, "sample-rate"), _int(args.batch, "batch"), args.dtype or "float32"
-    if _is_model(args):
-        if args.check:
-            raise ConvtraceError("check", True, "--check streams a stack; streaming a PyTorch model itself is part 2 "
-                                 "(record it and write its layers as a stack)")  # fmt: skip
-        first, second = _inspections(args)
-        return report(first, also=second, sample_rate=rate, dtype=dtype, batch=batch)
     if ":" in args.net and "=" not in args.net.split(":", 1)[0] and " " not in args.net.strip():
         raise ConvtraceError("input-shape", None, f"{args.net!r} names a model: give its --input-shape, e.g. 1,1,24000")
     return report(_stack_text(args.net), in_channels=_int(args.in_channels, "in-channels"), sample_rate=rate,
@@ -132,15 +182,11 @@ def _stack_text(text: str) -> str:
         raise ConvtraceError("net", text, f"cannot read the file: {exc.strerror}") from None
 
 
-def _inspections(args: argparse.Namespace) -> tuple[Any, Any]:
+def _inspections(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple[Any, Any]:
     """The model recorded at the given input shape, and at one more time step (a padding
     set from the input length differs between the two)."""
-    from ..inspect.factory import load_model
     from ..inspect.model import inspect_model
-    from .inspect import _ints, _kwargs
 
-    model = load_model(args.net, _kwargs(args.kwargs))
-    shape = _ints(args.input_shape, "input-shape")
     first = inspect_model(model, shape, time_dim=args.time_dim)
     longer = list(shape)
     longer[args.time_dim] += 1

@@ -45,6 +45,13 @@ __all__ = ["verify", "VerifyResult", "Mismatch", "CAUSES", "TORCH_MODULE", "dete
 CAUSES = ("cache", "transposed_tail", "bias_twice", "misalignment")
 #: PyTorch's offline forward of a chain (interop/ is above stream/: imported by name)
 TORCH_MODULE = "convtrace.interop.stream"
+#: the proof for a PyTorch model streamed by streamify (issue 19; inspect/ runs torch: by name)
+MODEL_MODULE = "convtrace.inspect.stream_verify"
+
+
+def _is_torch_module(obj: Any) -> bool:
+    """A ``torch.nn.Module`` (told without importing torch)."""
+    return any(f"{c.__module__}.{c.__qualname__}" == "torch.nn.modules.module.Module" for c in type(obj).__mro__)
 
 
 @dataclass(frozen=True)
@@ -349,6 +356,8 @@ def verify(
     torch: bool | None = None,
     tolerance: float | None = None,
     emission_checks: int = 48,
+    input_shape: Any = None,
+    time_dim: int = -1,
 ) -> VerifyResult:
     """Stream ``trials`` random inputs of ``length`` samples through ``layers`` in chunk
     schedules (``"random"``, or a list of sizes used for every trial) and compare with the
@@ -356,7 +365,14 @@ def verify(
     is installed. ``tolerance``: relative, default 1e-12 for float64 (1e-5 float32).
     ``emission_checks``: how many distinct push boundaries the brute-force judge of the
     earliest emission examines at most (the first ones of each trial; -1 in ``earliest``
-    where it did not look)."""
+    where it did not look). A ``torch.nn.Module`` is streamed by ``convtrace.streamify`` on
+    ``input_shape`` (time at ``time_dim``) and compared with its own forward
+    (:func:`convtrace.inspect.stream_verify.verify_model`; ``length``, ``batch`` and ``torch``
+    do not apply)."""
+    if _is_torch_module(layers):
+        return importlib.import_module(MODEL_MODULE).verify_model(  # type: ignore[no-any-return]
+            layers, input_shape, chunks, seed, dtype, trials, time_dim=time_dim, tolerance=tolerance,
+            emission_checks=emission_checks)  # fmt: skip
     modules = _modules(layers)
     dt = np.dtype(dtype)
     tol = _tolerance(dt) if tolerance is None else float(tolerance)
