@@ -68,7 +68,7 @@ import torch
 from ..errors import ConvtraceError
 from ..stream.stages import StateEntry
 from .streamify_ops import OpState, Timeline, WindowState, mask_before
-from .streamify_run import PlanOp, Runner, from_last, plan_forward, refuse, to_last
+from .streamify_run import ParameterCalls, PlanOp, Runner, from_last, plan_forward, refuse, to_last
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
@@ -250,6 +250,7 @@ class StreamedModel(torch.nn.Module):
         """Start a new stream: every state back to its initial value."""
         self._runner = Runner(self.model, self._plans)
         self._runner.mode = "push"
+        self._runner.constants = ParameterCalls()
         self._pushed = 0
         self._emitted = 0
         self._shape: tuple[int, ...] | None = None

@@ -35,7 +35,7 @@ from ..stream.timing import REFUSALS
 from .record import _GLOBAL_NAMES, _IN_PLACE, _bind, _first, _Info, _normalises_time, _time_dim, _time_slice
 from .streamify_ops import AlignState, EdgeState, OpState, ScatterState, Timeline, WindowState, mask_before
 
-__all__ = ["PlanOp", "plan_forward", "Runner", "refuse", "over_time"]
+__all__ = ["PlanOp", "plan_forward", "Runner", "refuse", "over_time", "ParameterCalls"]
 
 _WINDOW_OPS = {"conv1d", "max_pool1d", "max_pool1d_with_indices", "avg_pool1d", "lp_pool1d"}
 _TIME_OPS = _WINDOW_OPS | {"conv_transpose1d", "pad", "__getitem__", "adaptive_avg_pool1d", "adaptive_max_pool1d",
@@ -90,6 +90,19 @@ def over_time(module: str, op: str) -> ConvtraceError:
 
 def _name(func: Any) -> str:
     return str(getattr(func, "__name__", "") or "")
+
+
+def _find_timed(values: Any, table: dict[int, tuple[Any, Timeline]], out: list[tuple[Any, Timeline]], depth: int) -> None:
+    """The tensors of ``values`` (and of lists in them, two levels deep) that have a
+    timeline in ``table``, appended to ``out`` in order: the mode's first look at every
+    call, kept cheap (most calls of a forward are pointwise)."""
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            found = table.get(id(v))
+            if found is not None and found[0]() is v:
+                out.append((v, found[1]))
+        elif depth < 2 and isinstance(v, (list, tuple)):
+            _find_timed(v, table, out, depth + 1)
 
 
 def _tensors(value: Any, depth: int = 0) -> list[Any]:
@@ -168,6 +181,9 @@ class Runner:
         self.kinds: list[str] = [""]
         self.counter = 0
         self.join_counter = 0
+        #: the results of calls on parameters alone (a weight norm), kept for the next
+        #: pushes (None: not kept — the plan, a step)
+        self.constants: ParameterCalls | None = None
 
     # ------------------------------------------------------------------ plumbing
     def run(self, x: Any, tl: Timeline) -> tuple[Any, Timeline]:
@@ -222,10 +238,16 @@ class Runner:
                       f"was {seen}: its calls depend on the input length", "make the calls independent of the length")  # fmt: skip
 
     def call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        op = _name(func)
-        timed = [(t, tl) for t in _tensors(args) + _tensors(list(kwargs.values())) if (tl := self.side.get(t)) is not None]
+        table = self.side.table
+        timed: list[tuple[Any, Timeline]] = []
+        _find_timed(args, table, timed, 1)
+        if kwargs:
+            _find_timed(kwargs.values(), table, timed, 1)
         if not timed:
+            if self.constants is not None:
+                return self.constants.call(func, args, kwargs)
             return func(*args, **kwargs)
+        op = _name(func)
         if self.mode == "plan" and (op in _OVER_TIME or (op == "layer_norm" and _normalises_time(
                 args, kwargs, _Info(None, frozenset(), timed[0][1].dim, 0)))):  # fmt: skip
             raise over_time(self.where, self.what(op))
@@ -502,6 +524,75 @@ class Runner:
         self._traced(index, y, out_tl)
         return y
 
+
+#: names of calls never kept: random, or writing into their input
+_NOT_CONSTANT = ("dropout", "rand", "bernoulli", "normal", "uniform", "multinomial", "poisson", "exponential",
+                 "cauchy", "geometric", "log_normal", "set_", "copy_")  # fmt: skip
+_SCALARS = (int, float, bool, str, type(None), torch.dtype, torch.device)
+
+
+class ParameterCalls:
+    """The calls of a forward on parameters alone (a weight norm's ``_weight_norm(v, g)``,
+    remade by every forward), run once per stream: the result is kept with its inputs'
+    identities, versions and storage, and given again while none changed (an in-place
+    change of a parameter, or of the kept result, runs the call again).
+
+    >>> import torch
+    >>> calls, w = ParameterCalls(), torch.nn.Parameter(torch.ones(2))
+    >>> with torch.no_grad():  # (with gradients on nothing is kept)
+    ...     a = calls.call(torch.mul, (w, 2.0), {})
+    ...     again = calls.call(torch.mul, (w, 2.0), {})
+    ...     _ = w.add_(1)
+    ...     changed = calls.call(torch.mul, (w, 2.0), {})
+    >>> again is a, changed.tolist(), calls.hits
+    (True, [4.0, 4.0], 1)
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[Any, ...], tuple[list[Any], list[tuple[int, int]], Any, int]] = {}
+        self.hits = 0
+
+    def call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``func(*args, **kwargs)``, kept when its tensors are all parameters."""
+        if not any(type(v) is torch.nn.Parameter for v in args) and not any(
+                type(v) is torch.nn.Parameter for v in kwargs.values()):  # fmt: skip
+            return func(*args, **kwargs)  # (the cheap look first: most calls take no parameter)
+        key = self._key(func, args, kwargs)
+        if key is None:
+            return func(*args, **kwargs)
+        params = [v for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
+        marks = [(p._version, p.data_ptr()) for p in params]
+        found = self.kept.get(key)
+        if found is not None:
+            kept_params, kept_marks, out, version = found
+            if all(a is b for a, b in zip(kept_params, params)) and kept_marks == marks and out._version == version:
+                self.hits += 1
+                return out
+        out = func(*args, **kwargs)
+        if isinstance(out, torch.Tensor) and not isinstance(out, torch.nn.Parameter):
+            self.kept[key] = (params, marks, out, out._version)
+        return out
+
+    @staticmethod
+    def _key(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The call's key (its function, the parameters' ids, the other values), or None
+        when it is not kept: not only parameters and plain values, in place, or random."""
+        if torch.is_grad_enabled() or torch._C._get_tracing_state() is not None:
+            return None
+        name = _name(func)
+        if name.endswith("_") or name in _IN_PLACE or "out" in kwargs or any(n in name for n in _NOT_CONSTANT):
+            return None
+        key: list[Any] = [func]
+        param = False
+        for name_, v in [("", v) for v in args] + list(kwargs.items()):
+            if isinstance(v, torch.nn.Parameter):
+                param = True
+                key.append((name_, "param", id(v)))
+            elif isinstance(v, _SCALARS):
+                key.append((name_, v))
+            else:
+                return None
+        return tuple(key) if param else None
 
 _NOT_TIME: Any = object()
 
