@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from ..errors import ConvtraceError
 
-__all__ = ["Timeline", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState"]
+__all__ = ["Timeline", "on_dim", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState"]
 
 Shift = Any  # an int (push) or a 0-d int64 tensor (step)
 
@@ -368,6 +368,19 @@ class AlignState(OpState):
 
 def same_value(a: float, b: float) -> bool:
     return a == b or (math.isinf(a) and math.isinf(b) and (a > 0) == (b > 0))
+
+
+def on_dim(tl: Timeline, dim: int) -> Timeline:
+    """``tl`` on dimension ``dim`` (itself when it is: every call of a forward tags its
+    output, and :func:`dataclasses.replace` costs more than most pointwise ops).
+
+    >>> tl = Timeline(3, 0, 2)
+    >>> on_dim(tl, 2) is tl, on_dim(tl, 1).dim
+    (True, 1)
+    """
+    if tl.dim == dim:
+        return tl
+    return Timeline(tl.start, tl.shift, dim, tl.fill, tl.rate, tl.tail)
 
 
 def replace_shift(tl: Timeline, shift: Shift) -> Timeline:

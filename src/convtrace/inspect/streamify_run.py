@@ -22,7 +22,7 @@ import functools
 import math
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -33,7 +33,16 @@ from ..errors import ConvtraceError
 from ..shapes import same_padding
 from ..stream.timing import REFUSALS
 from .record import _GLOBAL_NAMES, _IN_PLACE, _bind, _first, _Info, _normalises_time, _time_dim, _time_slice
-from .streamify_ops import AlignState, EdgeState, OpState, ScatterState, Timeline, WindowState, mask_before
+from .streamify_ops import (
+    AlignState,
+    EdgeState,
+    OpState,
+    ScatterState,
+    Timeline,
+    WindowState,
+    mask_before,
+    on_dim,
+)
 
 __all__ = ["PlanOp", "plan_forward", "Runner", "refuse", "over_time", "ParameterCalls"]
 
@@ -300,7 +309,7 @@ class Runner:
                 moved = [(to_last(t, tl_.dim), tl_) for t, tl_ in parts]
                 aligned, tl = state.push(moved)
                 table = {id(t): from_last(a, tl_.dim) for (t, tl_), a in zip(parts, aligned)}
-                tl = replace(tl, dim=parts[0][1].dim)
+                tl = on_dim(tl, parts[0][1].dim)
                 new_args, new_kwargs = _swap(args, table), {k: _swap(v, table) for k, v in kwargs.items()}
                 if target is not None:
                     out = _out_of_place(op, func, new_args, new_kwargs, target)
@@ -325,7 +334,7 @@ class Runner:
                                  "resamples, reshapes or indexes time",
                                  "keep the time axis (reduce over channels, or per frame; upsample with ConvTranspose1d)")  # fmt: skip
                 continue
-            self.side.set(t, replace(tl, dim=dim))
+            self.side.set(t, on_dim(tl, dim))
 
     # ------------------------------------------------------------------ time-axis calls
     def _time_op(self, op: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: Any, tl: Timeline) -> Any:
@@ -389,7 +398,7 @@ class Runner:
         index, plans = self._next_plan(plan)
         if index < 0:
             y = inner(x)
-            self.side.set(y, replace(tl, dim=y.dim() - 1))
+            self.side.set(y, on_dim(tl, y.dim() - 1))
             return y
         if self.mode == "plan":
             out = func(*args, **kwargs)
@@ -400,7 +409,7 @@ class Runner:
         ref = plans[0]
         if not ref.left and not any(p.right for p in plans):
             y = inner(x)
-            self.side.set(y, replace(tl, dim=y.dim() - 1))
+            self.side.set(y, on_dim(tl, y.dim() - 1))
             return y
         state = self.states.get(index)
         if state is None:
@@ -416,7 +425,7 @@ class Runner:
             y, out_tl = state.finish(inner(x), tl, self.flush_plan[index].right)
         else:
             y, out_tl = state.push(inner(x), tl)
-        self.side.set(y, replace(out_tl, dim=y.dim() - 1))
+        self.side.set(y, on_dim(out_tl, y.dim() - 1))
         self._traced(index, y, out_tl)
         return y
 
