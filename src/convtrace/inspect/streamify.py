@@ -18,6 +18,11 @@ Two ways to run it, the same numbers:
   ``chunk_size / hop`` outputs; the first ``-step_offset`` of the stream are zeros (outputs
   before the first: the step form is late by that many).
 
+Speed: ``push`` runs the model's own Python ``forward`` on every chunk (calls on parameters
+alone, such as a weight norm, run once per stream), so a push costs at least that forward's
+calls on a small input and every layer's weights read once; chunks of several hops, or
+``step`` traced (:func:`torch.jit.trace`) or exported, cost less per sample.
+
 Where a model cannot stream, :func:`streamify` raises :class:`~convtrace.errors.ConvtraceError`
 naming the module, the op, the reason and the fix: normalisation, attention or recurrence
 over time (and batch norm or dropout in training mode), adaptive pools and pooling indices,
