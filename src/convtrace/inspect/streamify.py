@@ -18,6 +18,11 @@ Two ways to run it, the same numbers:
   ``chunk_size / hop`` outputs; the first ``-step_offset`` of the stream are zeros (outputs
   before the first: the step form is late by that many).
 
+Speed: ``push`` runs the model's own Python ``forward`` on every chunk (calls on parameters
+alone, such as a weight norm, run once per stream), so a push costs at least that forward's
+calls on a small input and every layer's weights read once; chunks of several hops, or
+``step`` traced (:func:`torch.jit.trace`) or exported, cost less per sample.
+
 Where a model cannot stream, :func:`streamify` raises :class:`~convtrace.errors.ConvtraceError`
 naming the module, the op, the reason and the fix: normalisation, attention or recurrence
 over time (and batch norm or dropout in training mode), adaptive pools and pooling indices,
@@ -68,7 +73,7 @@ import torch
 from ..errors import ConvtraceError
 from ..stream.stages import StateEntry
 from .streamify_ops import OpState, Timeline, WindowState, mask_before
-from .streamify_run import PlanOp, Runner, from_last, plan_forward, refuse, to_last
+from .streamify_run import ParameterCalls, PlanOp, Runner, from_last, plan_forward, refuse, to_last
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
 
@@ -252,6 +257,7 @@ class StreamedModel(torch.nn.Module):
         """Start a new stream: every state back to its initial value."""
         self._runner = Runner(self.model, self._plans)
         self._runner.mode = "push"
+        self._runner.constants = ParameterCalls()
         self._pushed = 0
         self._emitted = 0
         self._shape: tuple[int, ...] | None = None

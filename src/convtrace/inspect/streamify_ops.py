@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from ..errors import ConvtraceError
 
-__all__ = ["Timeline", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState"]
+__all__ = ["Timeline", "on_dim", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState"]
 
 Shift = Any  # an int (push) or a 0-d int64 tensor (step)
 
@@ -125,6 +125,7 @@ class WindowState(OpState):
         self.in_rate = tl.rate
         self.tail_out = (tl.tail + pad_right) // stride  # the windows the end will still give
         self.run: Callable[[Any], Any] = lambda w: w
+        self.channels = 0  # output channels (set by each call; 0: run the op on a probe to know them)
         self.keep = max(span - 1, tl.start + pad_left, 0)
         self.end = tl.start
         first = -((-(tl.start - self.keep + pad_left)) // stride)  # the first window at or after the kept samples
@@ -144,6 +145,8 @@ class WindowState(OpState):
         q = (self.next_start + self.pad_left) // self.stride
         if count > 0:
             y = self.run(joined[..., offset : offset + (count - 1) * self.stride + self.span])
+        elif self.channels:
+            y = x.new_zeros((*x.shape[:-2], self.channels, 0))
         else:
             y = self.run(x.new_zeros((*x.shape[:-1], self.span)))[..., :0]
         self.next_start += count * self.stride
@@ -365,6 +368,19 @@ class AlignState(OpState):
 
 def same_value(a: float, b: float) -> bool:
     return a == b or (math.isinf(a) and math.isinf(b) and (a > 0) == (b > 0))
+
+
+def on_dim(tl: Timeline, dim: int) -> Timeline:
+    """``tl`` on dimension ``dim`` (itself when it is: every call of a forward tags its
+    output, and :func:`dataclasses.replace` costs more than most pointwise ops).
+
+    >>> tl = Timeline(3, 0, 2)
+    >>> on_dim(tl, 2) is tl, on_dim(tl, 1).dim
+    (True, 1)
+    """
+    if tl.dim == dim:
+        return tl
+    return Timeline(tl.start, tl.shift, dim, tl.fill, tl.rate, tl.tail)
 
 
 def replace_shift(tl: Timeline, shift: Shift) -> Timeline:
