@@ -52,7 +52,7 @@ import numpy as np
 
 from .. import shapes
 from .fast_layout import compute_dtype
-from .pool import torch_power
+from .pool import MAX_ADAPTIVE_CLASSES, AdaptiveClass, adaptive_classes, torch_power
 
 __all__ = [
     "BLOCK_OUTPUTS",
@@ -445,40 +445,6 @@ def _scale_by(grad: np.ndarray, x: np.ndarray, factor: Callable[[np.ndarray], np
                 target = g2[r0: r0 + row_step, c0: c0 + col_step]
                 target *= factor(x2[r0: r0 + row_step, c0: c0 + col_step].astype(g2.dtype, copy=False))
     return grad
-
-
-#: Most classes of outputs (``O / gcd(L, O)``) for which an adaptive pool runs as that many
-#: sliding pools; beyond, each tap is a gather and a scatter by index.
-MAX_ADAPTIVE_CLASSES = 64
-
-
-@dataclass(frozen=True)
-class AdaptiveClass:
-    """Outputs ``first, first + period, ...`` (``count`` of them) of an adaptive pool: windows
-    of ``width`` samples starting at ``start + i*stride`` (a sliding pool)."""
-
-    first: int
-    period: int
-    count: int
-    start: int
-    width: int
-    stride: int
-
-
-def adaptive_classes(length: int, out_length: int) -> list[AdaptiveClass]:
-    """The adaptive windows ``[floor(o*L/O), ceil((o+1)*L/O))`` repeat every ``O' = O/g``
-    outputs, shifted by ``L' = L/g`` samples (``g = gcd(L, O)``): outputs ``o ≡ r (mod O')``
-    are a sliding pool of stride ``L'``.
-
-    >>> [(c.first, c.count, c.start, c.width, c.stride) for c in adaptive_classes(16, 6)]
-    [(0, 2, 0, 3, 8), (1, 2, 2, 4, 8), (2, 2, 5, 3, 8)]
-    """
-    g = math.gcd(length, out_length)
-    period, shift = out_length // g, length // g
-    starts, ends = shapes.adaptive_bounds(length, out_length)
-    return [
-        AdaptiveClass(r, period, g, int(starts[r]), int(ends[r] - starts[r]), shift) for r in range(period)
-    ]
 
 
 def _adaptive_groups(length: int, out_length: int) -> tuple[np.ndarray, np.ndarray, int, int]:
