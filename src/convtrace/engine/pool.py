@@ -55,6 +55,7 @@ T = TypeVar("T")
 
 __all__ = [
     "POOL_TILE_BYTES",
+    "run_tiles",
     "pool_forward",
     "max_pool1d",
     "avg_pool1d",
@@ -109,10 +110,14 @@ def _tiles(
     return [(n0, n0 + 1, o0, min(out_len, o0 + run)) for n0 in range(n) for o0 in range(0, out_len, run)]
 
 
-def _each(plan: Sequence[T], job: Callable[[T], object]) -> None:
+def run_tiles(plan: Sequence[T], job: Callable[[T], object]) -> None:
     """``job`` on every tile of ``plan``, on the worker threads when there are several tiles
-    (each worker takes the next tile when it is free; tiles write disjoint outputs). NumPy
-    releases the GIL inside its loops, so the workers run at once."""
+    (each worker takes the next tile when it is free; tiles must write disjoint outputs).
+    NumPy releases the GIL inside its loops, so the workers run at once.
+
+    >>> done = []; run_tiles([1, 2, 3], done.append); sorted(done)
+    [1, 2, 3]
+    """
     count = min(fast_threads.workers(), len(plan))
     if count <= 1:
         for tile in plan:
@@ -202,7 +207,7 @@ def max_pool1d(
     values = out
     if not return_indices:
         flat = _flat_max_columns(x, kernel_size, stride, padding, dilation, out_len, out)
-        _each(
+        run_tiles(
             _tiles(n, c, out_len, (min(stride, kernel_size) + 2 + (-(-x.shape[2] // max(out_len, 1)) if flat else 0)) * x.itemsize),
             lambda t: _max_tile(x, values, t, kernel_size, stride, padding, dilation, out_len, flat),
         )
@@ -210,7 +215,7 @@ def max_pool1d(
     if index is None:
         index = np.empty((n, c, out_len), dtype=np.int64)
     where = index
-    _each(
+    run_tiles(
         _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8),
         lambda t: _max_index_tile(x, values, where, t, kernel_size, stride, padding, dilation, out_len, index_offset),
     )
@@ -360,7 +365,7 @@ def avg_pool1d(
         divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
         result[n0:n1, :, o0:o1] = _divide(total, divisors)
 
-    _each(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile)
+    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile)
     return result
 
 
@@ -432,7 +437,7 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
             scaled = scaled.astype(np.float32)
         out[n0:n1, :, o0:o1] = torch_power(scaled, 1.0 / norm_type)
 
-    _each(_tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize), tile)
+    run_tiles(_tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize), tile)
     return out
 
 
@@ -537,7 +542,7 @@ def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tu
     out = np.empty((n, c, out_len), dtype=x.dtype)
     classes = _by_classes(x, out_len)
     if out_len == 1 and length and not return_indices:  # a global max: NumPy's max propagates NaN
-        _each(_tiles(n, c, 1, x.itemsize * length, work=n * c * length),
+        run_tiles(_tiles(n, c, 1, x.itemsize * length, work=n * c * length),
               lambda t: np.max(x[t[0]:t[1]], axis=2, keepdims=True, out=out[t[0]:t[1]]))
         return out, None
     if classes is not None:
@@ -609,7 +614,7 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     else:  # runs of channels of one item
         channels = max(1, budget // per_plane)
         plan = [(n0, n0 + 1, c0, min(c, c0 + channels), 0) for n0 in range(n) for c0 in range(0, c, channels)]
-    _each(plan, tile)
+    run_tiles(plan, tile)
     return out
 
 

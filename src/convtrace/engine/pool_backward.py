@@ -51,8 +51,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from . import fast_threads
 from .fast_layout import compute_dtype
-from .pool import MAX_ADAPTIVE_CLASSES, AdaptiveClass, adaptive_classes, torch_power
+from .pool import (
+    MAX_ADAPTIVE_CLASSES,
+    PARALLEL_OUTPUTS,
+    AdaptiveClass,
+    adaptive_classes,
+    run_tiles,
+    torch_power,
+)
 
 __all__ = [
     "BLOCK_OUTPUTS",
@@ -183,19 +191,26 @@ def _first_real_tap(block: Block, length: int, taps: int, stride: int, padding: 
 def _winner_hits(table: list[np.ndarray], hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
     """``hits[j]``: whether tap ``j`` wins its window, by PyTorch's max rule (module docstring).
     ``table`` is the tap-major ``(taps, rows, outputs)`` gather, padding cells at -inf;
-    ``first_real()`` gives each output's first real tap where a window may hold padding."""
+    ``first_real()`` gives each output's first real tap where a window may hold padding.
+    When every window's maximum is finite and met once (no tie, the common case: a count of
+    the hits tells), the equalities are the answer; else ties go to the first index."""
     taps = len(table)
     best = table[0].copy()
     for j in range(1, taps):
         np.maximum(best, table[j], out=best)
-    claimed = np.zeros(best.shape, dtype=bool)
+    met = 0
     for j in range(taps):
         np.equal(table[j], best, out=hits[j])
-        if j:
-            np.greater(hits[j], claimed, out=hits[j])  # hit and not claimed by an earlier tap
+        met += int(np.count_nonzero(hits[j]))
+    finite = bool(np.isfinite(best).all())
+    if finite and met == best.size:  # one hit per window (a finite maximum is met at least once)
+        return
+    claimed = hits[0].copy()
+    for j in range(1, taps):
+        np.greater(hits[j], claimed, out=hits[j])  # hit and not claimed by an earlier tap
         if j < taps - 1:
             claimed |= hits[j]
-    if np.isfinite(best).all():  # no NaN window, no all -inf one: done (one pass instead of two)
+    if finite:  # no NaN window, no all -inf one: done
         return
     nan_windows = np.isnan(best)
     if nan_windows.any():  # NaN never equals itself: the last NaN of the window wins
@@ -235,63 +250,95 @@ def max_pool1d_input_grad(
     x2 = _planes(x)
     gx2 = np.zeros(x2.shape, dtype=dtype)
     _max_into(gx2, x2, _planes(grad_output).astype(dtype, copy=False), kernel_size, stride, padding, dilation,
-              magnitude)
+              magnitude, fresh=True)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
 def _max_into(
-    gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, d: int, magnitude: int = 0
+    gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, d: int, magnitude: int = 0,
+    fresh: bool = False,
 ) -> None:
     """Add max pooling's routed gradient into ``gx2`` (planes). A negative ``p`` starts the
-    first window inside the input (an adaptive pool's class of outputs)."""
+    first window inside the input (an adaptive pool's class of outputs). ``fresh``: ``gx2`` is
+    all zeros, so windows that do not overlap may write their gradient instead of adding it."""
     rows, length = x2.shape
     out_length = g2.shape[-1]
     if rows == 0 or out_length == 0 or length == 0:
         return
     dtype = gx2.dtype
     plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, d)
-    span_buffer = np.empty((most_rows, widest), dtype=dtype)
-    grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-    table_buffer = np.empty((k, most_rows, most_out), dtype=dtype)
-    hit_buffer = np.empty((k, most_rows, most_out), dtype=bool)
-    masked = np.empty((most_rows, most_out), dtype=dtype)
-    for block in plan:
-        n, count = block.r1 - block.r0, block.o1 - block.o0
-        span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude) or x2.dtype != dtype)
-        if magnitude:
-            np.abs(span, out=span)
-            if magnitude < 0:
-                np.negative(span, out=span)
-            _fill_outside(span, block, length, -np.inf)
-        if s == 1:  # every tap is a run of the span: read in place
-            table: list[np.ndarray] = [_tap(span, j, count, s, d) for j in range(k)]
-        else:  # strided taps: one copy each, so that every later pass is contiguous
-            table = list(table_buffer[:, :n, :count])
-            for j in range(k):
-                np.copyto(table[j], _tap(span, j, count, s, d))
-        hits = hit_buffer[:, :n, :count]
-        _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
-        grads = _grad_span(gx2, block, grad_buffer)
-        g = g2[block.r0: block.r1, block.o0: block.o1]
-        _route(grads, g, hits, masked[:n, :count], s, d)
-        _add_span(gx2, block, grads)
+    assign = fresh and s >= (k - 1) * d + 1
+
+    def worker(share: Iterator[Block]) -> None:
+        span_buffer = np.empty((most_rows, widest), dtype=dtype)
+        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+        table_buffer = np.empty((k, most_rows, most_out), dtype=dtype)
+        hit_buffer = np.empty((k, most_rows, most_out), dtype=bool)
+        masked = np.empty((most_rows, most_out), dtype=dtype)
+        for block in share:
+            n, count = block.r1 - block.r0, block.o1 - block.o0
+            span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude) or x2.dtype != dtype)
+            if magnitude:
+                np.abs(span, out=span)
+                if magnitude < 0:
+                    np.negative(span, out=span)
+                _fill_outside(span, block, length, -np.inf)
+            if s == 1:  # every tap is a run of the span: read in place
+                table: list[np.ndarray] = [_tap(span, j, count, s, d) for j in range(k)]
+            else:  # strided taps: one copy each, so that every later pass is contiguous
+                table = list(table_buffer[:, :n, :count])
+                for j in range(k):
+                    np.copyto(table[j], _tap(span, j, count, s, d))
+            hits = hit_buffer[:, :n, :count]
+            _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
+            grads = _grad_span(gx2, block, grad_buffer)
+            g = g2[block.r0: block.r1, block.o0: block.o1]
+            _route(grads, g, hits, masked[:n, :count], s, d, assign)
+            _add_span(gx2, block, grads)
+
+    _on_workers(plan, worker)
 
 
-def _route(grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarray, stride: int, dilation: int) -> None:
-    """Add ``g`` to the tap of each window that ``hits`` marks. Branch-free (a mask that
-    changes at random costs a mispredicted branch per element in NumPy's masked loops):
-    ``g * hit`` when ``g`` is finite, else the exact bit mask (``NaN * 0`` would be NaN)."""
+def _on_workers(plan: list[Block], worker: Callable[[Iterator[Block]], None]) -> None:
+    """Run ``worker`` over the blocks of ``plan`` on the engine's worker threads (each worker
+    with its own scratch: :func:`~.pool.run_tiles`). Blocks of different rows never write the
+    same cells; runs of one row may (overlapping windows), so when a row has several blocks,
+    every other block runs first, then the rest."""
+    count = min(fast_threads.workers(), len(plan))
+    if count <= 1 or sum(b.o1 - b.o0 for b in plan) * (plan[0].r1 - plan[0].r0) < PARALLEL_OUTPUTS:
+        worker(iter(plan))
+        return
+    split = any(b.o0 > 0 for b in plan)
+    if split and any(a.r0 == b.r0 and a.hi > b.lo for a, b in zip(plan, plan[2:])):
+        worker(iter(plan))  # windows wider than a block: blocks two apart overlap too
+        return
+    for wave in ([plan[0::2], plan[1::2]] if split else [plan]):
+        shared = iter(wave)
+        run_tiles([shared] * count, worker)
+
+
+def _route(
+    grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarray, stride: int, dilation: int,
+    assign: bool = False,
+) -> None:
+    """Add ``g`` to the tap of each window that ``hits`` marks (``assign``: write it, the
+    windows not overlapping and ``grads`` zero). Branch-free (a mask that changes at random
+    costs a mispredicted branch per element in NumPy's masked loops): ``g * hit`` when ``g``
+    is finite, else the exact bit mask (``NaN * 0`` would be NaN)."""
     count = g.shape[-1]
     g = np.ascontiguousarray(g)  # an adaptive class reads every period-th output
     finite = bool(np.isfinite(g).all())
     bits = None if finite else g.view(np.dtype(f"i{g.dtype.itemsize}"))
     for j in range(hits.shape[0]):
+        view = _tap(grads, j, count, stride, dilation)
+        if bits is None and assign:
+            np.multiply(g, hits[j], out=view)
+            continue
         if bits is None:
             np.multiply(g, hits[j], out=masked)
         else:
             mask = np.negative(hits[j], dtype=bits.dtype)
             np.bitwise_and(bits, mask, out=masked.view(bits.dtype))
-        view = _tap(grads, j, count, stride, dilation)
         view += masked
 
 
@@ -333,15 +380,19 @@ def _avg_into(gx2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, divisor: 
         return
     dtype = gx2.dtype
     plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, 1)
-    grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-    share_buffer = np.empty((most_rows, most_out), dtype=dtype)
-    for block in plan:
-        n, count = block.r1 - block.r0, block.o1 - block.o0
-        share = share_buffer[:n, :count]
-        np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=share)
-        grads = _grad_span(gx2, block, grad_buffer)
-        _spread(grads, share, k, s)
-        _add_span(gx2, block, grads)
+
+    def worker(share: Iterator[Block]) -> None:
+        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+        share_buffer = np.empty((most_rows, most_out), dtype=dtype)
+        for block in share:
+            n, count = block.r1 - block.r0, block.o1 - block.o0
+            part = share_buffer[:n, :count]
+            np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=part)
+            grads = _grad_span(gx2, block, grad_buffer)
+            _spread(grads, part, k, s)
+            _add_span(gx2, block, grads)
+
+    _on_workers(plan, worker)
 
 
 def _pow_backward(grad: np.ndarray, base: np.ndarray, exponent: float) -> np.ndarray:
@@ -400,10 +451,14 @@ def lp_pool1d_input_grad(
     if rows and out_length and length:
         divisors = shapes.avg_pool_divisors(length, k, stride, 0, out_length, True).astype(dtype)
         plan, widest, most_rows, _ = _plan(rows, out_length, k, stride, 0, 1)
-        span_buffer = np.empty((most_rows, widest), dtype=dtype)
-        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-        with np.errstate(all="ignore"):  # inf - inf, 0 * inf: PyTorch gives NaN without a word
-            _lp_blocks(x2, g2, gx2, plan, divisors, span_buffer, grad_buffer, float(norm_type), k, stride, length)
+
+        def worker(share: Iterator[Block]) -> None:
+            span_buffer = np.empty((most_rows, widest), dtype=dtype)
+            grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+            with np.errstate(all="ignore"):  # inf - inf, 0 * inf: PyTorch gives NaN without a word
+                _lp_blocks(x2, g2, gx2, share, divisors, span_buffer, grad_buffer, float(norm_type), k, stride, length)
+
+        _on_workers(plan, worker)
     gx = gx2.reshape(x.shape)
     return _scale_by(gx, x, lambda part: _pow_backward(np.ones_like(part), part, float(norm_type))).astype(
         grad_output.dtype, copy=False
@@ -411,7 +466,7 @@ def lp_pool1d_input_grad(
 
 
 def _lp_blocks(
-    x2: np.ndarray, g2: np.ndarray, gx2: np.ndarray, plan: list[Block], divisors: np.ndarray,
+    x2: np.ndarray, g2: np.ndarray, gx2: np.ndarray, plan: Iterator[Block], divisors: np.ndarray,
     span_buffer: np.ndarray, grad_buffer: np.ndarray, norm_type: float, k: int, stride: int, length: int,
 ) -> None:
     """lp_pool1d's gradient block by block into ``gx2`` (before the ``x ** p`` factor)."""
@@ -549,17 +604,36 @@ def _adaptive_max_by_index(gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray) -> N
 
 
 def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
-    """One window over the whole length: NumPy's argmax per row (ties: the first; all -inf:
-    the first), then the last NaN for rows holding one (NumPy's argmax takes the first)."""
+    """One window over the whole length, rows in tiles on the workers: each row's maximum,
+    and where it is finite and met once (counted), the gradient where ``x`` equals it; else
+    NumPy's argmax per row (ties: the first; all -inf: the first), then the last NaN for rows
+    holding one (NumPy's argmax takes the first)."""
     dtype = np.dtype(compute_dtype(grad_output.dtype))
     x2 = _planes(x)
+    g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, length = x2.shape
-    winner = np.argmax(x2, axis=1)
-    nan_rows = np.flatnonzero(np.isnan(x2[np.arange(rows), winner]))
-    if nan_rows.size:
-        winner[nan_rows] = length - 1 - np.argmax(np.isnan(x2[nan_rows, ::-1]), axis=1)
-    gx2 = np.zeros((rows, length), dtype=dtype)
-    gx2[np.arange(rows), winner] = _planes(grad_output)[:, 0]
+    gx2 = np.empty((rows, length), dtype=dtype)
+    step = max(1, BLOCK_OUTPUTS // length)
+    if rows * length >= PARALLEL_OUTPUTS:
+        step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
+
+    def tile(r0: int) -> None:
+        part, target, g = x2[r0: r0 + step], gx2[r0: r0 + step], g2[r0: r0 + step]
+        best = part.max(axis=1, keepdims=True)
+        hits = np.equal(part, best)
+        if np.isfinite(best).all() and np.count_nonzero(hits) == part.shape[0]:
+            np.multiply(hits, g, out=target)
+            if np.isfinite(g).all():
+                return
+        winner = np.argmax(part, axis=1)
+        here = np.arange(part.shape[0])
+        nan_rows = np.flatnonzero(np.isnan(part[here, winner]))
+        if nan_rows.size:
+            winner[nan_rows] = length - 1 - np.argmax(np.isnan(part[nan_rows, ::-1]), axis=1)
+        target.fill(0)
+        target[here, winner] = g[:, 0]
+
+    run_tiles(range(0, rows, step), tile)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
@@ -573,7 +647,17 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
     lead = indices.shape[:-1]
     rows = math.prod(lead)
     g2 = _planes(np.ascontiguousarray(grad_output))
-    offsets = np.arange(rows, dtype=np.intp)[:, None] * g2.shape[-1]  # a flat take (take_along_axis: 3x slower)
-    flat = _planes(indices).astype(np.intp, copy=False) + offsets
-    gathered: np.ndarray = np.take(g2.reshape(-1), flat)
+    i2 = _planes(indices)
+    gathered = np.empty(i2.shape, dtype=g2.dtype)
+    width = max(1, i2.shape[-1])
+    step = max(1, BLOCK_OUTPUTS // width)
+    if rows * width >= PARALLEL_OUTPUTS:
+        step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
+
+    def tile(r0: int) -> None:
+        # a flat take of the tile's rows (take_along_axis: 3x slower)
+        offsets = np.arange(r0, min(rows, r0 + step), dtype=np.intp)[:, None] * g2.shape[-1]
+        np.take(g2.reshape(-1), i2[r0: r0 + step].astype(np.intp, copy=False) + offsets, out=gathered[r0: r0 + step])
+
+    run_tiles(range(0, rows, step), tile)
     return gathered.reshape(indices.shape)
