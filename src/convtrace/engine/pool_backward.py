@@ -293,7 +293,8 @@ def _max_into(
             _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
             grads = _grad_span(gx2, block, grad_buffer)
             g = g2[block.r0: block.r1, block.o0: block.o1]
-            _route(grads, g, hits, masked[:n, :count], s, d, assign)
+            with np.errstate(all="ignore"):  # inf + -inf where windows share a winner: PyTorch says nothing
+                _route(grads, g, hits, masked[:n, :count], s, d, assign)
             _add_span(gx2, block, grads)
 
     _on_workers(plan, worker)
