@@ -19,15 +19,25 @@ the ties, NaN and padding rules come out as PyTorch's:
   overhang is not counted, then the whole kernel size multiplies). The powers use PyTorch's
   special cases (``x*x`` for 2, ``sqrt`` for 0.5, ...).
 
-Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``: tap by tap (a gathered tap per
-output, masked where a window is shorter; PyTorch's order) when there are at least as many
-windows as taps, else window by window (NumPy's pairwise sum: on such long windows the last
-bits of a sum may differ from PyTorch's sequential one). ``max_unpool1d``
-scatters (the last of colliding values wins, as in PyTorch on one thread).
+Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``. With few classes of outputs
+(``O / gcd(L, O)``, :func:`adaptive_classes`) and short windows they run as that many sliding
+pools (the same tap-by-tap sums and comparisons); else tap by tap with a gathered tap per
+output, masked where a window is shorter, or, when there are fewer windows than taps, window
+by window (NumPy's pairwise sum: on such long windows the last bits of a sum may differ from
+PyTorch's sequential one). A global max without indices is NumPy's max per row; a global
+average of a short float input one matrix-vector product (BLAS's sum, as PyTorch's
+vectorised ``mean``: not in sequential order). ``max_unpool1d`` scatters plane by plane (the
+last of colliding values wins, as in PyTorch on one thread).
 
-Scratch (accumulators of another dtype, masks, stride phases, gathered taps, lp's powers)
-stays within ``POOL_TILE_BYTES`` (4 MiB) per tile: tiles are whole batch items, or runs of
-outputs of one item.
+Stride-1 max pooling without indices runs on the flattened rows of a tile: one long NumPy
+call per tap instead of a short one per row, the few edge outputs (those that read padding)
+redone tap by tap.
+
+Tiles run on the convolution engine's worker threads (:func:`run_tiles`; NumPy releases the
+GIL in its loops) when a call has at least ``PARALLEL_OUTPUTS`` outputs. Scratch (accumulators
+of another dtype, masks, stride phases, gathered taps, lp's powers) stays within
+``POOL_TILE_BYTES`` (4 MiB) for all the workers' tiles together: tiles are whole batch items,
+or runs of outputs of one item.
 
 >>> import numpy as np
 >>> x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0]]])

@@ -7,7 +7,9 @@ float32, rounded once at the end).
 * **Sliding pools** (max, avg, lp): output ``o`` reads the input positions
   ``o*stride - padding + j*dilation`` (``shapes.pool_window_positions``). The work is cut
   into blocks (:func:`blocks`): rows of ``N*C`` and runs of outputs, ``BLOCK_OUTPUTS`` outputs
-  x taps at a time, so the scratch stays bounded (a few hundred KiB) whatever the length.
+  x taps at a time, so the scratch stays bounded (a few MiB per worker thread) whatever the
+  length. Blocks run on the engine's worker threads (:func:`_on_workers`): blocks of
+  different rows at once; runs of one row every other one, then the rest (their spans meet).
   A block inside the input reads it in place and adds its gradient straight into the
   result; a block at an edge copies its span into a padded scratch row (padding and the
   ceil_mode overhang filled with a value that never wins) and adds into a padded scratch span
@@ -19,7 +21,10 @@ float32, rounded once at the end).
   real tap): ties go to the first index, a NaN to the *last* NaN of the window; a window
   whose real taps are all ``-inf`` picks its first real tap. A window with no real tap at all
   (possible with ceil_mode and dilation) gets no gradient: PyTorch's own kernel writes that
-  gradient out of bounds (a crash or a neighbour's sample), convtrace drops it.
+  gradient out of bounds (a crash or a neighbour's sample), convtrace drops it. The common
+  case is found first: every window's maximum finite and met by one tap only (a count of
+  the equalities tells); then the equalities are the winners, and windows that do not
+  overlap write their gradient instead of adding it.
 * **Avg** spreads ``grad_output / divisor`` over the window's taps (padding and overhang
   cells dropped); the divisor is ``shapes.avg_pool_divisors``.
 * **LP** runs PyTorch's autograd chain for ``(sign(A) * relu(|A|) * k) ** (1/p)`` with
