@@ -627,10 +627,9 @@ def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
         part, target, g = x2[r0: r0 + step], gx2[r0: r0 + step], g2[r0: r0 + step]
         best = part.max(axis=1, keepdims=True)
         hits = np.equal(part, best)
-        if np.isfinite(best).all() and np.count_nonzero(hits) == part.shape[0]:
+        if np.isfinite(best).all() and np.count_nonzero(hits) == part.shape[0] and np.isfinite(g).all():
             np.multiply(hits, g, out=target)
-            if np.isfinite(g).all():
-                return
+            return
         winner = np.argmax(part, axis=1)
         here = np.arange(part.shape[0])
         nan_rows = np.flatnonzero(np.isnan(part[here, winner]))
