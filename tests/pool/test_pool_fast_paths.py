@@ -6,7 +6,7 @@ Each also runs on one thread: the answers must not depend on the thread count.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,9 @@ SHAPE = (6, 40, 301)  # 72,240 outputs at stride 1: above pool.PARALLEL_OUTPUTS
 
 
 @pytest.fixture(params=["1", "2"], ids=["one thread", "two threads"])
-def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CONVTRACE_NUM_THREADS", request.param)
-    yield request.param
+    return str(request.param)
 
 
 def _input(kind: str, shape: tuple[int, ...] = SHAPE, seed: int = 0) -> np.ndarray:
