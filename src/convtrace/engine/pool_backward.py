@@ -63,6 +63,7 @@ from .pool import (
     PARALLEL_OUTPUTS,
     AdaptiveClass,
     adaptive_classes,
+    row_max,
     run_tiles,
     torch_power,
 )
@@ -610,8 +611,9 @@ def _adaptive_max_by_index(gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray) -> N
 
 
 def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
-    """One window over the whole length, rows in tiles on the workers: each row's maximum,
-    and where it is finite and met once (counted), the gradient where ``x`` equals it; else
+    """One window over the whole length, rows in tiles on the workers: each row's maximum
+    (:func:`~.pool.row_max`), and where it is finite and met once (counted), the gradient
+    where ``x`` equals it; else
     NumPy's argmax per row (ties: the first; all -inf: the first), then the last NaN for rows
     holding one (NumPy's argmax takes the first)."""
     dtype = np.dtype(compute_dtype(grad_output.dtype))
@@ -625,11 +627,14 @@ def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
 
     def tile(r0: int) -> None:
         part, target, g = x2[r0: r0 + step], gx2[r0: r0 + step], g2[r0: r0 + step]
-        best = part.max(axis=1, keepdims=True)
-        hits = np.equal(part, best)
-        if np.isfinite(best).all() and np.count_nonzero(hits) == part.shape[0] and np.isfinite(g).all():
-            np.multiply(hits, g, out=target)
-            return
+        if part.flags.c_contiguous and np.isfinite(g).all():
+            best = row_max(part)
+            if np.isfinite(best).all():
+                hits = np.flatnonzero(np.equal(part.reshape(-1), np.repeat(best, length)))
+                if hits.size == part.shape[0]:  # one winner per row (a finite maximum is met at least once)
+                    target.fill(0)
+                    target.reshape(-1)[hits] = g[:, 0]
+                    return
         winner = np.argmax(part, axis=1)
         here = np.arange(part.shape[0])
         nan_rows = np.flatnonzero(np.isnan(part[here, winner]))
