@@ -20,9 +20,10 @@ item, 32 channels, 2,000,000 samples). float32.
   median over rounds of the per-round ratio, with its min-max), as the convolution suite.
 * **Memory**: ``bench.peak_extra_bytes`` against ``max(64 MiB, output size)``.
 
-Pools use no BLAS; the thread count (``--threads``, 2 by default) is torch's
-(``torch.set_num_threads``), and the environment's thread variables are set as for the
-convolution suite. Target (issue 17): the geometric mean of the ratios convtrace / torch over
+The thread count (``--threads``, 2 by default) is torch's (``torch.set_num_threads``) and
+convtrace's: the environment's thread variables are set as for the convolution suite, and
+the pool engine runs its tiles on that many worker threads (``engine.fast_threads.workers``;
+BLAS only for a short global average's matrix-vector product). Target (issue 17): the geometric mean of the ratios convtrace / torch over
 the forward and backward of every case at most 1.0. Exit code 0 whatever the results.
 """
 
