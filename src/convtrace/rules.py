@@ -86,6 +86,7 @@ __all__ = [
     "check_unpool_output_type",
     "check_unpool_arrays",
     "invalid_unpool_index",
+    "check_pool_backward_indices",
 ]
 
 
@@ -1011,3 +1012,44 @@ def invalid_unpool_index(index: int, out_length: int, indices: Any, call: object
         f"Found an invalid max index: {index} (output volumes are of size {out_length}x1)", call=call,
         hint=f"every index must be in [0, {out_length})",
     )
+
+
+# The saved indices a max pool's gradient may take (grad.max_pool1d_input(indices=...)):
+# PyTorch's backward kernels check their shape (with grad_output's) and dtype (int64), but
+# not their values: an index outside the input writes out of bounds (measured on torch 2.13:
+# a silent wrong answer, or a crash for -1). convtrace refuses it.
+def check_pool_backward_indices(
+    indices: np.ndarray, grad_output_shape: tuple[int, ...], length: int, value: Any, call: object = None
+) -> None:
+    """The indices of a max pool's forward, as its backward takes them: ``grad_output``'s
+    shape, int64 (PyTorch's words), every value in ``[0, L)`` of the input's length ``L``.
+
+    >>> check_pool_backward_indices(np.array([[0, 3]]), (1, 2), 4, None)
+    >>> try:
+    ...     check_pool_backward_indices(np.array([[0, 4]]), (1, 2), 4, None)
+    ... except ConvtraceError as error:
+    ...     print("Found an invalid max index: 4 (the input has length 4)" in str(error))
+    True
+    """
+    if indices.shape != grad_output_shape:
+        raise ConvtraceError(
+            "indices", value,
+            f"Mismatch in shape: indices has a shape of {list(indices.shape)} and grad_output has a shape of "
+            f"{list(grad_output_shape)}: they must be the same",
+            call=call,
+        )
+    if indices.dtype != np.dtype(np.int64):
+        raise ConvtraceError(
+            "indices", value,
+            f"expected scalar type Long but found {TORCH_TYPE_NAME.get(indices.dtype.name, indices.dtype.name)}",
+            call=call, hint="use indices.astype(np.int64)",
+        )
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= length:
+            raise ConvtraceError(
+                "indices", value,
+                f"Found an invalid max index: {low if low < 0 else high} (the input has length {length}): "
+                f"a max pool's backward takes indices in [0, {length})",
+                call=call, hint="PyTorch's backward does not check them and writes out of bounds",
+            )

@@ -32,6 +32,9 @@ float32, rounded once at the end).
 * **Adaptive** windows ``[floor(o*L/O), ceil((o+1)*L/O))`` overlap and vary in length; they
   run as ``O / gcd(L, O)`` sliding pools (:func:`adaptive_classes`), or by index when there are
   more than ``MAX_ADAPTIVE_CLASSES``; a global pool (``O = 1``) in one NumPy call.
+* **Max from saved indices** (the indices the forward returned, as PyTorch's autograd saves
+  them): a scatter-add of ``grad_output`` at the indices, row by row, no winner search
+  (:func:`max_grad_from_indices`).
 * **max_unpool1d** gathers ``grad_output`` at the indices.
 
 >>> import numpy as np
@@ -61,6 +64,7 @@ from .fast_layout import compute_dtype
 from .pool import (
     MAX_ADAPTIVE_CLASSES,
     PARALLEL_OUTPUTS,
+    POOL_TILE_BYTES,
     AdaptiveClass,
     adaptive_classes,
     row_max,
@@ -78,6 +82,7 @@ __all__ = [
     "adaptive_avg_pool1d_input_grad",
     "adaptive_max_pool1d_input_grad",
     "max_unpool1d_input_grad",
+    "max_grad_from_indices",
     "torch_sign",
     "MAX_ADAPTIVE_CLASSES",
     "AdaptiveClass",
@@ -671,3 +676,77 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
 
     run_tiles(range(0, rows, step), tile)
     return gathered.reshape(indices.shape)
+
+
+#: Scratch bytes per output of :func:`max_grad_from_indices` (the flat index, the float64 weight)
+#: and per input sample (bincount's float64 sum).
+_SCATTER_OUTPUT_BYTES = 16
+_SCATTER_SAMPLE_BYTES = 8
+
+
+def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int) -> np.ndarray:
+    """Input gradient of a max pool from its forward's saved indices (validated: int64, the
+    shape of ``grad_output``, every index in ``[0, length)``): per ``(n, c)`` row, ``grad_output``
+    added into zeros at the indices, as PyTorch's backward does (no winner search).
+
+    A tile whose rows' indices are strictly increasing (windows that do not overlap always
+    give these) writes its values by fancy-index assignment; else equal indices are summed, in
+    window order, by ``np.bincount`` (float64). Tiles are whole rows within the workers' share
+    of ``POOL_TILE_BYTES``, or runs of outputs of one long row (their sums added into the row).
+
+    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4).tolist()
+    [[[0.0, 3.0, 0.0, 4.0]]]
+    """
+    dtype = np.dtype(compute_dtype(grad_output.dtype))
+    i2 = _planes(indices)
+    g2 = _planes(grad_output)
+    rows, width = i2.shape
+    gx2 = np.zeros((rows, length), dtype=dtype)
+    workers = fast_threads.workers() if rows * max(width, length) >= PARALLEL_OUTPUTS else 1
+    budget = POOL_TILE_BYTES // workers
+    per_row = width * _SCATTER_OUTPUT_BYTES + length * _SCATTER_SAMPLE_BYTES
+    if rows and width:
+        if per_row <= budget:
+            step = max(1, budget // per_row)
+            if workers > 1:
+                step = min(step, max(1, -(-rows // (2 * workers))))
+            run_tiles(range(0, rows, step), lambda r0: _scatter_rows(gx2[r0: r0 + step], i2[r0: r0 + step],
+                                                                     g2[r0: r0 + step]))
+        else:  # one long row at a time, runs of outputs in order (their sums add into the row)
+            run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
+            run_tiles(range(rows), lambda r: _scatter_runs(gx2[r], i2[r], g2[r], run))
+    return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
+
+
+def _strictly_increasing(indices: np.ndarray) -> bool:
+    """Whether every row's indices strictly increase (so no two outputs of a row share one)."""
+    return bool(indices.shape[-1] < 2 or (indices[..., 1:] > indices[..., :-1]).all())
+
+
+def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray) -> None:
+    """Whole rows: ``grads`` added into ``target`` (zeros) at ``indices``, row by row."""
+    count, length = target.shape
+    flat = indices + (np.arange(count, dtype=np.int64) * length)[:, None]
+    if _strictly_increasing(indices):
+        target.reshape(-1)[flat.ravel()] = grads.ravel()
+        return
+    sums = np.bincount(flat.ravel(), weights=grads.ravel().astype(np.float64), minlength=count * length)
+    target[...] = sums.reshape(count, length)
+
+
+def _scatter_runs(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, run: int) -> None:
+    """One long row, about ``run`` outputs at a time: each run's sums over the span its indices
+    cover. A run ends where the index changes (a forward's indices never decrease along the
+    row, so each sample's terms stay in one run and are added in window order, as in one call)."""
+    total = indices.shape[0]
+    o0 = 0
+    while o0 < total:
+        o1 = min(total, o0 + run)
+        if o1 < total:
+            changed = np.flatnonzero(indices[o1: o1 + run] != indices[o1 - 1])
+            o1 += int(changed[0]) if changed.size else min(run, total - o1)
+        part, g = indices[o0:o1], grads[o0:o1]
+        o0 = o1
+        low = int(part.min())
+        sums = np.bincount(part - low, weights=g.astype(np.float64))
+        target[low: low + sums.shape[0]] += sums.astype(target.dtype, copy=False)
