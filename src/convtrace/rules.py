@@ -87,6 +87,7 @@ __all__ = [
     "check_unpool_arrays",
     "invalid_unpool_index",
     "check_pool_backward_indices",
+    "invalid_pool_backward_index",
 ]
 
 
@@ -1019,16 +1020,16 @@ def invalid_unpool_index(index: int, out_length: int, indices: Any, call: object
 # not their values: an index outside the input writes out of bounds (measured on torch 2.13:
 # a silent wrong answer, or a crash for -1). convtrace refuses it.
 def check_pool_backward_indices(
-    indices: np.ndarray, grad_output_shape: tuple[int, ...], length: int, value: Any, call: object = None
+    indices: np.ndarray, grad_output_shape: tuple[int, ...], value: Any, call: object = None
 ) -> None:
     """The indices of a max pool's forward, as its backward takes them: ``grad_output``'s
-    shape, int64 (PyTorch's words), every value in ``[0, L)`` of the input's length ``L``.
+    shape, then int64 (PyTorch's words). Their values: :func:`invalid_pool_backward_index`.
 
-    >>> check_pool_backward_indices(np.array([[0, 3]]), (1, 2), 4, None)
+    >>> check_pool_backward_indices(np.array([[0, 3]]), (1, 2), None)
     >>> try:
-    ...     check_pool_backward_indices(np.array([[0, 4]]), (1, 2), 4, None)
+    ...     check_pool_backward_indices(np.array([[0, 3]], dtype=np.int32), (1, 2), None)
     ... except ConvtraceError as error:
-    ...     print("Found an invalid max index: 4 (the input has length 4)" in str(error))
+    ...     print("expected scalar type Long but found Int" in str(error))
     True
     """
     if indices.shape != grad_output_shape:
@@ -1044,12 +1045,18 @@ def check_pool_backward_indices(
             f"expected scalar type Long but found {TORCH_TYPE_NAME.get(indices.dtype.name, indices.dtype.name)}",
             call=call, hint="use indices.astype(np.int64)",
         )
-    if indices.size:
-        low, high = int(indices.min()), int(indices.max())
-        if low < 0 or high >= length:
-            raise ConvtraceError(
-                "indices", value,
-                f"Found an invalid max index: {low if low < 0 else high} (the input has length {length}): "
-                f"a max pool's backward takes indices in [0, {length})",
-                call=call, hint="PyTorch's backward does not check them and writes out of bounds",
-            )
+
+
+def invalid_pool_backward_index(index: int, length: int, value: Any, call: object = None) -> ConvtraceError:
+    """An index outside the input given to a max pool's gradient (PyTorch's backward does not
+    check it: convtrace's words, after max_unpool1d's).
+
+    >>> "Found an invalid max index: 4 (the input has length 4)" in str(invalid_pool_backward_index(4, 4, None))
+    True
+    """
+    return ConvtraceError(
+        "indices", value,
+        f"Found an invalid max index: {index} (the input has length {length}): "
+        f"a max pool's backward takes indices in [0, {length})",
+        call=call, hint="PyTorch's backward does not check them and writes out of bounds",
+    )

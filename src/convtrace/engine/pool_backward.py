@@ -83,6 +83,11 @@ __all__ = [
     "adaptive_max_pool1d_input_grad",
     "max_unpool1d_input_grad",
     "max_grad_from_indices",
+    "survey_indices",
+    "IndexSurvey",
+    "INCREASING",
+    "SORTED",
+    "ANY_ORDER",
     "torch_sign",
     "MAX_ADAPTIVE_CLASSES",
     "AdaptiveClass",
@@ -683,23 +688,69 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
 _SCATTER_OUTPUT_BYTES = 16
 _SCATTER_SAMPLE_BYTES = 8
 
+#: How the indices of every row run (:func:`survey_indices`): strictly increasing (no two
+#: outputs share an index: assignment), never decreasing (shared indices are neighbours:
+#: a segmented sum), or in any order (``np.bincount``).
+INCREASING, SORTED, ANY_ORDER = 2, 1, 0
 
-def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int) -> np.ndarray:
+
+@dataclass(frozen=True)
+class IndexSurvey:
+    """The smallest and largest index, and how every row's indices run (``INCREASING``,
+    ``SORTED`` or ``ANY_ORDER``)."""
+
+    low: int
+    high: int
+    order: int
+
+
+def survey_indices(indices: np.ndarray) -> IndexSurvey:
+    """One pass over the ``(..., O)`` int64 indices, rows in tiles within ``POOL_TILE_BYTES``:
+    their range and order (a forward's indices never decrease along a row; windows that do
+    not overlap make them increase). Empty: ``low = 0``, ``high = -1``.
+
+    >>> survey_indices(np.array([[[0, 2, 2], [1, 3, 4]]]))
+    IndexSurvey(low=0, high=4, order=1)
+    """
+    i2 = _planes(indices)
+    rows, width = i2.shape
+    if not rows or not width:
+        return IndexSurvey(0, -1, INCREASING)
+    step = max(1, POOL_TILE_BYTES // (width * _SCATTER_OUTPUT_BYTES))
+    low, high, order = width, -1, INCREASING
+    for r0 in range(0, rows, step):
+        part = i2[r0: r0 + step]
+        if order != ANY_ORDER and width > 1:
+            gaps = part[:, 1:] - part[:, :-1]
+            if order == INCREASING and not (gaps > 0).all():
+                order = SORTED
+            if order == SORTED and not (gaps >= 0).all():
+                order = ANY_ORDER
+        if order == ANY_ORDER:
+            low, high = min(low, int(part.min())), max(high, int(part.max()))
+        else:  # sorted rows so far: their ends are their bounds (earlier tiles' too)
+            low, high = min(low, int(part[:, 0].min())), max(high, int(part[:, -1].max()))
+    return IndexSurvey(low, high, order)
+
+
+def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int, order: int) -> np.ndarray:
     """Input gradient of a max pool from its forward's saved indices (validated: int64, the
-    shape of ``grad_output``, every index in ``[0, length)``): per ``(n, c)`` row, ``grad_output``
-    added into zeros at the indices, as PyTorch's backward does (no winner search).
+    shape of ``grad_output``, every index in ``[0, length)``; ``order`` from
+    :func:`survey_indices`): per ``(n, c)`` row, ``grad_output`` added into zeros at the
+    indices, as PyTorch's backward does (no winner search).
 
-    A tile whose rows' indices are strictly increasing (windows that do not overlap always
-    give these) writes its values by fancy-index assignment; else equal indices are summed, in
-    window order, by ``np.bincount`` (float64). Tiles are whole rows within the workers' share
-    of ``POOL_TILE_BYTES``, or runs of outputs of one long row (their sums added into the row).
+    Strictly increasing rows: fancy-index assignment. Never-decreasing rows: a segmented sum
+    (``np.add.reduceat``, in window order, in the gradient's dtype as PyTorch adds) of each
+    run of equal indices, then assignment. Any order: ``np.bincount`` (float64, in window
+    order). Tiles are whole rows within the workers' share of ``POOL_TILE_BYTES``, or runs of
+    outputs of one long row.
 
-    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4).tolist()
+    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4, SORTED).tolist()
     [[[0.0, 3.0, 0.0, 4.0]]]
     """
     dtype = np.dtype(compute_dtype(grad_output.dtype))
     i2 = _planes(indices)
-    g2 = _planes(grad_output)
+    g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, width = i2.shape
     gx2 = np.zeros((rows, length), dtype=dtype)
     workers = fast_threads.workers() if rows * max(width, length) >= PARALLEL_OUTPUTS else 1
@@ -710,34 +761,34 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
             step = max(1, budget // per_row)
             if workers > 1:
                 step = min(step, max(1, -(-rows // (2 * workers))))
-            run_tiles(range(0, rows, step), lambda r0: _scatter_rows(gx2[r0: r0 + step], i2[r0: r0 + step],
-                                                                     g2[r0: r0 + step]))
-        else:  # one long row at a time, runs of outputs in order (their sums add into the row)
+            run_tiles(range(0, rows, step), lambda r0: _scatter_rows(
+                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step], order))
+        else:  # one long row at a time, runs of outputs in order
             run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
-            run_tiles(range(rows), lambda r: _scatter_runs(gx2[r], i2[r], g2[r], run))
+            run_tiles(range(rows), lambda r: _scatter_runs(gx2[r], i2[r], g2[r], run, order))
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
 
 
-def _strictly_increasing(indices: np.ndarray) -> bool:
-    """Whether every row's indices strictly increase (so no two outputs of a row share one)."""
-    return bool(indices.shape[-1] < 2 or (indices[..., 1:] > indices[..., :-1]).all())
-
-
-def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray) -> None:
-    """Whole rows: ``grads`` added into ``target`` (zeros) at ``indices``, row by row."""
+def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, order: int) -> None:
+    """Rows: ``grads`` added into ``target`` (zeros) at ``indices``, row by row."""
     count, length = target.shape
-    flat = indices + (np.arange(count, dtype=np.int64) * length)[:, None]
-    if _strictly_increasing(indices):
-        target.reshape(-1)[flat.ravel()] = grads.ravel()
-        return
-    sums = np.bincount(flat.ravel(), weights=grads.ravel().astype(np.float64), minlength=count * length)
-    target[...] = sums.reshape(count, length)
+    flat = (indices + (np.arange(count, dtype=np.int64) * length)[:, None]).ravel()
+    values = grads.ravel()
+    if order == INCREASING:
+        target.reshape(-1)[flat] = values
+    elif order == SORTED:  # each run of equal flat indices summed in order, then written once
+        starts = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+        starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
+        target.reshape(-1)[flat[starts]] = np.add.reduceat(values, starts)
+    else:
+        sums = np.bincount(flat, weights=values.astype(np.float64), minlength=count * length)
+        target[...] = sums.reshape(count, length)
 
 
-def _scatter_runs(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, run: int) -> None:
-    """One long row, about ``run`` outputs at a time: each run's sums over the span its indices
-    cover. A run ends where the index changes (a forward's indices never decrease along the
-    row, so each sample's terms stay in one run and are added in window order, as in one call)."""
+def _scatter_runs(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, run: int, order: int) -> None:
+    """One long row, about ``run`` outputs at a time, over the span each run's indices cover.
+    A run ends where the index changes, so with sorted indices each sample's terms stay in one
+    run (written once, in window order); in any order, the runs' sums are added in."""
     total = indices.shape[0]
     o0 = 0
     while o0 < total:
@@ -748,5 +799,9 @@ def _scatter_runs(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, ru
         part, g = indices[o0:o1], grads[o0:o1]
         o0 = o1
         low = int(part.min())
+        if order != ANY_ORDER:
+            high = int(part.max()) + 1
+            _scatter_rows(target[None, low:high], (part - low)[None], g[None], order)
+            continue
         sums = np.bincount(part - low, weights=g.astype(np.float64))
         target[low: low + sums.shape[0]] += sums.astype(target.dtype, copy=False)
