@@ -233,3 +233,29 @@ def test_indices_as_a_list_are_taken() -> None:
 
 def test_pool_tile_bytes_is_the_engines_budget() -> None:
     assert pool_backward.POOL_TILE_BYTES == pool.POOL_TILE_BYTES
+
+
+def test_float32_shared_winners_are_summed_in_window_order_in_float32_as_pytorch() -> None:
+    # overlapping windows (k=3, s=1): a sample winning several windows gets their sum, added
+    # in window order in float32 -> the same bits as PyTorch's backward
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 8, 300)).astype(np.float32)
+    gy = (rng.standard_normal((4, 8, 300)) * 1e3).astype(np.float32)
+    _, idx = CF.max_pool1d(x, 3, 1, 1, return_indices=True)
+    assert (idx[..., 1:] == idx[..., :-1]).sum() > 1000  # many shared winners
+    ours = G.max_pool1d_input(x, gy, 3, 1, 1, indices=idx)
+    xt = tt(x, requires_grad=True)
+    (theirs,) = torch.autograd.grad(F.max_pool1d(xt, 3, 1, 1), xt, tt(gy))
+    np.testing.assert_array_equal(ours, tn(theirs))
+
+
+def test_an_index_shared_by_more_outputs_than_the_passes_is_summed() -> None:
+    # 20 outputs all at index 5 (sorted, but a run longer than MAX_SHARED_INDEX): bincount
+    x = np.zeros((1, 2, 20))
+    gy = np.arange(40.0).reshape(1, 2, 20)
+    idx = np.full((1, 2, 20), 5)
+    ours = G.max_pool1d_input(x, gy, 1, indices=idx)
+    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False, tt(idx)[..., None, :])
+    assert ours.tolist() == tn(theirs)[..., 0, :].tolist()
+    assert ours[0, 0, 5] == sum(range(20)) and ours[0, 1, 5] == sum(range(20, 40))

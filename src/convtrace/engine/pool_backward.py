@@ -776,13 +776,39 @@ def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, or
     values = grads.ravel()
     if order == INCREASING:
         target.reshape(-1)[flat] = values
-    elif order == SORTED:  # each run of equal flat indices summed in order, then written once
-        starts = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-        starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
-        target.reshape(-1)[flat[starts]] = np.add.reduceat(values, starts)
-    else:
+    elif order != SORTED or not _add_sorted(target.reshape(-1), flat, values):
         sums = np.bincount(flat, weights=values.astype(np.float64), minlength=count * length)
         target[...] = sums.reshape(count, length)
+
+
+#: Most outputs sharing one index that :func:`_add_sorted` adds pass by pass (more: bincount).
+MAX_SHARED_INDEX = 8
+
+
+def _add_sorted(target: np.ndarray, flat: np.ndarray, values: np.ndarray) -> bool:
+    """``values`` added into ``target`` (zeros) at the never-decreasing ``flat``, in order and
+    in ``target``'s dtype (as PyTorch adds): a running sum along each run of equal indices,
+    one pass per position in the run (``(a + b) + c``, over the positions that have one),
+    then each run's last sum written. False (``target`` untouched) when a run is longer than
+    ``MAX_SHARED_INDEX``."""
+    same = flat[1:] == flat[:-1]
+    later = np.flatnonzero(same) + 1  # an index shared with the output before
+    if not later.size:
+        target[flat] = values
+        return True
+    sums = values.astype(target.dtype, copy=True)
+    for _ in range(MAX_SHARED_INDEX - 1):
+        ready = np.ones(later.shape, dtype=bool)  # the one before is summed already
+        np.not_equal(later[1:] - 1, later[:-1], out=ready[1:])
+        now = later[ready]
+        sums[now] = sums.take(now - 1) + values.take(now)
+        later = later[~ready]
+        if not later.size:
+            ends = np.flatnonzero(~same)
+            ends = np.append(ends, flat.shape[0] - 1)
+            target[flat.take(ends)] = sums.take(ends)
+            return True
+    return False
 
 
 def _scatter_runs(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, run: int, order: int) -> None:
