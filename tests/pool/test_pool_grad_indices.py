@@ -107,8 +107,7 @@ def test_repeated_indices_in_disjoint_windows_are_summed_as_pytorch_does() -> No
     gy = np.array([[[1.0, 2.0]]])
     idx = np.array([[[1, 1]]])
     ours = G.max_pool1d_input(x, gy, 2, indices=idx)
-    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
-        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 2], [1, 2], [0, 0], [1, 1], False, tt(idx)[..., None, :])
+    theirs = _torch_max_backward(x, gy, idx)
     assert ours.tolist() == tn(theirs)[..., 0, :].tolist() == [[[0.0, 3.0, 0.0, 0.0]]]
 
 
@@ -148,8 +147,7 @@ def test_the_scatter_is_not_a_winner_search() -> None:
     gy = np.array([[[5.0, 6.0]]])
     idx = np.array([[[1, 3]]])
     ours = G.max_pool1d_input(x, gy, 2, indices=idx)
-    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
-        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 2], [1, 2], [0, 0], [1, 1], False, tt(idx)[..., None, :])
+    theirs = _torch_max_backward(x, gy, idx)
     assert ours.tolist() == tn(theirs)[..., 0, :].tolist() == [[[0.0, 5.0, 0.0, 6.0]]]
 
 
