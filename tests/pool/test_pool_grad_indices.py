@@ -248,7 +248,7 @@ def test_float32_shared_winners_are_summed_in_window_order_in_float32_as_pytorch
 
 
 def test_an_index_shared_by_more_outputs_than_the_passes_is_summed() -> None:
-    # 20 outputs all at index 5 (sorted, but a run longer than MAX_SHARED_INDEX): bincount
+    # 20 outputs all at index 5, each row apart
     x = np.zeros((1, 2, 20))
     gy = np.arange(40.0).reshape(1, 2, 20)
     idx = np.full((1, 2, 20), 5)
