@@ -751,7 +751,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
     g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, width = i2.shape
     gx2 = np.zeros((rows, length), dtype=dtype)
-    workers = fast_threads.workers() if rows * max(width, length) >= PARALLEL_OUTPUTS else 1
+    workers = fast_threads.workers() if rows * width >= PARALLEL_OUTPUTS else 1  # the scatter's work: its outputs
     budget = POOL_TILE_BYTES // workers
     if rows and width:
         per_row = width * _SCATTER_OUTPUT_BYTES
