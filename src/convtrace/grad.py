@@ -405,25 +405,43 @@ def _size_input(input_size: Any, grad_output: Any, call: CallText) -> tuple[np.n
 
 def max_pool1d_input(
     input: Any, grad_output: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-    ceil_mode: Any = False,
+    ceil_mode: Any = False, *, indices: Any = None,
 ) -> np.ndarray:
     """Gradient of max_pool1d with respect to its input (PyTorch's autograd): each output's
     gradient goes to its window's winner (ties: the first index; NaN: the window's last NaN).
+    With ``indices`` (those ``max_pool1d(..., return_indices=True)`` returned, as autograd
+    saves them) the gradient is added into zeros at them, no winner searched again.
 
     >>> import numpy as np
     >>> max_pool1d_input(np.array([[[1.0, 3.0, 3.0, 2.0]]]), np.array([[[10.0, 20.0]]]), 2).tolist()
+    [[[0.0, 10.0, 20.0, 0.0]]]
+    >>> max_pool1d_input(np.zeros((1, 1, 4)), np.array([[[10.0, 20.0]]]), 2, indices=np.array([[[1, 2]]])).tolist()
     [[[0.0, 10.0, 20.0, 0.0]]]
     """
     call = CallText(
         "max_pool1d_input",
         [("input", input), ("grad_output", grad_output), ("kernel_size", kernel_size), ("stride", stride),
-         ("padding", padding), ("dilation", dilation), ("ceil_mode", ceil_mode)],
+         ("padding", padding), ("dilation", dilation), ("ceil_mode", ceil_mode), ("indices", indices)],
     )
     x3, spec = _resolve_pool("max_pool1d", input, call, kernel_size=kernel_size, stride=stride, padding=padding,
                              dilation=dilation, ceil_mode=ceil_mode)
     gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
+    if indices is not None:
+        return _unbatched(_grad_from_indices(indices, gy, spec, call), spec)
     gx = pool_backward.max_pool1d_input_grad(x3, gy, spec.kernel_size, spec.stride, spec.padding, spec.dilation)
     return _unbatched(gx, spec)
+
+
+def _grad_from_indices(indices: Any, gy: np.ndarray, spec: PoolSpec, call: CallText) -> np.ndarray:
+    """A max pool's gradient from the forward's saved ``indices`` (checked against the batched
+    ``gy``: its shape as given, int64, each in the input's length)."""
+    idx = indices if isinstance(indices, np.ndarray) else np.asarray(indices)
+    rules.check_pool_backward_indices(idx, spec.output_shape, indices, call)
+    survey = pool_backward.survey_indices(idx)
+    if survey.low < 0 or survey.high >= spec.length:
+        bad = survey.low if survey.low < 0 else survey.high
+        raise rules.invalid_pool_backward_index(bad, spec.length, indices, call)
+    return pool_backward.max_grad_from_indices(_batched(idx, spec), gy, spec.length, survey.order)
 
 
 def avg_pool1d_input(
@@ -513,19 +531,26 @@ def _output_size_of(grad_output: np.ndarray) -> int:
     return int(grad_output.shape[-1]) if grad_output.ndim else 0
 
 
-def adaptive_max_pool1d_input(input: Any, grad_output: Any) -> np.ndarray:
+def adaptive_max_pool1d_input(input: Any, grad_output: Any, *, indices: Any = None) -> np.ndarray:
     """Gradient of adaptive_max_pool1d with respect to its input (the output size is
-    ``grad_output``'s length): each output's gradient to its window's winner.
+    ``grad_output``'s length): each output's gradient to its window's winner. With
+    ``indices`` (those ``adaptive_max_pool1d(..., return_indices=True)`` returned) the
+    gradient is added into zeros at them, no winner searched again.
 
     >>> import numpy as np
     >>> adaptive_max_pool1d_input(np.array([[[1.0, 5.0, 2.0]]]), np.ones((1, 1, 2))).tolist()
     [[[0.0, 2.0, 0.0]]]
+    >>> adaptive_max_pool1d_input(np.zeros((1, 1, 3)), np.ones((1, 1, 2)), indices=np.array([[[1, 1]]])).tolist()
+    [[[0.0, 2.0, 0.0]]]
     """
-    call = CallText("adaptive_max_pool1d_input", [("input", input), ("grad_output", grad_output)])
+    call = CallText("adaptive_max_pool1d_input",
+                    [("input", input), ("grad_output", grad_output), ("indices", indices)])
     gy_given = np.asarray(grad_output)
     x3, spec = _resolve_pool("adaptive_max_pool1d", input, call, output_size=_output_size_of(gy_given))
     gy = _batched(_pool_grad_output(grad_output, spec, call), spec)
     _nonempty_adaptive_grad("adaptive_max_pool2d", _unbatched(gy, spec), call)
+    if indices is not None:
+        return _unbatched(_grad_from_indices(indices, gy, spec, call), spec)
     return _unbatched(pool_backward.adaptive_max_pool1d_input_grad(x3, gy), spec)
 
 

@@ -90,6 +90,8 @@ __all__ = [
     "check_unpool_output_type",
     "check_unpool_arrays",
     "invalid_unpool_index",
+    "check_pool_backward_indices",
+    "invalid_pool_backward_index",
 ]
 
 
@@ -1077,3 +1079,49 @@ def check_stream_op(op: str, chunk: Any, push: Any, call: object = None) -> None
     if chunk is not None and op not in ("conv1d", "conv_transpose1d"):
         raise ConvtraceError("stream_chunk", chunk, f"a streamed push is explained for conv1d and conv_transpose1d, not {op}",
                              call=call, hint="drop stream_chunk, or explain a convolution")  # fmt: skip
+
+# The saved indices a max pool's gradient may take (grad.max_pool1d_input(indices=...)):
+# PyTorch's backward kernels check their shape (with grad_output's) and dtype (int64), but
+# not their values: an index outside the input writes out of bounds (measured on torch 2.13:
+# a silent wrong answer, or a crash for -1). convtrace refuses it.
+def check_pool_backward_indices(
+    indices: np.ndarray, grad_output_shape: tuple[int, ...], value: Any, call: object = None
+) -> None:
+    """The indices of a max pool's forward, as its backward takes them: ``grad_output``'s
+    shape, then int64 (PyTorch's words). Their values: :func:`invalid_pool_backward_index`.
+
+    >>> check_pool_backward_indices(np.array([[0, 3]]), (1, 2), None)
+    >>> try:
+    ...     check_pool_backward_indices(np.array([[0, 3]], dtype=np.int32), (1, 2), None)
+    ... except ConvtraceError as error:
+    ...     print("expected scalar type Long but found Int" in str(error))
+    True
+    """
+    if indices.shape != grad_output_shape:
+        raise ConvtraceError(
+            "indices", value,
+            f"Mismatch in shape: indices has a shape of {list(indices.shape)} and grad_output has a shape of "
+            f"{list(grad_output_shape)}: they must be the same",
+            call=call,
+        )
+    if indices.dtype != np.dtype(np.int64):
+        raise ConvtraceError(
+            "indices", value,
+            f"expected scalar type Long but found {TORCH_TYPE_NAME.get(indices.dtype.name, indices.dtype.name)}",
+            call=call, hint="use indices.astype(np.int64)",
+        )
+
+
+def invalid_pool_backward_index(index: int, length: int, value: Any, call: object = None) -> ConvtraceError:
+    """An index outside the input given to a max pool's gradient (PyTorch's backward does not
+    check it: convtrace's words, after max_unpool1d's).
+
+    >>> "Found an invalid max index: 4 (the input has length 4)" in str(invalid_pool_backward_index(4, 4, None))
+    True
+    """
+    return ConvtraceError(
+        "indices", value,
+        f"Found an invalid max index: {index} (the input has length {length}): "
+        f"a max pool's backward takes indices in [0, {length})",
+        call=call, hint="PyTorch's backward does not check them and writes out of bounds",
+    )

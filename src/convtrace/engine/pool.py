@@ -19,15 +19,25 @@ the ties, NaN and padding rules come out as PyTorch's:
   overhang is not counted, then the whole kernel size multiplies). The powers use PyTorch's
   special cases (``x*x`` for 2, ``sqrt`` for 0.5, ...).
 
-Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``: tap by tap (a gathered tap per
-output, masked where a window is shorter; PyTorch's order) when there are at least as many
-windows as taps, else window by window (NumPy's pairwise sum: on such long windows the last
-bits of a sum may differ from PyTorch's sequential one). ``max_unpool1d``
-scatters (the last of colliding values wins, as in PyTorch on one thread).
+Adaptive pools read ``[floor(i*L/O), ceil((i+1)*L/O))``. With few classes of outputs
+(``O / gcd(L, O)``, :func:`adaptive_classes`) and short windows they run as that many sliding
+pools (the same tap-by-tap sums and comparisons); else tap by tap with a gathered tap per
+output, masked where a window is shorter, or, when there are fewer windows than taps, window
+by window (NumPy's pairwise sum: on such long windows the last bits of a sum may differ from
+PyTorch's sequential one). A global max without indices is NumPy's max per row; a global
+average of a short float input one matrix-vector product (BLAS's sum, as PyTorch's
+vectorised ``mean``: not in sequential order). ``max_unpool1d`` scatters plane by plane (the
+last of colliding values wins, as in PyTorch on one thread).
 
-Scratch (accumulators of another dtype, masks, stride phases, gathered taps, lp's powers)
-stays within ``POOL_TILE_BYTES`` (4 MiB) per tile: tiles are whole batch items, or runs of
-outputs of one item.
+Stride-1 max pooling without indices runs on the flattened rows of a tile: one long NumPy
+call per tap instead of a short one per row, the few edge outputs (those that read padding)
+redone tap by tap.
+
+Tiles run on the convolution engine's worker threads (:func:`run_tiles`; NumPy releases the
+GIL in its loops) when a call has at least ``PARALLEL_OUTPUTS`` outputs. Scratch (accumulators
+of another dtype, masks, stride phases, gathered taps, lp's powers) stays within
+``POOL_TILE_BYTES`` (4 MiB) for all the workers' tiles together: tiles are whole batch items,
+or runs of outputs of one item.
 
 >>> import numpy as np
 >>> x = np.array([[[1.0, 3.0, 2.0, 5.0, 4.0]]])
@@ -39,17 +49,24 @@ outputs of one item.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .. import shapes
 from ..params import PoolSpec, lp_power_dtype
+from . import fast_threads
 from .fast_layout import TILE_BYTES, tap_range
+
+T = TypeVar("T")
 
 __all__ = [
     "POOL_TILE_BYTES",
+    "run_tiles",
+    "row_max",
     "pool_forward",
     "max_pool1d",
     "avg_pool1d",
@@ -66,6 +83,8 @@ __all__ = [
 POOL_TILE_BYTES = TILE_BYTES
 #: Fewest outputs in a tile of one item (however many channels), so the NumPy calls stay long.
 MIN_TILE_OUTPUTS = 256
+#: Fewest outputs of a call for which its tiles run on the worker threads.
+PARALLEL_OUTPUTS = 1 << 16
 
 
 def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
@@ -77,18 +96,51 @@ def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-def _tiles(n: int, c: int, out_len: int, bytes_per_output: int) -> Iterator[tuple[int, int, int, int]]:
-    """(n0, n1, o0, o1): whole items while they fit ``POOL_TILE_BYTES``, else runs of outputs."""
+def _workers_for(outputs: int) -> int:
+    """Worker threads for a call of ``outputs`` outputs (or elements read): one below ``PARALLEL_OUTPUTS``
+    (a thread's hand-off costs more than it saves), else :func:`~.fast_threads.workers`."""
+    return 1 if outputs < PARALLEL_OUTPUTS else fast_threads.workers()
+
+
+def _tiles(
+    n: int, c: int, out_len: int, bytes_per_output: int, work: int | None = None
+) -> list[tuple[int, int, int, int]]:
+    """(n0, n1, o0, o1): whole items while they fit a worker's share of ``POOL_TILE_BYTES``,
+    else runs of outputs; with several workers, at least two tiles per worker where the batch
+    allows (so that the workers' tiles together stay within ``POOL_TILE_BYTES``). ``work``:
+    the elements the call reads (its outputs unless given)."""
+    workers = _workers_for(n * c * out_len if work is None else work)
+    budget = POOL_TILE_BYTES // workers
     per_item = max(1, c * out_len * bytes_per_output)
-    if per_item <= POOL_TILE_BYTES:
-        items = max(1, POOL_TILE_BYTES // per_item)
-        for n0 in range(0, n, items):
-            yield n0, min(n, n0 + items), 0, out_len
+    if per_item <= budget:
+        items = max(1, budget // per_item)
+        if workers > 1:
+            items = min(items, max(1, -(-n // (2 * workers))))
+        return [(n0, min(n, n0 + items), 0, out_len) for n0 in range(0, n, items)]
+    run = max(MIN_TILE_OUTPUTS, budget // max(1, c * bytes_per_output))
+    return [(n0, n0 + 1, o0, min(out_len, o0 + run)) for n0 in range(n) for o0 in range(0, out_len, run)]
+
+
+def run_tiles(plan: Sequence[T], job: Callable[[T], object]) -> None:
+    """``job`` on every tile of ``plan``, on the worker threads when there are several tiles
+    (each worker takes the next tile when it is free; tiles must write disjoint outputs).
+    NumPy releases the GIL inside its loops, so the workers run at once.
+
+    >>> done = []; run_tiles([1, 2, 3], done.append); sorted(done)
+    [1, 2, 3]
+    """
+    count = min(fast_threads.workers(), len(plan))
+    if count <= 1:
+        for tile in plan:
+            job(tile)
         return
-    run = max(MIN_TILE_OUTPUTS, POOL_TILE_BYTES // max(1, c * bytes_per_output))
-    for n0 in range(n):
-        for o0 in range(0, out_len, run):
-            yield n0, n0 + 1, o0, min(out_len, o0 + run)
+    shared = iter(plan)
+
+    def worker() -> None:
+        for tile in shared:
+            job(tile)
+
+    fast_threads._run([worker] * count, limit_blas=False)  # the conv engine's shared pool
 
 
 def _taps(
@@ -153,63 +205,135 @@ def _first_real(o0: int, o1: int, stride: int, padding: int, dilation: int) -> n
 
 
 def max_pool1d(
-    x: np.ndarray, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, return_indices: bool
+    x: np.ndarray, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, return_indices: bool,
+    out: np.ndarray | None = None, index: np.ndarray | None = None, index_offset: int = 0,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Max pooling of (N, C, L) ``x``: the values and (with ``return_indices``) the int64
-    indices into the length (PyTorch's ties, NaN and padding rules; see the module)."""
+    indices into the length (PyTorch's ties, NaN and padding rules; see the module). ``out``
+    and ``index`` (optional) are where to write them (an adaptive class of outputs: strided
+    views), the indices shifted by ``index_offset``."""
     n, c, _ = x.shape
-    out = np.empty((n, c, out_len), dtype=x.dtype)
+    if out is None:
+        out = np.empty((n, c, out_len), dtype=x.dtype)
+    values = out
     if not return_indices:
-        # tiles of the output that stay in cache while every tap passes over them
-        for n0, n1, o0, o1 in _tiles(n, c, out_len, (min(stride, kernel_size) + 2) * x.itemsize):
-            fresh = True  # no tap read yet: the window's -inf start
-            # a max is a max in any order (NaN included): a tap every window reads goes first
-            taps = sorted(
-                _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len),
-                key=lambda t: (t[1], t[2]) != (o0, o1),
-            )
-            for _, a, b, tap in taps:
-                view = out[n0:n1, :, a:b]
-                if fresh and (a, b) == (o0, o1):
-                    view[...] = tap  # max(-inf, v) is v (NaN too)
-                else:
-                    if fresh:
-                        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-                    np.maximum(view, tap, out=view)
-                fresh = False
-            if fresh:
-                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+        flat = _flat_max_columns(x, kernel_size, stride, padding, dilation, out_len, out)
+        run_tiles(
+            _tiles(n, c, out_len, (min(stride, kernel_size) + 2 + (-(-x.shape[2] // max(out_len, 1)) if flat else 0)) * x.itemsize),
+            lambda t: _max_tile(x, values, t, kernel_size, stride, padding, dilation, out_len, flat),
+        )
         return out, None
-    index = np.empty((n, c, out_len), dtype=np.int64)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8):
-        fresh = True  # no tap read yet: the windows' -inf start and first indices
-        shape = (n1 - n0, c, o1 - o0)
-        wins = np.empty(shape, dtype=bool)
-        # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
-        span = x[n0:n1, :, max(0, o0 * stride - padding) : (o1 - 1) * stride - padding + (kernel_size - 1) * dilation + 1]
-        nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
-        for j, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
-            view = out[n0:n1, :, a:b]
-            positions = np.arange(a, b, dtype=np.int64) * stride - padding + j * dilation
-            if fresh:
-                fresh = False
-                if (a, b) == (o0, o1):  # the first tap of every window: it wins (from -inf)
-                    view[...] = tap
-                    index[n0:n1, :, a:b] = positions
-                    continue
-                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-                index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
-            mask = np.greater(tap, view, out=wins[..., : b - a])
-            if nans is not None:
-                np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
-                np.copyto(view, tap, where=mask)
-            else:  # no NaN here: the greater of the two is the winner's value (ties keep the first)
-                np.maximum(view, tap, out=view)
-            np.copyto(index[n0:n1, :, a:b], positions, where=mask)
-        if fresh:  # no tap inside the input (windows of padding only)
-            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
-            index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation)
+    if index is None:
+        index = np.empty((n, c, out_len), dtype=np.int64)
+    where = index
+    run_tiles(
+        _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8),
+        lambda t: _max_index_tile(x, values, where, t, kernel_size, stride, padding, dilation, out_len, index_offset),
+    )
     return out, index
+
+
+def _flat_max_columns(
+    x: np.ndarray, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, out: np.ndarray
+) -> tuple[int, int] | None:
+    """The outputs ``[a, b)`` whose every tap is inside the input, when a stride-1 pool runs
+    them on the flattened rows (:func:`_flat_max`), else None."""
+    length = x.shape[2]
+    a = min(out_len, padding)
+    b = max(a, min(out_len, length + padding - (kernel_size - 1) * dilation))
+    if stride != 1 or kernel_size < 2 or b - a < 8 or not x.flags.c_contiguous:
+        return None
+    return a, b
+
+
+def _max_tile(
+    x: np.ndarray, out: np.ndarray, tile: tuple[int, int, int, int], kernel_size: int, stride: int, padding: int,
+    dilation: int, out_len: int, flat: tuple[int, int] | None,
+) -> None:
+    """Max values of one tile (no indices)."""
+    n0, n1, o0, o1 = tile
+    if flat is not None and (o0, o1) == (0, out_len):
+        a, b = flat
+        _flat_max(x, out, n0, n1, a, b, kernel_size, padding, dilation)
+        for e0, e1 in ((0, a), (b, out_len)):  # the edge outputs, which read padding
+            if e1 > e0:
+                _max_tile(x, out, (n0, n1, e0, e1), kernel_size, stride, padding, dilation, out_len, None)
+        return
+    fresh = True  # no tap read yet: the window's -inf start
+    # a max is a max in any order (NaN included): a tap every window reads goes first
+    taps = sorted(
+        _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len),
+        key=lambda t: (t[1], t[2]) != (o0, o1),
+    )
+    for _, a, b, tap in taps:
+        view = out[n0:n1, :, a:b]
+        if fresh and (a, b) == (o0, o1):
+            view[...] = tap  # max(-inf, v) is v (NaN too)
+        else:
+            if fresh:
+                out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            np.maximum(view, tap, out=view)
+        fresh = False
+    if fresh:
+        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+
+
+def _flat_max(
+    x: np.ndarray, out: np.ndarray, n0: int, n1: int, a: int, b: int, kernel_size: int, padding: int, dilation: int
+) -> None:
+    """Stride 1: outputs ``[a, b)`` of items ``[n0, n1)`` as maxima of shifted runs of the
+    flattened (C-contiguous) rows: long contiguous NumPy calls instead of one short call per
+    row. Output ``o`` of a row is ``full[row*L + o]`` with ``full[t] = max_j xf[t - p + j*d]``;
+    the runs cross from row to row only for the edge outputs, which are not kept."""
+    length = x.shape[2]
+    xf = x[n0:n1].reshape(-1)
+    total = xf.shape[0]
+    shifts = [j * dilation - padding for j in range(kernel_size)]
+    # full[t] for t in [lo, hi): every tap inside xf
+    lo, hi = max(0, -min(shifts)), total - max(0, *shifts)
+    in_place = out.flags.c_contiguous and out.shape[2] == length
+    full = out[n0:n1].reshape(-1) if in_place else np.empty(total, dtype=x.dtype)
+    np.maximum(xf[lo + shifts[0] : hi + shifts[0]], xf[lo + shifts[1] : hi + shifts[1]], out=full[lo:hi])
+    for shift in shifts[2:]:
+        np.maximum(full[lo:hi], xf[lo + shift : hi + shift], out=full[lo:hi])
+    if not in_place:
+        out[n0:n1, :, a:b] = full.reshape(n1 - n0, x.shape[1], length)[:, :, a:b]
+
+
+def _max_index_tile(
+    x: np.ndarray, out: np.ndarray, index: np.ndarray, tile: tuple[int, int, int, int], kernel_size: int,
+    stride: int, padding: int, dilation: int, out_len: int, index_offset: int,
+) -> None:
+    """Max values and indices of one tile."""
+    n0, n1, o0, o1 = tile
+    c = x.shape[1]
+    fresh = True  # no tap read yet: the windows' -inf start and first indices
+    shape = (n1 - n0, c, o1 - o0)
+    wins = np.empty(shape, dtype=bool)
+    # a NaN tap always wins: only tiles whose input holds a NaN need the second mask
+    span = x[n0:n1, :, max(0, o0 * stride - padding) : (o1 - 1) * stride - padding + (kernel_size - 1) * dilation + 1]
+    nans = np.empty(shape, dtype=bool) if x.dtype.kind == "f" and np.isnan(span).any() else None
+    for j, a, b, tap in _tile_taps(x, n0, n1, o0, o1, kernel_size, stride, padding, dilation, out_len):
+        view = out[n0:n1, :, a:b]
+        positions = np.arange(a, b, dtype=np.int64) * stride + (index_offset - padding + j * dilation)
+        if fresh:
+            fresh = False
+            if (a, b) == (o0, o1):  # the first tap of every window: it wins (from -inf)
+                view[...] = tap
+                index[n0:n1, :, a:b] = positions
+                continue
+            out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+            index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation) + index_offset
+        mask = np.greater(tap, view, out=wins[..., : b - a])
+        if nans is not None:
+            np.logical_or(mask, np.isnan(tap, out=nans[..., : b - a]), out=mask)
+            np.copyto(view, tap, where=mask)
+        else:  # no NaN here: the greater of the two is the winner's value (ties keep the first)
+            np.maximum(view, tap, out=view)
+        np.copyto(index[n0:n1, :, a:b], positions, where=mask)
+    if fresh:  # no tap inside the input (windows of padding only)
+        out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+        index[n0:n1, :, o0:o1] = _first_real(o0, o1, stride, padding, dilation) + index_offset
 
 
 def _window_sums(
@@ -237,17 +361,23 @@ def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
 
 
 def avg_pool1d(
-    x: np.ndarray, kernel_size: int, stride: int, padding: int, out_len: int, count_include_pad: bool
+    x: np.ndarray, kernel_size: int, stride: int, padding: int, out_len: int, count_include_pad: bool,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate)."""
+    """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate), into
+    ``out`` when given (an adaptive class of outputs: a strided view)."""
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
-    out = np.empty((n, c, out_len), dtype=x.dtype)
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize):
+    result = np.empty((n, c, out_len), dtype=x.dtype) if out is None else out
+
+    def tile(t: tuple[int, int, int, int]) -> None:
+        n0, n1, o0, o1 = t
         total = _window_sums(x, n0, n1, o0, o1, kernel_size, stride, padding, out_len, acc)
         divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
-        out[n0:n1, :, o0:o1] = _divide(total, divisors)
-    return out
+        result[n0:n1, :, o0:o1] = _divide(total, divisors)
+
+    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile)
+    return result
 
 
 def torch_power(x: np.ndarray, exponent: float) -> np.ndarray:
@@ -303,7 +433,9 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
     power_dtype = lp_power_dtype(x.dtype, norm_type)
     acc = accumulator_dtype(power_dtype)
     out = np.empty((n, c, out_len), dtype=power_dtype if power_dtype.kind == "f" else np.dtype(np.float32))
-    for n0, n1, o0, o1 in _tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize):
+
+    def tile(t: tuple[int, int, int, int]) -> None:
+        n0, n1, o0, o1 = t
         lo, hi = o0 * stride, min(length, (o1 - 1) * stride + kernel_size)
         part = x[n0:n1, :, lo:hi]
         powered = torch_power(part if power_dtype == x.dtype else part.astype(power_dtype), norm_type)
@@ -315,7 +447,46 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
         if scaled.dtype.kind != "f":
             scaled = scaled.astype(np.float32)
         out[n0:n1, :, o0:o1] = torch_power(scaled, 1.0 / norm_type)
+
+    run_tiles(_tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize), tile)
     return out
+
+
+#: Most classes of outputs (``O / gcd(L, O)``) for which an adaptive pool runs as that many
+#: sliding pools (:func:`adaptive_classes`); beyond, tap by tap with gathered taps.
+MAX_ADAPTIVE_CLASSES = 64
+#: Longest input of a global (``O = 1``) average pool summed as one matrix-vector product
+#: (its vector of ones is scratch).
+GLOBAL_AVG_LENGTH = 1 << 12
+
+
+@dataclass(frozen=True)
+class AdaptiveClass:
+    """Outputs ``first, first + period, ...`` (``count`` of them) of an adaptive pool: windows
+    of ``width`` samples starting at ``start + i*stride`` (a sliding pool)."""
+
+    first: int
+    period: int
+    count: int
+    start: int
+    width: int
+    stride: int
+
+
+def adaptive_classes(length: int, out_length: int) -> list[AdaptiveClass]:
+    """The adaptive windows ``[floor(o*L/O), ceil((o+1)*L/O))`` repeat every ``O' = O/g``
+    outputs, shifted by ``L' = L/g`` samples (``g = gcd(L, O)``): outputs ``o ≡ r (mod O')``
+    are a sliding pool of stride ``L'``.
+
+    >>> [(c.first, c.count, c.start, c.width, c.stride) for c in adaptive_classes(16, 6)]
+    [(0, 2, 0, 3, 8), (1, 2, 2, 4, 8), (2, 2, 5, 3, 8)]
+    """
+    g = math.gcd(length, out_length)
+    period, shift = out_length // g, length // g
+    starts, ends = shapes.adaptive_bounds(length, out_length, 0, period)  # each class's first window
+    return [
+        AdaptiveClass(r, period, g, int(starts[r]), int(ends[r] - starts[r]), shift) for r in range(period)
+    ]
 
 
 def _adaptive_by_taps(x: np.ndarray, out_len: int) -> bool:
@@ -324,15 +495,35 @@ def _adaptive_by_taps(x: np.ndarray, out_len: int) -> bool:
     return bool(out_len >= -(-x.shape[2] // max(out_len, 1)) + 1)
 
 
+def _by_classes(x: np.ndarray, out_len: int) -> list[AdaptiveClass] | None:
+    """The classes of outputs when an adaptive pool runs as sliding pools, one per class
+    (few classes, windows short enough to go tap by tap), else None."""
+    length = x.shape[2]
+    if not (length and out_len and _adaptive_by_taps(x, out_len)):
+        return None
+    if out_len // math.gcd(length, out_len) > MAX_ADAPTIVE_CLASSES:
+        return None
+    return adaptive_classes(length, out_len)
+
+
 def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
     """Adaptive average pooling of (N, C, L) ``x``: each window's sequential sum (float16 in
     float32) divided by its length. An empty length (``out_len`` 1 only) gives NaN, as
-    PyTorch's ``mean``."""
-    n, c, _ = x.shape
+    PyTorch's ``mean``. A global pool of a short float input is one matrix-vector product
+    (BLAS's sum: as PyTorch's vectorised ``mean``, not in sequential order)."""
+    n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
     out = np.empty((n, c, out_len), dtype=x.dtype)
+    classes = _by_classes(x, out_len)
     with np.errstate(all="ignore"):  # 0/0 (an empty length), inf - inf: PyTorch says nothing
-        _adaptive_avg_tiles(x, out, _adaptive_by_taps(x, out_len), acc)
+        if out_len == 1 and 0 < length <= GLOBAL_AVG_LENGTH and x.dtype in (np.float32, np.float64):
+            np.matmul(x, np.ones((length, 1), dtype=x.dtype), out=out)
+            out /= x.dtype.type(length)
+        elif classes is not None:
+            for k in classes:
+                avg_pool1d(x[:, :, k.start:], k.width, k.stride, 0, k.count, True, out=out[:, :, k.first :: k.period])
+        else:
+            _adaptive_avg_tiles(x, out, _adaptive_by_taps(x, out_len), acc)
     return out
 
 
@@ -355,11 +546,52 @@ def _adaptive_avg_tiles(x: np.ndarray, out: np.ndarray, by_taps: bool, acc: np.d
         out[n0:n1, :, o0:o1] = total / (e - s).astype(acc)
 
 
+def row_max(rows: np.ndarray) -> np.ndarray:
+    """The maximum of each row of a C-contiguous 2-D array, NaN propagating (as ``max(axis=1)``),
+    in ``log2(L)`` long NumPy calls over the flattened rows instead of a short reduction per
+    row: ``m[t]`` is the maximum of ``flat[t : t + w]`` for doubling ``w``, then two windows
+    of ``w`` cover each row.
+
+    >>> row_max(np.array([[1.0, 5.0, 2.0], [np.nan, 0.0, 1.0], [-1.0, -2.0, -3.0]])).tolist()
+    [5.0, nan, -1.0]
+    """
+    count, length = rows.shape
+    flat = rows.reshape(-1)
+    if length < 2 or count == 0:
+        return flat[::max(length, 1)].copy() if length else np.empty(0, dtype=rows.dtype)
+    window, best = 1, flat
+    while window * 2 <= length:
+        best = np.maximum(best[:-window], best[window:])
+        window *= 2
+    if window < length:
+        best = np.maximum(best[: best.shape[0] - (length - window)], best[length - window:])
+    result: np.ndarray = best[::length][:count].copy()
+    return result
+
+
 def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Adaptive max pooling of (N, C, L) ``x``: values and (with ``return_indices``) int64
     indices, with max pooling's rules (ties: the first; NaN: the last NaN)."""
     n, c, length = x.shape
     out = np.empty((n, c, out_len), dtype=x.dtype)
+    classes = _by_classes(x, out_len)
+    if out_len == 1 and length and not return_indices:  # a global max: NumPy's max propagates NaN
+        def tile(t: tuple[int, int, int, int]) -> None:
+            part = x[t[0]:t[1]]
+            if part.flags.c_contiguous:
+                out[t[0]:t[1], :, 0] = row_max(part.reshape(-1, length)).reshape(t[1] - t[0], c)
+            else:
+                np.max(part, axis=2, keepdims=True, out=out[t[0]:t[1]])
+
+        run_tiles(_tiles(n, c, 1, 2 * x.itemsize * length, work=n * c * length), tile)
+        return out, None
+    if classes is not None:
+        index = np.empty((n, c, out_len), dtype=np.int64) if return_indices else None
+        for k in classes:
+            max_pool1d(x[:, :, k.start:], k.width, k.stride, 0, 1, k.count, return_indices,
+                       out=out[:, :, k.first :: k.period],
+                       index=None if index is None else index[:, :, k.first :: k.period], index_offset=k.start)
+        return out, index
     index = np.empty((n, c, out_len), dtype=np.int64)
     by_taps = _adaptive_by_taps(x, out_len)
     for n0, n1, o0, o1 in _tiles(n, c, out_len, 2 * x.itemsize + 2 + 8):
@@ -388,17 +620,41 @@ def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tu
 
 def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray:
     """Scatter (N, C, L) ``x`` to ``indices`` (validated: inside ``[0, out_len)``) of a
-    zero (N, C, out_len) output; of colliding values the last wins (PyTorch on one thread)."""
+    zero (N, C, out_len) output; of colliding values the last wins (PyTorch on one thread).
+    Each (item, channel) plane scatters into its own output plane, so planes run on the
+    workers; a plane too long for a tile runs in order, runs of its length one after the other."""
     n, c, length = x.shape
     out = np.zeros((n, c, out_len), dtype=x.dtype)
     if out.size == 0 or x.size == 0:
         return out
     flat = out.reshape(-1)
-    planes = np.arange(c, dtype=np.int64)[:, None] * out_len
-    # tiles of whole items or of runs of one item, in order: the last colliding value wins
-    for n0, n1, l0, l1 in _tiles(n, c, length, 16):
-        target = indices[n0:n1, :, l0:l1] + (planes + (np.arange(n0, n1, dtype=np.int64) * (c * out_len))[:, None, None])
-        flat[target.ravel()] = x[n0:n1, :, l0:l1].ravel()
+
+    def tile(t: tuple[int, int, int, int, int]) -> None:
+        n0, n1, c0, c1, l0 = t[0], t[1], t[2], t[3], t[4]
+        l1 = min(length, l0 + run)
+        planes = np.arange(n0, n1, dtype=np.int64)[:, None, None] * c + np.arange(c0, c1, dtype=np.int64)[:, None]
+        target = indices[n0:n1, c0:c1, l0:l1] + planes * out_len
+        flat[target.ravel()] = x[n0:n1, c0:c1, l0:l1].ravel()
+
+    per_plane = length * 16  # the target indices and the values, per plane
+    workers = _workers_for(n * c * length)
+    budget = POOL_TILE_BYTES // workers
+    if per_plane > budget:  # runs of one plane at a time, in order (the last colliding value wins)
+        run = max(MIN_TILE_OUTPUTS, budget // 16)
+        for n0 in range(n):
+            for c0 in range(c):
+                for l0 in range(0, length, run):
+                    tile((n0, n0 + 1, c0, c0 + 1, l0))
+        return out
+    run = length
+    if c * per_plane <= budget:  # whole items, at least two tiles per worker where the batch allows
+        items = max(1, budget // (c * per_plane))
+        items = min(items, max(1, -(-n // (2 * workers))))
+        plan = [(n0, min(n, n0 + items), 0, c, 0) for n0 in range(0, n, items)]
+    else:  # runs of channels of one item
+        channels = max(1, budget // per_plane)
+        plan = [(n0, n0 + 1, c0, min(c, c0 + channels), 0) for n0 in range(n) for c0 in range(0, c, channels)]
+    run_tiles(plan, tile)
     return out
 
 

@@ -7,7 +7,9 @@ float32, rounded once at the end).
 * **Sliding pools** (max, avg, lp): output ``o`` reads the input positions
   ``o*stride - padding + j*dilation`` (``shapes.pool_window_positions``). The work is cut
   into blocks (:func:`blocks`): rows of ``N*C`` and runs of outputs, ``BLOCK_OUTPUTS`` outputs
-  x taps at a time, so the scratch stays bounded (a few hundred KiB) whatever the length.
+  x taps at a time, so the scratch stays bounded (a few MiB per worker thread) whatever the
+  length. Blocks run on the engine's worker threads (:func:`_on_workers`): blocks of
+  different rows at once; runs of one row every other one, then the rest (their spans meet).
   A block inside the input reads it in place and adds its gradient straight into the
   result; a block at an edge copies its span into a padded scratch row (padding and the
   ceil_mode overhang filled with a value that never wins) and adds into a padded scratch span
@@ -19,7 +21,10 @@ float32, rounded once at the end).
   real tap): ties go to the first index, a NaN to the *last* NaN of the window; a window
   whose real taps are all ``-inf`` picks its first real tap. A window with no real tap at all
   (possible with ceil_mode and dilation) gets no gradient: PyTorch's own kernel writes that
-  gradient out of bounds (a crash or a neighbour's sample), convtrace drops it.
+  gradient out of bounds (a crash or a neighbour's sample), convtrace drops it. The common
+  case is found first: every window's maximum finite and met by one tap only (a count of
+  the equalities tells); then the equalities are the winners, and windows that do not
+  overlap write their gradient instead of adding it.
 * **Avg** spreads ``grad_output / divisor`` over the window's taps (padding and overhang
   cells dropped); the divisor is ``shapes.avg_pool_divisors``.
 * **LP** runs PyTorch's autograd chain for ``(sign(A) * relu(|A|) * k) ** (1/p)`` with
@@ -27,6 +32,9 @@ float32, rounded once at the end).
 * **Adaptive** windows ``[floor(o*L/O), ceil((o+1)*L/O))`` overlap and vary in length; they
   run as ``O / gcd(L, O)`` sliding pools (:func:`adaptive_classes`), or by index when there are
   more than ``MAX_ADAPTIVE_CLASSES``; a global pool (``O = 1``) in one NumPy call.
+* **Max from saved indices** (the indices the forward returned, as PyTorch's autograd saves
+  them): a scatter-add of ``grad_output`` at the indices, row by row, no winner search
+  (:func:`max_grad_from_indices`).
 * **max_unpool1d** gathers ``grad_output`` at the indices.
 
 >>> import numpy as np
@@ -51,8 +59,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from . import fast_threads
 from .fast_layout import compute_dtype
-from .pool import torch_power
+from .pool import (
+    MAX_ADAPTIVE_CLASSES,
+    PARALLEL_OUTPUTS,
+    POOL_TILE_BYTES,
+    AdaptiveClass,
+    adaptive_classes,
+    row_max,
+    run_tiles,
+    torch_power,
+)
 
 __all__ = [
     "BLOCK_OUTPUTS",
@@ -64,6 +82,12 @@ __all__ = [
     "adaptive_avg_pool1d_input_grad",
     "adaptive_max_pool1d_input_grad",
     "max_unpool1d_input_grad",
+    "max_grad_from_indices",
+    "survey_indices",
+    "IndexSurvey",
+    "INCREASING",
+    "SORTED",
+    "ANY_ORDER",
     "torch_sign",
     "MAX_ADAPTIVE_CLASSES",
     "AdaptiveClass",
@@ -183,19 +207,26 @@ def _first_real_tap(block: Block, length: int, taps: int, stride: int, padding: 
 def _winner_hits(table: list[np.ndarray], hits: np.ndarray, first_real: Callable[[], np.ndarray] | None) -> None:
     """``hits[j]``: whether tap ``j`` wins its window, by PyTorch's max rule (module docstring).
     ``table`` is the tap-major ``(taps, rows, outputs)`` gather, padding cells at -inf;
-    ``first_real()`` gives each output's first real tap where a window may hold padding."""
+    ``first_real()`` gives each output's first real tap where a window may hold padding.
+    When every window's maximum is finite and met once (no tie, the common case: a count of
+    the hits tells), the equalities are the answer; else ties go to the first index."""
     taps = len(table)
     best = table[0].copy()
     for j in range(1, taps):
         np.maximum(best, table[j], out=best)
-    claimed = np.zeros(best.shape, dtype=bool)
+    met = 0
     for j in range(taps):
         np.equal(table[j], best, out=hits[j])
-        if j:
-            np.greater(hits[j], claimed, out=hits[j])  # hit and not claimed by an earlier tap
+        met += int(np.count_nonzero(hits[j]))
+    finite = bool(np.isfinite(best).all())
+    if finite and met == best.size:  # one hit per window (a finite maximum is met at least once)
+        return
+    claimed = hits[0].copy()
+    for j in range(1, taps):
+        np.greater(hits[j], claimed, out=hits[j])  # hit and not claimed by an earlier tap
         if j < taps - 1:
             claimed |= hits[j]
-    if np.isfinite(best).all():  # no NaN window, no all -inf one: done (one pass instead of two)
+    if finite:  # no NaN window, no all -inf one: done
         return
     nan_windows = np.isnan(best)
     if nan_windows.any():  # NaN never equals itself: the last NaN of the window wins
@@ -235,63 +266,96 @@ def max_pool1d_input_grad(
     x2 = _planes(x)
     gx2 = np.zeros(x2.shape, dtype=dtype)
     _max_into(gx2, x2, _planes(grad_output).astype(dtype, copy=False), kernel_size, stride, padding, dilation,
-              magnitude)
+              magnitude, fresh=True)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
 def _max_into(
-    gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, d: int, magnitude: int = 0
+    gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, d: int, magnitude: int = 0,
+    fresh: bool = False,
 ) -> None:
     """Add max pooling's routed gradient into ``gx2`` (planes). A negative ``p`` starts the
-    first window inside the input (an adaptive pool's class of outputs)."""
+    first window inside the input (an adaptive pool's class of outputs). ``fresh``: ``gx2`` is
+    all zeros, so windows that do not overlap may write their gradient instead of adding it."""
     rows, length = x2.shape
     out_length = g2.shape[-1]
     if rows == 0 or out_length == 0 or length == 0:
         return
     dtype = gx2.dtype
     plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, d)
-    span_buffer = np.empty((most_rows, widest), dtype=dtype)
-    grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-    table_buffer = np.empty((k, most_rows, most_out), dtype=dtype)
-    hit_buffer = np.empty((k, most_rows, most_out), dtype=bool)
-    masked = np.empty((most_rows, most_out), dtype=dtype)
-    for block in plan:
-        n, count = block.r1 - block.r0, block.o1 - block.o0
-        span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude) or x2.dtype != dtype)
-        if magnitude:
-            np.abs(span, out=span)
-            if magnitude < 0:
-                np.negative(span, out=span)
-            _fill_outside(span, block, length, -np.inf)
-        if s == 1:  # every tap is a run of the span: read in place
-            table: list[np.ndarray] = [_tap(span, j, count, s, d) for j in range(k)]
-        else:  # strided taps: one copy each, so that every later pass is contiguous
-            table = list(table_buffer[:, :n, :count])
-            for j in range(k):
-                np.copyto(table[j], _tap(span, j, count, s, d))
-        hits = hit_buffer[:, :n, :count]
-        _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
-        grads = _grad_span(gx2, block, grad_buffer)
-        g = g2[block.r0: block.r1, block.o0: block.o1]
-        _route(grads, g, hits, masked[:n, :count], s, d)
-        _add_span(gx2, block, grads)
+    assign = fresh and s >= (k - 1) * d + 1
+
+    def worker(share: Iterator[Block]) -> None:
+        span_buffer = np.empty((most_rows, widest), dtype=dtype)
+        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+        table_buffer = np.empty((k, most_rows, most_out), dtype=dtype)
+        hit_buffer = np.empty((k, most_rows, most_out), dtype=bool)
+        masked = np.empty((most_rows, most_out), dtype=dtype)
+        for block in share:
+            n, count = block.r1 - block.r0, block.o1 - block.o0
+            span = _read_span(x2, block, -np.inf, span_buffer, copy=bool(magnitude) or x2.dtype != dtype)
+            if magnitude:
+                np.abs(span, out=span)
+                if magnitude < 0:
+                    np.negative(span, out=span)
+                _fill_outside(span, block, length, -np.inf)
+            if s == 1:  # every tap is a run of the span: read in place
+                table: list[np.ndarray] = [_tap(span, j, count, s, d) for j in range(k)]
+            else:  # strided taps: one copy each, so that every later pass is contiguous
+                table = list(table_buffer[:, :n, :count])
+                for j in range(k):
+                    np.copyto(table[j], _tap(span, j, count, s, d))
+            hits = hit_buffer[:, :n, :count]
+            _winner_hits(table, hits, functools.partial(_first_real_tap, block, length, k, s, p, d))
+            grads = _grad_span(gx2, block, grad_buffer)
+            g = g2[block.r0: block.r1, block.o0: block.o1]
+            with np.errstate(all="ignore"):  # inf + -inf where windows share a winner: PyTorch says nothing
+                _route(grads, g, hits, masked[:n, :count], s, d, assign)
+            _add_span(gx2, block, grads)
+
+    _on_workers(plan, worker)
 
 
-def _route(grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarray, stride: int, dilation: int) -> None:
-    """Add ``g`` to the tap of each window that ``hits`` marks. Branch-free (a mask that
-    changes at random costs a mispredicted branch per element in NumPy's masked loops):
-    ``g * hit`` when ``g`` is finite, else the exact bit mask (``NaN * 0`` would be NaN)."""
+def _on_workers(plan: list[Block], worker: Callable[[Iterator[Block]], None]) -> None:
+    """Run ``worker`` over the blocks of ``plan`` on the engine's worker threads (each worker
+    with its own scratch: :func:`~.pool.run_tiles`). Blocks of different rows never write the
+    same cells; runs of one row may (overlapping windows), so when a row has several blocks,
+    every other block runs first, then the rest."""
+    count = min(fast_threads.workers(), len(plan))
+    if count <= 1 or sum(b.o1 - b.o0 for b in plan) * (plan[0].r1 - plan[0].r0) < PARALLEL_OUTPUTS:
+        worker(iter(plan))
+        return
+    split = any(b.o0 > 0 for b in plan)
+    if split and any(a.r0 == b.r0 and a.hi > b.lo for a, b in zip(plan, plan[2:])):
+        worker(iter(plan))  # windows wider than a block: blocks two apart overlap too
+        return
+    for wave in ([plan[0::2], plan[1::2]] if split else [plan]):
+        shared = iter(wave)
+        run_tiles([shared] * count, worker)
+
+
+def _route(
+    grads: np.ndarray, g: np.ndarray, hits: np.ndarray, masked: np.ndarray, stride: int, dilation: int,
+    assign: bool = False,
+) -> None:
+    """Add ``g`` to the tap of each window that ``hits`` marks (``assign``: write it, the
+    windows not overlapping and ``grads`` zero). Branch-free (a mask that changes at random
+    costs a mispredicted branch per element in NumPy's masked loops): ``g * hit`` when ``g``
+    is finite, else the exact bit mask (``NaN * 0`` would be NaN)."""
     count = g.shape[-1]
     g = np.ascontiguousarray(g)  # an adaptive class reads every period-th output
     finite = bool(np.isfinite(g).all())
     bits = None if finite else g.view(np.dtype(f"i{g.dtype.itemsize}"))
     for j in range(hits.shape[0]):
+        view = _tap(grads, j, count, stride, dilation)
+        if bits is None and assign:
+            np.multiply(g, hits[j], out=view)
+            continue
         if bits is None:
             np.multiply(g, hits[j], out=masked)
         else:
             mask = np.negative(hits[j], dtype=bits.dtype)
             np.bitwise_and(bits, mask, out=masked.view(bits.dtype))
-        view = _tap(grads, j, count, stride, dilation)
         view += masked
 
 
@@ -333,15 +397,19 @@ def _avg_into(gx2: np.ndarray, g2: np.ndarray, k: int, s: int, p: int, divisor: 
         return
     dtype = gx2.dtype
     plan, widest, most_rows, most_out = _plan(rows, out_length, k, s, p, 1)
-    grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-    share_buffer = np.empty((most_rows, most_out), dtype=dtype)
-    for block in plan:
-        n, count = block.r1 - block.r0, block.o1 - block.o0
-        share = share_buffer[:n, :count]
-        np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=share)
-        grads = _grad_span(gx2, block, grad_buffer)
-        _spread(grads, share, k, s)
-        _add_span(gx2, block, grads)
+
+    def worker(share: Iterator[Block]) -> None:
+        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+        share_buffer = np.empty((most_rows, most_out), dtype=dtype)
+        for block in share:
+            n, count = block.r1 - block.r0, block.o1 - block.o0
+            part = share_buffer[:n, :count]
+            np.divide(g2[block.r0: block.r1, block.o0: block.o1], divisor[block.o0: block.o1], out=part)
+            grads = _grad_span(gx2, block, grad_buffer)
+            _spread(grads, part, k, s)
+            _add_span(gx2, block, grads)
+
+    _on_workers(plan, worker)
 
 
 def _pow_backward(grad: np.ndarray, base: np.ndarray, exponent: float) -> np.ndarray:
@@ -400,10 +468,14 @@ def lp_pool1d_input_grad(
     if rows and out_length and length:
         divisors = shapes.avg_pool_divisors(length, k, stride, 0, out_length, True).astype(dtype)
         plan, widest, most_rows, _ = _plan(rows, out_length, k, stride, 0, 1)
-        span_buffer = np.empty((most_rows, widest), dtype=dtype)
-        grad_buffer = np.empty((most_rows, widest), dtype=dtype)
-        with np.errstate(all="ignore"):  # inf - inf, 0 * inf: PyTorch gives NaN without a word
-            _lp_blocks(x2, g2, gx2, plan, divisors, span_buffer, grad_buffer, float(norm_type), k, stride, length)
+
+        def worker(share: Iterator[Block]) -> None:
+            span_buffer = np.empty((most_rows, widest), dtype=dtype)
+            grad_buffer = np.empty((most_rows, widest), dtype=dtype)
+            with np.errstate(all="ignore"):  # inf - inf, 0 * inf: PyTorch gives NaN without a word
+                _lp_blocks(x2, g2, gx2, share, divisors, span_buffer, grad_buffer, float(norm_type), k, stride, length)
+
+        _on_workers(plan, worker)
     gx = gx2.reshape(x.shape)
     return _scale_by(gx, x, lambda part: _pow_backward(np.ones_like(part), part, float(norm_type))).astype(
         grad_output.dtype, copy=False
@@ -411,7 +483,7 @@ def lp_pool1d_input_grad(
 
 
 def _lp_blocks(
-    x2: np.ndarray, g2: np.ndarray, gx2: np.ndarray, plan: list[Block], divisors: np.ndarray,
+    x2: np.ndarray, g2: np.ndarray, gx2: np.ndarray, plan: Iterator[Block], divisors: np.ndarray,
     span_buffer: np.ndarray, grad_buffer: np.ndarray, norm_type: float, k: int, stride: int, length: int,
 ) -> None:
     """lp_pool1d's gradient block by block into ``gx2`` (before the ``x ** p`` factor)."""
@@ -445,40 +517,6 @@ def _scale_by(grad: np.ndarray, x: np.ndarray, factor: Callable[[np.ndarray], np
                 target = g2[r0: r0 + row_step, c0: c0 + col_step]
                 target *= factor(x2[r0: r0 + row_step, c0: c0 + col_step].astype(g2.dtype, copy=False))
     return grad
-
-
-#: Most classes of outputs (``O / gcd(L, O)``) for which an adaptive pool runs as that many
-#: sliding pools; beyond, each tap is a gather and a scatter by index.
-MAX_ADAPTIVE_CLASSES = 64
-
-
-@dataclass(frozen=True)
-class AdaptiveClass:
-    """Outputs ``first, first + period, ...`` (``count`` of them) of an adaptive pool: windows
-    of ``width`` samples starting at ``start + i*stride`` (a sliding pool)."""
-
-    first: int
-    period: int
-    count: int
-    start: int
-    width: int
-    stride: int
-
-
-def adaptive_classes(length: int, out_length: int) -> list[AdaptiveClass]:
-    """The adaptive windows ``[floor(o*L/O), ceil((o+1)*L/O))`` repeat every ``O' = O/g``
-    outputs, shifted by ``L' = L/g`` samples (``g = gcd(L, O)``): outputs ``o ≡ r (mod O')``
-    are a sliding pool of stride ``L'``.
-
-    >>> [(c.first, c.count, c.start, c.width, c.stride) for c in adaptive_classes(16, 6)]
-    [(0, 2, 0, 3, 8), (1, 2, 2, 4, 8), (2, 2, 5, 3, 8)]
-    """
-    g = math.gcd(length, out_length)
-    period, shift = out_length // g, length // g
-    starts, ends = shapes.adaptive_bounds(length, out_length)
-    return [
-        AdaptiveClass(r, period, g, int(starts[r]), int(ends[r] - starts[r]), shift) for r in range(period)
-    ]
 
 
 def _adaptive_groups(length: int, out_length: int) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -583,17 +621,39 @@ def _adaptive_max_by_index(gx2: np.ndarray, x2: np.ndarray, g2: np.ndarray) -> N
 
 
 def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
-    """One window over the whole length: NumPy's argmax per row (ties: the first; all -inf:
-    the first), then the last NaN for rows holding one (NumPy's argmax takes the first)."""
+    """One window over the whole length, rows in tiles on the workers: each row's maximum
+    (:func:`~.pool.row_max`), and where it is finite and met once (counted), the gradient
+    where ``x`` equals it; else
+    NumPy's argmax per row (ties: the first; all -inf: the first), then the last NaN for rows
+    holding one (NumPy's argmax takes the first)."""
     dtype = np.dtype(compute_dtype(grad_output.dtype))
     x2 = _planes(x)
+    g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, length = x2.shape
-    winner = np.argmax(x2, axis=1)
-    nan_rows = np.flatnonzero(np.isnan(x2[np.arange(rows), winner]))
-    if nan_rows.size:
-        winner[nan_rows] = length - 1 - np.argmax(np.isnan(x2[nan_rows, ::-1]), axis=1)
-    gx2 = np.zeros((rows, length), dtype=dtype)
-    gx2[np.arange(rows), winner] = _planes(grad_output)[:, 0]
+    gx2 = np.empty((rows, length), dtype=dtype)
+    step = max(1, BLOCK_OUTPUTS // length)
+    if rows * length >= PARALLEL_OUTPUTS:
+        step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
+
+    def tile(r0: int) -> None:
+        part, target, g = x2[r0: r0 + step], gx2[r0: r0 + step], g2[r0: r0 + step]
+        if part.flags.c_contiguous and np.isfinite(g).all():
+            best = row_max(part)
+            if np.isfinite(best).all():
+                hits = np.flatnonzero(np.equal(part.reshape(-1), np.repeat(best, length)))
+                if hits.size == part.shape[0]:  # one winner per row (a finite maximum is met at least once)
+                    target.fill(0)
+                    target.reshape(-1)[hits] = g[:, 0]
+                    return
+        winner = np.argmax(part, axis=1)
+        here = np.arange(part.shape[0])
+        nan_rows = np.flatnonzero(np.isnan(part[here, winner]))
+        if nan_rows.size:
+            winner[nan_rows] = length - 1 - np.argmax(np.isnan(part[nan_rows, ::-1]), axis=1)
+        target.fill(0)
+        target[here, winner] = g[:, 0]
+
+    run_tiles(range(0, rows, step), tile)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
@@ -607,7 +667,117 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
     lead = indices.shape[:-1]
     rows = math.prod(lead)
     g2 = _planes(np.ascontiguousarray(grad_output))
-    offsets = np.arange(rows, dtype=np.intp)[:, None] * g2.shape[-1]  # a flat take (take_along_axis: 3x slower)
-    flat = _planes(indices).astype(np.intp, copy=False) + offsets
-    gathered: np.ndarray = np.take(g2.reshape(-1), flat)
+    i2 = _planes(indices)
+    gathered = np.empty(i2.shape, dtype=g2.dtype)
+    width = max(1, i2.shape[-1])
+    step = max(1, BLOCK_OUTPUTS // width)
+    if rows * width >= PARALLEL_OUTPUTS:
+        step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
+
+    def tile(r0: int) -> None:
+        # a flat take of the tile's rows (take_along_axis: 3x slower)
+        offsets = np.arange(r0, min(rows, r0 + step), dtype=np.intp)[:, None] * g2.shape[-1]
+        np.take(g2.reshape(-1), i2[r0: r0 + step].astype(np.intp, copy=False) + offsets, out=gathered[r0: r0 + step])
+
+    run_tiles(range(0, rows, step), tile)
     return gathered.reshape(indices.shape)
+
+
+#: Scratch bytes per output of :func:`max_grad_from_indices` (the flat index, the value).
+_SCATTER_OUTPUT_BYTES = 16
+
+#: How the indices of every row run (:func:`survey_indices`): strictly increasing (no two
+#: outputs share an index: assignment), never decreasing (a forward's), or in any order
+#: (both: ``np.add.at``).
+INCREASING, SORTED, ANY_ORDER = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class IndexSurvey:
+    """The smallest and largest index, and how every row's indices run (``INCREASING``,
+    ``SORTED`` or ``ANY_ORDER``)."""
+
+    low: int
+    high: int
+    order: int
+
+
+def survey_indices(indices: np.ndarray) -> IndexSurvey:
+    """One pass over the ``(..., O)`` int64 indices, rows in tiles within ``POOL_TILE_BYTES``:
+    their range and order (a forward's indices never decrease along a row; windows that do
+    not overlap make them increase). Empty: ``low = 0``, ``high = -1``.
+
+    >>> survey_indices(np.array([[[0, 2, 2], [1, 3, 4]]]))
+    IndexSurvey(low=0, high=4, order=1)
+    """
+    i2 = _planes(indices)
+    rows, width = i2.shape
+    if not rows or not width:
+        return IndexSurvey(0, -1, INCREASING)
+    step = max(1, POOL_TILE_BYTES // (width * _SCATTER_OUTPUT_BYTES))
+    low, high, order = width, -1, INCREASING
+    for r0 in range(0, rows, step):
+        part = i2[r0: r0 + step]
+        if order != ANY_ORDER and width > 1:
+            gaps = part[:, 1:] - part[:, :-1]
+            if order == INCREASING and not (gaps > 0).all():
+                order = SORTED
+            if order == SORTED and not (gaps >= 0).all():
+                order = ANY_ORDER
+        if order == ANY_ORDER:
+            low, high = min(low, int(part.min())), max(high, int(part.max()))
+        else:  # sorted rows so far: their ends are their bounds (earlier tiles' too)
+            low, high = min(low, int(part[:, 0].min())), max(high, int(part[:, -1].max()))
+    return IndexSurvey(low, high, order)
+
+
+def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int, order: int) -> np.ndarray:
+    """Input gradient of a max pool from its forward's saved indices (validated: int64, the
+    shape of ``grad_output``, every index in ``[0, length)``; ``order`` from
+    :func:`survey_indices`): per ``(n, c)`` row, ``grad_output`` added into zeros at the
+    indices, as PyTorch's backward does (no winner search).
+
+    Strictly increasing rows (windows that do not overlap): fancy-index assignment. Else
+    ``np.add.at`` over the flat indices (row * length + index): unbuffered, in window order
+    and in the gradient's dtype, as PyTorch's loop adds (float32: its bits; measured several
+    times faster than ``np.bincount``, which sums in float64). Tiles are whole rows within the
+    workers' share of ``POOL_TILE_BYTES``, or runs of outputs of one long row.
+
+    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4, SORTED).tolist()
+    [[[0.0, 3.0, 0.0, 4.0]]]
+    """
+    dtype = np.dtype(compute_dtype(grad_output.dtype))
+    i2 = _planes(indices)
+    g2 = _planes(grad_output).astype(dtype, copy=False)
+    rows, width = i2.shape
+    gx2 = np.zeros((rows, length), dtype=dtype)
+    workers = fast_threads.workers() if rows * width >= PARALLEL_OUTPUTS else 1  # the scatter's work: its outputs
+    budget = POOL_TILE_BYTES // workers
+    if rows and width:
+        per_row = width * _SCATTER_OUTPUT_BYTES
+        if per_row <= budget:
+            step = max(1, budget // per_row)
+            if workers > 1:
+                step = min(step, max(1, -(-rows // (2 * workers))))
+            run_tiles(range(0, rows, step), lambda r0: _scatter_rows(
+                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step], order))
+        else:  # one long row at a time, in runs of outputs (in order: their adds stay in window order)
+            run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
+
+            def long_row(r: int) -> None:
+                for o0 in range(0, width, run):
+                    _scatter_rows(gx2[r: r + 1], i2[r: r + 1, o0: o0 + run], g2[r: r + 1, o0: o0 + run], order)
+
+            run_tiles(range(rows), long_row)
+    return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
+
+
+def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, order: int) -> None:
+    """Rows: ``grads`` added into ``target`` at ``indices``, row by row (strictly increasing
+    indices: into zeros, so written)."""
+    count, length = target.shape
+    flat = (indices + (np.arange(count, dtype=np.int64) * length)[:, None]).ravel()
+    if order == INCREASING:
+        target.reshape(-1)[flat] = grads.ravel()
+    else:
+        np.add.at(target.reshape(-1), flat, grads.ravel())

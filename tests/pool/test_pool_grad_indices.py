@@ -1,0 +1,259 @@
+"""``grad.max_pool1d_input(..., indices=)`` and ``grad.adaptive_max_pool1d_input(..., indices=)``:
+the gradient from the forward's saved indices (a scatter-add, no winner search) equals the
+gradient without them and PyTorch's autograd (oneDNN on and off), with convtrace's indices or
+torch's; bad indices are rejected as PyTorch's backward kernels reject them (shape, dtype),
+and an index outside the input (which PyTorch's backward writes out of bounds) is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from test_pool_grad_parity import (  # noqa: E402
+    DTYPES,
+    Sliding,
+    _out_length,
+    assert_same_grad,
+    check,
+    sliding_cases,
+)
+
+import convtrace  # noqa: E402
+import convtrace.functional as CF  # noqa: E402
+import convtrace.grad as G  # noqa: E402
+from convtrace.engine import pool, pool_backward  # noqa: E402
+from strategies import assert_convtrace_error, examples, tn, tt  # noqa: E402
+
+NEEDS_TORCH = True
+
+
+def _max_kw(case: Sliding) -> dict[str, Any]:
+    return dict(kernel_size=case.kernel_size, stride=case.stride, padding=case.padding, dilation=case.dilation,
+                ceil_mode=case.ceil_mode)
+
+
+def check_max_with_indices(case: Sliding, dtype: Any) -> None:
+    x = case.input(dtype)
+    gy = case.grad_output(_out_length(case, "max_pool1d"), dtype)
+    kw = _max_kw(case)
+    _, ours_idx = CF.max_pool1d(x, **kw, return_indices=True)
+    _, torch_idx = F.max_pool1d(tt(x), **kw, return_indices=True)
+    without = G.max_pool1d_input(x, gy, **kw)
+    with_ours = G.max_pool1d_input(x, gy, **kw, indices=ours_idx)
+    with_torch = G.max_pool1d_input(x, gy, **kw, indices=tn(torch_idx))
+    assert with_ours.dtype == without.dtype and with_ours.shape == without.shape
+    np.testing.assert_array_equal(with_ours, with_torch)
+    assert_same_grad(with_ours, without)
+    check(with_ours, lambda t: F.max_pool1d(t, **kw), x, gy)
+
+
+@examples(200)
+@given(case=sliding_cases(), dtype=st.sampled_from(DTYPES))
+def test_max_pool1d_input_with_indices_matches_without_and_autograd(case: Sliding, dtype: Any) -> None:
+    check_max_with_indices(case, dtype)
+
+
+@examples(150)
+@given(case=sliding_cases(), output_size=st.integers(1, 30), dtype=st.sampled_from(DTYPES))
+def test_adaptive_max_pool1d_input_with_indices_matches_without_and_autograd(
+    case: Sliding, output_size: int, dtype: Any
+) -> None:
+    x = case.input(dtype)
+    gy = case.grad_output(output_size, dtype)
+    _, ours_idx = CF.adaptive_max_pool1d(x, output_size, return_indices=True)
+    _, torch_idx = F.adaptive_max_pool1d(tt(x), output_size, return_indices=True)
+    without = G.adaptive_max_pool1d_input(x, gy)
+    with_ours = G.adaptive_max_pool1d_input(x, gy, indices=ours_idx)
+    np.testing.assert_array_equal(with_ours, G.adaptive_max_pool1d_input(x, gy, indices=tn(torch_idx)))
+    assert_same_grad(with_ours, without)
+    check(with_ours, lambda t: F.adaptive_max_pool1d(t, output_size), x, gy)
+
+
+# --------------------------------------------------------------------------- the scatter, pinned
+
+
+def test_overlapping_windows_add_their_gradients_at_a_shared_winner() -> None:
+    # k=3, s=1: the 5.0 wins all three windows; its gradient is their sum (in window order)
+    x = np.array([[[1.0, 2.0, 5.0, 0.0, -1.0]]])
+    gy = np.array([[[1.0, 10.0, 100.0]]])
+    _, idx = CF.max_pool1d(x, 3, 1, return_indices=True)
+    assert idx.tolist() == [[[2, 2, 2]]]
+    ours = G.max_pool1d_input(x, gy, 3, 1, indices=idx)
+    assert ours.tolist() == [[[0.0, 0.0, 111.0, 0.0, 0.0]]]
+    check(ours, lambda t: F.max_pool1d(t, 3, 1), x, gy)
+
+
+def test_disjoint_windows_write_each_row_at_its_own_offset() -> None:
+    # two rows of three; each row's gradient lands in its own row
+    x = np.array([[[1.0, 9.0, 2.0, 3.0, 4.0, 0.0], [7.0, 0.0, 0.0, 8.0, 1.0, 2.0]]])
+    gy = np.array([[[1.0, 2.0], [3.0, 4.0]]])
+    _, idx = CF.max_pool1d(x, 3, return_indices=True)
+    ours = G.max_pool1d_input(x, gy, 3, indices=idx)
+    assert ours.tolist() == [[[0.0, 1.0, 0.0, 0.0, 2.0, 0.0], [3.0, 0.0, 0.0, 4.0, 0.0, 0.0]]]
+    check(ours, lambda t: F.max_pool1d(t, 3), x, gy)
+
+
+def test_repeated_indices_in_disjoint_windows_are_summed_as_pytorch_does() -> None:
+    # indices a user made (not a forward's): PyTorch adds, whatever the windows
+    x = np.zeros((1, 1, 4))
+    gy = np.array([[[1.0, 2.0]]])
+    idx = np.array([[[1, 1]]])
+    ours = G.max_pool1d_input(x, gy, 2, indices=idx)
+    theirs = _torch_max_backward(x, gy, idx)
+    assert ours.tolist() == tn(theirs)[..., 0, :].tolist() == [[[0.0, 3.0, 0.0, 0.0]]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_many_rows_and_a_long_row_in_tiles(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(17)
+    x = rng.integers(-3, 4, (3, 4, 700)).astype(dtype)  # ties
+    for k, s in ((4, 4), (5, 2), (3, 1)):
+        gy = rng.standard_normal((3, 4, (700 - k) // s + 1)).astype(dtype)
+        _, idx = CF.max_pool1d(x, k, s, return_indices=True)
+        whole = G.max_pool1d_input(x, gy, k, s, indices=idx)
+        check(whole, lambda t, k=k, s=s: F.max_pool1d(t, k, s), x, gy)
+        # tiles of 3 rows, then one row at a time in runs of outputs
+        for budget in (3 * (700 * 16 + 700 * 8), 600):
+            monkeypatch.setattr(pool_backward, "POOL_TILE_BYTES", budget)
+            monkeypatch.setattr(pool_backward, "MIN_BLOCK_OUTPUTS", 64)
+            np.testing.assert_array_equal(G.max_pool1d_input(x, gy, k, s, indices=idx), whole)
+            monkeypatch.undo()
+
+
+def test_unbatched_and_empty() -> None:
+    x = np.array([[1.0, 3.0, 2.0, 5.0]])
+    gy = np.array([[1.0, 2.0]])
+    _, idx = CF.max_pool1d(x, 2, return_indices=True)
+    assert G.max_pool1d_input(x, gy, 2, indices=idx).tolist() == [[0.0, 1.0, 0.0, 2.0]]
+    _, aidx = CF.adaptive_max_pool1d(x, 2, return_indices=True)
+    assert G.adaptive_max_pool1d_input(x, gy, indices=aidx).tolist() == [[0.0, 1.0, 0.0, 2.0]]
+    empty = np.zeros((0, 2, 4))
+    gye = np.zeros((0, 2, 2))
+    out = G.max_pool1d_input(empty, gye, 2, indices=np.zeros((0, 2, 2), dtype=np.int64))
+    assert out.shape == (0, 2, 4)
+
+
+def test_the_scatter_is_not_a_winner_search() -> None:
+    # the gradient goes where the indices say, whatever the input holds (as PyTorch's backward)
+    x = np.array([[[9.0, 0.0, 0.0, 0.0]]])
+    gy = np.array([[[5.0, 6.0]]])
+    idx = np.array([[[1, 3]]])
+    ours = G.max_pool1d_input(x, gy, 2, indices=idx)
+    theirs = _torch_max_backward(x, gy, idx)
+    assert ours.tolist() == tn(theirs)[..., 0, :].tolist() == [[[0.0, 5.0, 0.0, 6.0]]]
+
+
+# --------------------------------------------------------------------------- bad indices
+
+
+def _torch_max_backward(x: np.ndarray, gy: np.ndarray, idx: np.ndarray) -> Any:
+    return torch.ops.aten.max_pool2d_with_indices_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 2], [1, 2], [0, 0], [1, 1], False,
+        torch.from_numpy(np.ascontiguousarray(idx))[..., None, :])
+
+
+def _torch_adaptive_backward(x: np.ndarray, gy: np.ndarray, idx: np.ndarray) -> Any:
+    return torch.ops.aten.adaptive_max_pool2d_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], torch.from_numpy(np.ascontiguousarray(idx))[..., None, :])
+
+
+def _gradient(op: str, x: np.ndarray, gy: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """max_pool1d's (kernel 2) or adaptive_max_pool1d's input gradient from ``idx``."""
+    if op == "max":
+        return G.max_pool1d_input(x, gy, 2, indices=idx)
+    return G.adaptive_max_pool1d_input(x, gy, indices=idx)
+
+
+GOOD = np.array([[[1, 2], [0, 3]]], dtype=np.int64)
+BAD_SHAPE_OR_DTYPE = [
+    pytest.param(GOOD[..., :1], "Mismatch in shape", id="short"),
+    pytest.param(np.concatenate([GOOD, GOOD], axis=0), "Mismatch in shape", id="batch"),
+    pytest.param(GOOD[:, :1], "Mismatch in shape", id="channels"),
+    pytest.param(GOOD.astype(np.int32), "expected scalar type Long but found Int", id="int32"),
+    pytest.param(GOOD.astype(np.float64), "expected scalar type Long but found Double", id="float64"),
+    pytest.param(GOOD.astype(np.uint8), "expected scalar type Long but found Byte", id="uint8"),
+    pytest.param(GOOD.astype(bool), "expected scalar type Long but found Bool", id="bool"),
+]
+
+
+@pytest.mark.parametrize(("idx", "words"), BAD_SHAPE_OR_DTYPE)
+@pytest.mark.parametrize("op", ["max", "adaptive"])
+def test_indices_of_the_wrong_shape_or_dtype_are_rejected_as_pytorch_rejects_them(
+    idx: np.ndarray, words: str, op: str
+) -> None:
+    x = np.arange(8.0).reshape(1, 2, 4)
+    gy = np.ones((1, 2, 2))
+    with pytest.raises(RuntimeError) as theirs:
+        (_torch_max_backward if op == "max" else _torch_adaptive_backward)(x, gy, idx)
+    if "scalar type" in words:
+        assert words in str(theirs.value)
+    with pytest.raises(convtrace.ConvtraceError, match=words) as info:
+        _gradient(op, x, gy, idx)
+    assert_convtrace_error(info.value, {"indices"})
+
+
+@pytest.mark.parametrize("bad", [4, 5, 1000, -1, -4])
+@pytest.mark.parametrize("op", ["max", "adaptive"])
+def test_an_index_outside_the_input_is_refused(bad: int, op: str) -> None:
+    # PyTorch's backward does not check it (it writes out of bounds: a wrong answer or a crash)
+    x = np.arange(8.0).reshape(1, 2, 4)
+    gy = np.ones((1, 2, 2))
+    idx = GOOD.copy()
+    idx[0, 1, 1] = bad
+    with pytest.raises(convtrace.ConvtraceError, match=f"Found an invalid max index: {bad} ") as info:
+        _gradient(op, x, gy, idx)
+    assert_convtrace_error(info.value, {"indices"})
+    assert "[0, 4)" in str(info.value)
+
+
+def test_the_edge_indices_are_accepted() -> None:
+    x = np.arange(8.0).reshape(1, 2, 4)
+    gy = np.ones((1, 2, 2))
+    idx = np.array([[[0, 3], [3, 0]]])
+    ours = G.max_pool1d_input(x, gy, 2, indices=idx)
+    assert ours.tolist() == tn(_torch_max_backward(x, gy, idx))[..., 0, :].tolist()
+    assert G.adaptive_max_pool1d_input(x, gy, indices=idx).tolist() == ours.tolist()
+
+
+def test_indices_as_a_list_are_taken() -> None:
+    x = np.arange(4.0).reshape(1, 1, 4)
+    gy = np.ones((1, 1, 2))
+    assert G.max_pool1d_input(x, gy, 2, indices=[[[1, 3]]]).tolist() == [[[0.0, 1.0, 0.0, 1.0]]]
+
+
+def test_pool_tile_bytes_is_the_engines_budget() -> None:
+    assert pool_backward.POOL_TILE_BYTES == pool.POOL_TILE_BYTES
+
+
+def test_float32_shared_winners_are_summed_in_window_order_in_float32_as_pytorch() -> None:
+    # overlapping windows (k=3, s=1): a sample winning several windows gets their sum, added
+    # in window order in float32 -> the same bits as PyTorch's backward
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 8, 300)).astype(np.float32)
+    gy = (rng.standard_normal((4, 8, 300)) * 1e3).astype(np.float32)
+    _, idx = CF.max_pool1d(x, 3, 1, 1, return_indices=True)
+    assert (idx[..., 1:] == idx[..., :-1]).sum() > 1000  # many shared winners
+    ours = G.max_pool1d_input(x, gy, 3, 1, 1, indices=idx)
+    xt = tt(x, requires_grad=True)
+    (theirs,) = torch.autograd.grad(F.max_pool1d(xt, 3, 1, 1), xt, tt(gy))
+    np.testing.assert_array_equal(ours, tn(theirs))
+
+
+def test_an_index_shared_by_more_outputs_than_the_passes_is_summed() -> None:
+    # 20 outputs all at index 5, each row apart
+    x = np.zeros((1, 2, 20))
+    gy = np.arange(40.0).reshape(1, 2, 20)
+    idx = np.full((1, 2, 20), 5)
+    ours = G.max_pool1d_input(x, gy, 1, indices=idx)
+    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False, tt(idx)[..., None, :])
+    assert ours.tolist() == tn(theirs)[..., 0, :].tolist()
+    assert ours[0, 0, 5] == sum(range(20)) and ours[0, 1, 5] == sum(range(20, 40))
