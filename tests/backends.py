@@ -14,7 +14,6 @@ both ways (``torch_answers``) and judges convtrace by ``judge``:
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,20 +24,12 @@ from convtrace import rules
 from strategies import Outcome, assert_convtrace_error, run, tn, torch_module
 
 
-@contextlib.contextmanager
-def onednn(enabled: bool) -> Iterator[None]:
+def onednn(enabled: bool) -> contextlib.AbstractContextManager[None]:
     """PyTorch with its oneDNN (mkldnn) backend switched on or off inside the block."""
-    torch = torch_module()
-    with warnings.catch_warnings():  # flags() also sets TF32 for Intel GPUs, and warns that there are none
-        warnings.simplefilter("ignore", UserWarning)
-        flags = torch.backends.mkldnn.flags(enabled=enabled)
-        flags.__enter__()
-    try:
-        yield
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            flags.__exit__(None, None, None)
+    torch_module()  # (skips the test without torch)
+    from convtrace.interop.torch import onednn as switch
+
+    return switch(enabled)
 
 
 def each_backend() -> Iterator[bool]:

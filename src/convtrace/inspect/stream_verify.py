@@ -33,12 +33,12 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConvtraceError
+from ..interop.torch import onednn
 from ..stream.verify import (
     Mismatch,
     VerifyResult,
@@ -166,24 +166,6 @@ def _hops(model: Any, hop: Any) -> list[int]:
 
 
 # ---------------------------------------------------------------------- running it
-
-
-@contextmanager
-def _onednn(enabled: bool) -> Iterator[None]:
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        flags = torch.backends.mkldnn.flags(enabled=enabled)
-        flags.__enter__()
-    try:
-        yield
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            flags.__exit__(None, None, None)
 
 
 def _tensor(value: Any) -> Any:
@@ -502,7 +484,7 @@ def verify_model(
         sizes = random_schedule(length, hops, rng) if fixed is None else fixed
         if sum(sizes) < length:
             sizes = sizes + (length - sum(sizes),)
-        with _onednn(trial % 2 == 0), _Recorder(prepared, _locator(sm)) as recorder, torch.no_grad():
+        with onednn(trial % 2 == 0), _Recorder(prepared, _locator(sm)) as recorder, torch.no_grad():
             want_t = _tensor(prepared(x))
             offline = {key: parts[0] for key, parts in recorder.outputs.items()}
             recorder.clear()

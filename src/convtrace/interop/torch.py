@@ -12,13 +12,16 @@ True
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConvtraceError, ConvtraceTypeError
 
-__all__ = ["require_torch", "to_tensor", "to_numpy", "to_torch_module", "from_torch_module", "torch_version"]
+__all__ = ["require_torch", "to_tensor", "to_numpy", "to_torch_module", "from_torch_module", "torch_version", "onednn"]
 
 
 def require_torch() -> Any:
@@ -125,3 +128,26 @@ def torch_version() -> str | None:
     except ImportError:  # pragma: no cover - depends on the environment
         return None
     return str(torch.__version__)
+
+
+@contextmanager
+def onednn(enabled: bool) -> Iterator[None]:
+    """PyTorch with its oneDNN (mkldnn) backend switched on or off inside the block (its
+    answer can depend on it); the flags' warning about Intel GPUs is silenced.
+
+    >>> with onednn(False):
+    ...     import torch
+    ...     torch.backends.mkldnn.enabled
+    False
+    """
+    torch = require_torch()
+    with warnings.catch_warnings():  # flags() also sets TF32 for Intel GPUs, and warns that there are none
+        warnings.simplefilter("ignore", UserWarning)
+        flags = torch.backends.mkldnn.flags(enabled=enabled)
+        flags.__enter__()
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            flags.__exit__(None, None, None)
