@@ -28,14 +28,15 @@ def test_streaming_switch_shows_cache_and_new_in_step_with_the_scrubber(explorer
     split = page.get_by_test_id("stream-split")
     expect(split).to_be_hidden()
     _switch_on(page)
-    # the frames are the chunk loop: two pushes and the flush
-    expect(page.get_by_test_id("step-label")).to_have_text("step 1 of 3")
+    # the frames are the chunk loop: two pushes and the flush, and the scrubber's label says so
+    expect(page.get_by_test_id("step-label")).to_have_text("push 1 of 2")
     expect(page.get_by_test_id("figure")).to_contain_text("push 1 of 2")
     expect(split).to_have_attribute("data-push", "1")
     assert _origins(page, 0) == ["new", "new", "new"]  # warm-up: the left pad and x1, x2 arrive now
     expect(page.get_by_test_id("step-detail")).to_contain_text("Push 1 of 2")
     page.get_by_test_id("next").click()
     expect(page.get_by_test_id("figure")).to_contain_text("push 2 of 2")
+    expect(page.get_by_test_id("step-label")).to_have_text("push 2 of 2")
     expect(split).to_have_attribute("data-push", "2")
     expect(split.get_by_test_id("stream-cache")).to_contain_text("[1] 1")
     assert _origins(page, 1) == ["cache", "cache", "new"]
@@ -44,6 +45,7 @@ def test_streaming_switch_shows_cache_and_new_in_step_with_the_scrubber(explorer
     page.screenshot(path=str(artifacts / "stream_push2.png"), full_page=True)
     page.get_by_test_id("next").click()
     expect(split).to_have_attribute("data-push", "flush")
+    expect(page.get_by_test_id("step-label")).to_have_text("flush(): the end is known")
     expect(split).to_contain_text("y4 = 2")
     page.get_by_test_id("prev").click()
     expect(split).to_have_attribute("data-push", "2")
@@ -68,6 +70,7 @@ def test_streaming_transposed_shows_the_carried_tail(explorer: Page, artifacts: 
     page.get_by_test_id("next").click()
     split = page.get_by_test_id("stream-split")
     expect(split).to_have_attribute("data-push", "2")
+    expect(page.get_by_test_id("step-label")).to_have_text("push 2 of 2")  # the pushes, not the scatters
     expect(split.get_by_test_id("stream-cache")).to_contain_text("[4] 1")  # x2·w3, no 0.5 in it
     expect(split).to_contain_text("y4 = 2.5")
     assert _origins(page, 3)[:2] == ["carried", "new"]

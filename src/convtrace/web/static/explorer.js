@@ -442,7 +442,10 @@ export function mount(root, host) {
     $("figure").innerHTML = data.svg;
     $("step-detail").textContent = frameDetail(data);
     const key = state.doc.views ? "scatter" : currentOp() === "max_unpool1d" ? "landing" : "step";
-    $("step-label").textContent = state.frames ? t(key, { n: state.step + 1, total: state.frames }) : "";
+    // a panel whose frames mean something else (the streaming switch: pushes, then the flush) names them
+    let label = state.frames ? t(key, { n: state.step + 1, total: state.frames }) : "";
+    for (const panel of panels) if (panel.stepLabel && state.frames) label = panel.stepLabel(state.step, state.frames) || label;
+    $("step-label").textContent = label;
     root.dataset.step = String(state.step);
     tell("step", state.step);
   }

@@ -147,6 +147,12 @@ registerPanel({
     toggle.addEventListener("change", () => { ctx.root.dataset.streaming = String(toggle.checked); });
 
     return {
+      // the scrubber's frames are the pushes, then the flush: "push 2 of 3", not "scatter 2 of 4"
+      stepLabel(frame, frames) {
+        const doc = ctx.state.doc;
+        if (!on() || !doc || !doc.stream) return null;
+        return frame >= doc.stream.pushes ? w("flush") : w("push", { n: frame + 1, total: doc.stream.pushes });
+      },
       config(cfg) {
         if (!on()) return;
         const n = Number.parseInt(chunk.value, 10);
