@@ -41,10 +41,12 @@ __all__ = [
 ]
 
 
-def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None, time_dim: int = -1) -> Any:
+def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None, time_dim: int = -1,
+              fast: bool | str = False) -> Any:
     """Run a PyTorch model chunk by chunk with exactly its offline result: a
     ``torch.nn.Module`` with ``push``, ``flush``, ``reset``, ``state_spec`` and the explicit
-    state ``initial_state`` / ``step`` for ONNX export (see
+    state ``initial_state`` / ``step`` for ONNX export; ``fast=True`` replays the steady pushes
+    of ``chunk_size`` through ONNX Runtime or TorchScript (see
     :mod:`convtrace.inspect.streamify`; imports torch when called).
 
     >>> import torch, convtrace
@@ -54,7 +56,7 @@ def streamify(model: Any, input_shape: Any, *, chunk_size: int | None = None, ti
     """
     from .inspect.streamify import streamify as implementation
 
-    return implementation(model, input_shape, chunk_size=chunk_size, time_dim=time_dim)
+    return implementation(model, input_shape, chunk_size=chunk_size, time_dim=time_dim, fast=fast)
 
 
 def __getattr__(name: str) -> Any:

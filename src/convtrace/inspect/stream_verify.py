@@ -225,19 +225,25 @@ class _Recorder:
 
     def _hook(self, name: str) -> Callable[..., None]:
         def hook(module: Any, args: Any, out: Any) -> None:
-            t = _tensor(out)
-            if t is None or t.dim() == 0 or t.device.type == "meta":
-                return
-            number = self.calls.get(name, 0)
-            self.calls[name] = number + 1
-            key = (name, number)
-            if key not in self.outputs:
-                self.outputs[key], self.places[key] = [], []
-                self.order.append(key)
-            self.outputs[key].append(t.detach().cpu().numpy().copy())
-            self.places[key].append(self.locate(t))
+            import torch
+
+            with torch._C.DisableTorchFunction():  # (streamify's running forward does not see these calls)
+                self._keep(name, out)
 
         return hook
+
+    def _keep(self, name: str, out: Any) -> None:
+        t = _tensor(out)
+        if t is None or t.dim() == 0 or t.device.type == "meta":
+            return
+        number = self.calls.get(name, 0)
+        self.calls[name] = number + 1
+        key = (name, number)
+        if key not in self.outputs:
+            self.outputs[key], self.places[key] = [], []
+            self.order.append(key)
+        self.outputs[key].append(t.detach().cpu().numpy().copy())
+        self.places[key].append(self.locate(t))
 
     def clear(self) -> None:
         self.outputs.clear()
@@ -432,11 +438,33 @@ def _spread(count: int, budget: int) -> set[int]:
     return {round(float(v)) for v in np.linspace(0, count - 1, budget)}
 
 
-def _streamify(model: Any, shape: tuple[int, ...], time_dim: int) -> Any:
-    """``convtrace.streamify`` on ``shape``, time on ``time_dim``."""
+def _streamify(model: Any, shape: tuple[int, ...], time_dim: int, fast: bool | str = False) -> Any:
+    """``convtrace.streamify`` on ``shape``, time on ``time_dim`` (``fast``: with its fast
+    path, which must be built)."""
     from .streamify import streamify
 
-    return streamify(model, shape, time_dim=time_dim)
+    sm = streamify(model, shape, time_dim=time_dim, fast=fast)
+    if fast is not False and sm.fast_path is None:
+        raise ConvtraceError("fast", fast, f"the fast path to verify was not built: {sm.fast_reason}", call="verify")
+    return sm
+
+
+def fast_schedule(length: int, chunk: int, rng: np.random.Generator) -> tuple[int, ...]:
+    """Chunk sizes adding up to ``length`` that take the fast path: two random sizes, the
+    one that brings the stream back in step with ``chunk``, then chunks of ``chunk`` (and
+    what is left).
+
+    >>> fast_schedule(20, 4, np.random.default_rng(0))
+    (7, 5, 0, 4, 4)
+    """
+    head = [int(rng.integers(0, 2 * chunk + 1)) for _ in range(2)]
+    head.append(-sum(head) % chunk)
+    sizes: list[int] = []
+    for n in head + [chunk] * (length // chunk + 1):
+        sizes.append(min(n, length - sum(sizes)))
+        if sum(sizes) == length:
+            break
+    return tuple(sizes)
 
 
 def verify_model(
@@ -450,13 +478,18 @@ def verify_model(
     time_dim: int = -1,
     tolerance: float | None = None,
     emission_checks: int = 12,
+    fast: Any = False,
 ) -> VerifyResult:
     """Stream ``trials`` random inputs of ``input_shape`` through ``streamify(model)`` in chunk
     schedules (``"random"``, or one list of sizes for every trial; what is left is pushed
     last) and compare with the model's offline forward (see the module docstring).
     ``emission_checks``: how many push boundaries the judge of the earliest emission examines
     at most (spread over each trial; -1 in ``earliest`` where it did not look).
-    A model streamify refuses raises its ConvtraceError."""
+    ``fast`` (True or a backend: :meth:`StreamedModel.build_fast
+    <convtrace.inspect.streamify.StreamedModel.build_fast>`): the model is streamified with
+    its fast path, and every other trial's schedule (:func:`fast_schedule`) runs it — it
+    raises ConvtraceError where the path is not built or a trial that should run it does
+    not. A model streamify refuses raises its ConvtraceError."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -469,7 +502,7 @@ def verify_model(
     tol = MODEL_TOLERANCE[dt] if tolerance is None else float(tolerance)
     rng = np.random.default_rng(seed)
     prepared = _prepared(model, dt, rng)
-    sm = _streamify(prepared, shape, time_dim)
+    sm = _streamify(prepared, shape, time_dim) if fast is False else _streamify(prepared, shape, time_dim, fast)
     judge = _Offline(prepared if dt == "float64" else copy.deepcopy(prepared).double(), time_dim)
     probe = _time_last(rng.standard_normal(shape), time_dim)
     reach, hops = _reach(sm, length), _hops(prepared, sm.hop or 1)
@@ -482,6 +515,10 @@ def verify_model(
     for trial in range(trials):
         x = torch.from_numpy(rng.standard_normal(shape)).to(getattr(torch, dt))
         sizes = random_schedule(length, hops, rng) if fixed is None else fixed
+        on_fast = fast is not False and fixed is None and trial % 2 == 0
+        if on_fast:
+            sizes = fast_schedule(length, sm.chunk_size, rng)
+        ran = getattr(sm, "fast_pushes", 0)
         if sum(sizes) < length:
             sizes = sizes + (length - sum(sizes),)
         with onednn(trial % 2 == 0), _Recorder(prepared, _locator(sm)) as recorder, torch.no_grad():
@@ -503,6 +540,10 @@ def verify_model(
                 if size >= 0:
                     at += size
                     cumulative.append(at)
+        fast_path = getattr(sm, "_fast", None)
+        if on_fast and fast_path is not None and sm.fast_pushes == ran and sizes.count(sm.chunk_size) > fast_path.first + 3:
+            raise ConvtraceError("fast", fast, f"the fast path ran no push of trial {trial} ({sizes.count(sm.chunk_size)} "
+                                 f"pushes of {sm.chunk_size} samples)", call="verify")  # fmt: skip
         want = want_t.detach().numpy()
         final = _cat(parts)
         out_length = want.shape[-1]

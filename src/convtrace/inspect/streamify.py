@@ -20,8 +20,10 @@ Two ways to run it, the same numbers:
 
 Speed: ``push`` runs the model's own Python ``forward`` on every chunk (calls on parameters
 alone, such as a weight norm, run once per stream), so a push costs at least that forward's
-calls on a small input and every layer's weights read once; chunks of several hops, or
-``step`` traced (:func:`torch.jit.trace`) or exported, cost less per sample.
+calls on a small input and every layer's weights read once. ``fast=True``
+(:meth:`StreamedModel.build_fast`, :mod:`convtrace.inspect.streamify_fast`) records the
+pushes of ``chunk_size`` samples once and replays them without Python (ONNX Runtime for
+float32, TorchScript otherwise); ``push_path`` says which path a push ran.
 
 Where a model cannot stream, :func:`streamify` raises :class:`~convtrace.errors.ConvtraceError`
 naming the module, the op, the reason and the fix: normalisation, attention or recurrence
@@ -72,7 +74,11 @@ import torch
 
 from ..errors import ConvtraceError
 from ..stream.stages import StateEntry
-from .streamify_ops import OpState, Timeline, WindowState, mask_before
+from .streamify_fast import BACKENDS, FastPush
+from .streamify_fast import build as build_fast
+from .streamify_fast import enter as enter_fast
+from .streamify_fast import leave as leave_fast
+from .streamify_ops import OpState, Timeline, WindowState, mask_before, transient
 from .streamify_run import ParameterCalls, PlanOp, Runner, from_last, plan_forward, refuse, to_last
 
 __all__ = ["streamify", "StreamedModel", "StateEntry"]
@@ -80,17 +86,21 @@ __all__ = ["streamify", "StreamedModel", "StateEntry"]
 #: the extra lengths the forward is planned on (and twice the length): the amounts that
 #: change with the length are applied at the end, the most any of them holds back is kept
 PLAN_EXTRA = (1, 2, 3)
+#: the whole-input plans :meth:`StreamedModel.flush` keeps (the last lengths flushed)
+FLUSH_PLANS = 8
 #: the report codes that stop a model from streaming
 _BLOCKING = ("R101", "R102", "R104")
 
 
 def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None = None,
-              time_dim: int = -1) -> StreamedModel:  # fmt: skip
+              time_dim: int = -1, fast: bool | str = False) -> StreamedModel:  # fmt: skip
     """A :class:`StreamedModel` running ``model`` chunk by chunk. ``input_shape``: an
     input the model takes (``(N, C, T)``, or any layout with time on ``time_dim``; the
     batch, when there are three dimensions or more, first); ``chunk_size``: the chunk of
     :meth:`StreamedModel.step` (default: the smallest that works, the hop rounded up to
-    whole strides). Raises :class:`ConvtraceError` for a model that cannot stream."""
+    whole strides). ``fast``: build the fast path of pushes of ``chunk_size`` samples
+    (:meth:`StreamedModel.build_fast`: True or "auto", "onnxruntime", "torch"). Raises
+    :class:`ConvtraceError` for a model that cannot stream."""
     if not isinstance(model, torch.nn.Module):
         raise ConvtraceError("model", type(model).__name__, "the model must be a torch.nn.Module", call="streamify")
     shape = _shape(input_shape)
@@ -100,7 +110,10 @@ def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None 
     time_dim %= len(shape)
     plans = _plans(model, shape, time_dim)  # (first: it names the innermost module of what cannot stream)
     report = _report(model, shape, time_dim)
-    return StreamedModel(model, shape, plans, report, chunk_size, time_dim)
+    sm = StreamedModel(model, shape, plans, report, chunk_size, time_dim)
+    if fast is not False:
+        sm.build_fast("auto" if fast is True else fast)
+    return sm
 
 
 def _longer(shape: tuple[int, ...], time_dim: int, length: int) -> tuple[int, ...]:
@@ -194,6 +207,15 @@ class StreamedModel(torch.nn.Module):
         self.chunk_size = self._chunk(chunk_size)
         self._templates: dict[int, list[tuple[bool, int, OpState]]] = {}
         self._offset: int | None = None
+        self._flush_plans: dict[tuple[int, ...], tuple[list[PlanOp], int]] = {}
+        self._fast: FastPush | None = None
+        self._fast_asked: str | None = None
+        #: why the fast path asked for was not built (None: it was, or none was asked for)
+        self.fast_reason: str | None = None
+        #: the path the last push ran: "python" (the general path), "onnxruntime", "torch"
+        self.push_path = "python"
+        #: the pushes the fast path ran, since the model was streamified
+        self.fast_pushes = 0
         self.reset()
 
     @property
@@ -252,9 +274,42 @@ class StreamedModel(torch.nn.Module):
                                  f"{self.base_chunk} (then every strided layer takes whole strides)", call="streamify")  # fmt: skip
         return chunk_size
 
+    # ------------------------------------------------------------------ the fast path
+    @property
+    def fast_path(self) -> str | None:
+        """The backend of the fast path of pushes of ``chunk_size`` samples ("onnxruntime",
+        "torch"), None when there is none."""
+        return None if self._fast is None else self._fast.backend
+
+    def build_fast(self, backend: str = "auto") -> str | None:
+        """Build the fast path of pushes of ``chunk_size`` samples (see
+        :mod:`convtrace.inspect.streamify_fast`): ``backend`` "auto" (ONNX Runtime for
+        float32 when it is installed, else TorchScript), "onnxruntime" or "torch". Returns
+        the backend built, or None with the reason in ``fast_reason`` (the general path
+        runs every push). Resets the stream; takes about as long as an ONNX export of the
+        model (seconds for a vocoder).
+
+        >>> import torch
+        >>> sm = streamify(torch.nn.Conv1d(1, 1, 3).double(), (1, 1, 8))
+        >>> sm.build_fast("torch"), sm.fast_reason
+        ('torch', None)
+        """
+        if backend not in ("auto", *BACKENDS):
+            raise ConvtraceError("fast", backend, f"the fast path's backend is one of auto, {', '.join(BACKENDS)}",
+                                 call="streamify")  # fmt: skip
+        self._fast_asked = backend
+        self._fast = None
+        with torch.no_grad():
+            found = build_fast(self, backend)
+        self._fast, self.fast_reason = (found, None) if isinstance(found, FastPush) else (None, found)
+        return self.fast_path
+
     # ------------------------------------------------------------------ push, flush, reset
     def reset(self) -> None:
         """Start a new stream: every state back to its initial value."""
+        if getattr(self, "_fast", None) is not None:
+            assert self._fast is not None
+            self._fast.entered = None
         self._runner = Runner(self.model, self._plans)
         self._runner.mode = "push"
         self._runner.constants = ParameterCalls()
@@ -285,8 +340,28 @@ class StreamedModel(torch.nn.Module):
         return chunk
 
     def push(self, chunk: Any) -> Any:
-        """Feed ``chunk`` (the input's shape, any time length); return the outputs final now."""
+        """Feed ``chunk`` (the input's shape, any time length); return the outputs final now.
+        With a fast path (:meth:`build_fast`), a push of ``chunk_size`` samples past the
+        stream's start runs it (``push_path`` says which path ran)."""
+        return self._push(chunk)
+
+    def _push(self, chunk: Any, fast: bool = True) -> Any:
         x = self._checked(chunk)
+        path = self._fast
+        if path is not None:
+            if fast and int(x.shape[self.time_dim]) == path.length and not x.requires_grad:
+                if path.entered is not None and not path.fresh():
+                    leave_fast(self, path)
+                    self._fast, self.fast_reason = None, "a parameter of the model changed after the build"
+                elif path.entered is not None or enter_fast(self, path):
+                    with torch.no_grad():
+                        y = path.push(self, x)
+                    self.fast_pushes += 1
+                    self.push_path = path.backend
+                    return y
+            else:
+                leave_fast(self, path)
+        self.push_path = "python"
         with torch.no_grad():
             y, tl = self._runner.run(x, Timeline(self._pushed, 0, self.time_dim))
         self._pushed += int(x.shape[self.time_dim])
@@ -305,7 +380,7 @@ class StreamedModel(torch.nn.Module):
         """
         self._runner.trace = []
         try:
-            y = self.push(chunk)
+            y = self._push(chunk, fast=False)
             return y, self._runner.trace
         finally:
             self._runner.trace = None
@@ -318,6 +393,8 @@ class StreamedModel(torch.nn.Module):
             y = torch.cat((y.new_full(shape, tl.fill), y), tl.dim)
             length, tl = int(y.shape[tl.dim]), Timeline(self._emitted, 0, tl.dim)
         drop = min(length, max(0, -tl.start))
+        if drop or tl.fill is not None:
+            transient()
         if length > drop and tl.start + drop != self._emitted:
             raise ConvtraceError("output", tl.start + drop, f"streamify lost its place: output {self._emitted} was next",
                                  call="push")  # fmt: skip
@@ -329,12 +406,14 @@ class StreamedModel(torch.nn.Module):
         from the length); then the stream is reset. PyTorch's error where the whole input
         is too short for the model."""
         try:
+            if self._fast is not None:
+                leave_fast(self, self._fast)
             if self._shape is None:
                 raise ConvtraceError("stream", 0, "nothing was pushed: there is no output to flush", call="flush")
             shape = list(self._shape)
             shape.insert(self.time_dim, self._pushed)
             try:
-                plan, out_length = plan_forward(self.model, shape, self.time_dim)
+                plan, out_length = self._flush_plan(tuple(shape))
             except ConvtraceError:
                 raise
             except Exception as exc:  # PyTorch's error on the whole input
@@ -354,6 +433,17 @@ class StreamedModel(torch.nn.Module):
             return y
         finally:
             self.reset()
+
+    def _flush_plan(self, shape: tuple[int, ...]) -> tuple[list[PlanOp], int]:
+        """The forward planned on the whole input (kept for the last few lengths: planning
+        runs the model's forward on the meta device, a few tens of ms for a vocoder)."""
+        found = self._flush_plans.get(shape)
+        if found is None:
+            found = plan_forward(self.model, shape, self.time_dim)
+            if len(self._flush_plans) >= FLUSH_PLANS:
+                del self._flush_plans[next(iter(self._flush_plans))]
+            self._flush_plans[shape] = found
+        return found
 
     # ------------------------------------------------------------------ explicit state
     def _template(self, batch: int) -> list[tuple[bool, int, OpState]]:
@@ -418,7 +508,11 @@ class StreamedModel(torch.nn.Module):
         """``.to()``, ``.double()``, ...: the states start again in the new dtype or device."""
         out = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
         self._templates.clear()
+        self._flush_plans.clear()
+        self._fast = None
         self.reset()
+        if self._fast_asked is not None:  # built again for the new dtype or device
+            self.build_fast(self._fast_asked)
         return out
 
     def forward(self, chunk: Any, *state: Any) -> tuple[Any, ...]:

@@ -39,7 +39,8 @@ import torch.nn.functional as F
 
 from ..errors import ConvtraceError
 
-__all__ = ["Timeline", "on_dim", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState"]
+__all__ = ["Timeline", "on_dim", "mask_before", "WindowState", "ScatterState", "EdgeState", "AlignState", "OpState",
+           "TRANSIENTS"]
 
 Shift = Any  # an int (push) or a 0-d int64 tensor (step)
 
@@ -56,6 +57,24 @@ class Timeline:
     fill: float | None = None
     rate: Fraction = Fraction(1)
     tail: int = 0
+
+
+class Transients:
+    """How many times a push took a branch of the stream's start: a mask of indices before
+    0, a left pad's first values, a mirrored head, outputs dropped at the model's output. A
+    push that takes none, at a chunk length whose counters all move as the last push's did,
+    is *steady*: the fast path (:mod:`convtrace.inspect.streamify_fast`) replays it."""
+
+    count = 0
+
+
+#: the one counter (pushes run one at a time: the torch function mode is global too)
+TRANSIENTS = Transients()
+
+
+def transient() -> None:
+    """Count one transient branch."""
+    TRANSIENTS.count += 1
 
 
 def scaled(shift: Shift, num: int, den: int = 1) -> Shift:
@@ -79,6 +98,7 @@ def mask_before(x: Any, tl: Timeline, value: float, threshold: int = 0) -> Any:
     length = int(x.shape[-1])
     if tl.start >= threshold or length == 0:
         return x  # (in a step, the shift only grows)
+    transient()
     if isinstance(tl.shift, int):
         count = min(length, threshold - tl.start - tl.shift)
         if count <= 0:
@@ -267,6 +287,7 @@ class EdgeState(OpState):
         if m == 0:
             return
         if need and not (isinstance(tl.shift, int) and tl.start + tl.shift >= need):
+            transient()
             at = torch.arange(need, device=x.device) - (tl.start + tl.shift)
             got = torch.index_select(x, -1, at.clamp(0, m - 1))
             self.head = torch.where((at >= 0) & (at < m), got, self.head)
@@ -278,6 +299,7 @@ class EdgeState(OpState):
         """Input indices ``-left .. -1`` of ``y`` (starting at ``start``) from the head."""
         if not self.mirror or y.shape[-1] == 0 or start >= 0:
             return y
+        transient()
         u = positions(int(y.shape[-1]), Timeline(start, shift, 0), y.device)
         src = (-u if self.mode == "reflect" else torch.zeros_like(u)).clamp(0, int(self.head.shape[-1]) - 1)
         return torch.where(u < 0, torch.index_select(self.head, -1, src), y)
@@ -291,8 +313,11 @@ class EdgeState(OpState):
         count = int(joined.shape[-1]) - (self.hold if self.fixed else self.crop)
         if self.mirror and not self.fixed and self.seen < int(self.head.shape[-1]):
             count = max(0, min(count, -self.left - self.start))  # only indices before the pad
+            transient()
         y = self._mirror(joined[..., :count], self.start, tl.shift)
         fill = self.value if self.first and self.start + self.left > 0 else None
+        if fill is not None:
+            transient()
         out = Timeline(self.start + self.left, tl.shift, tl.dim, fill, tl.rate, self.tail_out)
         self.first = False
         self.start += count

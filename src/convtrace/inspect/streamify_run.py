@@ -184,6 +184,9 @@ class Runner:
         self.states: dict[int, OpState] = {}
         self.joins: dict[int, OpState] = {}
         self.step_chunk: int | None = None
+        #: conv1d as F.conv1d always (a recording for ONNX Runtime: one Conv node, not a
+        #: matmul of the windows; :mod:`~convtrace.inspect.streamify_fast`)
+        self.plain_conv = False
         self.trace: list[tuple[PlanOp, Any, int]] | None = None
         self.side = _Side()
         self.stack: list[str] = [""]
@@ -448,7 +451,7 @@ class Runner:
             value = 0.0
             weight, bias, groups = a["weight"], a["bias"], int(a["groups"])
             channels = int(weight.shape[0]) if x.dim() >= 2 else 0
-            if groups == 1 and self.step_chunk is None:
+            if groups == 1 and self.step_chunk is None and not self.plain_conv:
                 run = functools.partial(few_windows, weight=weight, bias=bias, stride=stride, dilation=dilation)
             else:
                 run = lambda w: F.conv1d(w, weight, bias, stride, 0, dilation, groups)  # noqa: E731

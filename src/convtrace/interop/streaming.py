@@ -27,8 +27,9 @@ __all__ = ["streamify", "IMPLEMENTATION"]
 IMPLEMENTATION = "convtrace.inspect.streamify"
 
 
-def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None = None, time_dim: int = -1) -> Any:
+def streamify(model: Any, input_shape: Sequence[int], *, chunk_size: int | None = None, time_dim: int = -1,
+              fast: bool | str = False) -> Any:
     """:func:`convtrace.inspect.streamify.streamify`: a ``torch.nn.Module`` running
     ``model`` chunk by chunk (``push``, ``flush``, ``reset``, ``step``, ``state_spec``)."""
     implementation = importlib.import_module(IMPLEMENTATION)
-    return implementation.streamify(model, input_shape, chunk_size=chunk_size, time_dim=time_dim)
+    return implementation.streamify(model, input_shape, chunk_size=chunk_size, time_dim=time_dim, fast=fast)
