@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import functional
 from ..engine import fast
-from ..engine.fast_threads import SMALL_GEMM
 from ..engine.padding import apply_pad
 from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
 
@@ -231,62 +230,22 @@ class _SlidingStage(Stage):
         raise NotImplementedError
 
 
-@dataclass
-class _Plan:
-    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
-    window at ``lo``, ``count`` outputs): the work area (held samples, then the chunk), the
-    strided view of every output's taps, the columns it is copied to and the GEMM operands
-    per item; ``keep``: the samples kept for the next push."""
-
-    work: np.ndarray
-    head: np.ndarray
-    held: np.ndarray
-    body: np.ndarray
-    taps: np.ndarray
-    columns: np.ndarray
-    operands: list[np.ndarray]
-    # the weights, (C_out, C_in*K) or (groups, C_out/groups, C_in/groups*K), by blocks of output rows
-    blocks: list[tuple[np.ndarray, slice]]
-    product: Callable[..., Any]  # np.dot, or np.matmul for groups
-    item_shape: tuple[int, ...]  # an item's output as the product writes it
-    keep: int
-
-
-def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]]:
-    """``weight`` (C_out x C_in*K) cut into blocks of rows whose products with ``count``
-    columns stay within ``SMALL_GEMM`` multiply-adds: OpenBLAS multiplies such small
-    matrices without packing the weights, where a push's few columns would pay for packing
-    them all on every call (a 256 x 1280 weight times 8 columns: about 1.8x faster; and one
-    thread each, so no thread wakes per push). One column stays whole: a matrix-vector
-    product reads the weights once, at memory speed, on BLAS's threads.
-
-    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 8)]
-    [slice(0, 86, None), slice(86, 172, None), slice(172, 256, None)]
-    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 1)]
-    [slice(None, None, None)]
-    """
-    rows, field = weight.shape
-    pieces = -(-rows * field * count // SMALL_GEMM) if count > 1 else 1
-    if pieces <= 1:
-        return [(weight, slice(None))]
-    step = -(-rows // pieces)
-    return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
-
-
 class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
 
-    The fast path (float32/float64 weights and input of the same dtype) copies the held
-    samples and the chunk into one contiguous scratch, copies the columns of every output
-    of the push (only the emitted positions, ``C_in x K x count``) from one strided view of
-    it into a column scratch, and multiplies the weights, arranged once as
-    ``(groups, C_out/groups, C_in/groups*K)``, by them: per push, one matrix-vector product
-    for one output, else one GEMM per block of weight rows (:func:`_row_blocks`), or one
-    batched product over the groups. The views of each kind of push (held, new, first
-    window, outputs) are kept in a :class:`_Plan` (a few kinds repeat in a steady stream).
-    The scratches are workspace, not state: each push refills them, and they grow only to
-    the largest chunk pushed, never with the stream. Other dtypes (float16) take the
-    engine's forward on the windows' span.
+    The fast path (float32/float64 weights and input of the same dtype) works time-major:
+    the held samples (the buffer, kept as a transposed view of a ``(N, cache, C_in)``
+    array) and the chunk are copied, one row per sample, into a kept scratch
+    ``(N, cache + T, C_in)``, so that the taps of one output (dilation 1) are one
+    contiguous run of ``K*C_in`` values. One output is then one matrix-vector product
+    with the weights arranged once as ``(C_out, K*C_in)``, reading the window in place;
+    several outputs are one GEMM of their windows (copied from a strided view, or read in
+    place when the windows tile the samples) by the weights as ``(K*C_in, C_out)``, whose
+    ``(count, C_out)`` result leaves as a transposed view (the next Conv1d copies it back
+    into its scratch row by row, contiguously); groups: one batched product. The
+    scratches are workspace, not state: each push refills them, and they grow only to the
+    largest chunk pushed, never with the stream. Other dtypes (float16) take the engine's
+    forward on the windows' span.
     """
 
     kind = "conv"
@@ -297,91 +256,97 @@ class WindowStage(_SlidingStage):
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
-        # the weights as (groups, C_out/groups, C_in/groups*K), the bias as a column: made on first use
-        self._w3: np.ndarray | None = None
-        self._bias_column: np.ndarray | None = None
-        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk
-        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns
-        self._plans: dict[tuple[int, int, int, int], _Plan] = {}
+        # the weights, made on first use: (C_out, K*C_in) for one output, (groups, K*C_in/groups, C_out/groups) else
+        self._w_rows: np.ndarray | None = None
+        self._w_columns: np.ndarray | None = None
+        self._bias: np.ndarray | None = None if bias is None else np.ascontiguousarray(bias.astype(weight.dtype))
+        self._rows = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, time-major
+        self._scratch = np.empty((0, 0, self.channels_in), dtype=weight.dtype)  # held samples + the chunk, time-major
+        self._columns = np.empty(0, dtype=weight.dtype)  # several outputs' windows
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
-        self._plans.clear()  # they hold views of the old buffer
+        self._rows = np.zeros((batch, self.cache, self.channels_in), dtype=self.dtype)
+        self.buffer = self._rows.transpose(0, 2, 1)  # the state (N, C_in, cache), stored time-major
+        self._scratch = np.empty((batch, self.cache, self.channels_in), dtype=self.dtype)
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
-        if x.dtype != self._fast_dtype:
+        if x.dtype != self._fast_dtype or self.dtype != x.dtype:
             return super().push(x, floor)
         t = x.shape[-1]
         if not t:  # nothing new: nothing more is final
             return self.nothing
-        stride, span = self.step.stride, self.step.span
+        stride, cache = self.step.stride, self.cache
         before, done = int(self.samples_in), int(self.done)
         n = before + t
         held = max(0, min(before, before - done * stride))
-        target = (n - span) // stride + 1 if n >= span else 0
-        count = max(target - done, 0)
-        lo = done * stride - before + held
-        plan = self._plans.get((held, t, lo, count)) or self._plan(x.shape[0], held, t, lo, count)
+        target = (n - self.step.span) // stride + 1 if n >= self.step.span else done
+        scratch = self._scratch
+        if scratch.shape[1] < cache + t:  # workspace for the largest chunk so far
+            scratch = self._scratch = np.empty((x.shape[0], cache + t, self.channels_in), dtype=x.dtype)
         if held:
-            np.copyto(plan.head, plan.held)
-        np.copyto(plan.body, x)
+            scratch[:, cache - held : cache] = self._rows[:, cache - held :]
+        scratch[:, cache : cache + t] = x.transpose(0, 2, 1)
         self.samples_in[...] = n
         out = self.nothing
-        if count:
-            np.copyto(plan.columns, plan.taps)
-            out = np.empty((x.shape[0], self.channels_out, count), dtype=x.dtype)
-            if len(plan.operands) == 1 and len(plan.blocks) == 1:
-                plan.product(plan.blocks[0][0], plan.operands[0], out=out.reshape(plan.item_shape))
-            else:
-                for index, operand in enumerate(plan.operands):
-                    y = out[index].reshape(plan.item_shape)
-                    for weight, rows in plan.blocks:
-                        plan.product(weight, operand, out=y[rows])
-            if self._bias_column is not None:
-                out += self._bias_column
-            self.done[...] = target
-        self._keep(plan.work, plan.keep)
+        if target > done:
+            out = self._products(scratch, cache + done * stride - before, target - done)
+            self.done[...] = done = target
+        self._keep(scratch[:, cache - held : cache + t].transpose(0, 2, 1), max(0, n - done * stride))
         return out
 
-    def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
-        """The views one kind of push uses (kept: a steady stream repeats a few kinds)."""
-        if self._w3 is None:
+    def _products(self, scratch: np.ndarray, first: int, count: int) -> np.ndarray:
+        """Outputs ``count`` windows, the first starting at row ``first`` of ``scratch``."""
+        batch, c_in = scratch.shape[0], self.channels_in
+        k_size, stride, dilation = self.weight.shape[2], self.step.stride, self.dilation
+        if count == 1 and self.groups == 1:  # one output: a matrix-vector product, the window read in place
+            column = np.empty((batch, self.channels_out, 1), dtype=scratch.dtype)
+            for item in range(batch):
+                taps = scratch[item, first : first + self.step.span : dilation]
+                np.dot(self._weight_rows(), taps.reshape(-1), out=column[item, :, 0])
+            if self._bias is not None:
+                column += self._bias[:, None]
+            return column
+        groups, field, weights = self.groups, k_size * c_in // self.groups, self._weight_columns()
+        out = np.empty((batch, count, self.channels_out), dtype=scratch.dtype)
+        size = groups * count * field
+        if self._columns.size < size:
+            self._columns = np.empty(size, dtype=scratch.dtype)
+        item_size = scratch.itemsize
+        for item in range(batch):
+            at = scratch[item, first:]
+            if groups == 1 and dilation == 1 and stride == k_size:  # the windows tile the samples: read in place
+                windows = at[: count * stride].reshape(count, field)
+            else:
+                view = np.ndarray((groups, count, k_size, c_in // groups), scratch.dtype, at, 0,
+                                  (c_in // groups * item_size, stride * c_in * item_size, dilation * c_in * item_size, item_size))  # fmt: skip
+                windows = self._columns[:size].reshape(groups, count, field)
+                np.copyto(windows.reshape(view.shape), view)
+            if groups == 1:
+                np.dot(windows.reshape(count, field), weights[0], out=out[item])
+            else:
+                out[item] = np.matmul(windows, weights).transpose(1, 0, 2).reshape(count, -1)
+        if self._bias is not None:
+            out += self._bias
+        return out.transpose(0, 2, 1)
+
+    def _weight_rows(self) -> np.ndarray:
+        """The weights as ``(C_out, K*C_in)`` (one group), made on first use: row o, column
+        ``k*C_in + c`` is ``weight[o, c, k]``."""
+        if self._w_rows is None:
             w = self.weight
-            self._w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
-            if self.bias is not None:
-                self._bias_column = np.ascontiguousarray(self.bias.astype(w.dtype)[:, None])
-        if len(self._plans) >= 16:
-            self._plans.clear()
-        c_in, k_size, total = self.channels_in, self.weight.shape[2], held + t
-        size = batch * c_in * total
-        if self._scratch.size < size:
-            self._scratch = np.empty(size, dtype=self.weight.dtype)
-            self._plans.clear()
-        columns_size = batch * c_in * k_size * count
-        if self._columns.size < columns_size:
-            self._columns = np.empty(columns_size, dtype=self.weight.dtype)
-            self._plans.clear()
-        work = self._scratch[:size].reshape(batch, c_in, total)
-        item = work.itemsize
-        columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
-        taps = columns  # no output: nothing to read (the next window may start past the samples)
-        if count:
-            taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
-                              (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
-        w3 = self._w3
-        groups = w3.shape[0]
-        if groups > 1:
-            shape: tuple[int, ...] = (groups, w3.shape[1], count)
-            operand_shape: tuple[int, ...] = (groups, -1, count)
-        else:  # one output: a matrix-vector product (BLAS's GEMM with one column is far slower)
-            shape, operand_shape = ((self.channels_out,), (-1,)) if count == 1 else ((self.channels_out, count), (-1, count))
-        operands = [columns[i].reshape(operand_shape) for i in range(batch)] if count else []
-        keep = max(0, total - lo - count * self.step.stride)
-        blocks = [(w3, slice(None))] if groups > 1 else _row_blocks(w3[0], count)
-        plan = _Plan(work, work[..., :held], self.buffer[..., self.cache - held :], work[..., held:], taps, columns,
-                     operands, blocks, np.matmul if groups > 1 else np.dot, shape, keep)  # fmt: skip
-        self._plans[(held, t, lo, count)] = plan
-        return plan
+            self._w_rows = np.ascontiguousarray(w.transpose(0, 2, 1).reshape(w.shape[0], -1))
+        return self._w_rows
+
+    def _weight_columns(self) -> np.ndarray:
+        """The weights as ``(groups, K*C_in/groups, C_out/groups)``, made on first use:
+        group g, row ``k*C_in/groups + c``, column o is ``weight[g*C_out/groups + o, c, k]``."""
+        if self._w_columns is None:
+            w, groups = self.weight, self.groups
+            c_out, c_per_group, k_size = w.shape
+            arranged = w.reshape(groups, c_out // groups, c_per_group, k_size).transpose(0, 3, 2, 1)
+            self._w_columns = np.ascontiguousarray(arranged.reshape(groups, k_size * c_per_group, -1))
+        return self._w_columns
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         """The general path (other dtypes): the engine's forward on the windows' span."""
