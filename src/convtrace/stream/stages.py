@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import functional
 from ..engine import fast
+from ..engine.fast_threads import SMALL_GEMM
 from ..engine.padding import apply_pad
 from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
 
@@ -230,39 +231,73 @@ class _SlidingStage(Stage):
         raise NotImplementedError
 
 
+#: Outputs per push from which one product of the windows by the weights' columns (BLAS's
+#: threads) beats blocks of weight rows (one thread each, the small-matrix kernels).
+MANY_OUTPUTS = 16
+
+
+def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]]:
+    """``weight`` (C_out x C_in*K) cut into blocks of rows whose products with ``count``
+    columns stay within ``SMALL_GEMM`` multiply-adds: OpenBLAS multiplies such small
+    matrices without packing the weights, where a push's few columns would pay for packing
+    them all on every call (a 256 x 1280 weight times 8 columns: 74 -> 41 us, one thread).
+
+    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 8)]
+    [slice(0, 86, None), slice(86, 172, None), slice(172, 256, None)]
+    >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 1)]
+    [slice(None, None, None)]
+    """
+    rows, field = weight.shape
+    pieces = -(-rows * field * count // SMALL_GEMM) if count > 1 else 1
+    if pieces <= 1:
+        return [(weight, slice(None))]
+    step = -(-rows // pieces)
+    return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
+
+
 class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
 
     The fast path (float32/float64 weights and input of the same dtype) works time-major:
-    the held samples (the buffer, kept as a transposed view of a ``(N, cache, C_in)``
-    array) and the chunk are copied, one row per sample, into a kept scratch
-    ``(N, cache + T, C_in)``, so that the taps of one output (dilation 1) are one
-    contiguous run of ``K*C_in`` values. One output is then one matrix-vector product
-    with the weights arranged once as ``(C_out, K*C_in)``, reading the window in place;
-    several outputs are one GEMM of their windows (copied from a strided view, or read in
-    place when the windows tile the samples) by the weights as ``(K*C_in, C_out)``, whose
-    ``(count, C_out)`` result leaves as a transposed view (the next Conv1d copies it back
-    into its scratch row by row, contiguously); groups: one batched product. The
-    scratches are workspace, not state: each push refills them, and they grow only to the
-    largest chunk pushed, never with the stream. Other dtypes (float16) take the engine's
-    forward on the windows' span.
+    the held samples (the buffer: the state ``(N, C_in, cache)``, stored as a transposed
+    view of a ``(N, cache, C_in)`` array) and the chunk are copied, one row per sample,
+    into a kept scratch ``(N, cache + T, C_in)``, so that the taps of one output
+    (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major. Per push:
+
+    - one output: one matrix-vector product by the weights arranged once as
+      ``(C_out, K*C_in)``, reading the window in place;
+    - a few outputs (< ``MANY_OUTPUTS``): their windows copied as rows, then blocks of
+      weight rows by them (:func:`_row_blocks`), channel-major;
+    - more, or groups: one product of the windows by the weights arranged as
+      ``(K*C_in, C_out)`` (BLAS's threads), time-major, returned as a transposed view (the
+      next Conv1d copies it back into its scratch row by row, contiguously).
+
+    The windows' copy has a last column of ones and the weights a last row (column) of the
+    bias, so the bias is added inside the product, not in a pass of its own. The scratches
+    are workspace, not state: each push refills them, and they grow only to the largest
+    chunk pushed, never with the stream. Other dtypes (float16) take the engine's forward
+    on the windows' span.
     """
 
     kind = "conv"
 
     def __init__(self, step: WindowStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int, groups: int = 1) -> None:
-        c_out, c_per_group, _ = weight.shape
+        c_out, c_per_group, k_size = weight.shape
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
-        # the weights, made on first use: (C_out, K*C_in) for one output, (groups, K*C_in/groups, C_out/groups) else
+        self._field = k_size * c_per_group  # one output's taps per group
+        self._ones = int(bias is not None)  # the windows' column of ones (the bias's)
+        # the weights, made on first use: (C_out, K*C_in), the same with the bias as a last column,
+        # (groups, K*C_in/groups [+ 1], C_out/groups)
+        self._w_vector: np.ndarray | None = None
         self._w_rows: np.ndarray | None = None
         self._w_columns: np.ndarray | None = None
-        self._bias: np.ndarray | None = None if bias is None else np.ascontiguousarray(bias.astype(weight.dtype))
+        self._row_blocks: dict[int, list[tuple[np.ndarray, slice]]] = {}
         self._rows = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, time-major
         self._scratch = np.empty((0, 0, self.channels_in), dtype=weight.dtype)  # held samples + the chunk, time-major
-        self._columns = np.empty(0, dtype=weight.dtype)  # several outputs' windows
+        self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
@@ -296,56 +331,70 @@ class WindowStage(_SlidingStage):
         return out
 
     def _products(self, scratch: np.ndarray, first: int, count: int) -> np.ndarray:
-        """Outputs ``count`` windows, the first starting at row ``first`` of ``scratch``."""
-        batch, c_in = scratch.shape[0], self.channels_in
-        k_size, stride, dilation = self.weight.shape[2], self.step.stride, self.dilation
-        if count == 1 and self.groups == 1:  # one output: a matrix-vector product, the window read in place
-            column = np.empty((batch, self.channels_out, 1), dtype=scratch.dtype)
+        """Outputs of ``count`` windows, the first starting at row ``first`` of ``scratch``."""
+        batch, groups, dilation = scratch.shape[0], self.groups, self.dilation
+        if count == 1 and groups == 1:
+            out = np.empty((batch, self.channels_out, 1), dtype=scratch.dtype)
+            weight = self._vector_weights()
             for item in range(batch):
-                taps = scratch[item, first : first + self.step.span : dilation]
-                np.dot(self._weight_rows(), taps.reshape(-1), out=column[item, :, 0])
-            if self._bias is not None:
-                column += self._bias[:, None]
-            return column
-        groups, field, weights = self.groups, k_size * c_in // self.groups, self._weight_columns()
-        out = np.empty((batch, count, self.channels_out), dtype=scratch.dtype)
-        size = groups * count * field
-        if self._columns.size < size:
-            self._columns = np.empty(size, dtype=scratch.dtype)
-        item_size = scratch.itemsize
+                column = out[item, :, 0]
+                np.dot(weight, scratch[item, first : first + self.step.span : dilation].reshape(-1), out=column)
+                if self.bias is not None:
+                    column += self.bias
+            return out
+        field, c_group, item_size = self._field, self.channels_in // groups, scratch.itemsize
+        if self._columns.shape[0] < groups * count:
+            self._columns = np.ones((groups * count, field + self._ones), dtype=scratch.dtype)
+        windows = self._columns[: groups * count].reshape(groups, count, -1)
+        by_rows = groups == 1 and count < MANY_OUTPUTS
+        out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=scratch.dtype)
         for item in range(batch):
-            at = scratch[item, first:]
-            if groups == 1 and dilation == 1 and stride == k_size:  # the windows tile the samples: read in place
-                windows = at[: count * stride].reshape(count, field)
+            taps = np.ndarray((groups, count, field // c_group, c_group), scratch.dtype, scratch[item, first:], 0,
+                              (c_group * item_size, self.step.stride * self.channels_in * item_size,
+                               dilation * self.channels_in * item_size, item_size))  # fmt: skip
+            if groups > 1 and self._ones:
+                windows[..., field] = 1
+            np.copyto(windows[..., :field].reshape(taps.shape), taps)
+            if by_rows:
+                for weight, rows in self._blocks(count):
+                    np.dot(weight, windows[0].T, out=out[item, rows])
+            elif groups == 1:
+                np.dot(windows[0], self._column_weights()[0], out=out[item])
             else:
-                view = np.ndarray((groups, count, k_size, c_in // groups), scratch.dtype, at, 0,
-                                  (c_in // groups * item_size, stride * c_in * item_size, dilation * c_in * item_size, item_size))  # fmt: skip
-                windows = self._columns[:size].reshape(groups, count, field)
-                np.copyto(windows.reshape(view.shape), view)
-            if groups == 1:
-                np.dot(windows.reshape(count, field), weights[0], out=out[item])
-            else:
-                out[item] = np.matmul(windows, weights).transpose(1, 0, 2).reshape(count, -1)
-        if self._bias is not None:
-            out += self._bias
-        return out.transpose(0, 2, 1)
+                out[item] = np.matmul(windows, self._column_weights()).transpose(1, 0, 2).reshape(count, -1)
+        return out if by_rows else out.transpose(0, 2, 1)
 
-    def _weight_rows(self) -> np.ndarray:
-        """The weights as ``(C_out, K*C_in)`` (one group), made on first use: row o, column
-        ``k*C_in + c`` is ``weight[o, c, k]``."""
-        if self._w_rows is None:
+    def _vector_weights(self) -> np.ndarray:
+        """``(C_out, K*C_in)`` (one group): row o, column ``k*C_in + c`` is ``weight[o, c, k]``."""
+        if self._w_vector is None:
             w = self.weight
-            self._w_rows = np.ascontiguousarray(w.transpose(0, 2, 1).reshape(w.shape[0], -1))
-        return self._w_rows
+            self._w_vector = np.ascontiguousarray(w.transpose(0, 2, 1).reshape(w.shape[0], -1))
+        return self._w_vector
 
-    def _weight_columns(self) -> np.ndarray:
-        """The weights as ``(groups, K*C_in/groups, C_out/groups)``, made on first use:
-        group g, row ``k*C_in/groups + c``, column o is ``weight[g*C_out/groups + o, c, k]``."""
+    def _blocks(self, count: int) -> list[tuple[np.ndarray, slice]]:
+        """Blocks of the weight rows (with the bias as a last column) for ``count`` outputs
+        (kept per count)."""
+        blocks = self._row_blocks.get(count)
+        if blocks is None:
+            if self._w_rows is None:
+                self._w_rows = self._vector_weights() if self.bias is None else np.concatenate(
+                    (self._vector_weights(), self.bias.astype(self.weight.dtype)[:, None]), axis=1)
+            if len(self._row_blocks) >= 16:
+                self._row_blocks.clear()
+            blocks = self._row_blocks[count] = _row_blocks(self._w_rows, count)
+        return blocks
+
+    def _column_weights(self) -> np.ndarray:
+        """``(groups, K*C_in/groups [+ 1], C_out/groups)``: group g, row ``k*C_in/groups + c``,
+        column o is ``weight[g*C_out/groups + o, c, k]``; the last row the bias."""
         if self._w_columns is None:
             w, groups = self.weight, self.groups
             c_out, c_per_group, k_size = w.shape
             arranged = w.reshape(groups, c_out // groups, c_per_group, k_size).transpose(0, 3, 2, 1)
-            self._w_columns = np.ascontiguousarray(arranged.reshape(groups, k_size * c_per_group, -1))
+            arranged = arranged.reshape(groups, k_size * c_per_group, -1)
+            if self.bias is not None:
+                arranged = np.concatenate((arranged, self.bias.astype(w.dtype).reshape(groups, 1, -1)), axis=1)
+            self._w_columns = np.ascontiguousarray(arranged)
         return self._w_columns
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
