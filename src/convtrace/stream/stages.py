@@ -255,14 +255,31 @@ def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]
     return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
 
 
+@dataclass
+class _Plan:
+    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
+    window at row ``first`` of the scratch, ``count`` outputs): where the chunk goes, the
+    work area (as ``(N, C_in, T)``, for the keep), the samples kept, and per item the
+    taps of every output (a strided view of the scratch) or, for one output, its window
+    read in place; ``windows``: the copy the products read."""
+
+    chunk: np.ndarray
+    work: np.ndarray
+    keep: int
+    taps: list[np.ndarray]
+    windows: np.ndarray
+    count: int
+
+
 class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
 
-    The fast path (float32/float64 weights and input of the same dtype) works time-major:
-    the held samples (the buffer: the state ``(N, C_in, cache)``, stored as a transposed
-    view of a ``(N, cache, C_in)`` array) and the chunk are copied, one row per sample,
-    into a kept scratch ``(N, cache + T, C_in)``, so that the taps of one output
-    (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major. Per push:
+    The fast path (float32/float64 weights and input of the same dtype) works time-major,
+    in one kept scratch ``(N, cache + T, C_in)``: its first ``cache`` rows are the buffer
+    (the state ``(N, C_in, cache)`` is a transposed view of them, the held samples
+    right-aligned), the chunk is copied after them, one row per sample, so that the taps
+    of one output (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major,
+    and the samples kept move back in front of the next chunk. Per push:
 
     - one output: one matrix-vector product by the weights arranged once as
       ``(C_out, K*C_in)``, reading the window in place;
@@ -270,13 +287,14 @@ class WindowStage(_SlidingStage):
       weight rows by them (:func:`_row_blocks`), channel-major;
     - more, or groups: one product of the windows by the weights arranged as
       ``(K*C_in, C_out)`` (BLAS's threads), time-major, returned as a transposed view (the
-      next Conv1d copies it back into its scratch row by row, contiguously).
+      next Conv1d copies it into its scratch row by row, contiguously).
 
     The windows' copy has a last column of ones and the weights a last row (column) of the
-    bias, so the bias is added inside the product, not in a pass of its own. The scratches
-    are workspace, not state: each push refills them, and they grow only to the largest
-    chunk pushed, never with the stream. Other dtypes (float16) take the engine's forward
-    on the windows' span.
+    bias, so the bias is added inside the product, not in a pass of its own. The views of
+    each kind of push are kept in a :class:`_Plan` (a steady stream repeats a few kinds).
+    The scratch beyond the buffer and the windows' copy are workspace, not state: each
+    push refills them, and they grow only to the largest chunk pushed, never with the
+    stream. Other dtypes (float16) take the engine's forward on the windows' span.
     """
 
     kind = "conv"
@@ -295,15 +313,15 @@ class WindowStage(_SlidingStage):
         self._w_rows: np.ndarray | None = None
         self._w_columns: np.ndarray | None = None
         self._row_blocks: dict[int, list[tuple[np.ndarray, slice]]] = {}
-        self._rows = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, time-major
-        self._scratch = np.empty((0, 0, self.channels_in), dtype=weight.dtype)  # held samples + the chunk, time-major
+        self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
+        self._plans: dict[tuple[int, int, int, int], _Plan] = {}
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
-        self._rows = np.zeros((batch, self.cache, self.channels_in), dtype=self.dtype)
-        self.buffer = self._rows.transpose(0, 2, 1)  # the state (N, C_in, cache), stored time-major
-        self._scratch = np.empty((batch, self.cache, self.channels_in), dtype=self.dtype)
+        self._scratch = np.zeros((batch, self.cache, self.channels_in), dtype=self.dtype)
+        self.buffer = self._scratch.transpose(0, 2, 1)  # the state (N, C_in, cache), stored time-major
+        self._plans.clear()
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         if x.dtype != self._fast_dtype or self.dtype != x.dtype:
@@ -311,47 +329,71 @@ class WindowStage(_SlidingStage):
         t = x.shape[-1]
         if not t:  # nothing new: nothing more is final
             return self.nothing
-        stride, cache = self.step.stride, self.cache
+        stride = self.step.stride
         before, done = int(self.samples_in), int(self.done)
         n = before + t
         held = max(0, min(before, before - done * stride))
         target = (n - self.step.span) // stride + 1 if n >= self.step.span else done
-        scratch = self._scratch
-        if scratch.shape[1] < cache + t:  # workspace for the largest chunk so far
-            scratch = self._scratch = np.empty((x.shape[0], cache + t, self.channels_in), dtype=x.dtype)
-        if held:
-            scratch[:, cache - held : cache] = self._rows[:, cache - held :]
-        scratch[:, cache : cache + t] = x.transpose(0, 2, 1)
+        key = (held, t, done * stride - before, target - done)
+        plan = self._plans.get(key) or self._plan(x.shape[0], *key)
+        np.copyto(plan.chunk, x.transpose(0, 2, 1))
         self.samples_in[...] = n
         out = self.nothing
-        if target > done:
-            out = self._products(scratch, cache + done * stride - before, target - done)
-            self.done[...] = done = target
-        self._keep(scratch[:, cache - held : cache + t].transpose(0, 2, 1), max(0, n - done * stride))
+        if plan.count:
+            out = self._products(plan)
+            self.done[...] = target
+        self._keep(plan.work, plan.keep)
         return out
 
-    def _products(self, scratch: np.ndarray, first: int, count: int) -> np.ndarray:
-        """Outputs of ``count`` windows, the first starting at row ``first`` of ``scratch``."""
-        batch, groups, dilation = scratch.shape[0], self.groups, self.dilation
-        if count == 1 and groups == 1:
-            out = np.empty((batch, self.channels_out, 1), dtype=scratch.dtype)
-            weight = self._vector_weights()
-            for item in range(batch):
-                column = out[item, :, 0]
-                np.dot(weight, scratch[item, first : first + self.step.span : dilation].reshape(-1), out=column)
-                if self.bias is not None:
-                    column += self.bias
-            return out
-        field, c_group, item_size = self._field, self.channels_in // groups, scratch.itemsize
+    def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
+        """The views one kind of push uses (kept: a steady stream repeats a few kinds)."""
+        cache, c_in, dtype = self.cache, self.channels_in, self.dtype
+        if self._scratch.shape[1] < cache + t:  # workspace for the largest chunk so far; the buffer moves along
+            scratch = np.zeros((batch, cache + t, c_in), dtype=dtype)
+            scratch[:, :cache] = self._scratch[:, :cache]
+            self._scratch, self.buffer = scratch, scratch[:, :cache].transpose(0, 2, 1)
+            self._plans.clear()
+        groups, field = self.groups, self._field
         if self._columns.shape[0] < groups * count:
-            self._columns = np.ones((groups * count, field + self._ones), dtype=scratch.dtype)
-        windows = self._columns[: groups * count].reshape(groups, count, -1)
+            self._columns = np.ones((groups * count, field + self._ones), dtype=dtype)
+            self._plans.clear()
+        if len(self._plans) >= 16:
+            self._plans.clear()
+        scratch, first = self._scratch, cache + lo
+        stride, dilation, c_group, item = self.step.stride, self.dilation, c_in // groups, dtype.itemsize
+        taps = []
+        for i in range(batch if count else 0):
+            if count == 1 and groups == 1 and dilation == 1:  # the window, read in place
+                taps.append(scratch[i, first : first + self.step.span].reshape(-1))
+            else:
+                taps.append(np.ndarray((groups, count, field // c_group, c_group), dtype, scratch[i, first:], 0,
+                                       (c_group * item, stride * c_in * item, dilation * c_in * item, item)))  # fmt: skip
+        windows = self._columns[: groups * count].reshape(groups, count, -1) if count else self._columns
+        plan = _Plan(scratch[:, cache : cache + t], scratch[:, cache - held : cache + t].transpose(0, 2, 1),
+                     max(0, t - lo - count * stride), taps, windows, count)  # fmt: skip
+        self._plans[(held, t, lo, count)] = plan
+        return plan
+
+    def _products(self, plan: _Plan) -> np.ndarray:
+        """The outputs of one push."""
+        batch, groups, count, windows = len(plan.taps), self.groups, plan.count, plan.windows
+        if count == 1 and groups == 1:
+            out = np.empty((batch, self.channels_out, 1), dtype=windows.dtype)
+            in_place = self.dilation == 1
+            for item, taps in enumerate(plan.taps):
+                column = out[item, :, 0]
+                if in_place:
+                    np.dot(self._vector_weights(), taps, out=column)
+                    if self.bias is not None:
+                        column += self.bias
+                else:  # the taps copied, with the ones (the bias in the product)
+                    np.copyto(windows[..., : self._field].reshape(taps.shape), taps)
+                    np.dot(self._blocks(1)[0][0], windows[0, 0], out=column)
+            return out
+        field = self._field
         by_rows = groups == 1 and count < MANY_OUTPUTS
-        out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=scratch.dtype)
-        for item in range(batch):
-            taps = np.ndarray((groups, count, field // c_group, c_group), scratch.dtype, scratch[item, first:], 0,
-                              (c_group * item_size, self.step.stride * self.channels_in * item_size,
-                               dilation * self.channels_in * item_size, item_size))  # fmt: skip
+        out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
+        for item, taps in enumerate(plan.taps):
             if groups > 1 and self._ones:
                 windows[..., field] = 1
             np.copyto(windows[..., :field].reshape(taps.shape), taps)
