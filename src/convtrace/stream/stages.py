@@ -268,6 +268,7 @@ class _Plan:
     keep: int
     taps: list[np.ndarray]
     windows: np.ndarray
+    into: np.ndarray  # the windows' taps (without the ones), shaped as each item's ``taps``
     count: int
 
 
@@ -369,8 +370,9 @@ class WindowStage(_SlidingStage):
                 taps.append(np.ndarray((groups, count, field // c_group, c_group), dtype, scratch[i, first:], 0,
                                        (c_group * item, stride * c_in * item, dilation * c_in * item, item)))  # fmt: skip
         windows = self._columns[: groups * count].reshape(groups, count, -1) if count else self._columns
+        into = windows[..., :field].reshape(groups, count, field // c_group, c_group) if count else windows
         plan = _Plan(scratch[:, cache : cache + t], scratch[:, cache - held : cache + t].transpose(0, 2, 1),
-                     max(0, t - lo - count * stride), taps, windows, count)  # fmt: skip
+                     max(0, t - lo - count * stride), taps, windows, into, count)  # fmt: skip
         self._plans[(held, t, lo, count)] = plan
         return plan
 
@@ -387,16 +389,13 @@ class WindowStage(_SlidingStage):
                     if self.bias is not None:
                         column += self.bias
                 else:  # the taps copied, with the ones (the bias in the product)
-                    np.copyto(windows[..., : self._field].reshape(taps.shape), taps)
+                    np.copyto(plan.into, taps)
                     np.dot(self._blocks(1)[0][0], windows[0, 0], out=column)
             return out
-        field = self._field
         by_rows = groups == 1 and count < MANY_OUTPUTS
         out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
         for item, taps in enumerate(plan.taps):
-            if groups > 1 and self._ones:
-                windows[..., field] = 1
-            np.copyto(windows[..., :field].reshape(taps.shape), taps)
+            np.copyto(plan.into, taps)  # the ones stay: only the taps are written
             if by_rows:
                 for weight, rows in self._blocks(count):
                     np.dot(weight, windows[0].T, out=out[item, rows])
