@@ -94,7 +94,7 @@ def test_many_outputs_are_one_product_returned_time_major(dtype: Any, bias: bool
     chain = [_conv(3, 4, 3, dtype, 5, bias=bias), _conv(4, 5, 4, dtype, 6, stride=2, bias=bias)]
     x = _x((1, 3, 3 * MANY_OUTPUTS + 7), dtype, 3)
     sizes = [2 * MANY_OUTPUTS + 3, 1, MANY_OUTPUTS + 3]
-    got, s = _streamed(chain, x, sizes)
+    got, _ = _streamed(chain, x, sizes)
     assert _close(got, offline(chain, x), dtype)
     first = Streamer(chain).push_layers(x[..., : 2 * MANY_OUTPUTS + 3])[0]
     assert first.shape[-1] >= MANY_OUTPUTS and first.flags.f_contiguous and not first.flags.c_contiguous
