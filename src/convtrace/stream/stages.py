@@ -314,6 +314,7 @@ class WindowStage(_SlidingStage):
         self._w_rows: np.ndarray | None = None
         self._w_columns: np.ndarray | None = None
         self._row_blocks: dict[int, list[tuple[np.ndarray, slice]]] = {}
+        self._window_row_blocks: dict[int, list[slice]] = {}
         self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
@@ -400,7 +401,9 @@ class WindowStage(_SlidingStage):
                 for weight, rows in self._blocks(count):
                     np.dot(weight, windows[0].T, out=out[item, rows])
             elif groups == 1:
-                np.dot(windows[0], self._column_weights()[0], out=out[item])
+                weight = self._column_weights()[0]
+                for rows in self._window_blocks(count):
+                    np.dot(windows[0, rows], weight, out=out[item, rows])
             else:
                 out[item] = np.matmul(windows, self._column_weights()).transpose(1, 0, 2).reshape(count, -1)
         return out if by_rows else out.transpose(0, 2, 1)
@@ -423,6 +426,20 @@ class WindowStage(_SlidingStage):
             if len(self._row_blocks) >= 16:
                 self._row_blocks.clear()
             blocks = self._row_blocks[count] = _row_blocks(self._w_rows, count)
+        return blocks
+
+    def _window_blocks(self, count: int) -> list[slice]:
+        """Blocks of the ``count`` windows whose products with the weights' columns stay
+        within ``SMALL_GEMM`` multiply-adds (kept per count): OpenBLAS's small-matrix
+        kernels on one thread each, where one large product would wake BLAS's threads on
+        every push (a descheduled thread costs a time slice on a loaded host)."""
+        blocks = self._window_row_blocks.get(count)
+        if blocks is None:
+            if len(self._window_row_blocks) >= 16:
+                self._window_row_blocks.clear()
+            pieces = -(-count * (self._field + self._ones) * self.channels_out // SMALL_GEMM)
+            step = -(-count // pieces)
+            blocks = self._window_row_blocks[count] = [slice(r, min(r + step, count)) for r in range(0, count, step)]
         return blocks
 
     def _column_weights(self) -> np.ndarray:
