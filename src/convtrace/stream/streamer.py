@@ -240,6 +240,10 @@ class Streamer:
             later = [s for u in self.units[index + 1 :] for s in u.steps]
             unit.needs_floor_after = any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in later)
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
+        # no step reads the floor (no ConvTranspose1d, no cropping pad): a push runs the stages in turn
+        steps = [s for u in self.units for s in u.steps]
+        self._floorless = not any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in steps)
+        self._stages_in_turn = tuple(st for u in self.units for st in u.stages)
         counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
         self._counter: Stage | None = counting[0] if counting else None
         self.timing = chain_timing(self.layers)
@@ -380,6 +384,10 @@ class Streamer:
         """Every stage on ``y``; each layer's output appended to ``every`` if given. Each
         stage learns the fewest samples it will have in all (its floor)."""
         self._pushed = True
+        if self._floorless and every is None:
+            for stage in self._stages_in_turn:
+                y = stage.push(y)
+            return y
         # the stream may end now: the input so far (stages before the first counting one keep the length)
         floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
         for unit in self.units:
