@@ -251,11 +251,20 @@ def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]
     [slice(None, None, None)]
     """
     rows, field = weight.shape
-    pieces = -(-rows * field * count // SMALL_GEMM) if count > 1 else 1
-    if pieces <= 1:
+    blocks = _small_blocks(rows, field * count) if count > 1 else [slice(0, rows)]
+    if len(blocks) <= 1:
         return [(weight, slice(None))]
-    step = -(-rows // pieces)
-    return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
+    return [(weight[block], block) for block in blocks]
+
+
+def _small_blocks(rows: int, per_row: int) -> list[slice]:
+    """``rows`` cut into equal blocks of at most ``SMALL_GEMM`` multiply-adds (``per_row`` a row).
+
+    >>> _small_blocks(40, 65_000)
+    [slice(0, 14, None), slice(14, 28, None), slice(28, 40, None)]
+    """
+    step = max(1, -(-rows // max(1, -(-rows * per_row // SMALL_GEMM))))
+    return [slice(r, min(r + step, rows)) for r in range(0, rows, step)]
 
 
 @dataclass
@@ -440,9 +449,7 @@ class WindowStage(_SlidingStage):
         if blocks is None:
             if len(self._window_row_blocks) >= 16:
                 self._window_row_blocks.clear()
-            pieces = -(-count * (self._field + self._ones) * self.channels_out // SMALL_GEMM)
-            step = -(-count // pieces)
-            blocks = self._window_row_blocks[count] = [slice(r, min(r + step, count)) for r in range(0, count, step)]
+            blocks = self._window_row_blocks[count] = _small_blocks(count, (self._field + self._ones) * self.channels_out)
         return blocks
 
     def _column_weights(self) -> np.ndarray:
