@@ -203,11 +203,6 @@ def _stages(module: Any, layer: Layer | None) -> tuple[list[Stage], tuple[Any, .
     return stages, steps
 
 
-def _reads_floor(step: Any) -> bool:
-    """Whether ``step`` needs the floor (a ConvTranspose1d's right crop, a cropping pad)."""
-    return isinstance(step, ScatterStep) or (isinstance(step, PadStep) and step.right < 0)
-
-
 def _identity(x: np.ndarray) -> np.ndarray:
     return x
 
@@ -243,11 +238,8 @@ class Streamer:
             unit.lmin = next(needs) if unit.layer is not None else 0
         for index, unit in enumerate(self.units):  # the floor is worth computing only for a later user
             later = [s for u in self.units[index + 1 :] for s in u.steps]
-            unit.needs_floor_after = any(_reads_floor(s) for s in later)
+            unit.needs_floor_after = any(isinstance(s, ScatterStep) or (isinstance(s, PadStep) and s.right < 0) for s in later)
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
-        # no step reads the floor (no ConvTranspose1d, no cropping pad): a push runs the stages in turn
-        self._floorless = not any(_reads_floor(s) for u in self.units for s in u.steps)
-        self._stages_in_turn = tuple(st for u in self.units for st in u.stages)
         counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
         self._counter: Stage | None = counting[0] if counting else None
         self.timing = chain_timing(self.layers)
@@ -388,10 +380,6 @@ class Streamer:
         """Every stage on ``y``; each layer's output appended to ``every`` if given. Each
         stage learns the fewest samples it will have in all (its floor)."""
         self._pushed = True
-        if self._floorless and every is None:
-            for stage in self._stages_in_turn:
-                y = stage.push(y)
-            return y
         # the stream may end now: the input so far (stages before the first counting one keep the length)
         floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
         for unit in self.units:
