@@ -16,15 +16,23 @@ and the streaming report's cache bytes, and the memory a long stream allocates (
 against a short one's: no allocation may grow with the stream.
 
     PYTHONPATH=src python bench/bench_stream.py [--rounds 5] [--seconds 10] [--clock cpu]
+        [--baseline-stages OLD_STAGES.py]
 
 ``--clock cpu`` times the process's CPU time instead of wall time (steadier on a loaded host;
 the engine runs its GEMMs on up to 2 threads, so CPU time can exceed wall time).
+``--baseline-stages`` also streams, in each round right after the engine under test, with
+the Conv1d stage (``WindowStage``) of another ``stages.py`` (e.g. an older commit's:
+``git show 25dc87c:src/convtrace/stream/stages.py > /tmp/old_stages.py``), everything else
+the same: old and new interleaved on the same host load.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -60,6 +68,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--empty-pushes", type=int, default=2000)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument("--baseline-stages", metavar="PATH", help="a stages.py whose WindowStage streams too, interleaved")
     args = parser.parse_args()
     clock = time.perf_counter if args.clock == "wall" else time.process_time
 
@@ -74,6 +83,8 @@ def main() -> None:
     x = np.random.default_rng(0).standard_normal((1, 1, length)).astype(np.float32)
     one_second = x[..., :RATE]
     layers = len(modules)
+    baseline = None if args.baseline_stages is None else _baseline_window_stage(args.baseline_stages)
+    load = [os.getloadavg()[0]]
 
     # correctness first: the streamed output is the offline one
     want = offline(modules, x)
@@ -82,6 +93,7 @@ def main() -> None:
     difference = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
 
     offline_s, hop_s, ratio, one_s, empty_us = [], [], [], [], []
+    base_s, base_ratio = [], []
     for _ in range(args.rounds):
         start = clock()
         offline(modules, x)
@@ -91,6 +103,12 @@ def main() -> None:
         streamed(s, x, HOP)
         hop_s.append(clock() - start)
         ratio.append(hop_s[-1] / offline_s[-1])
+        if baseline is not None:
+            s = _with_window_stage(baseline, lambda: Streamer(modules))
+            start = clock()
+            streamed(s, x, HOP)
+            base_s.append(clock() - start)
+            base_ratio.append(base_s[-1] / offline_s[-1])
         s = Streamer(modules)
         start = clock()
         streamed(s, one_second, 1)
@@ -131,22 +149,50 @@ def main() -> None:
         return now
 
     short, long = kept(50), kept(500)
+    load.append(os.getloadavg()[0])
 
     audio = length / RATE
     print(f"chain: {STACK}")
     print(f"{layers} modules (pads included), {args.seconds:g} s at {RATE} Hz = {length} samples, float32, "
-          f"{args.rounds} rounds (median, min-max), {args.clock} clock")
+          f"{args.rounds} rounds (median, min-max), {args.clock} clock; load average {load[0]:.2f} -> {load[1]:.2f}")
     print(f"streamed (chunks of {HOP}) == offline: relative difference {difference:.3g}")
     print(f"offline forward: {span([v * 1e3 for v in offline_s], 1)} ms; real-time factor "
           f"{span([v / audio for v in offline_s], 4)}")
     print(f"chunks of {HOP}: {span([v * 1e3 for v in hop_s], 1)} ms; ratio to offline {span(ratio)} (target <= 2); "
           f"real-time factor {span([v / audio for v in hop_s], 4)}")
+    if baseline is not None:
+        print(f"baseline stages ({args.baseline_stages}), chunks of {HOP}: {span([v * 1e3 for v in base_s], 1)} ms; "
+              f"ratio to offline {span(base_ratio)}; new / baseline {span([h / b for h, b in zip(hop_s, base_s)])}")
     print(f"chunks of 1 sample, 1 s of audio: {span(one_s, 2)} s; real-time factor {span(one_s, 2)} "
           f"({span([v / RATE * 1e6 for v in one_s], 1)} us per push)")
     print(f"empty push: {span(empty_us, 1)} us, per layer {span([v / layers for v in empty_us], 2)} us (target <= 20)")
     print(f"state: state_spec {spec_bytes} bytes (buffers {buffer_bytes}, the report's cache {cache_bytes}); live "
           f"arrays {live_bytes} bytes, after 10 hops {after} bytes; workspace (chunks of {HOP}) {workspace} bytes")
     print(f"memory kept by 50 pushes: {short} bytes; by 500 pushes: {long} bytes")
+
+
+def _baseline_window_stage(path: str) -> Any:
+    """The ``WindowStage`` class of another ``stages.py`` (loaded as a sibling module of
+    ``convtrace.stream.stages``, so its relative imports resolve to this tree)."""
+    spec = importlib.util.spec_from_file_location("convtrace.stream._baseline_stages", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--baseline-stages: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.WindowStage
+
+
+def _with_window_stage(window_stage: Any, build: Any) -> Any:
+    """``build()`` with the streamer's Conv1d stage class swapped for ``window_stage``."""
+    from convtrace.stream import streamer
+
+    mine = streamer.WindowStage
+    streamer.WindowStage = window_stage
+    try:
+        return build()
+    finally:
+        streamer.WindowStage = mine
 
 
 if __name__ == "__main__":

@@ -251,8 +251,9 @@ def test_a_wide_conv_multiplies_by_blocks_of_rows_exactly() -> None:
         assert got.shape == want.shape and np.max(np.abs(got - want)) <= 1e-12 * np.max(np.abs(want))
         stage = s.units[0].stages[-1]
         assert isinstance(stage, WindowStage)
-        blocks = {len(p.blocks) for p in stage._plans.values() if p.operands}  # the last push of 5: one output
-        assert blocks == ({1, 3} if chunk == 40 else {1})
+        counts = {p.count for p in stage._plans.values() if p.count}  # the last push of 5: one output
+        assert counts == ({1, 8} if chunk == 40 else {1})  # (the first push's plan, 7 outputs, left when the copy grew)
+        assert {k: len(b) for k, b in stage._row_blocks.items()} == ({7: 3, 8: 3} if chunk == 40 else {})  # one output: none
 
 
 def test_float16_takes_the_engines_forward_and_equals_offline() -> None:

@@ -231,34 +231,19 @@ class _SlidingStage(Stage):
         raise NotImplementedError
 
 
-@dataclass
-class _Plan:
-    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
-    window at ``lo``, ``count`` outputs): the work area (held samples, then the chunk), the
-    strided view of every output's taps, the columns it is copied to and the GEMM operands
-    per item; ``keep``: the samples kept for the next push."""
-
-    work: np.ndarray
-    head: np.ndarray
-    held: np.ndarray
-    body: np.ndarray
-    taps: np.ndarray
-    columns: np.ndarray
-    operands: list[np.ndarray]
-    # the weights, (C_out, C_in*K) or (groups, C_out/groups, C_in/groups*K), by blocks of output rows
-    blocks: list[tuple[np.ndarray, slice]]
-    product: Callable[..., Any]  # np.dot, or np.matmul for groups
-    item_shape: tuple[int, ...]  # an item's output as the product writes it
-    keep: int
+#: Outputs per push from which the windows are cut into blocks (each by the weights arranged
+#: as columns, output time-major) rather than the weights into blocks of rows (each by all
+#: the windows, output channel-major). One thread, per push of the EnCodec-like encoder
+#: (bench_stream.py): 256 x 1280 weights by 8 windows 54 us by weight rows against 101 by
+#: windows; 128 x 512 by 40 windows 49 us by windows against 95 by weight rows.
+MANY_OUTPUTS = 16
 
 
 def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]]:
     """``weight`` (C_out x C_in*K) cut into blocks of rows whose products with ``count``
     columns stay within ``SMALL_GEMM`` multiply-adds: OpenBLAS multiplies such small
     matrices without packing the weights, where a push's few columns would pay for packing
-    them all on every call (a 256 x 1280 weight times 8 columns: about 1.8x faster; and one
-    thread each, so no thread wakes per push). One column stays whole: a matrix-vector
-    product reads the weights once, at memory speed, on BLAS's threads.
+    them all on every call (a 256 x 1280 weight times 8 columns: about 1.8x faster).
 
     >>> [rows for _, rows in _row_blocks(np.zeros((256, 1280)), 8)]
     [slice(0, 86, None), slice(86, 172, None), slice(172, 256, None)]
@@ -266,122 +251,219 @@ def _row_blocks(weight: np.ndarray, count: int) -> list[tuple[np.ndarray, slice]
     [slice(None, None, None)]
     """
     rows, field = weight.shape
-    pieces = -(-rows * field * count // SMALL_GEMM) if count > 1 else 1
-    if pieces <= 1:
+    blocks = _small_blocks(rows, field * count) if count > 1 else [slice(0, rows)]
+    if len(blocks) <= 1:
         return [(weight, slice(None))]
-    step = -(-rows // pieces)
-    return [(weight[r : r + step], slice(r, min(r + step, rows))) for r in range(0, rows, step)]
+    return [(weight[block], block) for block in blocks]
+
+
+def _small_blocks(rows: int, per_row: int) -> list[slice]:
+    """``rows`` cut into equal blocks of at most ``SMALL_GEMM`` multiply-adds (``per_row`` a row).
+
+    >>> _small_blocks(40, 65_000)
+    [slice(0, 14, None), slice(14, 28, None), slice(28, 40, None)]
+    """
+    step = max(1, -(-rows // max(1, -(-rows * per_row // SMALL_GEMM))))
+    return [slice(r, min(r + step, rows)) for r in range(0, rows, step)]
+
+
+@dataclass
+class _Plan:
+    """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
+    window at row ``first`` of the scratch, ``count`` outputs): where the chunk goes, the
+    work area (as ``(N, C_in, T)``, for the keep), the samples kept, and per item the
+    taps of every output (a strided view of the scratch) or, for one output, its window
+    read in place; ``windows``: the copy the products read."""
+
+    chunk: np.ndarray
+    work: np.ndarray
+    keep: int
+    taps: list[np.ndarray]
+    windows: np.ndarray
+    into: np.ndarray  # the windows' taps (without the ones), shaped as each item's ``taps``
+    count: int
 
 
 class WindowStage(_SlidingStage):
     """Conv1d's valid sums: output t reads padded input ``[t*stride, t*stride + span)``.
 
-    The fast path (float32/float64 weights and input of the same dtype) copies the held
-    samples and the chunk into one contiguous scratch, copies the columns of every output
-    of the push (only the emitted positions, ``C_in x K x count``) from one strided view of
-    it into a column scratch, and multiplies the weights, arranged once as
-    ``(groups, C_out/groups, C_in/groups*K)``, by them: per push, one matrix-vector product
-    for one output, else one GEMM per block of weight rows (:func:`_row_blocks`), or one
-    batched product over the groups. The views of each kind of push (held, new, first
-    window, outputs) are kept in a :class:`_Plan` (a few kinds repeat in a steady stream).
-    The scratches are workspace, not state: each push refills them, and they grow only to
-    the largest chunk pushed, never with the stream. Other dtypes (float16) take the
-    engine's forward on the windows' span.
+    The fast path (float32/float64 weights and input of the same dtype) works time-major,
+    in one kept scratch ``(N, cache + T, C_in)``: its first ``cache`` rows are the buffer
+    (the state ``(N, C_in, cache)`` is a transposed view of them, the held samples
+    right-aligned), the chunk is copied after them, one row per sample, so that the taps
+    of one output (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major,
+    and the samples kept move back in front of the next chunk. Per push:
+
+    - one output: one matrix-vector product by the weights arranged once as
+      ``(C_out, K*C_in)``, reading the window in place;
+    - a few outputs (< ``MANY_OUTPUTS``): their windows copied as rows, then blocks of
+      weight rows by them (:func:`_row_blocks`), channel-major;
+    - more: blocks of the windows (:meth:`_window_blocks`) by the weights arranged as
+      ``(K*C_in, C_out)``, time-major, returned as a transposed view (the next Conv1d
+      copies it into its scratch row by row, contiguously); groups: one batched product.
+
+    The windows' copy has a last column of ones and the weights a last row (column) of the
+    bias, so the bias is added inside the product, not in a pass of its own. The views of
+    each kind of push are kept in a :class:`_Plan` (a steady stream repeats a few kinds).
+    The scratch beyond the buffer and the windows' copy are workspace, not state: each
+    push refills them, and they grow only to the largest chunk pushed, never with the
+    stream. Other dtypes (float16) take the engine's forward on the windows' span.
     """
 
     kind = "conv"
 
     def __init__(self, step: WindowStep, weight: np.ndarray, bias: np.ndarray | None, dilation: int, groups: int = 1) -> None:
-        c_out, c_per_group, _ = weight.shape
+        c_out, c_per_group, k_size = weight.shape
         super().__init__(step_cache(step), c_per_group * groups, c_out, c_per_group * groups)
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
-        # the weights as (groups, C_out/groups, C_in/groups*K), the bias as a column: made on first use
-        self._w3: np.ndarray | None = None
-        self._bias_column: np.ndarray | None = None
-        self._scratch = np.empty(0, dtype=weight.dtype)  # held samples + the chunk
-        self._columns = np.empty(0, dtype=weight.dtype)  # the push's columns
+        self._field = k_size * c_per_group  # one output's taps per group
+        self._ones = int(bias is not None)  # the windows' column of ones (the bias's)
+        # the weights, made on first use: (C_out, K*C_in), the same with the bias as a last column,
+        # (groups, K*C_in/groups [+ 1], C_out/groups)
+        self._w_vector: np.ndarray | None = None
+        self._w_rows: np.ndarray | None = None
+        self._w_columns: np.ndarray | None = None
+        self._row_blocks: dict[int, list[tuple[np.ndarray, slice]]] = {}
+        self._window_row_blocks: dict[int, list[slice]] = {}
+        self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
+        self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
-        self._plans.clear()  # they hold views of the old buffer
+        self._scratch = np.zeros((batch, self.cache, self.channels_in), dtype=self.dtype)
+        self.buffer = self._scratch.transpose(0, 2, 1)  # the state (N, C_in, cache), stored time-major
+        self._plans.clear()
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
-        if x.dtype != self._fast_dtype:
+        if x.dtype != self._fast_dtype or self.dtype != x.dtype:
             return super().push(x, floor)
         t = x.shape[-1]
         if not t:  # nothing new: nothing more is final
             return self.nothing
-        stride, span = self.step.stride, self.step.span
+        stride = self.step.stride
         before, done = int(self.samples_in), int(self.done)
         n = before + t
         held = max(0, min(before, before - done * stride))
-        target = (n - span) // stride + 1 if n >= span else 0
-        count = max(target - done, 0)
-        lo = done * stride - before + held
-        plan = self._plans.get((held, t, lo, count)) or self._plan(x.shape[0], held, t, lo, count)
-        if held:
-            np.copyto(plan.head, plan.held)
-        np.copyto(plan.body, x)
+        target = (n - self.step.span) // stride + 1 if n >= self.step.span else done
+        key = (held, t, done * stride - before, target - done)
+        plan = self._plans.get(key) or self._plan(x.shape[0], *key)
+        np.copyto(plan.chunk, x.transpose(0, 2, 1))
         self.samples_in[...] = n
         out = self.nothing
-        if count:
-            np.copyto(plan.columns, plan.taps)
-            out = np.empty((x.shape[0], self.channels_out, count), dtype=x.dtype)
-            if len(plan.operands) == 1 and len(plan.blocks) == 1:
-                plan.product(plan.blocks[0][0], plan.operands[0], out=out.reshape(plan.item_shape))
-            else:
-                for index, operand in enumerate(plan.operands):
-                    y = out[index].reshape(plan.item_shape)
-                    for weight, rows in plan.blocks:
-                        plan.product(weight, operand, out=y[rows])
-            if self._bias_column is not None:
-                out += self._bias_column
+        if plan.count:
+            out = self._products(plan)
             self.done[...] = target
         self._keep(plan.work, plan.keep)
         return out
 
     def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
         """The views one kind of push uses (kept: a steady stream repeats a few kinds)."""
-        if self._w3 is None:
-            w = self.weight
-            self._w3 = np.ascontiguousarray(w.reshape(self.groups, w.shape[0] // self.groups, -1))
-            if self.bias is not None:
-                self._bias_column = np.ascontiguousarray(self.bias.astype(w.dtype)[:, None])
+        cache, c_in, dtype = self.cache, self.channels_in, self.dtype
+        if self._scratch.shape[1] < cache + t:  # workspace for the largest chunk so far; the buffer moves along
+            scratch = np.zeros((batch, cache + t, c_in), dtype=dtype)
+            scratch[:, :cache] = self._scratch[:, :cache]
+            self._scratch, self.buffer = scratch, scratch[:, :cache].transpose(0, 2, 1)
+            self._plans.clear()
+        groups, field = self.groups, self._field
+        if self._columns.shape[0] < groups * count:
+            self._columns = np.ones((groups * count, field + self._ones), dtype=dtype)
+            self._plans.clear()
         if len(self._plans) >= 16:
             self._plans.clear()
-        c_in, k_size, total = self.channels_in, self.weight.shape[2], held + t
-        size = batch * c_in * total
-        if self._scratch.size < size:
-            self._scratch = np.empty(size, dtype=self.weight.dtype)
-            self._plans.clear()
-        columns_size = batch * c_in * k_size * count
-        if self._columns.size < columns_size:
-            self._columns = np.empty(columns_size, dtype=self.weight.dtype)
-            self._plans.clear()
-        work = self._scratch[:size].reshape(batch, c_in, total)
-        item = work.itemsize
-        columns = self._columns[:columns_size].reshape(batch, c_in, k_size, count)
-        taps = columns  # no output: nothing to read (the next window may start past the samples)
-        if count:
-            taps = np.ndarray((batch, c_in, k_size, count), work.dtype, self._scratch, lo * item,
-                              (c_in * total * item, total * item, self.dilation * item, self.step.stride * item))  # fmt: skip
-        w3 = self._w3
-        groups = w3.shape[0]
-        if groups > 1:
-            shape: tuple[int, ...] = (groups, w3.shape[1], count)
-            operand_shape: tuple[int, ...] = (groups, -1, count)
-        else:  # one output: a matrix-vector product (BLAS's GEMM with one column is far slower)
-            shape, operand_shape = ((self.channels_out,), (-1,)) if count == 1 else ((self.channels_out, count), (-1, count))
-        operands = [columns[i].reshape(operand_shape) for i in range(batch)] if count else []
-        keep = max(0, total - lo - count * self.step.stride)
-        blocks = [(w3, slice(None))] if groups > 1 else _row_blocks(w3[0], count)
-        plan = _Plan(work, work[..., :held], self.buffer[..., self.cache - held :], work[..., held:], taps, columns,
-                     operands, blocks, np.matmul if groups > 1 else np.dot, shape, keep)  # fmt: skip
+        scratch, first = self._scratch, cache + lo
+        stride, dilation, c_group, item = self.step.stride, self.dilation, c_in // groups, dtype.itemsize
+        taps = []
+        for i in range(batch if count else 0):
+            if count == 1 and groups == 1 and dilation == 1:  # the window, read in place
+                taps.append(scratch[i, first : first + self.step.span].reshape(-1))
+            else:
+                taps.append(np.ndarray((groups, count, field // c_group, c_group), dtype, scratch[i, first:], 0,
+                                       (c_group * item, stride * c_in * item, dilation * c_in * item, item)))  # fmt: skip
+        windows = self._columns[: groups * count].reshape(groups, count, -1) if count else self._columns
+        into = windows[..., :field].reshape(groups, count, field // c_group, c_group) if count else windows
+        plan = _Plan(scratch[:, cache : cache + t], scratch[:, cache - held : cache + t].transpose(0, 2, 1),
+                     max(0, t - lo - count * stride), taps, windows, into, count)  # fmt: skip
         self._plans[(held, t, lo, count)] = plan
         return plan
+
+    def _products(self, plan: _Plan) -> np.ndarray:
+        """The outputs of one push."""
+        batch, groups, count, windows = len(plan.taps), self.groups, plan.count, plan.windows
+        if count == 1 and groups == 1:
+            out = np.empty((batch, self.channels_out, 1), dtype=windows.dtype)
+            in_place = self.dilation == 1
+            for item, taps in enumerate(plan.taps):
+                column = out[item, :, 0]
+                if in_place:
+                    np.dot(self._vector_weights(), taps, out=column)
+                    if self.bias is not None:
+                        column += self.bias
+                else:  # the taps copied, with the ones (the bias in the product)
+                    np.copyto(plan.into, taps)
+                    np.dot(self._blocks(1)[0][0], windows[0, 0], out=column)
+            return out
+        by_rows = groups == 1 and count < MANY_OUTPUTS
+        out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
+        for item, taps in enumerate(plan.taps):
+            np.copyto(plan.into, taps)  # the ones stay: only the taps are written
+            if by_rows:
+                for weight, rows in self._blocks(count):
+                    np.dot(weight, windows[0].T, out=out[item, rows])
+            elif groups == 1:
+                weight = self._column_weights()[0]
+                for rows in self._window_blocks(count):
+                    np.dot(windows[0, rows], weight, out=out[item, rows])
+            else:
+                out[item] = np.matmul(windows, self._column_weights()).transpose(1, 0, 2).reshape(count, -1)
+        return out if by_rows else out.transpose(0, 2, 1)
+
+    def _vector_weights(self) -> np.ndarray:
+        """``(C_out, K*C_in)`` (one group): row o, column ``k*C_in + c`` is ``weight[o, c, k]``."""
+        if self._w_vector is None:
+            w = self.weight
+            self._w_vector = np.ascontiguousarray(w.transpose(0, 2, 1).reshape(w.shape[0], -1))
+        return self._w_vector
+
+    def _blocks(self, count: int) -> list[tuple[np.ndarray, slice]]:
+        """Blocks of the weight rows (with the bias as a last column) for ``count`` outputs
+        (kept per count)."""
+        blocks = self._row_blocks.get(count)
+        if blocks is None:
+            if self._w_rows is None:
+                self._w_rows = self._vector_weights() if self.bias is None else np.concatenate(
+                    (self._vector_weights(), self.bias.astype(self.weight.dtype)[:, None]), axis=1)
+            if len(self._row_blocks) >= 16:
+                self._row_blocks.clear()
+            blocks = self._row_blocks[count] = _row_blocks(self._w_rows, count)
+        return blocks
+
+    def _window_blocks(self, count: int) -> list[slice]:
+        """Blocks of the ``count`` windows whose products with the weights' columns stay
+        within ``SMALL_GEMM`` multiply-adds (kept per count): OpenBLAS's small-matrix
+        kernels on one thread each, where one large product would wake BLAS's threads on
+        every push (a descheduled thread costs a time slice on a loaded host)."""
+        blocks = self._window_row_blocks.get(count)
+        if blocks is None:
+            if len(self._window_row_blocks) >= 16:
+                self._window_row_blocks.clear()
+            blocks = self._window_row_blocks[count] = _small_blocks(count, (self._field + self._ones) * self.channels_out)
+        return blocks
+
+    def _column_weights(self) -> np.ndarray:
+        """``(groups, K*C_in/groups [+ 1], C_out/groups)``: group g, row ``k*C_in/groups + c``,
+        column o is ``weight[g*C_out/groups + o, c, k]``; the last row the bias."""
+        if self._w_columns is None:
+            w, groups = self.weight, self.groups
+            c_out, c_per_group, k_size = w.shape
+            arranged = w.reshape(groups, c_out // groups, c_per_group, k_size).transpose(0, 3, 2, 1)
+            arranged = arranged.reshape(groups, k_size * c_per_group, -1)
+            if self.bias is not None:
+                arranged = np.concatenate((arranged, self.bias.astype(w.dtype).reshape(groups, 1, -1)), axis=1)
+            self._w_columns = np.ascontiguousarray(arranged)
+        return self._w_columns
 
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:
         """The general path (other dtypes): the engine's forward on the windows' span."""
