@@ -653,7 +653,7 @@ def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
         target.fill(0)
         target[here, winner] = g[:, 0]
 
-    run_tiles(range(0, rows, step), tile)
+    run_tiles(range(0, rows, step), tile, rows * length)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
@@ -679,7 +679,7 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
         offsets = np.arange(r0, min(rows, r0 + step), dtype=np.intp)[:, None] * g2.shape[-1]
         np.take(g2.reshape(-1), i2[r0: r0 + step].astype(np.intp, copy=False) + offsets, out=gathered[r0: r0 + step])
 
-    run_tiles(range(0, rows, step), tile)
+    run_tiles(range(0, rows, step), tile, rows * width)
     return gathered.reshape(indices.shape)
 
 
@@ -760,7 +760,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
             if workers > 1:
                 step = min(step, max(1, -(-rows // (2 * workers))))
             run_tiles(range(0, rows, step), lambda r0: _scatter_rows(
-                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step], order))
+                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step], order), rows * width)
         else:  # one long row at a time, in runs of outputs (in order: their adds stay in window order)
             run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
 
@@ -768,7 +768,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
                 for o0 in range(0, width, run):
                     _scatter_rows(gx2[r: r + 1], i2[r: r + 1, o0: o0 + run], g2[r: r + 1, o0: o0 + run], order)
 
-            run_tiles(range(rows), long_row)
+            run_tiles(range(rows), long_row, rows * width)
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
 
 
