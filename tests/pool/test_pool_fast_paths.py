@@ -185,6 +185,8 @@ def test_text_sized_calls_stay_in_the_calling_thread(monkeypatch: pytest.MonkeyP
     x = _input("normal", (64, 128, 50))
     cf.max_pool1d(x, 3, 1, 1)
     cf.avg_pool1d(x, 3, 1, 1)
+    assert len(pool._tiles(64, 128, 50, 18)) > 1  # several tiles (with indices), still one thread
+    cf.max_pool1d(x, 3, 1, 1, return_indices=True)
     assert seen == []
     cf.max_pool1d(_input("normal", (8, 64, 16000)), 4, 4)  # 2,048,000 outputs: on the workers
     assert seen and seen[0] == 2
