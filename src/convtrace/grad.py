@@ -437,11 +437,10 @@ def _grad_from_indices(indices: Any, gy: np.ndarray, spec: PoolSpec, call: CallT
     ``gy``: its shape as given, int64, each in the input's length)."""
     idx = indices if isinstance(indices, np.ndarray) else np.asarray(indices)
     rules.check_pool_backward_indices(idx, spec.output_shape, indices, call)
-    survey = pool_backward.survey_indices(idx)
-    if survey.low < 0 or survey.high >= spec.length:
-        bad = survey.low if survey.low < 0 else survey.high
+    bad = pool_backward.index_outside(idx, spec.length)
+    if bad is not None:
         raise rules.invalid_pool_backward_index(bad, spec.length, indices, call)
-    return pool_backward.max_grad_from_indices(_batched(idx, spec), gy, spec.length, survey.order)
+    return pool_backward.max_grad_from_indices(_batched(idx, spec), gy, spec.length)
 
 
 def avg_pool1d_input(

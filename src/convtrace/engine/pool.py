@@ -67,6 +67,7 @@ T = TypeVar("T")
 
 __all__ = [
     "POOL_TILE_BYTES",
+    "PARALLEL_OUTPUTS",
     "run_tiles",
     "row_max",
     "pool_forward",
@@ -99,10 +100,11 @@ def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-def _workers_for(outputs: int) -> int:
-    """Worker threads for a call of ``outputs`` outputs (or elements read): one below ``PARALLEL_OUTPUTS``
-    (a thread's hand-off costs more than it saves), else :func:`~.fast_threads.workers`."""
-    return 1 if outputs < PARALLEL_OUTPUTS else fast_threads.workers()
+def _workers_for(outputs: int, threshold: int | None = None) -> int:
+    """Worker threads for a call of ``outputs`` outputs (or elements read): one below
+    ``threshold`` (``PARALLEL_OUTPUTS`` unless given: a thread's hand-off costs more than it
+    saves), else :func:`~.fast_threads.workers`."""
+    return 1 if outputs < (PARALLEL_OUTPUTS if threshold is None else threshold) else fast_threads.workers()
 
 
 def _tiles(
@@ -124,16 +126,19 @@ def _tiles(
     return [(n0, n0 + 1, o0, min(out_len, o0 + run)) for n0 in range(n) for o0 in range(0, out_len, run)]
 
 
-def run_tiles(plan: Sequence[T], job: Callable[[T], object], work: int | None = None) -> None:
+def run_tiles(
+    plan: Sequence[T], job: Callable[[T], object], work: int | None = None, threshold: int | None = None
+) -> None:
     """``job`` on every tile of ``plan``, on the worker threads when there are several tiles
     and the call's ``work`` (its outputs, or the elements it reads; not given: large) is at
-    least ``PARALLEL_OUTPUTS`` (each worker takes the next tile when it is free; tiles must
-    write disjoint outputs). NumPy releases the GIL inside its loops, so the workers run at once.
+    least ``threshold`` (``PARALLEL_OUTPUTS`` unless given; each worker takes the next tile
+    when it is free; tiles must write disjoint outputs). NumPy releases the GIL inside its
+    loops, so the workers run at once.
 
     >>> done = []; run_tiles([1, 2, 3], done.append); sorted(done)
     [1, 2, 3]
     """
-    count = min(_workers_for(PARALLEL_OUTPUTS if work is None else work), len(plan))
+    count = min(_workers_for(PARALLEL_OUTPUTS if work is None else work, threshold), len(plan))
     if count <= 1:
         for tile in plan:
             job(tile)
