@@ -579,7 +579,7 @@ def max_unpool1d_input(indices: Any, grad_output: Any) -> np.ndarray:
             f"Mismatch in shape: grad_output has a shape of {list(gy.shape)}, but the output of max_unpool1d "
             f"with indices of shape {list(idx.shape)} has a shape of {[*idx.shape[:-1], 'L_out']}", call=call,
         )
-    bad = (idx < 0) | (idx >= gy.shape[-1])
-    if bad.any():
+    if pool_backward.index_outside(idx, gy.shape[-1]) is not None:  # one pass when all are inside
+        bad = (idx < 0) | (idx >= gy.shape[-1])
         raise rules.invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), gy.shape[-1], indices, call)
     return pool_backward.max_unpool1d_input_grad(idx, gy)

@@ -190,3 +190,27 @@ def test_text_sized_calls_stay_in_the_calling_thread(monkeypatch: pytest.MonkeyP
     assert seen == []
     cf.max_pool1d(_input("normal", (8, 64, 16000)), 4, 4)  # 2,048,000 outputs: on the workers
     assert seen and seen[0] == 2
+
+
+@pytest.mark.parametrize(("shape", "budget"), [((3, 10, 160), 2000), ((2, 3, 2400), 300)])
+def test_unpool_tiles_of_channels_and_runs_of_a_plane(
+    shape: tuple[int, int, int], budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiles smaller than an item (runs of channels: each plane's offset from its channel,
+    not the item's first) and runs of one long plane, colliding values included (the last
+    wins), against PyTorch on one thread; the gradient's gather in row tiles too."""
+    x = _input("normal", shape, seed=4)
+    values, indices = cf.max_pool1d(x, 4, 4, return_indices=True)
+    indices = indices.copy()
+    indices[:, :, 1::3] = indices[:, :, ::3][..., : indices[:, :, 1::3].shape[-1]]  # collisions
+    kept = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        want = F.max_unpool1d(tt(values), tt(indices), 4, output_size=[shape[-1]])
+    finally:
+        torch.set_num_threads(kept)
+    gy = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    monkeypatch.setattr(pool, "POOL_TILE_BYTES", budget)
+    monkeypatch.setattr(pool_backward, "BLOCK_OUTPUTS", 64)
+    _same(cf.max_unpool1d(values, indices, 4, output_size=[shape[-1]]), want)
+    _same(G.max_unpool1d_input(indices, gy), torch.from_numpy(np.take_along_axis(gy, indices, axis=-1)))

@@ -666,9 +666,12 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     def tile(t: tuple[int, int, int, int, int]) -> None:
         n0, n1, c0, c1, l0 = t[0], t[1], t[2], t[3], t[4]
         l1 = min(length, l0 + run)
-        planes = np.arange(n0, n1, dtype=np.int64)[:, None, None] * c + np.arange(c0, c1, dtype=np.int64)[:, None]
-        target = indices[n0:n1, c0:c1, l0:l1] + planes * out_len
-        flat[target.ravel()] = x[n0:n1, c0:c1, l0:l1].ravel()
+        # the tile's planes are consecutive (whole items, or channels of one item): one
+        # contiguous add of each plane's offset, repeated along its length
+        first, last = n0 * c + c0, (n1 - 1) * c + c1
+        offsets = np.repeat(np.arange(first * out_len, last * out_len, out_len, dtype=np.int64), l1 - l0)
+        target = np.add(offsets, indices[n0:n1, c0:c1, l0:l1].ravel(), out=offsets)
+        flat[target] = x[n0:n1, c0:c1, l0:l1].ravel()
 
     per_plane = length * 16  # the target indices and the values, per plane
     workers = _workers_for(n * c * length)

@@ -671,9 +671,13 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
         step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
 
     def tile(r0: int) -> None:
-        # a flat take of the tile's rows (take_along_axis: 3x slower)
-        offsets = np.arange(r0, min(rows, r0 + step), dtype=np.intp)[:, None] * g2.shape[-1]
-        np.take(g2.reshape(-1), i2[r0: r0 + step].astype(np.intp, copy=False) + offsets, out=gathered[r0: r0 + step])
+        # a flat take of the tile's rows (take_along_axis: 3x slower), each row's offset
+        # repeated along it and added in one contiguous pass
+        r1 = min(rows, r0 + step)
+        target = np.repeat(np.arange(r0 * g2.shape[-1], r1 * g2.shape[-1], g2.shape[-1], dtype=np.intp), width)
+        np.add(target, i2[r0:r1].ravel(), out=target, casting="unsafe")
+        # mode "clip" (the indices are validated): "raise" with ``out`` copies through a buffer
+        np.take(g2.reshape(-1), target, out=gathered[r0:r1].reshape(-1), mode="clip")
 
     run_tiles(range(0, rows, step), tile, rows * width)
     return gathered.reshape(indices.shape)
