@@ -190,12 +190,9 @@ def test_text_sized_calls_stay_in_the_calling_thread(monkeypatch: pytest.MonkeyP
     assert seen == []
     cf.max_pool1d(_input("normal", (8, 64, 16000)), 4, 4)  # 2,048,000 outputs: on the workers
     assert seen == [2]
-    # a scatter by index costs ~10x an elementwise pass: from PARALLEL_SCATTER outputs on
-    gy = np.ones(idx.shape, dtype=np.float32)
-    G.max_pool1d_input(x, gy, 3, 1, 1, indices=idx)
-    assert seen == [2, 2]
-    G.max_pool1d_input(x[:2], gy[:2], 3, 1, 1, indices=idx[:2])  # 12,800 outputs: one thread
-    assert seen == [2, 2]
+    # the gradient's scatter from the indices too (measured: no faster on two workers)
+    G.max_pool1d_input(x, np.ones(idx.shape, dtype=np.float32), 3, 1, 1, indices=idx)
+    assert seen == [2]
 
 
 @pytest.mark.parametrize(("shape", "budget"), [((3, 10, 160), 2000), ((2, 3, 2400), 300)])

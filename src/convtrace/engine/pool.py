@@ -68,7 +68,6 @@ T = TypeVar("T")
 __all__ = [
     "POOL_TILE_BYTES",
     "PARALLEL_OUTPUTS",
-    "PARALLEL_SCATTER",
     "run_tiles",
     "row_max",
     "pool_forward",
@@ -90,10 +89,6 @@ MIN_TILE_OUTPUTS = 256
 #: Fewest outputs of a call for which its tiles run on the worker threads (measured: the
 #: text-CNN pools, 409,600 outputs, ran 1.3-2x slower on two workers than in one thread).
 PARALLEL_OUTPUTS = 1 << 19
-#: The same for a scatter by index (``np.add.at``, fancy assignment), which releases the GIL
-#: too: about 1.2 ns an element against 0.1-0.2 for an elementwise pass, so a text-sized
-#: scatter (0.5 ms) outweighs the hand-off.
-PARALLEL_SCATTER = 1 << 17
 
 
 def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
@@ -679,7 +674,7 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
         flat[target] = x[n0:n1, c0:c1, l0:l1].ravel()
 
     per_plane = length * 16  # the target indices and the values, per plane
-    workers = _workers_for(n * c * length, PARALLEL_SCATTER)
+    workers = _workers_for(n * c * length)
     budget = POOL_TILE_BYTES // workers
     if per_plane > budget:  # runs of one plane at a time, in order (the last colliding value wins)
         run = max(MIN_TILE_OUTPUTS, budget // 16)
@@ -696,7 +691,7 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     else:  # runs of channels of one item
         channels = max(1, budget // per_plane)
         plan = [(n0, n0 + 1, c0, min(c, c0 + channels), 0) for n0 in range(n) for c0 in range(0, c, channels)]
-    run_tiles(plan, tile, n * c * length, PARALLEL_SCATTER)
+    run_tiles(plan, tile, n * c * length)
     return out
 
 

@@ -64,7 +64,6 @@ from .fast_layout import compute_dtype
 from .pool import (
     MAX_ADAPTIVE_CLASSES,
     PARALLEL_OUTPUTS,
-    PARALLEL_SCATTER,
     POOL_TILE_BYTES,
     AdaptiveClass,
     adaptive_classes,
@@ -723,7 +722,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
     g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, width = i2.shape
     gx2 = np.zeros((rows, length), dtype=dtype)
-    workers = fast_threads.workers() if rows * width >= PARALLEL_SCATTER else 1  # the scatter's work: its outputs
+    workers = fast_threads.workers() if rows * width >= PARALLEL_OUTPUTS else 1  # the scatter's work: its outputs
     budget = POOL_TILE_BYTES // workers
     if rows and width:
         per_row = width * _SCATTER_OUTPUT_BYTES
@@ -732,7 +731,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
             if workers > 1:
                 step = min(step, max(1, -(-rows // (2 * workers))))
             run_tiles(range(0, rows, step), lambda r0: _scatter_rows(
-                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step]), rows * width, PARALLEL_SCATTER)
+                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step]), rows * width)
         else:  # one long row at a time, in runs of outputs (in order: their adds stay in window order)
             run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
 
@@ -741,7 +740,7 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
                 for o0 in range(0, width, run):
                     last = _scatter_rows(gx2[r: r + 1], i2[r: r + 1, o0: o0 + run], g2[r: r + 1, o0: o0 + run], last)
 
-            run_tiles(range(rows), long_row, rows * width, PARALLEL_SCATTER)
+            run_tiles(range(rows), long_row, rows * width)
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
 
 
