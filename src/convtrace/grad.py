@@ -437,11 +437,10 @@ def _grad_from_indices(indices: Any, gy: np.ndarray, spec: PoolSpec, call: CallT
     ``gy``: its shape as given, int64, each in the input's length)."""
     idx = indices if isinstance(indices, np.ndarray) else np.asarray(indices)
     rules.check_pool_backward_indices(idx, spec.output_shape, indices, call)
-    survey = pool_backward.survey_indices(idx)
-    if survey.low < 0 or survey.high >= spec.length:
-        bad = survey.low if survey.low < 0 else survey.high
+    bad = pool_backward.index_outside(idx, spec.length)
+    if bad is not None:
         raise rules.invalid_pool_backward_index(bad, spec.length, indices, call)
-    return pool_backward.max_grad_from_indices(_batched(idx, spec), gy, spec.length, survey.order)
+    return pool_backward.max_grad_from_indices(_batched(idx, spec), gy, spec.length)
 
 
 def avg_pool1d_input(
@@ -580,7 +579,7 @@ def max_unpool1d_input(indices: Any, grad_output: Any) -> np.ndarray:
             f"Mismatch in shape: grad_output has a shape of {list(gy.shape)}, but the output of max_unpool1d "
             f"with indices of shape {list(idx.shape)} has a shape of {[*idx.shape[:-1], 'L_out']}", call=call,
         )
-    bad = (idx < 0) | (idx >= gy.shape[-1])
-    if bad.any():
+    if pool_backward.index_outside(idx, gy.shape[-1]) is not None:  # one pass when all are inside
+        bad = (idx < 0) | (idx >= gy.shape[-1])
         raise rules.invalid_unpool_index(int(idx.ravel()[np.flatnonzero(bad.ravel())[0]]), gy.shape[-1], indices, call)
     return pool_backward.max_unpool1d_input_grad(idx, gy)

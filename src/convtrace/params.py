@@ -1172,7 +1172,8 @@ def check_max_unpool1d(
     check_unpool_arrays(x.shape, idx.shape, idx.dtype, x, indices, call)
     if math.prod(x.shape[:-1]) * out:  # an empty output never reaches the kernel
         check_pool_kernel_dtype("max_unpool2d", x.dtype, x, call)
-    if x.size and out and idx.size:
+    # one pass when every index is inside (the largest as unsigned: a negative one is huge)
+    if x.size and out and idx.size and int(idx.view(np.uint64).max()) >= out:
         bad = (idx < 0) | (idx >= out)
         if bad.any():
             # PyTorch on one thread reports the last bad index (on several, whichever

@@ -18,16 +18,26 @@ F = torch.nn.functional
 import convtrace.functional as cf  # noqa: E402
 import convtrace.grad as G  # noqa: E402
 from backends import each_backend  # noqa: E402
-from convtrace.engine import pool  # noqa: E402
+from convtrace.engine import pool, pool_backward  # noqa: E402
 from strategies import tn, tt  # noqa: E402
 
 NEEDS_TORCH = True
-SHAPE = (6, 40, 301)  # 72,240 outputs at stride 1: above pool.PARALLEL_OUTPUTS
+SHAPE = (6, 40, 301)  # 72,240 outputs at stride 1: above the lowered PARALLEL_OUTPUTS below
+#: Small enough that this file's shapes run on the worker threads (the engine's own threshold
+#: keeps text-sized calls in one thread).
+TEST_PARALLEL_OUTPUTS = 1 << 16
+
+
+def _parallel_from(monkeypatch: pytest.MonkeyPatch, outputs: int) -> None:
+    """Calls of at least ``outputs`` outputs run on the worker threads (both engine modules)."""
+    monkeypatch.setattr(pool, "PARALLEL_OUTPUTS", outputs)
+    monkeypatch.setattr(pool_backward, "PARALLEL_OUTPUTS", outputs)
 
 
 @pytest.fixture(params=["1", "2"], ids=["one thread", "two threads"])
 def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CONVTRACE_NUM_THREADS", request.param)
+    _parallel_from(monkeypatch, TEST_PARALLEL_OUTPUTS)
     return str(request.param)
 
 
@@ -158,8 +168,52 @@ def test_tiles_share_the_budget_between_workers(monkeypatch: pytest.MonkeyPatch)
     """With two workers, each tile stays within half of ``POOL_TILE_BYTES`` and a batch that
     fits one tile is still cut in at least two tiles per worker."""
     monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    _parallel_from(monkeypatch, TEST_PARALLEL_OUTPUTS)
     plan = pool._tiles(64, 128, 50, 12)
     assert len(plan) >= 4 and all((n1 - n0) * 128 * 50 * 12 <= pool.POOL_TILE_BYTES // 2 for n0, n1, _, _ in plan)
     long_plan = pool._tiles(1, 32, 2_000_000, 12)
     assert all(32 * (o1 - o0) * 12 <= pool.POOL_TILE_BYTES // 2 for _, _, o0, o1 in long_plan)
     assert pool._tiles(2, 3, 9, 12) == [(0, 2, 0, 9)]  # small calls stay on one thread, one tile
+
+
+def test_text_sized_calls_stay_in_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text-CNN-sized pool (409,600 outputs) never hands off to the workers (a hand-off
+    costs more than the whole call), however many workers there are."""
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    seen: list[int] = []
+    monkeypatch.setattr(pool.fast_threads, "_run", lambda jobs, **_: seen.append(len(jobs)) or [j() for j in jobs])
+    x = _input("normal", (64, 128, 50))
+    cf.max_pool1d(x, 3, 1, 1)
+    cf.avg_pool1d(x, 3, 1, 1)
+    assert len(pool._tiles(64, 128, 50, 18)) > 1  # several tiles (with indices), still one thread
+    _, idx = cf.max_pool1d(x, 3, 1, 1, return_indices=True)
+    assert seen == []
+    cf.max_pool1d(_input("normal", (8, 64, 16000)), 4, 4)  # 2,048,000 outputs: on the workers
+    assert seen == [2]
+    # the gradient's scatter from the indices too (measured: no faster on two workers)
+    G.max_pool1d_input(x, np.ones(idx.shape, dtype=np.float32), 3, 1, 1, indices=idx)
+    assert seen == [2]
+
+
+@pytest.mark.parametrize(("shape", "budget"), [((3, 10, 160), 2000), ((2, 3, 2400), 300)])
+def test_unpool_tiles_of_channels_and_runs_of_a_plane(
+    shape: tuple[int, int, int], budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiles smaller than an item (runs of channels: each plane's offset from its channel,
+    not the item's first) and runs of one long plane, colliding values included (the last
+    wins), against PyTorch on one thread; the gradient's gather in row tiles too."""
+    x = _input("normal", shape, seed=4)
+    values, indices = cf.max_pool1d(x, 4, 4, return_indices=True)
+    indices = indices.copy()
+    indices[:, :, 1::3] = indices[:, :, ::3][..., : indices[:, :, 1::3].shape[-1]]  # collisions
+    kept = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        want = F.max_unpool1d(tt(values), tt(indices), 4, output_size=[shape[-1]])
+    finally:
+        torch.set_num_threads(kept)
+    gy = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    monkeypatch.setattr(pool, "POOL_TILE_BYTES", budget)
+    monkeypatch.setattr(pool_backward, "BLOCK_OUTPUTS", 64)
+    _same(cf.max_unpool1d(values, indices, 4, output_size=[shape[-1]]), want)
+    _same(G.max_unpool1d_input(indices, gy), torch.from_numpy(np.take_along_axis(gy, indices, axis=-1)))

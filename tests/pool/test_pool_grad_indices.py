@@ -257,3 +257,34 @@ def test_an_index_shared_by_more_outputs_than_the_passes_is_summed() -> None:
         tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False, tt(idx)[..., None, :])
     assert ours.tolist() == tn(theirs)[..., 0, :].tolist()
     assert ours[0, 0, 5] == sum(range(20)) and ours[0, 1, 5] == sum(range(20, 40))
+
+
+# --------------------------------------------------------------------------- pool-fast: the write-or-add choice
+
+
+@pytest.mark.parametrize(("budget", "repeat"), [(None, 150), (600, 64)])
+def test_indices_increasing_then_repeated_are_added_not_written(
+    budget: int | None, repeat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scatter writes only when every flat index of a tile strictly increases; it checks
+    the first 65 apart: a repeat after them (or across two runs of one long row, each
+    increasing on its own) must still be added, as PyTorch's backward adds."""
+    if budget is not None:  # one row in runs of 64 outputs: a repeat across the runs' border
+        monkeypatch.setattr(pool_backward, "POOL_TILE_BYTES", budget)
+        monkeypatch.setattr(pool_backward, "MIN_BLOCK_OUTPUTS", 64)
+    rng = np.random.default_rng(5)
+    width = 200
+    row = np.arange(width, dtype=np.int64)
+    row[repeat:] -= 1  # past the first 65, or the last of the first run and the first of the second
+    x = np.zeros((2, 3, width), dtype=np.float32)
+    idx = np.broadcast_to(row, (2, 3, width)).copy()
+    gy = rng.standard_normal((2, 3, width)).astype(np.float32)
+    ours = G.max_pool1d_input(x, gy, 1, indices=idx)
+    want = np.zeros_like(x)
+    np.add.at(want, (slice(None), slice(None), idx[0, 0]), gy)
+    np.testing.assert_array_equal(ours, want)
+    assert ours[0, 0, repeat - 1] == np.float32(gy[0, 0, repeat - 1] + gy[0, 0, repeat])
+    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False,
+        torch.from_numpy(idx)[..., None, :])
+    np.testing.assert_array_equal(ours, tn(theirs)[..., 0, :])

@@ -34,7 +34,9 @@ call per tap instead of a short one per row, the few edge outputs (those that re
 redone tap by tap.
 
 Tiles run on the convolution engine's worker threads (:func:`run_tiles`; NumPy releases the
-GIL in its loops) when a call has at least ``PARALLEL_OUTPUTS`` outputs. Scratch (accumulators
+GIL in its loops) when a call has at least ``PARALLEL_OUTPUTS`` outputs (a smaller call runs
+in the calling thread: a hand-off to the workers costs about 50 us, more than the whole of
+a text-sized pool). Scratch (accumulators
 of another dtype, masks, stride phases, gathered taps, lp's powers) stays within
 ``POOL_TILE_BYTES`` (4 MiB) for all the workers' tiles together: tiles are whole batch items,
 or runs of outputs of one item.
@@ -65,6 +67,7 @@ T = TypeVar("T")
 
 __all__ = [
     "POOL_TILE_BYTES",
+    "PARALLEL_OUTPUTS",
     "run_tiles",
     "row_max",
     "pool_forward",
@@ -83,8 +86,9 @@ __all__ = [
 POOL_TILE_BYTES = TILE_BYTES
 #: Fewest outputs in a tile of one item (however many channels), so the NumPy calls stay long.
 MIN_TILE_OUTPUTS = 256
-#: Fewest outputs of a call for which its tiles run on the worker threads.
-PARALLEL_OUTPUTS = 1 << 16
+#: Fewest outputs of a call for which its tiles run on the worker threads (measured: the
+#: text-CNN pools, 409,600 outputs, ran 1.3-2x slower on two workers than in one thread).
+PARALLEL_OUTPUTS = 1 << 19
 
 
 def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
@@ -96,10 +100,11 @@ def accumulator_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-def _workers_for(outputs: int) -> int:
-    """Worker threads for a call of ``outputs`` outputs (or elements read): one below ``PARALLEL_OUTPUTS``
-    (a thread's hand-off costs more than it saves), else :func:`~.fast_threads.workers`."""
-    return 1 if outputs < PARALLEL_OUTPUTS else fast_threads.workers()
+def _workers_for(outputs: int, threshold: int | None = None) -> int:
+    """Worker threads for a call of ``outputs`` outputs (or elements read): one below
+    ``threshold`` (``PARALLEL_OUTPUTS`` unless given: a thread's hand-off costs more than it
+    saves), else :func:`~.fast_threads.workers`."""
+    return 1 if outputs < (PARALLEL_OUTPUTS if threshold is None else threshold) else fast_threads.workers()
 
 
 def _tiles(
@@ -121,15 +126,19 @@ def _tiles(
     return [(n0, n0 + 1, o0, min(out_len, o0 + run)) for n0 in range(n) for o0 in range(0, out_len, run)]
 
 
-def run_tiles(plan: Sequence[T], job: Callable[[T], object]) -> None:
+def run_tiles(
+    plan: Sequence[T], job: Callable[[T], object], work: int | None = None, threshold: int | None = None
+) -> None:
     """``job`` on every tile of ``plan``, on the worker threads when there are several tiles
-    (each worker takes the next tile when it is free; tiles must write disjoint outputs).
-    NumPy releases the GIL inside its loops, so the workers run at once.
+    and the call's ``work`` (its outputs, or the elements it reads; not given: large) is at
+    least ``threshold`` (``PARALLEL_OUTPUTS`` unless given; each worker takes the next tile
+    when it is free; tiles must write disjoint outputs). NumPy releases the GIL inside its
+    loops, so the workers run at once.
 
     >>> done = []; run_tiles([1, 2, 3], done.append); sorted(done)
     [1, 2, 3]
     """
-    count = min(fast_threads.workers(), len(plan))
+    count = min(_workers_for(PARALLEL_OUTPUTS if work is None else work, threshold), len(plan))
     if count <= 1:
         for tile in plan:
             job(tile)
@@ -218,9 +227,16 @@ def max_pool1d(
     values = out
     if not return_indices:
         flat = _flat_max_columns(x, kernel_size, stride, padding, dilation, out_len, out)
+        if flat is None:
+            per_output = (min(stride, kernel_size) + 2) * x.itemsize
+        elif out.flags.c_contiguous and out_len == x.shape[2]:
+            per_output = 1  # in place in ``out``: no scratch
+        else:
+            per_output = (3 + -(-x.shape[2] // max(out_len, 1))) * x.itemsize
         run_tiles(
-            _tiles(n, c, out_len, (min(stride, kernel_size) + 2 + (-(-x.shape[2] // max(out_len, 1)) if flat else 0)) * x.itemsize),
+            _tiles(n, c, out_len, per_output),
             lambda t: _max_tile(x, values, t, kernel_size, stride, padding, dilation, out_len, flat),
+            n * c * out_len,
         )
         return out, None
     if index is None:
@@ -229,6 +245,7 @@ def max_pool1d(
     run_tiles(
         _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8),
         lambda t: _max_index_tile(x, values, where, t, kernel_size, stride, padding, dilation, out_len, index_offset),
+        n * c * out_len,
     )
     return out, index
 
@@ -255,9 +272,8 @@ def _max_tile(
     if flat is not None and (o0, o1) == (0, out_len):
         a, b = flat
         _flat_max(x, out, n0, n1, a, b, kernel_size, padding, dilation)
-        for e0, e1 in ((0, a), (b, out_len)):  # the edge outputs, which read padding
-            if e1 > e0:
-                _max_tile(x, out, (n0, n1, e0, e1), kernel_size, stride, padding, dilation, out_len, None)
+        for o in (*range(a), *range(b, out_len)):  # the edge outputs, which read padding
+            _edge_max(x, out, n0, n1, o, kernel_size, padding, dilation)
         return
     fresh = True  # no tap read yet: the window's -inf start
     # a max is a max in any order (NaN included): a tap every window reads goes first
@@ -276,6 +292,24 @@ def _max_tile(
         fresh = False
     if fresh:
         out[n0:n1, :, o0:o1] = _lowest(x.dtype)
+
+
+def _edge_max(
+    x: np.ndarray, out: np.ndarray, n0: int, n1: int, o: int, kernel_size: int, padding: int, dilation: int
+) -> None:
+    """Stride 1: output ``o`` of items ``[n0, n1)`` (an edge output, which reads padding) as
+    the maximum of its real taps, one NumPy call per tap past the first (-inf without one)."""
+    length = x.shape[2]
+    where = [t for t in range(o - padding, o - padding + kernel_size * dilation, dilation) if 0 <= t < length]
+    target = out[n0:n1, :, o]
+    if not where:
+        target[...] = _lowest(x.dtype)
+    elif len(where) == 1:
+        target[...] = x[n0:n1, :, where[0]]
+    else:
+        np.maximum(x[n0:n1, :, where[0]], x[n0:n1, :, where[1]], out=target)
+        for t in where[2:]:
+            np.maximum(target, x[n0:n1, :, t], out=target)
 
 
 def _flat_max(
@@ -376,7 +410,7 @@ def avg_pool1d(
         divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
         result[n0:n1, :, o0:o1] = _divide(total, divisors)
 
-    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile)
+    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile, n * c * out_len)
     return result
 
 
@@ -448,7 +482,7 @@ def lp_pool1d(x: np.ndarray, norm_type: float, kernel_size: int, stride: int, ou
             scaled = scaled.astype(np.float32)
         out[n0:n1, :, o0:o1] = torch_power(scaled, 1.0 / norm_type)
 
-    run_tiles(_tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize), tile)
+    run_tiles(_tiles(n, c, out_len, (max(stride, 1) + 1) * power_dtype.itemsize + acc.itemsize), tile, n * c * out_len)
     return out
 
 
@@ -583,7 +617,7 @@ def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tu
             else:
                 np.max(part, axis=2, keepdims=True, out=out[t[0]:t[1]])
 
-        run_tiles(_tiles(n, c, 1, 2 * x.itemsize * length, work=n * c * length), tile)
+        run_tiles(_tiles(n, c, 1, 2 * x.itemsize * length, work=n * c * length), tile, n * c * length)
         return out, None
     if classes is not None:
         index = np.empty((n, c, out_len), dtype=np.int64) if return_indices else None
@@ -632,9 +666,12 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     def tile(t: tuple[int, int, int, int, int]) -> None:
         n0, n1, c0, c1, l0 = t[0], t[1], t[2], t[3], t[4]
         l1 = min(length, l0 + run)
-        planes = np.arange(n0, n1, dtype=np.int64)[:, None, None] * c + np.arange(c0, c1, dtype=np.int64)[:, None]
-        target = indices[n0:n1, c0:c1, l0:l1] + planes * out_len
-        flat[target.ravel()] = x[n0:n1, c0:c1, l0:l1].ravel()
+        # the tile's planes are consecutive (whole items, or channels of one item): one
+        # contiguous add of each plane's offset, repeated along its length
+        first, last = n0 * c + c0, (n1 - 1) * c + c1
+        offsets = np.repeat(np.arange(first * out_len, last * out_len, out_len, dtype=np.int64), l1 - l0)
+        target = np.add(offsets, indices[n0:n1, c0:c1, l0:l1].ravel(), out=offsets)
+        flat[target] = x[n0:n1, c0:c1, l0:l1].ravel()
 
     per_plane = length * 16  # the target indices and the values, per plane
     workers = _workers_for(n * c * length)
@@ -654,7 +691,7 @@ def max_unpool1d(x: np.ndarray, indices: np.ndarray, out_len: int) -> np.ndarray
     else:  # runs of channels of one item
         channels = max(1, budget // per_plane)
         plan = [(n0, n0 + 1, c0, min(c, c0 + channels), 0) for n0 in range(n) for c0 in range(0, c, channels)]
-    run_tiles(plan, tile)
+    run_tiles(plan, tile, n * c * length)
     return out
 
 

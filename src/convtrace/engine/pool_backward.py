@@ -83,11 +83,7 @@ __all__ = [
     "adaptive_max_pool1d_input_grad",
     "max_unpool1d_input_grad",
     "max_grad_from_indices",
-    "survey_indices",
-    "IndexSurvey",
-    "INCREASING",
-    "SORTED",
-    "ANY_ORDER",
+    "index_outside",
     "torch_sign",
     "MAX_ADAPTIVE_CLASSES",
     "AdaptiveClass",
@@ -653,7 +649,7 @@ def _global_max_grad(x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
         target.fill(0)
         target[here, winner] = g[:, 0]
 
-    run_tiles(range(0, rows, step), tile)
+    run_tiles(range(0, rows, step), tile, rows * length)
     return gx2.reshape(x.shape).astype(grad_output.dtype, copy=False)
 
 
@@ -675,75 +671,50 @@ def max_unpool1d_input_grad(indices: np.ndarray, grad_output: np.ndarray) -> np.
         step = min(step, max(1, -(-rows // (2 * fast_threads.workers()))))
 
     def tile(r0: int) -> None:
-        # a flat take of the tile's rows (take_along_axis: 3x slower)
-        offsets = np.arange(r0, min(rows, r0 + step), dtype=np.intp)[:, None] * g2.shape[-1]
-        np.take(g2.reshape(-1), i2[r0: r0 + step].astype(np.intp, copy=False) + offsets, out=gathered[r0: r0 + step])
+        # a flat take of the tile's rows (take_along_axis: 3x slower), each row's offset
+        # repeated along it and added in one contiguous pass
+        r1 = min(rows, r0 + step)
+        target = np.repeat(np.arange(r0 * g2.shape[-1], r1 * g2.shape[-1], g2.shape[-1], dtype=np.intp), width)
+        np.add(target, i2[r0:r1].ravel(), out=target, casting="unsafe")
+        # mode "clip" (the indices are validated): "raise" with ``out`` copies through a buffer
+        np.take(g2.reshape(-1), target, out=gathered[r0:r1].reshape(-1), mode="clip")
 
-    run_tiles(range(0, rows, step), tile)
+    run_tiles(range(0, rows, step), tile, rows * width)
     return gathered.reshape(indices.shape)
 
 
 #: Scratch bytes per output of :func:`max_grad_from_indices` (the flat index, the value).
 _SCATTER_OUTPUT_BYTES = 16
 
-#: How the indices of every row run (:func:`survey_indices`): strictly increasing (no two
-#: outputs share an index: assignment), never decreasing (a forward's), or in any order
-#: (both: ``np.add.at``).
-INCREASING, SORTED, ANY_ORDER = 2, 1, 0
 
+def index_outside(indices: np.ndarray, length: int) -> int | None:
+    """The index of int64 ``indices`` outside ``[0, length)`` to report (the smallest if
+    negative, else the largest), or None when all lie inside: one pass (their largest as
+    unsigned integers: a negative index is a huge one) when they do.
 
-@dataclass(frozen=True)
-class IndexSurvey:
-    """The smallest and largest index, and how every row's indices run (``INCREASING``,
-    ``SORTED`` or ``ANY_ORDER``)."""
-
-    low: int
-    high: int
-    order: int
-
-
-def survey_indices(indices: np.ndarray) -> IndexSurvey:
-    """One pass over the ``(..., O)`` int64 indices, rows in tiles within ``POOL_TILE_BYTES``:
-    their range and order (a forward's indices never decrease along a row; windows that do
-    not overlap make them increase). Empty: ``low = 0``, ``high = -1``.
-
-    >>> survey_indices(np.array([[[0, 2, 2], [1, 3, 4]]]))
-    IndexSurvey(low=0, high=4, order=1)
+    >>> index_outside(np.array([[0, 3]]), 4), index_outside(np.array([[-2, 9]]), 4), index_outside(np.array([[1, 9]]), 4)
+    (None, -2, 9)
     """
-    i2 = _planes(indices)
-    rows, width = i2.shape
-    if not rows or not width:
-        return IndexSurvey(0, -1, INCREASING)
-    step = max(1, POOL_TILE_BYTES // (width * _SCATTER_OUTPUT_BYTES))
-    low, high, order = width, -1, INCREASING
-    for r0 in range(0, rows, step):
-        part = i2[r0: r0 + step]
-        if order != ANY_ORDER and width > 1:
-            gaps = part[:, 1:] - part[:, :-1]
-            if order == INCREASING and not (gaps > 0).all():
-                order = SORTED
-            if order == SORTED and not (gaps >= 0).all():
-                order = ANY_ORDER
-        if order == ANY_ORDER:
-            low, high = min(low, int(part.min())), max(high, int(part.max()))
-        else:  # sorted rows so far: their ends are their bounds (earlier tiles' too)
-            low, high = min(low, int(part[:, 0].min())), max(high, int(part[:, -1].max()))
-    return IndexSurvey(low, high, order)
+    if not indices.size or int(indices.view(np.uint64).max()) < length:
+        return None
+    low = int(indices.min())
+    return low if low < 0 else int(indices.max())
 
 
-def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int, order: int) -> np.ndarray:
+def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: int) -> np.ndarray:
     """Input gradient of a max pool from its forward's saved indices (validated: int64, the
-    shape of ``grad_output``, every index in ``[0, length)``; ``order`` from
-    :func:`survey_indices`): per ``(n, c)`` row, ``grad_output`` added into zeros at the
-    indices, as PyTorch's backward does (no winner search).
+    shape of ``grad_output``, every index in ``[0, length)``, :func:`index_outside`): per
+    ``(n, c)`` row, ``grad_output`` added into zeros at the indices, as PyTorch's backward
+    does (no winner search).
 
-    Strictly increasing rows (windows that do not overlap): fancy-index assignment. Else
-    ``np.add.at`` over the flat indices (row * length + index): unbuffered, in window order
-    and in the gradient's dtype, as PyTorch's loop adds (float32: its bits; measured several
-    times faster than ``np.bincount``, which sums in float64). Tiles are whole rows within the
-    workers' share of ``POOL_TILE_BYTES``, or runs of outputs of one long row.
+    Each tile's flat indices (row * length + index) are checked in one pass: strictly
+    increasing (windows that do not overlap: no index twice) they are written by fancy-index
+    assignment; else ``np.add.at``, unbuffered, in window order and in the gradient's dtype,
+    as PyTorch's loop adds (float32: its bits; measured several times faster than
+    ``np.bincount``, which sums in float64). Tiles are whole rows within the workers' share
+    of ``POOL_TILE_BYTES``, or runs of outputs of one long row, in order.
 
-    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4, SORTED).tolist()
+    >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4).tolist()
     [[[0.0, 3.0, 0.0, 4.0]]]
     """
     dtype = np.dtype(compute_dtype(grad_output.dtype))
@@ -760,24 +731,32 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
             if workers > 1:
                 step = min(step, max(1, -(-rows // (2 * workers))))
             run_tiles(range(0, rows, step), lambda r0: _scatter_rows(
-                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step], order))
+                gx2[r0: r0 + step], i2[r0: r0 + step], g2[r0: r0 + step]), rows * width)
         else:  # one long row at a time, in runs of outputs (in order: their adds stay in window order)
             run = max(MIN_BLOCK_OUTPUTS, budget // _SCATTER_OUTPUT_BYTES)
 
             def long_row(r: int) -> None:
+                last = -1
                 for o0 in range(0, width, run):
-                    _scatter_rows(gx2[r: r + 1], i2[r: r + 1, o0: o0 + run], g2[r: r + 1, o0: o0 + run], order)
+                    last = _scatter_rows(gx2[r: r + 1], i2[r: r + 1, o0: o0 + run], g2[r: r + 1, o0: o0 + run], last)
 
-            run_tiles(range(rows), long_row)
+            run_tiles(range(rows), long_row, rows * width)
     return gx2.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
 
 
-def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, order: int) -> None:
-    """Rows: ``grads`` added into ``target`` at ``indices``, row by row (strictly increasing
-    indices: into zeros, so written)."""
+def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, after: int = -1) -> int:
+    """Rows: ``grads`` added into ``target`` at ``indices``, row by row; written instead when
+    the flat indices strictly increase and start past ``after`` (the last flat index a
+    previous run of the same row scattered to: it may not be written over). Returns the
+    last flat index."""
     count, length = target.shape
-    flat = (indices + (np.arange(count, dtype=np.int64) * length)[:, None]).ravel()
-    if order == INCREASING:
+    flat = indices.ravel()
+    if count > 1:
+        flat = np.repeat(np.arange(0, count * length, length, dtype=np.int64), indices.shape[1]) + flat
+    head = min(flat.shape[0], 65)  # overlapping windows share a winner early: no full pass then
+    if (int(flat[0]) > after and bool(np.greater(flat[1:head], flat[: head - 1]).all())
+            and bool(np.greater(flat[head:], flat[head - 1: -1]).all())):
         target.reshape(-1)[flat] = grads.ravel()
     else:
         np.add.at(target.reshape(-1), flat, grads.ravel())
+    return int(flat[-1])
