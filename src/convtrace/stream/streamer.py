@@ -41,7 +41,11 @@ from .timing import (
     WindowStep,
     chain_timing,
     check_streamable,
+    leading_final,
+    makes_out_of_order,
     required_lengths,
+    step_dilation,
+    step_window,
     steps_of,
 )
 
@@ -242,6 +246,7 @@ class Streamer:
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
         counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
         self._counter: Stage | None = counting[0] if counting else None
+        self._setup_early()
         self.timing = chain_timing(self.layers)
         self.channels = self._input_channels()
         weights = [m.weight for m in modules if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
@@ -250,6 +255,19 @@ class Streamer:
         self.dtype = np.dtype(dtype) if dtype is not None else (weights[0].dtype if weights else np.dtype("float32"))
         self._batched = True
         self._allocate(int(batch_size))
+
+    def _setup_early(self) -> None:
+        """From the first stage whose outputs can be final out of order on (a
+        ConvTranspose1d with holes or a dilation with a stride, a reflected left pad): the
+        stages, their steps and tap spacings, for :meth:`_early`; ``ahead`` (state): the
+        outputs emitted beyond the last stage's in-order ones (None: no such stage)."""
+        flat = [(stage, unit.steps[k] if unit.steps else None, unit.layer)
+                for unit in self.units for k, stage in enumerate(unit.stages)]  # fmt: skip
+        first = next((i for i, (_, step, _) in enumerate(flat) if step is not None and makes_out_of_order(step)), None)
+        self._ahead: np.ndarray | None = None if first is None else np.zeros((), dtype=np.int64)
+        self._early_from = len(flat) if first is None else first
+        self._early_stages = [(stage, step, step_dilation(layer, step) if layer is not None and step is not None else 1)
+                              for stage, step, layer in flat[self._early_from :]]  # fmt: skip
 
     # ------------------------------------------------------------------ figures
     @property
@@ -301,6 +319,8 @@ class Streamer:
                 stage.buffer[...] = 0
                 stage.samples_in[...] = 0
                 stage.done[...] = 0
+        if self._ahead is not None:
+            self._ahead[...] = 0
         self._pushed = False
 
     def _names(self) -> list[tuple[str, Stage]]:
@@ -317,12 +337,17 @@ class Streamer:
             for entry in stage.spec(batch, c, dtype):
                 out.append(StateEntry(f"{name}.{entry.name}", entry.shape, entry.dtype, entry.initial, entry.bytes))
             c = stage.channels_out or c
+        if self._ahead is not None:
+            out.append(StateEntry("chain.ahead", (), "int64", 0, 8))
         return tuple(out)
 
     @property
     def state(self) -> dict[str, np.ndarray]:
         """The state arrays by name (live: copy them to keep a snapshot)."""
-        return {f"{name}.{key}": arr for name, stage in self._names() for key, arr in stage.state_arrays().items()}
+        out = {f"{name}.{key}": arr for name, stage in self._names() for key, arr in stage.state_arrays().items()}
+        if self._ahead is not None:
+            out["chain.ahead"] = self._ahead
+        return out
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Set every state array from ``state`` (as :attr:`state` gives it): names, shapes
@@ -382,16 +407,47 @@ class Streamer:
         self._pushed = True
         # the stream may end now: the input so far (stages before the first counting one keep the length)
         floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
+        floors: list[int] = []  # each stage's floor, for _early
         for unit in self.units:
             floor = max(floor, unit.lmin)
             inner = floor
             for stage, pad in zip(unit.stages, unit.pads):
                 y = stage.push(y, inner)
+                floors.append(inner)
                 inner += pad
             if every is not None:
                 every.append(y)
             if unit.needs_floor_after or every is not None:
                 floor = unit.floor_after(floor)
+        if self._ahead is not None:
+            y = self._early(y, floors[self._early_from :])
+            if every is not None:
+                every[-1] = y
+        return y
+
+    def _early(self, y: np.ndarray, floors: list[int]) -> np.ndarray:
+        """The last stage's in-order outputs ``y`` of this push, less those already
+        emitted ahead, then the outputs after them that are final out of order: each stage
+        from the first out-of-order one on gives, beyond its in-order outputs, a window of
+        positions with a finality mask (``timing.step_window``) and their values
+        (``Stage.peek``: any value where not final), read by the next; the last stage's
+        leading final positions leave now. Only the counter ``ahead`` is kept."""
+        ahead = int(self._ahead) if self._ahead is not None else 0
+        drop = min(ahead, y.shape[-1])
+        y, ahead = y[..., drop:], ahead - drop
+        values: np.ndarray | None = None
+        window: tuple[bool, ...] = ()
+        for (stage, step, dilation), floor in zip(self._early_stages, floors):
+            if step is not None:
+                _, window = step_window(step, int(stage.samples_in), window, floor, dilation)
+            values = stage.peek(values, len(window))[..., : len(window)]
+            window = window[: values.shape[-1]]
+        extra = leading_final(window)
+        if values is not None and extra > ahead:
+            y = np.concatenate((y, values[..., ahead:extra]), axis=-1)
+            ahead = extra
+        if self._ahead is not None:
+            self._ahead[...] = ahead
         return y
 
     def flush_layers(self) -> list[np.ndarray]:
@@ -424,6 +480,8 @@ class Streamer:
                 tail = stage.flush(totals[k])
                 y = tail if head.shape[-1] == 0 else np.concatenate((head, tail), axis=-1)
             out.append(y)
+        if self._ahead is not None and int(self._ahead):  # emitted already
+            y = out[-1] = y[..., int(self._ahead) :]
         return out if every else y
 
 

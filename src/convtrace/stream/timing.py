@@ -60,6 +60,11 @@ __all__ = [
     "required_lengths",
     "ready",
     "chain_ready",
+    "chain_window",
+    "step_window",
+    "step_dilation",
+    "leading_final",
+    "makes_out_of_order",
     "layer_timing",
     "chain_timing",
     "first_output",
@@ -380,17 +385,163 @@ def ready(layer: Layer, n: int, floor: int = 0) -> int:
 def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
     """Outputs of the chain final after ``n`` input samples (each layer emits as early as
     it can, knowing how much the layers before it will emit at least and how short its
-    input can be, so the chain does).
+    input can be, so the chain does); with the samples final out of order
+    (:func:`chain_window`), an output leaves as soon as every sample it reads is final.
 
     >>> chain_ready([Layer("conv", kernel_size=3, padding=1), Layer("conv", kernel_size=3, padding=1)], 5)
     3
+    >>> chain_ready([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
+    1
     """
-    floor = n
+    prefix, window = chain_window(layers, n)
+    return prefix + leading_final(window)
+
+
+# ---------------------------------------------------------------------- out-of-order finality
+#
+# A ConvTranspose1d whose taps reach its positions out of order (holes no tap reaches, or a
+# dilation with a stride), or a reflected left pad (its first samples copy later inputs),
+# makes some samples final before earlier ones. Each step's outputs are then a final prefix
+# (``step_ready``) and, after it, a bounded *window*: a mask of which of the next positions
+# are final too (a position is final when every sample it reads is, and it exists whatever
+# the end). A later step computes an output from the window only when every sample it reads
+# is final, so a chain's output leaves as soon as the samples it reads are final.
+
+
+def _final_at(prefix: int, window: tuple[bool, ...], index: int) -> bool:
+    """Whether input ``index`` is final: in the prefix, or marked in the window after it."""
+    if index < prefix:
+        return index >= 0
+    return index - prefix < len(window) and window[index - prefix]
+
+
+def _known_length(prefix: int, window: tuple[bool, ...], floor: int) -> int:
+    """The fewest input samples the step will have in all: ``floor``, the prefix, and every
+    final sample of the window (a final sample exists)."""
+    last = max((i for i, final in enumerate(window) if final), default=-1)
+    return max(floor, prefix, prefix + last + 1)
+
+
+def leading_final(window: tuple[bool, ...]) -> int:
+    """How many positions at the window's start are final (they extend the prefix).
+
+    >>> leading_final((True, True, False, True))
+    2
+    """
+    count = 0
+    for final in window:
+        if not final:
+            break
+        count += 1
+    return count
+
+
+def step_window(step: Step, prefix: int, window: tuple[bool, ...], floor: int = 0,
+                dilation: int = 1) -> tuple[int, tuple[bool, ...]]:  # fmt: skip
+    """The final prefix and window of ``step``'s outputs, its input being final up to
+    ``prefix`` and, after it, where ``window`` says (``floor``: the fewest input samples in
+    all; ``dilation``: a window's or a max pool's tap spacing). The window covers the
+    outputs computable from the input's prefix and window; the prefix is
+    :func:`step_ready` (or the ConvTranspose1d's, cropped).
+
+    >>> step_window(ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2), 1, ())  # taps 0, 2, 4: 3 is a hole
+    (2, (False, True, False))
+    >>> step_window(WindowStep(span=4, stride=1), 2, (False, True), dilation=3)  # output 0 reads 0 and 3
+    (0, (True,))
+    >>> step_window(PadStep(2, 0, "reflect"), 2, ())  # the body is final, the head waits for sample 2
+    (0, (False, True, True, True))
+    """
+    if isinstance(step, ScatterStep):
+        return _scatter_window(step, prefix, window, floor)
+    ready_now = step_ready(step, prefix, floor)
+    data = prefix + len(window)
+    out: list[bool] = []
+    if isinstance(step, PadStep):
+        end = min(data, _known_length(prefix, window, floor) - max(-step.right, 0)) + step.left
+        for o in range(ready_now, end):
+            if o >= step.left:
+                out.append(_final_at(prefix, window, o - step.left))
+            elif step.mode == "constant":
+                out.append(True)
+            else:
+                out.append(_final_at(prefix, window, 0 if step.mode == "replicate" else step.left - o))
+        return ready_now, tuple(out)
+    left = step.padding if isinstance(step, PoolStep) else 0
+    taps = (step.span - 1) // dilation + 1
+    t = ready_now
+    while t * step.stride - left + step.span <= data:
+        start = t * step.stride - left
+        out.append(all(start + j * dilation < 0 or _final_at(prefix, window, start + j * dilation) for j in range(taps)))
+        t += 1
+    return ready_now, tuple(out)
+
+
+def _scatter_window(step: ScatterStep, prefix: int, window: tuple[bool, ...], floor: int) -> tuple[int, tuple[bool, ...]]:
+    """A ConvTranspose1d's: full position ``q`` is final when every input that reaches it
+    (``i*stride + j*dilation = q``) is, and it exists (within the right crop of the shortest
+    end); the window runs from the prefix to that crop, the left crop dropped."""
+    done = scatter_final(step, prefix, floor)
+    bound = (_known_length(prefix, window, floor) - 1) * step.stride + step.span + step.output_padding - step.padding
+    taps = (step.span - 1) // step.dilation + 1
+    out: list[bool] = []
+    for q in range(max(done, step.padding), bound):
+        out.append(all(_final_at(prefix, window, (q - j * step.dilation) // step.stride)
+                       for j in range(taps) if q >= j * step.dilation and (q - j * step.dilation) % step.stride == 0))  # fmt: skip
+    return max(0, done - step.padding), tuple(out)
+
+
+def step_dilation(layer: Layer, step: Step) -> int:
+    """The tap spacing :func:`step_window` needs for ``step`` of ``layer``: a conv's
+    dilation for its window, a max pool's for its pool, else 1."""
+    if isinstance(step, WindowStep) or (isinstance(step, PoolStep) and layer.kind == "maxpool"):
+        return layer.dilation
+    return 1
+
+
+def makes_out_of_order(step: Step) -> bool:
+    """Whether ``step`` can make some outputs final before earlier ones with its input
+    final in order: a ConvTranspose1d whose last reaching input is not non-decreasing in
+    the position (holes, or a dilation with a stride), or a reflected left pad.
+
+    >>> makes_out_of_order(ScatterStep(5, 2, 0, 0, 2)), makes_out_of_order(ScatterStep(4, 2, 0, 0, 1))
+    (True, False)
+    >>> makes_out_of_order(PadStep(2, 0, "reflect")), makes_out_of_order(PadStep(2, 0, "replicate"))
+    (True, False)
+    """
+    if isinstance(step, PadStep):
+        return step.mode == "reflect" and step.left > 0
+    if not isinstance(step, ScatterStep):
+        return False
+    taps = (step.span - 1) // step.dilation + 1
+    # position p is final once input max{i : i*stride + j*dilation = p} is in; periodic in p
+    last = [max(((p - j * step.dilation) // step.stride for j in range(taps)
+                 if p >= j * step.dilation and (p - j * step.dilation) % step.stride == 0), default=-1)
+            for p in range(step.span + 4 * step.stride * step.span + 1)]  # fmt: skip
+    highest = -1
+    for value in last:
+        if value < highest:
+            return True
+        highest = value
+    return False
+
+
+def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, tuple[bool, ...]]:
+    """The chain's final prefix and window after ``n`` input samples (the floors as in
+    :func:`chain_ready`); :func:`chain_ready` is the prefix and the window's leading finals.
+
+    >>> chain_window([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
+    (0, (True, False))
+    """
+    floor, window = n, ()
     for layer, need in zip(layers, required_lengths(layers)):
         floor = max(floor, need)
-        n = ready(layer, n, floor)
+        inner = max(floor, n, min_valid_length(layer))
+        for step in steps_of(layer):
+            n, window = step_window(step, n, window, inner, step_dilation(layer, step))
+            if isinstance(step, PadStep):
+                inner += step.left + step.right
         floor = floor_after(layer, floor)
-    return n
+    return n, window
 
 
 def first_output(layers: list[Layer] | tuple[Layer, ...], limit: int = 1 << 24) -> int | None:
