@@ -257,10 +257,11 @@ class _SlidingStage(Stage):
 
     def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:
         """The windows that lie in the held samples and ``x`` (by ``_windows``)."""
-        n, done = int(self.samples_in), int(self.done)
-        t = x.shape[-1] if x is not None else 0
+        if x is None or not x.shape[-1]:
+            return self.nothing
+        n, done, t = int(self.samples_in), int(self.done), x.shape[-1]
         target = min(step_ready(self.step, n + t), done + count)
-        if not t or target <= done:
+        if target <= done:
             return self.nothing
         work = self._work(x, self._held(n, done))
         return self._windows(work, n + t - work.shape[-1], done, target)

@@ -532,7 +532,8 @@ def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, 
     >>> chain_window([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
     (0, (True, False))
     """
-    floor, window = n, ()
+    floor = n
+    window: tuple[bool, ...] = ()
     for layer, need in zip(layers, required_lengths(layers)):
         floor = max(floor, need)
         inner = max(floor, n, min_valid_length(layer))
