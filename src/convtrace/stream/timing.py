@@ -320,17 +320,21 @@ def min_valid_length(layer: Layer, out_at_least: int = 0) -> int:
     3
     >>> min_valid_length(Layer("conv", kernel_size=3, stride=2), out_at_least=4)
     9
+    >>> min_valid_length(Layer("pad", pad_left=1, pad_right=1))  # F.pad of an empty input is valid
+    0
     """
     def enough(total: int) -> bool:
         out = layer.try_out_length(total)
         return out is not None and out >= max(out_at_least, 0)
 
+    if enough(0):  # a constant pad: an empty input is valid (a crop before it may leave nothing)
+        return 0
     high = 1
     while not enough(high):
         high *= 2
         if high > 1 << 40:  # pragma: no cover - no layer grows that slowly
             raise ConvtraceError("length", out_at_least, f"{TORCH_NAMES[layer.kind]} cannot give this many outputs")
-    low = 0  # enough(low) is false or low is 0 (an empty input is no stream)
+    low = 0  # enough(low) is false
     while high - low > 1:
         mid = (low + high) // 2
         if enough(mid):
