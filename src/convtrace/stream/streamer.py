@@ -437,11 +437,12 @@ class Streamer:
         y, ahead = y[..., drop:], ahead - drop
         values: np.ndarray | None = None
         window: tuple[bool, ...] = ()
-        for (stage, step, dilation), floor in zip(self._early_stages, floors):
-            if step is not None:
-                _, window = step_window(step, int(stage.samples_in), window, floor, dilation)
-            values = stage.peek(values, len(window))[..., : len(window)]
-            window = window[: values.shape[-1]]
+        with np.errstate(all="ignore"):  # the values where not final are any (a pool's -inf times 0 ...)
+            for (stage, step, dilation), floor in zip(self._early_stages, floors):
+                if step is not None:
+                    _, window = step_window(step, int(stage.samples_in), window, floor, dilation)
+                values = stage.peek(values, len(window))[..., : len(window)]
+                window = window[: values.shape[-1]]
         extra = leading_final(window)
         if values is not None and extra > ahead:
             y = np.concatenate((y, values[..., ahead:extra]), axis=-1)
