@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_stream import chains, finality_out_of_order, has_holes, schedules
+from strategies_stream import chains, finality_out_of_order, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace import nn
-from convtrace.plan.layers import Layer
-from convtrace.stream import Pointwise, Streamer, layer_of, verify
+from convtrace.stream import Streamer, verify
 from convtrace.stream.timing import ScatterStep, chain_ready, chain_window, makes_out_of_order
 from strategies import examples
 
@@ -30,40 +29,9 @@ def reach_of(s: Streamer) -> int:
     return int(2 * float(s.receptive_field) + 2 * pads) + 32
 
 
-def _end_effect(layer: Layer) -> bool:
-    """Whether ``layer``'s last outputs depend on where the input ends: a right pad, a
-    pool's right padding or ceil_mode, a ConvTranspose1d's output_padding."""
-    if layer.kind == "convT":
-        return layer.output_padding > 0
-    if layer.kind in ("maxpool", "avgpool", "lppool"):
-        return bool(layer.ceil_mode) or layer.pads[1] > 0
-    return layer.pads[1] > 0
-
-
-def holes_meet_an_end(layers: list[Any]) -> bool:
-    """The one sub-case left (see ``check_contract``): a ConvTranspose1d with holes
-    (positions no tap reaches: the bias only, the same constant at every hole) at or before
-    a layer whose last outputs depend on where the input ends. There an output can be fixed
-    by a coincidence of values: e.g. ConvTranspose1d(k=1, stride=2) then a reflected right
-    pad: ending now, the pad copies a hole; going on, the same position is the next hole;
-    both are the bias, so the judge finds the output fixed though the sample it reads may
-    not exist. The streaming arithmetic decides from which samples exist and are final
-    (no values), so it emits that output when the end is known."""
-    holes = False
-    for m in layers:
-        layer = layer_of(m) if not isinstance(m, Pointwise) else None
-        if layer is None:
-            continue
-        holes = holes or (layer.kind == "convT" and has_holes(layer.stride, layer.dilation, layer.kernel_size))
-        if holes and _end_effect(layer):
-            return True
-    return False
-
-
-def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], end_coincidence: bool = False) -> None:
+def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     """Exact, and after every push exactly the outputs the input so far determines (never
-    early, never late), as ``timing.chain_ready`` says. With ``end_coincidence``
-    (:func:`holes_meet_an_end`): never early, and the judge may find more."""
+    early, never late), as ``timing.chain_ready`` says."""
     want = offline(layers, x)
     s = Streamer(layers)
     parts, counts = run_stream(s, x, sizes)
@@ -72,8 +40,7 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], end_coinc
     assert close(got, want, 1e-12 * finite_scale(want)).all()
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
-    assert all(e <= j for e, j in zip(emitted, judged)), (emitted, judged, counts, layers)
-    assert end_coincidence or emitted == judged, (emitted, judged, counts, layers)
+    assert emitted == judged, (emitted, judged, counts, layers)
     assert emitted == [chain_ready(s.layers, n) for n in counts]
 
 
@@ -86,7 +53,7 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((batch, channels, length))
     assume(try_offline(layers, x) is not None)
-    check_contract(layers, x, sizes, holes_meet_an_end(layers))
+    check_contract(layers, x, sizes)
 
 
 @examples(30)
@@ -95,7 +62,7 @@ def test_one_sample_at_a_time(chain: tuple[list[Any], int], length: int, seed: i
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((1, channels, length))
     assume(try_offline(layers, x) is not None)
-    check_contract(layers, x, [1] * length, holes_meet_an_end(layers))
+    check_contract(layers, x, [1] * length)
 
 
 F64 = {"dtype": np.float64}

@@ -48,6 +48,7 @@ from .timing import (
     step_window,
     steps_of,
 )
+from .timing import Window
 
 __all__ = ["Streamer", "Pointwise", "StateEntry", "layer_of"]
 
@@ -436,14 +437,17 @@ class Streamer:
         drop = min(ahead, y.shape[-1])
         y, ahead = y[..., drop:], ahead - drop
         values: np.ndarray | None = None
-        window: tuple[bool, ...] = ()
+        window: Window = ()
+        behind: Window = ()
+        prefix = known = 0
         with np.errstate(all="ignore"):  # the values where not final are any (a pool's -inf times 0 ...)
-            for (stage, step, dilation), floor in zip(self._early_stages, floors):
+            for tag, ((stage, step, dilation), floor) in enumerate(zip(self._early_stages, floors)):
                 if step is not None:
-                    _, window = step_window(step, int(stage.samples_in), window, floor, dilation)
+                    prefix, window, known, behind = step_window(step, int(stage.samples_in), window, floor, dilation, known,
+                                                                tag, behind)  # fmt: skip
                 values = stage.peek(values, len(window))[..., : len(window)]
                 window = window[: values.shape[-1]]
-        extra = leading_final(window)
+        extra = leading_final(window, prefix, known)
         if values is not None and extra > ahead:
             y = np.concatenate((y, values[..., ahead:extra]), axis=-1)
             ahead = extra

@@ -64,6 +64,9 @@ __all__ = [
     "step_window",
     "step_dilation",
     "leading_final",
+    "known_length",
+    "Entry",
+    "Window",
     "makes_out_of_order",
     "layer_timing",
     "chain_timing",
@@ -397,8 +400,8 @@ def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
     >>> chain_ready([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
     1
     """
-    prefix, window = chain_window(layers, n)
-    return prefix + leading_final(window)
+    prefix, window, known = chain_window(layers, n)
+    return prefix + leading_final(window, prefix, known)
 
 
 # ---------------------------------------------------------------------- out-of-order finality
@@ -406,92 +409,197 @@ def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
 # A ConvTranspose1d whose taps reach its positions out of order (holes no tap reaches, or a
 # dilation with a stride), or a reflected left pad (its first samples copy later inputs),
 # makes some samples final before earlier ones. Each step's outputs are then a final prefix
-# (``step_ready``) and, after it, a bounded *window*: a mask of which of the next positions
-# are final too (a position is final when every sample it reads is, and it exists whatever
-# the end). A later step computes an output from the window only when every sample it reads
-# is final, so a chain's output leaves as soon as the samples it reads are final.
+# (``step_ready``) and, after it, a bounded *window* of entries, one per position:
+#
+# - ``False``: not final (it reads a sample not final yet, or its value depends on the end);
+# - ``True``: final, and it exists whatever the end (its value depends on the input);
+# - a :data:`Constant` ``(key,)``: the same value wherever it exists, independent of the
+#   input (a hole: the bias only; a constant pad; a window of such constants). Two entries
+#   with the same key have the same value. It is final where it surely exists (before the
+#   step's ``known`` length); after that, a right pad or a window can still use it (ending
+#   there or going on gives the same constant).
+#
+# A later step computes an output when every sample it reads is final, so a chain's output
+# leaves as soon as its value is fixed, whatever comes next and wherever the stream ends.
+
+#: one position of a window (see above)
+Entry = bool | tuple[int]
+#: the entries after a step's final prefix
+Window = tuple[Entry, ...]
 
 
-def _final_at(prefix: int, window: tuple[bool, ...], index: int) -> bool:
-    """Whether input ``index`` is final: in the prefix, or marked in the window after it."""
+#: entries kept for the last positions of a step's prefix (a right pad's mirror, a window, reads them)
+BEHIND = 16
+
+
+def _entry_at(prefix: int, window: Window, index: int, behind: Window = ()) -> Entry:
+    """The entry of input ``index``: the prefix is final (``behind``: the entries of its
+    last positions; before them True), then the window's."""
     if index < prefix:
-        return index >= 0
-    return index - prefix < len(window) and window[index - prefix]
+        if index < prefix - len(behind):
+            return index >= 0
+        return behind[index - prefix + len(behind)]
+    return window[index - prefix] if index - prefix < len(window) else False
 
 
-def _known_length(prefix: int, window: tuple[bool, ...], floor: int) -> int:
-    """The fewest input samples the step will have in all: ``floor``, the prefix, and every
-    final sample of the window (a final sample exists)."""
-    last = max((i for i, final in enumerate(window) if final), default=-1)
-    return max(floor, prefix, prefix + last + 1)
+def known_length(prefix: int, window: Window, floor: int = 0, known: int = 0) -> int:
+    """The fewest input samples a step will have in all: ``floor``, ``known`` (from the
+    step before), the prefix, and every ``True`` entry of the window (a final sample that
+    depends on the input exists).
+
+    >>> known_length(2, (False, True, (7,)), floor=1)
+    4
+    """
+    last = max((i for i, entry in enumerate(window) if entry is True), default=-1)
+    return max(floor, known, prefix, prefix + last + 1)
 
 
-def leading_final(window: tuple[bool, ...]) -> int:
-    """How many positions at the window's start are final (they extend the prefix).
+def leading_final(window: Window, start: int = 0, known: int = 0) -> int:
+    """How many positions at the window's start (position ``start``) are final: ``True``,
+    or a constant before ``known`` (it surely exists).
 
-    >>> leading_final((True, True, False, True))
-    2
+    >>> leading_final((True, True, False, True)), leading_final((True, (3,), (3,)), 10, 12)
+    (2, 2)
     """
     count = 0
-    for final in window:
-        if not final:
+    for entry in window:
+        if entry is False or (entry is not True and start + count >= known):
             break
         count += 1
     return count
 
 
-def step_window(step: Step, prefix: int, window: tuple[bool, ...], floor: int = 0,
-                dilation: int = 1) -> tuple[int, tuple[bool, ...]]:  # fmt: skip
-    """The final prefix and window of ``step``'s outputs, its input being final up to
-    ``prefix`` and, after it, where ``window`` says (``floor``: the fewest input samples in
-    all; ``dilation``: a window's or a max pool's tap spacing). The window covers the
-    outputs computable from the input's prefix and window; the prefix is
-    :func:`step_ready` (or the ConvTranspose1d's, cropped).
+def _combined(entries: list[Entry], key: tuple[object, ...]) -> Entry:
+    """A sum (or pool) of ``entries``: not final if one is not, final if one depends on the
+    input, else a constant keyed by ``key`` and the constants."""
+    if any(entry is False for entry in entries):
+        return False
+    if any(entry is True for entry in entries):
+        return True
+    return (hash((key, tuple(entries))),)
 
-    >>> step_window(ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2), 1, ())  # taps 0, 2, 4: 3 is a hole
-    (2, (False, True, False))
-    >>> step_window(WindowStep(span=4, stride=1), 2, (False, True), dilation=3)  # output 0 reads 0 and 3
+
+def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilation: int = 1, known: int = 0,
+                tag: int = 0, behind: Window = ()) -> tuple[int, Window, int, Window]:  # fmt: skip
+    """The final prefix, the window, the known length (outputs that surely exist) and the
+    entries of the prefix's last :data:`BEHIND` positions of ``step``'s outputs, its input
+    final up to ``prefix`` (the last ones as ``behind`` says) and then as ``window`` says
+    (``floor``, ``known``: see :func:`known_length`; ``dilation``: a window's or a max
+    pool's tap spacing; ``tag``: this step's key in its constants). The prefix is
+    :func:`step_ready` (for a ConvTranspose1d, the cropped :func:`scatter_final`).
+
+    >>> step = ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2)  # taps 0, 2, 4
+    >>> p, w, k, b = step_window(step, 1, ())
+    >>> p, [e if isinstance(e, bool) else "C" for e in w[:4]], k, [e if isinstance(e, bool) else "C" for e in b]
+    (2, [False, 'C', False, 'C'], 5, [True, 'C'])
+    >>> step_window(WindowStep(span=4, stride=1), 2, (False, True), dilation=3)[:2]  # output 0 reads 0 and 3
     (0, (True,))
-    >>> step_window(PadStep(2, 0, "reflect"), 2, ())  # the body is final, the head waits for sample 2
+    >>> step_window(PadStep(2, 0, "reflect"), 2, ())[:2]  # the body is final, the head waits for sample 2
     (0, (False, True, True, True))
     """
+    have = known_length(prefix, window, floor, known)
     if isinstance(step, ScatterStep):
-        return _scatter_window(step, prefix, window, floor)
+        return _scatter_window(step, prefix, window, floor, have, tag, behind)
+    if isinstance(step, PadStep):
+        return _pad_window(step, prefix, window, floor, have, tag, behind)
     ready_now = step_ready(step, prefix, floor)
     data = prefix + len(window)
-    out: list[bool] = []
-    if isinstance(step, PadStep):
-        end = min(data, _known_length(prefix, window, floor) - max(-step.right, 0)) + step.left
-        for o in range(ready_now, end):
-            if o >= step.left:
-                out.append(_final_at(prefix, window, o - step.left))
-            elif step.mode == "constant":
-                out.append(True)
-            else:
-                out.append(_final_at(prefix, window, 0 if step.mode == "replicate" else step.left - o))
-        return ready_now, tuple(out)
+    # a pool's window past the known end may exist cut short (right padding, ceil_mode): not final
+    pool = isinstance(step, PoolStep)
     left = step.padding if isinstance(step, PoolStep) else 0
     taps = (step.span - 1) // dilation + 1
-    t = ready_now
+    out: list[Entry] = []
+    t = max(ready_now - BEHIND, 0)
     while t * step.stride - left + step.span <= data:
         start = t * step.stride - left
-        out.append(all(start + j * dilation < 0 or _final_at(prefix, window, start + j * dilation) for j in range(taps)))
+        entries = [(hash(("pad", tag)),) if start + j * dilation < 0 else _entry_at(prefix, window, start + j * dilation, behind)
+                   for j in range(taps)]  # fmt: skip
+        late = start + (taps - 1) * dilation >= have
+        # a pool of one constant is that constant's pool, however many taps exist (a max, a mean)
+        uniform = pool and entries[0] is not True and entries[0] is not False and all(e == entries[0] for e in entries)
+        if late and pool and not (uniform and left == 0):
+            out.append(False)
+        else:
+            out.append((hash((tag, "uniform", entries[0])),) if uniform else _combined(entries, (tag,)))
         t += 1
-    return ready_now, tuple(out)
+    first = max(ready_now - BEHIND, 0)
+    return ready_now, tuple(out[ready_now - first :]), _window_length(step, have), tuple(out[: ready_now - first])
 
 
-def _scatter_window(step: ScatterStep, prefix: int, window: tuple[bool, ...], floor: int) -> tuple[int, tuple[bool, ...]]:
+def _window_length(step: WindowStep | PoolStep, n: int) -> int:
+    left = step.padding if isinstance(step, PoolStep) else 0
+    reach = n + 2 * left - step.span
+    return reach // step.stride + 1 if reach >= 0 else 0
+
+
+def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: int, tag: int,
+                behind: Window) -> tuple[int, Window, int, Window]:  # fmt: skip
+    """A pad's: output ``o`` copies input ``o - left``; the left pad copies (replicate,
+    reflect) or is a constant; the right pad's positions (and a crop's) depend on the end
+    ``λ >= have``: final where every end gives the same entry."""
+    ready_now = step_ready(step, prefix, floor)
+    constant: Entry = (hash(("constant", tag)),)
+    data = prefix + len(window)
+    right = step.right
+    out: list[Entry] = []
+    first = max(ready_now - BEHIND, 0)
+    for o in range(first, data + step.left + max(right, 0)):
+        index = o - step.left
+        if index < 0:
+            head = constant if step.mode == "constant" else _entry_at(prefix, window, 0 if step.mode == "replicate" else -index, behind)
+            out.append(head)
+            continue
+        if o < ready_now:  # in the prefix: exists
+            out.append(_entry_at(prefix, window, index, behind))
+            continue
+        seen: list[Entry] = []
+        exists_always = True
+        for end in range(have, max(index + 1, have) + 1):  # the input's possible lengths (end > index: the body)
+            if index >= end + right:  # past the end: not there if the stream ends so
+                exists_always = False
+                continue
+            if index < end:
+                seen.append(_entry_at(prefix, window, index, behind))
+            elif step.mode == "constant":
+                seen.append(constant)
+            elif step.mode == "replicate":
+                seen.append(_entry_at(prefix, window, end - 1, behind))
+            else:
+                mirror = 2 * (end - 1) - index
+                if mirror < 0:  # reflect needs more input: no such end
+                    continue
+                seen.append(_entry_at(prefix, window, mirror, behind))
+        if not seen or any(e is False or e != seen[0] for e in seen) or (seen[0] is True and not exists_always):
+            out.append(False)
+        elif seen[0] is True and len(seen) > 1:
+            out.append(False)  # the body for one end, a copy of another sample for another
+        else:
+            out.append(seen[0])
+    return ready_now, tuple(out[ready_now - first :]), max(0, have + step.left + step.right), tuple(out[: ready_now - first])
+
+
+def _scatter_window(step: ScatterStep, prefix: int, window: Window, floor: int, have: int, tag: int,
+                    behind: Window) -> tuple[int, Window, int, Window]:  # fmt: skip
     """A ConvTranspose1d's: full position ``q`` is final when every input that reaches it
-    (``i*stride + j*dilation = q``) is, and it exists (within the right crop of the shortest
-    end); the window runs from the prefix to that crop, the left crop dropped."""
+    (``i*stride + j*dilation = q``) is, and exists (within the right crop of the shortest
+    end); a hole (no input reaches it) is the bias, a constant, even past that crop. The
+    window runs a few positions past the crop, the left crop dropped."""
     done = scatter_final(step, prefix, floor)
-    bound = (_known_length(prefix, window, floor) - 1) * step.stride + step.span + step.output_padding - step.padding
+    bound = (have - 1) * step.stride + step.span + step.output_padding - step.padding if have > 0 else 0
     taps = (step.span - 1) // step.dilation + 1
-    out: list[bool] = []
-    for q in range(max(done, step.padding), bound):
-        out.append(all(_final_at(prefix, window, (q - j * step.dilation) // step.stride)
-                       for j in range(taps) if q >= j * step.dilation and (q - j * step.dilation) % step.stride == 0))  # fmt: skip
-    return max(0, done - step.padding), tuple(out)
+    out: list[Entry] = []
+    first = max(done - BEHIND, step.padding)
+    for q in range(first, bound + 2 * step.span + 4 * step.stride):
+        inputs = [(j, (q - j * step.dilation) // step.stride) for j in range(taps)
+                  if q >= j * step.dilation and (q - j * step.dilation) % step.stride == 0]  # fmt: skip
+        if any(i >= have for _, i in inputs):  # an input that may come (or not)
+            out.append(False)
+            continue
+        entry = _combined([_entry_at(prefix, window, i, behind) for _, i in inputs], (tag, tuple(j for j, _ in inputs)))
+        out.append(entry if q < bound or entry is not True else False)
+    known_out = max(0, (have - 1) * step.stride + step.span + step.output_padding - 2 * step.padding) if have > 0 else 0
+    split = max(done - first, 0)
+    return max(0, done - step.padding), tuple(out[split:]), known_out, tuple(out[:split])
 
 
 def step_dilation(layer: Layer, step: Step) -> int:
@@ -529,24 +637,29 @@ def makes_out_of_order(step: Step) -> bool:
     return False
 
 
-def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, tuple[bool, ...]]:
-    """The chain's final prefix and window after ``n`` input samples (the floors as in
-    :func:`chain_ready`); :func:`chain_ready` is the prefix and the window's leading finals.
+def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, Window, int]:
+    """The chain's final prefix, window and known length after ``n`` input samples (the
+    floors as in :func:`chain_ready`, the steps tagged by their place); :func:`chain_ready`
+    is the prefix and the window's leading finals.
 
-    >>> chain_window([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
-    (0, (True, False))
+    >>> prefix, window, known = chain_window([Layer("convT", kernel_size=3, stride=2, dilation=2),
+    ...                                       Layer("conv", kernel_size=2, dilation=3)], 1)
+    >>> prefix, window[:3], known   # output 0 reads positions 0 and 3 (a hole): final
+    (0, (True, False, False), 2)
     """
-    floor = n
-    window: tuple[bool, ...] = ()
+    floor, known, tag = n, 0, 0
+    window: Window = ()
+    behind: Window = ()
     for layer, need in zip(layers, required_lengths(layers)):
         floor = max(floor, need)
         inner = max(floor, n, min_valid_length(layer))
         for step in steps_of(layer):
-            n, window = step_window(step, n, window, inner, step_dilation(layer, step))
+            n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known, tag, behind)
+            tag += 1
             if isinstance(step, PadStep):
                 inner += step.left + step.right
         floor = floor_after(layer, floor)
-    return n, window
+    return n, window, known
 
 
 def first_output(layers: list[Layer] | tuple[Layer, ...], limit: int = 1 << 24) -> int | None:
