@@ -38,6 +38,7 @@ from .timing import (
     PadStep,
     PoolStep,
     ScatterStep,
+    Window,
     WindowStep,
     chain_timing,
     check_streamable,
@@ -48,7 +49,6 @@ from .timing import (
     step_window,
     steps_of,
 )
-from .timing import Window
 
 __all__ = ["Streamer", "Pointwise", "StateEntry", "layer_of"]
 
