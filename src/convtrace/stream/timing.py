@@ -404,6 +404,13 @@ def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
     return prefix + leading_final(window, prefix, known)
 
 
+@functools.lru_cache(maxsize=256)
+def _first_out_of_order(layers: tuple[Layer, ...]) -> int | None:
+    """The index of the chain's first step that :func:`makes_out_of_order` (None: none)."""
+    steps = [step for layer in layers for step in steps_of(layer)]
+    return next((i for i, step in enumerate(steps) if makes_out_of_order(step)), None)
+
+
 # ---------------------------------------------------------------------- out-of-order finality
 #
 # A ConvTranspose1d whose taps reach its positions out of order (holes no tap reaches, or a
@@ -647,15 +654,20 @@ def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, 
     >>> prefix, window[:3], known   # output 0 reads positions 0 and 3 (a hole): final
     (0, (True, False, False), 2)
     """
-    floor, known, tag = n, 0, 0
+    source = _first_out_of_order(tuple(layers))
+    floor, known, index = n, 0, 0
     window: Window = ()
     behind: Window = ()
     for layer, need in zip(layers, required_lengths(layers)):
         floor = max(floor, need)
         inner = max(floor, n, min_valid_length(layer))
         for step in steps_of(layer):
-            n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known, tag, behind)
-            tag += 1
+            if source is None or index < source:  # in order: the prefix alone (as the streamer)
+                n = step_ready(step, n, inner)
+            else:
+                n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known,
+                                                       index - source, behind)  # fmt: skip
+            index += 1
             if isinstance(step, PadStep):
                 inner += step.left + step.right
         floor = floor_after(layer, floor)
