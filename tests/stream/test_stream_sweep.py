@@ -139,6 +139,40 @@ def test_verify_finds_each_corner_on_time(name: str) -> None:
     assert r.ok and r.late == 0 and r.early == 0, r
 
 
+#: outputs fixed by the same constant wherever the stream ends (a hole is the bias only)
+END_CONSTANTS: dict[str, list[Any]] = {
+    # ending now, the reflected right pad copies the hole before the last sample; going on,
+    # the same position is the next hole: the bias either way
+    "reflect right pad of holes": [nn.ConvTranspose1d(1, 1, 1, stride=2, rng=0, **F64), nn.ReflectionPad1d((0, 1))],
+    # LPPool1d(ceil_mode) windows of holes only: the last window, cut short at the end or
+    # whole, is the pool of one constant; and a ConvTranspose1d of those constants
+    "pools of one constant": [nn.Conv1d(1, 1, 2, padding="same", dilation=3, rng=1, **F64),
+                              nn.ConvTranspose1d(1, 2, 4, stride=3, padding=1, dilation=3, output_padding=2, rng=2, **F64),
+                              nn.LPPool1d(2, 2, 3, ceil_mode=True),
+                              nn.ConvTranspose1d(2, 1, 3, stride=3, dilation=2, output_padding=1, rng=3, **F64)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(END_CONSTANTS))
+@pytest.mark.parametrize("sizes", [[1] * 10, [0, 2, 1, 4], [5, 5]])
+def test_outputs_fixed_by_a_constant_at_the_end_leave_at_once(name: str, sizes: list[int]) -> None:
+    layers = END_CONSTANTS[name]
+    s = Streamer(layers)
+    x = np.random.default_rng(6).standard_normal((1, s.channels or 1, 10))
+    check_contract(layers, x, sizes)
+
+
+def test_a_reflected_right_pad_of_holes_leaves_the_last_sample_too() -> None:
+    """ConvTranspose1d(k=1, stride=2): positions 2i are the inputs, 2i + 1 holes; after n
+    inputs the reflected right pad's first sample (position 2n - 1) is the bias whether the
+    stream ends (a copy of hole 2n - 3) or not (hole 2n - 1): 2n outputs, not 2n - 1."""
+    layers = END_CONSTANTS["reflect right pad of holes"]
+    x = np.random.default_rng(0).standard_normal((1, 1, 6))
+    assert _emitted(layers, x, [1] * 6) == [2, 4, 6, 8, 10, 12]
+    s = Streamer(layers)
+    assert [chain_window(s.layers, n)[0] for n in range(1, 7)] == [2, 3, 5, 7, 9, 11]  # the prefix alone
+
+
 def test_replicate_left_pad_is_in_order() -> None:
     """Replicate's head copies sample 0 only: final with the first sample, in order (not
     a corner: no window, and as early as possible)."""
