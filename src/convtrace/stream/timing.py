@@ -524,10 +524,9 @@ def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilatio
         late = start + (taps - 1) * dilation >= have
         # a pool of one constant is that constant's pool, however many taps exist (a max, a mean)
         uniform = pool and entries[0] is not True and entries[0] is not False and all(e == entries[0] for e in entries)
-        if late and pool and not (uniform and left == 0):
-            out.append(False)
-        else:
-            out.append((hash((tag, "uniform", entries[0])),) if uniform else _combined(entries, (tag,)))
+        entry = (hash((tag, "uniform", entries[0])),) if uniform else _combined(entries, (tag,))
+        # past the known end: a constant where it exists, else not final (it may not exist)
+        out.append(False if late and (entry is True or (pool and not (uniform and left == 0))) else entry)
         t += 1
     first = max(ready_now - BEHIND, 0)
     return ready_now, tuple(out[ready_now - first :]), _window_length(step, have), tuple(out[: ready_now - first])
