@@ -46,9 +46,11 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
 
 def _averaging(m: Any) -> Any:
     """A MaxPool1d (dilation 1) as the AvgPool1d of its windows: the same outputs depend on
-    the same samples, but a sum cannot hide one (a max of a constant and a sample can)."""
+    the same samples, but a sum cannot hide one (a max of a constant and a sample can). The
+    padding is not counted, as a max ignores its -inf padding: a window of one constant is
+    that constant in both."""
     if isinstance(m, nn.MaxPool1d) and m.dilation == 1 and not m.return_indices:
-        return nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True)
+        return nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, False)
     return m
 
 

@@ -16,7 +16,7 @@ from strategies_stream import chains, finality_out_of_order, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace import nn
-from convtrace.stream import Streamer, verify
+from convtrace.stream import Pointwise, Streamer, verify
 from convtrace.stream.timing import ScatterStep, chain_ready, chain_window, makes_out_of_order
 from strategies import examples
 
@@ -150,6 +150,16 @@ END_CONSTANTS: dict[str, list[Any]] = {
                               nn.ConvTranspose1d(1, 2, 4, stride=3, padding=1, dilation=3, output_padding=2, rng=2, **F64),
                               nn.LPPool1d(2, 2, 3, ceil_mode=True),
                               nn.ConvTranspose1d(2, 1, 3, stride=3, dilation=2, output_padding=1, rng=3, **F64)],
+    # a max pool's -inf padding leaves a window of one constant that constant (also cut
+    # short by ceil_mode at the end)
+    "max pool of holes": [nn.ConvTranspose1d(1, 1, 1, stride=4, dilation=2, rng=4, **F64),
+                          nn.MaxPool1d(3, 2, 1, dilation=2, ceil_mode=True)],
+    # the reflected left pad copies a pooled hole that exists whatever the end (every stage
+    # needs its floor: what surely exists)
+    "reflect head of pooled holes": [Pointwise(np.tanh), nn.ConvTranspose1d(1, 2, 1, stride=4, dilation=3, rng=5, **F64),
+                                     nn.AvgPool1d(2, 3),
+                                     nn.Conv1d(2, 4, 2, stride=3, padding=3, dilation=3, groups=2, bias=False,
+                                               padding_mode="reflect", rng=6, **F64)],
 }
 
 
@@ -171,6 +181,29 @@ def test_a_reflected_right_pad_of_holes_leaves_the_last_sample_too() -> None:
     assert _emitted(layers, x, [1] * 6) == [2, 4, 6, 8, 10, 12]
     s = Streamer(layers)
     assert [chain_window(s.layers, n)[0] for n in range(1, 7)] == [2, 3, 5, 7, 9, 11]  # the prefix alone
+
+
+#: what is left (see the report of stream-early): a value that coincides across ends only
+#: through an intermediate position whose own value depends on the end. Each window entry
+#: holds one value for every end where the position exists; here ConvTranspose1d(k=2, s=4)
+#: then Conv1d(k=1, s=3, replicate padding): the conv's output 1 is a hole's copy when the
+#: input ends after one sample and an input-dependent sample after two, yet the next strided
+#: conv reads only the last of them, a hole either way; so the first 18 outputs are fixed
+#: after one sample, and the stream emits 14 (the rest at the flush).
+LEFT_OVER = [nn.ConvTranspose1d(1, 1, 2, stride=4, padding=2, dilation=2, output_padding=3, rng=7, **F64),
+             nn.Conv1d(1, 1, 1, stride=3, padding=1, bias=False, padding_mode="replicate", rng=8, **F64),
+             nn.Conv1d(1, 1, 1, stride=3, padding=1, bias=False, padding_mode="replicate", rng=9, **F64),
+             nn.ReplicationPad1d((3, 3)),
+             nn.ConvTranspose1d(1, 1, 2, stride=4, padding=2, dilation=2, output_padding=3, rng=10, **F64)]  # fmt: skip
+
+
+def test_what_is_left_an_end_dependent_value_that_coincides_later_is_late_never_early() -> None:
+    x = np.random.default_rng(0).standard_normal((1, 1, 1))
+    s = Streamer(LEFT_OVER)
+    parts, _ = run_stream(s, x, [1])
+    assert [p.shape[-1] for p in parts] == [14, 16]
+    assert earliest(LEFT_OVER, x, 1, reach_of(s)) == 18  # the judge: late by 4, not early
+    assert close(np.concatenate(parts, axis=-1), offline(LEFT_OVER, x), 1e-12 * finite_scale(offline(LEFT_OVER, x))).all()
 
 
 def test_replicate_left_pad_is_in_order() -> None:

@@ -44,6 +44,7 @@ from .timing import (
     check_streamable,
     leading_final,
     makes_out_of_order,
+    pool_padding_neutral,
     required_lengths,
     step_dilation,
     step_window,
@@ -267,7 +268,11 @@ class Streamer:
         first = next((i for i, (_, step, _) in enumerate(flat) if step is not None and makes_out_of_order(step)), None)
         self._ahead: np.ndarray | None = None if first is None else np.zeros((), dtype=np.int64)
         self._early_from = len(flat) if first is None else first
-        self._early_stages = [(stage, step, step_dilation(layer, step) if layer is not None and step is not None else 1)
+        if first is not None:  # the windows need every stage's floor (what surely exists)
+            for unit in self.units:
+                unit.needs_floor_after = True
+        self._early_stages = [(stage, step, step_dilation(layer, step) if layer is not None and step is not None else 1,
+                               layer is not None and pool_padding_neutral(layer))
                               for stage, step, layer in flat[self._early_from :]]  # fmt: skip
 
     # ------------------------------------------------------------------ figures
@@ -441,10 +446,10 @@ class Streamer:
         behind: Window = ()
         prefix = known = 0
         with np.errstate(all="ignore"):  # the values where not final are any (a pool's -inf times 0 ...)
-            for tag, ((stage, step, dilation), floor) in enumerate(zip(self._early_stages, floors)):
+            for tag, ((stage, step, dilation, neutral), floor) in enumerate(zip(self._early_stages, floors)):
                 if step is not None:
                     prefix, window, known, behind = step_window(step, int(stage.samples_in), window, floor, dilation, known,
-                                                                tag, behind)  # fmt: skip
+                                                                tag, behind, neutral)  # fmt: skip
                 values = stage.peek(values, len(window))[..., : len(window)]
                 window = window[: values.shape[-1]]
         extra = leading_final(window, prefix, known)

@@ -63,6 +63,7 @@ __all__ = [
     "chain_window",
     "step_window",
     "step_dilation",
+    "pool_padding_neutral",
     "leading_final",
     "known_length",
     "Entry",
@@ -487,12 +488,13 @@ def _combined(entries: list[Entry], key: tuple[object, ...]) -> Entry:
 
 
 def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilation: int = 1, known: int = 0,
-                tag: int = 0, behind: Window = ()) -> tuple[int, Window, int, Window]:  # fmt: skip
+                tag: int = 0, behind: Window = (), neutral: bool = False) -> tuple[int, Window, int, Window]:  # fmt: skip
     """The final prefix, the window, the known length (outputs that surely exist) and the
     entries of the prefix's last :data:`BEHIND` positions of ``step``'s outputs, its input
     final up to ``prefix`` (the last ones as ``behind`` says) and then as ``window`` says
     (``floor``, ``known``: see :func:`known_length`; ``dilation``: a window's or a max
-    pool's tap spacing; ``tag``: this step's key in its constants). The prefix is
+    pool's tap spacing; ``tag``: this step's key in its constants; ``neutral``: a pool's
+    padding does not count, see :func:`pool_padding_neutral`). The prefix is
     :func:`step_ready` (for a ConvTranspose1d, the cropped :func:`scatter_final`).
 
     >>> step = ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2)  # taps 0, 2, 4
@@ -522,11 +524,13 @@ def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilatio
         entries = [(hash(("pad", tag)),) if start + j * dilation < 0 else _entry_at(prefix, window, start + j * dilation, behind)
                    for j in range(taps)]  # fmt: skip
         late = start + (taps - 1) * dilation >= have
-        # a pool of one constant is that constant's pool, however many taps exist (a max, a mean)
-        uniform = pool and entries[0] is not True and entries[0] is not False and all(e == entries[0] for e in entries)
-        entry = (hash((tag, "uniform", entries[0])),) if uniform else _combined(entries, (tag,))
+        # a pool of one constant is that constant's pool, however many taps exist (a max, a
+        # mean; the padding too where it does not count)
+        real = [e for j, e in enumerate(entries) if not (neutral and start + j * dilation < 0)]
+        uniform = pool and bool(real) and real[0] is not True and real[0] is not False and all(e == real[0] for e in real)
+        entry = (hash((tag, "uniform", real[0])),) if uniform else _combined(entries, (tag,))
         # past the known end: a constant where it exists, else not final (it may not exist)
-        out.append(False if late and (entry is True or (pool and not (uniform and left == 0))) else entry)
+        out.append(False if late and (entry is True or (pool and not (uniform and (left == 0 or neutral)))) else entry)
         t += 1
     first = max(ready_now - BEHIND, 0)
     return ready_now, tuple(out[ready_now - first :]), _window_length(step, have), tuple(out[: ready_now - first])
@@ -608,6 +612,16 @@ def _scatter_window(step: ScatterStep, prefix: int, window: Window, floor: int, 
     return max(0, done - step.padding), tuple(out[split:]), known_out, tuple(out[:split])
 
 
+def pool_padding_neutral(layer: Layer) -> bool:
+    """Whether a pool's padding leaves a window's value as its samples': a max (its padding
+    is -inf), an average that does not count it.
+
+    >>> pool_padding_neutral(Layer("maxpool", kernel_size=3, padding=1)), pool_padding_neutral(Layer("avgpool", kernel_size=3, padding=1))
+    (True, False)
+    """
+    return layer.kind == "maxpool" or (layer.kind == "avgpool" and not layer.count_include_pad)
+
+
 def step_dilation(layer: Layer, step: Step) -> int:
     """The tap spacing :func:`step_window` needs for ``step`` of ``layer``: a conv's
     dilation for its window, a max pool's for its pool, else 1."""
@@ -665,7 +679,7 @@ def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, 
                 n = step_ready(step, n, inner)
             else:
                 n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known,
-                                                       index - source, behind)  # fmt: skip
+                                                       index - source, behind, pool_padding_neutral(layer))  # fmt: skip
             index += 1
             if isinstance(step, PadStep):
                 inner += step.left + step.right

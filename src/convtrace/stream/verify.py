@@ -158,8 +158,10 @@ def _narrow(layers: list[Any], rng: np.random.Generator) -> tuple[list[Any], int
             else:
                 out.append(nn.Conv1d(c, c_out, padding=padding, **kwargs))
             c = c_out
-        elif isinstance(m, nn.MaxPool1d) and m.dilation == 1:  # the same windows; a sum hides no sample
-            out.append(nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True))
+        elif isinstance(m, nn.MaxPool1d) and m.dilation == 1:
+            # the same windows; a sum hides no sample; the padding not counted, as a max ignores
+            # its -inf padding: a window of one constant is that constant either way
+            out.append(nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, False))
         else:
             out.append(m)
     return out, groups[0]
