@@ -150,6 +150,11 @@ END_CONSTANTS: dict[str, list[Any]] = {
                               nn.ConvTranspose1d(1, 2, 4, stride=3, padding=1, dilation=3, output_padding=2, rng=2, **F64),
                               nn.LPPool1d(2, 2, 3, ceil_mode=True),
                               nn.ConvTranspose1d(2, 1, 3, stride=3, dilation=2, output_padding=1, rng=3, **F64)],
+    # the last window reads a hole that exists only if the stream goes on, and a sample:
+    # not final (it may not exist)
+    "a window past the end": [nn.ConvTranspose1d(3, 2, 1, stride=2, padding=4, dilation=3, output_padding=2, rng=1, **F64),
+                              nn.ConvTranspose1d(2, 2, 1, stride=2, padding=4, dilation=3, output_padding=2, rng=2, **F64),
+                              nn.Conv1d(2, 2, 2, stride=3, dilation=3, rng=3, **F64)],
     # a max pool's -inf padding leaves a window of one constant that constant (also cut
     # short by ceil_mode at the end)
     "max pool of holes": [nn.ConvTranspose1d(1, 1, 1, stride=4, dilation=2, rng=4, **F64),
@@ -164,11 +169,11 @@ END_CONSTANTS: dict[str, list[Any]] = {
 
 
 @pytest.mark.parametrize("name", sorted(END_CONSTANTS))
-@pytest.mark.parametrize("sizes", [[1] * 10, [0, 2, 1, 4], [5, 5]])
+@pytest.mark.parametrize("sizes", [[1] * 10, [0, 2, 1, 4], [5, 5], [11, 0, 1, 1, 7, 1, 12, 1, 0, 0, 12, 1]])
 def test_outputs_fixed_by_a_constant_at_the_end_leave_at_once(name: str, sizes: list[int]) -> None:
     layers = END_CONSTANTS[name]
     s = Streamer(layers)
-    x = np.random.default_rng(6).standard_normal((1, s.channels or 1, 10))
+    x = np.random.default_rng(6).standard_normal((1, s.channels or 1, sum(sizes)))
     check_contract(layers, x, sizes)
 
 
