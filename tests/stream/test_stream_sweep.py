@@ -155,6 +155,11 @@ END_CONSTANTS: dict[str, list[Any]] = {
     "a window past the end": [nn.ConvTranspose1d(3, 2, 1, stride=2, padding=4, dilation=3, output_padding=2, rng=1, **F64),
                               nn.ConvTranspose1d(2, 2, 1, stride=2, padding=4, dilation=3, output_padding=2, rng=2, **F64),
                               nn.Conv1d(2, 2, 2, stride=3, dilation=3, rng=3, **F64)],
+    # the second ConvTranspose1d's position 2 exists only with input 2 (a hole): a constant
+    # wherever it exists, so the replicated right pad's first sample is fixed
+    "a transposed conv of holes": [nn.ConvTranspose1d(2, 1, 1, stride=3, output_padding=1, rng=11, **F64),
+                                   nn.ConvTranspose1d(1, 1, 1, bias=False, rng=12, **F64),
+                                   nn.Conv1d(1, 1, 1, padding=1, bias=False, padding_mode="replicate", rng=13, **F64)],
     # a max pool's -inf padding leaves a window of one constant that constant (also cut
     # short by ceil_mode at the end)
     "max pool of holes": [nn.ConvTranspose1d(1, 1, 1, stride=4, dilation=2, rng=4, **F64),
@@ -169,7 +174,7 @@ END_CONSTANTS: dict[str, list[Any]] = {
 
 
 @pytest.mark.parametrize("name", sorted(END_CONSTANTS))
-@pytest.mark.parametrize("sizes", [[1] * 10, [0, 2, 1, 4], [5, 5], [11, 0, 1, 1, 7, 1, 12, 1, 0, 0, 12, 1]])
+@pytest.mark.parametrize("sizes", [[1] * 10, [0, 2, 1, 4], [5, 5], [11, 0, 1, 1, 7, 1, 12, 1, 0, 0, 12, 1], [0, 5, 1, 4]])
 def test_outputs_fixed_by_a_constant_at_the_end_leave_at_once(name: str, sizes: list[int]) -> None:
     layers = END_CONSTANTS[name]
     s = Streamer(layers)

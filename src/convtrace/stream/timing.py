@@ -602,7 +602,10 @@ def _scatter_window(step: ScatterStep, prefix: int, window: Window, floor: int, 
     for q in range(first, bound + 2 * step.span + 4 * step.stride):
         inputs = [(j, (q - j * step.dilation) // step.stride) for j in range(taps)
                   if q >= j * step.dilation and (q - j * step.dilation) % step.stride == 0]  # fmt: skip
-        if any(i >= have for _, i in inputs):  # an input that may come (or not)
+        # the fewest inputs with which q exists: an input past the known ones must exist then
+        # (a constant where it exists), else it may come or not
+        first_with_q = max(have, (q - step.span - step.output_padding + step.padding) // step.stride + 2)
+        if any(i >= have and (i >= first_with_q or _entry_at(prefix, window, i, behind) is True) for _, i in inputs):
             out.append(False)
             continue
         entry = _combined([_entry_at(prefix, window, i, behind) for _, i in inputs], (tag, tuple(j for j, _ in inputs)))
