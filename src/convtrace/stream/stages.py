@@ -8,6 +8,10 @@ the valid samples are the last ``held`` ones, a number the counters give) and tw
 counters, ``samples_in`` and ``done`` (outputs emitted; a ConvTranspose1d counts full
 positions finalised, the cropped ones included). Nothing grows with the stream.
 
+``peek(x, count)`` gives, without changing the state, the values of the next ``count``
+outputs were ``x`` the next input samples: the streamer's window of samples final out of
+order (:func:`~convtrace.stream.timing.step_window` says which are final).
+
 >>> import numpy as np
 >>> stage = WindowStage(WindowStep(span=3, stride=2), np.ones((1, 1, 3)), None, 1)
 >>> stage.allocate(1, 1, np.dtype("float64"))

@@ -15,6 +15,8 @@ samples have arrived while the stream goes on (the end is unknown): exactly the 
 whose value and existence no later input and no end can change. ``length(n)`` is the
 output length once the stream ends after ``n`` samples (PyTorch's, with its errors), and
 ``cache`` the input samples per channel the step keeps between pushes at most.
+:func:`step_window` adds what is final beyond that in-order prefix (samples final out of
+order, and constants fixed wherever the stream ends); :func:`chain_ready` counts both.
 
 >>> from convtrace.plan.layers import Layer
 >>> conv = Layer("conv", kernel_size=4, stride=2, padding=1)
