@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +41,7 @@ from .timing import (
     ScatterStep,
     Window,
     WindowStep,
+    can_end_at,
     chain_timing,
     check_streamable,
     leading_final,
@@ -271,9 +273,10 @@ class Streamer:
         if first is not None:  # the windows need every stage's floor (what surely exists)
             for unit in self.units:
                 unit.needs_floor_after = True
+        places = [sum(1 for _, st, _ in flat[:i] if st is not None) for i in range(len(flat))]  # each step's place
         self._early_stages = [(stage, step, step_dilation(layer, step) if layer is not None and step is not None else 1,
-                               layer is not None and pool_padding_neutral(layer))
-                              for stage, step, layer in flat[self._early_from :]]  # fmt: skip
+                               layer is not None and pool_padding_neutral(layer), place)
+                              for (stage, step, layer), place in zip(flat[self._early_from :], places[self._early_from :])]  # fmt: skip
 
     # ------------------------------------------------------------------ figures
     @property
@@ -445,11 +448,13 @@ class Streamer:
         window: Window = ()
         behind: Window = ()
         prefix = known = 0
+        start = int(self._counter.samples_in) if self._counter is not None else 0
         with np.errstate(all="ignore"):  # the values where not final are any (a pool's -inf times 0 ...)
-            for tag, ((stage, step, dilation, neutral), floor) in enumerate(zip(self._early_stages, floors)):
+            for tag, ((stage, step, dilation, neutral, place), floor) in enumerate(zip(self._early_stages, floors)):
                 if step is not None:
+                    ends = functools.partial(can_end_at, self.layers, place, start)
                     prefix, window, known, behind = step_window(step, int(stage.samples_in), window, floor, dilation, known,
-                                                                tag, behind, neutral)  # fmt: skip
+                                                                tag, behind, neutral, ends)  # fmt: skip
                 values = stage.peek(values, len(window))[..., : len(window)]
                 window = window[: values.shape[-1]]
         extra = leading_final(window, prefix, known)

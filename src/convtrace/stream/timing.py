@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -66,6 +67,7 @@ __all__ = [
     "step_window",
     "step_dilation",
     "pool_padding_neutral",
+    "can_end_at",
     "leading_final",
     "known_length",
     "Entry",
@@ -490,13 +492,15 @@ def _combined(entries: list[Entry], key: tuple[object, ...]) -> Entry:
 
 
 def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilation: int = 1, known: int = 0,
-                tag: int = 0, behind: Window = (), neutral: bool = False) -> tuple[int, Window, int, Window]:  # fmt: skip
+                tag: int = 0, behind: Window = (), neutral: bool = False,
+                ends: Callable[[int], bool] | None = None) -> tuple[int, Window, int, Window]:  # fmt: skip
     """The final prefix, the window, the known length (outputs that surely exist) and the
     entries of the prefix's last :data:`BEHIND` positions of ``step``'s outputs, its input
     final up to ``prefix`` (the last ones as ``behind`` says) and then as ``window`` says
     (``floor``, ``known``: see :func:`known_length`; ``dilation``: a window's or a max
     pool's tap spacing; ``tag``: this step's key in its constants; ``neutral``: a pool's
-    padding does not count, see :func:`pool_padding_neutral`). The prefix is
+    padding does not count, see :func:`pool_padding_neutral`; ``ends``: whether the step's
+    input can end with that many samples, see :func:`can_end_at`). The prefix is
     :func:`step_ready` (for a ConvTranspose1d, the cropped :func:`scatter_final`).
 
     >>> step = ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2)  # taps 0, 2, 4
@@ -512,7 +516,7 @@ def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilatio
     if isinstance(step, ScatterStep):
         return _scatter_window(step, prefix, window, floor, have, tag, behind)
     if isinstance(step, PadStep):
-        return _pad_window(step, prefix, window, floor, have, tag, behind)
+        return _pad_window(step, prefix, window, floor, have, tag, behind, ends)
     ready_now = step_ready(step, prefix, floor)
     data = prefix + len(window)
     # a pool's window past the known end may exist cut short (right padding, ceil_mode): not final
@@ -544,8 +548,8 @@ def _window_length(step: WindowStep | PoolStep, n: int) -> int:
     return reach // step.stride + 1 if reach >= 0 else 0
 
 
-def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: int, tag: int,
-                behind: Window) -> tuple[int, Window, int, Window]:  # fmt: skip
+def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: int, tag: int, behind: Window,
+                ends: Callable[[int], bool] | None) -> tuple[int, Window, int, Window]:  # fmt: skip
     """A pad's: output ``o`` copies input ``o - left``; the left pad copies (replicate,
     reflect) or is a constant; the right pad's positions (and a crop's) depend on the end
     ``λ >= have``: final where every end gives the same entry."""
@@ -567,6 +571,8 @@ def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: in
         seen: list[Entry] = []
         exists_always = True
         for end in range(have, max(index + 1, have) + 1):  # the input's possible lengths (end > index: the body)
+            if end <= index and ends is not None and not ends(end):  # the chain cannot end so
+                continue
             if index >= end + right:  # past the end: not there if the stream ends so
                 exists_always = False
                 continue
@@ -662,6 +668,51 @@ def makes_out_of_order(step: Step) -> bool:
     return False
 
 
+def _step_lengths_at(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
+    """Each step's input length when the chain's input has ``total`` samples (None: the
+    chain refuses that length)."""
+    out: list[int] = []
+    n = total
+    for layer in layers:
+        after = layer.try_out_length(n)
+        if after is None:
+            return None
+        for step in steps_of(layer):
+            out.append(n)
+            n = n + step.left + step.right if isinstance(step, PadStep) else \
+                (n - step.span) // step.stride + 1 if isinstance(step, WindowStep) else after  # fmt: skip
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def can_end_at(layers: tuple[Layer, ...], index: int, start: int, length: int) -> bool:
+    """Whether step ``index``'s input can have exactly ``length`` samples in all when the
+    chain's input has ``start`` samples or more (lengths grow with the input: a binary
+    search; a ConvTranspose1d after a stride makes some lengths impossible).
+
+    >>> chain = (Layer("convT", kernel_size=1, stride=4), Layer("pad", pad_left=0, pad_right=1))
+    >>> [can_end_at(chain, 1, 1, n) for n in range(1, 7)]
+    [True, False, False, False, True, False]
+    """
+    def at(total: int) -> int:
+        found = _step_lengths_at(layers, total)
+        return -1 if found is None else found[index]
+
+    high = max(start, 1)
+    while at(high) < length:
+        high *= 2
+        if high > 1 << 40:  # pragma: no cover - a chain that never gets so long
+            return False
+    low = start - 1  # at(low) < length, or below the start
+    while high - low > 1:
+        mid = (low + high) // 2
+        if at(mid) >= length:
+            high = mid
+        else:
+            low = mid
+    return at(high) == length
+
+
 def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, Window, int]:
     """The chain's final prefix, window and known length after ``n`` input samples (the
     floors as in :func:`chain_ready`, the steps tagged by their place); :func:`chain_ready`
@@ -672,8 +723,9 @@ def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, 
     >>> prefix, window[:3], known   # output 0 reads positions 0 and 3 (a hole): final
     (0, (True, False, False), 2)
     """
-    source = _first_out_of_order(tuple(layers))
-    floor, known, index = n, 0, 0
+    chain = tuple(layers)
+    source = _first_out_of_order(chain)
+    start, floor, known, index = n, n, 0, 0
     window: Window = ()
     behind: Window = ()
     for layer, need in zip(layers, required_lengths(layers)):
@@ -684,7 +736,8 @@ def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, 
                 n = step_ready(step, n, inner)
             else:
                 n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known,
-                                                       index - source, behind, pool_padding_neutral(layer))  # fmt: skip
+                                                       index - source, behind, pool_padding_neutral(layer),
+                                                       functools.partial(can_end_at, chain, index, start))  # fmt: skip
             index += 1
             if isinstance(step, PadStep):
                 inner += step.left + step.right
