@@ -155,6 +155,11 @@ END_CONSTANTS: dict[str, list[Any]] = {
     "a transposed conv of holes": [nn.ConvTranspose1d(2, 1, 1, stride=3, output_padding=1, rng=11, **F64),
                                    nn.ConvTranspose1d(1, 1, 1, bias=False, rng=12, **F64),
                                    nn.Conv1d(1, 1, 1, padding=1, bias=False, padding_mode="replicate", rng=13, **F64)],
+    # the reflected right pad's input has 4n - 1 samples: ends of 4n samples (their mirror
+    # is another constant) cannot be, so the pad's first right sample is fixed
+    "ends that cannot be": [nn.ConvTranspose1d(2, 2, 1, stride=4, padding=2, rng=14, **F64),
+                            nn.ConvTranspose1d(2, 2, 1, stride=4, output_padding=2, rng=15, **F64), Pointwise(np.tanh),
+                            nn.Conv1d(2, 1, 1, padding=2, bias=False, padding_mode="reflect", rng=16, **F64)],
     # a max pool's -inf padding leaves a window of one constant that constant (also cut
     # short by ceil_mode at the end)
     "max pool of holes": [nn.ConvTranspose1d(1, 1, 1, stride=4, dilation=2, rng=4, **F64),
