@@ -568,6 +568,9 @@ def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: in
         if o < ready_now:  # in the prefix: exists
             out.append(_entry_at(prefix, window, index, behind))
             continue
+        if index >= have and not isinstance(_entry_at(prefix, window, index, behind), tuple):
+            out.append(False)  # the body, where the input goes on, is not a constant: not fixed
+            continue
         seen: list[Entry] = []
         exists_always = True
         for end in range(have, max(index + 1, have) + 1):  # the input's possible lengths (end > index: the body)
