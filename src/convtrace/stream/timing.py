@@ -671,6 +671,7 @@ def makes_out_of_order(step: Step) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _step_lengths_at(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
     """Each step's input length when the chain's input has ``total`` samples (None: the
     chain refuses that length)."""
