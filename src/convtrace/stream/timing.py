@@ -671,10 +671,24 @@ def makes_out_of_order(step: Step) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _step_lengths_at(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
+@functools.lru_cache(maxsize=64)
+def _lengths_memo(layers: tuple[Layer, ...]) -> dict[int, tuple[int, ...] | None]:
+    """:func:`_step_lengths_at`'s answers for one chain (hashing the layers once a call)."""
+    return {}
+
+
+def _step_lengths_at(layers: tuple[Layer, ...], total: int, memo: dict[int, tuple[int, ...] | None]) -> tuple[int, ...] | None:
     """Each step's input length when the chain's input has ``total`` samples (None: the
     chain refuses that length)."""
+    if total in memo:
+        return memo[total]
+    if len(memo) > 1 << 14:
+        memo.clear()
+    memo[total] = found = _lengths_of(layers, total)
+    return found
+
+
+def _lengths_of(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
     out: list[int] = []
     n = total
     for layer in layers:
@@ -698,8 +712,10 @@ def can_end_at(layers: tuple[Layer, ...], index: int, start: int, length: int) -
     >>> [can_end_at(chain, 1, 1, n) for n in range(1, 7)]
     [True, False, False, False, True, False]
     """
+    memo = _lengths_memo(layers)
+
     def at(total: int) -> int:
-        found = _step_lengths_at(layers, total)
+        found = _step_lengths_at(layers, total, memo)
         return -1 if found is None else found[index]
 
     high = max(start, 1)
