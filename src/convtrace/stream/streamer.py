@@ -261,15 +261,16 @@ class Streamer:
         self._allocate(int(batch_size))
 
     def _setup_early(self) -> None:
-        """From the first stage whose outputs can be final out of order on (a
-        ConvTranspose1d with holes or a dilation with a stride, a reflected left pad): the
-        stages, their steps and tap spacings, for :meth:`_early`; ``ahead`` (state): the
-        outputs emitted beyond the last stage's in-order ones (None: no such stage)."""
+        """If a stage's outputs can be final out of order (a ConvTranspose1d with holes or
+        a dilation with a stride, a reflected left pad): every stage, its step, tap spacing
+        and place, for :meth:`_early`; ``ahead`` (state): the outputs emitted beyond the
+        last stage's in-order ones (None: no such stage, and no window is computed)."""
         flat = [(stage, unit.steps[k] if unit.steps else None, unit.layer)
                 for unit in self.units for k, stage in enumerate(unit.stages)]  # fmt: skip
         first = next((i for i, (_, step, _) in enumerate(flat) if step is not None and makes_out_of_order(step)), None)
         self._ahead: np.ndarray | None = None if first is None else np.zeros((), dtype=np.int64)
-        self._early_from = len(flat) if first is None else first
+        # from the first stage on: the constants before the out-of-order one count too (a zero pad)
+        self._early_from = len(flat) if first is None else 0
         if first is not None:  # the windows need every stage's floor (what surely exists)
             for unit in self.units:
                 unit.needs_floor_after = True

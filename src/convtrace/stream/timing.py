@@ -411,9 +411,10 @@ def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _first_out_of_order(layers: tuple[Layer, ...]) -> int | None:
-    """The index of the chain's first step that :func:`makes_out_of_order` (None: none)."""
+    """Where the windows start: 0 if a step of the chain :func:`makes_out_of_order` (the
+    constants before it count too: a zero pad's), None if none does (the prefix alone)."""
     steps = [step for layer in layers for step in steps_of(layer)]
-    return next((i for i, step in enumerate(steps) if makes_out_of_order(step)), None)
+    return 0 if any(makes_out_of_order(step) for step in steps) else None
 
 
 # ---------------------------------------------------------------------- out-of-order finality
