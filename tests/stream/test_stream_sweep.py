@@ -224,6 +224,22 @@ def test_verify_finds_each_corner_on_time(name: str) -> None:
     assert r.ok and r.late == 0 and r.early == 0, r
 
 
+#: what is left, second kind: an exact zero. A bias-free layer's output over zero padding is
+#: 0, which adds nothing downstream, so a ConvTranspose1d position reached only by it equals
+#: a hole (the bias); the windows key constants by how they are made, not by value.
+ZERO_LEFT_OVER = [nn.Conv1d(1, 1, 1, stride=2, bias=False, rng=17, **F64),
+                  nn.Conv1d(1, 1, 1, padding=1, dilation=2, bias=False, rng=18, **F64),
+                  nn.ConvTranspose1d(1, 1, 1, stride=2, rng=19, **F64), nn.ConstantPad1d((3, -2), -1.0), Pointwise(np.tanh),
+                  nn.ReflectionPad1d((2, 3))]  # fmt: skip
+
+
+def test_what_is_left_an_exact_zero_that_equals_a_hole_is_late_never_early() -> None:
+    x = np.random.default_rng(0).standard_normal((2, 1, 3))
+    s = Streamer(ZERO_LEFT_OVER)
+    assert _emitted(ZERO_LEFT_OVER, x, [1, 1, 1]) == [8, 8, 10]
+    assert [earliest(ZERO_LEFT_OVER, x, n, reach_of(s)) for n in (1, 2, 3)] == [9, 9, 11]  # the judge: late by 1
+
+
 def test_replicate_left_pad_is_in_order() -> None:
     """Replicate's head copies sample 0 only: final with the first sample, in order (not
     a corner: no window, and as early as possible)."""
