@@ -16,7 +16,7 @@ import numpy as np
 from convtrace import nn
 from convtrace.errors import ConvtraceError
 from convtrace.stream import Streamer
-from convtrace.stream.verify import determined_prefix
+from convtrace.stream.verify import TapMean, determined_prefix
 
 
 def offline(layers: list[Any], x: np.ndarray) -> np.ndarray:
@@ -38,17 +38,18 @@ def earliest(layers: list[Any], x: np.ndarray, n: int, reach: int, seed: int = 0
     for ``x`` and for another random input alike: which outputs may leave depends on the
     arrangement, not on the values (a max may hide a dependence for one input by chance,
     e.g. when a later sample is a constant — a ConvTranspose1d's bias between its taps —
-    so max pools of dilation 1 are judged as average pools of the same windows)."""
+    so max pools are judged as the mean of their windows' taps)."""
     other = np.random.default_rng(seed + 1).standard_normal(x.shape).astype(x.dtype)
     layers = [_averaging(m) for m in layers]
     return min(determined_prefix(layers, v, n, reach, np.random.default_rng(seed + 7919 * n)) for v in (x, other))
 
 
 def _averaging(m: Any) -> Any:
-    """A MaxPool1d (dilation 1) as the AvgPool1d of its windows: the same outputs depend on
-    the same samples, but a sum cannot hide one (a max of a constant and a sample can)."""
-    if isinstance(m, nn.MaxPool1d) and m.dilation == 1 and not m.return_indices:
-        return nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True)
+    """A MaxPool1d as the mean of its windows' taps (``verify.TapMean``): the same outputs
+    depend on the same samples, but a mean cannot hide one (a max of a constant and a
+    sample, or of two samples, can), and a window of one constant is that constant."""
+    if isinstance(m, nn.MaxPool1d) and not m.return_indices:
+        return TapMean(m)
     return m
 
 

@@ -8,6 +8,10 @@ the valid samples are the last ``held`` ones, a number the counters give) and tw
 counters, ``samples_in`` and ``done`` (outputs emitted; a ConvTranspose1d counts full
 positions finalised, the cropped ones included). Nothing grows with the stream.
 
+``peek(x, count)`` gives, without changing the state, the values of the next ``count``
+outputs were ``x`` the next input samples: the streamer's window of samples final out of
+order (:func:`~convtrace.stream.timing.step_window` says which are final).
+
 >>> import numpy as np
 >>> stage = WindowStage(WindowStep(span=3, stride=2), np.ones((1, 1, 3)), None, 1)
 >>> stage.allocate(1, 1, np.dtype("float64"))
@@ -111,6 +115,13 @@ class Stage:
         """The outputs not emitted yet, ``total`` outputs in all (the layer's length)."""
         raise NotImplementedError
 
+    def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:  # pragma: no cover - overridden
+        """The values of (at least ``count``) outputs after the ones emitted, were ``x``
+        the next input samples (any values where they are not final: only the outputs
+        :func:`~convtrace.stream.timing.step_window` marks final are used); the state is
+        not changed."""
+        raise NotImplementedError
+
 
 class PadStage(Stage):
     """``F.pad`` streamed: the left pad leaves once the samples it copies have arrived
@@ -181,6 +192,24 @@ class PadStage(Stage):
             self.buffer[..., cache - min(t, tail) :] = x[..., t - min(t, tail) :]
         return x
 
+    def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:
+        """Output ``o`` copies input ``o - left``; the left pad's ``o < left`` the value
+        (constant), input 0 (replicate) or input ``left - o`` (reflect); 0 where the input
+        is not there."""
+        step = self.step
+        n, done = int(self.samples_in), int(self.done)
+        work = self._work(x, self._held(n, done)) if x is not None else self.buffer[..., self.cache - self._held(n, done) :]
+        end = n + (x.shape[-1] if x is not None else 0)
+        start = end - work.shape[-1]
+        o = np.arange(done, done + count)
+        index = np.where(o >= step.left, o - step.left, 0 if step.mode == "replicate" else step.left - o)
+        there = (index >= start) & (index < end)
+        out = np.zeros(work.shape[:-1] + (count,), dtype=work.dtype)
+        out[..., there] = work[..., index[there] - start]
+        if step.mode == "constant":
+            out[..., o < step.left] = self.value
+        return out
+
     def flush(self, total: int) -> np.ndarray:
         step = self.step
         n, done = int(self.samples_in), int(self.done)
@@ -229,6 +258,17 @@ class _SlidingStage(Stage):
     def _windows(self, work: np.ndarray, start: int, done: int, target: int) -> np.ndarray:  # pragma: no cover
         """Outputs ``done..target-1`` from ``work`` (input samples from ``start``)."""
         raise NotImplementedError
+
+    def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:
+        """The windows that lie in the held samples and ``x`` (by ``_windows``)."""
+        if x is None or not x.shape[-1]:
+            return self.nothing
+        n, done, t = int(self.samples_in), int(self.done), x.shape[-1]
+        target = min(step_ready(self.step, n + t), done + count)
+        if target <= done:
+            return self.nothing
+        work = self._work(x, self._held(n, done))
+        return self._windows(work, n + t - work.shape[-1], done, target)
 
 
 #: Outputs per push from which the windows are cut into blocks (each by the weights arranged
@@ -583,6 +623,25 @@ class ScatterStage(Stage):
                 part[item, :, j * self.dilation : j * self.dilation + reach : self.step.stride] += z[:, j]
         return part
 
+    def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:
+        """The pending tail plus ``x``'s contributions (and the bias) at the ``count``
+        positions after the ones emitted (holes: the bias only)."""
+        step = self.step
+        n, done = int(self.samples_in), int(self.done)
+        end = max(done, step.padding) + count
+        dtype = np.result_type(x if x is not None else self.dtype, self.weight)
+        work = np.zeros((self.batch, self.channels_out, max(end - done, 0)), dtype=dtype)
+        used = min(self._pending(n, done), work.shape[-1])
+        work[..., :used] = self.buffer[..., :used]
+        if x is not None and x.shape[-1]:
+            part = self._scatter(x, (x.shape[-1] - 1) * step.stride + step.span)
+            at = n * step.stride - done
+            if at < 0:  # positions already done: cropped on the left
+                part, at = part[..., -at:], 0
+            size = max(0, min(part.shape[-1], work.shape[-1] - at))
+            work[..., at : at + size] += part[..., :size]
+        return self._emit(work, done, end)
+
     def _emit(self, work: np.ndarray, done: int, target: int) -> np.ndarray:
         lo = max(done, self.step.padding)
         out = work[..., lo - done : max(target, lo) - done]
@@ -612,6 +671,9 @@ class PointwiseStage(Stage):
 
     def push(self, x: np.ndarray, floor: int = 0) -> np.ndarray:
         return np.asarray(self.fn(x))
+
+    def peek(self, x: np.ndarray | None, count: int) -> np.ndarray:
+        return self.nothing if x is None else np.asarray(self.fn(x))
 
     def flush(self, total: int) -> np.ndarray:
         return _empty(self.batch, self.channels_out, self.dtype)

@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,10 +39,17 @@ from .timing import (
     PadStep,
     PoolStep,
     ScatterStep,
+    Window,
     WindowStep,
+    can_end_at,
     chain_timing,
     check_streamable,
+    leading_final,
+    makes_out_of_order,
+    pool_padding_neutral,
     required_lengths,
+    step_dilation,
+    step_window,
     steps_of,
 )
 
@@ -242,6 +250,7 @@ class Streamer:
         self.layers = tuple(u.layer for u in self.units if u.layer is not None)
         counting = [st for u in self.units for st in u.stages if not isinstance(st, PointwiseStage)]
         self._counter: Stage | None = counting[0] if counting else None
+        self._setup_early()
         self.timing = chain_timing(self.layers)
         self.channels = self._input_channels()
         weights = [m.weight for m in modules if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
@@ -250,6 +259,25 @@ class Streamer:
         self.dtype = np.dtype(dtype) if dtype is not None else (weights[0].dtype if weights else np.dtype("float32"))
         self._batched = True
         self._allocate(int(batch_size))
+
+    def _setup_early(self) -> None:
+        """If a stage's outputs can be final out of order (a ConvTranspose1d with holes or
+        a dilation with a stride, a reflected left pad): every stage, its step, tap spacing
+        and place, for :meth:`_early`; ``ahead`` (state): the outputs emitted beyond the
+        last stage's in-order ones (None: no such stage, and no window is computed)."""
+        flat = [(stage, unit.steps[k] if unit.steps else None, unit.layer)
+                for unit in self.units for k, stage in enumerate(unit.stages)]  # fmt: skip
+        first = next((i for i, (_, step, _) in enumerate(flat) if step is not None and makes_out_of_order(step)), None)
+        self._ahead: np.ndarray | None = None if first is None else np.zeros((), dtype=np.int64)
+        # from the first stage on: the constants before the out-of-order one count too (a zero pad)
+        self._early_from = len(flat) if first is None else 0
+        if first is not None:  # the windows need every stage's floor (what surely exists)
+            for unit in self.units:
+                unit.needs_floor_after = True
+        places = [sum(1 for _, st, _ in flat[:i] if st is not None) for i in range(len(flat))]  # each step's place
+        self._early_stages = [(stage, step, step_dilation(layer, step) if layer is not None and step is not None else 1,
+                               layer is not None and pool_padding_neutral(layer), place)
+                              for (stage, step, layer), place in zip(flat[self._early_from :], places[self._early_from :])]  # fmt: skip
 
     # ------------------------------------------------------------------ figures
     @property
@@ -301,6 +329,8 @@ class Streamer:
                 stage.buffer[...] = 0
                 stage.samples_in[...] = 0
                 stage.done[...] = 0
+        if self._ahead is not None:
+            self._ahead[...] = 0
         self._pushed = False
 
     def _names(self) -> list[tuple[str, Stage]]:
@@ -317,12 +347,17 @@ class Streamer:
             for entry in stage.spec(batch, c, dtype):
                 out.append(StateEntry(f"{name}.{entry.name}", entry.shape, entry.dtype, entry.initial, entry.bytes))
             c = stage.channels_out or c
+        if self._ahead is not None:
+            out.append(StateEntry("chain.ahead", (), "int64", 0, 8))
         return tuple(out)
 
     @property
     def state(self) -> dict[str, np.ndarray]:
         """The state arrays by name (live: copy them to keep a snapshot)."""
-        return {f"{name}.{key}": arr for name, stage in self._names() for key, arr in stage.state_arrays().items()}
+        out = {f"{name}.{key}": arr for name, stage in self._names() for key, arr in stage.state_arrays().items()}
+        if self._ahead is not None:
+            out["chain.ahead"] = self._ahead
+        return out
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Set every state array from ``state`` (as :attr:`state` gives it): names, shapes
@@ -382,16 +417,53 @@ class Streamer:
         self._pushed = True
         # the stream may end now: the input so far (stages before the first counting one keep the length)
         floor = (int(self._counter.samples_in) if self._counter is not None else 0) + y.shape[-1]
+        floors: list[int] = []  # each stage's floor, for _early
         for unit in self.units:
             floor = max(floor, unit.lmin)
             inner = floor
             for stage, pad in zip(unit.stages, unit.pads):
                 y = stage.push(y, inner)
+                floors.append(inner)
                 inner += pad
             if every is not None:
                 every.append(y)
             if unit.needs_floor_after or every is not None:
                 floor = unit.floor_after(floor)
+        if self._ahead is not None:
+            y = self._early(y, floors[self._early_from :])
+            if every is not None:
+                every[-1] = y
+        return y
+
+    def _early(self, y: np.ndarray, floors: list[int]) -> np.ndarray:
+        """The last stage's in-order outputs ``y`` of this push, less those already
+        emitted ahead, then the outputs after them that are final out of order: each stage
+        from the first out-of-order one on gives, beyond its in-order outputs, a window of
+        positions with a finality mask (``timing.step_window``) and their values
+        (``Stage.peek``: any value where not final), read by the next; the last stage's
+        leading final positions leave now. Only the counter ``ahead`` is kept."""
+        ahead = int(self._ahead) if self._ahead is not None else 0
+        drop = min(ahead, y.shape[-1])
+        y, ahead = y[..., drop:], ahead - drop
+        values: np.ndarray | None = None
+        window: Window = ()
+        behind: Window = ()
+        prefix = known = 0
+        start = int(self._counter.samples_in) if self._counter is not None else 0
+        with np.errstate(all="ignore"):  # the values where not final are any (a pool's -inf times 0 ...)
+            for tag, ((stage, step, dilation, neutral, place), floor) in enumerate(zip(self._early_stages, floors)):
+                if step is not None:
+                    ends = functools.partial(can_end_at, self.layers, place, start)
+                    prefix, window, known, behind = step_window(step, int(stage.samples_in), window, floor, dilation, known,
+                                                                tag, behind, neutral, ends)  # fmt: skip
+                values = stage.peek(values, len(window))[..., : len(window)]
+                window = window[: values.shape[-1]]
+        extra = leading_final(window, prefix, known)
+        if values is not None and extra > ahead:
+            y = np.concatenate((y, values[..., ahead:extra]), axis=-1)
+            ahead = extra
+        if self._ahead is not None:
+            self._ahead[...] = ahead
         return y
 
     def flush_layers(self) -> list[np.ndarray]:
@@ -424,6 +496,8 @@ class Streamer:
                 tail = stage.flush(totals[k])
                 y = tail if head.shape[-1] == 0 else np.concatenate((head, tail), axis=-1)
             out.append(y)
+        if self._ahead is not None and int(self._ahead):  # emitted already
+            y = out[-1] = y[..., int(self._ahead) :]
         return out if every else y
 
 

@@ -15,6 +15,8 @@ samples have arrived while the stream goes on (the end is unknown): exactly the 
 whose value and existence no later input and no end can change. ``length(n)`` is the
 output length once the stream ends after ``n`` samples (PyTorch's, with its errors), and
 ``cache`` the input samples per channel the step keeps between pushes at most.
+:func:`step_window` adds what is final beyond that in-order prefix (samples final out of
+order, and constants fixed wherever the stream ends); :func:`chain_ready` counts both.
 
 >>> from convtrace.plan.layers import Layer
 >>> conv = Layer("conv", kernel_size=4, stride=2, padding=1)
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -60,6 +63,16 @@ __all__ = [
     "required_lengths",
     "ready",
     "chain_ready",
+    "chain_window",
+    "step_window",
+    "step_dilation",
+    "pool_padding_neutral",
+    "can_end_at",
+    "leading_final",
+    "known_length",
+    "Entry",
+    "Window",
+    "makes_out_of_order",
     "layer_timing",
     "chain_timing",
     "first_output",
@@ -315,17 +328,21 @@ def min_valid_length(layer: Layer, out_at_least: int = 0) -> int:
     3
     >>> min_valid_length(Layer("conv", kernel_size=3, stride=2), out_at_least=4)
     9
+    >>> min_valid_length(Layer("pad", pad_left=1, pad_right=1))  # F.pad of an empty input is valid
+    0
     """
     def enough(total: int) -> bool:
         out = layer.try_out_length(total)
         return out is not None and out >= max(out_at_least, 0)
 
+    if enough(0):  # a constant pad: an empty input is valid (a crop before it may leave nothing)
+        return 0
     high = 1
     while not enough(high):
         high *= 2
         if high > 1 << 40:  # pragma: no cover - no layer grows that slowly
             raise ConvtraceError("length", out_at_least, f"{TORCH_NAMES[layer.kind]} cannot give this many outputs")
-    low = 0  # enough(low) is false or low is 0 (an empty input is no stream)
+    low = 0  # enough(low) is false
     while high - low > 1:
         mid = (low + high) // 2
         if enough(mid):
@@ -380,17 +397,373 @@ def ready(layer: Layer, n: int, floor: int = 0) -> int:
 def chain_ready(layers: list[Layer] | tuple[Layer, ...], n: int) -> int:
     """Outputs of the chain final after ``n`` input samples (each layer emits as early as
     it can, knowing how much the layers before it will emit at least and how short its
-    input can be, so the chain does).
+    input can be, so the chain does); with the samples final out of order
+    (:func:`chain_window`), an output leaves as soon as every sample it reads is final.
 
     >>> chain_ready([Layer("conv", kernel_size=3, padding=1), Layer("conv", kernel_size=3, padding=1)], 5)
     3
+    >>> chain_ready([Layer("convT", kernel_size=3, stride=2, dilation=2), Layer("conv", kernel_size=2, dilation=3)], 1)
+    1
     """
-    floor = n
+    prefix, window, known = chain_window(layers, n)
+    return prefix + leading_final(window, prefix, known)
+
+
+@functools.lru_cache(maxsize=256)
+def _first_out_of_order(layers: tuple[Layer, ...]) -> int | None:
+    """Where the windows start: 0 if a step of the chain :func:`makes_out_of_order` (the
+    constants before it count too: a zero pad's), None if none does (the prefix alone)."""
+    steps = [step for layer in layers for step in steps_of(layer)]
+    return 0 if any(makes_out_of_order(step) for step in steps) else None
+
+
+# ---------------------------------------------------------------------- out-of-order finality
+#
+# A ConvTranspose1d whose taps reach its positions out of order (holes no tap reaches, or a
+# dilation with a stride), or a reflected left pad (its first samples copy later inputs),
+# makes some samples final before earlier ones. Each step's outputs are then a final prefix
+# (``step_ready``) and, after it, a bounded *window* of entries, one per position:
+#
+# - ``False``: not final (it reads a sample not final yet, or its value depends on the end);
+# - ``True``: final, and it exists whatever the end (its value depends on the input);
+# - a :data:`Constant` ``(key,)``: the same value wherever it exists, independent of the
+#   input (a hole: the bias only; a constant pad; a window of such constants). Two entries
+#   with the same key have the same value. It is final where it surely exists (before the
+#   step's ``known`` length); after that, a right pad or a window can still use it (ending
+#   there or going on gives the same constant).
+#
+# A later step computes an output when every sample it reads is final, so a chain's output
+# leaves as soon as its value is fixed, whatever comes next and wherever the stream ends.
+
+#: one position of a window (see above)
+Entry = bool | tuple[int]
+#: the entries after a step's final prefix
+Window = tuple[Entry, ...]
+
+
+#: entries kept for the last positions of a step's prefix (a right pad's mirror, a window, reads them)
+BEHIND = 16
+
+
+def _entry_at(prefix: int, window: Window, index: int, behind: Window = ()) -> Entry:
+    """The entry of input ``index``: the prefix is final (``behind``: the entries of its
+    last positions; before them True), then the window's."""
+    if index < prefix:
+        if index < prefix - len(behind):
+            return index >= 0
+        return behind[index - prefix + len(behind)]
+    return window[index - prefix] if index - prefix < len(window) else False
+
+
+def known_length(prefix: int, window: Window, floor: int = 0, known: int = 0) -> int:
+    """The fewest input samples a step will have in all: ``floor``, ``known`` (from the
+    step before), the prefix, and every ``True`` entry of the window (a final sample that
+    depends on the input exists).
+
+    >>> known_length(2, (False, True, (7,)), floor=1)
+    4
+    """
+    last = max((i for i, entry in enumerate(window) if entry is True), default=-1)
+    return max(floor, known, prefix, prefix + last + 1)
+
+
+def leading_final(window: Window, start: int = 0, known: int = 0) -> int:
+    """How many positions at the window's start (position ``start``) are final: ``True``,
+    or a constant before ``known`` (it surely exists).
+
+    >>> leading_final((True, True, False, True)), leading_final((True, (3,), (3,)), 10, 12)
+    (2, 2)
+    """
+    count = 0
+    for entry in window:
+        if entry is False or (entry is not True and start + count >= known):
+            break
+        count += 1
+    return count
+
+
+def _combined(entries: list[Entry], key: tuple[object, ...]) -> Entry:
+    """A sum (or pool) of ``entries``: not final if one is not, final if one depends on the
+    input, else a constant keyed by ``key`` and the constants."""
+    if any(entry is False for entry in entries):
+        return False
+    if any(entry is True for entry in entries):
+        return True
+    return (hash((key, tuple(entries))),)
+
+
+def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilation: int = 1, known: int = 0,
+                tag: int = 0, behind: Window = (), neutral: bool = False,
+                ends: Callable[[int], bool] | None = None) -> tuple[int, Window, int, Window]:  # fmt: skip
+    """The final prefix, the window, the known length (outputs that surely exist) and the
+    entries of the prefix's last :data:`BEHIND` positions of ``step``'s outputs, its input
+    final up to ``prefix`` (the last ones as ``behind`` says) and then as ``window`` says
+    (``floor``, ``known``: see :func:`known_length`; ``dilation``: a window's or a max
+    pool's tap spacing; ``tag``: this step's key in its constants; ``neutral``: a pool's
+    padding does not count, see :func:`pool_padding_neutral`; ``ends``: whether the step's
+    input can end with that many samples, see :func:`can_end_at`). The prefix is
+    :func:`step_ready` (for a ConvTranspose1d, the cropped :func:`scatter_final`).
+
+    >>> step = ScatterStep(span=5, stride=2, padding=0, output_padding=0, dilation=2)  # taps 0, 2, 4
+    >>> p, w, k, b = step_window(step, 1, ())
+    >>> p, [e if isinstance(e, bool) else "C" for e in w[:4]], k, [e if isinstance(e, bool) else "C" for e in b]
+    (2, [False, 'C', False, 'C'], 5, [True, 'C'])
+    >>> step_window(WindowStep(span=4, stride=1), 2, (False, True), dilation=3)[:2]  # output 0 reads 0 and 3
+    (0, (True,))
+    >>> step_window(PadStep(2, 0, "reflect"), 2, ())[:2]  # the body is final, the head waits for sample 2
+    (0, (False, True, True, True))
+    """
+    have = known_length(prefix, window, floor, known)
+    if isinstance(step, ScatterStep):
+        return _scatter_window(step, prefix, window, floor, have, tag, behind)
+    if isinstance(step, PadStep):
+        return _pad_window(step, prefix, window, floor, have, tag, behind, ends)
+    ready_now = step_ready(step, prefix, floor)
+    data = prefix + len(window)
+    # a pool's window past the known end may exist cut short (right padding, ceil_mode): not final
+    pool = isinstance(step, PoolStep)
+    left = step.padding if isinstance(step, PoolStep) else 0
+    taps = (step.span - 1) // dilation + 1
+    out: list[Entry] = []
+    t = max(ready_now - BEHIND, 0)
+    while t * step.stride - left + step.span <= data:
+        start = t * step.stride - left
+        entries = [(hash(("pad", tag)),) if start + j * dilation < 0 else _entry_at(prefix, window, start + j * dilation, behind)
+                   for j in range(taps)]  # fmt: skip
+        late = start + (taps - 1) * dilation >= have
+        # a pool of one constant is that constant's pool, however many taps exist (a max, a
+        # mean; the padding too where it does not count)
+        real = [e for j, e in enumerate(entries) if not (neutral and start + j * dilation < 0)]
+        uniform = pool and bool(real) and real[0] is not True and real[0] is not False and all(e == real[0] for e in real)
+        entry = (hash((tag, "uniform", real[0])),) if uniform else _combined(entries, (tag,))
+        # past the known end: a constant where it exists, else not final (it may not exist)
+        out.append(False if late and (entry is True or (pool and not (uniform and (left == 0 or neutral)))) else entry)
+        t += 1
+    first = max(ready_now - BEHIND, 0)
+    return ready_now, tuple(out[ready_now - first :]), _window_length(step, have), tuple(out[: ready_now - first])
+
+
+def _window_length(step: WindowStep | PoolStep, n: int) -> int:
+    left = step.padding if isinstance(step, PoolStep) else 0
+    reach = n + 2 * left - step.span
+    return reach // step.stride + 1 if reach >= 0 else 0
+
+
+def _pad_window(step: PadStep, prefix: int, window: Window, floor: int, have: int, tag: int, behind: Window,
+                ends: Callable[[int], bool] | None) -> tuple[int, Window, int, Window]:  # fmt: skip
+    """A pad's: output ``o`` copies input ``o - left``; the left pad copies (replicate,
+    reflect) or is a constant; the right pad's positions (and a crop's) depend on the end
+    ``λ >= have``: final where every end gives the same entry."""
+    ready_now = step_ready(step, prefix, floor)
+    constant: Entry = (hash(("constant", tag)),)
+    data = prefix + len(window)
+    right = step.right
+    out: list[Entry] = []
+    first = max(ready_now - BEHIND, 0)
+    for o in range(first, data + step.left + max(right, 0)):
+        index = o - step.left
+        if index < 0:
+            head = constant if step.mode == "constant" else _entry_at(prefix, window, 0 if step.mode == "replicate" else -index, behind)
+            out.append(head)
+            continue
+        if o < ready_now:  # in the prefix: exists
+            out.append(_entry_at(prefix, window, index, behind))
+            continue
+        if index >= have and not isinstance(_entry_at(prefix, window, index, behind), tuple):
+            out.append(False)  # the body, where the input goes on, is not a constant: not fixed
+            continue
+        seen: list[Entry] = []
+        exists_always = True
+        for end in range(have, max(index + 1, have) + 1):  # the input's possible lengths (end > index: the body)
+            if end <= index and ends is not None and not ends(end):  # the chain cannot end so
+                continue
+            if index >= end + right:  # past the end: not there if the stream ends so
+                exists_always = False
+                continue
+            if index < end:
+                seen.append(_entry_at(prefix, window, index, behind))
+            elif step.mode == "constant":
+                seen.append(constant)
+            elif step.mode == "replicate":
+                seen.append(_entry_at(prefix, window, end - 1, behind))
+            else:
+                mirror = 2 * (end - 1) - index
+                if mirror < 0:  # reflect needs more input: no such end
+                    continue
+                seen.append(_entry_at(prefix, window, mirror, behind))
+        if not seen or any(e is False or e != seen[0] for e in seen) or (seen[0] is True and not exists_always):
+            out.append(False)
+        elif seen[0] is True and len(seen) > 1:
+            out.append(False)  # the body for one end, a copy of another sample for another
+        else:
+            out.append(seen[0])
+    return ready_now, tuple(out[ready_now - first :]), max(0, have + step.left + step.right), tuple(out[: ready_now - first])
+
+
+def _scatter_window(step: ScatterStep, prefix: int, window: Window, floor: int, have: int, tag: int,
+                    behind: Window) -> tuple[int, Window, int, Window]:  # fmt: skip
+    """A ConvTranspose1d's: full position ``q`` is final when every input that reaches it
+    (``i*stride + j*dilation = q``) is, and exists (within the right crop of the shortest
+    end); a hole (no input reaches it) is the bias, a constant, even past that crop. The
+    window runs a few positions past the crop, the left crop dropped."""
+    done = scatter_final(step, prefix, floor)
+    bound = (have - 1) * step.stride + step.span + step.output_padding - step.padding if have > 0 else 0
+    taps = (step.span - 1) // step.dilation + 1
+    out: list[Entry] = []
+    first = max(done - BEHIND, step.padding)
+    for q in range(first, bound + 2 * step.span + 4 * step.stride):
+        inputs = [(j, (q - j * step.dilation) // step.stride) for j in range(taps)
+                  if q >= j * step.dilation and (q - j * step.dilation) % step.stride == 0]  # fmt: skip
+        # the fewest inputs with which q exists: an input past the known ones must exist then
+        # (a constant where it exists), else it may come or not
+        first_with_q = max(have, (q - step.span - step.output_padding + step.padding) // step.stride + 2)
+        if any(i >= have and (i >= first_with_q or _entry_at(prefix, window, i, behind) is True) for _, i in inputs):
+            out.append(False)
+            continue
+        entry = _combined([_entry_at(prefix, window, i, behind) for _, i in inputs], (tag, tuple(j for j, _ in inputs)))
+        out.append(entry if q < bound or entry is not True else False)
+    known_out = max(0, (have - 1) * step.stride + step.span + step.output_padding - 2 * step.padding) if have > 0 else 0
+    split = max(done - first, 0)
+    return max(0, done - step.padding), tuple(out[split:]), known_out, tuple(out[:split])
+
+
+def pool_padding_neutral(layer: Layer) -> bool:
+    """Whether a pool's padding leaves a window's value as its samples': a max (its padding
+    is -inf), an average that does not count it.
+
+    >>> pool_padding_neutral(Layer("maxpool", kernel_size=3, padding=1)), pool_padding_neutral(Layer("avgpool", kernel_size=3, padding=1))
+    (True, False)
+    """
+    return layer.kind == "maxpool" or (layer.kind == "avgpool" and not layer.count_include_pad)
+
+
+def step_dilation(layer: Layer, step: Step) -> int:
+    """The tap spacing :func:`step_window` needs for ``step`` of ``layer``: a conv's
+    dilation for its window, a max pool's for its pool, else 1."""
+    if isinstance(step, WindowStep) or (isinstance(step, PoolStep) and layer.kind == "maxpool"):
+        return layer.dilation
+    return 1
+
+
+def makes_out_of_order(step: Step) -> bool:
+    """Whether ``step`` can make some outputs final before earlier ones with its input
+    final in order: a ConvTranspose1d whose last reaching input is not non-decreasing in
+    the position (holes, or a dilation with a stride), or a reflected left pad.
+
+    >>> makes_out_of_order(ScatterStep(5, 2, 0, 0, 2)), makes_out_of_order(ScatterStep(4, 2, 0, 0, 1))
+    (True, False)
+    >>> makes_out_of_order(PadStep(2, 0, "reflect")), makes_out_of_order(PadStep(2, 0, "replicate"))
+    (True, False)
+    """
+    if isinstance(step, PadStep):
+        return step.mode == "reflect" and step.left > 0
+    if not isinstance(step, ScatterStep):
+        return False
+    taps = (step.span - 1) // step.dilation + 1
+    # position p is final once input max{i : i*stride + j*dilation = p} is in; periodic in p
+    last = [max(((p - j * step.dilation) // step.stride for j in range(taps)
+                 if p >= j * step.dilation and (p - j * step.dilation) % step.stride == 0), default=-1)
+            for p in range(step.span + 4 * step.stride * step.span + 1)]  # fmt: skip
+    highest = -1
+    for value in last:
+        if value < highest:
+            return True
+        highest = value
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _lengths_memo(layers: tuple[Layer, ...]) -> dict[int, tuple[int, ...] | None]:
+    """:func:`_step_lengths_at`'s answers for one chain (hashing the layers once a call)."""
+    return {}
+
+
+def _step_lengths_at(layers: tuple[Layer, ...], total: int, memo: dict[int, tuple[int, ...] | None]) -> tuple[int, ...] | None:
+    """Each step's input length when the chain's input has ``total`` samples (None: the
+    chain refuses that length)."""
+    if total in memo:
+        return memo[total]
+    if len(memo) > 1 << 14:
+        memo.clear()
+    memo[total] = found = _lengths_of(layers, total)
+    return found
+
+
+def _lengths_of(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
+    out: list[int] = []
+    n = total
+    for layer in layers:
+        after = layer.try_out_length(n)
+        if after is None:
+            return None
+        for step in steps_of(layer):
+            out.append(n)
+            n = n + step.left + step.right if isinstance(step, PadStep) else \
+                (n - step.span) // step.stride + 1 if isinstance(step, WindowStep) else after  # fmt: skip
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def can_end_at(layers: tuple[Layer, ...], index: int, start: int, length: int) -> bool:
+    """Whether step ``index``'s input can have exactly ``length`` samples in all when the
+    chain's input has ``start`` samples or more (lengths grow with the input: a binary
+    search; a ConvTranspose1d after a stride makes some lengths impossible).
+
+    >>> chain = (Layer("convT", kernel_size=1, stride=4), Layer("pad", pad_left=0, pad_right=1))
+    >>> [can_end_at(chain, 1, 1, n) for n in range(1, 7)]
+    [True, False, False, False, True, False]
+    """
+    memo = _lengths_memo(layers)
+
+    def at(total: int) -> int:
+        found = _step_lengths_at(layers, total, memo)
+        return -1 if found is None else found[index]
+
+    high = max(start, 1)
+    while at(high) < length:
+        high *= 2
+        if high > 1 << 40:  # pragma: no cover - a chain that never gets so long
+            return False
+    low = start - 1  # at(low) < length, or below the start
+    while high - low > 1:
+        mid = (low + high) // 2
+        if at(mid) >= length:
+            high = mid
+        else:
+            low = mid
+    return at(high) == length
+
+
+def chain_window(layers: list[Layer] | tuple[Layer, ...], n: int) -> tuple[int, Window, int]:
+    """The chain's final prefix, window and known length after ``n`` input samples (the
+    floors as in :func:`chain_ready`, the steps tagged by their place); :func:`chain_ready`
+    is the prefix and the window's leading finals.
+
+    >>> prefix, window, known = chain_window([Layer("convT", kernel_size=3, stride=2, dilation=2),
+    ...                                       Layer("conv", kernel_size=2, dilation=3)], 1)
+    >>> prefix, window[:3], known   # output 0 reads positions 0 and 3 (a hole): final
+    (0, (True, False, False), 2)
+    """
+    chain = tuple(layers)
+    source = _first_out_of_order(chain)
+    start, floor, known, index = n, n, 0, 0
+    window: Window = ()
+    behind: Window = ()
     for layer, need in zip(layers, required_lengths(layers)):
         floor = max(floor, need)
-        n = ready(layer, n, floor)
+        inner = max(floor, n, min_valid_length(layer))
+        for step in steps_of(layer):
+            if source is None or index < source:  # in order: the prefix alone (as the streamer)
+                n = step_ready(step, n, inner)
+            else:
+                n, window, known, behind = step_window(step, n, window, inner, step_dilation(layer, step), known,
+                                                       index - source, behind, pool_padding_neutral(layer),
+                                                       functools.partial(can_end_at, chain, index, start))  # fmt: skip
+            index += 1
+            if isinstance(step, PadStep):
+                inner += step.left + step.right
         floor = floor_after(layer, floor)
-    return n
+    return n, window, known
 
 
 def first_output(layers: list[Layer] | tuple[Layer, ...], limit: int = 1 << 24) -> int | None:

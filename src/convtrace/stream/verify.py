@@ -39,7 +39,7 @@ from ..oracle import tolerance as torch_tolerance
 from ..oracle import torch_available
 from .streamer import Streamer
 
-__all__ = ["verify", "VerifyResult", "Mismatch", "CAUSES", "TORCH_MODULE", "determined_prefix", "random_schedule"]
+__all__ = ["verify", "VerifyResult", "Mismatch", "CAUSES", "TORCH_MODULE", "TapMean", "determined_prefix", "random_schedule"]
 
 #: the likely causes a failure names
 CAUSES = ("cache", "transposed_tail", "bias_twice", "misalignment")
@@ -132,10 +132,36 @@ def _prepared(layers: list[Any], dtype: np.dtype[Any], rng: np.random.Generator)
     return out
 
 
+class TapMean:
+    """A MaxPool1d judged by the mean of each window's taps (the padding not counted): the
+    same outputs depend on the same samples, but a mean cannot hide one (a max of samples
+    can, by chance, for a random input), and a window of one constant is that constant in
+    both (a max's -inf padding changes nothing).
+
+    >>> TapMean(nn.MaxPool1d(2, 2, 1, dilation=2))(np.arange(6.0)[None, None]).tolist()
+    [[[1.0, 2.0, 4.0]]]
+    """
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from ..params import check_max_pool1d
+
+        m = self.pool
+        y = m(x)  # the length, and PyTorch's checks
+        _, spec = check_max_pool1d(x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode)
+        size = x.shape[-1]
+        taps = np.arange(y.shape[-1])[:, None] * spec.stride - spec.padding + np.arange(spec.kernel_size)[None, :] * spec.dilation
+        valid = (taps >= 0) & (taps < size)
+        values = x[..., np.clip(taps, 0, max(size - 1, 0))] if size else np.zeros(x.shape[:-1] + taps.shape, dtype=x.dtype)
+        return np.asarray((values * valid).sum(axis=-1) / np.maximum(valid.sum(axis=-1), 1))
+
+
 def _narrow(layers: list[Any], rng: np.random.Generator) -> tuple[list[Any], int]:
     """The same geometry with few channels (each conv's output: the least both its groups
-    and the next conv's divide), float64, random weights, max pools as average pools of the
-    same windows (a max of a constant and a sample can hide the sample): the judge of the
+    and the next conv's divide), float64, random weights, max pools as the mean of their
+    windows' taps (:class:`TapMean`: a max can hide a sample): the judge of the
     earliest emission (which depends on the geometry only). Also its input channels.
 
     >>> from convtrace import nn
@@ -158,8 +184,8 @@ def _narrow(layers: list[Any], rng: np.random.Generator) -> tuple[list[Any], int
             else:
                 out.append(nn.Conv1d(c, c_out, padding=padding, **kwargs))
             c = c_out
-        elif isinstance(m, nn.MaxPool1d) and m.dilation == 1:  # the same windows; a sum hides no sample
-            out.append(nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode, True))
+        elif isinstance(m, nn.MaxPool1d) and not m.return_indices:
+            out.append(TapMean(m))
         else:
             out.append(m)
     return out, groups[0]
