@@ -401,7 +401,7 @@ class Streamer:
 
     def push(self, chunk: Any) -> np.ndarray:
         """Feed ``chunk`` ((N, C, T) or (C, T), any T >= 0); return the outputs final now."""
-        y = self._run(self._checked(chunk), None)
+        y = _owned(self._run(self._checked(chunk), None))
         return y if self._batched else y[0]
 
     def push_layers(self, chunk: Any) -> list[np.ndarray]:
@@ -409,7 +409,7 @@ class Streamer:
         one is what :meth:`push` returns), for diagnosis."""
         out: list[np.ndarray] = []
         self._run(self._checked(chunk), out)
-        return out
+        return [_owned(y) for y in out]
 
     def _run(self, y: np.ndarray, every: list[np.ndarray] | None) -> np.ndarray:
         """Every stage on ``y``; each layer's output appended to ``every`` if given. Each
@@ -469,7 +469,7 @@ class Streamer:
     def flush_layers(self) -> list[np.ndarray]:
         """:meth:`flush`, returning every layer's output (N, C, T) of the flush."""
         try:
-            out: list[np.ndarray] = self._flush(every=True)
+            out: list[np.ndarray] = [_owned(y) for y in self._flush(every=True)]
             return out
         finally:
             self.reset()
@@ -479,7 +479,7 @@ class Streamer:
         output_padding, ceil_mode's last windows); then the streamer is reset. Raises
         PyTorch's error where the whole input was too short for a layer."""
         try:
-            y: np.ndarray = self._flush()
+            y: np.ndarray = _owned(self._flush())
         finally:
             self.reset()
         return y if self._batched else y[0]
@@ -499,6 +499,13 @@ class Streamer:
         if self._ahead is not None and int(self._ahead):  # emitted already
             y = out[-1] = y[..., int(self._ahead) :]
         return out if every else y
+
+
+def _owned(y: np.ndarray) -> np.ndarray:
+    """A copy of a stage's output for the caller: the stages return views of the scratches
+    and buffers that the next push overwrites (an output kept by the caller would change
+    under it). The outputs of a push are few; the copy is C-contiguous."""
+    return np.array(y, order="C")
 
 
 def _step_lengths(layer: Layer, steps: Sequence[Any], n: int) -> list[int]:
