@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from stream_check import offline
 
 from convtrace import nn
 from convtrace.stream import Streamer
-from stream_check import offline
 
 F64 = {"dtype": np.float64}
 
