@@ -195,6 +195,22 @@ def test_text_sized_calls_stay_in_the_calling_thread(monkeypatch: pytest.MonkeyP
     assert seen == [2]
 
 
+def test_an_adaptive_pools_classes_take_the_threads_of_the_whole_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adaptive pool run as sliding pools, one per class of outputs (3000 of 16000: three
+    classes of 1000): each class is a part of one call of 1,536,000 outputs, so its tiles go
+    to the workers, though a class alone (512,000) is under ``PARALLEL_OUTPUTS``."""
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    seen: list[int] = []
+    monkeypatch.setattr(pool.fast_threads, "_run", lambda jobs, **_: seen.append(len(jobs)) or [j() for j in jobs])
+    x = _input("normal", (8, 64, 16000))
+    assert len(pool._by_classes(x, 3000) or ()) == 3 and 8 * 64 * 1000 < pool.PARALLEL_OUTPUTS
+    cf.adaptive_avg_pool1d(x, 3000)
+    assert seen == [2, 2, 2]
+    cf.adaptive_max_pool1d(x, 3000)
+    cf.adaptive_max_pool1d(x, 3000, return_indices=True)
+    assert seen == [2] * 9
+
+
 @pytest.mark.parametrize(("shape", "budget"), [((3, 10, 160), 2000), ((2, 3, 2400), 300)])
 def test_unpool_tiles_of_channels_and_runs_of_a_plane(
     shape: tuple[int, int, int], budget: int, monkeypatch: pytest.MonkeyPatch

@@ -215,13 +215,15 @@ def _first_real(o0: int, o1: int, stride: int, padding: int, dilation: int) -> n
 
 def max_pool1d(
     x: np.ndarray, kernel_size: int, stride: int, padding: int, dilation: int, out_len: int, return_indices: bool,
-    out: np.ndarray | None = None, index: np.ndarray | None = None, index_offset: int = 0,
+    out: np.ndarray | None = None, index: np.ndarray | None = None, index_offset: int = 0, work: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Max pooling of (N, C, L) ``x``: the values and (with ``return_indices``) the int64
     indices into the length (PyTorch's ties, NaN and padding rules; see the module). ``out``
     and ``index`` (optional) are where to write them (an adaptive class of outputs: strided
-    views), the indices shifted by ``index_offset``."""
+    views), the indices shifted by ``index_offset``; ``work`` is the whole call's outputs
+    when this is one part of it (an adaptive class), for the choice of threads."""
     n, c, _ = x.shape
+    work = n * c * out_len if work is None else work
     if out is None:
         out = np.empty((n, c, out_len), dtype=x.dtype)
     values = out
@@ -236,7 +238,7 @@ def max_pool1d(
         run_tiles(
             _tiles(n, c, out_len, per_output),
             lambda t: _max_tile(x, values, t, kernel_size, stride, padding, dilation, out_len, flat),
-            n * c * out_len,
+            work,
         )
         return out, None
     if index is None:
@@ -245,7 +247,7 @@ def max_pool1d(
     run_tiles(
         _tiles(n, c, out_len, 2 + (min(stride, kernel_size) + 1) * x.itemsize + 8),
         lambda t: _max_index_tile(x, values, where, t, kernel_size, stride, padding, dilation, out_len, index_offset),
-        n * c * out_len,
+        work,
     )
     return out, index
 
@@ -396,10 +398,11 @@ def _divide(total: np.ndarray, divisors: np.ndarray) -> np.ndarray:
 
 def avg_pool1d(
     x: np.ndarray, kernel_size: int, stride: int, padding: int, out_len: int, count_include_pad: bool,
-    out: np.ndarray | None = None,
+    out: np.ndarray | None = None, work: int | None = None,
 ) -> np.ndarray:
     """Average pooling of (N, C, L) ``x`` (float16 sums in float32; integers truncate), into
-    ``out`` when given (an adaptive class of outputs: a strided view)."""
+    ``out`` when given (an adaptive class of outputs: a strided view; ``work``: the whole
+    call's outputs, for the choice of threads)."""
     n, c, length = x.shape
     acc = accumulator_dtype(x.dtype)
     result = np.empty((n, c, out_len), dtype=x.dtype) if out is None else out
@@ -410,7 +413,8 @@ def avg_pool1d(
         divisors = shapes.avg_pool_divisors(length, kernel_size, stride, padding, o1 - o0, count_include_pad, o0)
         result[n0:n1, :, o0:o1] = _divide(total, divisors)
 
-    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile, n * c * out_len)
+    run_tiles(_tiles(n, c, out_len, acc.itemsize + min(stride, kernel_size) * x.itemsize), tile,
+              n * c * out_len if work is None else work)
     return result
 
 
@@ -555,7 +559,8 @@ def adaptive_avg_pool1d(x: np.ndarray, out_len: int) -> np.ndarray:
             out /= x.dtype.type(length)
         elif classes is not None:
             for k in classes:
-                avg_pool1d(x[:, :, k.start:], k.width, k.stride, 0, k.count, True, out=out[:, :, k.first :: k.period])
+                avg_pool1d(x[:, :, k.start:], k.width, k.stride, 0, k.count, True, out=out[:, :, k.first :: k.period],
+                           work=n * c * out_len)  # the classes are parts of one call
         else:
             _adaptive_avg_tiles(x, out, _adaptive_by_taps(x, out_len), acc)
     return out
@@ -624,7 +629,8 @@ def adaptive_max_pool1d(x: np.ndarray, out_len: int, return_indices: bool) -> tu
         for k in classes:
             max_pool1d(x[:, :, k.start:], k.width, k.stride, 0, 1, k.count, return_indices,
                        out=out[:, :, k.first :: k.period],
-                       index=None if index is None else index[:, :, k.first :: k.period], index_offset=k.start)
+                       index=None if index is None else index[:, :, k.first :: k.period], index_offset=k.start,
+                       work=n * c * out_len)  # the classes are parts of one call
         return out, index
     index = np.empty((n, c, out_len), dtype=np.int64)
     by_taps = _adaptive_by_taps(x, out_len)
