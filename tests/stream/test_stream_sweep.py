@@ -256,3 +256,15 @@ def test_out_of_order_finality_agrees_with_the_brute_force(stride: int, dilation
     count of the last input reaching each position."""
     step = ScatterStep((kernel_size - 1) * dilation + 1, stride, 0, 0, dilation)
     assert makes_out_of_order(step) == finality_out_of_order(stride, dilation, kernel_size)
+
+
+def test_a_max_pools_window_of_padding_and_a_hole_that_may_not_exist_waits() -> None:
+    """Holes (the bias, through tanh) read by a max pool with padding and dilation: output 0
+    reads the left pad and position 1, a hole only if the input has 2 samples; with 1 the
+    window reads padding alone (-inf). So it is not final until the second sample arrives
+    (a CI sweep found it leaving at once, -0.43 instead of -inf)."""
+    layers = [nn.ConvTranspose1d(1, 1, 1, stride=2, rng=0, **F64), Pointwise(np.tanh), nn.MaxPool1d(1, 1),
+              nn.MaxPool1d(2, 1, 1, dilation=2)]  # fmt: skip
+    for length, sizes in ((1, [0]), (1, []), (2, [0]), (2, [1]), (3, [1, 1])):
+        check_contract(layers, np.random.default_rng(0).standard_normal((1, 1, length)), sizes)
+    assert chain_ready(Streamer(layers).layers, 1) == 0

@@ -536,8 +536,11 @@ def step_window(step: Step, prefix: int, window: Window, floor: int = 0, dilatio
         real = [e for j, e in enumerate(entries) if not (neutral and start + j * dilation < 0)]
         uniform = pool and bool(real) and real[0] is not True and real[0] is not False and all(e == real[0] for e in real)
         entry = (hash((tag, "uniform", real[0])),) if uniform else _combined(entries, (tag,))
-        # past the known end: a constant where it exists, else not final (it may not exist)
-        out.append(False if late and (entry is True or (pool and not (uniform and (left == 0 or neutral)))) else entry)
+        # past the known end: a constant where it exists, else not final (it may not exist);
+        # with padding that does not count, only if one of the constant's taps surely exists
+        # (else the window may read padding alone: a max of -inf, not the constant)
+        sure = any(0 <= start + j * dilation < have for j in range(taps))
+        out.append(False if late and (entry is True or (pool and not (uniform and (left == 0 or (neutral and sure))))) else entry)
         t += 1
     first = max(ready_now - BEHIND, 0)
     return ready_now, tuple(out[ready_now - first :]), _window_length(step, have), tuple(out[: ready_now - first])
