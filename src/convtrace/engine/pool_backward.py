@@ -34,7 +34,8 @@ float32, rounded once at the end).
   more than ``MAX_ADAPTIVE_CLASSES``; a global pool (``O = 1``) in one NumPy call.
 * **Max from saved indices** (the indices the forward returned, as PyTorch's autograd saves
   them): a scatter-add of ``grad_output`` at the indices, row by row, no winner search
-  (:func:`max_grad_from_indices`).
+  (:func:`max_grad_from_indices`); a small call with as many outputs as samples per row (a
+  "same" stride-1 pool) adds one contiguous pass per shift instead (:func:`_same_length_grad`).
 * **max_unpool1d** gathers ``grad_output`` at the indices.
 
 >>> import numpy as np
@@ -712,7 +713,9 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
     assignment; else ``np.add.at``, unbuffered, in window order and in the gradient's dtype,
     as PyTorch's loop adds (float32: its bits; measured several times faster than
     ``np.bincount``, which sums in float64). Tiles are whole rows within the workers' share
-    of ``POOL_TILE_BYTES``, or runs of outputs of one long row, in order.
+    of ``POOL_TILE_BYTES``, or runs of outputs of one long row, in order. A call under
+    ``PARALLEL_OUTPUTS`` outputs with as many outputs as samples per row goes by shifts
+    (:func:`_same_length_grad`: the same sums in the same order) when it can.
 
     >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4).tolist()
     [[[0.0, 3.0, 0.0, 4.0]]]
