@@ -29,6 +29,7 @@ from test_pool_grad_parity import (  # noqa: E402
 import convtrace  # noqa: E402
 import convtrace.functional as CF  # noqa: E402
 import convtrace.grad as G  # noqa: E402
+from backends import each_backend  # noqa: E402
 from convtrace.engine import pool, pool_backward  # noqa: E402
 from strategies import assert_convtrace_error, examples, tn, tt  # noqa: E402
 
@@ -288,3 +289,91 @@ def test_indices_increasing_then_repeated_are_added_not_written(
         tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False,
         torch.from_numpy(idx)[..., None, :])
     np.testing.assert_array_equal(ours, tn(theirs)[..., 0, :])
+
+
+# --------------------------------------------------------------------------- pool-bwd: "same" pools by shifts
+
+
+def _scattered(monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> np.ndarray:
+    """``G.max_pool1d_input`` with the shift path off (every call scatters)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(pool_backward, "MAX_INDEX_SHIFTS", 0)
+        return G.max_pool1d_input(*args, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("k", "p", "d", "length"), [(3, 1, 1, 50), (3, 1, 1, 300), (2, 1, 2, 40), (1, 0, 1, 9)])
+@pytest.mark.parametrize("values", ["normal", "ints"])
+def test_same_length_pools_by_shifts_equal_pytorch_bit_for_bit(
+    dtype: Any, k: int, p: int, d: int, length: int, values: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool with as many outputs as samples (k=3 s=1 p=1, ...) takes the shift path (spied):
+    the same bits as PyTorch's backward (oneDNN on and off) and as the scatter."""
+    rng = np.random.default_rng(length + k + d)
+    shape = (3, 5, length)
+    x = (rng.integers(-2, 3, shape) if values == "ints" else rng.standard_normal(shape)).astype(dtype)  # ints: ties
+    gy = (rng.standard_normal(shape) * 1e3).astype(dtype)
+    _, idx = CF.max_pool1d(x, k, 1, p, d, return_indices=True)
+    assert idx.shape == shape
+    taken: list[bool] = []
+    real = pool_backward._same_length_grad
+
+    def spy(indices: np.ndarray, grads: np.ndarray) -> np.ndarray | None:
+        answer = real(indices, grads)
+        taken.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(pool_backward, "_same_length_grad", spy)
+    ours = G.max_pool1d_input(x, gy, k, 1, p, d, indices=idx)
+    assert taken == [True]
+    np.testing.assert_array_equal(ours.view(f"u{ours.itemsize}"),
+                                  _scattered(monkeypatch, x, gy, k, 1, p, d, indices=idx).view(f"u{ours.itemsize}"))
+    xt = tt(x, requires_grad=True)
+    for _ in each_backend():
+        (theirs,) = torch.autograd.grad(F.max_pool1d(xt, k, 1, p, d), xt, tt(gy))
+        if dtype != np.float16:  # PyTorch rounds half sums after each add, convtrace once
+            np.testing.assert_array_equal(ours, tn(theirs))
+    check(ours, lambda t: F.max_pool1d(t, k, 1, p, d), x, gy)
+
+
+def test_user_indices_by_shifts_are_added_in_output_order() -> None:
+    # indices a user made: shifts -1..+2 (outputs 0,1,2 to sample 2, output 3 to sample 5),
+    # one output at its own sample: every one added where it points, in output order
+    x = np.zeros((1, 2, 6), dtype=np.float32)
+    idx = np.array([[[2, 2, 2, 5, 4, 4], [0, 2, 3, 3, 3, 5]]])
+    gy = np.array([[[1e8, 1.0, -1e8, 3.0, 5.0, 7.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]], dtype=np.float32)
+    assert pool_backward._same_length_grad(idx[0], gy[0]) is not None
+    ours = G.max_pool1d_input(x, gy, 1, indices=idx)
+    want = np.zeros_like(x)
+    for r in range(2):
+        for t in range(6):
+            want[0, r, idx[0, r, t]] += gy[0, r, t]  # float32, in output order: (1e8 + 1) - 1e8 = 0
+    assert ours[0, 0, 2] == 0.0
+    np.testing.assert_array_equal(ours, want)
+    theirs = torch.ops.aten.max_pool2d_with_indices_backward(
+        tt(gy)[..., None, :], tt(x)[..., None, :], [1, 1], [1, 1], [0, 0], [1, 1], False,
+        torch.from_numpy(idx)[..., None, :])
+    np.testing.assert_array_equal(ours, tn(theirs)[..., 0, :])
+
+
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+def test_same_length_pools_with_non_finite_grads_scatter(special: float) -> None:
+    # inf * 0 is NaN: a gradient with NaN or an infinity goes to the scatter (NaN / inf only
+    # at the winner, as PyTorch)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 20)).astype(np.float32)
+    gy = rng.standard_normal((2, 3, 20)).astype(np.float32)
+    gy[1, 2, 7] = special
+    _, idx = CF.max_pool1d(x, 3, 1, 1, return_indices=True)
+    assert pool_backward._same_length_grad(idx.reshape(6, 20), gy.reshape(6, 20)) is None
+    ours = G.max_pool1d_input(x, gy, 3, 1, 1, indices=idx)
+    assert np.isnan(ours).sum() + np.isinf(ours).sum() <= 1
+    check(ours, lambda t: F.max_pool1d(t, 3, 1, 1), x, gy)
+
+
+def test_same_length_indices_spanning_many_shifts_scatter() -> None:
+    x = np.zeros((1, 1, 8))
+    idx = np.array([[[7, 0, 1, 2, 3, 4, 5, 6]]])  # shifts 7 and -1: more than MAX_INDEX_SHIFTS apart
+    gy = np.arange(1.0, 9.0).reshape(1, 1, 8)
+    assert pool_backward._same_length_grad(idx[0], gy[0]) is None
+    assert G.max_pool1d_input(x, gy, 1, indices=idx).tolist() == [[[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0]]]

@@ -34,7 +34,8 @@ float32, rounded once at the end).
   more than ``MAX_ADAPTIVE_CLASSES``; a global pool (``O = 1``) in one NumPy call.
 * **Max from saved indices** (the indices the forward returned, as PyTorch's autograd saves
   them): a scatter-add of ``grad_output`` at the indices, row by row, no winner search
-  (:func:`max_grad_from_indices`).
+  (:func:`max_grad_from_indices`); a small call with as many outputs as samples per row (a
+  "same" stride-1 pool) adds one contiguous pass per shift instead (:func:`_same_length_grad`).
 * **max_unpool1d** gathers ``grad_output`` at the indices.
 
 >>> import numpy as np
@@ -712,7 +713,9 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
     assignment; else ``np.add.at``, unbuffered, in window order and in the gradient's dtype,
     as PyTorch's loop adds (float32: its bits; measured several times faster than
     ``np.bincount``, which sums in float64). Tiles are whole rows within the workers' share
-    of ``POOL_TILE_BYTES``, or runs of outputs of one long row, in order.
+    of ``POOL_TILE_BYTES``, or runs of outputs of one long row, in order. A call under
+    ``PARALLEL_OUTPUTS`` outputs with as many outputs as samples per row goes by shifts
+    (:func:`_same_length_grad`: the same sums in the same order) when it can.
 
     >>> max_grad_from_indices(np.array([[[1, 1, 3]]]), np.array([[[1.0, 2.0, 4.0]]]), 4).tolist()
     [[[0.0, 3.0, 0.0, 4.0]]]
@@ -721,6 +724,10 @@ def max_grad_from_indices(indices: np.ndarray, grad_output: np.ndarray, length: 
     i2 = _planes(indices)
     g2 = _planes(grad_output).astype(dtype, copy=False)
     rows, width = i2.shape
+    if 0 < rows * width < PARALLEL_OUTPUTS and width == length:
+        by_shifts = _same_length_grad(i2, g2)
+        if by_shifts is not None:
+            return by_shifts.reshape(*grad_output.shape[:-1], length).astype(grad_output.dtype, copy=False)
     gx2 = np.zeros((rows, length), dtype=dtype)
     workers = fast_threads.workers() if rows * width >= PARALLEL_OUTPUTS else 1  # the scatter's work: its outputs
     budget = POOL_TILE_BYTES // workers
@@ -760,3 +767,44 @@ def _scatter_rows(target: np.ndarray, indices: np.ndarray, grads: np.ndarray, af
     else:
         np.add.at(target.reshape(-1), flat, grads.ravel())
     return int(flat[-1])
+
+
+#: Most distinct shifts (index minus output position) :func:`_same_length_grad` adds tap by tap.
+MAX_INDEX_SHIFTS = 4
+
+
+def _same_length_grad(indices: np.ndarray, grads: np.ndarray) -> np.ndarray | None:
+    """A max pool's gradient from indices when each row has as many outputs as samples (a
+    "same" stride-1 pool, e.g. k=3 s=1 p=1), as one contiguous pass per shift instead of a
+    scatter: output ``t`` sends its gradient to sample ``t + v``, ``v = index - t``; for each
+    shift ``v``, from the largest down (so every sample adds its outputs in output order, as
+    PyTorch's loop does: the same float sums), ``grads * (shift == v)`` is added into the
+    result moved by ``v`` along the flat rows (a shift never leaves its row where it matches:
+    the indices lie inside the row). None (the caller scatters) when ``grads`` holds a NaN or
+    an infinity (``inf * 0``), or the shifts span more than ``MAX_INDEX_SHIFTS`` values.
+
+    >>> _same_length_grad(np.array([[1, 1, 1, 2]]), np.array([[1.0, 2.0, 4.0, 8.0]])).tolist()
+    [[0.0, 7.0, 8.0, 0.0]]
+    """
+    rows, length = indices.shape
+    narrow = np.int8 if length <= 127 else np.int16 if length <= 32767 else None
+    if narrow is None or not bool(np.isfinite(grads).all()):
+        return None
+    shift = indices.astype(narrow)
+    shift -= np.arange(length, dtype=narrow)
+    flat_shift = shift.reshape(-1)
+    low, high = int(flat_shift.min()), int(flat_shift.max())
+    if high - low >= MAX_INDEX_SHIFTS:
+        return None
+    count = rows * length
+    margin = max(high, -low, 0)
+    total = np.zeros(count + 2 * margin, dtype=grads.dtype)
+    flat_grads = grads.reshape(-1)
+    hit = np.empty(count, dtype=bool)
+    part = np.empty(count, dtype=grads.dtype)
+    for v in range(high, low - 1, -1):  # output order per sample: t = sample - v rises as v falls
+        np.equal(flat_shift, v, out=hit)
+        np.multiply(flat_grads, hit, out=part)  # grads finite: a miss is ±0, which adds nothing
+        target = total[margin + v: margin + v + count]
+        target += part
+    return total[margin: margin + count].reshape(rows, length)
