@@ -20,6 +20,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
+def artifacts_folder(folder: Path) -> Path:
+    """``folder`` for the tests' screenshots, made if missing (git-ignored; CI keeps it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

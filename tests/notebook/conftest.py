@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from browsers import browser_type_launch_args
+from browsers import artifacts_folder, browser_type_launch_args
 
 __all__ = ["browser_type_launch_args"]  # the fixture, shared with tests/web
 
@@ -16,5 +16,4 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+    return artifacts_folder(ARTIFACTS)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hidden import hiding
+
 pytest.importorskip("anywidget")
 
 import convtrace
@@ -125,14 +127,7 @@ def test_front_end_ships_in_the_package_offline() -> None:
     assert "http://" not in esm + css and "https://" not in esm + css
 
 
-NO_ANYWIDGET = """
-import sys
-class _Hide:
-    def find_spec(self, name, path=None, target=None):
-        if name == "anywidget" or name.startswith("anywidget."):
-            raise ModuleNotFoundError("No module named 'anywidget' (hidden)", name="anywidget")
-        return None
-sys.meta_path.insert(0, _Hide())
+NO_ANYWIDGET = hiding("anywidget") + """
 import convtrace
 try:
     convtrace.Explorer

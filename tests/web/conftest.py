@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from browsers import browser_type_launch_args, free_port, stop, wait_until_up
+from browsers import artifacts_folder, browser_type_launch_args, free_port, stop, wait_until_up
+from hidden import hiding
 
 __all__ = ["browser_type_launch_args"]  # the fixture, shared with tests/notebook
 
@@ -22,8 +23,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+    return artifacts_folder(ARTIFACTS)
 
 
 @pytest.fixture(scope="session")
@@ -41,19 +41,7 @@ def server_without_torch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     yield from _serve([str(blocker)])
 
 
-NO_TORCH = """\
-import sys
-
-
-class _NoTorch:
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ModuleNotFoundError("No module named 'torch' (hidden for this test)", name="torch")
-        return None
-
-
-sys.meta_path.insert(0, _NoTorch())
-"""
+NO_TORCH = hiding("torch")
 
 
 def _serve(first_on_path: list[str]) -> Iterator[str]:
