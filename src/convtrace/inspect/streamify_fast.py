@@ -59,6 +59,9 @@ DRY_EXTRA = 64
 #: the replay's largest difference from the general path, relative to the output's scale
 #: (float32 through ONNX Runtime: its own kernels; TorchScript runs the same calls)
 CHECK_TOLERANCE = {"onnxruntime": 1e-4, "torch": 1e-10}
+#: the ONNX Runtime recordings' graphs go through :func:`convtrace.inspect.streamify_graph.optimise`
+#: (False: as exported; the benchmark's A/B)
+OPTIMISE = True
 
 Structure = tuple[Any, ...]
 Numbers = tuple[int, ...]
@@ -145,6 +148,13 @@ class _OrtEngine(_Engine):
         import numpy as np
         import onnxruntime as ort
 
+        from .streamify_graph import optimise
+
+        #: what :func:`~convtrace.inspect.streamify_graph.optimise` changed ({}: nothing)
+        self.changes: dict[str, int] = {}
+        if OPTIMISE:
+            with contextlib.suppress(Exception):  # (an optimisation only: the graph as exported)
+                model, self.changes = optimise(model)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
