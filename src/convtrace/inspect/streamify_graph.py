@@ -13,7 +13,9 @@ once on zeros to know every tensor's shape. Then, each pass giving the same numb
   whose 4 columns fill a quarter of its vector lanes; as a ``MatMul`` of the windows
   (time-major, ``(N, columns, k * C)``) by the weight as a constant ``(k * C, M)``, ONNX
   Runtime packs the weight once and its kernel runs full lanes. The sums run in another
-  order: float32 rounding, no more (the build checks the replay against the general path).
+  order: float32 rounding, no more (the build checks the replay against the general path);
+- :func:`conv_transposes_as_matmul` — a ``ConvTranspose1d`` on few inputs likewise (HiFi-GAN's
+  first upsampler: one input column of 512 channels), then its overlap-add as shifted sums.
 
 >>> import numpy as np, onnx
 >>> from onnx import helper, numpy_helper
@@ -25,20 +27,21 @@ once on zeros to know every tensor's shape. Then, each pass giving the same numb
 >>> model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 >>> new, counts = optimise(model.SerializeToString())
 >>> counts
-{'slices': 0, 'concats': 0, 'convs': 1}
+{'slices': 0, 'concats': 0, 'convs': 1, 'conv_transposes': 0}
 >>> sorted({n.op_type for n in onnx.load_from_string(new).graph.node})
 ['Concat', 'MatMul', 'Reshape', 'Slice', 'Transpose']
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["optimise", "probe_shapes", "drop_copies", "convs_as_matmul", "MATMUL_COLUMNS"]
+__all__ = ["optimise", "probe_shapes", "drop_copies", "convs_as_matmul", "conv_transposes_as_matmul", "MATMUL_COLUMNS"]
 
-#: a Conv1d giving at most this many columns per push runs as a MatMul (HiFi-GAN, 1 thread,
-#: the whole push: 8.15 -> 6.83 ms at 8 columns, 6.95 at 4, 7.42 at 16; more columns fill
-#: the lanes of the Conv's own SGEMM)
+#: a Conv1d giving at most this many columns per push (a ConvTranspose1d on at most this many
+#: inputs) runs as a MatMul (HiFi-GAN's steady push, 1 thread, after drop_copies: 8.15 -> 6.83
+#: ms at 8 columns, 6.95 at 4, 7.42 at 16; the Conv's own SGEMM fills its lanes on more)
 MATMUL_COLUMNS = 8
 
 
@@ -53,8 +56,10 @@ def optimise(model: bytes, max_columns: int = MATMUL_COLUMNS) -> tuple[bytes, di
     shapes = probe_shapes(proto)
     slices, concats = drop_copies(proto, shapes)
     convs = convs_as_matmul(proto, shapes, max_columns)
+    transposed = conv_transposes_as_matmul(proto, shapes, max_columns)
     _drop_unused_constants(proto)
-    return proto.SerializeToString(), {"slices": slices, "concats": concats, "convs": convs}
+    return proto.SerializeToString(), {"slices": slices, "concats": concats, "convs": convs,
+                                       "conv_transposes": transposed}  # fmt: skip
 
 
 def probe_shapes(proto: Any) -> dict[str, tuple[int, ...]]:
@@ -155,10 +160,13 @@ def drop_copies(proto: Any, shapes: dict[str, tuple[int, ...]]) -> tuple[int, in
     return slices, concats
 
 
-def convs_as_matmul(proto: Any, shapes: dict[str, tuple[int, ...]], max_columns: int) -> int:
-    """Each Conv1d (constant weight, one group, no padding) giving at most ``max_columns``
-    columns as a MatMul of its windows by the weight, time-major: the windows are
-    ``min(columns, taps)`` strided slices of the transposed input, joined; the count."""
+Const = Callable[[str, Any], str]
+
+
+def _replace_each(proto: Any, op_type: str, replace: Callable[[Any, dict[str, Any], Any, str, Const], list[Any] | None]) -> int:
+    """Each node of ``op_type`` whose weight (its second input) is a constant replaced by the
+    nodes ``replace(node, attributes, weight, prefix, const)`` gives (None: kept; ``const``
+    adds an initializer and returns its name): the count."""
     import numpy as np
     from onnx import helper, numpy_helper
 
@@ -171,51 +179,107 @@ def convs_as_matmul(proto: Any, shapes: dict[str, tuple[int, ...]], max_columns:
         return name
 
     for node in proto.graph.node:
-        if node.op_type != "Conv" or len(node.input) < 2:
+        weight = constants.get(node.input[1]) if node.op_type == op_type and len(node.input) > 1 else None
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute} if weight is not None else {}
+        made = None if weight is None else replace(node, attributes, weight, f"convtrace_{op_type}{count}_", const)
+        if made is None:
             nodes.append(node)
             continue
-        a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
-        weight = constants.get(node.input[1])
-        x_shape, y_shape = shapes.get(node.input[0]), shapes.get(node.output[0])
-        if weight is None or weight.ndim != 3 or x_shape is None or y_shape is None or len(y_shape) != 3 or \
-                a.get("group", 1) != 1 or any(a.get("pads", [0, 0])) or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") \
+        nodes.extend(made)
+        count += 1
+    _rewire(proto, nodes, {})
+    return count
+
+
+def _plain(a: dict[str, Any]) -> bool:
+    """No padding, one group (the stream's convs: its states pad)."""
+    return not any(a.get("pads", [0, 0])) and a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET") and a.get("group", 1) == 1
+
+
+def convs_as_matmul(proto: Any, shapes: dict[str, tuple[int, ...]], max_columns: int) -> int:
+    """Each Conv1d (constant weight, one group, no padding) giving at most ``max_columns``
+    columns as a MatMul of its windows by the weight, time-major: the windows are
+    ``min(columns, taps)`` strided slices of the transposed input, joined; the count."""
+    import numpy as np
+    from onnx import helper
+
+    def replace(node: Any, a: dict[str, Any], weight: Any, p: str, const: Const) -> list[Any] | None:
+        y_shape = shapes.get(node.output[0])
+        if weight.ndim != 3 or node.input[0] not in shapes or y_shape is None or len(y_shape) != 3 or not _plain(a) \
                 or not 0 < y_shape[2] <= max_columns:  # fmt: skip
-            nodes.append(node)
-            continue
+            return None
         out_channels, channels, taps = (int(v) for v in weight.shape)
         columns, dilation, stride = y_shape[2], int(a.get("dilations", [1])[0]), int(a.get("strides", [1])[0])
-        p = f"convtrace_mm{count}_"
-        count += 1
-        nodes.append(helper.make_node("Transpose", [node.input[0]], [p + "t"], perm=[0, 2, 1]))  # (N, L, C)
+        nodes = [helper.make_node("Transpose", [node.input[0]], [p + "t"], perm=[0, 2, 1])]  # (N, L, C)
         parts = []
-        if columns < taps:  # one slice per column: its taps, (N, k, C)
-            for i in range(columns):
-                nodes.append(helper.make_node("Slice", [p + "t", const(f"{p}s{i}", [i * stride]),
-                                                        const(f"{p}e{i}", [i * stride + (taps - 1) * dilation + 1]),
-                                                        const(f"{p}a{i}", [1]), const(f"{p}d{i}", [dilation])],
-                                              [f"{p}x{i}"]))  # fmt: skip
-                parts.append(f"{p}x{i}")
-            nodes.append(helper.make_node("Concat", parts, [p + "c"], axis=1))  # (N, n * k, C)
-        else:  # one slice per tap: its columns, (N, n, C)
-            for j in range(taps):
-                nodes.append(helper.make_node("Slice", [p + "t", const(f"{p}s{j}", [j * dilation]),
-                                                        const(f"{p}e{j}", [j * dilation + (columns - 1) * stride + 1]),
-                                                        const(f"{p}a{j}", [1]), const(f"{p}d{j}", [stride])],
-                                              [f"{p}x{j}"]))  # fmt: skip
-                parts.append(f"{p}x{j}")
-            nodes.append(helper.make_node("Concat", parts, [p + "c"], axis=2) if taps > 1 else
-                         helper.make_node("Identity", parts, [p + "c"]))  # fmt: skip
+        by_column = columns < taps  # one slice per column, its taps (N, k, C); else per tap, its columns (N, n, C)
+        for i in range(min(columns, taps)):
+            first, last, step = (i * stride, i * stride + (taps - 1) * dilation + 1, dilation) if by_column else \
+                (i * dilation, i * dilation + (columns - 1) * stride + 1, stride)  # fmt: skip
+            nodes.append(helper.make_node("Slice", [p + "t", const(f"{p}s{i}", [first]), const(f"{p}e{i}", [last]),
+                                                    const(f"{p}a{i}", [1]), const(f"{p}d{i}", [step])], [f"{p}x{i}"]))  # fmt: skip
+            parts.append(f"{p}x{i}")
+        nodes.append(helper.make_node("Concat", parts, [p + "c"], axis=1 if by_column else 2) if len(parts) > 1 else
+                     helper.make_node("Identity", parts, [p + "c"]))  # fmt: skip
         # rows (N, n, k * C), taps major: the weight as (k * C, M), row j * C + c = weight[:, c, j]
         nodes.append(helper.make_node("Reshape", [p + "c", const(p + "shape", [0, columns, taps * channels])], [p + "w"]))
         matrix = np.ascontiguousarray(weight.transpose(2, 1, 0).reshape(taps * channels, out_channels))
         nodes.append(helper.make_node("MatMul", [p + "w", const(p + "weight", matrix)], [p + "m"]))
-        last = p + "m"
+        last_name = p + "m"
         if len(node.input) > 2 and node.input[2]:
-            nodes.append(helper.make_node("Add", [last, node.input[2]], [p + "b"]))
-            last = p + "b"
-        nodes.append(helper.make_node("Transpose", [last], [node.output[0]], perm=[0, 2, 1]))  # (N, M, n)
-    _rewire(proto, nodes, {})
-    return count
+            nodes.append(helper.make_node("Add", [last_name, node.input[2]], [p + "b"]))
+            last_name = p + "b"
+        nodes.append(helper.make_node("Transpose", [last_name], [node.output[0]], perm=[0, 2, 1]))  # (N, M, n)
+        return nodes
+
+    return _replace_each(proto, "Conv", replace)
+
+
+def conv_transposes_as_matmul(proto: Any, shapes: dict[str, tuple[int, ...]], max_columns: int) -> int:
+    """Each ConvTranspose1d (constant weight, one group, no padding, no bias: the stream
+    adds the bias itself) on at most ``max_columns`` inputs as a MatMul of the inputs,
+    time-major, by the weight as ``(C, M * q * s)`` (its span zero-padded to ``q`` whole
+    strides ``s``), then the overlap-add: the ``q`` blocks of ``s`` taps, each shifted by
+    ``a * s``, summed; the count."""
+    import numpy as np
+    from onnx import helper
+
+    def replace(node: Any, a: dict[str, Any], weight: Any, p: str, const: Const) -> list[Any] | None:
+        x_shape = shapes.get(node.input[0])
+        if len(node.input) != 2 or weight.ndim != 3 or x_shape is None or len(x_shape) != 3 or not _plain(a) or \
+                any(a.get("output_padding", [0])) or "output_shape" in a or not 0 < x_shape[2] <= max_columns:  # fmt: skip
+            return None
+        channels, out_channels, taps = (int(v) for v in weight.shape)
+        columns, dilation, stride = x_shape[2], int(a.get("dilations", [1])[0]), int(a.get("strides", [1])[0])
+        span = (taps - 1) * dilation + 1
+        blocks = -(-span // stride)
+        full = np.zeros((channels, out_channels, blocks * stride), dtype=weight.dtype)
+        full[:, :, : span : dilation] = weight  # tap j at j * dilation
+        nodes = [helper.make_node("Transpose", [node.input[0]], [p + "t"], perm=[0, 2, 1]),  # (N, n, C)
+                 helper.make_node("MatMul", [p + "t", const(p + "weight", full.reshape(channels, -1))], [p + "m"]),
+                 helper.make_node("Reshape", [p + "m", const(p + "s5", [0, columns, out_channels, blocks, stride])],
+                                  [p + "r"]),
+                 helper.make_node("Transpose", [p + "r"], [p + "q"], perm=[0, 3, 2, 1, 4])]  # (N, q, M, n, s)  # fmt: skip
+        length = (columns + blocks - 1) * stride
+        if blocks == 1:
+            nodes.append(helper.make_node("Reshape", [p + "q", const(p + "s3", [0, out_channels, length])], [p + "sum"]))
+        else:
+            nodes.append(helper.make_node("Reshape", [p + "q", const(p + "s4", [0, blocks, out_channels, columns * stride])],
+                                          [p + "b"]))  # fmt: skip
+            parts = [f"{p}b{i}" for i in range(blocks)]
+            nodes.append(helper.make_node("Split", [p + "b", const(p + "split", [1] * blocks)], parts, axis=1))
+            for i, part in enumerate(parts):  # block i: from sample i * s on
+                pads = [0, 0, 0, i * stride, 0, 0, 0, (blocks - 1 - i) * stride]
+                nodes.append(helper.make_node("Pad", [part, const(f"{p}pad{i}", pads)], [f"{p}p{i}"]))
+            nodes.append(helper.make_node("Sum", [f"{p}p{i}" for i in range(blocks)], [p + "s"]))
+            nodes.append(helper.make_node("Reshape", [p + "s", const(p + "s3", [0, out_channels, length])], [p + "sum"]))
+        want = (columns - 1) * stride + span
+        nodes.append(helper.make_node("Identity", [p + "sum"], [node.output[0]]) if want == length else
+                     helper.make_node("Slice", [p + "sum", const(p + "from", [0]), const(p + "to", [want]),
+                                                const(p + "axis", [2])], [node.output[0]]))  # fmt: skip
+        return nodes
+
+    return _replace_each(proto, "ConvTranspose", replace)
 
 
 def _drop_unused_constants(proto: Any) -> None:
