@@ -16,11 +16,13 @@ with the min-max over rounds. The stream runs on the fast path (``--fast``, defa
 ONNX Runtime for float32; off: the general path), built before the rounds. PyTorch and the
 fast path run on ``--threads`` threads, each set-up in turn (default ``1,default``: one
 thread, then PyTorch's default — the set-up a user gets — with the fast path's ONNX Runtime
-on as many). ``--ab``: also the fast path with its ONNX graph as exported (A) against the
+on as many). ``--ab graph``: also the fast path with its ONNX graph as exported (A) against the
 graph optimised (B, the default: :mod:`convtrace.inspect.streamify_graph`), interleaved in
-each round. The streamed output is checked against the offline one.
+each round (``--ab spinning``: ONNX Runtime's pool threads spinning between pushes, A, or
+not, B: the default). The streamed output is checked against the offline one.
 
-    PYTHONPATH=src python bench/bench_streamify.py [--rounds 3] [--seconds 2] [--threads 1,default] [--fast auto] [--ab]
+    PYTHONPATH=src python bench/bench_streamify.py [--rounds 3] [--seconds 2] [--threads 1,default] [--fast auto]
+        [--ab graph|spinning]
 """
 
 from __future__ import annotations
@@ -85,9 +87,11 @@ def stream(sm: Any, x: Any, dim: int, chunk: int) -> tuple[Any, list[tuple[str, 
     return torch.cat(parts, -1), pushes, flushed
 
 
-def build(model: Any, x: Any, dim: int, chunk: int, fast: str, optimise: bool) -> tuple[Any, float, float]:
-    """The streamed model with its fast path (the ONNX graph passes on or off): it, the
-    seconds to streamify and to build the fast path."""
+def build(model: Any, x: Any, dim: int, chunk: int, fast: str, optimise: bool = True,
+          spinning: bool = False) -> tuple[Any, float, float]:  # fmt: skip
+    """The streamed model with its fast path (the ONNX graph passes on or off, ONNX
+    Runtime's threads spinning or not): it, the seconds to streamify and to build the fast
+    path."""
     import convtrace
     from convtrace.inspect import streamify_fast
 
@@ -95,26 +99,30 @@ def build(model: Any, x: Any, dim: int, chunk: int, fast: str, optimise: bool) -
     sm = convtrace.streamify(model, tuple(x.shape), time_dim=dim, chunk_size=chunk)
     built = time.perf_counter() - start
     start = time.perf_counter()
-    streamify_fast.OPTIMISE = optimise
+    streamify_fast.OPTIMISE, streamify_fast.SPINNING = optimise, spinning
     try:
         if fast != "off":
             sm.build_fast(fast)
     finally:
-        streamify_fast.OPTIMISE = True
+        streamify_fast.OPTIMISE, streamify_fast.SPINNING = True, False
     return sm, built, time.perf_counter() - start
 
 
 def measure(name: str, make: Callable[[float], tuple[Any, Any, int, int, int]], seconds: float, rounds: int,
-            fast: str, ab: bool) -> None:
-    """Time the offline forward and the stream(s), interleaved round by round (``ab``: the
-    fast path as exported, A, against its graph optimised, B)."""
+            fast: str, ab: str | None) -> None:
+    """Time the offline forward and the stream(s), interleaved round by round (``ab``
+    "graph": the fast path's graph as exported, A, against optimised, B; "spinning": ONNX
+    Runtime's threads spinning, A, or not, B)."""
     import torch
 
     model, x, dim, chunk, rate = make(seconds)
-    variants = {"": build(model, x, dim, chunk, fast, True)}
-    if ab:
-        variants = {"A (graph as exported)": build(model, x, dim, chunk, fast, False),
+    variants = {"": build(model, x, dim, chunk, fast)}
+    if ab == "graph":
+        variants = {"A (graph as exported)": build(model, x, dim, chunk, fast, optimise=False),
                     "B (graph optimised)": variants[""]}  # fmt: skip
+    elif ab == "spinning":
+        variants = {"A (threads spinning)": build(model, x, dim, chunk, fast, spinning=True),
+                    "B (no spinning)": variants[""]}  # fmt: skip
     audio = x.shape[dim] * (256 if name.startswith("HiFi") else 1) / rate
     hops = -(-int(x.shape[dim]) // chunk)
     keys = ("stream", "ratio", "cpu", "rtf", "steady", "start", "flush", "steady_ratio")
@@ -180,8 +188,9 @@ def main() -> None:
                              "'default' (PyTorch's default, the fast path on as many)")  # fmt: skip
     parser.add_argument("--fast", default="auto", choices=("auto", "onnxruntime", "torch", "off"),
                         help="the fast path of the pushes (off: the general path, Python)")
-    parser.add_argument("--ab", action="store_true",
-                        help="also the fast path with its ONNX graph as exported (A) against optimised (B), interleaved")
+    parser.add_argument("--ab", choices=("graph", "spinning"), default=None,
+                        help="two fast paths interleaved: graph: its ONNX graph as exported (A) against optimised (B); "
+                             "spinning: ONNX Runtime's threads spinning (A) or not (B, the default)")  # fmt: skip
     parser.add_argument("--models", default="hifigan,encodec", help="which models, comma-separated")
     args = parser.parse_args()
     import torch

@@ -16,6 +16,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+import convtrace  # noqa: E402
 from convtrace.inspect import streamify_graph  # noqa: E402
 
 TOL = 1e-5
@@ -156,3 +157,27 @@ def test_the_fast_path_of_a_strided_model_runs_the_rewritten_graph_and_equals_th
     assert sm._fast is not None
     changes = sm._fast.engine.changes
     assert changes["convs"] >= 2 and changes["conv_transposes"] == 1, changes
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_onnx_runtime_threads_do_not_spin_between_pushes_on_more_than_one_thread(threads: int) -> None:
+    from test_fast import Strided, _hops, _input
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        torch.manual_seed(0)
+        model = Strided()
+        sm = convtrace.streamify(model, (1, 1, 32), fast="onnxruntime")
+    finally:
+        torch.set_num_threads(before)
+    assert sm._fast is not None
+    options = sm._fast.engine.session.get_session_options()
+    assert options.intra_op_num_threads == threads
+    spinning = options.get_session_config_entry("session.intra_op.allow_spinning") if threads > 1 else "0"
+    assert spinning == "0"
+    x = _input((1, 1, 32), torch.float32)
+    with torch.no_grad():
+        y = torch.cat([sm.push(x[..., i : i + n]) for i, n in zip(range(0, 32, sm.chunk_size), _hops(32, sm.chunk_size))]
+                      + [sm.flush()], -1)  # fmt: skip
+        torch.testing.assert_close(y, model(x), rtol=1e-4, atol=1e-5)

@@ -62,6 +62,10 @@ CHECK_TOLERANCE = {"onnxruntime": 1e-4, "torch": 1e-10}
 #: the ONNX Runtime recordings' graphs go through :func:`convtrace.inspect.streamify_graph.optimise`
 #: (False: as exported; the benchmark's A/B)
 OPTIMISE = True
+#: ONNX Runtime's pool threads spin between pushes (its default); off here: every recording
+#: (a stream's first pushes, its start, the steady push) has its own pool, and the threads
+#: one leaves spinning take the cores of the next (False: the benchmark's A/B)
+SPINNING = False
 
 Structure = tuple[Any, ...]
 Numbers = tuple[int, ...]
@@ -158,6 +162,8 @@ class _OrtEngine(_Engine):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if threads > 1 and not SPINNING:  # (each recording has its own pool: spinning ones fight for the cores)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.log_severity_level = 3
