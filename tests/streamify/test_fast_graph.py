@@ -181,3 +181,15 @@ def test_onnx_runtime_threads_do_not_spin_between_pushes_on_more_than_one_thread
         y = torch.cat([sm.push(x[..., i : i + n]) for i, n in zip(range(0, 32, sm.chunk_size), _hops(32, sm.chunk_size))]
                       + [sm.flush()], -1)  # fmt: skip
         torch.testing.assert_close(y, model(x), rtol=1e-4, atol=1e-5)
+
+
+def test_a_graph_with_control_flow_is_left_as_it_is() -> None:
+    w = np.ones((1, 1, 3), np.float32)
+    branch = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["b"])], "branch", [],
+                               [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)])  # fmt: skip
+    nodes = [helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.array(True))),
+             helper.make_node("If", ["c"], ["y"], then_branch=branch, else_branch=branch)]  # fmt: skip
+    model = _model(nodes, {"x": (1, 1, 4)}, ["y"], {"w": w})
+    assert streamify_graph.optimise(model) == (model, {})
+    x = np.arange(4, dtype=np.float32).reshape(1, 1, 4)
+    np.testing.assert_array_equal(_run(model, {"x": x})[0], [[[3.0, 6.0]]])

@@ -47,12 +47,15 @@ MATMUL_COLUMNS = 8
 
 def optimise(model: bytes, max_columns: int = MATMUL_COLUMNS) -> tuple[bytes, dict[str, int]]:
     """The graph with the passes of the module docstring applied, and how many nodes each
-    changed (``{}``: ``onnx`` is not installed, the graph as it is)."""
+    changed (``{}``: ``onnx`` is not installed, or the graph has control flow: the graph as
+    it is)."""
     try:
         import onnx
     except ImportError:
         return model, {}
     proto = onnx.load_from_string(model)
+    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in proto.graph.node for a in n.attribute):
+        return model, {}  # (control flow: its subgraphs' reads are not followed here; a trace has none)
     shapes = probe_shapes(proto)
     slices, concats = drop_copies(proto, shapes)
     convs = convs_as_matmul(proto, shapes, max_columns)
