@@ -256,6 +256,8 @@ class FastPush:
     #: the states (time calls, joins) at each head's place and at the base, to hand back
     templates: list[tuple[dict[int, OpState], dict[int, OpState]]] = field(default_factory=list)
     seconds: float = 0.0
+    #: the chunks' dtype (the model's at the build)
+    dtype: Any = None
     #: a live stream on the fast path: its place ``n`` when it took it (negative: a head),
     #: the pushes since, the engine holding its state
     entered: int | None = None
@@ -288,9 +290,16 @@ class FastPush:
             return None
         return n
 
+    def __post_init__(self) -> None:
+        self._marked = [t for t, _, _ in self.marks]
+        self._versions = [version for _, version, _ in self.marks]
+        self._pointers = [pointer for _, _, pointer in self.marks]
+
     def fresh(self) -> bool:
-        """No parameter or buffer of the model was written (or replaced) since the build."""
-        return all(t._version == version and t.data_ptr() == pointer for t, version, pointer in self.marks)
+        """No parameter or buffer of the model was written (or replaced) since the build
+        (every push checks it: two list comprehensions, a third of the ``all()`` of pairs)."""
+        return [t._version for t in self._marked] == self._versions and \
+            [t.data_ptr() for t in self._marked] == self._pointers  # fmt: skip
 
     def engine_at(self, n: int) -> _Engine:
         """The engine of the push at place ``n``."""
@@ -497,6 +506,7 @@ def build(sm: Any, asked: str = "auto") -> FastPush | str:
                                     start, steady - first, out_start, int(out.shape[tl.dim]), tl.dim, heads,
                                     templates)  # fmt: skip
                     fast.seconds = time.perf_counter() - started
+                    fast.dtype = sm._dtype()
                     return fast
                 continue
             sm._push(zeros, fast=False)
