@@ -193,3 +193,12 @@ def test_a_graph_with_control_flow_is_left_as_it_is() -> None:
     assert streamify_graph.optimise(model) == (model, {})
     x = np.arange(4, dtype=np.float32).reshape(1, 1, 4)
     np.testing.assert_array_equal(_run(model, {"x": x})[0], [[[3.0, 6.0]]])
+
+
+def test_a_graph_onnx_runtime_cannot_load_after_the_passes_is_run_as_exported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_fast import Strided, _check
+
+    monkeypatch.setattr(streamify_graph, "optimise", lambda model, *a: (b"broken", {"convs": 1}))
+    torch.manual_seed(0)
+    sm = _check(Strided(), (1, 1, 48), -1, torch.float32, "onnxruntime")  # built, runs, exact
+    assert sm._fast is not None and sm._fast.engine.changes == {}

@@ -156,9 +156,6 @@ class _OrtEngine(_Engine):
 
         #: what :func:`~convtrace.inspect.streamify_graph.optimise` changed ({}: nothing)
         self.changes: dict[str, int] = {}
-        if OPTIMISE:
-            with contextlib.suppress(Exception):  # (an optimisation only: the graph as exported)
-                model, self.changes = optimise(model)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -168,7 +165,14 @@ class _OrtEngine(_Engine):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.log_severity_level = 3
         self._np = np
-        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.session: Any = None
+        if OPTIMISE:
+            with contextlib.suppress(Exception):  # (an optimisation only: else the graph as exported)
+                optimised, changes = optimise(model)
+                self.session = ort.InferenceSession(optimised, options, providers=["CPUExecutionProvider"])
+                self.changes = changes
+        if self.session is None:
+            self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         names_in = [i.name for i in self.session.get_inputs()]
         names_out = [o.name for o in self.session.get_outputs()]
         self.states = [n for n in names_in if n.startswith("state")]  # (an input the graph does not read is gone)
