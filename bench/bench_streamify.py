@@ -14,10 +14,15 @@ last half of the pushes, on the fast path) against the offline time per hop, the
 the flush, and the real-time factor (streaming time / audio time) are shown as the median
 with the min-max over rounds. The stream runs on the fast path (``--fast``, default auto:
 ONNX Runtime for float32; off: the general path), built before the rounds. PyTorch and the
-fast path run on ``--threads`` threads (default 1: the host is shared). The streamed output
-is checked against the offline one.
+fast path run on ``--threads`` threads, each set-up in turn (default ``1,default``: one
+thread, then PyTorch's default — the set-up a user gets — with the fast path's ONNX Runtime
+on as many). ``--ab graph``: also the fast path with its ONNX graph as exported (A) against the
+graph optimised (B, the default: :mod:`convtrace.inspect.streamify_graph`), interleaved in
+each round (``--ab spinning``: ONNX Runtime's pool threads spinning between pushes, A, or
+not, B: the default). The streamed output is checked against the offline one.
 
-    PYTHONPATH=src python bench/bench_streamify.py [--rounds 3] [--seconds 2] [--threads 1] [--fast auto]
+    PYTHONPATH=src python bench/bench_streamify.py [--rounds 3] [--seconds 2] [--threads 1,default] [--fast auto]
+        [--ab graph|spinning]
 """
 
 from __future__ import annotations
@@ -82,72 +87,115 @@ def stream(sm: Any, x: Any, dim: int, chunk: int) -> tuple[Any, list[tuple[str, 
     return torch.cat(parts, -1), pushes, flushed
 
 
-def measure(name: str, make: Callable[[float], tuple[Any, Any, int, int, int]], seconds: float, rounds: int,
-            fast: str) -> None:
-    import torch
-
+def build(model: Any, x: Any, dim: int, chunk: int, fast: str, optimise: bool = True,
+          spinning: bool = False) -> tuple[Any, float, float]:  # fmt: skip
+    """The streamed model with its fast path (the ONNX graph passes on or off, ONNX
+    Runtime's threads spinning or not): it, the seconds to streamify and to build the fast
+    path."""
     import convtrace
+    from convtrace.inspect import streamify_fast
 
-    model, x, dim, chunk, rate = make(seconds)
     start = time.perf_counter()
     sm = convtrace.streamify(model, tuple(x.shape), time_dim=dim, chunk_size=chunk)
     built = time.perf_counter() - start
     start = time.perf_counter()
-    if fast != "off":
-        sm.build_fast(fast)
-    fast_built = time.perf_counter() - start
+    streamify_fast.OPTIMISE, streamify_fast.SPINNING = optimise, spinning
+    try:
+        if fast != "off":
+            sm.build_fast(fast)
+    finally:
+        streamify_fast.OPTIMISE, streamify_fast.SPINNING = True, False
+    return sm, built, time.perf_counter() - start
+
+
+def measure(name: str, make: Callable[[float], tuple[Any, Any, int, int, int]], seconds: float, rounds: int,
+            fast: str, ab: str | None) -> None:
+    """Time the offline forward and the stream(s), interleaved round by round (``ab``
+    "graph": the fast path's graph as exported, A, against optimised, B; "spinning": ONNX
+    Runtime's threads spinning, A, or not, B)."""
+    import torch
+
+    model, x, dim, chunk, rate = make(seconds)
+    variants = {"": build(model, x, dim, chunk, fast)}
+    if ab == "graph":
+        variants = {"A (graph as exported)": build(model, x, dim, chunk, fast, optimise=False),
+                    "B (graph optimised)": variants[""]}  # fmt: skip
+    elif ab == "spinning":
+        variants = {"A (threads spinning)": build(model, x, dim, chunk, fast, spinning=True),
+                    "B (no spinning)": variants[""]}  # fmt: skip
     audio = x.shape[dim] * (256 if name.startswith("HiFi") else 1) / rate
     hops = -(-int(x.shape[dim]) // chunk)
-    rows: dict[str, list[float]] = {k: [] for k in ("offline", "stream", "ratio", "cpu", "rtf", "steady", "start",
-                                                      "flush", "steady_ratio")}  # fmt: skip
+    keys = ("stream", "ratio", "cpu", "rtf", "steady", "start", "flush", "steady_ratio")
+    rows: dict[str, dict[str, list[float]]] = {v: {k: [] for k in keys} for v in variants}
+    offline_ms: list[float] = []
+    paths: dict[str, list[str]] = {}
     with torch.no_grad():
         want = model(x)
-        got, _, _ = stream(sm, x, dim, chunk)
-        rel = float((got - want).abs().max() / want.abs().max())
+        rel = {}
+        for v, (sm, _, _) in variants.items():
+            got, _, _ = stream(sm, x, dim, chunk)
+            rel[v] = float((got - want).abs().max() / want.abs().max())
         for _ in range(rounds):
             c0, t0 = time.process_time(), time.perf_counter()
             model(x)
             c1, t1 = time.process_time(), time.perf_counter()
-            _, pushes, flushed = stream(sm, x, dim, chunk)
-            c2, t2 = time.process_time(), time.perf_counter()
-            steady = [t for path, t in pushes if path != "python"][-max(1, hops // 2) :]  # the last half: steady
-            offline = t1 - t0
-            rows["offline"].append(offline * 1e3)
-            rows["stream"].append((t2 - t1) * 1e3)
-            rows["ratio"].append((t2 - t1) / offline)
-            rows["cpu"].append((c2 - c1) / (c1 - c0))
-            rows["rtf"].append((t2 - t1) / audio)
-            rows["steady"].append(statistics.mean(steady) * 1e3 if steady else math.nan)
-            rows["steady_ratio"].append(statistics.mean(steady) / (offline / hops) if steady else math.nan)
-            rows["start"].append(sum(t for _, t in pushes[: len(pushes) - len(steady)]) * 1e3)
-            rows["flush"].append(flushed * 1e3)
-    paths = [path for path, _ in pushes]
-    how = f"fast path {sm.fast_path} (built in {fast_built:.1f} s)" if sm.fast_path else \
-        f"general path only ({sm.fast_reason or 'no fast path asked for'})"  # fmt: skip
+            offline, offline_cpu = t1 - t0, c1 - c0
+            offline_ms.append(offline * 1e3)
+            for v, (sm, _, _) in variants.items():
+                c1, t1 = time.process_time(), time.perf_counter()
+                _, pushes, flushed = stream(sm, x, dim, chunk)
+                c2, t2 = time.process_time(), time.perf_counter()
+                steady = [t for path, t in pushes if path != "python"][-max(1, hops // 2) :]  # the last half: steady
+                r = rows[v]
+                r["stream"].append((t2 - t1) * 1e3)
+                r["ratio"].append((t2 - t1) / offline)
+                r["cpu"].append((c2 - c1) / offline_cpu if offline_cpu > 0 else math.nan)
+                r["rtf"].append((t2 - t1) / audio)
+                r["steady"].append(statistics.mean(steady) * 1e3 if steady else math.nan)
+                r["steady_ratio"].append(statistics.mean(steady) / (offline / hops) if steady else math.nan)
+                r["start"].append(sum(t for _, t in pushes[: len(pushes) - len(steady)]) * 1e3)
+                r["flush"].append(flushed * 1e3)
+                paths[v] = [path for path, _ in pushes]
+    built = next(iter(variants.values()))[1]
     print(f"{name}: {audio:.2f} s of audio, chunk {chunk} ({hops} pushes + flush), streamify built in {built:.1f} s")
-    print(f"  {how}; the pushes of a stream: " + ", ".join(f"{paths.count(p)} {p}" for p in dict.fromkeys(paths)))
-    print(f"  streamed vs offline: largest difference {rel:.2g} of the output's scale (float32)")
-    print(f"  offline forward        {span(rows['offline'], 1)} ms  = {span([v / hops for v in rows['offline']], 2)} ms per hop")
-    print(f"  whole stream           {span(rows['stream'], 1)} ms  (pushes and flush)")
-    print(f"  streamed / offline     {span(rows['ratio'])}  (target <= 2); in CPU time {span(rows['cpu'])}")
-    print(f"  steady push (fast)     {span(rows['steady'], 2)} ms = {span(rows['steady_ratio'])} x the offline time per hop "
-          f"(the last {max(1, hops // 2)} pushes)")
-    print(f"  the first {hops - max(1, hops // 2)} pushes     {span(rows['start'], 1)} ms in all (with the stream's start); the flush "
-          f"{span(rows['flush'], 1)} ms")
-    print(f"  real-time factor       {span(rows['rtf'], 3)}  (streaming time / audio time)")
+    print(f"  offline forward        {span(offline_ms, 1)} ms  = {span([v / hops for v in offline_ms], 2)} ms per hop")
+    for v, (sm, _, fast_built) in variants.items():
+        r = rows[v]
+        engine = getattr(sm._fast, "engine", None) if sm._fast is not None else None
+        changes = getattr(engine, "changes", None)
+        how = f"fast path {sm.fast_path} (built in {fast_built:.1f} s" + (f"; graph: {changes}" if changes else "") + ")" \
+            if sm.fast_path else f"general path only ({sm.fast_reason or 'no fast path asked for'})"  # fmt: skip
+        pad = "  " if v else ""
+        if v:
+            print(f"  {v}:")
+        print(f"{pad}  {how}; the pushes of a stream: " + ", ".join(f"{paths[v].count(p)} {p}" for p in dict.fromkeys(paths[v])))
+        print(f"{pad}  streamed vs offline: largest difference {rel[v]:.2g} of the output's scale (float32)")
+        print(f"{pad}  whole stream           {span(r['stream'], 1)} ms  (pushes and flush)")
+        print(f"{pad}  streamed / offline     {span(r['ratio'])}  (target <= 2); in CPU time {span(r['cpu'])}")
+        print(f"{pad}  steady push (fast)     {span(r['steady'], 2)} ms = {span(r['steady_ratio'])} x the offline time per "
+              f"hop (the last {max(1, hops // 2)} pushes)")
+        print(f"{pad}  the first {hops - max(1, hops // 2)} pushes     {span(r['start'], 1)} ms in all (with the stream's "
+              f"start); the flush {span(r['flush'], 1)} ms")
+        print(f"{pad}  real-time factor       {span(r['rtf'], 3)}  (streaming time / audio time)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", default="1,default",
+                        help="the thread set-ups, comma-separated: a count for both PyTorch and the fast path, or "
+                             "'default' (PyTorch's default, the fast path on as many)")  # fmt: skip
     parser.add_argument("--fast", default="auto", choices=("auto", "onnxruntime", "torch", "off"),
                         help="the fast path of the pushes (off: the general path, Python)")
+    parser.add_argument("--ab", choices=("graph", "spinning"), default=None,
+                        help="two fast paths interleaved: graph: its ONNX graph as exported (A) against optimised (B); "
+                             "spinning: ONNX Runtime's threads spinning (A) or not (B, the default)")  # fmt: skip
+    parser.add_argument("--models", default="hifigan,encodec", help="which models, comma-separated")
     args = parser.parse_args()
     import torch
 
-    torch.set_num_threads(args.threads)
+    default = torch.get_num_threads()
     try:
         import onnxruntime
 
@@ -155,10 +203,14 @@ def main() -> None:
     except ImportError:
         ort = "no onnxruntime"
     print(time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime()))
-    print(f"torch {torch.__version__}, {ort}, {args.threads} thread(s) for both (torch and the fast path), "
-          f"load average {os.getloadavg()[0]:.1f}")
-    measure("HiFi-GAN (SpeechT5)", hifigan, args.seconds, args.rounds, args.fast)
-    measure("EnCodec causal encoder", encodec, args.seconds, args.rounds, args.fast)
+    models = {"hifigan": ("HiFi-GAN (SpeechT5)", hifigan), "encodec": ("EnCodec causal encoder", encodec)}
+    for setup in args.threads.split(","):
+        threads = default if setup == "default" else int(setup)
+        torch.set_num_threads(threads)
+        print(f"torch {torch.__version__}, {ort}, {threads} thread(s) for both (torch and the fast path)"
+              f"{' (the default set-up)' if setup == 'default' else ''}, load average {os.getloadavg()[0]:.1f}")
+        for key in args.models.split(","):
+            measure(*models[key], args.seconds, args.rounds, args.fast, args.ab)
     print(time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime()), f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -7,6 +7,7 @@ back to the general path wherever it cannot take a push."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -126,11 +127,15 @@ def test_a_parameter_written_mid_stream_drops_the_fast_path() -> None:
     assert first.shape[-1] == 8
 
 
-def test_reset_mid_stream_and_push_calls_run_the_general_path() -> None:
+def _strided_float64() -> tuple[nn.Module, Any, torch.Tensor]:
+    """Strided in float64 on the TorchScript fast path, and an input of 40 samples."""
     torch.manual_seed(0)
     model = Strided().double()
-    sm = convtrace.streamify(model, (1, 1, 40), fast="torch")
-    x = _input((1, 1, 40), torch.float64)
+    return model, convtrace.streamify(model, (1, 1, 40), fast="torch"), _input((1, 1, 40), torch.float64)
+
+
+def test_reset_mid_stream_and_push_calls_run_the_general_path() -> None:
+    model, sm, x = _strided_float64()
     with torch.no_grad():
         for i in range(0, 20, 2):
             sm.push(x[..., i : i + 2])
@@ -198,7 +203,10 @@ def test_the_two_real_models_stream_on_the_onnxruntime_fast_path(name: str) -> N
     pytest.importorskip("onnxruntime")
     pytest.importorskip("transformers")
     model, shape, dim = _real(name)
-    _check(model, shape, dim, torch.float32, "onnxruntime")
+    sm = _check(model, shape, dim, torch.float32, "onnxruntime")
+    if importlib.util.find_spec("onnx") is not None:  # the steady push's graph optimised (streamify_graph)
+        changes = sm._fast.engine.changes
+        assert changes["convs"] >= (19 if name == "hifigan" else 6) and changes["slices"] > 0, changes
 
 
 @pytest.mark.slow
@@ -243,3 +251,20 @@ def test_the_proof_says_when_the_fast_path_is_missing_or_idle(monkeypatch: pytes
     monkeypatch.setattr(streamify, "enter_fast", lambda sm, fast: False)  # the fast path never taken
     with pytest.raises(convtrace.ConvtraceError, match="ran no push"):
         verify_model(Strided(), (1, 1, 64), trials=1, fast="torch")
+
+
+def test_a_stream_on_the_fast_path_still_checks_each_chunk() -> None:
+    model, sm, x = _strided_float64()
+    with torch.no_grad():
+        parts = [sm.push(x[..., i : i + 2]) for i in range(0, 20, 2)]
+        assert sm.push_path == "torch"
+        with pytest.raises(convtrace.ConvtraceError, match="dtype"):
+            sm.push(x[..., 20:22].float())
+        with pytest.raises(convtrace.ConvtraceError, match="batch"):
+            sm.push(torch.cat([x[..., 20:22]] * 2))
+        with pytest.raises(convtrace.ConvtraceError, match="shape"):
+            sm.push(x[..., 20:22].expand(1, 2, 2))
+        parts += [sm.push(x[..., i : i + 2]) for i in range(20, 40, 2)]
+        assert sm.push_path == "torch"
+        y = torch.cat([*parts, sm.flush()], -1)
+        torch.testing.assert_close(y, model(x), rtol=1e-12, atol=1e-12)

@@ -59,6 +59,13 @@ DRY_EXTRA = 64
 #: the replay's largest difference from the general path, relative to the output's scale
 #: (float32 through ONNX Runtime: its own kernels; TorchScript runs the same calls)
 CHECK_TOLERANCE = {"onnxruntime": 1e-4, "torch": 1e-10}
+#: the ONNX Runtime recordings' graphs go through :func:`convtrace.inspect.streamify_graph.optimise`
+#: (False: as exported; the benchmark's A/B)
+OPTIMISE = True
+#: ONNX Runtime's pool threads spin between pushes (its default); off here: every recording
+#: (a stream's first pushes, its start, the steady push) has its own pool, and the threads
+#: one leaves spinning take the cores of the next (False: the benchmark's A/B)
+SPINNING = False
 
 Structure = tuple[Any, ...]
 Numbers = tuple[int, ...]
@@ -145,14 +152,27 @@ class _OrtEngine(_Engine):
         import numpy as np
         import onnxruntime as ort
 
+        from .streamify_graph import optimise
+
+        #: what :func:`~convtrace.inspect.streamify_graph.optimise` changed ({}: nothing)
+        self.changes: dict[str, int] = {}
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if threads > 1 and not SPINNING:  # (each recording has its own pool: spinning ones fight for the cores)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.log_severity_level = 3
         self._np = np
-        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.session: Any = None
+        if OPTIMISE:
+            with contextlib.suppress(Exception):  # (an optimisation only: else the graph as exported)
+                optimised, changes = optimise(model)
+                self.session = ort.InferenceSession(optimised, options, providers=["CPUExecutionProvider"])
+                self.changes = changes
+        if self.session is None:
+            self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         names_in = [i.name for i in self.session.get_inputs()]
         names_out = [o.name for o in self.session.get_outputs()]
         self.states = [n for n in names_in if n.startswith("state")]  # (an input the graph does not read is gone)
@@ -240,6 +260,8 @@ class FastPush:
     #: the states (time calls, joins) at each head's place and at the base, to hand back
     templates: list[tuple[dict[int, OpState], dict[int, OpState]]] = field(default_factory=list)
     seconds: float = 0.0
+    #: the chunks' dtype (the model's at the build)
+    dtype: Any = None
     #: a live stream on the fast path: its place ``n`` when it took it (negative: a head),
     #: the pushes since, the engine holding its state
     entered: int | None = None
@@ -272,9 +294,16 @@ class FastPush:
             return None
         return n
 
+    def __post_init__(self) -> None:
+        self._marked = [t for t, _, _ in self.marks]
+        self._versions = [version for _, version, _ in self.marks]
+        self._pointers = [pointer for _, _, pointer in self.marks]
+
     def fresh(self) -> bool:
-        """No parameter or buffer of the model was written (or replaced) since the build."""
-        return all(t._version == version and t.data_ptr() == pointer for t, version, pointer in self.marks)
+        """No parameter or buffer of the model was written (or replaced) since the build
+        (every push checks it: two list comprehensions, a third of the ``all()`` of pairs)."""
+        return [t._version for t in self._marked] == self._versions and \
+            [t.data_ptr() for t in self._marked] == self._pointers  # fmt: skip
 
     def engine_at(self, n: int) -> _Engine:
         """The engine of the push at place ``n``."""
@@ -481,6 +510,7 @@ def build(sm: Any, asked: str = "auto") -> FastPush | str:
                                     start, steady - first, out_start, int(out.shape[tl.dim]), tl.dim, heads,
                                     templates)  # fmt: skip
                     fast.seconds = time.perf_counter() - started
+                    fast.dtype = sm._dtype()
                     return fast
                 continue
             sm._push(zeros, fast=False)
