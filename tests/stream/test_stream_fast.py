@@ -161,3 +161,117 @@ def test_the_fast_paths_agree_with_pytorch_both_ways() -> None:
     assert len(answers) == 2
     for want in answers:
         assert _close(got, want, np.float64)
+
+
+# ---------------------------------------------------------------- the one-output product's threads
+class _FakeBlas:
+    """A BLAS as threadpoolctl shows it: its thread count, and every count set."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads, self.set_to = threads, []
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, n: int) -> None:
+        self.set_to.append(n)
+        self.threads = n
+
+
+class _FakeController:
+    def __init__(self, *threads: int) -> None:
+        self.lib_controllers = [_FakeBlas(n) for n in threads]
+
+
+def test_the_choice_takes_the_faster_way_and_tries_the_other_again() -> None:
+    """Both ways measured first; then the faster one, the other tried every TRIAL_FIRST
+    calls; a losing trial doubles the wait (up to TRIAL_MAX), a winning one switches."""
+    from convtrace.stream.stages import TRIAL_FIRST, TRIAL_MAX, ThreadChoice
+
+    c = ThreadChoice(_FakeController(2), 2)
+    assert c.fixed is None
+    ways = []
+    times = {0: 70e-6, 1: 135e-6}  # a quiet host: BLAS's two threads are faster
+    for _ in range(TRIAL_FIRST * 8):
+        way = c.way()
+        ways.append(way)
+        c.record(way, times[way])
+    assert ways[:2] == [0, 1]  # both measured
+    trials = [i for i, w in enumerate(ways) if w == 1][1:]
+    assert trials[:3] == [
+        TRIAL_FIRST,
+        3 * TRIAL_FIRST + 1,
+        7 * TRIAL_FIRST + 2,
+    ]  # each loses: the wait doubles
+    times[0] = 900e-6  # the second core is taken: the threads wait
+    c.record(c.way(), times[0])
+    assert c.way() == 1
+    for _ in range(3):
+        c.record(c.way(), times[c.way()])
+    assert c.way() == 1 and c.cost[0] > c.cost[1]
+    times[0] = 70e-6  # the second core is free again: the next trial wins and switches back
+    ways = []
+    for _ in range(TRIAL_MAX + 2):
+        way = c.way()
+        ways.append(way)
+        c.record(way, times[way])
+    assert ways[-1] == 0 and ways.count(0) > TRIAL_MAX // 2
+
+
+def test_the_choice_is_fixed_with_one_worker_or_no_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convtrace.stream import stages
+
+    assert stages.ThreadChoice(_FakeController(2), 1).way() == 1  # one worker: one thread always
+    assert stages.ThreadChoice(None, 2).way() == 0  # no BLAS to control: as BLAS is set
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "1")
+    assert stages._thread_choice().fixed == 1
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    assert stages._thread_choice().fixed in (None, 0)  # 0 only without threadpoolctl's BLAS
+
+
+def test_one_thread_is_set_around_the_call_and_restored() -> None:
+    from convtrace.stream.stages import ThreadChoice
+
+    controller = _FakeController(2, 1)
+    c = ThreadChoice(controller, 1)  # one thread always
+    a, b, out = np.ones((3, 4)), np.ones(4), np.empty(3)
+    c.dot(a, b, out)
+    assert out.tolist() == [4.0, 4.0, 4.0]
+    two, one = controller.lib_controllers
+    assert two.set_to == [1, 2] and two.threads == 2  # limited for the call, then restored
+    assert one.set_to == []  # already one thread: left alone
+    assert c.calls == 1
+
+
+def test_the_real_blas_keeps_its_threads_after_a_one_thread_call() -> None:
+    from convtrace.engine.fast_threads import _blas_controller
+    from convtrace.stream.stages import ThreadChoice
+
+    controller = _blas_controller()
+    if controller is None:
+        pytest.skip("threadpoolctl finds no BLAS")
+    before = [lib.get_num_threads() for lib in controller.lib_controllers]
+    w, v, out = _x((64, 300), np.float64), _x((300,), np.float64, 1), np.empty(64)
+    ThreadChoice(controller, 1).dot(w, v, out)
+    assert np.allclose(out, w @ v, rtol=1e-13, atol=0)
+    assert [lib.get_num_threads() for lib in controller.lib_controllers] == before
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("way", [0, 1])
+def test_one_output_pushes_equal_offline_either_way(dtype: Any, way: int) -> None:
+    """The one-output products (read in place, and with dilation, copied) on BLAS's threads
+    or on one: the same stream."""
+    chain = [_conv(8, 96, 6, dtype, 17, stride=4), _conv(96, 80, 3, dtype, 18, stride=2, dilation=2)]
+    from convtrace.stream import stages as stages_module
+
+    x = _x((1, 8, 170), dtype, 8)
+    s = Streamer(chain)
+    stages = [s.units[0].stages[-1], s.units[1].stages[-1]]
+    for stage in stages:
+        assert isinstance(stage, WindowStage)
+        stage._choice = stages_module._thread_choice()
+        stage._choice.fixed = way
+    got = np.concatenate(run_stream(s, x, [4] * 42 + [2])[0], axis=-1)
+    assert _close(got, offline(chain, x), dtype)
+    assert all(stage._choice is not None and stage._choice.calls > 10 for stage in stages)

@@ -21,6 +21,7 @@ order (:func:`~convtrace.stream.timing.step_window` says which are final).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional
-from ..engine import fast
+from ..engine import fast, fast_threads
 from ..engine.fast_threads import SMALL_GEMM
 from ..engine.padding import apply_pad
 from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
@@ -307,6 +308,106 @@ def _small_blocks(rows: int, per_row: int) -> list[slice]:
     return [slice(r, min(r + step, rows)) for r in range(0, rows, step)]
 
 
+#: Calls of a product between two trials of the way not chosen (:class:`ThreadChoice`); a
+#: trial that loses doubles the wait, up to ``TRIAL_MAX``.
+TRIAL_FIRST = 32
+TRIAL_MAX = 512
+
+
+class ThreadChoice:
+    """Whether one product that a stage calls on every push (the one-output matrix-vector
+    product, which reads megabytes of weights) runs on BLAS's threads or on one thread:
+    whichever took less time lately (the running mean of its last calls, half-weighted),
+    the other tried again every ``TRIAL_FIRST`` calls (a losing trial doubles the wait, up
+    to ``TRIAL_MAX``; a trial's time replaces its way's mean).
+
+    On a quiet host BLAS's two threads read the weights about twice as fast; when another
+    process holds the second core, a call waits for BLAS's descheduled thread (measured
+    445-900 us a call instead of 70; one thread: 135), and the stream moves to one thread
+    until a trial shows the second core free again. ``workers()`` (``CONVTRACE_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS``, the CPUs) of 1 means one thread always; without threadpoolctl
+    or a BLAS it controls, the product runs as BLAS is set.
+
+    >>> choice = ThreadChoice(None, 2)
+    >>> choice.way(), choice.fixed
+    (0, 0)
+    >>> c = ThreadChoice(object(), 2); c.record(0, 70e-6); c.record(1, 135e-6); c.way()
+    0
+    >>> c.record(0, 900e-6); c.way()   # the threads slowed down: one thread
+    1
+    """
+
+    def __init__(self, controller: Any, workers: int) -> None:
+        self.controller = controller
+        # None: choose; 0: BLAS as it is set; 1: one thread always
+        self.fixed: int | None = 0 if controller is None else 1 if workers <= 1 else None
+        self.cost = [0.0, 0.0]  # seconds a call, per way (0: not measured yet)
+        self.calls = 0
+        self.wait = TRIAL_FIRST
+        self.due = TRIAL_FIRST
+        self.trial = False
+
+    def way(self) -> int:
+        """0: BLAS's threads; 1: one thread (the first calls measure both)."""
+        if self.fixed is not None:
+            return self.fixed
+        threads, one = self.cost
+        if not threads or not one:
+            return 0 if not threads else 1
+        best = 0 if threads <= one else 1
+        self.trial = self.calls >= self.due
+        return 1 - best if self.trial else best
+
+    def record(self, way: int, seconds: float) -> None:
+        """The time of a call made the ``way`` :meth:`way` said."""
+        self.calls += 1
+        if self.fixed is not None:
+            return
+        cost = self.cost
+        if self.trial:
+            self.trial = False
+            cost[way] = seconds
+            self.wait = TRIAL_FIRST if seconds < cost[1 - way] else min(2 * self.wait, TRIAL_MAX)
+            self.due = self.calls + self.wait
+        else:
+            cost[way] = seconds if not cost[way] else (cost[way] + seconds) / 2
+
+    def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        """``np.dot(a, b, out=out)`` the chosen way, timed."""
+        way = self.way()
+        saved = _one_thread(self.controller) if way else ()
+        start = time.perf_counter()
+        try:
+            np.dot(a, b, out=out)
+        finally:
+            seconds = time.perf_counter() - start
+            _restore(saved)
+        self.record(way, seconds)
+
+
+def _one_thread(controller: Any) -> tuple[tuple[Any, int], ...]:
+    """Limit every BLAS that ``controller`` (threadpoolctl's selection) holds to one
+    thread; what :func:`_restore` needs to undo it."""
+    saved = tuple((lib, lib.get_num_threads()) for lib in controller.lib_controllers)
+    for lib, threads in saved:
+        if threads and threads > 1:
+            lib.set_num_threads(1)
+    return saved
+
+
+def _restore(saved: tuple[tuple[Any, int], ...]) -> None:
+    for lib, threads in saved:
+        if threads and threads > 1:
+            lib.set_num_threads(threads)
+            clear = getattr(type(lib), "clear_controlling_thread", None)  # threadpoolctl >= 3.6: let any thread set it again
+            if clear is not None:
+                clear()
+
+
+def _thread_choice() -> ThreadChoice:
+    return ThreadChoice(fast_threads._blas_controller(), fast_threads.workers())
+
+
 @dataclass
 class _Plan:
     """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
@@ -316,8 +417,7 @@ class _Plan:
     read in place; ``windows``: the copy the products read."""
 
     chunk: np.ndarray
-    work: np.ndarray
-    keep: int
+    moves: list[tuple[np.ndarray, np.ndarray]]  # per item: the samples kept (flat), and where they go
     taps: list[np.ndarray]
     windows: np.ndarray
     into: np.ndarray  # the windows' taps (without the ones), shaped as each item's ``taps``
@@ -370,6 +470,7 @@ class WindowStage(_SlidingStage):
         self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
+        self._choice: ThreadChoice | None = None  # the one-output product's threads, made on first use
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
@@ -396,7 +497,8 @@ class WindowStage(_SlidingStage):
         if plan.count:
             out = self._products(plan)
             self.done[...] = target
-        self._keep(plan.work, plan.keep)
+        for into, kept in plan.moves:  # one contiguous run per item (numpy copies an overlapping run in place)
+            np.copyto(into, kept)
         return out
 
     def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
@@ -424,8 +526,10 @@ class WindowStage(_SlidingStage):
                                        (c_group * item, stride * c_in * item, dilation * c_in * item, item)))  # fmt: skip
         windows = self._columns[: groups * count].reshape(groups, count, -1) if count else self._columns
         into = windows[..., :field].reshape(groups, count, field // c_group, c_group) if count else windows
-        plan = _Plan(scratch[:, cache : cache + t], scratch[:, cache - held : cache + t].transpose(0, 2, 1),
-                     max(0, t - lo - count * stride), taps, windows, into, count)  # fmt: skip
+        keep = max(0, t - lo - count * stride)
+        moves = [(scratch[i, cache - keep : cache].reshape(-1), scratch[i, cache + t - keep : cache + t].reshape(-1))
+                 for i in range(batch if keep else 0)]  # fmt: skip
+        plan = _Plan(scratch[:, cache : cache + t], moves, taps, windows, into, count)
         self._plans[(held, t, lo, count)] = plan
         return plan
 
@@ -437,13 +541,15 @@ class WindowStage(_SlidingStage):
             in_place = self.dilation == 1
             for item, taps in enumerate(plan.taps):
                 column = out[item, :, 0]
+                if self._choice is None:
+                    self._choice = _thread_choice()
                 if in_place:
-                    np.dot(self._vector_weights(), taps, out=column)
+                    self._choice.dot(self._vector_weights(), taps, column)
                     if self.bias is not None:
                         column += self.bias
                 else:  # the taps copied, with the ones (the bias in the product)
                     np.copyto(plan.into, taps)
-                    np.dot(self._blocks(1)[0][0], windows[0, 0], out=column)
+                    self._choice.dot(self._blocks(1)[0][0], windows[0, 0], column)
             return out
         by_rows = groups == 1 and count < MANY_OUTPUTS
         out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
