@@ -8,6 +8,7 @@ scratch; batches."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -184,38 +185,37 @@ class _FakeController:
 
 
 def test_the_choice_takes_the_faster_way_and_tries_the_other_again() -> None:
-    """Both ways measured first; then the faster one, the other tried every TRIAL_FIRST
-    calls; a losing trial doubles the wait (up to TRIAL_MAX), a winning one switches."""
+    """Both ways measured first; then the faster one, the other tried after TRIAL_FIRST
+    calls, each losing trial doubling the wait (up to TRIAL_MAX); one slow call does not
+    switch, two do; the trial after the load has gone switches back."""
     from convtrace.stream.stages import TRIAL_FIRST, TRIAL_MAX, ThreadChoice
 
     c = ThreadChoice(_FakeController(2), 2)
     assert c.fixed is None
-    ways = []
     times = {0: 70e-6, 1: 135e-6}  # a quiet host: BLAS's two threads are faster
-    for _ in range(TRIAL_FIRST * 8):
-        way = c.way()
-        ways.append(way)
-        c.record(way, times[way])
+
+    def run(calls: int) -> list[int]:
+        ways = []
+        for _ in range(calls):
+            way = c.way()
+            ways.append(way)
+            c.record(way, times[way])
+        return ways
+
+    ways = run(TRIAL_FIRST * 32)
     assert ways[:2] == [0, 1]  # both measured
     trials = [i for i, w in enumerate(ways) if w == 1][1:]
-    assert trials[:3] == [
-        TRIAL_FIRST,
-        3 * TRIAL_FIRST + 1,
-        7 * TRIAL_FIRST + 2,
-    ]  # each loses: the wait doubles
-    times[0] = 900e-6  # the second core is taken: the threads wait
-    c.record(c.way(), times[0])
-    assert c.way() == 1
-    for _ in range(3):
-        c.record(c.way(), times[c.way()])
-    assert c.way() == 1 and c.cost[0] > c.cost[1]
-    times[0] = 70e-6  # the second core is free again: the next trial wins and switches back
-    ways = []
-    for _ in range(TRIAL_MAX + 2):
-        way = c.way()
-        ways.append(way)
-        c.record(way, times[way])
-    assert ways[-1] == 0 and ways.count(0) > TRIAL_MAX // 2
+    gaps = [b - a for a, b in itertools.pairwise(trials)]
+    assert trials[0] == TRIAL_FIRST + 2 and gaps[:3] == [2 * TRIAL_FIRST + 1, 4 * TRIAL_FIRST + 1, 8 * TRIAL_FIRST + 1]
+    assert max(gaps) == TRIAL_MAX + 1  # the wait stops doubling
+    c.record(c.way(), 5e-3)  # a neighbour slowed one call down: still the threads
+    assert c.way() == 0 and run(1) == [0]
+    times[0] = 900e-6  # the second core is taken: two slow calls, and one thread
+    assert run(3) == [0, 0, 1]
+    assert c.cost(0) > c.cost(1)
+    times[0] = 70e-6  # the second core is free again: the trial after TRIAL_FIRST calls wins
+    ways = run(TRIAL_FIRST + 3)
+    assert ways[: TRIAL_FIRST - 1] == [1] * (TRIAL_FIRST - 1) and ways[-3:] == [0, 0, 0]
 
 
 def test_the_choice_is_fixed_with_one_worker_or_no_controller(monkeypatch: pytest.MonkeyPatch) -> None:

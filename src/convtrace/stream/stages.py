@@ -316,24 +316,30 @@ TRIAL_MAX = 512
 
 class ThreadChoice:
     """Whether one product that a stage calls on every push (the one-output matrix-vector
-    product, which reads megabytes of weights) runs on BLAS's threads or on one thread:
-    whichever took less time lately (the running mean of its last calls, half-weighted),
-    the other tried again every ``TRIAL_FIRST`` calls (a losing trial doubles the wait, up
-    to ``TRIAL_MAX``; a trial's time replaces its way's mean).
+    product, which reads megabytes of weights) runs on BLAS's threads or on one thread.
 
-    On a quiet host BLAS's two threads read the weights about twice as fast; when another
-    process holds the second core, a call waits for BLAS's descheduled thread (measured
-    445-900 us a call instead of 70; one thread: 135), and the stream moves to one thread
-    until a trial shows the second core free again. ``workers()`` (``CONVTRACE_NUM_THREADS``,
+    Each way's cost is the shorter of its last two calls (one call slowed by a neighbour
+    does not move it; two in a row do). The cheaper way runs; the other is tried again
+    after ``TRIAL_FIRST`` calls, and a trial that loses doubles the wait (up to
+    ``TRIAL_MAX``); a trial's time stands for its way; when the cheaper way changes, the
+    wait starts again at ``TRIAL_FIRST``.
+
+    On a quiet host BLAS's two threads read the weights about twice as fast (70 against
+    135 us for 8.4 MB); when another process holds the second core, a call waits for BLAS's
+    descheduled thread (4-12 ms a call measured), and the stream moves to one thread until
+    a trial shows the second core free again. ``workers()`` (``CONVTRACE_NUM_THREADS``,
     ``OPENBLAS_NUM_THREADS``, the CPUs) of 1 means one thread always; without threadpoolctl
-    or a BLAS it controls, the product runs as BLAS is set.
+    or a BLAS it controls, the product runs as BLAS is set. Either way gives the same
+    values (OpenBLAS's matrix-vector product gives each output to one thread).
 
     >>> choice = ThreadChoice(None, 2)
     >>> choice.way(), choice.fixed
     (0, 0)
     >>> c = ThreadChoice(object(), 2); c.record(0, 70e-6); c.record(1, 135e-6); c.way()
     0
-    >>> c.record(0, 900e-6); c.way()   # the threads slowed down: one thread
+    >>> c.record(0, 900e-6); c.way()   # one slow call: still the threads
+    0
+    >>> c.record(0, 900e-6); c.way()   # two: one thread
     1
     """
 
@@ -341,20 +347,28 @@ class ThreadChoice:
         self.controller = controller
         # None: choose; 0: BLAS as it is set; 1: one thread always
         self.fixed: int | None = 0 if controller is None else 1 if workers <= 1 else None
-        self.cost = [0.0, 0.0]  # seconds a call, per way (0: not measured yet)
+        self.last = [[0.0, 0.0], [0.0, 0.0]]  # per way, its last two times (seconds; 0: none yet)
         self.calls = 0
         self.wait = TRIAL_FIRST
         self.due = TRIAL_FIRST
         self.trial = False
 
+    def cost(self, way: int) -> float:
+        """The shorter of ``way``'s last two times (0: not measured yet)."""
+        older, newer = self.last[way]
+        return min(older, newer) if older else newer
+
+    def best(self) -> int:
+        threads, one = self.cost(0), self.cost(1)
+        return 0 if threads <= one else 1
+
     def way(self) -> int:
         """0: BLAS's threads; 1: one thread (the first calls measure both)."""
         if self.fixed is not None:
             return self.fixed
-        threads, one = self.cost
-        if not threads or not one:
-            return 0 if not threads else 1
-        best = 0 if threads <= one else 1
+        if not self.last[0][1] or not self.last[1][1]:
+            return 0 if not self.last[0][1] else 1
+        best = self.best()
         self.trial = self.calls >= self.due
         return 1 - best if self.trial else best
 
@@ -363,14 +377,17 @@ class ThreadChoice:
         self.calls += 1
         if self.fixed is not None:
             return
-        cost = self.cost
-        if self.trial:
+        before, trial = self.best(), self.trial
+        if trial:
             self.trial = False
-            cost[way] = seconds
-            self.wait = TRIAL_FIRST if seconds < cost[1 - way] else min(2 * self.wait, TRIAL_MAX)
-            self.due = self.calls + self.wait
+            self.last[way] = [seconds, seconds]
+            self.wait = min(2 * self.wait, TRIAL_MAX)
         else:
-            cost[way] = seconds if not cost[way] else (cost[way] + seconds) / 2
+            self.last[way] = [self.last[way][1], seconds]
+        if self.best() != before:
+            self.wait = TRIAL_FIRST
+        if trial or self.best() != before:
+            self.due = self.calls + self.wait
 
     def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         """``np.dot(a, b, out=out)`` the chosen way, timed."""
