@@ -477,8 +477,8 @@ class WindowStage(_SlidingStage):
         self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
         self._field = k_size * c_per_group  # one output's taps per group
         self._ones = int(bias is not None)  # the windows' column of ones (the bias's)
-        # the weights, made on first use: (C_out, K*C_in), the same with the bias as a last column,
-        # (groups, K*C_in/groups [+ 1], C_out/groups)
+        # the weights arranged: (C_out, K*C_in) (made below for one group), the same with the bias
+        # as a last column, (groups, K*C_in/groups [+ 1], C_out/groups) (made on first use)
         self._w_vector: np.ndarray | None = None
         self._w_rows: np.ndarray | None = None
         self._w_columns: np.ndarray | None = None
@@ -487,7 +487,12 @@ class WindowStage(_SlidingStage):
         self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
-        self._choice: ThreadChoice | None = None  # the one-output product's threads, made on first use
+        self._choice: ThreadChoice | None = None  # the one-output product's threads
+        if self._fast_dtype is not None and groups == 1:
+            # made now, not by the first push (a live stream's first push would wait for it:
+            # 10-15 ms for the encoder's two 8 MB weights)
+            self._vector_weights()
+            self._choice = _thread_choice()
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
