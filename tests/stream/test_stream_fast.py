@@ -9,6 +9,7 @@ scratch; batches."""
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 from typing import Any
 
 import numpy as np
@@ -252,9 +253,22 @@ def test_the_real_blas_keeps_its_threads_after_a_one_thread_call() -> None:
         pytest.skip("threadpoolctl finds no BLAS")
     before = [lib.get_num_threads() for lib in controller.lib_controllers]
     w, v, out = _x((64, 300), np.float64), _x((300,), np.float64, 1), np.empty(64)
-    ThreadChoice(controller, 1).dot(w, v, out)
+    choice = ThreadChoice(controller, 1)
+    choice.dot(w, v, out)
     assert np.allclose(out, w @ v, rtol=1e-13, atol=0)
     assert [lib.get_num_threads() for lib in controller.lib_controllers] == before
+    # OpenBLAS's own functions, called directly: nothing allocated per call
+    if [lib.internal_api for lib in controller.lib_controllers] == ["openblas"]:
+        assert choice.switches[0][2] is None
+    tracemalloc.start()
+    for _ in range(50):
+        choice.dot(w, v, out)
+    start = tracemalloc.get_traced_memory()[0]
+    for _ in range(2000):
+        choice.dot(w, v, out)
+    grown = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    assert grown < 1024, grown
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -344,7 +344,7 @@ class ThreadChoice:
     """
 
     def __init__(self, controller: Any, workers: int) -> None:
-        self.controller = controller
+        self.switches = _blas_switches(controller) if controller is not None else []
         # None: choose; 0: BLAS as it is set; 1: one thread always
         self.fixed: int | None = 0 if controller is None else 1 if workers <= 1 else None
         self.last = [[0.0, 0.0], [0.0, 0.0]]  # per way, its last two times (seconds; 0: none yet)
@@ -392,7 +392,7 @@ class ThreadChoice:
     def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         """``np.dot(a, b, out=out)`` the chosen way, timed."""
         way = self.way()
-        saved = _one_thread(self.controller) if way else ()
+        saved = _one_thread(self.switches) if way else []
         start = time.perf_counter()
         try:
             np.dot(a, b, out=out)
@@ -402,23 +402,44 @@ class ThreadChoice:
         self.record(way, seconds)
 
 
-def _one_thread(controller: Any) -> tuple[tuple[Any, int], ...]:
-    """Limit every BLAS that ``controller`` (threadpoolctl's selection) holds to one
-    thread; what :func:`_restore` needs to undo it."""
-    saved = tuple((lib, lib.get_num_threads()) for lib in controller.lib_controllers)
-    for lib, threads in saved:
+#: Per BLAS: how to read its thread count, how to set it, and what to call after (or None).
+_Switch = tuple[Callable[[], Any], Callable[[int], Any], Callable[[], Any] | None]
+
+
+def _blas_switches(controller: Any) -> list[_Switch]:
+    """For every BLAS that ``controller`` (threadpoolctl's selection) holds, its thread
+    count's getter and setter: OpenBLAS's own C functions where threadpoolctl finds them
+    (called directly: no lookup and no allocation per call), else the controller's methods
+    (then threadpoolctl's claim on the BLAS is released after each use)."""
+    switches: list[_Switch] = []
+    for lib in getattr(controller, "lib_controllers", ()):
+        symbol = getattr(lib, "_get_symbol", None)
+        if symbol is not None and getattr(lib, "internal_api", "") == "openblas" and getattr(lib, "threading_layer", "") != "openmp":
+            get, put = symbol("openblas_get_num_threads"), symbol("openblas_set_num_threads")
+            if get is not None and put is not None:
+                switches.append((get, put, None))
+                continue
+        clear = getattr(type(lib), "clear_controlling_thread", None)  # threadpoolctl >= 3.6
+        switches.append((lib.get_num_threads, lib.set_num_threads, clear))
+    return switches
+
+
+def _one_thread(switches: list[_Switch]) -> list[tuple[_Switch, int]]:
+    """Every BLAS limited to one thread; what :func:`_restore` needs to undo it."""
+    saved = []
+    for switch in switches:
+        threads = switch[0]()
         if threads and threads > 1:
-            lib.set_num_threads(1)
+            switch[1](1)
+            saved.append((switch, threads))
     return saved
 
 
-def _restore(saved: tuple[tuple[Any, int], ...]) -> None:
-    for lib, threads in saved:
-        if threads and threads > 1:
-            lib.set_num_threads(threads)
-            clear = getattr(type(lib), "clear_controlling_thread", None)  # threadpoolctl >= 3.6: let any thread set it again
-            if clear is not None:
-                clear()
+def _restore(saved: list[tuple[_Switch, int]]) -> None:
+    for (_, put, clear), threads in saved:
+        put(threads)
+        if clear is not None:
+            clear()
 
 
 def _thread_choice() -> ThreadChoice:
