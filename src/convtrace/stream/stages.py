@@ -319,10 +319,10 @@ class ThreadChoice:
     product, which reads megabytes of weights) runs on BLAS's threads or on one thread.
 
     Each way's cost is the shorter of its last two calls (one call slowed by a neighbour
-    does not move it; two in a row do). The cheaper way runs; the other is tried again
-    after ``TRIAL_FIRST`` calls, and a trial that loses doubles the wait (up to
-    ``TRIAL_MAX``); a trial's time stands for its way; when the cheaper way changes, the
-    wait starts again at ``TRIAL_FIRST``.
+    does not move it; two in a row do). The cheaper way runs; the other is tried (the
+    second call first), then again after ``TRIAL_FIRST`` calls, each wait twice the last
+    (up to ``TRIAL_MAX``); a trial's time stands for its way; when the cheaper way
+    changes, the waits start again at ``TRIAL_FIRST``.
 
     On a quiet host BLAS's two threads read the weights about twice as fast (70 against
     135 us for 8.4 MB); when another process holds the second core, a call waits for BLAS's
@@ -335,11 +335,14 @@ class ThreadChoice:
     >>> choice = ThreadChoice(None, 2)
     >>> choice.way(), choice.fixed
     (0, 0)
-    >>> c = ThreadChoice(object(), 2); c.record(0, 70e-6); c.record(1, 135e-6); c.way()
+    >>> c = ThreadChoice(object(), 2)
+    >>> for seconds in (70e-6, 135e-6):  # the first two calls: the threads, then one thread
+    ...     c.record(c.way(), seconds)
+    >>> c.way()
     0
-    >>> c.record(0, 900e-6); c.way()   # one slow call: still the threads
+    >>> c.record(c.way(), 900e-6); c.way()   # one slow call: still the threads
     0
-    >>> c.record(0, 900e-6); c.way()   # two: one thread
+    >>> c.record(c.way(), 900e-6); c.way()   # two: one thread
     1
     """
 
@@ -347,47 +350,45 @@ class ThreadChoice:
         self.switches = _blas_switches(controller) if controller is not None else []
         # None: choose; 0: BLAS as it is set; 1: one thread always
         self.fixed: int | None = 0 if controller is None else 1 if workers <= 1 else None
-        self.last = [[0.0, 0.0], [0.0, 0.0]]  # per way, its last two times (seconds; 0: none yet)
+        # per way (two slots each), its last two times in seconds (inf: not measured yet)
+        self.last = [np.inf] * 4
+        self.best = 0  # the cheaper way
         self.calls = 0
-        self.wait = TRIAL_FIRST
-        self.due = TRIAL_FIRST
+        self.due = 1  # the call that tries the other way (the second call measures it first)
+        self.wait = TRIAL_FIRST  # calls from that trial to the next
         self.trial = False
 
     def cost(self, way: int) -> float:
-        """The shorter of ``way``'s last two times (0: not measured yet)."""
-        older, newer = self.last[way]
-        return min(older, newer) if older else newer
-
-    def best(self) -> int:
-        threads, one = self.cost(0), self.cost(1)
-        return 0 if threads <= one else 1
+        """The shorter of ``way``'s last two times (inf: not measured yet)."""
+        return min(self.last[2 * way], self.last[2 * way + 1])
 
     def way(self) -> int:
-        """0: BLAS's threads; 1: one thread (the first calls measure both)."""
+        """0: BLAS's threads; 1: one thread."""
         if self.fixed is not None:
             return self.fixed
-        if not self.last[0][1] or not self.last[1][1]:
-            return 0 if not self.last[0][1] else 1
-        best = self.best()
-        self.trial = self.calls >= self.due
-        return 1 - best if self.trial else best
+        if self.calls < self.due:
+            return self.best
+        self.trial = True
+        return 1 - self.best
 
     def record(self, way: int, seconds: float) -> None:
         """The time of a call made the ``way`` :meth:`way` said."""
         self.calls += 1
         if self.fixed is not None:
             return
-        before, trial = self.best(), self.trial
-        if trial:
+        last, slot = self.last, 2 * way
+        if self.trial:  # its time stands for its way
             self.trial = False
-            self.last[way] = [seconds, seconds]
+            last[slot] = last[slot + 1] = seconds
+            self.due = self.calls + self.wait
             self.wait = min(2 * self.wait, TRIAL_MAX)
         else:
-            self.last[way] = [self.last[way][1], seconds]
-        if self.best() != before:
-            self.wait = TRIAL_FIRST
-        if trial or self.best() != before:
+            last[slot], last[slot + 1] = last[slot + 1], seconds
+        best = 0 if min(last[0], last[1]) <= min(last[2], last[3]) else 1
+        if best != self.best:
+            self.best, self.wait = best, TRIAL_FIRST
             self.due = self.calls + self.wait
+            self.wait = min(2 * self.wait, TRIAL_MAX)
 
     def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         """``np.dot(a, b, out=out)`` the chosen way, timed."""
