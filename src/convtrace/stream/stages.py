@@ -456,7 +456,8 @@ class _Plan:
     read in place; ``windows``: the copy the products read."""
 
     chunk: np.ndarray
-    moves: list[tuple[np.ndarray, np.ndarray]]  # per item: the samples kept (flat), and where they go
+    work: np.ndarray
+    keep: int
     taps: list[np.ndarray]
     windows: np.ndarray
     into: np.ndarray  # the windows' taps (without the ones), shaped as each item's ``taps``
@@ -541,8 +542,7 @@ class WindowStage(_SlidingStage):
         if plan.count:
             out = self._products(plan)
             self.done[...] = target
-        for into, kept in plan.moves:  # one contiguous run per item (numpy copies an overlapping run in place)
-            np.copyto(into, kept)
+        self._keep(plan.work, plan.keep)
         return out
 
     def _plan(self, batch: int, held: int, t: int, lo: int, count: int) -> _Plan:
@@ -570,10 +570,8 @@ class WindowStage(_SlidingStage):
                                        (c_group * item, stride * c_in * item, dilation * c_in * item, item)))  # fmt: skip
         windows = self._columns[: groups * count].reshape(groups, count, -1) if count else self._columns
         into = windows[..., :field].reshape(groups, count, field // c_group, c_group) if count else windows
-        keep = max(0, t - lo - count * stride)
-        moves = [(scratch[i, cache - keep : cache].reshape(-1), scratch[i, cache + t - keep : cache + t].reshape(-1))
-                 for i in range(batch if keep else 0)]  # fmt: skip
-        plan = _Plan(scratch[:, cache : cache + t], moves, taps, windows, into, count)
+        plan = _Plan(scratch[:, cache : cache + t], scratch[:, cache - held : cache + t].transpose(0, 2, 1),
+                     max(0, t - lo - count * stride), taps, windows, into, count)  # fmt: skip
         self._plans[(held, t, lo, count)] = plan
         return plan
 
