@@ -289,3 +289,23 @@ def test_one_output_pushes_equal_offline_either_way(dtype: Any, way: int) -> Non
     got = np.concatenate(run_stream(s, x, [4] * 42 + [2])[0], axis=-1)
     assert _close(got, offline(chain, x), dtype)
     assert all(stage._choice is not None and stage._choice.calls > 10 for stage in stages)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("way", [0, 1])
+def test_one_sample_transposed_pushes_equal_offline_either_way(dtype: Any, way: int) -> None:
+    """A ConvTranspose1d fed one sample a push multiplies it by its weights in one
+    matrix-vector product, on BLAS's threads or on one (its own ThreadChoice)."""
+    from convtrace.stream import stages as stages_module
+    from convtrace.stream.stages import ScatterStage
+
+    chain = [nn.ConvTranspose1d(48, 40, 6, stride=3, padding=1, dtype=dtype, rng=19)]
+    x = _x((2, 48, 37), dtype, 9)
+    s = Streamer(chain)
+    stage = s.units[0].stages[-1]
+    assert isinstance(stage, ScatterStage)
+    stage._choice = stages_module._thread_choice()
+    stage._choice.fixed = way
+    got = np.concatenate(run_stream(s, x, [1] * 37)[0], axis=-1)
+    assert _close(got, offline(chain, x), dtype)
+    assert stage._choice.calls == 2 * 37  # one a sample and item

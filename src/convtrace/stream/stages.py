@@ -722,6 +722,7 @@ class ScatterStage(Stage):
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._wt: np.ndarray | None = None  # the weights as one matrix (C_out*K, C_in), made on first use
+        self._choice: ThreadChoice | None = None  # the one-sample product's threads, made on first use
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
@@ -764,9 +765,14 @@ class ScatterStage(Stage):
         c_out, k_size = w.shape[1], w.shape[2]
         part = np.zeros((n, c_out, count), dtype=x.dtype)
         reach = (t - 1) * self.step.stride + 1
+        choice = self._choice = self._choice or _thread_choice()
         for item in range(n):
-            # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
-            z = (np.dot(self._wt, x[item, :, 0])[:, None] if t == 1 else np.dot(self._wt, x[item])).reshape(c_out, k_size, t)
+            if t == 1:  # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
+                z = np.empty(self._wt.shape[0], dtype=x.dtype)
+                choice.dot(self._wt, x[item, :, 0], z)
+                z = z.reshape(c_out, k_size, 1)
+            else:
+                z = np.dot(self._wt, x[item]).reshape(c_out, k_size, t)
             for j in range(k_size):
                 part[item, :, j * self.dilation : j * self.dilation + reach : self.step.stride] += z[:, j]
         return part
