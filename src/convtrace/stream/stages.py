@@ -474,8 +474,9 @@ class WindowStage(_SlidingStage):
     of one output (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major,
     and the samples kept move back in front of the next chunk. Per push:
 
-    - one output: one matrix-vector product by the weights arranged once as
-      ``(C_out, K*C_in)``, reading the window in place;
+    - one output: one matrix-vector product by the weights arranged once (when the
+      stream is built) as ``(C_out, K*C_in)``, reading the window in place, on BLAS's
+      threads or on one, whichever has been faster lately (:class:`ThreadChoice`);
     - a few outputs (< ``MANY_OUTPUTS``): their windows copied as rows, then blocks of
       weight rows by them (:func:`_row_blocks`), channel-major;
     - more: blocks of the windows (:meth:`_window_blocks`) by the weights arranged as
