@@ -211,6 +211,10 @@ def test_the_choice_takes_the_faster_way_and_tries_the_other_again() -> None:
     assert max(gaps) == TRIAL_MAX + 1  # the wait stops doubling
     c.record(c.way(), 5e-3)  # a neighbour slowed one call down: still the threads
     assert c.way() == 0 and run(1) == [0]
+    times[0] = 1.5 * times[1]  # the shared cache slows the threads: not enough to leave them
+    assert run(3) == [0, 0, 0]
+    times[0] = 70e-6
+    assert run(2) == [0, 0]
     times[0] = 900e-6  # the second core is taken: two slow calls, and one thread
     assert run(3) == [0, 0, 1]
     assert c.cost(0) > c.cost(1)

@@ -312,6 +312,10 @@ def _small_blocks(rows: int, per_row: int) -> list[slice]:
 #: trial that loses doubles the wait, up to ``TRIAL_MAX``.
 TRIAL_FIRST = 32
 TRIAL_MAX = 512
+#: BLAS's threads are left only for a way this many times cheaper: a neighbour's use of the
+#: shared cache makes their calls 1-2x slower now and then (70-200 us where one thread
+#: takes 117-207), a descheduled thread makes them 30-100x slower.
+LEAVE_THREADS = 2.0
 _clock = time.perf_counter
 
 
@@ -320,7 +324,8 @@ class ThreadChoice:
     product, which reads megabytes of weights) runs on BLAS's threads or on one thread.
 
     Each way's cost is the shorter of its last two calls (one call slowed by a neighbour
-    does not move it; two in a row do). The cheaper way runs; the other is tried (the
+    does not move it; two in a row do). The cheaper way runs (the threads are left only
+    for a way ``LEAVE_THREADS`` times cheaper); the other is tried (the
     second call first), then again after ``TRIAL_FIRST`` calls, each wait twice the last
     (up to ``TRIAL_MAX``); a trial's time stands for its way; when the cheaper way
     changes, the waits start again at ``TRIAL_FIRST``.
@@ -385,7 +390,8 @@ class ThreadChoice:
             self.wait = min(2 * self.wait, TRIAL_MAX)
         else:
             last[slot], last[slot + 1] = last[slot + 1], seconds
-        best = 0 if min(last[0], last[1]) <= min(last[2], last[3]) else 1
+        threads, one = min(last[0], last[1]), min(last[2], last[3])
+        best = 1 if threads > LEAVE_THREADS * one else 0 if one > threads else self.best
         if best != self.best:
             self.best, self.wait = best, TRIAL_FIRST
             self.due = self.calls + self.wait
