@@ -98,8 +98,13 @@ def main() -> None:
     assert got.shape == want.shape, (got.shape, want.shape)
     difference = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
 
-    offline_s, hop_s, ratio, one_s, empty_us = [], [], [], [], []
-    base_s, base_ratio = [], []
+    offline_s: list[float] = []
+    hop_s: list[float] = []
+    ratio: list[float] = []
+    one_s: list[float] = []
+    empty_us: list[float] = []
+    base_s: list[float] = []
+    base_ratio: list[float] = []
     foreign: list[float | None] = []  # other processes' CPU during each round's timings, in cores
     for round_ in range(args.rounds):
         busy, own, wall = _busy_seconds(), time.process_time(), time.perf_counter()
@@ -117,9 +122,9 @@ def main() -> None:
         ratio.append(hop_s[-1] / offline_s[-1])
         if baseline is not None:
             base_ratio.append(base_s[-1] / offline_s[-1])
-        after = _busy_seconds()
-        foreign.append(None if busy is None or after is None else
-                       max(0.0, (after - busy) - (time.process_time() - own)) / (time.perf_counter() - wall))  # fmt: skip
+        busy_after = _busy_seconds()
+        foreign.append(None if busy is None or busy_after is None else
+                       max(0.0, (busy_after - busy) - (time.process_time() - own)) / (time.perf_counter() - wall))  # fmt: skip
         s = Streamer(modules)
         start = clock()
         streamed(s, one_second, 1)
