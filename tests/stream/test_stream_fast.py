@@ -313,3 +313,23 @@ def test_one_sample_transposed_pushes_equal_offline_either_way(dtype: Any, way: 
     got = np.concatenate(run_stream(s, x, [1] * 37)[0], axis=-1)
     assert _close(got, offline(chain, x), dtype)
     assert stage._choice.calls == 2 * 37  # one a sample and item
+
+
+def test_large_weights_are_arranged_and_choose_their_threads_when_the_stream_is_built() -> None:
+    """From CHOICE_FROM weights on, the Conv1d stage arranges them and makes its
+    ThreadChoice in the constructor (the first push of a live stream does not pay for it);
+    small layers multiply as BLAS is set (no threadpoolctl controller needed)."""
+    from convtrace.stream.stages import CHOICE_FROM
+
+    big = _conv(256, 512, 16, np.float32, 20, stride=8)
+    small = _conv(4, 8, 3, np.float32, 21)
+    assert big.weight.size >= CHOICE_FROM > small.weight.size
+    stages = [Streamer(m).units[0].stages[-1] for m in (big, small)]
+    assert all(isinstance(st, WindowStage) and st._w_vector is not None for st in stages)
+    assert stages[0]._choice is not None and stages[1]._choice is None
+    s = Streamer([big])
+    x = _x((1, 256, 8 * 6 + 8), np.float32, 10)
+    got = np.concatenate(run_stream(s, x, [8] * 7)[0], axis=-1)
+    assert _close(got, offline([big], x), np.float32)
+    stage = s.units[0].stages[-1]
+    assert isinstance(stage, WindowStage) and stage._choice is not None and stage._choice.calls == 6

@@ -459,6 +459,20 @@ def _thread_choice() -> ThreadChoice:
     return ThreadChoice(fast_threads._blas_controller(), fast_threads.workers())
 
 
+#: Weights (elements) from which a one-output product chooses its threads: smaller ones take
+#: microseconds either way, and the choice needs threadpoolctl's controller (about 0.1 s to
+#: make, once per process).
+CHOICE_FROM = 1 << 16
+
+
+def _dot(choice: ThreadChoice | None, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``np.dot(a, b, out=out)``, the way ``choice`` says if there is one."""
+    if choice is None:
+        np.dot(a, b, out=out)
+    else:
+        choice.dot(a, b, out)
+
+
 @dataclass
 class _Plan:
     """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
@@ -523,12 +537,13 @@ class WindowStage(_SlidingStage):
         self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
-        self._choice: ThreadChoice | None = None  # the one-output product's threads
+        self._choice: ThreadChoice | None = None  # the one-output product's threads (large weights)
         if self._fast_dtype is not None and groups == 1:
             # made now, not by the first push (a live stream's first push would wait for it:
             # 10-15 ms for the encoder's two 8 MB weights)
             self._vector_weights()
-            self._choice = _thread_choice()
+            if weight.size >= CHOICE_FROM:
+                self._choice = _thread_choice()
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
@@ -596,15 +611,13 @@ class WindowStage(_SlidingStage):
             in_place = self.dilation == 1
             for item, taps in enumerate(plan.taps):
                 column = out[item, :, 0]
-                if self._choice is None:
-                    self._choice = _thread_choice()
                 if in_place:
-                    self._choice.dot(self._vector_weights(), taps, column)
+                    _dot(self._choice, self._vector_weights(), taps, column)
                     if self.bias is not None:
                         column += self.bias
                 else:  # the taps copied, with the ones (the bias in the product)
                     np.copyto(plan.into, taps)
-                    self._choice.dot(self._blocks(1)[0][0], windows[0, 0], column)
+                    _dot(self._choice, self._blocks(1)[0][0], windows[0, 0], column)
             return out
         by_rows = groups == 1 and count < MANY_OUTPUTS
         out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
@@ -735,7 +748,7 @@ class ScatterStage(Stage):
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._wt: np.ndarray | None = None  # the weights as one matrix (C_out*K, C_in), made on first use
-        self._choice: ThreadChoice | None = None  # the one-sample product's threads, made on first use
+        self._choice: ThreadChoice | None = None  # the one-sample product's threads (large weights), made on first use
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
@@ -778,11 +791,12 @@ class ScatterStage(Stage):
         c_out, k_size = w.shape[1], w.shape[2]
         part = np.zeros((n, c_out, count), dtype=x.dtype)
         reach = (t - 1) * self.step.stride + 1
-        choice = self._choice = self._choice or _thread_choice()
+        if t == 1 and self._choice is None and self._wt.size >= CHOICE_FROM:
+            self._choice = _thread_choice()
         for item in range(n):
             if t == 1:  # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
                 z = np.empty(self._wt.shape[0], dtype=x.dtype)
-                choice.dot(self._wt, x[item, :, 0], z)
+                _dot(self._choice, self._wt, x[item, :, 0], z)
                 z = z.reshape(c_out, k_size, 1)
             else:
                 z = np.dot(self._wt, x[item]).reshape(c_out, k_size, t)
