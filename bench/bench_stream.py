@@ -20,10 +20,14 @@ against a short one's: no allocation may grow with the stream.
 
 ``--clock cpu`` times the process's CPU time instead of wall time (steadier on a loaded host;
 the engine runs its GEMMs on up to 2 threads, so CPU time can exceed wall time).
-``--baseline-stages`` also streams, in each round right after the engine under test, with
-the Conv1d stage (``WindowStage``) of another ``stages.py`` (e.g. an older commit's:
-``git show 25dc87c:src/convtrace/stream/stages.py > /tmp/old_stages.py``), everything else
+``--baseline-stages`` also streams, in each round before or after the engine under test (in
+turn), with the Conv1d stage (``WindowStage``) of another ``stages.py`` (e.g. an older commit's:
+``git show a5d4294:src/convtrace/stream/stages.py > /tmp/old_stages.py``), everything else
 the same: old and new interleaved on the same host load.
+
+Each round also counts the CPU time other processes used meanwhile (``/proc/stat``, in
+cores); rounds where it stays under ``QUIET`` are summarised apart: on a shared host a
+neighbour's burst decides the wall-clock ratio more than the code does.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ import numpy as np
 
 RATE = 24_000
 HOP = 320
+#: A round is quiet when other processes used less than this many cores during it.
+QUIET = 0.05
 STACK = ("conv k=7 p=causal c=32; conv k=4 s=2 p=2,0 c=64; conv k=8 s=4 p=4,0 c=128; conv k=10 s=5 p=5,0 c=256; "
          "conv k=16 s=8 p=8,0 c=512; conv k=7 p=causal c=512")  # fmt: skip
 
@@ -92,23 +98,33 @@ def main() -> None:
     assert got.shape == want.shape, (got.shape, want.shape)
     difference = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
 
-    offline_s, hop_s, ratio, one_s, empty_us = [], [], [], [], []
-    base_s, base_ratio = [], []
-    for _ in range(args.rounds):
+    offline_s: list[float] = []
+    hop_s: list[float] = []
+    ratio: list[float] = []
+    one_s: list[float] = []
+    empty_us: list[float] = []
+    base_s: list[float] = []
+    base_ratio: list[float] = []
+    foreign: list[float | None] = []  # other processes' CPU during each round's timings, in cores
+    for round_ in range(args.rounds):
+        busy, own, wall = _busy_seconds(), time.process_time(), time.perf_counter()
         start = clock()
         offline(modules, x)
         offline_s.append(clock() - start)
-        s = Streamer(modules)
-        start = clock()
-        streamed(s, x, HOP)
-        hop_s.append(clock() - start)
-        ratio.append(hop_s[-1] / offline_s[-1])
-        if baseline is not None:
-            s = _with_window_stage(baseline, lambda: Streamer(modules))
+        # the engine under test and the baseline in turn, first one then the other
+        for which in ("new", "baseline")[:: 1 if round_ % 2 == 0 else -1]:
+            if which == "baseline" and baseline is None:
+                continue
+            s = Streamer(modules) if which == "new" else _with_window_stage(baseline, lambda: Streamer(modules))
             start = clock()
             streamed(s, x, HOP)
-            base_s.append(clock() - start)
+            (hop_s if which == "new" else base_s).append(clock() - start)
+        ratio.append(hop_s[-1] / offline_s[-1])
+        if baseline is not None:
             base_ratio.append(base_s[-1] / offline_s[-1])
+        busy_after = _busy_seconds()
+        foreign.append(None if busy is None or busy_after is None else
+                       max(0.0, (busy_after - busy) - (time.process_time() - own)) / (time.perf_counter() - wall))  # fmt: skip
         s = Streamer(modules)
         start = clock()
         streamed(s, one_second, 1)
@@ -148,7 +164,7 @@ def main() -> None:
         tracemalloc.stop()
         return now
 
-    short, long = kept(50), kept(500)
+    kept_bytes = {pushes: kept(pushes) for pushes in (50, 500, 5000)}
     load.append(os.getloadavg()[0])
 
     audio = length / RATE
@@ -163,12 +179,31 @@ def main() -> None:
     if baseline is not None:
         print(f"baseline stages ({args.baseline_stages}), chunks of {HOP}: {span([v * 1e3 for v in base_s], 1)} ms; "
               f"ratio to offline {span(base_ratio)}; new / baseline {span([h / b for h, b in zip(hop_s, base_s)])}")
+    if foreign and all(f is not None for f in foreign):
+        quiet = [i for i, f in enumerate(foreign) if f is not None and f < QUIET]
+        print(f"other processes' CPU during each round (cores): {' '.join(f'{f:.2f}' for f in foreign if f is not None)}; "
+              f"{len(quiet)} of {len(foreign)} rounds quiet (< {QUIET})")  # fmt: skip
+        if quiet:
+            print(f"  quiet rounds: offline {span([offline_s[i] * 1e3 for i in quiet], 1)} ms; chunks of {HOP} "
+                  f"{span([hop_s[i] * 1e3 for i in quiet], 1)} ms; ratio {span([ratio[i] for i in quiet])}"
+                  + (f"; baseline ratio {span([base_ratio[i] for i in quiet])}" if baseline is not None else ""))  # fmt: skip
     print(f"chunks of 1 sample, 1 s of audio: {span(one_s, 2)} s; real-time factor {span(one_s, 2)} "
           f"({span([v / RATE * 1e6 for v in one_s], 1)} us per push)")
     print(f"empty push: {span(empty_us, 1)} us, per layer {span([v / layers for v in empty_us], 2)} us (target <= 20)")
     print(f"state: state_spec {spec_bytes} bytes (buffers {buffer_bytes}, the report's cache {cache_bytes}); live "
           f"arrays {live_bytes} bytes, after 10 hops {after} bytes; workspace (chunks of {HOP}) {workspace} bytes")
-    print(f"memory kept by 50 pushes: {short} bytes; by 500 pushes: {long} bytes")
+    print("memory kept by " + "; ".join(f"{pushes} pushes: {b} bytes" for pushes, b in kept_bytes.items())
+          + " (the stages' counters and timings are Python objects replaced in place: a few hundred bytes at most)")  # fmt: skip
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes spent so far (Linux ``/proc/stat``; None elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
 
 
 def _baseline_window_stage(path: str) -> Any:

@@ -8,6 +8,8 @@ scratch; batches."""
 
 from __future__ import annotations
 
+import itertools
+import tracemalloc
 from typing import Any
 
 import numpy as np
@@ -161,3 +163,173 @@ def test_the_fast_paths_agree_with_pytorch_both_ways() -> None:
     assert len(answers) == 2
     for want in answers:
         assert _close(got, want, np.float64)
+
+
+# ---------------------------------------------------------------- the one-output product's threads
+class _FakeBlas:
+    """A BLAS as threadpoolctl shows it: its thread count, and every count set."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads, self.set_to = threads, []
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, n: int) -> None:
+        self.set_to.append(n)
+        self.threads = n
+
+
+class _FakeController:
+    def __init__(self, *threads: int) -> None:
+        self.lib_controllers = [_FakeBlas(n) for n in threads]
+
+
+def test_the_choice_takes_the_faster_way_and_tries_the_other_again() -> None:
+    """Both ways measured first; then the faster one, the other tried after TRIAL_FIRST
+    calls, each losing trial doubling the wait (up to TRIAL_MAX); one slow call does not
+    switch, two do; the trial after the load has gone switches back."""
+    from convtrace.stream.stages import TRIAL_FIRST, TRIAL_MAX, ThreadChoice
+
+    c = ThreadChoice(_FakeController(2), 2)
+    assert c.fixed is None
+    times = {0: 70e-6, 1: 135e-6}  # a quiet host: BLAS's two threads are faster
+
+    def run(calls: int) -> list[int]:
+        ways = []
+        for _ in range(calls):
+            way = c.way()
+            ways.append(way)
+            c.record(way, times[way])
+        return ways
+
+    ways = run(TRIAL_FIRST * 32)
+    assert ways[:2] == [0, 1]  # both measured
+    trials = [i for i, w in enumerate(ways) if w == 1][1:]
+    gaps = [b - a for a, b in itertools.pairwise(trials)]
+    assert trials[0] == TRIAL_FIRST + 2 and gaps[:3] == [2 * TRIAL_FIRST + 1, 4 * TRIAL_FIRST + 1, 8 * TRIAL_FIRST + 1]
+    assert max(gaps) == TRIAL_MAX + 1  # the wait stops doubling
+    c.record(c.way(), 5e-3)  # a neighbour slowed one call down: still the threads
+    assert c.way() == 0 and run(1) == [0]
+    times[0] = 1.5 * times[1]  # the shared cache slows the threads: not enough to leave them
+    assert run(3) == [0, 0, 0]
+    times[0] = 70e-6
+    assert run(2) == [0, 0]
+    times[0] = 900e-6  # the second core is taken: two slow calls, and one thread
+    assert run(3) == [0, 0, 1]
+    assert c.cost(0) > c.cost(1)
+    times[0] = 70e-6  # the second core is free again: the trial after TRIAL_FIRST calls wins
+    ways = run(TRIAL_FIRST + 3)
+    assert ways[: TRIAL_FIRST - 1] == [1] * (TRIAL_FIRST - 1) and ways[-3:] == [0, 0, 0]
+
+
+def test_the_choice_is_fixed_with_one_worker_or_no_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convtrace.stream import stages
+
+    assert stages.ThreadChoice(_FakeController(2), 1).way() == 1  # one worker: one thread always
+    assert stages.ThreadChoice(None, 2).way() == 0  # no BLAS to control: as BLAS is set
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "1")
+    assert stages._thread_choice().fixed == 1
+    monkeypatch.setenv("CONVTRACE_NUM_THREADS", "2")
+    assert stages._thread_choice().fixed in (None, 0)  # 0 only without threadpoolctl's BLAS
+
+
+def test_one_thread_is_set_around_the_call_and_restored() -> None:
+    from convtrace.stream.stages import ThreadChoice
+
+    controller = _FakeController(2, 1)
+    c = ThreadChoice(controller, 1)  # one thread always
+    a, b, out = np.ones((3, 4)), np.ones(4), np.empty(3)
+    c.dot(a, b, out)
+    assert out.tolist() == [4.0, 4.0, 4.0]
+    two, one = controller.lib_controllers
+    assert two.set_to == [1, 2] and two.threads == 2  # limited for the call, then restored
+    assert one.set_to == []  # already one thread: left alone
+    assert c.calls == 1
+
+
+def test_the_real_blas_keeps_its_threads_after_a_one_thread_call() -> None:
+    from convtrace.engine.fast_threads import _blas_controller
+    from convtrace.stream.stages import ThreadChoice
+
+    controller = _blas_controller()
+    if controller is None:
+        pytest.skip("threadpoolctl finds no BLAS")
+    before = [lib.get_num_threads() for lib in controller.lib_controllers]
+    w, v, out = _x((64, 300), np.float64), _x((300,), np.float64, 1), np.empty(64)
+    choice = ThreadChoice(controller, 1)
+    choice.dot(w, v, out)
+    assert np.allclose(out, w @ v, rtol=1e-13, atol=0)
+    assert [lib.get_num_threads() for lib in controller.lib_controllers] == before
+    # OpenBLAS's own functions, called directly: nothing allocated per call
+    if [lib.internal_api for lib in controller.lib_controllers] == ["openblas"]:
+        assert choice.switches[0][2] is None
+    tracemalloc.start()
+    for _ in range(50):
+        choice.dot(w, v, out)
+    start = tracemalloc.get_traced_memory()[0]
+    for _ in range(2000):
+        choice.dot(w, v, out)
+    grown = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    assert grown < 1024, grown
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("way", [0, 1])
+def test_one_output_pushes_equal_offline_either_way(dtype: Any, way: int) -> None:
+    """The one-output products (read in place, and with dilation, copied) on BLAS's threads
+    or on one: the same stream."""
+    chain = [_conv(8, 96, 6, dtype, 17, stride=4), _conv(96, 80, 3, dtype, 18, stride=2, dilation=2)]
+    from convtrace.stream import stages as stages_module
+
+    x = _x((1, 8, 170), dtype, 8)
+    s = Streamer(chain)
+    stages = [s.units[0].stages[-1], s.units[1].stages[-1]]
+    for stage in stages:
+        assert isinstance(stage, WindowStage)
+        stage._choice = stages_module._thread_choice()
+        stage._choice.fixed = way
+    got = np.concatenate(run_stream(s, x, [4] * 42 + [2])[0], axis=-1)
+    assert _close(got, offline(chain, x), dtype)
+    assert all(stage._choice is not None and stage._choice.calls > 10 for stage in stages)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("way", [0, 1])
+def test_one_sample_transposed_pushes_equal_offline_either_way(dtype: Any, way: int) -> None:
+    """A ConvTranspose1d fed one sample a push multiplies it by its weights in one
+    matrix-vector product, on BLAS's threads or on one (its own ThreadChoice)."""
+    from convtrace.stream import stages as stages_module
+    from convtrace.stream.stages import ScatterStage
+
+    chain = [nn.ConvTranspose1d(48, 40, 6, stride=3, padding=1, dtype=dtype, rng=19)]
+    x = _x((2, 48, 37), dtype, 9)
+    s = Streamer(chain)
+    stage = s.units[0].stages[-1]
+    assert isinstance(stage, ScatterStage)
+    stage._choice = stages_module._thread_choice()
+    stage._choice.fixed = way
+    got = np.concatenate(run_stream(s, x, [1] * 37)[0], axis=-1)
+    assert _close(got, offline(chain, x), dtype)
+    assert stage._choice.calls == 2 * 37  # one a sample and item
+
+
+def test_large_weights_are_arranged_and_choose_their_threads_when_the_stream_is_built() -> None:
+    """From CHOICE_FROM weights on, the Conv1d stage arranges them and makes its
+    ThreadChoice in the constructor (the first push of a live stream does not pay for it);
+    small layers multiply as BLAS is set (no threadpoolctl controller needed)."""
+    from convtrace.stream.stages import CHOICE_FROM
+
+    big = _conv(256, 512, 16, np.float32, 20, stride=8)
+    small = _conv(4, 8, 3, np.float32, 21)
+    assert big.weight.size >= CHOICE_FROM > small.weight.size
+    stages = [Streamer(m).units[0].stages[-1] for m in (big, small)]
+    assert all(isinstance(st, WindowStage) and st._w_vector is not None for st in stages)
+    assert stages[0]._choice is not None and stages[1]._choice is None
+    s = Streamer([big])
+    x = _x((1, 256, 8 * 6 + 8), np.float32, 10)
+    got = np.concatenate(run_stream(s, x, [8] * 7)[0], axis=-1)
+    assert _close(got, offline([big], x), np.float32)
+    stage = s.units[0].stages[-1]
+    assert isinstance(stage, WindowStage) and stage._choice is not None and stage._choice.calls == 6

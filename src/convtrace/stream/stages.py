@@ -21,6 +21,7 @@ order (:func:`~convtrace.stream.timing.step_window` says which are final).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional
-from ..engine import fast
+from ..engine import fast, fast_threads
 from ..engine.fast_threads import SMALL_GEMM
 from ..engine.padding import apply_pad
 from .timing import PadStep, PoolStep, ScatterStep, WindowStep, scatter_final, step_cache, step_ready
@@ -307,6 +308,171 @@ def _small_blocks(rows: int, per_row: int) -> list[slice]:
     return [slice(r, min(r + step, rows)) for r in range(0, rows, step)]
 
 
+#: Calls of a product between two trials of the way not chosen (:class:`ThreadChoice`); a
+#: trial that loses doubles the wait, up to ``TRIAL_MAX``.
+TRIAL_FIRST = 32
+TRIAL_MAX = 512
+#: BLAS's threads are left only for a way this many times cheaper: a neighbour's use of the
+#: shared cache makes their calls 1-2x slower now and then (70-200 us where one thread
+#: takes 117-207), a descheduled thread makes them 30-100x slower.
+LEAVE_THREADS = 2.0
+_clock = time.perf_counter
+
+
+class ThreadChoice:
+    """Whether one product that a stage calls on every push (the one-output matrix-vector
+    product, which reads megabytes of weights) runs on BLAS's threads or on one thread.
+
+    Each way's cost is the shorter of its last two calls (one call slowed by a neighbour
+    does not move it; two in a row do). The cheaper way runs (the threads are left only
+    for a way ``LEAVE_THREADS`` times cheaper); the other is tried (the
+    second call first), then again after ``TRIAL_FIRST`` calls, each wait twice the last
+    (up to ``TRIAL_MAX``); a trial's time stands for its way; when the cheaper way
+    changes, the waits start again at ``TRIAL_FIRST``.
+
+    On a quiet host BLAS's two threads read the weights about twice as fast (70 against
+    135 us for 8.4 MB); when another process holds the second core, a call waits for BLAS's
+    descheduled thread (4-12 ms a call measured), and the stream moves to one thread until
+    a trial shows the second core free again. ``workers()`` (``CONVTRACE_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS``, the CPUs) of 1 means one thread always; without threadpoolctl
+    or a BLAS it controls, the product runs as BLAS is set. Either way gives the same
+    values (OpenBLAS's matrix-vector product gives each output to one thread).
+
+    >>> choice = ThreadChoice(None, 2)
+    >>> choice.way(), choice.fixed
+    (0, 0)
+    >>> c = ThreadChoice(object(), 2)
+    >>> for seconds in (70e-6, 135e-6):  # the first two calls: the threads, then one thread
+    ...     c.record(c.way(), seconds)
+    >>> c.way()
+    0
+    >>> c.record(c.way(), 900e-6); c.way()   # one slow call: still the threads
+    0
+    >>> c.record(c.way(), 900e-6); c.way()   # two: one thread
+    1
+    """
+
+    def __init__(self, controller: Any, workers: int) -> None:
+        self.switches = _blas_switches(controller) if controller is not None else []
+        # None: choose; 0: BLAS as it is set; 1: one thread always
+        self.fixed: int | None = 0 if controller is None else 1 if workers <= 1 else None
+        # per way (two slots each), its last two times in seconds (inf: not measured yet)
+        self.last = [np.inf] * 4
+        self.best = 0  # the cheaper way
+        self.calls = 0
+        self.due = 1  # the call that tries the other way (the second call measures it first)
+        self.wait = TRIAL_FIRST  # calls from that trial to the next
+        self.trial = False
+
+    def cost(self, way: int) -> float:
+        """The shorter of ``way``'s last two times (inf: not measured yet)."""
+        return min(self.last[2 * way], self.last[2 * way + 1])
+
+    def way(self) -> int:
+        """0: BLAS's threads; 1: one thread."""
+        if self.fixed is not None:
+            return self.fixed
+        if self.calls < self.due:
+            return self.best
+        self.trial = True
+        return 1 - self.best
+
+    def record(self, way: int, seconds: float) -> None:
+        """The time of a call made the ``way`` :meth:`way` said."""
+        self.calls += 1
+        if self.fixed is not None:
+            return
+        last, slot = self.last, 2 * way
+        if self.trial:  # its time stands for its way
+            self.trial = False
+            last[slot] = last[slot + 1] = seconds
+            self.due = self.calls + self.wait
+            self.wait = min(2 * self.wait, TRIAL_MAX)
+        else:
+            last[slot], last[slot + 1] = last[slot + 1], seconds
+        threads, one = min(last[0], last[1]), min(last[2], last[3])
+        best = 1 if threads > LEAVE_THREADS * one else 0 if one > threads else self.best
+        if best != self.best:
+            self.best, self.wait = best, TRIAL_FIRST
+            self.due = self.calls + self.wait
+            self.wait = min(2 * self.wait, TRIAL_MAX)
+
+    def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        """``np.dot(a, b, out=out)`` the chosen way, timed."""
+        way = self.way()
+        if not way:  # BLAS as it is set
+            start = _clock()
+            np.dot(a, b, out=out)
+            self.record(0, _clock() - start)
+            return
+        saved = _one_thread(self.switches)
+        start = _clock()
+        try:
+            np.dot(a, b, out=out)
+        finally:
+            seconds = _clock() - start
+            _restore(saved)
+        self.record(way, seconds)
+
+
+#: Per BLAS: how to read its thread count, how to set it, and what to call after (or None).
+_Switch = tuple[Callable[[], Any], Callable[[int], Any], Callable[[], Any] | None]
+
+
+def _blas_switches(controller: Any) -> list[_Switch]:
+    """For every BLAS that ``controller`` (threadpoolctl's selection) holds, its thread
+    count's getter and setter: OpenBLAS's own C functions where threadpoolctl finds them
+    (called directly: no lookup and no allocation per call), else the controller's methods
+    (then threadpoolctl's claim on the BLAS is released after each use)."""
+    switches: list[_Switch] = []
+    for lib in getattr(controller, "lib_controllers", ()):
+        symbol = getattr(lib, "_get_symbol", None)
+        if symbol is not None and getattr(lib, "internal_api", "") == "openblas" and getattr(lib, "threading_layer", "") != "openmp":
+            get, put = symbol("openblas_get_num_threads"), symbol("openblas_set_num_threads")
+            if get is not None and put is not None:
+                switches.append((get, put, None))
+                continue
+        clear = getattr(type(lib), "clear_controlling_thread", None)  # threadpoolctl >= 3.6
+        switches.append((lib.get_num_threads, lib.set_num_threads, clear))
+    return switches
+
+
+def _one_thread(switches: list[_Switch]) -> list[tuple[_Switch, int]]:
+    """Every BLAS limited to one thread; what :func:`_restore` needs to undo it."""
+    saved = []
+    for switch in switches:
+        threads = switch[0]()
+        if threads and threads > 1:
+            switch[1](1)
+            saved.append((switch, threads))
+    return saved
+
+
+def _restore(saved: list[tuple[_Switch, int]]) -> None:
+    for (_, put, clear), threads in saved:
+        put(threads)
+        if clear is not None:
+            clear()
+
+
+def _thread_choice() -> ThreadChoice:
+    return ThreadChoice(fast_threads._blas_controller(), fast_threads.workers())
+
+
+#: Weights (elements) from which a one-output product chooses its threads: smaller ones take
+#: microseconds either way, and the choice needs threadpoolctl's controller (about 0.1 s to
+#: make, once per process).
+CHOICE_FROM = 1 << 16
+
+
+def _dot(choice: ThreadChoice | None, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``np.dot(a, b, out=out)``, the way ``choice`` says if there is one."""
+    if choice is None:
+        np.dot(a, b, out=out)
+    else:
+        choice.dot(a, b, out)
+
+
 @dataclass
 class _Plan:
     """The views of one kind of Conv1d push (``held`` samples kept, ``t`` new, the first
@@ -334,8 +500,9 @@ class WindowStage(_SlidingStage):
     of one output (dilation 1) are one contiguous run of ``K*C_in`` values, tap-major,
     and the samples kept move back in front of the next chunk. Per push:
 
-    - one output: one matrix-vector product by the weights arranged once as
-      ``(C_out, K*C_in)``, reading the window in place;
+    - one output: one matrix-vector product by the weights arranged once (when the
+      stream is built) as ``(C_out, K*C_in)``, reading the window in place, on BLAS's
+      threads or on one, whichever has been faster lately (:class:`ThreadChoice`);
     - a few outputs (< ``MANY_OUTPUTS``): their windows copied as rows, then blocks of
       weight rows by them (:func:`_row_blocks`), channel-major;
     - more: blocks of the windows (:meth:`_window_blocks`) by the weights arranged as
@@ -360,8 +527,8 @@ class WindowStage(_SlidingStage):
         self._fast_dtype: np.dtype[Any] | None = weight.dtype if weight.dtype in (np.float32, np.float64) else None
         self._field = k_size * c_per_group  # one output's taps per group
         self._ones = int(bias is not None)  # the windows' column of ones (the bias's)
-        # the weights, made on first use: (C_out, K*C_in), the same with the bias as a last column,
-        # (groups, K*C_in/groups [+ 1], C_out/groups)
+        # the weights arranged: (C_out, K*C_in) (made below for one group), the same with the bias
+        # as a last column, (groups, K*C_in/groups [+ 1], C_out/groups) (made on first use)
         self._w_vector: np.ndarray | None = None
         self._w_rows: np.ndarray | None = None
         self._w_columns: np.ndarray | None = None
@@ -370,6 +537,13 @@ class WindowStage(_SlidingStage):
         self._scratch = np.zeros((0, self.cache, self.channels_in), dtype=weight.dtype)  # the buffer, then the chunk
         self._columns = np.empty((0, 0), dtype=weight.dtype)  # several outputs' windows, a row each (and the ones)
         self._plans: dict[tuple[int, int, int, int], _Plan] = {}
+        self._choice: ThreadChoice | None = None  # the one-output product's threads (large weights)
+        if self._fast_dtype is not None and groups == 1:
+            # made now, not by the first push (a live stream's first push would wait for it:
+            # 10-15 ms for the encoder's two 8 MB weights)
+            self._vector_weights()
+            if weight.size >= CHOICE_FROM:
+                self._choice = _thread_choice()
 
     def allocate(self, batch: int, channels: int, dtype: np.dtype[Any]) -> None:
         super().allocate(batch, channels, dtype)
@@ -438,12 +612,12 @@ class WindowStage(_SlidingStage):
             for item, taps in enumerate(plan.taps):
                 column = out[item, :, 0]
                 if in_place:
-                    np.dot(self._vector_weights(), taps, out=column)
+                    _dot(self._choice, self._vector_weights(), taps, column)
                     if self.bias is not None:
                         column += self.bias
                 else:  # the taps copied, with the ones (the bias in the product)
                     np.copyto(plan.into, taps)
-                    np.dot(self._blocks(1)[0][0], windows[0, 0], out=column)
+                    _dot(self._choice, self._blocks(1)[0][0], windows[0, 0], column)
             return out
         by_rows = groups == 1 and count < MANY_OUTPUTS
         out = np.empty((batch, self.channels_out, count) if by_rows else (batch, count, self.channels_out), dtype=windows.dtype)
@@ -574,6 +748,7 @@ class ScatterStage(Stage):
         self.step, self.weight, self.bias = step, weight, bias
         self.dilation, self.groups = dilation, groups
         self._wt: np.ndarray | None = None  # the weights as one matrix (C_out*K, C_in), made on first use
+        self._choice: ThreadChoice | None = None  # the one-sample product's threads (large weights), made on first use
 
     def _pending(self, n: int, done: int) -> int:
         return max(0, (n - 1) * self.step.stride + self.step.span - done) if n > 0 else 0
@@ -616,9 +791,15 @@ class ScatterStage(Stage):
         c_out, k_size = w.shape[1], w.shape[2]
         part = np.zeros((n, c_out, count), dtype=x.dtype)
         reach = (t - 1) * self.step.stride + 1
+        if t == 1 and self._choice is None and self._wt.size >= CHOICE_FROM:
+            self._choice = _thread_choice()
         for item in range(n):
-            # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
-            z = (np.dot(self._wt, x[item, :, 0])[:, None] if t == 1 else np.dot(self._wt, x[item])).reshape(c_out, k_size, t)
+            if t == 1:  # one input sample: a matrix-vector product (BLAS's GEMM with one column is far slower)
+                z = np.empty(self._wt.shape[0], dtype=x.dtype)
+                _dot(self._choice, self._wt, x[item, :, 0], z)
+                z = z.reshape(c_out, k_size, 1)
+            else:
+                z = np.dot(self._wt, x[item]).reshape(c_out, k_size, t)
             for j in range(k_size):
                 part[item, :, j * self.dilation : j * self.dilation + reach : self.step.stride] += z[:, j]
         return part
