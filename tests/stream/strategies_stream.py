@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from convtrace import nn
 from convtrace.stream import Pointwise
+from convtrace.stream.schedule import has_holes
 
 
 def _groups_for(draw: Any, c_in: int) -> tuple[int, int]:
@@ -28,16 +29,6 @@ def conv(draw: Any, c_in: int, seed: int) -> Any:
     mode = draw(st.sampled_from(["zeros", "zeros", "replicate", "reflect"]))
     return nn.Conv1d(c_in, c_out, k, stride, padding, d, g, bias=draw(st.booleans()), padding_mode=mode,
                      dtype=np.float64, rng=seed)  # fmt: skip
-
-
-def has_holes(stride: int, dilation: int, kernel_size: int) -> bool:
-    """Whether a ConvTranspose1d leaves output positions no tap reaches (they hold only the
-    bias): its taps ``j*dilation`` miss some residue modulo the stride.
-
-    >>> has_holes(2, 2, 2), has_holes(2, 1, 2), has_holes(3, 1, 2)
-    (True, False, True)
-    """
-    return len({(j * dilation) % stride for j in range(kernel_size)}) < stride
 
 
 def finality_out_of_order(stride: int, dilation: int, kernel_size: int) -> bool:

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_stream import chains, finality_out_of_order, has_holes, schedules
+from strategies_stream import chains, finality_out_of_order, schedules
 from stream_check import close, earliest, finite_scale, offline, run_stream, try_offline
 
 from convtrace import nn
-from convtrace.stream import Pointwise, Streamer, verify
-from convtrace.stream.timing import ScatterStep, chain_ready, chain_window, makes_out_of_order
+from convtrace.stream import Pointwise, Streamer, layer_of, verify
+from convtrace.stream import schedule as schedule_module
+from convtrace.stream.schedule import coincidence_possible, exact_schedule
+from convtrace.stream.timing import ScatterStep, chain_ready, chain_window, makes_out_of_order, try_lengths
 from strategies import examples
 
 
@@ -30,28 +32,9 @@ def reach_of(s: Streamer) -> int:
     return int(2 * float(s.receptive_field) + 2 * pads) + 32
 
 
-def coincidence_possible(layers: list[Any]) -> bool:
-    """Whether the chain has the known left-over (see ``LEFT_OVER``, ``ZERO_LEFT_OVER``,
-    ``MAX_LEFT_OVER`` below): a ConvTranspose1d with holes (positions holding its bias
-    alone: equal values) and after it a layer whose positions near the end read them
-    wherever the stream ends — a max pool, a pad layer, or a conv padded by copying
-    (replicate, reflect). There an output can be fixed only because two values are equal
-    for every end, and the stream, which tracks where values come from and not the values,
-    lets it leave late (never early, the values exact)."""
-    holes = [i for i, m in enumerate(layers) if isinstance(m, nn.ConvTranspose1d)
-             and has_holes(m.stride[0], m.dilation[0], m.kernel_size[0])]  # fmt: skip
-    return bool(holes) and any(
-        isinstance(m, (nn.MaxPool1d, nn.ConstantPad1d, nn.ZeroPad1d, nn.ReflectionPad1d, nn.ReplicationPad1d))
-        or (isinstance(m, nn.Conv1d) and m.padding_mode in ("replicate", "reflect"))
-        for m in layers[holes[0] + 1 :]
-    )
-
-
-def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], coincidence_ok: bool = False) -> None:
+def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int]) -> None:
     """Exact, and after every push exactly the outputs the input so far determines (never
-    early, never late), as ``timing.chain_ready`` says. ``coincidence_ok``: the chain may
-    have the known left-over (:func:`coincidence_possible`): late there is allowed, early
-    never."""
+    early, never late), as the streamer's schedule (``Streamer.ready``) says."""
     want = offline(layers, x)
     s = Streamer(layers)
     parts, counts = run_stream(s, x, sizes)
@@ -60,11 +43,9 @@ def check_contract(layers: list[Any], x: np.ndarray, sizes: list[int], coinciden
     assert close(got, want, 1e-12 * finite_scale(want)).all()
     emitted = list(np.cumsum([p.shape[-1] for p in parts[:-1]]))
     judged = [earliest(layers, x, n, reach_of(s)) for n in counts]
-    if coincidence_ok and emitted != judged:
-        assert all(e <= j for e, j in zip(emitted, judged, strict=True)), ("early", emitted, judged, counts, layers)
-    else:
-        assert emitted == judged, (emitted, judged, counts, layers)
-    assert emitted == [chain_ready(s.layers, n) for n in counts]
+    assert emitted == judged, ("early" if any(e > j for e, j in zip(emitted, judged, strict=True)) else "late",
+                               emitted, judged, counts, layers)  # fmt: skip
+    assert emitted == [s.ready(n) for n in counts]
 
 
 @pytest.mark.slow
@@ -76,7 +57,7 @@ def test_streamed_equals_offline_and_leaves_as_early_as_possible(
     layers, channels = chain
     x = np.random.default_rng(seed).standard_normal((batch, channels, length))
     assume(try_offline(layers, x) is not None)
-    check_contract(layers, x, sizes, coincidence_ok=coincidence_possible(layers))
+    check_contract(layers, x, sizes)
 
 
 @examples(30)
@@ -216,81 +197,140 @@ def test_a_reflected_right_pad_of_holes_leaves_the_last_sample_too() -> None:
     assert [chain_window(s.layers, n)[0] for n in range(1, 7)] == [2, 3, 5, 7, 9, 11]  # the prefix alone
 
 
-#: what is left (see the report of stream-early): a value that coincides across ends only
-#: through an intermediate position whose own value depends on the end. Each window entry
-#: holds one value for every end where the position exists; here ConvTranspose1d(k=2, s=4)
-#: then Conv1d(k=1, s=3, replicate padding): the conv's output 1 is a hole's copy when the
-#: input ends after one sample and an input-dependent sample after two, yet the next strided
-#: conv reads only the last of them, a hole either way; so the first 18 outputs are fixed
-#: after one sample, and the stream emits 14 (the rest at the flush).
+#: where two values coincide for every end (``schedule.coincidence_possible``): the
+#: streaming arithmetic, which tracks where values come from, would hold these outputs back;
+#: the schedule by evaluation lets them leave on time. First kind: a value equal across ends
+#: only through an intermediate position whose own value depends on the end.
+#: ConvTranspose1d(k=2, s=4) then Conv1d(k=1, s=3, replicate padding): the conv's output 1 is a
+#: hole's copy when the input ends after one sample and an input-dependent sample after two,
+#: yet the next strided conv reads only the last of them, a hole either way; so the first 18
+#: outputs are fixed after one sample (the arithmetic: 14).
 LEFT_OVER = [nn.ConvTranspose1d(1, 1, 2, stride=4, padding=2, dilation=2, output_padding=3, rng=7, **F64),
              nn.Conv1d(1, 1, 1, stride=3, padding=1, bias=False, padding_mode="replicate", rng=8, **F64),
              nn.Conv1d(1, 1, 1, stride=3, padding=1, bias=False, padding_mode="replicate", rng=9, **F64),
              nn.ReplicationPad1d((3, 3)),
              nn.ConvTranspose1d(1, 1, 2, stride=4, padding=2, dilation=2, output_padding=3, rng=10, **F64)]  # fmt: skip
 
-
-def test_what_is_left_an_end_dependent_value_that_coincides_later_is_late_never_early() -> None:
-    x = np.random.default_rng(0).standard_normal((1, 1, 1))
-    s = Streamer(LEFT_OVER)
-    parts, _ = run_stream(s, x, [1])
-    assert [p.shape[-1] for p in parts] == [14, 16]
-    assert earliest(LEFT_OVER, x, 1, reach_of(s)) == 18  # the judge: late by 4, not early
-    assert close(np.concatenate(parts, axis=-1), offline(LEFT_OVER, x), 1e-12 * finite_scale(offline(LEFT_OVER, x))).all()
-
-
-@pytest.mark.parametrize("name", sorted(CORNERS) + sorted(END_CONSTANTS))
-def test_verify_finds_each_corner_on_time(name: str) -> None:
-    """``verify`` (random biases, a narrow copy as the judge, random schedules) agrees."""
-    layers = {**CORNERS, **END_CONSTANTS}[name]
-    r = verify(layers, length=14, trials=3, seed=1, torch=False)
-    assert r.ok and r.late == 0 and r.early == 0, r
-
-
-#: what is left, second kind: an exact zero. A bias-free layer's output over zero padding is
-#: 0, which adds nothing downstream, so a ConvTranspose1d position reached only by it equals
-#: a hole (the bias); the windows key constants by how they are made, not by value.
+#: second kind: an exact zero. A bias-free layer's output over zero padding is 0, which adds
+#: nothing downstream, so a ConvTranspose1d position reached only by it equals a hole (the bias).
 ZERO_LEFT_OVER = [nn.Conv1d(1, 1, 1, stride=2, bias=False, rng=17, **F64),
                   nn.Conv1d(1, 1, 1, padding=1, dilation=2, bias=False, rng=18, **F64),
                   nn.ConvTranspose1d(1, 1, 1, stride=2, rng=19, **F64), nn.ConstantPad1d((3, -2), -1.0), Pointwise(np.tanh),
                   nn.ReflectionPad1d((2, 3))]  # fmt: skip
 
-
-def test_what_is_left_an_exact_zero_that_equals_a_hole_is_late_never_early() -> None:
-    x = np.random.default_rng(0).standard_normal((2, 1, 3))
-    s = Streamer(ZERO_LEFT_OVER)
-    assert _emitted(ZERO_LEFT_OVER, x, [1, 1, 1]) == [8, 8, 10]
-    assert [earliest(ZERO_LEFT_OVER, x, n, reach_of(s)) for n in (1, 2, 3)] == [9, 9, 11]  # the judge: late by 1
-
-
-#: what is left, third kind (found by the sweep): two max pools after a ConvTranspose1d's
-#: holes. After two samples the first pool's output 4 exists only if the stream goes on,
-#: and is then max(x1, hole) = its output 2; so the second pool's output 3 is that value
-#: wherever the stream ends, fixed by two samples; the stream sees a position that may not
-#: exist and holds it one push.
+#: third kind (found by the sweep): two max pools after a ConvTranspose1d's holes. After two
+#: samples the first pool's output 4 exists only if the stream goes on, and is then
+#: max(x1, hole) = its output 2; so the second pool's output 3 is that value wherever the
+#: stream ends, fixed by two samples.
 MAX_LEFT_OVER = [nn.ConvTranspose1d(1, 1, 1, stride=3, rng=0, **F64), Pointwise(np.tanh),
                  nn.MaxPool1d(2, 1, padding=1, dilation=2), nn.MaxPool1d(2, 1, padding=1, dilation=2)]  # fmt: skip
 
+#: each kind: (chain, input length, chunk sizes, emitted after each push, the arithmetic's)
+COINCIDENCES: dict[str, tuple[list[Any], int, list[int], list[int], list[int]]] = {
+    "end-dependent copy": (LEFT_OVER, 1, [1], [18], [14]),
+    "exact zero": (ZERO_LEFT_OVER, 3, [1, 1, 1], [9, 9, 11], [8, 8, 10]),
+    "max of the same values": (MAX_LEFT_OVER, 3, [0, 2, 1], [0, 4, 7], [0, 3, 6]),
+}
 
-def test_what_is_left_a_max_of_the_same_values_is_late_never_early() -> None:
-    x = np.random.default_rng(0).standard_normal((1, 1, 3))
+
+@pytest.mark.parametrize("name", sorted(COINCIDENCES))
+def test_outputs_fixed_by_a_coincidence_of_values_leave_on_time(name: str) -> None:
+    layers, length, sizes, want, arithmetic = COINCIDENCES[name]
+    x = np.random.default_rng(0).standard_normal((2, 1, length))
+    s = Streamer(layers)
+    assert coincidence_possible([layer_of(m) for m in layers])
+    assert _emitted(layers, x, sizes) == want
+    counts = list(np.cumsum(sizes))
+    assert [earliest(layers, x, n, reach_of(s)) for n in counts] == want  # the judge
+    assert [chain_ready(s.layers, n) for n in counts] == arithmetic  # the arithmetic alone: late
+    check_contract(layers, x, sizes)
+
+
+@pytest.mark.parametrize("name", sorted(COINCIDENCES))
+def test_the_schedule_by_evaluation_agrees_with_the_judge_past_its_table(name: str) -> None:
+    """The table, then its period repeated, against the brute-force judge (on another
+    input and far past the table), and never below the arithmetic."""
+    layers = COINCIDENCES[name][0]
+    s = Streamer(layers)
+    schedule = exact_schedule(layers, [layer_of(m) for m in layers])
+    assert schedule is not None
+    far = len(schedule.table) + 3 * schedule.period + 1
+    x = np.random.default_rng(3).standard_normal((1, 1, far + 2))
+    for n in [*range(12), len(schedule.table) - 1, len(schedule.table), far - schedule.period, far]:
+        assert schedule.ready(n) == earliest(layers, x, n, reach_of(s)), n
+        assert schedule.ready(n) >= chain_ready(s.layers, n)
+
+
+def test_values_fixed_by_a_coincidence_come_from_the_stream_ended_as_soon_as_it_can() -> None:
+    """``_as_if_ended``: the outputs after the emitted ones, were the stream to end now, or
+    (here: the reflect pad needs more samples than one input gives) after the fewest
+    zeros the layers accept; the state is untouched."""
+    layers = [*LEFT_OVER, nn.ReflectionPad1d((0, 30))]
+    s = Streamer(layers)
+    x = np.random.default_rng(2).standard_normal((1, 1, 1))
+    first = s.push(x)
+    zeros = next(m for m in range(1, 40) if try_lengths(s.layers, 1 + m) is not None)
+    assert try_lengths(s.layers, 1) is None
+    before = {k: v.copy() for k, v in s.state.items()}
+    ended = s._as_if_ended(1)
+    want = offline(layers, np.concatenate((x, np.zeros((1, 1, zeros))), axis=-1))
+    assert close(np.concatenate((first, ended), axis=-1), want, 1e-12 * finite_scale(want)).all()
+    assert all(np.array_equal(before[k], v) for k, v in s.state.items())
+    short = Streamer(MAX_LEFT_OVER)
+    x = np.random.default_rng(2).standard_normal((1, 1, 2))
+    first = short.push(x)
+    want = offline(MAX_LEFT_OVER, x)
+    assert close(
+        np.concatenate((first, short._as_if_ended(2)), axis=-1), want, 1e-12 * finite_scale(want)
+    ).all()
+
+
+def test_only_chains_that_can_coincide_are_evaluated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The class: holes, then a max pool, a pad or a copying conv pad; the corners the
+    arithmetic gets right and chains without holes are not evaluated; a chain too long
+    for the evaluation keeps the arithmetic (late, never early)."""
+    layer = layer_of
+    assert all(coincidence_possible([layer(m) for m in c[0]]) for c in COINCIDENCES.values())
+    assert not coincidence_possible(
+        [layer(m) for m in CORNERS["convT holes"]]
+    )  # a plain conv after the holes
+    assert not coincidence_possible(
+        [layer(m) for m in [nn.ConvTranspose1d(1, 1, 2, stride=2), nn.MaxPool1d(2)]]
+    )  # no holes
+    assert not coincidence_possible(
+        [layer(m) for m in [nn.MaxPool1d(2), nn.ConvTranspose1d(1, 1, 1, stride=3)]]
+    )  # the pool before
+    assert coincidence_possible(
+        [
+            layer(m)
+            for m in [
+                nn.ConvTranspose1d(1, 1, 1, stride=3),
+                nn.Conv1d(1, 1, 3, padding=1, padding_mode="reflect"),
+            ]
+        ]
+    )
+    assert Streamer(CORNERS["convT holes"])._schedule is None
+    assert Streamer(MAX_LEFT_OVER)._schedule is not None
+    assert exact_schedule(MAX_LEFT_OVER, [layer(m) for m in MAX_LEFT_OVER], limit=20) is None
+    monkeypatch.setattr(schedule_module, "LIMIT", 20)
     s = Streamer(MAX_LEFT_OVER)
-    assert _emitted(MAX_LEFT_OVER, x, [0, 2]) == [0, 3, 6]  # (the third sample in a last push)
-    assert [earliest(MAX_LEFT_OVER, x, n, reach_of(s)) for n in (0, 2, 3)] == [0, 4, 7]  # the judge: late by 1
-    check_contract(MAX_LEFT_OVER, x, [0, 2], coincidence_ok=True)  # exact, never early
-
-
-def test_the_sweep_allows_late_only_in_the_left_over_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The left-overs are in the class; the corners fixed on time and chains without holes
-    are not (there the sweep still asserts on time); in the class, early still fails."""
-    assert all(coincidence_possible(c) for c in (LEFT_OVER, ZERO_LEFT_OVER, MAX_LEFT_OVER))
-    assert not coincidence_possible(CORNERS["convT holes"])  # a plain conv after the holes
-    assert not coincidence_possible([nn.ConvTranspose1d(1, 1, 2, stride=2, **F64), nn.MaxPool1d(2)])  # no holes
-    assert not coincidence_possible([nn.MaxPool1d(2), nn.ConvTranspose1d(1, 1, 1, stride=3, **F64)])  # the pool before
+    assert s._schedule is None and s.ready(2) == chain_ready(s.layers, 2) == 3  # late by one, not early
     x = np.random.default_rng(0).standard_normal((1, 1, 3))
-    monkeypatch.setattr(sys.modules[__name__], "earliest", lambda *args: 0)  # a judge that sees everything early
+    assert _emitted(MAX_LEFT_OVER, x, [0, 2]) == [0, 3, 6]
+
+
+def test_the_contract_check_fails_early_and_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(0).standard_normal((1, 1, 3))
+    monkeypatch.setattr(
+        sys.modules[__name__], "earliest", lambda *args: 0
+    )  # a judge that sees everything early
     with pytest.raises(AssertionError, match="early"):
-        check_contract(MAX_LEFT_OVER, x, [0, 2], coincidence_ok=True)
+        check_contract(MAX_LEFT_OVER, x, [0, 2])
+    monkeypatch.setattr(
+        sys.modules[__name__], "earliest", lambda *args: 99
+    )  # a judge that sees everything late
+    with pytest.raises(AssertionError, match="late"):
+        check_contract(MAX_LEFT_OVER, x, [0, 2])
 
 
 def test_replicate_left_pad_is_in_order() -> None:

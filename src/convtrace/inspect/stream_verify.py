@@ -39,12 +39,11 @@ import numpy as np
 
 from ..errors import ConvtraceError
 from ..interop.torch import onednn
+from ..stream.schedule import _close, _finite_scale
 from ..stream.verify import (
     Mismatch,
     VerifyResult,
     _cause,
-    _close,
-    _finite_scale,
     determined_prefix,
     random_schedule,
 )

@@ -1,7 +1,8 @@
 """Streaming: run a chain of convtrace layers chunk by chunk with exactly the offline result.
 
 :mod:`convtrace.stream.timing` holds the arithmetic (what each layer keeps, waits for and
-emits), once; :class:`Streamer` runs a chain chunk by chunk; :func:`verify` proves, by
+emits), once; :mod:`convtrace.stream.schedule` the emission by evaluation where two values
+can coincide for every end (the arithmetic tracks where values come from); :class:`Streamer` runs a chain chunk by chunk; :func:`verify` proves, by
 random chunk schedules, that the streamed output is the offline one, emitted as early as
 possible.
 

@@ -51,6 +51,8 @@ from ..params import parse_int_param, resolve_dtype
 from ..plan.layers import Layer
 from ..plan.report import TEXT_VIEWS, Finding, Shown, to_jsonable
 from ..plan.stack import dependence_ranges, parse_stack
+from .build import chain_of
+from .schedule import coincidence_possible, first_fixed
 from .timing import REFUSALS, LayerTiming, chain_timing, layer_timing, refusal
 
 __all__ = ["report", "StreamReport", "StreamLayer", "BLOCKING", "hop_latency", "causal_advice", "layer_findings"]
@@ -324,7 +326,7 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
         so_far = None
         if streams and len(chain) <= MAX_PREFIXES:
             prefix = chain_timing(chain[: index + 1])
-            so_far = (prefix.lookahead, prefix.hop, prefix.first_output)
+            so_far = (prefix.lookahead, prefix.hop, _first_output(chain[: index + 1], prefix.first_output, channels))
         rows.append(_row(index, name, layer, in_channels, own, item, batch, so_far))
         in_channels = layer.channels_out(in_channels)
     if not streams:
@@ -337,9 +339,19 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     cache = sum(r.cache_bytes or 0 for r in rows)
     return StreamReport(
         text, "stack", rate, str(item), batch, channels, tuple(rows), True, True, whole.receptive_field, whole.hop,
-        whole.lookahead, latency, _ms(latency, rate), whole.min_chunk, whole.first_output, cache, tuple(findings),
+        whole.lookahead, latency, _ms(latency, rate), whole.min_chunk, _first_output(chain, whole.first_output, channels),
+        cache, tuple(findings),
         _advised(chain, findings, whole.min_chunk),
     )  # fmt: skip
+
+
+def _first_output(chain: tuple[Layer, ...], arithmetic: int | None, channels: int) -> int | None:
+    """The first output's input samples: the arithmetic's, or where two values can coincide
+    for every end (:func:`~convtrace.stream.schedule.coincidence_possible`) the streamer's
+    schedule by evaluation."""
+    if not coincidence_possible(chain):
+        return arithmetic
+    return first_fixed(chain_of(chain, channels=channels), chain, arithmetic)
 
 
 def _advised(chain: tuple[Layer, ...], findings: list[Finding], chunk: int) -> Fraction | None:

@@ -34,6 +34,7 @@ from .. import nn
 from ..errors import ConvtraceError
 from ..params import check_avg_pool1d, check_lp_pool1d, check_max_pool1d, is_number
 from ..plan.layers import Layer
+from .schedule import Schedule, coincidence_possible, exact_schedule
 from .stages import PadStage, PointwiseStage, PoolStage, ScatterStage, Stage, StateEntry, WindowStage
 from .timing import (
     PadStep,
@@ -42,6 +43,7 @@ from .timing import (
     Window,
     WindowStep,
     can_end_at,
+    chain_ready,
     chain_timing,
     check_streamable,
     leading_final,
@@ -51,6 +53,7 @@ from .timing import (
     step_dilation,
     step_window,
     steps_of,
+    try_lengths,
 )
 
 __all__ = ["Streamer", "Pointwise", "StateEntry", "layer_of"]
@@ -233,8 +236,9 @@ class Streamer:
     [('layer1.pad.buffer', (1, 1, 0), 0), ('layer1.pad.samples_in', (), 8), ('layer1.pad.done', (), 8), ('layer1.conv.buffer', (1, 1, 2), 16), ('layer1.conv.samples_in', (), 8), ('layer1.conv.done', (), 8)]
     """
 
-    def __init__(self, layers: Any, *, batch_size: int = 1, dtype: Any = None) -> None:
+    def __init__(self, layers: Any, *, batch_size: int = 1, dtype: Any = None, _evaluate: bool = True) -> None:
         modules = list(layers) if isinstance(layers, (list, tuple)) else [layers]
+        self._modules = modules
         self.units: list[_Unit] = []
         for index, module in enumerate(modules):
             layer = layer_of(module, f"layer {index + 1}")
@@ -252,6 +256,11 @@ class Streamer:
         self._counter: Stage | None = counting[0] if counting else None
         self._setup_early()
         self.timing = chain_timing(self.layers)
+        # where the arithmetic can be late (a coincidence of values): the schedule by evaluation
+        self._schedule: Schedule | None = None
+        if _evaluate and self._ahead is not None and coincidence_possible([u.layer for u in self.units]):
+            self._schedule = exact_schedule(modules, [u.layer for u in self.units])
+        self._shadow: Streamer | None = None
         self.channels = self._input_channels()
         weights = [m.weight for m in modules if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
         # without weights the first chunk sets the dtype (float32 until then)
@@ -303,7 +312,22 @@ class Streamer:
     @property
     def first_output(self) -> int | None:
         """Input samples before the first output leaves."""
+        if self._schedule is not None:
+            return next((n for n, count in enumerate(self._schedule.table) if count), self.timing.first_output)
         return self.timing.first_output
+
+    def ready(self, n: int) -> int:
+        """Outputs the stream has emitted once ``n`` input samples have arrived (those
+        the first ``n`` samples fix, whatever comes next and wherever the stream ends).
+
+        >>> from convtrace import nn
+        >>> s = Streamer(nn.Conv1d(1, 1, 3, padding=1))
+        >>> [s.ready(n) for n in range(5)]
+        [0, 0, 1, 2, 3]
+        """
+        if self._schedule is not None:
+            return self._schedule.ready(n)
+        return chain_ready(self.layers, n)
 
     # ------------------------------------------------------------------ state
     def _input_channels(self) -> int | None:
@@ -316,6 +340,7 @@ class Streamer:
     def _allocate(self, batch: int, channels: int | None = None) -> None:
         c = self.channels or channels or 1
         self.batch = batch
+        self._channels_in = c
         self._pushed = False
         for unit in self.units:
             for stage in unit.stages:
@@ -464,7 +489,32 @@ class Streamer:
             ahead = extra
         if self._ahead is not None:
             self._ahead[...] = ahead
+        if self._schedule is not None:
+            assert self._ahead is not None  # (a ConvTranspose1d with holes)
+            emitted = prefix + ahead  # in order, then ahead
+            fixed = self._schedule.ready(start)
+            if fixed > emitted:  # fixed by a coincidence of values: as the stream ending now gives them
+                y = np.concatenate((y, self._as_if_ended(start)[..., : fixed - emitted]), axis=-1)
+                self._ahead[...] = ahead + fixed - emitted
         return y
+
+    def _as_if_ended(self, samples: int) -> np.ndarray:
+        """The outputs after the ones emitted were the stream to end as soon as it can
+        (now, or after the fewest zeros the layers accept): a copy of the state flushed.
+        An output the input so far fixes is the same wherever the stream ends."""
+        if self._shadow is None:
+            self._shadow = Streamer(self._modules, batch_size=self.batch, dtype=self.dtype, _evaluate=False)
+        shadow = self._shadow
+        shadow.dtype = self.dtype
+        shadow._allocate(self.batch, self._channels_in)
+        shadow.load_state(self.state)
+        shadow._batched = True
+        more = 0
+        while try_lengths(self.layers, samples + more) is None:
+            more += 1
+        parts = [shadow.push(np.zeros((self.batch, self._channels_in, more), dtype=self.dtype))] if more else []
+        parts.append(shadow.flush())
+        return np.concatenate(parts, axis=-1)
 
     def flush_layers(self) -> list[np.ndarray]:
         """:meth:`flush`, returning every layer's output (N, C, T) of the flush."""

@@ -68,6 +68,7 @@ __all__ = [
     "step_dilation",
     "pool_padding_neutral",
     "can_end_at",
+    "try_lengths",
     "leading_final",
     "known_length",
     "Entry",
@@ -704,6 +705,16 @@ def _lengths_of(layers: tuple[Layer, ...], total: int) -> tuple[int, ...] | None
             n = n + step.left + step.right if isinstance(step, PadStep) else \
                 (n - step.span) // step.stride + 1 if isinstance(step, WindowStep) else after  # fmt: skip
     return tuple(out)
+
+
+def try_lengths(layers: list[Layer] | tuple[Layer, ...], total: int) -> tuple[int, ...] | None:
+    """Each step's input length when the chain's input has ``total`` samples; None if a
+    layer refuses its input then (the stream cannot end there).
+
+    >>> try_lengths([Layer("conv", kernel_size=3, stride=2)], 2), try_lengths([Layer("conv", kernel_size=3, stride=2)], 5)
+    (None, (5,))
+    """
+    return _lengths_of(tuple(layers), total)
 
 
 @functools.lru_cache(maxsize=8192)

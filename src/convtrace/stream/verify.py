@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 
 from .. import nn
-from ..errors import ConvtraceError
 from ..oracle import tolerance as torch_tolerance
 from ..oracle import torch_available
+from .schedule import TapMean, _close, _finite_scale, _offline_layers, _try_offline
+from .schedule import narrow as _narrow
 from .streamer import Streamer
 
 __all__ = ["verify", "VerifyResult", "Mismatch", "CAUSES", "TORCH_MODULE", "TapMean", "determined_prefix", "random_schedule"]
@@ -132,80 +133,6 @@ def _prepared(layers: list[Any], dtype: np.dtype[Any], rng: np.random.Generator)
     return out
 
 
-class TapMean:
-    """A MaxPool1d judged by the mean of each window's taps (the padding not counted): the
-    same outputs depend on the same samples, but a mean cannot hide one (a max of samples
-    can, by chance, for a random input), and a window of one constant is that constant in
-    both (a max's -inf padding changes nothing).
-
-    >>> TapMean(nn.MaxPool1d(2, 2, 1, dilation=2))(np.arange(6.0)[None, None]).tolist()
-    [[[1.0, 2.0, 4.0]]]
-    """
-
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        from ..params import check_max_pool1d
-
-        m = self.pool
-        y = m(x)  # the length, and PyTorch's checks
-        _, spec = check_max_pool1d(x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode)
-        size = x.shape[-1]
-        taps = np.arange(y.shape[-1])[:, None] * spec.stride - spec.padding + np.arange(spec.kernel_size)[None, :] * spec.dilation
-        valid = (taps >= 0) & (taps < size)
-        values = x[..., np.clip(taps, 0, max(size - 1, 0))] if size else np.zeros(x.shape[:-1] + taps.shape, dtype=x.dtype)
-        return np.asarray((values * valid).sum(axis=-1) / np.maximum(valid.sum(axis=-1), 1))
-
-
-def _narrow(layers: list[Any], rng: np.random.Generator) -> tuple[list[Any], int]:
-    """The same geometry with few channels (each conv's output: the least both its groups
-    and the next conv's divide), float64, random weights, max pools as the mean of their
-    windows' taps (:class:`TapMean`: a max can hide a sample): the judge of the
-    earliest emission (which depends on the geometry only). Also its input channels.
-
-    >>> from convtrace import nn
-    >>> _narrow([nn.Conv1d(4, 6, 3, groups=2), nn.ConvTranspose1d(6, 3, 2, groups=3)], np.random.default_rng(0))[1]
-    2
-    """
-    groups = [m.groups for m in layers if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))] + [1]
-    out: list[Any] = []
-    c, index = groups[0], 0
-    for m in layers:
-        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
-            g, c_out = groups[index], math.lcm(groups[index], groups[index + 1])
-            index += 1
-            kwargs: dict[str, Any] = dict(kernel_size=m.kernel_size[0], stride=m.stride[0], dilation=m.dilation[0], groups=g,
-                                          bias=m.bias is not None, padding_mode=m.padding_mode, dtype=np.float64,
-                                          rng=int(rng.integers(1 << 30)))  # fmt: skip
-            padding = m.padding if isinstance(m.padding, str) else m.padding[0]
-            if isinstance(m, nn.ConvTranspose1d):
-                out.append(nn.ConvTranspose1d(c, c_out, padding=padding, output_padding=m.output_padding[0], **kwargs))
-            else:
-                out.append(nn.Conv1d(c, c_out, padding=padding, **kwargs))
-            c = c_out
-        elif isinstance(m, nn.MaxPool1d) and not m.return_indices:
-            out.append(TapMean(m))
-        else:
-            out.append(m)
-    return out, groups[0]
-
-
-def _offline_layers(layers: list[Any], x: np.ndarray) -> list[np.ndarray]:
-    outs = []
-    for m in layers:
-        x = m(x)
-        outs.append(x)
-    return outs
-
-
-def _try_offline(layers: list[Any], x: np.ndarray) -> np.ndarray | None:
-    try:
-        return _offline_layers(layers, x)[-1] if layers else x
-    except ConvtraceError:
-        return None
-
-
 # ---------------------------------------------------------------------- the earliest emission
 
 
@@ -254,19 +181,6 @@ def _shortest_tail(layers: list[Any], x: np.ndarray, n: int, most: int) -> int:
         if _try_offline(layers, np.concatenate((x[..., :n], tail), axis=-1)) is not None:
             return m
     return most
-
-
-def _finite_scale(a: np.ndarray) -> float:
-    """The largest finite magnitude (at least 1): a max pool's window of padding only is -inf."""
-    finite = np.abs(a[np.isfinite(a)])
-    return max(1.0, float(finite.max())) if finite.size else 1.0
-
-
-def _close(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
-    """Elementwise: equal (infinities too), both NaN (a max pool's window of padding only is
-    -inf; weights of both signs then add -inf and +inf), or within ``tol``."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray((a == b) | (np.abs(a - b) <= tol) | (np.isnan(a) & np.isnan(b)))
 
 
 def _reach(s: Streamer) -> int:
