@@ -20,7 +20,7 @@ from convtrace.stream.schedule import (
     _period,
     coincidence_possible,
     exact_schedule,
-    first_fixed,
+    first_fixed_each,
     latest_inputs,
     narrow,
     reach,
@@ -102,7 +102,8 @@ def test_the_schedule_is_the_earliest_emission_past_its_table(modules: list[Any]
     for n in sorted({*range(8), len(schedule.table) - 1, len(schedule.table), far}):
         assert schedule.ready(n) == earliest(modules, x, n, judge_reach), n
         assert schedule.ready(n) >= chain_ready(s.layers, n)
-    assert first_fixed(modules, layers, s.timing.first_output) == s.first_output  # the report's
+    arithmetic = [None] * (len(modules) - 1) + [s.timing.first_output]
+    assert first_fixed_each([[m] for m in modules], layers, arithmetic)[-1] == s.first_output  # the report's
 
 
 def test_the_period_shifts_every_layer_by_whole_samples() -> None:

@@ -19,20 +19,30 @@ from ..errors import ConvtraceError
 from ..plan.layers import TORCH_NAMES, Layer
 from ..plan.stack import parse_stack
 
-__all__ = ["chain_of"]
+__all__ = ["chain_of", "chain_groups"]
 
 
 def chain_of(stack: str | list[Layer] | tuple[Layer, ...], channels: int = 1, dtype: Any = np.float64,
              seed: int = 0) -> list[Any]:  # fmt: skip
     """The modules of ``stack`` for an input of ``channels`` channels: a conv's explicit
     ``p=L,R`` becomes a ZeroPad1d before it, a ``pad``/``crop`` the pad module of its mode."""
+    return [m for group in chain_groups(stack, channels, dtype, seed) for m in group]
+
+
+def chain_groups(stack: str | list[Layer] | tuple[Layer, ...], channels: int = 1, dtype: Any = np.float64,
+                 seed: int = 0) -> list[list[Any]]:  # fmt: skip
+    """:func:`chain_of`, each layer's modules apart.
+
+    >>> [len(g) for g in chain_groups("conv k=4 s=2 p=3,0; convT k=4 s=2")]
+    [2, 1]
+    """
     layers = parse_stack(stack) if isinstance(stack, str) else tuple(stack)
     rng = np.random.default_rng(seed)
-    out: list[Any] = []
+    out: list[list[Any]] = []
     c = int(channels)
     for layer in layers:
         module, c = _module(layer, c, np.dtype(dtype), int(rng.integers(1 << 30)))
-        out += module
+        out.append(module)
     return out
 
 

@@ -51,8 +51,8 @@ from ..params import parse_int_param, resolve_dtype
 from ..plan.layers import Layer
 from ..plan.report import TEXT_VIEWS, Finding, Shown, to_jsonable
 from ..plan.stack import dependence_ranges, parse_stack
-from .build import chain_of
-from .schedule import coincidence_possible, first_fixed
+from .build import chain_groups, chain_of
+from .schedule import coincidence_possible, first_fixed_each
 from .timing import REFUSALS, LayerTiming, chain_timing, layer_timing, refusal
 
 __all__ = ["report", "StreamReport", "StreamLayer", "BLOCKING", "hop_latency", "causal_advice", "layer_findings"]
@@ -316,6 +316,7 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     findings: list[Finding] = []
     in_channels = channels
     streams = True
+    pending: list[tuple[int, str, Layer, int, LayerTiming | None, Any]] = []
     for index, layer in enumerate(chain):
         layer.check_channels(in_channels)
         name = layer.name or str(index)
@@ -326,9 +327,13 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
         so_far = None
         if streams and len(chain) <= MAX_PREFIXES:
             prefix = chain_timing(chain[: index + 1])
-            so_far = (prefix.lookahead, prefix.hop, _first_output(chain[: index + 1], prefix.first_output, channels))
-        rows.append(_row(index, name, layer, in_channels, own, item, batch, so_far))
+            so_far = (prefix.lookahead, prefix.hop, prefix.first_output)
+        pending.append((index, name, layer, in_channels, own, so_far))
         in_channels = layer.channels_out(in_channels)
+    firsts = _first_outputs(chain, [None if p[5] is None else p[5][2] for p in pending], channels) if streams else []
+    for (index, name, layer, layer_channels, own, so_far), first in zip(pending, firsts or [None] * len(pending), strict=True):
+        so_far = None if so_far is None else (so_far[0], so_far[1], first)
+        rows.append(_row(index, name, layer, layer_channels, own, item, batch, so_far))
     if not streams:
         return StreamReport(text, "stack", rate, str(item), batch, channels, tuple(rows), False, True, None, None,
                             None, None, None, None, None, None, tuple(findings))  # fmt: skip
@@ -339,19 +344,27 @@ def _stack_report(chain: tuple[Layer, ...], text: str, rate: int | None, item: n
     cache = sum(r.cache_bytes or 0 for r in rows)
     return StreamReport(
         text, "stack", rate, str(item), batch, channels, tuple(rows), True, True, whole.receptive_field, whole.hop,
-        whole.lookahead, latency, _ms(latency, rate), whole.min_chunk, _first_output(chain, whole.first_output, channels),
+        whole.lookahead, latency, _ms(latency, rate), whole.min_chunk, _whole_first(chain, whole.first_output, rows, channels),
         cache, tuple(findings),
         _advised(chain, findings, whole.min_chunk),
     )  # fmt: skip
 
 
-def _first_output(chain: tuple[Layer, ...], arithmetic: int | None, channels: int) -> int | None:
-    """The first output's input samples: the arithmetic's, or where two values can coincide
+def _first_outputs(chain: tuple[Layer, ...], arithmetic: Sequence[int | None], channels: int) -> list[int | None]:
+    """Each leading part's first output: the arithmetic's, or where two values can coincide
     for every end (:func:`~convtrace.stream.schedule.coincidence_possible`) the streamer's
-    schedule by evaluation."""
-    if not coincidence_possible(chain):
-        return arithmetic
-    return first_fixed(chain_of(chain, channels=channels), chain, arithmetic)
+    schedule by evaluation (all parts in one pass)."""
+    if not coincidence_possible(chain) or all(first is None for first in arithmetic):
+        return list(arithmetic)
+    return first_fixed_each(chain_groups(chain, channels=channels), chain, arithmetic)
+
+
+def _whole_first(chain: tuple[Layer, ...], arithmetic: int | None, rows: list[StreamLayer], channels: int) -> int | None:
+    """The chain's first output: its last row's where the rows show it, else as they do."""
+    if rows and rows[-1].first_output is not None:
+        return rows[-1].first_output
+    known: list[int | None] = [None] * (len(chain) - 1)
+    return _first_outputs(chain, [*known, arithmetic], channels)[-1]
 
 
 def _advised(chain: tuple[Layer, ...], findings: list[Finding], chunk: int) -> Fraction | None:
@@ -555,7 +568,6 @@ def check_stack(net: str | Sequence[Layer], *, in_channels: int = 1, length: int
     """:func:`convtrace.stream.verify` on a stack (random weights, ``seed``): random chunk
     schedules against the offline result. ``length`` defaults to three receptive fields
     and two hops (at least 64, at most 20000 samples); ``dtype`` to float64."""
-    from .build import chain_of
     from .verify import verify
 
     chain = parse_stack(net) if isinstance(net, str) else tuple(net)

@@ -42,7 +42,8 @@ from .. import nn
 from ..engine.padding import apply_pad
 from ..errors import ConvtraceError
 from ..plan.layers import Layer
-from .timing import PadStep, chain_ready, chain_timing, steps_of
+from ..plan.stack import figures
+from .timing import PadStep, steps_of
 
 __all__ = [
     "Schedule",
@@ -140,7 +141,9 @@ def reach(layers: Sequence[Layer]) -> int:
     for layer in layers:
         pads += (abs(layer.pads[0]) + abs(layer.pads[1]) + layer.span) * max(hop, Fraction(1))
         hop *= layer.hop
-    return int(2 * chain_timing(list(layers)).receptive_field + 2 * pads) + 32
+    found = figures(list(layers))
+    assert found is not None  # (a chain that streams)
+    return int(2 * found.receptive_field + 2 * pads) + 32
 
 
 def latest_inputs(layers: Sequence[Layer | None], length: int) -> np.ndarray:
@@ -151,24 +154,39 @@ def latest_inputs(layers: Sequence[Layer | None], length: int) -> np.ndarray:
     >>> latest_inputs([Layer("conv", kernel_size=3, padding=1), Layer("convT", kernel_size=1, stride=2)], 3).tolist()
     [1.0, -1.0, 2.0, -1.0, 2.0]
     """
-    reads = np.arange(length, dtype=np.float64)
+    found = _latest_each(layers, length)[-1] if layers else np.arange(length, dtype=np.float64)
+    assert found is not None, "the chain refuses that length"
+    return found
+
+
+def _latest_each(layers: Sequence[Layer | None], length: int) -> list[np.ndarray | None]:
+    """:func:`latest_inputs` after each layer (None from a layer that refuses its input on)."""
+    reads: np.ndarray | None = np.arange(length, dtype=np.float64)
+    out: list[np.ndarray | None] = []
     for layer in layers:
-        if layer is None:
-            continue
-        if layer.kind == "convT":
-            reads = _scattered(reads, layer)
-        elif layer.kind in ("maxpool", "avgpool", "lppool"):
-            dilation = layer.dilation if layer.kind == "maxpool" else 1
-            padding = 0 if layer.kind == "lppool" else int(layer.padding)
-            pool = nn.MaxPool1d(layer.kernel_size, layer.stride, padding, dilation, ceil_mode=layer.ceil_mode)
-            reads = np.maximum(pool(reads[None, None])[0, 0], -1.0)  # a window of padding only: -inf
-        else:  # a pad layer, a conv: its pads, then its window
-            for step in steps_of(layer):
-                if isinstance(step, PadStep):
-                    reads = apply_pad(reads[None], step.left, step.right, step.mode, -1.0)[0]
-            if layer.kind == "conv":
-                reads = _windowed(reads, layer)
-    return reads
+        if reads is not None and layer is not None:
+            try:
+                reads = _latest_after(layer, reads)
+            except ConvtraceError:
+                reads = None
+        out.append(reads)
+    return out
+
+
+def _latest_after(layer: Layer, reads: np.ndarray) -> np.ndarray:
+    if layer.try_out_length(reads.shape[-1]) is None:
+        raise ConvtraceError("length", reads.shape[-1], "the layer refuses its input")
+    if layer.kind == "convT":
+        return _scattered(reads, layer)
+    if layer.kind in ("maxpool", "avgpool", "lppool"):
+        dilation = layer.dilation if layer.kind == "maxpool" else 1
+        padding = 0 if layer.kind == "lppool" else int(layer.padding)
+        pool = nn.MaxPool1d(layer.kernel_size, layer.stride, padding, dilation, ceil_mode=layer.ceil_mode)
+        return np.asarray(np.maximum(pool(reads[None, None])[0, 0], -1.0))  # a window of padding only: -inf
+    for step in steps_of(layer):  # a pad layer, a conv: its pads, then its window
+        if isinstance(step, PadStep):
+            reads = apply_pad(reads[None], step.left, step.right, step.mode, -1.0)[0]
+    return _windowed(reads, layer) if layer.kind == "conv" else reads
 
 
 def _windowed(reads: np.ndarray, layer: Layer) -> np.ndarray:
@@ -196,8 +214,8 @@ def exact_schedule(modules: Sequence[Any], layers: Sequence[Layer | None], *, li
                    seed: int = 0) -> Schedule | None:  # fmt: skip
     """The chain's emission schedule by evaluation (see the module docstring); None if the
     table and its reach exceed ``limit`` samples (default :data:`LIMIT`), or the evaluation
-    does not repeat with the chain's period (the arithmetic's schedule is then used). Never
-    below the arithmetic's. ``layers``: each module's planner layer (None for a pointwise
+    does not repeat with the chain's period (the arithmetic's schedule is then used). The
+    streamer emits the larger of this and the arithmetic's. ``layers``: each module's planner layer (None for a pointwise
     function)."""
     chain = [layer for layer in layers if layer is not None]
     if not chain:
@@ -214,47 +232,86 @@ def exact_schedule(modules: Sequence[Any], layers: Sequence[Layer | None], *, li
     return Schedule(tuple(table), period, per_period)
 
 
-def first_fixed(modules: Sequence[Any], layers: Sequence[Layer | None], arithmetic: int | None, *,
-                seed: int = 0) -> int | None:  # fmt: skip
-    """The fewest input samples that fix an output, by evaluation as :func:`exact_schedule`
-    (the same answer as its table) looking below the arithmetic's answer ``arithmetic``
-    only; that answer where the evaluation would run past :data:`LIMIT` samples.
+def first_fixed_each(groups: Sequence[Sequence[Any]], layers: Sequence[Layer | None],
+                     arithmetic: Sequence[int | None], *, seed: int = 0) -> list[int | None]:  # fmt: skip
+    """The fewest input samples that fix an output, for every leading part of a chain in
+    one pass (the streaming report's rows), by evaluation as :func:`exact_schedule` (the
+    same answer as its table) below the arithmetic's: ``groups``: each layer's modules
+    (``layers``: None for a pointwise function); ``arithmetic``: each part's first output
+    by the arithmetic (None: not asked). A part that cannot coincide, or whose evaluation
+    would run past :data:`LIMIT` samples, keeps the arithmetic's.
 
     >>> from convtrace.stream import layer_of
     >>> chain = [nn.ConvTranspose1d(1, 1, 1, stride=3), nn.MaxPool1d(2, 1, padding=1, dilation=2)]
-    >>> first_fixed(chain, [layer_of(m) for m in chain], 9)   # (the arithmetic says 2 too)
-    2
+    >>> first_fixed_each([[m] for m in chain], [layer_of(m) for m in chain], [1, 2])   # (the arithmetic's too)
+    [1, 2]
     """
-    chain = [layer for layer in layers if layer is not None]
-    if arithmetic is None or not chain:
-        return arithmetic
-    far = reach(chain)
-    if arithmetic + far > LIMIT:
-        return arithmetic
-    table = _table(modules, layers, arithmetic, far, seed)
-    return next((n for n, count in enumerate(table) if count), arithmetic)
+    out = list(arithmetic)
+    cuts: list[tuple[int, int, int, int]] = []
+    parts: list[int] = []
+    for index, first in enumerate(arithmetic):
+        part = layers[: index + 1]
+        if first is None or not coincidence_possible(part):
+            continue
+        far = reach([layer for layer in part if layer is not None])
+        if first + far <= LIMIT:
+            cuts.append((sum(len(g) for g in groups[: index + 1]), index + 1, first, far))
+            parts.append(index)
+    if cuts:
+        modules = [m for group in groups for m in group]
+        for index, table in zip(parts, _tables(modules, layers, cuts, seed), strict=True):
+            fixed = next((n for n, count in enumerate(table) if count), None)
+            if fixed is not None and (out[index] is None or fixed < out[index]):  # type: ignore[operator]
+                out[index] = fixed
+    return out
 
 
 def _table(modules: Sequence[Any], layers: Sequence[Layer | None], size: int, far: int, seed: int) -> list[int]:
     """Outputs fixed after ``n`` samples for ``n < size`` (ends up to ``far`` samples past)."""
-    chain = [layer for layer in layers if layer is not None]
+    return _tables(modules, layers, [(len(modules), len(layers), size, far)], seed)[0]
+
+
+def _tables(modules: Sequence[Any], layers: Sequence[Layer | None], cuts: Sequence[tuple[int, int, int, int]],
+            seed: int) -> list[list[int]]:  # fmt: skip
+    """:func:`_table` of each leading part of the chain in one pass: a cut is (modules,
+    layers, size, far): the chain of the first so many modules, which are the first so
+    many ``layers``."""
     rng = np.random.default_rng(seed)
     probe, channels = narrow(list(modules), rng)
     x = rng.standard_normal((2, channels, LIMIT))  # the same samples however far the table goes
-    values: list[np.ndarray | None] = []
-    reads: list[np.ndarray | None] = []
-    scales: list[float] = []
-    for total in range(size + far):
-        y = _try_offline(probe, x[..., :total])
-        values.append(None if y is None else y.reshape(y.shape[0] * y.shape[1], y.shape[-1]))
-        reads.append(None if y is None else latest_inputs(layers, total))
-        scales.append(1.0 if y is None else _finite_scale(y))
-    table: list[int] = []
-    for n in range(size):  # more samples fix at least as much: from the last count on
-        ends = slice(n, n + far)
-        fixed = _fixed(values[ends], reads[ends], n, table[-1] if table else 0, max(scales[ends], default=1.0))
-        table.append(max(chain_ready(chain, n), fixed))
-    return table
+    found: list[tuple[list[np.ndarray | None], list[np.ndarray | None], list[float]]] = [([], [], []) for _ in cuts]
+    for total in range(max(size + far for _, _, size, far in cuts)):
+        outs = _outputs_each(probe, x[..., :total])
+        reads = _latest_each(layers, total)
+        for (last_module, last_layer, size, far), (values, where, scales) in zip(cuts, found, strict=True):
+            if total >= size + far:
+                continue
+            y = outs[last_module - 1] if last_module else x[..., :total]
+            values.append(None if y is None else y.reshape(y.shape[0] * y.shape[1], y.shape[-1]))
+            where.append(None if y is None else reads[last_layer - 1] if last_layer else np.arange(total, dtype=np.float64))
+            scales.append(1.0 if y is None else _finite_scale(y))
+    tables: list[list[int]] = []
+    for (_, _, size, far), (values, where, scales) in zip(cuts, found, strict=True):
+        table: list[int] = []
+        for n in range(size):  # more samples fix at least as much: from the last count on
+            ends = slice(n, n + far)
+            table.append(_fixed(values[ends], where[ends], n, table[-1] if table else 0, max(scales[ends], default=1.0)))
+        tables.append(table)
+    return tables
+
+
+def _outputs_each(probe: list[Any], x: np.ndarray) -> list[np.ndarray | None]:
+    """Each module's output in turn (None from a module that refuses its input on)."""
+    out: list[np.ndarray | None] = []
+    y: np.ndarray | None = x
+    for m in probe:
+        if y is not None:
+            try:
+                y = m(y)
+            except ConvtraceError:
+                y = None
+        out.append(y)
+    return out
 
 
 def _fixed(

@@ -312,9 +312,11 @@ class Streamer:
     @property
     def first_output(self) -> int | None:
         """Input samples before the first output leaves."""
-        if self._schedule is not None:
-            return next((n for n, count in enumerate(self._schedule.table) if count), self.timing.first_output)
-        return self.timing.first_output
+        arithmetic = self.timing.first_output
+        if self._schedule is None:
+            return arithmetic
+        fixed = next((n for n, count in enumerate(self._schedule.table) if count), None)
+        return fixed if arithmetic is None or (fixed is not None and fixed < arithmetic) else arithmetic
 
     def ready(self, n: int) -> int:
         """Outputs the stream has emitted once ``n`` input samples have arrived (those
@@ -325,9 +327,8 @@ class Streamer:
         >>> [s.ready(n) for n in range(5)]
         [0, 0, 1, 2, 3]
         """
-        if self._schedule is not None:
-            return self._schedule.ready(n)
-        return chain_ready(self.layers, n)
+        arithmetic = chain_ready(self.layers, n)
+        return arithmetic if self._schedule is None else max(arithmetic, self._schedule.ready(n))
 
     # ------------------------------------------------------------------ state
     def _input_channels(self) -> int | None:
