@@ -510,9 +510,7 @@ class Streamer:
         shadow._allocate(self.batch, self._channels_in)
         shadow.load_state(self.state)
         shadow._batched = True
-        more = 0
-        while try_lengths(self.layers, samples + more) is None:
-            more += 1
+        more = next(m for m in range(1 << 24) if try_lengths(self.layers, samples + m) is not None)
         parts = [shadow.push(np.zeros((self.batch, self._channels_in, more), dtype=self.dtype))] if more else []
         parts.append(shadow.flush())
         return np.concatenate(parts, axis=-1)
